@@ -1,0 +1,92 @@
+// The one edit wanbond makes to a wanpipe file: DYN_INTR_CFG = YES in an interface's own section,
+// by the smallest change (one value, one inserted line, or one appended section). Pure.
+import type { SourceLine } from './lex.js';
+import type { FileModel, Interface } from './wanpipe.js';
+
+export interface FixChange {
+  iface: string;
+  action: 'replaced-value' | 'inserted-key' | 'added-section';
+  line: number; // line in the original file (for added-section: the last line)
+  before: string | undefined;
+}
+
+export interface FixResult {
+  file: string;
+  text: string; // latin1, like the input
+  changes: FixChange[];
+  skipped: { iface: string; why: string }[];
+}
+
+const KEY = 'DYN_INTR_CFG';
+
+/** Interfaces of this file that the fix would change. */
+export function needsFix(fm: FileModel, only: ReadonlySet<string> | undefined): { fix: Interface[]; skipped: { iface: string; why: string }[] } {
+  const fix: Interface[] = [];
+  const skipped: { iface: string; why: string }[] = [];
+  for (const i of fm.interfaces) {
+    if (!i.carriesIp || (only && !only.has(i.name))) continue;
+    if (!i.dynIntrCfgApplies) skipped.push({ iface: i.name, why: i.why });
+    else if (i.dynIntrCfg !== 'YES') fix.push(i);
+  }
+  return { fix, skipped };
+}
+
+function fileEol(lines: SourceLine[]): SourceLine['eol'] {
+  return lines.find((l) => l.eol !== '')?.eol ?? '\n';
+}
+
+/** A new `DYN_INTR_CFG = YES` line laid out like its neighbour, so wancfg-style alignment survives. */
+function newKeyLine(neighbour: string | undefined): string {
+  const m = neighbour === undefined ? null : /^([ \t]*)([^ \t=]+)([ \t]*)=([ \t]*)/.exec(neighbour);
+  if (!m) return `${KEY} = YES`;
+  const [, lead = '', key = '', gap1 = '', gap2 = ''] = m;
+  let gap = gap1;
+  if (!gap1.includes('\t')) {
+    const col = key.length + gap1.length;
+    gap = gap1 === '' ? '' : ' '.repeat(Math.max(1, col - KEY.length));
+  }
+  return `${lead}${KEY}${gap}=${gap2 === '' ? '' : gap2}YES`;
+}
+
+export function computeFix(fm: FileModel, only?: ReadonlySet<string>): FixResult {
+  const { fix, skipped } = needsFix(fm, only);
+  const lines = fm.lexed.lines.map((l) => ({ ...l }));
+  const eol = fileEol(lines);
+  const changes: FixChange[] = [];
+  const inserts = new Map<number, string[]>(); // after original line no -> new lines
+  const appended: string[] = [];
+  for (const i of fix) {
+    const sec = fm.lexed.sections.find((s) => s.name === i.name);
+    if (!sec) {
+      appended.push('', `[${i.name}]`, `${KEY} = YES`);
+      changes.push({ iface: i.name, action: 'added-section', line: lines.length, before: undefined });
+      continue;
+    }
+    const entry = sec.entries.find((e) => e.keyUpper === KEY);
+    if (entry) {
+      const l = lines[entry.line - 1] as SourceLine;
+      l.text = l.text.slice(0, entry.valueStart) + 'YES' + l.text.slice(entry.valueEnd);
+      changes.push({ iface: i.name, action: 'replaced-value', line: entry.line, before: entry.value });
+      continue;
+    }
+    const after = sec.lastEntryLine;
+    const neighbour = sec.entries.length > 0 ? fm.lexed.lines[after - 1]?.text : undefined;
+    const list = inserts.get(after) ?? [];
+    list.push(newKeyLine(neighbour));
+    inserts.set(after, list);
+    changes.push({ iface: i.name, action: 'inserted-key', line: after, before: undefined });
+  }
+  const out: string[] = [];
+  lines.forEach((l, idx) => {
+    const added = inserts.get(idx + 1);
+    const isLast = idx === lines.length - 1;
+    if (added) {
+      out.push(l.text + (l.eol || eol));
+      added.forEach((a, k) => out.push(a + (k === added.length - 1 && isLast && l.eol === '' && appended.length === 0 ? '' : (l.eol || eol))));
+    } else {
+      out.push(l.text + (isLast && appended.length > 0 ? (l.eol || eol) : l.eol));
+    }
+  });
+  if (appended.length > 0) out.push(appended.map((a) => a + eol).join(''));
+  return { file: fm.file, text: out.join(''), changes, skipped };
+}

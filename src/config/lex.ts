@@ -1,0 +1,161 @@
+// Line lexer for wanpipeN.conf, following Sangoma's wanconfig.c: everything from the first '#' or ';'
+// is a comment, sections start at a line beginning with '[', entries are `KEY = a, b, , c`.
+// Text is handled as latin1 so every byte maps to one char and an edit can keep all other bytes.
+// Pure: no I/O.
+import { ConfigError } from '../errors.js';
+
+export interface SourceLine {
+  no: number; // 1-based
+  text: string; // without its line ending
+  eol: '' | '\n' | '\r\n' | '\r';
+}
+
+export interface Entry {
+  key: string; // as written
+  keyUpper: string;
+  values: string[]; // comma-split, each trimmed of spaces/tabs; empty fields kept as ''
+  value: string; // the whole value text, trimmed
+  line: number;
+  /** Offsets of the value text inside its source line, for in-place edits. */
+  valueStart: number;
+  valueEnd: number;
+}
+
+export interface Section {
+  name: string;
+  line: number;
+  entries: Entry[];
+  /** Last line that belongs to this section (before the next header), and last line holding an entry. */
+  endLine: number;
+  lastEntryLine: number;
+}
+
+export interface LexedFile {
+  file: string;
+  lines: SourceLine[];
+  sections: Section[];
+}
+
+export function splitLines(text: string): SourceLine[] {
+  const out: SourceLine[] = [];
+  let start = 0;
+  let no = 1;
+  const n = text.length;
+  while (start < n) {
+    let i = start;
+    while (i < n && text[i] !== '\n' && text[i] !== '\r') i++;
+    let eol: SourceLine['eol'] = '';
+    let next = i;
+    if (i < n) {
+      if (text[i] === '\r' && text[i + 1] === '\n') { eol = '\r\n'; next = i + 2; }
+      else if (text[i] === '\r') { eol = '\r'; next = i + 1; }
+      else { eol = '\n'; next = i + 1; }
+    }
+    out.push({ no: no++, text: text.slice(start, i), eol });
+    start = next;
+  }
+  return out;
+}
+
+/** Where the comment starts on a line (wanconfig: strcspn(str, "#;")), or the line's length. */
+export function commentStart(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text[i] === '#' || text[i] === ';') return i;
+  return text.length;
+}
+
+const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
+
+function firstBinaryByte(text: string): { index: number; code: number } | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) return { index: i, code: c };
+  }
+  return undefined;
+}
+
+export function lex(file: string, text: string): LexedFile {
+  const bin = firstBinaryByte(text);
+  if (bin) {
+    const line = text.slice(0, bin.index).split('\n').length;
+    throw new ConfigError(file, line, `binary data (byte 0x${bin.code.toString(16).padStart(2, '0')}) in a text configuration file`,
+      'restore the file from its backup or regenerate it with wancfg');
+  }
+  const lines = splitLines(text);
+  if (lines.every((l) => l.text.trim() === '')) {
+    throw new ConfigError(file, 1, 'file is empty', 'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), or remove the file and its WAN_DEVICES entry');
+  }
+  const sections: Section[] = [];
+  const seen = new Map<string, number>();
+  let current: Section | undefined;
+  for (const l of lines) {
+    const cut = commentStart(l.text);
+    const content = l.text.slice(0, cut);
+    const trimmed = content.trim();
+    if (trimmed === '') continue;
+    if (trimmed.startsWith('[')) {
+      const close = trimmed.indexOf(']');
+      if (close < 0) {
+        throw new ConfigError(file, l.no, `unterminated section header: expected '[name]', found '${trimmed}'`,
+          `close the header with ']' on line ${l.no}`);
+      }
+      const name = trimmed.slice(1, close).trim();
+      const rest = trimmed.slice(close + 1).trim();
+      if (name === '') throw new ConfigError(file, l.no, "empty section name '[]'", `name the section or remove line ${l.no}`);
+      if (rest !== '') {
+        throw new ConfigError(file, l.no, `unexpected text after section header [${name}]: '${rest}'`,
+          `put '${rest}' on its own line or after a '#'`);
+      }
+      const prev = seen.get(name);
+      if (prev !== undefined) {
+        throw new ConfigError(file, l.no, `duplicate section [${name}] (first defined at line ${prev})`,
+          `merge the two [${name}] sections into one`);
+      }
+      seen.set(name, l.no);
+      if (current) current.endLine = l.no - 1;
+      current = { name, line: l.no, entries: [], endLine: l.no, lastEntryLine: l.no };
+      sections.push(current);
+      continue;
+    }
+    const eq = content.indexOf('=');
+    if (!current) {
+      throw new ConfigError(file, l.no, `'${trimmed}' is outside any section`,
+        'start the file with a section header such as [devices], or comment the line out with #');
+    }
+    if (eq < 0) {
+      throw new ConfigError(file, l.no, `expected 'KEY = value' in section [${current.name}], found '${trimmed}'`,
+        `add '= value' or comment the line out with #`);
+    }
+    const key = content.slice(0, eq).trim();
+    if (key === '' || /[\s,]/.test(key)) {
+      throw new ConfigError(file, l.no, `expected a key name before '=' in section [${current.name}], found '${key}'`,
+        'keys are single words such as DYN_INTR_CFG');
+    }
+    let vs = eq + 1;
+    while (vs < cut && isBlank(l.text[vs])) vs++;
+    let ve = cut;
+    while (ve > vs && isBlank(l.text[ve - 1])) ve--;
+    const value = l.text.slice(vs, ve);
+    const keyUpper = key.toUpperCase();
+    const dup = current.entries.find((e) => e.keyUpper === keyUpper);
+    if (dup) {
+      throw new ConfigError(file, l.no, `duplicate key ${key} in section [${current.name}] (first at line ${dup.line})`,
+        `keep one ${key} line in [${current.name}]`);
+    }
+    current.entries.push({
+      key, keyUpper, value, line: l.no, valueStart: vs, valueEnd: ve,
+      values: value.split(',').map((v) => v.replace(/^[ \t]+|[ \t]+$/g, '')),
+    });
+    current.lastEntryLine = l.no;
+  }
+  if (current) current.endLine = lines.length;
+  return { file, lines, sections };
+}
+
+export function findSection(f: LexedFile, name: string): Section | undefined {
+  return f.sections.find((s) => s.name === name);
+}
+
+export function getEntry(s: Section | undefined, key: string): Entry | undefined {
+  const k = key.toUpperCase();
+  return s?.entries.find((e) => e.keyUpper === k);
+}

@@ -1,0 +1,113 @@
+// A whole site: every wanpipeN.conf wanrouter would start, checked across files. Pure.
+import { ConfigError, ConfigErrors, WanbondError } from '../errors.js';
+import { lex } from './lex.js';
+import { type IpFile, parseIpFile, parseWanrouterRc, type WanrouterRc } from './rc.js';
+import { buildFileModel, type Device, type FileModel, type Interface } from './wanpipe.js';
+
+export interface SiteInput {
+  confDir: string;
+  rc: { file: string; text: string } | undefined;
+  /** Every wanpipe*.conf in confDir, by base name. */
+  confFiles: Map<string, { path: string; text: string }>;
+  /** interfaces/<ifname> files, by interface name. */
+  ipFiles: Map<string, string>;
+}
+
+export interface Site {
+  confDir: string;
+  rc: WanrouterRc | undefined;
+  files: FileModel[];
+  devices: Device[];
+  interfaces: Interface[];
+  ipFiles: Map<string, IpFile>;
+}
+
+export interface Problem {
+  severity: 'error' | 'warning';
+  where: string; // file:line
+  what: string;
+  hint: string;
+  iface?: string;
+}
+
+/** The files wanrouter would start: those WAN_DEVICES names, else every wanpipeN.conf. */
+export function selectConfFiles(input: SiteInput, rc: WanrouterRc | undefined): { path: string; text: string }[] {
+  if (rc?.devices) {
+    return rc.devices.map((d) => {
+      const f = input.confFiles.get(`${d.name}.conf`);
+      if (!f) {
+        throw new ConfigError(rc.file, d.line, `WAN_DEVICES names ${d.name}, but ${input.confDir}/${d.name}.conf does not exist`,
+          `create ${input.confDir}/${d.name}.conf (wancfg) or remove ${d.name} from WAN_DEVICES`);
+      }
+      return f;
+    });
+  }
+  const names = [...input.confFiles.keys()].filter((n) => /^wanpipe[0-9]*\.conf$/.test(n)).sort((a, b) => {
+    const na = Number(a.replace(/\D/g, '') || 0), nb = Number(b.replace(/\D/g, '') || 0);
+    return na - nb;
+  });
+  return names.map((n) => input.confFiles.get(n) as { path: string; text: string });
+}
+
+export function buildSite(input: SiteInput): Site {
+  const rc = input.rc ? parseWanrouterRc(input.rc.file, input.rc.text) : undefined;
+  const selected = selectConfFiles(input, rc);
+  if (selected.length === 0) {
+    throw new WanbondError(`${input.confDir}: no wanpipeN.conf file found`,
+      `write ${input.confDir}/wanpipe1.conf (wancfg, or a sample from wanpipe-conf/) or point --conf-dir at the folder that holds it`);
+  }
+  const errors: ConfigError[] = [];
+  const files: FileModel[] = [];
+  for (const f of selected) {
+    try {
+      files.push(buildFileModel(lex(f.path, f.text)));
+    } catch (e) {
+      if (e instanceof ConfigError) errors.push(e); else throw e;
+    }
+  }
+  const devices: Device[] = [];
+  const interfaces: Interface[] = [];
+  for (const fm of files) {
+    for (const d of fm.devices) {
+      const prev = devices.find((x) => x.name === d.name);
+      if (prev) errors.push(new ConfigError(d.file, d.line, `device ${d.name} is also defined at ${prev.file}:${prev.line}`, `remove one of the two ${d.name} definitions`));
+      else devices.push(d);
+    }
+    for (const i of fm.interfaces) {
+      const prev = interfaces.find((x) => x.name === i.name);
+      if (prev) errors.push(new ConfigError(i.file, i.line, `interface ${i.name} is also defined at ${prev.file}:${prev.line}`, `rename one of the two ${i.name} interfaces`));
+      else interfaces.push(i);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ConfigErrors(errors);
+  const ipFiles = new Map<string, IpFile>();
+  for (const [name, text] of input.ipFiles) ipFiles.set(name, parseIpFile(text));
+  return { confDir: input.confDir, rc, files, devices, interfaces, ipFiles };
+}
+
+/** IP interfaces, the candidates for bonding. */
+export function ipInterfaces(site: Site): Interface[] {
+  return site.interfaces.filter((i) => i.carriesIp);
+}
+
+/** What needs fixing before these interfaces can be bonded safely. */
+export function siteProblems(site: Site, bonded: readonly string[] = ipInterfaces(site).map((i) => i.name)): Problem[] {
+  const out: Problem[] = [];
+  for (const name of bonded) {
+    const i = site.interfaces.find((x) => x.name === name);
+    if (!i) continue;
+    const where = `${i.file}:${i.line}`;
+    if (i.dynIntrCfgApplies && i.dynIntrCfg !== 'YES') {
+      const at = i.dynIntrCfgLine ?? i.sectionLine ?? i.line;
+      out.push({ severity: 'error', where: `${i.file}:${at}`, iface: i.name, what: `${i.name}: DYN_INTR_CFG is ${i.dynIntrCfg ?? 'not set (NO)'}: ${i.why}`,
+        hint: 'wanbond config fix' });
+    } else if (i.visibility === 'none') {
+      out.push({ severity: 'error', where, iface: i.name, what: `${i.name}: a failed line is invisible: ${i.why}`,
+        hint: i.device && site.devices.find((d) => d.name === i.device)?.configId === 'WAN_MULTPPP'
+          ? 'reconfigure the line as WAN_CHDLC or WAN_PPP firmware with DYN_INTR_CFG = YES, or leave it out of the bond'
+          : 'leave this interface out of the bond, or use a driver that signals link state' });
+    }
+  }
+  return out;
+}

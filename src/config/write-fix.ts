@@ -1,0 +1,40 @@
+// Applies the DYN_INTR_CFG fix to disk: backup, atomic replace. Reads each file again first so an
+// edit made since the check is never overwritten.
+import { promises as fs } from 'node:fs';
+import { WanbondError } from '../errors.js';
+import { type AtomicWriteHooks, writeBackup, writeFileAtomic } from '../fsx/atomic-write.js';
+import { unifiedDiff } from './diff.js';
+import { computeFix, type FixResult } from './fix.js';
+import type { Site } from './site.js';
+
+export interface FixPlan { results: FixResult[]; originals: Map<string, string> }
+
+export function planFix(site: Site, only?: ReadonlySet<string>): FixPlan {
+  const originals = new Map<string, string>();
+  const results = site.files.map((fm) => {
+    originals.set(fm.file, fm.lexed.lines.map((l) => l.text + l.eol).join(''));
+    return computeFix(fm, only);
+  });
+  return { results, originals };
+}
+
+export function fixDiff(p: FixPlan): string {
+  return p.results.map((r) => unifiedDiff(r.file, p.originals.get(r.file) ?? '', r.text)).join('');
+}
+
+export interface WrittenFix { file: string; backup: string }
+
+export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promise<WrittenFix[]> {
+  const written: WrittenFix[] = [];
+  for (const r of p.results) {
+    if (r.changes.length === 0) continue;
+    const onDisk = (await fs.readFile(r.file)).toString('latin1');
+    if (onDisk !== p.originals.get(r.file)) {
+      throw new WanbondError(`${r.file}: changed on disk while wanbond was working on it`, 'run the command again');
+    }
+    const backup = await writeBackup(r.file);
+    await writeFileAtomic(r.file, Buffer.from(r.text, 'latin1'), hooks);
+    written.push({ file: r.file, backup });
+  }
+  return written;
+}
