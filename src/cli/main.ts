@@ -5,10 +5,14 @@ import { DEFAULT_CONF_DIR } from '../config/load.js';
 import { configCheck, configFix } from './commands/config.js';
 import { type Io, processIo } from './io.js';
 import { registerEngineCommands } from './commands/engine.js';
+import type { Runner } from '../exec/runner.js';
+import type { Log } from '../log.js';
 
 export interface GlobalOpts { confDir: string; settings?: string; stateDir?: string; wanrouterProc?: string }
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+export interface Deps { runner?: Runner; log?: Log }
+
+export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps = {}): Command {
   const program = new Command('wanbond')
     .description('bond WAN lines (Sangoma WANPIPE T1/E1, Ethernet uplinks) into one link with Linux TEQL')
     .option('--conf-dir <dir>', 'wanpipe configuration folder', DEFAULT_CONF_DIR)
@@ -30,13 +34,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const only = o.only ? new Set(o.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
       setExit(await configFix(cmd.optsWithGlobals<GlobalOpts>().confDir, o.dryRun === true, io, only));
     });
-  registerEngineCommands(program, io, setExit);
+  registerEngineCommands(program, io, setExit, deps);
   return program;
 }
 
-export async function run(argv: string[], io: Io = processIo): Promise<number> {
+export async function run(argv: string[], io: Io = processIo, deps: Deps = {}): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => { code = c; });
+  const program = buildProgram(io, (c) => { code = c; }, deps);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

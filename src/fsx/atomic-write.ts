@@ -53,3 +53,16 @@ export async function writeFileAtomic(file: string, data: Buffer, hooks: AtomicW
   const d = await fs.open(path.dirname(file), 'r');
   try { await d.sync(); } finally { await d.close(); }
 }
+
+/** Atomic write of a file that may not exist yet (wanbond's own state): temp, fsync, rename. */
+export async function writeFileAtomicNew(file: string, data: Buffer, mode = 0o644): Promise<void> {
+  const tmp = tempPath(file);
+  const h = await fs.open(tmp, 'w', mode);
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await fs.rename(tmp, file);
+}

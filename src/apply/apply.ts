@@ -1,0 +1,118 @@
+// Run a plan, read the kernel back, verify; on any failure undo the completed steps in reverse.
+import { CommandError, VerifyError, WanbondError } from '../errors.js';
+import { argvOf, type Runner } from '../exec/runner.js';
+import type { Log } from '../log.js';
+import { describe, inverse, toCommand, type Plan, type Step } from '../plan/steps.js';
+import type { ObservedState } from '../state/types.js';
+import { completedBeforeFailure, groupSteps } from './batch.js';
+
+export interface ApplyDeps {
+  runner: Runner;
+  log: Log;
+  observe: () => Promise<ObservedState>;
+  /** The plan again from fresh observation; `afterWait` once the slaves exist. */
+  replan: (o: ObservedState, afterWait: boolean) => Plan;
+  fixConfig: (ifaces: string[]) => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
+  batch?: boolean;
+}
+
+export class ApplyError extends WanbondError {
+  readonly undone: Step[];
+  readonly undoFailures: { step: Step; error: string }[];
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[]) {
+    const base = cause instanceof Error ? cause.message : String(cause);
+    const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond doctor`';
+    const tail = undoFailures.length === 0
+      ? `; rolled back ${undone.length} step${undone.length === 1 ? '' : 's'}, the system is as it was`
+      : `; rollback incomplete: ${undoFailures.map((f) => `${describe(f.step)} (${f.error})`).join('; ')}`;
+    super(base + tail, hint, { cause });
+    this.undone = undone;
+    this.undoFailures = undoFailures;
+  }
+}
+
+/** Steps that only wanbond itself does or that verify cannot see; everything else must read back. */
+const UNVERIFIABLE = new Set<Step['kind']>(['fix-config', 'wanrouter-start', 'wait-links']);
+
+async function waitForLinks(step: Extract<Step, { kind: 'wait-links' }>, deps: ApplyDeps): Promise<ObservedState> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = Date.now() + step.timeoutMs;
+  for (;;) {
+    const o = await deps.observe();
+    const missing = step.devs.filter((d) => !o.links.some((l) => l.name === d));
+    if (missing.length === 0) return o;
+    if (Date.now() >= deadline) {
+      throw new WanbondError(`wanrouter start did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
+        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of /etc/wanbond/wanbond.conf if the card is slow`);
+    }
+    await sleep(100);
+  }
+}
+
+export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[] }> {
+  const undone: Step[] = [];
+  const failures: { step: Step; error: string }[] = [];
+  for (const step of [...done].reverse()) {
+    const inv = inverse(step);
+    if (!inv) continue;
+    const cmd = toCommand(inv);
+    try {
+      if (cmd) await deps.runner.change(cmd);
+      undone.push(inv);
+    } catch (e) {
+      failures.push({ step: inv, error: e instanceof Error ? e.message : String(e) });
+      deps.log.error({ argv: cmd ? argvOf(cmd) : undefined, err: e }, 'undo step failed');
+    }
+  }
+  return { undone, failures };
+}
+
+/** Runs the plan; returns the steps done, in order (what `down` will undo). */
+export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
+  const done: Step[] = [];
+  let queue = [...plan.steps];
+  try {
+    while (queue.length > 0) {
+      const head = queue[0] as Step;
+      if (head.kind === 'fix-config') {
+        await deps.fixConfig(head.ifaces);
+        done.push(head);
+        queue.shift();
+        continue;
+      }
+      if (head.kind === 'wait-links') {
+        const o = await waitForLinks(head, deps);
+        done.push(head);
+        // The slaves exist now: plan the rest from what the kernel really shows.
+        queue = deps.replan(o, true).steps.filter((s) => !UNVERIFIABLE.has(s.kind));
+        continue;
+      }
+      let n = 1;
+      while (n < queue.length && !['fix-config', 'wait-links'].includes(queue[n]!.kind)) n++;
+      for (const g of groupSteps(queue.slice(0, n), deps.batch ?? true)) {
+        if (!g.command) continue;
+        try {
+          await deps.runner.change(g.command);
+        } catch (e) {
+          if (g.command.file === 'sysctl') done.push(...g.steps); // restoring an unchanged value is harmless
+          else if (g.steps.length > 1 && e instanceof CommandError) done.push(...g.steps.slice(0, completedBeforeFailure(e.stderr) ?? 0));
+          throw e;
+        }
+        done.push(...g.steps);
+      }
+      queue = queue.slice(n);
+    }
+    const after = await deps.observe();
+    const left = deps.replan(after, true).steps.filter((s) => !UNVERIFIABLE.has(s.kind));
+    if (left.length > 0) {
+      throw new VerifyError(`the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
+        'another program may be changing the same links; run `wanbond status` and `wanbond doctor`');
+    }
+    return done;
+  } catch (e) {
+    deps.log.error({ err: e, done: done.length }, 'apply failed, rolling back');
+    const { undone, failures } = await undo(done, deps);
+    throw new ApplyError(e, undone, failures);
+  }
+}

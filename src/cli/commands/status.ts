@@ -1,0 +1,45 @@
+// The status table: per bond and line. Pure.
+import type { DesiredState, ObservedState } from '../../state/types.js';
+import { table } from '../table.js';
+
+export interface LineStatus {
+  name: string; admin: 'up' | 'down' | 'missing'; oper: string; carrier: boolean; enslaved: boolean;
+  txPackets: number; txBytes: number; rxPackets: number; rxBytes: number; share: number | null; errors: number; dropped: number;
+}
+export interface BondStatus { teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[] }
+
+export function bondStatus(d: DesiredState, o: ObservedState): BondStatus[] {
+  return d.bonds.map((b) => {
+    const t = o.links.find((l) => l.name === b.teql);
+    const lines: LineStatus[] = b.slaves.map((s) => {
+      const l = o.links.find((x) => x.name === s.name);
+      const st = l?.stats;
+      return {
+        name: s.name, admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down', oper: l?.operstate ?? '-',
+        carrier: l?.flags.includes('LOWER_UP') === true,
+        enslaved: o.qdiscs.some((q) => q.dev === s.name && q.root && q.kind === b.teql),
+        txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
+        share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
+      };
+    });
+    const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
+    for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
+    const [local, len] = b.address.split('/');
+    return {
+      teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address,
+      addressPresent: o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
+      routes: b.routes.map((r) => ({ to: r.to, present: o.routes.some((x) => x.dst === r.to && x.dev === b.teql) })), lines,
+    };
+  });
+}
+
+const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n));
+
+export function formatStatus(bonds: BondStatus[]): string {
+  return bonds.map((b) => {
+    const head = `${b.teql}: ${!b.present ? 'absent (sch_teql not loaded?)' : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
+    return head + table(['line', 'admin', 'oper', 'carrier', 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
+      b.lines.map((l) => [l.name, l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
+        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)]));
+  }).join('\n');
+}

@@ -1,0 +1,176 @@
+// /etc/wanbond/wanbond.conf: which bonds, which slaves, address, routes, rp_filter, MTU.
+// Read with our own line lexer (lex.ts), not the `ini` package: errors must name file:line,
+// and `ini` keeps no line numbers and skips lines it cannot match. Pure.
+import { ConfigError } from '../errors.js';
+import { lex, type Entry, type Section } from './lex.js';
+import { IFNAME_RE } from './wanpipe.js';
+
+export interface BondSettings {
+  teql: string;
+  index: number;
+  slaves: string[] | undefined; // undefined: every IP interface of the wanpipe configuration
+  address: string;
+  routes: string[]; // 'default' and/or prefixes
+  rpFilter: 0 | 2;
+  mtu: number | undefined;
+  line: number;
+}
+
+export interface Settings {
+  file: string | undefined;
+  bonds: BondSettings[];
+  slaveWaitMs: number;
+  configFix: boolean;
+  /** sch_teql's max_equalizers when wanbond loads it; at least what the bonds need. */
+  maxEqualizers: number | undefined;
+}
+
+export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
+
+export function defaultBond(index = 0): BondSettings {
+  return { teql: `teql${index}`, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0 };
+}
+
+export function defaultSettings(): Settings {
+  return { file: undefined, bonds: [defaultBond(0)], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined };
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function parseCidr(text: string): { addr: string; len: number } | undefined {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
+  if (!m || !IPV4.test(m[1] as string) || Number(m[2]) > 32) return undefined;
+  return { addr: m[1] as string, len: Number(m[2]) };
+}
+
+/** The network a CIDR belongs to, as the kernel names its prefix route ("10.0.0.0/31"). */
+export function networkOf(cidr: string): string {
+  const c = parseCidr(cidr);
+  if (!c) return cidr;
+  const n = c.addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
+  const mask = c.len === 0 ? 0 : (0xffffffff << (32 - c.len)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${c.len}`;
+}
+
+const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
+const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU'];
+
+function unknownKey(file: string, s: Section, e: Entry, known: string[]): ConfigError {
+  return new ConfigError(file, e.line, `unknown setting '${e.key}' in [${s.name}]: expected one of ${known.map((k) => k.toLowerCase()).join(', ')}`,
+    'see the settings reference in README.md');
+}
+
+function duration(file: string, e: Entry): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(e.value);
+  if (!m) throw new ConfigError(file, e.line, `${e.key}: expected a duration such as 10s or 500ms, found '${e.value}'`, `write e.g. '${e.key} = 10s'`);
+  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
+}
+
+function yesNo(file: string, e: Entry): boolean {
+  const v = e.value.toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(v)) return true;
+  if (['no', 'false', 'off', '0'].includes(v)) return false;
+  throw new ConfigError(file, e.line, `${e.key}: expected yes or no, found '${e.value}'`, `write '${e.key} = yes' or '${e.key} = no'`);
+}
+
+export function parseSettings(file: string, text: string): Settings {
+  const lexed = lex(file, text);
+  const out: Settings = { file, bonds: [], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined };
+  const usedSlaves = new Map<string, string>();
+  for (const s of lexed.sections) {
+    if (s.name === 'global') {
+      for (const e of s.entries) {
+        if (e.keyUpper === 'SLAVE_WAIT') out.slaveWaitMs = duration(file, e);
+        else if (e.keyUpper === 'CONFIG_FIX') out.configFix = yesNo(file, e);
+        else if (e.keyUpper === 'MAX_EQUALIZERS') {
+          if (!/^\d+$/.test(e.value) || Number(e.value) < 1 || Number(e.value) > 100) {
+            throw new ConfigError(file, e.line, `max_equalizers: expected 1 to 100, found '${e.value}'`, "write e.g. 'max_equalizers = 2'");
+          }
+          out.maxEqualizers = Number(e.value);
+        }
+        else throw unknownKey(file, s, e, KNOWN_GLOBAL);
+      }
+      continue;
+    }
+    const m = /^teql([0-9]|[1-9][0-9])$/.exec(s.name);
+    if (!m) {
+      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global] or a bond named [teql0], [teql1], ...`,
+        'name each bond section after its TEQL device');
+    }
+    const b = defaultBond(Number(m[1]));
+    b.line = s.line;
+    b.routes = [];
+    let routesSet = false;
+    for (const e of s.entries) {
+      switch (e.keyUpper) {
+        case 'SLAVES': {
+          const names = e.values.filter((v) => v !== '');
+          if (names.length === 0) throw new ConfigError(file, e.line, `slaves: expected at least one interface name`, `write e.g. 'slaves = wan0, wan1'`);
+          for (const n of names) {
+            if (!IFNAME_RE.test(n) || /^teql\d/.test(n)) {
+              throw new ConfigError(file, e.line, `slaves: invalid interface name '${n}'`, 'use the names `ip link` shows, e.g. wan0 or eth2 (a teql device cannot be a slave)');
+            }
+            const prev = usedSlaves.get(n);
+            if (prev) throw new ConfigError(file, e.line, `slaves: ${n} is already a slave of ${prev}`, `list ${n} in one bond only`);
+            usedSlaves.set(n, s.name);
+          }
+          b.slaves = names;
+          break;
+        }
+        case 'ADDRESS': {
+          const c = parseCidr(e.value);
+          if (!c) throw new ConfigError(file, e.line, `address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '${e.value}'`, `write e.g. 'address = 10.0.${b.index}.0/31'`);
+          b.address = e.value;
+          break;
+        }
+        case 'ROUTES': {
+          routesSet = true;
+          for (const r of e.values.filter((v) => v !== '')) {
+            if (r.toLowerCase() === 'none') continue;
+            if (r.toLowerCase() === 'default') { b.routes.push('default'); continue; }
+            const c = parseCidr(r);
+            if (!c || networkOf(r) !== r) {
+              throw new ConfigError(file, e.line, `routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '${r}'`,
+                c ? `write the network address: ${networkOf(r)}` : "list prefixes separated by commas, or 'none'");
+            }
+            b.routes.push(r);
+          }
+          break;
+        }
+        case 'RP_FILTER': {
+          if (e.value !== '0' && e.value !== '2') {
+            throw new ConfigError(file, e.line, `rp_filter: expected 0 (off) or 2 (loose), found '${e.value}'`,
+              'TEQL slaves receive packets for the bond address: strict rp_filter (1) drops them');
+          }
+          b.rpFilter = Number(e.value) as 0 | 2;
+          break;
+        }
+        case 'MTU': {
+          const n = Number(e.value);
+          if (!/^\d+$/.test(e.value) || n < 68 || n > 65535) throw new ConfigError(file, e.line, `mtu: expected 68 to 65535, found '${e.value}'`, "write e.g. 'mtu = 1500'");
+          b.mtu = n;
+          break;
+        }
+        default: throw unknownKey(file, s, e, KNOWN_BOND);
+      }
+    }
+    if (!routesSet) b.routes = b.index === 0 ? ['default'] : [];
+    out.bonds.push(b);
+  }
+  if (out.bonds.length === 0) out.bonds.push(defaultBond(0));
+  const needed = Math.max(...out.bonds.map((b) => b.index)) + 1;
+  if (out.maxEqualizers !== undefined && out.maxEqualizers < needed) {
+    throw new ConfigError(file, lexed.sections.find((s) => s.name === 'global')?.entries.find((e) => e.keyUpper === 'MAX_EQUALIZERS')?.line ?? 1,
+      `max_equalizers = ${out.maxEqualizers} is too few for teql${needed - 1}`, `write 'max_equalizers = ${needed}' or more`);
+  }
+  const defaults = out.bonds.filter((b) => b.routes.includes('default'));
+  if (defaults.length > 1) {
+    throw new ConfigError(file, defaults[1]!.line, `${defaults[1]!.teql}: a default route is already set on ${defaults[0]!.teql}`, 'give the default route to one bond only');
+  }
+  const implicit = out.bonds.filter((b) => b.slaves === undefined);
+  if (out.bonds.length > 1 && implicit.length > 0) {
+    throw new ConfigError(file, implicit[0]!.line, `[${implicit[0]!.teql}] has no 'slaves =' line: with several bonds each must list its slaves`, "add e.g. 'slaves = wan0, wan1'");
+  }
+  return out;
+}

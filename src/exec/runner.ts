@@ -1,0 +1,79 @@
+// The one way wanbond touches the system. Reads observe (they run even in dry-run); changes mutate.
+// Argument arrays only, never a shell.
+import { promises as fs } from 'node:fs';
+import { execa } from 'execa';
+import { CommandError } from '../errors.js';
+import type { Log } from '../log.js';
+
+export type Program = 'ip' | 'tc' | 'modprobe' | 'sysctl' | 'wanrouter';
+
+export interface Command {
+  file: Program;
+  args: readonly string[];
+  /** Standard input, for `ip -batch -` and `tc -batch -`. */
+  input?: string;
+  /** Working directory (wanrouter writes ./return_code into it). */
+  cwd?: string;
+}
+
+export interface Runner {
+  read(cmd: Command): Promise<string>;
+  change(cmd: Command): Promise<void>;
+  /** A file's text, or undefined if it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+}
+
+export function argvOf(cmd: Command): string[] {
+  return [cmd.file, ...cmd.args];
+}
+
+/** Where to find each program; the lab points `wanrouter` at its card simulator. */
+export type Programs = Partial<Record<Program, string>>;
+
+export class ExecaRunner implements Runner {
+  constructor(private readonly log: Log, private readonly programs: Programs = {}) {}
+
+  private async exec(cmd: Command, mutating: boolean): Promise<string> {
+    const started = Date.now();
+    const file = this.programs[cmd.file] ?? cmd.file;
+    let r;
+    try {
+      r = await execa(file, cmd.args, {
+        reject: false, input: cmd.input, cwd: cmd.cwd, stripFinalNewline: false, env: { LC_ALL: 'C' }, timeout: 120_000,
+      });
+    } catch (e) {
+      throw new CommandError(argvOf(cmd), undefined, String(e), `check that ${cmd.file} is installed and on PATH`, { cause: e });
+    }
+    if (mutating) this.log.debug({ argv: argvOf(cmd), input: cmd.input, ms: Date.now() - started, exitCode: r.exitCode }, 'command');
+    if (r.failed) {
+      const missing = (r as { code?: string }).code === 'ENOENT';
+      throw new CommandError(argvOf(cmd), r.exitCode, missing ? `${file}: command not found` : String(r.stderr ?? ''),
+        missing ? `install ${cmd.file} (${cmd.file === 'wanrouter' ? 'Sangoma wanpipe' : cmd.file === 'modprobe' ? 'kmod' : 'iproute2/procps'})` : hintFor(cmd), { cause: r });
+    }
+    return String(r.stdout ?? '');
+  }
+
+  read(cmd: Command): Promise<string> { return this.exec(cmd, false); }
+  async change(cmd: Command): Promise<void> { await this.exec(cmd, true); }
+  async readFile(path: string): Promise<string | undefined> {
+    try { return await fs.readFile(path, 'utf8'); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+}
+
+function hintFor(cmd: Command): string {
+  if (cmd.file === 'modprobe') return 'check that the kernel has sch_teql (CONFIG_NET_SCH_TEQL) and that modules can be loaded: modinfo sch_teql';
+  if (cmd.file === 'wanrouter') return 'see /var/log/wanrouter and `wanrouter status`';
+  return 'run `wanbond doctor`, or the command by hand to see the full error';
+}
+
+/** Passes reads through and records changes: `--dry-run`. */
+export class DryRunRunner implements Runner {
+  readonly changes: Command[] = [];
+  constructor(private readonly inner: Runner) {}
+  read(cmd: Command): Promise<string> { return this.inner.read(cmd); }
+  readFile(p: string): Promise<string | undefined> { return this.inner.readFile(p); }
+  async change(cmd: Command): Promise<void> { this.changes.push(cmd); }
+}

@@ -1,0 +1,79 @@
+// Kernel output (`ip -j`, `tc -j`, `sysctl`, /proc files) -> ObservedState pieces. Pure.
+import { InternalError } from '../errors.js';
+import type { AddrState, LinkState, QdiscState, RouteState } from '../state/types.js';
+
+function json(what: string, text: string): unknown[] {
+  const t = text.trim();
+  if (t === '') return [];
+  try {
+    const v: unknown = JSON.parse(t);
+    if (!Array.isArray(v)) throw new Error('not an array');
+    return v;
+  } catch (e) {
+    throw new InternalError(`cannot parse ${what} output: ${(e as Error).message}: ${t.slice(0, 200)}`);
+  }
+}
+
+type J = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function parseLinks(text: string): LinkState[] {
+  return json('ip -j link', text).map((x) => {
+    const l = x as J;
+    const s = l['stats64'] as { rx?: J; tx?: J } | undefined;
+    const link: LinkState = {
+      name: String(l['ifname']), ifindex: num(l['ifindex']), flags: (l['flags'] as string[] | undefined) ?? [],
+      mtu: num(l['mtu']), operstate: str(l['operstate']) ?? 'UNKNOWN',
+    };
+    if (s?.rx && s.tx) {
+      link.stats = {
+        rxBytes: num(s.rx['bytes']), rxPackets: num(s.rx['packets']), rxErrors: num(s.rx['errors']), rxDropped: num(s.rx['dropped']),
+        txBytes: num(s.tx['bytes']), txPackets: num(s.tx['packets']), txErrors: num(s.tx['errors']), txDropped: num(s.tx['dropped']),
+      };
+    }
+    return link;
+  });
+}
+
+export function parseAddrs(text: string): AddrState[] {
+  return json('ip -j addr', text).flatMap((x) => {
+    const l = x as J;
+    return ((l['addr_info'] as J[] | undefined) ?? [])
+      .filter((a) => a['family'] === 'inet')
+      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']), noprefixroute: a['noprefixroute'] === true }));
+  });
+}
+
+export function parseRoutes(text: string): RouteState[] {
+  return json('ip -j route', text).map((x) => {
+    const r = x as J;
+    return {
+      dst: String(r['dst']), dev: str(r['dev']), gateway: str(r['gateway']), protocol: str(r['protocol']),
+      scope: str(r['scope']), metric: typeof r['metric'] === 'number' ? r['metric'] : undefined, type: str(r['type']),
+    };
+  });
+}
+
+export function parseQdiscs(text: string): QdiscState[] {
+  return json('tc -j qdisc', text).map((x) => {
+    const q = x as J;
+    return { dev: String(q['dev']), kind: String(q['kind']), handle: String(q['handle'] ?? ''), root: q['root'] === true };
+  });
+}
+
+export function moduleLoaded(procModules: string | undefined, name: string): boolean {
+  return (procModules ?? '').split('\n').some((l) => l.split(' ')[0] === name);
+}
+
+/** /proc/net/wanrouter/status: "Device name | Protocol | Station | Status        |" then one row a device. */
+export function parseWanrouterStatus(text: string | undefined): { name: string; status: string }[] | undefined {
+  if (text === undefined) return undefined;
+  const out: { name: string; status: string }[] = [];
+  for (const line of text.split('\n')) {
+    const cols = line.split('|').map((c) => c.trim());
+    if (cols.length < 4 || !/^wanpipe\d+$/.test(cols[0] as string)) continue;
+    out.push({ name: cols[0] as string, status: cols[3] as string });
+  }
+  return out;
+}

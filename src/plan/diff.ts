@@ -1,0 +1,147 @@
+// (desired, observed) -> the ordered steps that make the kernel match, and nothing else. Pure.
+// Order: config, cards, module, slave MTUs, slaves, bond MTU, address, link, routes, sysctls.
+import { StateError, WanbondError } from '../errors.js';
+import { networkOf, parseCidr } from '../config/settings.js';
+import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
+import type { Plan, RouteSpec, Step } from './steps.js';
+
+export interface PlanOptions {
+  /** Every device wanrouter.rc starts; `wanrouter start` (all) is used when exactly these need starting. */
+  siteDevices?: string[];
+  /** After the wait for slaves: missing slaves are an error, not something a start will create. */
+  afterWait?: boolean;
+}
+
+export function sysctlKeys(d: DesiredState): string[] {
+  const keys = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.default.rp_filter'];
+  for (const b of d.bonds) for (const s of b.slaves) keys.push(`net.ipv4.conf.${s.name}.rp_filter`);
+  return keys;
+}
+
+const link = (o: ObservedState, name: string): LinkState | undefined => o.links.find((l) => l.name === name);
+const isUp = (l: LinkState | undefined) => l?.flags.includes('UP') === true;
+
+function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Step[] {
+  const steps: Step[] = [];
+  if (d.configFix.length > 0) steps.push({ kind: 'fix-config', ifaces: [...d.configFix] });
+  const running = new Set((o.wanrouterDevices ?? []).map((x) => x.name));
+  const toStart = d.wanpipeDevices.filter((dev) => !running.has(dev.name) && dev.slaves.some((s) => !link(o, s)));
+  if (toStart.length > 0 && !opts.afterWait) {
+    const site = opts.siteDevices ?? [];
+    const all = running.size === 0 && site.length > 0 && site.length === toStart.length && site.every((n) => toStart.some((t) => t.name === n));
+    if (all) steps.push({ kind: 'wanrouter-start', device: 'all' });
+    else for (const dev of toStart) steps.push({ kind: 'wanrouter-start', device: dev.name });
+    steps.push({ kind: 'wait-links', devs: toStart.flatMap((x) => x.slaves.filter((s) => !link(o, s))), timeoutMs: d.slaveWaitMs });
+  }
+  const starting = new Set(toStart.flatMap((x) => x.slaves));
+  for (const b of d.bonds) {
+    for (const s of b.slaves) {
+      if (link(o, s.name) || (starting.has(s.name) && !opts.afterWait)) continue;
+      if (s.device === undefined) {
+        throw new WanbondError(`${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
+          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in /etc/wanbond/wanbond.conf`);
+      }
+      throw new WanbondError(`${b.teql}: slave ${s.name} is missing although ${s.device} is running`,
+        `see /var/log/wanrouter; restart the device: wanrouter restart ${s.device}`);
+    }
+  }
+  return steps;
+}
+
+function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
+  if (!o.teqlLoaded) return [{ kind: 'load-module', maxEqualizers: d.maxEqualizers }];
+  const missing = d.bonds.filter((b) => !link(o, b.teql));
+  if (missing.length > 0) {
+    const have = o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
+    throw new StateError(
+      `sch_teql is loaded with too few equalizers: ${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, this namespace has ${have.length > 0 ? have.join(', ') : 'none'}; max_equalizers is fixed when the module loads`,
+      `take down whatever uses TEQL (wanbond down), then: modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; to make it permanent: echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`);
+  }
+  return [];
+}
+
+function slaveTarget(b: DesiredBond, o: ObservedState): number | undefined {
+  if (b.mtu !== undefined) return b.mtu;
+  const mtus = b.slaves.map((s) => link(o, s.name)?.mtu).filter((m): m is number => m !== undefined);
+  return mtus.length > 0 ? Math.min(...mtus) : undefined;
+}
+
+function bondLinkSteps(b: DesiredBond, o: ObservedState): { mtu: Step[]; attach: Step[]; teqlMtu: Step[]; up: Step[] } {
+  const mtu: Step[] = [], attach: Step[] = [], teqlMtu: Step[] = [], up: Step[] = [];
+  const target = slaveTarget(b, o);
+  for (const s of b.slaves) {
+    const l = link(o, s.name);
+    if (l && target !== undefined && l.mtu !== target) mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
+    const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
+    if (root?.kind === b.teql) continue;
+    if (root && /^teql\d+$/.test(root.kind)) {
+      throw new StateError(`${b.teql}: ${s.name} is already a slave of ${root.kind}`,
+        `list ${s.name} in one bond only, or release it: tc qdisc del dev ${s.name} root`);
+    }
+    if (root && root.handle !== '0:' && root.handle !== '') {
+      throw new StateError(`${b.teql}: ${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
+        `remove it if it is not needed (tc qdisc del dev ${s.name} root), or leave ${s.name} out of the bond`);
+    }
+    attach.push({ kind: 'attach-slave', dev: s.name, teql: b.teql });
+    if (s.device === undefined && l && !isUp(l)) up.push({ kind: 'set-link-up', dev: s.name });
+  }
+  const t = link(o, b.teql);
+  // An up teql rejects a slave whose MTU is below its own, so lower it first; a down one follows its slaves.
+  if (t && target !== undefined && t.mtu !== target && (b.mtu !== undefined || isUp(t))) {
+    teqlMtu.push({ kind: 'set-mtu', dev: b.teql, mtu: target, was: t.mtu });
+  }
+  return { mtu, attach, teqlMtu, up };
+}
+
+function routeSteps(b: DesiredBond, o: ObservedState): { del: Step[]; routes: Step[] } {
+  const del: Step[] = [];
+  const net = networkOf(b.address);
+  for (const r of o.routes.filter((x) => x.dst === net && x.dev === b.teql)) {
+    del.push({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } });
+  }
+  const routes: Step[] = [];
+  for (const want of b.routes) {
+    const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && !r.gateway && (r.metric ?? 0) === 0);
+    if (ours) continue;
+    const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0 && (r.type === undefined || r.type === 'unicast'));
+    const was: RouteSpec | undefined = clash && clash.dev ? { to: clash.dst, dev: clash.dev, gateway: clash.gateway, metric: clash.metric, protocol: clash.protocol } : undefined;
+    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql }, was });
+  }
+  return { del, routes };
+}
+
+function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
+  const steps: Step[] = [];
+  const want = new Map<string, string>();
+  want.set('net.ipv4.ip_forward', '1');
+  // The kernel applies max(all, interface): rp_filter 0 on a slave only holds with all = 0.
+  if (d.bonds.some((b) => b.rpFilter === 0)) want.set('net.ipv4.conf.all.rp_filter', '0');
+  for (const b of d.bonds) for (const s of b.slaves) want.set(`net.ipv4.conf.${s.name}.rp_filter`, String(b.rpFilter));
+  const dflt = o.sysctls['net.ipv4.conf.default.rp_filter'] ?? '0';
+  for (const [key, value] of want) {
+    const was = o.sysctls[key] ?? dflt; // a slave not created yet starts from conf.default
+    if (was !== value) steps.push({ kind: 'set-sysctl', key, value, was });
+  }
+  return steps;
+}
+
+export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
+  for (const b of d.bonds) {
+    if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
+  }
+  const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o)];
+  const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o), routes: routeSteps(b, o) }));
+  for (const p of parts) steps.push(...p.links.mtu);
+  for (const p of parts) steps.push(...p.links.teqlMtu);
+  for (const p of parts) steps.push(...p.links.attach);
+  for (const p of parts) steps.push(...p.links.up);
+  for (const { b } of parts) {
+    const [addr, len] = b.address.split('/');
+    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address });
+  }
+  for (const { b } of parts) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
+  for (const p of parts) steps.push(...p.routes.del);
+  for (const p of parts) steps.push(...p.routes.routes);
+  steps.push(...sysctlSteps(d, o));
+  return { version: 1, steps };
+}

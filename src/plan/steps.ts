@@ -1,0 +1,107 @@
+// Steps are data. toCommand() is the only place an argv is spelled; inverse() gives each step's undo. Pure.
+import { InternalError } from '../errors.js';
+import type { Command } from '../exec/runner.js';
+import { toSlashKey } from '../observe/read.js';
+
+export interface RouteSpec { to: string; dev: string; gateway?: string | undefined; metric?: number | undefined; protocol?: string | undefined }
+
+export type Step =
+  | { kind: 'fix-config'; ifaces: string[] }
+  | { kind: 'wanrouter-start'; device: string } // 'all' starts every device in WAN_DEVICES
+  | { kind: 'wanrouter-stop'; device: string }
+  | { kind: 'wait-links'; devs: string[]; timeoutMs: number }
+  | { kind: 'load-module'; maxEqualizers: number }
+  | { kind: 'unload-module' }
+  | { kind: 'set-mtu'; dev: string; mtu: number; was: number }
+  | { kind: 'attach-slave'; dev: string; teql: string }
+  | { kind: 'detach-slave'; dev: string; teql: string }
+  | { kind: 'set-link-up'; dev: string }
+  | { kind: 'set-link-down'; dev: string }
+  | { kind: 'add-address'; dev: string; cidr: string }
+  | { kind: 'del-address'; dev: string; cidr: string }
+  | { kind: 'del-route'; route: RouteSpec }
+  | { kind: 'replace-route'; route: RouteSpec; was: RouteSpec | undefined }
+  | { kind: 'restore-route'; route: RouteSpec; replaced: RouteSpec }
+  | { kind: 'set-sysctl'; key: string; value: string; was: string };
+
+export interface Plan { version: 1; steps: Step[] }
+
+function routeArgs(r: RouteSpec): string[] {
+  const a = [r.to];
+  if (r.gateway) a.push('via', r.gateway);
+  a.push('dev', r.dev);
+  if (r.protocol && r.protocol !== 'boot') a.push('proto', r.protocol);
+  if (r.metric !== undefined && r.metric !== 0) a.push('metric', String(r.metric));
+  return a;
+}
+
+/** The command a step runs; undefined for steps wanbond performs itself (config edit, waiting). */
+export function toCommand(s: Step): Command | undefined {
+  switch (s.kind) {
+    case 'fix-config': return undefined;
+    case 'wait-links': return undefined;
+    // `wanrouter start A B` would read B as an interface of A: one device per call, or all.
+    case 'wanrouter-start': return { file: 'wanrouter', args: s.device === 'all' ? ['start'] : ['start', s.device] };
+    case 'wanrouter-stop': return { file: 'wanrouter', args: s.device === 'all' ? ['stop'] : ['stop', s.device] };
+    case 'load-module': return { file: 'modprobe', args: ['sch_teql', `max_equalizers=${s.maxEqualizers}`] };
+    case 'unload-module': return { file: 'modprobe', args: ['-r', 'sch_teql'] };
+    case 'set-mtu': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)] };
+    case 'attach-slave': return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.dev, 'root', s.teql] };
+    case 'detach-slave': return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root'] };
+    case 'set-link-up': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
+    case 'set-link-down': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'down'] };
+    // noprefixroute: the fake /31 must not route; without it the kernel re-adds the route at every link up.
+    case 'add-address': return { file: 'ip', args: ['addr', 'add', s.cidr, 'dev', s.dev, 'noprefixroute'] };
+    case 'del-address': return { file: 'ip', args: ['addr', 'del', s.cidr, 'dev', s.dev] };
+    case 'del-route': return { file: 'ip', args: ['route', 'del', ...routeArgs(s.route)] };
+    case 'replace-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
+    case 'restore-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
+    case 'set-sysctl': return { file: 'sysctl', args: ['-q', '-w', `${toSlashKey(s.key)}=${s.value}`] };
+  }
+}
+
+export function inverse(s: Step): Step | undefined {
+  switch (s.kind) {
+    case 'fix-config': return undefined; // the edit is a fix worth keeping; the backup is beside the file
+    case 'wait-links': return undefined;
+    case 'wanrouter-start': return { kind: 'wanrouter-stop', device: s.device };
+    case 'load-module': return { kind: 'unload-module' };
+    case 'set-mtu': return { kind: 'set-mtu', dev: s.dev, mtu: s.was, was: s.mtu };
+    case 'attach-slave': return { kind: 'detach-slave', dev: s.dev, teql: s.teql };
+    case 'set-link-up': return { kind: 'set-link-down', dev: s.dev };
+    case 'add-address': return { kind: 'del-address', dev: s.dev, cidr: s.cidr };
+    case 'del-route': return undefined; // the connected route of our own fake address: gone with the address
+    case 'replace-route': return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
+    case 'set-sysctl': return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
+    case 'wanrouter-stop': case 'unload-module': case 'detach-slave': case 'set-link-down': case 'del-address': case 'restore-route':
+      throw new InternalError(`${s.kind} is itself an undo step`);
+  }
+}
+
+/** One line for humans: plan listings, verify errors, logs. */
+export function describe(s: Step): string {
+  switch (s.kind) {
+    case 'fix-config': return `set DYN_INTR_CFG = YES for ${s.ifaces.join(', ')} (backup + atomic write)`;
+    case 'wait-links': return `wait up to ${s.timeoutMs / 1000}s for ${s.devs.join(', ')} to appear`;
+    case 'wanrouter-start': return `start ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
+    case 'wanrouter-stop': return `stop ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
+    case 'load-module': return `load sch_teql with ${s.maxEqualizers} equalizer${s.maxEqualizers > 1 ? 's' : ''}`;
+    case 'unload-module': return 'unload sch_teql';
+    case 'set-mtu': return `${s.dev}: mtu ${s.was} -> ${s.mtu}`;
+    case 'attach-slave': return `${s.teql}: enslave ${s.dev}`;
+    case 'detach-slave': return `${s.teql}: release ${s.dev}`;
+    case 'set-link-up': return `${s.dev}: up`;
+    case 'set-link-down': return `${s.dev}: down`;
+    case 'add-address': return `${s.dev}: address ${s.cidr}`;
+    case 'del-address': return `${s.dev}: remove address ${s.cidr}`;
+    case 'del-route': return `route ${routeArgs(s.route).join(' ')}: remove`;
+    case 'replace-route': return `route ${routeArgs(s.route).join(' ')}${s.was ? ` (replacing ${routeArgs(s.was).join(' ')})` : ''}`;
+    case 'restore-route': return `route ${routeArgs(s.route).join(' ')}: restore`;
+    case 'set-sysctl': return `${s.key}: ${s.was} -> ${s.value}`;
+  }
+}
+
+/** A shell-safe rendering of an argv, for `--dry-run` output people paste. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

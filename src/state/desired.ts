@@ -1,0 +1,46 @@
+// Settings + wanpipe site -> the state wanbond wants. Pure.
+import { ConfigError, WanbondError } from '../errors.js';
+import type { Settings } from '../config/settings.js';
+import { ipInterfaces, type Site } from '../config/site.js';
+import type { DesiredBond, DesiredState } from './types.js';
+
+export function desiredState(settings: Settings, site: Site | undefined): DesiredState {
+  const bonds: DesiredBond[] = settings.bonds.map((b) => {
+    let names = b.slaves;
+    if (names === undefined) {
+      if (!site) {
+        throw new WanbondError(`${b.teql}: no slaves: there is no wanpipe configuration and ${settings.file ?? '/etc/wanbond/wanbond.conf'} lists none`,
+          `list the slaves in /etc/wanbond/wanbond.conf ([${b.teql}] slaves = eth1, eth2) or point --conf-dir at the wanpipe configuration`);
+      }
+      names = ipInterfaces(site).map((i) => i.name);
+      if (names.length === 0) {
+        throw new WanbondError(`${b.teql}: the wanpipe configuration in ${site.confDir} has no IP (WANPIPE mode) interface to bond`,
+          'set an interface\'s operation mode to WANPIPE in [interfaces], or list plain slaves in /etc/wanbond/wanbond.conf');
+      }
+    }
+    const slaves = names.map((name) => {
+      const i = site?.interfaces.find((x) => x.name === name);
+      if (i && !i.carriesIp) {
+        throw new ConfigError(settings.file ?? 'settings', b.line, `${b.teql}: slave ${name} is a ${i.mode} interface (${i.file}:${i.line}) and carries no IP`,
+          `bond the IP interface instead (${site?.interfaces.filter((x) => x.carriesIp && x.device === i.device).map((x) => x.name).join(', ') || 'operation mode WANPIPE'})`);
+      }
+      return { name, device: i?.device };
+    }).sort((x, y) => x.name.localeCompare(y.name));
+    return { teql: b.teql, index: b.index, slaves, address: b.address, routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
+  });
+  bonds.sort((a, b) => a.index - b.index);
+  const wanpipeSlaves = new Set(bonds.flatMap((b) => b.slaves.filter((s) => s.device !== undefined).map((s) => s.name)));
+  const wanpipeDevices = (site?.devices ?? [])
+    .map((d) => ({ name: d.name, slaves: [...wanpipeSlaves].filter((n) => site?.interfaces.find((i) => i.name === n)?.device === d.name).sort() }))
+    .filter((d) => d.slaves.length > 0);
+  const configFix = settings.configFix && site
+    ? site.interfaces.filter((i) => wanpipeSlaves.has(i.name) && i.dynIntrCfgApplies && i.dynIntrCfg !== 'YES').map((i) => i.name)
+    : [];
+  return {
+    bonds,
+    maxEqualizers: Math.max(settings.maxEqualizers ?? 1, ...bonds.map((b) => b.index + 1)),
+    wanpipeDevices,
+    configFix,
+    slaveWaitMs: settings.slaveWaitMs,
+  };
+}

@@ -1,0 +1,64 @@
+// Desired and observed state: data only.
+
+export interface DesiredSlave {
+  name: string;
+  /** The wanpipe device that creates this interface; undefined for a plain interface (eth2). */
+  device: string | undefined;
+}
+
+export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`
+
+export interface DesiredBond {
+  teql: string;
+  index: number;
+  slaves: DesiredSlave[];
+  address: string; // CIDR
+  routes: DesiredRoute[];
+  rpFilter: 0 | 2;
+  mtu: number | undefined;
+}
+
+export interface DesiredState {
+  bonds: DesiredBond[];
+  maxEqualizers: number;
+  /** Devices in WAN_DEVICES order, with the slaves each must create. */
+  wanpipeDevices: { name: string; slaves: string[] }[];
+  /** Interfaces that need DYN_INTR_CFG = YES written (empty with --no-config-fix). */
+  configFix: string[];
+  slaveWaitMs: number;
+}
+
+export interface LinkState {
+  name: string;
+  ifindex: number;
+  flags: string[];
+  mtu: number;
+  operstate: string;
+  /** Present when `ip -s` was used. */
+  stats?: { rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number; txBytes: number; txPackets: number; txErrors: number; txDropped: number };
+}
+
+export interface AddrState { dev: string; local: string; prefixlen: number; noprefixroute: boolean }
+
+export interface RouteState {
+  dst: string; // 'default' or a prefix in `ip route` form
+  dev: string | undefined;
+  gateway: string | undefined;
+  protocol: string | undefined;
+  scope: string | undefined;
+  metric: number | undefined;
+  type: string | undefined;
+}
+
+export interface QdiscState { dev: string; kind: string; handle: string; root: boolean }
+
+export interface ObservedState {
+  links: LinkState[];
+  addrs: AddrState[];
+  routes: RouteState[];
+  qdiscs: QdiscState[];
+  sysctls: Record<string, string>;
+  teqlLoaded: boolean;
+  /** Devices listed in /proc/net/wanrouter/status; undefined when the file does not exist. */
+  wanrouterDevices: { name: string; status: string }[] | undefined;
+}
