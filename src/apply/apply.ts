@@ -3,6 +3,7 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { describe, inverse, toCommand, type Plan, type Step } from '../plan/steps.js';
+import { teardown } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
 
@@ -16,6 +17,7 @@ export interface ApplyDeps {
   sleep?: (ms: number) => Promise<void>;
   batch?: boolean;
 }
+
 
 export class ApplyError extends WanbondError {
   readonly undone: Step[];
@@ -50,22 +52,45 @@ async function waitForLinks(step: Extract<Step, { kind: 'wait-links' }>, deps: A
   }
 }
 
-export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[] }> {
-  const undone: Step[] = [];
+/** Runs undo steps, batched; a failing one is reported and the rest still run (teardown must not stop halfway). */
+export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'batch'>): Promise<{ done: Step[]; failures: { step: Step; error: string }[] }> {
+  const done: Step[] = [];
   const failures: { step: Step; error: string }[] = [];
-  for (const step of [...done].reverse()) {
-    const inv = inverse(step);
-    if (!inv) continue;
-    const cmd = toCommand(inv);
+  const one = async (s: Step) => {
+    const cmd = toCommand(s);
     try {
       if (cmd) await deps.runner.change(cmd);
-      undone.push(inv);
+      done.push(s);
     } catch (e) {
-      failures.push({ step: inv, error: e instanceof Error ? e.message : String(e) });
+      failures.push({ step: s, error: e instanceof Error ? e.message : String(e) });
       deps.log.error({ argv: cmd ? argvOf(cmd) : undefined, err: e }, 'undo step failed');
     }
+  };
+  for (const g of groupSteps(steps, deps.batch ?? true)) {
+    if (!g.command) { done.push(...g.steps); continue; }
+    try {
+      await deps.runner.change(g.command);
+      done.push(...g.steps);
+    } catch (e) {
+      const ok = g.command.file !== 'sysctl' && e instanceof CommandError ? (completedBeforeFailure(e.stderr) ?? 0) : 0;
+      done.push(...g.steps.slice(0, ok));
+      for (const s of g.steps.slice(ok)) await one(s);
+    }
   }
-  return { undone, failures };
+  return { done, failures };
+}
+
+/** Undoes the done steps, newest first, where the kernel still shows them (what never took effect is skipped). */
+export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[] }> {
+  let todo: Step[];
+  try {
+    todo = teardown(done, await deps.observe());
+  } catch (e) {
+    deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
+    todo = [...done].reverse().map(inverse).filter((s): s is Step => s !== undefined);
+  }
+  const r = await runAll(todo, deps);
+  return { undone: r.done, failures: r.failures };
 }
 
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */

@@ -1,7 +1,6 @@
 // plan / up / down / status.
 import type { Command } from 'commander';
-import { apply } from '../../apply/apply.js';
-import { groupSteps } from '../../apply/batch.js';
+import { apply, runAll } from '../../apply/apply.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import { WanbondError } from '../../errors.js';
 import { argvOf } from '../../exec/runner.js';
@@ -68,24 +67,11 @@ export async function cmdDown(ctx: Context, dryRun: boolean, io: Io): Promise<nu
     for (const l of commandLines(steps, ctx)) io.out(l + '\n');
     return 0;
   }
-  const failures: string[] = [];
-  for (const g of groupSteps(steps, true)) {
-    if (!g.command) continue;
-    try {
-      await ctx.runner.change(g.command);
-    } catch {
-      // Go on one step at a time so one stubborn step does not keep the rest in place.
-      for (const s of g.steps) {
-        const c = toCommand(s);
-        if (!c) continue;
-        try { await ctx.runner.change(c); } catch (e) { failures.push(`${describe(s)}: ${(e as Error).message}`); }
-      }
-    }
-  }
+  const { failures } = await runAll(steps, { runner: ctx.runner, log: ctx.log });
   const left = teardown(record.steps, await ctx.observe(recordedSysctlKeys(record.steps)));
   await writeRecord(ctx.stateDir, { version: 1, steps: left.length === 0 ? [] : record.steps });
   if (failures.length > 0 || left.length > 0) {
-    throw new WanbondError(`down incomplete: ${[...failures, ...left.map((s) => `still to do: ${describe(s)}`)].join('; ')}`,
+    throw new WanbondError(`down incomplete: ${[...failures.map((f) => `${describe(f.step)}: ${f.error}`), ...left.map((s) => `still to do: ${describe(s)}`)].join('; ')}`,
       'fix what is named, then run `wanbond down` again');
   }
   io.out(`down: ${steps.length} change${steps.length === 1 ? '' : 's'} undone\n`);
