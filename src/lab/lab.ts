@@ -1,0 +1,127 @@
+// One lab run: a copy of a wanpipe configuration, the topology, the card simulator on wanbond's
+// command line, and helpers to run wanbond, dump the kernel, send traffic and inject faults.
+import { execa } from 'execa';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSite } from '../config/load.js';
+import { ipInterfaces } from '../config/site.js';
+import { sh } from './sh.js';
+import { attachRouterB, createTopology, defaultLabDir, destroyTopology, detachRouterB, H_ADDR, NS_H, type LabState } from './topology.js';
+import type { SinkReport } from './traffic.js';
+
+export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const distLab = fileURLToPath(new URL('.', import.meta.url));
+
+export interface LabOptions {
+  /** A folder of wanpipe-conf/, or an absolute path. */
+  sample: string;
+  lines?: number;
+  rateKbit?: number | number[];
+  /** wanbond.conf text; by default one bond and max_equalizers = 2 so router B has a teql too. */
+  settings?: string;
+}
+
+export interface Run { code: number; out: string; err: string }
+
+export interface TrafficResult { bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: { sent: number; error?: string }; txBytes: Record<string, number> }
+
+export class Lab {
+  private constructor(readonly state: LabState, readonly dir: string, readonly ifaces: string[]) {}
+
+  static async create(o: LabOptions): Promise<Lab> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-lab-'));
+    const confDir = path.join(dir, 'wanpipe');
+    await fs.cp(path.isAbsolute(o.sample) ? o.sample : path.join(projectRoot, 'wanpipe-conf', o.sample), confDir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'wanbond.conf'), o.settings ?? '[global]\nmax_equalizers = 2\n');
+    const all = ipInterfaces(await loadSite(confDir)).map((i) => i.name);
+    const ifaces = all.slice(0, o.lines ?? all.length);
+    const state = await createTopology({ confDir, ifaces, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
+    await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
+    const sim = path.join(dir, 'bin', 'wanrouter');
+    await fs.writeFile(sim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(distLab, 'wanrouter-sim.js')}' "$@"\n`, { mode: 0o755 });
+    return new Lab(state, dir, ifaces);
+  }
+
+  get confDir(): string { return this.state.confDir; }
+  get settingsFile(): string { return path.join(this.dir, 'wanbond.conf'); }
+  get procDir(): string { return path.join(defaultLabDir(), 'proc'); }
+
+  /** wanbond's own command line, as an operator types it, pointed at the lab's files. */
+  wanbondArgs(...args: string[]): string[] {
+    return ['--conf-dir', this.confDir, '--settings', this.settingsFile, '--state-dir', path.join(this.dir, 'run'),
+      '--wanrouter-proc', this.procDir, '--wanrouter', path.join(this.dir, 'bin', 'wanrouter'), ...args];
+  }
+
+  async wanbond(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    const r = await execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), ...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))],
+      { reject: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } });
+    return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
+  }
+
+  async sim(...args: string[]): Promise<string> {
+    return sh(path.join(this.dir, 'bin', 'wanrouter'), args);
+  }
+
+  async attachRouterB(teql: string, addrs: string[]): Promise<void> { await attachRouterB(this.state, teql, addrs); }
+  async detachRouterB(): Promise<void> { await detachRouterB(this.state); }
+
+  async txBytes(): Promise<Record<string, number>> {
+    const links = JSON.parse(await sh('ip', ['-j', '-s', 'link', 'show'])) as { ifname: string; stats64?: { tx: { bytes: number } } }[];
+    return Object.fromEntries(links.filter((l) => this.ifaces.includes(l.ifname)).map((l) => [l.ifname, l.stats64?.tx.bytes ?? 0]));
+  }
+
+  /** TCP from router A to host H for `seconds`; `during` runs meanwhile (faults). */
+  async traffic(seconds: number, during?: () => Promise<void>, dst = H_ADDR, port = 5001): Promise<TrafficResult> {
+    const script = path.join(distLab, 'traffic.js');
+    const sinkProc = execa('ip', ['netns', 'exec', NS_H, process.execPath, script, 'sink', String(port), String(seconds + 3)], { reject: false });
+    await new Promise<void>((resolve, reject) => {
+      sinkProc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+      setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
+    });
+    const before = await this.txBytes();
+    const sender = execa(process.execPath, [script, 'send', dst, String(port), String(seconds)], { reject: false });
+    if (during) await during();
+    const s = await sender;
+    const after = await this.txBytes();
+    const k = await sinkProc;
+    const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250}') as SinkReport;
+    const sent = JSON.parse(String(s.stdout).trim() || '{"sent":0,"error":"no output"}') as { sent: number; error?: string };
+    // Rate over the steady part: skip the first second (slow start) and the last bucket (partial).
+    const steady = report.buckets.slice(Math.round(1000 / report.bucketMs), -1);
+    const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
+    return {
+      bytes: report.bytes, rateBps, buckets: report.buckets, bucketMs: report.bucketMs, sender: sent,
+      txBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
+    };
+  }
+
+  /** Leaves the kernel as the lab found it, whatever state a failed test left. */
+  async destroy(): Promise<void> {
+    await detachRouterB(this.state).catch(() => undefined);
+    await this.wanbond(['down']).catch(() => undefined);
+    await this.sim('stop').catch(() => undefined);
+    await destroyTopology().catch(() => undefined);
+    await sh('modprobe', ['-r', 'sch_teql'], { allowFail: true });
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** What `down` must restore: router A's links, addresses, routes, qdiscs, sysctls and modules. */
+export async function kernelDump(): Promise<Record<string, unknown>> {
+  const j = async (file: string, args: string[]) => JSON.parse((await sh(file, args)) || '[]') as Record<string, unknown>[];
+  const links = await j('ip', ['-j', 'link', 'show']);
+  const names = links.map((l) => String(l['ifname']));
+  const sysctl = async (k: string) => (await fs.readFile(`/proc/sys/${k}`, 'utf8').catch(() => '?')).trim();
+  const sysctls: Record<string, string> = {};
+  for (const k of ['net/ipv4/ip_forward', 'net/ipv4/conf/all/rp_filter', 'net/ipv4/conf/default/rp_filter', ...names.map((n) => `net/ipv4/conf/${n}/rp_filter`)]) sysctls[k] = await sysctl(k);
+  const modules = (await fs.readFile('/proc/modules', 'utf8')).split('\n').map((l) => l.split(' ')[0]).filter((m) => m === 'sch_teql');
+  return {
+    links: links.map((l) => ({ name: l['ifname'], flags: [...(l['flags'] as string[])].sort(), mtu: l['mtu'], qdisc: l['qdisc'] })),
+    addrs: (await j('ip', ['-j', '-4', 'addr', 'show'])).map((l) => ({ dev: l['ifname'], addr: (l['addr_info'] as Record<string, unknown>[]).map((a) => `${a['local']}/${a['prefixlen']}`) })),
+    routes: (await j('ip', ['-j', '-4', 'route', 'show', 'table', 'all'])).map((r) => JSON.stringify(r)).sort(),
+    qdiscs: (await j('tc', ['-j', 'qdisc', 'show'])).map((q) => `${q['dev']} ${q['kind']} ${q['handle']} ${q['root'] ? 'root' : q['parent']}`).sort(),
+    sysctls, modules,
+  };
+}

@@ -1,0 +1,175 @@
+// The card's side only, for the lab: a `wanrouter` stand-in. It reads the same wanpipe configuration
+// and wanrouter.rc that wanbond reads; `start`/`stop` create or remove the interfaces [interfaces]
+// names (A's ends of the lab's lines), with wanrouter's exit codes and quirks (status exits 0 when
+// stopped, a concurrent run exits 0 and deletes the lock, ./return_code in the current folder). It
+// keeps a /proc/net/wanrouter-format status and alarm files, and injects the faults a line shows.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadSite } from '../config/load.js';
+import type { Site } from '../config/site.js';
+import type { Interface } from '../config/wanpipe.js';
+import { batchIp, ip, sh } from './sh.js';
+import { defaultLabDir, readLabState, setLoss, shape, type LabLine, type LabState } from './topology.js';
+
+type Fault = 'if-down' | 'carrier-loss' | 'blackhole' | 'errors';
+interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number }> }
+
+const labDir = defaultLabDir();
+const procDir = path.join(labDir, 'proc');
+const simFile = path.join(labDir, 'sim.json');
+
+async function readSim(): Promise<SimState> {
+  return JSON.parse(await fs.readFile(simFile, 'utf8').catch(() => '{"running":[],"faults":{}}')) as SimState;
+}
+async function writeSim(s: SimState): Promise<void> { await fs.writeFile(simFile, JSON.stringify(s)); }
+
+const lineOf = (lab: LabState, iface: string): LabLine | undefined => lab.lines.find((l) => l.iface === iface);
+
+async function writeProc(site: Site, sim: SimState): Promise<void> {
+  await fs.mkdir(procDir, { recursive: true });
+  const rows = site.devices.filter((d) => sim.running.includes(d.name)).map((d) => {
+    const ifs = site.interfaces.filter((i) => i.device === d.name && i.carriesIp);
+    const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]);
+    const proto = d.card === 'AFT' ? 'AFT TE1' : d.configId.replace('WAN_', '');
+    return `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`;
+  });
+  await fs.writeFile(path.join(procDir, 'status'), ['Device name | Protocol | Station | Status        |', ...rows, ''].join('\n'));
+  let ifRows = 'Interface name | Device name | Media | Operational State |\n';
+  const links = JSON.parse(await sh('ip', ['-j', 'link', 'show'])) as { ifname: string; flags: string[] }[];
+  for (const i of site.interfaces.filter((x) => sim.running.includes(x.device))) {
+    const l = links.find((x) => x.ifname === i.name);
+    if (l?.flags.includes('UP')) ifRows += `${i.name.padEnd(15)}| ${i.device.padEnd(12)}| ${'0'.padEnd(6)}| ${(sim.faults[i.name] ? 'Disconnected' : 'Connected').padEnd(18)}|\n`;
+  }
+  await fs.writeFile(path.join(procDir, 'interfaces'), ifRows);
+  for (const d of site.devices) {
+    const file = path.join(procDir, d.name);
+    if (!sim.running.includes(d.name)) { await fs.rm(file, { force: true }); continue; }
+    const alarm = site.interfaces.some((i) => i.device === d.name && sim.faults[i.name] && sim.faults[i.name]!.kind !== 'errors');
+    const on = (b: boolean) => (b ? 'ON' : 'OFF').padStart(10);
+    await fs.writeFile(file, [
+      '=============================== T1 Alarms ===============================',
+      `${'ALOS'.padStart(25)}: ${on(alarm)} ${'LOS'.padStart(25)}: ${on(alarm)}`,
+      `${'RED'.padStart(25)}: ${on(alarm)} ${'AIS'.padStart(25)}: ${on(false)}`,
+      `${'RAI'.padStart(25)}: ${on(false)} ${'LOF'.padStart(25)}: ${on(alarm)}`, '',
+    ].join('\n'));
+  }
+}
+
+async function createInterface(lab: LabState, i: Interface): Promise<void> {
+  if (i.mode === 'STACK') {
+    await batchIp(undefined, [`link add ${i.name} type dummy`, `link set ${i.name} up`]);
+    return;
+  }
+  const line = lineOf(lab, i.name);
+  if (!line) throw new Error(`the lab has no line for ${i.name}`);
+  const peer = `wbl-la${line.index}`;
+  await batchIp(undefined, [`link add ${i.name} type veth peer name ${peer}`, `link set ${peer} netns ${line.netns}`]);
+  await batchIp(line.netns, [`link set ${peer} name la`, 'link set la master br0', 'link set la up']);
+  await shape(line.netns, 'la', line.rateKbit);
+  const ipFile = await fs.readFile(path.join(lab.confDir, 'interfaces', i.name), 'utf8').catch(() => undefined);
+  const addr = ipFile && /^IPADDR=(\S+)/m.exec(ipFile)?.[1];
+  const peerAddr = ipFile && /^POINTOPOINT=(\S+)/m.exec(ipFile)?.[1];
+  if (addr) await ip(undefined, 'addr', 'add', addr, ...(peerAddr ? ['peer', peerAddr] : []), 'dev', i.name);
+  await ip(undefined, 'link', 'set', i.name, 'up');
+}
+
+async function applyFault(lab: LabState, i: Interface, kind: Fault, percent = 100): Promise<void> {
+  const line = lineOf(lab, i.name);
+  if (!line) throw new Error(`no line for ${i.name}`);
+  switch (kind) {
+    case 'if-down': await ip(undefined, 'link', 'set', i.name, 'down'); break;
+    // Carrier loss without downing the peer of an up slave under traffic (that crashes 6.1 kernels):
+    // down the slave, then its peer, then bring the slave up again, now without carrier.
+    case 'carrier-loss':
+      await ip(undefined, 'link', 'set', i.name, 'down');
+      await ip(line.netns, 'link', 'set', 'la', 'down');
+      await ip(undefined, 'link', 'set', i.name, 'up');
+      break;
+    case 'blackhole': await setLoss(line.netns, 'lb', 100); break;
+    case 'errors': await setLoss(line.netns, 'lb', percent); break;
+  }
+}
+
+async function clearFault(lab: LabState, i: Interface, kind: Fault): Promise<void> {
+  const line = lineOf(lab, i.name)!;
+  switch (kind) {
+    case 'if-down': await ip(undefined, 'link', 'set', i.name, 'up'); break;
+    case 'carrier-loss': await ip(line.netns, 'link', 'set', 'la', 'up'); break;
+    case 'blackhole': case 'errors': await setLoss(line.netns, 'lb', 0); break;
+  }
+}
+
+/** What the card does to the interface when the T1 fails, given its configuration (wanpipe.md section 2). */
+export function lineDownEffect(i: Interface): Fault {
+  return i.visibility === 'driver-downs' ? 'if-down' : i.visibility === 'carrier' ? 'carrier-loss' : 'blackhole';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb = '', a1, a2, a3] = argv;
+  const lab = await readLabState(labDir);
+  const site = await loadSite(lab.confDir);
+  const order = site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name);
+  const lock = path.join(labDir, 'wanrouter_lock');
+  const sim = await readSim();
+  const out = (s: string) => process.stdout.write(s + '\n');
+  if (verb === 'status' || verb === 'list') {
+    out(sim.running.length === 0 ? 'Router is stopped !' : `Devices currently active:\n\t${sim.running.join(' ')}`);
+    out(await fs.readFile(path.join(procDir, 'status'), 'utf8').catch(() => ''));
+    return 0; // as the real script: 0 even when stopped
+  }
+  if (verb === 'fault' || verb === 'clear') {
+    const i = site.interfaces.find((x) => x.name === a1);
+    if (!i || !i.carriesIp) { out(`no IP interface ${a1}`); return 1; }
+    const had = sim.faults[i.name];
+    if (had) { await clearFault(lab, i, had.kind); delete sim.faults[i.name]; }
+    if (verb === 'fault') {
+      const kind = (a2 === 'line-down' ? lineDownEffect(i) : a2) as Fault;
+      if (!['if-down', 'carrier-loss', 'blackhole', 'errors'].includes(kind)) { out(`unknown fault ${a2}`); return 2; }
+      const percent = a3 ? Number(a3) : undefined;
+      await applyFault(lab, i, kind, percent);
+      sim.faults[i.name] = { kind, ...(percent !== undefined ? { percent } : {}) };
+      out(`${i.name}: ${kind}`);
+    }
+    await writeSim(sim);
+    await writeProc(site, sim);
+    return 0;
+  }
+  if (verb !== 'start' && verb !== 'stop') { out(`Usage: wanrouter {start|stop|status|fault <if> <kind>|clear <if>} [wanpipeN]`); return 1; }
+  try {
+    await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    out('ERROR: wanrouter script already running!');
+    await fs.rm(lock, { force: true }); // the real script's cleanup deletes the lock it did not take
+    return 0;
+  }
+  let rc = 0;
+  try {
+    const devices = a1 ? [a1] : verb === 'stop' ? [...sim.running].reverse() : order;
+    if (verb === 'stop' && sim.running.length === 0) { out('Router is already stopped !'); rc = 1; return rc; }
+    for (const d of devices) {
+      if (!site.devices.some((x) => x.name === d)) { out(`${d}.conf: configuration file not found`); rc = 1; continue; }
+      const ifs = site.interfaces.filter((i) => i.device === d);
+      if (verb === 'start') {
+        if (sim.running.includes(d)) { out(`Device ${d} is already running`); continue; }
+        out(`Starting WAN Router...\n   ${d}: configured`);
+        for (const i of ifs) await createInterface(lab, i);
+        sim.running.push(d);
+      } else {
+        if (!sim.running.includes(d)) { out(`Device ${d} is not running`); rc = 1; continue; }
+        out(`Stopping ${d}...`);
+        for (const i of [...ifs].reverse()) { await sh('ip', ['link', 'del', i.name], { allowFail: true }); delete sim.faults[i.name]; }
+        sim.running = sim.running.filter((x) => x !== d);
+      }
+    }
+    await writeSim(sim);
+    await writeProc(site, sim);
+    await fs.writeFile(path.join(process.cwd(), 'return_code'), `${rc}\n`).catch(() => undefined);
+    return rc;
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  process.exitCode = await main(process.argv.slice(2)).catch((e: Error) => { process.stderr.write(`wanrouter (lab simulator): ${e.message}\n`); return 1; });
+}
