@@ -14,6 +14,8 @@ import type { SinkReport } from './traffic.js';
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const distLab = fileURLToPath(new URL('.', import.meta.url));
 
+const GLOBAL_SYSCTLS = ['net/ipv4/ip_forward', 'net/ipv4/conf/all/rp_filter', 'net/ipv4/conf/default/rp_filter'];
+
 export interface LabOptions {
   /** A folder of wanpipe-conf/, or an absolute path. */
   sample: string;
@@ -25,10 +27,14 @@ export interface LabOptions {
 
 export interface Run { code: number; out: string; err: string }
 
-export interface TrafficResult { bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: { sent: number; error?: string }; txBytes: Record<string, number> }
+export interface TrafficResult {
+  bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: { sent: number; error?: string };
+  /** Bytes each line delivered from A to B, counted at the line's shaper (what the telco carried). */
+  lineBytes: Record<string, number>;
+}
 
 export class Lab {
-  private constructor(readonly state: LabState, readonly dir: string, readonly ifaces: string[]) {}
+  private constructor(readonly state: LabState, readonly dir: string, readonly ifaces: string[], private readonly sysctls: Map<string, string>) {}
 
   static async create(o: LabOptions): Promise<Lab> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-lab-'));
@@ -37,11 +43,14 @@ export class Lab {
     await fs.writeFile(path.join(dir, 'wanbond.conf'), o.settings ?? '[global]\nmax_equalizers = 2\n');
     const all = ipInterfaces(await loadSite(confDir)).map((i) => i.name);
     const ifaces = all.slice(0, o.lines ?? all.length);
+    // Put back at the end what a test (or an operator typing a dry-run by hand) changed globally.
+    const sysctls = new Map<string, string>();
+    for (const k of GLOBAL_SYSCTLS) sysctls.set(k, (await fs.readFile(`/proc/sys/${k}`, 'utf8')).trim());
     const state = await createTopology({ confDir, ifaces, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
     await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
     const sim = path.join(dir, 'bin', 'wanrouter');
     await fs.writeFile(sim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(distLab, 'wanrouter-sim.js')}' "$@"\n`, { mode: 0o755 });
-    return new Lab(state, dir, ifaces);
+    return new Lab(state, dir, ifaces, sysctls);
   }
 
   get confDir(): string { return this.state.confDir; }
@@ -56,7 +65,7 @@ export class Lab {
 
   async wanbond(args: string[], env: Record<string, string> = {}): Promise<Run> {
     const r = await execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), ...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))],
-      { reject: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } });
+      { reject: false, stripFinalNewline: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } });
     return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
   }
 
@@ -67,9 +76,18 @@ export class Lab {
   async attachRouterB(teql: string, addrs: string[]): Promise<void> { await attachRouterB(this.state, teql, addrs); }
   async detachRouterB(): Promise<void> { await detachRouterB(this.state); }
 
-  async txBytes(): Promise<Record<string, number>> {
-    const links = JSON.parse(await sh('ip', ['-j', '-s', 'link', 'show'])) as { ifname: string; stats64?: { tx: { bytes: number } } }[];
-    return Object.fromEntries(links.filter((l) => this.ifaces.includes(l.ifname)).map((l) => [l.ifname, l.stats64?.tx.bytes ?? 0]));
+  /**
+   * Bytes each line has carried from A towards B, by A's interface name, counted at the line's
+   * tbf. A's own veth counters are not used: under load veth switches receive paths and its
+   * tx counters then miss or double-count packets.
+   */
+  async lineBytes(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const l of this.state.lines) {
+      const q = JSON.parse(await sh('tc', ['-n', l.netns, '-s', '-j', 'qdisc', 'show', 'dev', 'lb'])) as { kind: string; bytes?: number }[];
+      out[l.iface] = q.find((x) => x.kind === 'tbf')?.bytes ?? 0;
+    }
+    return out;
   }
 
   /** TCP from router A to host H for `seconds`; `during` runs meanwhile (faults). */
@@ -80,11 +98,11 @@ export class Lab {
       sinkProc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
       setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
     });
-    const before = await this.txBytes();
+    const before = await this.lineBytes();
     const sender = execa(process.execPath, [script, 'send', dst, String(port), String(seconds)], { reject: false });
     if (during) await during();
     const s = await sender;
-    const after = await this.txBytes();
+    const after = await this.lineBytes();
     const k = await sinkProc;
     const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250}') as SinkReport;
     const sent = JSON.parse(String(s.stdout).trim() || '{"sent":0,"error":"no output"}') as { sent: number; error?: string };
@@ -93,7 +111,7 @@ export class Lab {
     const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
     return {
       bytes: report.bytes, rateBps, buckets: report.buckets, bucketMs: report.bucketMs, sender: sent,
-      txBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
+      lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
     };
   }
 
@@ -104,6 +122,7 @@ export class Lab {
     await this.sim('stop').catch(() => undefined);
     await destroyTopology().catch(() => undefined);
     await sh('modprobe', ['-r', 'sch_teql'], { allowFail: true });
+    for (const [k, v] of this.sysctls) await fs.writeFile(`/proc/sys/${k}`, v).catch(() => undefined);
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -121,7 +140,8 @@ export async function kernelDump(): Promise<Record<string, unknown>> {
     links: links.map((l) => ({ name: l['ifname'], flags: [...(l['flags'] as string[])].sort(), mtu: l['mtu'], qdisc: l['qdisc'] })),
     addrs: (await j('ip', ['-j', '-4', 'addr', 'show'])).map((l) => ({ dev: l['ifname'], addr: (l['addr_info'] as Record<string, unknown>[]).map((a) => `${a['local']}/${a['prefixlen']}`) })),
     routes: (await j('ip', ['-j', '-4', 'route', 'show', 'table', 'all'])).map((r) => JSON.stringify(r)).sort(),
-    qdiscs: (await j('tc', ['-j', 'qdisc', 'show'])).map((q) => `${q['dev']} ${q['kind']} ${q['handle']} ${q['root'] ? 'root' : q['parent']}`).sort(),
+    // The kernel numbers a teql slave's qdisc anew each time (8001:, 8002:, ...): compare kind and place only.
+    qdiscs: (await j('tc', ['-j', 'qdisc', 'show'])).map((q) => `${q['dev']} ${q['kind']} ${/^teql/.test(String(q['kind'])) ? '' : q['handle']} ${q['root'] ? 'root' : q['parent']}`).sort(),
     sysctls, modules,
   };
 }

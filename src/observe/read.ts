@@ -1,7 +1,9 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus } from './parse.js';
+import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, toSlashKey } from './parse.js';
+
+export { toSlashKey };
 
 export const DEFAULT_WANROUTER_PROC = '/proc/net/wanrouter';
 
@@ -29,10 +31,4 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     teqlLoaded: moduleLoaded(modules, 'sch_teql'),
     wanrouterDevices: parseWanrouterStatus(status),
   };
-}
-
-/** net.ipv4.conf.eth0.100.rp_filter -> net/ipv4/conf/eth0.100/rp_filter */
-export function toSlashKey(key: string): string {
-  const m = /^net\.ipv4\.conf\.(.+)\.([a-z_]+)$/.exec(key);
-  return m ? `net/ipv4/conf/${m[1]}/${m[2]}` : key.replace(/\./g, '/');
 }

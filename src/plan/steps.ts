@@ -1,7 +1,7 @@
 // Steps are data. toCommand() is the only place an argv is spelled; inverse() gives each step's undo. Pure.
 import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
-import { toSlashKey } from '../observe/read.js';
+import { toSlashKey } from '../observe/parse.js';
 
 export interface RouteSpec { to: string; dev: string; gateway?: string | undefined; metric?: number | undefined; protocol?: string | undefined }
 

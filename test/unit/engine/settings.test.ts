@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseSettings, networkOf } from '../../../src/config/settings.js';
+import { ConfigError } from '../../../src/errors.js';
+
+const err = (text: string) => {
+  try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.message;
+  }
+  assert.fail('no error');
+};
+
+describe('settings', () => {
+  it('defaults without bond sections', () => {
+    const s = parseSettings('f', '[global]\nslave_wait = 500ms\nconfig_fix = no\n');
+    assert.deepEqual([s.slaveWaitMs, s.configFix, s.bonds.map((b) => [b.teql, b.address, b.routes, b.rpFilter])],
+      [500, false, [['teql0', '10.0.0.0/31', ['default'], 0]]]);
+  });
+
+  it('several bonds, prefixes, loose rp_filter, mtu', () => {
+    const s = parseSettings('f', '[teql0]\nslaves = eth1, eth2 ; two DSL routers\nrp_filter = 2\nmtu = 1492\n[teql1]\nslaves = wan0\naddress = 10.0.1.0/31\nroutes = 192.0.2.0/24, 198.51.100.0/25\n');
+    assert.deepEqual(s.bonds.map((b) => [b.teql, b.slaves, b.address, b.routes, b.rpFilter, b.mtu]), [
+      ['teql0', ['eth1', 'eth2'], '10.0.0.0/31', ['default'], 2, 1492],
+      ['teql1', ['wan0'], '10.0.1.0/31', ['192.0.2.0/24', '198.51.100.0/25'], 0, undefined],
+    ]);
+  });
+
+  it('networkOf', () => {
+    assert.equal(networkOf('10.0.0.1/31'), '10.0.0.0/31');
+    assert.equal(networkOf('192.0.2.77/24'), '192.0.2.0/24');
+    assert.equal(networkOf('0.0.0.0/0'), '0.0.0.0/0');
+  });
+
+  const cases: [string, string, string][] = [
+    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global] or a bond named [teql0], [teql1], ..."],
+    ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, routes, rp_filter, mtu"],
+    ['bad address', '[teql0]\naddress = 10.0.0.300/31\n', "2: address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '10.0.0.300/31'"],
+    ['host bits in a route', '[teql0]\nroutes = 192.0.2.1/24\n', "2: routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '192.0.2.1/24'"],
+    ['strict rp_filter', '[teql0]\nrp_filter = 1\n', "2: rp_filter: expected 0 (off) or 2 (loose), found '1'"],
+    ['a slave in two bonds', '[teql0]\nslaves = eth1\n[teql1]\nslaves = eth1\n', '4: slaves: eth1 is already a slave of teql0'],
+    ['a hostile interface name', '[teql0]\nslaves = eth1, $(reboot)\n', "2: slaves: invalid interface name '$(reboot)'"],
+    ['a teql as slave', '[teql0]\nslaves = teql1\n', "2: slaves: invalid interface name 'teql1'"],
+    ['two default routes', '[teql0]\nslaves = a\n[teql1]\nslaves = b\nroutes = default\n', '3: teql1: a default route is already set on teql0'],
+    ['several bonds without slaves', '[teql0]\n[teql1]\nslaves = b\n', "1: [teql0] has no 'slaves =' line: with several bonds each must list its slaves"],
+    ['mtu out of range', '[teql0]\nmtu = 9\n', "2: mtu: expected 68 to 65535, found '9'"],
+    ['bad duration', '[global]\nslave_wait = soon\n', "2: slave_wait: expected a duration such as 10s or 500ms, found 'soon'"],
+    ['too few equalizers', '[global]\nmax_equalizers = 1\n[teql0]\nslaves = a\n[teql1]\nslaves = b\n', "2: max_equalizers = 1 is too few for teql1"],
+  ];
+  for (const [name, text, msg] of cases) it(`error: ${name}`, () => assert.equal(err(text), `/etc/wanbond/wanbond.conf:${msg}`));
+});
