@@ -24,7 +24,7 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[]) {
     const base = cause instanceof Error ? cause.message : String(cause);
-    const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond doctor`';
+    const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
     const tail = undoFailures.length === 0
       ? `; rolled back ${undone.length} step${undone.length === 1 ? '' : 's'}, the system is as it was`
       : `; rollback incomplete: ${undoFailures.map((f) => `${describe(f.step)} (${f.error})`).join('; ')}`;
@@ -132,7 +132,7 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
     const left = deps.replan(after, true).steps.filter((s) => !UNVERIFIABLE.has(s.kind));
     if (left.length > 0) {
       throw new VerifyError(`the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
-        'another program may be changing the same links; run `wanbond status` and `wanbond doctor`');
+        'another program may be changing the same links; run `wanbond status` and `wanbond plan`');
     }
     return done;
   } catch (e) {

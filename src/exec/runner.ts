@@ -66,7 +66,7 @@ export class ExecaRunner implements Runner {
 function hintFor(cmd: Command): string {
   if (cmd.file === 'modprobe') return 'check that the kernel has sch_teql (CONFIG_NET_SCH_TEQL) and that modules can be loaded: modinfo sch_teql';
   if (cmd.file === 'wanrouter') return 'see /var/log/wanrouter and `wanrouter status`';
-  return 'run `wanbond doctor`, or the command by hand to see the full error';
+  return 'run the command by hand to see the full error; `wanbond plan` shows what wanbond wants to change';
 }
 
 /** Passes reads through and records changes: `--dry-run`. */
