@@ -46,6 +46,9 @@ export class Lab {
     // Put back at the end what a test (or an operator typing a dry-run by hand) changed globally.
     const sysctls = new Map<string, string>();
     for (const k of GLOBAL_SYSCTLS) sysctls.set(k, (await fs.readFile(`/proc/sys/${k}`, 'utf8')).trim());
+    // Router A starts strict, as RHEL and many routers ship (the bare VM kernel defaults to 0), so the
+    // traffic tests fail unless wanbond really turns rp_filter off where TEQL needs it.
+    for (const k of ['net/ipv4/conf/all/rp_filter', 'net/ipv4/conf/default/rp_filter']) await fs.writeFile(`/proc/sys/${k}`, '1');
     const state = await createTopology({ confDir, ifaces, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
     await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
     const sim = path.join(dir, 'bin', 'wanrouter');

@@ -32,7 +32,7 @@ describe('wanbond in a real kernel', () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
       const up = await lab.wanbond(['up']);
       assert.equal(up.code, 0, up.err);
-      assert.equal(up.out, 'teql0 (w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp): up (11 changes)\n');
+      assert.equal(up.out, 'teql0 (w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp): up (16 changes)\n');
       const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { teql: string; up: boolean; lines: { name: string; enslaved: boolean; carrier: boolean }[] }[];
       assert.deepEqual(st.map((b) => [b.teql, b.up, b.lines.map((l) => [l.name, l.enslaved, l.carrier])]),
         [['teql0', true, ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'].map((n) => [n, true, true])]]);
