@@ -8,7 +8,7 @@ import { registerEngineCommands } from './commands/engine.js';
 import type { Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 
-export interface GlobalOpts { confDir: string; settings?: string; stateDir?: string; wanrouterProc?: string }
+export interface GlobalOpts { confDir: string }
 
 export interface Deps { runner?: Runner; log?: Log }
 

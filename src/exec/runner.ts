@@ -1,6 +1,8 @@
 // The one way wanbond touches the system. Reads observe (they run even in dry-run); changes mutate.
 // Argument arrays only, never a shell.
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { CommandError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -36,13 +38,17 @@ export class ExecaRunner implements Runner {
   private async exec(cmd: Command, mutating: boolean): Promise<string> {
     const started = Date.now();
     const file = this.programs[cmd.file] ?? cmd.file;
+    // wanrouter writes ./return_code into its working folder: give it a private one, never the operator's.
+    const scratch = cmd.file === 'wanrouter' && !cmd.cwd ? await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-wanrouter-')) : undefined;
     let r;
     try {
       r = await execa(file, cmd.args, {
-        reject: false, input: cmd.input, cwd: cmd.cwd, stripFinalNewline: false, env: { LC_ALL: 'C' }, timeout: 120_000,
+        reject: false, input: cmd.input, cwd: cmd.cwd ?? scratch, stripFinalNewline: false, env: { LC_ALL: 'C' }, timeout: 120_000,
       });
     } catch (e) {
       throw new CommandError(argvOf(cmd), undefined, String(e), `check that ${cmd.file} is installed and on PATH`, { cause: e });
+    } finally {
+      if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     }
     if (mutating) this.log.debug({ argv: argvOf(cmd), input: cmd.input, ms: Date.now() - started, exitCode: r.exitCode }, 'command');
     if (r.failed) {

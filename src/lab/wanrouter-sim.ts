@@ -117,6 +117,21 @@ async function main(argv: string[]): Promise<number> {
     out(await fs.readFile(path.join(procDir, 'status'), 'utf8').catch(() => ''));
     return 0; // as the real script: 0 even when stopped
   }
+  if (verb === 'flap') {
+    // A line that drops and returns COUNT times, PERIOD_MS apart, as the configured driver shows it.
+    const i = site.interfaces.find((x) => x.name === a1);
+    const count = Number(a2 ?? 5), period = Number(a3 ?? 1000);
+    if (!i || !i.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
+    const kind = lineDownEffect(i);
+    for (let n = 0; n < count; n++) {
+      await applyFault(lab, i, kind);
+      await new Promise((r) => setTimeout(r, period / 2));
+      await clearFault(lab, i, kind);
+      await new Promise((r) => setTimeout(r, period / 2));
+    }
+    out(`${i.name}: flapped ${count} times (${kind})`);
+    return 0;
+  }
   if (verb === 'fault' || verb === 'clear') {
     const i = site.interfaces.find((x) => x.name === a1);
     if (!i || !i.carriesIp) { out(`no IP interface ${a1}`); return 1; }
@@ -134,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     await writeProc(site, sim);
     return 0;
   }
-  if (verb !== 'start' && verb !== 'stop') { out(`Usage: wanrouter {start|stop|status|fault <if> <kind>|clear <if>} [wanpipeN]`); return 1; }
+  if (verb !== 'start' && verb !== 'stop') { out(`Usage: wanrouter {start|stop|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms>`); return 1; }
   try {
     await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
   } catch {
