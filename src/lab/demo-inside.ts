@@ -20,9 +20,10 @@ try {
   const seconds = 8;
   say(`\nsending TCP from router A to the host behind router B for ${seconds} s ...`);
   const t = await lab.traffic(seconds);
-  const perLine = Object.entries(t.lineBytes).map(([n, b]) => `${n} ${((b * 8) / seconds / 1e6).toFixed(2)} Mbit/s`);
+  const total = Object.values(t.lineBytes).reduce((a, b) => a + b, 0);
+  const perLine = Object.entries(t.lineBytes).map(([n, b]) => `${n} ${(b / 1e6).toFixed(2)} MB (${((b / total) * 100).toFixed(1)}%)`);
   say(`bundle: ${(t.rateBps / 1e6).toFixed(2)} Mbit/s   one T1: ${(T1_KBIT / 1000).toFixed(3)} Mbit/s   sum of the 4 lines: ${((4 * T1_KBIT) / 1000).toFixed(3)} Mbit/s   ratio: ${(t.rateBps / (4 * T1_KBIT * 1000)).toFixed(3)}`);
-  say(`per line over the run: ${perLine.join(', ')}`);
+  say(`what each line carried (frames with headers, counted at the line): ${perLine.join(', ')}`);
   show('status', await lab.wanbond(['status']));
   await lab.detachRouterB();
   show('down', await lab.wanbond(['down']));
