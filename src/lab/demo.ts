@@ -20,7 +20,7 @@ if (mode.kind === 'none') {
   const r = await runInVm({
     cacheDir: labCacheDir(projectRoot), command: `'${process.execPath}' '${inside}'`, cwd: projectRoot, timeoutMs: 15 * 60_000,
     onLine: (l) => {
-      if (l.startsWith('lab-job: start')) { started = true; process.stdout.write('wanbond lab: kernel up\n'); return; }
+      if (l.includes('lab-job: start')) { started = true; process.stdout.write('wanbond lab: kernel up\n'); return; }
       if (l.startsWith('lab: downloading')) process.stdout.write(`wanbond ${l}\n`);
       if (started && !l.startsWith('lab-job:') && !/^\[\s*\d+\.\d+\]/.test(l)) process.stdout.write(l + '\n');
     },

@@ -169,15 +169,17 @@ export async function runInVm(o: VmOptions): Promise<VmResult> {
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const logFile = createWriteStream(path.join(o.cacheDir, 'last-console.log'));
     let partial = '';
+    // Escape sequences can be split across chunks, so clean whole lines only.
+    const clean = (l: string) => l.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\x1bc/g, '').replace(/^\[\?7l/, '');
     const onData = (d: Buffer) => {
-      const s = d.toString().replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\x1bc/g, '');
-      consoleText += s;
-      logFile.write(s);
-      partial += s;
+      partial += d.toString();
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
-      for (const l of lines) {
-        if (bootMs === undefined && l.startsWith('lab-job: start')) bootMs = Date.now() - started;
+      for (const raw of lines) {
+        const l = clean(raw);
+        consoleText += l + '\n';
+        logFile.write(l + '\n');
+        if (bootMs === undefined && l.includes('lab-job: start')) bootMs = Date.now() - started;
         o.onLine?.(l);
       }
     };
