@@ -6,6 +6,7 @@ import { describe, inverse, toCommand, type Plan, type Step } from '../plan/step
 import { teardown } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
+import { plural } from '../text.js';
 
 export interface ApplyDeps {
   runner: Runner;
@@ -26,7 +27,7 @@ export class ApplyError extends WanbondError {
     const base = cause instanceof Error ? cause.message : String(cause);
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
     const tail = undoFailures.length === 0
-      ? `; rolled back ${undone.length} step${undone.length === 1 ? '' : 's'}, the system is as it was`
+      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was`
       : `; rollback incomplete: ${undoFailures.map((f) => `${describe(f.step)} (${f.error})`).join('; ')}`;
     super(base + tail, hint, { cause });
     this.undone = undone;

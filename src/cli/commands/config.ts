@@ -5,6 +5,7 @@ import { fixDiff, planFix, writeFix } from '../../config/write-fix.js';
 import type { MediaAddr } from '../../config/wanpipe.js';
 import type { Io } from '../io.js';
 import { table } from '../table.js';
+import { plural } from '../../text.js';
 
 function media(m: MediaAddr): string {
   switch (m.kind) {
@@ -43,7 +44,7 @@ export function formatSite(site: Site, problems: Problem[]): string {
   s += '\n';
   if (problems.length === 0) s += 'no problems: every IP interface shows a failed line to TEQL\n';
   else {
-    s += `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n`;
+    s += `${plural(problems.length, 'problem')}:\n`;
     for (const p of problems) s += `  ${p.where}: ${p.what}\n    fix: ${p.hint}\n`;
   }
   return s;

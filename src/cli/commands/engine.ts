@@ -3,15 +3,15 @@ import type { Command } from 'commander';
 import { apply, runAll } from '../../apply/apply.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import { WanbondError } from '../../errors.js';
-import { argvOf } from '../../exec/runner.js';
+import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
-import type { Runner } from '../../exec/runner.js';
 import { describe, shellQuote, toCommand, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, teardown } from '../../plan/teardown.js';
 import { readRecord, writeRecord } from '../../state/record.js';
 import { buildContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { bondStatus, formatStatus } from './status.js';
+import { plural } from '../../text.js';
 
 /** The shell lines for one step: its command, or comments for what wanbond does itself. */
 function stepLines(s: Step, ctx: Context): string[] {
@@ -24,7 +24,12 @@ function stepLines(s: Step, ctx: Context): string[] {
   return [`# ${describe(s)}`];
 }
 
-const commandLines = (steps: readonly Step[], ctx: Context) => steps.flatMap((s) => stepLines(s, ctx));
+/** `--dry-run`: the commands, copy-pasteable, and nothing changed. */
+function printDryRun(verb: string, steps: readonly Step[], ctx: Context, io: Io): number {
+  io.out(`# wanbond ${verb} --dry-run: ${plural(steps.length, 'step')}; nothing was changed\n`);
+  for (const l of steps.flatMap((s) => stepLines(s, ctx))) io.out(l + '\n');
+  return 0;
+}
 
 const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
@@ -43,14 +48,12 @@ export async function cmdUp(ctx: Context, dryRun: boolean, io: Io): Promise<numb
   const p = ctx.plan(await ctx.observe(), false);
   if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
   if (dryRun) {
-    io.out(`# wanbond up --dry-run: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}; nothing was changed\n`);
-    for (const l of commandLines(p.steps, ctx)) io.out(l + '\n');
-    return 0;
+    return printDryRun('up', p.steps, ctx, io);
   }
   const record = await readRecord(ctx.stateDir);
   const done = await apply(p, { runner: ctx.runner, log: ctx.log, observe: () => ctx.observe(), replan: ctx.plan, fixConfig: ctx.fixConfig });
   await writeRecord(ctx.stateDir, { version: 1, steps: [...record.steps, ...done] });
-  io.out(`${bondsLine(ctx)}: up (${done.length} change${done.length === 1 ? '' : 's'})\n`);
+  io.out(`${bondsLine(ctx)}: up (${plural(done.length, 'change')})\n`);
   return 0;
 }
 
@@ -63,9 +66,7 @@ export async function cmdDown(ctx: Context, dryRun: boolean, io: Io): Promise<nu
   const observed = await ctx.observe(recordedSysctlKeys(record.steps));
   const steps = teardown(record.steps, observed);
   if (dryRun) {
-    io.out(`# wanbond down --dry-run: ${steps.length} step${steps.length === 1 ? '' : 's'}; nothing was changed\n`);
-    for (const l of commandLines(steps, ctx)) io.out(l + '\n');
-    return 0;
+    return printDryRun('down', steps, ctx, io);
   }
   const { failures } = await runAll(steps, { runner: ctx.runner, log: ctx.log });
   const left = teardown(record.steps, await ctx.observe(recordedSysctlKeys(record.steps)));
@@ -74,7 +75,7 @@ export async function cmdDown(ctx: Context, dryRun: boolean, io: Io): Promise<nu
     throw new WanbondError(`down incomplete: ${[...failures.map((f) => `${describe(f.step)}: ${f.error}`), ...left.map((s) => `still to do: ${describe(s)}`)].join('; ')}`,
       'fix what is named, then run `wanbond down` again');
   }
-  io.out(`down: ${steps.length} change${steps.length === 1 ? '' : 's'} undone\n`);
+  io.out(`down: ${plural(steps.length, 'change')} undone\n`);
   return 0;
 }
 

@@ -81,7 +81,7 @@ describe('lab plumbing', () => {
 describe('pure modules', () => {
   const pure = ['src/config/lex.ts', 'src/config/wanpipe.ts', 'src/config/rc.ts', 'src/config/site.ts', 'src/config/fix.ts', 'src/config/diff.ts',
     'src/config/settings.ts', 'src/state/types.ts', 'src/state/desired.ts', 'src/observe/parse.ts', 'src/plan/steps.ts', 'src/plan/diff.ts',
-    'src/plan/teardown.ts', 'src/apply/batch.ts', 'src/cli/table.ts', 'src/cli/commands/status.ts', 'src/lab/cpio.ts'];
+    'src/plan/teardown.ts', 'src/apply/batch.ts', 'src/cli/table.ts', 'src/cli/commands/status.ts', 'src/lab/cpio.ts', 'src/text.ts'];
   for (const f of pure) {
     it(`${f} does no I/O`, async () => {
       const text = await fs.readFile(path.join(projectRoot, f), 'utf8');
