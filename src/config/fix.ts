@@ -26,7 +26,9 @@ export function needsFix(fm: FileModel, only: ReadonlySet<string> | undefined): 
   for (const i of fm.interfaces) {
     if (!i.carriesIp || (only && !only.has(i.name))) continue;
     if (!i.dynIntrCfgApplies) skipped.push({ iface: i.name, why: i.why });
-    else if (i.dynIntrCfg !== 'YES') fix.push(i);
+    else if (i.dynIntrCfg !== 'YES' && i.misnamedSection) {
+      skipped.push({ iface: i.name, why: `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), which wanconfig never applies to ${i.name} (names match exactly, spaces included): rename it [${i.name}] first` });
+    } else if (i.dynIntrCfg !== 'YES') fix.push(i);
   }
   return { fix, skipped };
 }

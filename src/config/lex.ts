@@ -1,5 +1,9 @@
-// Line lexer for wanpipeN.conf, following Sangoma's wanconfig.c: everything from the first '#' or ';'
-// is a comment, sections start at a line beginning with '[', entries are `KEY = a, b, , c`.
+// Line lexer for wanpipeN.conf, following Sangoma's wanconfig.c (read_conf_record, read_conf_section,
+// tokenize; /work/notes and docs/CONFIG.md cite the lines): lines end at '\n'; everything from the
+// first '#', ';' or '\r' is a comment; a section starts at a line whose first non-blank is '[' and is
+// named by the text up to the first ']', spaces included, exactly as wanconfig compares it; entries
+// are `KEY = a, b, , c`. What wanconfig cannot read (a byte-order mark, CR-only line endings, a line
+// longer than its 255-byte buffer) is an error here, with the reason.
 // Text is handled as latin1 so every byte maps to one char and an edit can keep all other bytes.
 // Pure: no I/O.
 import { ConfigError } from '../errors.js';
@@ -36,32 +40,32 @@ export interface LexedFile {
   sections: Section[];
 }
 
+/** Lines as fgets() reads them: split at '\n' only; a '\r' before it is part of the line ending. */
 export function splitLines(text: string): SourceLine[] {
   const out: SourceLine[] = [];
   let start = 0;
   let no = 1;
   const n = text.length;
   while (start < n) {
-    let i = start;
-    while (i < n && text[i] !== '\n' && text[i] !== '\r') i++;
-    let eol: SourceLine['eol'] = '';
-    let next = i;
-    if (i < n) {
-      if (text[i] === '\r' && text[i + 1] === '\n') { eol = '\r\n'; next = i + 2; }
-      else if (text[i] === '\r') { eol = '\r'; next = i + 1; }
-      else { eol = '\n'; next = i + 1; }
-    }
-    out.push({ no: no++, text: text.slice(start, i), eol });
-    start = next;
+    let i = text.indexOf('\n', start);
+    if (i < 0) i = n;
+    let end = i;
+    let eol: SourceLine['eol'] = i < n ? '\n' : '';
+    if (i < n && i > start && text[i - 1] === '\r') { end = i - 1; eol = '\r\n'; }
+    out.push({ no: no++, text: text.slice(start, end), eol });
+    start = i + 1;
   }
   return out;
 }
 
-/** Where the comment starts on a line (wanconfig: strcspn(str, "#;")), or the line's length. */
+/** Where the record ends on a line (wanconfig: strcspn(str, "#;\n\r")), or the line's length. */
 export function commentStart(text: string): number {
-  for (let i = 0; i < text.length; i++) if (text[i] === '#' || text[i] === ';') return i;
+  for (let i = 0; i < text.length; i++) if (text[i] === '#' || text[i] === ';' || text[i] === '\r') return i;
   return text.length;
 }
+
+/** wanconfig reads lines with fgets(buf, 256): a longer line is read as several. */
+export const MAX_LINE_BYTES = 255;
 
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
 
@@ -80,7 +84,20 @@ export function lex(file: string, text: string): LexedFile {
     throw new ConfigError(file, line, `binary data (byte 0x${bin.code.toString(16).padStart(2, '0')}) in a text configuration file`,
       'restore the file from its backup or regenerate it with wancfg');
   }
+  if (text.startsWith('\xef\xbb\xbf')) {
+    throw new ConfigError(file, 1, 'the file starts with a UTF-8 byte-order mark (bytes EF BB BF): wanconfig does not skip it, so it never finds the first section',
+      `remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' ${file}`);
+  }
+  if (text.includes('\r') && !text.includes('\n')) {
+    throw new ConfigError(file, 1, 'the file has CR-only line endings (old Mac style): wanconfig reads it as one line and finds no sections',
+      `convert the line endings: sed -i 's/\\r/\\n/g' ${file}`);
+  }
   const lines = splitLines(text);
+  const long = lines.find((l) => l.text.length + (l.eol === '\r\n' ? 1 : 0) > MAX_LINE_BYTES);
+  if (long) {
+    throw new ConfigError(file, long.no, `line is ${long.text.length} bytes long: wanconfig reads at most ${MAX_LINE_BYTES} bytes of a line and takes the rest as a line of its own`,
+      `shorten line ${long.no} (split a long comment over several lines)`);
+  }
   if (lines.every((l) => l.text.trim() === '')) {
     throw new ConfigError(file, 1, 'file is empty', 'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), or remove the file and its WAN_DEVICES entry');
   }
@@ -90,7 +107,7 @@ export function lex(file: string, text: string): LexedFile {
   for (const l of lines) {
     const cut = commentStart(l.text);
     const content = l.text.slice(0, cut);
-    const trimmed = content.trim();
+    const trimmed = content.replace(/^[ \t]+|[ \t]+$/g, '');
     if (trimmed === '') continue;
     if (trimmed.startsWith('[')) {
       const close = trimmed.indexOf(']');
@@ -98,13 +115,9 @@ export function lex(file: string, text: string): LexedFile {
         throw new ConfigError(file, l.no, `unterminated section header: expected '[name]', found '${trimmed}'`,
           `close the header with ']' on line ${l.no}`);
       }
-      const name = trimmed.slice(1, close).trim();
-      const rest = trimmed.slice(close + 1).trim();
+      // wanconfig compares the text between '[' and ']' as it is: `[ wan0 ]` is not [wan0]. Text after ']' is ignored.
+      const name = trimmed.slice(1, close);
       if (name === '') throw new ConfigError(file, l.no, "empty section name '[]'", `name the section or remove line ${l.no}`);
-      if (rest !== '') {
-        throw new ConfigError(file, l.no, `unexpected text after section header [${name}]: '${rest}'`,
-          `put '${rest}' on its own line or after a '#'`);
-      }
       const prev = seen.get(name);
       if (prev !== undefined) {
         throw new ConfigError(file, l.no, `duplicate section [${name}] (first defined at line ${prev})`,
@@ -125,7 +138,7 @@ export function lex(file: string, text: string): LexedFile {
       throw new ConfigError(file, l.no, `expected 'KEY = value' in section [${current.name}], found '${trimmed}'`,
         `add '= value' or comment the line out with #`);
     }
-    const key = content.slice(0, eq).trim();
+    const key = content.slice(0, eq).replace(/^[ \t]+|[ \t]+$/g, '');
     if (key === '' || /[\s,]/.test(key)) {
       throw new ConfigError(file, l.no, `expected a key name before '=' in section [${current.name}], found '${key}'`,
         'keys are single words such as DYN_INTR_CFG');

@@ -98,10 +98,16 @@ export function siteProblems(site: Site, bonded: readonly string[] = ipInterface
     const i = site.interfaces.find((x) => x.name === name);
     if (!i) continue;
     const where = `${i.file}:${i.line}`;
+    if (i.misnamedSection) {
+      out.push({ severity: 'error', where: `${i.file}:${i.misnamedSection.line}`, iface: i.name,
+        what: `${i.name}: section [${i.misnamedSection.name}] never applies to ${i.name}: wanconfig matches section names exactly, spaces inside the brackets included, so ${i.name} runs with defaults`,
+        hint: `rename the section to [${i.name}]` });
+    }
     if (i.dynIntrCfgApplies && i.dynIntrCfg !== 'YES') {
       const at = i.dynIntrCfgLine ?? i.sectionLine ?? i.line;
-      out.push({ severity: 'error', where: `${i.file}:${at}`, iface: i.name, what: `${i.name}: DYN_INTR_CFG is ${i.dynIntrCfg ?? 'not set (NO)'}: ${i.why}`,
-        hint: 'wanbond config fix' });
+      const is = i.dynIntrCfgRaw === undefined ? 'not set (NO)' : i.dynIntrCfgRaw.toUpperCase() === 'NO' ? 'NO' : `${i.dynIntrCfgRaw}, which the driver takes as off`;
+      out.push({ severity: 'error', where: `${i.file}:${at}`, iface: i.name, what: `${i.name}: DYN_INTR_CFG is ${is}: ${i.why}`,
+        hint: i.misnamedSection ? `rename [${i.misnamedSection.name}] to [${i.name}], then: wanbond config fix` : 'wanbond config fix' });
     } else if (i.visibility === 'none') {
       out.push({ severity: 'error', where, iface: i.name, what: `${i.name}: a failed line is invisible: ${i.why}`,
         hint: i.device && site.devices.find((d) => d.name === i.device)?.configId === 'WAN_MULTPPP'

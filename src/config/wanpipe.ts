@@ -10,8 +10,9 @@ export const CONFIG_IDS = [
   'WAN_AFT_TE3', 'WAN_XILINX', 'WAN_MFR', 'WAN_DEBUG', 'WAN_ADCCP', 'WAN_MLINK_PPP', 'WAN_USB_ANALOG', 'WAN_AFT_GSM',
 ] as const;
 
+// wanconfig compares these with strcmp: exactly as written, case included (PPPoE, never PPPOE).
 export const OPERATION_MODES = [
-  'WANPIPE', 'API', 'API_LEGACY', 'DATA_API', 'BRIDGE', 'SWITCH', 'PPPOE', 'STACK', 'XMTP2_API', 'NETGRAPH', 'TTY',
+  'WANPIPE', 'API', 'API_LEGACY', 'DATA_API', 'BRIDGE', 'SWITCH', 'PPPoE', 'STACK', 'XMTP2_API', 'NETGRAPH', 'TTY',
   'BRIDGE_NODE', 'TDM_VOICE', 'TDM_VOICE_API', 'TDM_SPAN_VOICE_API', 'TDM_CHAN_VOICE_API', 'MTP2_LSL_API', 'MTP2_HSL_API',
   'TDM_API', 'TRUNK', 'ANNEXG',
 ] as const;
@@ -60,9 +61,15 @@ export interface Interface {
   comment: string;
   /** Line of the interface's own section, if it has one. */
   sectionLine: number | undefined;
-  /** DYN_INTR_CFG as written (YES/NO), undefined when absent (the driver's default is NO). */
+  /**
+   * DYN_INTR_CFG as the driver will take it: YES (it downs the interface on a dead line) or NO;
+   * undefined when absent (the driver's default is NO). `dynIntrCfgRaw` is the value as written.
+   */
   dynIntrCfg: 'YES' | 'NO' | undefined;
+  dynIntrCfgRaw: string | undefined;
   dynIntrCfgLine: number | undefined;
+  /** A section whose name differs only by spaces inside the brackets: wanconfig never applies it here. */
+  misnamedSection: { name: string; line: number } | undefined;
   carriesIp: boolean;
   visibility: FailureVisibility;
   /** Whether setting DYN_INTR_CFG = YES is meaningful here, and if not, why. */
@@ -162,7 +169,10 @@ export function buildFileModel(lexed: LexedFile): FileModel {
     }
     const sec = findSection(lexed, name);
     if (!sec) {
-      throw new ConfigError(file, e.line, `${name} has no [${name}] section`, `add a [${name}] section with the card's settings (CARD_TYPE, ...)`);
+      const near = lexed.sections.find((x) => x.name.trim() === name);
+      throw new ConfigError(file, e.line, near
+        ? `${name} has no [${name}] section: [${near.name}] at line ${near.line} has spaces inside the brackets, and wanconfig matches section names exactly`
+        : `${name} has no [${name}] section`, near ? `write [${name}] on line ${near.line}` : `add a [${name}] section with the card's settings (CARD_TYPE, ...)`);
     }
     const cardType = getEntry(sec, 'CARD_TYPE')?.value;
     devices.push({ name, file, line: e.line, configId: id, description: e.values.slice(1).join(','), cardType, card: cardOf(id, cardType) });
@@ -170,13 +180,15 @@ export function buildFileModel(lexed: LexedFile): FileModel {
   if (devices.length === 0) {
     throw new ConfigError(file, devSec.line, '[devices] lists no device', "add a line such as 'wanpipe1 = WAN_CHDLC, Comment'");
   }
-  const ifSec = findSection(lexed, 'interfaces');
-  if (!ifSec) {
-    throw new ConfigError(file, devSec.line, 'no [interfaces] section',
-      "add '[interfaces]' with a line such as 'wan0 = wanpipe1, , WANPIPE, Comment'");
+  if (devices.length > 1) {
+    // wanconfig prepends each device to its list and configures only the head: the last one listed.
+    throw new ConfigError(file, devices[1]!.line, `[devices] lists ${devices.map((d) => d.name).join(' and ')}: wanconfig configures only the last one (${devices[devices.length - 1]!.name}) and gives it every interface`,
+      'keep one device per file: wanpipe1 in wanpipe1.conf, wanpipe2 in wanpipe2.conf, each listed in WAN_DEVICES');
   }
+  // A file without [interfaces] is one wanconfig accepts: a device with no interface to bond.
+  const ifSec = findSection(lexed, 'interfaces');
   const interfaces: Interface[] = [];
-  for (const e of ifSec.entries) interfaces.push(buildInterface(lexed, e.key, e.values, e.line, devices));
+  for (const e of ifSec?.entries ?? []) interfaces.push(buildInterface(lexed, e.key, e.values, e.line, devices));
   for (const i of interfaces) {
     if (i.parent !== undefined) {
       const p = interfaces.find((x) => x.name === i.parent);
@@ -189,6 +201,27 @@ export function buildFileModel(lexed: LexedFile): FileModel {
   return { file, lexed, devices, interfaces };
 }
 
+/**
+ * DYN_INTR_CFG as wanconfig's set_conf_param reads it into an unsigned char: a value starting with a
+ * digit (or '-' and a digit) through strtoul(v, NULL, 0), so 0x1, 010 and 1abc are numbers; else a
+ * symbol, upper-cased: YES and ON are 1, NO and OFF 0. Anything else wanconfig rejects (TRUE, "").
+ */
+export function dynIntrCfgValue(text: string): number | undefined {
+  const v = text.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (/^-?[0-9]/.test(v)) {
+    const neg = v.startsWith('-');
+    const body = neg ? v.slice(1) : v;
+    const m = /^0[xX]([0-9a-fA-F]+)/.exec(body) ?? /^(0[0-7]*)/.exec(body) ?? /^([1-9][0-9]*)/.exec(body);
+    const digits = m?.[1] ?? '0';
+    const n = /^0[xX]/.test(body) && m ? parseInt(digits, 16) : digits.startsWith('0') ? parseInt(digits, 8) : parseInt(digits, 10);
+    return ((neg ? -n : n) % 256 + 256) % 256;
+  }
+  const sym = v.toUpperCase();
+  if (sym === 'YES' || sym === 'ON') return 1;
+  if (sym === 'NO' || sym === 'OFF') return 0;
+  return undefined;
+}
+
 function buildInterface(lexed: LexedFile, name: string, values: string[], line: number, devices: Device[]): Interface {
   const file = lexed.file;
   if (!IFNAME_RE.test(name)) {
@@ -196,7 +229,7 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
       'rename the interface (wanconfig and the kernel accept at most 15 characters)');
   }
   if (values.length < 3) {
-    throw new ConfigError(file, line, `${name}: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', found ${values.length}`,
+    throw new ConfigError(file, line, `${name}: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', found ${values.length} (wanconfig skips such a line, so ${name} would not exist)`,
       `write e.g. '${name} = wanpipe1, , WANPIPE, Comment' (an empty media address is allowed)`);
   }
   const [devName = '', media = '', modeRaw = '', fourth = ''] = values;
@@ -205,18 +238,26 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
     throw new ConfigError(file, line, `${name}: unknown device '${devName}': [devices] defines ${devices.map((d) => d.name).join(', ')}`,
       `use one of ${devices.map((d) => d.name).join(', ')} or add '${devName}' to [devices]`);
   }
-  const mode = modeRaw.toUpperCase();
+  const mode = modeRaw;
   if (!(OPERATION_MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(file, line, `${name}: unknown operation mode '${modeRaw}': expected WANPIPE (IP), API, STACK, ...`,
-      "use WANPIPE for an interface that carries IP");
+    const near = OPERATION_MODES.find((m) => m.toUpperCase() === modeRaw.toUpperCase());
+    throw new ConfigError(file, line, near
+      ? `${name}: operation mode '${modeRaw}' is not one wanconfig takes: it matches modes exactly, case included ('${near}')`
+      : `${name}: unknown operation mode '${modeRaw}': expected WANPIPE (IP), API, STACK, ...`,
+    near ? `write '${near}'` : 'use WANPIPE for an interface that carries IP');
   }
   let lipProtocol: string | undefined;
   let profile: string | undefined;
   let parent: string | undefined;
-  // The AFT/LIP form adds a protocol and a profile section after the mode; otherwise the rest is a comment.
-  const isLip = values.length >= 5 && (LIP_PROTOCOLS as readonly string[]).includes(fourth.toLowerCase());
+  // With five fields or more wanconfig reads the fourth as a LIP protocol (exactly, lower case) and the
+  // fifth as its profile section; with four the fourth is a comment.
+  const isLip = values.length >= 5;
+  if (isLip && !(LIP_PROTOCOLS as readonly string[]).includes(fourth)) {
+    throw new ConfigError(file, line, `${name}: '${fourth}' is not a protocol wanconfig knows: with five fields the fourth names the LIP protocol (${LIP_PROTOCOLS.join(', ')})`,
+      `write the protocol in lower case (e.g. ppp), or drop the fifth field if '${fourth}' is a comment`);
+  }
   if (isLip) {
-    lipProtocol = fourth.toLowerCase();
+    lipProtocol = fourth;
     profile = values[4] ?? '';
     if (profile === '' || !findSection(lexed, profile)) {
       throw new ConfigError(file, line, `${name}: protocol profile section [${profile}] is missing`,
@@ -226,20 +267,24 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
   }
   const mediaAddr = parseMediaAddr(file, line, name, media, dev);
   const sec: Section | undefined = findSection(lexed, name);
+  const misnamed = sec ? undefined : lexed.sections.find((x) => x.name.trim() === name);
   const dynEntry = getEntry(sec, 'DYN_INTR_CFG');
   let dyn: Interface['dynIntrCfg'];
   if (dynEntry) {
-    const v = dynEntry.value.toUpperCase();
-    if (v !== 'YES' && v !== 'NO') {
-      throw new ConfigError(file, dynEntry.line, `${name}: DYN_INTR_CFG must be YES or NO, found '${dynEntry.value}'`,
+    const value = dynIntrCfgValue(dynEntry.value.split(',')[0] ?? '');
+    if (value === undefined) {
+      throw new ConfigError(file, dynEntry.line, `${name}: DYN_INTR_CFG = '${dynEntry.value}' is not a value wanconfig takes: expected YES, NO or a number`,
         `write 'DYN_INTR_CFG = YES' in [${name}]`);
     }
-    dyn = v;
+    // S514 frame relay tests if_down == WANOPT_YES (1); the other drivers test non-zero (wanconfig-parsing notes, Q6).
+    const on = dev.configId === 'WAN_FR' ? value === 1 : value !== 0;
+    dyn = on ? 'YES' : 'NO';
   }
   return {
     name, device: dev.name, file, line, mediaAddr, mode, lipProtocol, profile, parent,
     comment: isLip ? '' : values.slice(3).join(','),
-    sectionLine: sec?.line, dynIntrCfg: dyn, dynIntrCfgLine: dynEntry?.line,
+    sectionLine: sec?.line, dynIntrCfg: dyn, dynIntrCfgRaw: dynEntry?.value, dynIntrCfgLine: dynEntry?.line,
+    misnamedSection: misnamed ? { name: misnamed.name, line: misnamed.line } : undefined,
     ...classify(dev, mode, lipProtocol, dyn),
   };
 }
