@@ -35,14 +35,25 @@ export class CommandError extends WanbondError {
   readonly argv: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, hint: string, options?: ErrorOptions) {
-    const why = stderr.trim().split('\n').slice(-3).join(' / ') || `exit code ${exitCode ?? 'unknown'}`;
-    super(`command failed: ${argv.join(' ')}: ${why}`, hint, options);
+  /** For `ip -batch -` / `tc -batch -`: the input line that failed, as the tool numbered it. */
+  readonly failedLine: { no: number; text: string } | undefined;
+  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, hint: string, options?: ErrorOptions & { input?: string | undefined }) {
+    const m = /Command failed -:(\d+)/.exec(stderr);
+    const no = m ? Number(m[1]) : undefined;
+    const text = no !== undefined && options?.input !== undefined ? options.input.split('\n')[no - 1] : undefined;
+    const lines = stderr.trim().split('\n').filter((l) => !/^Command failed -:\d+$/.test(l.trim()) && l.trim() !== '');
+    const why = lines.slice(-3).join(' / ') || `exit code ${exitCode ?? 'unknown'}`;
+    const what = text !== undefined ? `${argv.join(' ')}, line ${no} \`${text}\`` : argv.join(' ');
+    super(`command failed: ${what}: ${why}`, hint, options);
     this.argv = argv;
     this.exitCode = exitCode;
     this.stderr = stderr;
+    this.failedLine = text !== undefined && no !== undefined ? { no, text } : undefined;
   }
 }
+
+/** A command line that cannot be right (an unknown name in an option): exit 2, like a config error. */
+export class UsageError extends WanbondError {}
 
 /** The kernel, read back after apply, disagrees with the plan. */
 export class VerifyError extends WanbondError {}

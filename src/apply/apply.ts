@@ -1,9 +1,12 @@
-// Run a plan, read the kernel back, verify; on any failure undo the completed steps in reverse.
+// Run a plan, read the kernel back, verify; on any failure (or SIGINT/SIGTERM) undo the completed
+// steps in reverse. Each batch is announced to the journal before it runs, so a crash leaves a
+// record that names everything that may have changed.
 import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
+import { guardSlaveChanges } from '../plan/guard.js';
 import { describe, inverse, toCommand, type Plan, type Step } from '../plan/steps.js';
-import { teardown } from '../plan/teardown.js';
+import { undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
 import { plural } from '../text.js';
@@ -12,49 +15,67 @@ export interface ApplyDeps {
   runner: Runner;
   log: Log;
   observe: () => Promise<ObservedState>;
-  /** The plan again from fresh observation; `afterWait` once the slaves exist. */
-  replan: (o: ObservedState, afterWait: boolean) => Plan;
+  /** The plan again from fresh observation; `afterWait` once the slaves exist; never restarting a device twice. */
+  replan: (o: ObservedState, afterWait: boolean, restarted: readonly string[]) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
+  /** Called with every step done so far plus the batch about to run, before it runs. */
+  journal?: (steps: readonly Step[]) => Promise<void>;
+  /** Aborted by SIGINT/SIGTERM: stop before the next batch and roll back. */
+  signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   batch?: boolean;
 }
 
+export class InterruptedError extends WanbondError {
+  readonly signalName: string;
+  constructor(signalName: string) {
+    super(`interrupted by ${signalName}`, 'run the command again when you are ready');
+    this.signalName = signalName;
+  }
+}
 
 export class ApplyError extends WanbondError {
   readonly undone: Step[];
   readonly undoFailures: { step: Step; error: string }[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[]) {
+  /** Steps done whose undo is still needed: they stay in the record for `down`. */
+  readonly remaining: Step[];
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[]) {
     const base = cause instanceof Error ? cause.message : String(cause);
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
-    const tail = undoFailures.length === 0
+    const tail = undoFailures.length === 0 && remaining.length === 0
       ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was`
-      : `; rollback incomplete: ${undoFailures.map((f) => `${describe(f.step)} (${f.error})`).join('; ')}`;
+      : `; rollback incomplete: ${[...undoFailures.map((f) => `${describe(f.step)} (${f.error})`), ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])].join('; ')}; \`wanbond down\` undoes the rest`;
     super(base + tail, hint, { cause });
     this.undone = undone;
     this.undoFailures = undoFailures;
+    this.remaining = remaining;
   }
 }
 
-/** Steps that only wanbond itself does or that verify cannot see; everything else must read back. */
-const UNVERIFIABLE = new Set<Step['kind']>(['fix-config', 'wanrouter-start', 'wait-links']);
+const aborted = (signal: AbortSignal | undefined) => {
+  if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'a signal'));
+};
 
 async function waitForLinks(step: Extract<Step, { kind: 'wait-links' }>, deps: ApplyDeps): Promise<ObservedState> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + step.timeoutMs;
+  const now = deps.now ?? Date.now;
+  const deadline = now() + step.timeoutMs;
   for (;;) {
+    aborted(deps.signal);
     const o = await deps.observe();
     const missing = step.devs.filter((d) => !o.links.some((l) => l.name === d));
     if (missing.length === 0) return o;
-    if (Date.now() >= deadline) {
-      throw new WanbondError(`wanrouter start did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
-        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of /etc/wanbond/wanbond.conf if the card is slow`);
+    if (now() >= deadline) {
+      throw new WanbondError(`wanrouter did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
+        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of the settings if the card is slow`);
     }
     await sleep(100);
   }
 }
 
 /** Runs undo steps, batched; a failing one is reported and the rest still run (teardown must not stop halfway). */
-export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'batch'>): Promise<{ done: Step[]; failures: { step: Step; error: string }[] }> {
+export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'batch' | 'signal'>): Promise<{ done: Step[]; failures: { step: Step; error: string }[] }> {
   const done: Step[] = [];
   const failures: { step: Step; error: string }[] = [];
   const one = async (s: Step) => {
@@ -69,6 +90,8 @@ export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runn
   };
   for (const g of groupSteps(steps, deps.batch ?? true)) {
     if (!g.command) { done.push(...g.steps); continue; }
+    // `down` stops between batches on a signal; a hold is always released, or the bond stays stopped.
+    if (deps.signal?.aborted && !g.steps.every((s) => s.kind === 'release-bond')) continue;
     try {
       await deps.runner.change(g.command);
       done.push(...g.steps);
@@ -82,24 +105,33 @@ export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runn
 }
 
 /** Undoes the done steps, newest first, where the kernel still shows them (what never took effect is skipped). */
-export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[] }> {
+export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe' | 'batch'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[]; remaining: Step[] }> {
   let todo: Step[];
   try {
-    todo = teardown(done, await deps.observe());
+    const before = await deps.observe();
+    todo = guardSlaveChanges(undoPairs(done, before).map((p) => p.undo), before);
   } catch (e) {
     deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
     todo = [...done].reverse().map(inverse).filter((s): s is Step => s !== undefined);
   }
   const r = await runAll(todo, deps);
-  return { undone: r.done, failures: r.failures };
+  let remaining: Step[] = [];
+  try {
+    remaining = undoPairs(done, await deps.observe()).map((p) => p.step);
+  } catch {
+    remaining = [...done];
+  }
+  return { undone: r.done.filter((s) => s.kind !== 'hold-bond' && s.kind !== 'release-bond'), failures: r.failures, remaining };
 }
 
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
 export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   const done: Step[] = [];
+  const restarted: string[] = [];
   let queue = [...plan.steps];
   try {
     while (queue.length > 0) {
+      aborted(deps.signal);
       const head = queue[0] as Step;
       if (head.kind === 'fix-config') {
         await deps.fixConfig(head.ifaces);
@@ -111,26 +143,31 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         const o = await waitForLinks(head, deps);
         done.push(head);
         // The slaves exist now: plan the rest from what the kernel really shows.
-        queue = deps.replan(o, true).steps.filter((s) => !UNVERIFIABLE.has(s.kind));
+        queue = deps.replan(o, true, restarted).steps;
         continue;
       }
       let n = 1;
       while (n < queue.length && !['fix-config', 'wait-links'].includes(queue[n]!.kind)) n++;
       for (const g of groupSteps(queue.slice(0, n), deps.batch ?? true)) {
         if (!g.command) continue;
+        aborted(deps.signal);
+        await deps.journal?.([...done, ...g.steps]);
         try {
           await deps.runner.change(g.command);
         } catch (e) {
           if (g.command.file === 'sysctl') done.push(...g.steps); // restoring an unchanged value is harmless
+          // wanrouter may have started (or stopped) cards before it failed: undo is state-aware.
+          else if (g.command.file === 'wanrouter') done.push(...g.steps);
           else if (g.steps.length > 1 && e instanceof CommandError) done.push(...g.steps.slice(0, completedBeforeFailure(e.stderr) ?? 0));
           throw e;
         }
         done.push(...g.steps);
+        for (const s of g.steps) if (s.kind === 'restart-device') restarted.push(s.device);
       }
       queue = queue.slice(n);
     }
     const after = await deps.observe();
-    const left = deps.replan(after, true).steps.filter((s) => !UNVERIFIABLE.has(s.kind));
+    const left = deps.replan(after, true, restarted).steps;
     if (left.length > 0) {
       throw new VerifyError(`the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
         'another program may be changing the same links; run `wanbond status` and `wanbond plan`');
@@ -138,7 +175,7 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
     return done;
   } catch (e) {
     deps.log.error({ err: e, done: done.length }, 'apply failed, rolling back');
-    const { undone, failures } = await undo(done, deps);
-    throw new ApplyError(e, undone, failures);
+    const { undone, failures, remaining } = await undo(done, deps);
+    throw new ApplyError(e, undone, failures, remaining);
   }
 }

@@ -5,14 +5,23 @@ import { toCommand, type Step } from '../plan/steps.js';
 
 export interface Group { steps: Step[]; command: Command | undefined }
 
-const batchable = (c: Command | undefined) => c !== undefined && (c.file === 'ip' || c.file === 'tc' || c.file === 'sysctl');
+/**
+ * iproute2's batch reader splits lines itself (quotes, '#' comments, a trailing backslash joins
+ * lines): a command goes into a batch only if every word is one that reader passes through as is.
+ * Anything else runs as its own process with an argument array.
+ */
+const BATCH_WORD = /^[A-Za-z0-9_.:/@%+,=-]+$/;
+export const batchSafe = (c: Command): boolean => c.args.every((a) => BATCH_WORD.test(a));
+
+const batchable = (c: Command | undefined): c is Command =>
+  c !== undefined && (c.file === 'ip' || c.file === 'tc' || c.file === 'sysctl') && batchSafe(c);
 
 export function groupSteps(steps: readonly Step[], batch: boolean): Group[] {
   const groups: { steps: Step[]; cmds: (Command | undefined)[] }[] = [];
   for (const s of steps) {
     const c = toCommand(s);
     const last = groups[groups.length - 1];
-    if (batch && last && batchable(c) && batchable(last.cmds[0]) && last.cmds[0]?.file === c?.file) {
+    if (batch && last && batchable(c) && batchable(last.cmds[0]) && last.cmds[0]?.file === c.file) {
       last.steps.push(s);
       last.cmds.push(c);
     } else groups.push({ steps: [s], cmds: [c] });

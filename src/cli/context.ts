@@ -3,15 +3,17 @@ import { promises as fs } from 'node:fs';
 import { loadSite } from '../config/load.js';
 import { DEFAULT_SETTINGS_FILE, defaultSettings, parseSettings, type Settings } from '../config/settings.js';
 import type { Site } from '../config/site.js';
-import { writeFix, planFix } from '../config/write-fix.js';
+import { writeFix, planFix, type FixPlan, type WrittenFix } from '../config/write-fix.js';
 import { WanbondError } from '../errors.js';
 import { ExecaRunner, type Runner } from '../exec/runner.js';
+import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
 import { plan, sysctlKeys } from '../plan/diff.js';
 import type { Plan } from '../plan/steps.js';
 import { desiredState } from '../state/desired.js';
-import { DEFAULT_STATE_DIR } from '../state/record.js';
+import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
+import { BOOT_ID_FILE, DEFAULT_STATE_DIR } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 
 export interface EngineOpts {
@@ -20,27 +22,38 @@ export interface EngineOpts {
   stateDir?: string;
   wanrouterProc?: string;
   wanrouter?: string;
+  lockWait?: string;
 }
 
-export interface Context {
-  settings: Settings;
-  site: Site | undefined;
-  desired: DesiredState;
+/** What every command that touches the kernel needs, without reading any configuration (`down`). */
+export interface BaseContext {
   runner: Runner;
   log: Log;
   stateDir: string;
   wanrouterProc: string;
+  bootId: () => Promise<string>;
+  lockWaitMs: number;
+}
+
+export interface Context extends BaseContext {
+  settings: Settings;
+  site: Site | undefined;
+  desired: DesiredState;
+  /** The kernel, with the drivers that run an older configuration than their files. */
   observe: (extraSysctls?: string[]) => Promise<ObservedState>;
-  plan: (o: ObservedState, afterWait: boolean) => Plan;
+  plan: (o: ObservedState, afterWait: boolean, restarted?: readonly string[]) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
+  restart: boolean;
 }
 
 async function readSettings(explicit: string | undefined): Promise<Settings> {
   const file = explicit ?? DEFAULT_SETTINGS_FILE;
   let text: string;
   try { text = (await fs.readFile(file)).toString('latin1'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return defaultSettings();
-    throw new WanbondError(`${file}: cannot read settings (${(e as NodeJS.ErrnoException).code})`, explicit ? 'check the path given to --settings' : `check the permissions of ${file}`);
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && explicit === undefined) return defaultSettings();
+    if (err.code === 'ENOENT') throw new WanbondError(`${file}: no such settings file`, 'check the path given to --settings');
+    throw fileError(file, err, 'read the settings');
   }
   return parseSettings(file, text);
 }
@@ -55,22 +68,70 @@ async function readSiteIfAny(confDir: string, settings: Settings): Promise<Site 
   return loadSite(confDir);
 }
 
-export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Promise<Context> {
-  const settings = await readSettings(o.settings);
-  const site = await readSiteIfAny(o.confDir, settings);
-  const desired = desiredState(settings, site);
+function lockWaitMs(o: EngineOpts): number {
+  if (o.lockWait === undefined) return 60_000;
+  const n = Number(o.lockWait);
+  if (!Number.isFinite(n) || n < 0 || n > 3600) throw new WanbondError(`--lock-wait: expected seconds from 0 to 3600, found '${o.lockWait}'`, 'write e.g. --lock-wait 30');
+  return n * 1000;
+}
+
+export function buildBaseContext(o: EngineOpts, log: Log, runner?: Runner): BaseContext {
   const r = runner ?? new ExecaRunner(log, o.wanrouter ? { wanrouter: o.wanrouter } : {});
-  const wanrouterProc = o.wanrouterProc ?? DEFAULT_WANROUTER_PROC;
-  const siteDevices = site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : [];
   return {
-    settings, site, desired, runner: r, log, wanrouterProc,
+    runner: r, log,
     stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
-    observe: (extra = []) => observe(r, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc }),
-    plan: (obs, afterWait) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait }),
-    fixConfig: async (ifaces) => {
-      if (!site) return;
-      await writeFix(planFix(site, new Set(ifaces)));
-      log.info({ ifaces }, 'DYN_INTR_CFG = YES written');
+    wanrouterProc: o.wanrouterProc ?? DEFAULT_WANROUTER_PROC,
+    lockWaitMs: lockWaitMs(o),
+    bootId: async () => {
+      const id = (await r.readFile(BOOT_ID_FILE))?.trim();
+      if (!id) throw new WanbondError(`cannot read ${BOOT_ID_FILE}`, 'wanbond runs on Linux with /proc mounted');
+      return id;
     },
   };
+}
+
+/** Writes DYN_INTR_CFG and notes each running device whose driver keeps the old value until it restarts. */
+export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o: ObservedState): Promise<{ running: string[]; written: WrittenFix[] }> {
+  const running = new Set((o.wanrouterDevices ?? []).map((d) => d.name));
+  const changed = fix.results.flatMap((r) => r.changes.map((c) => c.iface));
+  const devices = [...new Set(changed.map((i) => site.interfaces.find((x) => x.name === i)?.device).filter((d): d is string => d !== undefined && running.has(d)))];
+  const bootId = await base.bootId();
+  let stamps = pruneStamps(await readStamps(base.stateDir, bootId), o.links, [...running]);
+  for (const device of devices) {
+    if (stamps.devices[device]) continue; // already behind since an earlier change: the oldest state is what the driver runs
+    const ifs = site.interfaces.filter((i) => i.device === device);
+    const ifindexes = Object.fromEntries(ifs.flatMap((i) => { const l = o.links.find((x) => x.name === i.name); return l ? [[i.name, l.ifindex]] : []; }));
+    stamps = { ...stamps, devices: { ...stamps.devices, [device]: {
+      ifindexes, driver: Object.fromEntries(ifs.filter((i) => i.carriesIp).map((i) => [i.name, i.dynIntrCfg])),
+      since: new Date().toISOString(), why: `DYN_INTR_CFG was written to ${site.files.find((f) => f.devices.some((d) => d.name === device))?.file ?? 'its file'} while ${device} was running`,
+    } } };
+  }
+  // The note goes down before the file changes: a crash in between leaves a warning too many, never one too few.
+  if (devices.length > 0) await writeStamps(base.stateDir, stamps);
+  const written = await writeFix(fix);
+  return { running: devices, written };
+}
+
+export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Promise<Context> {
+  const base = buildBaseContext(o, log, runner);
+  const settings = await readSettings(o.settings);
+  const site = await readSiteIfAny(o.confDir, settings);
+  const desired = desiredState(settings, site, o.settings ?? DEFAULT_SETTINGS_FILE);
+  const siteDevices = site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : [];
+  const ctx: Context = {
+    ...base, settings, site, desired, restart: true,
+    observe: async (extra = []) => {
+      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc });
+      const running = (obs.wanrouterDevices ?? []).map((d) => d.name);
+      obs.staleDrivers = running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), obs.links, running);
+      return obs;
+    },
+    plan: (obs, afterWait, restarted = []) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait, restart: ctx.restart, restarted }),
+    fixConfig: async (ifaces) => {
+      if (!site) return;
+      const { running } = await fixAndStamp(base, site, planFix(site, new Set(ifaces)), await ctx.observe());
+      log.info({ ifaces, runningDevices: running }, 'DYN_INTR_CFG = YES written');
+    },
+  };
+  return ctx;
 }

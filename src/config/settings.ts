@@ -14,6 +14,8 @@ export interface BondSettings {
   rpFilter: 0 | 2;
   mtu: number | undefined;
   line: number;
+  /** Line of `slaves =`, when the section has one. */
+  slavesLine: number | undefined;
 }
 
 export interface Settings {
@@ -28,7 +30,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
 
 export function defaultBond(index = 0): BondSettings {
-  return { teql: `teql${index}`, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0 };
+  return { teql: `teql${index}`, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
 }
 
 export function defaultSettings(): Settings {
@@ -116,6 +118,7 @@ export function parseSettings(file: string, text: string): Settings {
             usedSlaves.set(n, s.name);
           }
           b.slaves = names;
+          b.slavesLine = e.line;
           break;
         }
         case 'ADDRESS': {

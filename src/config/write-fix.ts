@@ -2,6 +2,7 @@
 // edit made since the check is never overwritten.
 import { promises as fs } from 'node:fs';
 import { WanbondError } from '../errors.js';
+import { fileError } from '../fsx/safe-files.js';
 import { type AtomicWriteHooks, writeBackup, writeFileAtomic } from '../fsx/atomic-write.js';
 import { unifiedDiff } from './diff.js';
 import { computeFix, type FixResult } from './fix.js';
@@ -22,19 +23,23 @@ export function fixDiff(p: FixPlan): string {
   return p.results.map((r) => unifiedDiff(r.file, p.originals.get(r.file) ?? '', r.text)).join('');
 }
 
-export interface WrittenFix { file: string; backup: string }
+export interface WrittenFix { file: string; backup: string; /** The file really written when `file` is a symbolic link. */ target: string }
 
 export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promise<WrittenFix[]> {
   const written: WrittenFix[] = [];
   for (const r of p.results) {
     if (r.changes.length === 0) continue;
-    const onDisk = (await fs.readFile(r.file)).toString('latin1');
+    // A configuration kept elsewhere and linked into /etc/wanpipe is edited where it lives: replacing
+    // the link with a file would leave the real configuration unfixed.
+    let target: string;
+    try { target = await fs.realpath(r.file); } catch (e) { throw fileError(r.file, e as NodeJS.ErrnoException, 'resolve'); }
+    const onDisk = (await fs.readFile(target)).toString('latin1');
     if (onDisk !== p.originals.get(r.file)) {
       throw new WanbondError(`${r.file}: changed on disk while wanbond was working on it`, 'run the command again');
     }
-    const backup = await writeBackup(r.file);
-    await writeFileAtomic(r.file, Buffer.from(r.text, 'latin1'), hooks);
-    written.push({ file: r.file, backup });
+    const backup = await writeBackup(target);
+    await writeFileAtomic(target, Buffer.from(r.text, 'latin1'), hooks);
+    written.push({ file: r.file, backup, target });
   }
   return written;
 }

@@ -54,7 +54,7 @@ export class ExecaRunner implements Runner {
     if (r.failed) {
       const missing = (r as { code?: string }).code === 'ENOENT';
       throw new CommandError(argvOf(cmd), r.exitCode, missing ? `${file}: command not found` : String(r.stderr ?? ''),
-        missing ? `install ${cmd.file} (${cmd.file === 'wanrouter' ? 'Sangoma wanpipe' : cmd.file === 'modprobe' ? 'kmod' : 'iproute2/procps'})` : hintFor(cmd), { cause: r });
+        missing ? `install ${cmd.file} (${cmd.file === 'wanrouter' ? 'Sangoma wanpipe' : cmd.file === 'modprobe' ? 'kmod' : 'iproute2/procps'})` : hintFor(cmd), { cause: r, input: cmd.input });
     }
     return String(r.stdout ?? '');
   }

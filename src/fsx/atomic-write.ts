@@ -36,7 +36,9 @@ export async function writeBackup(file: string, now: Date = new Date()): Promise
 export async function writeFileAtomic(file: string, data: Buffer, hooks: AtomicWriteHooks = {}): Promise<void> {
   const st = await fs.stat(file);
   const tmp = tempPath(file);
-  const h = await fs.open(tmp, 'w', st.mode & 0o7777);
+  // A fresh file, never through a link someone left at the temporary name.
+  await fs.rm(tmp, { force: true });
+  const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, st.mode & 0o7777);
   try {
     await h.writeFile(data);
     await h.chmod(st.mode & 0o7777);
@@ -54,15 +56,3 @@ export async function writeFileAtomic(file: string, data: Buffer, hooks: AtomicW
   try { await d.sync(); } finally { await d.close(); }
 }
 
-/** Atomic write of a file that may not exist yet (wanbond's own state): temp, fsync, rename. */
-export async function writeFileAtomicNew(file: string, data: Buffer, mode = 0o644): Promise<void> {
-  const tmp = tempPath(file);
-  const h = await fs.open(tmp, 'w', mode);
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fs.rename(tmp, file);
-}

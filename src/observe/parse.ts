@@ -1,5 +1,6 @@
 // Kernel output (`ip -j`, `tc -j`, `sysctl`, /proc files) -> ObservedState pieces. Pure.
 import { InternalError } from '../errors.js';
+import { routeFromKernel } from '../plan/route.js';
 import type { AddrState, LinkState, QdiscState, RouteState } from '../state/types.js';
 
 function json(what: string, text: string): unknown[] {
@@ -48,9 +49,11 @@ export function parseAddrs(text: string): AddrState[] {
 export function parseRoutes(text: string): RouteState[] {
   return json('ip -j route', text).map((x) => {
     const r = x as J;
+    const whole = routeFromKernel(r);
     return {
       dst: String(r['dst']), dev: str(r['dev']), gateway: str(r['gateway']), protocol: str(r['protocol']),
       scope: str(r['scope']), metric: typeof r['metric'] === 'number' ? r['metric'] : undefined, type: str(r['type']),
+      spec: 'route' in whole ? whole.route : undefined, ...('why' in whole ? { unrestorable: whole.why } : {}),
     };
   });
 }
@@ -64,6 +67,22 @@ export function parseQdiscs(text: string): QdiscState[] {
 
 export function moduleLoaded(procModules: string | undefined, name: string): boolean {
   return (procModules ?? '').split('\n').some((l) => l.split(' ')[0] === name);
+}
+
+/** modules.builtin of the running kernel lists sch_teql: it is compiled in and never appears in /proc/modules. */
+export function builtinHas(modulesBuiltin: string | undefined, name: string): boolean {
+  return (modulesBuiltin ?? '').split('\n').some((l) => l.trim().endsWith(`/${name}.ko`));
+}
+
+/**
+ * TEQL is there when the module is loaded or compiled in; a compiled-in TEQL shows by modules.builtin,
+ * or by teqlN devices that no loaded module made.
+ */
+export function teqlPresence(procModules: string | undefined, modulesBuiltin: string | undefined, links: LinkState[]): { loaded: boolean; builtin: boolean } {
+  const module = moduleLoaded(procModules, 'sch_teql');
+  const devices = links.some((l) => /^teql\d+$/.test(l.name));
+  const builtin = !module && (builtinHas(modulesBuiltin, 'sch_teql') || devices);
+  return { loaded: module || builtin, builtin };
 }
 
 /** /proc/net/wanrouter/status: "Device name | Protocol | Station | Status        |" then one row a device. */

@@ -1,7 +1,7 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, toSlashKey } from './parse.js';
+import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, teqlPresence, toSlashKey } from './parse.js';
 
 export { toSlashKey };
 
@@ -14,21 +14,25 @@ export interface ObserveOptions {
 }
 
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
-  const [links, addrs, routes, qdiscs, modules, status, ...sysctlValues] = await Promise.all([
+  const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
+  const [links, addrs, routes, qdiscs, modules, builtin, status, ...sysctlValues] = await Promise.all([
     runner.read({ file: 'ip', args: ['-j', '-s', 'link', 'show'] }),
     runner.read({ file: 'ip', args: ['-j', 'addr', 'show'] }),
     runner.read({ file: 'ip', args: ['-j', 'route', 'show', 'table', 'main'] }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
+    release && /^[A-Za-z0-9._+-]+$/.test(release) ? runner.readFile(`/lib/modules/${release}/modules.builtin`) : Promise.resolve(undefined),
     runner.readFile(`${o.wanrouterProc}/status`),
     ...o.sysctls.map((k) => runner.readFile(`/proc/sys/${toSlashKey(k)}`)),
   ]);
   const sysctls: Record<string, string> = {};
   o.sysctls.forEach((k, i) => { const v = sysctlValues[i]; if (v !== undefined) sysctls[k] = v.trim(); });
+  const linkList = parseLinks(links);
   return {
-    links: parseLinks(links), addrs: parseAddrs(addrs), routes: parseRoutes(routes), qdiscs: parseQdiscs(qdiscs),
+    links: linkList, addrs: parseAddrs(addrs), routes: parseRoutes(routes), qdiscs: parseQdiscs(qdiscs),
     sysctls,
-    teqlLoaded: moduleLoaded(modules, 'sch_teql'),
+    teql: teqlPresence(modules, builtin, linkList),
     wanrouterDevices: parseWanrouterStatus(status),
+    staleDrivers: [],
   };
 }

@@ -1,15 +1,21 @@
 // (desired, observed) -> the ordered steps that make the kernel match, and nothing else. Pure.
-// Order: config, cards, module, slave MTUs, slaves, bond MTU, address, link, routes, sysctls.
-import { StateError, WanbondError } from '../errors.js';
+// Order: config, cards, module, a hold left behind, slave MTUs, slaves, bond MTU, address, link,
+// routes, sysctls, then one device restart (the rest of the plan is made again once it is back).
+import { ConfigError, StateError, WanbondError } from '../errors.js';
 import { networkOf, parseCidr } from '../config/settings.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
-import type { Plan, RouteSpec, Step } from './steps.js';
+import { guardSlaveChanges } from './guard.js';
+import { HOLD_HANDLE, type Plan, type Step } from './steps.js';
 
 export interface PlanOptions {
   /** Every device wanrouter.rc starts; `wanrouter start` (all) is used when exactly these need starting. */
   siteDevices?: string[];
   /** After the wait for slaves: missing slaves are an error, not something a start will create. */
   afterWait?: boolean;
+  /** Restart devices whose driver runs an older configuration than its file (default: yes). */
+  restart?: boolean;
+  /** Devices restarted earlier in this run: never twice. */
+  restarted?: readonly string[];
 }
 
 export function sysctlKeys(d: DesiredState): string[] {
@@ -37,27 +43,64 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
   for (const b of d.bonds) {
     for (const s of b.slaves) {
       if (link(o, s.name) || (starting.has(s.name) && !opts.afterWait)) continue;
+      const [file = d.settingsFile, line = '0'] = s.where.split(/:(?=\d+$)/);
       if (s.device === undefined) {
-        throw new WanbondError(`${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
-          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in /etc/wanbond/wanbond.conf`);
+        throw new ConfigError(file, Number(line), `${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
+          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in ${d.settingsFile}`);
       }
-      throw new WanbondError(`${b.teql}: slave ${s.name} is missing although ${s.device} is running`,
+      throw new WanbondError(`${b.teql}: slave ${s.name} (${s.where}) is missing although ${s.device} is running`,
         `see /var/log/wanrouter; restart the device: wanrouter restart ${s.device}`);
     }
   }
   return steps;
 }
 
+/** Running devices whose driver will run an older configuration than its file: already so, or made so by this plan's fix. */
+export function devicesToRestart(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): string[] {
+  const running = new Set((o.wanrouterDevices ?? []).map((x) => x.name));
+  const byFix = d.wanpipeDevices.filter((dev) => running.has(dev.name) && dev.slaves.some((s) => d.configFix.includes(s))).map((x) => x.name);
+  const stale = o.staleDrivers.map((x) => x.device).filter((n) => running.has(n) && d.wanpipeDevices.some((dev) => dev.name === n));
+  return [...new Set([...stale, ...byFix])].filter((n) => !(opts.restarted ?? []).includes(n))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+function restartSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Step[] {
+  if (opts.restart === false) return [];
+  const next = devicesToRestart(d, o, opts)[0];
+  if (next === undefined) return [];
+  const dev = d.wanpipeDevices.find((x) => x.name === next);
+  if (!dev || dev.slaves.some((s) => !link(o, s))) return []; // not all there yet: a later plan restarts it
+  const steps: Step[] = [];
+  // Out of the bond first: deleting an interface that is still a slave changes the ring unguarded.
+  for (const s of dev.slaves) {
+    const bond = d.bonds.find((b) => b.slaves.some((x) => x.name === s));
+    if (bond) steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
+  }
+  steps.push({ kind: 'restart-device', device: dev.name, slaves: [...dev.slaves] });
+  steps.push({ kind: 'wait-links', devs: [...dev.slaves], timeoutMs: d.slaveWaitMs });
+  return steps;
+}
+
 function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
-  if (!o.teqlLoaded) return [{ kind: 'load-module', maxEqualizers: d.maxEqualizers }];
+  if (!o.teql.loaded) return [{ kind: 'load-module', maxEqualizers: d.maxEqualizers }];
   const missing = d.bonds.filter((b) => !link(o, b.teql));
   if (missing.length > 0) {
     const have = o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
-    throw new StateError(
-      `sch_teql is loaded with too few equalizers: ${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, this namespace has ${have.length > 0 ? have.join(', ') : 'none'}; max_equalizers is fixed when the module loads`,
+    const what = `${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, this namespace has ${have.length > 0 ? have.join(', ') : 'none'}`;
+    if (o.teql.builtin) {
+      throw new StateError(`sch_teql is built into this kernel with too few equalizers: ${what}; a built-in TEQL takes max_equalizers from the kernel command line`,
+        `add sch_teql.max_equalizers=${d.maxEqualizers} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`);
+    }
+    throw new StateError(`sch_teql is loaded with too few equalizers: ${what}; max_equalizers is fixed when the module loads`,
       `take down whatever uses TEQL (wanbond down), then: modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; to make it permanent: echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`);
   }
   return [];
+}
+
+/** A hold that a killed wanbond left on a bond stops all its traffic: release it first. */
+function leftoverHolds(d: DesiredState, o: ObservedState): Step[] {
+  return d.bonds.filter((b) => o.qdiscs.some((q) => q.dev === b.teql && q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE))
+    .map((b) => ({ kind: 'release-bond', teql: b.teql }));
 }
 
 function slaveTarget(b: DesiredBond, o: ObservedState): number | undefined {
@@ -93,7 +136,7 @@ function bondLinkSteps(b: DesiredBond, o: ObservedState): { mtu: Step[]; attach:
   return { mtu, attach, teqlMtu, up };
 }
 
-function routeSteps(b: DesiredBond, o: ObservedState): { del: Step[]; routes: Step[] } {
+function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { del: Step[]; routes: Step[] } {
   const del: Step[] = [];
   const net = networkOf(b.address);
   for (const r of o.routes.filter((x) => x.dst === net && x.dev === b.teql)) {
@@ -104,8 +147,11 @@ function routeSteps(b: DesiredBond, o: ObservedState): { del: Step[]; routes: St
     const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && !r.gateway && (r.metric ?? 0) === 0);
     if (ours) continue;
     const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0 && (r.type === undefined || r.type === 'unicast'));
-    const was: RouteSpec | undefined = clash && clash.dev ? { to: clash.dst, dev: clash.dev, gateway: clash.gateway, metric: clash.metric, protocol: clash.protocol } : undefined;
-    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql }, was });
+    if (clash && !clash.spec) {
+      throw new StateError(`${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
+        `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`);
+    }
+    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql }, was: clash?.spec });
   }
   return { del, routes };
 }
@@ -129,8 +175,8 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const b of d.bonds) {
     if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
-  const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o)];
-  const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o), routes: routeSteps(b, o) }));
+  const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverHolds(d, o)];
+  const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o), routes: routeSteps(b, o, d.settingsFile) }));
   for (const p of parts) steps.push(...p.links.mtu);
   for (const p of parts) steps.push(...p.links.teqlMtu);
   for (const p of parts) steps.push(...p.links.attach);
@@ -143,5 +189,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.routes.del);
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...sysctlSteps(d, o));
-  return { version: 1, steps };
+  steps.push(...restartSteps(d, o, opts));
+  return { version: 1, steps: guardSlaveChanges(steps, o) };
 }
+

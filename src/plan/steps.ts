@@ -2,17 +2,23 @@
 import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
 import { toSlashKey } from '../observe/parse.js';
+import { routeArgs, type RouteSpec } from './route.js';
 
-export interface RouteSpec { to: string; dev: string; gateway?: string | undefined; metric?: number | undefined; protocol?: string | undefined }
+export type { RouteSpec } from './route.js';
 
 export type Step =
   | { kind: 'fix-config'; ifaces: string[] }
   | { kind: 'wanrouter-start'; device: string } // 'all' starts every device in WAN_DEVICES
   | { kind: 'wanrouter-stop'; device: string }
+  /** The driver reads its configuration only when the device starts: restart it so a fixed file takes effect. */
+  | { kind: 'restart-device'; device: string; slaves: string[] }
   | { kind: 'wait-links'; devs: string[]; timeoutMs: number }
   | { kind: 'load-module'; maxEqualizers: number }
   | { kind: 'unload-module' }
   | { kind: 'set-mtu'; dev: string; mtu: number; was: number }
+  /** Holds the bond's transmit queue (a plug qdisc as teqlN's root) while its slave list changes. */
+  | { kind: 'hold-bond'; teql: string }
+  | { kind: 'release-bond'; teql: string }
   | { kind: 'attach-slave'; dev: string; teql: string }
   | { kind: 'detach-slave'; dev: string; teql: string }
   | { kind: 'set-link-up'; dev: string }
@@ -24,16 +30,12 @@ export type Step =
   | { kind: 'restore-route'; route: RouteSpec; replaced: RouteSpec }
   | { kind: 'set-sysctl'; key: string; value: string; was: string };
 
+export type StepKind = Step['kind'];
+
 export interface Plan { version: 1; steps: Step[] }
 
-function routeArgs(r: RouteSpec): string[] {
-  const a = [r.to];
-  if (r.gateway) a.push('via', r.gateway);
-  a.push('dev', r.dev);
-  if (r.protocol && r.protocol !== 'boot') a.push('proto', r.protocol);
-  if (r.metric !== undefined && r.metric !== 0) a.push('metric', String(r.metric));
-  return a;
-}
+/** The plug's handle: a fixed one, so wanbond recognises its own hold. */
+export const HOLD_HANDLE = 'eb0d:';
 
 /** The command a step runs; undefined for steps wanbond performs itself (config edit, waiting). */
 export function toCommand(s: Step): Command | undefined {
@@ -43,9 +45,13 @@ export function toCommand(s: Step): Command | undefined {
     // `wanrouter start A B` would read B as an interface of A: one device per call, or all.
     case 'wanrouter-start': return { file: 'wanrouter', args: s.device === 'all' ? ['start'] : ['start', s.device] };
     case 'wanrouter-stop': return { file: 'wanrouter', args: s.device === 'all' ? ['stop'] : ['stop', s.device] };
+    case 'restart-device': return { file: 'wanrouter', args: ['restart', s.device] };
     case 'load-module': return { file: 'modprobe', args: ['sch_teql', `max_equalizers=${s.maxEqualizers}`] };
     case 'unload-module': return { file: 'modprobe', args: ['-r', 'sch_teql'] };
     case 'set-mtu': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)] };
+    // A fresh plug holds every packet until released; replacing the root waits for transmits in flight.
+    case 'hold-bond': return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE, 'plug'] };
+    case 'release-bond': return { file: 'tc', args: ['qdisc', 'del', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE] };
     case 'attach-slave': return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.dev, 'root', s.teql] };
     case 'detach-slave': return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root'] };
     case 'set-link-up': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
@@ -64,16 +70,21 @@ export function inverse(s: Step): Step | undefined {
   switch (s.kind) {
     case 'fix-config': return undefined; // the edit is a fix worth keeping; the backup is beside the file
     case 'wait-links': return undefined;
+    case 'restart-device': return undefined; // the device runs again, now with its file's configuration
     case 'wanrouter-start': return { kind: 'wanrouter-stop', device: s.device };
     case 'load-module': return { kind: 'unload-module' };
     case 'set-mtu': return { kind: 'set-mtu', dev: s.dev, mtu: s.was, was: s.mtu };
+    case 'hold-bond': return { kind: 'release-bond', teql: s.teql };
+    case 'release-bond': return undefined; // it closes a hold; the pair changed nothing
     case 'attach-slave': return { kind: 'detach-slave', dev: s.dev, teql: s.teql };
+    // A line taken out for a device restart goes back if the restart is rolled back.
+    case 'detach-slave': return { kind: 'attach-slave', dev: s.dev, teql: s.teql };
     case 'set-link-up': return { kind: 'set-link-down', dev: s.dev };
     case 'add-address': return { kind: 'del-address', dev: s.dev, cidr: s.cidr };
     case 'del-route': return undefined; // the connected route of our own fake address: gone with the address
     case 'replace-route': return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
     case 'set-sysctl': return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
-    case 'wanrouter-stop': case 'unload-module': case 'detach-slave': case 'set-link-down': case 'del-address': case 'restore-route':
+    case 'wanrouter-stop': case 'unload-module': case 'set-link-down': case 'del-address': case 'restore-route':
       throw new InternalError(`${s.kind} is itself an undo step`);
   }
 }
@@ -85,9 +96,12 @@ export function describe(s: Step): string {
     case 'wait-links': return `wait up to ${s.timeoutMs / 1000}s for ${s.devs.join(', ')} to appear`;
     case 'wanrouter-start': return `start ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
     case 'wanrouter-stop': return `stop ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
+    case 'restart-device': return `restart ${s.device} so its driver reads the fixed configuration (${s.slaves.join(', ')} out meanwhile)`;
     case 'load-module': return `load sch_teql with ${s.maxEqualizers} equalizer${s.maxEqualizers > 1 ? 's' : ''}`;
     case 'unload-module': return 'unload sch_teql';
     case 'set-mtu': return `${s.dev}: mtu ${s.was} -> ${s.mtu}`;
+    case 'hold-bond': return `${s.teql}: hold the queue while its slaves change`;
+    case 'release-bond': return `${s.teql}: release the queue`;
     case 'attach-slave': return `${s.teql}: enslave ${s.dev}`;
     case 'detach-slave': return `${s.teql}: release ${s.dev}`;
     case 'set-link-up': return `${s.dev}: up`;

@@ -1,34 +1,58 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
 import type { ObservedState } from '../state/types.js';
+import { resourceOf } from '../state/merge.js';
+import { guardSlaveChanges } from './guard.js';
 import { inverse, type Step } from './steps.js';
 
 function stillOurs(inv: Step, o: ObservedState): boolean {
   const link = (n: string) => o.links.find((l) => l.name === n);
   switch (inv.kind) {
     case 'wanrouter-stop': return inv.device === 'all' ? (o.wanrouterDevices ?? []).length > 0 : (o.wanrouterDevices ?? []).some((d) => d.name === inv.device);
-    case 'unload-module': return o.teqlLoaded;
+    // A built-in TEQL cannot be unloaded; a module is unloaded only when wanbond loaded it.
+    case 'unload-module': return o.teql.loaded && !o.teql.builtin;
     case 'set-mtu': return link(inv.dev)?.mtu === inv.was;
+    case 'release-bond': return o.qdiscs.some((q) => q.dev === inv.teql && q.root && q.kind === 'plug');
     case 'detach-slave': return o.qdiscs.some((q) => q.dev === inv.dev && q.root && q.kind === inv.teql);
+    case 'attach-slave': return link(inv.dev) !== undefined && !o.qdiscs.some((q) => q.dev === inv.dev && q.root && /^teql\d+$/.test(q.kind));
     case 'set-link-down': return link(inv.dev)?.flags.includes('UP') === true;
     case 'del-address': {
       const [local, len] = inv.cidr.split('/');
       return o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
-    case 'del-route': return o.routes.some((r) => r.dst === inv.route.to && r.dev === inv.route.dev && !r.gateway);
-    case 'restore-route': return o.routes.some((r) => r.dst === inv.replaced.to && r.dev === inv.replaced.dev && !r.gateway);
+    case 'del-route': return o.routes.some((r) => r.dst === inv.route.to && r.dev === inv.route.dev && !r.gateway && (r.metric ?? 0) === 0);
+    // Give the replaced route back while ours holds its place, and also when the kernel removed ours
+    // with its link (teqlN down) and nobody has taken the place since.
+    case 'restore-route': {
+      const holders = o.routes.filter((r) => r.dst === inv.replaced.to && (r.metric ?? 0) === 0);
+      return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && !r.gateway);
+    }
     case 'set-sysctl': return o.sysctls[inv.key] === inv.was;
     default: return true;
   }
 }
 
-export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
-  const out: Step[] = [];
+export interface Undo { step: Step; undo: Step }
+
+/** Each recorded step with its undo, newest first, where there is something of wanbond's to undo (never twice). */
+export function undoPairs(recorded: readonly Step[], o: ObservedState): Undo[] {
+  const out: Undo[] = [];
+  const seen = new Set<string>();
   for (const s of [...recorded].reverse()) {
+    const key = resourceOf(s);
+    if (key !== undefined) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     const inv = inverse(s);
-    if (inv && stillOurs(inv, o)) out.push(inv);
+    if (inv && stillOurs(inv, o)) out.push({ step: s, undo: inv });
   }
   return out;
+}
+
+/** The undo steps, newest first, with the bond's queue held around slave changes on an up bond. */
+export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
+  return guardSlaveChanges(undoPairs(recorded, o).map((p) => p.undo), o);
 }
 
 /** Sysctl keys `down` must read to decide. */

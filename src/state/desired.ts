@@ -1,30 +1,32 @@
 // Settings + wanpipe site -> the state wanbond wants. Pure.
 import { ConfigError, WanbondError } from '../errors.js';
-import type { Settings } from '../config/settings.js';
+import { DEFAULT_SETTINGS_FILE, type Settings } from '../config/settings.js';
 import { ipInterfaces, type Site } from '../config/site.js';
 import type { DesiredBond, DesiredState } from './types.js';
 
-export function desiredState(settings: Settings, site: Site | undefined): DesiredState {
+export function desiredState(settings: Settings, site: Site | undefined, settingsFile: string = settings.file ?? DEFAULT_SETTINGS_FILE): DesiredState {
   const bonds: DesiredBond[] = settings.bonds.map((b) => {
     let names = b.slaves;
     if (names === undefined) {
       if (!site) {
-        throw new WanbondError(`${b.teql}: no slaves: there is no wanpipe configuration and ${settings.file ?? '/etc/wanbond/wanbond.conf'} lists none`,
-          `list the slaves in /etc/wanbond/wanbond.conf ([${b.teql}] slaves = eth1, eth2) or point --conf-dir at the wanpipe configuration`);
+        throw new WanbondError(`${b.teql}: no slaves: there is no wanpipe configuration and ${settingsFile} lists none`,
+          `list the slaves in ${settingsFile} ([${b.teql}] slaves = eth1, eth2) or point --conf-dir at the wanpipe configuration`);
       }
       names = ipInterfaces(site).map((i) => i.name);
       if (names.length === 0) {
         throw new WanbondError(`${b.teql}: the wanpipe configuration in ${site.confDir} has no IP (WANPIPE mode) interface to bond`,
-          'set an interface\'s operation mode to WANPIPE in [interfaces], or list plain slaves in /etc/wanbond/wanbond.conf');
+          `set an interface's operation mode to WANPIPE in [interfaces], or list plain slaves in ${settingsFile}`);
       }
     }
+    const listed = b.slaves !== undefined;
     const slaves = names.map((name) => {
       const i = site?.interfaces.find((x) => x.name === name);
       if (i && !i.carriesIp) {
-        throw new ConfigError(settings.file ?? 'settings', b.line, `${b.teql}: slave ${name} is a ${i.mode} interface (${i.file}:${i.line}) and carries no IP`,
+        throw new ConfigError(settingsFile, b.slavesLine ?? b.line, `${b.teql}: slave ${name} is a ${i.mode} interface (${i.file}:${i.line}) and carries no IP`,
           `bond the IP interface instead (${site?.interfaces.filter((x) => x.carriesIp && x.device === i.device).map((x) => x.name).join(', ') || 'operation mode WANPIPE'})`);
       }
-      return { name, device: i?.device };
+      const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
+      return { name, device: i?.device, where };
     }).sort((x, y) => x.name.localeCompare(y.name));
     return { teql: b.teql, index: b.index, slaves, address: b.address, routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
   });
@@ -42,5 +44,6 @@ export function desiredState(settings: Settings, site: Site | undefined): Desire
     wanpipeDevices,
     configFix,
     slaveWaitMs: settings.slaveWaitMs,
+    settingsFile,
   };
 }

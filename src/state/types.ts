@@ -1,9 +1,12 @@
 // Desired and observed state: data only.
+import type { RouteSpec } from '../plan/route.js';
 
 export interface DesiredSlave {
   name: string;
   /** The wanpipe device that creates this interface; undefined for a plain interface (eth2). */
   device: string | undefined;
+  /** Where the slave was named: the settings' `slaves =` line, or the wanpipe [interfaces] line. */
+  where: string;
 }
 
 export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`
@@ -26,6 +29,8 @@ export interface DesiredState {
   /** Interfaces that need DYN_INTR_CFG = YES written (empty with --no-config-fix). */
   configFix: string[];
   slaveWaitMs: number;
+  /** The settings file as the operator named it (or the default path), for messages. */
+  settingsFile: string;
 }
 
 export interface LinkState {
@@ -42,12 +47,15 @@ export interface AddrState { dev: string; local: string; prefixlen: number; nopr
 
 export interface RouteState {
   dst: string; // 'default' or a prefix in `ip route` form
-  dev: string | undefined;
+  dev: string | undefined; // undefined on a multipath route
   gateway: string | undefined;
   protocol: string | undefined;
   scope: string | undefined;
   metric: number | undefined;
   type: string | undefined;
+  /** The route whole, as wanbond would give it back; or why it cannot. */
+  spec: RouteSpec | undefined;
+  unrestorable?: string;
 }
 
 export interface QdiscState { dev: string; kind: string; handle: string; root: boolean }
@@ -58,7 +66,18 @@ export interface ObservedState {
   routes: RouteState[];
   qdiscs: QdiscState[];
   sysctls: Record<string, string>;
-  teqlLoaded: boolean;
+  /** loaded: the kernel has TEQL now; builtin: compiled in (never loaded or unloaded; max_equalizers is a boot parameter). */
+  teql: { loaded: boolean; builtin: boolean };
   /** Devices listed in /proc/net/wanrouter/status; undefined when the file does not exist. */
   wanrouterDevices: { name: string; status: string }[] | undefined;
+  /** Running devices whose driver still runs a configuration older than its file (see state/drivers.ts). */
+  staleDrivers: StaleDriver[];
+}
+
+export interface StaleDriver {
+  device: string;
+  /** DYN_INTR_CFG per interface as the driver read it at its start. */
+  driver: Record<string, 'YES' | 'NO' | undefined>;
+  since: string;
+  why: string;
 }

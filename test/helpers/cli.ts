@@ -1,8 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { run } from '../../src/cli/main.js';
 import type { Runner } from '../../src/exec/runner.js';
 import { silentLogger } from '../../src/log.js';
 
 export interface CliResult { code: number; out: string; err: string }
+
+/** Tests never touch the host's /run/wanbond: a private state folder unless a test names one. */
+const testStateDir = mkdtempSync(path.join(os.tmpdir(), 'wanbond-test-state-'));
 
 export async function cli(...argv: string[]): Promise<CliResult> {
   return cliWith({}, ...argv);
@@ -10,6 +16,7 @@ export async function cli(...argv: string[]): Promise<CliResult> {
 
 export async function cliWith(deps: { runner?: Runner }, ...argv: string[]): Promise<CliResult> {
   let out = '', err = '';
-  const code = await run(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, { log: silentLogger(), ...deps });
+  const args = argv.includes('--state-dir') ? argv : [...argv, '--state-dir', testStateDir];
+  const code = await run(args, { out: (s) => { out += s; }, err: (s) => { err += s; } }, { log: silentLogger(), ...deps });
   return { code, out, err };
 }

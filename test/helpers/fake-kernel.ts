@@ -1,47 +1,79 @@
 // A small model of the kernel behind ip/tc/sysctl/modprobe/wanrouter, for planner and apply tests.
 // It answers reads in the kernel's own JSON shapes and applies changes with the kernel's rules that
-// matter to wanbond (teql needs slaves to come up, a slave must exist, the module must be unloaded
-// clean). Failures can be injected at any change. Real-kernel behaviour is proved in the lab.
+// matter to wanbond: teql needs slaves to come up and rejects a smaller slave MTU when up; a link
+// going down takes its routes with it, a link coming up adds the prefix routes of its addresses,
+// a route via a down device is refused; a built-in TEQL cannot be loaded or unloaded. Failures can
+// be injected before a change takes effect or after it did. It also counts slave changes on an up
+// teql that were not made under a hold (the race of ../shared/domain/wanpipe.md 5.2).
+// Real-kernel behaviour is proved in the lab.
 import { CommandError } from '../../src/errors.js';
 import type { Command, Runner } from '../../src/exec/runner.js';
 
 interface Link { name: string; ifindex: number; flags: Set<string>; mtu: number }
-interface Route { dst: string; dev: string; gateway?: string; metric?: number; protocol?: string; scope?: string }
+export interface FakeNexthop { gateway?: string; dev: string; weight?: number; onlink?: boolean }
+export interface FakeRoute {
+  dst: string; dev?: string; gateway?: string; metric?: number; protocol?: string; scope?: string; prefsrc?: string; onlink?: boolean;
+  nexthops?: FakeNexthop[]; metrics?: Record<string, number>;
+}
 
 export interface FakeKernelInit {
   links?: { name: string; mtu?: number; up?: boolean; carrier?: boolean }[];
   addrs?: { dev: string; cidr: string; noprefixroute?: boolean }[];
-  routes?: Route[];
+  routes?: FakeRoute[];
   qdiscs?: Record<string, { kind: string; handle: string }>;
   sysctls?: Record<string, string>;
-  teqlLoaded?: number; // max_equalizers when already loaded
+  teqlLoaded?: number; // max_equalizers when already loaded as a module
+  teqlBuiltin?: number; // TEQL compiled in with this many equalizers
   wanpipe?: Record<string, string[]>; // device -> interfaces `wanrouter start` creates
   wanrouterRunning?: string[];
   wanrouterProc?: string;
+  bootId?: string;
 }
+
+/** One spelling per route, as the kernel keeps it: a device route without gateway is scope link; proto boot is the default. */
+function canon(r: FakeRoute): FakeRoute {
+  const scope = r.scope ?? (r.dev && !r.gateway && !r.nexthops ? 'link' : undefined);
+  return {
+    dst: r.dst, ...(r.dev ? { dev: r.dev } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}),
+    ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}), ...(scope && scope !== 'global' ? { scope } : {}),
+    ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}), ...(r.onlink ? { onlink: true } : {}),
+    ...(r.nexthops ? { nexthops: r.nexthops.map((n) => ({ ...(n.gateway ? { gateway: n.gateway } : {}), dev: n.dev, ...(n.weight && n.weight !== 1 ? { weight: n.weight } : {}), ...(n.onlink ? { onlink: true } : {}) })) } : {}),
+    ...(r.metrics ? { metrics: { ...r.metrics } } : {}),
+  };
+}
+
+const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
 
 export class FakeKernel implements Runner {
   links = new Map<string, Link>();
   addrs: { dev: string; local: string; prefixlen: number; noprefixroute: boolean }[] = [];
-  routes: Route[] = [];
+  routes: FakeRoute[] = [];
   qdiscs = new Map<string, { kind: string; handle: string }>();
   sysctls = new Map<string, string>();
   teql: number | undefined;
+  teqlBuiltin = false;
   wanpipe: Record<string, string[]>;
   running = new Set<string>();
   wanrouterProc: string;
+  bootId: string;
   /** Every change, as argv (batches expanded to one entry per line). */
   changes: string[][] = [];
   processes = 0;
-  /** Throw on the change whose argv (joined by spaces) satisfies this. */
+  /** Throw on the change whose argv (joined by spaces) satisfies this, before it takes effect. */
   failWhen: ((argv: string) => boolean) | undefined;
+  /** Throw on the change whose argv satisfies this, after it took effect (wanrouter started the cards, then exited 1). */
+  failAfterWhen: ((argv: string) => boolean) | undefined;
+  /** Called after every change line, e.g. to deliver a signal in the middle of `up`. */
+  afterChange: ((argv: string) => void) | undefined;
+  /** Slave changes made on an up teql whose queue was not held. */
+  unguarded: string[] = [];
   private nextIndex = 10;
 
   constructor(init: FakeKernelInit = {}) {
     this.addLink('lo', 65536, true, true);
     for (const l of init.links ?? []) this.addLink(l.name, l.mtu ?? 1500, l.up ?? true, l.carrier ?? true);
     for (const a of init.addrs ?? []) { const [local, len] = a.cidr.split('/'); this.addrs.push({ dev: a.dev, local: local!, prefixlen: Number(len), noprefixroute: a.noprefixroute ?? false }); }
-    this.routes = [...(init.routes ?? [])];
+    this.routes = (init.routes ?? []).map(canon);
     for (const [dev, q] of Object.entries(init.qdiscs ?? {})) this.qdiscs.set(dev, q);
     this.sysctls.set('net.ipv4.ip_forward', '0');
     this.sysctls.set('net.ipv4.conf.all.rp_filter', '1');
@@ -49,9 +81,11 @@ export class FakeKernel implements Runner {
     for (const l of this.links.keys()) this.sysctls.set(`net.ipv4.conf.${l}.rp_filter`, '1');
     for (const [k, v] of Object.entries(init.sysctls ?? {})) this.sysctls.set(k, v);
     if (init.teqlLoaded) this.loadTeql(init.teqlLoaded);
+    if (init.teqlBuiltin) { this.teqlBuiltin = true; this.loadTeql(init.teqlBuiltin); }
     this.wanpipe = init.wanpipe ?? {};
     for (const d of init.wanrouterRunning ?? []) this.startDevice(d);
     this.wanrouterProc = init.wanrouterProc ?? '/proc/net/wanrouter';
+    this.bootId = init.bootId ?? '11111111-2222-3333-4444-555555555555';
   }
 
   private addLink(name: string, mtu: number, up: boolean, carrier: boolean): void {
@@ -62,6 +96,11 @@ export class FakeKernel implements Runner {
     this.sysctls.set(`net.ipv4.conf.${name}.rp_filter`, this.sysctls.get('net.ipv4.conf.default.rp_filter') ?? '1');
   }
 
+  private deleteLink(name: string): void {
+    this.links.delete(name); this.qdiscs.delete(name); this.addrs = this.addrs.filter((a) => a.dev !== name);
+    this.routes = this.routes.filter((r) => !routeDevs(r).includes(name)); this.sysctls.delete(`net.ipv4.conf.${name}.rp_filter`);
+  }
+
   private loadTeql(n: number): void {
     this.teql = n;
     for (let i = 0; i < n; i++) if (!this.links.has(`teql${i}`)) this.addLink(`teql${i}`, 1500, false, false);
@@ -70,6 +109,18 @@ export class FakeKernel implements Runner {
   private startDevice(d: string): void {
     this.running.add(d);
     for (const i of this.wanpipe[d] ?? []) if (!this.links.has(i)) this.addLink(i, 1500, true, true);
+  }
+
+  private stopDevice(d: string): void {
+    this.running.delete(d);
+    for (const i of this.wanpipe[d] ?? []) this.deleteLink(i);
+  }
+
+  /** Reboot: every runtime change is gone; a new boot id. */
+  reboot(init: FakeKernelInit, bootId: string): void {
+    const fresh = new FakeKernel({ ...init, bootId });
+    Object.assign(this, { links: fresh.links, addrs: fresh.addrs, routes: fresh.routes, qdiscs: fresh.qdiscs, sysctls: fresh.sysctls, teql: fresh.teql,
+      teqlBuiltin: fresh.teqlBuiltin, running: fresh.running, bootId });
   }
 
   /** The state as constructor input, for golden fixtures. */
@@ -96,7 +147,10 @@ export class FakeKernel implements Runner {
   }
 
   async readFile(path: string): Promise<string | undefined> {
-    if (path === '/proc/modules') return this.teql ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
+    if (path === '/proc/sys/kernel/random/boot_id') return `${this.bootId}\n`;
+    if (path === '/proc/sys/kernel/osrelease') return '6.1.0-fake-amd64\n';
+    if (path === '/lib/modules/6.1.0-fake-amd64/modules.builtin') return this.teqlBuiltin ? 'kernel/net/sched/sch_teql.ko\nkernel/net/sched/sch_plug.ko\n' : 'kernel/net/sched/sch_plug.ko\n';
+    if (path === '/proc/modules') return this.teql && !this.teqlBuiltin ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
     if (path === `${this.wanrouterProc}/status`) {
       if (this.running.size === 0 && Object.keys(this.wanpipe).length === 0) return undefined;
       return 'Device name | Protocol | Station | Status        |\n' + [...this.running].sort().map((d) => `${d.padEnd(12)}| CHDLC    | N/A     | Connected     |`).join('\n') + '\n';
@@ -108,6 +162,16 @@ export class FakeKernel implements Runner {
       return v === undefined ? undefined : `${v}\n`;
     }
     return undefined;
+  }
+
+  private routeJson(r: FakeRoute): Record<string, unknown> {
+    return {
+      dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.protocol ? { protocol: r.protocol } : {}),
+      ...(r.scope ? { scope: r.scope } : {}), ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
+      ...(r.metric ? { metric: r.metric } : {}), flags: r.onlink ? ['onlink'] : [],
+      ...(r.metrics ? { metrics: [r.metrics] } : {}),
+      ...(r.nexthops ? { nexthops: r.nexthops.map((n) => ({ ...(n.gateway ? { gateway: n.gateway } : {}), dev: n.dev, weight: n.weight ?? 1, flags: n.onlink ? ['onlink'] : [] })) } : {}),
+    };
   }
 
   async read(cmd: Command): Promise<string> {
@@ -124,12 +188,10 @@ export class FakeKernel implements Runner {
         ifname: l.name, addr_info: this.addrs.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet', local: x.local, prefixlen: x.prefixlen, ...(x.noprefixroute ? { noprefixroute: true } : {}) })),
       })));
     }
-    if (cmd.file === 'ip' && a === '-j route show table main') {
-      return JSON.stringify(this.routes.map((r) => ({ dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), dev: r.dev, ...(r.protocol ? { protocol: r.protocol } : {}), scope: r.scope ?? 'link', ...(r.metric ? { metric: r.metric } : {}), flags: [] })));
-    }
+    if (cmd.file === 'ip' && a === '-j route show table main') return JSON.stringify(this.routes.map((r) => this.routeJson(r)));
     if (cmd.file === 'tc' && a === '-j qdisc show') {
       return JSON.stringify([...this.links.keys()].map((dev) => {
-        const q = this.qdiscs.get(dev) ?? { kind: 'noqueue', handle: '0:' };
+        const q = this.qdiscs.get(dev) ?? { kind: dev.startsWith('teql') ? 'pfifo_fast' : 'noqueue', handle: '0:' };
         return { kind: q.kind, handle: q.handle, dev, root: true, refcnt: 2, options: {} };
       }));
     }
@@ -143,7 +205,7 @@ export class FakeKernel implements Runner {
       for (let i = 0; i < lines.length; i++) {
         try { this.one(cmd.file, lines[i]!.split(' ')); } catch (e) {
           const err = e as CommandError;
-          throw new CommandError([cmd.file, ...cmd.args], 1, `${err.stderr}Command failed -:${i + 1}\n`, err.hint);
+          throw new CommandError([cmd.file, ...cmd.args], 1, `${err.stderr}Command failed -:${i + 1}\n`, err.hint, { input: cmd.input });
         }
       }
       return;
@@ -159,17 +221,27 @@ export class FakeKernel implements Runner {
     throw new CommandError(argv, 2, `${msg}\n`, 'fake kernel');
   }
 
+  private isUp(name: string): boolean { return this.links.get(name)?.flags.has('UP') === true; }
+
   private one(file: string, args: string[]): void {
     const argv = [file, ...args];
+    const text = argv.join(' ');
     this.changes.push(argv);
-    if (this.failWhen?.(argv.join(' '))) this.fail(argv, 'injected failure');
+    if (this.failWhen?.(text)) this.fail(argv, 'injected failure');
+    this.apply(file, args, argv);
+    this.afterChange?.(text);
+    if (this.failAfterWhen?.(text)) this.fail(argv, 'injected failure after the change took effect');
+  }
+
+  private apply(file: string, args: string[], argv: string[]): void {
     const link = (n: string | undefined) => this.links.get(n ?? '') ?? this.fail(argv, `Cannot find device "${n}"`);
     const j = args.join(' ');
     let m: RegExpExecArray | null;
     if (file === 'modprobe') {
       if (args[0] === '-r') {
+        if (this.teqlBuiltin) this.fail(argv, 'modprobe: FATAL: Module sch_teql is builtin.');
         if ([...this.qdiscs.values()].some((q) => q.kind.startsWith('teql'))) this.fail(argv, 'modprobe: FATAL: Module sch_teql is in use.');
-        for (let i = 0; i < (this.teql ?? 0); i++) { this.links.delete(`teql${i}`); this.sysctls.delete(`net.ipv4.conf.teql${i}.rp_filter`); }
+        for (let i = 0; i < (this.teql ?? 0); i++) this.deleteLink(`teql${i}`);
         this.teql = undefined;
         return;
       }
@@ -180,7 +252,8 @@ export class FakeKernel implements Runner {
       const devs = args[1] ? [args[1]] : Object.keys(this.wanpipe);
       for (const d of devs) {
         if (args[0] === 'start') this.startDevice(d);
-        else { this.running.delete(d); for (const i of this.wanpipe[d] ?? []) { this.links.delete(i); this.qdiscs.delete(i); this.addrs = this.addrs.filter((a) => a.dev !== i); this.routes = this.routes.filter((r) => r.dev !== i); this.sysctls.delete(`net.ipv4.conf.${i}.rp_filter`); } }
+        else if (args[0] === 'stop') this.stopDevice(d);
+        else if (args[0] === 'restart') { this.stopDevice(d); this.startDevice(d); }
       }
       return;
     }
@@ -200,6 +273,7 @@ export class FakeKernel implements Runner {
     if ((m = /^link set dev (\S+) (up|down)$/.exec(j))) {
       const l = link(m[1]);
       if (m[2] === 'up') {
+        if (l.flags.has('UP')) return;
         if (l.name.startsWith('teql')) {
           // teql_master_open: fails without slaves, then takes the smallest slave MTU
           const slaves = [...this.qdiscs.entries()].filter(([, q]) => q.kind === l.name).map(([d]) => this.links.get(d)!);
@@ -207,29 +281,61 @@ export class FakeKernel implements Runner {
           l.mtu = Math.min(...slaves.map((x) => x.mtu));
         }
         l.flags.add('UP'); l.flags.add('LOWER_UP');
-      } else { l.flags.delete('UP'); l.flags.delete('LOWER_UP'); }
+        // The kernel adds the prefix route of each address (unless noprefixroute) when the link comes up.
+        for (const a of this.addrs.filter((x) => x.dev === l.name && !x.noprefixroute)) this.addPrefixRoute(a);
+      } else {
+        l.flags.delete('UP'); l.flags.delete('LOWER_UP');
+        // ... and removes every route through it when it goes down (a multipath route loses it as a nexthop).
+        this.routes = this.routes.flatMap((r) => {
+          if (r.dev === l.name) return [];
+          if (r.nexthops?.some((n) => n.dev === l.name)) {
+            const rest = r.nexthops.filter((n) => n.dev !== l.name);
+            return rest.length === 0 ? [] : [r];
+          }
+          return [r];
+        });
+      }
       return;
     }
     if ((m = /^addr add (\S+)\/(\d+) dev (\S+)( noprefixroute)?$/.exec(j))) {
       link(m[3]);
       if (this.addrs.some((a) => a.dev === m![3] && a.local === m![1])) this.fail(argv, 'RTNETLINK answers: File exists');
-      this.addrs.push({ dev: m[3]!, local: m[1]!, prefixlen: Number(m[2]), noprefixroute: m[4] !== undefined });
+      const a = { dev: m[3]!, local: m[1]!, prefixlen: Number(m[2]), noprefixroute: m[4] !== undefined };
+      this.addrs.push(a);
+      if (!a.noprefixroute && this.isUp(a.dev)) this.addPrefixRoute(a);
       return;
     }
     if ((m = /^addr del (\S+)\/(\d+) dev (\S+)$/.exec(j))) {
       const n = this.addrs.length;
       this.addrs = this.addrs.filter((a) => !(a.dev === m![3] && a.local === m![1]));
       if (this.addrs.length === n) this.fail(argv, 'RTNETLINK answers: Cannot assign requested address');
+      this.routes = this.routes.filter((r) => !(r.dev === m![3] && r.protocol === 'kernel' && r.prefsrc === m![1]));
       return;
     }
-    if ((m = /^route (replace|del) (\S+)(?: via (\S+))? dev (\S+)(?: proto (\S+))?(?: metric (\d+))?$/.exec(j))) {
-      const r: Route = { dst: m[2]!, dev: m[4]!, ...(m[3] ? { gateway: m[3] } : {}), ...(m[5] ? { protocol: m[5] } : {}), ...(m[6] ? { metric: Number(m[6]) } : {}) };
-      link(r.dev);
-      const same = (x: Route) => x.dst === r.dst && (x.metric ?? 0) === (r.metric ?? 0);
-      if (m[1] === 'replace') { this.routes = this.routes.filter((x) => !same(x)); this.routes.push(r); return; }
+    if (args[0] === 'route' && (args[1] === 'replace' || args[1] === 'del')) {
+      const r = this.parseRoute(args.slice(2), argv);
+      const same = (x: FakeRoute) => x.dst === r.dst && (x.metric ?? 0) === (r.metric ?? 0);
+      if (args[1] === 'replace') {
+        for (const d of routeDevs(r)) if (!this.isUp(link(d).name)) this.fail(argv, 'Error: Nexthop device is not up.');
+        this.routes = this.routes.filter((x) => !same(x));
+        this.routes.push(r);
+        return;
+      }
       const n = this.routes.length;
-      this.routes = this.routes.filter((x) => !(same(x) && x.dev === r.dev));
+      this.routes = this.routes.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
       if (this.routes.length === n) this.fail(argv, 'RTNETLINK answers: No such process');
+      return;
+    }
+    if ((m = /^qdisc replace dev (\S+) root handle (\S+) plug$/.exec(j))) {
+      link(m[1]);
+      this.qdiscs.set(m[1]!, { kind: 'plug', handle: m[2]! });
+      return;
+    }
+    if ((m = /^qdisc del dev (\S+) root handle (\S+)$/.exec(j))) {
+      link(m[1]);
+      const q = this.qdiscs.get(m[1]!);
+      if (!q || q.handle !== m[2]) this.fail(argv, 'Error: Invalid handle.');
+      this.qdiscs.delete(m[1]!);
       return;
     }
     if ((m = /^qdisc replace dev (\S+) root (teql\d+)$/.exec(j))) {
@@ -239,15 +345,58 @@ export class FakeKernel implements Runner {
       // teql_qdisc_init: an up master rejects a smaller slave MTU; a down one lowers its own
       if (master.flags.has('UP') && slave.mtu < master.mtu) this.fail(argv, 'RTNETLINK answers: Invalid argument');
       if (!master.flags.has('UP')) master.mtu = Math.min(master.mtu, slave.mtu);
+      this.checkGuard(master.name, argv);
       this.qdiscs.set(m[1]!, { kind: m[2]!, handle: '8001:' });
       return;
     }
     if ((m = /^qdisc del dev (\S+) root$/.exec(j))) {
       link(m[1]);
-      if (!this.qdiscs.has(m[1]!)) this.fail(argv, 'Error: Cannot delete qdisc with handle of zero.');
+      const q = this.qdiscs.get(m[1]!);
+      if (!q) this.fail(argv, 'Error: Cannot delete qdisc with handle of zero.');
+      if (/^teql\d+$/.test(q.kind)) this.checkGuard(q.kind, argv);
       this.qdiscs.delete(m[1]!);
       return;
     }
     this.fail(argv, `fake kernel does not know: ${argv.join(' ')}`);
+  }
+
+  private checkGuard(teql: string, argv: string[]): void {
+    if (this.isUp(teql) && this.qdiscs.get(teql)?.kind !== 'plug') this.unguarded.push(argv.join(' '));
+  }
+
+  private addPrefixRoute(a: { dev: string; local: string; prefixlen: number }): void {
+    const n = a.local.split('.').reduce((x, o) => (x << 8) | Number(o), 0) >>> 0;
+    const mask = a.prefixlen === 0 ? 0 : (0xffffffff << (32 - a.prefixlen)) >>> 0;
+    const net = (n & mask) >>> 0;
+    const dst = `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${a.prefixlen}`;
+    if (this.routes.some((r) => r.dst === dst && r.dev === a.dev)) return;
+    this.routes.push(canon({ dst, dev: a.dev, protocol: 'kernel', scope: 'link', prefsrc: a.local }));
+  }
+
+  /** `ip route` arguments, as iproute2 reads them (the forms wanbond writes). */
+  private parseRoute(w: string[], argv: string[]): FakeRoute {
+    const r: FakeRoute = { dst: '' };
+    let i = 0;
+    if (['unicast'].includes(w[0] ?? '')) i++;
+    r.dst = w[i++] ?? this.fail(argv, 'no destination');
+    let nh: FakeNexthop | undefined;
+    while (i < w.length) {
+      const k = w[i++]!;
+      const v = () => w[i++] ?? this.fail(argv, `${k} needs a value`);
+      if (k === 'nexthop') { nh = { dev: '' }; (r.nexthops ??= []).push(nh); continue; }
+      const target: FakeRoute | FakeNexthop = nh ?? r;
+      if (k === 'via') target.gateway = v();
+      else if (k === 'dev') target.dev = v();
+      else if (k === 'onlink') target.onlink = true;
+      else if (k === 'weight' && nh) nh.weight = Number(v());
+      else if (k === 'proto') r.protocol = v();
+      else if (k === 'scope') r.scope = v();
+      else if (k === 'src') r.prefsrc = v();
+      else if (k === 'metric') r.metric = Number(v());
+      else if (['mtu', 'advmss', 'window', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering'].includes(k)) (r.metrics ??= {})[k] = Number(v());
+      else this.fail(argv, `Error: either "to" is duplicate, or "${k}" is a garbage.`);
+    }
+    if (r.nexthops) for (const n of r.nexthops) if (!n.dev) this.fail(argv, 'nexthop without dev');
+    return canon(r);
   }
 }

@@ -1,8 +1,16 @@
 import type { Site, Problem } from '../../config/site.js';
 import { ipInterfaces, siteProblems } from '../../config/site.js';
 import { loadSite } from '../../config/load.js';
-import { fixDiff, planFix, writeFix } from '../../config/write-fix.js';
+import { fixDiff, planFix } from '../../config/write-fix.js';
 import type { MediaAddr } from '../../config/wanpipe.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { acquireLock } from '../../exec/lock.js';
+import type { Runner } from '../../exec/runner.js';
+import type { Log } from '../../log.js';
+import { observe } from '../../observe/read.js';
+import { readStamps, staleDrivers } from '../../state/drivers.js';
+import type { ObservedState, StaleDriver } from '../../state/types.js';
+import { buildBaseContext, fixAndStamp, type BaseContext, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { table } from '../table.js';
 import { plural } from '../../text.js';
@@ -16,31 +24,63 @@ function media(m: MediaAddr): string {
   }
 }
 
-export function siteJson(site: Site, problems: Problem[]) {
+/** Drivers running an older configuration than their file; empty when the kernel cannot be read (not root, no iproute2). */
+async function driverState(base: BaseContext): Promise<{ observed: ObservedState | undefined; stale: StaleDriver[] }> {
+  try {
+    const o = await observe(base.runner, { sysctls: [], wanrouterProc: base.wanrouterProc });
+    const running = (o.wanrouterDevices ?? []).map((d) => d.name);
+    const stale = running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), o.links, running);
+    return { observed: o, stale };
+  } catch (e) {
+    base.log.debug({ err: e }, 'cannot read the kernel for the drivers\' state');
+    return { observed: undefined, stale: [] };
+  }
+}
+
+function driverProblems(site: Site, stale: StaleDriver[]): Problem[] {
+  return stale.flatMap((d) => {
+    const dev = site.devices.find((x) => x.name === d.device);
+    const off = Object.entries(d.driver).filter(([i, v]) => v !== 'YES' && site.interfaces.find((x) => x.name === i)?.dynIntrCfg === 'YES').map(([i]) => i);
+    if (off.length === 0) return [];
+    return [{
+      severity: 'error' as const, where: dev ? `${dev.file}:${dev.line}` : d.device,
+      what: `${d.device}: the file says DYN_INTR_CFG = YES for ${off.join(', ')}, but the driver still runs the configuration it read at its start (off): ${d.why}`,
+      hint: `wanrouter restart ${d.device}, or wanbond up (restarts such devices one at a time)`,
+    }];
+  });
+}
+
+export function siteJson(site: Site, problems: Problem[], stale: StaleDriver[] = []) {
   return {
     confDir: site.confDir,
     files: site.files.map((f) => f.file),
     devices: site.devices.map((d) => ({ name: d.name, file: d.file, line: d.line, protocol: d.configId, card: d.card, cardType: d.cardType ?? null })),
-    interfaces: site.interfaces.map((i) => ({
-      name: i.name, device: i.device, file: i.file, line: i.line, mode: i.mode, media: media(i.mediaAddr),
-      lipProtocol: i.lipProtocol ?? null, profile: i.profile ?? null, carriesIp: i.carriesIp,
-      dynIntrCfg: i.dynIntrCfg ?? null, failureVisibility: i.visibility, why: i.why,
-      ip: site.ipFiles.get(i.name)?.ipaddr ?? null,
-    })),
+    interfaces: site.interfaces.map((i) => {
+      const s = stale.find((x) => x.device === i.device);
+      return {
+        name: i.name, device: i.device, file: i.file, line: i.line, mode: i.mode, media: media(i.mediaAddr),
+        lipProtocol: i.lipProtocol ?? null, profile: i.profile ?? null, carriesIp: i.carriesIp,
+        dynIntrCfg: i.dynIntrCfg ?? null, dynIntrCfgInDriver: s ? (s.driver[i.name] ?? 'NO') : null, failureVisibility: i.visibility, why: i.why,
+        ip: site.ipFiles.get(i.name)?.ipaddr ?? null,
+      };
+    }),
     bondable: ipInterfaces(site).map((i) => i.name),
+    staleDrivers: stale,
     problems,
   };
 }
 
-export function formatSite(site: Site, problems: Problem[]): string {
+export function formatSite(site: Site, problems: Problem[], stale: StaleDriver[] = []): string {
   let s = table(['device', 'protocol', 'card', 'file'],
     site.devices.map((d) => [d.name, d.configId, d.card === 'other' ? (d.cardType ?? '?') : d.card, `${d.file}:${d.line}`]));
   s += '\n';
   s += table(['interface', 'device', 'mode', 'media', 'DYN_INTR_CFG', 'failure seen as', 'bondable'],
-    site.interfaces.map((i) => [
-      i.name, i.device, i.lipProtocol ? `${i.mode}/${i.lipProtocol}` : i.mode, media(i.mediaAddr),
-      i.dynIntrCfg ?? '(NO)', i.carriesIp ? i.visibility : '-', i.carriesIp ? 'yes' : 'no',
-    ]));
+    site.interfaces.map((i) => {
+      const st = stale.find((x) => x.device === i.device);
+      const dyn = i.dynIntrCfg ?? '(NO)';
+      const inDriver = st && i.carriesIp ? ` (driver: ${st.driver[i.name] ?? 'NO'})` : '';
+      return [i.name, i.device, i.lipProtocol ? `${i.mode}/${i.lipProtocol}` : i.mode, media(i.mediaAddr), dyn + inDriver, i.carriesIp ? i.visibility : '-', i.carriesIp ? 'yes' : 'no'];
+    }));
   s += '\n';
   if (problems.length === 0) s += 'no problems: every IP interface shows a failed line to TEQL\n';
   else {
@@ -50,16 +90,33 @@ export function formatSite(site: Site, problems: Problem[]): string {
   return s;
 }
 
-export async function configCheck(confDir: string, json: boolean, io: Io): Promise<number> {
-  const site = await loadSite(confDir);
-  const problems = siteProblems(site);
-  io.out(json ? JSON.stringify(siteJson(site, problems), null, 2) + '\n' : formatSite(site, problems));
+export async function configCheck(g: EngineOpts, json: boolean, io: Io, log: Log, runner?: Runner): Promise<number> {
+  const site = await loadSite(g.confDir);
+  const base = buildBaseContext(g, log, runner);
+  const { stale } = await driverState(base);
+  const problems = [...siteProblems(site), ...driverProblems(site, stale)];
+  io.out(json ? JSON.stringify(siteJson(site, problems, stale), null, 2) + '\n' : formatSite(site, problems, stale));
   return problems.length === 0 ? 0 : 1;
 }
 
-export async function configFix(confDir: string, dryRun: boolean, io: Io, only?: ReadonlySet<string>): Promise<number> {
-  const site = await loadSite(confDir);
-  const p = planFix(site, only);
+/** --only names: each an IP interface of this configuration, spelled as in [interfaces]. */
+function checkOnly(site: Site, only: string[]): void {
+  const ip = ipInterfaces(site).map((i) => i.name);
+  for (const name of only) {
+    if (ip.includes(name)) continue;
+    const i = site.interfaces.find((x) => x.name === name);
+    if (i) throw new ConfigError(i.file, i.line, `--only ${name}: ${name} is a ${i.mode} interface and carries no IP: DYN_INTR_CFG is not set there`, `name IP interfaces: ${ip.join(', ')}`);
+    const near = ip.find((x) => x.toLowerCase() === name.toLowerCase());
+    throw new UsageError(`--only ${name}: no such interface in ${site.files.map((f) => f.file).join(', ') || site.confDir}${near ? ` (names are case-sensitive: did you mean ${near}?)` : ''}`,
+      `name IP interfaces of [interfaces]: ${ip.join(', ') || '(none)'}`);
+  }
+}
+
+export async function configFix(g: EngineOpts, dryRun: boolean, io: Io, only: string[] | undefined, log: Log, runner?: Runner): Promise<number> {
+  const site = await loadSite(g.confDir);
+  if (only) checkOnly(site, only);
+  const onlySet = only ? new Set(only) : undefined;
+  const p = planFix(site, onlySet);
   for (const r of p.results) for (const s of r.skipped) io.err(`${s.iface}: DYN_INTR_CFG not set: ${s.why}\n`);
   const changes = p.results.flatMap((r) => r.changes.map((c) => ({ file: r.file, ...c })));
   if (changes.length === 0) {
@@ -70,9 +127,20 @@ export async function configFix(confDir: string, dryRun: boolean, io: Io, only?:
     io.out(fixDiff(p));
     return 0;
   }
-  const written = await writeFix(p);
-  for (const c of changes) io.out(`${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`);
-  for (const w of written) io.out(`backup: ${w.backup}\n`);
-  io.out('restart the affected devices for the drivers to read it: wanrouter restart\n');
+  const base = buildBaseContext(g, log, runner);
+  const lock = await acquireLock(base.stateDir, { what: 'config fix', waitMs: base.lockWaitMs });
+  try {
+    const { observed } = await driverState(base);
+    const empty: ObservedState = { links: [], addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, wanrouterDevices: [], staleDrivers: [] };
+    // Re-plan under the lock: the file may have changed while we waited.
+    const fresh = planFix(await loadSite(g.confDir), onlySet);
+    const { running, written } = await fixAndStamp(base, site, fresh, observed ?? empty);
+    for (const c of changes) io.out(`${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`);
+    for (const w of written) io.out(`backup: ${w.backup}\n`);
+    if (running.length > 0) io.out(`${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it (wanrouter restart ${running[0]}), or run wanbond up, which does so\n`);
+    else io.out('the drivers read it when their devices start (wanrouter start)\n');
+  } finally {
+    await lock.release();
+  }
   return 0;
 }

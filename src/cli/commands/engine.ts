@@ -1,23 +1,28 @@
 // plan / up / down / status.
 import type { Command } from 'commander';
-import { apply, runAll } from '../../apply/apply.js';
+import { apply, ApplyError, InterruptedError, runAll } from '../../apply/apply.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import { WanbondError } from '../../errors.js';
+import { acquireLock, type Lock } from '../../exec/lock.js';
 import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
+import { observe } from '../../observe/read.js';
+import { devicesToRestart } from '../../plan/diff.js';
 import { describe, shellQuote, toCommand, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, teardown } from '../../plan/teardown.js';
-import { readRecord, writeRecord } from '../../state/record.js';
-import { buildContext, type Context, type EngineOpts } from '../context.js';
+import { recordedSysctlKeys, teardown, undoPairs } from '../../plan/teardown.js';
+import { extendRecord, readRecord, writeRecord, type Record } from '../../state/record.js';
+import type { StaleDriver } from '../../state/types.js';
+import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
+import { onInterrupt } from '../signals.js';
 import { bondStatus, formatStatus } from './status.js';
 import { plural } from '../../text.js';
 
 /** The shell lines for one step: its command, or comments for what wanbond does itself. */
-function stepLines(s: Step, ctx: Context): string[] {
+function stepLines(s: Step, ctx: Context | undefined): string[] {
   const c = toCommand(s);
   if (c) return [shellQuote(argvOf(c))];
-  if (s.kind === 'fix-config' && ctx.site) {
+  if (s.kind === 'fix-config' && ctx?.site) {
     return [`# ${describe(s)}: wanbond config fix --only ${s.ifaces.join(',')}`,
       ...fixDiff(planFix(ctx.site, new Set(s.ifaces))).trimEnd().split('\n').map((l) => `#   ${l}`)];
   }
@@ -25,13 +30,39 @@ function stepLines(s: Step, ctx: Context): string[] {
 }
 
 /** `--dry-run`: the commands, copy-pasteable, and nothing changed. */
-function printDryRun(verb: string, steps: readonly Step[], ctx: Context, io: Io): number {
+function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefined, io: Io): number {
   io.out(`# wanbond ${verb} --dry-run: ${plural(steps.length, 'step')}; nothing was changed\n`);
   for (const l of steps.flatMap((s) => stepLines(s, ctx))) io.out(l + '\n');
   return 0;
 }
 
+/** Changes as an operator counts them: commands and the file edit, not waits or queue holds. */
+const countChanges = (steps: readonly Step[]) =>
+  steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && s.kind !== 'hold-bond' && s.kind !== 'release-bond')).length;
+
 const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
+
+/** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
+function staleWarning(stale: StaleDriver[], io: Io): void {
+  for (const d of stale) {
+    const no = Object.entries(d.driver).filter(([, v]) => v !== 'YES').map(([i]) => i);
+    io.err(`WARNING: ${d.device} still runs the configuration it read before ${d.since}${no.length > 0 ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond` : ''}\n` +
+      `  why: ${d.why}; a wanpipe driver reads its configuration only when the device starts\n` +
+      `  fix: wanrouter restart ${d.device}   (its lines leave the bond while it restarts; \`wanbond up\` does it one device at a time)\n`);
+  }
+}
+
+async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
+  const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
+  try { return await body(); } finally { await lock.release(); }
+}
+
+/** The record: this boot's, or an empty one with a note when the one there is from another boot. */
+async function currentRecord(base: BaseContext, io: Io): Promise<Record> {
+  const r = await readRecord(base.stateDir, await base.bootId());
+  if (r.ignored) io.err(`note: ${r.ignored}\n`);
+  return r.record;
+}
 
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
   const p = ctx.plan(await ctx.observe(), false);
@@ -45,38 +76,79 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
 }
 
 export async function cmdUp(ctx: Context, dryRun: boolean, io: Io): Promise<number> {
-  const p = ctx.plan(await ctx.observe(), false);
-  if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
   if (dryRun) {
+    const p = ctx.plan(await ctx.observe(), false);
+    if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
     return printDryRun('up', p.steps, ctx, io);
   }
-  const record = await readRecord(ctx.stateDir);
-  const done = await apply(p, { runner: ctx.runner, log: ctx.log, observe: () => ctx.observe(), replan: ctx.plan, fixConfig: ctx.fixConfig });
-  await writeRecord(ctx.stateDir, { version: 1, steps: [...record.steps, ...done] });
-  io.out(`${bondsLine(ctx)}: up (${plural(done.length, 'change')})\n`);
-  return 0;
+  return withLock(ctx, 'up', async () => {
+    const record = await currentRecord(ctx, io);
+    const before = await ctx.observe();
+    const p = ctx.plan(before, false);
+    if (p.steps.length === 0) {
+      io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
+      staleWarning(before.staleDrivers, io);
+      return 0;
+    }
+    const restarts = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
+    if (restarts.length > 0) io.err(`wanbond: restarting ${restarts.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
+    const scope = onInterrupt(io);
+    let done: Step[];
+    let last = before; // apply's verify reads the kernel last: its view serves the warnings below
+    try {
+      done = await apply(p, {
+        runner: ctx.runner, log: ctx.log, observe: async () => (last = await ctx.observe()), replan: ctx.plan, fixConfig: ctx.fixConfig, signal: scope.signal,
+        journal: (steps) => writeRecord(ctx.stateDir, extendRecord(record, steps)),
+      });
+    } catch (e) {
+      if (e instanceof ApplyError) {
+        // What the rollback could not undo stays recorded for `down`; the rest leaves the record.
+        await writeRecord(ctx.stateDir, extendRecord(record, e.remaining)).catch((w: Error) => {
+          io.err(`error: could not write the record after the rollback: ${w.message}\n`);
+        });
+      }
+      throw e;
+    } finally {
+      scope.dispose();
+    }
+    await writeRecord(ctx.stateDir, extendRecord(record, done));
+    io.out(`${bondsLine(ctx)}: up (${plural(countChanges(done), 'change')})\n`);
+    staleWarning(last.staleDrivers, io);
+    return 0;
+  });
 }
 
-export async function cmdDown(ctx: Context, dryRun: boolean, io: Io): Promise<number> {
-  const record = await readRecord(ctx.stateDir);
-  if (record.steps.length === 0) {
-    io.out(`nothing to undo: no record in ${ctx.stateDir} (wanbond up was not run since boot, or down already ran)\n`);
-    return 0;
-  }
-  const observed = await ctx.observe(recordedSysctlKeys(record.steps));
-  const steps = teardown(record.steps, observed);
+export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
+  const observeFor = (record: Record) => observe(base.runner, { sysctls: recordedSysctlKeys(record.steps), wanrouterProc: base.wanrouterProc });
   if (dryRun) {
-    return printDryRun('down', steps, ctx, io);
+    const record = await currentRecord(base, io);
+    if (record.steps.length === 0) { io.out(`nothing to undo: no record of this boot in ${base.stateDir}\n`); return 0; }
+    return printDryRun('down', teardown(record.steps, await observeFor(record)), undefined, io);
   }
-  const { failures } = await runAll(steps, { runner: ctx.runner, log: ctx.log });
-  const left = teardown(record.steps, await ctx.observe(recordedSysctlKeys(record.steps)));
-  await writeRecord(ctx.stateDir, { version: 1, steps: left.length === 0 ? [] : record.steps });
-  if (failures.length > 0 || left.length > 0) {
-    throw new WanbondError(`down incomplete: ${[...failures.map((f) => `${describe(f.step)}: ${f.error}`), ...left.map((s) => `still to do: ${describe(s)}`)].join('; ')}`,
-      'fix what is named, then run `wanbond down` again');
-  }
-  io.out(`down: ${plural(steps.length, 'change')} undone\n`);
-  return 0;
+  return withLock(base, 'down', async () => {
+    const record = await currentRecord(base, io);
+    if (record.steps.length === 0) {
+      io.out(`nothing to undo: no record of this boot in ${base.stateDir} (wanbond up did not change anything since boot, or down already ran)\n`);
+      return 0;
+    }
+    const steps = teardown(record.steps, await observeFor(record));
+    const scope = onInterrupt(io);
+    let failures: { step: Step; error: string }[];
+    try {
+      ({ failures } = await runAll(steps, { runner: base.runner, log: base.log, signal: scope.signal }));
+    } finally {
+      scope.dispose();
+    }
+    const left = undoPairs(record.steps, await observeFor(record)).map((p) => p.step);
+    await writeRecord(base.stateDir, { ...record, steps: left });
+    if (scope.signal.aborted) throw new InterruptedError(String(scope.signal.reason));
+    if (failures.length > 0 || left.length > 0) {
+      throw new WanbondError(`down incomplete: ${[...failures.map((f) => `${describe(f.step)}: ${f.error}`), ...(failures.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
+        'fix what is named, then run `wanbond down` again: it undoes only what is left');
+    }
+    io.out(`down: ${plural(countChanges(steps), 'change')} undone\n`);
+    return 0;
+  });
 }
 
 export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
@@ -86,26 +158,26 @@ export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<nu
 }
 
 export function registerEngineCommands(program: Command, io: Io, setExit: (c: number) => void, deps: { runner?: Runner; log?: Log } = {}): void {
-  program
-    .option('--settings <file>', 'wanbond settings (default /etc/wanbond/wanbond.conf; embedded defaults when absent)')
-    .option('--state-dir <dir>', 'where up records what it did', '/run/wanbond')
-    .option('--wanrouter-proc <dir>', 'wanrouter proc folder', '/proc/net/wanrouter')
-    .option('--wanrouter <path>', 'the wanrouter program', 'wanrouter');
   const ctx = async (cmd: Command, name: string, noFix = false) => {
-    const o = cmd.optsWithGlobals<EngineOpts & { configFix?: boolean }>();
+    const o = cmd.optsWithGlobals<EngineOpts & { configFix?: boolean; restart?: boolean }>();
     const c = await buildContext(o, deps.log ?? makeLogger(name), deps.runner);
     if (noFix || o.configFix === false) c.desired.configFix = [];
+    if (o.restart === false) c.restart = false;
     return c;
   };
   program.command('plan').description('print the steps `up` would run, changing nothing')
-    .option('--json', 'the plan as JSON').option('--no-config-fix', 'do not plan the DYN_INTR_CFG edit')
+    .option('--json', 'the plan as JSON').option('--no-config-fix', 'do not plan the DYN_INTR_CFG edit').option('--no-restart', 'do not plan device restarts')
     .action(async (o: { json?: boolean }, cmd: Command) => setExit(await cmdPlan(await ctx(cmd, 'plan'), o.json === true, io)));
   program.command('up').description('bring the bonds up: only what differs; verify; roll back on failure')
     .option('--dry-run', 'print the commands, change nothing').option('--no-config-fix', 'do not edit wanpipe files')
+    .option('--no-restart', 'do not restart devices whose driver runs an older configuration (say which need it instead)')
     .action(async (o: { dryRun?: boolean }, cmd: Command) => setExit(await cmdUp(await ctx(cmd, 'up'), o.dryRun === true, io)));
-  program.command('down').description('undo exactly what up did')
+  program.command('down').description('undo exactly what up did in this boot (reads only its record)')
     .option('--dry-run', 'print the commands, change nothing')
-    .action(async (o: { dryRun?: boolean }, cmd: Command) => setExit(await cmdDown(await ctx(cmd, 'down', true), o.dryRun === true, io)));
+    .action(async (o: { dryRun?: boolean }, cmd: Command) => {
+      const base = buildBaseContext(cmd.optsWithGlobals<EngineOpts>(), deps.log ?? makeLogger('down'), deps.runner);
+      setExit(await cmdDown(base, o.dryRun === true, io));
+    });
   program.command('status').description('per bond and line: state, carrier, enslaved, traffic share, errors')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => setExit(await cmdStatus(await ctx(cmd, 'status', true), o.json === true, io)));

@@ -1,0 +1,82 @@
+// A step read back from the record is untrusted input: every field is checked before any of it can
+// reach a command line. Pure.
+import { IFNAME_RE } from '../config/wanpipe.js';
+import { validateRoute, type RouteSpec } from './route.js';
+import type { Step, StepKind } from './steps.js';
+
+const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
+  'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
+  'del-route', 'replace-route', 'restore-route', 'set-sysctl'];
+
+const DEVICE = /^(all|wanpipe[1-9][0-9]?)$/;
+const TEQL = /^teql[0-9]{1,2}$/;
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const SYSCTL_KEY = /^net\.ipv4\.(ip_forward|conf\.[A-Za-z0-9_.:-]{1,15}\.rp_filter)$/;
+const SYSCTL_VALUE = /^[0-9]{1,3}$/;
+
+type J = Record<string, unknown>;
+
+function str(o: J, k: string, re: RegExp): string {
+  const v = o[k];
+  if (typeof v !== 'string' || !re.test(v)) throw new Error(`${String(o['kind'])}: field ${k} is ${JSON.stringify(v)}, which is not valid here`);
+  return v;
+}
+
+function int(o: J, k: string, min: number, max: number): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${String(o['kind'])}: field ${k} is ${JSON.stringify(v)}, expected ${min} to ${max}`);
+  return v;
+}
+
+function route(o: J, k: string): RouteSpec {
+  const v = o[k];
+  if (typeof v !== 'object' || v === null) throw new Error(`${String(o['kind'])}: field ${k} is not a route`);
+  const r = v as RouteSpec;
+  if (typeof r.to !== 'string') throw new Error(`${String(o['kind'])}: field ${k} has no destination`);
+  const bad = validateRoute(r);
+  if (bad) throw new Error(`${String(o['kind'])}: field ${k}: ${bad}`);
+  return r;
+}
+
+export function validateStep(raw: unknown): Step {
+  if (typeof raw !== 'object' || raw === null) throw new Error('not an object');
+  const o = raw as J;
+  const k = o['kind'];
+  if (typeof k !== 'string' || !(KINDS as readonly string[]).includes(k)) throw new Error(`unknown step kind ${JSON.stringify(k)}`);
+  const kind = k as StepKind;
+  const dev = () => str(o, 'dev', IFNAME_RE);
+  switch (kind) {
+    case 'fix-config': {
+      const ifaces = o['ifaces'];
+      if (!Array.isArray(ifaces) || !ifaces.every((i) => typeof i === 'string' && IFNAME_RE.test(i))) throw new Error('fix-config: field ifaces is not a list of interface names');
+      return { kind: 'fix-config', ifaces: ifaces as string[] };
+    }
+    case 'wanrouter-start': return { kind: 'wanrouter-start', device: str(o, 'device', DEVICE) };
+    case 'wanrouter-stop': return { kind: 'wanrouter-stop', device: str(o, 'device', DEVICE) };
+    case 'restart-device': {
+      const slaves = o['slaves'];
+      if (!Array.isArray(slaves) || !slaves.every((i) => typeof i === 'string' && IFNAME_RE.test(i))) throw new Error('restart-device: field slaves is not a list of interface names');
+      return { kind: 'restart-device', device: str(o, 'device', DEVICE), slaves: slaves as string[] };
+    }
+    case 'wait-links': {
+      const devs = o['devs'];
+      if (!Array.isArray(devs) || !devs.every((i) => typeof i === 'string' && IFNAME_RE.test(i))) throw new Error('wait-links: field devs is not a list of interface names');
+      return { kind: 'wait-links', devs: devs as string[], timeoutMs: int(o, 'timeoutMs', 0, 3_600_000) };
+    }
+    case 'load-module': return { kind: 'load-module', maxEqualizers: int(o, 'maxEqualizers', 1, 100) };
+    case 'unload-module': return { kind: 'unload-module' };
+    case 'set-mtu': return { kind: 'set-mtu', dev: dev(), mtu: int(o, 'mtu', 68, 65535), was: int(o, 'was', 68, 65535) };
+    case 'hold-bond': return { kind: 'hold-bond', teql: str(o, 'teql', TEQL) };
+    case 'release-bond': return { kind: 'release-bond', teql: str(o, 'teql', TEQL) };
+    case 'attach-slave': return { kind: 'attach-slave', dev: dev(), teql: str(o, 'teql', TEQL) };
+    case 'detach-slave': return { kind: 'detach-slave', dev: dev(), teql: str(o, 'teql', TEQL) };
+    case 'set-link-up': return { kind: 'set-link-up', dev: dev() };
+    case 'set-link-down': return { kind: 'set-link-down', dev: dev() };
+    case 'add-address': return { kind: 'add-address', dev: dev(), cidr: str(o, 'cidr', CIDR) };
+    case 'del-address': return { kind: 'del-address', dev: dev(), cidr: str(o, 'cidr', CIDR) };
+    case 'del-route': return { kind: 'del-route', route: route(o, 'route') };
+    case 'replace-route': return { kind: 'replace-route', route: route(o, 'route'), was: o['was'] === undefined || o['was'] === null ? undefined : route(o, 'was') };
+    case 'restore-route': return { kind: 'restore-route', route: route(o, 'route'), replaced: route(o, 'replaced') };
+    case 'set-sysctl': return { kind: 'set-sysctl', key: str(o, 'key', SYSCTL_KEY), value: str(o, 'value', SYSCTL_VALUE), was: str(o, 'was', SYSCTL_VALUE) };
+  }
+}
