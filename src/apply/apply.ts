@@ -6,7 +6,7 @@ import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
 import { describe, inverse, toCommand, type Plan, type Step } from '../plan/steps.js';
-import { undoPairs } from '../plan/teardown.js';
+import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
 import { plural } from '../text.js';
@@ -114,10 +114,11 @@ export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner'
     deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
     todo = [...done].reverse().map(inverse).filter((s): s is Step => s !== undefined);
   }
-  const r = await runAll(todo, deps);
+  // A rollback is never cut short by a signal: it is what the signal asked for.
+  const r = await runAll(todo, { runner: deps.runner, log: deps.log, ...(deps.batch !== undefined ? { batch: deps.batch } : {}) });
   let remaining: Step[] = [];
   try {
-    remaining = undoPairs(done, await deps.observe()).map((p) => p.step);
+    remaining = stillToUndo(done, await deps.observe());
   } catch {
     remaining = [...done];
   }
@@ -158,7 +159,9 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
           if (g.command.file === 'sysctl') done.push(...g.steps); // restoring an unchanged value is harmless
           // wanrouter may have started (or stopped) cards before it failed: undo is state-aware.
           else if (g.command.file === 'wanrouter') done.push(...g.steps);
-          else if (g.steps.length > 1 && e instanceof CommandError) done.push(...g.steps.slice(0, completedBeforeFailure(e.stderr) ?? 0));
+          // The failing line may have taken effect before it failed: undo is state-aware and skips it if not.
+          else if (g.steps.length > 1 && e instanceof CommandError) done.push(...g.steps.slice(0, (completedBeforeFailure(e.stderr) ?? 0) + 1));
+          else done.push(...g.steps);
           throw e;
         }
         done.push(...g.steps);

@@ -41,8 +41,8 @@ export function guardSlaveChanges(steps: readonly Step[], o: ObservedState): Ste
     closeRun();
     if (s.kind === 'hold-bond') held.add(s.teql);
     if (s.kind === 'release-bond') held.delete(s.teql);
-    if (s.kind === 'set-link-up' && up.has(s.dev)) up.set(s.dev, true);
-    if (s.kind === 'set-link-down' && up.has(s.dev)) up.set(s.dev, false);
+    if (s.kind === 'set-link-up' && /^teql\d+$/.test(s.dev)) up.set(s.dev, true);
+    if (s.kind === 'set-link-down' && /^teql\d+$/.test(s.dev)) up.set(s.dev, false);
     out.push(s);
   }
   closeRun();

@@ -46,6 +46,8 @@ export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec 
   if (s('gateway')) route.gateway = s('gateway');
   if (s('protocol')) route.protocol = s('protocol');
   if (s('scope')) route.scope = s('scope');
+  // iproute2 omits scope global; `ip route` gives a route without gateway scope link unless told.
+  else if (route.dev && !route.gateway && !Array.isArray(r['nexthops'])) route.scope = 'global';
   if (s('prefsrc')) route.src = s('prefsrc');
   if (typeof r['metric'] === 'number' && r['metric'] !== 0) route.metric = r['metric'];
   if (flags.includes('onlink')) route.onlink = true;

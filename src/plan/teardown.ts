@@ -50,6 +50,11 @@ export function undoPairs(recorded: readonly Step[], o: ObservedState): Undo[] {
   return out;
 }
 
+/** The recorded steps that still have something to undo, oldest first (what a record keeps). */
+export function stillToUndo(recorded: readonly Step[], o: ObservedState): Step[] {
+  return undoPairs(recorded, o).map((p) => p.step).reverse();
+}
+
 /** The undo steps, newest first, with the bond's queue held around slave changes on an up bond. */
 export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
   return guardSlaveChanges(undoPairs(recorded, o).map((p) => p.undo), o);

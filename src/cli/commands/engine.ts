@@ -9,7 +9,7 @@ import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart } from '../../plan/diff.js';
 import { describe, shellQuote, toCommand, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, teardown, undoPairs } from '../../plan/teardown.js';
+import { recordedSysctlKeys, stillToUndo, teardown } from '../../plan/teardown.js';
 import { extendRecord, readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
@@ -139,7 +139,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     } finally {
       scope.dispose();
     }
-    const left = undoPairs(record.steps, await observeFor(record)).map((p) => p.step);
+    const left = stillToUndo(record.steps, await observeFor(record));
     await writeRecord(base.stateDir, { ...record, steps: left });
     if (scope.signal.aborted) throw new InterruptedError(String(scope.signal.reason));
     if (failures.length > 0 || left.length > 0) {

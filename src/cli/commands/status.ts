@@ -5,6 +5,8 @@ import { table } from '../table.js';
 export interface LineStatus {
   name: string; admin: 'up' | 'down' | 'missing'; oper: string; carrier: boolean; enslaved: boolean;
   txPackets: number; txBytes: number; rxPackets: number; rxBytes: number; share: number | null; errors: number; dropped: number;
+  /** stale: the device's driver still runs a configuration older than its file (DYN_INTR_CFG as it read it then). */
+  driverConfig: { stale: boolean; dynIntrCfgInDriver: 'YES' | 'NO' | null; since: string | null };
 }
 export interface BondStatus { teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[] }
 
@@ -14,12 +16,14 @@ export function bondStatus(d: DesiredState, o: ObservedState): BondStatus[] {
     const lines: LineStatus[] = b.slaves.map((s) => {
       const l = o.links.find((x) => x.name === s.name);
       const st = l?.stats;
+      const stale = s.device ? o.staleDrivers.find((x) => x.device === s.device) : undefined;
       return {
         name: s.name, admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down', oper: l?.operstate ?? '-',
         carrier: l?.flags.includes('LOWER_UP') === true,
         enslaved: o.qdiscs.some((q) => q.dev === s.name && q.root && q.kind === b.teql),
         txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
         share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
+        driverConfig: stale ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since } : { stale: false, dynIntrCfgInDriver: null, since: null },
       };
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
@@ -38,8 +42,10 @@ const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ?
 export function formatStatus(bonds: BondStatus[]): string {
   return bonds.map((b) => {
     const head = `${b.teql}: ${!b.present ? 'absent (sch_teql not loaded?)' : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
+    const stale = b.lines.filter((l) => l.driverConfig.stale);
+    const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
     return head + table(['line', 'admin', 'oper', 'carrier', 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
-      b.lines.map((l) => [l.name, l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
-        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)]));
+      b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
+        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + foot;
   }).join('\n');
 }

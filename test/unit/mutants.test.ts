@@ -1,0 +1,60 @@
+// Tests that can fail: each mutation below breaks one behaviour the engine promises (issue 13's list
+// of mutations no test caught), in a private copy of dist/, and the named test file must then fail.
+// A mutation that no longer applies (the code moved) fails here too, so this list keeps up.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { projectRoot, tmpDir } from '../helpers/fs.js';
+
+const run = promisify(execFile);
+
+interface Mutant { name: string; file: string; from: string; to: string; test: string }
+
+const OPS = 'dist/test/unit/engine/operations.test.js';
+const mutants: Mutant[] = [
+  { name: 'down ignores an operator\'s MTU change', file: 'dist/src/plan/teardown.js',
+    from: "case 'set-mtu': return link(inv.dev)?.mtu === inv.was;", to: "case 'set-mtu': return true;", test: OPS },
+  { name: 'down ignores an operator\'s link-state change', file: 'dist/src/plan/teardown.js',
+    from: "case 'set-link-down': return link(inv.dev)?.flags.includes('UP') === true;", to: "case 'set-link-down': return true;", test: OPS },
+  { name: 'up overwrites the record', file: 'dist/src/state/record.js',
+    from: 'steps: mergeSteps(r.steps, done)', to: 'steps: mergeSteps([], done)', test: OPS },
+  { name: 'an incomplete down clears the record', file: 'dist/src/cli/commands/engine.js',
+    from: 'steps: left }', to: 'steps: [] }', test: OPS },
+  { name: 'an up teql\'s MTU is not lowered before attaching', file: 'dist/src/plan/diff.js',
+    from: 'steps.push(...p.links.teqlMtu);', to: '', test: OPS },
+  { name: 'the slave wait never times out', file: 'dist/src/apply/apply.js',
+    from: 'if (now() >= deadline) {', to: 'if (false) {', test: OPS },
+  { name: 'a wrong traffic share in status', file: 'dist/src/cli/commands/status.js',
+    from: 'x.share = x.enslaved && total > 0 ? x.txBytes / total : null', to: 'x.share = total > 0 ? x.txBytes / total : null', test: 'dist/test/unit/cli/status.test.js' },
+  { name: 'slave changes on an up bond without a hold', file: 'dist/src/plan/guard.js',
+    from: "if (up.get(t) === true && !held.has(t) && canHold(t, o)) {", to: 'if (false) {', test: OPS },
+  { name: 'a record from another boot is undone', file: 'dist/src/state/record.js',
+    from: 'if (r.bootId !== bootId)', to: 'if (false)', test: OPS },
+  { name: 'the replaced route is not given back when the kernel removed ours', file: 'dist/src/plan/teardown.js',
+    from: 'return holders.length === 0 || ', to: 'return ', test: OPS },
+];
+
+describe('mutants: each breaks a promise, and a test catches it', () => {
+  for (const m of mutants) {
+    it(m.name, async () => {
+      const copy = await tmpDir('wanbond-mutant-');
+      await fs.cp(path.join(projectRoot, 'dist'), path.join(copy, 'dist'), { recursive: true });
+      await fs.symlink(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'));
+      await fs.copyFile(path.join(projectRoot, 'package.json'), path.join(copy, 'package.json'));
+      await fs.cp(path.join(projectRoot, 'wanpipe-conf'), path.join(copy, 'wanpipe-conf'), { recursive: true });
+      await fs.cp(path.join(projectRoot, 'test', 'fixtures'), path.join(copy, 'test', 'fixtures'), { recursive: true });
+      const file = path.join(copy, m.file);
+      const text = await fs.readFile(file, 'utf8');
+      assert.ok(text.includes(m.from), `the mutation no longer applies: ${m.file} has no '${m.from}'`);
+      await fs.writeFile(file, text.replace(m.from, m.to));
+      // NODE_TEST_CONTEXT would make the inner runner report to us instead of exiting with its result.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));
+      const r = await run(process.execPath, ['--test', '--test-force-exit', '--test-reporter=dot', path.join(copy, m.test)], { cwd: copy, timeout: 120_000, env }).then(() => 0, (e: { code?: number }) => e.code ?? 1);
+      await fs.rm(copy, { recursive: true, force: true });
+      assert.notEqual(r, 0, `no test failed with the mutation '${m.name}'`);
+    });
+  }
+});
