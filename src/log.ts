@@ -10,3 +10,8 @@ export function makeLogger(cmd: string, level: string = process.env['WANBOND_LOG
 export function silentLogger(): Log {
   return pino({ level: 'silent' });
 }
+
+/** A logger that hands each JSON line to `write` (the lab runs wanbond in its own process and keeps what it logs). */
+export function makeLoggerTo(cmd: string, write: (line: string) => void, level = 'warn'): Log {
+  return pino({ base: { cmd }, level }, { write });
+}

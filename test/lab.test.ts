@@ -9,7 +9,7 @@ import { projectRoot } from './helpers/fs.js';
 
 const ci = process.env['CI'] === 'true';
 const inside = process.env['WANBOND_LAB_VM'] === '1';
-const mode = inside ? undefined : await labMode();
+const mode = inside ? undefined : await labMode({ install: (l) => process.stderr.write(`${l}\n`) });
 const skip = inside ? 'inside the lab already' : mode?.kind === 'none' && !ci ? `${mode.why}; to run it: ${mode.install}` : false;
 
 test('real-kernel lab (test/e2e)', { skip, timeout: 40 * 60_000 }, async (t) => {

@@ -7,7 +7,7 @@ import { projectRoot } from './lab.js';
 import { runInVm } from './vm.js';
 
 const inside = path.join(projectRoot, 'dist', 'src', 'lab', 'demo-inside.js');
-const mode = await labMode();
+const mode = await labMode({ install: (l) => process.stdout.write(`wanbond ${l}\n`) });
 if (mode.kind === 'none') {
   process.stderr.write(`wanbond lab: ${mode.why}\nto set it up: ${mode.install}\n`);
   process.exitCode = 1;

@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { labPrerequisites, runInVm } from './vm.js';
+import { installLabPackages, labPrerequisites, runInVm } from './vm.js';
 
 export type LabMode = { kind: 'host' } | { kind: 'vm' } | { kind: 'none'; why: string; install: string };
 
@@ -14,11 +14,23 @@ export async function hostHasTeql(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-export async function labMode(): Promise<LabMode> {
-  if (await hostHasTeql()) return { kind: 'host' };
+/**
+ * Where the lab runs: always in qemu, so a test never touches this machine's own network (an `up`
+ * replaces the default route). Only WANBOND_LAB=host, on a disposable machine whose kernel has
+ * sch_teql, runs it on the host. With `install`, missing packages are installed when root has apt.
+ */
+export async function labMode(o: { install?: (line: string) => void } = {}): Promise<LabMode> {
+  if (process.env['WANBOND_LAB'] === 'host') {
+    if (await hostHasTeql()) return { kind: 'host' };
+    return { kind: 'none', why: 'WANBOND_LAB=host, but this host cannot load sch_teql', install: 'unset WANBOND_LAB to use the qemu lab' };
+  }
   if (process.getuid?.() !== 0) return { kind: 'none', why: 'the lab needs root (network namespaces, and qemu reading the host root)', install: 'run the tests as root' };
-  const p = await labPrerequisites();
-  if (!p.ok) return { kind: 'none', why: `the host kernel has no sch_teql and the qemu lab is missing ${p.missing.join(', ')}`, install: p.install };
+  let p = await labPrerequisites();
+  if (!p.ok && o.install) {
+    await installLabPackages(p.missing, o.install);
+    p = await labPrerequisites();
+  }
+  if (!p.ok) return { kind: 'none', why: `the qemu lab is missing ${p.missing.join(', ')}`, install: p.install };
   return { kind: 'vm' };
 }
 

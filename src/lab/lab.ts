@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSite } from '../config/load.js';
+import { run } from '../cli/main.js';
+import { makeLoggerTo } from '../log.js';
 import { ipInterfaces } from '../config/site.js';
 import { sh } from './sh.js';
 import { attachRouterB, createTopology, defaultLabDir, destroyTopology, detachRouterB, H_ADDR, NS_H, type LabState } from './topology.js';
-import type { SinkReport } from './traffic.js';
+import { alignBuckets, type SendReport, type SinkReport } from './traffic.js';
 
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const distLab = fileURLToPath(new URL('.', import.meta.url));
@@ -28,7 +30,8 @@ export interface LabOptions {
 export interface Run { code: number; out: string; err: string }
 
 export interface TrafficResult {
-  bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: { sent: number; error?: string };
+  /** Bytes per bucket over the sender's whole run, zeros included; rateBps is over the steady part of it. */
+  bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: SendReport;
   /** Bytes each line delivered from A to B, counted at the line's shaper (what the telco carried). */
   lineBytes: Record<string, number>;
 }
@@ -66,10 +69,33 @@ export class Lab {
       '--wanrouter-proc', this.procDir, '--wanrouter', path.join(this.dir, 'bin', 'wanrouter'), ...args];
   }
 
-  async wanbond(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    const r = await execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), ...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))],
-      { reject: false, stripFinalNewline: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } });
-    return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
+  /**
+   * wanbond's command line, run in this process (node's start and module load cost seconds under TCG,
+   * and this is called often); with `env`, or `process: true`, as its own process, which is what tests
+   * of signals, exit statuses and concurrency need.
+   */
+  async wanbond(args: string[], env: Record<string, string> = {}, o: { process?: boolean } = {}): Promise<Run> {
+    if (Object.keys(env).length > 0 || o.process) {
+      const r = await this.startWanbond(args, env);
+      return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
+    }
+    let out = '', err = '';
+    const argv = [...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))];
+    const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
+    return { code, out, err };
+  }
+
+  /** wanbond as a running process, for tests that signal it or run two at once. */
+  startWanbond(args: string[], env: Record<string, string> = {}) {
+    return execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), ...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))],
+      // A test that signals wanbond waits for its rollback: never a SIGKILL behind its back.
+      { reject: false, stripFinalNewline: false, forceKillAfterDelay: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } });
+  }
+
+  /** A link's own counters in router A (`ip -s`): what TEQL handed it, and what it dropped. */
+  async linkStats(name: string): Promise<{ txPackets: number; txDropped: number; up: boolean }> {
+    const [l] = JSON.parse(await sh('ip', ['-j', '-s', 'link', 'show', 'dev', name])) as { flags: string[]; stats64: { tx: { packets: number; dropped: number } } }[];
+    return { txPackets: l?.stats64.tx.packets ?? 0, txDropped: l?.stats64.tx.dropped ?? 0, up: l?.flags.includes('UP') === true };
   }
 
   async sim(...args: string[]): Promise<string> {
@@ -107,13 +133,14 @@ export class Lab {
     const s = await sender;
     const after = await this.lineBytes();
     const k = await sinkProc;
-    const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250}') as SinkReport;
-    const sent = JSON.parse(String(s.stdout).trim() || '{"sent":0,"error":"no output"}') as { sent: number; error?: string };
+    const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250,"firstAt":null}') as SinkReport;
+    const sent = JSON.parse(String(s.stdout).trim() || `{"sent":0,"startAt":${Date.now()},"endAt":${Date.now()},"error":"no output"}`) as SendReport;
+    const buckets = alignBuckets(report, sent);
     // Rate over the steady part: skip the first second (slow start) and the last bucket (partial).
-    const steady = report.buckets.slice(Math.round(1000 / report.bucketMs), -1);
+    const steady = buckets.slice(Math.round(1000 / report.bucketMs), -1);
     const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
     return {
-      bytes: report.bytes, rateBps, buckets: report.buckets, bucketMs: report.bucketMs, sender: sent,
+      bytes: report.bytes, rateBps, buckets, bucketMs: report.bucketMs, sender: sent,
       lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
     };
   }

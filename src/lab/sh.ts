@@ -1,12 +1,21 @@
 // Command helpers for the lab (test infrastructure, not the product): argv arrays, never a shell.
-import { execa } from 'execa';
+// Plain child_process, not execa: the card simulator is a process of its own for every `wanrouter`
+// call, and under TCG loading execa costs it a second each time.
+import { execFile } from 'node:child_process';
 
-export async function sh(file: string, args: string[], opts: { input?: string; allowFail?: boolean; env?: Record<string, string> } = {}): Promise<string> {
-  const r = await execa(file, args, { reject: false, input: opts.input, env: opts.env });
-  if (r.exitCode !== 0 && !opts.allowFail) {
-    throw new Error(`lab: ${file} ${args.join(' ')} failed (${r.exitCode}): ${String(r.stderr).trim()}`);
-  }
-  return String(r.stdout);
+export function sh(file: string, args: string[], opts: { input?: string; allowFail?: boolean; env?: Record<string, string> } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { maxBuffer: 64 << 20, env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
+      if (code !== 0 && !opts.allowFail) {
+        reject(new Error(`lab: ${file} ${args.join(' ')} failed (${code}): ${String(stderr).trim() || (err as Error).message}`));
+        return;
+      }
+      resolve(String(stdout));
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
 }
 
 /** `ip -n NS ...`, or the root namespace when ns is undefined. */

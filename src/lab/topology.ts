@@ -109,4 +109,6 @@ export async function destroyTopology(labDir = defaultLabDir()): Promise<void> {
     await sh('ip', ['netns', 'del', ns], { allowFail: true });
   }
   await fs.rm(path.join(labDir, 'lab.json'), { force: true });
+  // The card simulator's state (running devices, faults, what each driver read) belongs to one lab.
+  await fs.rm(path.join(labDir, 'sim.json'), { force: true });
 }

@@ -19,6 +19,8 @@ export interface VmOptions {
   cwd: string;
   env?: Record<string, string>;
   timeoutMs: number;
+  /** Until the job starts; a boot that takes longer is killed and tried again. */
+  bootTimeoutMs?: number;
   memoryMb?: number;
   cpus?: number;
   /** Live console lines (kernel messages and the job's output). */
@@ -48,6 +50,30 @@ export async function labPrerequisites(): Promise<{ ok: boolean; missing: string
     if (!/static/.test(stdout)) missing.push('busybox-static');
   }
   return { ok: missing.length === 0, missing, install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file'].join(' ')}` };
+}
+
+/** apt-get install of what the lab lacks, as root, with apt's own progress passed on line by line. */
+export async function installLabPackages(missing: string[], say: (line: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0 || !(await which('apt-get'))) return;
+  const pkgs = [...new Set([...missing, 'qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file'])];
+  say(`lab: installing ${pkgs.join(' ')} with apt-get (the qemu lab boots Debian's kernel, which has sch_teql, under qemu with a static busybox as its init)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...pkgs]]) {
+    await new Promise<void>((resolve) => {
+      const child = spawn('apt-get', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let partial = '';
+      const onData = (d: Buffer) => {
+        partial += d.toString();
+        const lines = partial.split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) if (l.trim() !== '') say(`lab: apt-get: ${l}`);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('close', (code) => { if (code !== 0) say(`lab: apt-get ${args[0]} exited ${code}`); resolve(); });
+      child.on('error', (e) => { say(`lab: apt-get: ${e.message}`); resolve(); });
+    });
+  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -149,6 +175,17 @@ echo b > /proc/sysrq-trigger
 export async function runInVm(o: VmOptions): Promise<VmResult> {
   const kernel = await ensureKernel(o.cacheDir, (s) => o.onLine?.(s));
   const initrd = await ensureInitramfs(o.cacheDir, kernel.version);
+  // Under TCG a boot now and then hangs before init runs (seen here: the console stopped after SeaBIOS for
+  // 14 minutes). A boot that has not started the job within bootTimeoutMs is killed and tried again.
+  const attempts = 3;
+  for (let n = 1; ; n++) {
+    const r = await bootOnce(o, kernel, initrd);
+    if (!r.bootHung || n === attempts) return r.result;
+    o.onLine?.(`lab: the VM did not start the job within ${(o.bootTimeoutMs ?? 120_000) / 1000} s; booting again (attempt ${n + 1} of ${attempts})`);
+  }
+}
+
+async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: string }, initrd: string): Promise<{ result: VmResult; bootHung: boolean }> {
   const io = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-vm-'));
   try {
     await fs.writeFile(path.join(io, 'job.sh'), jobScript(o));
@@ -166,6 +203,7 @@ export async function runInVm(o: VmOptions): Promise<VmResult> {
     let bootMs: number | undefined;
     let consoleText = '';
     let timedOut = false;
+    let bootHung = false;
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const logFile = createWriteStream(path.join(o.cacheDir, 'last-console.log'));
     let partial = '';
@@ -186,13 +224,15 @@ export async function runInVm(o: VmOptions): Promise<VmResult> {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs);
+    const bootTimer = setTimeout(() => { if (bootMs === undefined) { bootHung = true; child.kill('SIGKILL'); } }, o.bootTimeoutMs ?? 120_000);
     await new Promise<void>((resolve) => child.on('close', () => resolve()));
     clearTimeout(timer);
+    clearTimeout(bootTimer);
     logFile.end();
     const codeText = await fs.readFile(path.join(io, 'exit-code'), 'utf8').catch(() => undefined);
     const output = await fs.readFile(path.join(io, 'output'), 'utf8').catch(() => '');
     const exitCode = codeText === undefined ? null : Number(codeText.trim());
-    return { exitCode, output, console: consoleText, crashed: exitCode === null && !timedOut, timedOut, bootMs };
+    return { result: { exitCode, output, console: consoleText, crashed: exitCode === null && !timedOut, timedOut: timedOut || bootHung, bootMs }, bootHung };
   } finally {
     await fs.rm(io, { recursive: true, force: true });
   }

@@ -12,14 +12,18 @@ import { batchIp, ip, sh } from './sh.js';
 import { defaultLabDir, readLabState, setLoss, shape, type LabLine, type LabState } from './topology.js';
 
 type Fault = 'if-down' | 'carrier-loss' | 'blackhole' | 'errors';
-interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number }> }
+/** What each running driver read from its file when its device started: it keeps that until a restart. */
+interface DriverIface { dynIntrCfg: 'YES' | 'NO' | null; visibility: Interface['visibility'] }
+interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number }>; driver?: Record<string, DriverIface>; starts?: Record<string, number> }
 
 const labDir = defaultLabDir();
 const procDir = path.join(labDir, 'proc');
 const simFile = path.join(labDir, 'sim.json');
 
 async function readSim(): Promise<SimState> {
-  return JSON.parse(await fs.readFile(simFile, 'utf8').catch(() => '{"running":[],"faults":{}}')) as SimState;
+  const s = JSON.parse(await fs.readFile(simFile, 'utf8').catch(() => '{"running":[],"faults":{}}')) as SimState;
+  s.driver ??= {};
+  return s;
 }
 async function writeSim(s: SimState): Promise<void> { await fs.writeFile(simFile, JSON.stringify(s)); }
 
@@ -63,7 +67,10 @@ async function createInterface(lab: LabState, i: Interface): Promise<void> {
   const line = lineOf(lab, i.name);
   if (!line) throw new Error(`the lab has no line for ${i.name}`);
   const peer = `wbl-la${line.index}`;
-  await batchIp(undefined, [`link add ${i.name} type veth peer name ${peer}`, `link set ${peer} netns ${line.netns}`]);
+  // A line keeps its identity across card restarts, as a real T1 (which has no MAC at all) does: the
+  // veth standing in for it gets the same address every time, so router B's neighbour entries stay right.
+  const mac = (end: number) => `02:77:01:00:${line.index.toString(16).padStart(2, '0')}:${end.toString(16).padStart(2, '0')}`;
+  await batchIp(undefined, [`link add ${i.name} address ${mac(10)} type veth peer name ${peer} address ${mac(11)}`, `link set ${peer} netns ${line.netns}`]);
   await batchIp(line.netns, [`link set ${peer} name la`, 'link set la master br0', 'link set la up']);
   await shape(line.netns, 'la', line.rateKbit);
   const ipFile = await fs.readFile(path.join(lab.confDir, 'interfaces', i.name), 'utf8').catch(() => undefined);
@@ -99,10 +106,12 @@ async function clearFault(lab: LabState, i: Interface, kind: Fault): Promise<voi
   }
 }
 
-/** What the card does to the interface when the T1 fails, given its configuration (wanpipe.md section 2). */
-export function lineDownEffect(i: Interface): Fault {
-  return i.visibility === 'driver-downs' ? 'if-down' : i.visibility === 'carrier' ? 'carrier-loss' : 'blackhole';
+/** What the card does to the interface when the T1 fails, given the configuration its driver read at start (wanpipe.md section 2). */
+export function lineDownEffect(visibility: Interface['visibility']): Fault {
+  return visibility === 'driver-downs' ? 'if-down' : visibility === 'carrier' ? 'carrier-loss' : 'blackhole';
 }
+
+const drivenAs = (sim: SimState, i: Interface): Interface['visibility'] => sim.driver?.[i.name]?.visibility ?? i.visibility;
 
 async function main(argv: string[]): Promise<number> {
   const [verb = '', a1, a2, a3] = argv;
@@ -112,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
   const lock = path.join(labDir, 'wanrouter_lock');
   const sim = await readSim();
   const out = (s: string) => process.stdout.write(s + '\n');
+  // Lab only, not a wanrouter verb: the card's side of the lab, what each driver runs with.
+  if (verb === 'driver') { out(JSON.stringify({ running: sim.running, driver: sim.driver, starts: sim.starts ?? {} })); return 0; }
   if (verb === 'status' || verb === 'list') {
     out(sim.running.length === 0 ? 'Router is stopped !' : `Devices currently active:\n\t${sim.running.join(' ')}`);
     out(await fs.readFile(path.join(procDir, 'status'), 'utf8').catch(() => ''));
@@ -122,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     const i = site.interfaces.find((x) => x.name === a1);
     const count = Number(a2 ?? 5), period = Number(a3 ?? 1000);
     if (!i || !i.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
-    const kind = lineDownEffect(i);
+    const kind = lineDownEffect(drivenAs(sim, i));
     for (let n = 0; n < count; n++) {
       await applyFault(lab, i, kind);
       await new Promise((r) => setTimeout(r, period / 2));
@@ -138,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     const had = sim.faults[i.name];
     if (had) { await clearFault(lab, i, had.kind); delete sim.faults[i.name]; }
     if (verb === 'fault') {
-      const kind = (a2 === 'line-down' ? lineDownEffect(i) : a2) as Fault;
+      const kind = (a2 === 'line-down' ? lineDownEffect(drivenAs(sim, i)) : a2) as Fault;
       if (!['if-down', 'carrier-loss', 'blackhole', 'errors'].includes(kind)) { out(`unknown fault ${a2}`); return 2; }
       const percent = a3 ? Number(a3) : undefined;
       await applyFault(lab, i, kind, percent);
@@ -149,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     await writeProc(site, sim);
     return 0;
   }
-  if (verb !== 'start' && verb !== 'stop') { out(`Usage: wanrouter {start|stop|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms>`); return 1; }
+  if (verb !== 'start' && verb !== 'stop' && verb !== 'restart') { out(`Usage: wanrouter {start|stop|restart|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms> | driver`); return 1; }
   try {
     await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
   } catch {
@@ -159,6 +170,22 @@ async function main(argv: string[]): Promise<number> {
   }
   let rc = 0;
   try {
+    const startDelay = Number(process.env['WANBOND_LAB_START_DELAY_MS'] ?? 0);
+    const stop = async (d: string, ifs: Interface[]) => {
+      out(`Stopping ${d}...`);
+      for (const i of [...ifs].reverse()) { await sh('ip', ['link', 'del', i.name], { allowFail: true }); delete sim.faults[i.name]; delete sim.driver?.[i.name]; }
+      sim.running = sim.running.filter((x) => x !== d);
+    };
+    const start = async (d: string, ifs: Interface[]) => {
+      out(`Starting WAN Router...\n   ${d}: configured`);
+      // A slow card: the lab can make start take its time, as real cards do while the T1 syncs.
+      if (startDelay > 0) await new Promise((r) => setTimeout(r, startDelay));
+      // The driver reads its configuration now, and only now.
+      for (const i of ifs) (sim.driver ??= {})[i.name] = { dynIntrCfg: i.dynIntrCfg ?? null, visibility: i.visibility };
+      for (const i of ifs) await createInterface(lab, i);
+      sim.running.push(d);
+      (sim.starts ??= {})[d] = (sim.starts[d] ?? 0) + 1;
+    };
     const devices = a1 ? [a1] : verb === 'stop' ? [...sim.running].reverse() : order;
     if (verb === 'stop' && sim.running.length === 0) { out('Router is already stopped !'); rc = 1; return rc; }
     for (const d of devices) {
@@ -166,15 +193,15 @@ async function main(argv: string[]): Promise<number> {
       const ifs = site.interfaces.filter((i) => i.device === d);
       if (verb === 'start') {
         if (sim.running.includes(d)) { out(`Device ${d} is already running`); continue; }
-        out(`Starting WAN Router...\n   ${d}: configured`);
-        for (const i of ifs) await createInterface(lab, i);
-        sim.running.push(d);
-      } else {
+        await start(d, ifs);
+      } else if (verb === 'stop') {
         if (!sim.running.includes(d)) { out(`Device ${d} is not running`); rc = 1; continue; }
-        out(`Stopping ${d}...`);
-        for (const i of [...ifs].reverse()) { await sh('ip', ['link', 'del', i.name], { allowFail: true }); delete sim.faults[i.name]; }
-        sim.running = sim.running.filter((x) => x !== d);
+        await stop(d, ifs);
+      } else {
+        if (sim.running.includes(d)) await stop(d, ifs);
+        await start(d, ifs);
       }
+      await writeSim(sim);
     }
     await writeSim(sim);
     await writeProc(site, sim);

@@ -27,12 +27,14 @@ function assertShares(tx: Record<string, number>, names: string[], lo: number, h
 after(async () => { await destroyTopology().catch(() => undefined); });
 
 describe('wanbond in a real kernel', () => {
+  // Every "down restores the kernel" compares the dump taken before `up` with the one right after
+  // `down`, inside the lab: the lab's own teardown (which would put things back itself) runs later.
   it('up from clean with 4 T1 lines: every line carries its share; a second up changes nothing; down restores the kernel', async () => {
-    const pre = await kernelDump();
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
+      const pre = await kernelDump();
       const up = await lab.wanbond(['up']);
       assert.equal(up.code, 0, up.err);
-      assert.equal(up.out, 'teql0 (w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp): up (16 changes)\n');
+      assert.equal(up.out, 'teql0 (w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp): up (15 changes)\n');
       const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { teql: string; up: boolean; lines: { name: string; enslaved: boolean; carrier: boolean }[] }[];
       assert.deepEqual(st.map((b) => [b.teql, b.up, b.lines.map((l) => [l.name, l.enslaved, l.carrier])]),
         [['teql0', true, ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'].map((n) => [n, true, true])]]);
@@ -50,13 +52,13 @@ describe('wanbond in a real kernel', () => {
       await lab.detachRouterB();
       const down = await lab.wanbond(['down']);
       assert.equal(down.code, 0, down.err);
+      assert.deepEqual(await kernelDump(), pre, 'down did not restore the pre-up kernel');
     });
-    assert.deepEqual(await kernelDump(), pre, 'down did not restore the pre-up kernel');
   });
 
   it('up with 2 S514 CHDLC lines: writes DYN_INTR_CFG = YES, bonds both, down restores', async () => {
-    const pre = await kernelDump();
     await withLab({ sample: 's514-chdlc-2xt1' }, async (lab) => {
+      const pre = await kernelDump();
       assert.equal((await lab.wanbond(['config', 'check'])).code, 1);
       const up = await lab.wanbond(['up']);
       assert.equal(up.code, 0, up.err);
@@ -69,8 +71,10 @@ describe('wanbond in a real kernel', () => {
       assertShares(t.lineBytes, lab.ifaces, 0.4, 0.6);
       await lab.detachRouterB();
       assert.equal((await lab.wanbond(['down'])).code, 0);
+      assert.deepEqual(await kernelDump(), pre);
+      const driver = JSON.parse(await lab.sim('driver')) as { starts: Record<string, number> };
+      assert.deepEqual(driver.starts, { wanpipe1: 1, wanpipe2: 1 }, 'the cards were not running: up started them after the fix, no restart needed');
     });
-    assert.deepEqual(await kernelDump(), pre);
   });
 
   it('up --dry-run changes nothing, and its commands typed by hand reach the state up reaches', async () => {
@@ -110,9 +114,9 @@ describe('wanbond in a real kernel', () => {
   });
 
   it('two bonds at once: each carries its own routes over its own lines', async () => {
-    const pre = await kernelDump();
     const settings = '[global]\nmax_equalizers = 3\n\n[teql0]\nslaves = w1g1ppp, w2g1ppp\n\n[teql1]\nslaves = w3g1ppp, w4g1ppp\naddress = 10.0.1.0/31\nroutes = 10.78.0.0/24\n';
     await withLab({ sample: 'aft-a104-4xt1-ppp', settings }, async (lab) => {
+      const pre = await kernelDump();
       const up = await lab.wanbond(['up']);
       assert.equal(up.code, 0, up.err);
       await lab.attachRouterB('teql2', ['10.0.0.1/31', '10.0.1.1/31']);
@@ -126,19 +130,23 @@ describe('wanbond in a real kernel', () => {
       assert.ok(t0.rateBps > 1.5 * T1 && t1.rateBps > 1.5 * T1);
       await lab.detachRouterB();
       assert.equal((await lab.wanbond(['down'])).code, 0);
+      assert.deepEqual(await kernelDump(), pre);
     });
-    assert.deepEqual(await kernelDump(), pre);
   });
 
-  // What a failure costs is measured here, not assumed (docs/LAB.md): the flow must carry on and the
-  // dead line carry nothing. How soon TEQL uses the line again after it returns is reported, not
-  // asserted: putting a line back is `wanbond watch`'s job, and on 6.1 it varies from 1 s to over 10 s.
+  // What a failure costs is measured here, not assumed (docs/LAB.md): the flow must carry on and TEQL
+  // must hand the dead line nothing. The simulator does not make that true by itself: a veth whose
+  // own end is down still delivers what it is handed (its peer is up), so the line's bytes show it
+  // for interface-down; with carrier lost the peer is down and the veth would drop what it is handed,
+  // so its tx_dropped shows it there. How soon TEQL uses the line again is reported, not asserted:
+  // putting a line back is `wanbond watch`'s job.
   for (const fault of ['line-down', 'carrier-loss'] as const) {
-    it(`a line failing while traffic flows (${fault}): the flow carries on and the dead line gets nothing`, async () => {
+    it(`a line failing while traffic flows (${fault}): the flow carries on and TEQL hands the dead line nothing`, async () => {
       await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
         assert.equal((await lab.wanbond(['up'])).code, 0);
         await lab.attachRouterB('teql1', ['10.0.0.1/31']);
         let during: Record<string, number> = {};
+        let handed = { txPackets: 0, txDropped: 0 };
         let faultAt = 0;
         let rejoinedAfterMs = -1;
         const t0 = Date.now();
@@ -146,11 +154,15 @@ describe('wanbond in a real kernel', () => {
           await sleep(4000);
           faultAt = Date.now() - t0;
           await lab.sim('fault', 'w2g1ppp', fault);
-          await sleep(500);
+          // Linkwatch takes up to a second to act on a carrier change: measure after it has.
+          await sleep(1500);
           const a = await lab.lineBytes();
-          await sleep(4000);
+          const sa = await lab.linkStats('w2g1ppp');
+          await sleep(3000);
           const b = await lab.lineBytes();
+          const sb = await lab.linkStats('w2g1ppp');
           during = Object.fromEntries(Object.entries(b).map(([n, v]) => [n, v - (a[n] ?? 0)]));
+          handed = { txPackets: sb.txPackets - sa.txPackets, txDropped: sb.txDropped - sa.txDropped };
           const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { lines: { name: string; admin: string; carrier: boolean; enslaved: boolean }[] }[];
           const w2 = st[0]?.lines.find((l) => l.name === 'w2g1ppp');
           assert.ok(w2 && w2.enslaved && (w2.admin === 'down' || !w2.carrier), `status does not show the failed line: ${JSON.stringify(w2)}`);
@@ -164,11 +176,13 @@ describe('wanbond in a real kernel', () => {
         });
         const kb = t.buckets.map((x) => Math.round(x / 1000));
         const faultBucket = Math.ceil(faultAt / t.bucketMs);
-        const duringRate = (Object.values(during).reduce((x, y) => x + y, 0) * 8) / 4;
-        process.stdout.write(`measured: ${fault}: during the fault ${(duringRate / 1e6).toFixed(3)} Mbit/s over ${JSON.stringify(during)}; line used again ${rejoinedAfterMs >= 0 ? `after ${rejoinedAfterMs} ms` : 'not within 10 s'} of coming back; KB per 250 ms ${JSON.stringify(kb)}\n`);
+        const duringRate = (Object.values(during).reduce((x, y) => x + y, 0) * 8) / 3;
+        process.stdout.write(`measured: ${fault}: during the fault ${(duringRate / 1e6).toFixed(3)} Mbit/s over ${JSON.stringify(during)}; handed to the dead slave ${JSON.stringify(handed)}; line used again ${rejoinedAfterMs >= 0 ? `after ${rejoinedAfterMs} ms` : 'not within 10 s'} of coming back; KB per 250 ms ${JSON.stringify(kb)}\n`);
         assert.equal(t.sender.error, undefined, 'the TCP connection broke');
         assert.ok((during['w2g1ppp'] ?? 0) < 5000, `the failed line still got ${during['w2g1ppp']} bytes`);
+        assert.equal(handed.txDropped, 0, `TEQL handed the dead slave packets that it dropped: ${JSON.stringify(handed)}`);
         assert.ok(duringRate > 0.8 * T1, `the bundle carried ${duringRate} bit/s during the fault`);
+        assert.ok(t.rateBps > 1.5 * T1, `the flow's rate over the run: ${t.rateBps} bit/s`);
         // No second without data after the fault: TCP never stalled into a retransmission timeout.
         const afterFault = t.buckets.slice(faultBucket + 1, -2);
         const perSecond = Math.round(1000 / t.bucketMs);
@@ -185,13 +199,29 @@ describe('wanbond in a real kernel', () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
       assert.equal((await lab.wanbond(['up'])).code, 0);
       await lab.attachRouterB('teql1', ['10.0.0.1/31']);
-      const t = await lab.traffic(14, async () => {
+      let usedAgainMs = -1;
+      let after: Record<string, number> = {};
+      const t = await lab.traffic(24, async () => {
         await sleep(3000);
         assert.match(await lab.sim('flap', 'w3g1ppp', '5', '1000'), /w3g1ppp: flapped 5 times \(if-down\)/);
+        const calm = Date.now();
+        const base = (await lab.lineBytes())['w3g1ppp'] ?? 0;
+        while (Date.now() - calm < 12_000 && usedAgainMs < 0) {
+          await sleep(250);
+          if (((await lab.lineBytes())['w3g1ppp'] ?? 0) - base > 20_000) usedAgainMs = Date.now() - calm;
+        }
+        const a = await lab.lineBytes();
+        await sleep(3000);
+        const b = await lab.lineBytes();
+        after = Object.fromEntries(Object.entries(b).map(([n, v]) => [n, v - (a[n] ?? 0)]));
       });
       const kb = t.buckets.map((x) => Math.round(x / 1000));
-      process.stdout.write(`measured: flapping: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run; KB per 250 ms ${JSON.stringify(kb)}\n`);
+      const afterRate = (Object.values(after).reduce((x, y) => x + y, 0) * 8) / 3;
+      process.stdout.write(`measured: flapping: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run; the flapped line carried traffic again ${usedAgainMs >= 0 ? `${usedAgainMs} ms` : 'not within 12 s'} after the last flap; then ${(afterRate / 1e6).toFixed(3)} Mbit/s over ${JSON.stringify(after)}; KB per 250 ms ${JSON.stringify(kb)}\n`);
       assert.equal(t.sender.error, undefined, 'the TCP connection broke');
+      // Recovered: the flapped line carries traffic again, and the bundle is back above three lines' worth.
+      assert.ok(usedAgainMs >= 0, 'the flapped line was not used again within 12 s of the last flap');
+      assert.ok(afterRate > 3 * T1, `after the flaps the bundle carried ${afterRate} bit/s: ${JSON.stringify(after)}`);
       const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { lines: { name: string; admin: string; enslaved: boolean }[] }[];
       assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.admin, l.enslaved]), lab.ifaces.map((n) => [n, 'up', true]), 'a line lost its place in the bond');
       await lab.detachRouterB();

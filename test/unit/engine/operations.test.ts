@@ -509,3 +509,28 @@ describe('operator changes after up are left alone by down', () => {
     assert.equal(kernel.links.get('eth3')?.mtu, 1500, 'eth3 had 1500 before up: restored');
   });
 });
+
+describe('a record that cannot be written', () => {
+  const root = process.geteuid?.() === 0;
+  it('a full disk stops up before its first change, with the reason', { skip: root ? false : 'needs root to mount a small tmpfs' }, async () => {
+    const { execFileSync } = await import('node:child_process');
+    const e = await ethernet();
+    await fs.mkdir(e.state);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', e.state]);
+    try {
+      await fs.writeFile(path.join(e.state, 'lock'), '');
+      // Fill it: the lock exists, but nothing more fits.
+      await fs.writeFile(path.join(e.state, 'filler'), Buffer.alloc(60 * 1024)).catch(() => undefined);
+      for (let i = 0; ; i++) { try { await fs.writeFile(path.join(e.state, `f${i}`), Buffer.alloc(4096)); } catch { break; } }
+      const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
+      const before = kernel.dump();
+      const r = await cliWith({ runner: kernel }, 'up', ...e.args);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, /^error: cannot write .*applied\.json: no space left on device \(ENOSPC\); rolled back 0 steps, the system is as it was\nhint: free space on the file system/);
+      assert.equal(kernel.dump(), before);
+      assert.equal(kernel.changes.length, 0);
+    } finally {
+      execFileSync('umount', [e.state]);
+    }
+  });
+});

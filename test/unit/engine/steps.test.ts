@@ -70,7 +70,36 @@ describe('steps', () => {
   });
 });
 
+describe('batches', () => {
+  it('a command with a word iproute2\'s batch reader would reinterpret runs as its own process', async () => {
+    const { batchSafe } = await import('../../../src/apply/batch.js');
+    assert.equal(batchSafe({ file: 'ip', args: ['route', 'replace', 'default', 'dev', 'teql0'] }), true);
+    for (const bad of ['eth0#1', "it's", '"x"', 'a\\', 'two words', '']) assert.equal(batchSafe({ file: 'ip', args: ['link', 'set', 'dev', bad, 'up'] }), false, bad);
+    const mixed: Step[] = [
+      { kind: 'set-link-up', dev: 'eth1' },
+      { kind: 'del-route', route: { to: 'default', dev: 'eth2', protocol: 'we ird' } },
+      { kind: 'set-link-up', dev: 'eth3' },
+    ];
+    const g = groupSteps(mixed, true);
+    assert.deepEqual(g.map((x) => [x.command?.args[0], x.steps.length]), [['link', 1], ['route', 1], ['link', 1]]);
+    assert.deepEqual(g[1]?.command?.args, ['route', 'del', 'default', 'dev', 'eth2', 'proto', 'we ird']);
+  });
+
+  it('a failing batch line is named with the kernel\'s message', async () => {
+    const { CommandError } = await import('../../../src/errors.js');
+    const e = new CommandError(['tc', '-batch', '-'], 1, 'RTNETLINK answers: Invalid argument\nCommand failed -:2\n', 'h', { input: 'qdisc replace dev a root teql0\nqdisc replace dev b root teql0\n' });
+    assert.equal(e.message, 'command failed: tc -batch -, line 2 `qdisc replace dev b root teql0`: RTNETLINK answers: Invalid argument');
+    assert.deepEqual(e.failedLine, { no: 2, text: 'qdisc replace dev b root teql0' });
+  });
+});
+
 describe('lab plumbing', () => {
+  it('a flow that died shows as zero buckets up to the sender\'s end, never as missing ones', async () => {
+    const { alignBuckets } = await import('../../../src/lab/traffic.js');
+    assert.deepEqual(alignBuckets({ bytes: 30, buckets: [10, 20], bucketMs: 250, firstAt: 1000 }, { startAt: 990, endAt: 2000 }), [10, 20, 0, 0]);
+    assert.deepEqual(alignBuckets({ bytes: 0, buckets: [], bucketMs: 250, firstAt: null }, { startAt: 1000, endAt: 1500 }), [0, 0]);
+  });
+
   it('reads leaf results from node TAP output, suites left out', () => {
     const tap = "TAP version 13\n# Subtest: suite\n    # Subtest: a\n    ok 1 - a\n      ---\n      duration_ms: 1\n      ...\n    # Subtest: b\n    not ok 2 - b\n      ---\n      duration_ms: 2\n      error: 'boom'\n      ...\n    ok 3 - c # SKIP no lab\n    1..3\nnot ok 1 - suite\n  ---\n  duration_ms: 3\n  type: 'suite'\n  ...\n";
     assert.deepEqual(parseTap(tap).map((r) => [r.name, r.ok, r.skip]), [['a', true, false], ['b', false, false], ['c', true, true]]);
