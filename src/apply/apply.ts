@@ -15,13 +15,15 @@ export interface ApplyDeps {
   runner: Runner;
   log: Log;
   observe: () => Promise<ObservedState>;
-  /** The plan again from fresh observation; `afterWait` once the slaves exist; never restarting a device twice. */
-  replan: (o: ObservedState, afterWait: boolean, restarted: readonly string[]) => Plan;
+  /** The plan again from fresh observation; `afterWait` once the slaves exist. */
+  replan: (o: ObservedState, afterWait: boolean) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
   /** Called with every step done so far plus the batch about to run, before it runs. */
   journal?: (steps: readonly Step[]) => Promise<void>;
   /** Aborted by SIGINT/SIGTERM: stop before the next batch and roll back. */
   signal?: AbortSignal;
+  /** What this apply is, when it is one of several (`restart of wanpipe2`): it prefixes the error. */
+  label?: string;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   batch?: boolean;
@@ -40,8 +42,8 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   /** Steps done whose undo is still needed: they stay in the record for `down`. */
   readonly remaining: Step[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[]) {
-    const base = cause instanceof Error ? cause.message : String(cause);
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[], label?: string) {
+    const base = (label ? `${label}: ` : '') + (cause instanceof Error ? cause.message : String(cause));
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
     const tail = undoFailures.length === 0 && remaining.length === 0
       ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was`
@@ -105,22 +107,35 @@ export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runn
 }
 
 /** Undoes the done steps, newest first, where the kernel still shows them (what never took effect is skipped). */
-export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe' | 'batch'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[]; remaining: Step[] }> {
+export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe' | 'batch'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[]; remaining: Step[] }> {
+  // After a device restart, what follows puts its lines back as they were (slave, MTU, rp_filter on
+  // the new interfaces): that is kept, never undone; only what led up to the restart is.
+  const at = all.findIndex((s) => s.kind === 'restart-device');
+  const kept = at >= 0 ? all.slice(at + 1) : [];
+  const done = at >= 0 ? all.slice(0, at + 1) : all;
   let todo: Step[];
+  const lost: { step: Step; error: string }[] = [];
   try {
     const before = await deps.observe();
     todo = guardSlaveChanges(undoPairs(done, before).map((p) => p.undo), before);
+    // A line taken out for a device restart whose interface did not come back cannot be put back.
+    for (const s of done) {
+      if (s.kind === 'detach-slave' && !before.links.some((l) => l.name === s.dev) && !kept.some((x) => x.kind === 'attach-slave' && x.dev === s.dev)) {
+        lost.push({ step: { kind: 'attach-slave', dev: s.dev, teql: s.teql }, error: `${s.dev} is gone (its device did not come back: wanrouter status)` });
+      }
+    }
   } catch (e) {
     deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
     todo = [...done].reverse().map(inverse).filter((s): s is Step => s !== undefined);
   }
   // A rollback is never cut short by a signal: it is what the signal asked for.
   const r = await runAll(todo, { runner: deps.runner, log: deps.log, ...(deps.batch !== undefined ? { batch: deps.batch } : {}) });
+  r.failures.push(...lost);
   let remaining: Step[] = [];
   try {
-    remaining = stillToUndo(done, await deps.observe());
+    remaining = [...stillToUndo(done, await deps.observe()), ...kept];
   } catch {
-    remaining = [...done];
+    remaining = [...done, ...kept];
   }
   return { undone: r.done.filter((s) => s.kind !== 'hold-bond' && s.kind !== 'release-bond'), failures: r.failures, remaining };
 }
@@ -128,7 +143,6 @@ export async function undo(done: readonly Step[], deps: Pick<ApplyDeps, 'runner'
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
 export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   const done: Step[] = [];
-  const restarted: string[] = [];
   let queue = [...plan.steps];
   try {
     while (queue.length > 0) {
@@ -144,7 +158,7 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         const o = await waitForLinks(head, deps);
         done.push(head);
         // The slaves exist now: plan the rest from what the kernel really shows.
-        queue = deps.replan(o, true, restarted).steps;
+        queue = deps.replan(o, true).steps;
         continue;
       }
       let n = 1;
@@ -156,29 +170,29 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         try {
           await deps.runner.change(g.command);
         } catch (e) {
-          if (g.command.file === 'sysctl') done.push(...g.steps); // restoring an unchanged value is harmless
-          // wanrouter may have started (or stopped) cards before it failed: undo is state-aware.
-          else if (g.command.file === 'wanrouter') done.push(...g.steps);
-          // The failing line may have taken effect before it failed: undo is state-aware and skips it if not.
-          else if (g.steps.length > 1 && e instanceof CommandError) done.push(...g.steps.slice(0, (completedBeforeFailure(e.stderr) ?? 0) + 1));
-          else done.push(...g.steps);
+          // A command that failed may still have done something (wanrouter that started the cards, then
+          // exited 1; the failing line of a batch; a batch killed halfway, which names no line): it all
+          // counts as done, and the undo, which reads the kernel, skips whatever had no effect.
+          const failedAt = e instanceof CommandError ? completedBeforeFailure(e.stderr) : undefined;
+          done.push(...(failedAt === undefined ? g.steps : g.steps.slice(0, failedAt + 1)));
           throw e;
         }
         done.push(...g.steps);
-        for (const s of g.steps) if (s.kind === 'restart-device') restarted.push(s.device);
       }
       queue = queue.slice(n);
     }
+    aborted(deps.signal);
     const after = await deps.observe();
-    const left = deps.replan(after, true, restarted).steps;
+    const left = deps.replan(after, true).steps;
     if (left.length > 0) {
       throw new VerifyError(`the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
         'another program may be changing the same links; run `wanbond status` and `wanbond plan`');
     }
+    aborted(deps.signal);
     return done;
   } catch (e) {
     deps.log.error({ err: e, done: done.length }, 'apply failed, rolling back');
     const { undone, failures, remaining } = await undo(done, deps);
-    throw new ApplyError(e, undone, failures, remaining);
+    throw new ApplyError(e, undone, failures, remaining, deps.label);
   }
 }

@@ -3,13 +3,13 @@ import { promises as fs } from 'node:fs';
 import { loadSite } from '../config/load.js';
 import { DEFAULT_SETTINGS_FILE, defaultSettings, parseSettings, type Settings } from '../config/settings.js';
 import type { Site } from '../config/site.js';
-import { writeFix, planFix, type FixPlan, type WrittenFix } from '../config/write-fix.js';
-import { WanbondError } from '../errors.js';
+import { assertUnchanged, writeFix, planFix, type FixPlan, type WrittenFix } from '../config/write-fix.js';
+import { UsageError, WanbondError } from '../errors.js';
 import { ExecaRunner, type Runner } from '../exec/runner.js';
 import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
-import { plan, sysctlKeys } from '../plan/diff.js';
+import { plan, planForDisplay, sysctlKeys } from '../plan/diff.js';
 import type { Plan } from '../plan/steps.js';
 import { desiredState } from '../state/desired.js';
 import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
@@ -32,6 +32,8 @@ export interface BaseContext {
   stateDir: string;
   wanrouterProc: string;
   bootId: () => Promise<string>;
+  /** When this boot began (btime in /proc/stat), in ms. */
+  bootTimeMs: () => Promise<number | undefined>;
   lockWaitMs: number;
 }
 
@@ -41,7 +43,10 @@ export interface Context extends BaseContext {
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
   observe: (extraSysctls?: string[]) => Promise<ObservedState>;
-  plan: (o: ObservedState, afterWait: boolean, restarted?: readonly string[]) => Plan;
+  /** What `up` applies (device restarts apart). */
+  plan: (o: ObservedState, afterWait: boolean) => Plan;
+  /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
+  planForDisplay: (o: ObservedState) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
   restart: boolean;
 }
@@ -71,7 +76,7 @@ async function readSiteIfAny(confDir: string, settings: Settings): Promise<Site 
 function lockWaitMs(o: EngineOpts): number {
   if (o.lockWait === undefined) return 60_000;
   const n = Number(o.lockWait);
-  if (!Number.isFinite(n) || n < 0 || n > 3600) throw new WanbondError(`--lock-wait: expected seconds from 0 to 3600, found '${o.lockWait}'`, 'write e.g. --lock-wait 30');
+  if (!/^\d+(\.\d+)?$/.test(o.lockWait) || n > 3600) throw new UsageError(`--lock-wait: expected seconds from 0 to 3600, found '${o.lockWait}'`, 'write e.g. --lock-wait 30');
   return n * 1000;
 }
 
@@ -87,6 +92,10 @@ export function buildBaseContext(o: EngineOpts, log: Log, runner?: Runner): Base
       if (!id) throw new WanbondError(`cannot read ${BOOT_ID_FILE}`, 'wanbond runs on Linux with /proc mounted');
       return id;
     },
+    bootTimeMs: async () => {
+      const m = /^btime (\d+)$/m.exec((await r.readFile('/proc/stat')) ?? '');
+      return m ? Number(m[1]) * 1000 : undefined;
+    },
   };
 }
 
@@ -95,6 +104,8 @@ export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o
   const running = new Set((o.wanrouterDevices ?? []).map((d) => d.name));
   const changed = fix.results.flatMap((r) => r.changes.map((c) => c.iface));
   const devices = [...new Set(changed.map((i) => site.interfaces.find((x) => x.name === i)?.device).filter((d): d is string => d !== undefined && running.has(d)))];
+  // The files must still be what the fix was planned from, before any note says they changed.
+  await assertUnchanged(fix);
   const bootId = await base.bootId();
   let stamps = pruneStamps(await readStamps(base.stateDir, bootId), o.links, [...running]);
   for (const device of devices) {
@@ -126,7 +137,8 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       obs.staleDrivers = running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), obs.links, running);
       return obs;
     },
-    plan: (obs, afterWait, restarted = []) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait, restart: ctx.restart, restarted }),
+    plan: (obs, afterWait) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait }),
+    planForDisplay: (obs) => planForDisplay(desired, obs, { siteDevices, restarts: ctx.restart }),
     fixConfig: async (ifaces) => {
       if (!site) return;
       const { running } = await fixAndStamp(base, site, planFix(site, new Set(ifaces)), await ctx.observe());

@@ -23,6 +23,15 @@ export function fixDiff(p: FixPlan): string {
   return p.results.map((r) => unifiedDiff(r.file, p.originals.get(r.file) ?? '', r.text)).join('');
 }
 
+/** Refuses when a file changed on disk since the fix was planned from it. */
+export async function assertUnchanged(p: FixPlan): Promise<void> {
+  for (const r of p.results) {
+    if (r.changes.length === 0) continue;
+    const onDisk = (await fs.readFile(r.file)).toString('latin1');
+    if (onDisk !== p.originals.get(r.file)) throw new WanbondError(`${r.file}: changed on disk while wanbond was working on it`, 'run the command again');
+  }
+}
+
 export interface WrittenFix { file: string; backup: string; /** The file really written when `file` is a symbolic link. */ target: string }
 
 export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promise<WrittenFix[]> {

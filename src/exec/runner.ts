@@ -42,8 +42,11 @@ export class ExecaRunner implements Runner {
     const scratch = cmd.file === 'wanrouter' && !cmd.cwd ? await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-wanrouter-')) : undefined;
     let r;
     try {
+      // A change runs in its own process group: a Ctrl-C at the terminal reaches wanbond, which lets the
+      // command finish and then rolls back, instead of killing a batch halfway.
       r = await execa(file, cmd.args, {
         reject: false, input: cmd.input, cwd: cmd.cwd ?? scratch, stripFinalNewline: false, env: { LC_ALL: 'C' }, timeout: 120_000,
+        detached: mutating,
       });
     } catch (e) {
       throw new CommandError(argvOf(cmd), undefined, String(e), `check that ${cmd.file} is installed and on PATH`, { cause: e });

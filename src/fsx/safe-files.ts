@@ -6,21 +6,34 @@ import { WanbondError } from '../errors.js';
 
 const euid = () => process.geteuid?.() ?? 0;
 
-/** Creates the state dir if missing (mode 0755), and refuses one that another user could write into. */
+/** Creates the state dir if missing (mode 0755), and refuses one that another user could write into or swap. */
 export async function ensureSafeDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EEXIST') throw fileError(dir, e, 'create the state folder');
+  const abs = path.resolve(dir);
+  // A link on the way counts only if root (or we) made it: a user's link in /tmp could point root anywhere.
+  let p: string = path.sep;
+  for (const part of abs.split(path.sep).filter(Boolean)) {
+    p = path.join(p, part);
+    const st = await fs.lstat(p).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw fileError(p, e, 'read the state folder'); });
+    if (st === undefined) break;
+    if (st.isSymbolicLink() && st.uid !== 0 && st.uid !== euid()) {
+      throw new WanbondError(`${p}: a symbolic link owned by uid ${st.uid}: another user could point wanbond's state anywhere`,
+        `use a root-owned state folder (default /run/wanbond), or remove the link: rm ${p}`);
+    }
+  }
+  await fs.mkdir(abs, { recursive: true, mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw fileError(abs, e, 'create the state folder');
   });
   // Every folder from the root down must be safe, or a user who owns a parent can swap the child.
-  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
-  let p: string = path.sep;
-  for (const part of ['', ...parts]) {
+  let real: string;
+  try { real = await fs.realpath(abs); } catch (e) { throw fileError(abs, e as NodeJS.ErrnoException, 'read the state folder'); }
+  p = path.sep;
+  for (const part of ['', ...real.split(path.sep).filter(Boolean)]) {
     p = part === '' ? p : path.join(p, part);
     let st;
     try { st = await fs.stat(p); } catch (e) { throw fileError(p, e as NodeJS.ErrnoException, 'read the state folder'); }
     if (!st.isDirectory()) throw new WanbondError(`${p}: not a folder`, `point --state-dir at a folder (default /run/wanbond)`);
     const sticky = (st.mode & 0o1000) !== 0;
-    const last = p === path.resolve(dir);
+    const last = p === real;
     if (st.uid !== 0 && st.uid !== euid()) {
       throw new WanbondError(`${p}: owned by uid ${st.uid}, not by root: another user could replace wanbond's state there`,
         `use a root-owned state folder (default /run/wanbond), or: chown root: ${p}`);
@@ -35,6 +48,11 @@ export async function ensureSafeDir(dir: string): Promise<void> {
 
 /** Reads a file without following a link; undefined when it does not exist. */
 export async function readNoFollow(file: string): Promise<string | undefined> {
+  return (await readNoFollowStat(file))?.text;
+}
+
+/** readNoFollow, with the file's modification time. */
+export async function readNoFollowStat(file: string): Promise<{ text: string; mtimeMs: number } | undefined> {
   let h;
   try {
     h = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -46,7 +64,7 @@ export async function readNoFollow(file: string): Promise<string | undefined> {
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new WanbondError(`${file}: not a regular file`, `remove it (rm -r ${file}); wanbond writes it anew`);
-    return await h.readFile('utf8');
+    return { text: await h.readFile('utf8'), mtimeMs: st.mtimeMs };
   } catch (e) {
     if (e instanceof WanbondError) throw e;
     throw fileError(file, e as NodeJS.ErrnoException, 'read');

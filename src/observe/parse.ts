@@ -74,6 +74,11 @@ export function builtinHas(modulesBuiltin: string | undefined, name: string): bo
   return (modulesBuiltin ?? '').split('\n').some((l) => l.trim().endsWith(`/${name}.ko`));
 }
 
+/** sch_plug is loaded, compiled in, or among the modules the kernel can load. */
+export function plugPresence(procModules: string | undefined, modulesBuiltin: string | undefined, modulesDep: string | undefined): boolean {
+  return moduleLoaded(procModules, 'sch_plug') || builtinHas(modulesBuiltin, 'sch_plug') || /(^|\/)sch_plug\.ko(\.\w+)?:/m.test(modulesDep ?? '');
+}
+
 /**
  * TEQL is there when the module is loaded or compiled in; a compiled-in TEQL shows by modules.builtin,
  * or by teqlN devices that no loaded module made.

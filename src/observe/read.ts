@@ -1,7 +1,7 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, teqlPresence, toSlashKey } from './parse.js';
+import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, teqlPresence, toSlashKey } from './parse.js';
 
 export { toSlashKey };
 
@@ -15,13 +15,15 @@ export interface ObserveOptions {
 
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
-  const [links, addrs, routes, qdiscs, modules, builtin, status, ...sysctlValues] = await Promise.all([
+  const modulesDir = release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
+  const [links, addrs, routes, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
     runner.read({ file: 'ip', args: ['-j', '-s', 'link', 'show'] }),
     runner.read({ file: 'ip', args: ['-j', 'addr', 'show'] }),
     runner.read({ file: 'ip', args: ['-j', 'route', 'show', 'table', 'main'] }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
-    release && /^[A-Za-z0-9._+-]+$/.test(release) ? runner.readFile(`/lib/modules/${release}/modules.builtin`) : Promise.resolve(undefined),
+    modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),
+    modulesDir ? runner.readFile(`${modulesDir}/modules.dep`) : Promise.resolve(undefined),
     runner.readFile(`${o.wanrouterProc}/status`),
     ...o.sysctls.map((k) => runner.readFile(`/proc/sys/${toSlashKey(k)}`)),
   ]);
@@ -32,6 +34,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     links: linkList, addrs: parseAddrs(addrs), routes: parseRoutes(routes), qdiscs: parseQdiscs(qdiscs),
     sysctls,
     teql: teqlPresence(modules, builtin, linkList),
+    plug: plugPresence(modules, builtin, dep),
     wanrouterDevices: parseWanrouterStatus(status),
     staleDrivers: [],
   };

@@ -1,21 +1,19 @@
 // (desired, observed) -> the ordered steps that make the kernel match, and nothing else. Pure.
 // Order: config, cards, module, a hold left behind, slave MTUs, slaves, bond MTU, address, link,
-// routes, sysctls, then one device restart (the rest of the plan is made again once it is back).
+// routes, sysctls. Device restarts (a driver that still runs an older configuration than its file)
+// are planned apart, one device each (restartSteps): `up` applies each as a transaction of its own.
 import { ConfigError, StateError, WanbondError } from '../errors.js';
 import { networkOf, parseCidr } from '../config/settings.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import { guardSlaveChanges } from './guard.js';
-import { HOLD_HANDLE, type Plan, type Step } from './steps.js';
+import { leftoverReleases } from './teardown.js';
+import type { Plan, Step } from './steps.js';
 
 export interface PlanOptions {
   /** Every device wanrouter.rc starts; `wanrouter start` (all) is used when exactly these need starting. */
   siteDevices?: string[];
   /** After the wait for slaves: missing slaves are an error, not something a start will create. */
   afterWait?: boolean;
-  /** Restart devices whose driver runs an older configuration than its file (default: yes). */
-  restart?: boolean;
-  /** Devices restarted earlier in this run: never twice. */
-  restarted?: readonly string[];
 }
 
 export function sysctlKeys(d: DesiredState): string[] {
@@ -56,29 +54,29 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
 }
 
 /** Running devices whose driver will run an older configuration than its file: already so, or made so by this plan's fix. */
-export function devicesToRestart(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): string[] {
+export function devicesToRestart(d: DesiredState, o: ObservedState): string[] {
   const running = new Set((o.wanrouterDevices ?? []).map((x) => x.name));
   const byFix = d.wanpipeDevices.filter((dev) => running.has(dev.name) && dev.slaves.some((s) => d.configFix.includes(s))).map((x) => x.name);
   const stale = o.staleDrivers.map((x) => x.device).filter((n) => running.has(n) && d.wanpipeDevices.some((dev) => dev.name === n));
-  return [...new Set([...stale, ...byFix])].filter((n) => !(opts.restarted ?? []).includes(n))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return [...new Set([...stale, ...byFix])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function restartSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Step[] {
-  if (opts.restart === false) return [];
-  const next = devicesToRestart(d, o, opts)[0];
-  if (next === undefined) return [];
-  const dev = d.wanpipeDevices.find((x) => x.name === next);
-  if (!dev || dev.slaves.some((s) => !link(o, s))) return []; // not all there yet: a later plan restarts it
+/**
+ * One device's restart: its lines out of the bond first (deleting an interface that is still a slave
+ * would change the ring unguarded), the restart, the wait for its interfaces. What follows (the lines
+ * back in, their MTU and rp_filter) is planned from the kernel once they are there.
+ */
+export function restartSteps(d: DesiredState, o: ObservedState, device: string): Step[] {
+  const dev = d.wanpipeDevices.find((x) => x.name === device);
+  if (!dev) return [];
   const steps: Step[] = [];
-  // Out of the bond first: deleting an interface that is still a slave changes the ring unguarded.
   for (const s of dev.slaves) {
     const bond = d.bonds.find((b) => b.slaves.some((x) => x.name === s));
-    if (bond) steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
+    if (bond && o.qdiscs.some((q) => q.dev === s && q.root && q.kind === bond.teql)) steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
   }
   steps.push({ kind: 'restart-device', device: dev.name, slaves: [...dev.slaves] });
   steps.push({ kind: 'wait-links', devs: [...dev.slaves], timeoutMs: d.slaveWaitMs });
-  return steps;
+  return guardSlaveChanges(steps, o);
 }
 
 function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
@@ -97,11 +95,6 @@ function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
   return [];
 }
 
-/** A hold that a killed wanbond left on a bond stops all its traffic: release it first. */
-function leftoverHolds(d: DesiredState, o: ObservedState): Step[] {
-  return d.bonds.filter((b) => o.qdiscs.some((q) => q.dev === b.teql && q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE))
-    .map((b) => ({ kind: 'release-bond', teql: b.teql }));
-}
 
 function slaveTarget(b: DesiredBond, o: ObservedState): number | undefined {
   if (b.mtu !== undefined) return b.mtu;
@@ -146,7 +139,8 @@ function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { d
   for (const want of b.routes) {
     const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && !r.gateway && (r.metric ?? 0) === 0);
     if (ours) continue;
-    const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0 && (r.type === undefined || r.type === 'unicast'));
+    // `ip route replace` takes the place of any route to the same destination and metric, whatever its type.
+    const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0);
     if (clash && !clash.spec) {
       throw new StateError(`${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
         `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`);
@@ -175,7 +169,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const b of d.bonds) {
     if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
-  const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverHolds(d, o)];
+  const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverReleases(o)];
   const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o), routes: routeSteps(b, o, d.settingsFile) }));
   for (const p of parts) steps.push(...p.links.mtu);
   for (const p of parts) steps.push(...p.links.teqlMtu);
@@ -189,7 +183,23 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.routes.del);
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...sysctlSteps(d, o));
-  steps.push(...restartSteps(d, o, opts));
   return { version: 1, steps: guardSlaveChanges(steps, o) };
+}
+
+/**
+ * What `plan` and `up --dry-run` show: the plan, then each device restart `up` will run after it
+ * (restarts: false leaves them out). The restarts are shown as they would run once the plan is done:
+ * the bonds up with their lines attached.
+ */
+export function planForDisplay(d: DesiredState, o: ObservedState, opts: PlanOptions & { restarts?: boolean } = {}): Plan {
+  const p = plan(d, o, opts);
+  if (opts.restarts === false) return p;
+  const devices = devicesToRestart(d, o);
+  if (devices.length === 0) return p;
+  const attached = d.bonds.flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
+  const after: ObservedState = { ...o, qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached],
+    links: [...o.links.map((l) => (d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l)),
+      ...d.bonds.filter((b) => !link(o, b.teql)).map((b) => ({ name: b.teql, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' }))] };
+  return { version: 1, steps: [...p.steps, ...devices.flatMap((dev) => restartSteps(d, after, dev))] };
 }
 

@@ -14,6 +14,7 @@ const isSlaveChange = (s: Step) => s.kind === 'attach-slave' || s.kind === 'deta
  * is changed unguarded (doctor warns about it).
  */
 export function canHold(teql: string, o: ObservedState): boolean {
+  if (!o.plug) return false; // a kernel without sch_plug: the change is made unguarded (doctor says so)
   const root = o.qdiscs.find((q) => q.dev === teql && q.root);
   return !root || root.handle === '0:' || root.handle === '' || (root.kind === 'plug' && root.handle === HOLD_HANDLE);
 }

@@ -32,13 +32,18 @@ const NUMERIC_METRICS = new Set(['mtu', 'hoplimit', 'advmss', 'reordering', 'win
 
 export const isIpv4 = (s: string): boolean => IPV4.test(s);
 
+const KERNEL_FLAGS = ['dead', 'linkdown', 'offload', 'trap', 'offload_failed', 'rt_offload', 'rt_trap', 'rt_offload_failed', 'pervasive', 'notify'];
+/** Route types that lead nowhere: they have no device. */
+const NO_DEVICE_TYPES = ['unreachable', 'blackhole', 'prohibit', 'throw'];
+
 /** What `ip -j route` printed for one route -> RouteSpec; undefined (with the reason) when wanbond cannot restore it exactly. */
 export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec } | { why: string } {
   const known = new Set(['dst', 'dev', 'gateway', 'protocol', 'scope', 'prefsrc', 'metric', 'flags', 'type', 'nexthops', 'metrics', 'table']);
   const unknown = Object.keys(r).filter((k) => !known.has(k));
   if (unknown.length > 0) return { why: `it has attributes wanbond cannot restore exactly: ${unknown.join(', ')}` };
   const flags = (r['flags'] as unknown[] | undefined) ?? [];
-  const otherFlags = flags.filter((f) => f !== 'onlink');
+  // Flags the kernel sets on its own (a link without carrier, hardware offload) are not part of the route to give back.
+  const otherFlags = flags.filter((f) => f !== 'onlink' && !KERNEL_FLAGS.includes(String(f)));
   if (otherFlags.length > 0) return { why: `it has flags wanbond cannot restore: ${otherFlags.join(', ')}` };
   const route: RouteSpec = { to: String(r['dst']) };
   const s = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
@@ -58,7 +63,7 @@ export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec 
       const nUnknown = Object.keys(n).filter((k) => !['gateway', 'dev', 'weight', 'flags'].includes(k));
       if (nUnknown.length > 0) return { why: `a nexthop has attributes wanbond cannot restore exactly: ${nUnknown.join(', ')}` };
       const nf = (n['flags'] as unknown[] | undefined) ?? [];
-      if (nf.some((f) => f !== 'onlink' && f !== 'dead' && f !== 'linkdown')) return { why: `a nexthop has flags wanbond cannot restore: ${nf.join(', ')}` };
+      if (nf.some((f) => f !== 'onlink' && !KERNEL_FLAGS.includes(String(f)))) return { why: `a nexthop has flags wanbond cannot restore: ${nf.join(', ')}` };
       route.nexthops.push({
         dev: String(n['dev']),
         ...(typeof n['gateway'] === 'string' ? { gateway: n['gateway'] } : {}),
@@ -106,7 +111,7 @@ export function validateRoute(r: RouteSpec): string | undefined {
     if (v !== undefined && !WORD.test(v) && !/^\d{1,3}$/.test(v)) return `${k} '${v}' is not a word iproute2 accepts`;
   }
   if (r.metric !== undefined && !(Number.isInteger(r.metric) && r.metric >= 0 && r.metric <= 0xffffffff)) return `metric ${r.metric} is out of range`;
-  if (r.dev === undefined && (r.nexthops === undefined || r.nexthops.length === 0)) return 'it has neither a device nor nexthops';
+  if (r.dev === undefined && (r.nexthops === undefined || r.nexthops.length === 0) && !NO_DEVICE_TYPES.includes(r.type ?? 'unicast')) return 'it has neither a device nor nexthops';
   for (const n of r.nexthops ?? []) {
     if (!IFNAME_RE.test(n.dev)) return `nexthop device '${n.dev}' is not a valid interface name`;
     if (n.gateway !== undefined && !IPV4.test(n.gateway)) return `nexthop gateway '${n.gateway}' is not an IPv4 address`;
@@ -146,7 +151,7 @@ export function routeArgs(r: RouteSpec): string[] {
   return a;
 }
 
-/** The devices a route leaves by. */
+/** The devices a route leaves by (none for unreachable, blackhole, prohibit, throw). */
 export function routeDevs(r: RouteSpec): string[] {
   return [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
 }

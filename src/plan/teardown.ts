@@ -3,7 +3,7 @@
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
-import { inverse, type Step } from './steps.js';
+import { HOLD_HANDLE, inverse, type Step } from './steps.js';
 
 function stillOurs(inv: Step, o: ObservedState): boolean {
   const link = (n: string) => o.links.find((l) => l.name === n);
@@ -24,7 +24,7 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {
-      const holders = o.routes.filter((r) => r.dst === inv.replaced.to && (r.metric ?? 0) === 0);
+      const holders = o.routes.filter((r) => r.dst === inv.replaced.to && (r.metric ?? 0) === (inv.replaced.metric ?? 0));
       return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && !r.gateway);
     }
     case 'set-sysctl': return o.sysctls[inv.key] === inv.was;
@@ -55,9 +55,30 @@ export function stillToUndo(recorded: readonly Step[], o: ObservedState): Step[]
   return undoPairs(recorded, o).map((p) => p.step).reverse();
 }
 
+/** Holds a killed wanbond left on a bond: they stop all its traffic, and `down` releases them first. */
+export function leftoverReleases(o: ObservedState): Step[] {
+  return o.qdiscs.filter((q) => /^teql\d+$/.test(q.dev) && q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE)
+    .map((q) => ({ kind: 'release-bond', teql: q.dev }));
+}
+
+/**
+ * A teqlN's MTU may not rise above a slave's: giving teqlN its old MTU back waits until its slaves
+ * are released (their own MTUs given back first would not do: they may be the operator's).
+ */
+function teqlMtuLast(steps: Step[]): Step[] {
+  const out = [...steps];
+  for (const s of steps) {
+    if (s.kind !== 'set-mtu' || !/^teql\d+$/.test(s.dev)) continue;
+    const lastDetach = out.map((x, i) => (x.kind === 'detach-slave' && x.teql === s.dev ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const at = out.indexOf(s);
+    if (lastDetach > at) { out.splice(at, 1); out.splice(lastDetach, 0, s); }
+  }
+  return out;
+}
+
 /** The undo steps, newest first, with the bond's queue held around slave changes on an up bond. */
 export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
-  return guardSlaveChanges(undoPairs(recorded, o).map((p) => p.undo), o);
+  return guardSlaveChanges([...leftoverReleases(o), ...teqlMtuLast(undoPairs(recorded, o).map((p) => p.undo))], o);
 }
 
 /** Sysctl keys `down` must read to decide. */

@@ -1,7 +1,10 @@
-// One record entry per thing wanbond changed, so `down` never undoes a thing twice: a later `up`
-// that changes the same thing again replaces the earlier entry, keeping the value from before
-// wanbond's latest change (a DHCP renew between two `up`s gives the renewed gateway back, not the
-// first one). Steps with nothing to undo are not recorded. Pure.
+// One record entry per thing wanbond changed, so `down` never undoes a thing twice. A later `up` that
+// changes the same thing again updates the entry where it stands (the undo order stays that of the
+// first change) and keeps the value from before wanbond touched it: when the value it found was its
+// own (a setting changed between two `up`s), the original stays; when someone else had changed it in
+// between (a DHCP renew replacing the gateway), what they set is what `down` gives back. Steps with
+// nothing to undo are not recorded. Pure.
+import { routeArgs } from '../plan/route.js';
 import type { Step } from '../plan/steps.js';
 
 /** What a step changes, or undefined when it leaves nothing for `down` to undo. */
@@ -19,21 +22,28 @@ export function resourceOf(s: Step): string | undefined {
   }
 }
 
+const sameRoute = (a: Parameters<typeof routeArgs>[0] | undefined, b: Parameters<typeof routeArgs>[0] | undefined) =>
+  a !== undefined && b !== undefined && routeArgs(a).join(' ') === routeArgs(b).join(' ');
+
+/** The entry for a thing changed again: `next`, but with the value from before wanbond's first change where that is still the one to restore. */
+function merged(prev: Step, next: Step): Step {
+  if (prev.kind === 'set-mtu' && next.kind === 'set-mtu' && next.was === prev.mtu) return { ...next, was: prev.was };
+  if (prev.kind === 'set-sysctl' && next.kind === 'set-sysctl' && next.was === prev.value) return { ...next, was: prev.was };
+  if (prev.kind === 'replace-route' && next.kind === 'replace-route') {
+    // Found gone (removed by someone) or found as wanbond set it: what it replaced the first time comes back.
+    if (next.was === undefined || sameRoute(next.was, prev.route)) return { ...next, was: prev.was };
+  }
+  return next;
+}
+
 export function mergeSteps(recorded: readonly Step[], done: readonly Step[]): Step[] {
   const out: Step[] = [...recorded];
   for (const s of done) {
     const key = resourceOf(s);
     if (key === undefined) continue;
     const at = out.findIndex((x) => resourceOf(x) === key);
-    let next = s;
-    if (at >= 0) {
-      const prev = out[at] as Step;
-      out.splice(at, 1);
-      // A route wanbond took over before and finds missing now was removed by someone: what it had
-      // replaced the first time is still the route to give back.
-      if (prev.kind === 'replace-route' && s.kind === 'replace-route' && s.was === undefined && prev.was !== undefined) next = { ...s, was: prev.was };
-    }
-    out.push(next);
+    if (at >= 0) out[at] = merged(out[at] as Step, s);
+    else out.push(s);
   }
   return out;
 }

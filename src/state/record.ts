@@ -5,7 +5,7 @@
 // skipped.
 import path from 'node:path';
 import { WanbondError } from '../errors.js';
-import { ensureSafeDir, readNoFollow, removeFile, writeNoFollow } from '../fsx/safe-files.js';
+import { ensureSafeDir, readNoFollowStat, removeFile, writeNoFollow } from '../fsx/safe-files.js';
 import { validateStep } from '../plan/validate.js';
 import type { Step } from '../plan/steps.js';
 import { mergeSteps } from './merge.js';
@@ -23,20 +23,25 @@ export interface ReadRecord {
   ignored?: string;
 }
 
-/** The record of this boot; an empty one when there is none, or when the one there is from another boot. */
-export async function readRecord(dir: string, bootId: string): Promise<ReadRecord> {
+/**
+ * The record of this boot; an empty one when there is none, or when the one there is from another boot.
+ * A record of wanbond 0.1 names no boot: it is this boot's if it was written after the boot began.
+ */
+export async function readRecord(dir: string, bootId: string, bootTimeMs?: number): Promise<ReadRecord> {
   const file = recordFile(dir);
   const empty: Record = { version: 2, bootId, steps: [] };
-  const text = await readNoFollow(file);
-  if (text === undefined) return { record: empty };
+  const found = await readNoFollowStat(file);
+  if (found === undefined) return { record: empty };
+  const text = found.text;
   let raw: unknown;
   try { raw = JSON.parse(text); } catch (e) {
     throw new WanbondError(`${file}: not valid JSON (${(e as Error).message})`,
       `the record is damaged: check the kernel by hand (wanbond status), then remove it: rm ${file}`);
   }
   const r = raw as { version?: unknown; bootId?: unknown; steps?: unknown };
-  if (r.version === 1) return { record: empty, ignored: `${file} is in wanbond 0.1's format, which does not name its boot: ignored` };
-  if (r.version !== 2 || typeof r.bootId !== 'string' || !Array.isArray(r.steps)) {
+  if (r.version === 1 && Array.isArray(r.steps) && bootTimeMs !== undefined && found.mtimeMs >= bootTimeMs) r.bootId = bootId;
+  else if (r.version === 1) return { record: empty, ignored: `${file} is in wanbond 0.1's format and older than this boot: ignored` };
+  if ((r.version !== 1 && r.version !== 2) || typeof r.bootId !== 'string' || !Array.isArray(r.steps)) {
     throw new WanbondError(`${file}: not a wanbond record (expected version 2 with bootId and steps)`,
       `check the kernel by hand (wanbond status), then remove it: rm ${file}`);
   }

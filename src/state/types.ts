@@ -68,6 +68,8 @@ export interface ObservedState {
   sysctls: Record<string, string>;
   /** loaded: the kernel has TEQL now; builtin: compiled in (never loaded or unloaded; max_equalizers is a boot parameter). */
   teql: { loaded: boolean; builtin: boolean };
+  /** The kernel has sch_plug (loaded, built in, or a module it can load): wanbond can hold a bond's queue. */
+  plug: boolean;
   /** Devices listed in /proc/net/wanrouter/status; undefined when the file does not exist. */
   wanrouterDevices: { name: string; status: string }[] | undefined;
   /** Running devices whose driver still runs a configuration older than its file (see state/drivers.ts). */

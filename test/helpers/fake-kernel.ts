@@ -12,7 +12,7 @@ import type { Command, Runner } from '../../src/exec/runner.js';
 interface Link { name: string; ifindex: number; flags: Set<string>; mtu: number }
 export interface FakeNexthop { gateway?: string; dev: string; weight?: number; onlink?: boolean }
 export interface FakeRoute {
-  dst: string; dev?: string; gateway?: string; metric?: number; protocol?: string; scope?: string; prefsrc?: string; onlink?: boolean;
+  type?: string; dst: string; dev?: string; gateway?: string; metric?: number; protocol?: string; scope?: string; prefsrc?: string; onlink?: boolean;
   nexthops?: FakeNexthop[]; metrics?: Record<string, number>;
 }
 
@@ -33,8 +33,9 @@ export interface FakeKernelInit {
 /** One spelling per route, as the kernel keeps it: a device route without gateway is scope link; proto boot is the default. */
 function canon(r: FakeRoute): FakeRoute {
   const scope = r.scope ?? (r.dev && !r.gateway && !r.nexthops ? 'link' : undefined);
+  if (r.type && r.type !== 'unicast' && !r.dev) return { type: r.type, dst: r.dst, ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}) };
   return {
-    dst: r.dst, ...(r.dev ? { dev: r.dev } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}),
+    ...(r.type && r.type !== 'unicast' ? { type: r.type } : {}), dst: r.dst, ...(r.dev ? { dev: r.dev } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}),
     ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}), ...(scope && scope !== 'global' ? { scope } : {}),
     ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}), ...(r.onlink ? { onlink: true } : {}),
     ...(r.nexthops ? { nexthops: r.nexthops.map((n) => ({ ...(n.gateway ? { gateway: n.gateway } : {}), dev: n.dev, ...(n.weight && n.weight !== 1 ? { weight: n.weight } : {}), ...(n.onlink ? { onlink: true } : {}) })) } : {}),
@@ -63,10 +64,14 @@ export class FakeKernel implements Runner {
   failWhen: ((argv: string) => boolean) | undefined;
   /** Throw on the change whose argv satisfies this, after it took effect (wanrouter started the cards, then exited 1). */
   failAfterWhen: ((argv: string) => boolean) | undefined;
+  /** The batch is killed right after the line that satisfies this took effect: no "Command failed -:N" names it. */
+  killBatchAfterWhen: ((argv: string) => boolean) | undefined;
   /** Called after every change line, e.g. to deliver a signal in the middle of `up`. */
   afterChange: ((argv: string) => void) | undefined;
   /** Slave changes made on an up teql whose queue was not held. */
   unguarded: string[] = [];
+  /** A kernel without sch_plug. */
+  noPlug = false;
   private nextIndex = 10;
 
   constructor(init: FakeKernelInit = {}) {
@@ -149,7 +154,8 @@ export class FakeKernel implements Runner {
   async readFile(path: string): Promise<string | undefined> {
     if (path === '/proc/sys/kernel/random/boot_id') return `${this.bootId}\n`;
     if (path === '/proc/sys/kernel/osrelease') return '6.1.0-fake-amd64\n';
-    if (path === '/lib/modules/6.1.0-fake-amd64/modules.builtin') return this.teqlBuiltin ? 'kernel/net/sched/sch_teql.ko\nkernel/net/sched/sch_plug.ko\n' : 'kernel/net/sched/sch_plug.ko\n';
+    if (path === '/lib/modules/6.1.0-fake-amd64/modules.builtin') return this.teqlBuiltin ? 'kernel/net/sched/sch_teql.ko\n' : '';
+    if (path === '/lib/modules/6.1.0-fake-amd64/modules.dep') return this.noPlug ? 'kernel/net/sched/sch_teql.ko:\n' : 'kernel/net/sched/sch_teql.ko:\nkernel/net/sched/sch_plug.ko:\n';
     if (path === '/proc/modules') return this.teql && !this.teqlBuiltin ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
     if (path === `${this.wanrouterProc}/status`) {
       if (this.running.size === 0 && Object.keys(this.wanpipe).length === 0) return undefined;
@@ -166,7 +172,7 @@ export class FakeKernel implements Runner {
 
   private routeJson(r: FakeRoute): Record<string, unknown> {
     return {
-      dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.protocol ? { protocol: r.protocol } : {}),
+      ...(r.type ? { type: r.type } : {}), dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.protocol ? { protocol: r.protocol } : {}),
       ...(r.scope ? { scope: r.scope } : {}), ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
       ...(r.metric ? { metric: r.metric } : {}), flags: r.onlink ? ['onlink'] : [],
       ...(r.metrics ? { metrics: [r.metrics] } : {}),
@@ -203,6 +209,9 @@ export class FakeKernel implements Runner {
     if ((cmd.file === 'ip' || cmd.file === 'tc') && cmd.args[0] === '-batch') {
       const lines = (cmd.input ?? '').split('\n').filter((l) => l.trim() !== '');
       for (let i = 0; i < lines.length; i++) {
+        if (this.killBatchAfterWhen && i > 0 && this.killBatchAfterWhen([cmd.file, ...lines[i - 1]!.split(' ')].join(' '))) {
+          throw new CommandError([cmd.file, ...cmd.args], undefined, '', 'fake kernel: killed', { input: cmd.input });
+        }
         try { this.one(cmd.file, lines[i]!.split(' ')); } catch (e) {
           const err = e as CommandError;
           throw new CommandError([cmd.file, ...cmd.args], 1, `${err.stderr}Command failed -:${i + 1}\n`, err.hint, { input: cmd.input });
@@ -328,6 +337,7 @@ export class FakeKernel implements Runner {
     }
     if ((m = /^qdisc replace dev (\S+) root handle (\S+) plug$/.exec(j))) {
       link(m[1]);
+      if (this.noPlug) this.fail(argv, 'Error: Specified qdisc kind is unknown.');
       this.qdiscs.set(m[1]!, { kind: 'plug', handle: m[2]! });
       return;
     }
@@ -377,7 +387,7 @@ export class FakeKernel implements Runner {
   private parseRoute(w: string[], argv: string[]): FakeRoute {
     const r: FakeRoute = { dst: '' };
     let i = 0;
-    if (['unicast'].includes(w[0] ?? '')) i++;
+    if (['unicast', 'unreachable', 'blackhole', 'prohibit', 'throw'].includes(w[0] ?? '')) { if (w[0] !== 'unicast') r.type = w[0]; i++; }
     r.dst = w[i++] ?? this.fail(argv, 'no destination');
     let nh: FakeNexthop | undefined;
     while (i < w.length) {

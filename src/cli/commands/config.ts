@@ -131,11 +131,16 @@ export async function configFix(g: EngineOpts, dryRun: boolean, io: Io, only: st
   const lock = await acquireLock(base.stateDir, { what: 'config fix', waitMs: base.lockWaitMs });
   try {
     const { observed } = await driverState(base);
-    const empty: ObservedState = { links: [], addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, wanrouterDevices: [], staleDrivers: [] };
+    const empty: ObservedState = { links: [], addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, plug: false, wanrouterDevices: [], staleDrivers: [] };
     // Re-plan under the lock: the file may have changed while we waited.
-    const fresh = planFix(await loadSite(g.confDir), onlySet);
-    const { running, written } = await fixAndStamp(base, site, fresh, observed ?? empty);
-    for (const c of changes) io.out(`${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`);
+    const freshSite = await loadSite(g.confDir);
+    const fresh = planFix(freshSite, onlySet);
+    if (!fresh.results.some((r) => r.changes.length > 0)) {
+      io.out('nothing to fix: DYN_INTR_CFG = YES is already set wherever it applies\n');
+      return 0;
+    }
+    const { running, written } = await fixAndStamp(base, freshSite, fresh, observed ?? empty);
+    for (const c of fresh.results.flatMap((r) => r.changes.map((x) => ({ file: r.file, ...x })))) io.out(`${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`);
     for (const w of written) io.out(`backup: ${w.backup}\n`);
     if (running.length > 0) io.out(`${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it (wanrouter restart ${running[0]}), or run wanbond up, which does so\n`);
     else io.out('the drivers read it when their devices start (wanrouter start)\n');

@@ -7,9 +7,9 @@ import { acquireLock, type Lock } from '../../exec/lock.js';
 import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
-import { devicesToRestart } from '../../plan/diff.js';
-import { describe, shellQuote, toCommand, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, stillToUndo, teardown } from '../../plan/teardown.js';
+import { devicesToRestart, restartSteps } from '../../plan/diff.js';
+import { describe, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
+import { recordedSysctlKeys, stillToUndo, teardown, undoPairs } from '../../plan/teardown.js';
 import { extendRecord, readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
@@ -59,13 +59,13 @@ async function withLock<T>(base: BaseContext, what: string, body: () => Promise<
 
 /** The record: this boot's, or an empty one with a note when the one there is from another boot. */
 async function currentRecord(base: BaseContext, io: Io): Promise<Record> {
-  const r = await readRecord(base.stateDir, await base.bootId());
+  const r = await readRecord(base.stateDir, await base.bootId(), await base.bootTimeMs());
   if (r.ignored) io.err(`note: ${r.ignored}\n`);
   return r.record;
 }
 
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const p = ctx.plan(await ctx.observe(), false);
+  const p = ctx.planForDisplay(await ctx.observe());
   if (json) { io.out(JSON.stringify(p, null, 2) + '\n'); return 0; }
   if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`); return 0; }
   p.steps.forEach((s, i) => {
@@ -75,31 +75,34 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
   return 0;
 }
 
-export async function cmdUp(ctx: Context, dryRun: boolean, io: Io): Promise<number> {
-  if (dryRun) {
-    const p = ctx.plan(await ctx.observe(), false);
-    if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
-    return printDryRun('up', p.steps, ctx, io);
+/**
+ * `up` under its lock: the plan as one transaction, then each device restart as one of its own, so
+ * a restart that fails rolls back only itself and the devices done before it stay done.
+ */
+async function upLocked(ctx: Context, io: Io): Promise<number> {
+  const record0 = await currentRecord(ctx, io);
+  let record = record0;
+  const before = await ctx.observe();
+  const p = ctx.plan(before, false);
+  const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
+  if (p.steps.length === 0 && toRestart.length === 0) {
+    io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
+    staleWarning(before.staleDrivers, io);
+    return 0;
   }
-  return withLock(ctx, 'up', async () => {
-    const record = await currentRecord(ctx, io);
-    const before = await ctx.observe();
-    const p = ctx.plan(before, false);
-    if (p.steps.length === 0) {
-      io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
-      staleWarning(before.staleDrivers, io);
-      return 0;
-    }
-    const restarts = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
-    if (restarts.length > 0) io.err(`wanbond: restarting ${restarts.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
-    const scope = onInterrupt(io);
-    let done: Step[];
-    let last = before; // apply's verify reads the kernel last: its view serves the warnings below
+  if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
+  const scope = onInterrupt(io);
+  let last = before; // each apply's verify reads the kernel last: its view serves what follows
+  let changes = 0;
+  const run = async (plan: Plan, label?: string) => {
     try {
-      done = await apply(p, {
+      const done = await apply(plan, {
         runner: ctx.runner, log: ctx.log, observe: async () => (last = await ctx.observe()), replan: ctx.plan, fixConfig: ctx.fixConfig, signal: scope.signal,
-        journal: (steps) => writeRecord(ctx.stateDir, extendRecord(record, steps)),
+        journal: (steps) => writeRecord(ctx.stateDir, extendRecord(record, steps)), ...(label ? { label } : {}),
       });
+      record = extendRecord(record, done);
+      await writeRecord(ctx.stateDir, record);
+      changes += countChanges(done);
     } catch (e) {
       if (e instanceof ApplyError) {
         // What the rollback could not undo stays recorded for `down`; the rest leaves the record.
@@ -108,14 +111,32 @@ export async function cmdUp(ctx: Context, dryRun: boolean, io: Io): Promise<numb
         });
       }
       throw e;
-    } finally {
-      scope.dispose();
     }
-    await writeRecord(ctx.stateDir, extendRecord(record, done));
-    io.out(`${bondsLine(ctx)}: up (${plural(countChanges(done), 'change')})\n`);
-    staleWarning(last.staleDrivers, io);
-    return 0;
-  });
+  };
+  try {
+    if (p.steps.length > 0) await run(p);
+    if (ctx.restart) {
+      for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, last)) {
+        await run({ version: 1, steps: restartSteps(ctx.desired, last, device) }, `restart of ${device}`);
+      }
+    }
+  } finally {
+    scope.dispose();
+  }
+  io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
+  staleWarning(last.staleDrivers, io);
+  return 0;
+}
+
+export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
+  if (dryRun) {
+    const ctx = await build();
+    const p = ctx.planForDisplay(await ctx.observe());
+    if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
+    return printDryRun('up', p.steps, ctx, io);
+  }
+  // The configuration is read under the lock: another `up` may have just fixed it.
+  return withLock(base, 'up', async () => upLocked(await build(), io));
 }
 
 export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
@@ -131,7 +152,9 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
       io.out(`nothing to undo: no record of this boot in ${base.stateDir} (wanbond up did not change anything since boot, or down already ran)\n`);
       return 0;
     }
-    const steps = teardown(record.steps, await observeFor(record));
+    const observed = await observeFor(record);
+    const pairs = undoPairs(record.steps, observed);
+    const steps = teardown(record.steps, observed);
     const scope = onInterrupt(io);
     let failures: { step: Step; error: string }[];
     try {
@@ -142,8 +165,11 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     const left = stillToUndo(record.steps, await observeFor(record));
     await writeRecord(base.stateDir, { ...record, steps: left });
     if (scope.signal.aborted) throw new InterruptedError(String(scope.signal.reason));
-    if (failures.length > 0 || left.length > 0) {
-      throw new WanbondError(`down incomplete: ${[...failures.map((f) => `${describe(f.step)}: ${f.error}`), ...(failures.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
+    // A batch that failed is retried line by line, and a line that had run already fails again:
+    // only what is still left to undo is a real failure.
+    const real = failures.filter((f) => pairs.some((p) => p.undo === f.step && left.includes(p.step)) || !pairs.some((p) => p.undo === f.step));
+    if (real.length > 0 || left.length > 0) {
+      throw new WanbondError(`down incomplete: ${[...real.map((f) => `${describe(f.step)}: ${f.error}`), ...(real.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
         'fix what is named, then run `wanbond down` again: it undoes only what is left');
     }
     io.out(`down: ${plural(countChanges(steps), 'change')} undone\n`);
@@ -171,7 +197,11 @@ export function registerEngineCommands(program: Command, io: Io, setExit: (c: nu
   program.command('up').description('bring the bonds up: only what differs; verify; roll back on failure')
     .option('--dry-run', 'print the commands, change nothing').option('--no-config-fix', 'do not edit wanpipe files')
     .option('--no-restart', 'do not restart devices whose driver runs an older configuration (say which need it instead)')
-    .action(async (o: { dryRun?: boolean }, cmd: Command) => setExit(await cmdUp(await ctx(cmd, 'up'), o.dryRun === true, io)));
+    .action(async (o: { dryRun?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<EngineOpts>();
+      const base = buildBaseContext(g, deps.log ?? makeLogger('up'), deps.runner);
+      setExit(await cmdUp(() => ctx(cmd, 'up'), base, o.dryRun === true, io));
+    });
   program.command('down').description('undo exactly what up did in this boot (reads only its record)')
     .option('--dry-run', 'print the commands, change nothing')
     .action(async (o: { dryRun?: boolean }, cmd: Command) => {

@@ -17,7 +17,7 @@ describe('status', () => {
       links: [link('teql0', 0), link('w1', 3000), link('w2', 1000), link('w3', 0, ['UP']), link('w4', 9000)],
       addrs: [{ dev: 'teql0', local: '10.0.0.0', prefixlen: 31, noprefixroute: true }], routes: [],
       qdiscs: ['w1', 'w2', 'w3'].map((dev) => ({ dev, kind: 'teql0', handle: '8001:', root: true })),
-      sysctls: {}, teql: { loaded: true, builtin: false }, wanrouterDevices: [{ name: 'wanpipe1', status: 'Connected' }],
+      sysctls: {}, teql: { loaded: true, builtin: false }, plug: true, wanrouterDevices: [{ name: 'wanpipe1', status: 'Connected' }],
       staleDrivers: [{ device: 'wanpipe1', driver: { w1: 'NO' }, since: '2026-11-26T09:00:00.000Z', why: 'w' }],
     };
     const [b] = bondStatus(d, o);

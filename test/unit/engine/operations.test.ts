@@ -534,3 +534,137 @@ describe('a record that cannot be written', () => {
     }
   });
 });
+
+describe('review findings', () => {
+  it('a device restart that fails rolls back only itself: the devices done before stay done, its line goes back', async () => {
+    const s = await site('s514-chdlc-2xt1');
+    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+    assert.equal((await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args)).code, 0);
+    kernel.failWhen = (a) => a === 'wanrouter restart wanpipe2';
+    const r = await cliWith({ runner: kernel }, 'up', ...s.args);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: restart of wanpipe2: command failed: wanrouter restart wanpipe2: injected failure; rolled back 1 step, the system is as it was/m);
+    assert.deepEqual([...kernel.qdiscs.entries()].filter(([, q]) => q.kind === 'teql0').map(([d]) => d).sort(), ['wan0', 'wan1'], 'both lines in the bond');
+    assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
+    assert.deepEqual(kernel.unguarded, []);
+    const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
+    assert.doesNotMatch(check.out, /wanpipe1: the file says/, 'wanpipe1 was restarted and stays so');
+    assert.match(check.out, /wanpipe2: the file says/);
+    kernel.failWhen = undefined;
+    const again = await cliWith({ runner: kernel }, 'up', ...s.args);
+    assert.equal(again.code, 0, again.err);
+    assert.equal(cmds(kernel).filter((c) => c === 'wanrouter restart wanpipe1').length, 1, 'wanpipe1 is not restarted twice');
+  });
+
+  it('a batch killed halfway (no line named) is undone whole', async () => {
+    const e = await ethernet('[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n');
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }, { name: 'eth3' }] });
+    const before = kernel.dump();
+    kernel.killBatchAfterWhen = (a) => a === 'tc qdisc replace dev eth2 root teql0';
+    const r = await cliWith({ runner: kernel }, 'up', ...e.args);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /the system is as it was/);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a second up that waited reads the configuration the first one fixed: no "changed on disk", no second restart', async () => {
+    const s = await site('s514-chdlc-2xt1');
+    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+    const orig = kernel.change.bind(kernel);
+    kernel.change = async (cmd) => { await new Promise((res) => setTimeout(res, 20)); await orig(cmd); };
+    const [a, b] = await Promise.all([cliWith({ runner: kernel }, 'up', ...s.args), cliWith({ runner: kernel }, 'up', ...s.args)]);
+    assert.deepEqual([a.code, b.code], [0, 0], a.err + b.err);
+    assert.equal(cmds(kernel).filter((c) => c.startsWith('wanrouter restart')).length, 2, 'each device once');
+    assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
+  });
+
+  it('settings changed between two ups: down gives back the values from before the first', async () => {
+    const e = await ethernet('[teql0]\nslaves = eth1, eth2\nmtu = 1400\nrp_filter = 2\n');
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
+    const before = kernel.dump();
+    assert.equal((await cliWith({ runner: kernel }, 'up', ...e.args)).code, 0);
+    await fs.writeFile(path.join(e.dir, 'wanbond.conf'), '[teql0]\nslaves = eth1, eth2\nmtu = 1300\nrp_filter = 0\n');
+    const up2 = await cliWith({ runner: kernel }, 'up', ...e.args);
+    assert.equal(up2.code, 0, up2.err);
+    const down = await cliWith({ runner: kernel }, 'down', ...e.args);
+    assert.equal(down.code, 0, down.err);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a default route whose link has no carrier (linkdown) is saved and given back', async () => {
+    const s = await site('aft-a104-4xt1-ppp');
+    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }] });
+    const read = kernel.read.bind(kernel);
+    kernel.read = async (cmd) => {
+      const out = await read(cmd);
+      if (cmd.args.join(' ') !== '-j route show table main') return out;
+      return JSON.stringify((JSON.parse(out) as { dst: string; dev?: string; flags: string[] }[]).map((r) => (r.dev === 'eth0' ? { ...r, flags: ['linkdown'] } : r)));
+    };
+    const before = kernel.dump();
+    assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
+    assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('an unreachable default route is saved and given back, not lost', async () => {
+    const s = await site('aft-a104-4xt1-ppp');
+    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), routes: [{ type: 'unreachable', dst: 'default' }] });
+    const before = kernel.dump();
+    assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
+    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default').map((r) => r.dev), ['teql0']);
+    assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a signal during the last batch still rolls back and exits 130', async () => {
+    const e = await ethernet();
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
+    const before = kernel.dump();
+    kernel.afterChange = (a) => { if (a.startsWith('sysctl') && a.endsWith('eth2/rp_filter=2')) process.emit('SIGINT', 'SIGINT'); };
+    const r = await cliWith({ runner: kernel }, 'up', ...e.args);
+    assert.equal(r.code, 130, r.err);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a state folder reached through another user\'s link is refused', { skip: process.geteuid?.() === 0 ? false : 'needs root to own a link as another user' }, async () => {
+    const e = await ethernet();
+    const target = path.join(e.dir, 'root-owned');
+    await fs.mkdir(target);
+    const link = path.join(e.dir, 'planted');
+    await fs.symlink(target, link);
+    await fs.lchown(link, 4242, 4242);
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
+    const r = await cliWith({ runner: kernel }, 'up', ...e.args, '--state-dir', link);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /planted: a symbolic link owned by uid 4242/);
+    assert.deepEqual(await fs.readdir(target), []);
+  });
+
+  it('down releases a hold a killed wanbond left behind', async () => {
+    const e = await ethernet();
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
+    const before = kernel.dump();
+    assert.equal((await cliWith({ runner: kernel }, 'up', ...e.args)).code, 0);
+    await kernel.change({ file: 'tc', args: ['qdisc', 'replace', 'dev', 'teql0', 'root', 'handle', 'eb0d:', 'plug'] });
+    const down = await cliWith({ runner: kernel }, 'down', ...e.args);
+    assert.equal(down.code, 0, down.err);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a kernel without sch_plug: slave changes on an up bond are made unguarded, and still made', async () => {
+    const e = await ethernet('[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n');
+    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }], teqlLoaded: 1, qdiscs: { eth1: { kind: 'teql0', handle: '8001:' } } });
+    kernel.noPlug = true;
+    await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'teql0', 'up'] });
+    const r = await cliWith({ runner: kernel }, 'up', ...e.args);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(kernel.unguarded, ['tc qdisc replace dev eth2 root teql0']);
+  });
+
+  it('--lock-wait that is not a number is a usage error', async () => {
+    const e = await ethernet();
+    const r = await cliWith({ runner: new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] }) }, 'up', '--lock-wait', 'abc', ...e.args);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--lock-wait: expected seconds from 0 to 3600, found 'abc'/);
+  });
+});

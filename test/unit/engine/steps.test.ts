@@ -52,7 +52,7 @@ describe('steps', () => {
       routes: [{ dst: 'default', dev: 'teql0', gateway: undefined, protocol: undefined, scope: 'link', metric: undefined, type: undefined, spec: { to: 'default', dev: 'teql0', scope: 'link' } }],
       qdiscs: [{ dev: 'wan0', kind: 'teql0', handle: '8001:', root: true }],
       sysctls: { 'net.ipv4.conf.wan0.rp_filter': '0', 'net.ipv4.conf.wan1.rp_filter': '2' },
-      teql: { loaded: true, builtin: false }, wanrouterDevices: [], staleDrivers: [],
+      teql: { loaded: true, builtin: false }, plug: true, wanrouterDevices: [], staleDrivers: [],
     };
     assert.deepEqual(teardown(steps, o).map((s) => toCommand(s)?.args.join(' ')), [
       '-q -w net/ipv4/conf/wan0/rp_filter=1', // wan1 was changed by the operator since: left alone
