@@ -23,13 +23,14 @@ export function fixDiff(p: FixPlan): string {
   return p.results.map((r) => unifiedDiff(r.file, p.originals.get(r.file) ?? '', r.text)).join('');
 }
 
+async function assertFileUnchanged(p: FixPlan, file: string, readFrom = file): Promise<void> {
+  const onDisk = (await fs.readFile(readFrom)).toString('latin1');
+  if (onDisk !== p.originals.get(file)) throw new WanbondError(`${file}: changed on disk while wanbond was working on it`, 'run the command again');
+}
+
 /** Refuses when a file changed on disk since the fix was planned from it. */
 export async function assertUnchanged(p: FixPlan): Promise<void> {
-  for (const r of p.results) {
-    if (r.changes.length === 0) continue;
-    const onDisk = (await fs.readFile(r.file)).toString('latin1');
-    if (onDisk !== p.originals.get(r.file)) throw new WanbondError(`${r.file}: changed on disk while wanbond was working on it`, 'run the command again');
-  }
+  for (const r of p.results) if (r.changes.length > 0) await assertFileUnchanged(p, r.file);
 }
 
 export interface WrittenFix { file: string; backup: string; /** The file really written when `file` is a symbolic link. */ target: string }
@@ -42,10 +43,7 @@ export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promis
     // the link with a file would leave the real configuration unfixed.
     let target: string;
     try { target = await fs.realpath(r.file); } catch (e) { throw fileError(r.file, e as NodeJS.ErrnoException, 'resolve'); }
-    const onDisk = (await fs.readFile(target)).toString('latin1');
-    if (onDisk !== p.originals.get(r.file)) {
-      throw new WanbondError(`${r.file}: changed on disk while wanbond was working on it`, 'run the command again');
-    }
+    await assertFileUnchanged(p, r.file, target);
     const backup = await writeBackup(target);
     await writeFileAtomic(target, Buffer.from(r.text, 'latin1'), hooks);
     written.push({ file: r.file, backup, target });

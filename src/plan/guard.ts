@@ -4,7 +4,7 @@
 // replace waits for transmits in flight, and a fresh plug dequeues nothing), the slaves change, and
 // deleting the plug gives teqlN its default qdisc back. docs/ENGINE.md has the whole argument. Pure.
 import type { ObservedState } from '../state/types.js';
-import { HOLD_HANDLE, type Step } from './steps.js';
+import { isHold, type Step } from './steps.js';
 
 const isSlaveChange = (s: Step) => s.kind === 'attach-slave' || s.kind === 'detach-slave';
 
@@ -16,12 +16,12 @@ const isSlaveChange = (s: Step) => s.kind === 'attach-slave' || s.kind === 'deta
 export function canHold(teql: string, o: ObservedState): boolean {
   if (!o.plug) return false; // a kernel without sch_plug: the change is made unguarded (doctor says so)
   const root = o.qdiscs.find((q) => q.dev === teql && q.root);
-  return !root || root.handle === '0:' || root.handle === '' || (root.kind === 'plug' && root.handle === HOLD_HANDLE);
+  return !root || root.handle === '0:' || root.handle === '' || isHold(root);
 }
 
 export function guardSlaveChanges(steps: readonly Step[], o: ObservedState): Step[] {
   const up = new Map<string, boolean>(o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => [l.name, l.flags.includes('UP')]));
-  const held = new Set<string>(o.qdiscs.filter((q) => q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE).map((q) => q.dev));
+  const held = new Set<string>(o.qdiscs.filter(isHold).map((q) => q.dev));
   const ours = new Set<string>(); // holds this function opened and must close
   const out: Step[] = [];
   const closeRun = () => {

@@ -37,6 +37,9 @@ export interface Plan { version: 1; steps: Step[] }
 /** The plug's handle: a fixed one, so wanbond recognises its own hold. */
 export const HOLD_HANDLE = 'eb0d:';
 
+/** A root qdisc that is wanbond's hold on a bond. */
+export const isHold = (q: { kind: string; handle: string; root: boolean }): boolean => q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE;
+
 /** The command a step runs; undefined for steps wanbond performs itself (config edit, waiting). */
 export function toCommand(s: Step): Command | undefined {
   switch (s.kind) {

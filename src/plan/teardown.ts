@@ -3,7 +3,7 @@
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
-import { HOLD_HANDLE, inverse, type Step } from './steps.js';
+import { inverse, isHold, type Step } from './steps.js';
 
 function stillOurs(inv: Step, o: ObservedState): boolean {
   const link = (n: string) => o.links.find((l) => l.name === n);
@@ -12,7 +12,7 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     // A built-in TEQL cannot be unloaded; a module is unloaded only when wanbond loaded it.
     case 'unload-module': return o.teql.loaded && !o.teql.builtin;
     case 'set-mtu': return link(inv.dev)?.mtu === inv.was;
-    case 'release-bond': return o.qdiscs.some((q) => q.dev === inv.teql && q.root && q.kind === 'plug');
+    case 'release-bond': return o.qdiscs.some((q) => q.dev === inv.teql && isHold(q));
     case 'detach-slave': return o.qdiscs.some((q) => q.dev === inv.dev && q.root && q.kind === inv.teql);
     case 'attach-slave': return link(inv.dev) !== undefined && !o.qdiscs.some((q) => q.dev === inv.dev && q.root && /^teql\d+$/.test(q.kind));
     case 'set-link-down': return link(inv.dev)?.flags.includes('UP') === true;
@@ -57,7 +57,7 @@ export function stillToUndo(recorded: readonly Step[], o: ObservedState): Step[]
 
 /** Holds a killed wanbond left on a bond: they stop all its traffic, and `down` releases them first. */
 export function leftoverReleases(o: ObservedState): Step[] {
-  return o.qdiscs.filter((q) => /^teql\d+$/.test(q.dev) && q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE)
+  return o.qdiscs.filter((q) => /^teql\d+$/.test(q.dev) && isHold(q))
     .map((q) => ({ kind: 'release-bond', teql: q.dev }));
 }
 
