@@ -152,14 +152,19 @@ async function ensureInitramfs(cacheDir: string, version: string): Promise<strin
 
 function jobScript(o: VmOptions): string {
   const env = Object.entries(o.env ?? {}).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
+  const cwd = o.cwd.replace(/'/g, `'\\''`);
+  // /tmp and /run get fresh tmpfs; a project that lives under one of them (a CI clone in /tmp) is
+  // carried over with a bind mount, at the same path.
   return `set +e
+mkdir -p /mnt/project && mount --bind '${cwd}' /mnt/project
 mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /run; mkdir -p /run/netns /var/run
+if [ ! -d '${cwd}' ]; then mkdir -p '${cwd}' && mount --bind /mnt/project '${cwd}'; fi
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
 ip link set lo up
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 WANBOND_LAB_VM=1
 ${env}
-cd '${o.cwd.replace(/'/g, `'\\''`)}'
+cd '${cwd}'
 echo "lab-job: start $(cat /proc/uptime)"
 /bin/bash -c "$(cat /io/command)" > /io/output 2>&1 < /dev/null &
 pid=$!
