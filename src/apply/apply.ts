@@ -5,7 +5,7 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { describe, inverse, toCommand, type Plan, type Step } from '../plan/steps.js';
+import { describe, inverse, isHoldStep, toCommand, type Plan, type Step } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -137,7 +137,7 @@ export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' 
   } catch {
     remaining = [...done, ...kept];
   }
-  return { undone: r.done.filter((s) => s.kind !== 'hold-bond' && s.kind !== 'release-bond'), failures: r.failures, remaining };
+  return { undone: r.done.filter((s) => !isHoldStep(s)), failures: r.failures, remaining };
 }
 
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */

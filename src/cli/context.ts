@@ -14,7 +14,7 @@ import type { Plan } from '../plan/steps.js';
 import { desiredState } from '../state/desired.js';
 import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
 import { BOOT_ID_FILE, DEFAULT_STATE_DIR } from '../state/record.js';
-import type { DesiredState, ObservedState } from '../state/types.js';
+import type { DesiredState, ObservedState, StaleDriver } from '../state/types.js';
 
 export interface EngineOpts {
   confDir: string;
@@ -99,6 +99,12 @@ export function buildBaseContext(o: EngineOpts, log: Log, runner?: Runner): Base
   };
 }
 
+/** Running devices whose driver still runs an older configuration than its file, from this boot's notes. */
+export async function staleOf(base: BaseContext, o: ObservedState): Promise<StaleDriver[]> {
+  const running = (o.wanrouterDevices ?? []).map((d) => d.name);
+  return running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), o.links, running);
+}
+
 /** Writes DYN_INTR_CFG and notes each running device whose driver keeps the old value until it restarts. */
 export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o: ObservedState): Promise<{ running: string[]; written: WrittenFix[] }> {
   const running = new Set((o.wanrouterDevices ?? []).map((d) => d.name));
@@ -133,8 +139,7 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
     ...base, settings, site, desired, restart: true,
     observe: async (extra = []) => {
       const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc });
-      const running = (obs.wanrouterDevices ?? []).map((d) => d.name);
-      obs.staleDrivers = running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), obs.links, running);
+      obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },
     plan: (obs, afterWait) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait }),

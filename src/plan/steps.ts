@@ -37,6 +37,9 @@ export interface Plan { version: 1; steps: Step[] }
 /** The plug's handle: a fixed one, so wanbond recognises its own hold. */
 export const HOLD_HANDLE = 'eb0d:';
 
+/** A step that holds or releases a bond's queue: bookkeeping around slave changes, not a change itself. */
+export const isHoldStep = (s: Step): boolean => s.kind === 'hold-bond' || s.kind === 'release-bond';
+
 /** A root qdisc that is wanbond's hold on a bond. */
 export const isHold = (q: { kind: string; handle: string; root: boolean }): boolean => q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE;
 

@@ -78,7 +78,12 @@ function teqlMtuLast(steps: Step[]): Step[] {
 
 /** The undo steps, newest first, with the bond's queue held around slave changes on an up bond. */
 export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
-  return guardSlaveChanges([...leftoverReleases(o), ...teqlMtuLast(undoPairs(recorded, o).map((p) => p.undo))], o);
+  return teardownOf(undoPairs(recorded, o), o);
+}
+
+/** teardown() from undo pairs already made. */
+export function teardownOf(pairs: readonly Undo[], o: ObservedState): Step[] {
+  return guardSlaveChanges([...leftoverReleases(o), ...teqlMtuLast(pairs.map((p) => p.undo))], o);
 }
 
 /** Sysctl keys `down` must read to decide. */

@@ -8,9 +8,8 @@ import { acquireLock } from '../../exec/lock.js';
 import type { Runner } from '../../exec/runner.js';
 import type { Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
-import { readStamps, staleDrivers } from '../../state/drivers.js';
 import type { ObservedState, StaleDriver } from '../../state/types.js';
-import { buildBaseContext, fixAndStamp, type BaseContext, type EngineOpts } from '../context.js';
+import { buildBaseContext, fixAndStamp, staleOf, type BaseContext, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { table } from '../table.js';
 import { plural } from '../../text.js';
@@ -28,9 +27,7 @@ function media(m: MediaAddr): string {
 async function driverState(base: BaseContext): Promise<{ observed: ObservedState | undefined; stale: StaleDriver[] }> {
   try {
     const o = await observe(base.runner, { sysctls: [], wanrouterProc: base.wanrouterProc });
-    const running = (o.wanrouterDevices ?? []).map((d) => d.name);
-    const stale = running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), o.links, running);
-    return { observed: o, stale };
+    return { observed: o, stale: await staleOf(base, o) };
   } catch (e) {
     base.log.debug({ err: e }, 'cannot read the kernel for the drivers\' state');
     return { observed: undefined, stale: [] };

@@ -8,8 +8,8 @@ import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
-import { describe, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, stillToUndo, teardown, undoPairs } from '../../plan/teardown.js';
+import { describe, isHoldStep, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
+import { recordedSysctlKeys, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
 import { extendRecord, readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
@@ -38,7 +38,7 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 
 /** Changes as an operator counts them: commands and the file edit, not waits or queue holds. */
 const countChanges = (steps: readonly Step[]) =>
-  steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && s.kind !== 'hold-bond' && s.kind !== 'release-bond')).length;
+  steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
 const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
@@ -80,8 +80,7 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
  * a restart that fails rolls back only itself and the devices done before it stay done.
  */
 async function upLocked(ctx: Context, io: Io): Promise<number> {
-  const record0 = await currentRecord(ctx, io);
-  let record = record0;
+  let record = await currentRecord(ctx, io);
   const before = await ctx.observe();
   const p = ctx.plan(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
@@ -154,7 +153,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     }
     const observed = await observeFor(record);
     const pairs = undoPairs(record.steps, observed);
-    const steps = teardown(record.steps, observed);
+    const steps = teardownOf(pairs, observed);
     const scope = onInterrupt(io);
     let failures: { step: Step; error: string }[];
     try {
