@@ -9,7 +9,7 @@ import { ExecaRunner, type Runner } from '../exec/runner.js';
 import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
-import { plan, planForDisplay, sysctlKeys } from '../plan/diff.js';
+import { plan, planForDisplay, sysctlKeys, type PlanOptions } from '../plan/diff.js';
 import type { Plan } from '../plan/steps.js';
 import { desiredState } from '../state/desired.js';
 import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
@@ -42,9 +42,9 @@ export interface Context extends BaseContext {
   site: Site | undefined;
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
-  observe: (extraSysctls?: string[]) => Promise<ObservedState>;
+  observe: (extraSysctls?: string[], o?: { lean?: boolean }) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart). */
-  plan: (o: ObservedState, afterWait: boolean) => Plan;
+  plan: (o: ObservedState, afterWait: boolean, extra?: Pick<PlanOptions, 'out' | 'keepAdminState'>) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
   planForDisplay: (o: ObservedState) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
@@ -129,20 +129,23 @@ export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o
   return { running: devices, written };
 }
 
+/** Every device wanrouter.rc starts (or every configured one): what `wanrouter start` with no device starts. */
+export const siteDevicesOf = (site: Site | undefined): string[] => (site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : []);
+
 export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Promise<Context> {
   const base = buildBaseContext(o, log, runner);
   const settings = await readSettings(o.settings);
   const site = await readSiteIfAny(o.confDir, settings);
   const desired = desiredState(settings, site, o.settings ?? DEFAULT_SETTINGS_FILE);
-  const siteDevices = site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : [];
+  const siteDevices = siteDevicesOf(site);
   const ctx: Context = {
     ...base, settings, site, desired, restart: true,
-    observe: async (extra = []) => {
-      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc });
+    observe: async (extra = [], oo = {}) => {
+      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(oo.lean ? { lean: true } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },
-    plan: (obs, afterWait) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait }),
+    plan: (obs, afterWait, extra = {}) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait, ...extra }),
     planForDisplay: (obs) => planForDisplay(desired, obs, { siteDevices, restarts: ctx.restart }),
     fixConfig: async (ifaces) => {
       if (!site) return;

@@ -42,7 +42,8 @@ export function parseAddrs(text: string): AddrState[] {
     const l = x as J;
     return ((l['addr_info'] as J[] | undefined) ?? [])
       .filter((a) => a['family'] === 'inet')
-      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']), noprefixroute: a['noprefixroute'] === true }));
+      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']), noprefixroute: a['noprefixroute'] === true,
+        ...(typeof a['address'] === 'string' && a['address'] !== a['local'] ? { peer: a['address'] } : {}) }));
   });
 }
 

@@ -11,15 +11,17 @@ export interface ObserveOptions {
   /** sysctl keys to read (dotted). */
   sysctls: string[];
   wanrouterProc: string;
+  /** Links (without counters), qdiscs, modules and sysctls only: what a ring change needs (addrs and routes come back empty). */
+  lean?: boolean;
 }
 
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
   const modulesDir = release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
   const [links, addrs, routes, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
-    runner.read({ file: 'ip', args: ['-j', '-s', 'link', 'show'] }),
-    runner.read({ file: 'ip', args: ['-j', 'addr', 'show'] }),
-    runner.read({ file: 'ip', args: ['-j', 'route', 'show', 'table', 'main'] }),
+    runner.read({ file: 'ip', args: o.lean ? ['-j', 'link', 'show'] : ['-j', '-s', 'link', 'show'] }),
+    o.lean ? Promise.resolve('[]') : runner.read({ file: 'ip', args: ['-j', 'addr', 'show'] }),
+    o.lean ? Promise.resolve('[]') : runner.read({ file: 'ip', args: ['-j', 'route', 'show', 'table', 'main'] }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
     modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),

@@ -14,6 +14,12 @@ export interface PlanOptions {
   siteDevices?: string[];
   /** After the wait for slaves: missing slaves are an error, not something a start will create. */
   afterWait?: boolean;
+  /** Slaves the watch daemon has taken out of their bond's ring: detached if attached, never attached. */
+  out?: ReadonlySet<string>;
+  /** The watch daemon never changes a line's admin state: a plain slave that is down stays down. */
+  keepAdminState?: boolean;
+  /** Slaves only (MTU, membership, their rp_filter): what the daemon changes as lines fail and return, from a lean observation. */
+  ringOnly?: boolean;
 }
 
 export function sysctlKeys(d: DesiredState): string[] {
@@ -98,17 +104,21 @@ function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
 
 function slaveTarget(b: DesiredBond, o: ObservedState): number | undefined {
   if (b.mtu !== undefined) return b.mtu;
-  const mtus = b.slaves.map((s) => link(o, s.name)?.mtu).filter((m): m is number => m !== undefined);
+  const mtus = b.slaves.filter((s) => !s.leaving).map((s) => link(o, s.name)?.mtu).filter((m): m is number => m !== undefined);
   return mtus.length > 0 ? Math.min(...mtus) : undefined;
 }
 
-function bondLinkSteps(b: DesiredBond, o: ObservedState): { mtu: Step[]; attach: Step[]; teqlMtu: Step[]; up: Step[] } {
+function bondLinkSteps(b: DesiredBond, o: ObservedState, out: ReadonlySet<string>, keepAdminState: boolean): { mtu: Step[]; attach: Step[]; teqlMtu: Step[]; up: Step[] } {
   const mtu: Step[] = [], attach: Step[] = [], teqlMtu: Step[] = [], up: Step[] = [];
   const target = slaveTarget(b, o);
   for (const s of b.slaves) {
     const l = link(o, s.name);
-    if (l && target !== undefined && l.mtu !== target) mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
+    if (l && target !== undefined && l.mtu !== target && !s.leaving) mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
     const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
+    if (out.has(s.name)) {
+      if (root?.kind === b.teql) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.teql });
+      continue;
+    }
     if (root?.kind === b.teql) continue;
     if (root && /^teql\d+$/.test(root.kind)) {
       throw new StateError(`${b.teql}: ${s.name} is already a slave of ${root.kind}`,
@@ -119,7 +129,7 @@ function bondLinkSteps(b: DesiredBond, o: ObservedState): { mtu: Step[]; attach:
         `remove it if it is not needed (tc qdisc del dev ${s.name} root), or leave ${s.name} out of the bond`);
     }
     attach.push({ kind: 'attach-slave', dev: s.name, teql: b.teql });
-    if (s.device === undefined && l && !isUp(l)) up.push({ kind: 'set-link-up', dev: s.name });
+    if (!keepAdminState && s.device === undefined && l && !isUp(l)) up.push({ kind: 'set-link-up', dev: s.name });
   }
   const t = link(o, b.teql);
   // An up teql rejects a slave whose MTU is below its own, so lower it first; a down one follows its slaves.
@@ -156,7 +166,7 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
   want.set('net.ipv4.ip_forward', '1');
   // The kernel applies max(all, interface): rp_filter 0 on a slave only holds with all = 0.
   if (d.bonds.some((b) => b.rpFilter === 0)) want.set('net.ipv4.conf.all.rp_filter', '0');
-  for (const b of d.bonds) for (const s of b.slaves) want.set(`net.ipv4.conf.${s.name}.rp_filter`, String(b.rpFilter));
+  for (const b of d.bonds) for (const s of b.slaves) if (!s.leaving) want.set(`net.ipv4.conf.${s.name}.rp_filter`, String(b.rpFilter));
   const dflt = o.sysctls['net.ipv4.conf.default.rp_filter'] ?? '0';
   for (const [key, value] of want) {
     const was = o.sysctls[key] ?? dflt; // a slave not created yet starts from conf.default
@@ -169,8 +179,14 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const b of d.bonds) {
     if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
+  if (opts.ringOnly) {
+    const links = d.bonds.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
+    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach),
+      ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
+    return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
+  }
   const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverReleases(o)];
-  const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o), routes: routeSteps(b, o, d.settingsFile) }));
+  const parts = d.bonds.map((b) => ({ b, links: bondLinkSteps(b, o, opts.out ?? new Set(), opts.keepAdminState === true), routes: routeSteps(b, o, d.settingsFile) }));
   for (const p of parts) steps.push(...p.links.mtu);
   for (const p of parts) steps.push(...p.links.teqlMtu);
   for (const p of parts) steps.push(...p.links.attach);

@@ -7,6 +7,8 @@ export interface DesiredSlave {
   device: string | undefined;
   /** Where the slave was named: the settings' `slaves =` line, or the wanpipe [interfaces] line. */
   where: string;
+  /** Removed from the configuration while the watch daemon runs: only taken out of the ring, nothing else set. */
+  leaving?: boolean;
 }
 
 export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`
@@ -43,7 +45,8 @@ export interface LinkState {
   stats?: { rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number; txBytes: number; txPackets: number; txErrors: number; txDropped: number };
 }
 
-export interface AddrState { dev: string; local: string; prefixlen: number; noprefixroute: boolean }
+/** peer: the far end of a point-to-point address (`ip addr add A peer B`). */
+export interface AddrState { dev: string; local: string; prefixlen: number; noprefixroute: boolean; peer?: string }
 
 export interface RouteState {
   dst: string; // 'default' or a prefix in `ip route` form

@@ -1,6 +1,7 @@
 // plan / up / down / status.
 import type { Command } from 'commander';
-import { apply, ApplyError, InterruptedError, runAll } from '../../apply/apply.js';
+import { InterruptedError, runAll } from '../../apply/apply.js';
+import { Transactions } from '../../apply/recorded.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import { WanbondError } from '../../errors.js';
 import { acquireLock, type Lock } from '../../exec/lock.js';
@@ -8,14 +9,15 @@ import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
-import { describe, isHoldStep, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
+import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
-import { extendRecord, readRecord, writeRecord, type Record } from '../../state/record.js';
+import { readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
 import { bondStatus, formatStatus } from './status.js';
+import { readDaemonView } from '../../watch/health-file.js';
 import { plural } from '../../text.js';
 
 /** The shell lines for one step: its command, or comments for what wanbond does itself. */
@@ -37,13 +39,13 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 }
 
 /** Changes as an operator counts them: commands and the file edit, not waits or queue holds. */
-const countChanges = (steps: readonly Step[]) =>
+export const countChanges = (steps: readonly Step[]) =>
   steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
 const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
-function staleWarning(stale: StaleDriver[], io: Io): void {
+export function staleWarning(stale: StaleDriver[], io: Io): void {
   for (const d of stale) {
     const no = Object.entries(d.driver).filter(([, v]) => v !== 'YES').map(([i]) => i);
     io.err(`WARNING: ${d.device} still runs the configuration it read before ${d.since}${no.length > 0 ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond` : ''}\n` +
@@ -52,13 +54,13 @@ function staleWarning(stale: StaleDriver[], io: Io): void {
   }
 }
 
-async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
+export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
   try { return await body(); } finally { await lock.release(); }
 }
 
 /** The record: this boot's, or an empty one with a note when the one there is from another boot. */
-async function currentRecord(base: BaseContext, io: Io): Promise<Record> {
+export async function currentRecord(base: BaseContext, io: Io): Promise<Record> {
   const r = await readRecord(base.stateDir, await base.bootId(), await base.bootTimeMs());
   if (r.ignored) io.err(`note: ${r.ignored}\n`);
   return r.record;
@@ -79,8 +81,8 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
  * `up` under its lock: the plan as one transaction, then each device restart as one of its own, so
  * a restart that fails rolls back only itself and the devices done before it stay done.
  */
-async function upLocked(ctx: Context, io: Io): Promise<number> {
-  let record = await currentRecord(ctx, io);
+export async function upLocked(ctx: Context, io: Io): Promise<number> {
+  const record = await currentRecord(ctx, io);
   const before = await ctx.observe();
   const p = ctx.plan(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
@@ -91,37 +93,22 @@ async function upLocked(ctx: Context, io: Io): Promise<number> {
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
   const scope = onInterrupt(io);
-  let last = before; // each apply's verify reads the kernel last: its view serves what follows
+  const tx = new Transactions(record, {
+    runner: ctx.runner, log: ctx.log, stateDir: ctx.stateDir, observe: () => ctx.observe(), fixConfig: ctx.fixConfig, signal: scope.signal,
+    onRecordError: (w) => io.err(`error: could not write the record after the rollback: ${w.message}\n`),
+  });
   let changes = 0;
-  const run = async (plan: Plan, label?: string) => {
-    try {
-      const done = await apply(plan, {
-        runner: ctx.runner, log: ctx.log, observe: async () => (last = await ctx.observe()), replan: ctx.plan, fixConfig: ctx.fixConfig, signal: scope.signal,
-        journal: (steps) => writeRecord(ctx.stateDir, extendRecord(record, steps)), ...(label ? { label } : {}),
-      });
-      record = extendRecord(record, done);
-      await writeRecord(ctx.stateDir, record);
-      changes += countChanges(done);
-    } catch (e) {
-      if (e instanceof ApplyError) {
-        // What the rollback could not undo stays recorded for `down`; the rest leaves the record.
-        await writeRecord(ctx.stateDir, extendRecord(record, e.remaining)).catch((w: Error) => {
-          io.err(`error: could not write the record after the rollback: ${w.message}\n`);
-        });
-      }
-      throw e;
-    }
-  };
   try {
-    if (p.steps.length > 0) await run(p);
+    if (p.steps.length > 0) changes += countChanges(await tx.run(p, ctx.plan));
     if (ctx.restart) {
-      for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, last)) {
-        await run({ version: 1, steps: restartSteps(ctx.desired, last, device) }, `restart of ${device}`);
+      for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, tx.last ?? before)) {
+        changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, ctx.plan, `restart of ${device}`));
       }
     }
   } finally {
     scope.dispose();
   }
+  const last = tx.last ?? before;
   io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
   return 0;
@@ -177,7 +164,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
 }
 
 export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const s = bondStatus(ctx.desired, await ctx.observe());
+  const s = bondStatus(ctx.desired, await ctx.observe(), await readDaemonView(ctx.stateDir));
   io.out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
   return 0;
 }

@@ -1,0 +1,47 @@
+// Transactions that keep the record `down` reads: each plan applied (journal before every batch),
+// what it did merged into the record, and on a rollback only what could not be undone kept there.
+// `up` runs its plan and each device restart this way; the watch daemon runs its ring changes so.
+import type { Log } from '../log.js';
+import type { Runner } from '../exec/runner.js';
+import type { Plan, Step } from '../plan/steps.js';
+import { extendRecord, writeRecord, type Record } from '../state/record.js';
+import type { ObservedState } from '../state/types.js';
+import { apply, ApplyError } from './apply.js';
+
+export interface TransactionDeps {
+  runner: Runner;
+  log: Log;
+  stateDir: string;
+  observe: () => Promise<ObservedState>;
+  fixConfig: (ifaces: string[]) => Promise<void>;
+  signal?: AbortSignal;
+  /** Told when the record cannot be written after a rollback (the error itself is rethrown). */
+  onRecordError?: (e: Error) => void;
+}
+
+export class Transactions {
+  /** What the last observation showed: each apply's verify reads the kernel last. */
+  last: ObservedState | undefined;
+
+  constructor(private record: Record, private readonly deps: TransactionDeps) {}
+
+  async run(plan: Plan, replan: (o: ObservedState, afterWait: boolean) => Plan, label?: string): Promise<Step[]> {
+    const d = this.deps;
+    try {
+      const done = await apply(plan, {
+        runner: d.runner, log: d.log, observe: async () => (this.last = await d.observe()), replan, fixConfig: d.fixConfig,
+        ...(d.signal ? { signal: d.signal } : {}), ...(label ? { label } : {}),
+        journal: (steps) => writeRecord(d.stateDir, extendRecord(this.record, steps)),
+      });
+      this.record = extendRecord(this.record, done);
+      await writeRecord(d.stateDir, this.record);
+      return done;
+    } catch (e) {
+      if (e instanceof ApplyError) {
+        // What the rollback could not undo stays recorded for `down`; the rest leaves the record.
+        await writeRecord(d.stateDir, extendRecord(this.record, e.remaining)).catch((w: Error) => d.onRecordError?.(w));
+      }
+      throw e;
+    }
+  }
+}
