@@ -4,6 +4,7 @@
 import { ConfigError } from '../errors.js';
 import { lex, type Entry, type Section } from './lex.js';
 import { IFNAME_RE } from './wanpipe.js';
+import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
 
 export interface BondSettings {
   teql: string;
@@ -25,6 +26,8 @@ export interface Settings {
   configFix: boolean;
   /** sch_teql's max_equalizers when wanbond loads it; at least what the bonds need. */
   maxEqualizers: number | undefined;
+  /** The watch daemon's [watch] section. */
+  watch: WatchSettings;
 }
 
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
@@ -34,7 +37,7 @@ export function defaultBond(index = 0): BondSettings {
 }
 
 export function defaultSettings(): Settings {
-  return { file: undefined, bonds: [defaultBond(0)], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined };
+  return { file: undefined, bonds: [defaultBond(0)], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined, watch: defaultWatchSettings() };
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -78,7 +81,7 @@ function yesNo(file: string, e: Entry): boolean {
 
 export function parseSettings(file: string, text: string): Settings {
   const lexed = lex(file, text);
-  const out: Settings = { file, bonds: [], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined };
+  const out: Settings = { file, bonds: [], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined, watch: defaultWatchSettings() };
   const usedSlaves = new Map<string, string>();
   for (const s of lexed.sections) {
     if (s.name === 'global') {
@@ -95,9 +98,10 @@ export function parseSettings(file: string, text: string): Settings {
       }
       continue;
     }
+    if (s.name === 'watch') { out.watch = parseWatchSection(file, s); continue; }
     const m = /^teql([0-9]|[1-9][0-9])$/.exec(s.name);
     if (!m) {
-      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global] or a bond named [teql0], [teql1], ...`,
+      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ...`,
         'name each bond section after its TEQL device');
     }
     const b = defaultBond(Number(m[1]));

@@ -1,5 +1,7 @@
 // The status table: per bond and line. Pure.
 import type { DesiredState, ObservedState } from '../../state/types.js';
+import type { DaemonView } from '../../watch/health-file.js';
+import type { LineSummary } from '../../watch/health.js';
 import { table } from '../table.js';
 
 export interface LineStatus {
@@ -7,10 +9,16 @@ export interface LineStatus {
   txPackets: number; txBytes: number; rxPackets: number; rxBytes: number; share: number | null; errors: number; dropped: number;
   /** stale: the device's driver still runs a configuration older than its file (DYN_INTR_CFG as it read it then). */
   driverConfig: { stale: boolean; dynIntrCfgInDriver: 'YES' | 'NO' | null; since: string | null };
+  /** What the watch daemon judges of the line; null when no daemon runs. */
+  health: Omit<LineSummary, 'line'> | null;
 }
-export interface BondStatus { teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[] }
+export interface BondStatus {
+  teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[];
+  /** The watch daemon: running (and whether its heartbeat is recent), or why not. */
+  watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean };
+}
 
-export function bondStatus(d: DesiredState, o: ObservedState): BondStatus[] {
+export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
   return d.bonds.map((b) => {
     const t = o.links.find((l) => l.name === b.teql);
     const lines: LineStatus[] = b.slaves.map((s) => {
@@ -24,6 +32,7 @@ export function bondStatus(d: DesiredState, o: ObservedState): BondStatus[] {
         txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
         share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
         driverConfig: stale ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since } : { stale: false, dynIntrCfgInDriver: null, since: null },
+        health: healthOf(daemon, b.teql, s.name),
       };
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
@@ -33,19 +42,41 @@ export function bondStatus(d: DesiredState, o: ObservedState): BondStatus[] {
       teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address,
       addressPresent: o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
       routes: b.routes.map((r) => ({ to: r.to, present: o.routes.some((x) => x.dst === r.to && x.dev === b.teql) })), lines,
+      watch: daemon?.running
+        ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true }
+        : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false },
     };
   });
 }
 
+function healthOf(daemon: DaemonView | undefined, teql: string, line: string): LineStatus['health'] {
+  if (!daemon?.running) return null;
+  const h = daemon.file.bonds.find((b) => b.teql === teql)?.lines.find((l) => l.line === line);
+  if (!h) return null;
+  const { line: _l, ...rest } = h;
+  return rest;
+}
+
+function ago(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+}
+
 const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n));
 
-export function formatStatus(bonds: BondStatus[]): string {
+export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
   return bonds.map((b) => {
     const head = `${b.teql}: ${!b.present ? 'absent (sch_teql not loaded?)' : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
+    const w = b.watch;
+    const watchLine = w.running
+      ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
+      : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
-    return head + table(['line', 'admin', 'oper', 'carrier', 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
-      b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
-        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + foot;
+    const reasons = b.lines.filter((l) => l.health && l.health.state !== 'up').map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
+    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
+      b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
+        l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
+        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot;
   }).join('\n');
 }

@@ -26,6 +26,14 @@ describe('settings', () => {
     ]);
   });
 
+  it('[watch]: timings, damping and per-line probe targets', () => {
+    const s = parseSettings('f', '[watch]\nprobe_interval = 100ms\ndown_after = 1s\nhold_down = 10s\nhalf_life = 60s\nsuppress = 3000\ndown_loss = 40%\nprobe.wan0 = 192.0.2.2\nprobe.eth2 = none\n');
+    assert.deepEqual([s.watch.health.probeIntervalMs, s.watch.health.downAfterMs, s.watch.health.holdDownMs, s.watch.health.halfLifeMs, s.watch.health.suppressAt, s.watch.health.downLoss, s.watch.health.suspectAfterMs],
+      [100, 1000, 10_000, 60_000, 3000, 0.4, 400]);
+    assert.deepEqual(s.watch.probes, { wan0: '192.0.2.2', eth2: null });
+    assert.equal(parseSettings('f', '[global]\n').watch.health.downAfterMs, 700);
+  });
+
   it('networkOf', () => {
     assert.equal(networkOf('10.0.0.1/31'), '10.0.0.0/31');
     assert.equal(networkOf('192.0.2.77/24'), '192.0.2.0/24');
@@ -33,7 +41,7 @@ describe('settings', () => {
   });
 
   const cases: [string, string, string][] = [
-    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global] or a bond named [teql0], [teql1], ..."],
+    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ..."],
     ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, routes, rp_filter, mtu"],
     ['bad address', '[teql0]\naddress = 10.0.0.300/31\n', "2: address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '10.0.0.300/31'"],
     ['host bits in a route', '[teql0]\nroutes = 192.0.2.1/24\n', "2: routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '192.0.2.1/24'"],
@@ -45,6 +53,12 @@ describe('settings', () => {
     ['several bonds without slaves', '[teql0]\n[teql1]\nslaves = b\n', "1: [teql0] has no 'slaves =' line: with several bonds each must list its slaves"],
     ['mtu out of range', '[teql0]\nmtu = 9\n', "2: mtu: expected 68 to 65535, found '9'"],
     ['bad duration', '[global]\nslave_wait = soon\n', "2: slave_wait: expected a duration such as 10s or 500ms, found 'soon'"],
+    ['a watch duration without unit', '[watch]\ndown_after = 700\n', "2: down_after: expected a duration with its unit such as 700ms or 3s, found '700'"],
+    ['suspect after down', '[watch]\nsuspect_after = 900ms\n', '2: suspect_after (900 ms) must be shorter than down_after (700 ms)'],
+    ['reuse above suppress', '[watch]\nreuse = 2500\n', '2: reuse (2500) must be below suppress (2000)'],
+    ['a probe target that is no address', '[watch]\nprobe.wan0 = far-end\n', "2: probe.wan0: expected the IPv4 address of the line's far end, or none, found 'far-end'"],
+    ['a hostile probe interface', '[watch]\nprobe.$(reboot) = 192.0.2.2\n', "2: probe.$(reboot): '$(reboot)' is not an interface name"],
+    ['an unknown watch key', '[watch]\nholddown = 3s\n', "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, max_penalty, loss_window, suspect_loss, down_loss, probe.<ifname>"],
     ['too few equalizers', '[global]\nmax_equalizers = 1\n[teql0]\nslaves = a\n[teql1]\nslaves = b\n', "2: max_equalizers = 1 is too few for teql1"],
   ];
   for (const [name, text, msg] of cases) it(`error: ${name}`, () => assert.equal(err(text), `/etc/wanbond/wanbond.conf:${msg}`));

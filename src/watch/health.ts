@@ -1,0 +1,289 @@
+// One line's health, from every signal there is, as a pure reducer with an injected clock:
+// up -> suspect -> down -> probation -> up, with hysteresis (a line is judged down on a hard signal
+// at once, on silence only after `downAfterMs`; it rejoins only after `holdDownMs` of clean health)
+// and flap damping as in BGP (RFC 2439): each fall adds a penalty that halves every `halfLifeMs`;
+// a line whose penalty passes `suppressAt` stays out until it has decayed below `reuseBelow`.
+// docs/WATCH.md justifies the defaults.
+
+export type HealthState = 'up' | 'suspect' | 'down' | 'probation';
+
+export interface HealthConfig {
+  probeIntervalMs: number;
+  /** A probe with no answer this long after it went out counts as lost (for the loss ratio). */
+  probeTimeoutMs: number;
+  /** No answer at all for this long: suspect; for `downAfterMs`: down. */
+  suspectAfterMs: number;
+  downAfterMs: number;
+  /** The loss ratio is taken over this many settled probes. */
+  lossWindow: number;
+  suspectLoss: number;
+  downLoss: number;
+  holdDownMs: number;
+  flapPenalty: number;
+  suppressAt: number;
+  reuseBelow: number;
+  halfLifeMs: number;
+  maxPenalty: number;
+}
+
+export const DEFAULT_HEALTH: HealthConfig = {
+  probeIntervalMs: 200, probeTimeoutMs: 1000, suspectAfterMs: 400, downAfterMs: 700,
+  lossWindow: 10, suspectLoss: 0.2, downLoss: 0.5, holdDownMs: 3000,
+  flapPenalty: 1000, suppressAt: 2000, reuseBelow: 750, halfLifeMs: 30_000, maxPenalty: 6000,
+};
+
+/** T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us). */
+export const LINE_ALARMS = ['RED', 'AIS', 'LOF', 'LOS', 'ALOS', 'RAI'] as const;
+
+export interface LinkSignal { present: boolean; ifindex?: number; up: boolean; carrier: boolean }
+
+export type Signal =
+  | ({ kind: 'link' } & LinkSignal)
+  /** The device's T1 alarms now on, and its error counters (running totals). */
+  | { kind: 'alarms'; active: string[]; counters: Record<string, number> }
+  | { kind: 'probe-start'; target: string }
+  | { kind: 'probe-stop' }
+  /** The probe was held for `ms` (while the daemon changed the ring): that time is not silence. */
+  | { kind: 'probe-paused'; ms: number }
+  | { kind: 'reply'; seq: number; rttMs: number }
+  /** ping -O: probe `seq` had no answer when the next one went out. */
+  | { kind: 'pending'; seq: number }
+  | { kind: 'tick' };
+
+export interface LineHealth {
+  line: string;
+  state: HealthState;
+  since: number;
+  reason: string;
+  link: LinkSignal | undefined;
+  /** When the hard signals last cleared: silence is counted from then, not from before. */
+  hardClearedAt: number | undefined;
+  alarms: string[];
+  counters: Record<string, number>;
+  errorsRising: boolean;
+  probe: {
+    target: string | undefined;
+    startedAt: number | undefined;
+    lastReplyAt: number | undefined;
+    rttMs: number | undefined;
+    /** seq -> when it went out, for probes reported unanswered. */
+    pending: Record<string, number>;
+    /** Settled probes, newest last: true answered, false lost. */
+    window: boolean[];
+    /** The newest probe answered, and how many sent after it ping has reported unanswered. */
+    answeredSeq: number;
+    missed: number;
+  };
+  penalty: number;
+  penaltyAt: number;
+  suppressed: boolean;
+  flaps: number;
+  /** In probation: since when the line has been clean without a break. */
+  cleanSince: number | undefined;
+}
+
+export interface Transition {
+  line: string;
+  from: HealthState;
+  to: HealthState;
+  reason: string;
+  /** The signal that decided it and its values. */
+  signal: string;
+  values: Record<string, unknown>;
+  at: number;
+}
+
+export function initialHealth(line: string, now: number, target?: string): LineHealth {
+  return {
+    line, state: 'up', since: now, reason: 'at start', link: undefined, hardClearedAt: now, alarms: [], counters: {}, errorsRising: false,
+    probe: { target, startedAt: undefined, lastReplyAt: undefined, rttMs: undefined, pending: {}, window: [], answeredSeq: 0, missed: 0 },
+    penalty: 0, penaltyAt: now, suppressed: false, flaps: 0, cleanSince: undefined,
+  };
+}
+
+export const inRing = (h: LineHealth): boolean => h.state === 'up' || h.state === 'suspect';
+
+export function penaltyAt(h: LineHealth, now: number, cfg: HealthConfig): number {
+  return h.penalty * Math.pow(2, -(Math.max(0, now - h.penaltyAt)) / cfg.halfLifeMs);
+}
+
+type Verdict = { level: 'down' | 'suspect' | 'clean'; reason: string; signal: string; values: Record<string, unknown> };
+
+function hardProblem(h: LineHealth): Verdict | undefined {
+  const l = h.link;
+  if (!l) return undefined;
+  if (!l.present) return { level: 'down', reason: 'interface missing', signal: 'link', values: { present: false } };
+  if (!l.up) return { level: 'down', reason: 'interface down (the driver took it down)', signal: 'link', values: { ifindex: l.ifindex, up: false } };
+  if (!l.carrier) return { level: 'down', reason: 'no carrier', signal: 'link', values: { ifindex: l.ifindex, carrier: false } };
+  if (h.alarms.length > 0) return { level: 'down', reason: `T1 alarm ${h.alarms.join(', ')}`, signal: 'alarms', values: { alarms: h.alarms } };
+  return undefined;
+}
+
+function lossOf(h: LineHealth, cfg: HealthConfig): number | undefined {
+  const w = h.probe.window;
+  if (w.length < Math.ceil(cfg.lossWindow / 2)) return undefined;
+  return w.filter((x) => !x).length / w.length;
+}
+
+/**
+ * Silence alone is not enough: a router whose CPU is busy (or a ping held up) is silent without any
+ * probe lost. The probes ping reports unanswered, counted from the newest answered one, must also
+ * add up to the silence: as many as went out in it after the first (2 for 700 ms at 200 ms).
+ */
+export const missedFor = (ms: number, cfg: HealthConfig) => Math.max(1, Math.floor(ms / cfg.probeIntervalMs) - 1);
+
+function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
+  const hard = hardProblem(h);
+  if (hard) return hard;
+  const p = h.probe;
+  if (p.target !== undefined && p.startedAt !== undefined) {
+    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt, h.hardClearedAt ?? -Infinity);
+    const silence = now - from;
+    const values = { target: p.target, silenceMs: Math.round(silence), missed: p.missed, lastReplyAt: p.lastReplyAt, loss: lossOf(h, cfg) };
+    if (silence >= cfg.downAfterMs && p.missed >= missedFor(cfg.downAfterMs, cfg)) return { level: 'down', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
+    const loss = lossOf(h, cfg);
+    if (loss !== undefined && loss >= cfg.downLoss) return { level: 'down', reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`, signal: 'probe', values };
+    if (silence >= cfg.suspectAfterMs && p.missed >= missedFor(cfg.suspectAfterMs, cfg)) return { level: 'suspect', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
+    if (loss !== undefined && loss >= cfg.suspectLoss) return { level: 'suspect', reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`, signal: 'probe', values };
+  }
+  if (h.errorsRising) return { level: 'suspect', reason: 'line errors rising', signal: 'alarms', values: { counters: h.counters } };
+  return { level: 'clean', reason: p.target !== undefined && p.startedAt !== undefined ? `answers ${p.target}` : 'link up', signal: 'link', values: {} };
+}
+
+const pushWindow = (w: boolean[], x: boolean, n: number) => [...w, x].slice(-n);
+
+/** The signal folded into the line's readings, before any judgement. */
+function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): LineHealth {
+  switch (sig.kind) {
+    case 'link': {
+      const { kind: _k, ...link } = sig;
+      const wasHard = hardProblem(h) !== undefined || h.link === undefined;
+      const next = { ...h, link };
+      if (wasHard && hardProblem(next) === undefined) next.hardClearedAt = now;
+      return next;
+    }
+    case 'alarms': {
+      const rising = Object.entries(sig.counters).some(([k, v]) => h.counters[k] !== undefined && v > (h.counters[k] as number));
+      const wasHard = hardProblem(h) !== undefined;
+      const next = { ...h, alarms: LINE_ALARMS.filter((a) => sig.active.includes(a)), counters: sig.counters, errorsRising: rising };
+      if (wasHard && hardProblem(next) === undefined) next.hardClearedAt = now;
+      return next;
+    }
+    // A new ping numbers its probes from 1 again.
+    case 'probe-start': return { ...h, probe: { ...h.probe, target: sig.target, startedAt: now, pending: {}, answeredSeq: 0, missed: 0 } };
+    case 'probe-stop': return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: 0, missed: 0 } };
+    case 'probe-paused': {
+      const p = h.probe;
+      const shift = (x: number | undefined) => (x === undefined ? undefined : x + sig.ms);
+      return { ...h, probe: { ...p, startedAt: shift(p.startedAt), lastReplyAt: shift(p.lastReplyAt), pending: Object.fromEntries(Object.entries(p.pending).map(([k, v]) => [k, v + sig.ms])) } };
+    }
+    case 'reply': {
+      let pending = { ...h.probe.pending };
+      delete pending[String(sig.seq)];
+      let window = h.probe.window;
+      // The first answer after a dead spell: what was lost while the line was dead says nothing now.
+      if (h.state === 'down' && window.every((x) => !x)) {
+        window = [];
+        pending = Object.fromEntries(Object.entries(pending).filter(([k]) => Number(k) > sig.seq));
+      }
+      const newest = sig.seq >= h.probe.answeredSeq;
+      return { ...h, probe: { ...h.probe, pending, window: pushWindow(window, true, cfg.lossWindow), lastReplyAt: now, rttMs: sig.rttMs,
+        answeredSeq: newest ? sig.seq : h.probe.answeredSeq, missed: newest ? 0 : h.probe.missed } };
+    }
+    // A probe that could not reach the line while it was known dead is no news.
+    case 'pending': {
+      if (hardProblem(h) !== undefined) return h;
+      const p = h.probe;
+      return { ...h, probe: { ...p, pending: { ...p.pending, [String(sig.seq)]: now - cfg.probeIntervalMs }, missed: sig.seq > p.answeredSeq ? p.missed + 1 : p.missed } };
+    }
+    case 'tick': return h;
+  }
+}
+
+/** Pending probes older than the timeout become losses. */
+function settle(h: LineHealth, now: number, cfg: HealthConfig): LineHealth {
+  const old = Object.entries(h.probe.pending).filter(([, at]) => now - at >= cfg.probeTimeoutMs);
+  if (old.length === 0) return h;
+  const pending = { ...h.probe.pending };
+  let window = h.probe.window;
+  for (const [seq] of old) { delete pending[seq]; window = pushWindow(window, false, cfg.lossWindow); }
+  return { ...h, probe: { ...h.probe, pending, window } };
+}
+
+function fall(h: LineHealth, v: Verdict, now: number, cfg: HealthConfig): LineHealth {
+  const penalty = Math.min(cfg.maxPenalty, penaltyAt(h, now, cfg) + cfg.flapPenalty);
+  return {
+    ...h, state: 'down', since: now, reason: v.reason, penalty, penaltyAt: now, flaps: h.flaps + 1,
+    suppressed: h.suppressed || penalty >= cfg.suppressAt, cleanSince: undefined,
+    // Fresh evidence only: what the probes said before the fall does not vouch for the recovery.
+    probe: { ...h.probe, window: [], pending: {} },
+  };
+}
+
+export interface StepResult { next: LineHealth; transitions: Transition[] }
+
+export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConfig = DEFAULT_HEALTH): StepResult {
+  let h = settle(absorb(prev, sig, now, cfg), now, cfg);
+  const transitions: Transition[] = [];
+  const go = (to: LineHealth, v: Verdict) => {
+    transitions.push({ line: h.line, from: h.state, to: to.state, reason: to.reason, signal: v.signal, values: v.values, at: now });
+    h = to;
+  };
+  // An interface recreated (a device restart, a driver reload) is a new interface outside the ring.
+  const recreated = sig.kind === 'link' && sig.present && prev.link?.present === true && prev.link.ifindex !== undefined && sig.ifindex !== undefined && sig.ifindex !== prev.link.ifindex;
+  if (recreated && inRing(h)) {
+    const v: Verdict = { level: 'down', reason: `interface recreated (ifindex ${prev.link?.ifindex} -> ${sig.ifindex})`, signal: 'link', values: { was: prev.link?.ifindex, ifindex: sig.ifindex } };
+    go({ ...fall(h, v, now, cfg), hardClearedAt: now }, v);
+  }
+  if (h.suppressed && penaltyAt(h, now, cfg) < cfg.reuseBelow) h = { ...h, suppressed: false };
+  const v = judge(h, now, cfg);
+  switch (h.state) {
+    case 'up':
+    case 'suspect':
+      if (v.level === 'down') go(fall(h, v, now, cfg), v);
+      else if (v.level === 'suspect' && h.state === 'up') go({ ...h, state: 'suspect', since: now, reason: v.reason }, v);
+      else if (v.level === 'clean' && h.state === 'suspect') go({ ...h, state: 'up', since: now, reason: v.reason }, v);
+      else if (h.state === 'suspect' && v.reason !== h.reason) h = { ...h, reason: v.reason };
+      break;
+    case 'down':
+      if (v.level === 'clean') go({ ...h, state: 'probation', since: now, reason: `healthy again (${v.reason}); rejoins after ${cfg.holdDownMs} ms clean`, cleanSince: now }, v);
+      else if (v.reason !== h.reason && v.level === 'down') h = { ...h, reason: v.reason };
+      break;
+    case 'probation':
+      if (v.level === 'down') go(fall(h, v, now, cfg), v);
+      else if (v.level === 'suspect') h = { ...h, cleanSince: now };
+      else if (now - (h.cleanSince ?? now) >= cfg.holdDownMs) {
+        if (!h.suppressed) go({ ...h, state: 'up', since: now, reason: `clean for ${now - (h.cleanSince ?? now)} ms`, cleanSince: undefined }, v);
+        else if (!h.reason.startsWith('suppressed')) h = { ...h, reason: `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, rejoins below ${cfg.reuseBelow}` };
+      }
+      break;
+  }
+  return { next: h, transitions };
+}
+
+/** The next time a tick can change this line's state or readings (for the daemon's one timer). */
+export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_HEALTH): number | undefined {
+  const t: number[] = [];
+  for (const at of Object.values(h.probe.pending)) t.push(at + cfg.probeTimeoutMs);
+  const p = h.probe;
+  if (p.target !== undefined && p.startedAt !== undefined && hardProblem(h) === undefined) {
+    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt, h.hardClearedAt ?? -Infinity);
+    for (const d of [cfg.suspectAfterMs, cfg.downAfterMs]) if (from + d > now) t.push(from + d);
+  }
+  if (h.state === 'probation' && h.cleanSince !== undefined) t.push(Math.max(now + 1, h.cleanSince + cfg.holdDownMs));
+  if (h.suppressed && h.penalty > 0) t.push(h.penaltyAt + cfg.halfLifeMs * Math.log2(h.penalty / cfg.reuseBelow) + 1);
+  const future = t.filter((x) => Number.isFinite(x) && x > now);
+  return future.length > 0 ? Math.min(...future) : undefined;
+}
+
+/** What `status` shows of a line. */
+export function summary(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_HEALTH) {
+  const loss = lossOf(h, cfg);
+  return {
+    line: h.line, state: h.state, since: new Date(h.since).toISOString(), reason: h.reason, inRing: inRing(h),
+    penalty: Math.round(penaltyAt(h, now, cfg)), suppressed: h.suppressed, flaps: h.flaps,
+    probe: h.probe.target ?? null, rttMs: h.probe.rttMs ?? null, loss: loss === undefined ? null : Math.round(loss * 100) / 100,
+    alarms: h.alarms,
+  };
+}
+export type LineSummary = ReturnType<typeof summary>;

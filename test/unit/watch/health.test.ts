@@ -1,0 +1,165 @@
+// The line health state machine driven through scripted signal sequences in virtual time: the
+// reducer is pure and takes the clock from its caller, so seconds of line life run in microseconds.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_HEALTH, initialHealth, inRing, nextDeadline, penaltyAt, step, type HealthConfig, type LineHealth, type Signal, type Transition } from '../../../src/watch/health.js';
+
+type Timed = [number, Signal];
+
+/** Plays `script` (sorted by time) and the ticks the machine asks for, up to `until`. */
+function play(script: Timed[], until: number, o: { cfg?: HealthConfig; h?: LineHealth; from?: number } = {}) {
+  const cfg = o.cfg ?? DEFAULT_HEALTH;
+  let h = o.h ?? initialHealth('wan0', 0, '192.0.2.2');
+  const log: Transition[] = [];
+  const events = [...script].sort((a, b) => a[0] - b[0]);
+  let now = o.from ?? 0;
+  const apply = (t: number, s: Signal) => { now = t; const r = step(h, s, t, cfg); h = r.next; log.push(...r.transitions); };
+  for (;;) {
+    const d = nextDeadline(h, now, cfg);
+    const next = events[0];
+    if (d !== undefined && d <= until && (!next || d < next[0])) { apply(d, { kind: 'tick' }); continue; }
+    if (!next || next[0] > until) break;
+    events.shift();
+    apply(next[0], next[1]);
+  }
+  return { h, log, states: log.map((t) => `${t.at}:${t.from}>${t.to}`) };
+}
+
+const link = (up: boolean, carrier = up, ifindex = 5): Signal => ({ kind: 'link', present: true, ifindex, up, carrier });
+/** ping -O every 200 ms from `from` to `to`: a reply each time, or (silent) "no answer yet" for the one before. */
+function probes(from: number, to: number, answer: (t: number) => boolean, seq0 = 1, rtt = 20): Timed[] {
+  const out: Timed[] = [];
+  let seq = seq0;
+  for (let t = from; t < to; t += 200, seq++) {
+    if (answer(t)) out.push([t + rtt, { kind: 'reply', seq, rttMs: rtt }]);
+    else out.push([t + 200, { kind: 'pending', seq }]);
+  }
+  return out;
+}
+const start: Timed[] = [[0, link(true)], [0, { kind: 'probe-start', target: '192.0.2.2' }]];
+
+describe('line health', () => {
+  it('a clean failure (the driver downs the interface) is down at once and rejoins after the hold-down', () => {
+    const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 6000), [5000, link(false)], [6000, link(true)]], 20_000);
+    assert.deepEqual(r.states, ['5000:up>down', '6000:down>probation', '9000:probation>up']);
+    assert.equal(r.log[0]!.signal, 'link');
+    assert.match(r.log[0]!.reason, /interface down/);
+    assert.equal(r.h.flaps, 1);
+    assert.ok(inRing(r.h));
+  });
+
+  it('carrier loss and a T1 alarm are hard signals too', () => {
+    const c = play([...start, ...probes(0, 2000, (t) => t < 1000), [1000, link(true, false)]], 2000);
+    assert.deepEqual(c.states, ['1000:up>down']);
+    assert.match(c.log[0]!.reason, /no carrier/);
+    const a = play([...start, ...probes(0, 2000, (t) => t < 1000), [1000, { kind: 'alarms', active: ['LOS', 'RED'], counters: {} }]], 2000);
+    assert.deepEqual(a.states, ['1000:up>down']);
+    assert.match(a.log[0]!.reason, /T1 alarm RED, LOS/);
+  });
+
+  it('a silent black hole: suspect at 400 ms of silence, down at 700 ms, back after replies resume and the hold-down', () => {
+    // Last reply to the probe sent at 4800 (arrives 4820); the line eats everything from 5000 to 9000.
+    const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 9000)], 20_000);
+    assert.deepEqual(r.states, ['5220:up>suspect', '5520:suspect>down', '9020:down>probation', '12020:probation>up']);
+    assert.equal(r.log[1]!.signal, 'probe');
+    assert.match(r.log[1]!.reason, /no answer from 192\.0\.2\.2 for 700 ms/);
+    // Out of the ring within a second of the fault at the default settings.
+    assert.ok(r.log[1]!.at - 5000 < 1000);
+  });
+
+  it('silence without unanswered probes (the router busy, ping itself held up) is no failure', () => {
+    // From 1 s to 2.5 s ping neither sends nor reports anything; then it answers again.
+    const r = play([...start, ...probes(0, 1000, () => true), ...probes(2500, 5000, () => true, 20)], 5000);
+    assert.deepEqual(r.states, []);
+    // But the same silence with ping reporting each probe unanswered is a failure.
+    const dead = play([...start, ...probes(0, 1000, () => true), ...probes(1000, 2500, () => false, 6)], 2500);
+    assert.deepEqual(dead.states.slice(0, 2), ['1220:up>suspect', '1520:suspect>down']);
+  });
+
+  it('a lossy line (60% of probes lost, never 700 ms of silence) is judged down by its loss ratio', () => {
+    // Answered, lost, answered, lost, lost, ... : 3 of 5 lost.
+    const pattern = [true, false, true, false, false];
+    const r = play([...start, ...probes(0, 10_000, (t) => t < 2000 || pattern[(t / 200) % 5]!)], 10_000);
+    assert.ok(r.log.some((t) => t.to === 'down' && /% of probes to 192\.0\.2\.2 lost/.test(t.reason)), r.states.join(' '));
+  });
+
+  it('a probe held while the ring changes is not counted as silence', () => {
+    const h0 = play([...start, ...probes(0, 1000, () => true)], 1000).h;
+    // 900 ms held (longer than down_after), then the probe goes on answering.
+    // The daemon judges nothing while the probes are held; the pause is told when they resume.
+    const h1 = step(h0, { kind: 'probe-paused', ms: 900 }, 1900).next;
+    const r = play(probes(1900, 4000, () => true, 6), 4000, { h: h1, from: 1900 });
+    assert.deepEqual(r.states, []);
+  });
+
+  it('a line flapping every 2 s is suppressed from the third flap and reused after it calms down', () => {
+    const script: Timed[] = [...start];
+    for (let k = 0; k < 6; k++) { script.push([10_000 + k * 2000, link(false)], [11_000 + k * 2000, link(true)]); }
+    script.push(...probes(0, 200_000, () => true));
+    const r = play(script, 200_000);
+    const downs = r.log.filter((t) => t.to === 'down');
+    assert.equal(downs.length, 6);
+    // The third flap (at 14 s) crosses the suppress threshold: from then the line stays out even when clean.
+    const third = 14_000;
+    const atThird = play(script, third).h;
+    assert.equal(atThird.suppressed, true);
+    assert.equal(play(script, third - 1).h.suppressed, false);
+    // After the last flap (20 s, up at 21 s) it is not back after the hold-down (24 s) ...
+    const rejoin = r.log.find((t) => t.at > 21_000 && t.to === 'up');
+    assert.ok(rejoin, r.states.join(' '));
+    assert.ok(rejoin.at > 60_000, `rejoined at ${rejoin.at}`);
+    // ... but once the penalty has decayed below reuse (750), and not before.
+    assert.ok(penaltyAt(r.h, rejoin.at, DEFAULT_HEALTH) < 750);
+    assert.ok(penaltyAt(r.h, rejoin.at - 2000, DEFAULT_HEALTH) >= 750 - 60);
+    const supp = play(script, 30_000).h;
+    assert.equal(supp.state, 'probation');
+    assert.match(supp.reason, /suppressed after 6 flaps/);
+  });
+
+  it('a line that flaps every 40 s is never suppressed', () => {
+    const script: Timed[] = [...start, ...probes(0, 400_000, () => true)];
+    for (let k = 0; k < 8; k++) script.push([10_000 + k * 40_000, link(false)], [11_000 + k * 40_000, link(true)]);
+    const r = play(script, 400_000);
+    assert.equal(r.log.filter((t) => t.to === 'down').length, 8);
+    assert.equal(r.log.filter((t) => t.to === 'up').length, 8);
+    assert.equal(r.h.suppressed, false);
+  });
+
+  it('an interface recreated (new ifindex) leaves the ring and rejoins after the hold-down once its probe answers', () => {
+    const r = play([...start, ...probes(0, 3000, () => true), [3000, link(true, true, 9)], [3050, { kind: 'probe-start', target: '192.0.2.2' }],
+      ...probes(3100, 10_000, () => true, 100)], 10_000);
+    assert.deepEqual(r.states, ['3000:up>down', '3000:down>probation', '6000:probation>up']);
+    assert.match(r.log[0]!.reason, /interface recreated \(ifindex 5 -> 9\)/);
+  });
+
+  it('an interface that comes back but whose probe never answers goes down again from probation', () => {
+    const r = play([...start, ...probes(0, 1000, () => true), [1000, { kind: 'link', present: false, up: false, carrier: false }], [2000, link(true, true, 7)],
+      ...probes(2000, 6000, () => false, 50)], 6000);
+    assert.deepEqual(r.states.slice(0, 3), ['1000:up>down', '2000:down>probation', '2700:probation>down']);
+    assert.match(r.log[0]!.reason, /interface missing/);
+  });
+
+  it('a line without a probe target is judged by its link and alarms only', () => {
+    const h = initialHealth('eth2', 0, undefined);
+    const r = play([[0, link(true)], [5000, link(false)], [6000, link(true)]], 20_000, { h });
+    assert.deepEqual(r.states, ['5000:up>down', '6000:down>probation', '9000:probation>up']);
+  });
+
+  it('rising error counters make a line suspect, not down', () => {
+    const r = play([...start, ...probes(0, 5000, () => true), [1000, { kind: 'alarms', active: [], counters: { 'CRC errors': 5 } }], [2000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }],
+      [3000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }]], 5000);
+    assert.deepEqual(r.states, ['2000:up>suspect', '3000:suspect>up']);
+    assert.match(r.log[0]!.reason, /errors rising/);
+  });
+
+  it('memory stays bounded: a day of probes keeps a fixed-size window and no pending backlog', () => {
+    let h = initialHealth('wan0', 0, '192.0.2.2');
+    h = step(h, link(true), 0).next;
+    h = step(h, { kind: 'probe-start', target: '192.0.2.2' }, 0).next;
+    for (let seq = 1, t = 0; t < 86_400_000; t += 200, seq++) {
+      h = step(h, seq % 7 === 0 ? { kind: 'pending', seq } : { kind: 'reply', seq, rttMs: 5 }, t).next;
+    }
+    assert.ok(h.probe.window.length <= DEFAULT_HEALTH.lossWindow);
+    assert.ok(Object.keys(h.probe.pending).length <= 6);
+  });
+});
