@@ -11,6 +11,8 @@ import { fileError } from '../fsx/safe-files.js';
 import { configCheck, configFix } from './commands/config.js';
 import { type Io, processIo } from './io.js';
 import { registerEngineCommands } from './commands/engine.js';
+import { registerWatch } from './commands/watch.js';
+import { registerInstallUnits } from './commands/install-units.js';
 import { exitCodeForSignal } from './signals.js';
 import type { Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
@@ -51,6 +53,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps
       setExit(await configFix(g, o.dryRun === true, io, only, deps.log ?? makeLogger('config'), deps.runner));
     });
   registerEngineCommands(program, io, setExit, deps);
+  registerWatch(program, io, setExit, deps);
+  registerInstallUnits(program, io, setExit);
   return program;
 }
 
