@@ -115,7 +115,7 @@ function bondLinkSteps(b: DesiredBond, o: ObservedState, out: ReadonlySet<string
     const l = link(o, s.name);
     if (l && target !== undefined && l.mtu !== target && !s.leaving) mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
     const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
-    if (out.has(s.name)) {
+    if (out.has(s.name) || s.leaving) {
       if (root?.kind === b.teql) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.teql });
       continue;
     }

@@ -12,6 +12,8 @@ export interface ChildOptions {
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
   /** After every (re)start, once the process is spawned: the place to re-read what may have been missed. */
   onStart?: (restarts: number) => void;
+  /** When it exits (before any restart): how long it ran and its last stderr line. */
+  onExit?: (ranMs: number, lastError: string) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -35,6 +37,7 @@ export class SupervisedChild {
     const p = spawn(this.o.file, this.o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     this.startedAt = Date.now();
+    let lastError = '';
     for (const [stream, name] of [[p.stdout, 'stdout'], [p.stderr, 'stderr']] as const) {
       let buf = '';
       stream.setEncoding('utf8');
@@ -44,6 +47,7 @@ export class SupervisedChild {
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
+          if (name === 'stderr' && line.trim() !== '') lastError = line.trim().slice(0, 300);
           try { this.o.onLine(line, name); } catch (e) { this.o.log.error({ err: e, line, child: this.o.file }, 'handling a line of a helper process failed'); }
         }
         // A line that never ends must not grow without bound.
@@ -55,6 +59,7 @@ export class SupervisedChild {
       if (this.proc !== p) return;
       this.proc = undefined;
       if (this.stopped) return;
+      try { this.o.onExit?.(Date.now() - this.startedAt, lastError || `exit ${code ?? signal}`); } catch (e) { this.o.log.error({ err: e }, 'handling a helper process exit failed'); }
       // A child that ran a while gets a quick restart again; one that dies at once backs off.
       if (Date.now() - this.startedAt > 10_000) this.backoff = this.o.minBackoffMs ?? 100;
       this.o.log.warn({ argv: [this.o.file, ...this.o.args], code, signal, restartInMs: this.backoff }, 'helper process exited; restarting it');

@@ -1,25 +1,24 @@
 // `wanbond watch`: converge like `up`, then keep every line's health from every signal (kernel link
 // events, the card's /proc files, a probe bound to the line) and keep each bond's ring to the lines
 // that work, through the engine (same lock, plan, apply, verify, record). The pure parts are
-// health.ts (one line's state machine) and ring.ts (which lines, which plan); this file is wiring.
+// health.ts (one line's state machine) and ring.ts (which lines, which plan); converge.ts is one
+// change through the engine, probes.ts and alarms.ts the signals; this file is the wiring.
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
-import { planFor, ringDecision, withRemoved, type RemovedLine, type RingDecision } from './ring.js';
+import type { RemovedLine, RingDecision } from './ring.js';
+import { converge, WIDTH, type Mode } from './converge.js';
 import { DEFAULT_HEALTH, initialHealth, nextDeadline, step, summary, type HealthConfig, type LineHealth, type Signal, type Transition } from './health.js';
 import { HEARTBEAT_MS, writeHealthFile, type HealthFile } from './health-file.js';
-import { parseDeviceProc, parseMonitorLine, parsePingLine } from './parse.js';
+import { parseMonitorLine } from './parse.js';
 import { SupervisedChild } from './child.js';
-import { Transactions } from '../apply/recorded.js';
-import { acquireLock, BusyError } from '../exec/lock.js';
-import { parseWanrouterStatus } from '../observe/parse.js';
-import { plan as enginePlan } from '../plan/diff.js';
+import { Probes, pingUnusable } from './probes.js';
+import { readAlarms } from './alarms.js';
+import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
 import type { Context } from '../cli/context.js';
-import { siteDevicesOf } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
-import { currentRecord, staleWarning, upLocked, withLock } from '../cli/commands/engine.js';
+import { staleWarning, upLocked, withLock } from '../cli/commands/engine.js';
 import { WanbondError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { ObservedState } from '../state/types.js';
 
 export interface WatchOptions {
   build: () => Promise<Context>;
@@ -32,15 +31,8 @@ export interface WatchOptions {
   watchFiles?: boolean;
 }
 
-interface Probe { child: SupervisedChild; ifindex: number | undefined; target: string }
 
-/**
- * ring: slaves only, from a lean read of the kernel (what a line failing or returning needs; fast).
- * bond: the running bonds whole (routes, address, sysctls too), after the link monitor (re)started.
- * reload: the configuration whole, as `up` without device restarts, after a reload.
- */
-type Mode = 'ring' | 'bond' | 'reload';
-const WIDTH: Record<Mode, number> = { ring: 0, bond: 1, reload: 2 };
+
 
 const errText = (e: unknown) => (e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e));
 
@@ -49,7 +41,9 @@ export class WatchDaemon {
   private cfg: HealthConfig = DEFAULT_HEALTH;
   private readonly health = new Map<string, LineHealth>();
   private readonly bondOf = new Map<string, string>();
-  private readonly probes = new Map<string, Probe>();
+  private readonly probes: Probes;
+  /** Why the probes are off (no usable ping), or undefined. */
+  private probeOff: string | undefined;
   private monitor: SupervisedChild | undefined;
   private files: FSWatcher | undefined;
   private timers = new Set<NodeJS.Timeout>();
@@ -63,8 +57,15 @@ export class WatchDaemon {
   private removed: RemovedLine[] = [];
   private allDown = new Set<string>();
   private skippedSaid = new Set<string>();
-  private pausedAt: number | undefined;
-  private resync: { running: boolean; touched: Set<string> } = { running: false, touched: new Set() };
+  private unprobedSaid = '';
+  private foreignSaid = '';
+  /** Per resync in flight: the lines an event spoke of meanwhile (the event is newer than the read). */
+  private readonly resyncs = new Set<Set<string>>();
+  private alarmTimer: NodeJS.Timeout | undefined;
+  private pendingHup = false;
+  private started = false;
+  /** Far-end addresses the kernel showed (a peer address), for lines with no configured target. */
+  private readonly kernelPeers = new Map<string, string>();
   private stopping = false;
   private stopped!: () => void;
   private readonly startedAt = new Date().toISOString();
@@ -73,7 +74,9 @@ export class WatchDaemon {
   /** Ring changes done, for the log and the lab. */
   actions = 0;
 
-  constructor(private readonly o: WatchOptions) {}
+  constructor(private readonly o: WatchOptions) {
+    this.probes = new Probes({ ping: o.ping ?? 'ping', log: o.log, intervalMs: () => this.cfg.probeIntervalMs, signal: (line, sig) => this.feed(line, sig) });
+  }
 
   private get log(): Log { return this.o.log; }
 
@@ -81,29 +84,44 @@ export class WatchDaemon {
   async run(): Promise<number> {
     this.ctx = await this.o.build();
     this.cfg = this.ctx.settings.watch.health;
+    // A reload asked for while `up` runs (SIGHUP would otherwise kill the process) waits for it.
+    const hup = () => {
+      if (!this.started) { this.pendingHup = true; return; }
+      this.log.info({ event: 'reload', why: 'SIGHUP' }, 'reloading the configuration');
+      void this.reload('SIGHUP');
+    };
+    process.on('SIGHUP', hup);
     // At start, exactly what `up` does (device restarts included), under the same lock.
-    await withLock(this.ctx, 'watch (start)', () => upLocked(this.ctx, this.o.io));
+    try {
+      await withLock(this.ctx, 'watch (start)', () => upLocked(this.ctx, this.o.io));
+    } catch (e) {
+      process.off('SIGHUP', hup);
+      throw e;
+    }
     const done = new Promise<void>((resolve) => { this.stopped = resolve; });
     process.on('uncaughtException', this.onProcessError);
     process.on('unhandledRejection', this.onProcessError);
     const term = (sig: NodeJS.Signals) => { this.log.info({ event: 'stop', signal: sig }, 'stopping; the bonds stay as they are'); void this.stop(); };
-    const hup = () => { this.log.info({ event: 'reload', why: 'SIGHUP' }, 'reloading the configuration'); void this.reload('SIGHUP'); };
     process.on('SIGTERM', term);
     process.on('SIGINT', term);
-    process.on('SIGHUP', hup);
+    this.probeOff = await pingUnusable(this.o.ping ?? 'ping');
+    if (this.probeOff) this.log.error({ event: 'probes-off', why: this.probeOff }, `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); lines are watched by their link and the card's alarms only, a silent failure goes unseen`);
     try {
       this.initLines(this.ctx);
       this.monitor = new SupervisedChild({
         file: this.o.ip ?? 'ip', args: ['-o', 'monitor', 'link'], log: this.log,
         onLine: (l, stream) => { if (stream === 'stdout') this.onMonitorLine(l); },
         // Whatever happened while no monitor ran is read whole from the kernel after each start.
-        onStart: (restarts) => { void this.resyncLinks(restarts); },
+        // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
+        onStart: (restarts) => { void this.resyncLinks(restarts); this.later(1000, () => this.resyncLinks(0)); },
       });
       this.monitor.start();
-      this.every(this.ctx.settings.watch.alarmPollMs, () => this.pollAlarms());
+      this.startAlarmPoll();
       this.every(HEARTBEAT_MS, () => this.writeHealth());
       if (this.o.watchFiles !== false) this.watchFiles();
       this.log.info({ event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.teql) }, 'watching');
+      this.started = true;
+      if (this.pendingHup) { this.pendingHup = false; void this.reload('SIGHUP during start'); }
       await done;
     } finally {
       process.off('SIGTERM', term);
@@ -119,11 +137,12 @@ export class WatchDaemon {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.alarmTimer) clearInterval(this.alarmTimer);
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
     await this.acting?.catch(() => undefined);
-    await Promise.all([this.monitor?.stop(), ...[...this.probes.values()].map((p) => p.child.stop())]);
+    await Promise.all([this.monitor?.stop(), this.probes.stop()]);
     await this.files?.close().catch(() => undefined);
     await this.writeHealth(new Date().toISOString());
     this.stopped();
@@ -131,6 +150,12 @@ export class WatchDaemon {
 
   /** The monitor's pid, for the lab's test that kills it. */
   get monitorPid(): number | undefined { return this.monitor?.pid; }
+
+  /** (Again, after a reload: alarm_poll may have changed.) */
+  private startAlarmPoll(): void {
+    if (this.alarmTimer) clearInterval(this.alarmTimer);
+    this.alarmTimer = setInterval(() => { void this.pollAlarms().catch(this.onProcessError); }, this.ctx.settings.watch.alarmPollMs);
+  }
 
   private every(ms: number, f: () => Promise<void> | void): void {
     this.timers.add(setInterval(() => { void Promise.resolve().then(f).catch(this.onProcessError); }, ms));
@@ -141,32 +166,31 @@ export class WatchDaemon {
     const want = new Map<string, string>();
     for (const b of ctx.desired.bonds) for (const s of b.slaves) want.set(s.name, b.teql);
     for (const [name, teql] of want) {
-      if (!this.health.has(name)) this.health.set(name, initialHealth(name, now, this.targetFor(name)));
+      if (!this.health.has(name)) this.health.set(name, initialHealth(name, now, this.probeOff === undefined ? this.targetFor(name) : undefined));
       this.bondOf.set(name, teql);
     }
     for (const name of [...this.health.keys()]) {
       if (want.has(name)) continue;
       this.health.delete(name);
       this.bondOf.delete(name);
-      void this.probes.get(name)?.child.stop();
-      this.probes.delete(name);
+      void this.probes.stop(name);
     }
   }
 
   /** The far end a line's probe asks: settings, then the wanpipe interfaces/ file, then the kernel's peer address. */
-  private targetFor(name: string, o?: ObservedState): string | undefined {
+  private targetFor(name: string): string | undefined {
     const set = this.ctx.settings.watch.probes[name];
     if (set === null) return undefined;
     if (set !== undefined) return set;
     const p = this.ctx.site?.ipFiles.get(name)?.pointopoint;
     if (p && /^\d+\.\d+\.\d+\.\d+$/.test(p)) return p;
-    return o?.addrs.find((a) => a.dev === name && a.peer)?.peer;
+    return this.kernelPeers.get(name);
   }
 
   private feed(line: string, sig: Signal): void {
     const h = this.health.get(line);
     if (!h) return;
-    if (sig.kind === 'tick' && this.pausedAt !== undefined) return; // held probes are not silence
+    if (sig.kind === 'tick' && this.probes.paused) return; // held probes are not silence
     const { next, transitions } = step(h, sig, Date.now(), this.cfg);
     this.health.set(line, next);
     if (next.suppressed !== h.suppressed) {
@@ -212,24 +236,32 @@ export class WatchDaemon {
       }
     }
     if (!this.health.has(ev.name)) return;
-    if (this.resync.running) this.resync.touched.add(ev.name);
+    for (const t of this.resyncs) t.add(ev.name);
     this.feed(ev.name, { kind: 'link', present: !ev.deleted, ifindex: ev.ifindex, up: !ev.deleted && ev.up, carrier: !ev.deleted && ev.carrier });
     // ping cannot start on an interface that is down (it exits); it starts again when the interface is up.
     this.syncProbe(ev.name, ev.deleted || !ev.up ? undefined : ev.ifindex);
   }
 
   private async resyncLinks(restarts: number): Promise<void> {
-    this.resync = { running: true, touched: new Set() };
+    const touched = new Set<string>();
+    this.resyncs.add(touched);
     try {
       const o = await this.ctx.observe();
+      for (const a of o.addrs) if (a.peer && this.health.has(a.dev)) this.kernelPeers.set(a.dev, a.peer);
       for (const name of this.health.keys()) {
         // An event newer than this read already said more.
-        if (this.resync.touched.has(name)) continue;
+        if (touched.has(name)) continue;
         const l = o.links.find((x) => x.name === name);
         this.feed(name, l ? { kind: 'link', present: true, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP') } : { kind: 'link', present: false, up: false, carrier: false });
-        this.syncProbe(name, l?.flags.includes('UP') ? l.ifindex : undefined, o);
+        this.syncProbe(name, l?.flags.includes('UP') ? l.ifindex : undefined);
       }
       if (restarts > 0) this.log.warn({ event: 'monitor-restarted', restarts }, 'the link monitor was restarted; the kernel was read again whole');
+      const unprobed = [...this.health.keys()].filter((n) => this.probeOff !== undefined || this.targetFor(n) === undefined);
+      const said = unprobed.join(',');
+      if (unprobed.length > 0 && said !== this.unprobedSaid) {
+        this.log.warn({ event: 'unprobed', lines: unprobed }, `${unprobed.join(', ')}: no probe (no far end known: set probe.<line> in [watch]; or turned off; or no usable ping): watched by link state and the card's alarms only, a silent failure goes unseen`);
+      }
+      this.unprobedSaid = said;
       // After a restart of the monitor the bonds may have drifted while nothing watched (a line
       // recreated, a slave removed by hand): they are converged whole. At start `up` just did that.
       if (restarts > 0) this.requestAction('bond');
@@ -237,7 +269,7 @@ export class WatchDaemon {
       this.log.error({ err: errText(e) }, 'cannot read the kernel after starting the link monitor; retrying in 1 s');
       this.later(1000, () => this.resyncLinks(restarts));
     } finally {
-      this.resync.running = false;
+      this.resyncs.delete(touched);
     }
   }
 
@@ -249,68 +281,33 @@ export class WatchDaemon {
 
   // --- probes ------------------------------------------------------------------------------------
 
-  /** One ping per line, bound to the line's interface (never routed through teqlN); a new one for a recreated interface. */
-  private syncProbe(name: string, ifindex: number | undefined, o?: ObservedState): void {
-    if (this.stopping) return;
-    const have = this.probes.get(name);
-    // A target the kernel told us once (a peer address) is kept until the configuration names one.
-    const target = ifindex === undefined || this.ctx.settings.watch.probes[name] === null ? undefined : this.targetFor(name, o) ?? have?.target;
-    if (have && (ifindex === undefined || have.ifindex !== ifindex || have.target !== target)) {
-      void have.child.stop();
-      this.probes.delete(name);
-      this.feed(name, { kind: 'probe-stop' });
-    }
-    if (ifindex === undefined || target === undefined || this.probes.has(name)) return;
-    const child = new SupervisedChild({
-      file: this.o.ping ?? 'ping',
-      args: ['-n', '-O', '-I', name, '-i', (this.cfg.probeIntervalMs / 1000).toFixed(3), target],
-      log: this.log, minBackoffMs: 500,
-      onLine: (l) => {
-        const ev = parsePingLine(l);
-        if (ev?.kind === 'reply') this.feed(name, { kind: 'reply', seq: ev.seq, rttMs: ev.rttMs });
-        else if (ev?.kind === 'pending') this.feed(name, { kind: 'pending', seq: ev.seq });
-      },
-      onStart: () => this.feed(name, { kind: 'probe-start', target }),
-    });
-    this.probes.set(name, { child, ifindex, target });
-    child.start();
-  }
-
-  private pauseProbes(): void {
-    this.pausedAt = Date.now();
-    for (const p of this.probes.values()) p.child.pause();
-  }
-
-  private resumeProbes(): void {
-    const ms = this.pausedAt === undefined ? 0 : Date.now() - this.pausedAt;
-    this.pausedAt = undefined;
-    for (const [name, p] of this.probes) { p.child.resume(); this.feed(name, { kind: 'probe-paused', ms }); }
+  /** The line's probe: bound to its interface while that is up, to the far end the configuration or the kernel names. */
+  private syncProbe(name: string, ifindex: number | undefined): void {
+    if (this.stopping || this.probeOff !== undefined) return;
+    this.probes.sync(name, ifindex, ifindex === undefined ? undefined : this.targetFor(name));
   }
 
   // --- the card's /proc files -------------------------------------------------------------------
 
   private async pollAlarms(): Promise<void> {
     if (this.alarmBusy || this.stopping) return;
+    const site = this.ctx.site;
+    if (!site) return;
     this.alarmBusy = true;
+    // A read of /proc that hangs (a wedged driver) is reported; the next poll waits until it returns.
+    const slow = setTimeout(() => this.log.warn({ event: 'proc-slow', proc: this.ctx.wanrouterProc }, `reading ${this.ctx.wanrouterProc} takes more than 5 s; the card's alarms are not read meanwhile`), 5000);
     try {
-      const site = this.ctx.site;
-      if (!site) return;
-      const proc = this.ctx.wanrouterProc;
-      const status = parseWanrouterStatus(await this.ctx.runner.readFile(`${proc}/status`));
-      const devices = [...new Set([...this.health.keys()].map((n) => site.interfaces.find((i) => i.name === n)?.device).filter((d): d is string => d !== undefined))];
-      for (const device of devices) {
-        const text = await this.ctx.runner.readFile(`${proc}/${device}`);
-        if (text === undefined) continue; // not running: the link signals say what that means for its lines
-        const p = parseDeviceProc(text);
-        const active = p.alarms ? Object.entries(p.alarms).filter(([, on]) => on).map(([a]) => a) : [];
-        const st = status?.find((d) => d.name === device)?.status;
-        if (st === 'Disconnected') active.push('DISCONNECTED');
-        const counters = Object.fromEntries(Object.entries(p.counters).filter(([k]) => /crc|error|violation|abort|out of frame/i.test(k)));
-        for (const i of site.interfaces.filter((x) => x.device === device && this.health.has(x.name))) this.feed(i.name, { kind: 'alarms', active, counters });
+      const deviceOf = (n: string) => site.interfaces.find((i) => i.name === n)?.device;
+      const devices = [...new Set([...this.health.keys()].map(deviceOf).filter((d): d is string => d !== undefined))];
+      const alarms = await readAlarms(this.ctx.runner, this.ctx.wanrouterProc, devices);
+      for (const line of [...this.health.keys()]) {
+        const a = alarms.get(deviceOf(line) ?? '');
+        if (a) this.feed(line, { kind: 'alarms', active: a.active, counters: a.counters });
       }
     } catch (e) {
       this.log.error({ err: errText(e) }, 'reading /proc/net/wanrouter failed');
     } finally {
+      clearTimeout(slow);
       this.alarmBusy = false;
     }
   }
@@ -335,64 +332,38 @@ export class WatchDaemon {
     })();
   }
 
+  /** A failed change is tried again later; a failed wide one must not hold up the lines' own changes meanwhile. */
   private retryLater(mode: Mode, ms: number): void {
-    if (WIDTH[mode] > WIDTH[this.nextMode]) this.nextMode = mode;
     this.later(ms, () => this.requestAction(mode));
+    if (mode !== 'ring') this.later(0, () => this.requestAction('ring'));
   }
 
   private async converge(mode: Mode): Promise<void> {
-    const ctx = this.ctx;
     const t0 = Date.now();
-    let lock;
     try {
-      lock = await acquireLock(ctx.stateDir, { what: 'watch', waitMs: ctx.lockWaitMs });
-    } catch (e) {
-      this.log.warn({ err: errText(e) }, e instanceof BusyError ? 'another wanbond holds the lock; trying again in 1 s' : 'cannot take the lock; trying again in 1 s');
-      this.retryLater(mode, 1000);
-      return;
-    }
-    try {
-      const lean = mode === 'ring';
-      const observe = () => ctx.observe([], { lean });
-      const o = await observe();
-      const decision = ringDecision(ctx.desired, this.health, o);
-      this.noteDecision(decision);
       const removed = this.removed;
-      // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next change's business.
-      const replan = (obs: ObservedState, afterWait = true) => {
-        if (mode !== 'reload') return planFor(ctx.desired, decision, obs, removed, lean);
-        const r = withRemoved(ctx.desired, removed);
-        return enginePlan(afterWait ? { ...r.desired, configFix: [] } : r.desired, obs, { siteDevices: siteDevicesOf(ctx.site), afterWait, out: new Set([...decision.out, ...r.out]), keepAdminState: true });
-      };
-      const p = replan(o, mode !== 'reload');
-      if (p.steps.length === 0) { this.removed = []; this.retryMs = 0; return; }
-      const tx = new Transactions(await currentRecord(ctx, this.o.io), {
-        runner: ctx.runner, log: this.log, stateDir: ctx.stateDir, observe, fixConfig: ctx.fixConfig,
-        onRecordError: (w) => this.log.error({ err: w.message }, 'could not write the record after a rollback'),
+      const r = await converge(this.ctx, {
+        mode, health: this.health, removed, io: this.o.io, log: this.log,
+        decided: (d) => this.noteDecision(d), hold: () => this.probes.pause(), release: () => this.probes.resume(),
       });
-      this.pauseProbes();
-      let done;
-      try {
-        done = await tx.run(p, replan, mode === 'reload' ? 'reload' : 'ring change');
-      } finally {
-        this.resumeProbes();
-      }
-      this.removed = [];
+      // A reload during the change may have added more: only those this change handled are done.
+      this.removed = this.removed.filter((x) => !removed.includes(x));
       this.retryMs = 0;
+      // A line moving between bonds joins its new bond once the old one has let it go: one more pass.
+      if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line))) this.requestAction('bond');
+      if (r.done.length === 0) return;
       this.actions++;
-      const left = done.filter((s) => s.kind === 'detach-slave').map((s) => (s as { dev: string }).dev);
-      const joined = done.filter((s) => s.kind === 'attach-slave').map((s) => (s as { dev: string }).dev);
+      const left = r.done.flatMap((s) => (s.kind === 'detach-slave' ? [s.dev] : []));
+      const joined = r.done.flatMap((s) => (s.kind === 'attach-slave' ? [s.dev] : []));
       const ms = Date.now() - t0;
-      this.log.info({ event: 'ring', mode, left, joined, steps: done.map(describe), ms, out: [...decision.out] },
-        `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || `${mode === 'reload' ? 'configuration applied' : 'bond converged'}`} (${ms} ms)`);
-      if (mode === 'reload' && tx.last) staleWarning(tx.last.staleDrivers, this.o.io);
+      this.log.info({ event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
+        `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || 'bond converged'} (${ms} ms)`);
+      if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.o.io);
     } catch (e) {
-      // Never a tight loop: the next try waits longer each time, to a bound.
-      this.retryMs = Math.min(30_000, Math.max(1000, this.retryMs * 2));
-      this.log.error({ err: errText(e), mode, retryInMs: this.retryMs }, 'changing the bond failed (rolled back); trying again');
+      // Never a tight loop: the next try waits longer each time, to a bound. A busy lock is tried again in a second.
+      this.retryMs = e instanceof BusyError ? 1000 : Math.min(30_000, Math.max(1000, this.retryMs * 2));
+      this.log.error({ err: errText(e), mode, retryInMs: this.retryMs }, e instanceof BusyError ? 'another wanbond holds the lock; trying again' : 'changing the bond failed (rolled back); trying again');
       this.retryLater(mode, this.retryMs);
-    } finally {
-      await lock.release();
     }
   }
 
@@ -414,6 +385,11 @@ export class WatchDaemon {
       this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why }, `${s.teql}: left alone (${s.why}); run wanbond up or reload the daemon (SIGHUP) to bring it up`);
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
+    const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');
+    if (foreign !== this.foreignSaid && d.foreign.length > 0) {
+      this.log.warn({ event: 'lines-skipped', lines: d.foreign }, `left alone: ${d.foreign.map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`).join(', ')}`);
+    }
+    this.foreignSaid = foreign;
   }
 
   // --- configuration reload -----------------------------------------------------------------------
@@ -449,37 +425,35 @@ export class WatchDaemon {
     this.removed = [...this.removed, ...[...old].filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.teql === t)).map(([name, teql]) => ({ name, teql }))];
     this.initLines(next);
     // Probe targets may have changed; each probe is checked against the new configuration.
-    for (const [name, p] of this.probes) this.syncProbe(name, p.ifindex);
+    for (const p of this.probes.running()) this.syncProbe(p.line, p.ifindex);
     this.log.info({ event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed }, 'configuration reloaded; applying the difference');
     await this.resyncLinks(0);
-    this.requestAction('reload');
+    this.startAlarmPoll();
+    this.requestAction('bond');
   }
 
   // --- status -------------------------------------------------------------------------------------
 
-  private writing = false;
-  private writeAgain = false;
+  /** Writes one after the other; after stop() only the last one (with stoppedAt). */
+  private writeChain: Promise<void> = Promise.resolve();
+  private writeQueued = false;
 
-  private async writeHealth(stoppedAt?: string): Promise<void> {
-    if (this.writing && !stoppedAt) { this.writeAgain = true; return; }
-    this.writing = true;
-    try {
-      do {
-        this.writeAgain = false;
-        const now = Date.now();
-        const file: HealthFile = {
-          version: 1, pid: process.pid, startedAt: this.startedAt, updatedAt: new Date(now).toISOString(), ...(stoppedAt ? { stoppedAt } : {}),
-          bonds: this.ctx.desired.bonds.map((b) => ({ teql: b.teql, allDown: this.allDown.has(b.teql), lines: b.slaves.map((s) => this.health.get(s.name)).filter((h): h is LineHealth => h !== undefined).map((h) => summary(h, now, this.cfg)) })),
-          memory: { rssKb: Math.round(process.memoryUsage.rss() / 1024), heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024) },
-          actions: this.actions,
-        };
-        await writeHealthFile(this.ctx.stateDir, file);
-      } while (this.writeAgain);
-    } catch (e) {
-      this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status');
-    } finally {
-      this.writing = false;
-    }
+  private writeHealth(stoppedAt?: string): Promise<void> {
+    if (this.stopping && !stoppedAt) return this.writeChain;
+    if (this.writeQueued && !stoppedAt) return this.writeChain;
+    this.writeQueued = true;
+    this.writeChain = this.writeChain.then(async () => {
+      this.writeQueued = false;
+      const now = Date.now();
+      const file: HealthFile = {
+        version: 1, pid: process.pid, startedAt: this.startedAt, updatedAt: new Date(now).toISOString(), ...(stoppedAt ? { stoppedAt } : {}),
+        bonds: this.ctx.desired.bonds.map((b) => ({ teql: b.teql, allDown: this.allDown.has(b.teql), lines: b.slaves.map((s) => this.health.get(s.name)).filter((h): h is LineHealth => h !== undefined).map((h) => summary(h, now, this.cfg)) })),
+        memory: { rssKb: Math.round(process.memoryUsage.rss() / 1024), heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024) },
+        actions: this.actions,
+      };
+      await writeHealthFile(this.ctx.stateDir, file);
+    }).catch((e: unknown) => { this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status'); });
+    return this.writeChain;
   }
 }
 

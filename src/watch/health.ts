@@ -32,8 +32,8 @@ export const DEFAULT_HEALTH: HealthConfig = {
   flapPenalty: 1000, suppressAt: 2000, reuseBelow: 750, halfLifeMs: 30_000, maxPenalty: 6000,
 };
 
-/** T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us). */
-export const LINE_ALARMS = ['RED', 'AIS', 'LOF', 'LOS', 'ALOS', 'RAI'] as const;
+/** T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us), and the device Disconnected. */
+export const LINE_ALARMS = ['RED', 'AIS', 'LOF', 'LOS', 'ALOS', 'RAI', 'DISCONNECTED'] as const;
 
 export interface LinkSignal { present: boolean; ifindex?: number; up: boolean; carrier: boolean }
 
@@ -43,6 +43,8 @@ export type Signal =
   | { kind: 'alarms'; active: string[]; counters: Record<string, number> }
   | { kind: 'probe-start'; target: string }
   | { kind: 'probe-stop' }
+  /** ping exited soon after its start (it cannot run: no route, no device); it is started again. */
+  | { kind: 'probe-failed'; text: string }
   /** The probe was held for `ms` (while the daemon changed the ring): that time is not silence. */
   | { kind: 'probe-paused'; ms: number }
   | { kind: 'reply'; seq: number; rttMs: number }
@@ -70,9 +72,15 @@ export interface LineHealth {
     pending: Record<string, number>;
     /** Settled probes, newest last: true answered, false lost. */
     window: boolean[];
-    /** The newest probe answered, and how many sent after it ping has reported unanswered. */
+    /** The newest probe answered (-1: none since this ping started), and how many sent after it ping has reported unanswered. */
     answeredSeq: number;
     missed: number;
+    /** The target has answered at least once: until then its silence says nothing (a far end that drops ICMP). */
+    verified: boolean;
+    /** Answers since the line last fell: a fallen line returns only on fresh answers. */
+    repliesSinceFall: number;
+    /** ping itself cannot run (it exits at once): why, until the next answer. */
+    failing: string | undefined;
   };
   penalty: number;
   penaltyAt: number;
@@ -96,7 +104,7 @@ export interface Transition {
 export function initialHealth(line: string, now: number, target?: string): LineHealth {
   return {
     line, state: 'up', since: now, reason: 'at start', link: undefined, hardClearedAt: now, alarms: [], counters: {}, errorsRising: false,
-    probe: { target, startedAt: undefined, lastReplyAt: undefined, rttMs: undefined, pending: {}, window: [], answeredSeq: 0, missed: 0 },
+    probe: { target, startedAt: undefined, lastReplyAt: undefined, rttMs: undefined, pending: {}, window: [], answeredSeq: -1, missed: 0, verified: false, repliesSinceFall: 0, failing: undefined },
     penalty: 0, penaltyAt: now, suppressed: false, flaps: 0, cleanSince: undefined,
   };
 }
@@ -132,12 +140,18 @@ function lossOf(h: LineHealth, cfg: HealthConfig): number | undefined {
  */
 export const missedFor = (ms: number, cfg: HealthConfig) => Math.max(1, Math.floor(ms / cfg.probeIntervalMs) - 1);
 
+/** The probe runs and its target has answered once: its silence and losses count. */
+const probing = (h: LineHealth) => h.probe.target !== undefined && h.probe.startedAt !== undefined && h.probe.verified;
+
 function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
   const hard = hardProblem(h);
   if (hard) return hard;
   const p = h.probe;
-  if (p.target !== undefined && p.startedAt !== undefined) {
-    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt, h.hardClearedAt ?? -Infinity);
+  if (p.target !== undefined && p.verified && p.failing !== undefined && now - Math.max(p.lastReplyAt ?? -Infinity, h.hardClearedAt ?? -Infinity) >= cfg.downAfterMs) {
+    return { level: 'down', reason: `the probe cannot run: ${p.failing}`, signal: 'probe', values: { target: p.target, failing: p.failing } };
+  }
+  if (probing(h)) {
+    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt as number, h.hardClearedAt ?? -Infinity);
     const silence = now - from;
     const values = { target: p.target, silenceMs: Math.round(silence), missed: p.missed, lastReplyAt: p.lastReplyAt, loss: lossOf(h, cfg) };
     if (silence >= cfg.downAfterMs && p.missed >= missedFor(cfg.downAfterMs, cfg)) return { level: 'down', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
@@ -146,11 +160,14 @@ function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
     if (silence >= cfg.suspectAfterMs && p.missed >= missedFor(cfg.suspectAfterMs, cfg)) return { level: 'suspect', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
     if (loss !== undefined && loss >= cfg.suspectLoss) return { level: 'suspect', reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`, signal: 'probe', values };
   }
-  if (h.errorsRising) return { level: 'suspect', reason: 'line errors rising', signal: 'alarms', values: { counters: h.counters } };
-  return { level: 'clean', reason: p.target !== undefined && p.startedAt !== undefined ? `answers ${p.target}` : 'link up', signal: 'link', values: {} };
+  if (h.errorsRising) return { level: 'suspect', reason: 'line errors rising', signal: 'errors', values: { counters: h.counters } };
+  return { level: 'clean', reason: probing(h) ? `answers ${p.target}` : 'link up', signal: 'link', values: {} };
 }
 
 const pushWindow = (w: boolean[], x: boolean, n: number) => [...w, x].slice(-n);
+
+/** a comes after b in ping's 16-bit icmp_seq, which wraps after 65535 (3.6 h at 5 a second). */
+export const seqAfter = (a: number, b: number): boolean => { const d = (a - b) & 0xffff; return d !== 0 && d < 0x8000; };
 
 /** The signal folded into the line's readings, before any judgement. */
 function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): LineHealth {
@@ -170,8 +187,10 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
       return next;
     }
     // A new ping numbers its probes from 1 again.
-    case 'probe-start': return { ...h, probe: { ...h.probe, target: sig.target, startedAt: now, pending: {}, answeredSeq: 0, missed: 0 } };
-    case 'probe-stop': return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: 0, missed: 0 } };
+    // A new ping numbers its probes from 1 again; a new target has to prove itself again.
+    case 'probe-start': return { ...h, probe: { ...h.probe, target: sig.target, startedAt: now, pending: {}, answeredSeq: -1, missed: 0, verified: h.probe.verified && h.probe.target === sig.target } };
+    case 'probe-stop': return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: -1, missed: 0 } };
+    case 'probe-failed': return { ...h, probe: { ...h.probe, failing: sig.text } };
     case 'probe-paused': {
       const p = h.probe;
       const shift = (x: number | undefined) => (x === undefined ? undefined : x + sig.ms);
@@ -181,20 +200,21 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
       let pending = { ...h.probe.pending };
       delete pending[String(sig.seq)];
       let window = h.probe.window;
-      // The first answer after a dead spell: what was lost while the line was dead says nothing now.
-      if (h.state === 'down' && window.every((x) => !x)) {
+      // The first answer ever, or after a dead spell: what was lost before says nothing now.
+      if (!h.probe.verified) { window = []; pending = {}; }
+      else if (h.state === 'down' && window.every((x) => !x)) {
         window = [];
-        pending = Object.fromEntries(Object.entries(pending).filter(([k]) => Number(k) > sig.seq));
+        pending = Object.fromEntries(Object.entries(pending).filter(([k]) => seqAfter(Number(k), sig.seq)));
       }
-      const newest = sig.seq >= h.probe.answeredSeq;
+      const newest = h.probe.answeredSeq < 0 || sig.seq === h.probe.answeredSeq || seqAfter(sig.seq, h.probe.answeredSeq);
       return { ...h, probe: { ...h.probe, pending, window: pushWindow(window, true, cfg.lossWindow), lastReplyAt: now, rttMs: sig.rttMs,
-        answeredSeq: newest ? sig.seq : h.probe.answeredSeq, missed: newest ? 0 : h.probe.missed } };
+        answeredSeq: newest ? sig.seq : h.probe.answeredSeq, missed: newest ? 0 : h.probe.missed, verified: true, repliesSinceFall: h.probe.repliesSinceFall + 1, failing: undefined } };
     }
     // A probe that could not reach the line while it was known dead is no news.
     case 'pending': {
       if (hardProblem(h) !== undefined) return h;
       const p = h.probe;
-      return { ...h, probe: { ...p, pending: { ...p.pending, [String(sig.seq)]: now - cfg.probeIntervalMs }, missed: sig.seq > p.answeredSeq ? p.missed + 1 : p.missed } };
+      return { ...h, probe: { ...p, pending: { ...p.pending, [String(sig.seq)]: now - cfg.probeIntervalMs }, missed: p.answeredSeq < 0 || seqAfter(sig.seq, p.answeredSeq) ? p.missed + 1 : p.missed } };
     }
     case 'tick': return h;
   }
@@ -216,7 +236,7 @@ function fall(h: LineHealth, v: Verdict, now: number, cfg: HealthConfig): LineHe
     ...h, state: 'down', since: now, reason: v.reason, penalty, penaltyAt: now, flaps: h.flaps + 1,
     suppressed: h.suppressed || penalty >= cfg.suppressAt, cleanSince: undefined,
     // Fresh evidence only: what the probes said before the fall does not vouch for the recovery.
-    probe: { ...h.probe, window: [], pending: {} },
+    probe: { ...h.probe, window: [], pending: {}, repliesSinceFall: 0 },
   };
 }
 
@@ -246,12 +266,15 @@ export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConf
       else if (h.state === 'suspect' && v.reason !== h.reason) h = { ...h, reason: v.reason };
       break;
     case 'down':
-      if (v.level === 'clean') go({ ...h, state: 'probation', since: now, reason: `healthy again (${v.reason}); rejoins after ${cfg.holdDownMs} ms clean`, cleanSince: now }, v);
+      // A probed line comes back on an answer, not on an alarm or a link state that clears.
+      if (v.level === 'clean' && probing(h) && h.probe.repliesSinceFall === 0) { if (!h.reason.includes('; waiting for ')) h = { ...h, reason: `${h.reason}; waiting for ${h.probe.target} to answer` }; }
+      else if (v.level === 'clean') go({ ...h, state: 'probation', since: now, reason: `healthy again (${v.reason}); rejoins after ${cfg.holdDownMs} ms clean`, cleanSince: now }, v);
       else if (v.reason !== h.reason && v.level === 'down') h = { ...h, reason: v.reason };
       break;
     case 'probation':
       if (v.level === 'down') go(fall(h, v, now, cfg), v);
-      else if (v.level === 'suspect') h = { ...h, cleanSince: now };
+      // Line errors that keep rising slowly do not keep a line out for ever: only probes and links do.
+      else if (v.level === 'suspect' && v.signal !== 'errors') h = { ...h, cleanSince: now };
       else if (now - (h.cleanSince ?? now) >= cfg.holdDownMs) {
         if (!h.suppressed) go({ ...h, state: 'up', since: now, reason: `clean for ${now - (h.cleanSince ?? now)} ms`, cleanSince: undefined }, v);
         else if (!h.reason.startsWith('suppressed')) h = { ...h, reason: `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, rejoins below ${cfg.reuseBelow}` };
@@ -266,11 +289,12 @@ export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEF
   const t: number[] = [];
   for (const at of Object.values(h.probe.pending)) t.push(at + cfg.probeTimeoutMs);
   const p = h.probe;
-  if (p.target !== undefined && p.startedAt !== undefined && hardProblem(h) === undefined) {
-    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt, h.hardClearedAt ?? -Infinity);
+  if (hardProblem(h) === undefined && (probing(h) || (p.verified && p.failing !== undefined))) {
+    const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt ?? -Infinity, h.hardClearedAt ?? -Infinity);
     for (const d of [cfg.suspectAfterMs, cfg.downAfterMs]) if (from + d > now) t.push(from + d);
   }
-  if (h.state === 'probation' && h.cleanSince !== undefined) t.push(Math.max(now + 1, h.cleanSince + cfg.holdDownMs));
+  // Only a deadline still ahead (a suppressed line waits for its reuse time, below): never a busy loop.
+  if (h.state === 'probation' && h.cleanSince !== undefined && !h.suppressed && h.cleanSince + cfg.holdDownMs > now) t.push(h.cleanSince + cfg.holdDownMs);
   if (h.suppressed && h.penalty > 0) t.push(h.penaltyAt + cfg.halfLifeMs * Math.log2(h.penalty / cfg.reuseBelow) + 1);
   const future = t.filter((x) => Number.isFinite(x) && x > now);
   return future.length > 0 ? Math.min(...future) : undefined;

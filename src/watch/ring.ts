@@ -1,7 +1,8 @@
 // Which lines the watch daemon keeps in each bond's ring, and the engine plan that makes it so. Pure.
 // The plan is the engine's own (plan/diff.ts), narrowed to what a daemon may touch after start:
 // bonds that are up (a bond someone took down with `wanbond down` is left alone), lines that exist
-// (a missing one has nothing to attach), no card starts, no config edits, no admin state changes.
+// (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
+// edits, no admin state changes. One line that cannot be planned never blocks the others.
 import { plan } from '../plan/diff.js';
 import type { Plan } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
@@ -14,57 +15,72 @@ export interface RingDecision {
   allDown: string[];
   /** Bonds the daemon leaves alone, with why. */
   skipped: { teql: string; why: string }[];
+  /** Lines the daemon leaves alone: a root qdisc it did not set (another bond's, or shaping). */
+  foreign: { line: string; teql: string; why: string }[];
 }
 
-const isUp = (o: ObservedState, name: string) => o.links.find((l) => l.name === name)?.flags.includes('UP') === true;
+/** A line taken out of a bond's `slaves` by a configuration reload: it leaves that bond's ring. */
+export interface RemovedLine { teql: string; name: string }
 
-export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState): RingDecision {
+const isUp = (o: ObservedState, name: string) => o.links.find((l) => l.name === name)?.flags.includes('UP') === true;
+const exists = (o: ObservedState, name: string) => o.links.some((l) => l.name === name);
+
+/** The configuration's bonds, plus the lines a reload removed from them (`leaving`: only taken out). */
+export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): DesiredState {
+  return {
+    ...d,
+    bonds: d.bonds.map((b) => {
+      const extra = removed.filter((r) => r.teql === b.teql && !b.slaves.some((s) => s.name === r.name));
+      return extra.length === 0 ? b : { ...b, slaves: [...b.slaves, ...extra.map((r) => ({ name: r.name, device: undefined, where: 'removed from the configuration', leaving: true }))] };
+    }),
+  };
+}
+
+export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState, removed: readonly RemovedLine[] = []): RingDecision {
   const out = new Set<string>();
   const allDown: string[] = [];
   const skipped: { teql: string; why: string }[] = [];
-  for (const b of d.bonds) {
-    if (!isUp(o, b.teql)) { skipped.push({ teql: b.teql, why: o.links.some((l) => l.name === b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` }); continue; }
-    const present = b.slaves.map((s) => s.name).filter((n) => o.links.some((l) => l.name === n));
+  const foreign: RingDecision['foreign'] = [];
+  for (const b of withRemoved(d, removed).bonds) {
+    if (!isUp(o, b.teql)) { skipped.push({ teql: b.teql, why: exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` }); continue; }
+    for (const s of b.slaves) {
+      const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
+      if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
+      // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).
+      const moving = removed.some((r) => r.name === s.name && r.teql === root.kind);
+      if (!s.leaving) foreign.push({ line: s.name, teql: b.teql, why: moving ? `still a slave of ${root.kind}` : /^teql\d+$/.test(root.kind) ? `a slave of ${root.kind}` : `its root qdisc is ${root.kind} ${root.handle}, not wanbond's` });
+    }
+    const present = b.slaves.filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql)).map((s) => s.name);
     const bad = present.filter((n) => { const h = health.get(n); return h !== undefined && !inRing(h); });
     if (present.length > 0 && bad.length === present.length) { allDown.push(b.teql); continue; }
     for (const n of bad) out.add(n);
   }
-  return { out, allDown, skipped };
+  return { out, allDown, skipped, foreign };
 }
 
-/** A line taken out of a bond's `slaves` by a configuration reload: it leaves the ring. */
-export interface RemovedLine { teql: string; name: string }
-
-/** The configuration's bonds, plus lines a reload removed from them, which are planned out of their ring. */
-export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): { desired: DesiredState; out: Set<string> } {
-  const out = new Set<string>();
-  const bonds = d.bonds.map((b) => {
-    const extra = removed.filter((r) => r.teql === b.teql && !b.slaves.some((s) => s.name === r.name));
-    for (const r of extra) out.add(r.name);
-    return extra.length === 0 ? b : { ...b, slaves: [...b.slaves, ...extra.map((r) => ({ name: r.name, device: undefined, where: 'removed from the configuration', leaving: true }))] };
-  });
-  return { desired: { ...d, bonds }, out };
-}
-
-/** The desired state a running daemon converges to: the bonds that are up, with the lines that exist. */
-export function watchDesired(d: DesiredState, o: ObservedState, skipped: readonly { teql: string }[]): DesiredState {
-  const skip = new Set(skipped.map((s) => s.teql));
+/** The desired state a running daemon converges to: the bonds that are up, with the lines that exist and are its to change. */
+export function watchDesired(d: DesiredState, o: ObservedState, decision: RingDecision, removed: readonly RemovedLine[] = []): DesiredState {
+  const skip = new Set(decision.skipped.map((s) => s.teql));
   return {
     ...d, configFix: [], wanpipeDevices: [],
-    bonds: d.bonds.filter((b) => !skip.has(b.teql)).map((b) => ({ ...b, slaves: b.slaves.filter((s) => o.links.some((l) => l.name === s.name)) })),
+    bonds: withRemoved(d, removed).bonds.filter((b) => !skip.has(b.teql)).map((b) => ({
+      ...b, slaves: b.slaves.filter((s) => exists(o, s.name) && !decision.foreign.some((f) => f.line === s.name && f.teql === b.teql)),
+    })),
   };
 }
 
-/** The ring plan for a decision already taken (the verify after an apply uses the same decision). */
+/**
+ * The plan for a decision already taken (the verify after an apply uses the same decision).
+ * ringOnly: slaves only, from a lean read of the kernel; otherwise the bonds whole (routes too).
+ */
 export function planFor(d: DesiredState, decision: RingDecision, o: ObservedState, removed: readonly RemovedLine[] = [], ringOnly = false): Plan {
-  const r = withRemoved(d, removed);
-  const w = watchDesired(r.desired, o, decision.skipped);
+  const w = watchDesired(d, o, decision, removed);
   // No bond up: nothing of the daemon's to keep (not even the module or ip_forward).
   if (w.bonds.length === 0) return { version: 1, steps: [] };
-  return plan(w, o, { afterWait: true, out: new Set([...decision.out, ...r.out]), keepAdminState: true, ringOnly });
+  return plan(w, o, { afterWait: true, out: decision.out, keepAdminState: true, ringOnly });
 }
 
 export function ringPlan(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState, removed: readonly RemovedLine[] = [], ringOnly = false): { plan: Plan; decision: RingDecision } {
-  const decision = ringDecision(d, health, o);
+  const decision = ringDecision(d, health, o, removed);
   return { plan: planFor(d, decision, o, removed, ringOnly), decision };
 }

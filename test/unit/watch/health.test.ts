@@ -31,8 +31,9 @@ function probes(from: number, to: number, answer: (t: number) => boolean, seq0 =
   const out: Timed[] = [];
   let seq = seq0;
   for (let t = from; t < to; t += 200, seq++) {
-    if (answer(t)) out.push([t + rtt, { kind: 'reply', seq, rttMs: rtt }]);
-    else out.push([t + 200, { kind: 'pending', seq }]);
+    // ping's icmp_seq is 16 bits: it wraps after 65535.
+    if (answer(t)) out.push([t + rtt, { kind: 'reply', seq: seq & 0xffff, rttMs: rtt }]);
+    else out.push([t + 200, { kind: 'pending', seq: seq & 0xffff }]);
   }
   return out;
 }
@@ -41,7 +42,8 @@ const start: Timed[] = [[0, link(true)], [0, { kind: 'probe-start', target: '192
 describe('line health', () => {
   it('a clean failure (the driver downs the interface) is down at once and rejoins after the hold-down', () => {
     const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 6000), [5000, link(false)], [6000, link(true)]], 20_000);
-    assert.deepEqual(r.states, ['5000:up>down', '6000:down>probation', '9000:probation>up']);
+    // Back on the probe's first answer after the link returned (6020), in the ring 3 s later.
+    assert.deepEqual(r.states, ['5000:up>down', '6020:down>probation', '9020:probation>up']);
     assert.equal(r.log[0]!.signal, 'link');
     assert.match(r.log[0]!.reason, /interface down/);
     assert.equal(r.h.flaps, 1);
@@ -128,20 +130,57 @@ describe('line health', () => {
   it('an interface recreated (new ifindex) leaves the ring and rejoins after the hold-down once its probe answers', () => {
     const r = play([...start, ...probes(0, 3000, () => true), [3000, link(true, true, 9)], [3050, { kind: 'probe-start', target: '192.0.2.2' }],
       ...probes(3100, 10_000, () => true, 100)], 10_000);
-    assert.deepEqual(r.states, ['3000:up>down', '3000:down>probation', '6000:probation>up']);
+    assert.deepEqual(r.states, ['3000:up>down', '3120:down>probation', '6120:probation>up']);
     assert.match(r.log[0]!.reason, /interface recreated \(ifindex 5 -> 9\)/);
   });
 
-  it('an interface that comes back but whose probe never answers goes down again from probation', () => {
+  it('an interface that comes back but whose probe never answers stays down, waiting for an answer', () => {
     const r = play([...start, ...probes(0, 1000, () => true), [1000, { kind: 'link', present: false, up: false, carrier: false }], [2000, link(true, true, 7)],
-      ...probes(2000, 6000, () => false, 50)], 6000);
-    assert.deepEqual(r.states.slice(0, 3), ['1000:up>down', '2000:down>probation', '2700:probation>down']);
+      [2050, { kind: 'probe-start', target: '192.0.2.2' }], ...probes(2100, 6000, () => false, 1)], 6000);
+    assert.deepEqual(r.states, ['1000:up>down']);
     assert.match(r.log[0]!.reason, /interface missing/);
+    assert.equal(r.h.state, 'down');
+    assert.equal(r.h.flaps, 1, 'no flap counted for a line that never came back');
+  });
+
+  it('probe numbers wrap after 65535 (3.6 h): silence is still told from a busy router', () => {
+    // The ping has run 65530 probes; the numbers wrap to 0 and go on.
+    let h = play([...start, ...probes(0, 1000, () => true, 65530)], 1000).h;
+    assert.equal(h.probe.answeredSeq, 65534);
+    h = play([...probes(1000, 1600, () => true, 65535)], 1600, { h, from: 1000 }).h;
+    assert.equal(h.probe.answeredSeq, 1, '65535 -> 0 -> 1');
+    const dead = play(probes(1600, 3000, () => false, 2), 3000, { h, from: 1600 });
+    assert.deepEqual(dead.states.slice(0, 2), ['1820:up>suspect', '2120:suspect>down']);
+  });
+
+  it('a target that has never answered (a far end that drops ICMP) takes no line out; once it has, its silence counts', () => {
+    const never = play([...start, ...probes(0, 5000, () => false)], 5000);
+    assert.deepEqual(never.states, []);
+    const r = play([...start, ...probes(0, 5000, (t) => t >= 2000 && t < 3000)], 5000);
+    assert.deepEqual(r.states, ['3220:up>suspect', '3520:suspect>down']);
+  });
+
+  it('a ping that cannot run any more (it exits at once) takes a verified line down after down_after', () => {
+    const r = play([...start, ...probes(0, 1000, () => true), [1100, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }],
+      [1600, { kind: 'probe-start', target: '192.0.2.2' }], [1650, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }]], 3000);
+    assert.deepEqual(r.states, ['1520:up>down']);
+    assert.match(r.log[0]!.reason, /the probe cannot run: ping: connect: Network is unreachable/);
+  });
+
+  it('a suppressed line in probation asks for no tick before its reuse time (no busy loop)', () => {
+    const script: Timed[] = [...start, ...probes(0, 40_000, () => true)];
+    for (let k = 0; k < 4; k++) script.push([1000 + k * 2000, link(false)], [2000 + k * 2000, link(true)]);
+    const h = play(script, 20_000).h;
+    assert.equal(h.state, 'probation');
+    assert.equal(h.suppressed, true);
+    const d = nextDeadline({ ...h, probe: { ...h.probe, pending: {}, startedAt: undefined } }, 20_000);
+    assert.ok(d !== undefined && d > 20_000 + 1000, `next tick at ${d}`);
   });
 
   it('a line without a probe target is judged by its link and alarms only', () => {
     const h = initialHealth('eth2', 0, undefined);
     const r = play([[0, link(true)], [5000, link(false)], [6000, link(true)]], 20_000, { h });
+    // No probe to wait for: back on the link alone.
     assert.deepEqual(r.states, ['5000:up>down', '6000:down>probation', '9000:probation>up']);
   });
 

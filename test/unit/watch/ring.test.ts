@@ -121,4 +121,38 @@ describe('the ring the daemon keeps', () => {
     assert.deepEqual(back.done.filter((s) => s.kind === 'attach-slave').length, 1);
     assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
   });
+
+  it('a line with a root qdisc wanbond did not set is left alone, and does not block the other lines', async () => {
+    const d = desired();
+    const k = await upKernel(d);
+    k.qdiscs.set('eth3', { kind: 'tbf', handle: '1:' });
+    const r = await ring(k, d, health('eth2'));
+    assert.deepEqual(r.decision.foreign, [{ line: 'eth3', teql: 'teql0', why: "its root qdisc is tbf 1:, not wanbond's" }]);
+    assert.deepEqual(slaves(k), ['eth1']);
+    assert.equal(k.qdiscs.get('eth3')?.kind, 'tbf', 'untouched');
+  });
+
+  it('a line moved to another bond by a reload leaves the first, then joins the second on the next pass', async () => {
+    const two = '[global]\nmax_equalizers = 2\n[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n[teql1]\nslaves = eth4\naddress = 10.0.1.0/31\nroutes = none\nrp_filter = 2\n';
+    const d = desired(two);
+    const k = new FakeKernel({ links: ['eth1', 'eth2', 'eth3', 'eth4'].map((name) => ({ name })) });
+    const o0 = await observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' });
+    await apply(plan(d, o0), deps(k, d, (obs) => plan(d, obs, { afterWait: true })));
+    const d2 = desired(two.replace('slaves = eth1, eth2, eth3', 'slaves = eth1, eth2').replace('slaves = eth4', 'slaves = eth3, eth4'));
+    const removed = [{ teql: 'teql0', name: 'eth3' }];
+    const h = new Map(['eth1', 'eth2', 'eth3', 'eth4'].map((n) => [n, initialHealth(n, 0)]));
+    const pass = async () => {
+      const dd = deps(k, d2, () => ({ version: 1, steps: [] }));
+      const o = await dd.observe();
+      const decision = ringDecision(d2, h, o, removed);
+      await apply(planFor(d2, decision, o, removed), { ...dd, replan: (obs) => planFor(d2, decision, obs, removed) });
+      return decision;
+    };
+    const first = await pass();
+    assert.deepEqual(first.foreign.map((f) => [f.line, f.teql, f.why]), [['eth3', 'teql1', 'still a slave of teql0']]);
+    assert.equal(k.qdiscs.get('eth3'), undefined, 'eth3 left teql0');
+    await pass();
+    assert.equal(k.qdiscs.get('eth3')?.kind, 'teql1');
+    assert.deepEqual(k.unguarded, []);
+  });
 });
