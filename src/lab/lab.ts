@@ -32,6 +32,8 @@ export interface Run { code: number; out: string; err: string }
 export interface TrafficResult {
   /** Bytes per bucket over the sender's whole run, zeros included; rateBps is over the steady part of it. */
   bytes: number; rateBps: number; buckets: number[]; bucketMs: number; sender: SendReport;
+  /** When bucket 0 began (wall clock, the VM's one clock). */
+  fromAt: number;
   /** Bytes each line delivered from A to B, counted at the line's shaper (what the telco carried). */
   lineBytes: Record<string, number>;
 }
@@ -44,7 +46,8 @@ export class Lab {
     const confDir = path.join(dir, 'wanpipe');
     await fs.cp(path.isAbsolute(o.sample) ? o.sample : path.join(projectRoot, 'wanpipe-conf', o.sample), confDir, { recursive: true });
     await fs.writeFile(path.join(dir, 'wanbond.conf'), o.settings ?? '[global]\nmax_equalizers = 2\n');
-    const all = ipInterfaces(await loadSite(confDir)).map((i) => i.name);
+    const site = await loadSite(confDir);
+    const all = ipInterfaces(site).map((i) => i.name);
     const ifaces = all.slice(0, o.lines ?? all.length);
     // Put back at the end what a test (or an operator typing a dry-run by hand) changed globally.
     const sysctls = new Map<string, string>();
@@ -52,7 +55,8 @@ export class Lab {
     // Router A starts strict, as RHEL and many routers ship (the bare VM kernel defaults to 0), so the
     // traffic tests fail unless wanbond really turns rp_filter off where TEQL needs it.
     for (const k of ['net/ipv4/conf/all/rp_filter', 'net/ipv4/conf/default/rp_filter']) await fs.writeFile(`/proc/sys/${k}`, '1');
-    const state = await createTopology({ confDir, ifaces, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
+    const p2p = Object.fromEntries(ifaces.flatMap((n) => { const f = site.ipFiles.get(n); return f?.ipaddr && f.pointopoint ? [[n, { local: f.ipaddr, peer: f.pointopoint }]] : []; }));
+    const state = await createTopology({ confDir, ifaces, p2p, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
     await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
     const sim = path.join(dir, 'bin', 'wanrouter');
     await fs.writeFile(sim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(distLab, 'wanrouter-sim.js')}' "$@"\n`, { mode: 0o755 });
@@ -119,8 +123,18 @@ export class Lab {
     return out;
   }
 
+  /** Packets each line's far side threw away (the netem that faults turn into loss), by A's interface name. */
+  async lineDrops(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const l of this.state.lines) {
+      const q = JSON.parse(await sh('tc', ['-n', l.netns, '-s', '-j', 'qdisc', 'show', 'dev', 'lb'])) as { kind: string; drops?: number }[];
+      out[l.iface] = q.reduce((a, x) => a + (x.drops ?? 0), 0);
+    }
+    return out;
+  }
+
   /** TCP from router A to host H for `seconds`; `during` runs meanwhile (faults). */
-  async traffic(seconds: number, during?: () => Promise<void>, dst = H_ADDR, port = 5001): Promise<TrafficResult> {
+  async traffic(seconds: number, during?: () => Promise<void>, dst = H_ADDR, port = 5001, o: { stopWhenDone?: boolean } = {}): Promise<TrafficResult> {
     const script = path.join(distLab, 'traffic.js');
     const sinkProc = execa('ip', ['netns', 'exec', NS_H, process.execPath, script, 'sink', String(port), String(seconds + 3)], { reject: false });
     await new Promise<void>((resolve, reject) => {
@@ -130,6 +144,8 @@ export class Lab {
     const before = await this.lineBytes();
     const sender = execa(process.execPath, [script, 'send', dst, String(port), String(seconds)], { reject: false });
     if (during) await during();
+    // A run that is done before its time (cycles counted, not timed) stops the traffic now.
+    if (o.stopWhenDone) { sender.kill('SIGTERM'); await sender; setTimeout(() => sinkProc.kill('SIGTERM'), 1000); }
     const s = await sender;
     const after = await this.lineBytes();
     const k = await sinkProc;
@@ -140,7 +156,7 @@ export class Lab {
     const steady = buckets.slice(Math.round(1000 / report.bucketMs), -1);
     const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
     return {
-      bytes: report.bytes, rateBps, buckets, bucketMs: report.bucketMs, sender: sent,
+      bytes: report.bytes, rateBps, buckets, bucketMs: report.bucketMs, sender: sent, fromAt: report.firstAt ?? sent.startAt,
       lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
     };
   }

@@ -13,7 +13,8 @@ export const H_ADDR = '10.77.0.2';
 export const H_ADDR2 = '10.78.0.2';
 export const lineNs = (i: number) => `wbl-l${i}`;
 
-export interface LabLine { index: number; netns: string; iface: string; rateKbit: number }
+/** p2p: the line's point-to-point addresses (A's IPADDR, B's end = POINTOPOINT), as on a real T1 between two routers. */
+export interface LabLine { index: number; netns: string; iface: string; rateKbit: number; p2p?: { local: string; peer: string } }
 
 export interface LabState {
   labDir: string;
@@ -46,12 +47,13 @@ export async function setLoss(ns: string, dev: string, percent: number): Promise
 }
 
 /** Creates the telco side of `ifaces.length` lines, router B and host H. A's ends come from `wanrouter start`. */
-export async function createTopology(o: { labDir?: string; confDir: string; ifaces: string[]; rateKbit?: number | number[] }): Promise<LabState> {
+export async function createTopology(o: { labDir?: string; confDir: string; ifaces: string[]; rateKbit?: number | number[]; p2p?: Record<string, { local: string; peer: string }> }): Promise<LabState> {
   const labDir = o.labDir ?? defaultLabDir();
   await destroyTopology(labDir).catch(() => undefined);
   const lines: LabLine[] = o.ifaces.map((iface, index) => ({
     index, iface, netns: lineNs(index),
     rateKbit: Array.isArray(o.rateKbit) ? (o.rateKbit[index] ?? T1_KBIT) : (o.rateKbit ?? T1_KBIT),
+    ...(o.p2p?.[iface] ? { p2p: o.p2p[iface] } : {}),
   }));
   for (const ns of [NS_B, NS_H, ...lines.map((l) => l.netns)]) await sh('ip', ['netns', 'add', ns]);
   for (const ns of [NS_B, NS_H, ...lines.map((l) => l.netns)]) await ip(ns, 'link', 'set', 'lo', 'up');
@@ -65,6 +67,8 @@ export async function createTopology(o: { labDir?: string; confDir: string; ifac
       `link set wbl-lb${l.index} name lb master br0`, 'link set lb up']);
     await shape(l.netns, 'lb', l.rateKbit);
     await batchIp(NS_B, [`link set wbl-b${l.index} name b${l.index}`, `link set b${l.index} up`]);
+    // B's end of the line answers the probe wanbond watch sends through it, and replies on the same line.
+    if (l.p2p) await ip(NS_B, 'addr', 'add', l.p2p.peer, 'peer', l.p2p.local, 'dev', `b${l.index}`);
     await sysctlIn(NS_B, `net.ipv4.conf.b${l.index}.rp_filter`, '0');
     // A routes `default dev teql0` and ARPs for the far address on each slave: B answers for what it routes.
     await sysctlIn(NS_B, `net.ipv4.conf.b${l.index}.proxy_arp`, '1');

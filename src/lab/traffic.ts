@@ -26,7 +26,10 @@ export function sink(port: number, seconds: number): Promise<SinkReport> {
     });
     server.on('error', reject);
     server.listen(port, '0.0.0.0', () => process.stdout.write('listening\n'));
-    setTimeout(() => { server.close(); resolve({ bytes, buckets, bucketMs, firstAt }); setTimeout(() => process.exit(0), 100); }, seconds * 1000);
+    const end = () => { server.close(); resolve({ bytes, buckets, bucketMs, firstAt }); setTimeout(() => process.exit(0), 100); };
+    setTimeout(end, seconds * 1000);
+    // Told to stop early (the lab's run ended before its time): the report so far.
+    process.once('SIGTERM', end);
   });
 }
 
@@ -48,6 +51,7 @@ export function send(host: string, port: number, seconds: number): Promise<SendR
     sock.on('connect', () => { startAt = Date.now(); pump(); setTimeout(() => finish(), seconds * 1000); });
     sock.on('drain', () => { sent += chunk.length; pump(); });
     sock.on('error', (e) => finish(e.message));
+    process.once('SIGTERM', () => finish());
     // A connection that never completes is an answer too, not a hang.
     setTimeout(() => finish('no connection within 10 s'), 10_000 + seconds * 1000);
   });
@@ -66,6 +70,7 @@ export function alignBuckets(s: SinkReport, sender: { startAt: number; endAt: nu
 if (process.argv[1]?.endsWith('traffic.js')) {
   const [mode, a, b, c] = process.argv.slice(2);
   if (mode === 'sink') process.stdout.write(JSON.stringify(await sink(Number(a), Number(b))) + '\n');
-  else if (mode === 'send') process.stdout.write(JSON.stringify(await send(a as string, Number(b), Number(c))) + '\n');
+  // Its timers may still be pending after an early stop: exit once the report is out.
+  else if (mode === 'send') { const r = await send(a as string, Number(b), Number(c)); process.stdout.write(JSON.stringify(r) + '\n', () => process.exit(0)); }
   else { process.stderr.write('usage: traffic.js sink PORT SECONDS | send HOST PORT SECONDS\n'); process.exitCode = 2; }
 }

@@ -14,7 +14,8 @@ import { defaultLabDir, readLabState, setLoss, shape, type LabLine, type LabStat
 type Fault = 'if-down' | 'carrier-loss' | 'blackhole' | 'errors';
 /** What each running driver read from its file when its device started: it keeps that until a restart. */
 interface DriverIface { dynIntrCfg: 'YES' | 'NO' | null; visibility: Interface['visibility'] }
-interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number }>; driver?: Record<string, DriverIface>; starts?: Record<string, number> }
+/** alarm: the card sees the T1 down (RED/LOS/LOF on, device Disconnected); a dead far end or DLCI is silent. */
+interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number; alarm?: boolean }>; driver?: Record<string, DriverIface>; starts?: Record<string, number> }
 
 const labDir = defaultLabDir();
 const procDir = path.join(labDir, 'proc');
@@ -33,7 +34,7 @@ async function writeProc(site: Site, sim: SimState): Promise<void> {
   await fs.mkdir(procDir, { recursive: true });
   const rows = site.devices.filter((d) => sim.running.includes(d.name)).map((d) => {
     const ifs = site.interfaces.filter((i) => i.device === d.name && i.carriesIp);
-    const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]);
+    const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]?.alarm === true);
     const proto = d.card === 'AFT' ? 'AFT TE1' : d.configId.replace('WAN_', '');
     return `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`;
   });
@@ -48,9 +49,13 @@ async function writeProc(site: Site, sim: SimState): Promise<void> {
   for (const d of site.devices) {
     const file = path.join(procDir, d.name);
     if (!sim.running.includes(d.name)) { await fs.rm(file, { force: true }); continue; }
-    const alarm = site.interfaces.some((i) => i.device === d.name && sim.faults[i.name] && sim.faults[i.name]!.kind !== 'errors');
+    const alarm = site.interfaces.some((i) => i.device === d.name && sim.faults[i.name]?.alarm === true);
     const on = (b: boolean) => (b ? 'ON' : 'OFF').padStart(10);
+    const crc = site.interfaces.filter((i) => i.device === d.name && sim.faults[i.name]?.kind === 'errors').reduce((a, i) => a + 1000 * (sim.faults[i.name]?.percent ?? 1), 0);
+    const pair = (k1: string, v1: number, k2: string, v2: number) => `${k1.padStart(25)}: ${String(v1).padStart(10)} ${k2.padStart(25)}: ${String(v2).padStart(10)}`;
     await fs.writeFile(file, [
+      pair('total rx packets', 0, 'total tx packets', 0),
+      pair('bad rx packets', crc, 'CRC errors', crc),
       '=============================== T1 Alarms ===============================',
       `${'ALOS'.padStart(25)}: ${on(alarm)} ${'LOS'.padStart(25)}: ${on(alarm)}`,
       `${'RED'.padStart(25)}: ${on(alarm)} ${'AIS'.padStart(25)}: ${on(false)}`,
@@ -134,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
     const count = Number(a2 ?? 5), period = Number(a3 ?? 1000);
     if (!i || !i.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
     const kind = lineDownEffect(drivenAs(sim, i));
+    out(`${i.name}: flapping from at=${Date.now()}`);
     for (let n = 0; n < count; n++) {
       await applyFault(lab, i, kind);
       await new Promise((r) => setTimeout(r, period / 2));
@@ -147,14 +153,20 @@ async function main(argv: string[]): Promise<number> {
     const i = site.interfaces.find((x) => x.name === a1);
     if (!i || !i.carriesIp) { out(`no IP interface ${a1}`); return 1; }
     const had = sim.faults[i.name];
+    const clearedAt = Date.now();
     if (had) { await clearFault(lab, i, had.kind); delete sim.faults[i.name]; }
+    if (verb === 'clear') out(`${i.name}: cleared at=${clearedAt}`);
     if (verb === 'fault') {
       const kind = (a2 === 'line-down' ? lineDownEffect(drivenAs(sim, i)) : a2) as Fault;
       if (!['if-down', 'carrier-loss', 'blackhole', 'errors'].includes(kind)) { out(`unknown fault ${a2}`); return 2; }
       const percent = a3 ? Number(a3) : undefined;
+      // at: just before the kernel sees the fault (the lab measures the daemon's reaction from there).
+      const at = Date.now();
       await applyFault(lab, i, kind, percent);
-      sim.faults[i.name] = { kind, ...(percent !== undefined ? { percent } : {}) };
-      out(`${i.name}: ${kind}`);
+      // line-down is the T1 itself failing, which the card sees whatever its driver does with the interface.
+      const alarm = a2 === 'line-down' || kind === 'if-down' || kind === 'carrier-loss';
+      sim.faults[i.name] = { kind, alarm, ...(percent !== undefined ? { percent } : {}) };
+      out(`${i.name}: ${kind}${alarm ? ' (T1 alarm)' : ''} at=${at} done=${Date.now()}`);
     }
     await writeSim(sim);
     await writeProc(site, sim);
@@ -169,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let rc = 0;
+  const startedAt = Date.now();
   try {
     const startDelay = Number(process.env['WANBOND_LAB_START_DELAY_MS'] ?? 0);
     const stop = async (d: string, ifs: Interface[]) => {
@@ -205,6 +218,8 @@ async function main(argv: string[]): Promise<number> {
     }
     await writeSim(sim);
     await writeProc(site, sim);
+    // at: the restart began (the old interfaces go); done: the new ones are there.
+    if (verb === 'restart') out(`restarted at=${startedAt} done=${Date.now()}`);
     await fs.writeFile(path.join(process.cwd(), 'return_code'), `${rc}\n`).catch(() => undefined);
     return rc;
   } finally {

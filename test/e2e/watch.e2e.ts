@@ -1,0 +1,181 @@
+// wanbond watch in a real kernel: 4 T1 lines with saturating TCP through the bundle, each fault of
+// the card simulator, the daemon taking the line out of TEQL's ring and putting it back. One lab and
+// one daemon for all cases, in this order (the lab's boot and topology cost more than the cases).
+// Bounds are generous: under TCG every process start costs ~60 ms; docs/BENCHMARKS.md has the figures.
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatFigures, measureFault, stressCycles, useStressSettings, type FaultFigures } from '../../src/lab/faults.js';
+import { Lab } from '../../src/lab/lab.js';
+import { sh } from '../../src/lab/sh.js';
+import { destroyTopology } from '../../src/lab/topology.js';
+import { WatchProcess } from '../../src/lab/watch.js';
+
+const LINES = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const STRESS = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
+const STRESS_SECONDS = Number(process.env['WANBOND_STRESS_SECONDS'] ?? 30);
+
+let lab: Lab;
+let watch: WatchProcess;
+
+async function enslaved(): Promise<string[]> {
+  const q = JSON.parse(await sh('tc', ['-j', 'qdisc', 'show'])) as { dev: string; kind: string; root?: boolean }[];
+  return q.filter((x) => x.kind === 'teql0' && x.root).map((x) => x.dev).sort();
+}
+
+interface HealthJson { pid: number; actions: number; memory: { rssKb: number; heapUsedKb: number }; bonds: { teql: string; allDown: boolean; lines: { line: string; state: string; suppressed: boolean; penalty: number; reason: string }[] }[] }
+const healthFile = () => path.join(lab.dir, 'run', 'health.json');
+const readHealth = async () => JSON.parse(await fs.readFile(healthFile(), 'utf8')) as HealthJson;
+
+/** Every line up in the daemon's eyes and in the ring, within `ms`. */
+async function settled(ms = 40_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    const h = await readHealth().catch(() => undefined);
+    const e = await enslaved();
+    last = `${JSON.stringify(h?.bonds[0]?.lines.map((l) => [l.line, l.state, l.reason]))} enslaved ${e.join(',')}`;
+    if (h && h.bonds[0]?.lines.every((l) => l.state === 'up') && e.length === LINES.length) return;
+    await sleep(250);
+  }
+  assert.fail(`the bond did not settle within ${ms} ms: ${last}`);
+}
+
+const figures: FaultFigures[] = [];
+function report(f: FaultFigures): void {
+  figures.push(f);
+  process.stdout.write(`measured: ${formatFigures(f)}\n`);
+}
+
+before(async () => {
+  lab = await Lab.create({ sample: 'aft-a104-4xt1-ppp' });
+  watch = WatchProcess.start(lab);
+  await watch.waitFor((e) => e.event === 'started', 90_000, 'start');
+  // teql1 exists once the daemon's `up` loaded sch_teql: router B equalizes its ends with it.
+  await lab.attachRouterB('teql1', ['10.0.0.1/31']);
+});
+
+after(async () => {
+  await watch?.stop().catch(() => undefined);
+  if (process.env['WANBOND_WATCH_DEBUG']) for (const l of watch.stderrText.split('\n')) process.stdout.write(`watch-log: ${l}\n`);
+  await lab?.destroy().catch(() => undefined);
+  await destroyTopology().catch(() => undefined);
+});
+
+describe('wanbond watch in a real kernel', () => {
+  it('converges like up at start, probes every line through itself, and status shows each line\'s health', async () => {
+    assert.match(watch.stdout, /teql0 \(w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp\): up \(\d+ changes\)/);
+    await settled();
+    const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { watch: { running: boolean }; lines: { name: string; health: { state: string; probe: string; rttMs: number } | null }[] }[];
+    assert.equal(st[0]?.watch.running, true);
+    assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.health?.state, l.health?.probe]), LINES.map((n, i) => [n, 'up', `198.51.100.${i * 4 + 2}`]));
+    assert.ok(st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number'), 'every probe has answered');
+    const text = (await lab.wanbond(['status'])).out;
+    assert.match(text, /watch: running \(pid \d+/);
+    // The probes run bound to each line, never through teql0.
+    const pings = (await watch.children()).filter((c) => c.args.includes('ping'));
+    assert.deepEqual(pings.map((p) => /-I (\S+)/.exec(p.args)?.[1]).sort(), LINES);
+  });
+
+  it('driver-down: out of the ring at once, the other lines share the traffic, back after the hold-down', async () => {
+    const f = await measureFault(lab, { kind: 'driver-down', line: 'w2g1ppp', device: 'wanpipe2', watch });
+    report(f);
+    assert.ok(f.outOfRingMs !== null && f.outOfRingMs < 5000, `out of the ring after ${f.outOfRingMs} ms`);
+    assert.ok(f.ratio >= 0.75, `goodput while out ${f.ratio.toFixed(2)} of 3/4`);
+    assert.ok(f.rejoinMs !== null && f.rejoinMs >= 3000 && f.rejoinMs < 15_000, `rejoined ${f.rejoinMs} ms after the line came back`);
+    await settled();
+  });
+
+  it('carrier loss: out of the ring at once, back after the hold-down', async () => {
+    const f = await measureFault(lab, { kind: 'carrier-loss', line: 'w3g1ppp', device: 'wanpipe3', watch });
+    report(f);
+    assert.ok(f.outOfRingMs !== null && f.outOfRingMs < 5000, `out of the ring after ${f.outOfRingMs} ms`);
+    assert.ok(f.ratio >= 0.75, `goodput while out ${f.ratio.toFixed(2)} of 3/4`);
+    assert.ok(f.rejoinMs !== null && f.rejoinMs < 15_000, `rejoined after ${f.rejoinMs} ms`);
+    await settled();
+  });
+
+  it('a silent black hole (no alarm, the interface up): the probe finds it and the line leaves the ring', async () => {
+    const f = await measureFault(lab, { kind: 'blackhole', line: 'w4g1ppp', device: 'wanpipe4', watch });
+    report(f);
+    const down = watch.events.filter((e) => e.event === 'health' && e['line'] === 'w4g1ppp' && e['to'] === 'down').pop();
+    assert.equal(down?.['signal'], 'probe', JSON.stringify(down));
+    assert.ok(f.outOfRingMs !== null && f.outOfRingMs < 6000, `out of the ring after ${f.outOfRingMs} ms`);
+    assert.ok(f.ratio >= 0.75, `goodput while out ${f.ratio.toFixed(2)} of 3/4`);
+    assert.ok(f.lostPackets > 0, 'the black hole ate packets before it was found');
+    assert.ok(f.rejoinMs !== null && f.rejoinMs < 15_000, `rejoined after ${f.rejoinMs} ms`);
+    await settled();
+  });
+
+  it('an interface recreated by a device restart rejoins the ring as a new interface, with its rp_filter', async () => {
+    const f = await measureFault(lab, { kind: 'restart', line: 'w2g1ppp', device: 'wanpipe2', watch });
+    report(f);
+    assert.ok(f.rejoinMs !== null && f.rejoinMs < 20_000, `rejoined ${f.rejoinMs} ms after the interface came back`);
+    await settled();
+    assert.equal((await fs.readFile('/proc/sys/net/ipv4/conf/w2g1ppp/rp_filter', 'utf8')).trim(), '0');
+  });
+
+  it('the ip monitor child killed: restarted, the kernel read again, a fault meanwhile not missed', async () => {
+    const mon = (await watch.children()).find((c) => c.args.includes('monitor'));
+    assert.ok(mon, 'the daemon runs ip monitor');
+    const from = watch.events.length;
+    process.kill(mon.pid, 'SIGKILL');
+    // The line fails while no monitor runs (the restart waits 100 ms).
+    await sh('ip', ['link', 'set', 'w1g1ppp', 'down']);
+    await watch.waitFor((e) => e.event === 'monitor-restarted', 20_000, 'the monitor restart', from);
+    await watch.waitFor((e) => e.event === 'ring' && (e['left'] as string[]).includes('w1g1ppp'), 20_000, 'w1g1ppp leaving', from);
+    assert.deepEqual(await enslaved(), ['w2g1ppp', 'w3g1ppp', 'w4g1ppp']);
+    await sh('ip', ['link', 'set', 'w1g1ppp', 'up']);
+    await settled();
+    const again = (await watch.children()).find((c) => c.args.includes('monitor'));
+    assert.ok(again && again.pid !== mon.pid);
+  });
+
+  it('flapping every 2 s: suppressed from the third flap, the bond keeps its goodput', async () => {
+    const f = await measureFault(lab, { kind: 'flapping', line: 'w3g1ppp', device: 'wanpipe3', watch });
+    report(f);
+    const supp = watch.events.find((e) => e.event === 'suppressed' && e['line'] === 'w3g1ppp');
+    assert.ok(supp, 'suppressed');
+    assert.ok((supp['flaps'] as number) <= 3, `suppressed at flap ${supp['flaps']}`);
+    assert.ok(f.ratio >= 0.6, `goodput while flapping ${f.ratio.toFixed(2)} of 3/4`);
+    const h = await readHealth();
+    assert.equal(h.bonds[0]?.lines.find((l) => l.line === 'w3g1ppp')?.state, 'probation');
+    assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp']);
+  });
+
+  it('a settings file that no longer parses is reported and the bond kept; a good one is applied on SIGHUP', async () => {
+    const from = watch.events.length;
+    const good = await fs.readFile(lab.settingsFile, 'utf8');
+    await fs.writeFile(lab.settingsFile, good + '[watch]\nhold_down = soon\n');
+    await watch.waitFor((e) => e.event === 'reload-failed', 20_000, 'the failed reload', from);
+    assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'], 'the running bond is kept');
+    // For the stress test: rejoin at once, never suppress; applied on SIGHUP.
+    await useStressSettings(lab, watch);
+    await settled();
+  });
+
+  it('leave/rejoin cycles under saturating traffic: no crash, no line lost, memory flat', async () => {
+    // As many cycles as fit in the time (500 in `npm run bench`, docs/BENCHMARKS.md).
+    const f = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: STRESS, seconds: STRESS_SECONDS, memory: async () => (await readHealth()).memory });
+    await settled();
+    const m = f.memory;
+    process.stdout.write(`measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ${m.map((x) => x.rssKb).join(' -> ')} kB\n`);
+    assert.ok(f.cycles >= 10, `only ${f.cycles} cycles`);
+    // Each leave and rejoin costs TCP the packets queued on the line; the flow must never stop.
+    assert.ok(f.rateBps > 1.544e6, `traffic kept flowing: ${f.rateBps}`);
+    assert.equal(f.stalls, 0, 'a 5 s stretch without traffic');
+    const [first, ...rest] = m;
+    assert.ok(rest.every((x) => x.heapUsedKb < (first?.heapUsedKb ?? 0) * 1.5 + 8192), `heap grew: ${m.map((x) => x.heapUsedKb).join(' -> ')} kB`);
+  });
+
+  it('SIGTERM stops the daemon cleanly and leaves the bond up; status says no daemon runs', async () => {
+    const r = await watch.stop();
+    assert.equal(r.code, 0, watch.stderrText.slice(-2000));
+    assert.deepEqual(await enslaved(), LINES);
+    const st = (await lab.wanbond(['status'])).out;
+    assert.match(st, /watch: not running \(the watch daemon stopped at/);
+  });
+});
+
