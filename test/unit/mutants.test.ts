@@ -1,5 +1,6 @@
-// Tests that can fail: each mutation below breaks one behaviour the engine promises (issue 13's list
-// of mutations no test caught), in a private copy of dist/, and the named test file must then fail.
+// Tests that can fail: each mutation below breaks one behaviour the engine or the daemon promises
+// (issue 13's list of mutations no test caught, then the daemon's), in a private copy of dist/, and
+// the named test file must then fail.
 // A mutation that no longer applies (the code moved) fails here too, so this list keeps up.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,6 +15,8 @@ const run = promisify(execFile);
 interface Mutant { name: string; file: string; from: string; to: string; test: string }
 
 const OPS = 'dist/test/unit/engine/operations.test.js';
+const RING = 'dist/test/unit/watch/ring.test.js';
+const HEALTH = 'dist/test/unit/watch/health.test.js';
 const mutants: Mutant[] = [
   { name: 'down ignores an operator\'s MTU change', file: 'dist/src/plan/teardown.js',
     from: "case 'set-mtu': return link(inv.dev)?.mtu === inv.was;", to: "case 'set-mtu': return true;", test: OPS },
@@ -35,6 +38,19 @@ const mutants: Mutant[] = [
     from: 'if (r.bootId !== bootId)', to: 'if (false)', test: OPS },
   { name: 'the replaced route is not given back when the kernel removed ours', file: 'dist/src/plan/teardown.js',
     from: 'return holders.length === 0 || ', to: 'return ', test: OPS },
+  // The watch daemon (issue 8).
+  { name: 'a line judged down stays in the ring', file: 'dist/src/watch/ring.js',
+    from: 'out.add(n);', to: ';', test: RING },
+  { name: 'with every line down, the daemon takes them all out', file: 'dist/src/watch/ring.js',
+    from: 'if (present.length > 0 && bad.length === present.length) {', to: 'if (false) {', test: RING },
+  { name: 'the daemon brings an Ethernet slave up', file: 'dist/src/plan/diff.js',
+    from: 'if (!keepAdminState && s.device === undefined', to: 'if (s.device === undefined', test: RING },
+  { name: 'silence alone (a busy router) takes a line out', file: 'dist/src/watch/health.js',
+    from: 'p.missed >= missedFor(cfg.downAfterMs, cfg)', to: 'true', test: HEALTH },
+  { name: 'flapping is never suppressed', file: 'dist/src/watch/health.js',
+    from: 'suppressed: h.suppressed || penalty >= cfg.suppressAt,', to: 'suppressed: false,', test: HEALTH },
+  { name: 'probe numbers compared without their wrap', file: 'dist/src/watch/health.js',
+    from: 'missed: p.answeredSeq < 0 || seqAfter(sig.seq, p.answeredSeq) ?', to: 'missed: p.answeredSeq < 0 || sig.seq > p.answeredSeq ?', test: HEALTH },
 ];
 
 describe('mutants: each breaks a promise, and a test catches it', () => {

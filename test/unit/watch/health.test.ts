@@ -151,6 +151,9 @@ describe('line health', () => {
     assert.equal(h.probe.answeredSeq, 1, '65535 -> 0 -> 1');
     const dead = play(probes(1600, 3000, () => false, 2), 3000, { h, from: 1600 });
     assert.deepEqual(dead.states.slice(0, 2), ['1820:up>suspect', '2120:suspect>down']);
+    // A line that dies just as the numbers wrap: 65535, 0, 1 unanswered are three missed probes.
+    const atWrap = play([...start, ...probes(0, 1000, () => true, 65530), ...probes(1000, 3000, () => false, 65535)], 3000);
+    assert.deepEqual(atWrap.states.slice(0, 2), ['1220:up>suspect', '1520:suspect>down']);
   });
 
   it('a target that has never answered (a far end that drops ICMP) takes no line out; once it has, its silence counts', () => {

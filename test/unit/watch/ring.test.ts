@@ -72,6 +72,11 @@ describe('the ring the daemon keeps', () => {
     await ring(k, d, health('eth3'));
     assert.ok(!k.changes.slice(from).some((c) => c.join(' ').includes('link set')), k.changes.slice(from).join('\n'));
     assert.deepEqual(slaves(k), ['eth1', 'eth2']);
+    // Every line down: all go back into the ring, eth3 too, and still nobody brings it up.
+    await ring(k, d, health('eth1', 'eth2', 'eth3'));
+    assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
+    assert.ok(!k.changes.slice(from).some((c) => c.join(' ').includes('link set')), k.changes.slice(from).join('\n'));
+    assert.equal(k.links.get('eth3')!.flags.has('UP'), false);
   });
 
   it('with every line down, all stay in the ring', async () => {
