@@ -2,10 +2,8 @@
 // alone, then with `wanbond watch`; then leave/rejoin cycles under traffic (500 by default) and what
 // the daemon costs at rest. Prints a markdown table for docs/BENCHMARKS.md.
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { formatFigures, measureFault, stressCycles, useStressSettings, type FaultFigures, type FaultKind } from '../src/lab/faults.js';
 import { Lab } from '../src/lab/lab.js';
-import { sh } from '../src/lab/sh.js';
 import { WatchProcess } from '../src/lab/watch.js';
 import { calibrate } from './calibrate.js';
 
@@ -19,11 +17,6 @@ const FAULTS: { kind: FaultKind; line: string; device: string }[] = [
   { kind: 'flapping', line: 'w3g1ppp', device: 'wanpipe3' },
 ];
 const only = process.env['WANBOND_BENCH_ONLY'];
-
-async function enslaved(): Promise<string[]> {
-  const q = JSON.parse(await sh('tc', ['-j', 'qdisc', 'show'])) as { dev: string; kind: string; root?: boolean }[];
-  return q.filter((x) => x.kind === 'teql0' && x.root).map((x) => x.dev).sort();
-}
 
 /** CPU seconds of a process and its children so far (utime + stime, both generations). */
 async function cpuOf(pid: number): Promise<number> {
@@ -61,7 +54,7 @@ try {
       const r = await measureFault(lab, f);
       if (f.kind === 'restart') {
         // Without the daemon a recreated interface is simply out of the bond until someone runs up.
-        say(`  (without the daemon after the restart: enslaved ${(await enslaved()).join(', ')}; wanbond up puts ${f.line} back)`);
+        say(`  (without the daemon after the restart: enslaved ${(await lab.enslaved()).join(', ')}; wanbond up puts ${f.line} back)`);
         await lab.wanbond(['up']);
       }
       rows.push(r);
@@ -71,20 +64,11 @@ try {
   }
   const watch = WatchProcess.start(lab);
   await watch.waitFor((e) => e.event === 'started', 120_000, 'start');
-  const health = async () => JSON.parse(await fs.readFile(path.join(lab.dir, 'run', 'health.json'), 'utf8')) as { memory: { rssKb: number; heapUsedKb: number }; bonds: { lines: { state: string }[] }[] };
-  const settle = async () => {
-    for (let i = 0; i < 400; i++) {
-      const h = await health().catch(() => undefined);
-      if (h?.bonds[0]?.lines.every((l) => l.state === 'up') && (await enslaved()).length === 4) return;
-      await sleep(250);
-    }
-    throw new Error('the bond did not settle');
-  };
-  await settle();
+  await lab.settled(100_000);
   const c0 = await cpuOf(watch.pid);
   await sleep(30_000);
   const idle = (await cpuOf(watch.pid)) - c0;
-  say(`daemon at rest with 4 lines probed 5 times a second: ${(idle / 30 * 100).toFixed(2)} % of one CPU (daemon, ip monitor and 4 pings), rss ${(await health()).memory.rssKb} kB`);
+  say(`daemon at rest with 4 lines probed 5 times a second: ${(idle / 30 * 100).toFixed(2)} % of one CPU (daemon, ip monitor and 4 pings), rss ${(await lab.readHealth()).memory.rssKb} kB`);
   if (!only || only === 'faults') {
     for (const f of FAULTS) {
       const r = await measureFault(lab, { ...f, watch });
@@ -92,23 +76,23 @@ try {
       say(formatFigures(r));
       if (f.kind === 'flapping') {
         // Suppressed: wait until it calms down and rejoins.
-        for (let i = 0; i < 600 && (await enslaved()).length < 4; i++) await sleep(500);
+        for (let i = 0; i < 600 && (await lab.enslaved()).length < 4; i++) await sleep(500);
       }
-      await settle();
+      await lab.settled(100_000);
     }
   }
   if (!only || only === 'stress') {
     const n = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
     await useStressSettings(lab, watch);
-    await settle();
-    const s = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: n, seconds: Math.max(60, n * 3), memory: async () => (await health()).memory });
-    await settle();
-    say(`stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s of saturating TCP at ${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s in 5 s stretches without traffic; lines in the bond after: ${(await enslaved()).join(', ')}`);
+    await lab.settled(100_000);
+    const s = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: n, seconds: Math.max(60, n * 3), memory: async () => (await lab.readHealth()).memory });
+    await lab.settled(100_000);
+    say(`stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s of saturating TCP at ${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s in 5 s stretches without traffic; lines in the bond after: ${(await lab.enslaved()).join(', ')}`);
     say(`  daemon heap every 25 cycles (kB): ${s.memory.map((m) => m.heapUsedKb).join(' ')}`);
     say(`  daemon rss every 25 cycles (kB): ${s.memory.map((m) => m.rssKb).join(' ')}`);
   }
   const r = await watch.stop();
-  say(`watch stopped with exit ${r.code}; lines in the bond: ${(await enslaved()).join(', ')}`);
+  say(`watch stopped with exit ${r.code}; lines in the bond: ${(await lab.enslaved()).join(', ')}`);
   say('\n| fault | daemon | detected | out of the ring | packets lost on the line | goodput while out / (3/4 of before) | rejoined after the line was back |');
   say('|---|---|---|---|---|---|---|');
   const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${Math.round(x)} ms`);

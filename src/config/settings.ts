@@ -3,6 +3,7 @@
 // and `ini` keeps no line numbers and skips lines it cannot match. Pure.
 import { ConfigError } from '../errors.js';
 import { lex, type Entry, type Section } from './lex.js';
+import { isIpv4 } from '../plan/route.js';
 import { IFNAME_RE } from './wanpipe.js';
 import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
 
@@ -40,11 +41,9 @@ export function defaultSettings(): Settings {
   return { file: undefined, bonds: [defaultBond(0)], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined, watch: defaultWatchSettings() };
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 export function parseCidr(text: string): { addr: string; len: number } | undefined {
   const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-  if (!m || !IPV4.test(m[1] as string) || Number(m[2]) > 32) return undefined;
+  if (!m || !isIpv4(m[1] as string) || Number(m[2]) > 32) return undefined;
   return { addr: m[1] as string, len: Number(m[2]) };
 }
 

@@ -1,5 +1,6 @@
 // The [watch] section of wanbond.conf: the daemon's timings, flap damping and probe targets. Pure.
 import { ConfigError } from '../errors.js';
+import { isIpv4 } from '../plan/route.js';
 import { DEFAULT_HEALTH, type HealthConfig } from '../watch/health.js';
 import type { Entry, Section } from './lex.js';
 import { IFNAME_RE } from './wanpipe.js';
@@ -13,8 +14,6 @@ export interface WatchSettings {
 }
 
 export const defaultWatchSettings = (): WatchSettings => ({ health: { ...DEFAULT_HEALTH }, alarmPollMs: 1000, probes: {} });
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 const DURATIONS: Record<string, keyof HealthConfig | 'alarmPollMs'> = {
   PROBE_INTERVAL: 'probeIntervalMs', PROBE_TIMEOUT: 'probeTimeoutMs', SUSPECT_AFTER: 'suspectAfterMs', DOWN_AFTER: 'downAfterMs',
@@ -40,7 +39,7 @@ export function parseWatchSection(file: string, s: Section): WatchSettings {
       const name = probe[1] as string;
       if (!IFNAME_RE.test(name)) throw new ConfigError(file, e.line, `${e.key}: '${name}' is not an interface name`, 'write probe.<ifname> = <IPv4 address>, e.g. probe.wan0 = 192.0.2.2');
       const v = e.value.toLowerCase() === 'none' ? null : e.value;
-      if (v !== null && !IPV4.test(v)) throw new ConfigError(file, e.line, `${e.key}: expected the IPv4 address of the line's far end, or none, found '${e.value}'`, `write e.g. '${e.key} = 192.0.2.2'`);
+      if (v !== null && !isIpv4(v)) throw new ConfigError(file, e.line, `${e.key}: expected the IPv4 address of the line's far end, or none, found '${e.value}'`, `write e.g. '${e.key} = 192.0.2.2'`);
       w.probes[name] = v;
       continue;
     }

@@ -2,7 +2,9 @@
 // left TEQL's ring (the daemon's log), what it cost (packets the line threw away, the bundle's
 // goodput while the line is out against 3/4 of before), and when it came back. With or without the
 // watch daemon, so the same figures show what the daemon buys. Used by test/e2e and bench/.
+import { promises as fs } from 'node:fs';
 import type { Lab, TrafficResult } from './lab.js';
+import { sh } from './sh.js';
 import type { WatchEvent, WatchProcess } from './watch.js';
 
 export type FaultKind = 'driver-down' | 'carrier-loss' | 'blackhole' | 'flapping' | 'restart';
@@ -105,7 +107,6 @@ export interface StressFigures {
  * memory (its health file) is sampled along the way.
  */
 export async function stressCycles(lab: Lab, w: WatchProcess, o: { line: string; cycles: number; seconds: number; memory: () => Promise<{ rssKb: number; heapUsedKb: number }> }): Promise<StressFigures> {
-  const { sh } = await import('./sh.js');
   let cycles = 0;
   const memory: { rssKb: number; heapUsedKb: number }[] = [await o.memory()];
   const end = Date.now() + o.seconds * 1000 - 3000;
@@ -131,7 +132,6 @@ export async function stressCycles(lab: Lab, w: WatchProcess, o: { line: string;
  * Applied by the daemon's own reload (SIGHUP).
  */
 export async function useStressSettings(lab: Lab, w: WatchProcess): Promise<void> {
-  const { promises: fs } = await import('node:fs');
   const base = (await fs.readFile(lab.settingsFile, 'utf8')).replace(/\[watch\][\s\S]*$/, '');
   await fs.writeFile(lab.settingsFile, base + '[watch]\nhold_down = 1ms\nsuppress = 900000\nmax_penalty = 900000\nreuse = 899999\n');
   const n = w.events.length;

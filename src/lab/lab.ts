@@ -12,6 +12,7 @@ import { ipInterfaces } from '../config/site.js';
 import { sh } from './sh.js';
 import { attachRouterB, createTopology, defaultLabDir, destroyTopology, detachRouterB, H_ADDR, NS_H, type LabState } from './topology.js';
 import { alignBuckets, type SendReport, type SinkReport } from './traffic.js';
+import { HEALTH_FILE, type HealthFile } from '../watch/health-file.js';
 
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const distLab = fileURLToPath(new URL('.', import.meta.url));
@@ -121,6 +122,31 @@ export class Lab {
       out[l.iface] = q.find((x) => x.kind === 'tbf')?.bytes ?? 0;
     }
     return out;
+  }
+
+  /** The lines enslaved to `teql` in router A, sorted. */
+  async enslaved(teql = 'teql0'): Promise<string[]> {
+    const q = JSON.parse(await sh('tc', ['-j', 'qdisc', 'show'])) as { dev: string; kind: string; root?: boolean }[];
+    return q.filter((x) => x.kind === teql && x.root).map((x) => x.dev).sort();
+  }
+
+  /** What the watch daemon last wrote for `wanbond status` (its state dir is the lab's). */
+  async readHealth(): Promise<HealthFile> {
+    return JSON.parse(await fs.readFile(path.join(this.dir, 'run', HEALTH_FILE), 'utf8')) as HealthFile;
+  }
+
+  /** Every line of the lab up in the watch daemon's eyes and in teql0's ring, within `ms`; else an error saying how things stand. */
+  async settled(ms = 40_000): Promise<void> {
+    const end = Date.now() + ms;
+    let last = '';
+    while (Date.now() < end) {
+      const h = await this.readHealth().catch(() => undefined);
+      const e = await this.enslaved();
+      last = `${JSON.stringify(h?.bonds[0]?.lines.map((l) => [l.line, l.state, l.reason]))} enslaved ${e.join(',')}`;
+      if (h && h.bonds[0]?.lines.every((l) => l.state === 'up') && e.length === this.ifaces.length) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`lab: the bond did not settle within ${ms} ms: ${last}`);
   }
 
   /** Packets each line's far side threw away (the netem that faults turn into loss), by A's interface name. */

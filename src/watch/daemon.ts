@@ -13,6 +13,7 @@ import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { BusyError } from '../exec/lock.js';
+import { isIpv4 } from '../plan/route.js';
 import { describe } from '../plan/steps.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
@@ -183,7 +184,7 @@ export class WatchDaemon {
     if (set === null) return undefined;
     if (set !== undefined) return set;
     const p = this.ctx.site?.ipFiles.get(name)?.pointopoint;
-    if (p && /^\d+\.\d+\.\d+\.\d+$/.test(p)) return p;
+    if (p && isIpv4(p)) return p;
     return this.kernelPeers.get(name);
   }
 

@@ -30,7 +30,6 @@ export class Probes {
   constructor(private readonly o: { ping: string; log: Log; intervalMs: () => number; signal: (line: string, s: Signal) => void }) {}
 
   get paused(): boolean { return this.pausedAt !== undefined; }
-  targetOf(line: string): string | undefined { return this.probes.get(line)?.target; }
   running(): { line: string; ifindex: number; target: string }[] { return [...this.probes].map(([line, p]) => ({ line, ifindex: p.ifindex, target: p.target })); }
 
   /** The line's probe as it should be now: none (no interface up, or no target), or one bound to this ifindex and target. */

@@ -4,7 +4,6 @@
 // Bounds are generous: under TCG every process start costs ~60 ms; docs/BENCHMARKS.md has the figures.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatFigures, measureFault, stressCycles, useStressSettings, type FaultFigures } from '../../src/lab/faults.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -13,35 +12,15 @@ import { destroyTopology } from '../../src/lab/topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 
 const LINES = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STRESS = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
 const STRESS_SECONDS = Number(process.env['WANBOND_STRESS_SECONDS'] ?? 30);
 
 let lab: Lab;
 let watch: WatchProcess;
 
-async function enslaved(): Promise<string[]> {
-  const q = JSON.parse(await sh('tc', ['-j', 'qdisc', 'show'])) as { dev: string; kind: string; root?: boolean }[];
-  return q.filter((x) => x.kind === 'teql0' && x.root).map((x) => x.dev).sort();
-}
-
-interface HealthJson { pid: number; actions: number; memory: { rssKb: number; heapUsedKb: number }; bonds: { teql: string; allDown: boolean; lines: { line: string; state: string; suppressed: boolean; penalty: number; reason: string }[] }[] }
-const healthFile = () => path.join(lab.dir, 'run', 'health.json');
-const readHealth = async () => JSON.parse(await fs.readFile(healthFile(), 'utf8')) as HealthJson;
-
-/** Every line up in the daemon's eyes and in the ring, within `ms`. */
-async function settled(ms = 40_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    const h = await readHealth().catch(() => undefined);
-    const e = await enslaved();
-    last = `${JSON.stringify(h?.bonds[0]?.lines.map((l) => [l.line, l.state, l.reason]))} enslaved ${e.join(',')}`;
-    if (h && h.bonds[0]?.lines.every((l) => l.state === 'up') && e.length === LINES.length) return;
-    await sleep(250);
-  }
-  assert.fail(`the bond did not settle within ${ms} ms: ${last}`);
-}
+const enslaved = () => lab.enslaved();
+const readHealth = () => lab.readHealth();
+const settled = () => lab.settled();
 
 const figures: FaultFigures[] = [];
 function report(f: FaultFigures): void {
