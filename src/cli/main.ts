@@ -18,6 +18,7 @@ import type { Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { makeLogger } from '../log.js';
 import type { EngineOpts } from './context.js';
+import { VERSION } from '../version.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70, busy: 75 } as const;
 
@@ -26,6 +27,7 @@ export interface Deps { runner?: Runner; log?: Log }
 export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps = {}): Command {
   const program = new Command('wanbond')
     .description('bond WAN lines (Sangoma WANPIPE T1/E1, Ethernet uplinks) into one link with Linux TEQL')
+    .version(VERSION, '-V, --version', 'print wanbond\'s version')
     .option('--conf-dir <dir>', 'wanpipe configuration folder', DEFAULT_CONF_DIR)
     .option('--settings <file>', 'wanbond settings (default /etc/wanbond/wanbond.conf; embedded defaults when absent)')
     .option('--state-dir <dir>', 'where up records what it did (root-owned, not group/world-writable)', '/run/wanbond')

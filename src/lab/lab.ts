@@ -10,9 +10,11 @@ import { run } from '../cli/main.js';
 import { makeLoggerTo } from '../log.js';
 import { ipInterfaces } from '../config/site.js';
 import { sh } from './sh.js';
-import { attachRouterB, createTopology, defaultLabDir, destroyTopology, detachRouterB, H_ADDR, NS_H, type LabState } from './topology.js';
+import { attachRouterB, createTopology, defaultLabDir, destroyTopology, detachRouterB, H_ADDR, NS_H, T1_KBIT, type LabState } from './topology.js';
 import { alignBuckets, type SendReport, type SinkReport } from './traffic.js';
 import { HEALTH_FILE, type HealthFile } from '../watch/health-file.js';
+import type { Runner } from '../exec/runner.js';
+import { lineRate } from '../config/line-rate.js';
 
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const distLab = fileURLToPath(new URL('.', import.meta.url));
@@ -57,7 +59,10 @@ export class Lab {
     // traffic tests fail unless wanbond really turns rp_filter off where TEQL needs it.
     for (const k of ['net/ipv4/conf/all/rp_filter', 'net/ipv4/conf/default/rp_filter']) await fs.writeFile(`/proc/sys/${k}`, '1');
     const p2p = Object.fromEntries(ifaces.flatMap((n) => { const f = site.ipFiles.get(n); return f?.ipaddr && f.pointopoint ? [[n, { local: f.ipaddr, peer: f.pointopoint }]] : []; }));
-    const state = await createTopology({ confDir, ifaces, p2p, ...(o.rateKbit !== undefined ? { rateKbit: o.rateKbit } : {}) });
+    // Each line shaped to what its configuration says it carries: a full T1 at its line rate, a
+    // fractional T1 at its timeslots' rate.
+    const rateKbit = o.rateKbit ?? ifaces.map((n) => { const r = lineRate(site, n); return 'bps' in r && r.bps !== 1_536_000 ? r.bps / 1000 : T1_KBIT; });
+    const state = await createTopology({ confDir, ifaces, p2p, rateKbit });
     await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
     const sim = path.join(dir, 'bin', 'wanrouter');
     await fs.writeFile(sim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(distLab, 'wanrouter-sim.js')}' "$@"\n`, { mode: 0o755 });
@@ -65,6 +70,8 @@ export class Lab {
   }
 
   get confDir(): string { return this.state.confDir; }
+  /** The card simulator, as wanbond's --wanrouter. */
+  get wanrouterPath(): string { return path.join(this.dir, 'bin', 'wanrouter'); }
   get settingsFile(): string { return path.join(this.dir, 'wanbond.conf'); }
   get procDir(): string { return path.join(defaultLabDir(), 'proc'); }
 
@@ -79,14 +86,14 @@ export class Lab {
    * and this is called often); with `env`, or `process: true`, as its own process, which is what tests
    * of signals, exit statuses and concurrency need.
    */
-  async wanbond(args: string[], env: Record<string, string> = {}, o: { process?: boolean } = {}): Promise<Run> {
+  async wanbond(args: string[], env: Record<string, string> = {}, o: { process?: boolean; runner?: Runner } = {}): Promise<Run> {
     if (Object.keys(env).length > 0 || o.process) {
       const r = await this.startWanbond(args, env);
       return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
     }
     let out = '', err = '';
     const argv = [...args.slice(0, 1), ...this.wanbondArgs(...args.slice(1))];
-    const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
+    const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }), ...(o.runner ? { runner: o.runner } : {}) });
     return { code, out, err };
   }
 

@@ -19,6 +19,29 @@ type J = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/**
+ * The JSON documents of `ip -j -batch -`, one per command in order: it prints each command's array
+ * after the previous one. Split at the top level (strings may hold brackets).
+ */
+export function splitJsonDocs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = -1, inString = false, escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') { if (depth++ === 0) start = i; }
+    else if (c === ']' || c === '}') { if (--depth === 0) out.push(text.slice(start, i + 1)); }
+  }
+  if (depth !== 0) throw new InternalError(`cannot parse ip -batch output: unbalanced brackets: ${text.slice(-200)}`);
+  return out;
+}
+
 export function parseLinks(text: string): LinkState[] {
   return json('ip -j link', text).map((x) => {
     const l = x as J;

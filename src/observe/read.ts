@@ -1,11 +1,13 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, teqlPresence, toSlashKey } from './parse.js';
+import { InternalError } from '../errors.js';
+import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence, toSlashKey } from './parse.js';
 
 export { toSlashKey };
 
 export const DEFAULT_WANROUTER_PROC = '/proc/net/wanrouter';
+const IP_READS = ['link show', 'addr show', 'route show table main'];
 
 export interface ObserveOptions {
   /** sysctl keys to read (dotted). */
@@ -18,10 +20,9 @@ export interface ObserveOptions {
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
   const modulesDir = release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
-  const [links, addrs, routes, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
-    runner.read({ file: 'ip', args: o.lean ? ['-j', 'link', 'show'] : ['-j', '-s', 'link', 'show'] }),
-    o.lean ? Promise.resolve('[]') : runner.read({ file: 'ip', args: ['-j', 'addr', 'show'] }),
-    o.lean ? Promise.resolve('[]') : runner.read({ file: 'ip', args: ['-j', 'route', 'show', 'table', 'main'] }),
+  const [ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
+    // Links, addresses and routes from one ip process: every process start counts on a router's CPU.
+    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: IP_READS.join('\n') + '\n' }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
     modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),
@@ -29,6 +30,9 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     runner.readFile(`${o.wanrouterProc}/status`),
     ...o.sysctls.map((k) => runner.readFile(`/proc/sys/${toSlashKey(k)}`)),
   ]);
+  const docs = o.lean ? [ipOut, '[]', '[]'] : splitJsonDocs(ipOut);
+  if (docs.length !== 3) throw new InternalError(`ip -j -batch printed ${docs.length} documents for its 3 commands (${IP_READS.join('; ')}): ${ipOut.slice(0, 200)}`);
+  const [links, addrs, routes] = docs as [string, string, string];
   const sysctls: Record<string, string> = {};
   o.sysctls.forEach((k, i) => { const v = sysctlValues[i]; if (v !== undefined) sysctls[k] = v.trim(); });
   const linkList = parseLinks(links);

@@ -181,8 +181,21 @@ export class FakeKernel implements Runner {
   }
 
   async read(cmd: Command): Promise<string> {
-    this.processes++;
     const a = cmd.args.join(' ');
+    if (cmd.file === 'ip' && a === '-j -s -batch -') {
+      // One process for all its commands; each answered as its own read would be (through this.read,
+      // so a test that wraps read() sees them), printed one after the other as ip does.
+      this.processes++;
+      const lines = (cmd.input ?? '').split('\n').filter((l) => l.trim() !== '');
+      const out: string[] = [];
+      for (const l of lines) {
+        const args = l === 'link show' ? ['-j', '-s', 'link', 'show'] : ['-j', ...l.split(' ')];
+        out.push(await this.read({ file: 'ip', args }));
+        this.processes--;
+      }
+      return out.join('\n') + '\n';
+    }
+    this.processes++;
     if (cmd.file === 'ip' && a === '-j -s link show') {
       return JSON.stringify([...this.links.values()].map((l) => ({
         ifindex: l.ifindex, ifname: l.name, flags: [...l.flags], mtu: l.mtu, qdisc: this.qdiscs.get(l.name)?.kind ?? 'noqueue',

@@ -15,7 +15,7 @@ const rows = (ifs: { name: string; device: string; mode: string; lipProtocol: st
 
 describe('project samples (wanpipe-conf/)', () => {
   it('lists exactly the samples the tests know', async () => {
-    assert.deepEqual((await fs.readdir(samplesDir)).sort(), ['aft-a104-4xt1-ppp', 'frame-relay-3dlci', 's514-chdlc-2xt1', 'two-cards']);
+    assert.deepEqual((await fs.readdir(samplesDir)).sort(), ['aft-a104-4xt1-ppp', 'aft-a104-t1-ft1-mixed', 'frame-relay-3dlci', 's514-chdlc-2xt1', 'two-cards']);
   });
 
   it('s514-chdlc-2xt1: two S514 CHDLC T1 ports, both black-holing until fixed', async () => {
@@ -43,6 +43,15 @@ describe('project samples (wanpipe-conf/)', () => {
     ]));
     assert.deepEqual(site.interfaces.filter((i) => i.carriesIp).map((i) => [i.parent, i.profile]),
       [1, 2, 3, 4].map((n) => [`w${n}g1`, `w${n}g1.ppp`]));
+    assert.deepEqual(siteProblems(site), []);
+  });
+
+  it('aft-a104-t1-ft1-mixed: three ports of the same kind, the second a fractional T1 (lines of unequal speed)', async () => {
+    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+    assert.deepEqual(ipInterfaces(site).map((i) => [i.name, i.parent, i.visibility, i.dynIntrCfg]),
+      [1, 2, 3].map((n) => [`w${n}g1ppp`, `w${n}g1`, 'driver-downs', 'YES']));
+    assert.deepEqual([...site.ipFiles].map(([n, f]) => [n, f.ipaddr, f.pointopoint]),
+      [1, 2, 3].map((n) => [`w${n}g1ppp`, `198.51.100.${4 * n - 3}`, `198.51.100.${4 * n - 2}`]));
     assert.deepEqual(siteProblems(site), []);
   });
 

@@ -1,10 +1,22 @@
 // Kernel output as iproute2 6.1 prints it (captured on a real system), parsed into ObservedState.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, toSlashKey } from '../../../src/observe/parse.js';
+import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, splitJsonDocs, toSlashKey } from '../../../src/observe/parse.js';
 
 
 describe('observe/parse', () => {
+  it('splits what ip -j -batch prints into one document per command, brackets inside strings kept', () => {
+    // As iproute2 6.1 printed it for link show / addr show / route show in an empty namespace.
+    const lo = '{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"qdisc":"noop","ifalias":"a ] \\" [ b"}';
+    const docs = splitJsonDocs(`[${lo}]\n[${lo.slice(0, -1)},"addr_info":[]}]\n[]\n`);
+    assert.equal(docs.length, 3);
+    assert.equal(parseLinks(docs[0] as string)[0]?.name, 'lo');
+    assert.deepEqual(parseAddrs(docs[1] as string), []);
+    assert.deepEqual(parseRoutes(docs[2] as string), []);
+    assert.deepEqual(splitJsonDocs(''), []);
+    assert.throws(() => splitJsonDocs('[{"a":1}'), /unbalanced brackets/);
+  });
+
   it('ip -j -s link', () => {
     const l = parseLinks('[{"ifindex":3,"link":"v1","ifname":"v0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"qdisc":"noqueue","operstate":"UP","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"72:b5:a2:f7:d8:81","broadcast":"ff:ff:ff:ff:ff:ff","stats64":{"rx":{"bytes":90,"packets":1,"errors":0,"dropped":2,"over_errors":0,"multicast":0},"tx":{"bytes":180,"packets":3,"errors":4,"dropped":5,"carrier_errors":0,"collisions":0}}}]');
     assert.deepEqual(l, [{ name: 'v0', ifindex: 3, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP',
