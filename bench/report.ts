@@ -40,7 +40,7 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)} %`;
 function header(p: PartRecord, what: string): string {
   const e = p.env;
   const lab = e ? `kernel ${e.kernel} under qemu without KVM (${e.cpus} vCPUs; CPU work x${e.slowdown.toFixed(1)} slower than on the host, a process start ${Math.round(e.spawnMs)} ms)` : 'the lab';
-  return `Run of ${p.date.slice(0, 16).replace('T', ' ')} UTC: \`${p.command}\`, ${lab}; ${what}.\n`;
+  return `Run of ${p.date.slice(0, 16).replace('T', ' ')} UTC: \`${p.command}\`, ${lab}; ${what}.`;
 }
 
 function verdict(ok: boolean, text: string): string { return `- ${ok ? 'Met' : '**Missed**'}: ${text}`; }
@@ -96,7 +96,9 @@ function control(p: PartRecord): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...c.rows.map((r) => `| ${r.lines} | ${ms(r.up.ms)} | ${ms(r.up.cardMs)} | ${ms(r.up.ms - (r.up.cardMs ?? 0))} | ${r.up.processes} | ${ms(r.again.ms)} (${r.again.processes}) | ${ms(r.plan.ms)} (${r.plan.processes}) | ${ms(r.status.ms)} (${r.status.processes}) | ${ms(r.down.ms)} | ${r.down.processes} | ${ms(r.recipeUp.ms)} | ${ms(r.recipeUp.cardMs)} | ${r.recipeUp.processes} | ${ms(r.recipeDown.ms)} |`)];
   const eight = c.rows.find((r) => r.lines === 8);
-  if (eight?.up.programs) out.push('', `What \`up\` of 8 lines started, in order: ${eight.up.programs.map((x) => `\`${x}\``).join(', ')}.`);
+  // `ip -j -s` with input is the engine's one read of links, addresses and routes (ip -batch).
+  const label = (x: string) => (x === 'ip -j -s' || x === 'ip -j -s -batch' ? 'ip -j -s -batch - (links, addresses, routes)' : x);
+  if (eight?.up.programs) out.push('', `What \`up\` of 8 lines started, in order: ${eight.up.programs.map((x) => `\`${label(x)}\``).join(', ')}.`);
   if (eight) {
     const own = eight.up.ms - (eight.up.cardMs ?? 0);
     out.push('', verdict(own < 1000, `\`up\` of 8 lines in under 1 s of its own work: ${ms(own)} in the lab${own < 1000 ? '' : `; scaled by the lab's x${slow.toFixed(1)}, about ${ms(own / slow)} on the host (an estimate)`}`),
@@ -126,7 +128,14 @@ function faults(p: PartRecord): string {
   const rows = ((p.figures[0] as { rows?: Fault[] } | undefined)?.rows ?? []);
   const out = [header(p, '4 T1 lines, router B equalizing its ends, one saturating TCP flow (the lab\'s own generator) from router A to host H; each fault of the card simulator first with `wanbond up` alone, which is what the seeds\' recipe gives too (nothing takes a failed line out), then with `wanbond watch` at its defaults'), '',
     '| fault | daemon | detected | out of the ring | packets lost on the line | goodput while out / ((N-1)/N of before) | used again after the line was back |', '|---|---|---|---|---|---|---|',
-    ...rows.map((f) => `| ${f.fault} | ${f.daemon ? 'watch' : 'up only'} | ${ms(f.detectMs)} | ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)} | ${f.lostPackets} | ${r2(f.ratio)} (${mbit(f.duringBps)} of ${mbit(f.beforeBps)} Mbit/s) | ${ms(f.rejoinMs)} |`)];
+    ...rows.map((f) => {
+      // A restarted device deletes its interface, and the kernel the slave with it: out at once, and
+      // without the daemon out of the bond for good (until someone runs `up`).
+      const gone = f.fault === 'restart' && !f.daemon;
+      const out = gone ? 'at once (the interface was deleted)' : f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs);
+      const back = gone ? 'never (until someone runs `up`)' : ms(f.rejoinMs);
+      return `| ${f.fault} | ${f.daemon ? 'watch' : 'up only'} | ${ms(f.detectMs)} | ${out} | ${f.lostPackets} | ${r2(f.ratio)} (${mbit(f.duringBps)} of ${mbit(f.beforeBps)} Mbit/s) | ${back} |`;
+    })];
   return out.join('\n');
 }
 

@@ -18,7 +18,7 @@ async function timed(lab: Lab, args: string[], locks: boolean): Promise<Timed> {
   const ms = performance.now() - t0;
   if (r.code !== 0) say(`  wanbond ${args.join(' ')} exited ${r.code}: ${r.err.slice(0, 500)}`);
   const cardMs = runner.commands.filter((c) => c.argv[0] === 'wanrouter').reduce((a, c) => a + c.ms, 0);
-  const programs = [...(locks ? ['flock'] : []), ...runner.commands.map((c) => c.argv.slice(0, c.argv[1] === '-j' ? 3 : 2).join(' '))];
+  const programs = [...(locks ? ['flock'] : []), ...runner.commands.map((c) => c.argv.slice(0, c.argv.includes('-batch') ? c.argv.indexOf('-batch') + 1 : c.argv[1] === '-j' ? 3 : 2).join(' '))];
   return { ms, processes: programs.length, cardMs, ok: r.code === 0, programs };
 }
 
