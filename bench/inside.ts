@@ -9,10 +9,9 @@ import { daemon } from './parts/daemon.js';
 import { faults } from './parts/faults.js';
 import { singleFlow } from './parts/single-flow.js';
 import { unequal } from './parts/unequal.js';
+import { ORDER } from './report.js';
 
-export const PARTS = ['aggregation', 'single-flow', 'unequal', 'control', 'daemon', 'faults', 'stress'] as const;
-
-const want = new Set((process.env['WANBOND_BENCH_PARTS'] ?? PARTS.join(',')).split(','));
+const want = new Set((process.env['WANBOND_BENCH_PARTS'] ?? ORDER.join(',')).split(','));
 const hostMs = Number(process.env['WANBOND_BENCH_HOST_CPU_MS'] ?? NaN);
 const vmMs = calibrate();
 const time = async (f: () => Promise<unknown>, n = 10) => { const t0 = performance.now(); for (let i = 0; i < n; i++) await f(); return (performance.now() - t0) / n; };

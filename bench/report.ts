@@ -19,6 +19,7 @@ interface Daemon { lines: number; probeIntervalMs: number; idleSeconds: number; 
 interface Fault { fault: string; line: string; daemon: boolean; outOfRingMs: number | null; detectMs: number | null; lostPackets: number; beforeBps: number; duringBps: number; ratio: number; rejoinMs: number | null }
 interface Stress { cycles: number; seconds: number; rateBps: number; stalls: number; memory: { rssKb: number; heapUsedKb: number }[]; linesAfter: string[] }
 
+/** Every benchmark part, in the order they run and are published. */
 export const ORDER = ['aggregation', 'single-flow', 'unequal', 'control', 'daemon', 'faults', 'stress'] as const;
 
 /** The new run's parts replace the stored ones; parts it did not run keep their own run's date. */

@@ -9,9 +9,9 @@ import { installLabPackages, runInVm } from '../src/lab/vm.js';
 import { execa } from 'execa';
 import { calibrate } from './calibrate.js';
 import { RESULT_PREFIX } from './common.js';
-import { mergeResults, renderBenchmarks, type BenchResults } from './report.js';
+import { mergeResults, ORDER, renderBenchmarks, type BenchResults } from './report.js';
 
-const PARTS = ['aggregation', 'single-flow', 'unequal', 'control', 'daemon', 'faults', 'stress'];
+const PARTS: string[] = [...ORDER];
 const QUICK_PARTS = ['aggregation', 'control', 'daemon'];
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | undefined } {

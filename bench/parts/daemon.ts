@@ -3,28 +3,23 @@
 // The storm comes from one long-lived `ip -batch` fed line by line, so the flaps themselves do not
 // cost a process start each.
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import { Lab } from '../../src/lab/lab.js';
-import { WatchProcess } from '../../src/lab/watch.js';
+import { rssKbOf, WatchProcess } from '../../src/lab/watch.js';
+import { useWatchSettings } from '../../src/lab/faults.js';
 import { cpuSeconds, emit, quick, say, sleep } from '../common.js';
-
-async function rssKb(pid: number): Promise<number> {
-  const m = /^VmRSS:\s+(\d+)/m.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
-  return m ? Number(m[1]) : 0;
-}
 
 /** CPU share of one CPU over `ms`, the daemon alone and with its children, and its peak RSS meanwhile. */
 async function sample(pid: number, ms: number, during?: () => Promise<void>): Promise<{ daemon: number; withChildren: number; rssPeakKb: number; rssEndKb: number }> {
   const d0 = await cpuSeconds(pid, false), a0 = await cpuSeconds(pid, true);
   const t0 = performance.now();
-  let peak = await rssKb(pid);
-  const timer = setInterval(() => { void rssKb(pid).then((r) => { peak = Math.max(peak, r); }); }, 200);
+  let peak = await rssKbOf(pid);
+  const timer = setInterval(() => { void rssKbOf(pid).then((r) => { peak = Math.max(peak, r); }); }, 200);
   const work = during ? during() : Promise.resolve();
   await sleep(ms);
   await work;
   clearInterval(timer);
   const s = (performance.now() - t0) / 1000;
-  return { daemon: ((await cpuSeconds(pid, false)) - d0) / s, withChildren: ((await cpuSeconds(pid, true)) - a0) / s, rssPeakKb: Math.max(peak, await rssKb(pid)), rssEndKb: await rssKb(pid) };
+  return { daemon: ((await cpuSeconds(pid, false)) - d0) / s, withChildren: ((await cpuSeconds(pid, true)) - a0) / s, rssPeakKb: Math.max(peak, await rssKbOf(pid)), rssEndKb: await rssKbOf(pid) };
 }
 
 /** 100 down/up pairs of `line` in 10 s through one ip process. */
@@ -55,23 +50,16 @@ export async function daemon(): Promise<void> {
     const idle = await sample(w.pid, idleS * 1000);
     say(`daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ${(idle.withChildren * 100).toFixed(2)} % with ip monitor and 4 pings; RSS ${idle.rssEndKb} kB`);
     // The same at rest with probes once a second (slower to see a silent line: about 2 s).
-    const base = await fs.readFile(lab.settingsFile, 'utf8');
-    await fs.writeFile(lab.settingsFile, `${base.replace(/\[watch\][\s\S]*$/, '')}[watch]\nprobe_interval = 1s\ndown_after = 2s\n`);
-    let n = w.events.length;
-    process.kill(w.pid, 'SIGHUP');
-    await w.waitFor((e) => e.event === 'reloaded', 30_000, 'the reload', n);
+    await useWatchSettings(lab, w, 'probe_interval = 1s\ndown_after = 2s\n');
     await sleep(3000);
     const idleSlow = await sample(w.pid, idleS * 1000);
     say(`daemon at rest, probes every 1 s: ${(idleSlow.daemon * 100).toFixed(2)} % alone, ${(idleSlow.withChildren * 100).toFixed(2)} % with children`);
-    await fs.writeFile(lab.settingsFile, base);
-    n = w.events.length;
-    process.kill(w.pid, 'SIGHUP');
-    await w.waitFor((e) => e.event === 'reloaded', 30_000, 'the reload', n);
+    await useWatchSettings(lab, w, undefined);
     await lab.settled(100_000);
     // Node's own floor: an empty node process, for what of the daemon's RSS is node itself.
     const empty = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 4000)']);
     await sleep(2500);
-    const nodeFloorKb = await rssKb(empty.pid ?? -1);
+    const nodeFloorKb = await rssKbOf(empty.pid ?? -1);
     empty.kill();
     const from = w.events.length;
     const s = await sample(w.pid, 15_000, () => storm('w1g1ppp'));

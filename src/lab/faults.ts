@@ -132,8 +132,13 @@ export async function stressCycles(lab: Lab, w: WatchProcess, o: { line: string;
  * Applied by the daemon's own reload (SIGHUP).
  */
 export async function useStressSettings(lab: Lab, w: WatchProcess): Promise<void> {
+  await useWatchSettings(lab, w, 'hold_down = 1ms\nsuppress = 900000\nmax_penalty = 900000\nreuse = 899999\n');
+}
+
+/** The lab's settings with this [watch] section (none: the defaults), applied by the daemon's own reload (SIGHUP). */
+export async function useWatchSettings(lab: Lab, w: WatchProcess, watch: string | undefined): Promise<void> {
   const base = (await fs.readFile(lab.settingsFile, 'utf8')).replace(/\[watch\][\s\S]*$/, '');
-  await fs.writeFile(lab.settingsFile, base + '[watch]\nhold_down = 1ms\nsuppress = 900000\nmax_penalty = 900000\nreuse = 899999\n');
+  await fs.writeFile(lab.settingsFile, watch === undefined ? base : `${base}[watch]\n${watch}`);
   const n = w.events.length;
   process.kill(w.pid, 'SIGHUP');
   await w.waitFor((e) => e.event === 'reloaded', 30_000, 'the reload', n);

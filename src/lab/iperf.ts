@@ -28,7 +28,6 @@ export interface IperfResult {
 }
 
 interface IperfJson {
-  start?: { test_start?: { num_streams?: number } };
   end?: { sum_received?: { bits_per_second?: number; seconds?: number }; sum_sent?: { retransmits?: number }; sender_tcp_congestion?: string };
   error?: string;
 }
@@ -72,9 +71,4 @@ export async function iperf(o: IperfOptions): Promise<IperfResult> {
  */
 export function labGoodputLimitBps(rateKbit: number, mtu = 1500): number {
   return rateKbit * 1000 * (mtu - 52) / (mtu + 14);
-}
-
-/** The same on a real T1 with PPP framing (flag, address, control, protocol, FCS: 8 bytes a frame) over its 1.536 Mbit/s of payload. */
-export function t1GoodputLimitBps(payloadBps = 1_536_000, mtu = 1500): number {
-  return payloadBps * (mtu - 52) / (mtu + 8);
 }

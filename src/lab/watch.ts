@@ -3,6 +3,12 @@
 import { promises as fs } from 'node:fs';
 import type { Lab } from './lab.js';
 
+/** A process's resident memory from /proc, in kB; 0 when it is gone. */
+export async function rssKbOf(pid: number): Promise<number> {
+  const m = /^VmRSS:\s+(\d+)/m.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+  return m ? Number(m[1]) : 0;
+}
+
 export interface WatchEvent { time: number; level: number; msg: string; event?: string; [k: string]: unknown }
 
 export class WatchProcess {
@@ -59,10 +65,7 @@ export class WatchProcess {
     return out;
   }
 
-  async rssKb(): Promise<number> {
-    const m = /^VmRSS:\s+(\d+)/m.exec(await fs.readFile(`/proc/${this.pid}/status`, 'utf8').catch(() => ''));
-    return m ? Number(m[1]) : 0;
-  }
+  rssKb(): Promise<number> { return rssKbOf(this.pid); }
 
   /** SIGTERM (or another signal) and the exit status, bounded. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', ms = 30_000): Promise<{ code: number | undefined; signal: string | undefined }> {

@@ -7,7 +7,8 @@ import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWa
 describe('observe/parse', () => {
   it('splits what ip -j -batch prints into one document per command, brackets inside strings kept', () => {
     // As iproute2 6.1 printed it for link show / addr show / route show in an empty namespace.
-    const lo = '{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"qdisc":"noop","ifalias":"a ] \\" [ b"}';
+    // Unbalanced brackets and an escaped quote inside a string: only a splitter that knows strings finds 3 documents.
+    const lo = '{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"qdisc":"noop","ifalias":"a ]] \\" [ b"}';
     const docs = splitJsonDocs(`[${lo}]\n[${lo.slice(0, -1)},"addr_info":[]}]\n[]\n`);
     assert.equal(docs.length, 3);
     assert.equal(parseLinks(docs[0] as string)[0]?.name, 'lo');
