@@ -13,6 +13,7 @@ import { type Io, processIo } from './io.js';
 import { registerEngineCommands } from './commands/engine.js';
 import { registerWatch } from './commands/watch.js';
 import { registerInstallUnits } from './commands/install-units.js';
+import { registerDoctor } from './commands/doctor.js';
 import { exitCodeForSignal } from './signals.js';
 import type { Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps
   registerEngineCommands(program, io, setExit, deps);
   registerWatch(program, io, setExit, deps);
   registerInstallUnits(program, io, setExit);
+  registerDoctor(program, io, setExit, deps);
   return program;
 }
 

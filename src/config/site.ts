@@ -3,6 +3,7 @@ import { ConfigError, ConfigErrors, WanbondError } from '../errors.js';
 import { lex } from './lex.js';
 import { type IpFile, parseIpFile, parseWanrouterRc, type WanrouterRc } from './rc.js';
 import { buildFileModel, type Device, type FileModel, type Interface } from './wanpipe.js';
+import type { StaleDriver } from '../state/types.js';
 
 export interface SiteInput {
   confDir: string;
@@ -23,11 +24,15 @@ export interface Site {
 }
 
 export interface Problem {
+  /** What kind of problem, for programs (doctor's check ids): the text is for people. */
+  kind: 'misnamed-section' | 'dyn-intr-cfg' | 'invisible-failure' | 'stale-driver';
   severity: 'error' | 'warning';
   where: string; // file:line
   what: string;
   hint: string;
   iface?: string;
+  /** The wanpipe device it concerns (stale-driver). */
+  device?: string;
 }
 
 /** The files wanrouter would start: those WAN_DEVICES names, else every wanpipeN.conf. */
@@ -99,21 +104,35 @@ export function siteProblems(site: Site, bonded: readonly string[] = ipInterface
     if (!i) continue;
     const where = `${i.file}:${i.line}`;
     if (i.misnamedSection) {
-      out.push({ severity: 'error', where: `${i.file}:${i.misnamedSection.line}`, iface: i.name,
+      out.push({ kind: 'misnamed-section', severity: 'error', where: `${i.file}:${i.misnamedSection.line}`, iface: i.name,
         what: `${i.name}: section [${i.misnamedSection.name}] never applies to ${i.name}: wanconfig matches section names exactly, spaces inside the brackets included, so ${i.name} runs with defaults`,
         hint: `rename the section to [${i.name}]` });
     }
     if (i.dynIntrCfgApplies && i.dynIntrCfg !== 'YES') {
       const at = i.dynIntrCfgLine ?? i.sectionLine ?? i.line;
       const is = i.dynIntrCfgRaw === undefined ? 'not set (NO)' : i.dynIntrCfgRaw.toUpperCase() === 'NO' ? 'NO' : `${i.dynIntrCfgRaw}, which the driver takes as off`;
-      out.push({ severity: 'error', where: `${i.file}:${at}`, iface: i.name, what: `${i.name}: DYN_INTR_CFG is ${is}: ${i.why}`,
+      out.push({ kind: 'dyn-intr-cfg', severity: 'error', where: `${i.file}:${at}`, iface: i.name, what: `${i.name}: DYN_INTR_CFG is ${is}: ${i.why}`,
         hint: i.misnamedSection ? `rename [${i.misnamedSection.name}] to [${i.name}], then: wanbond config fix` : 'wanbond config fix' });
     } else if (i.visibility === 'none') {
-      out.push({ severity: 'error', where, iface: i.name, what: `${i.name}: a failed line is invisible: ${i.why}`,
+      out.push({ kind: 'invisible-failure', severity: 'error', where, iface: i.name, what: `${i.name}: a failed line is invisible: ${i.why}`,
         hint: i.device && site.devices.find((d) => d.name === i.device)?.configId === 'WAN_MULTPPP'
           ? 'reconfigure the line as WAN_CHDLC or WAN_PPP firmware with DYN_INTR_CFG = YES, or leave it out of the bond'
           : 'leave this interface out of the bond, or use a driver that signals link state' });
     }
   }
   return out;
+}
+
+/** Running devices whose driver still runs DYN_INTR_CFG off although the file now says YES. */
+export function staleDriverProblems(site: Site, stale: readonly StaleDriver[]): Problem[] {
+  return stale.flatMap((d) => {
+    const dev = site.devices.find((x) => x.name === d.device);
+    const off = Object.entries(d.driver).filter(([i, v]) => v !== 'YES' && site.interfaces.find((x) => x.name === i)?.dynIntrCfg === 'YES').map(([i]) => i);
+    if (off.length === 0) return [];
+    return [{
+      kind: 'stale-driver' as const, severity: 'error' as const, where: dev ? `${dev.file}:${dev.line}` : d.device, device: d.device,
+      what: `${d.device}: the file says DYN_INTR_CFG = YES for ${off.join(', ')}, but the driver still runs the configuration it read at its start (off): ${d.why}`,
+      hint: `wanrouter restart ${d.device}, or wanbond up (restarts such devices one at a time)`,
+    }];
+  });
 }

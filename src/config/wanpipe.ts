@@ -87,7 +87,7 @@ export interface FileModel {
 const S514_DOWNERS = new Set(['WAN_CHDLC', 'WAN_PPP', 'WAN_FR']);
 const LIP_DOWNERS = new Set(['fr', 'ppp', 'chdlc']);
 // DYN_INTR_CFG means dynamic IP negotiation on these (wanpipe_multppp.c, README.adsl), never interface down.
-const KEY_MEANS_DYNAMIC_IP = new Set(['WAN_MULTPPP', 'WAN_ADSL']);
+export const KEY_MEANS_DYNAMIC_IP: ReadonlySet<string> = new Set(['WAN_MULTPPP', 'WAN_ADSL']);
 
 function cardOf(configId: string, cardType: string | undefined): Device['card'] {
   const ct = cardType?.toUpperCase();

@@ -7,7 +7,8 @@ import { execa } from 'execa';
 import { CommandError } from '../errors.js';
 import type { Log } from '../log.js';
 
-export type Program = 'ip' | 'tc' | 'modprobe' | 'sysctl' | 'wanrouter';
+/** journalctl: read only, for the doctor's support bundle (the watch daemon logs to journald). */
+export type Program = 'ip' | 'tc' | 'modprobe' | 'sysctl' | 'wanrouter' | 'journalctl';
 
 export interface Command {
   file: Program;
@@ -57,7 +58,7 @@ export class ExecaRunner implements Runner {
     if (r.failed) {
       const missing = (r as { code?: string }).code === 'ENOENT';
       throw new CommandError(argvOf(cmd), r.exitCode, missing ? `${file}: command not found` : String(r.stderr ?? ''),
-        missing ? `install ${cmd.file} (${cmd.file === 'wanrouter' ? 'Sangoma wanpipe' : cmd.file === 'modprobe' ? 'kmod' : 'iproute2/procps'})` : hintFor(cmd), { cause: r, input: cmd.input });
+        missing ? `install ${cmd.file} (${PACKAGE_OF[cmd.file]})` : hintFor(cmd), { cause: r, input: cmd.input });
     }
     return String(r.stdout ?? '');
   }
@@ -71,6 +72,8 @@ export class ExecaRunner implements Runner {
     }
   }
 }
+
+const PACKAGE_OF: Record<Program, string> = { ip: 'iproute2', tc: 'iproute2', sysctl: 'procps', modprobe: 'kmod', wanrouter: 'Sangoma wanpipe', journalctl: 'systemd' };
 
 function hintFor(cmd: Command): string {
   if (cmd.file === 'modprobe') return 'check that the kernel has sch_teql (CONFIG_NET_SCH_TEQL) and that modules can be loaded: modinfo sch_teql';

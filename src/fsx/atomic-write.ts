@@ -8,9 +8,11 @@ export interface AtomicWriteHooks {
   beforeRename?: (tmpPath: string) => Promise<void> | void;
 }
 
+/** A time for a file name: 20261126T140812Z. */
+export const fileStamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
 export function backupPath(file: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${file}.wanbond-${stamp}.bak`;
+  return `${file}.wanbond-${fileStamp(now)}.bak`;
 }
 
 export function tempPath(file: string): string {

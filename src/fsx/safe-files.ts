@@ -74,7 +74,7 @@ export async function readNoFollowStat(file: string): Promise<{ text: string; mt
 }
 
 /** Replaces a file of wanbond's own atomically: a fresh temp file (O_EXCL, never a link), fsync, rename, fsync the folder. */
-export async function writeNoFollow(file: string, data: string, mode = 0o644): Promise<void> {
+export async function writeNoFollow(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {

@@ -14,6 +14,8 @@ export interface IperfOptions {
   cc?: string;
   dst?: string;
   port?: number;
+  /** Host H sends and router A receives (a download over the bundle), as iperf3 -R. */
+  reverse?: boolean;
 }
 
 export interface IperfResult {
@@ -22,6 +24,7 @@ export interface IperfResult {
   cc: string;
   /** Bits per second the receiver counted, over the measured part. */
   bps: number;
+  /** Retransmissions by the sender (host H's, reported back, with `reverse`). */
   retransmits: number;
   /** Share of the VM's CPU time that was busy while it ran (1 = the lab itself was the bottleneck). */
   cpuBusy: number;
@@ -50,7 +53,7 @@ export async function iperf(o: IperfOptions): Promise<IperfResult> {
     void server.then((r) => { clearTimeout(t); reject(new Error(`lab: iperf3 server exited: ${String(r.stderr || r.stdout)}`)); });
   });
   const c0 = await cpuTimes();
-  const args = ['-c', o.dst ?? H_ADDR, '-p', String(port), '-P', String(o.flows), '-t', String(o.seconds), '-O', String(o.omit ?? 2), '-J', ...(o.cc ? ['-C', o.cc] : [])];
+  const args = ['-c', o.dst ?? H_ADDR, '-p', String(port), '-P', String(o.flows), '-t', String(o.seconds), '-O', String(o.omit ?? 2), '-J', ...(o.cc ? ['-C', o.cc] : []), ...(o.reverse ? ['-R'] : [])];
   const client = await execa('iperf3', args, { reject: false, timeout: (o.seconds + (o.omit ?? 2) + 60) * 1000 });
   const c1 = await cpuTimes();
   server.kill('SIGTERM');

@@ -12,8 +12,8 @@ import { parseMonitorLine } from './parse.js';
 import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
+import { probeTarget } from '../config/probe-target.js';
 import { BusyError } from '../exec/lock.js';
-import { isIpv4 } from '../plan/route.js';
 import { describe } from '../plan/steps.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
@@ -180,12 +180,7 @@ export class WatchDaemon {
 
   /** The far end a line's probe asks: settings, then the wanpipe interfaces/ file, then the kernel's peer address. */
   private targetFor(name: string): string | undefined {
-    const set = this.ctx.settings.watch.probes[name];
-    if (set === null) return undefined;
-    if (set !== undefined) return set;
-    const p = this.ctx.site?.ipFiles.get(name)?.pointopoint;
-    if (p && isIpv4(p)) return p;
-    return this.kernelPeers.get(name);
+    return probeTarget(this.ctx.settings, this.ctx.site, name, this.kernelPeers.get(name));
   }
 
   private feed(line: string, sig: Signal): void {

@@ -1,5 +1,5 @@
 import type { Site, Problem } from '../../config/site.js';
-import { ipInterfaces, siteProblems } from '../../config/site.js';
+import { ipInterfaces, siteProblems, staleDriverProblems } from '../../config/site.js';
 import { loadSite } from '../../config/load.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import type { MediaAddr } from '../../config/wanpipe.js';
@@ -32,19 +32,6 @@ async function driverState(base: BaseContext): Promise<{ observed: ObservedState
     base.log.debug({ err: e }, 'cannot read the kernel for the drivers\' state');
     return { observed: undefined, stale: [] };
   }
-}
-
-function driverProblems(site: Site, stale: StaleDriver[]): Problem[] {
-  return stale.flatMap((d) => {
-    const dev = site.devices.find((x) => x.name === d.device);
-    const off = Object.entries(d.driver).filter(([i, v]) => v !== 'YES' && site.interfaces.find((x) => x.name === i)?.dynIntrCfg === 'YES').map(([i]) => i);
-    if (off.length === 0) return [];
-    return [{
-      severity: 'error' as const, where: dev ? `${dev.file}:${dev.line}` : d.device,
-      what: `${d.device}: the file says DYN_INTR_CFG = YES for ${off.join(', ')}, but the driver still runs the configuration it read at its start (off): ${d.why}`,
-      hint: `wanrouter restart ${d.device}, or wanbond up (restarts such devices one at a time)`,
-    }];
-  });
 }
 
 export function siteJson(site: Site, problems: Problem[], stale: StaleDriver[] = []) {
@@ -91,7 +78,7 @@ export async function configCheck(g: EngineOpts, json: boolean, io: Io, log: Log
   const site = await loadSite(g.confDir);
   const base = buildBaseContext(g, log, runner);
   const { stale } = await driverState(base);
-  const problems = [...siteProblems(site), ...driverProblems(site, stale)];
+  const problems = [...siteProblems(site), ...staleDriverProblems(site, stale)];
   io.out(json ? JSON.stringify(siteJson(site, problems, stale), null, 2) + '\n' : formatSite(site, problems, stale));
   return problems.length === 0 ? 0 : 1;
 }

@@ -1,0 +1,62 @@
+// The reads doctor needs beyond the engine's observation, all through the Runner: the cards' alarms
+// and the links' counters twice, `windowMs` apart (rising errors and who carries the traffic need
+// two readings; the engine's observation is the first), link kinds (with the second reading of the
+// counters: one ip process), the kernel's version files, the daemon's health file. A read that
+// fails leaves its fact unknown: the rules that need it say nothing rather than guess.
+import type { Context } from '../cli/context.js';
+import { parseLinks } from '../observe/parse.js';
+import { readAlarms } from '../watch/alarms.js';
+import { readDaemonView } from '../watch/health-file.js';
+import type { DoctorInput, KernelFacts, Sample } from './input.js';
+
+export interface GatherOptions {
+  windowMs: number;
+  /** Injected by tests. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `ip -j -d link show` -> interface -> its kind (veth, tun, vlan; '' for a plain device). */
+export function parseLinkKinds(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const v: unknown = JSON.parse(text.trim() || '[]');
+  if (!Array.isArray(v)) return out;
+  for (const l of v as Record<string, unknown>[]) {
+    const info = l['linkinfo'] as { info_kind?: unknown } | undefined;
+    if (typeof l['ifname'] === 'string') out[l['ifname']] = typeof info?.info_kind === 'string' ? info.info_kind : '';
+  }
+  return out;
+}
+
+const RELEASE = /^[A-Za-z0-9._+-]+$/;
+
+async function kernelFacts(ctx: Context): Promise<KernelFacts> {
+  const r = ctx.runner;
+  const quiet = (p: string) => r.readFile(p).catch(() => undefined);
+  const release = (await quiet('/proc/sys/kernel/osrelease'))?.trim();
+  const [procVersion, signature, osRelease, dep] = await Promise.all([
+    quiet('/proc/version'), quiet('/proc/version_signature'), quiet('/etc/os-release'),
+    release && RELEASE.test(release) ? quiet(`/lib/modules/${release}/modules.dep`) : Promise.resolve(undefined),
+  ]);
+  return { release, procVersion, signature, osRelease, teqlModule: dep === undefined ? undefined : /(^|\/)sch_teql\.ko(\.\w+)?:/m.test(dep) };
+}
+
+export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInput> {
+  const now = o.now ?? Date.now;
+  const r = ctx.runner;
+  const t0 = now();
+  const observed = await ctx.observe();
+  const running = new Set((observed.wanrouterDevices ?? []).map((d) => d.name));
+  const devices = ctx.desired.wanpipeDevices.map((d) => d.name).filter((d) => running.has(d));
+  const alarms = async () => Object.fromEntries(await readAlarms(r, ctx.wanrouterProc, devices).catch(() => new Map()));
+  const [alarms0, kernel, daemon] = await Promise.all([alarms(), kernelFacts(ctx), readDaemonView(ctx.stateDir)]);
+  const before: Sample = { atMs: t0, links: observed.links, alarms: alarms0 };
+  await (o.sleep ?? realSleep)(o.windowMs);
+  const [text, alarms1] = await Promise.all([r.read({ file: 'ip', args: ['-j', '-s', '-d', 'link', 'show'] }), alarms()]);
+  const after: Sample = { atMs: Math.max(t0 + o.windowMs, now()), links: parseLinks(text), alarms: alarms1 };
+  let linkKinds: Record<string, string> | undefined;
+  try { linkKinds = parseLinkKinds(text); } catch { linkKinds = undefined; }
+  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel, daemon, wanrouterProc: ctx.wanrouterProc };
+}

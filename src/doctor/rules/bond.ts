@@ -1,0 +1,129 @@
+// Each bond in the kernel: its teql device up with its address and not held, each slave there,
+// attached to it, up with carrier, all of one MTU. Pure.
+import { isHold } from '../../plan/steps.js';
+import type { DesiredBond } from '../../state/types.js';
+import type { Finding } from '../finding.js';
+import { cmd, note, run } from '../fix.js';
+import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
+
+export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
+  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch'] as const;
+
+function master(x: DoctorInput, b: DesiredBond): Finding[] {
+  const t = linkOf(x.observed.links, b.teql);
+  const out: Finding[] = [];
+  if (!t) {
+    // With TEQL loaded, a missing teqlN is too few equalizers; with no TEQL in the kernel, no TEQL (kernel rules).
+    if (x.observed.teql.loaded || x.kernel.teqlModule === false) return [];
+    return [{
+      id: 'bond.not-up', severity: 'error', bond: b.teql, what: `${b.teql} does not exist: sch_teql is not loaded`,
+      why: 'the teql devices appear when the sch_teql module loads; nothing is bonded until then', fix: [cmd('wanbond', 'up')],
+    }];
+  }
+  if (!isUp(t)) {
+    out.push({
+      id: 'bond.not-up', severity: 'error', bond: b.teql, what: `${b.teql} is down`,
+      why: `a teql device that is down sends nothing, and the kernel dropped the routes through it. "Don't forget the 'ip link set up' command!" (LARTC): \`ip link set dev ${b.teql} up\` alone brings the device back, not its routes`,
+      fix: [cmd('wanbond', 'up')],
+    });
+  }
+  const held = x.observed.qdiscs.find((q) => q.dev === b.teql && isHold(q));
+  if (held) {
+    out.push({
+      id: 'bond.queue-held', severity: 'error', bond: b.teql, what: `${b.teql}'s queue is held: a plug qdisc ${held.handle} stops everything it should send`,
+      why: 'wanbond holds the queue for the milliseconds a slave change takes; a wanbond killed in between leaves the hold behind',
+      fix: [run({ kind: 'release-bond', teql: b.teql })],
+    });
+  }
+  const [addr, len] = b.address.split('/');
+  if (!x.observed.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) {
+    out.push({
+      id: 'bond.address-missing', severity: 'error', bond: b.teql, what: `${b.teql} has no address ${b.address}`,
+      why: 'the address is fake (Sangoma: "ARBITRARY, it is fake"), but without one the kernel has no source address for what the router itself sends through the bond',
+      fix: [run({ kind: 'add-address', dev: b.teql, cidr: b.address })],
+    });
+  }
+  return out;
+}
+
+function slaveDown(x: DoctorInput, teql: string, line: string, adminUp: boolean): Finding {
+  const at = { bond: teql, line, what: `${line} is ${adminUp ? 'up without carrier' : 'down'}: the bond runs on its other lines` };
+  const i = siteIface(x, line);
+  if (i) {
+    const how = i.visibility === 'driver-downs' && !adminUp ? 'the driver takes the interface down when the line fails (DYN_INTR_CFG = YES)' : 'the line has no carrier';
+    return { id: 'bond.slave-down', severity: 'error', ...at, why: `${how}: the T1, its far end or the telco's circuit is down`,
+      fix: [cmd('wanpipemon', '-i', monitorIface(i), '-c', 'Ta'), cmd('wanrouter', 'status')] };
+  }
+  if (!adminUp) {
+    return { id: 'bond.slave-down', severity: 'error', ...at, why: 'someone set it down (ip link set down), or it never came up', fix: [run({ kind: 'set-link-up', dev: line })] };
+  }
+  return { id: 'bond.slave-down', severity: 'error', ...at, why: 'no link: the cable, the modem or the switch port',
+    fix: [cmd('ip', 'link', 'show', 'dev', line), note('check the cable and the device at the other end')] };
+}
+
+/** The daemon took the line out of the ring on purpose: its own finding says why. */
+const outByDaemon = (x: DoctorInput, teql: string, line: string) => daemonLine(x, teql, line)?.inRing === false;
+
+function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
+  return b.slaves.flatMap((s): Finding[] => {
+    const at = { bond: b.teql, line: s.name };
+    const l = linkOf(x.observed.links, s.name);
+    if (!l) {
+      const running = s.device !== undefined && (x.observed.wanrouterDevices ?? []).some((d) => d.name === s.device);
+      if (s.device !== undefined && !running) return []; // the device is not started: the card rules say so
+      return [s.device !== undefined ? {
+        id: 'bond.slave-missing', severity: 'error', ...at, what: `${s.name} does not exist, although ${s.device} is running`,
+        why: 'the driver did not create the interface (see /var/log/wanrouter); the bond runs without it',
+        fix: [cmd('wanrouter', 'restart', s.device), cmd('wanbond', 'up')],
+        interrupts: `${s.device}'s other lines leave the bond while it restarts`,
+      } : {
+        id: 'bond.slave-missing', severity: 'error', ...at, what: `${s.name} does not exist (${s.where})`,
+        why: 'no interface of that name: a typo in the settings, or a USB or PCI interface that got another name',
+        fix: [cmd('ip', 'link', 'show'), note(`${s.where}: name the interface as \`ip link\` shows it`), cmd('wanbond', 'up')],
+      }];
+    }
+    const out: Finding[] = [];
+    const root = x.observed.qdiscs.find((q) => q.dev === s.name && q.root);
+    if (root && /^teql\d+$/.test(root.kind) && root.kind !== b.teql) {
+      out.push({
+        id: 'bond.slave-in-other-bond', severity: 'error', ...at, what: `${s.name} is a slave of ${root.kind}, not of ${b.teql}`,
+        why: 'a line can be in one teql device only; wanbond up refuses to take it from another',
+        // Under a hold of the other bond's queue, as wanbond changes its own (docs/ENGINE.md).
+        fix: [run({ kind: 'hold-bond', teql: root.kind }), run({ kind: 'detach-slave', dev: s.name, teql: root.kind }), run({ kind: 'release-bond', teql: root.kind }), cmd('wanbond', 'up')],
+        interrupts: `${root.kind} loses ${s.name}`,
+      });
+    } else if (root && root.kind !== b.teql && root.handle !== '0:' && root.handle !== '') {
+      out.push({
+        id: 'bond.slave-foreign-qdisc', severity: 'error', ...at, what: `${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
+        why: 'a line is in a teql bond by having the teql device as its root qdisc; wanbond up will not replace shaping someone set on purpose',
+        fix: [cmd('tc', 'qdisc', 'del', 'dev', s.name, 'root'), cmd('wanbond', 'up')],
+      });
+    } else if (root?.kind !== b.teql && !outByDaemon(x, b.teql, s.name) && isUp(linkOf(x.observed.links, b.teql))) {
+      // (A bond that is not up is bond.not-up's: `wanbond up` attaches its lines.)
+      out.push({
+        id: 'bond.slave-not-attached', severity: 'error', ...at, what: `${s.name} is not in ${b.teql}`,
+        why: `${b.teql} sends only over lines whose root qdisc is ${b.teql}: this one carries none of the bond's traffic`,
+        fix: [cmd('wanbond', 'up')],
+      });
+    }
+    if (!isUp(l) || !hasCarrier(l)) out.push(slaveDown(x, b.teql, s.name, isUp(l)));
+    return out;
+  });
+}
+
+function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
+  const have = b.slaves.map((s) => linkOf(x.observed.links, s.name)).filter((l) => l !== undefined);
+  const want = b.mtu ?? Math.min(...have.map((l) => l.mtu));
+  const off = have.filter((l) => l.mtu !== want);
+  if (have.length === 0 || off.length === 0) return [];
+  return [{
+    id: 'bond.mtu-mismatch', severity: 'warning', bond: b.teql,
+    what: `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,
+    why: `TEQL gives ${b.teql} its smallest slave's MTU, and an up teql device refuses a slave with a smaller MTU than its own: a line that comes back with another MTU cannot rejoin`,
+    fix: [cmd('wanbond', 'up')],
+  }];
+}
+
+export function bondRules(x: DoctorInput): Finding[] {
+  return x.desired.bonds.flatMap((b) => [...master(x, b), ...slaves(x, b), ...mtus(x, b)]);
+}

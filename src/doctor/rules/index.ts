@@ -1,0 +1,19 @@
+// Every rule, and every check id a rule can report. Pure.
+import type { Finding } from '../finding.js';
+import type { DoctorInput } from '../input.js';
+import { BOND_IDS, bondRules } from './bond.js';
+import { CARD_IDS, cardRules } from './card.js';
+import { CONFIG_IDS, configRules } from './config.js';
+import { DAEMON_IDS, daemonRules } from './daemon.js';
+import { KERNEL_IDS, kernelRules } from './kernel.js';
+import { ROUTE_IDS, routeRules } from './routes.js';
+import { SYSCTL_IDS, sysctlRules } from './sysctl.js';
+import { TRAFFIC_IDS, trafficRules } from './traffic.js';
+
+export const RULES: readonly ((x: DoctorInput) => Finding[])[] = [kernelRules, configRules, cardRules, bondRules, routeRules, sysctlRules, trafficRules, daemonRules];
+
+export const CHECK_IDS: readonly string[] = [...KERNEL_IDS, ...CONFIG_IDS, ...CARD_IDS, ...BOND_IDS, ...ROUTE_IDS, ...SYSCTL_IDS, ...TRAFFIC_IDS, ...DAEMON_IDS];
+
+export function diagnose(x: DoctorInput): Finding[] {
+  return RULES.flatMap((r) => r(x));
+}

@@ -1,0 +1,89 @@
+// The routes of table main: each bond's routes on its teql device and winning, nothing more specific
+// that sends the same traffic around the bond, and the fake /31 not routed. Pure.
+import { networkOf, parseCidr } from '../../config/settings.js';
+import { routeArgs } from '../../plan/route.js';
+import type { DesiredBond, RouteState } from '../../state/types.js';
+import type { Finding } from '../finding.js';
+import { cmd, note, run } from '../fix.js';
+import { isUp, linkOf, siteIface, type DoctorInput } from '../input.js';
+
+export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed'] as const;
+
+const metric = (r: RouteState) => r.metric ?? 0;
+const ours = (r: RouteState, teql: string) => r.dev === teql && !r.gateway;
+const describeRoute = (r: RouteState) => r.spec ? routeArgs(r.spec).join(' ') : `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
+
+/** `inner` is a strictly more specific part of `outer` ('default' holds everything; a host route has no /len). */
+function within(inner: string, outer: string): boolean {
+  if (inner === 'default') return false;
+  const i = parseCidr(inner.includes('/') ? inner : `${inner}/32`);
+  if (!i) return false;
+  if (outer === 'default') return true;
+  const o = parseCidr(outer);
+  return o !== undefined && i.len > o.len && networkOf(`${i.addr}/${o.len}`) === networkOf(outer);
+}
+
+function notOnBond(x: DoctorInput, b: DesiredBond): Finding[] {
+  return b.routes.flatMap((want): Finding[] => {
+    const same = x.observed.routes.filter((r) => r.dst === want.to).sort((p, q) => metric(p) - metric(q));
+    const best = same[0];
+    if (best && ours(best, b.teql)) return [];
+    const mine = same.find((r) => ours(r, b.teql));
+    return [{
+      id: 'routes.not-on-bond', severity: 'error', bond: b.teql,
+      what: !best ? `no route ${want.to}: it should go to ${b.teql}`
+        : `${want.to} goes ${describeRoute(best)}, not to ${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
+      why: `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on teql0 device"); ${!best ? 'without one it goes nowhere, or out another way' : 'the kernel uses the route with the lowest metric, so this traffic never touches the bond'}`,
+      fix: [cmd('wanbond', 'up')],
+      // Same destination and metric: `ip route replace` takes its place (a lower metric than ours only loses to it).
+      ...(best && metric(best) === 0 ? { interrupts: `wanbond up replaces ${describeRoute(best)}; wanbond down gives it back` } : {}),
+    }];
+  });
+}
+
+function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
+  if (b.routes.length === 0) return [];
+  const lines = new Set(b.slaves.map((s) => s.name));
+  return x.observed.routes.flatMap((r): Finding[] => {
+    if (r.protocol === 'kernel' || r.dev === b.teql || (r.type !== undefined && r.type !== 'unicast')) return [];
+    const covers = b.routes.find((w) => within(r.dst, w.to));
+    if (!covers) return [];
+    const devs = r.dev ? [r.dev] : (r.spec?.nexthops ?? []).map((n) => n.dev);
+    const viaLine = devs.find((d) => lines.has(d));
+    // A route through another interface without a gateway is a connected network: the LAN, not a bypass.
+    if (!viaLine && !r.gateway && !r.spec?.nexthops) return [];
+    const i = viaLine ? siteIface(x, viaLine) : undefined;
+    const ipf = viaLine ? x.site?.ipFiles.get(viaLine) : undefined;
+    return [{
+      // Through a line it is surely wrong; through another router it may be an internal network doctor cannot know.
+      id: 'routes.bypass', severity: viaLine ? 'warning' : 'info', bond: b.teql, ...(viaLine ? { line: viaLine } : {}),
+      what: `${describeRoute(r)} takes ${r.dst} away from ${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
+      why: viaLine
+        ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with that line${i && ipf?.gateway ? ` (wanrouter adds it: GATEWAY=${ipf.gateway} in interfaces/${viaLine})` : ''}`
+        : `a more specific route wins over ${covers.to === 'default' ? 'the default route' : covers.to}: traffic to ${r.dst} leaves by ${devs.join(', ') || 'another way'} and never uses the bond. If that is on purpose, ignore this`,
+      fix: [r.spec ? run({ kind: 'del-route', route: r.spec }) : cmd('ip', 'route', 'del', r.dst, ...(r.gateway ? ['via', r.gateway] : []), ...(r.dev ? ['dev', r.dev] : [])),
+        ...(i && ipf?.gateway ? [note(`remove GATEWAY=${ipf.gateway} from ${x.site?.confDir}/interfaces/${viaLine}, or wanrouter adds the route again at its next start`)] : [])],
+    }];
+  });
+}
+
+function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
+  const net = networkOf(b.address);
+  const routed = x.observed.routes.filter((r) => r.dst === net && r.dev === b.teql);
+  if (routed.length === 0) return [];
+  const [addr, len] = b.address.split('/');
+  const a = x.observed.addrs.find((v) => v.dev === b.teql && v.local === addr && String(v.prefixlen) === len);
+  const again = a && !a.noprefixroute;
+  return [{
+    id: 'routes.fake-31-routed', severity: 'warning', bond: b.teql, what: `the fake ${net} of ${b.teql} is routed`,
+    why: `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); routed, it sends traffic for ${net} into the bond, where no far end has it${again ? `. The address was added without noprefixroute, so the kernel adds the route back each time ${b.teql} comes up` : ''}`,
+    fix: again
+      ? [run({ kind: 'del-address', dev: b.teql, cidr: b.address }), run({ kind: 'add-address', dev: b.teql, cidr: b.address })]
+      : routed.map((r) => run({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } })),
+  }];
+}
+
+export function routeRules(x: DoctorInput): Finding[] {
+  // A bond that is down has lost its routes with it: bond.not-up says so and its fix brings them back.
+  return x.desired.bonds.filter((b) => isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b)]);
+}

@@ -1,0 +1,402 @@
+// For every check: how to break the healthy fixture so that it fires, and the fix applied to the
+// broken copy, after which it must not fire. `check` looks at the finding itself.
+import assert from 'node:assert/strict';
+import type { Finding } from '../../../src/doctor/finding.js';
+import type { DoctorInput } from '../../../src/doctor/input.js';
+import { parseRoutes } from '../../../src/observe/parse.js';
+import { daemonFile, even, iface, link, siteEntry, traffic } from './fixture.js';
+
+export interface Case {
+  id: string;
+  name: string;
+  break(x: DoctorInput): void;
+  fix(x: DoctorInput): void;
+  check?(f: Finding, all: Finding[]): void;
+}
+
+const qdisc = (x: DoctorInput, dev: string) => {
+  const q = x.observed.qdiscs.find((v) => v.dev === dev && v.root);
+  if (!q) throw new Error(`no qdisc on ${dev}`);
+  return q;
+};
+const lk = (x: DoctorInput, name: string) => {
+  const l = x.observed.links.find((v) => v.name === name);
+  if (!l) throw new Error(`no link ${name}`);
+  return l;
+};
+const setFlags = (x: DoctorInput, name: string, flags: string[]) => {
+  lk(x, name).flags = flags;
+  const a = x.after.links.find((v) => v.name === name);
+  if (a) a.flags = [...flags];
+};
+const lineHealth = (x: DoctorInput, line: string) => {
+  if (!x.daemon.running) throw new Error('no daemon');
+  const h = x.daemon.file.bonds[0]?.lines.find((l) => l.line === line);
+  if (!h) throw new Error(`no health of ${line}`);
+  return h;
+};
+const route = (json: object) => parseRoutes(JSON.stringify([json]))[0]!;
+const fixHas = (re: RegExp) => (f: Finding) => assert.ok(f.fix.some((l) => re.test(l)), f.fix.join('\n'));
+
+export const CASES: Case[] = [
+  // --- kernel ---
+  {
+    id: 'kernel.no-teql', name: 'a kernel without sch_teql (Ubuntu without modules-extra)',
+    break: (x) => { x.observed.teql.loaded = false; x.kernel.teqlModule = false; x.kernel.release = '5.15.0-91-generic'; x.kernel.osRelease = 'ID=ubuntu\nID_LIKE=debian\n'; x.observed.links = x.observed.links.filter((l) => l.name !== 'teql0'); },
+    fix: (x) => { x.kernel.teqlModule = true; x.observed.teql.loaded = true; x.observed.links.push(link('teql0', 5)); },
+    check: (f, all) => {
+      fixHas(/^apt-get install linux-modules-extra-5\.15\.0-91-generic$/)(f);
+      assert.ok(!all.some((v) => v.id === 'bond.not-up'), 'one finding for one cause');
+    },
+  },
+  {
+    id: 'kernel.too-few-equalizers', name: 'sch_teql loaded with 1 equalizer, a second bond configured',
+    break: (x) => {
+      x.desired.bonds.push({ teql: 'teql1', index: 1, slaves: [{ name: 'eth2', device: undefined, where: 'f:1' }], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
+      x.desired.maxEqualizers = 2;
+    },
+    fix: (x) => { x.observed.links.push(link('teql1', 6)); },
+    check: (f) => {
+      assert.equal(f.bond, 'teql1');
+      assert.deepEqual(f.fix.slice(0, 3), ['wanbond down', 'modprobe -r sch_teql', 'modprobe sch_teql max_equalizers=2']);
+      assert.match(f.interrupts ?? '', /unloading sch_teql deletes every teql device: teql0/);
+    },
+  },
+  {
+    id: 'kernel.too-few-equalizers', name: 'a built-in TEQL: a kernel parameter and a reboot',
+    break: (x) => {
+      x.observed.teql.builtin = true;
+      x.desired.bonds.push({ teql: 'teql1', index: 1, slaves: [], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
+      x.desired.maxEqualizers = 2;
+    },
+    fix: (x) => { x.observed.links.push(link('teql1', 6)); },
+    check: (f) => { assert.match(f.fix[0] ?? '', /sch_teql\.max_equalizers=2 to GRUB_CMDLINE_LINUX/); assert.match(f.interrupts ?? '', /reboot/); },
+  },
+  {
+    id: 'kernel.teql-race', name: 'Debian 6.1.76: before the slaves_lock fix',
+    break: (x) => { x.kernel.procVersion = 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n'; x.kernel.release = '6.1.0-18-amd64'; },
+    fix: (x) => { x.kernel.procVersion = 'Linux version 6.1.0-30-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.180-1 (2026-08-01)\n'; x.kernel.release = '6.1.0-30-amd64'; },
+    check: (f) => { assert.equal(f.severity, 'warning'); assert.deepEqual(f.fix, ['apt-get update', 'apt-get install linux-image-amd64', 'reboot']); assert.match(f.what, /6\.1\.0-18-amd64 \(Debian 6\.1\.76\)/); },
+  },
+  {
+    id: 'kernel.teql-race', name: 'a kernel whose number proves nothing: an info, with where to look',
+    break: (x) => { x.kernel.procVersion = undefined; x.kernel.release = '6.1.0-18-amd64'; },
+    fix: (x) => { x.kernel.procVersion = 'Linux version 6.1.0-30-amd64 #1 SMP Debian 6.1.181-1\n'; },
+    check: (f) => { assert.equal(f.severity, 'info'); assert.deepEqual(f.fix, ['zgrep -i slaves_lock /usr/share/doc/linux-image-6.1.0-18-amd64/changelog.Debian.gz']); },
+  },
+  {
+    id: 'kernel.teql-oops', name: '5.4.100: teql0 on teql0 oopses',
+    break: (x) => { x.kernel.procVersion = undefined; x.kernel.release = '5.4.100'; },
+    fix: (x) => { x.kernel.release = '5.4.112'; },
+    check: (f) => assert.equal(f.severity, 'info'),
+  },
+  {
+    id: 'kernel.veth-tun-slave', name: 'a veth slave (the lab\'s double free)',
+    break: (x) => { x.linkKinds!['w2g1ppp'] = 'veth'; },
+    fix: (x) => { x.linkKinds!['w2g1ppp'] = ''; },
+    check: (f) => { assert.equal(f.line, 'w2g1ppp'); assert.equal(f.severity, 'info'); assert.match(f.why, /NET_XMIT_DROP/); },
+  },
+  {
+    id: 'kernel.veth-tun-slave', name: 'a tun slave',
+    break: (x) => { x.linkKinds!['w3g1ppp'] = 'tun'; },
+    fix: (x) => { x.linkKinds!['w3g1ppp'] = ''; },
+  },
+  // --- config ---
+  {
+    id: 'config.dyn-intr-cfg', name: 'DYN_INTR_CFG missing on a LIP PPP line',
+    break: (x) => { const i = iface(x, 'w2g1ppp'); i.dynIntrCfg = undefined; i.dynIntrCfgRaw = undefined; i.visibility = 'carrier'; },
+    fix: (x) => { const i = iface(x, 'w2g1ppp'); i.dynIntrCfg = 'YES'; i.dynIntrCfgRaw = 'YES'; i.visibility = 'driver-downs'; },
+    check: (f) => { assert.deepEqual(f.fix, ['wanbond config fix --only w2g1ppp', 'wanbond up']); assert.match(f.interrupts ?? '', /wanpipe2's lines \(w2g1ppp\) leave the bond/); },
+  },
+  {
+    id: 'config.misnamed-section', name: '[ w2g1ppp ] with spaces',
+    break: (x) => { iface(x, 'w2g1ppp').misnamedSection = { name: ' w2g1ppp ', line: 30 }; },
+    fix: (x) => { iface(x, 'w2g1ppp').misnamedSection = undefined; },
+  },
+  {
+    id: 'config.invisible-failure', name: 'a line that stays up when dead, no probe: an error',
+    break: (x) => {
+      const i = iface(x, 'w2g1ppp'); i.visibility = 'none'; i.dynIntrCfgApplies = false; i.why = 'does not implement DYN_INTR_CFG';
+      x.daemon = { running: false, why: 'no watch daemon has run since boot (wanbond watch)', file: undefined };
+      x.settings.watch.probes['w2g1ppp'] = null;
+    },
+    fix: (x) => { iface(x, 'w2g1ppp').visibility = 'driver-downs'; },
+    check: (f) => assert.equal(f.severity, 'error'),
+  },
+  {
+    id: 'config.invisible-failure', name: 'the same line with the daemon probing it: a warning',
+    break: (x) => { const i = iface(x, 'w2g1ppp'); i.visibility = 'none'; i.dynIntrCfgApplies = false; i.why = 'does not implement DYN_INTR_CFG'; },
+    fix: (x) => { iface(x, 'w2g1ppp').visibility = 'driver-downs'; },
+    check: (f) => { assert.equal(f.severity, 'warning'); assert.match(f.why, /probe to 198\.51\.100\.6/); },
+  },
+  {
+    id: 'config.dynamic-ip', name: 'DYN_INTR_CFG = YES on WAN_MULTPPP',
+    break: (x) => { x.site!.devices.find((d) => d.name === 'wanpipe2')!.configId = 'WAN_MULTPPP'; },
+    fix: (x) => { iface(x, 'w2g1ppp').dynIntrCfg = 'NO'; iface(x, 'w2g1ppp').visibility = 'none'; },
+  },
+  {
+    id: 'config.stale-driver', name: 'file fixed, driver running the old value',
+    break: (x) => { x.observed.staleDrivers = [{ device: 'wanpipe3', driver: { w3g1ppp: 'NO' }, since: '2026-11-26T09:00:00.000Z', why: 'DYN_INTR_CFG was written while wanpipe3 was running' }]; },
+    fix: (x) => { x.observed.staleDrivers = []; },
+    check: (f) => { assert.deepEqual(f.fix, ['wanrouter restart wanpipe3']); assert.equal(f.bond, 'teql0'); },
+  },
+  // --- card ---
+  {
+    id: 'card.device-stopped', name: 'wanpipe3 not started',
+    break: (x) => { x.observed.wanrouterDevices = x.observed.wanrouterDevices!.filter((d) => d.name !== 'wanpipe3'); },
+    fix: (x) => { x.observed.wanrouterDevices!.push({ name: 'wanpipe3', status: 'Connected' }); },
+  },
+  {
+    id: 'card.device-stopped', name: 'wanrouter not running at all: one finding',
+    break: (x) => { x.observed.wanrouterDevices = undefined; },
+    fix: (x) => { x.observed.wanrouterDevices = ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'].map((name) => ({ name, status: 'Connected' })); },
+    check: (f, all) => { assert.equal(all.filter((v) => v.id === 'card.device-stopped').length, 1); assert.match(f.what, /wanpipe1, wanpipe2, wanpipe3, wanpipe4 are not started/); },
+  },
+  {
+    id: 'card.device-disconnected', name: 'wanpipe2 Disconnected',
+    break: (x) => { x.observed.wanrouterDevices!.find((d) => d.name === 'wanpipe2')!.status = 'Disconnected'; },
+    fix: (x) => { x.observed.wanrouterDevices!.find((d) => d.name === 'wanpipe2')!.status = 'Connected'; },
+    check: (f) => assert.deepEqual(f.fix, ['wanpipemon -i w2g1 -c Ta', 'cat /proc/net/wanrouter/wanpipe2']),
+  },
+  {
+    id: 'card.t1-alarm', name: 'RED and LOS on wanpipe2',
+    break: (x) => { x.after.alarms['wanpipe2']!.active = ['RED', 'LOS']; },
+    fix: (x) => { x.after.alarms['wanpipe2']!.active = []; },
+    check: (f) => { assert.equal(f.line, 'w2g1ppp'); assert.match(f.why, /LOS: no signal at all/); },
+  },
+  {
+    id: 'card.errors-rising', name: 'CRC errors rising on wanpipe4',
+    break: (x) => { x.after.alarms['wanpipe4']!.counters['CRC errors'] = 17; },
+    fix: (x) => { x.after.alarms['wanpipe4']!.counters['CRC errors'] = 3; },
+    check: (f) => assert.match(f.what, /wanpipe4: CRC errors \+14 in 2\.0 s/),
+  },
+  // --- bond ---
+  {
+    id: 'bond.not-up', name: 'teql0 down ("don\'t forget ip link set up")',
+    break: (x) => { setFlags(x, 'teql0', ['POINTOPOINT', 'NOARP']); },
+    fix: (x) => { setFlags(x, 'teql0', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']); },
+    check: (f) => assert.match(f.why, /Don't forget the 'ip link set up' command!/),
+  },
+  {
+    id: 'bond.not-up', name: 'sch_teql not loaded: no teql0',
+    break: (x) => { x.observed.teql.loaded = false; x.observed.links = x.observed.links.filter((l) => l.name !== 'teql0'); },
+    fix: (x) => { x.observed.teql.loaded = true; x.observed.links.push(link('teql0', 5)); },
+  },
+  {
+    id: 'bond.queue-held', name: 'a hold left behind by a killed wanbond',
+    break: (x) => { Object.assign(qdisc(x, 'teql0'), { kind: 'plug', handle: 'eb0d:' }); },
+    fix: (x) => { Object.assign(qdisc(x, 'teql0'), { kind: 'pfifo_fast', handle: '0:' }); },
+    check: (f) => assert.deepEqual(f.fix, ['tc qdisc del dev teql0 root handle eb0d:']),
+  },
+  {
+    id: 'bond.address-missing', name: 'teql0 without its address',
+    break: (x) => { x.observed.addrs = x.observed.addrs.filter((a) => a.dev !== 'teql0'); },
+    fix: (x) => { x.observed.addrs.push({ dev: 'teql0', local: '10.0.0.0', prefixlen: 31, noprefixroute: true }); },
+    check: (f) => assert.deepEqual(f.fix, ['ip addr add 10.0.0.0/31 dev teql0 noprefixroute']),
+  },
+  {
+    id: 'bond.slave-missing', name: 'w2g1ppp gone although wanpipe2 runs',
+    break: (x) => { x.observed.links = x.observed.links.filter((l) => l.name !== 'w2g1ppp'); x.before.links = x.observed.links; },
+    fix: (x) => { x.observed.links.push(link('w2g1ppp', 31)); },
+    check: (f) => assert.deepEqual(f.fix, ['wanrouter restart wanpipe2', 'wanbond up']),
+  },
+  {
+    id: 'bond.slave-missing', name: 'a plain slave that does not exist',
+    break: (x) => { x.desired.bonds[0]!.slaves.push({ name: 'eth7', device: undefined, where: '/etc/wanbond/wanbond.conf:2' }); },
+    fix: (x) => { x.observed.links.push(link('eth7', 40)); x.observed.qdiscs.push({ dev: 'eth7', kind: 'teql0', handle: '8001:', root: true }); },
+  },
+  {
+    id: 'bond.slave-not-attached', name: 'w2g1ppp not in teql0',
+    break: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'pfifo_fast', handle: '0:' }); },
+    fix: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql0', handle: '8001:' }); },
+    check: (f) => assert.deepEqual(f.fix, ['wanbond up']),
+  },
+  {
+    id: 'bond.slave-in-other-bond', name: 'w2g1ppp a slave of teql1',
+    break: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql1', handle: '8002:' }); },
+    fix: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql0', handle: '8001:' }); },
+    check: (f) => assert.deepEqual(f.fix, ['tc qdisc replace dev teql1 root handle eb0d: plug', 'tc qdisc del dev w2g1ppp root', 'tc qdisc del dev teql1 root handle eb0d:', 'wanbond up']),
+  },
+  {
+    id: 'bond.slave-foreign-qdisc', name: 'shaping on w2g1ppp',
+    break: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'tbf', handle: '8003:' }); },
+    fix: (x) => { Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql0', handle: '8001:' }); },
+  },
+  {
+    id: 'bond.slave-down', name: 'w3g1ppp without carrier',
+    break: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP']); },
+    fix: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']); },
+    check: (f) => assert.deepEqual(f.fix, ['wanpipemon -i w3g1 -c Ta', 'wanrouter status']),
+  },
+  {
+    id: 'bond.slave-down', name: 'a plain slave set down',
+    break: (x) => { x.desired.bonds[0]!.slaves.push({ name: 'eth2', device: undefined, where: 'f:2' }); x.observed.links.push(link('eth2', 41, {}, ['BROADCAST'])); x.observed.qdiscs.push({ dev: 'eth2', kind: 'teql0', handle: '8001:', root: true }); },
+    fix: (x) => { setFlags(x, 'eth2', ['BROADCAST', 'UP', 'LOWER_UP']); },
+    check: (f) => assert.deepEqual(f.fix, ['ip link set dev eth2 up']),
+  },
+  {
+    id: 'bond.mtu-mismatch', name: 'w3g1ppp at MTU 1400',
+    break: (x) => { lk(x, 'w3g1ppp').mtu = 1400; },
+    fix: (x) => { lk(x, 'w3g1ppp').mtu = 1500; },
+  },
+  // --- routes ---
+  {
+    id: 'routes.not-on-bond', name: 'the default route via the old gateway',
+    break: (x) => { x.observed.routes[0] = route({ dst: 'default', gateway: '192.168.1.254', dev: 'eth0', flags: [] }); },
+    fix: (x) => { x.observed.routes[0] = route({ dst: 'default', dev: 'teql0', scope: 'link', flags: [] }); },
+    check: (f) => { assert.match(f.what, /default goes default via 192\.168\.1\.254 dev eth0/); assert.deepEqual(f.fix, ['wanbond up']); },
+  },
+  {
+    id: 'routes.not-on-bond', name: 'a foreign default with a lower metric wins over ours',
+    break: (x) => { x.observed.routes[0] = route({ dst: 'default', dev: 'teql0', metric: 100, scope: 'link', flags: [] }); x.observed.routes.push(route({ dst: 'default', gateway: '192.168.1.254', dev: 'eth0', metric: 10, flags: [] })); },
+    fix: (x) => { x.observed.routes = x.observed.routes.filter((r) => r.dev !== 'eth0' || r.dst !== 'default'); },
+    check: (f) => assert.match(f.what, /metric 100, which loses/),
+  },
+  {
+    id: 'routes.bypass', name: 'a route over one line (GATEWAY in interfaces/)',
+    break: (x) => { x.observed.routes.push(route({ dst: '8.8.8.0/24', gateway: '198.51.100.2', dev: 'w1g1ppp', flags: [] })); x.site!.ipFiles.get('w1g1ppp')!.gateway = '198.51.100.2'; },
+    fix: (x) => { x.observed.routes = x.observed.routes.filter((r) => r.dst !== '8.8.8.0/24'); },
+    check: (f) => { assert.equal(f.severity, 'warning'); assert.equal(f.fix[0], 'ip route del 8.8.8.0/24 via 198.51.100.2 dev w1g1ppp'); assert.match(f.fix[1] ?? '', /remove GATEWAY=198\.51\.100\.2/); },
+  },
+  {
+    id: 'routes.bypass', name: 'a route via another router: possibly internal, an info',
+    break: (x) => { x.observed.routes.push(route({ dst: '10.20.0.0/16', gateway: '192.168.1.254', dev: 'eth0', flags: [] })); },
+    fix: (x) => { x.observed.routes.pop(); },
+    check: (f) => assert.equal(f.severity, 'info'),
+  },
+  {
+    id: 'routes.bypass', name: 'a bond for one prefix: a more specific part of it elsewhere, not its neighbour',
+    break: (x) => {
+      x.desired.bonds[0]!.routes = [{ to: '203.0.113.0/24' }];
+      x.observed.routes[0] = route({ dst: '203.0.113.0/24', dev: 'teql0', scope: 'link', flags: [] });
+      x.observed.routes.push(route({ dst: '203.0.113.128/25', gateway: '198.51.100.2', dev: 'w1g1ppp', flags: [] }), route({ dst: '203.0.114.0/24', gateway: '198.51.100.2', dev: 'w1g1ppp', flags: [] }));
+    },
+    fix: (x) => { x.observed.routes = x.observed.routes.filter((r) => r.dst !== '203.0.113.128/25'); },
+    check: (f, all) => { assert.match(f.what, /^203\.0\.113\.128\/25 via .* \(203\.0\.113\.0\/24\)$/); assert.equal(all.filter((v) => v.id === 'routes.bypass').length, 1); },
+  },
+  {
+    id: 'routes.fake-31-routed', name: 'the fake /31 routed, address without noprefixroute',
+    break: (x) => { x.observed.routes.push(route({ dst: '10.0.0.0/31', dev: 'teql0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.0', flags: [] })); x.observed.addrs[0]!.noprefixroute = false; },
+    fix: (x) => { x.observed.routes.pop(); x.observed.addrs[0]!.noprefixroute = true; },
+    check: (f) => assert.deepEqual(f.fix, ['ip addr del 10.0.0.0/31 dev teql0', 'ip addr add 10.0.0.0/31 dev teql0 noprefixroute']),
+  },
+  {
+    id: 'routes.fake-31-routed', name: 'the fake /31 routed by hand',
+    break: (x) => { x.observed.routes.push(route({ dst: '10.0.0.0/31', dev: 'teql0', scope: 'link', flags: [] })); },
+    fix: (x) => { x.observed.routes.pop(); },
+    check: (f) => assert.deepEqual(f.fix, ['ip route del 10.0.0.0/31 dev teql0']),
+  },
+  // --- sysctl ---
+  {
+    id: 'sysctl.rp-filter', name: 'conf/all strict: the larger of all and the line wins',
+    break: (x) => { x.observed.sysctls['net.ipv4.conf.all.rp_filter'] = '1'; },
+    fix: (x) => { x.observed.sysctls['net.ipv4.conf.all.rp_filter'] = '0'; },
+    check: (f) => { assert.deepEqual(f.fix, ['sysctl -q -w net/ipv4/conf/all/rp_filter=0']); assert.match(f.what, /all = 1, w\dg1ppp = 0/); },
+  },
+  {
+    id: 'sysctl.rp-filter', name: 'one line strict',
+    break: (x) => { x.observed.sysctls['net.ipv4.conf.w2g1ppp.rp_filter'] = '1'; },
+    fix: (x) => { x.observed.sysctls['net.ipv4.conf.w2g1ppp.rp_filter'] = '0'; },
+    check: (f) => assert.deepEqual(f.fix, ['sysctl -q -w net/ipv4/conf/w2g1ppp/rp_filter=0']),
+  },
+  {
+    id: 'sysctl.ip-forward', name: 'forwarding off on a router with a LAN',
+    break: (x) => { x.observed.sysctls['net.ipv4.ip_forward'] = '0'; },
+    fix: (x) => { x.observed.sysctls['net.ipv4.ip_forward'] = '1'; },
+    check: (f) => { assert.equal(f.severity, 'error'); assert.deepEqual(f.fix, ['sysctl -q -w net/ipv4/ip_forward=1']); },
+  },
+  // --- traffic ---
+  {
+    id: 'traffic.far-end-not-equalizing', name: 'everything received on one line, sent on four (the FAQ\'s first question)',
+    break: (x) => { const t = even(0, 100_000); t['w1g1ppp']!.rxBytes = 380_000; t['w2g1ppp']!.rxBytes = 6000; traffic(x, t); },
+    fix: (x) => { traffic(x, even(100_000, 100_000)); },
+    check: (f) => {
+      assert.equal(f.line, 'w1g1ppp');
+      assert.match(f.why, /not load balancing down to you.*a single download gets one line's rate, 1\.536 Mbit\/s \(T1, ACTIVE_CH = ALL/);
+      assert.ok(f.fix.includes('tc qdisc add dev "$FAR1" root teql0'));
+      assert.ok(f.fix.includes('ip addr add 10.0.0.1/31 dev teql0 noprefixroute'));
+      assert.ok(f.fix.includes('ip route replace 192.168.1.0/24 dev teql0'), f.fix.join('\n'));
+    },
+  },
+  {
+    id: 'traffic.unequal-lines', name: 'a fractional T1 (12 timeslots) among full ones',
+    break: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = '1-12'; },
+    fix: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = 'ALL'; },
+    check: (f) => {
+      assert.equal(f.severity, 'warning');
+      assert.match(f.why, /3\.072 Mbit\/s of the 5\.376 Mbit\/s these lines add up to \(57%\); the same lines equalized would carry 1\.75x as much\. Without w2g1ppp the bond carries 4\.608 Mbit\/s/);
+      assert.deepEqual(f.fix.slice(1), ['# in [teql0] of /etc/wanbond/wanbond.conf: slaves = w1g1ppp, w3g1ppp, w4g1ppp', 'systemctl reload wanbond-watch.service']);
+    },
+  },
+  {
+    id: 'traffic.unequal-lines', name: 'lines 12x apart: TEQL unusable',
+    break: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = '1-2'; },
+    fix: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = 'ALL'; },
+    check: (f) => { assert.equal(f.severity, 'error'); assert.match(f.why, /unusable/); },
+  },
+  {
+    id: 'traffic.line-dropping', name: 'one line dropping what it is handed',
+    break: (x) => { const t = even(); t['w4g1ppp']!.txDropped = 40; traffic(x, t); },
+    fix: (x) => { traffic(x, even()); },
+    check: (f) => { assert.equal(f.line, 'w4g1ppp'); assert.match(f.what, /dropped 40 packets/); },
+  },
+  // --- watch ---
+  {
+    id: 'watch.not-running', name: 'no daemon',
+    break: (x) => { x.daemon = { running: false, why: 'the watch daemon stopped at 2026-11-26T09:00:00.000Z', file: undefined }; },
+    fix: (x) => { x.daemon = { running: true, stale: false, file: daemonFile() }; },
+    check: (f) => { assert.equal(f.bond, undefined); assert.ok(f.fix.includes('systemctl enable --now wanbond-watch.service')); },
+  },
+  {
+    id: 'watch.not-answering', name: 'a daemon whose heartbeat is old',
+    break: (x) => { if (x.daemon.running) x.daemon.stale = true; },
+    fix: (x) => { if (x.daemon.running) x.daemon.stale = false; },
+  },
+  {
+    id: 'watch.all-lines-down', name: 'every line down',
+    break: (x) => { if (x.daemon.running) x.daemon.file.bonds[0]!.allDown = true; },
+    fix: (x) => { if (x.daemon.running) x.daemon.file.bonds[0]!.allDown = false; },
+  },
+  {
+    id: 'watch.line-down', name: 'a silent black hole the probe found',
+    break: (x) => { Object.assign(lineHealth(x, 'w2g1ppp'), { state: 'down', inRing: false, reason: 'no answer from 198.51.100.6 for 702 ms' }); Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'pfifo_fast', handle: '0:' }); },
+    fix: (x) => { Object.assign(lineHealth(x, 'w2g1ppp'), { state: 'up', inRing: true, reason: 'answers' }); Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql0', handle: '8001:' }); },
+    check: (f, all) => {
+      assert.equal(f.severity, 'error');
+      assert.deepEqual(f.fix, ['ping -c 5 -I w2g1ppp 198.51.100.6', 'wanbond status']);
+      assert.deepEqual(all.map((v) => v.id), ['watch.line-down'], 'out of the ring on purpose: not "not attached"');
+    },
+  },
+  {
+    id: 'watch.line-suppressed', name: 'a flapping line kept out',
+    break: (x) => { Object.assign(lineHealth(x, 'w3g1ppp'), { state: 'probation', inRing: false, suppressed: true, penalty: 2870, flaps: 3 }); },
+    fix: (x) => { Object.assign(lineHealth(x, 'w3g1ppp'), { state: 'up', inRing: true, suppressed: false, penalty: 0, flaps: 0 }); },
+  },
+  {
+    id: 'watch.no-probe-target', name: 'a line without a far end to probe (daemon running)',
+    break: (x) => { lineHealth(x, 'w2g1ppp').probe = null; x.site!.ipFiles.get('w2g1ppp')!.pointopoint = undefined; x.observed.addrs = x.observed.addrs.filter((a) => a.dev !== 'w2g1ppp'); },
+    fix: (x) => { x.settings.watch.probes['w2g1ppp'] = '198.51.100.6'; lineHealth(x, 'w2g1ppp').probe = '198.51.100.6'; },
+    check: (f) => { assert.equal(f.severity, 'warning'); assert.equal(f.what, 'w2g1ppp has no far end to probe'); },
+  },
+  {
+    id: 'watch.no-probe-target', name: 'a far end configured, the daemon probing none (its ping is not iputils\')',
+    break: (x) => { lineHealth(x, 'w2g1ppp').probe = null; },
+    fix: (x) => { lineHealth(x, 'w2g1ppp').probe = '198.51.100.6'; },
+    check: (f) => { assert.match(f.what, /does not probe w2g1ppp, although its far end is 198\.51\.100\.6/); assert.equal(f.fix[0], 'ping -V'); },
+  },
+  {
+    id: 'watch.no-probe-target', name: 'probe.<line> = none: a note',
+    break: (x) => { x.daemon = { running: false, why: 'x', file: undefined }; x.settings.watch.probes['w2g1ppp'] = null; },
+    fix: (x) => { delete x.settings.watch.probes['w2g1ppp']; },
+    check: (f) => assert.equal(f.severity, 'info'),
+  },
+  {
+    id: 'watch.no-probe-target', name: 'no daemon: no POINTOPOINT, no peer address, no probe setting',
+    break: (x) => {
+      x.daemon = { running: false, why: 'x', file: undefined };
+      x.site!.ipFiles.get('w2g1ppp')!.pointopoint = undefined;
+      x.observed.addrs = x.observed.addrs.filter((a) => a.dev !== 'w2g1ppp');
+    },
+    fix: (x) => { x.settings.watch.probes['w2g1ppp'] = '198.51.100.6'; },
+  },
+];
