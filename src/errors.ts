@@ -61,5 +61,17 @@ export class VerifyError extends WanbondError {}
 /** The system is in a state wanbond will not change on its own (for example sch_teql loaded with too few equalizers). */
 export class StateError extends WanbondError {}
 
+/** A server the daemon could not start listening (metrics): the daemon logs it and goes on without. */
+export class ListenError extends WanbondError {
+  readonly address: string;
+  /** The system's error code: EADDRINUSE, EADDRNOTAVAIL, EACCES, ... */
+  readonly code: string | undefined;
+  constructor(address: string, code: string | undefined, message: string, hint: string, options?: ErrorOptions) {
+    super(message, hint, options);
+    this.address = address;
+    this.code = code;
+  }
+}
+
 /** A bug in wanbond itself: exit 70 with the stack. */
 export class InternalError extends Error {}

@@ -1,4 +1,6 @@
-// The [watch] section of wanbond.conf: the daemon's timings, flap damping and probe targets. Pure.
+// The [watch] section of wanbond.conf: the daemon's timings, flap damping, probe targets and where it
+// serves its metrics. Pure.
+import { isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { isIpv4 } from '../plan/route.js';
 import { DEFAULT_HEALTH, type HealthConfig } from '../watch/health.js';
@@ -11,9 +13,26 @@ export interface WatchSettings {
   alarmPollMs: number;
   /** Per-line probe target from `probe.<ifname> = <address> | none`; none turns the probe off. */
   probes: Record<string, string | null>;
+  /** Where the daemon serves Prometheus metrics (`metrics = host:port`), or null (`metrics = off`). */
+  metrics: MetricsAddress | null;
 }
 
-export const defaultWatchSettings = (): WatchSettings => ({ health: { ...DEFAULT_HEALTH }, alarmPollMs: 1000, probes: {} });
+/** host is an IPv4 or IPv6 literal (without brackets), never a name: no resolver is asked at start. */
+export interface MetricsAddress { host: string; port: number }
+
+/**
+ * 15440 (a T1's 1.544 Mb/s), not a port in Prometheus's exporter range 9100-9999: that range is
+ * fully allocated on the project's "Default port allocations" list (9737, the first candidate, is
+ * the Folding@home exporter's), and Prometheus recommends ports outside it for exporters that have
+ * none allocated. Below Linux's ephemeral range (32768-60999), so an outgoing connection never holds
+ * it; not in /etc/services. Loopback only by default: the numbers say which lines are down and when.
+ */
+export const DEFAULT_METRICS: MetricsAddress = { host: '127.0.0.1', port: 15440 };
+
+/** As an operator writes it (and as `status` shows it): 127.0.0.1:15440, [::1]:15440. */
+export const formatAddress = (a: MetricsAddress): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+
+export const defaultWatchSettings = (): WatchSettings => ({ health: { ...DEFAULT_HEALTH }, alarmPollMs: 1000, probes: {}, metrics: { ...DEFAULT_METRICS } });
 
 const DURATIONS: Record<string, keyof HealthConfig | 'alarmPollMs'> = {
   PROBE_INTERVAL: 'probeIntervalMs', PROBE_TIMEOUT: 'probeTimeoutMs', SUSPECT_AFTER: 'suspectAfterMs', DOWN_AFTER: 'downAfterMs',
@@ -21,7 +40,31 @@ const DURATIONS: Record<string, keyof HealthConfig | 'alarmPollMs'> = {
 };
 const NUMBERS: Record<string, keyof HealthConfig> = { FLAP_PENALTY: 'flapPenalty', SUPPRESS: 'suppressAt', REUSE: 'reuseBelow', MAX_PENALTY: 'maxPenalty', LOSS_WINDOW: 'lossWindow' };
 const PERCENTS: Record<string, keyof HealthConfig> = { SUSPECT_LOSS: 'suspectLoss', DOWN_LOSS: 'downLoss' };
-const KNOWN = [...Object.keys(DURATIONS), ...Object.keys(NUMBERS), ...Object.keys(PERCENTS), 'PROBE.<IFNAME>'];
+const KNOWN = [...Object.keys(DURATIONS), ...Object.keys(NUMBERS), ...Object.keys(PERCENTS), 'METRICS', 'PROBE.<IFNAME>'];
+
+/** `metrics = off | <IPv4>:<port> | [<IPv6>]:<port>`. */
+function metricsAddress(file: string, e: Entry): MetricsAddress | null {
+  const v = e.value;
+  if (v.toLowerCase() === 'off') return null;
+  const example = `write e.g. '${e.key} = ${formatAddress(DEFAULT_METRICS)}' (an IPv4 address, or an IPv6 address in brackets such as [::1]:${DEFAULT_METRICS.port}), or '${e.key} = off'`;
+  const bad = (what: string, hint = example) => new ConfigError(file, e.line, `${e.key}: ${what}`, hint);
+  const m = /^(?:\[([^\]]*)\]|([^[\]:]*)):(\d{1,5})$/.exec(v);
+  if (!m) {
+    if (/^\d+$/.test(v)) throw bad(`expected an address and a port such as ${formatAddress(DEFAULT_METRICS)}, found only '${v}'`, `write '${e.key} = 127.0.0.1:${v}' (loopback only) or '${e.key} = 0.0.0.0:${v}' (every address)`);
+    if (!v.startsWith('[') && isIPv6(v.replace(/:\d+$/, ''))) throw bad(`an IPv6 address must be in brackets before its port, found '${v}'`, `write e.g. '${e.key} = [::1]:${DEFAULT_METRICS.port}'`);
+    throw bad(`expected address:port such as ${formatAddress(DEFAULT_METRICS)} or [::1]:${DEFAULT_METRICS.port}, or off, found '${v}'`);
+  }
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) throw bad(`port ${m[3]} is out of range`, `write a port from 1 to 65535, e.g. '${e.key} = ${formatAddress(DEFAULT_METRICS)}'`);
+  if (m[1] !== undefined) {
+    // A zone (fe80::1%eth0) would name an interface: link-local scrapes are not supported.
+    if (!isIPv6(m[1]) || m[1].includes('%')) throw bad(`'${m[1]}' is not an IPv6 address`);
+    return { host: m[1].toLowerCase(), port };
+  }
+  const host = m[2] as string;
+  if (!isIpv4(host)) throw bad(/[a-z]/i.test(host) ? `'${host}' is a name: an IPv4 or IPv6 address is needed (the daemon never waits for a resolver)` : `'${host}' is not an IPv4 address`);
+  return { host, port };
+}
 
 function ms(file: string, e: Entry): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(e.value);
@@ -45,7 +88,9 @@ export function parseWatchSection(file: string, s: Section): WatchSettings {
     }
     const k = e.keyUpper;
     lineOf[k] = e.line;
-    if (k in DURATIONS) {
+    if (k === 'METRICS') {
+      w.metrics = metricsAddress(file, e);
+    } else if (k in DURATIONS) {
       const v = ms(file, e);
       if (DURATIONS[k] === 'alarmPollMs') w.alarmPollMs = v; else h[DURATIONS[k] as string] = v;
       if (v < (k === 'PROBE_INTERVAL' ? 50 : k === 'ALARM_POLL' ? 100 : 1) || v > 3_600_000) {

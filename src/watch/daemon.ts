@@ -2,7 +2,8 @@
 // events, the card's /proc files, a probe bound to the line) and keep each bond's ring to the lines
 // that work, through the engine (same lock, plan, apply, verify, record). The pure parts are
 // health.ts (one line's state machine) and ring.ts (which lines, which plan); converge.ts is one
-// change through the engine, probes.ts and alarms.ts the signals; this file is the wiring.
+// change through the engine, probes.ts and alarms.ts the signals, metrics-endpoint.ts the Prometheus
+// endpoint (metrics.ts, metrics-server.ts); this file is the wiring.
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { RemovedLine, RingDecision } from './ring.js';
 import { converge, WIDTH, type Mode } from './converge.js';
@@ -13,6 +14,8 @@ import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
+import type { CounterReader } from './metrics.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
 import type { Context } from '../cli/context.js';
@@ -30,6 +33,8 @@ export interface WatchOptions {
   ping?: string;
   /** Off in tests that drive reloads themselves. */
   watchFiles?: boolean;
+  /** The lines' kernel counters for the metrics (default: /sys/class/net). */
+  counters?: CounterReader;
 }
 
 
@@ -74,8 +79,12 @@ export class WatchDaemon {
   private readonly onProcessError = (e: unknown) => this.o.log.error({ err: e }, 'unexpected error in the watch daemon; it keeps running');
   /** Ring changes done, for the log and the lab. */
   actions = 0;
+  /** What health.json was last written from: the metrics serve exactly these numbers. */
+  private lastSnapshot: HealthFile | undefined;
+  private readonly metrics: MetricsEndpoint;
 
   constructor(private readonly o: WatchOptions) {
+    this.metrics = new MetricsEndpoint({ log: o.log, snapshot: () => this.lastSnapshot, ...(o.counters ? { counters: o.counters } : {}) });
     this.probes = new Probes({ ping: o.ping ?? 'ping', log: o.log, intervalMs: () => this.cfg.probeIntervalMs, signal: (line, sig) => this.feed(line, sig) });
   }
 
@@ -120,6 +129,9 @@ export class WatchDaemon {
       this.startAlarmPoll();
       this.every(HEARTBEAT_MS, () => this.writeHealth());
       if (this.o.watchFiles !== false) this.watchFiles();
+      // The first snapshot exists before the first scrape can ask for it.
+      await this.writeHealth();
+      await this.syncMetrics();
       this.log.info({ event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.teql) }, 'watching');
       this.started = true;
       if (this.pendingHup) { this.pendingHup = false; void this.reload('SIGHUP during start'); }
@@ -141,6 +153,8 @@ export class WatchDaemon {
     if (this.alarmTimer) clearInterval(this.alarmTimer);
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    // No scrape during the teardown; the last health file says metrics: null.
+    await this.metrics.close();
     // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
     await this.acting?.catch(() => undefined);
     await Promise.all([this.monitor?.stop(), this.probes.stop()]);
@@ -426,6 +440,16 @@ export class WatchDaemon {
     await this.resyncLinks(0);
     this.startAlarmPoll();
     this.requestAction('bond');
+    await this.syncMetrics();
+  }
+
+  // --- Prometheus metrics -------------------------------------------------------------------------
+
+  /** At start and after each reload: serve where `metrics` says (a failure is logged, never thrown); health.json names the address. */
+  private async syncMetrics(): Promise<void> {
+    if (this.stopping) return;
+    await this.metrics.apply(this.ctx.settings.watch.metrics);
+    if (this.lastSnapshot?.metrics !== this.metrics.address) await this.writeHealth();
   }
 
   // --- status -------------------------------------------------------------------------------------
@@ -446,7 +470,10 @@ export class WatchDaemon {
         bonds: this.ctx.desired.bonds.map((b) => ({ teql: b.teql, allDown: this.allDown.has(b.teql), lines: b.slaves.map((s) => this.health.get(s.name)).filter((h): h is LineHealth => h !== undefined).map((h) => summary(h, now, this.cfg)) })),
         memory: { rssKb: Math.round(process.memoryUsage.rss() / 1024), heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024) },
         actions: this.actions,
+        metrics: this.metrics.address,
       };
+      // The metrics serve this very object: a scrape and `status --json` show the same numbers.
+      this.lastSnapshot = file;
       await writeHealthFile(this.ctx.stateDir, file);
     }).catch((e: unknown) => { this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status'); });
     return this.writeChain;

@@ -17,6 +17,7 @@ interface Mutant { name: string; file: string; from: string; to: string; test: s
 const OPS = 'dist/test/unit/engine/operations.test.js';
 const RING = 'dist/test/unit/watch/ring.test.js';
 const HEALTH = 'dist/test/unit/watch/health.test.js';
+const METRICS = 'dist/test/unit/watch/metrics.test.js';
 const mutants: Mutant[] = [
   { name: 'down ignores an operator\'s MTU change', file: 'dist/src/plan/teardown.js',
     from: "case 'set-mtu': return link(inv.dev)?.mtu === inv.was;", to: "case 'set-mtu': return true;", test: OPS },
@@ -51,6 +52,13 @@ const mutants: Mutant[] = [
     from: 'suppressed: h.suppressed || penalty >= cfg.suppressAt,', to: 'suppressed: false,', test: HEALTH },
   { name: 'probe numbers compared without their wrap', file: 'dist/src/watch/health.js',
     from: 'missed: p.answeredSeq < 0 || seqAfter(sig.seq, p.answeredSeq) ?', to: 'missed: p.answeredSeq < 0 || sig.seq > p.answeredSeq ?', test: HEALTH },
+  // The daemon's metrics (issue 9).
+  { name: 'a line name that is not an interface name becomes a sysfs path', file: 'dist/src/watch/metrics.js',
+    from: 'if (!IFNAME_RE.test(ifname))', to: 'if (false)', test: METRICS },
+  { name: 'the metrics show a state the health file does not', file: 'dist/src/watch/metrics.js',
+    from: "l.state === state ? 1 : 0", to: "l.state === state || state === 'up' ? 1 : 0", test: METRICS },
+  { name: 'a port in use kills the daemon instead of being reported', file: 'dist/src/watch/metrics-server.js',
+    from: 'const failed = (e) => resolve(listenError(at, e));', to: 'const failed = (e) => { throw e; };', test: METRICS },
 ];
 
 describe('mutants: each breaks a promise, and a test catches it', () => {

@@ -14,8 +14,8 @@ export interface LineStatus {
 }
 export interface BondStatus {
   teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[];
-  /** The watch daemon: running (and whether its heartbeat is recent), or why not. */
-  watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean };
+  /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
+  watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean; metrics: string | null };
 }
 
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
@@ -43,8 +43,8 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       addressPresent: o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
       routes: b.routes.map((r) => ({ to: r.to, present: o.routes.some((x) => x.dst === r.to && x.dev === b.teql) })), lines,
       watch: daemon?.running
-        ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true }
-        : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false },
+        ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true, metrics: daemon.file.metrics ?? null }
+        : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false, metrics: null },
     };
   });
 }
@@ -69,7 +69,7 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const head = `${b.teql}: ${!b.present ? 'absent (sch_teql not loaded?)' : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
     const w = b.watch;
     const watchLine = w.running
-      ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
+      ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
       : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');

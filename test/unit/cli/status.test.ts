@@ -40,6 +40,14 @@ describe('status', () => {
     assert.match(withDaemon, /^w3\*\s+probation \(suppressed\)\s+60s\s+2870/m);
     assert.match(withDaemon, /^  w2: down since 2026-11-26T09:59:00.000Z: no answer from 192\.0\.2\.2 for 712 ms$/m);
     assert.equal(bondStatus(d, o, view)[0]?.lines[1]?.health?.state, 'down');
+    // No metrics in the file (off, a failed bind, or a daemon from before metrics): none shown, null in --json.
+    assert.equal(bondStatus(d, o, view)[0]?.watch.metrics, null);
+    assert.doesNotMatch(withDaemon, /metrics/);
+    const serving = { ...view, file: { ...view.file, metrics: '127.0.0.1:15440' } };
+    assert.equal(bondStatus(d, o, serving)[0]?.watch.metrics, '127.0.0.1:15440');
+    assert.equal(JSON.parse(JSON.stringify(bondStatus(d, o, serving)))[0].watch.metrics, '127.0.0.1:15440');
+    assert.match(formatStatus(bondStatus(d, o, serving), Date.parse('2026-11-26T10:00:00.000Z')), /watch: running \(pid 42, last heard 2s ago; metrics at http:\/\/127\.0\.0\.1:15440\/metrics\)/);
+    assert.equal(bondStatus(d, o, { running: false, why: 'gone', file: serving.file })[0]?.watch.metrics, null, 'a daemon that is gone serves nothing');
     const gone = formatStatus(bondStatus(d, o, { running: false, why: 'the watch daemon (pid 42) is gone; it last wrote at 2026-11-26T09:59:58.000Z', file: undefined }));
     assert.match(gone, /watch: not running \(the watch daemon \(pid 42\) is gone/);
   });

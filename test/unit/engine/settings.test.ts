@@ -34,6 +34,19 @@ describe('settings', () => {
     assert.equal(parseSettings('f', '[global]\n').watch.health.downAfterMs, 700);
   });
 
+  it('[watch] metrics: loopback port 15440 by default, off, IPv4 and bracketed IPv6 addresses', () => {
+    const m = (v: string) => parseSettings('f', `[watch]\nmetrics = ${v}\n`).watch.metrics;
+    assert.deepEqual(parseSettings('f', '[global]\n').watch.metrics, { host: '127.0.0.1', port: 15440 });
+    assert.deepEqual(m('off'), null);
+    assert.deepEqual(m('OFF'), null);
+    assert.deepEqual(m('[::1]:9737'), { host: '::1', port: 9737 });
+    assert.deepEqual(m('[2001:DB8::1]:80'), { host: '2001:db8::1', port: 80 });
+    assert.deepEqual(m('[::]:15440'), { host: '::', port: 15440 });
+    assert.deepEqual(m('0.0.0.0:9737'), { host: '0.0.0.0', port: 9737 });
+    assert.deepEqual(m('192.0.2.1:65535'), { host: '192.0.2.1', port: 65535 });
+    assert.deepEqual(m('127.0.0.1:1 ; a comment'), { host: '127.0.0.1', port: 1 });
+  });
+
   it('networkOf', () => {
     assert.equal(networkOf('10.0.0.1/31'), '10.0.0.0/31');
     assert.equal(networkOf('192.0.2.77/24'), '192.0.2.0/24');
@@ -58,8 +71,30 @@ describe('settings', () => {
     ['reuse above suppress', '[watch]\nreuse = 2500\n', '2: reuse (2500) must be below suppress (2000)'],
     ['a probe target that is no address', '[watch]\nprobe.wan0 = far-end\n', "2: probe.wan0: expected the IPv4 address of the line's far end, or none, found 'far-end'"],
     ['a hostile probe interface', '[watch]\nprobe.$(reboot) = 192.0.2.2\n', "2: probe.$(reboot): '$(reboot)' is not an interface name"],
-    ['an unknown watch key', '[watch]\nholddown = 3s\n', "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, max_penalty, loss_window, suspect_loss, down_loss, probe.<ifname>"],
+    ['an unknown watch key', '[watch]\nholddown = 3s\n', "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, max_penalty, loss_window, suspect_loss, down_loss, metrics, probe.<ifname>"],
+    ['metrics: a port alone', '[watch]\nmetrics = 15440\n', "2: metrics: expected an address and a port such as 127.0.0.1:15440, found only '15440'"],
+    ['metrics: a host name', '[watch]\nmetrics = localhost:15440\n', "2: metrics: 'localhost' is a name: an IPv4 or IPv6 address is needed (the daemon never waits for a resolver)"],
+    ['metrics: no port', '[watch]\nmetrics = 127.0.0.1\n', "2: metrics: expected address:port such as 127.0.0.1:15440 or [::1]:15440, or off, found '127.0.0.1'"],
+    ['metrics: port 0', '[watch]\nmetrics = 127.0.0.1:0\n', '2: metrics: port 0 is out of range'],
+    ['metrics: port above 65535', '[watch]\n\nmetrics = 127.0.0.1:65536\n', '3: metrics: port 65536 is out of range'],
+    ['metrics: a bad IPv4 address', '[watch]\nmetrics = 127.0.0.300:15440\n', "2: metrics: '127.0.0.300' is not an IPv4 address"],
+    ['metrics: IPv6 without brackets', '[watch]\nmetrics = ::1:15440\n', "2: metrics: an IPv6 address must be in brackets before its port, found '::1:15440'"],
+    ['metrics: a bad IPv6 address', '[watch]\nmetrics = [::g]:15440\n', "2: metrics: '::g' is not an IPv6 address"],
+    ['metrics: an IPv6 zone', '[watch]\nmetrics = [fe80::1%eth0]:15440\n', "2: metrics: 'fe80::1%eth0' is not an IPv6 address"],
+    ['metrics: a URL', '[watch]\nmetrics = http://127.0.0.1:15440/metrics\n', "2: metrics: expected address:port such as 127.0.0.1:15440 or [::1]:15440, or off, found 'http://127.0.0.1:15440/metrics'"],
+    ['metrics: yes', '[watch]\nmetrics = yes\n', "2: metrics: expected address:port such as 127.0.0.1:15440 or [::1]:15440, or off, found 'yes'"],
     ['too few equalizers', '[global]\nmax_equalizers = 1\n[teql0]\nslaves = a\n[teql1]\nslaves = b\n', "2: max_equalizers = 1 is too few for teql1"],
   ];
   for (const [name, text, msg] of cases) it(`error: ${name}`, () => assert.equal(err(text), `/etc/wanbond/wanbond.conf:${msg}`));
+
+  it('a metrics error says how to write it', () => {
+    try { parseSettings('f', '[watch]\nmetrics = localhost:15440\n'); assert.fail('no error'); } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.hint, "write e.g. 'metrics = 127.0.0.1:15440' (an IPv4 address, or an IPv6 address in brackets such as [::1]:15440), or 'metrics = off'");
+    }
+    try { parseSettings('f', '[watch]\nmetrics = 127.0.0.1:99999\n'); assert.fail('no error'); } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.hint, "write a port from 1 to 65535, e.g. 'metrics = 127.0.0.1:15440'");
+    }
+  });
 });
