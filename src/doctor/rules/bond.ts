@@ -113,14 +113,16 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
 
 function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   const have = b.slaves.map((s) => linkOf(x.observed.links, s.name)).filter((l) => l !== undefined);
-  const want = b.mtu ?? Math.min(...have.map((l) => l.mtu));
+  // What the bond runs at: the settings' mtu, else the teql device's own (TEQL took its smallest
+  // slave's when they joined), so a line that shrank later is the one put back.
+  const want = b.mtu ?? linkOf(x.observed.links, b.teql)?.mtu ?? Math.min(...have.map((l) => l.mtu));
   const off = have.filter((l) => l.mtu !== want);
   if (have.length === 0 || off.length === 0) return [];
   return [{
     id: 'bond.mtu-mismatch', severity: 'warning', bond: b.teql,
     what: `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,
     why: `TEQL gives ${b.teql} its smallest slave's MTU, and an up teql device refuses a slave with a smaller MTU than its own: a line that comes back with another MTU cannot rejoin`,
-    fix: [cmd('wanbond', 'up')],
+    fix: [...off.map((l) => cmd('ip', 'link', 'set', 'dev', l.name, 'mtu', String(want))), cmd('wanbond', 'up')],
   }];
 }
 

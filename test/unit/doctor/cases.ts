@@ -238,6 +238,7 @@ export const CASES: Case[] = [
     id: 'bond.mtu-mismatch', name: 'w3g1ppp at MTU 1400',
     break: (x) => { lk(x, 'w3g1ppp').mtu = 1400; },
     fix: (x) => { lk(x, 'w3g1ppp').mtu = 1500; },
+    check: (f) => assert.deepEqual(f.fix, ['ip link set dev w3g1ppp mtu 1500', 'wanbond up'], 'the shrunk line back to the bond\'s MTU, not the bond down to it'),
   },
   // --- routes ---
   {
