@@ -15,7 +15,7 @@ interface Ms { ms: number; processes?: number; cardMs?: number; programs?: strin
 interface ControlRow { lines: number; reps: number; up: Ms; again: Ms; plan: Ms; status: Ms; down: Ms; recipeUp: Ms; recipeDown: Ms }
 interface Control { nodeStartMs: number; rows: ControlRow[] }
 interface Cpu { daemon: number; withChildren: number; rssPeakKb: number; rssEndKb: number }
-interface Daemon { lines: number; probeIntervalMs: number; idleSeconds: number; idle: Cpu; idleSlow?: Cpu; nodeFloorKb?: number; storm: Cpu & { flaps: number; seconds: number; events: number; ringChanges: number; suppressed: boolean; othersOut: number } }
+interface Daemon { lines: number; probeIntervalMs: number; idleSeconds: number; idle: Cpu; idleSlow?: Cpu; noMetricsSeconds?: number; idleNoMetrics?: Cpu; nodeFloorKb?: number; storm: Cpu & { flaps: number; seconds: number; events: number; ringChanges: number; suppressed: boolean; othersOut: number } }
 interface Fault { fault: string; line: string; daemon: boolean; outOfRingMs: number | null; detectMs: number | null; lostPackets: number; beforeBps: number; duringBps: number; ratio: number; rejoinMs: number | null }
 interface Stress { cycles: number; seconds: number; rateBps: number; stalls: number; memory: { rssKb: number; heapUsedKb: number }[]; linesAfter: string[] }
 
@@ -116,6 +116,7 @@ function daemon(p: PartRecord): string {
   const out = [header(p, `\`wanbond watch\` on ${d.lines} lines, probes every ${d.probeIntervalMs} ms; CPU time from /proc (the daemon alone, and with its ip monitor and pings), share of one CPU`), '',
     '| | daemon CPU | with its children | RSS | RSS peak |', '|---|---|---|---|---|',
     `| at rest, ${d.idleSeconds} s | ${pct(d.idle.daemon)} | ${pct(d.idle.withChildren)} | ${(d.idle.rssEndKb / 1024).toFixed(1)} MB | ${(d.idle.rssPeakKb / 1024).toFixed(1)} MB |`,
+    ...(d.idleNoMetrics ? [`| at rest, \`metrics = off\` (prom-client not loaded; a daemon of its own, before), ${d.noMetricsSeconds} s | ${pct(d.idleNoMetrics.daemon)} | ${pct(d.idleNoMetrics.withChildren)} | ${(d.idleNoMetrics.rssEndKb / 1024).toFixed(1)} MB | ${(d.idleNoMetrics.rssPeakKb / 1024).toFixed(1)} MB |`] : []),
     ...(d.idleSlow ? [`| at rest, probes every 1 s instead, ${d.idleSeconds} s | ${pct(d.idleSlow.daemon)} | ${pct(d.idleSlow.withChildren)} | ${(d.idleSlow.rssEndKb / 1024).toFixed(1)} MB | ${(d.idleSlow.rssPeakKb / 1024).toFixed(1)} MB |`] : []),
     `| ${s.flaps} flaps of one line in ${s.seconds} s (15 s measured) | ${pct(s.daemon)} | ${pct(s.withChildren)} | ${(s.rssEndKb / 1024).toFixed(1)} MB | ${(s.rssPeakKb / 1024).toFixed(1)} MB |`,
     ...(d.nodeFloorKb ? ['', `An empty node process (\`node -e 'setTimeout(...)'\`) has ${(d.nodeFloorKb / 1024).toFixed(1)} MB RSS in the same lab: node's own floor.`] : []),

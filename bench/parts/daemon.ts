@@ -1,8 +1,10 @@
-// What `wanbond watch` costs: at rest (4 lines probed 5 times a second) and during a storm of 100
+// What `wanbond watch` costs: at rest (4 lines probed 5 times a second; with and without its
+// metrics endpoint) and during a storm of 100
 // flaps of one line in 10 s; RSS and CPU of the daemon apart from its children (ip monitor, pings).
 // The storm comes from one long-lived `ip -batch` fed line by line, so the flaps themselves do not
 // cost a process start each.
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import { Lab } from '../../src/lab/lab.js';
 import { rssKbOf, WatchProcess } from '../../src/lab/watch.js';
 import { useWatchSettings } from '../../src/lab/faults.js';
@@ -42,6 +44,19 @@ export async function daemon(): Promise<void> {
     const up = await lab.wanbond(['up']);
     if (up.code !== 0) throw new Error(`bench: wanbond up: ${up.err}`);
     await lab.attachRouterB('teql1', ['10.0.0.1/31']);
+    // First a daemon with its metrics endpoint off, which then never loads prom-client: what the
+    // endpoint costs, side by side with the default daemon below.
+    const noMetricsS = quick ? 10 : 20;
+    const settings = await fs.readFile(lab.settingsFile, 'utf8');
+    await fs.writeFile(lab.settingsFile, `${settings.replace(/\[watch\][\s\S]*$/, '')}[watch]\nmetrics = off\n`);
+    const w0 = WatchProcess.start(lab);
+    await w0.waitFor((e) => e.event === 'started', 120_000, 'start');
+    await lab.settled(100_000);
+    await sleep(5000);
+    const idleNoMetrics = await sample(w0.pid, noMetricsS * 1000);
+    await w0.stop();
+    await fs.writeFile(lab.settingsFile, settings);
+    say(`daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; RSS ${idleNoMetrics.rssEndKb} kB`);
     const w = WatchProcess.start(lab);
     await w.waitFor((e) => e.event === 'started', 120_000, 'start');
     await lab.settled(100_000);
@@ -70,7 +85,7 @@ export async function daemon(): Promise<void> {
     say(`storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} kB; ` +
       `${events.length} log events, ${ringChanges} ring changes, line suppressed: ${suppressed}, other lines taken out: ${others}`);
     const stop = await w.stop();
-    emit('daemon', { lines: 4, probeIntervalMs: 200, idleSeconds: idleS, idle, idleSlow, nodeFloorKb, storm: { flaps: 100, seconds: 10, ...s, events: events.length, ringChanges, suppressed, othersOut: others }, exit: stop.code });
+    emit('daemon', { lines: 4, probeIntervalMs: 200, idleSeconds: idleS, idle, idleSlow, noMetricsSeconds: noMetricsS, idleNoMetrics, nodeFloorKb, storm: { flaps: 100, seconds: 10, ...s, events: events.length, ringChanges, suppressed, othersOut: others }, exit: stop.code });
   } finally {
     await lab.destroy();
   }

@@ -49,6 +49,15 @@ export interface MetricsSource {
   snapshot: () => HealthFile | undefined;
   counters: CounterReader;
   now?: () => number;
+  /** How long a line's counter read may take before the scrape goes on without it (default 2 s). */
+  readBoundMs?: number;
+}
+
+/** The value, or undefined once `ms` have passed: a stuck read must not hold every later scrape queued behind it. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export class WatchMetrics {
@@ -99,7 +108,8 @@ export class WatchMetrics {
     const snap = this.src.snapshot();
     const names = snap ? snap.bonds.flatMap((b) => b.lines.map((l) => l.line)) : [];
     // Read every counter first: the values below are then set in one synchronous pass.
-    const counters = new Map(await Promise.all(names.map(async (n) => [n, await this.src.counters(n)] as const)));
+    const bound = this.src.readBoundMs ?? 2000;
+    const counters = new Map(await Promise.all(names.map(async (n) => [n, await within(this.src.counters(n), bound)] as const)));
     this.fill(snap, counters, (this.src.now ?? Date.now)());
     return this.registry.metrics();
   }

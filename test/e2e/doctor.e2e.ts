@@ -18,8 +18,9 @@ interface Finding { id: string; severity: 'error' | 'warning' | 'info'; bond?: s
 interface Report { schema: string; worst: string; findings: Finding[]; bonds: { bond: string; ok: boolean; summary: string; findings: Finding[] }[] }
 
 let lab: Lab;
-// PAP secrets in the lab's copy of the wanpipe files: the support bundle must not carry them.
-const SECRETS = ['pap-Secret-7781', 'chap-Secret-5512'];
+// PAP secrets in the lab's copy of the wanpipe files (one an old password commented out): the
+// support bundle must not carry them.
+const SECRETS = ['pap-Secret-7781', 'old-Secret-5512'];
 
 async function doctor(window = '0s'): Promise<{ code: number; report: Report; all: Finding[] }> {
   const r = await lab.wanbond(['doctor', '--json', '--window', window]);
@@ -115,7 +116,9 @@ before(async () => {
   lab = await Lab.create({ sample: 'aft-a104-4xt1-ppp' });
   const f = path.join(lab.confDir, 'wanpipe1.conf');
   await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace('PAP\t\t= NO\nCHAP\t\t= NO', `PAP\t\t= YES\nCHAP\t\t= NO\nUSERID\t\t= branch-office\nPASSWD\t\t= ${SECRETS[0]}`)
-    .replace('[w1g1]\n', `[w1g1]\n# CHAP_SECRET = ${SECRETS[1]}\n`));
+    .replace('[w1g1]\n', `[w1g1]\n# PASSWD = ${SECRETS[1]}\n`));
+  const planted = await fs.readFile(f, 'utf8');
+  for (const s of SECRETS) assert.ok(planted.includes(s), `${s} not planted in ${f}`);
   const up = await lab.wanbond(['up']);
   assert.equal(up.code, 0, up.err);
   await lab.attachRouterB('teql1', ['10.0.0.1/31']);
@@ -170,6 +173,19 @@ describe('wanbond doctor in a real kernel', () => {
     await breakAndFix('bond.mtu-mismatch', () => ip(undefined, 'link', 'set', 'dev', 'w4g1ppp', 'mtu', '1400').then(() => undefined));
   });
 
+  it('a line set down by hand while its T1 is fine: brought up by the printed ip link', async () => {
+    const f = await breakAndFix('bond.slave-down', () => ip(undefined, 'link', 'set', 'dev', 'w2g1ppp', 'down').then(() => undefined), { line: 'w2g1ppp' });
+    assert.deepEqual(f.fix, ['ip link set dev w2g1ppp up']);
+  });
+
+  it('shaping someone put on a line in place of the bond', async () => {
+    await breakAndFix('bond.slave-foreign-qdisc', () => sh('tc', ['qdisc', 'replace', 'dev', 'w3g1ppp', 'root', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms']).then(() => undefined), { line: 'w3g1ppp' });
+  });
+
+  it('a wanpipe device stopped (wanrouter stop wanpipe3): started again by wanbond up', async () => {
+    await breakAndFix('card.device-stopped', () => lab.sim('stop', 'wanpipe3').then(() => undefined));
+  });
+
   it('the fake /31 routed, a more specific route around the bond, the default route gone', async () => {
     await breakAndFix('routes.fake-31-routed', () => ip(undefined, 'route', 'add', '10.0.0.0/31', 'dev', 'teql0').then(() => undefined));
     await breakAndFix('routes.bypass', () => ip(undefined, 'route', 'add', '10.77.0.0/24', 'dev', 'w1g1ppp').then(() => undefined));
@@ -185,9 +201,16 @@ describe('wanbond doctor in a real kernel', () => {
       await breakAndFix(id, () => lab.sim('fault', 'w2g1ppp', 'line-down').then(() => undefined), { fixBy: () => lab.sim('clear', 'w2g1ppp').then(() => undefined) });
     }
     // Rising: the card's counters grow between doctor's two readings (the simulator bumps them).
-    await lab.sim('fault', 'w3g1ppp', 'errors', '1');
-    const bump = new Promise((r) => setTimeout(r, 2000)).then(() => lab.sim('fault', 'w3g1ppp', 'errors', '3'));
-    const d = await doctor('6s');
+    // Bumped all through doctor's window: however long node takes to start in the emulator, the
+    // two readings see different counts.
+    let bumping = true;
+    const bump = (async () => {
+      for (let pct = 1; bumping && pct < 60; pct++) {
+        await lab.sim('fault', 'w3g1ppp', 'errors', String(pct));
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const d = await doctor('6s').finally(() => { bumping = false; });
     await bump;
     const f = d.all.find((x) => x.id === 'card.errors-rising');
     assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
@@ -202,6 +225,17 @@ describe('wanbond doctor in a real kernel', () => {
     }, { line: 'w2g1ppp' });
     assert.ok(found.fix.some((l) => l.startsWith('wanbond config fix')), found.fix.join(' ; '));
     assert.match(await fs.readFile(f, 'utf8'), /^DYN_INTR_CFG\t= YES/m);
+  });
+
+  it('the file fixed while its driver runs the old value: the printed wanrouter restart makes the driver read it', async () => {
+    const f = path.join(lab.confDir, 'wanpipe3.conf');
+    await breakAndFix('config.stale-driver', async () => {
+      // Wanpipe3's driver starts with NO, then only the file is fixed (config fix, no up).
+      await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/^DYN_INTR_CFG\t= YES/m, 'DYN_INTR_CFG\t= NO'));
+      await lab.sim('restart', 'wanpipe3');
+      const fix = await lab.wanbond(['config', 'fix', '--only', 'w3g1ppp']);
+      assert.equal(fix.code, 0, fix.err);
+    });
   });
 
   it('router B not equalizing (all its traffic for us on one line): found during a download, with one line\'s rate as the ceiling', async () => {

@@ -2,13 +2,14 @@
 // only; takes no lock. Exit 0 with nothing above info, 1 with a warning or an error, 2 for a usage
 // or configuration file error (as `config check`).
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { UsageError, WanbondError } from '../../errors.js';
 import type { Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
-import { bundleEntries, writeBundle } from '../../doctor/bundle.js';
+import { bundleEntries, writeBundle, type Diagnosis } from '../../doctor/bundle.js';
 import { gather } from '../../doctor/gather.js';
 import { buildReport, exitCodeOf, formatReport } from '../../doctor/report.js';
-import { buildContext, type Context, type EngineOpts } from '../context.js';
+import { DEFAULT_SETTINGS_FILE } from '../../config/settings.js';
+import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 
 export const DEFAULT_WINDOW_MS = 2000;
@@ -33,12 +34,25 @@ export async function cmdDoctor(ctx: Context, g: EngineOpts, o: DoctorOptions, i
   const x = await gather(ctx, { windowMs: o.windowMs, ...(o.sleep ? { sleep: o.sleep } : {}) });
   const report = buildReport(x);
   io.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-  if (o.bundle !== undefined) {
-    const entries = await bundleEntries(ctx, x, report, { confDir: g.confDir, settingsFile: ctx.desired.settingsFile });
-    const { bytes } = await writeBundle(o.bundle, entries);
-    io.err(`bundle: ${o.bundle} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked)\n`);
-  }
+  if (o.bundle !== undefined) await bundle(ctx, { ctx, x, report }, g, ctx.desired.settingsFile, o.bundle, io);
   return exitCodeOf(report);
+}
+
+async function bundle(base: BaseContext, d: Diagnosis, g: EngineOpts, settingsFile: string | undefined, file: string, io: Io): Promise<void> {
+  const entries = await bundleEntries(base, d, { confDir: g.confDir, settingsFile });
+  const { bytes } = await writeBundle(file, entries);
+  io.err(`bundle: ${file} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked${'error' in d ? '; no plan or report: the configuration does not load' : ''})\n`);
+}
+
+/** The context doctor needs; with --bundle, a configuration that does not load still gets its bundle before the error. */
+async function contextOrBundle(g: EngineOpts, bundleFile: string | undefined, io: Io, deps: { runner?: Runner; log?: Log }): Promise<Context> {
+  const log = deps.log ?? makeLogger('doctor');
+  try {
+    return await buildContext(g, log, deps.runner);
+  } catch (e) {
+    if (bundleFile !== undefined && e instanceof WanbondError) await bundle(buildBaseContext(g, log, deps.runner), { error: e }, g, g.settings ?? DEFAULT_SETTINGS_FILE, bundleFile, io);
+    throw e;
+  }
 }
 
 export function registerDoctor(program: Command, io: Io, setExit: (c: number) => void, deps: { runner?: Runner; log?: Log } = {}): void {
@@ -49,7 +63,7 @@ export function registerDoctor(program: Command, io: Io, setExit: (c: number) =>
     .action(async (o: { json?: boolean; window?: string; bundle?: string }, cmd: Command) => {
       const windowMs = parseWindow(o.window);
       const g = cmd.optsWithGlobals<EngineOpts>();
-      const ctx = await buildContext(g, deps.log ?? makeLogger('doctor'), deps.runner);
+      const ctx = await contextOrBundle(g, o.bundle, io, deps);
       setExit(await cmdDoctor(ctx, g, { json: o.json === true, windowMs, bundle: o.bundle }, io));
     });
 }

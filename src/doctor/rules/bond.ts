@@ -49,6 +49,13 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
 function slaveDown(x: DoctorInput, teql: string, line: string, adminUp: boolean): Finding {
   const at = { bond: teql, line, what: `${line} is ${adminUp ? 'up without carrier' : 'down'}: the bond runs on its other lines` };
   const i = siteIface(x, line);
+  const device = i?.device !== undefined ? x.observed.wanrouterDevices?.find((d) => d.name === i.device) : undefined;
+  // The card says the line is fine: nobody but an operator took the interface down, and the driver
+  // raises it only when the line comes back, which it never left.
+  if (i && !adminUp && device?.status === 'Connected' && (x.after.alarms[device.name]?.active ?? []).length === 0) {
+    return { id: 'bond.slave-down', severity: 'error', ...at, why: `${device.name} is Connected with no T1 alarm, so the line is fine: someone set the interface down (ip link set down)`,
+      fix: [run({ kind: 'set-link-up', dev: line })] };
+  }
   if (i) {
     const how = i.visibility === 'driver-downs' && !adminUp ? 'the driver takes the interface down when the line fails (DYN_INTR_CFG = YES)' : 'the line has no carrier';
     return { id: 'bond.slave-down', severity: 'error', ...at, why: `${how}: the T1, its far end or the telco's circuit is down`,
@@ -117,7 +124,9 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   // slave's when they joined), so a line that shrank later is the one put back.
   const want = b.mtu ?? linkOf(x.observed.links, b.teql)?.mtu ?? Math.min(...have.map((l) => l.mtu));
   const off = have.filter((l) => l.mtu !== want);
-  if (have.length === 0 || off.length === 0) return [];
+  // Lines that agree with each other are no mismatch, whatever teqlN was set to since; the settings' mtu they must all have.
+  const differ = new Set(have.map((l) => l.mtu)).size > 1 || (b.mtu !== undefined && off.length > 0);
+  if (have.length === 0 || off.length === 0 || !differ) return [];
   return [{
     id: 'bond.mtu-mismatch', severity: 'warning', bond: b.teql,
     what: `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,

@@ -64,7 +64,8 @@ function kernelBugs(x: DoctorInput): Finding[] {
       what: `cannot tell whether kernel ${name} has TEQL's slaves_lock fix`,
       why: 'without it, a slave added or removed while traffic flows races TEQL\'s transmit path (a use-after-free); wanbond holds the bond\'s queue around its changes, which narrows the window to a few instructions',
       fix: [/^\d+\.\d+\.\d+-\d+-[a-z0-9-]+$/.test(x.kernel.release)
-        ? cmd('zgrep', '-i', 'slaves_lock', `/usr/share/doc/linux-image-${x.kernel.release}/changelog.Debian.gz`)
+        // Debian's linux-image packages ship changelog.gz (the lab's 6.1.0-56 has only that file).
+        ? cmd('zgrep', '-i', 'slaves_lock', `/usr/share/doc/linux-image-${x.kernel.release}/changelog.gz`)
         : note('look for "sch_teql: Introduce slaves_lock" in your kernel\'s changelog')],
     });
   }

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { MASK, maskSecrets } from '../../../src/doctor/mask.js';
+import { MASK, maskSecrets, maskText } from '../../../src/doctor/mask.js';
 import { tar } from '../../../src/doctor/tar.js';
 import { writeHealthFile } from '../../../src/watch/health-file.js';
 import { cliWith } from '../../helpers/cli.js';
@@ -40,7 +40,41 @@ describe('doctor --bundle', () => {
       `[w1g1.ppp]\nPAP\t= YES\nUSERID\t= ${MASK}\nPASSWD\t= ${MASK}\nMTU = 1500\r\n`);
     assert.equal(maskSecrets('export SNMP_COMMUNITY="pub lic"\nCHAP_SECRET=x\nIPADDR=192.0.2.1\n'), `export SNMP_COMMUNITY=${MASK}\nCHAP_SECRET=${MASK}\nIPADDR=192.0.2.1\n`);
     assert.equal(maskSecrets('PASSWD =\n'), 'PASSWD =\n', 'nothing to hide in an empty value');
+    assert.equal(maskSecrets('PASSWD s3cret\nMTU 1500\n'), `PASSWD ${MASK}\nMTU 1500\n`, 'a line without its = still hides its secret');
     assert.equal(maskSecrets('#PASSWD = old-one\n  ; CHAP_SECRET=older\n# a comment = fine\n'), `#PASSWD = ${MASK}\n  ; CHAP_SECRET=${MASK}\n# a comment = fine\n`, 'commented-out secrets too');
+  });
+
+  it('masks a secret quoted in an error or a log line, and nothing else', () => {
+    assert.equal(maskText(`wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD s3cret'`),
+      `wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD ${MASK}'`);
+    assert.equal(maskText(`{"msg":"x.conf:3: 'chap_secret = a b' is outside any section"}`), `{"msg":"x.conf:3: 'chap_secret = ${MASK}' is outside any section"}`);
+    assert.equal(maskText(`found 'MTU 1500' and 'PASSWD'`), `found 'MTU 1500' and 'PASSWD'`, 'no value, nothing to hide');
+  });
+
+  it('a configuration that does not load: the bundle is still written, with the error and the raw files masked, and doctor exits 2', async () => {
+    const dir = await tmpDir();
+    const conf = path.join(dir, 'wanpipe');
+    await copyDir(path.join(samplesDir, 'aft-a104-4xt1-ppp'), conf);
+    const f1 = path.join(conf, 'wanpipe1.conf');
+    await fs.writeFile(f1, (await fs.readFile(f1, 'utf8')).replace('PAP\t\t= NO\n', 'PAP\t\t= YES\nPASSWD pap-s3cret-42\n'));
+    const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'] }, wanrouterRunning: ['wanpipe1'] });
+    kernel.files['/proc/net/wanrouter/wanpipe1'] = deviceProc(['RED']);
+    const file = path.join(dir, 'support.tgz');
+    const r = await cliWith({ runner: kernel }, 'doctor', '--bundle', file, '--conf-dir', conf, '--state-dir', path.join(dir, 'run'));
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked; no plan or report: the configuration does not load\)$/m);
+    assert.match(r.err, /wanpipe1\.conf:\d+/, 'the error itself, file:line, as without --bundle');
+    const raw = gunzipSync(await fs.readFile(file));
+    assert.equal(raw.includes('pap-s3cret-42'), false, 'the secret of the line that does not parse');
+    const files = untar(raw);
+    const names = [...files.keys()].map((n) => n.replace(/^[^/]+\//, ''));
+    for (const want of ['error.txt', 'wanpipe/wanpipe1.conf', 'ip-route.txt', 'tc-qdisc.txt', 'proc-net-wanrouter/status', 'proc-net-wanrouter/wanpipe1', 'versions.txt']) {
+      assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
+    }
+    assert.ok(!names.includes('plan.json') && !names.includes('doctor.json'));
+    const get = (n: string) => [...files].find(([k]) => k.endsWith(`/${n}`))?.[1] ?? '';
+    assert.match(get('error.txt'), /wanpipe1\.conf:\d+: .*PASSWD \*{8}/);
+    assert.match(get('versions.txt'), /\nkernel 6\.1\.0-fake-amd64\n/);
   });
 
   it('the tar writer: names over 100 bytes in the prefix field, contents padded to 512', () => {

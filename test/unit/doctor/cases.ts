@@ -82,7 +82,7 @@ export const CASES: Case[] = [
     id: 'kernel.teql-race', name: 'a kernel whose number proves nothing: an info, with where to look',
     break: (x) => { x.kernel.procVersion = undefined; x.kernel.release = '6.1.0-18-amd64'; },
     fix: (x) => { x.kernel.procVersion = 'Linux version 6.1.0-30-amd64 #1 SMP Debian 6.1.181-1\n'; },
-    check: (f) => { assert.equal(f.severity, 'info'); assert.deepEqual(f.fix, ['zgrep -i slaves_lock /usr/share/doc/linux-image-6.1.0-18-amd64/changelog.Debian.gz']); },
+    check: (f) => { assert.equal(f.severity, 'info'); assert.deepEqual(f.fix, ['zgrep -i slaves_lock /usr/share/doc/linux-image-6.1.0-18-amd64/changelog.gz']); },
   },
   {
     id: 'kernel.teql-oops', name: '5.4.100: teql0 on teql0 oopses',
@@ -227,6 +227,18 @@ export const CASES: Case[] = [
     break: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP']); },
     fix: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']); },
     check: (f) => assert.deepEqual(f.fix, ['wanpipemon -i w3g1 -c Ta', 'wanrouter status']),
+  },
+  {
+    id: 'bond.slave-down', name: 'a wanpipe line set down by hand while its device is Connected without alarm',
+    break: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP']); },
+    fix: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']); },
+    check: (f) => { assert.deepEqual(f.fix, ['ip link set dev w3g1ppp up']); assert.match(f.why, /wanpipe3 is Connected with no T1 alarm/); },
+  },
+  {
+    id: 'bond.slave-down', name: 'a wanpipe line taken down by its driver (device Disconnected)',
+    break: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP']); x.observed.wanrouterDevices!.find((d) => d.name === 'wanpipe3')!.status = 'Disconnected'; },
+    fix: (x) => { setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']); x.observed.wanrouterDevices!.find((d) => d.name === 'wanpipe3')!.status = 'Connected'; },
+    check: (f) => { assert.deepEqual(f.fix, ['wanpipemon -i w3g1 -c Ta', 'wanrouter status']); assert.match(f.why, /the driver takes the interface down/); },
   },
   {
     id: 'bond.slave-down', name: 'a plain slave set down',

@@ -39,6 +39,14 @@ describe('doctor rules', () => {
     });
   }
 
+  it('lines that agree on their MTU are no mismatch, whatever teqlN was set to', () => {
+    const x = fresh();
+    const t = x.observed.links.find((l) => l.name === 'teql0');
+    assert.ok(t);
+    t.mtu = 1400;
+    assert.deepEqual(diagnose(x).filter((f) => f.id === 'bond.mtu-mismatch'), []);
+  });
+
   it('every check id has a broken case and a fix', () => {
     const covered = new Set(CASES.map((c) => c.id));
     assert.deepEqual(CHECK_IDS.filter((id) => !covered.has(id)), []);

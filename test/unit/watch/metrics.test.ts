@@ -154,6 +154,17 @@ describe('metrics', () => {
     assert.equal(value(b!, 'wanbond_ring_changes_total'), 100);
     assert.deepEqual(b!.find((f) => f.name === 'wanbond_line_flaps_total')?.metrics, [{ value: '5', labels: { bond: 'teql9', line: 'z1' } }]);
   });
+
+  it('a counter read that never answers: the scrape goes on without that line\'s counters, and the next scrape is not stuck behind it', { timeout: 5000 }, async () => {
+    const stuck = new Set(['w4']);
+    const m = new WatchMetrics({ snapshot: () => SNAPSHOT, counters: (n) => (stuck.has(n) ? new Promise(() => undefined) : Promise.resolve(COUNTERS[n])), now: () => NOW, readBoundMs: 50 });
+    const first = parse(await m.scrape());
+    assert.equal(value(first, 'wanbond_line_tx_bytes_total', { bond: 'teql0', line: 'w4' }), undefined);
+    assert.equal(value(first, 'wanbond_line_tx_bytes_total', { bond: 'teql0', line: 'w1' }), COUNTERS['w1']!.txBytes);
+    stuck.clear();
+    const second = parse(await m.scrape());
+    assert.equal(value(second, 'wanbond_line_tx_bytes_total', { bond: 'teql0', line: 'w4' }), COUNTERS['w4']!.txBytes);
+  });
 });
 
 describe('kernel counters from sysfs', () => {
