@@ -4,7 +4,8 @@
 // counters: one ip process), the kernel's version files, the daemon's health file. A read that
 // fails leaves its fact unknown: the rules that need it say nothing rather than guess.
 import type { Context } from '../cli/context.js';
-import { parseLinks } from '../observe/parse.js';
+import { depHas, parseLinks } from '../observe/parse.js';
+import { modulesDirOf } from '../observe/read.js';
 import { readAlarms } from '../watch/alarms.js';
 import { readDaemonView } from '../watch/health-file.js';
 import type { DoctorInput, KernelFacts, Sample } from './input.js';
@@ -30,17 +31,16 @@ export function parseLinkKinds(text: string): Record<string, string> {
   return out;
 }
 
-const RELEASE = /^[A-Za-z0-9._+-]+$/;
-
 async function kernelFacts(ctx: Context): Promise<KernelFacts> {
   const r = ctx.runner;
   const quiet = (p: string) => r.readFile(p).catch(() => undefined);
   const release = (await quiet('/proc/sys/kernel/osrelease'))?.trim();
+  const modulesDir = modulesDirOf(release);
   const [procVersion, signature, osRelease, dep] = await Promise.all([
     quiet('/proc/version'), quiet('/proc/version_signature'), quiet('/etc/os-release'),
-    release && RELEASE.test(release) ? quiet(`/lib/modules/${release}/modules.dep`) : Promise.resolve(undefined),
+    modulesDir ? quiet(`${modulesDir}/modules.dep`) : Promise.resolve(undefined),
   ]);
-  return { release, procVersion, signature, osRelease, teqlModule: dep === undefined ? undefined : /(^|\/)sch_teql\.ko(\.\w+)?:/m.test(dep) };
+  return { release, procVersion, signature, osRelease, teqlModule: dep === undefined ? undefined : depHas(dep, 'sch_teql') };
 }
 
 export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInput> {

@@ -8,7 +8,7 @@ import type { Interface } from '../config/wanpipe.js';
 import { probeTarget } from '../config/probe-target.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import type { DeviceAlarms } from '../watch/alarms.js';
-import type { DaemonView } from '../watch/health-file.js';
+import { daemonLineOf, type DaemonView } from '../watch/health-file.js';
 import type { LineSummary } from '../watch/health.js';
 
 /** One reading of the links' counters and the cards' alarms. */
@@ -66,10 +66,7 @@ export const linesOfDevice = (x: DoctorInput, device: string): string[] => x.des
 export const enslaved = (o: ObservedState, line: string, teql: string): boolean => o.qdiscs.some((q) => q.dev === line && q.root && q.kind === teql);
 
 /** What the running daemon judges of a line; undefined without a running daemon. */
-export function daemonLine(x: DoctorInput, teql: string, line: string): LineSummary | undefined {
-  if (!x.daemon.running) return undefined;
-  return x.daemon.file.bonds.find((b) => b.teql === teql)?.lines.find((l) => l.line === line);
-}
+export const daemonLine = (x: DoctorInput, teql: string, line: string): LineSummary | undefined => daemonLineOf(x.daemon, teql, line);
 
 /** The far end the configuration gives this line's probe (as the daemon chooses it). */
 export const configuredProbe = (x: DoctorInput, line: string): string | undefined =>

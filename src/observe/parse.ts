@@ -98,9 +98,14 @@ export function builtinHas(modulesBuiltin: string | undefined, name: string): bo
   return (modulesBuiltin ?? '').split('\n').some((l) => l.trim().endsWith(`/${name}.ko`));
 }
 
+/** modules.dep of the running kernel lists the module (compressed or not): the kernel can load it. */
+export function depHas(modulesDep: string | undefined, name: string): boolean {
+  return new RegExp(`(^|/)${name}\\.ko(\\.\\w+)?:`, 'm').test(modulesDep ?? '');
+}
+
 /** sch_plug is loaded, compiled in, or among the modules the kernel can load. */
 export function plugPresence(procModules: string | undefined, modulesBuiltin: string | undefined, modulesDep: string | undefined): boolean {
-  return moduleLoaded(procModules, 'sch_plug') || builtinHas(modulesBuiltin, 'sch_plug') || /(^|\/)sch_plug\.ko(\.\w+)?:/m.test(modulesDep ?? '');
+  return moduleLoaded(procModules, 'sch_plug') || builtinHas(modulesBuiltin, 'sch_plug') || depHas(modulesDep, 'sch_plug');
 }
 
 /**

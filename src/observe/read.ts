@@ -17,9 +17,13 @@ export interface ObserveOptions {
   lean?: boolean;
 }
 
+/** The running kernel's modules folder, for a release name that is safe in a path; undefined otherwise. */
+export const modulesDirOf = (release: string | undefined): string | undefined =>
+  release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
+
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
-  const modulesDir = release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
+  const modulesDir = modulesDirOf(release);
   const [ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
     // Links, addresses and routes from one ip process: every process start counts on a router's CPU.
     runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: IP_READS.join('\n') + '\n' }),

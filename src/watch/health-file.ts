@@ -25,6 +25,12 @@ export interface HealthFile {
   metrics?: string | null;
 }
 
+/** What a running daemon judged of one line of a bond; undefined without a running daemon or such a line. */
+export function daemonLineOf(view: DaemonView | undefined, teql: string, line: string): LineSummary | undefined {
+  if (!view?.running) return undefined;
+  return view.file.bonds.find((b) => b.teql === teql)?.lines.find((l) => l.line === line);
+}
+
 export async function writeHealthFile(stateDir: string, h: HealthFile): Promise<void> {
   await ensureSafeDir(stateDir);
   await writeNoFollow(path.join(stateDir, HEALTH_FILE), JSON.stringify(h, null, 1) + '\n');

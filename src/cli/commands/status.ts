@@ -1,6 +1,6 @@
 // The status table: per bond and line. Pure.
 import type { DesiredState, ObservedState } from '../../state/types.js';
-import type { DaemonView } from '../../watch/health-file.js';
+import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
 import { table } from '../table.js';
 
@@ -50,8 +50,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
 }
 
 function healthOf(daemon: DaemonView | undefined, teql: string, line: string): LineStatus['health'] {
-  if (!daemon?.running) return null;
-  const h = daemon.file.bonds.find((b) => b.teql === teql)?.lines.find((l) => l.line === line);
+  const h = daemonLineOf(daemon, teql, line);
   if (!h) return null;
   const { line: _l, ...rest } = h;
   return rest;

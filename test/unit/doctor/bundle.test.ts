@@ -32,6 +32,18 @@ function untar(buf: Buffer): Map<string, string> {
   return out;
 }
 
+/** The 4-line sample in a fresh folder, with one edit to wanpipe1.conf (which must apply). */
+async function sampleWithWanpipe1(from: string, to: string): Promise<{ dir: string; conf: string }> {
+  const dir = await tmpDir();
+  const conf = path.join(dir, 'wanpipe');
+  await copyDir(path.join(samplesDir, 'aft-a104-4xt1-ppp'), conf);
+  const f1 = path.join(conf, 'wanpipe1.conf');
+  const text = await fs.readFile(f1, 'utf8');
+  assert.ok(text.includes(from), `wanpipe1.conf has no ${JSON.stringify(from)} to replace`);
+  await fs.writeFile(f1, text.replace(from, to));
+  return { dir, conf };
+}
+
 const SECRETS = ['pap-s3cret-42', 'bob-the-user', 'chap-s3cret-77', 'c0mmunity-99', 'ifcfg-s3cret-5'];
 
 describe('doctor --bundle', () => {
@@ -52,11 +64,7 @@ describe('doctor --bundle', () => {
   });
 
   it('a configuration that does not load: the bundle is still written, with the error and the raw files masked, and doctor exits 2', async () => {
-    const dir = await tmpDir();
-    const conf = path.join(dir, 'wanpipe');
-    await copyDir(path.join(samplesDir, 'aft-a104-4xt1-ppp'), conf);
-    const f1 = path.join(conf, 'wanpipe1.conf');
-    await fs.writeFile(f1, (await fs.readFile(f1, 'utf8')).replace('PAP\t\t= NO\n', 'PAP\t\t= YES\nPASSWD pap-s3cret-42\n'));
+    const { dir, conf } = await sampleWithWanpipe1('PAP\t\t= NO\n', 'PAP\t\t= YES\nPASSWD pap-s3cret-42\n');
     const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'] }, wanrouterRunning: ['wanpipe1'] });
     kernel.files['/proc/net/wanrouter/wanpipe1'] = deviceProc(['RED']);
     const file = path.join(dir, 'support.tgz');
@@ -86,11 +94,7 @@ describe('doctor --bundle', () => {
   });
 
   it('a bundle from a site with secrets: everything support needs, none of the secrets, mode 0600, atomically', async () => {
-    const dir = await tmpDir();
-    const conf = path.join(dir, 'wanpipe');
-    await copyDir(path.join(samplesDir, 'aft-a104-4xt1-ppp'), conf);
-    const f1 = path.join(conf, 'wanpipe1.conf');
-    await fs.writeFile(f1, (await fs.readFile(f1, 'utf8')).replace('PAP\t\t= NO\nCHAP\t\t= NO', 'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\nPASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77'));
+    const { dir, conf } = await sampleWithWanpipe1('PAP\t\t= NO\nCHAP\t\t= NO', 'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\nPASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77');
     await fs.appendFile(path.join(conf, 'wanrouter.rc'), 'SNMP_COMMUNITY="c0mmunity-99"\n');
     await fs.appendFile(path.join(conf, 'interfaces', 'w2g1ppp'), 'PASSWORD=ifcfg-s3cret-5\n');
     const state = path.join(dir, 'run');
