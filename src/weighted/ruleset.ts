@@ -1,0 +1,117 @@
+// The nftables side of weighted bonds, as text for one `nft -f -` transaction: a table wanbond
+// owns (`ip wanbond`), a set of the bond's destinations, and a chain per bond whose one rule draws
+// each packet's mark from a map in the order stripeSequence gives. A line leaves or rejoins by
+// rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
+// a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
+import { IFNAME_RE } from '../config/wanpipe.js';
+import { InternalError } from '../errors.js';
+import { gcd, stripeSequence } from './weights.js';
+
+export const NFT_TABLE = 'wanbond';
+export const NFT_FAMILY = 'ip';
+
+/** wanbond's marks: 0x7762 ("wb") in the top half, the bond in the next byte, the line in the last. */
+export const MARK_BASE = 0x7762_0000;
+export const MARK_MASK = 0xffff_0000;
+
+export interface StripeLine {
+  name: string;
+  /** Weight while in the bond; 0 (or absent from `inRing`) draws nothing. */
+  weight: number;
+}
+
+export interface WeightedBondRules {
+  /** The bond's name, also its chain's name (wbond0). */
+  bond: string;
+  /** Bond number 0..255, for its marks. */
+  index: number;
+  /** Every configured line, in the order of their marks (line k has mark base + bond << 8 + k + 1). */
+  lines: StripeLine[];
+  /** The lines drawn now (the daemon's ring); the others keep their mark but get no draw. */
+  inRing: readonly string[];
+  /** 'default' and/or prefixes, as in the settings. */
+  routes: readonly string[];
+}
+
+export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
+export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+function check(b: WeightedBondRules): void {
+  if (!/^wbond\d{1,2}$/.test(b.bond)) throw new InternalError(`weighted bond name ${b.bond}`);
+  if (!(b.index >= 0 && b.index <= 255)) throw new InternalError(`weighted bond index ${b.index}`);
+  if (b.lines.length === 0 || b.lines.length > 254) throw new InternalError(`${b.bond}: ${b.lines.length} lines`);
+  for (const l of b.lines) {
+    if (!IFNAME_RE.test(l.name)) throw new InternalError(`line name ${l.name}`);
+    if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64) throw new InternalError(`${l.name}: weight ${l.weight}`);
+  }
+}
+
+/** The map's entries: draw k -> the mark of the line drawn k-th. Empty when no line is in the ring. */
+export function stripeMap(b: WeightedBondRules): { modulus: number; entries: [number, number][] } {
+  const weights = b.lines.map((l) => (b.inRing.includes(l.name) ? l.weight : 0));
+  // The lines left in the ring, in their lowest terms: 2:2 (a 2:2:1 bond without its slow line) is 1:1.
+  const g = weights.filter((w) => w > 0).reduce((a, w) => gcd(a, w), 0);
+  const seq = stripeSequence(g > 1 ? weights.map((w) => w / g) : weights);
+  return { modulus: seq.length, entries: seq.map((line, k) => [k, markOf(b.index, line)]) };
+}
+
+/** The one rule of the bond's chain, or none with every line out (no mark: the bond carries nothing). */
+export function stripeRule(b: WeightedBondRules): string | undefined {
+  const m = stripeMap(b);
+  if (m.modulus === 0) return undefined;
+  // numgen's modulus 1 is legal, but a map of one entry is simply that mark.
+  if (m.modulus === 1) return `meta mark set ${hex((m.entries[0] as [number, number])[1])}`;
+  return `meta mark set numgen inc mod ${m.modulus} map { ${m.entries.map(([k, v]) => `${k} : ${hex(v)}`).join(', ')} }`;
+}
+
+const ip4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const rangeOf = (p: string): [number, number] => {
+  const [a, l] = p.split('/');
+  const len = Number(l ?? 32), size = 2 ** (32 - len);
+  const start = Math.floor(ip4(a as string) / size) * size;
+  return [start, start + size - 1];
+};
+
+/**
+ * The set's elements: the bond's destinations, less those inside another (an interval set refuses
+ * overlapping elements, and the default covers them all).
+ */
+export function dstElements(routes: readonly string[]): string[] {
+  const ps = [...new Set(routes.map((r) => (r === 'default' ? '0.0.0.0/0' : r)))];
+  return ps.filter((p) => {
+    const [s, e] = rangeOf(p);
+    return !ps.some((q) => q !== p && rangeOf(q)[0] <= s && e <= rangeOf(q)[1]);
+  });
+}
+
+/** The whole table, created fresh (`up`): any older copy of it is deleted in the same transaction. */
+export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
+  bonds.forEach(check);
+  const t = `${NFT_FAMILY} ${NFT_TABLE}`;
+  // `add` first makes the `delete` succeed whether or not the table existed.
+  const out: string[] = [`add table ${t}`, `delete table ${t}`, `add table ${t}`];
+  for (const b of bonds) {
+    out.push(`add set ${t} ${b.bond}_dst { type ipv4_addr; flags interval; }`);
+    const dst = dstElements(b.routes);
+    if (dst.length > 0) out.push(`add element ${t} ${b.bond}_dst { ${dst.join(', ')} }`);
+    out.push(`add chain ${t} ${b.bond}`);
+    const rule = stripeRule(b);
+    if (rule) out.push(`add rule ${t} ${b.bond} ${rule}`);
+  }
+  // Forwarded traffic at prerouting (before the routing decision); the router's own at a route-type
+  // output chain, which routes a packet again when its mark changed.
+  out.push(`add chain ${t} pre { type filter hook prerouting priority mangle; policy accept; }`);
+  out.push(`add chain ${t} out { type route hook output priority mangle; policy accept; }`);
+  for (const b of bonds) {
+    for (const c of ['pre', 'out']) out.push(`add rule ${t} ${c} meta mark 0 ip daddr @${b.bond}_dst jump ${b.bond}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** A ring change: the bond's chain rewritten in one transaction. */
+export function stripeUpdate(b: WeightedBondRules): string {
+  check(b);
+  const t = `${NFT_FAMILY} ${NFT_TABLE}`;
+  const rule = stripeRule(b);
+  return [`flush chain ${t} ${b.bond}`, ...(rule ? [`add rule ${t} ${b.bond} ${rule}`] : [])].join('\n') + '\n';
+}

@@ -1,0 +1,59 @@
+// The nftables text of weighted bonds: the whole table, and a ring change as one chain rewrite.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dstElements, markOf, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules } from '../../../src/weighted/ruleset.js';
+
+const bond = (inRing: string[] = ['w1g1ppp', 'w2g1ppp']): WeightedBondRules => ({
+  bond: 'wbond0', index: 0, routes: ['default'], inRing,
+  lines: [{ name: 'w1g1ppp', weight: 2 }, { name: 'w2g1ppp', weight: 1 }],
+});
+
+describe('weighted bonds: nftables', () => {
+  it('marks: wanbond\'s prefix, the bond, the line', () => {
+    assert.equal(markOf(0, 0), 0x77620001);
+    assert.equal(markOf(1, 2), 0x77620103);
+  });
+
+  it('a T1 and a half T1: the map draws the T1 twice for each draw of the other, spread', () => {
+    assert.deepEqual(stripeMap(bond()), { modulus: 3, entries: [[0, 0x77620001], [1, 0x77620002], [2, 0x77620001]] });
+    assert.equal(stripeRule(bond()), 'meta mark set numgen inc mod 3 map { 0 : 0x77620001, 1 : 0x77620002, 2 : 0x77620001 }');
+  });
+
+  it('a line out of the ring is never drawn; one line left is its mark alone; none left, no rule', () => {
+    assert.equal(stripeRule(bond(['w2g1ppp'])), 'meta mark set 0x77620002');
+    assert.equal(stripeRule(bond([])), undefined);
+    assert.equal(stripeUpdate(bond(['w1g1ppp'])), 'flush chain ip wanbond wbond0\nadd rule ip wanbond wbond0 meta mark set 0x77620001\n');
+    assert.equal(stripeUpdate(bond([])), 'flush chain ip wanbond wbond0\n');
+    const three: WeightedBondRules = { ...bond(['w1g1ppp', 'w2g1ppp']), lines: [{ name: 'w1g1ppp', weight: 2 }, { name: 'w2g1ppp', weight: 2 }, { name: 'w3g1ppp', weight: 1 }] };
+    assert.deepEqual(stripeMap(three).entries.map(([, m]) => m), [0x77620001, 0x77620002], '2:2 without the slow line is 1:1');
+  });
+
+  it('the table: replaced whole, the destinations in a set, both hooks jump only for unmarked packets', () => {
+    const text = tableRuleset([{ ...bond(), routes: ['default', '192.0.2.0/24'] }]);
+    assert.deepEqual(text.trim().split('\n'), [
+      'add table ip wanbond',
+      'delete table ip wanbond',
+      'add table ip wanbond',
+      'add set ip wanbond wbond0_dst { type ipv4_addr; flags interval; }',
+      'add element ip wanbond wbond0_dst { 0.0.0.0/0 }',
+      'add chain ip wanbond wbond0',
+      'add rule ip wanbond wbond0 meta mark set numgen inc mod 3 map { 0 : 0x77620001, 1 : 0x77620002, 2 : 0x77620001 }',
+      'add chain ip wanbond pre { type filter hook prerouting priority mangle; policy accept; }',
+      'add chain ip wanbond out { type route hook output priority mangle; policy accept; }',
+      'add rule ip wanbond pre meta mark 0 ip daddr @wbond0_dst jump wbond0',
+      'add rule ip wanbond out meta mark 0 ip daddr @wbond0_dst jump wbond0',
+    ]);
+  });
+
+  it('destinations: one element for nested prefixes (an interval set refuses overlaps)', () => {
+    assert.deepEqual(dstElements(['default', '192.0.2.0/24']), ['0.0.0.0/0']);
+    assert.deepEqual(dstElements(['10.1.0.0/16', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.0/24']), ['10.0.0.0/8', '192.0.2.0/24']);
+    assert.deepEqual(dstElements(['198.51.100.0/25', '198.51.100.128/25']), ['198.51.100.0/25', '198.51.100.128/25']);
+  });
+
+  it('refuses a name or a weight that must never reach nft', () => {
+    assert.throws(() => tableRuleset([{ ...bond(), bond: 'x; flush ruleset' }]));
+    assert.throws(() => tableRuleset([{ ...bond(), lines: [{ name: 'a b', weight: 1 }] }]));
+    assert.throws(() => stripeUpdate({ ...bond(), lines: [{ name: 'w1g1ppp', weight: 1.5 }] }));
+  });
+});
