@@ -7,8 +7,15 @@ import { isIpv4 } from '../plan/route.js';
 import { IFNAME_RE } from './wanpipe.js';
 import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
 
+export type BondKind = 'teql' | 'weighted';
+
 export interface BondSettings {
+  /** The bond's device: teqlN (TEQL's own), or wbondN (a dummy wanbond creates for the address of a weighted bond). */
   teql: string;
+  kind: BondKind;
+  /** Per-line rates in bit/s that override what the wanpipe configuration says (weighted bonds). */
+  rates: Record<string, number>;
+  ratesLine: number | undefined;
   index: number;
   slaves: string[] | undefined; // undefined: every IP interface of the wanpipe configuration
   address: string;
@@ -34,7 +41,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
 
 export function defaultBond(index = 0): BondSettings {
-  return { teql: `teql${index}`, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
+  return { teql: `teql${index}`, kind: 'teql', rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
 }
 
 export function defaultSettings(): Settings {
@@ -58,7 +65,15 @@ export function networkOf(cidr: string): string {
 }
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
-const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU'];
+const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
+
+/** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
+export function parseRate(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([kmg])?(?:bit)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const bps = Math.round(Number(m[1]) * ({ k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase()] ?? 1));
+  return bps >= 8000 && bps <= 100e9 ? bps : undefined;
+}
 
 function unknownKey(file: string, s: Section, e: Entry, known: string[]): ConfigError {
   return new ConfigError(file, e.line, `unknown setting '${e.key}' in [${s.name}]: expected one of ${known.map((k) => k.toLowerCase()).join(', ')}`,
@@ -98,12 +113,14 @@ export function parseSettings(file: string, text: string): Settings {
       continue;
     }
     if (s.name === 'watch') { out.watch = parseWatchSection(file, s); continue; }
-    const m = /^teql([0-9]|[1-9][0-9])$/.exec(s.name);
+    const m = /^(teql|wbond)([0-9]|[1-9][0-9])$/.exec(s.name);
     if (!m) {
-      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ...`,
-        'name each bond section after its TEQL device');
+      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL) or [wbond0], [wbond1], ... (weighted)`,
+        'name each bond section after its device: teqlN for a TEQL bond, wbondN for a weighted one');
     }
-    const b = defaultBond(Number(m[1]));
+    const b = defaultBond(Number(m[2]));
+    b.teql = s.name;
+    b.kind = m[1] === 'wbond' ? 'weighted' : 'teql';
     b.line = s.line;
     b.routes = [];
     let routesSet = false;
@@ -152,6 +169,28 @@ export function parseSettings(file: string, text: string): Settings {
           b.rpFilter = Number(e.value) as 0 | 2;
           break;
         }
+        case 'MODE': {
+          const v = e.value.toLowerCase();
+          if (v !== 'teql' && v !== 'weighted') throw new ConfigError(file, e.line, `mode: expected teql or weighted, found '${e.value}'`, "write 'mode = weighted' for lines of unequal speed, or leave the default (teql)");
+          // sch_teql owns the names teql0..N-1: a weighted bond's device must not take one.
+          if (v !== b.kind) {
+            throw new ConfigError(file, e.line, `mode = ${v} in [${s.name}]: ${v === 'weighted' ? 'a weighted bond needs no TEQL device, and sch_teql owns the names teqlN' : 'wbondN names a weighted bond'}`,
+              v === 'weighted' ? `rename the section [wbond${b.index}]` : `rename the section [teql${b.index}], or remove the mode line`);
+          }
+          break;
+        }
+        case 'RATES': {
+          for (const v of e.values.filter((x) => x !== '')) {
+            const [name, rate] = v.split(':').map((x) => x.trim());
+            const bps = rate === undefined ? undefined : parseRate(rate);
+            if (!name || !IFNAME_RE.test(name) || bps === undefined) {
+              throw new ConfigError(file, e.line, `rates: expected line:rate such as w2g1ppp:768k, found '${v}'`, "list each line's rate in bit/s (k, M or G), e.g. 'rates = w1g1ppp:1536k, w2g1ppp:768k'");
+            }
+            b.rates[name] = bps;
+          }
+          b.ratesLine = e.line;
+          break;
+        }
         case 'MTU': {
           const n = Number(e.value);
           if (!/^\d+$/.test(e.value) || n < 68 || n > 65535) throw new ConfigError(file, e.line, `mtu: expected 68 to 65535, found '${e.value}'`, "write e.g. 'mtu = 1500'");
@@ -162,10 +201,17 @@ export function parseSettings(file: string, text: string): Settings {
       }
     }
     if (!routesSet) b.routes = b.index === 0 ? ['default'] : [];
+    if (b.kind === 'teql' && b.ratesLine !== undefined) {
+      throw new ConfigError(file, b.ratesLine, `rates in [${s.name}]: TEQL hands every line the same number of packets, whatever their rates`, `for lines of unequal speed, make it a weighted bond: rename the section [wbond${b.index}]`);
+    }
+    if (b.kind === 'weighted' && b.slaves !== undefined) {
+      const unknown = Object.keys(b.rates).filter((n) => !b.slaves?.includes(n));
+      if (unknown.length > 0) throw new ConfigError(file, b.ratesLine ?? b.line, `rates: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a slave of [${s.name}]`, `list the rates of ${b.slaves.join(', ')} only`);
+    }
     out.bonds.push(b);
   }
   if (out.bonds.length === 0) out.bonds.push(defaultBond(0));
-  const needed = Math.max(...out.bonds.map((b) => b.index)) + 1;
+  const needed = Math.max(0, ...out.bonds.filter((b) => b.kind === 'teql').map((b) => b.index + 1));
   if (out.maxEqualizers !== undefined && out.maxEqualizers < needed) {
     throw new ConfigError(file, lexed.sections.find((s) => s.name === 'global')?.entries.find((e) => e.keyUpper === 'MAX_EQUALIZERS')?.line ?? 1,
       `max_equalizers = ${out.maxEqualizers} is too few for teql${needed - 1}`, `write 'max_equalizers = ${needed}' or more`);

@@ -54,8 +54,8 @@ describe('settings', () => {
   });
 
   const cases: [string, string, string][] = [
-    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ..."],
-    ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, routes, rp_filter, mtu"],
+    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL) or [wbond0], [wbond1], ... (weighted)"],
+    ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, routes, rp_filter, mtu, mode, rates"],
     ['bad address', '[teql0]\naddress = 10.0.0.300/31\n', "2: address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '10.0.0.300/31'"],
     ['host bits in a route', '[teql0]\nroutes = 192.0.2.1/24\n', "2: routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '192.0.2.1/24'"],
     ['strict rp_filter', '[teql0]\nrp_filter = 1\n', "2: rp_filter: expected 0 (off) or 2 (loose), found '1'"],
@@ -96,5 +96,28 @@ describe('settings', () => {
       assert.ok(e instanceof ConfigError);
       assert.equal(e.hint, "write a port from 1 to 65535, e.g. 'metrics = 127.0.0.1:15440'");
     }
+  });
+});
+
+describe('settings: weighted bonds', () => {
+  it('[wbondN] is a weighted bond; mode = weighted may say so; rates override per line', () => {
+    const s = parseSettings('f', '[wbond0]\nmode = weighted\nslaves = w1g1ppp, w2g1ppp\nrates = w2g1ppp:768k\n[teql1]\nslaves = eth2, eth3\naddress = 10.0.1.0/31\n');
+    assert.deepEqual(s.bonds.map((b) => [b.teql, b.kind, b.index, b.rates]), [['wbond0', 'weighted', 0, { w2g1ppp: 768_000 }], ['teql1', 'teql', 1, {}]]);
+    assert.deepEqual(parseSettings('f', '[wbond3]\nslaves = a, b\nrates = a:1.536M, b:64000\n').bonds[0]?.rates, { a: 1_536_000, b: 64_000 });
+  });
+
+  it('a weighted bond does not count toward max_equalizers', () => {
+    assert.equal(parseSettings('f', '[global]\nmax_equalizers = 1\n[wbond5]\nslaves = a, b\n').bonds[0]?.kind, 'weighted');
+  });
+
+  it('mistakes name the line and the fix', () => {
+    assert.match(err('[teql0]\nmode = weighted\n'), /wanbond\.conf:2: mode = weighted in \[teql0\]/);
+    assert.match(err('[wbond0]\nmode = teql\n'), /mode = teql in \[wbond0\]/);
+    assert.match(err('[wbond0]\nmode = fast\n'), /mode: expected teql or weighted/);
+    assert.match(err('[teql0]\nslaves = a, b\nrates = a:1M\n'), /rates in \[teql0\]: TEQL hands every line the same number/);
+    assert.match(err('[wbond0]\nslaves = a, b\nrates = c:1M\n'), /c is not a slave of \[wbond0\]/);
+    assert.match(err('[wbond0]\nslaves = a, b\nrates = a:fast\n'), /rates: expected line:rate/);
+    assert.match(err('[wbond0]\nslaves = a, b\nrates = a:1k\n'), /rates: expected line:rate/, 'below 8 kbit/s');
+    assert.match(err('[bond0]\n'), /unknown section \[bond0\]/);
   });
 });
