@@ -1,0 +1,31 @@
+// A weighted bond's weights from the wanpipe configuration and the settings' overrides.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadSite } from '../../../src/config/load.js';
+import { ConfigError } from '../../../src/errors.js';
+import { bondWeights } from '../../../src/weighted/rates.js';
+import { samplesDir } from '../../helpers/fs.js';
+
+const bond = (rates: Record<string, number> = {}) => ({ teql: 'wbond0', rates, ratesLine: Object.keys(rates).length ? 4 : undefined, line: 1 });
+
+describe('weighted bonds: weights', () => {
+  it('a T1, a T1 and a fractional T1 of 12 timeslots: 2, 2, 1 from ACTIVE_CH', async () => {
+    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+    const w = bondWeights(bond(), ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'], site, 'f');
+    assert.deepEqual(w.lines.map((l) => [l.name, l.bps, l.weight]), [['w1g1ppp', 1_536_000, 2], ['w2g1ppp', 768_000, 1], ['w3g1ppp', 1_536_000, 2]]);
+    assert.equal(w.shareError, 0);
+    assert.match(w.lines[1]?.how ?? '', /ACTIVE_CH = 1-12.*wanpipe2\.conf:\d+/);
+  });
+
+  it('the settings\' rate wins over the configuration\'s, and says where it came from', async () => {
+    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+    const w = bondWeights(bond({ w2g1ppp: 512_000 }), ['w1g1ppp', 'w2g1ppp'], site, 'f');
+    assert.deepEqual(w.lines.map((l) => l.weight), [3, 1]);
+    assert.equal(w.lines[1]?.how, 'rates in f:4');
+  });
+
+  it('a line whose rate nobody states: a configuration error with the line to write', () => {
+    assert.throws(() => bondWeights(bond(), ['eth2', 'eth3'], undefined, 'f'), (e: unknown) => e instanceof ConfigError && /rate of eth2 is unknown/.test(e.message) && /rates = eth2:1536k/.test(e.hint));
+  });
+});
