@@ -176,6 +176,9 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
 }
 
 export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
+  // WORK IN PROGRESS (issue 11, branch `weighted`): the steps of a weighted bond are not planned yet.
+  const weighted = d.bonds.find((b) => b.kind === 'weighted');
+  if (weighted) throw new ConfigError(d.settingsFile, 0, `[${weighted.teql}]: weighted bonds are not built yet`, 'use a [teqlN] bond');
   for (const b of d.bonds) {
     if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }

@@ -3,11 +3,10 @@ import { ConfigError, WanbondError } from '../errors.js';
 import { DEFAULT_SETTINGS_FILE, type Settings } from '../config/settings.js';
 import { ipInterfaces, type Site } from '../config/site.js';
 import type { DesiredBond, DesiredState } from './types.js';
+import { bondWeights } from '../weighted/rates.js';
 
 export function desiredState(settings: Settings, site: Site | undefined, settingsFile: string = settings.file ?? DEFAULT_SETTINGS_FILE): DesiredState {
   const bonds: DesiredBond[] = settings.bonds.map((b) => {
-    // WORK IN PROGRESS (issue 11, branch `weighted`): the planner does not know weighted bonds yet.
-    if (b.kind === 'weighted') throw new ConfigError(settingsFile, b.line, `[${b.teql}]: weighted bonds are not built yet`, 'use a [teqlN] bond');
     let names = b.slaves;
     if (names === undefined) {
       if (!site) {
@@ -30,7 +29,8 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
       const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
       return { name, device: i?.device, where };
     }).sort((x, y) => x.name.localeCompare(y.name));
-    return { teql: b.teql, index: b.index, slaves, address: b.address, routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
+    const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines : undefined;
+    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), index: b.index, slaves, address: b.address, routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
   });
   bonds.sort((a, b) => a.index - b.index);
   const wanpipeSlaves = new Set(bonds.flatMap((b) => b.slaves.filter((s) => s.device !== undefined).map((s) => s.name)));
@@ -42,7 +42,7 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
     : [];
   return {
     bonds,
-    maxEqualizers: Math.max(settings.maxEqualizers ?? 1, ...bonds.map((b) => b.index + 1)),
+    maxEqualizers: Math.max(settings.maxEqualizers ?? 1, ...bonds.filter((b) => b.kind === 'teql').map((b) => b.index + 1)),
     wanpipeDevices,
     configFix,
     slaveWaitMs: settings.slaveWaitMs,

@@ -1,5 +1,7 @@
 // Desired and observed state: data only.
+import type { BondKind } from '../config/settings.js';
 import type { RouteSpec } from '../plan/route.js';
+import type { LineWeight } from '../weighted/rates.js';
 
 export interface DesiredSlave {
   name: string;
@@ -14,7 +16,11 @@ export interface DesiredSlave {
 export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`
 
 export interface DesiredBond {
+  /** The bond's device: teqlN, or wbondN (the dummy holding a weighted bond's address). */
   teql: string;
+  kind: BondKind;
+  /** Weighted bonds: each line's rate and weight, in the order of the slaves. */
+  weights?: LineWeight[];
   index: number;
   slaves: DesiredSlave[];
   address: string; // CIDR

@@ -10,7 +10,7 @@ const link = (name: string, tx: number, flags = ['UP', 'LOWER_UP']): LinkState =
 describe('status', () => {
   it('shares are of the bond\'s enslaved lines only; errors and drops add both directions', () => {
     const d: DesiredState = {
-      bonds: [{ teql: 'teql0', index: 0, slaves: ['w1', 'w2', 'w3', 'w4'].map((name) => ({ name, device: 'wanpipe1', where: 'x' })), address: '10.0.0.0/31', routes: [{ to: 'default' }], rpFilter: 0, mtu: undefined }],
+      bonds: [{ teql: 'teql0', kind: 'teql', index: 0, slaves: ['w1', 'w2', 'w3', 'w4'].map((name) => ({ name, device: 'wanpipe1', where: 'x' })), address: '10.0.0.0/31', routes: [{ to: 'default' }], rpFilter: 0, mtu: undefined }],
       maxEqualizers: 1, wanpipeDevices: [], configFix: [], slaveWaitMs: 1000, settingsFile: 'f',
     };
     const o: ObservedState = {

@@ -52,7 +52,7 @@ export const CASES: Case[] = [
   {
     id: 'kernel.too-few-equalizers', name: 'sch_teql loaded with 1 equalizer, a second bond configured',
     break: (x) => {
-      x.desired.bonds.push({ teql: 'teql1', index: 1, slaves: [{ name: 'eth2', device: undefined, where: 'f:1' }], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
+      x.desired.bonds.push({ teql: 'teql1', kind: 'teql', index: 1, slaves: [{ name: 'eth2', device: undefined, where: 'f:1' }], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
       x.desired.maxEqualizers = 2;
     },
     fix: (x) => { x.observed.links.push(link('teql1', 6)); },
@@ -66,7 +66,7 @@ export const CASES: Case[] = [
     id: 'kernel.too-few-equalizers', name: 'a built-in TEQL: a kernel parameter and a reboot',
     break: (x) => {
       x.observed.teql.builtin = true;
-      x.desired.bonds.push({ teql: 'teql1', index: 1, slaves: [], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
+      x.desired.bonds.push({ teql: 'teql1', kind: 'teql', index: 1, slaves: [], address: '10.0.1.0/31', routes: [], rpFilter: 2, mtu: undefined });
       x.desired.maxEqualizers = 2;
     },
     fix: (x) => { x.observed.links.push(link('teql1', 6)); },

@@ -5,6 +5,12 @@ import { describe, it } from 'node:test';
 import { loadSite } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 import { bondWeights } from '../../../src/weighted/rates.js';
+import { parseSettings } from '../../../src/config/settings.js';
+import { plan } from '../../../src/plan/diff.js';
+import { desiredState } from '../../../src/state/desired.js';
+import type { ObservedState } from '../../../src/state/types.js';
+
+const emptyObserved = (): ObservedState => ({ links: [], addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, plug: true, wanrouterDevices: undefined, staleDrivers: [] });
 import { samplesDir } from '../../helpers/fs.js';
 
 const bond = (rates: Record<string, number> = {}) => ({ teql: 'wbond0', rates, ratesLine: Object.keys(rates).length ? 4 : undefined, line: 1 });
@@ -27,5 +33,20 @@ describe('weighted bonds: weights', () => {
 
   it('a line whose rate nobody states: a configuration error with the line to write', () => {
     assert.throws(() => bondWeights(bond(), ['eth2', 'eth3'], undefined, 'f'), (e: unknown) => e instanceof ConfigError && /rate of eth2 is unknown/.test(e.message) && /rates = eth2:1536k/.test(e.hint));
+  });
+});
+
+describe('weighted bonds: the desired state', () => {
+  it('a [wbond0] over the mixed sample: its lines weighted 2, 1, 2; no TEQL equalizer asked for it', async () => {
+    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+    const d = desiredState(parseSettings('f', '[wbond0]\naddress = 10.0.0.0/31\n'), site);
+    assert.deepEqual(d.bonds.map((b) => [b.teql, b.kind, b.weights?.map((w) => w.weight)]), [['wbond0', 'weighted', [2, 1, 2]]]);
+    assert.deepEqual(d.bonds[0]?.slaves.map((s) => s.name), ['w1g1ppp', 'w2g1ppp', 'w3g1ppp']);
+  });
+
+  it('until the planner knows them, planning a weighted bond is refused with a clear error', async () => {
+    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+    const d = desiredState(parseSettings('f', '[wbond0]\n'), site);
+    assert.throws(() => plan(d, emptyObserved()), /weighted bonds are not built yet/);
   });
 });
