@@ -1,0 +1,102 @@
+// What the kernel has of wanbond's nftables table, from `nft -j list table ip wanbond`
+// (libnftables-json(5)): the sets and their elements, the chains with their hooks and how many
+// rules each holds, and per bond chain the marks its rule draws, in draw order. The planner compares
+// this with what it wants: a different shape means the whole table again, a different draw only the
+// bond's chain. Pure.
+// NOTE: the JSON shapes below follow libnftables-json(5); confirm them against the lab's nft 1.0.6
+// (a fixture captured there belongs in test/fixtures/) before relying on the planner's comparisons.
+
+export interface NftChainState { hook?: string; type?: string; prio?: number; rules: number; jumps: string[] }
+
+export interface NftTableState {
+  sets: Record<string, string[]>;
+  chains: Record<string, NftChainState>;
+  /** Bond chain -> the marks its one rule draws, in order (one entry for a plain `meta mark set`); [] for an empty chain. */
+  draws: Record<string, number[]>;
+}
+
+type J = Record<string, unknown>;
+const obj = (v: unknown): J | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as J) : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : undefined);
+
+function element(e: unknown): string | undefined {
+  if (typeof e === 'string') return e.includes('/') ? e : `${e}/32`;
+  const p = obj(obj(e)?.['prefix']);
+  if (p && typeof p['addr'] === 'string' && typeof p['len'] === 'number') return `${p['addr']}/${p['len']}`;
+  const r = obj(e)?.['range'];
+  if (Array.isArray(r)) return `${String(r[0])}-${String(r[1])}`;
+  return undefined;
+}
+
+/** The marks a `meta mark set ...` statement draws, or undefined when the rule is something else. */
+function drawnMarks(expr: unknown): number[] | undefined {
+  if (!Array.isArray(expr) || expr.length !== 1) return undefined;
+  const m = obj(obj(expr[0])?.['mangle']);
+  if (obj(obj(m?.['key'])?.['meta'])?.['key'] !== 'mark') return undefined;
+  const value = m?.['value'];
+  const plain = num(value);
+  if (plain !== undefined) return [plain];
+  const map = obj(obj(value)?.['map']);
+  const gen = obj(obj(map?.['key'])?.['numgen']);
+  const set = obj(map?.['data'])?.['set'];
+  if (!gen || gen['mode'] !== 'inc' || !Array.isArray(set)) return undefined;
+  const mod = num(gen['mod']);
+  if (mod === undefined || (gen['offset'] !== undefined && num(gen['offset']) !== 0)) return undefined;
+  const byKey = new Map<number, number>();
+  for (const pair of set) {
+    if (!Array.isArray(pair)) return undefined;
+    const k = num(pair[0]), v = num(pair[1]);
+    if (k === undefined || v === undefined) return undefined;
+    byKey.set(k, v);
+  }
+  const out: number[] = [];
+  for (let k = 0; k < mod; k++) {
+    const v = byKey.get(k);
+    if (v === undefined) return undefined; // a draw with no mark: not a map wanbond wrote
+    out.push(v);
+  }
+  return out;
+}
+
+/** `nft -j list table ip wanbond` -> its state; undefined when the output holds no such table. */
+export function parseNftTable(text: string, table = 'wanbond'): NftTableState | undefined {
+  const items = obj(JSON.parse(text))?.['nftables'];
+  if (!Array.isArray(items)) return undefined;
+  let found = false;
+  const st: NftTableState = { sets: {}, chains: {}, draws: {} };
+  const unknownRules = new Set<string>();
+  for (const it of items) {
+    const o = obj(it);
+    const t = obj(o?.['table']);
+    if (t && t['name'] === table) found = true;
+    const s = obj(o?.['set']);
+    if (s && s['table'] === table && typeof s['name'] === 'string') {
+      const elem = Array.isArray(s['elem']) ? s['elem'] : [];
+      st.sets[s['name']] = elem.map(element).filter((x): x is string => x !== undefined).sort();
+    }
+    const c = obj(o?.['chain']);
+    if (c && c['table'] === table && typeof c['name'] === 'string') {
+      st.chains[c['name']] = {
+        ...(typeof c['hook'] === 'string' ? { hook: c['hook'] } : {}),
+        ...(typeof c['type'] === 'string' ? { type: c['type'] } : {}),
+        ...(num(c['prio']) !== undefined ? { prio: num(c['prio']) as number } : {}),
+        rules: 0, jumps: [],
+      };
+    }
+    const r = obj(o?.['rule']);
+    if (r && r['table'] === table && typeof r['chain'] === 'string') {
+      const chain = st.chains[r['chain']] ?? (st.chains[r['chain']] = { rules: 0, jumps: [] });
+      chain.rules++;
+      const jump = Array.isArray(r['expr']) ? r['expr'].map((e) => obj(obj(e)?.['jump'])?.['target']).find((x) => typeof x === 'string') : undefined;
+      if (typeof jump === 'string') chain.jumps.push(jump);
+      const marks = drawnMarks(r['expr']);
+      if (marks) st.draws[r['chain']] = marks;
+      else unknownRules.add(r['chain']);
+    }
+  }
+  if (!found) return undefined;
+  // A bond chain with no rule draws nothing; one with a rule wanbond does not recognise draws "unknown" (absent).
+  for (const name of Object.keys(st.chains)) if (/^wbond\d+$/.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
+  for (const name of unknownRules) if (/^wbond\d+$/.test(name)) delete st.draws[name];
+  return st;
+}

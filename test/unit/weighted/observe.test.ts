@@ -1,0 +1,50 @@
+// Reading wanbond's nftables table back (nft -j), in the shapes of libnftables-json(5).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseNftTable } from '../../../src/weighted/observe.js';
+
+const rule = (chain: string, expr: unknown[]) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, expr } });
+const mark = (value: unknown) => [{ mangle: { key: { meta: { key: 'mark' } }, value } }];
+const jump = (set: string, target: string) => [
+  { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } },
+  { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: `@${set}` } },
+  { jump: { target } },
+];
+const table = (...extra: unknown[]) => JSON.stringify({ nftables: [
+  { metainfo: { version: '1.0.6', json_schema_version: 1 } },
+  { table: { family: 'ip', name: 'wanbond', handle: 5 } },
+  { set: { family: 'ip', name: 'wbond0_dst', table: 'wanbond', type: 'ipv4_addr', handle: 1, flags: ['interval'], elem: [{ prefix: { addr: '0.0.0.0', len: 0 } }] } },
+  { chain: { family: 'ip', table: 'wanbond', name: 'wbond0', handle: 2 } },
+  { chain: { family: 'ip', table: 'wanbond', name: 'pre', handle: 3, type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' } },
+  { chain: { family: 'ip', table: 'wanbond', name: 'out', handle: 4, type: 'route', hook: 'output', prio: -150, policy: 'accept' } },
+  rule('pre', jump('wbond0_dst', 'wbond0')),
+  rule('out', jump('wbond0_dst', 'wbond0')),
+  ...extra,
+] });
+
+describe('weighted bonds: reading the nftables table back', () => {
+  it('the draw of a numgen map, in order; the set, the hooks, the jumps', () => {
+    const st = parseNftTable(table(rule('wbond0', mark({ map: { key: { numgen: { mode: 'inc', mod: 3, offset: 0 } }, data: { set: [[0, 0x77620001], [1, 0x77620002], [2, 0x77620001]] } } }))));
+    assert.ok(st);
+    assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620002, 0x77620001] });
+    assert.deepEqual(st.sets, { wbond0_dst: ['0.0.0.0/0'] });
+    assert.deepEqual(st.chains['out'], { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] });
+    assert.deepEqual(st.chains['wbond0'], { rules: 1, jumps: [] });
+  });
+
+  it('one line left: a plain mark (number or hex string); none left: an empty chain draws nothing', () => {
+    assert.deepEqual(parseNftTable(table(rule('wbond0', mark(0x77620002))))?.draws, { wbond0: [0x77620002] });
+    assert.deepEqual(parseNftTable(table(rule('wbond0', mark('0x77620002'))))?.draws, { wbond0: [0x77620002] });
+    assert.deepEqual(parseNftTable(table())?.draws, { wbond0: [] });
+  });
+
+  it('a rule wanbond did not write, or a map with a hole, is no draw it knows', () => {
+    assert.deepEqual(parseNftTable(table(rule('wbond0', [{ counter: { packets: 0, bytes: 0 } }])))?.draws, {});
+    assert.deepEqual(parseNftTable(table(rule('wbond0', mark({ map: { key: { numgen: { mode: 'inc', mod: 3 } }, data: { set: [[0, 1], [2, 1]] } } }))))?.draws, {});
+    assert.deepEqual(parseNftTable(table(rule('wbond0', mark({ map: { key: { numgen: { mode: 'random', mod: 1 } }, data: { set: [[0, 1]] } } }))))?.draws, {});
+  });
+
+  it('no table of that name: undefined', () => {
+    assert.equal(parseNftTable(JSON.stringify({ nftables: [{ metainfo: {} }] })), undefined);
+  });
+});
