@@ -20,6 +20,8 @@ export interface RouteSpec {
   /** RTAX_* metrics by iproute2 name (mtu, advmss, window, ...); `locked` lists those with `lock`. */
   metrics?: Record<string, number> | undefined;
   locked?: string[] | undefined;
+  /** A routing table other than main (a weighted bond's per-line tables). */
+  table?: number | undefined;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -120,6 +122,7 @@ export function validateRoute(r: RouteSpec): string | undefined {
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
+  if (r.table !== undefined && !(Number.isInteger(r.table) && r.table >= 1 && r.table <= 0xffffffff && r.table !== 254 && r.table !== 255)) return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }
 
@@ -148,6 +151,7 @@ export function routeArgs(r: RouteSpec): string[] {
     if (n.weight !== undefined && n.weight !== 1) a.push('weight', String(n.weight));
     if (n.onlink) a.push('onlink');
   }
+  if (r.table !== undefined) a.push('table', String(r.table));
   return a;
 }
 

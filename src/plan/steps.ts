@@ -3,6 +3,8 @@ import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
 import { toSlashKey } from '../observe/parse.js';
 import { routeArgs, type RouteSpec } from './route.js';
+import { NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../weighted/ruleset.js';
+import { ruleArgs, type PolicyRule } from '../weighted/policy.js';
 
 export type { RouteSpec } from './route.js';
 
@@ -28,7 +30,18 @@ export type Step =
   | { kind: 'del-route'; route: RouteSpec }
   | { kind: 'replace-route'; route: RouteSpec; was: RouteSpec | undefined }
   | { kind: 'restore-route'; route: RouteSpec; replaced: RouteSpec }
-  | { kind: 'set-sysctl'; key: string; value: string; was: string };
+  | { kind: 'set-sysctl'; key: string; value: string; was: string }
+  // Weighted bonds (src/weighted): a dummy device for the bond's address, wanbond's nftables table
+  // (one transaction), a bond's draw rewritten (one transaction), the fwmark rules.
+  | { kind: 'create-dummy'; dev: string }
+  | { kind: 'delete-link'; dev: string }
+  /** The whole table; `replaced`: an older copy of it was there (its undo is the planner's next run, not a delete). */
+  | { kind: 'nft-table'; bonds: WeightedBondRules[]; replaced: boolean }
+  | { kind: 'nft-delete-table' }
+  /** One bond's draw: from the lines `bond.inRing`, where it drew from `wasInRing`. */
+  | { kind: 'nft-stripe'; bond: WeightedBondRules; wasInRing: string[] }
+  | { kind: 'add-rule'; rule: PolicyRule }
+  | { kind: 'del-rule'; rule: PolicyRule };
 
 export type StepKind = Step['kind'];
 
@@ -69,6 +82,13 @@ export function toCommand(s: Step): Command | undefined {
     case 'replace-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
     case 'restore-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
     case 'set-sysctl': return { file: 'sysctl', args: ['-q', '-w', `${toSlashKey(s.key)}=${s.value}`] };
+    case 'create-dummy': return { file: 'ip', args: ['link', 'add', 'dev', s.dev, 'type', 'dummy'] };
+    case 'delete-link': return { file: 'ip', args: ['link', 'del', 'dev', s.dev] };
+    case 'nft-table': return { file: 'nft', args: ['-f', '-'], input: tableRuleset(s.bonds) };
+    case 'nft-delete-table': return { file: 'nft', args: ['delete', 'table', NFT_FAMILY, NFT_TABLE] };
+    case 'nft-stripe': return { file: 'nft', args: ['-f', '-'], input: stripeUpdate(s.bond) };
+    case 'add-rule': return { file: 'ip', args: ['rule', 'add', ...ruleArgs(s.rule)] };
+    case 'del-rule': return { file: 'ip', args: ['rule', 'del', ...ruleArgs(s.rule)] };
   }
 }
 
@@ -90,7 +110,13 @@ export function inverse(s: Step): Step | undefined {
     case 'del-route': return undefined; // the connected route of our own fake address: gone with the address
     case 'replace-route': return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
     case 'set-sysctl': return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
+    case 'create-dummy': return { kind: 'delete-link', dev: s.dev };
+    // A table wanbond replaced was its own: the next `up` plans it again; a fresh one goes.
+    case 'nft-table': return s.replaced ? undefined : { kind: 'nft-delete-table' };
+    case 'nft-stripe': return { kind: 'nft-stripe', bond: { ...s.bond, inRing: s.wasInRing }, wasInRing: [...s.bond.inRing] };
+    case 'add-rule': return { kind: 'del-rule', rule: s.rule };
     case 'wanrouter-stop': case 'unload-module': case 'set-link-down': case 'del-address': case 'restore-route':
+    case 'delete-link': case 'nft-delete-table': case 'del-rule':
       throw new InternalError(`${s.kind} is itself an undo step`);
   }
 }
@@ -118,6 +144,13 @@ export function describe(s: Step): string {
     case 'replace-route': return `route ${routeArgs(s.route).join(' ')}${s.was ? ` (replacing ${routeArgs(s.was).join(' ')})` : ''}`;
     case 'restore-route': return `route ${routeArgs(s.route).join(' ')}: restore`;
     case 'set-sysctl': return `${s.key}: ${s.was} -> ${s.value}`;
+    case 'create-dummy': return `${s.dev}: create (dummy device for the bond's address)`;
+    case 'delete-link': return `${s.dev}: delete`;
+    case 'nft-table': return `nftables: ${s.replaced ? 'replace' : 'create'} table ${NFT_FAMILY} ${NFT_TABLE}`;
+    case 'nft-delete-table': return `nftables: delete table ${NFT_FAMILY} ${NFT_TABLE}`;
+    case 'nft-stripe': return `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} (was ${s.wasInRing.join(', ') || 'no line'})`;
+    case 'add-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}`;
+    case 'del-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}: remove`;
   }
 }
 

@@ -3,13 +3,17 @@
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
+import { checkBondRules, type WeightedBondRules } from '../weighted/ruleset.js';
+import type { PolicyRule } from '../weighted/policy.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
-  'del-route', 'replace-route', 'restore-route', 'set-sysctl'];
+  'del-route', 'replace-route', 'restore-route', 'set-sysctl', 'create-dummy', 'delete-link', 'nft-table', 'nft-delete-table', 'nft-stripe', 'add-rule', 'del-rule'];
 
 const DEVICE = /^(all|wanpipe[1-9][0-9]?)$/;
 const TEQL = /^teql[0-9]{1,2}$/;
+/** Only a weighted bond's own dummy device is ever created or deleted. */
+const WBOND = /^wbond[0-9]{1,2}$/;
 const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const SYSCTL_KEY = /^net\.ipv4\.(ip_forward|conf\.[A-Za-z0-9_.:-]{1,15}\.rp_filter)$/;
 const SYSCTL_VALUE = /^[0-9]{1,3}$/;
@@ -36,6 +40,37 @@ function route(o: J, k: string): RouteSpec {
   const bad = validateRoute(r);
   if (bad) throw new Error(`${String(o['kind'])}: field ${k}: ${bad}`);
   return r;
+}
+
+function names(o: J, k: string): string[] {
+  const v = o[k];
+  if (!Array.isArray(v) || !v.every((i) => typeof i === 'string' && IFNAME_RE.test(i))) throw new Error(`${String(o['kind'])}: field ${k} is not a list of interface names`);
+  return v as string[];
+}
+
+/** A weighted bond's rules as recorded: rebuilt field by field, then checked as the renderer checks them. */
+function bondRules(o: J, v: unknown): WeightedBondRules {
+  if (typeof v !== 'object' || v === null) throw new Error(`${String(o['kind'])}: not a weighted bond`);
+  const b = v as J;
+  const lines = b['lines'];
+  if (!Array.isArray(lines)) throw new Error(`${String(o['kind'])}: a weighted bond without lines`);
+  const routes = b['routes'];
+  if (!Array.isArray(routes) || !routes.every((r) => typeof r === 'string')) throw new Error(`${String(o['kind'])}: a weighted bond's routes are not a list`);
+  const out: WeightedBondRules = {
+    bond: str(b, 'bond', /^wbond[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'), routes: routes as string[],
+    lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
+  };
+  try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }
+  return out;
+}
+
+function rule(o: J): PolicyRule {
+  const r = o['rule'];
+  if (typeof r !== 'object' || r === null) throw new Error(`${String(o['kind'])}: field rule is not a rule`);
+  const x = r as J;
+  const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', 1, 2 ** 32 - 1);
+  return { priority: int(x, 'priority', 1, 32765), fwmark: int(x, 'fwmark', 0, 2 ** 32 - 1), mask: int(x, 'mask', 0, 2 ** 32 - 1), table,
+    ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 32) } : {}) };
 }
 
 export function validateStep(raw: unknown): Step {
@@ -78,5 +113,17 @@ export function validateStep(raw: unknown): Step {
     case 'replace-route': return { kind: 'replace-route', route: route(o, 'route'), was: o['was'] === undefined || o['was'] === null ? undefined : route(o, 'was') };
     case 'restore-route': return { kind: 'restore-route', route: route(o, 'route'), replaced: route(o, 'replaced') };
     case 'set-sysctl': return { kind: 'set-sysctl', key: str(o, 'key', SYSCTL_KEY), value: str(o, 'value', SYSCTL_VALUE), was: str(o, 'was', SYSCTL_VALUE) };
+    case 'create-dummy': return { kind: 'create-dummy', dev: str(o, 'dev', WBOND) };
+    case 'delete-link': return { kind: 'delete-link', dev: str(o, 'dev', WBOND) };
+    case 'nft-table': {
+      const bonds = o['bonds'];
+      if (!Array.isArray(bonds)) throw new Error('nft-table: field bonds is not a list');
+      if (typeof o['replaced'] !== 'boolean') throw new Error('nft-table: field replaced is not true or false');
+      return { kind: 'nft-table', bonds: bonds.map((b) => bondRules(o, b)), replaced: o['replaced'] };
+    }
+    case 'nft-delete-table': return { kind: 'nft-delete-table' };
+    case 'nft-stripe': return { kind: 'nft-stripe', bond: bondRules(o, o['bond']), wasInRing: names(o, 'wasInRing') };
+    case 'add-rule': return { kind: 'add-rule', rule: rule(o) };
+    case 'del-rule': return { kind: 'del-rule', rule: rule(o) };
   }
 }

@@ -36,7 +36,8 @@ export interface WeightedBondRules {
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
 export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
-function check(b: WeightedBondRules): void {
+/** Throws on anything in a bond's rules that must never reach nft (a record read back is untrusted). */
+export function checkBondRules(b: WeightedBondRules): void {
   if (!/^wbond\d{1,2}$/.test(b.bond)) throw new InternalError(`weighted bond name ${b.bond}`);
   if (!(b.index >= 0 && b.index <= 255)) throw new InternalError(`weighted bond index ${b.index}`);
   if (b.lines.length === 0 || b.lines.length > 254) throw new InternalError(`${b.bond}: ${b.lines.length} lines`);
@@ -44,6 +45,8 @@ function check(b: WeightedBondRules): void {
     if (!IFNAME_RE.test(l.name)) throw new InternalError(`line name ${l.name}`);
     if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64) throw new InternalError(`${l.name}: weight ${l.weight}`);
   }
+  for (const n of b.inRing) if (!b.lines.some((l) => l.name === n)) throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
+  if (!b.routes.every((r) => r === 'default' || /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r))) throw new InternalError(`${b.bond}: routes ${b.routes.join(', ')}`);
 }
 
 /** The map's entries: draw k -> the mark of the line drawn k-th. Empty when no line is in the ring. */
@@ -86,7 +89,7 @@ export function dstElements(routes: readonly string[]): string[] {
 
 /** The whole table, created fresh (`up`): any older copy of it is deleted in the same transaction. */
 export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
-  bonds.forEach(check);
+  bonds.forEach(checkBondRules);
   const t = `${NFT_FAMILY} ${NFT_TABLE}`;
   // `add` first makes the `delete` succeed whether or not the table existed.
   const out: string[] = [`add table ${t}`, `delete table ${t}`, `add table ${t}`];
@@ -110,7 +113,7 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
 
 /** A ring change: the bond's chain rewritten in one transaction. */
 export function stripeUpdate(b: WeightedBondRules): string {
-  check(b);
+  checkBondRules(b);
   const t = `${NFT_FAMILY} ${NFT_TABLE}`;
   const rule = stripeRule(b);
   return [`flush chain ${t} ${b.bond}`, ...(rule ? [`add rule ${t} ${b.bond} ${rule}`] : [])].join('\n') + '\n';
