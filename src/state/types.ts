@@ -2,6 +2,7 @@
 import type { BondKind } from '../config/settings.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { LineWeight } from '../weighted/rates.js';
+import type { NftTableState } from '../weighted/observe.js';
 
 export interface DesiredSlave {
   name: string;
@@ -69,6 +70,18 @@ export interface RouteState {
 
 export interface QdiscState { dev: string; kind: string; handle: string; root: boolean }
 
+/** A policy rule as `ip -j rule` shows it (the fields wanbond's rules use). */
+export interface RuleState { priority: number; fwmark?: number; mask?: number; table: string; suppressPrefixlength?: number }
+
+/** What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing tables. */
+export interface WeightedObserved {
+  nftAvailable: boolean;
+  nft: NftTableState | undefined;
+  rules: RuleState[];
+  /** Routes of each of wanbond's per-line tables, by table number. */
+  tables: Record<number, RouteState[]>;
+}
+
 export interface ObservedState {
   links: LinkState[];
   addrs: AddrState[];
@@ -83,6 +96,8 @@ export interface ObservedState {
   wanrouterDevices: { name: string; status: string }[] | undefined;
   /** Running devices whose driver still runs a configuration older than its file (see state/drivers.ts). */
   staleDrivers: StaleDriver[];
+  /** Read when a weighted bond is configured or recorded; undefined otherwise. */
+  weighted?: WeightedObserved;
 }
 
 export interface StaleDriver {

@@ -1,0 +1,101 @@
+// The steps that make the kernel carry the weighted bonds as desired, and nothing else: the dummy
+// holding each bond's address (its address and link-up come from the common planner, as for teqlN),
+// wanbond's nftables table (whole when its shape differs, else only a bond's draw), the fwmark rules,
+// each line's table, and the bonds' routes in main as a weighted multipath (what the router's own
+// sockets look up first, for their source address). Pure.
+import { StateError } from '../errors.js';
+import type { Step } from '../plan/steps.js';
+import type { RouteSpec } from '../plan/route.js';
+import type { DesiredBond, DesiredState, ObservedState, RuleState } from '../state/types.js';
+import type { NftTableState } from './observe.js';
+import { lineTableRoutes, policyRules, type PolicyRule } from './policy.js';
+import { dstElements, markOf, stripeMap, type WeightedBondRules } from './ruleset.js';
+
+export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
+
+/** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
+export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
+  const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), routes: b.routes.map((r) => r.to) };
+}
+
+/** The table's shape as tableRuleset makes it: sets, chains with their hooks, the jumps. Draws apart. */
+export function sameShape(want: readonly WeightedBondRules[], have: NftTableState): boolean {
+  const sets = Object.fromEntries(want.map((b) => [`${b.bond}_dst`, dstElements(b.routes).sort()]));
+  if (JSON.stringify(Object.keys(have.sets).sort()) !== JSON.stringify(Object.keys(sets).sort())) return false;
+  for (const [name, elems] of Object.entries(sets)) if (JSON.stringify(have.sets[name]) !== JSON.stringify(elems)) return false;
+  const chains = ['pre', 'out', ...want.map((b) => b.bond)].sort();
+  if (JSON.stringify(Object.keys(have.chains).sort()) !== JSON.stringify(chains)) return false;
+  const jumps = want.map((b) => b.bond).sort();
+  for (const [c, hook, type] of [['pre', 'prerouting', 'filter'], ['out', 'output', 'route']] as const) {
+    const h = have.chains[c];
+    if (h?.hook !== hook || h.type !== type || JSON.stringify([...h.jumps].sort()) !== JSON.stringify(jumps) || h.rules !== jumps.length) return false;
+  }
+  return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
+}
+
+const sameRule = (want: PolicyRule, have: RuleState) => have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask
+  && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
+
+/** The lines a bond's draw holds now, by the marks it draws; undefined when the draw is not one wanbond wrote. */
+function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undefined {
+  const marks = have.draws[b.bond];
+  if (marks === undefined) return undefined;
+  return b.lines.filter((_l, k) => marks.includes(markOf(b.index, k))).map((l) => l.name);
+}
+
+export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySet<string> = new Set()): { before: Step[]; after: Step[] } {
+  const bonds = d.bonds.filter(isWeighted);
+  if (bonds.length === 0) return { before: [], after: [] };
+  const w = o.weighted;
+  if (!w?.nftAvailable) {
+    throw new StateError(`${bonds.map((b) => b.teql).join(', ')}: weighted bonds need nftables, and this system has no nft`,
+      'install it (apt-get install nftables; dnf install nftables), then run wanbond up again');
+  }
+  const before: Step[] = [];
+  for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
+
+  const after: Step[] = [];
+  const want = bonds.map((b) => bondRulesOf(b, out));
+  if (!w.nft || !sameShape(want, w.nft)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
+  else {
+    for (const b of want) {
+      const now = drawnLines(b, w.nft);
+      const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
+        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
+      if (!same) after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
+    }
+  }
+  // Each line's table before the rules that send packets to it.
+  for (const b of bonds) {
+    for (const r of lineTableRoutes({ index: b.index, lines: (b.weights ?? []).map((x) => x.name), routes: b.routes.map((x) => x.to), address: b.address })) {
+      const have = (w.tables[r.table] ?? []).find((x) => x.dst === r.to);
+      if (have?.dev === r.dev && have.spec?.src === r.src) continue;
+      after.push({ kind: 'replace-route', route: { to: r.to, dev: r.dev, src: r.src, table: r.table }, was: undefined });
+    }
+  }
+  for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
+    if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
+  }
+  // main: the bond's routes over the lines in the ring, by weight, from the bond's address.
+  for (const b of bonds) {
+    const inRing = (b.weights ?? []).filter((x) => !out.has(x.name));
+    if (inRing.length === 0) continue;
+    const src = b.address.split('/')[0] as string;
+    for (const r of b.routes) {
+      const route: RouteSpec = inRing.length === 1 ? { to: r.to, dev: (inRing[0] as { name: string }).name, src }
+        : { to: r.to, src, nexthops: inRing.map((x) => ({ dev: x.name, weight: x.weight })) };
+      const have = o.routes.find((x) => x.dst === r.to && (x.metric ?? 0) === 0);
+      if (have?.spec && JSON.stringify(normal(have.spec)) === JSON.stringify(normal(route))) continue;
+      if (have && !have.spec) {
+        throw new StateError(`${b.teql}: the route ${r.to} there now cannot be saved to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
+          `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`);
+      }
+      after.push({ kind: 'replace-route', route, was: have?.spec });
+    }
+  }
+  return { before, after };
+}
+
+/** The fields that make two routes the same route for this comparison. */
+const normal = (r: RouteSpec) => ({ to: r.to, dev: r.dev, src: r.src, nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, weight: n.weight ?? 1 })) });

@@ -1,0 +1,76 @@
+// The weighted planner: from nothing, again (nothing to do), a line out (its draw and main only).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadSite } from '../../../src/config/load.js';
+import { parseSettings } from '../../../src/config/settings.js';
+import { StateError } from '../../../src/errors.js';
+import { describe as say } from '../../../src/plan/steps.js';
+import { desiredState } from '../../../src/state/desired.js';
+import type { ObservedState, RouteState } from '../../../src/state/types.js';
+import { weightedSteps } from '../../../src/weighted/plan.js';
+import { policyRules, tableOf } from '../../../src/weighted/policy.js';
+import { samplesDir } from '../../helpers/fs.js';
+
+const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+const d = desiredState(parseSettings('f', '[wbond0]\nslaves = w1g1ppp, w2g1ppp\naddress = 10.0.0.0/31\n'), site);
+const M1 = 0x77620001, M2 = 0x77620002;
+const link = (name: string) => ({ name, ifindex: 1, flags: ['UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP' });
+const route = (dst: string, spec: RouteState['spec']): RouteState => ({ dst, dev: spec?.dev, gateway: undefined, protocol: undefined, scope: undefined, metric: undefined, type: undefined, spec });
+
+function bare(): ObservedState {
+  return { links: ['w1g1ppp', 'w2g1ppp'].map(link), addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, plug: true,
+    wanrouterDevices: undefined, staleDrivers: [], weighted: { nftAvailable: true, nft: undefined, rules: [], tables: {} } };
+}
+
+/** The kernel after the plan from nothing ran. */
+function applied(): ObservedState {
+  const o = bare();
+  o.links.push(link('wbond0'));
+  o.routes.push(route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }, { dev: 'w2g1ppp', weight: 1 }] }));
+  o.weighted = {
+    nftAvailable: true,
+    nft: { sets: { wbond0_dst: ['0.0.0.0/0'] }, draws: { wbond0: [M1, M2, M1] }, chains: {
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
+      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
+      wbond0: { rules: 1, jumps: [] } } },
+    rules: policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table), ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
+    tables: Object.fromEntries([0, 1].map((k) => [tableOf(0, k), [route('default', { to: 'default', dev: k === 0 ? 'w1g1ppp' : 'w2g1ppp', src: '10.0.0.0', table: tableOf(0, k) })]])),
+  };
+  return o;
+}
+
+describe('weighted bonds: the plan', () => {
+  it('from nothing: the dummy, the table, each line\'s table, the rules, main\'s weighted default', () => {
+    const p = weightedSteps(d, bare());
+    assert.deepEqual(p.before.map(say), ['wbond0: create (dummy device for the bond\'s address)']);
+    assert.deepEqual(p.after.map(say), [
+      'nftables: create table ip wanbond',
+      `route default dev w1g1ppp src 10.0.0.0 table ${tableOf(0, 0)}`,
+      `route default dev w2g1ppp src 10.0.0.0 table ${tableOf(0, 1)}`,
+      ...policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => `ip rule priority ${r.priority} fwmark 0x${r.fwmark.toString(16)}/${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`),
+      'route default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp',
+    ]);
+  });
+
+  it('a second up changes nothing', () => {
+    assert.deepEqual(weightedSteps(d, applied()), { before: [], after: [] });
+  });
+
+  it('a line out: its draw rewritten and main\'s route through the other line; nothing else', () => {
+    const p = weightedSteps(d, applied(), new Set(['w2g1ppp']));
+    assert.deepEqual(p.after.map(say), ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)']);
+  });
+
+  it('a table of another shape (a chain someone added) is replaced whole', () => {
+    const o = applied();
+    o.weighted!.nft!.chains['extra'] = { rules: 0, jumps: [] };
+    assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
+  });
+
+  it('no nft on the system: an error that says what to install, before any change', () => {
+    const o = bare();
+    o.weighted!.nftAvailable = false;
+    assert.throws(() => weightedSteps(d, o), (e: unknown) => e instanceof StateError && /apt-get install nftables/.test(e.hint));
+  });
+});
