@@ -6,6 +6,7 @@ import type { Site } from '../config/site.js';
 import { assertUnchanged, writeFix, planFix, type FixPlan, type WrittenFix } from '../config/write-fix.js';
 import { UsageError, WanbondError } from '../errors.js';
 import { ExecaRunner, type Runner } from '../exec/runner.js';
+import { weightedTables } from '../weighted/plan.js';
 import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
@@ -141,7 +142,9 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
   const ctx: Context = {
     ...base, settings, site, desired, restart: true,
     observe: async (extra = [], oo = {}) => {
-      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(oo.lean ? { lean: true } : {}) });
+      const tables = weightedTables(desired);
+      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(oo.lean ? { lean: true } : {}),
+        ...(tables.length > 0 ? { weightedTables: tables } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

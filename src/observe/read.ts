@@ -1,7 +1,8 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { InternalError } from '../errors.js';
+import { CommandError, InternalError } from '../errors.js';
+import { parseNftTable, parseRules } from '../weighted/observe.js';
 import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence, toSlashKey } from './parse.js';
 
 export { toSlashKey };
@@ -15,6 +16,18 @@ export interface ObserveOptions {
   wanrouterProc: string;
   /** Links (without counters), qdiscs, modules and sysctls only: what a ring change needs (addrs and routes come back empty). */
   lean?: boolean;
+  /** Weighted bonds: also read nftables, the rules and these routing tables (wanbond's per-line tables). */
+  weightedTables?: number[];
+}
+
+/** `nft -j list ruleset`, or undefined when this system has no nft (a weighted bond's plan says what to install). */
+async function readNft(runner: Runner): Promise<string | undefined> {
+  try {
+    return await runner.read({ file: 'nft', args: ['-j', 'list', 'ruleset'] });
+  } catch (e) {
+    if (e instanceof CommandError && /command not found/.test(e.message)) return undefined;
+    throw e;
+  }
 }
 
 /** The running kernel's modules folder, for a release name that is safe in a path; undefined otherwise. */
@@ -24,9 +37,12 @@ export const modulesDirOf = (release: string | undefined): string | undefined =>
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
   const modulesDir = modulesDirOf(release);
-  const [ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
-    // Links, addresses and routes from one ip process: every process start counts on a router's CPU.
-    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: IP_READS.join('\n') + '\n' }),
+  const w = o.weightedTables;
+  const reads = [...IP_READS, ...(w ? ['rule show', ...w.map((t) => `route show table ${t}`)] : [])];
+  const [nftOut, ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
+    w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
+    // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process start counts on a router's CPU.
+    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: reads.join('\n') + '\n' }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
     modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),
@@ -35,8 +51,9 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     ...o.sysctls.map((k) => runner.readFile(`/proc/sys/${toSlashKey(k)}`)),
   ]);
   const docs = o.lean ? [ipOut, '[]', '[]'] : splitJsonDocs(ipOut);
-  if (docs.length !== 3) throw new InternalError(`ip -j -batch printed ${docs.length} documents for its 3 commands (${IP_READS.join('; ')}): ${ipOut.slice(0, 200)}`);
-  const [links, addrs, routes] = docs as [string, string, string];
+  const want = o.lean ? 3 : reads.length;
+  if (docs.length !== want) throw new InternalError(`ip -j -batch printed ${docs.length} documents for its ${want} commands (${reads.join('; ')}): ${ipOut.slice(0, 200)}`);
+  const [links, addrs, routes, rules, ...tables] = docs as [string, string, string, string | undefined, ...string[]];
   const sysctls: Record<string, string> = {};
   o.sysctls.forEach((k, i) => { const v = sysctlValues[i]; if (v !== undefined) sysctls[k] = v.trim(); });
   const linkList = parseLinks(links);
@@ -47,5 +64,11 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     plug: plugPresence(modules, builtin, dep),
     wanrouterDevices: parseWanrouterStatus(status),
     staleDrivers: [],
+    ...(w && !o.lean ? { weighted: {
+      nftAvailable: nftOut !== undefined,
+      nft: nftOut === undefined ? undefined : parseNftTable(nftOut),
+      rules: parseRules(rules ?? '[]'),
+      tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
+    } } : {}),
   };
 }

@@ -3,6 +3,7 @@
 // rules each holds, and per bond chain the marks its rule draws, in draw order. The planner compares
 // this with what it wants: a different shape means the whole table again, a different draw only the
 // bond's chain. Pure.
+import type { RuleState } from '../state/types.js';
 // NOTE: the JSON shapes below follow libnftables-json(5); confirm them against the lab's nft 1.0.6
 // (a fixture captured there belongs in test/fixtures/) before relying on the planner's comparisons.
 
@@ -68,7 +69,10 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
   for (const it of items) {
     const o = obj(it);
     const t = obj(o?.['table']);
-    if (t && t['name'] === table) found = true;
+    if (t && t['name'] === table && t['family'] === 'ip') found = true;
+    // Another family's table of the same name is not wanbond's.
+    const family = (obj(o?.['set']) ?? obj(o?.['chain']) ?? obj(o?.['rule']))?.['family'];
+    if (family !== undefined && family !== 'ip') continue;
     const s = obj(o?.['set']);
     if (s && s['table'] === table && typeof s['name'] === 'string') {
       const elem = Array.isArray(s['elem']) ? s['elem'] : [];
@@ -99,4 +103,17 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
   for (const name of Object.keys(st.chains)) if (/^wbond\d+$/.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
   for (const name of unknownRules) if (/^wbond\d+$/.test(name)) delete st.draws[name];
   return st;
+}
+
+/** `ip -j rule show` -> the fields wanbond's rules use. */
+export function parseRules(text: string): RuleState[] {
+  const list = JSON.parse(text) as unknown;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((x) => {
+    const r = obj(x);
+    const priority = num(r?.['priority']);
+    if (!r || priority === undefined) return [];
+    const fwmark = num(r['fwmark']), mask = num(r['fwmask']), sup = num(r['suppress_prefixlength']);
+    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(sup !== undefined ? { suppressPrefixlength: sup } : {}) }];
+  });
 }

@@ -8,10 +8,13 @@ import type { Step } from '../plan/steps.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState, RuleState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
-import { lineTableRoutes, policyRules, type PolicyRule } from './policy.js';
+import { lineTableRoutes, policyRules, tableOf, type PolicyRule } from './policy.js';
 import { dstElements, markOf, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
+
+/** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
+export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
 
 /** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {

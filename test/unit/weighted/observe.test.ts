@@ -1,7 +1,7 @@
 // Reading wanbond's nftables table back (nft -j), in the shapes of libnftables-json(5).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseNftTable } from '../../../src/weighted/observe.js';
+import { parseNftTable, parseRules } from '../../../src/weighted/observe.js';
 
 const rule = (chain: string, expr: unknown[]) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, expr } });
 const mark = (value: unknown) => [{ mangle: { key: { meta: { key: 'mark' } }, value } }];
@@ -46,5 +46,27 @@ describe('weighted bonds: reading the nftables table back', () => {
 
   it('no table of that name: undefined', () => {
     assert.equal(parseNftTable(JSON.stringify({ nftables: [{ metainfo: {} }] })), undefined);
+  });
+});
+
+describe('weighted bonds: reading the rules back', () => {
+  it('ip -j rule show: fwmark and mask in hex (the mask only when not all ones), suppress_prefixlength, table by name or number', () => {
+    const text = JSON.stringify([
+      { priority: 0, src: 'all', table: 'local' },
+      { priority: 7762, src: 'all', fwmark: '0x77620001', table: '77620001', suppress_prefixlength: 0 },
+      { priority: 7763, src: 'all', fwmark: '0x77620000', fwmask: '0xffff0000', table: 'main', suppress_prefixlength: 0 },
+      { priority: 32766, src: 'all', table: 'main' },
+    ]);
+    assert.deepEqual(parseRules(text), [
+      { priority: 0, table: 'local' },
+      { priority: 7762, table: '77620001', fwmark: 0x77620001, mask: 0xffffffff, suppressPrefixlength: 0 },
+      { priority: 7763, table: 'main', fwmark: 0x77620000, mask: 0xffff0000, suppressPrefixlength: 0 },
+      { priority: 32766, table: 'main' },
+    ]);
+  });
+
+  it('a table of the same name in another family is not wanbond\'s', () => {
+    const text = JSON.stringify({ nftables: [{ table: { family: 'inet', name: 'wanbond', handle: 1 } }, { chain: { family: 'inet', table: 'wanbond', name: 'x', handle: 2 } }] });
+    assert.equal(parseNftTable(text), undefined);
   });
 });
