@@ -23,6 +23,8 @@ import { plural } from '../../text.js';
 /** The shell lines for one step: its command, or comments for what wanbond does itself. */
 function stepLines(s: Step, ctx: Context | undefined): string[] {
   const c = toCommand(s);
+  // A command that reads its standard input (nft -f -) is printed with it, as a here-document.
+  if (c?.input !== undefined) return [`${shellQuote(argvOf(c))} <<'EOF'`, ...c.input.replace(/\n$/, '').split('\n'), 'EOF'];
   if (c) return [shellQuote(argvOf(c))];
   if (s.kind === 'fix-config' && ctx?.site) {
     return [`# ${describe(s)}: wanbond config fix --only ${s.ifaces.join(',')}`,
