@@ -35,7 +35,7 @@ export type Step =
   // (one transaction), a bond's draw rewritten (one transaction), the fwmark rules.
   | { kind: 'create-dummy'; dev: string }
   | { kind: 'delete-link'; dev: string }
-  /** The whole table; `replaced`: an older copy of it was there (its undo is the planner's next run, not a delete). */
+  /** The whole table; `replaced`: an older copy of it was there (what the plan listing says). */
   | { kind: 'nft-table'; bonds: WeightedBondRules[]; replaced: boolean }
   | { kind: 'nft-delete-table' }
   /** One bond's draw: from the lines `bond.inRing`, where it drew from `wasInRing`. */
@@ -111,8 +111,9 @@ export function inverse(s: Step): Step | undefined {
     case 'replace-route': return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
     case 'set-sysctl': return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
     case 'create-dummy': return { kind: 'delete-link', dev: s.dev };
-    // A table wanbond replaced was its own: the next `up` plans it again; a fresh one goes.
-    case 'nft-table': return s.replaced ? undefined : { kind: 'nft-delete-table' };
+    // The table is wanbond's alone: undone, it goes, even one that replaced an older copy. Until the
+    // next `up`, the bonds' packets then go unmarked, by main's weighted multipath route, per flow.
+    case 'nft-table': return { kind: 'nft-delete-table' };
     case 'nft-stripe': return { kind: 'nft-stripe', bond: { ...s.bond, inRing: s.wasInRing }, wasInRing: [...s.bond.inRing] };
     case 'add-rule': return { kind: 'del-rule', rule: s.rule };
     case 'wanrouter-stop': case 'unload-module': case 'set-link-down': case 'del-address': case 'restore-route':

@@ -20,7 +20,14 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
       const [local, len] = inv.cidr.split('/');
       return o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
-    case 'del-route': return o.routes.some((r) => r.dst === inv.route.to && r.dev === inv.route.dev && !r.gateway && (r.metric ?? 0) === 0);
+    case 'del-route': {
+      // A weighted bond's per-line table, or main.
+      const routes = inv.route.table !== undefined ? (o.weighted?.tables[inv.route.table] ?? []) : o.routes;
+      return routes.some((r) => r.dst === inv.route.to && (r.dev === inv.route.dev || (inv.route.nexthops !== undefined && r.dev === undefined)) && !r.gateway && (r.metric ?? 0) === 0);
+    }
+    case 'delete-link': return link(inv.dev) !== undefined;
+    case 'nft-delete-table': return o.weighted?.nft !== undefined;
+    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => r.priority === inv.rule.priority && r.fwmark === inv.rule.fwmark && r.mask === inv.rule.mask && r.table === String(inv.rule.table));
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {
@@ -90,3 +97,12 @@ export function teardownOf(pairs: readonly Undo[], o: ObservedState): Step[] {
 export function recordedSysctlKeys(recorded: readonly Step[]): string[] {
   return [...new Set(recorded.flatMap((s) => (s.kind === 'set-sysctl' ? [s.key] : [])))];
 }
+
+/** wanbond's per-line tables a record wrote routes into: what `down` must read to decide. */
+export function recordedTables(recorded: readonly Step[]): number[] {
+  return [...new Set(recorded.flatMap((s) => (s.kind === 'replace-route' && s.route.table !== undefined ? [s.route.table] : [])))];
+}
+
+/** Whether a record holds weighted-bond steps, so `down` must read nftables and the rules. */
+export const recordsWeighted = (recorded: readonly Step[]): boolean =>
+  recorded.some((s) => s.kind === 'nft-table' || s.kind === 'add-rule' || s.kind === 'create-dummy');

@@ -16,7 +16,11 @@ export function resourceOf(s: Step): string | undefined {
     case 'attach-slave': return `slave ${s.dev}`;
     case 'set-link-up': return `link ${s.dev}`;
     case 'add-address': return `address ${s.dev} ${s.cidr}`;
-    case 'replace-route': return `route ${s.route.to}`;
+    // main's routes keep the key records have always had; a per-line table's carry its number.
+    case 'replace-route': return s.route.table !== undefined ? `route table ${s.route.table} ${s.route.to}` : `route ${s.route.to}`;
+    case 'create-dummy': return `dummy ${s.dev}`;
+    case 'nft-table': return 'nft table';
+    case 'add-rule': return `rule ${s.rule.priority} ${s.rule.fwmark}/${s.rule.mask} ${s.rule.table}`;
     case 'set-sysctl': return `sysctl ${s.key}`;
     default: return undefined;
   }

@@ -10,7 +10,7 @@ import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
+import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
 import { readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
@@ -128,7 +128,8 @@ export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dr
 }
 
 export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
-  const observeFor = (record: Record) => observe(base.runner, { sysctls: recordedSysctlKeys(record.steps), wanrouterProc: base.wanrouterProc });
+  const observeFor = (record: Record) => observe(base.runner, { sysctls: recordedSysctlKeys(record.steps), wanrouterProc: base.wanrouterProc,
+    ...(recordsWeighted(record.steps) ? { weightedTables: recordedTables(record.steps) } : {}) });
   if (dryRun) {
     const record = await currentRecord(base, io);
     if (record.steps.length === 0) { io.out(`nothing to undo: no record of this boot in ${base.stateDir}\n`); return 0; }
