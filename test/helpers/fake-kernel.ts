@@ -43,6 +43,9 @@ function canon(r: FakeRoute): FakeRoute {
   };
 }
 
+interface FakeNftChain { hook?: string; type?: string; rules: unknown[][] }
+interface FakeNftTable { sets: Map<string, string[]>; chains: Map<string, FakeNftChain> }
+
 const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
 
 export class FakeKernel implements Runner {
@@ -72,6 +75,13 @@ export class FakeKernel implements Runner {
   unguarded: string[] = [];
   /** A kernel without sch_plug. */
   noPlug = false;
+  /** A system without the nft program. */
+  noNft = false;
+  /** Routing tables other than main (weighted bonds' per-line tables). */
+  tables = new Map<number, FakeRoute[]>();
+  rules: { priority: number; fwmark: number; mask: number; table: string; suppress?: number }[] = [];
+  /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
+  nft: FakeNftTable | undefined;
   private nextIndex = 10;
 
   constructor(init: FakeKernelInit = {}) {
@@ -148,6 +158,9 @@ export class FakeKernel implements Runner {
       sysctls: [...this.sysctls.entries()].sort(),
       teql: this.teql ?? null,
       running: [...this.running].sort(),
+      tables: [...this.tables.entries()].filter(([, r]) => r.length > 0).map(([t, r]) => [t, r.map((x) => JSON.stringify(x)).sort()]).sort(),
+      rules: this.rules.map((r) => JSON.stringify(r)).sort(),
+      nft: this.nft ? this.nftJson() : null,
     });
   }
 
@@ -208,6 +221,18 @@ export class FakeKernel implements Runner {
       })));
     }
     if (cmd.file === 'ip' && a === '-j route show table main') return JSON.stringify(this.routes.map((r) => this.routeJson(r)));
+    let tm: RegExpExecArray | null;
+    if (cmd.file === 'ip' && (tm = /^-j route show table (\d+)$/.exec(a))) return JSON.stringify((this.tables.get(Number(tm[1])) ?? []).map((r) => ({ ...this.routeJson(r), table: tm![1] })));
+    if (cmd.file === 'ip' && a === '-j rule show') {
+      const hex = (n: number) => `0x${n.toString(16)}`;
+      return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
+        priority: r.priority, src: 'all', fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask) } : {}), table: r.table,
+        ...(r.suppress !== undefined ? { suppress_prefixlength: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
+    }
+    if (cmd.file === 'nft') {
+      if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
+      if (a === '-j list ruleset') return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...(this.nft ? this.nftJson() : [])] });
+    }
     if (cmd.file === 'tc' && a === '-j qdisc show') {
       return JSON.stringify([...this.links.keys()].map((dev) => {
         const q = this.qdiscs.get(dev) ?? { kind: dev.startsWith('teql') ? 'pfifo_fast' : 'noqueue', handle: '0:' };
@@ -234,6 +259,18 @@ export class FakeKernel implements Runner {
     }
     if (cmd.file === 'sysctl' && cmd.args[0] === '-q' && cmd.args[1] === '-w') {
       for (const kv of cmd.args.slice(2)) this.one('sysctl', ['-q', '-w', kv]);
+      return;
+    }
+    if (cmd.file === 'nft' && cmd.args.join(' ') === '-f -') {
+      if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
+      // One transaction: all of it or nothing.
+      const saved = this.nft ? structuredClone(this.nft) : undefined;
+      try {
+        for (const l of (cmd.input ?? '').split('\n').filter((x) => x.trim() !== '')) this.one('nft', [l]);
+      } catch (e) {
+        this.nft = saved;
+        throw e;
+      }
       return;
     }
     this.one(cmd.file, [...cmd.args]);
@@ -286,6 +323,27 @@ export class FakeKernel implements Runner {
       this.sysctls.set(key, v ?? '');
       return;
     }
+    if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);
+    if ((m = /^link add dev (\S+) type dummy$/.exec(j))) {
+      if (this.links.has(m[1]!)) this.fail(argv, 'RTNETLINK answers: File exists');
+      this.addLink(m[1]!, 1500, false, false);
+      return;
+    }
+    if ((m = /^link del dev (\S+)$/.exec(j))) {
+      link(m[1]);
+      this.deleteLink(m[1]!);
+      for (const [t, rs] of this.tables) this.tables.set(t, rs.filter((r) => !routeDevs(r).includes(m![1]!)));
+      return;
+    }
+    if ((m = /^rule (add|del) priority (\d+) fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+) lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
+      const r = { priority: Number(m[2]), fwmark: Number(m[3]), mask: Number(m[4]), table: m[5]!, ...(m[7] !== undefined ? { suppress: Number(m[7]) } : {}) };
+      const same = (x: typeof r) => JSON.stringify(x) === JSON.stringify(r);
+      if (m[1] === 'add') { this.rules.push(r); return; }
+      const n = this.rules.length;
+      this.rules = this.rules.filter((x) => !same(x));
+      if (this.rules.length === n) this.fail(argv, 'RTNETLINK answers: No such file or directory');
+      return;
+    }
     if ((m = /^link set dev (\S+) mtu (\d+)$/.exec(j))) {
       const l = link(m[1]);
       if (l.name.startsWith('teql') && [...this.qdiscs.entries()].some(([d, q]) => q.kind === l.name && this.links.get(d)!.mtu < Number(m![2]))) this.fail(argv, 'RTNETLINK answers: Invalid argument');
@@ -335,17 +393,22 @@ export class FakeKernel implements Runner {
       return;
     }
     if (args[0] === 'route' && (args[1] === 'replace' || args[1] === 'del')) {
-      const r = this.parseRoute(args.slice(2), argv);
+      const t = args.indexOf('table');
+      const table = t >= 0 ? Number(args[t + 1]) : undefined;
+      const r = this.parseRoute(args.slice(2, t >= 0 ? t : undefined), argv);
+      const list = table === undefined ? this.routes : (this.tables.get(table) ?? []);
       const same = (x: FakeRoute) => x.dst === r.dst && (x.metric ?? 0) === (r.metric ?? 0);
+      let next: FakeRoute[];
       if (args[1] === 'replace') {
         for (const d of routeDevs(r)) if (!this.isUp(link(d).name)) this.fail(argv, 'Error: Nexthop device is not up.');
-        this.routes = this.routes.filter((x) => !same(x));
-        this.routes.push(r);
-        return;
+        if (r.prefsrc && !this.addrs.some((a) => a.local === r.prefsrc)) this.fail(argv, 'Error: Invalid prefsrc address.');
+        next = [...list.filter((x) => !same(x)), r];
+      } else {
+        next = list.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
+        if (next.length === list.length) this.fail(argv, 'RTNETLINK answers: No such process');
       }
-      const n = this.routes.length;
-      this.routes = this.routes.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
-      if (this.routes.length === n) this.fail(argv, 'RTNETLINK answers: No such process');
+      if (table === undefined) this.routes = next;
+      else this.tables.set(table, next);
       return;
     }
     if ((m = /^qdisc replace dev (\S+) root handle (\S+) plug$/.exec(j))) {
@@ -381,6 +444,54 @@ export class FakeKernel implements Runner {
       return;
     }
     this.fail(argv, `fake kernel does not know: ${argv.join(' ')}`);
+  }
+
+  /** One line of wanbond's own nft commands (src/weighted/ruleset.ts), in the kernel's terms. */
+  private nftApply(line: string, argv: string[]): void {
+    let m: RegExpExecArray | null;
+    const T = 'ip wanbond';
+    const need = () => this.nft ?? this.fail(argv, 'Error: No such file or directory; did you mean table ‘wanbond’ in family ip?');
+    if (line === `add table ${T}`) { this.nft ??= { sets: new Map(), chains: new Map() }; return; }
+    if (line === `delete table ${T}`) { need(); this.nft = undefined; return; }
+    if ((m = /^add set ip wanbond (\S+) \{ type ipv4_addr; flags interval; \}$/.exec(line))) { need().sets.set(m[1]!, []); return; }
+    if ((m = /^add element ip wanbond (\S+) \{ (.+) \}$/.exec(line))) {
+      const set = need().sets.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
+      set.push(...m[2]!.split(', '));
+      return;
+    }
+    if ((m = /^add chain ip wanbond (\S+)( \{ type (\S+) hook (\S+) priority mangle; policy accept; \})?$/.exec(line))) {
+      need().chains.set(m[1]!, { ...(m[3] ? { type: m[3], hook: m[4]! } : {}), rules: [] });
+      return;
+    }
+    if ((m = /^flush chain ip wanbond (\S+)$/.exec(line))) { (need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory')).rules = []; return; }
+    if ((m = /^add rule ip wanbond (\S+) (.+)$/.exec(line))) {
+      const chain = need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
+      const body = m[2]!;
+      let r: RegExpExecArray | null;
+      if ((r = /^meta mark 0 ip daddr @(\S+) jump (\S+)$/.exec(body))) {
+        chain.rules.push([{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: `@${r[1]}` } }, { jump: { target: r[2] } }]);
+      } else if ((r = /^meta mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
+        const set = r[2]!.split(', ').map((kv) => kv.split(' : ').map(Number));
+        chain.rules.push([{ mangle: { key: { meta: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[1]), offset: 0 } }, data: { set } } } } }]);
+      } else if ((r = /^meta mark set (0x[0-9a-f]+)$/.exec(body))) {
+        chain.rules.push([{ mangle: { key: { meta: { key: 'mark' } }, value: Number(r[1]) } }]);
+      } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);
+      return;
+    }
+    this.fail(argv, `fake kernel: nft command it does not model: ${line}`);
+  }
+
+  private nftJson(): unknown[] {
+    const t = this.nft;
+    if (!t) return [];
+    const base = { family: 'ip', table: 'wanbond' };
+    const prefix = (p: string) => { const [addr, len] = p.split('/'); return { prefix: { addr, len: Number(len) } }; };
+    return [
+      { table: { family: 'ip', name: 'wanbond', handle: 1 } },
+      ...[...t.sets].map(([name, elem]) => ({ set: { ...base, name, type: 'ipv4_addr', handle: 2, flags: ['interval'], ...(elem.length ? { elem: elem.map(prefix) } : {}) } })),
+      ...[...t.chains].map(([name, c]) => ({ chain: { ...base, name, handle: 3, ...(c.hook ? { type: c.type, hook: c.hook, prio: -150, policy: 'accept' } : {}) } })),
+      ...[...t.chains].flatMap(([name, c]) => c.rules.map((expr) => ({ rule: { ...base, chain: name, handle: 4, expr } }))),
+    ];
   }
 
   private checkGuard(teql: string, argv: string[]): void {

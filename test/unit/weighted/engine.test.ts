@@ -1,0 +1,73 @@
+// A weighted bond through the whole engine on the fake kernel: up from nothing, up again (nothing),
+// dry-run (the exact commands, nft's input with them), a line out by the planner, down (the kernel as before).
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cliWith } from '../../helpers/cli.js';
+import { FakeKernel } from '../../helpers/fake-kernel.js';
+import { copyDir, samplesDir, tmpDir } from '../../helpers/fs.js';
+
+async function site(settings: string) {
+  const dir = await tmpDir();
+  const conf = path.join(dir, 'wanpipe');
+  await copyDir(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'), conf);
+  const file = path.join(dir, 'wanbond.conf');
+  await fs.writeFile(file, settings);
+  const kernel = new FakeKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'], wanpipe2: ['w2g1', 'w2g1ppp'], wanpipe3: ['w3g1', 'w3g1ppp'] }, wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3'] });
+  const args = ['--conf-dir', conf, '--settings', file, '--state-dir', path.join(dir, 'run')];
+  return { kernel, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
+}
+
+describe('weighted bonds through the engine (fake kernel)', () => {
+  it('up, up again, down: the table, rules and tables made, nothing the second time, the kernel as before after down', async () => {
+    const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
+    const before = kernel.dump();
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    assert.equal(kernel.teql, undefined, 'no sch_teql for a weighted bond');
+    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0']);
+    assert.equal(kernel.rules.length, 7, 'three lines: 3 + 1 + 3 rules');
+    assert.equal(kernel.tables.size, 3);
+    assert.deepEqual(kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]), [['w1g1ppp', 2], ['w2g1ppp', 1], ['w3g1ppp', 2]]);
+    assert.ok(kernel.addrs.some((a) => a.dev === 'wbond0' && a.local === '10.0.0.0'));
+
+    const n = kernel.changes.length;
+    const again = await run('up');
+    assert.equal(again.code, 0, again.err);
+    assert.equal(kernel.changes.length, n, `a second up changed: ${kernel.changes.slice(n).map((c) => c.join(' ')).join('; ')}`);
+
+    const down = await run('down');
+    assert.equal(down.code, 0, down.err);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('--dry-run prints nft with its input, and changes nothing', async () => {
+    const { kernel, run } = await site('[wbond0]\n');
+    const before = kernel.dump();
+    const r = await run('up', '--dry-run');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^nft -f - <<'EOF'\nadd table ip wanbond\n[\s\S]*meta mark set numgen inc mod 5 map \{ 0 : 0x77620001, 1 : 0x77620003, 2 : 0x77620002, 3 : 0x77620001, 4 : 0x77620003 \}\n[\s\S]*?EOF$/m);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('no nft on this system: a clear error, nothing changed', async () => {
+    const { kernel, run } = await site('[wbond0]\n');
+    kernel.noNft = true;
+    const before = kernel.dump();
+    const r = await run('up');
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /weighted bonds need nftables/);
+    assert.match(r.err, /apt-get install nftables/);
+    assert.equal(kernel.dump(), before);
+  });
+
+  it('a failure mid-apply rolls the weighted bond back whole', async () => {
+    const { kernel, run } = await site('[wbond0]\n');
+    const before = kernel.dump();
+    kernel.failWhen = (argv) => argv.startsWith('ip rule add priority 7764');
+    const r = await run('up');
+    assert.notEqual(r.code, 0);
+    assert.equal(kernel.dump(), before);
+  });
+});
