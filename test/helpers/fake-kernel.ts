@@ -401,7 +401,6 @@ export class FakeKernel implements Runner {
       let next: FakeRoute[];
       if (args[1] === 'replace') {
         for (const d of routeDevs(r)) if (!this.isUp(link(d).name)) this.fail(argv, 'Error: Nexthop device is not up.');
-        if (r.prefsrc && !this.addrs.some((a) => a.local === r.prefsrc)) this.fail(argv, 'Error: Invalid prefsrc address.');
         next = [...list.filter((x) => !same(x)), r];
       } else {
         next = list.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
