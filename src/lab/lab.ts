@@ -222,5 +222,8 @@ export async function kernelDump(): Promise<Record<string, unknown>> {
     // The kernel numbers a teql slave's qdisc anew each time (8001:, 8002:, ...): compare kind and place only.
     qdiscs: (await j('tc', ['-j', 'qdisc', 'show'])).map((q) => `${q['dev']} ${q['kind']} ${/^teql/.test(String(q['kind'])) ? '' : q['handle']} ${q['root'] ? 'root' : q['parent']}`).sort(),
     sysctls, modules,
+    rules: (await j('ip', ['-j', 'rule', 'show'])).map((r) => JSON.stringify(r)),
+    // nftables where the lab has nft (weighted bonds); the handles the kernel numbers anew are left out.
+    nft: (await sh('nft', ['list', 'ruleset'], { allowFail: true })).replace(/ # handle \d+/g, ''),
   };
 }

@@ -4,8 +4,8 @@
 // this with what it wants: a different shape means the whole table again, a different draw only the
 // bond's chain. Pure.
 import type { RuleState } from '../state/types.js';
-// NOTE: the JSON shapes below follow libnftables-json(5); confirm them against the lab's nft 1.0.6
-// (a fixture captured there belongs in test/fixtures/) before relying on the planner's comparisons.
+// The shapes are libnftables-json(5)'s, as the lab's nft 1.0.6 and iproute2 6.1 print them
+// (test/fixtures/weighted/, captured by test/e2e/weighted.e2e.ts).
 
 export interface NftChainState { hook?: string; type?: string; prio?: number; rules: number; jumps: string[] }
 
@@ -113,7 +113,8 @@ export function parseRules(text: string): RuleState[] {
     const r = obj(x);
     const priority = num(r?.['priority']);
     if (!r || priority === undefined) return [];
-    const fwmark = num(r['fwmark']), mask = num(r['fwmask']), sup = num(r['suppress_prefixlength']);
+    // iproute2 6.1 prints suppress_prefixlen (seen in the lab); the longer spelling is accepted too.
+    const fwmark = num(r['fwmark']), mask = num(r['fwmask']), sup = num(r['suppress_prefixlen'] ?? r['suppress_prefixlength']);
     return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(sup !== undefined ? { suppressPrefixlength: sup } : {}) }];
   });
 }

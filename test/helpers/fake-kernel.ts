@@ -227,7 +227,7 @@ export class FakeKernel implements Runner {
       const hex = (n: number) => `0x${n.toString(16)}`;
       return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
         priority: r.priority, src: 'all', fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask) } : {}), table: r.table,
-        ...(r.suppress !== undefined ? { suppress_prefixlength: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
+        ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
     }
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');

@@ -1,7 +1,10 @@
 // Reading wanbond's nftables table back (nft -j), in the shapes of libnftables-json(5).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseNftTable, parseRules } from '../../../src/weighted/observe.js';
+import { projectRoot } from '../../helpers/fs.js';
 
 const rule = (chain: string, expr: unknown[]) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, expr } });
 const mark = (value: unknown) => [{ mangle: { key: { meta: { key: 'mark' } }, value } }];
@@ -50,11 +53,11 @@ describe('weighted bonds: reading the nftables table back', () => {
 });
 
 describe('weighted bonds: reading the rules back', () => {
-  it('ip -j rule show: fwmark and mask in hex (the mask only when not all ones), suppress_prefixlength, table by name or number', () => {
+  it('ip -j rule show (as iproute2 6.1 prints it in the lab): fwmark and mask in hex (the mask only when not all ones), suppress_prefixlen, table by name or number', () => {
     const text = JSON.stringify([
       { priority: 0, src: 'all', table: 'local' },
-      { priority: 7762, src: 'all', fwmark: '0x77620001', table: '77620001', suppress_prefixlength: 0 },
-      { priority: 7763, src: 'all', fwmark: '0x77620000', fwmask: '0xffff0000', table: 'main', suppress_prefixlength: 0 },
+      { priority: 7762, src: 'all', fwmark: '0x77620001', table: '77620001', suppress_prefixlen: 0 },
+      { priority: 7763, src: 'all', fwmark: '0x77620000', fwmask: '0xffff0000', table: 'main', suppress_prefixlen: 0 },
       { priority: 32766, src: 'all', table: 'main' },
     ]);
     assert.deepEqual(parseRules(text), [
@@ -68,5 +71,26 @@ describe('weighted bonds: reading the rules back', () => {
   it('a table of the same name in another family is not wanbond\'s', () => {
     const text = JSON.stringify({ nftables: [{ table: { family: 'inet', name: 'wanbond', handle: 1 } }, { chain: { family: 'inet', table: 'wanbond', name: 'x', handle: 2 } }] });
     assert.equal(parseNftTable(text), undefined);
+  });
+});
+
+describe('weighted bonds: what the lab kernel printed (Debian 12, nft 1.0.6, iproute2 6.1)', () => {
+  const fixture = (name: string) => readFileSync(path.join(projectRoot, 'test', 'fixtures', 'weighted', name), 'utf8');
+
+  it('nft -j list table ip wanbond after up on 1544+768+1544: the draw 2:1:2 in smooth order, the set, the hooks', () => {
+    const st = parseNftTable(fixture('nft-list-table-1.0.6.json'));
+    assert.ok(st);
+    assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620003, 0x77620002, 0x77620001, 0x77620003] });
+    assert.deepEqual(st.sets, { wbond0_dst: ['0.0.0.0/0'] });
+    assert.deepEqual([st.chains['pre'], st.chains['out']], [
+      { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
+      { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
+    ]);
+  });
+
+  it('ip -j rule show: the seven rules of three lines', () => {
+    const rules = parseRules(fixture('ip-rule-iproute2-6.1.json')).filter((r) => r.fwmark !== undefined);
+    assert.equal(rules.length, 7);
+    assert.deepEqual(rules.find((r) => r.table === 'main'), { priority: 7763, table: 'main', fwmark: 0x77620000, mask: 0xffff0000, suppressPrefixlength: 0 });
   });
 });
