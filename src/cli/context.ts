@@ -143,7 +143,9 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
     ...base, settings, site, desired, restart: true,
     observe: async (extra = [], oo = {}) => {
       const tables = weightedTables(desired);
-      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(oo.lean ? { lean: true } : {}),
+      // A weighted bond's ring change needs nftables and main's routes, which a lean read leaves out.
+      const lean = oo.lean === true && tables.length === 0;
+      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
         ...(tables.length > 0 ? { weightedTables: tables } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;

@@ -184,9 +184,12 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   }
   const teqls = d.bonds.filter((b) => b.kind === 'teql');
   if (opts.ringOnly) {
-    // WORK IN PROGRESS (issue 11): the daemon's ring for weighted bonds (nft-stripe, main's route) is not wired yet.
     const links = teqls.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
-    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach),
+    // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
+    // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
+    const weightedRing = d.bonds.some((b) => b.kind === 'weighted')
+      ? weightedSteps(d, o, opts.out ?? new Set()).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route') : [];
+    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing,
       ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }

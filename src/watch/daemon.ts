@@ -363,8 +363,9 @@ export class WatchDaemon {
       if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line))) this.requestAction('bond');
       if (r.done.length === 0) return;
       this.actions++;
-      const left = r.done.flatMap((s) => (s.kind === 'detach-slave' ? [s.dev] : []));
-      const joined = r.done.flatMap((s) => (s.kind === 'attach-slave' ? [s.dev] : []));
+      // TEQL: a slave detached or attached; a weighted bond: a line no longer drawn, or drawn again.
+      const left = r.done.flatMap((s) => (s.kind === 'detach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.wasInRing.filter((l) => !s.bond.inRing.includes(l)) : []));
+      const joined = r.done.flatMap((s) => (s.kind === 'attach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.bond.inRing.filter((l) => !s.wasInRing.includes(l)) : []));
       const ms = Date.now() - t0;
       this.log.info({ event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
         `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || 'bond converged'} (${ms} ms)`);

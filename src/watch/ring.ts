@@ -43,7 +43,8 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   const foreign: RingDecision['foreign'] = [];
   for (const b of withRemoved(d, removed).bonds) {
     if (!isUp(o, b.teql)) { skipped.push({ teql: b.teql, why: exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` }); continue; }
-    for (const s of b.slaves) {
+    // A weighted bond's lines carry no qdisc of wanbond's: another qdisc on them is no one's claim to them.
+    for (const s of b.kind === 'weighted' ? [] : b.slaves) {
       const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
       if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
       // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).

@@ -59,6 +59,21 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
 
   const after: Step[] = [];
+  // Each line's table and the rules that lead to it come before the draw that sends packets there.
+  // A line that is down (or out) has no route in its table: the kernel removed it with the link,
+  // and a route through a down device is refused. It comes back with the line.
+  const up = (name: string) => o.links.find((l) => l.name === name)?.flags.includes('UP') === true;
+  for (const b of bonds) {
+    for (const r of lineTableRoutes({ index: b.index, lines: (b.weights ?? []).map((x) => x.name), routes: b.routes.map((x) => x.to), address: b.address })) {
+      if (out.has(r.dev) || !up(r.dev)) continue;
+      const have = (w.tables[r.table] ?? []).find((x) => x.dst === r.to);
+      if (have?.dev === r.dev && have.spec?.src === r.src) continue;
+      after.push({ kind: 'replace-route', route: { to: r.to, dev: r.dev, src: r.src, table: r.table }, was: undefined });
+    }
+  }
+  for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
+    if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
+  }
   const want = bonds.map((b) => bondRulesOf(b, out));
   if (!w.nft || !sameShape(want, w.nft)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
@@ -68,17 +83,6 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
         && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
       if (!same) after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
     }
-  }
-  // Each line's table before the rules that send packets to it.
-  for (const b of bonds) {
-    for (const r of lineTableRoutes({ index: b.index, lines: (b.weights ?? []).map((x) => x.name), routes: b.routes.map((x) => x.to), address: b.address })) {
-      const have = (w.tables[r.table] ?? []).find((x) => x.dst === r.to);
-      if (have?.dev === r.dev && have.spec?.src === r.src) continue;
-      after.push({ kind: 'replace-route', route: { to: r.to, dev: r.dev, src: r.src, table: r.table }, was: undefined });
-    }
-  }
-  for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
-    if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
   }
   // main: the bond's routes over the lines in the ring, by weight, from the bond's address.
   for (const b of bonds) {

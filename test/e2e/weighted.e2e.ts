@@ -6,6 +6,22 @@ import { after, describe, it } from 'node:test';
 import { kernelDump, Lab } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import { destroyTopology } from '../../src/lab/topology.js';
+import { WatchProcess } from '../../src/lab/watch.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every line of the daemon's first bond up and in its ring (a weighted bond has no TEQL slaves to count). */
+async function healthy(lab: Lab, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    const h = await lab.readHealth().catch(() => undefined);
+    last = JSON.stringify(h?.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing]));
+    if (h && h.bonds[0]?.lines.length && h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing)) return;
+    await sleep(250);
+  }
+  throw new Error(`the weighted bond did not settle: ${last}`);
+}
 
 after(async () => { await destroyTopology().catch(() => undefined); });
 
@@ -29,6 +45,7 @@ describe('weighted bonds in a real kernel', () => {
       console.log(`# nft-json: ${(await sh('nft', ['-j', 'list', 'table', 'ip', 'wanbond'])).trim()}`);
       console.log(`# ip-rule-json: ${(await sh('ip', ['-j', 'rule', 'show'])).trim()}`);
       console.log(`# ip-route-main: ${(await sh('ip', ['-j', 'route', 'show'])).trim()}`);
+      console.log(`# ip-route-all: ${(await sh('ip', ['route', 'show', 'table', 'all'])).split('\n').filter((l) => /7762|default/.test(l)).join(' | ')}`);
       const again = await lab.wanbond(['up']);
       assert.equal(again.code, 0, again.err);
       assert.match(again.out, /already up, nothing to change/, again.out + again.err);
@@ -43,6 +60,48 @@ describe('weighted bonds in a real kernel', () => {
       const down = await lab.wanbond(['down']);
       assert.equal(down.code, 0, down.err);
       assert.deepEqual(await kernelDump(), pre);
+    } finally {
+      await lab.destroy();
+    }
+  });
+
+  it('a silent black hole on the half T1: the daemon stops drawing it (it sends nothing but its probes), and draws it again once healthy', async () => {
+    const lab = await Lab.create({ sample: 'aft-a104-t1-ft1-mixed', settings: '[wbond0]\naddress = 10.0.0.0/31\n' });
+    try {
+      await sh('modprobe', ['sch_teql', 'max_equalizers=2']);
+      await lab.attachRouterB('teql1', ['10.0.0.1/31']);
+      const w = WatchProcess.start(lab);
+      try {
+        await w.waitFor((e) => e.event === 'started', 90_000, 'start');
+        await healthy(lab);
+        let leftAt = 0, sent = 0, others = 0;
+        const t = await lab.traffic(16, async () => {
+          await sleep(3000);
+          const n = w.events.length;
+          await lab.sim('fault', 'w2g1ppp', 'blackhole');
+          leftAt = (await w.waitFor((e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes('w2g1ppp') === true, 20_000, 'w2g1ppp leaving', n)).time;
+          await sleep(500);
+          const a0 = await lab.linkStats('w2g1ppp'), b0 = await lab.linkStats('w1g1ppp');
+          await sleep(3000);
+          const a1 = await lab.linkStats('w2g1ppp'), b1 = await lab.linkStats('w1g1ppp');
+          sent = a1.txPackets - a0.txPackets;
+          others = b1.txPackets - b0.txPackets;
+        });
+        console.log(`# measured: weighted, w2g1ppp black-holed: out of the draw; in 3 s it sent ${sent} packets (probes) while w1g1ppp sent ${others}; ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run`);
+        assert.ok(leftAt > 0);
+        // A T1 carries at most 128 full-size packets a second: 384 in 3 s.
+        assert.ok(others > 200, `the flow went on over the other lines: w1g1ppp sent ${others} packets in 3 s`);
+        assert.ok(sent < 40, `w2g1ppp still drawn after leaving: ${sent} packets in 3 s`);
+        const n = w.events.length;
+        await lab.sim('clear', 'w2g1ppp');
+        await w.waitFor((e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes('w2g1ppp') === true, 30_000, 'w2g1ppp rejoining', n);
+        const r = await lab.traffic(6);
+        assert.ok((r.lineBytes['w2g1ppp'] ?? 0) > 0.1 * (r.lineBytes['w1g1ppp'] ?? 0), `w2g1ppp drawn again: ${JSON.stringify(r.lineBytes)}`);
+      } finally {
+        await w.stop();
+      }
+      const down = await lab.wanbond(['down']);
+      assert.equal(down.code, 0, down.err);
     } finally {
       await lab.destroy();
     }

@@ -45,12 +45,12 @@ describe('weighted bonds: the plan', () => {
     const p = weightedSteps(d, bare());
     assert.deepEqual(p.before.map(say), ['wbond0: create (dummy device for the bond\'s address)']);
     assert.deepEqual(p.after.map(say), [
-      'nftables: create table ip wanbond',
       `route default dev w1g1ppp src 10.0.0.0 table ${tableOf(0, 0)}`,
       `route default dev w2g1ppp src 10.0.0.0 table ${tableOf(0, 1)}`,
       ...policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => `ip rule priority ${r.priority} fwmark 0x${r.fwmark.toString(16)}/${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`),
+      'nftables: create table ip wanbond',
       'route default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp',
-    ]);
+    ], 'the tables and rules before the draw that sends packets to them');
   });
 
   it('a second up changes nothing', () => {
@@ -72,5 +72,32 @@ describe('weighted bonds: the plan', () => {
     const o = bare();
     o.weighted!.nftAvailable = false;
     assert.throws(() => weightedSteps(d, o), (e: unknown) => e instanceof StateError && /apt-get install nftables/.test(e.hint));
+  });
+});
+
+describe('weighted bonds: the daemon\'s ring', () => {
+  it('a line back up after the kernel emptied its table: its table route first, then its draw', () => {
+    const o = applied();
+    o.weighted!.tables[tableOf(0, 1)] = [];
+    o.weighted!.nft!.draws['wbond0'] = [M1];
+    o.routes[0] = route('default', { to: 'default', dev: 'w1g1ppp', src: '10.0.0.0' });
+    assert.deepEqual(weightedSteps(d, o).after.map((s) => s.kind), ['replace-route', 'nft-stripe', 'replace-route']);
+  });
+
+  it('a line down (the kernel emptied its table): no route through it is tried', () => {
+    const o = applied();
+    o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
+    o.weighted!.tables[tableOf(0, 1)] = [];
+    assert.ok(!weightedSteps(d, o, new Set(['w2g1ppp'])).after.some((s) => s.kind === 'replace-route' && s.route.dev === 'w2g1ppp'));
+  });
+
+  it('a line judged down: the ring plan is its draw and main\'s route, nothing else; back in, the same undone', async () => {
+    const { ringPlan } = await import('../../../src/watch/ring.js');
+    const { initialHealth } = await import('../../../src/watch/health.js');
+    const down = { ...initialHealth('w2g1ppp', 0, undefined), state: 'down' as const };
+    const health = new Map([['w1g1ppp', initialHealth('w1g1ppp', 0, undefined)], ['w2g1ppp', down]]);
+    const r = ringPlan(d, health, applied(), [], true);
+    assert.deepEqual([...r.decision.out], ['w2g1ppp']);
+    assert.deepEqual(r.plan.steps.map(say), ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)']);
   });
 });
