@@ -1,4 +1,5 @@
 // The status table: per bond and line. Pure.
+import { markOf } from '../../weighted/ruleset.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -13,7 +14,7 @@ export interface LineStatus {
   health: Omit<LineSummary, 'line'> | null;
 }
 export interface BondStatus {
-  teql: string; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[];
+  teql: string; kind: 'teql' | 'weighted'; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[];
   /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
   watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean; metrics: string | null };
 }
@@ -21,6 +22,14 @@ export interface BondStatus {
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
   return d.bonds.map((b) => {
     const t = o.links.find((l) => l.name === b.teql);
+    // A weighted bond's line is "in" when the bond's draw holds its mark; a TEQL line when it is a slave.
+    const drawn = o.weighted?.nft?.draws[b.teql] ?? [];
+    const lineIndex = (name: string) => (b.weights ?? []).findIndex((w) => w.name === name);
+    const inBond = (name: string) => (b.kind === 'weighted' ? lineIndex(name) >= 0 && drawn.includes(markOf(b.index, lineIndex(name)))
+      : o.qdiscs.some((q) => q.dev === name && q.root && q.kind === b.teql));
+    const routed = (to: string) => o.routes.some((x) => x.dst === to && (b.kind === 'weighted'
+      ? [x.spec?.dev, ...(x.spec?.nexthops ?? []).map((n) => n.dev)].some((dev) => b.slaves.some((sl) => sl.name === dev))
+      : x.dev === b.teql));
     const lines: LineStatus[] = b.slaves.map((s) => {
       const l = o.links.find((x) => x.name === s.name);
       const st = l?.stats;
@@ -28,7 +37,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       return {
         name: s.name, admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down', oper: l?.operstate ?? '-',
         carrier: l?.flags.includes('LOWER_UP') === true,
-        enslaved: o.qdiscs.some((q) => q.dev === s.name && q.root && q.kind === b.teql),
+        enslaved: inBond(s.name),
         txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
         share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
         driverConfig: stale ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since } : { stale: false, dynIntrCfgInDriver: null, since: null },
@@ -41,7 +50,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     return {
       teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address,
       addressPresent: o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
-      routes: b.routes.map((r) => ({ to: r.to, present: o.routes.some((x) => x.dst === r.to && x.dev === b.teql) })), lines,
+      routes: b.routes.map((r) => ({ to: r.to, present: routed(r.to) })), lines, kind: b.kind,
       watch: daemon?.running
         ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true, metrics: daemon.file.metrics ?? null }
         : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false, metrics: null },
@@ -65,7 +74,7 @@ const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ?
 
 export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
   return bonds.map((b) => {
-    const head = `${b.teql}: ${!b.present ? 'absent (sch_teql not loaded?)' : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
+    const head = `${b.teql}${b.kind === 'weighted' ? ' (weighted)' : ''}: ${!b.present ? (b.kind === 'weighted' ? 'absent (wanbond up has not run?)' : 'absent (sch_teql not loaded?)') : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
@@ -73,7 +82,7 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
     const reasons = b.lines.filter((l) => l.health && l.health.state !== 'up').map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
-    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
+    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', b.kind === 'weighted' ? 'drawn' : 'enslaved', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
       b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
         l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? 'yes' : 'NO', human(l.txPackets), human(l.txBytes),
         l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot;

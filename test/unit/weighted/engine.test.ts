@@ -32,6 +32,11 @@ describe('weighted bonds through the engine (fake kernel)', () => {
     assert.deepEqual(kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]), [['w1g1ppp', 2], ['w2g1ppp', 1], ['w3g1ppp', 2]]);
     assert.ok(kernel.addrs.some((a) => a.dev === 'wbond0' && a.local === '10.0.0.0'));
 
+    const st = await run('status');
+    assert.match(st.out, /^wbond0 \(weighted\): up, address 10\.0\.0\.0\/31, routes default\n/);
+    assert.match(st.out, /carrier +drawn +tx pkts/);
+    assert.equal((st.out.match(/^w\dg1ppp .* yes +yes +0 /gm) ?? []).length, 3, st.out);
+
     const n = kernel.changes.length;
     const again = await run('up');
     assert.equal(again.code, 0, again.err);
