@@ -50,6 +50,15 @@ describe('weighted bonds in a real kernel', () => {
       assert.equal(again.code, 0, again.err);
       assert.match(again.out, /already up, nothing to change/, again.out + again.err);
 
+      // doctor: no TEQL check misjudges the weighted bond; a flushed nft table is found and `up` fixes it.
+      const ids = async () => (JSON.parse((await lab.wanbond(['doctor', '--json', '--window', '0s'])).out) as { findings: { id: string; severity: string }[]; bonds: { findings: { id: string; severity: string }[] }[] });
+      const problems = (r: Awaited<ReturnType<typeof ids>>) => [...r.findings, ...r.bonds.flatMap((b) => b.findings)].filter((f) => f.severity !== 'info').map((f) => f.id);
+      assert.deepEqual(problems(await ids()).filter((id) => id !== 'watch.not-running'), []);
+      await sh('nft', ['delete', 'table', 'ip', 'wanbond']);
+      assert.ok(problems(await ids()).includes('bond.weighted-not-applied'));
+      assert.equal((await lab.wanbond(['up'])).code, 0);
+      assert.deepEqual(problems(await ids()).filter((id) => id !== 'watch.not-running'), []);
+
       const r = await lab.traffic(10);
       const names = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'];
       const total = names.reduce((a, n) => a + (r.lineBytes[n] ?? 0), 0);

@@ -3,11 +3,14 @@
 import { isHold } from '../../plan/steps.js';
 import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
+import { WanbondError } from '../../errors.js';
+import { describe, type Step } from '../../plan/steps.js';
+import { weightedSteps } from '../../weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
-  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch'] as const;
+  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch', 'bond.weighted-not-applied', 'bond.weighted-no-nft'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -135,6 +138,31 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   }];
 }
 
+/**
+ * A weighted bond against its own plan: what `wanbond up` would still change (its dummy, nftables
+ * table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
+ */
+function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
+  const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
+  let left: Step[];
+  try {
+    const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out);
+    left = [...p.before, ...p.after];
+  } catch (e) {
+    if (!(e instanceof WanbondError)) throw e;
+    return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
+      why: `a weighted bond draws each packet's line with nftables; without the nft program wanbond can neither set nor read it`,
+      fix: [note(e.hint), cmd('wanbond', 'up')] }];
+  }
+  if (left.length === 0) return [];
+  return [{
+    id: 'bond.weighted-not-applied', severity: 'error', bond: b.teql,
+    what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
+    why: `a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of them missing or changed, packets go by another line than their weight says, or by none`,
+    fix: [cmd('wanbond', 'plan'), cmd('wanbond', 'up')],
+  }];
+}
+
 export function bondRules(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => [...master(x, b), ...slaves(x, b), ...mtus(x, b)]);
+  return x.desired.bonds.flatMap((b) => (b.kind === 'weighted' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]));
 }

@@ -9,7 +9,7 @@ import { fixStatus, formatVersion, TEQL_OOPS_FIX, TEQL_RACE_FIX, upstreamVersion
 export const KERNEL_IDS = ['kernel.no-teql', 'kernel.too-few-equalizers', 'kernel.teql-race', 'kernel.teql-oops', 'kernel.veth-tun-slave'] as const;
 
 function noTeql(x: DoctorInput): Finding[] {
-  if (x.observed.teql.loaded || x.kernel.teqlModule !== false) return [];
+  if (x.observed.teql.loaded || x.kernel.teqlModule !== false || !x.desired.bonds.some((b) => b.kind === 'teql')) return [];
   const n = x.desired.maxEqualizers;
   return [{
     id: 'kernel.no-teql', severity: 'error',
@@ -21,7 +21,7 @@ function noTeql(x: DoctorInput): Finding[] {
 
 function tooFew(x: DoctorInput): Finding[] {
   if (!x.observed.teql.loaded) return [];
-  const missing = x.desired.bonds.filter((b) => !linkOf(x.observed.links, b.teql));
+  const missing = x.desired.bonds.filter((b) => b.kind === 'teql' && !linkOf(x.observed.links, b.teql));
   const have = x.observed.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
   const n = x.desired.maxEqualizers;
   return missing.map((b) => {
@@ -87,7 +87,8 @@ function kernelBugs(x: DoctorInput): Finding[] {
  */
 function virtualSlaves(x: DoctorInput): Finding[] {
   if (!x.linkKinds) return [];
-  return x.desired.bonds.flatMap((b) => b.slaves.flatMap((s) => {
+  // Weighted bonds hand a packet to one line through routing: no TEQL, no retry of a freed packet.
+  return x.desired.bonds.filter((b) => b.kind === 'teql').flatMap((b) => b.slaves.flatMap((s) => {
     const kind = x.linkKinds?.[s.name];
     if (kind !== 'veth' && kind !== 'tun') return [];
     return [{

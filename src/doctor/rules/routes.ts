@@ -85,5 +85,6 @@ function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
 
 export function routeRules(x: DoctorInput): Finding[] {
   // A bond that is down has lost its routes with it: bond.not-up says so and its fix brings them back.
-  return x.desired.bonds.filter((b) => isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b)]);
+  // A weighted bond's routes are judged by its own check (bond.weighted-not-applied), against the plan.
+  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b)]);
 }

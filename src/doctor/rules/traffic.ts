@@ -89,7 +89,8 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
 }
 
 function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
-  if (!x.site || b.slaves.length < 2) return [];
+  // A weighted bond draws by rate already: unequal lines are what it is for.
+  if (!x.site || b.slaves.length < 2 || b.kind === 'weighted') return [];
   const rates = b.slaves.map((s) => ({ line: s.name, r: lineRate(x.site!, s.name) }));
   if (rates.some((v) => !('bps' in v.r))) return [];
   const bps = rates.map((v) => ('bps' in v.r ? v.r.bps : 0));
@@ -107,7 +108,8 @@ function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
     why: `TEQL hands every line the same number of packets, so a bond runs at N x its slowest line: ${kbit(c.ceilingBps)} of the ${kbit(c.sumBps)} these lines add up to (${Math.round(c.ratio * 100)}%); the same lines equalized would carry ${(c.sumBps / c.ceilingBps).toFixed(2)}x as much` +
       (best.bps > c.ceilingBps ? `. Without ${slow.join(', ')} the bond carries ${kbit(best.bps)}` : '') +
       (unusable ? `. Lines ${UNUSABLE_RATIO}x apart or more make TEQL unusable: packets arrive far out of order` : ''),
-    fix: [note(`have the telco give every line the same timeslots (ACTIVE_CH), or leave the slow line${slow.length > 1 ? 's' : ''} out:`), ...(out?.fix ?? [note(`in [${b.teql}] of ${x.desired.settingsFile}: slaves = the lines of equal speed`)])],
+    fix: [note(`bond them by weight instead, at about ${kbit(c.sumBps)} (${(c.sumBps / c.ceilingBps).toFixed(2)}x): in ${x.desired.settingsFile}, rename [${b.teql}] to [wbond${b.index}] (a weighted bond, docs/WEIGHTED.md), then wanbond down and wanbond up`),
+      note(`or have the telco give every line the same timeslots (ACTIVE_CH), or leave the slow line${slow.length > 1 ? 's' : ''} out:`), ...(out?.fix ?? [note(`in [${b.teql}] of ${x.desired.settingsFile}: slaves = the lines of equal speed`)])],
     ...(out?.interrupts ? { interrupts: out.interrupts } : {}),
   }];
 }

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import type { Finding } from '../../../src/doctor/finding.js';
 import type { DoctorInput } from '../../../src/doctor/input.js';
 import { parseRoutes } from '../../../src/observe/parse.js';
+import { bondRulesOf } from '../../../src/weighted/plan.js';
+import { policyRules, tableOf } from '../../../src/weighted/policy.js';
+import { dstElements, stripeMap } from '../../../src/weighted/ruleset.js';
 import { daemonFile, even, iface, link, siteEntry, traffic } from './fixture.js';
 
 export interface Case {
@@ -36,6 +39,33 @@ const lineHealth = (x: DoctorInput, line: string) => {
   return h;
 };
 const route = (json: object) => parseRoutes(JSON.stringify([json]))[0]!;
+
+/** The fixture's bond made a weighted one ([wbond0], weights 2:1:2:1), its kernel state missing. */
+function makeWeighted(x: DoctorInput): void {
+  const b = x.desired.bonds[0]!;
+  Object.assign(b, { teql: 'wbond0', kind: 'weighted', weights: b.slaves.map((s, i) => ({ name: s.name, bps: i % 2 ? 768_000 : 1_536_000, how: 'test', weight: i % 2 ? 1 : 2 })) });
+  x.observed.links.push(link('wbond0', 40, {}, ['BROADCAST', 'NOARP', 'UP', 'LOWER_UP']));
+  x.observed.addrs.push({ dev: 'wbond0', local: '10.0.0.0', prefixlen: 31, noprefixroute: true });
+  x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+}
+
+/** What `wanbond up` leaves in the kernel for the weighted bond: its draw, tables, rules and main's route. */
+function applyWeighted(x: DoctorInput): void {
+  const b = x.desired.bonds[0]!;
+  const lines = b.slaves.map((s) => s.name);
+  const want = bondRulesOf(b);
+  x.observed.weighted = {
+    nftAvailable: true,
+    nft: { sets: { wbond0_dst: dstElements(want.routes) }, draws: { wbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
+      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
+      wbond0: { rules: 1, jumps: [] } } },
+    rules: policyRules([{ index: b.index, lines }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table), ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
+    tables: Object.fromEntries(lines.map((l, k) => [tableOf(b.index, k), [route({ dst: 'default', dev: l, prefsrc: '10.0.0.0', scope: 'link' })]])),
+  };
+  x.observed.routes = x.observed.routes.filter((r) => r.dst !== 'default');
+  x.observed.routes.push(route({ dst: 'default', prefsrc: '10.0.0.0', nexthops: (b.weights ?? []).map((w) => ({ dev: w.name, weight: w.weight })) }));
+}
 const fixHas = (re: RegExp) => (f: Finding) => assert.ok(f.fix.some((l) => re.test(l)), f.fix.join('\n'));
 
 export const CASES: Case[] = [
@@ -338,7 +368,8 @@ export const CASES: Case[] = [
     check: (f) => {
       assert.equal(f.severity, 'warning');
       assert.match(f.why, /3\.072 Mbit\/s of the 5\.376 Mbit\/s these lines add up to \(57%\); the same lines equalized would carry 1\.75x as much\. Without w2g1ppp the bond carries 4\.608 Mbit\/s/);
-      assert.deepEqual(f.fix.slice(1), ['# in [teql0] of /etc/wanbond/wanbond.conf: slaves = w1g1ppp, w3g1ppp, w4g1ppp', 'systemctl reload wanbond-watch.service']);
+      assert.match(f.fix[0] ?? '', /bond them by weight instead, at about 5\.376 Mbit\/s \(1\.75x\): .*rename \[teql0\] to \[wbond0\]/);
+      assert.deepEqual(f.fix.slice(2), ['# in [teql0] of /etc/wanbond/wanbond.conf: slaves = w1g1ppp, w3g1ppp, w4g1ppp', 'systemctl reload wanbond-watch.service']);
     },
   },
   {
@@ -346,6 +377,22 @@ export const CASES: Case[] = [
     break: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = '1-2'; },
     fix: (x) => { siteEntry(x, 'wanpipe2', 'w2g1', 'ACTIVE_CH').value = 'ALL'; },
     check: (f) => { assert.equal(f.severity, 'error'); assert.match(f.why, /unusable/); },
+  },
+  {
+    id: 'bond.weighted-not-applied', name: 'a weighted bond whose nft table, tables and rules are gone',
+    break: (x) => { makeWeighted(x); },
+    fix: (x) => { applyWeighted(x); },
+    check: (f, all) => {
+      assert.match(f.what, /^wbond0 is not as wanbond set it: route default dev w1g1ppp src 10\.0\.0\.0 table 77620001; .*; and \d+ more$/);
+      assert.deepEqual(f.fix, ['wanbond plan', 'wanbond up']);
+      assert.deepEqual(all.filter((v) => v.id.startsWith('bond.slave') || v.id.startsWith('routes.')), [], 'no TEQL check judges a weighted bond');
+    },
+  },
+  {
+    id: 'bond.weighted-no-nft', name: 'a weighted bond on a system without nft',
+    break: (x) => { makeWeighted(x); applyWeighted(x); x.observed.weighted!.nftAvailable = false; },
+    fix: (x) => { x.observed.weighted!.nftAvailable = true; },
+    check: (f) => assert.match(f.fix.join('\n'), /apt-get install nftables/),
   },
   {
     id: 'traffic.line-dropping', name: 'one line dropping what it is handed',
