@@ -10,7 +10,7 @@ export interface Env { kernel: string; slowdown: number; spawnMs: number; quick:
 interface Iperf { flows: number; seconds: number; cc: string; bps: number; retransmits: number; cpuBusy: number }
 interface AggRow { lines: number; rateKbit: number; seconds: number; limitBps: number; alone: { eight: Iperf; one: Iperf }; wanbond: { eight: Iperf; one: Iperf }; recipe: { eight: Iperf; one: Iperf } }
 interface SingleRow { lines: number; rateKbit: number; limitBps: number; missing: string[]; rows: (Iperf & { reordering: number })[] }
-interface UnequalRow { rateKbit: number[]; configBps: number[]; limitBps: number; teqlLimitBps: number; predicted: { ceilingBps: number; sumBps: number; ratio: number }; eight: Iperf; one: Iperf }
+interface UnequalRow { mode?: 'teql' | 'weighted'; rateKbit: number[]; configBps: number[]; limitBps: number; teqlLimitBps: number; predicted: { ceilingBps: number; sumBps: number; ratio: number }; eight: Iperf; one: Iperf }
 interface Ms { ms: number; processes?: number; cardMs?: number; programs?: string[] }
 interface ControlRow { lines: number; reps: number; up: Ms; again: Ms; plan: Ms; status: Ms; down: Ms; recipeUp: Ms; recipeDown: Ms }
 interface Control { nodeStartMs: number; rows: ControlRow[] }
@@ -80,11 +80,17 @@ function singleFlow(p: PartRecord): string {
 
 function unequal(p: PartRecord): string {
   const rows = p.figures as unknown as UnequalRow[];
-  const out = [header(p, 'lines from a wanpipe configuration of full and fractional T1s (ACTIVE_CH = 1-12), each shaped to its configured rate, bonded by wanbond (TEQL), iperf3 as above'), '',
-    '| lines (kbit/s) | goodput limit (sum) | TEQL\'s limit (N x slowest) | doctor predicts (of the sum) | 8 flows | / limit | retransmits | 1 flow | / limit | retransmits |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.rateKbit.join(' + ')} | ${mbit(r.limitBps)} | ${mbit(r.teqlLimitBps)} (${r3(r.teqlLimitBps / r.limitBps)}) | ${r3(r.predicted.ratio)} | ${mbit(r.eight.bps)} | ${r3(r.eight.bps / r.limitBps)} | ${r.eight.retransmits} | ${mbit(r.one.bps)} | ${r3(r.one.bps / r.limitBps)} | ${r.one.retransmits} |`)];
-  out.push('', 'Mbit/s. "doctor predicts" is N x the slowest line over the sum, from the lines\' configured rates (src/config/line-rate.ts), which is what `wanbond doctor` reports for such a bond.');
+  const out = [header(p, 'lines from a wanpipe configuration of full and fractional T1s (ACTIVE_CH = 1-12), each shaped to its configured rate, bonded by wanbond with TEQL and then, in the same lab, as a weighted bond (nftables), iperf3 as above'), '',
+    '| lines (kbit/s) | bond | goodput limit (sum) | TEQL\'s limit (N x slowest) | doctor predicts for TEQL (of the sum) | 8 flows | / limit | retransmits | 1 flow | / limit | retransmits |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.rateKbit.join(' + ')} | ${r.mode ?? 'teql'} | ${mbit(r.limitBps)} | ${mbit(r.teqlLimitBps)} (${r3(r.teqlLimitBps / r.limitBps)}) | ${r3(r.predicted.ratio)} | ${mbit(r.eight.bps)} | ${r3(r.eight.bps / r.limitBps)} | ${r.eight.retransmits} | ${mbit(r.one.bps)} | ${r3(r.one.bps / r.limitBps)} | ${r.one.retransmits} |`)];
+  out.push('', 'Mbit/s. "doctor predicts" is N x the slowest line over the sum, from the lines\' configured rates (src/config/line-rate.ts), which is what `wanbond doctor` reports for such a TEQL bond.');
+  const weighted = rows.filter((r) => r.mode === 'weighted');
+  if (weighted.length > 0) {
+    out.push('', ...weighted.flatMap((r) => [
+      verdict(r.eight.bps / r.limitBps >= 0.95, `weighted ${r.rateKbit.join(' + ')}: at least 0.95 of the limit with 8 flows: ${r3(r.eight.bps / r.limitBps)}`),
+      verdict(r.one.bps / r.limitBps >= 0.9, `weighted ${r.rateKbit.join(' + ')}: at least 0.9 of the limit with 1 flow: ${r3(r.one.bps / r.limitBps)}`)]));
+  }
   return out.join('\n');
 }
 
