@@ -106,7 +106,12 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
   out.push(`add chain ${t} pre { type filter hook prerouting priority mangle; policy accept; }`);
   out.push(`add chain ${t} out { type route hook output priority mangle; policy accept; }`);
   for (const b of bonds) {
-    for (const c of ['pre', 'out']) out.push(`add rule ${t} ${c} meta mark 0 ip daddr @${b.bond}_dst jump ${b.bond}`);
+    // The draw's counter is one for the bond: a packet that arrives by one of the bond's lines (the
+    // return traffic, its ACKs) or is for this router must not take a turn, or the outgoing packets
+    // fall into a phase with them and one line gets most (seen in the lab: 0.56 of the bytes on a line weighted 0.4).
+    const lines = b.lines.map((l) => `"${l.name}"`).join(', ');
+    out.push(`add rule ${t} pre meta mark 0 iifname != { ${lines} } fib daddr type != local ip daddr @${b.bond}_dst jump ${b.bond}`);
+    out.push(`add rule ${t} out meta mark 0 ip daddr @${b.bond}_dst jump ${b.bond}`);
   }
   return out.join('\n') + '\n';
 }

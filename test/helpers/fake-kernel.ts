@@ -467,7 +467,7 @@ export class FakeKernel implements Runner {
       const chain = need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
       const body = m[2]!;
       let r: RegExpExecArray | null;
-      if ((r = /^meta mark 0 ip daddr @(\S+) jump (\S+)$/.exec(body))) {
+      if ((r = /^meta mark 0 (?:iifname != \{ [^}]+ \} fib daddr type != local )?ip daddr @(\S+) jump (\S+)$/.exec(body))) {
         chain.rules.push([{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: `@${r[1]}` } }, { jump: { target: r[2] } }]);
       } else if ((r = /^meta mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
         const set = r[2]!.split(', ').map((kv) => kv.split(' : ').map(Number));

@@ -28,7 +28,7 @@ describe('weighted bonds: nftables', () => {
     assert.deepEqual(stripeMap(three).entries.map(([, m]) => m), [0x77620001, 0x77620002], '2:2 without the slow line is 1:1');
   });
 
-  it('the table: replaced whole, the destinations in a set, both hooks jump only for unmarked packets', () => {
+  it('the table: replaced whole, the destinations in a set, both hooks jump only for unmarked packets; what arrives by a line or is for this router takes no turn', () => {
     const text = tableRuleset([{ ...bond(), routes: ['default', '192.0.2.0/24'] }]);
     assert.deepEqual(text.trim().split('\n'), [
       'add table ip wanbond',
@@ -40,7 +40,7 @@ describe('weighted bonds: nftables', () => {
       'add rule ip wanbond wbond0 meta mark set numgen inc mod 3 map { 0 : 0x77620001, 1 : 0x77620002, 2 : 0x77620001 }',
       'add chain ip wanbond pre { type filter hook prerouting priority mangle; policy accept; }',
       'add chain ip wanbond out { type route hook output priority mangle; policy accept; }',
-      'add rule ip wanbond pre meta mark 0 ip daddr @wbond0_dst jump wbond0',
+      'add rule ip wanbond pre meta mark 0 iifname != { "w1g1ppp", "w2g1ppp" } fib daddr type != local ip daddr @wbond0_dst jump wbond0',
       'add rule ip wanbond out meta mark 0 ip daddr @wbond0_dst jump wbond0',
     ]);
   });
