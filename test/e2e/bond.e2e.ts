@@ -150,7 +150,7 @@ describe('wanbond in a real kernel', () => {
         let faultAt = 0;
         let rejoinedAfterMs = -1;
         const t0 = Date.now();
-        const t = await lab.traffic(20, async () => {
+        const t = await lab.traffic(30, async () => {
           await sleep(4000);
           faultAt = Date.now() - t0;
           await lab.sim('fault', 'w2g1ppp', fault);
@@ -173,7 +173,9 @@ describe('wanbond in a real kernel', () => {
             await sleep(250);
             if (((await lab.lineBytes())['w2g1ppp'] ?? 0) - base > 20_000) { rejoinedAfterMs = Date.now() - cleared; break; }
           }
-        });
+          // A second of the recovered bundle, then the run ends (the lab's time).
+          await sleep(1000);
+        }, undefined, undefined, { stopWhenDone: true });
         const kb = t.buckets.map((x) => Math.round(x / 1000));
         const faultBucket = Math.ceil(faultAt / t.bucketMs);
         const duringRate = (Object.values(during).reduce((x, y) => x + y, 0) * 8) / 3;
@@ -201,7 +203,7 @@ describe('wanbond in a real kernel', () => {
       await lab.attachRouterB('teql1', ['10.0.0.1/31']);
       let usedAgainMs = -1;
       let after: Record<string, number> = {};
-      const t = await lab.traffic(24, async () => {
+      const t = await lab.traffic(30, async () => {
         await sleep(3000);
         assert.match(await lab.sim('flap', 'w3g1ppp', '5', '1000'), /w3g1ppp: flapped 5 times \(if-down\)/);
         const calm = Date.now();
@@ -214,7 +216,7 @@ describe('wanbond in a real kernel', () => {
         await sleep(3000);
         const b = await lab.lineBytes();
         after = Object.fromEntries(Object.entries(b).map(([n, v]) => [n, v - (a[n] ?? 0)]));
-      });
+      }, undefined, undefined, { stopWhenDone: true });
       const kb = t.buckets.map((x) => Math.round(x / 1000));
       const afterRate = (Object.values(after).reduce((x, y) => x + y, 0) * 8) / 3;
       process.stdout.write(`measured: flapping: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run; the flapped line carried traffic again ${usedAgainMs >= 0 ? `${usedAgainMs} ms` : 'not within 12 s'} after the last flap; then ${(afterRate / 1e6).toFixed(3)} Mbit/s over ${JSON.stringify(after)}; KB per 250 ms ${JSON.stringify(kb)}\n`);

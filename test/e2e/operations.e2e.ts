@@ -41,7 +41,7 @@ describe('the engine under real operations', () => {
       await lab.attachRouterB('teql1', ['10.0.0.1/31']);
       const samples: Record<string, number>[] = [];
       const result: { up?: { code: number; out: string; err: string } } = {};
-      const t = await lab.traffic(26, async () => {
+      const t = await lab.traffic(40, async () => {
         await sleep(4000);
         const run = lab.wanbond(['up']);
         let prev = await lab.lineBytes();
@@ -54,7 +54,7 @@ describe('the engine under real operations', () => {
           prev = now;
         }
         await sleep(2000);
-      });
+      }, undefined, undefined, { stopWhenDone: true });
       const up = result.up;
       assert.ok(up, 'up finished');
       assert.equal(up.code, 0, up.err);
@@ -82,8 +82,9 @@ describe('the engine under real operations', () => {
 
   it('two ups at once: one changes the kernel, the other waits for it and finds nothing to do; with --lock-wait 0 it exits 75', async () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
-      // A slow card keeps the first `up` inside its lock for seconds.
-      const slow = { WANBOND_LAB_START_DELAY_MS: '8000' };
+      // A slow card keeps the first `up` inside its lock for seconds: 3 s for each of the 4 devices
+      // that its one `wanrouter start` starts.
+      const slow = { WANBOND_LAB_START_DELAY_MS: '3000' };
       const a = lab.startWanbond(['up'], slow);
       await journalWritten(lab);
       const busy = await lab.wanbond(['up', '--lock-wait', '0']);
@@ -104,7 +105,8 @@ describe('the engine under real operations', () => {
   it('SIGTERM during up: wanbond stops after the current command, undoes what it did and exits 143', async () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
       const pre = await kernelDump();
-      const p = lab.startWanbond(['up'], { WANBOND_LAB_START_DELAY_MS: '3000' });
+      // 1.5 s for each of the 4 devices: SIGTERM arrives while `wanrouter start` runs.
+      const p = lab.startWanbond(['up'], { WANBOND_LAB_START_DELAY_MS: '1500' });
       await journalWritten(lab);
       p.kill('SIGTERM');
       const r = await p;
