@@ -19,6 +19,17 @@ async function site(settings: string) {
   return { kernel, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
 
+/** A second `up` changes nothing; `down` gives back the kernel as it was before the first. */
+async function againThenDown(kernel: FakeKernel, run: (...a: string[]) => Promise<{ code: number; err: string }>, before: string): Promise<void> {
+  const n = kernel.changes.length;
+  const again = await run('up');
+  assert.equal(again.code, 0, again.err);
+  assert.equal(kernel.changes.length, n, `a second up changed: ${kernel.changes.slice(n).map((c) => c.join(' ')).join('; ')}`);
+  const down = await run('down');
+  assert.equal(down.code, 0, down.err);
+  assert.equal(kernel.dump(), before);
+}
+
 describe('weighted bonds through the engine (fake kernel)', () => {
   it('up, up again, down: the table, rules and tables made, nothing the second time, the kernel as before after down', async () => {
     const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
@@ -36,15 +47,32 @@ describe('weighted bonds through the engine (fake kernel)', () => {
     assert.match(st.out, /^wbond0 \(weighted\): up, address 10\.0\.0\.0\/31, routes default\n/);
     assert.match(st.out, /carrier +drawn +tx pkts/);
     assert.equal((st.out.match(/^w\dg1ppp .* yes +yes +0 /gm) ?? []).length, 3, st.out);
+    await againThenDown(kernel, run, before);
+  });
 
-    const n = kernel.changes.length;
-    const again = await run('up');
-    assert.equal(again.code, 0, again.err);
-    assert.equal(kernel.changes.length, n, `a second up changed: ${kernel.changes.slice(n).map((c) => c.join(' ')).join('; ')}`);
+  it('a weighted bond beside a TEQL bond: each gets only its own kind; up again changes nothing; down restores the kernel', async () => {
+    const { kernel, run } = await site('[global]\nmax_equalizers = 1\n[teql0]\nslaves = w1g1ppp\n[wbond1]\nslaves = w2g1ppp, w3g1ppp\naddress = 10.0.1.0/31\nroutes = 198.51.100.0/24\n');
+    const before = kernel.dump();
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    assert.equal([...kernel.qdiscs].filter(([, q]) => q.kind === 'teql0').map(([dev]) => dev).join(), 'w1g1ppp', 'only the TEQL bond\'s line is a TEQL slave');
+    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond1'], 'only the weighted bond is drawn');
+    assert.equal(kernel.tables.size, 2);
+    assert.deepEqual(kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]), [['w2g1ppp', 1], ['w3g1ppp', 2]]);
+    assert.equal(kernel.routes.find((r) => r.dst === 'default')?.dev, 'teql0');
+    await againThenDown(kernel, run, before);
+  });
 
-    const down = await run('down');
-    assert.equal(down.code, 0, down.err);
-    assert.equal(kernel.dump(), before);
+  it('two weighted bonds: one table, a chain each, marks and routing tables that never collide; down restores the kernel', async () => {
+    const { kernel, run } = await site('[wbond0]\nslaves = w1g1ppp, w2g1ppp\n[wbond1]\nslaves = w3g1ppp\naddress = 10.0.1.0/31\nroutes = 198.51.100.0/24\n');
+    const before = kernel.dump();
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0', 'wbond1']);
+    assert.equal(kernel.tables.size, 3);
+    assert.equal(new Set(kernel.rules.map((r) => `${r.priority} ${r.fwmark} ${r.mask}`)).size, kernel.rules.length, 'no two rules alike');
+    assert.equal(kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.dev, 'w3g1ppp', 'one line: a plain route');
+    await againThenDown(kernel, run, before);
   });
 
   it('--dry-run prints nft with its input, and changes nothing', async () => {
