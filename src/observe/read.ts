@@ -1,6 +1,7 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
+import { NFT_FAMILY, NFT_TABLE } from '../weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../weighted/observe.js';
 import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence, toSlashKey } from './parse.js';
@@ -20,12 +21,17 @@ export interface ObserveOptions {
   weightedTables?: number[];
 }
 
-/** `nft -j list ruleset`, or undefined when this system has no nft (a weighted bond's plan says what to install). */
+/**
+ * `nft -j list table ip wanbond` (wanbond's table alone: another table's size or objects are none of
+ * its business), an empty listing when there is no such table, or undefined when this system has no
+ * nft (a weighted bond's plan says what to install).
+ */
 async function readNft(runner: Runner): Promise<string | undefined> {
   try {
-    return await runner.read({ file: 'nft', args: ['-j', 'list', 'ruleset'] });
+    return await runner.read({ file: 'nft', args: ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE] });
   } catch (e) {
     if (e instanceof CommandError && /command not found/.test(e.message)) return undefined;
+    if (e instanceof CommandError && /No such file or directory/.test(e.stderr)) return '{"nftables": []}';
     throw e;
   }
 }

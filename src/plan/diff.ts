@@ -188,12 +188,12 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
     // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
     const weightedRing = d.bonds.some((b) => b.kind === 'weighted')
-      ? weightedSteps(d, o, opts.out ?? new Set()).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route') : [];
+      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route') : [];
     const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing,
       ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }
-  const weighted = weightedSteps(d, o, opts.out ?? new Set());
+  const weighted = weightedSteps(d, o, opts.out ?? new Set(), opts.keepAdminState === true);
   const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverReleases(o), ...weighted.before];
   const parts = teqls.map((b) => ({ b, links: bondLinkSteps(b, o, opts.out ?? new Set(), opts.keepAdminState === true), routes: routeSteps(b, o, d.settingsFile) }));
   for (const p of parts) steps.push(...p.links.mtu);

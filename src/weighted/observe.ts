@@ -1,13 +1,14 @@
 // What the kernel has of wanbond's nftables table, from `nft -j list table ip wanbond`
-// (libnftables-json(5)): the sets and their elements, the chains with their hooks and how many
-// rules each holds, and per bond chain the marks its rule draws, in draw order. The planner compares
+// (libnftables-json(5)): any sets (wanbond writes none now; an older table's are a different shape),
+// the chains with their hooks, their rules' comments (what each rule says, as ruleTag names it) and
+// jumps, and per bond chain the marks its rule draws, in draw order. The planner compares
 // this with what it wants: a different shape means the whole table again, a different draw only the
 // bond's chain. Pure.
 import type { RuleState } from '../state/types.js';
 // The shapes are libnftables-json(5)'s, as the lab's nft 1.0.6 and iproute2 6.1 print them
 // (test/fixtures/weighted/, captured by test/e2e/weighted.e2e.ts).
 
-export interface NftChainState { hook?: string; type?: string; prio?: number; rules: number; jumps: string[] }
+export interface NftChainState { hook?: string; type?: string; prio?: number; rules: number; jumps: string[]; /** Each rule's comment (ruleTag), '' for none. */ tags: string[] }
 
 export interface NftTableState {
   sets: Record<string, string[]>;
@@ -84,13 +85,14 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
         ...(typeof c['hook'] === 'string' ? { hook: c['hook'] } : {}),
         ...(typeof c['type'] === 'string' ? { type: c['type'] } : {}),
         ...(num(c['prio']) !== undefined ? { prio: num(c['prio']) as number } : {}),
-        rules: 0, jumps: [],
+        rules: 0, jumps: [], tags: [],
       };
     }
     const r = obj(o?.['rule']);
     if (r && r['table'] === table && typeof r['chain'] === 'string') {
-      const chain = st.chains[r['chain']] ?? (st.chains[r['chain']] = { rules: 0, jumps: [] });
+      const chain = st.chains[r['chain']] ?? (st.chains[r['chain']] = { rules: 0, jumps: [], tags: [] });
       chain.rules++;
+      chain.tags.push(typeof r['comment'] === 'string' ? r['comment'] : '');
       const jump = Array.isArray(r['expr']) ? r['expr'].map((e) => obj(obj(e)?.['jump'])?.['target']).find((x) => typeof x === 'string') : undefined;
       if (typeof jump === 'string') chain.jumps.push(jump);
       const marks = drawnMarks(r['expr']);

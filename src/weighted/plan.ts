@@ -9,7 +9,7 @@ import type { RouteSpec } from '../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState, RuleState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
 import { lineTableRoutes, policyRules, tableOf, type PolicyRule } from './policy.js';
-import { dstElements, markOf, stripeMap, type WeightedBondRules } from './ruleset.js';
+import { jumpRules, markOf, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 
@@ -22,17 +22,23 @@ export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()
   return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), routes: b.routes.map((r) => r.to) };
 }
 
-/** The table's shape as tableRuleset makes it: sets, chains with their hooks, the jumps. Draws apart. */
-export function sameShape(want: readonly WeightedBondRules[], have: NftTableState): boolean {
-  const sets = Object.fromEntries(want.map((b) => [`${b.bond}_dst`, dstElements(b.routes).sort()]));
-  if (JSON.stringify(Object.keys(have.sets).sort()) !== JSON.stringify(Object.keys(sets).sort())) return false;
-  for (const [name, elems] of Object.entries(sets)) if (JSON.stringify(have.sets[name]) !== JSON.stringify(elems)) return false;
-  const chains = ['pre', 'out', ...want.map((b) => b.bond)].sort();
-  if (JSON.stringify(Object.keys(have.chains).sort()) !== JSON.stringify(chains)) return false;
-  const jumps = want.map((b) => b.bond).sort();
+/**
+ * The table's shape as tableRuleset makes it: no sets, the chains with their hooks, the jump rules
+ * by what they say (their tags). Draws apart. `partial`: only some of the bonds are planned (the
+ * daemon's ring leaves out a bond it skips, doctor judges one bond): their parts must be there as
+ * wanted, and other bonds' parts may be there too.
+ */
+export function sameShape(want: readonly WeightedBondRules[], have: NftTableState, partial = false): boolean {
+  if (Object.keys(have.sets).length > 0) return false;
+  const same = (a: readonly string[], b: readonly string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+  const holds = (a: readonly string[], b: readonly string[]) => b.every((x) => a.includes(x));
+  const chains = ['pre', 'out', ...want.map((b) => b.bond)];
+  if (!(partial ? holds(Object.keys(have.chains), chains) : same(Object.keys(have.chains), chains))) return false;
   for (const [c, hook, type] of [['pre', 'prerouting', 'filter'], ['out', 'output', 'route']] as const) {
     const h = have.chains[c];
-    if (h?.hook !== hook || h.type !== type || JSON.stringify([...h.jumps].sort()) !== JSON.stringify(jumps) || h.rules !== jumps.length) return false;
+    const tags = want.map((b) => ruleTag(jumpRules(b)[c]));
+    if (h?.hook !== hook || h.type !== type || h.rules !== h.tags.length) return false;
+    if (!(partial ? holds(h.tags, tags) : same(h.tags, tags))) return false;
   }
   return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
 }
@@ -47,7 +53,11 @@ function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undef
   return b.lines.filter((_l, k) => marks.includes(markOf(b.index, k))).map((l) => l.name);
 }
 
-export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySet<string> = new Set()): { before: Step[]; after: Step[] } {
+/**
+ * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
+ * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
+ */
+export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySet<string> = new Set(), partial = false): { before: Step[]; after: Step[] } {
   const bonds = d.bonds.filter(isWeighted);
   if (bonds.length === 0) return { before: [], after: [] };
   const w = o.weighted;
@@ -74,8 +84,10 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
     if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
   }
-  const want = bonds.map((b) => bondRulesOf(b, out));
-  if (!w.nft || !sameShape(want, w.nft)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
+  // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
+  const gone = new Set(bonds.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
+  const want = bonds.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
+  if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {
       const now = drawnLines(b, w.nft);
@@ -84,9 +96,13 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
       if (!same) after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
     }
   }
-  // main: the bond's routes over the lines in the ring, by weight, from the bond's address.
+  // main: the bond's routes over the lines in the ring, by weight, from the bond's address. Only
+  // over lines that can take a route: the kernel refuses a nexthop through a device that is down,
+  // and one that is gone is no nexthop (one about to be created by the card's start is planned for).
+  // With none, main's route is left as it is.
+  const usable = (name: string) => !gone.has(name) && !out.has(name) && (up(name) || !o.links.some((l) => l.name === name));
   for (const b of bonds) {
-    const inRing = (b.weights ?? []).filter((x) => !out.has(x.name));
+    const inRing = (b.weights ?? []).filter((x) => usable(x.name));
     if (inRing.length === 0) continue;
     const src = b.address.split('/')[0] as string;
     for (const r of b.routes) {

@@ -1,8 +1,9 @@
 // The nftables side of weighted bonds, as text for one `nft -f -` transaction: a table wanbond
-// owns (`ip wanbond`), a set of the bond's destinations, and a chain per bond whose one rule draws
+// owns (`ip wanbond`), and a chain per bond whose one rule draws
 // each packet's mark from a map in the order stripeSequence gives. A line leaves or rejoins by
 // rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
 // a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
+import { createHash } from 'node:crypto';
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { InternalError } from '../errors.js';
 import { gcd, stripeSequence } from './weights.js';
@@ -67,25 +68,27 @@ export function stripeRule(b: WeightedBondRules): string | undefined {
   return `meta mark set numgen inc mod ${m.modulus} map { ${m.entries.map(([k, v]) => `${k} : ${hex(v)}`).join(', ')} }`;
 }
 
-const ip4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const rangeOf = (p: string): [number, number] => {
-  const [a, l] = p.split('/');
-  const len = Number(l ?? 32), size = 2 ** (32 - len);
-  const start = Math.floor(ip4(a as string) / size) * size;
-  return [start, start + size - 1];
-};
-
 /**
- * The set's elements: the bond's destinations, less those inside another (an interval set refuses
- * overlapping elements, and the default covers them all).
+ * The rules that send a packet to the bond's draw. Only packets that main's routes already send
+ * over one of the bond's lines are drawn: the draw then honours the longest prefix (a LAN inside
+ * the bond's prefixes stays on the LAN), another bond's routes and the router's own addresses
+ * (for which fib gives no output device). Forwarded traffic is judged at prerouting by a fib lookup
+ * (`fib daddr oifname`: for a multipath route, its first live line); the router's own at a
+ * route-type output chain by the device its route chose, and routed again once the mark is set.
+ * The draw's counter is one for the bond: a packet that arrives by one of the bond's lines (the
+ * return traffic, its ACKs) must not take a turn, or the outgoing packets fall into a phase with
+ * them and one line gets most (seen in the lab: 0.56 of the bytes on a line weighted 0.4).
  */
-export function dstElements(routes: readonly string[]): string[] {
-  const ps = [...new Set(routes.map((r) => (r === 'default' ? '0.0.0.0/0' : r)))];
-  return ps.filter((p) => {
-    const [s, e] = rangeOf(p);
-    return !ps.some((q) => q !== p && rangeOf(q)[0] <= s && e <= rangeOf(q)[1]);
-  });
+export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
+  const lines = b.lines.map((l) => `"${l.name}"`).join(', ');
+  return {
+    pre: `meta mark 0 iifname != { ${lines} } fib daddr oifname { ${lines} } jump ${b.bond}`,
+    out: `meta mark 0 oifname { ${lines} } jump ${b.bond}`,
+  };
 }
+
+/** A rule's comment naming what it says: the planner compares these, so any change to a rule replaces the table. */
+export const ruleTag = (rule: string): string => `wanbond:${createHash('sha256').update(rule).digest('hex').slice(0, 12)}`;
 
 /** The whole table, created fresh (`up`): any older copy of it is deleted in the same transaction. */
 export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
@@ -94,24 +97,16 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
   // `add` first makes the `delete` succeed whether or not the table existed.
   const out: string[] = [`add table ${t}`, `delete table ${t}`, `add table ${t}`];
   for (const b of bonds) {
-    out.push(`add set ${t} ${b.bond}_dst { type ipv4_addr; flags interval; }`);
-    const dst = dstElements(b.routes);
-    if (dst.length > 0) out.push(`add element ${t} ${b.bond}_dst { ${dst.join(', ')} }`);
     out.push(`add chain ${t} ${b.bond}`);
     const rule = stripeRule(b);
     if (rule) out.push(`add rule ${t} ${b.bond} ${rule}`);
   }
-  // Forwarded traffic at prerouting (before the routing decision); the router's own at a route-type
-  // output chain, which routes a packet again when its mark changed.
   out.push(`add chain ${t} pre { type filter hook prerouting priority mangle; policy accept; }`);
   out.push(`add chain ${t} out { type route hook output priority mangle; policy accept; }`);
   for (const b of bonds) {
-    // The draw's counter is one for the bond: a packet that arrives by one of the bond's lines (the
-    // return traffic, its ACKs) or is for this router must not take a turn, or the outgoing packets
-    // fall into a phase with them and one line gets most (seen in the lab: 0.56 of the bytes on a line weighted 0.4).
-    const lines = b.lines.map((l) => `"${l.name}"`).join(', ');
-    out.push(`add rule ${t} pre meta mark 0 iifname != { ${lines} } fib daddr type != local ip daddr @${b.bond}_dst jump ${b.bond}`);
-    out.push(`add rule ${t} out meta mark 0 ip daddr @${b.bond}_dst jump ${b.bond}`);
+    const j = jumpRules(b);
+    out.push(`add rule ${t} pre ${j.pre} comment "${ruleTag(j.pre)}"`);
+    out.push(`add rule ${t} out ${j.out} comment "${ruleTag(j.out)}"`);
   }
   return out.join('\n') + '\n';
 }

@@ -109,6 +109,7 @@ describe('weighted bonds in a real kernel', () => {
 
   it('a silent black hole on the half T1: the daemon stops drawing it (it sends nothing but its probes), status and metrics say so, drawn again once healthy', async () => {
     const l = lab as Lab;
+    const pre = await kernelDump();
     // The daemon brings the bond up itself, as it converges like `up` at its start.
     const w = WatchProcess.start(l);
     try {
@@ -152,5 +153,6 @@ describe('weighted bonds in a real kernel', () => {
     }
     const down = await l.wanbond(['down']);
     assert.equal(down.code, 0, down.err);
+    assert.deepEqual(await kernelDump(), pre, 'down after the daemon\'s ring changes leaves the kernel as before');
   });
 });

@@ -43,7 +43,7 @@ function canon(r: FakeRoute): FakeRoute {
   };
 }
 
-interface FakeNftChain { hook?: string; type?: string; rules: unknown[][] }
+interface FakeNftChain { hook?: string; type?: string; rules: { expr: unknown[]; comment?: string }[] }
 interface FakeNftTable { sets: Map<string, string[]>; chains: Map<string, FakeNftChain> }
 
 const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
@@ -231,7 +231,10 @@ export class FakeKernel implements Runner {
     }
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
-      if (a === '-j list ruleset') return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...(this.nft ? this.nftJson() : [])] });
+      if (a === '-j list table ip wanbond') {
+        if (!this.nft) throw new CommandError(['nft', ...cmd.args], 1, 'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n', 'see nft(8)');
+        return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()] });
+      }
     }
     if (cmd.file === 'tc' && a === '-j qdisc show') {
       return JSON.stringify([...this.links.keys()].map((dev) => {
@@ -467,13 +470,18 @@ export class FakeKernel implements Runner {
       const chain = need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
       const body = m[2]!;
       let r: RegExpExecArray | null;
-      if ((r = /^meta mark 0 (?:iifname != \{ [^}]+ \} fib daddr type != local )?ip daddr @(\S+) jump (\S+)$/.exec(body))) {
-        chain.rules.push([{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: `@${r[1]}` } }, { jump: { target: r[2] } }]);
+      const names = (list: string) => list.split(', ').map((n) => n.replace(/^"|"$/g, ''));
+      const mark0 = { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } };
+      if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[4]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+          { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
+      } else if ((r = /^meta mark 0 oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[3]!, expr: [mark0, { match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } }, { jump: { target: r[2] } }] });
       } else if ((r = /^meta mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
         const set = r[2]!.split(', ').map((kv) => kv.split(' : ').map(Number));
-        chain.rules.push([{ mangle: { key: { meta: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[1]), offset: 0 } }, data: { set } } } } }]);
+        chain.rules.push({ expr: [{ mangle: { key: { meta: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[1]), offset: 0 } }, data: { set } } } } }] });
       } else if ((r = /^meta mark set (0x[0-9a-f]+)$/.exec(body))) {
-        chain.rules.push([{ mangle: { key: { meta: { key: 'mark' } }, value: Number(r[1]) } }]);
+        chain.rules.push({ expr: [{ mangle: { key: { meta: { key: 'mark' } }, value: Number(r[1]) } }] });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);
       return;
     }
@@ -489,7 +497,7 @@ export class FakeKernel implements Runner {
       { table: { family: 'ip', name: 'wanbond', handle: 1 } },
       ...[...t.sets].map(([name, elem]) => ({ set: { ...base, name, type: 'ipv4_addr', handle: 2, flags: ['interval'], ...(elem.length ? { elem: elem.map(prefix) } : {}) } })),
       ...[...t.chains].map(([name, c]) => ({ chain: { ...base, name, handle: 3, ...(c.hook ? { type: c.type, hook: c.hook, prio: -150, policy: 'accept' } : {}) } })),
-      ...[...t.chains].flatMap(([name, c]) => c.rules.map((expr) => ({ rule: { ...base, chain: name, handle: 4, expr } }))),
+      ...[...t.chains].flatMap(([name, c]) => c.rules.map((r) => ({ rule: { ...base, chain: name, handle: 4, ...(r.comment ? { comment: r.comment } : {}), expr: r.expr } }))),
     ];
   }
 

@@ -146,10 +146,15 @@ function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
   const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
   let left: Step[];
   try {
-    const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out);
+    const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out, true);
     left = [...p.before, ...p.after];
   } catch (e) {
     if (!(e instanceof WanbondError)) throw e;
+    // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.
+    if (x.observed.weighted?.nftAvailable) {
+      return [{ id: 'bond.weighted-not-applied', severity: 'error', bond: b.teql, what: e.message,
+        why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
+    }
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
       why: `a weighted bond draws each packet's line with nftables; without the nft program wanbond can neither set nor read it`,
       fix: [note(e.hint), cmd('wanbond', 'up')] }];

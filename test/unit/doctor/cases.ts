@@ -6,7 +6,7 @@ import type { DoctorInput } from '../../../src/doctor/input.js';
 import { parseRoutes } from '../../../src/observe/parse.js';
 import { bondRulesOf } from '../../../src/weighted/plan.js';
 import { policyRules, tableOf } from '../../../src/weighted/policy.js';
-import { dstElements, stripeMap } from '../../../src/weighted/ruleset.js';
+import { jumpRules, ruleTag, stripeMap } from '../../../src/weighted/ruleset.js';
 import { daemonFile, even, iface, link, siteEntry, traffic } from './fixture.js';
 
 export interface Case {
@@ -56,10 +56,10 @@ function applyWeighted(x: DoctorInput): void {
   const want = bondRulesOf(b);
   x.observed.weighted = {
     nftAvailable: true,
-    nft: { sets: { wbond0_dst: dstElements(want.routes) }, draws: { wbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
-      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
-      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
-      wbond0: { rules: 1, jumps: [] } } },
+    nft: { sets: {}, draws: { wbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(want).pre)] },
+      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(want).out)] },
+      wbond0: { rules: 1, jumps: [], tags: [''] } } },
     rules: policyRules([{ index: b.index, lines }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table), ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
     tables: Object.fromEntries(lines.map((l, k) => [tableOf(b.index, k), [route({ dst: 'default', dev: l, prefsrc: '10.0.0.0', scope: 'link' })]])),
   };

@@ -4,35 +4,37 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseNftTable, parseRules } from '../../../src/weighted/observe.js';
+import { sameShape } from '../../../src/weighted/plan.js';
+import { jumpRules, ruleTag } from '../../../src/weighted/ruleset.js';
 import { projectRoot } from '../../helpers/fs.js';
 
-const rule = (chain: string, expr: unknown[]) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, expr } });
+const rule = (chain: string, expr: unknown[], comment?: string) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, ...(comment ? { comment } : {}), expr } });
 const mark = (value: unknown) => [{ mangle: { key: { meta: { key: 'mark' } }, value } }];
-const jump = (set: string, target: string) => [
+const lines = { set: ['w1g1ppp', 'w2g1ppp'] };
+const jump = (target: string) => [
   { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } },
-  { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: `@${set}` } },
+  { match: { op: '==', left: { meta: { key: 'oifname' } }, right: lines } },
   { jump: { target } },
 ];
 const table = (...extra: unknown[]) => JSON.stringify({ nftables: [
   { metainfo: { version: '1.0.6', json_schema_version: 1 } },
   { table: { family: 'ip', name: 'wanbond', handle: 5 } },
-  { set: { family: 'ip', name: 'wbond0_dst', table: 'wanbond', type: 'ipv4_addr', handle: 1, flags: ['interval'], elem: [{ prefix: { addr: '0.0.0.0', len: 0 } }] } },
   { chain: { family: 'ip', table: 'wanbond', name: 'wbond0', handle: 2 } },
   { chain: { family: 'ip', table: 'wanbond', name: 'pre', handle: 3, type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' } },
   { chain: { family: 'ip', table: 'wanbond', name: 'out', handle: 4, type: 'route', hook: 'output', prio: -150, policy: 'accept' } },
-  rule('pre', jump('wbond0_dst', 'wbond0')),
-  rule('out', jump('wbond0_dst', 'wbond0')),
+  rule('pre', jump('wbond0'), 'wanbond:aaaaaaaaaaaa'),
+  rule('out', jump('wbond0'), 'wanbond:bbbbbbbbbbbb'),
   ...extra,
 ] });
 
 describe('weighted bonds: reading the nftables table back', () => {
-  it('the draw of a numgen map, in order; the set, the hooks, the jumps', () => {
+  it('the draw of a numgen map, in order; the hooks, the jumps and their tags', () => {
     const st = parseNftTable(table(rule('wbond0', mark({ map: { key: { numgen: { mode: 'inc', mod: 3, offset: 0 } }, data: { set: [[0, 0x77620001], [1, 0x77620002], [2, 0x77620001]] } } }))));
     assert.ok(st);
     assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620002, 0x77620001] });
-    assert.deepEqual(st.sets, { wbond0_dst: ['0.0.0.0/0'] });
-    assert.deepEqual(st.chains['out'], { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] });
-    assert.deepEqual(st.chains['wbond0'], { rules: 1, jumps: [] });
+    assert.deepEqual(st.sets, {});
+    assert.deepEqual(st.chains['out'], { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'], tags: ['wanbond:bbbbbbbbbbbb'] });
+    assert.deepEqual(st.chains['wbond0'], { rules: 1, jumps: [], tags: [''] });
   });
 
   it('one line left: a plain mark (number or hex string); none left: an empty chain draws nothing', () => {
@@ -77,15 +79,17 @@ describe('weighted bonds: reading the rules back', () => {
 describe('weighted bonds: what the lab kernel printed (Debian 12, nft 1.0.6, iproute2 6.1)', () => {
   const fixture = (name: string) => readFileSync(path.join(projectRoot, 'test', 'fixtures', 'weighted', name), 'utf8');
 
-  it('nft -j list table ip wanbond after up on 1544+768+1544: the draw 2:1:2 in smooth order, the set, the hooks', () => {
+  it('nft -j list table ip wanbond after up on 1544+768+1544: the draw 2:1:2 in smooth order, the hooks, and a shape the planner takes for its own', () => {
     const st = parseNftTable(fixture('nft-list-table-1.0.6.json'));
     assert.ok(st);
     assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620003, 0x77620002, 0x77620001, 0x77620003] });
-    assert.deepEqual(st.sets, { wbond0_dst: ['0.0.0.0/0'] });
+    assert.deepEqual(st.sets, {});
+    const want = { bond: 'wbond0', index: 0, lines: [{ name: 'w1g1ppp', weight: 2 }, { name: 'w2g1ppp', weight: 1 }, { name: 'w3g1ppp', weight: 2 }], inRing: ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'], routes: ['default'] };
     assert.deepEqual([st.chains['pre'], st.chains['out']], [
-      { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
-      { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
+      { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(want).pre)] },
+      { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(want).out)] },
     ]);
+    assert.ok(sameShape([want], st), 'a second up would replace the table nft printed back');
   });
 
   it('ip -j rule show: the seven rules of three lines', () => {

@@ -8,7 +8,8 @@ import { StateError } from '../../../src/errors.js';
 import { describe as say } from '../../../src/plan/steps.js';
 import { desiredState } from '../../../src/state/desired.js';
 import type { ObservedState, RouteState } from '../../../src/state/types.js';
-import { weightedSteps } from '../../../src/weighted/plan.js';
+import { bondRulesOf, weightedSteps } from '../../../src/weighted/plan.js';
+import { jumpRules, ruleTag } from '../../../src/weighted/ruleset.js';
 import { policyRules, tableOf } from '../../../src/weighted/policy.js';
 import { samplesDir } from '../../helpers/fs.js';
 
@@ -30,10 +31,10 @@ function applied(): ObservedState {
   o.routes.push(route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }, { dev: 'w2g1ppp', weight: 1 }] }));
   o.weighted = {
     nftAvailable: true,
-    nft: { sets: { wbond0_dst: ['0.0.0.0/0'] }, draws: { wbond0: [M1, M2, M1] }, chains: {
-      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'] },
-      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'] },
-      wbond0: { rules: 1, jumps: [] } } },
+    nft: { sets: {}, draws: { wbond0: [M1, M2, M1] }, chains: {
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(bondRulesOf(d.bonds[0]!)).pre)] },
+      out: { hook: 'output', type: 'route', prio: -150, rules: 1, jumps: ['wbond0'], tags: [ruleTag(jumpRules(bondRulesOf(d.bonds[0]!)).out)] },
+      wbond0: { rules: 1, jumps: [], tags: [''] } } },
     rules: policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table), ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
     tables: Object.fromEntries([0, 1].map((k) => [tableOf(0, k), [route('default', { to: 'default', dev: k === 0 ? 'w1g1ppp' : 'w2g1ppp', src: '10.0.0.0', table: tableOf(0, k) })]])),
   };
@@ -64,8 +65,31 @@ describe('weighted bonds: the plan', () => {
 
   it('a table of another shape (a chain someone added) is replaced whole', () => {
     const o = applied();
-    o.weighted!.nft!.chains['extra'] = { rules: 0, jumps: [] };
+    o.weighted!.nft!.chains['extra'] = { rules: 0, jumps: [], tags: [] };
     assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
+  });
+
+  it('a jump rule that says something else (an older wanbond\'s, a line added, a hand edit) replaces the table; so does an older table\'s set', () => {
+    const o = applied();
+    o.weighted!.nft!.chains['pre']!.tags = ['wanbond:000000000000'];
+    assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
+    const old = applied();
+    old.weighted!.nft!.sets['wbond0_dst'] = ['0.0.0.0/0'];
+    assert.deepEqual(weightedSteps(d, old).after.map(say), ['nftables: replace table ip wanbond']);
+  });
+
+  it('up with a line down (its driver downed it: a dead T1 at boot): main\'s route over the lines that can take one, no route through the down line', () => {
+    const o = bare();
+    o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
+    const after = weightedSteps(d, o).after.map(say);
+    assert.ok(after.includes('route default dev w1g1ppp src 10.0.0.0'), after.join('\n'));
+    assert.ok(!after.some((x) => /dev w2g1ppp/.test(x) && /^route/.test(x)), after.join('\n'));
+  });
+
+  it('every line down: main\'s route is left as it is (a route through no line cannot be made)', () => {
+    const o = bare();
+    for (const l of o.links.filter((x) => /^w\dg1ppp$/.test(x.name))) l.flags = [];
+    assert.ok(!weightedSteps(d, o).after.some((s) => s.kind === 'replace-route'));
   });
 
   it('no nft on the system: an error that says what to install, before any change', () => {
@@ -89,6 +113,25 @@ describe('weighted bonds: the daemon\'s ring', () => {
     o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
     o.weighted!.tables[tableOf(0, 1)] = [];
     assert.ok(!weightedSteps(d, o, new Set(['w2g1ppp'])).after.some((s) => s.kind === 'replace-route' && s.route.dev === 'w2g1ppp'));
+  });
+
+  it('a line gone (a card reset deleted it): out of the draw and of main\'s route, with the daemon\'s slaves', async () => {
+    const { watchDesired, ringDecision } = await import('../../../src/watch/ring.js');
+    const o = applied();
+    o.links = o.links.filter((l) => l.name !== 'w2g1ppp');
+    o.routes[0] = route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }] });
+    const decision = ringDecision(d, new Map(), o);
+    const steps = weightedSteps(watchDesired(d, o, decision), o, decision.out, true).after.map(say);
+    assert.deepEqual(steps, ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2)']);
+  });
+
+  it('the daemon judging one of two weighted bonds (the other skipped): the other\'s chain and jumps are no reason to replace the table', () => {
+    const o = applied();
+    o.weighted!.nft!.chains['wbond1'] = { rules: 1, jumps: [], tags: [''] };
+    o.weighted!.nft!.chains['pre']!.tags.push('wanbond:111111111111');
+    o.weighted!.nft!.chains['pre']!.rules++;
+    assert.deepEqual(weightedSteps(d, o, new Set(), true).after, []);
+    assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond'], 'up, which plans every bond, makes the table what the settings say');
   });
 
   it('a line judged down: the ring plan is its draw and main\'s route, nothing else; back in, the same undone', async () => {

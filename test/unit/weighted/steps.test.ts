@@ -44,6 +44,14 @@ describe('weighted bonds: steps', () => {
     assert.throws(() => validateStep({ kind: 'nft-stripe', bond: { ...bond, bond: 'x; flush ruleset' }, wasInRing: [] }), /not valid here/);
     assert.throws(() => validateStep({ kind: 'nft-stripe', bond: { ...bond, inRing: ['eth9'] }, wasInRing: [] }), /not one of its lines/);
     assert.throws(() => validateStep({ kind: 'nft-table', bonds: [{ ...bond, routes: ['0.0.0.0/0 } ; flush ruleset ; {'] }], replaced: false }), /routes/);
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 0, fwmark: 1, mask: 1, table: 1 } }), /priority/);
+    // `down` deletes the rules a record names: only the shape wanbond writes is ever read back.
+    const ok = { priority: 7764, fwmark: 0x77620001, mask: 0xffffffff, table: 77620001 };
+    assert.deepEqual(validateStep({ kind: 'del-rule', rule: ok }), { kind: 'del-rule', rule: ok });
+    assert.throws(() => validateStep({ kind: 'del-rule', rule: { ...ok, priority: 100 } }), /priority/);
+    assert.throws(() => validateStep({ kind: 'del-rule', rule: { ...ok, table: 200 } }), /table/);
+    assert.throws(() => validateStep({ kind: 'del-rule', rule: { ...ok, fwmark: 0x10 } }), /fwmark/);
+    assert.throws(() => validateStep({ kind: 'del-rule', rule: { ...ok, mask: 0xff } }), /mask/);
+    assert.throws(() => validateStep({ kind: 'replace-route', route: { to: 'default', dev: 'w1g1ppp', table: 200 } }), /table 200/);
+    assert.throws(() => validateStep({ kind: 'nft-stripe', bond: { ...bond, index: 3 }, wasInRing: [] }), /wbond0 with the index 3/);
   });
 });
