@@ -124,6 +124,7 @@ export function parseSettings(file: string, text: string): Settings {
     b.line = s.line;
     b.routes = [];
     let routesSet = false;
+    let mtuLine: number | undefined;
     for (const e of s.entries) {
       switch (e.keyUpper) {
         case 'SLAVES': {
@@ -195,12 +196,16 @@ export function parseSettings(file: string, text: string): Settings {
           const n = Number(e.value);
           if (!/^\d+$/.test(e.value) || n < 68 || n > 65535) throw new ConfigError(file, e.line, `mtu: expected 68 to 65535, found '${e.value}'`, "write e.g. 'mtu = 1500'");
           b.mtu = n;
+          mtuLine = e.line;
           break;
         }
         default: throw unknownKey(file, s, e, KNOWN_BOND);
       }
     }
     if (!routesSet) b.routes = b.index === 0 ? ['default'] : [];
+    if (b.kind === 'weighted' && mtuLine !== undefined) {
+      throw new ConfigError(file, mtuLine, `mtu in [${s.name}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`, 'remove the line, or set the MTU on the lines themselves');
+    }
     if (b.kind === 'teql' && b.ratesLine !== undefined) {
       throw new ConfigError(file, b.ratesLine, `rates in [${s.name}]: TEQL hands every line the same number of packets, whatever their rates`, `for lines of unequal speed, make it a weighted bond: rename the section [wbond${b.index}]`);
     }
@@ -215,6 +220,12 @@ export function parseSettings(file: string, text: string): Settings {
   if (out.maxEqualizers !== undefined && out.maxEqualizers < needed) {
     throw new ConfigError(file, lexed.sections.find((s) => s.name === 'global')?.entries.find((e) => e.keyUpper === 'MAX_EQUALIZERS')?.line ?? 1,
       `max_equalizers = ${out.maxEqualizers} is too few for teql${needed - 1}`, `write 'max_equalizers = ${needed}' or more`);
+  }
+  for (const [i, b] of out.bonds.entries()) {
+    const other = out.bonds.slice(0, i).find((x) => x.address === b.address);
+    if (other) throw new ConfigError(file, b.line, `[${b.teql}]: address ${b.address} is already [${other.teql}]'s`, `give [${b.teql}] its own address, e.g. 'address = 10.0.${b.index}.0/31'`);
+    const route = b.routes.find((r) => r !== 'default' && out.bonds.slice(0, i).some((x) => x.routes.includes(r)));
+    if (route) throw new ConfigError(file, b.line, `[${b.teql}]: the route ${route} is already another bond's`, 'give each prefix to one bond only');
   }
   const defaults = out.bonds.filter((b) => b.routes.includes('default'));
   if (defaults.length > 1) {

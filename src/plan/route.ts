@@ -1,6 +1,7 @@
 // A route as the kernel reports it (`ip -j route`), kept whole so a route wanbond replaced comes
 // back exactly: gateway, onlink, src, scope, protocol, metric, metrics and every nexthop of a
 // multipath route. Pure.
+import { tableOf } from '../weighted/policy.js';
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { WanbondError } from '../errors.js';
 
@@ -122,7 +123,7 @@ export function validateRoute(r: RouteSpec): string | undefined {
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
-  if (r.table !== undefined && !(Number.isInteger(r.table) && r.table >= 1 && r.table <= 0xffffffff && r.table !== 254 && r.table !== 255)) return `table ${r.table} is not one wanbond may write`;
+  if (r.table !== undefined && !(Number.isInteger(r.table) && r.table >= tableOf(0, 0) && r.table <= tableOf(99, 253))) return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }
 

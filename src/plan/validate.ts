@@ -3,8 +3,8 @@
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
-import { checkBondRules, type WeightedBondRules } from '../weighted/ruleset.js';
-import type { PolicyRule } from '../weighted/policy.js';
+import { checkBondRules, MARK_BASE, MARK_MASK, type WeightedBondRules } from '../weighted/ruleset.js';
+import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../weighted/policy.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
@@ -61,16 +61,23 @@ function bondRules(o: J, v: unknown): WeightedBondRules {
     lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
   };
   try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }
+  if (out.bond !== `wbond${out.index}`) throw new Error(`${String(o['kind'])}: ${out.bond} with the index ${out.index}`);
+  if (new Set(out.lines.map((l) => l.name)).size !== out.lines.length) throw new Error(`${String(o['kind'])}: ${out.bond} names a line twice`);
   return out;
 }
 
 function rule(o: J): PolicyRule {
   const r = o['rule'];
   if (typeof r !== 'object' || r === null) throw new Error(`${String(o['kind'])}: field rule is not a rule`);
-  const x = r as J;
-  const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', 1, 2 ** 32 - 1);
-  return { priority: int(x, 'priority', 1, 32765), fwmark: int(x, 'fwmark', 0, 2 ** 32 - 1), mask: int(x, 'mask', 0, 2 ** 32 - 1), table,
-    ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 32) } : {}) };
+  const x: J = { ...(r as J), kind: o['kind'] };
+  // Only rules of the shape wanbond writes (src/weighted/policy.ts): a record is untrusted, and `down`
+  // deletes what it names.
+  const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', tableOf(0, 0), tableOf(99, 253));
+  const fwmark = int(x, 'fwmark', MARK_BASE, MARK_BASE + 0xffff);
+  const mask = int(x, 'mask', MARK_MASK, 0xffffffff);
+  if (mask !== MARK_MASK && mask !== 0xffffffff) throw new Error(`${String(o['kind'])}: mask ${mask} is not one wanbond writes`);
+  return { priority: int(x, 'priority', DEFAULT_RULE_PRIORITY, DEFAULT_RULE_PRIORITY + 2), fwmark, mask, table,
+    ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 0) } : {}) };
 }
 
 export function validateStep(raw: unknown): Step {

@@ -120,4 +120,11 @@ describe('settings: weighted bonds', () => {
     assert.match(err('[wbond0]\nslaves = a, b\nrates = a:1k\n'), /rates: expected line:rate/, 'below 8 kbit/s');
     assert.match(err('[bond0]\n'), /unknown section \[bond0\]/);
   });
+
+  it('what two bonds cannot share, and an MTU a weighted bond cannot set, are errors at their line', () => {
+    assert.match(err('[teql0]\nslaves = a\n[wbond0]\nslaves = b\nroutes = none\n'), /^\/etc\/wanbond\/wanbond.conf:3: \[wbond0\]: address 10\.0\.0\.0\/31 is already \[teql0\]'s/);
+    assert.match(err('[teql0]\nslaves = a\nroutes = 192.0.2.0/24\n[teql1]\nslaves = b\nroutes = 192.0.2.0/24\n'), /:4: \[teql1\]: the route 192\.0\.2\.0\/24 is already another bond's/);
+    assert.match(err('[wbond0]\nslaves = a, b\nmtu = 1400\n'), /:3: mtu in \[wbond0\]: a weighted bond sends each packet by one line as it is/);
+    assert.doesNotThrow(() => parseSettings('f', '[teql0]\nslaves = a\nmtu = 1400\n[wbond1]\nslaves = b, c\naddress = 10.0.1.0/31\nroutes = 192.0.2.0/24\n'));
+  });
 });
