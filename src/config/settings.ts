@@ -13,6 +13,11 @@ export interface BondSettings {
   /** The bond's device: teqlN (TEQL's own), or wbondN (a dummy wanbond creates for the address of a weighted bond). */
   teql: string;
   kind: BondKind;
+  /**
+   * The next hop of the bond's routes (a DSL-router site: the routers' shared LAN address, which TEQL
+   * resolves on each slave). With it, the bond's address is a real one: its prefix is routed.
+   */
+  gateway: string | undefined;
   /** Per-line rates in bit/s that override what the wanpipe configuration says (weighted bonds). */
   rates: Record<string, number>;
   ratesLine: number | undefined;
@@ -41,7 +46,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
 
 export function defaultBond(index = 0): BondSettings {
-  return { teql: `teql${index}`, kind: 'teql', rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
+  return { teql: `teql${index}`, kind: 'teql', gateway: undefined, rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
 }
 
 export function defaultSettings(): Settings {
@@ -65,7 +70,7 @@ export function networkOf(cidr: string): string {
 }
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
-const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
+const KNOWN_BOND = ['GATEWAY', 'SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
 
 /** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
 export function parseRate(text: string): number | undefined {
@@ -125,6 +130,7 @@ export function parseSettings(file: string, text: string): Settings {
     b.routes = [];
     let routesSet = false;
     let mtuLine: number | undefined;
+    let gatewayLine: number | undefined;
     for (const e of s.entries) {
       switch (e.keyUpper) {
         case 'SLAVES': {
@@ -192,6 +198,12 @@ export function parseSettings(file: string, text: string): Settings {
           b.ratesLine = e.line;
           break;
         }
+        case 'GATEWAY': {
+          if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(e.value) || !parseCidr(`${e.value}/32`)) throw new ConfigError(file, e.line, `gateway: expected an IPv4 address, found '${e.value}'`, "write the routers' shared LAN address, e.g. 'gateway = 203.0.113.9'");
+          b.gateway = e.value;
+          gatewayLine = e.line;
+          break;
+        }
         case 'MTU': {
           const n = Number(e.value);
           if (!/^\d+$/.test(e.value) || n < 68 || n > 65535) throw new ConfigError(file, e.line, `mtu: expected 68 to 65535, found '${e.value}'`, "write e.g. 'mtu = 1500'");
@@ -203,6 +215,13 @@ export function parseSettings(file: string, text: string): Settings {
       }
     }
     if (!routesSet) b.routes = b.index === 0 ? ['default'] : [];
+    if (b.gateway !== undefined) {
+      if (b.kind === 'weighted') throw new ConfigError(file, gatewayLine ?? b.line, `gateway in [${s.name}]: a weighted bond routes by each line's own table`, 'remove the line (gateways for weighted bonds are not built yet)');
+      if (networkOf(b.address) !== networkOf(`${b.gateway}/${b.address.split('/')[1]}`) || b.gateway === b.address.split('/')[0]) {
+        throw new ConfigError(file, gatewayLine ?? b.line, `gateway ${b.gateway} is not another address of ${b.address}'s network: the bond's routes go via it on ${s.name}, so it must be on that link`,
+          `write the bond's real address and prefix (address = 203.0.113.10/29) and the routers' shared address in it (gateway = 203.0.113.9)`);
+      }
+    }
     if (b.kind === 'weighted' && mtuLine !== undefined) {
       throw new ConfigError(file, mtuLine, `mtu in [${s.name}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`, 'remove the line, or set the MTU on the lines themselves');
     }

@@ -145,12 +145,13 @@ function bondLinkSteps(b: DesiredBond, o: ObservedState, out: ReadonlySet<string
 function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { del: Step[]; routes: Step[] } {
   const del: Step[] = [];
   const net = networkOf(b.address);
-  for (const r of o.routes.filter((x) => x.dst === net && x.dev === b.teql)) {
+  // A fake address's route is deleted; a real one's (a bond with a gateway) is what reaches the gateway.
+  for (const r of o.routes.filter((x) => !b.gateway && x.dst === net && x.dev === b.teql)) {
     del.push({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } });
   }
   const routes: Step[] = [];
   for (const want of b.routes) {
-    const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && !r.gateway && (r.metric ?? 0) === 0);
+    const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && r.gateway === b.gateway && (r.metric ?? 0) === 0);
     if (ours) continue;
     // `ip route replace` takes the place of any route to the same destination and metric, whatever its type.
     const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0);
@@ -158,7 +159,7 @@ function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { d
       throw new StateError(`${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
         `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`);
     }
-    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql }, was: clash?.spec });
+    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql, ...(b.gateway ? { gateway: b.gateway } : {}) }, was: clash?.spec });
   }
   return { del, routes };
 }
@@ -203,7 +204,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   // Every bond's device (teqlN, or a weighted bond's dummy) gets the bond's address and comes up.
   for (const b of d.bonds) {
     const [addr, len] = b.address.split('/');
-    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address });
+    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
   }
   for (const b of d.bonds) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
   for (const p of parts) steps.push(...p.routes.del);

@@ -25,7 +25,7 @@ export type Step =
   | { kind: 'detach-slave'; dev: string; teql: string }
   | { kind: 'set-link-up'; dev: string }
   | { kind: 'set-link-down'; dev: string }
-  | { kind: 'add-address'; dev: string; cidr: string }
+  | { kind: 'add-address'; dev: string; cidr: string; /** A real address (a bond with a gateway): its prefix is routed. */ prefixRoute?: boolean }
   | { kind: 'del-address'; dev: string; cidr: string }
   | { kind: 'del-route'; route: RouteSpec }
   | { kind: 'replace-route'; route: RouteSpec; was: RouteSpec | undefined }
@@ -76,7 +76,7 @@ export function toCommand(s: Step): Command | undefined {
     case 'set-link-up': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
     case 'set-link-down': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'down'] };
     // noprefixroute: the fake /31 must not route; without it the kernel re-adds the route at every link up.
-    case 'add-address': return { file: 'ip', args: ['addr', 'add', s.cidr, 'dev', s.dev, 'noprefixroute'] };
+    case 'add-address': return { file: 'ip', args: ['addr', 'add', s.cidr, 'dev', s.dev, ...(s.prefixRoute ? [] : ['noprefixroute'])] };
     case 'del-address': return { file: 'ip', args: ['addr', 'del', s.cidr, 'dev', s.dev] };
     case 'del-route': return { file: 'ip', args: ['route', 'del', ...routeArgs(s.route)] };
     case 'replace-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };

@@ -114,7 +114,10 @@ export function validateStep(raw: unknown): Step {
     case 'detach-slave': return { kind: 'detach-slave', dev: dev(), teql: str(o, 'teql', TEQL) };
     case 'set-link-up': return { kind: 'set-link-up', dev: dev() };
     case 'set-link-down': return { kind: 'set-link-down', dev: dev() };
-    case 'add-address': return { kind: 'add-address', dev: dev(), cidr: str(o, 'cidr', CIDR) };
+    case 'add-address': {
+      if (o['prefixRoute'] !== undefined && typeof o['prefixRoute'] !== 'boolean') throw new Error('add-address: field prefixRoute is not true or false');
+      return { kind: 'add-address', dev: dev(), cidr: str(o, 'cidr', CIDR), ...(o['prefixRoute'] === true ? { prefixRoute: true } : {}) };
+    }
     case 'del-address': return { kind: 'del-address', dev: dev(), cidr: str(o, 'cidr', CIDR) };
     case 'del-route': return { kind: 'del-route', route: route(o, 'route') };
     case 'replace-route': return { kind: 'replace-route', route: route(o, 'route'), was: o['was'] === undefined || o['was'] === null ? undefined : route(o, 'was') };

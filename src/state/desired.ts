@@ -30,7 +30,7 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
       return { name, device: i?.device, where };
     }).sort((x, y) => x.name.localeCompare(y.name));
     const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines : undefined;
-    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), index: b.index, slaves, address: b.address, routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
+    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
   });
   bonds.sort((a, b) => a.index - b.index);
   const wanpipeSlaves = new Set(bonds.flatMap((b) => b.slaves.filter((s) => s.device !== undefined).map((s) => s.name)));

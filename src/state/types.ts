@@ -25,6 +25,8 @@ export interface DesiredBond {
   index: number;
   slaves: DesiredSlave[];
   address: string; // CIDR
+  /** The bond's routes go via it (a DSL-router site); the address is then real and its prefix routed. */
+  gateway?: string | undefined;
   routes: DesiredRoute[];
   rpFilter: 0 | 2;
   mtu: number | undefined;

@@ -68,6 +68,8 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
 }
 
 function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
+  // A bond with a gateway has a real address, whose route is the way to the gateway.
+  if (b.gateway) return [];
   const net = networkOf(b.address);
   const routed = x.observed.routes.filter((r) => r.dst === net && r.dev === b.teql);
   if (routed.length === 0) return [];
