@@ -70,7 +70,7 @@ export function networkOf(cidr: string): string {
 }
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
-const KNOWN_BOND = ['GATEWAY', 'SLAVES', 'ADDRESS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
+const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
 
 /** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
 export function parseRate(text: string): number | undefined {

@@ -167,34 +167,8 @@ export class Lab {
   }
 
   /** TCP from router A to host H for `seconds`; `during` runs meanwhile (faults). */
-  async traffic(seconds: number, during?: () => Promise<void>, dst = H_ADDR, port = 5001, o: { stopWhenDone?: boolean } = {}): Promise<TrafficResult> {
-    const script = path.join(distLab, 'traffic.js');
-    const sinkProc = execa('ip', ['netns', 'exec', NS_H, process.execPath, script, 'sink', String(port), String(seconds + 3)], { reject: false });
-    await new Promise<void>((resolve, reject) => {
-      sinkProc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
-      setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
-    });
-    const before = await this.lineBytes();
-    const sender = execa(process.execPath, [script, 'send', dst, String(port), String(seconds)], { reject: false });
-    if (during) await during();
-    // A run whose `during` decides its length (seconds is then its bound) stops the traffic now.
-    if (o.stopWhenDone) sender.kill('SIGTERM');
-    const s = await sender;
-    const after = await this.lineBytes();
-    // The sink's buckets count only up to the sender's end (alignBuckets), so it stops now instead of
-    // at its own deadline, a few seconds of the lab's time saved per run.
-    sinkProc.kill('SIGTERM');
-    const k = await sinkProc;
-    const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250,"firstAt":null}') as SinkReport;
-    const sent = JSON.parse(String(s.stdout).trim() || `{"sent":0,"startAt":${Date.now()},"endAt":${Date.now()},"error":"no output"}`) as SendReport;
-    const buckets = alignBuckets(report, sent);
-    // Rate over the steady part: skip the first second (slow start) and the last bucket (partial).
-    const steady = buckets.slice(Math.round(1000 / report.bucketMs), -1);
-    const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
-    return {
-      bytes: report.bytes, rateBps, buckets, bucketMs: report.bucketMs, sender: sent, fromAt: report.firstAt ?? sent.startAt,
-      lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
-    };
+  traffic(seconds: number, during?: () => Promise<void>, dst = H_ADDR, port = 5001, o: { stopWhenDone?: boolean } = {}): Promise<TrafficResult> {
+    return tcpRun({ sinkNs: NS_H, dst, port, seconds, ...(during ? { during } : {}), ...o, lineBytes: () => this.lineBytes() });
   }
 
   /** Leaves the kernel as the lab found it, whatever state a failed test left. */
@@ -228,5 +202,39 @@ export async function kernelDump(): Promise<Record<string, unknown>> {
     rules: (await j('ip', ['-j', 'rule', 'show'])).map((r) => JSON.stringify(r)),
     // nftables where the lab has nft (weighted bonds); the handles the kernel numbers anew are left out.
     nft: (await sh('nft', ['list', 'ruleset'], { allowFail: true })).replace(/ # handle \d+/g, ''),
+  };
+}
+
+/**
+ * TCP from router A to `dst` (a sink in namespace `sinkNs`) for `seconds`; `during` runs meanwhile.
+ * `lineBytes` counts what each line carried, read before and after. Any topology of the lab uses it.
+ */
+export async function tcpRun(o: { sinkNs: string; dst: string; port: number; seconds: number; during?: () => Promise<void>; stopWhenDone?: boolean; lineBytes: () => Promise<Record<string, number>> }): Promise<TrafficResult> {
+  const script = path.join(distLab, 'traffic.js');
+  const sinkProc = execa('ip', ['netns', 'exec', o.sinkNs, process.execPath, script, 'sink', String(o.port), String(o.seconds + 3)], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    sinkProc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+    setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
+  });
+  const before = await o.lineBytes();
+  const sender = execa(process.execPath, [script, 'send', o.dst, String(o.port), String(o.seconds)], { reject: false });
+  if (o.during) await o.during();
+  // A run whose `during` decides its length (seconds is then its bound) stops the traffic now.
+  if (o.stopWhenDone) sender.kill('SIGTERM');
+  const s = await sender;
+  const after = await o.lineBytes();
+  // The sink's buckets count only up to the sender's end (alignBuckets), so it stops now instead of
+  // at its own deadline, a few seconds of the lab's time saved per run.
+  sinkProc.kill('SIGTERM');
+  const k = await sinkProc;
+  const report = JSON.parse(String(k.stdout).split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"bytes":0,"buckets":[],"bucketMs":250,"firstAt":null}') as SinkReport;
+  const sent = JSON.parse(String(s.stdout).trim() || `{"sent":0,"startAt":${Date.now()},"endAt":${Date.now()},"error":"no output"}`) as SendReport;
+  const buckets = alignBuckets(report, sent);
+  // Rate over the steady part: skip the first second (slow start) and the last bucket (partial).
+  const steady = buckets.slice(Math.round(1000 / report.bucketMs), -1);
+  const rateBps = steady.length > 0 ? (steady.reduce((a, b) => a + b, 0) * 8) / ((steady.length * report.bucketMs) / 1000) : 0;
+  return {
+    bytes: report.bytes, rateBps, buckets, bucketMs: report.bucketMs, sender: sent, fromAt: report.firstAt ?? sent.startAt,
+    lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
   };
 }

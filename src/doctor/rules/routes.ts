@@ -10,7 +10,8 @@ import { isUp, linkOf, siteIface, type DoctorInput } from '../input.js';
 export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed'] as const;
 
 const metric = (r: RouteState) => r.metric ?? 0;
-const ours = (r: RouteState, teql: string) => r.dev === teql && !r.gateway;
+/** On the bond, as `up` makes it: straight to teqlN, or via the bond's gateway (a DSL-router site). */
+const ours = (r: RouteState, b: DesiredBond) => r.dev === b.teql && r.gateway === b.gateway;
 const describeRoute = (r: RouteState) => r.spec ? routeArgs(r.spec).join(' ') : `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
 
 /** `inner` is a strictly more specific part of `outer` ('default' holds everything; a host route has no /len). */
@@ -27,8 +28,8 @@ function notOnBond(x: DoctorInput, b: DesiredBond): Finding[] {
   return b.routes.flatMap((want): Finding[] => {
     const same = x.observed.routes.filter((r) => r.dst === want.to).sort((p, q) => metric(p) - metric(q));
     const best = same[0];
-    if (best && ours(best, b.teql)) return [];
-    const mine = same.find((r) => ours(r, b.teql));
+    if (best && ours(best, b)) return [];
+    const mine = same.find((r) => ours(r, b));
     return [{
       id: 'routes.not-on-bond', severity: 'error', bond: b.teql,
       what: !best ? `no route ${want.to}: it should go to ${b.teql}`

@@ -1,0 +1,68 @@
+// The other sites of issue 12 in a real kernel. The DSL-router site: four Ethernet slaves to four
+// DSL routers sharing one LAN address, the ISP's block on teql0 (a real address), the default route
+// via the shared address, rp_filter 2 (src/lab/dsl-topology.ts).
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/cli/main.js';
+import { createDslTopology, destroyDslTopology, DSL_ADDRESS, DSL_FAR, DSL_GATEWAY, DSL_ISP, dslSlave } from '../../src/lab/dsl-topology.js';
+import { kernelDump, tcpRun } from '../../src/lab/lab.js';
+import { sh } from '../../src/lab/sh.js';
+import { makeLoggerTo } from '../../src/log.js';
+
+const LINES = 4, RATE_KBIT = 1024;
+const slaves = Array.from({ length: LINES }, (_, i) => dslSlave(i + 1));
+let dir = '';
+
+async function wanbond(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const argv = [args[0] as string, '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)];
+  const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
+  return { code, out, err };
+}
+
+const txBytes = async () => Object.fromEntries(await Promise.all(slaves.map(async (s) => [s, Number((await fs.readFile(`/sys/class/net/${s}/statistics/tx_bytes`, 'utf8')).trim())] as const)));
+
+before(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-dsl-'));
+  await fs.writeFile(path.join(dir, 'wanbond.conf'), `[teql0]\nslaves = ${slaves.join(', ')}\naddress = ${DSL_ADDRESS}\ngateway = ${DSL_GATEWAY}\nrp_filter = 2\n`);
+  await createDslTopology(LINES, RATE_KBIT);
+});
+
+after(async () => {
+  await wanbond('down').catch(() => undefined);
+  await destroyDslTopology(LINES);
+  await sh('modprobe', ['-r', 'sch_teql'], { allowFail: true });
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('the DSL-router site in a real kernel', () => {
+  it('four Ethernet slaves to four routers sharing one address: up, each slave resolves the shared gateway to its own router, traffic over all four, a second up changes nothing, down restores', async () => {
+    const pre = await kernelDump();
+    const up = await wanbond('up');
+    assert.equal(up.code, 0, up.err);
+    const t = await tcpRun({ sinkNs: DSL_ISP, dst: DSL_FAR, port: 5001, seconds: 6, lineBytes: txBytes });
+    const total = Object.values(t.lineBytes).reduce((a, b) => a + b, 0);
+    const shares = slaves.map((s) => (t.lineBytes[s] ?? 0) / total);
+    process.stdout.write(`measured: DSL site, ${LINES} x ${RATE_KBIT} kbit/s: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s = ${(t.rateBps / (LINES * RATE_KBIT * 1000)).toFixed(3)} of the lines' sum; shares ${shares.map((x) => x.toFixed(3)).join(' ')}\n`);
+    assert.equal(t.sender.error, undefined);
+    for (const [i, s] of slaves.entries()) assert.ok((shares[i] as number) > 0.2, `${s} carried ${shares[i]} of the bytes`);
+    assert.ok(t.rateBps > 0.75 * LINES * RATE_KBIT * 1000, `the bundle carried ${t.rateBps} bit/s`);
+    // TEQL resolves the one gateway on each slave: four neighbours, four routers' MACs.
+    const neigh = JSON.parse(await sh('ip', ['-j', 'neigh', 'show', DSL_GATEWAY])) as { dev: string; lladdr?: string }[];
+    assert.deepEqual(neigh.map((n) => n.dev).sort(), [...slaves].sort());
+    assert.equal(new Set(neigh.map((n) => n.lladdr)).size, LINES);
+    const again = await wanbond('up');
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /already up, nothing to change/);
+    const doctor = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string; severity: string }[] }[]; findings: { id: string; severity: string }[] };
+    const found = [...doctor.findings, ...doctor.bonds.flatMap((b) => b.findings)].map((f) => `${f.id}:${f.severity}`);
+    process.stdout.write(`measured: DSL site, doctor: ${JSON.stringify(found)}\n`);
+    assert.deepEqual(found.filter((f) => /:error$/.test(f) || /^routes\./.test(f)), [], 'the bond as up made it is no error');
+    const down = await wanbond('down');
+    assert.equal(down.code, 0, down.err);
+    assert.deepEqual(await kernelDump(), pre);
+  });
+});
