@@ -33,7 +33,7 @@ export class WatchProcess {
     proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString(); });
   }
 
-  static start(lab: Lab, args: string[] = []): WatchProcess {
+  static start(lab: Pick<Lab, 'startWanbond'>, args: string[] = []): WatchProcess {
     return new WatchProcess(lab.startWanbond(['watch', ...args], { WANBOND_LOG_LEVEL: 'info' }));
   }
 

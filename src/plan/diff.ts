@@ -2,6 +2,7 @@
 // Order: config, cards, module, a hold left behind, slave MTUs, slaves, bond MTU, address, link,
 // routes, sysctls. Device restarts (a driver that still runs an older configuration than its file)
 // are planned apart, one device each (restartSteps): `up` applies each as a transaction of its own.
+import { probeRouteSteps } from '../sites/probe-routes.js';
 import { ConfigError, StateError, WanbondError } from '../errors.js';
 import { networkOf, parseCidr } from '../config/settings.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
@@ -190,7 +191,9 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
     const weightedRing = d.bonds.some((b) => b.kind === 'weighted')
       ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route') : [];
-    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing,
+    // A slave back up lost its probe route with the link: it comes back with the slave.
+    const probeRing = o.weighted ? probeRouteSteps(d, o) : [];
+    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing, ...probeRing,
       ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }
@@ -210,6 +213,8 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.routes.del);
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...weighted.after);
+  // A DSL-router site's per-slave probe routes (read with the rules and tables; a lean read has none).
+  if (o.weighted) steps.push(...probeRouteSteps(d, o));
   steps.push(...sysctlSteps(d, o));
   return { version: 1, steps: guardSlaveChanges(steps, o) };
 }

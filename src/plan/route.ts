@@ -2,6 +2,7 @@
 // back exactly: gateway, onlink, src, scope, protocol, metric, metrics and every nexthop of a
 // multipath route. Pure.
 import { tableOf } from '../weighted/policy.js';
+import { PROBE_TABLES } from '../sites/probe-routes.js';
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { WanbondError } from '../errors.js';
 
@@ -123,7 +124,8 @@ export function validateRoute(r: RouteSpec): string | undefined {
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
-  if (r.table !== undefined && !(Number.isInteger(r.table) && r.table >= tableOf(0, 0) && r.table <= tableOf(99, 253))) return `table ${r.table} is not one wanbond may write`;
+  const ours = (t: number) => (t >= tableOf(0, 0) && t <= tableOf(99, 253)) || (t >= PROBE_TABLES.min && t <= PROBE_TABLES.max);
+  if (r.table !== undefined && !(Number.isInteger(r.table) && ours(r.table))) return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }
 

@@ -23,16 +23,17 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     case 'del-route': {
       // A weighted bond's per-line table, or main.
       const routes = inv.route.table !== undefined ? (o.weighted?.tables[inv.route.table] ?? []) : o.routes;
-      return routes.some((r) => r.dst === inv.route.to && (r.dev === inv.route.dev || (inv.route.nexthops !== undefined && r.dev === undefined)) && !r.gateway && (r.metric ?? 0) === 0);
+      // Ours as we made it: straight to the device, or via the gateway we gave (a DSL site's, a probe's).
+      return routes.some((r) => r.dst === inv.route.to && (r.dev === inv.route.dev || (inv.route.nexthops !== undefined && r.dev === undefined)) && r.gateway === inv.route.gateway && (r.metric ?? 0) === 0);
     }
     case 'delete-link': return link(inv.dev) !== undefined;
     case 'nft-delete-table': return o.weighted?.nft !== undefined;
-    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => r.priority === inv.rule.priority && r.fwmark === inv.rule.fwmark && r.mask === inv.rule.mask && r.table === String(inv.rule.table));
+    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => !r.other && r.oif === inv.rule.oif && r.priority === inv.rule.priority && r.fwmark === inv.rule.fwmark && r.mask === inv.rule.mask && r.table === String(inv.rule.table));
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {
       const holders = o.routes.filter((r) => r.dst === inv.replaced.to && (r.metric ?? 0) === (inv.replaced.metric ?? 0));
-      return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && !r.gateway);
+      return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && r.gateway === inv.replaced.gateway);
     }
     case 'set-sysctl': return o.sysctls[inv.key] === inv.was;
     default: return true;

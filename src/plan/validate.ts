@@ -5,6 +5,7 @@ import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
 import { checkBondRules, MARK_BASE, MARK_MASK, type WeightedBondRules } from '../weighted/ruleset.js';
 import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../weighted/policy.js';
+import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../sites/probe-routes.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
@@ -72,6 +73,12 @@ function rule(o: J): PolicyRule {
   const x: J = { ...(r as J), kind: o['kind'] };
   // Only rules of the shape wanbond writes (src/weighted/policy.ts): a record is untrusted, and `down`
   // deletes what it names.
+  if (x['priority'] === PROBE_RULE_PRIORITY) {
+    // A probe route's rule: the slave a socket is bound to, to that slave's table.
+    if (x['fwmark'] !== undefined || x['suppressPrefixlength'] !== undefined) throw new Error(`${String(o['kind'])}: a probe rule selects by oif alone`);
+    return { priority: PROBE_RULE_PRIORITY, oif: str(x, 'oif', IFNAME_RE), table: int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max) };
+  }
+  if (x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: oif on a rule that selects by mark`);
   const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', tableOf(0, 0), tableOf(99, 253));
   const fwmark = int(x, 'fwmark', MARK_BASE, MARK_BASE + 0xffff);
   const mask = int(x, 'mask', MARK_MASK, 0xffffffff);

@@ -73,7 +73,11 @@ export interface RouteState {
 export interface QdiscState { dev: string; kind: string; handle: string; root: boolean }
 
 /** A policy rule as `ip -j rule` shows it (the fields wanbond's rules use). */
-export interface RuleState { priority: number; fwmark?: number; mask?: number; table: string; suppressPrefixlength?: number }
+export interface RuleState {
+  priority: number; fwmark?: number; mask?: number; oif?: string; table: string; suppressPrefixlength?: number;
+  /** A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else it says. */
+  other?: boolean;
+}
 
 /** What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing tables. */
 export interface WeightedObserved {

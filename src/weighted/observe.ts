@@ -117,6 +117,12 @@ export function parseRules(text: string): RuleState[] {
     if (!r || priority === undefined) return [];
     // iproute2 6.1 prints suppress_prefixlen (seen in the lab); the longer spelling is accepted too.
     const fwmark = num(r['fwmark']), mask = num(r['fwmask']), sup = num(r['suppress_prefixlen'] ?? r['suppress_prefixlength']);
-    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(sup !== undefined ? { suppressPrefixlength: sup } : {}) }];
+    // iproute2 6.1 prints an oif selector as "oif" (captured on this host: test/unit/sites/dsl.test.ts).
+    const oifRaw = r['oif'] ?? r['oifname'];
+    const oif = typeof oifRaw === 'string' ? oifRaw : undefined;
+    const known = new Set(['priority', 'src', 'fwmark', 'fwmask', 'suppress_prefixlen', 'suppress_prefixlength', 'oif', 'oifname', 'table', 'flags']);
+    const other = r['src'] !== 'all' || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
+    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}),
+      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}) }];
   });
 }

@@ -43,7 +43,7 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
 }
 
-const sameRule = (want: PolicyRule, have: RuleState) => have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask
+export const sameRule = (want: PolicyRule, have: RuleState) => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif
   && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /** The lines a bond's draw holds now, by the marks it draws; undefined when the draw is not one wanbond wrote. */

@@ -13,8 +13,10 @@ export const DEFAULT_RULE_PRIORITY = 7762;
 
 export interface PolicyRule {
   priority: number;
-  fwmark: number;
-  mask: number;
+  /** A weighted bond's rules select by mark; a probe route's rule by the device a socket is bound to (oif). */
+  fwmark?: number;
+  mask?: number;
+  oif?: string;
   table: number | 'main';
   suppressPrefixlength?: number;
 }
@@ -33,7 +35,8 @@ export function policyRules(bonds: readonly { index: number; lines: readonly str
 
 /** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
 export function ruleArgs(r: PolicyRule): string[] {
-  return ['priority', String(r.priority), 'fwmark', `${hex(r.fwmark)}/${hex(r.mask)}`, 'lookup', String(r.table),
+  return ['priority', String(r.priority), ...(r.fwmark !== undefined ? ['fwmark', `${hex(r.fwmark)}/${hex(r.mask ?? 0xffffffff)}`] : []),
+    ...(r.oif !== undefined ? ['oif', r.oif] : []), 'lookup', String(r.table),
     ...(r.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(r.suppressPrefixlength)] : [])];
 }
 

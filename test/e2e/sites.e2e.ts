@@ -7,8 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/cli/main.js';
-import { createDslTopology, destroyDslTopology, DSL_ADDRESS, DSL_FAR, DSL_GATEWAY, DSL_ISP, dslSlave } from '../../src/lab/dsl-topology.js';
-import { kernelDump, tcpRun } from '../../src/lab/lab.js';
+import { execa } from 'execa';
+import { createDslTopology, destroyDslTopology, DSL_ADDRESS, DSL_FAR, DSL_GATEWAY, DSL_ISP, dslDown, dslSlave, dslUp } from '../../src/lab/dsl-topology.js';
+import { WatchProcess } from '../../src/lab/watch.js';
+import { HEALTH_FILE, type HealthFile } from '../../src/watch/health-file.js';
+import { kernelDump, projectRoot, tcpRun } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import { makeLoggerTo } from '../../src/log.js';
 
@@ -23,11 +26,19 @@ async function wanbond(...args: string[]): Promise<{ code: number; out: string; 
   return { code, out, err };
 }
 
+/** wanbond as its own process (the daemon), pointed at this site's files. */
+const site = {
+  startWanbond: (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), args[0] as string,
+    '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)],
+  { reject: false, stripFinalNewline: false, forceKillAfterDelay: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } }),
+};
+
 const txBytes = async () => Object.fromEntries(await Promise.all(slaves.map(async (s) => [s, Number((await fs.readFile(`/sys/class/net/${s}/statistics/tx_bytes`, 'utf8')).trim())] as const)));
 
 before(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-dsl-'));
-  await fs.writeFile(path.join(dir, 'wanbond.conf'), `[teql0]\nslaves = ${slaves.join(', ')}\naddress = ${DSL_ADDRESS}\ngateway = ${DSL_GATEWAY}\nrp_filter = 2\n`);
+  await fs.writeFile(path.join(dir, 'wanbond.conf'), `[teql0]\nslaves = ${slaves.join(', ')}\naddress = ${DSL_ADDRESS}\ngateway = ${DSL_GATEWAY}\nrp_filter = 2\n`
+    + `[watch]\nmetrics = off\n${slaves.map((s) => `probe.${s} = ${DSL_FAR}\n`).join('')}`);
   await createDslTopology(LINES, RATE_KBIT);
 });
 
@@ -54,6 +65,8 @@ describe('the DSL-router site in a real kernel', () => {
     const neigh = JSON.parse(await sh('ip', ['-j', 'neigh', 'show', DSL_GATEWAY])) as { dev: string; lladdr?: string }[];
     assert.deepEqual(neigh.map((n) => n.dev).sort(), [...slaves].sort());
     assert.equal(new Set(neigh.map((n) => n.lladdr)).size, LINES);
+    // Each slave's probe route: bound to the slave, a ping leaves by that slave's router.
+    for (const s of slaves) assert.match(await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', s, DSL_FAR], { allowFail: true }), / 0% packet loss/, `a probe bound to ${s}`);
     const again = await wanbond('up');
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /already up, nothing to change/);
@@ -61,6 +74,47 @@ describe('the DSL-router site in a real kernel', () => {
     const found = [...doctor.findings, ...doctor.bonds.flatMap((b) => b.findings)].map((f) => `${f.id}:${f.severity}`);
     process.stdout.write(`measured: DSL site, doctor: ${JSON.stringify(found)}\n`);
     assert.deepEqual(found.filter((f) => /:error$/.test(f) || /^routes\./.test(f)), [], 'the bond as up made it is no error');
+    const down = await wanbond('down');
+    assert.equal(down.code, 0, down.err);
+    assert.deepEqual(await kernelDump(), pre);
+  });
+
+  it('a DSL line dies behind its router (its Ethernet up): the probe that leaves by that router finds it, the line leaves the ring, the flow goes on; back after the hold-down', async () => {
+    const pre = await kernelDump();
+    const w = WatchProcess.start(site);
+    try {
+      await w.waitFor((e) => e.event === 'started', 90_000, 'start');
+      // Every line up in the daemon's eyes (its probes answered by the far host) before the fault.
+      const end = Date.now() + 60_000;
+      let last = '';
+      for (;;) {
+        const h = JSON.parse(await fs.readFile(path.join(dir, 'run', HEALTH_FILE), 'utf8').catch(() => '{"bonds":[]}')) as HealthFile;
+        last = JSON.stringify(h.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing]));
+        if (h.bonds[0]?.lines.length === LINES && h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing)) break;
+        assert.ok(Date.now() < end, `the lines did not settle: ${last}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const victim = slaves[1] as string;
+      let faultAt = 0, leftAt = 0, operstate = '';
+      const t = await tcpRun({ sinkNs: DSL_ISP, dst: DSL_FAR, port: 5002, seconds: 30, stopWhenDone: true, lineBytes: txBytes, during: async () => {
+        await new Promise((r) => setTimeout(r, 3000));
+        const n = w.events.length;
+        faultAt = Date.now();
+        await dslDown(2);
+        leftAt = (await w.waitFor((e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(victim) === true, 20_000, `${victim} leaving`, n)).time;
+        operstate = (await fs.readFile(`/sys/class/net/${victim}/operstate`, 'utf8')).trim();
+        await new Promise((r) => setTimeout(r, 3000));
+      } });
+      process.stdout.write(`measured: DSL site, a DSL line dead behind router 2: out of the ring ${leftAt - faultAt} ms after (its Ethernet ${operstate}); ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run\n`);
+      assert.equal(operstate, 'up', 'the Ethernet link to the router stayed up');
+      assert.ok(leftAt - faultAt < 5000, `out of the ring after ${leftAt - faultAt} ms`);
+      assert.equal(t.sender.error, undefined, 'the flow broke');
+      const n = w.events.length;
+      await dslUp(2);
+      await w.waitFor((e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes(victim) === true, 30_000, `${victim} rejoining`, n);
+    } finally {
+      await w.stop();
+    }
     const down = await wanbond('down');
     assert.equal(down.code, 0, down.err);
     assert.deepEqual(await kernelDump(), pre);

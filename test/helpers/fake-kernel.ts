@@ -79,7 +79,7 @@ export class FakeKernel implements Runner {
   noNft = false;
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
-  rules: { priority: number; fwmark: number; mask: number; table: string; suppress?: number }[] = [];
+  rules: { priority: number; fwmark?: number; mask?: number; oif?: string; table: string; suppress?: number }[] = [];
   /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
@@ -226,7 +226,8 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'ip' && a === '-j rule show') {
       const hex = (n: number) => `0x${n.toString(16)}`;
       return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
-        priority: r.priority, src: 'all', fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask) } : {}), table: r.table,
+        priority: r.priority, src: 'all', ...(r.fwmark !== undefined ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) } : {}),
+        ...(r.oif !== undefined ? { oif: r.oif } : {}), table: r.table,
         ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
     }
     if (cmd.file === 'nft') {
@@ -338,8 +339,8 @@ export class FakeKernel implements Runner {
       for (const [t, rs] of this.tables) this.tables.set(t, rs.filter((r) => !routeDevs(r).includes(m![1]!)));
       return;
     }
-    if ((m = /^rule (add|del) priority (\d+) fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+) lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
-      const r = { priority: Number(m[2]), fwmark: Number(m[3]), mask: Number(m[4]), table: m[5]!, ...(m[7] !== undefined ? { suppress: Number(m[7]) } : {}) };
+    if ((m = /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
+      const r = { priority: Number(m[2]), ...(m[3] !== undefined ? { fwmark: Number(m[3]), mask: Number(m[4]) } : {}), ...(m[5] !== undefined ? { oif: m[5] } : {}), table: m[6]!, ...(m[8] !== undefined ? { suppress: Number(m[8]) } : {}) };
       const same = (x: typeof r) => JSON.stringify(x) === JSON.stringify(r);
       if (m[1] === 'add') { this.rules.push(r); return; }
       const n = this.rules.length;

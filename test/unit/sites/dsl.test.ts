@@ -10,13 +10,17 @@ import { ConfigError } from '../../../src/errors.js';
 import { cliWith } from '../../helpers/cli.js';
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
+import { probeTableOf, routerOf } from '../../../src/sites/probe-routes.js';
+import { parseRules } from '../../../src/weighted/observe.js';
+import type { ObservedState } from '../../../src/state/types.js';
 
 const DSL = '[teql0]\nslaves = eth2, eth3, eth4, eth5\naddress = 203.0.113.10/29\ngateway = 203.0.113.9\nrp_filter = 2\n';
 
 async function site(settings = DSL) {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
-  const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name })) });
+  // Each slave on its router's management /30, as the seed lays them out (172.16.8.1/30, .5/30, ...).
+  const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name })), addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })) });
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
   return { kernel, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
@@ -47,6 +51,11 @@ describe('DSL routers on Ethernet: up and down', () => {
     assert.ok(!c.some((x) => /^ip route del 203\.0\.113\.8\/29/.test(x)), 'the prefix route is the way to the gateway');
     assert.ok(c.some((x) => /^ip route replace default dev teql0 via 203\.0\.113\.9$|^ip route replace default via 203\.0\.113\.9 dev teql0$/.test(x)), c.join('\n'));
     for (const s of ['eth2', 'eth3', 'eth4', 'eth5']) assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
+    // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
+    for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
+      assert.ok(c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`), c.join('\n'));
+      assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
+    }
     const n = kernel.changes.length;
     const again = await run('up');
     assert.equal(again.code, 0, again.err);
@@ -61,5 +70,26 @@ describe('DSL routers on Ethernet: up and down', () => {
     assert.equal((await run('up')).code, 0);
     const d = await run('doctor', '--json', '--window', '0s');
     assert.doesNotMatch(d.out, /"routes\./, d.out);
+  });
+});
+
+describe('DSL routers on Ethernet: the router beyond a slave', () => {
+  const o = (local: string, prefixlen: number) => ({ addrs: [{ dev: 'eth2', local, prefixlen, noprefixroute: false }] }) as unknown as ObservedState;
+  it('the other host of its /30 or /31; none for another prefix or an address that is no host\'s', () => {
+    assert.equal(routerOf('eth2', o('172.16.8.1', 30)), '172.16.8.2');
+    assert.equal(routerOf('eth2', o('172.16.8.6', 30)), '172.16.8.5');
+    assert.equal(routerOf('eth2', o('10.9.0.4', 31)), '10.9.0.5');
+    assert.equal(routerOf('eth2', o('10.9.0.5', 31)), '10.9.0.4');
+    assert.equal(routerOf('eth2', o('192.168.1.10', 24)), undefined);
+    assert.equal(routerOf('eth2', o('172.16.8.3', 30)), undefined);
+    assert.equal(routerOf('eth3', o('172.16.8.1', 30)), undefined);
+  });
+});
+
+describe('DSL routers on Ethernet: the probe rules read back', () => {
+  it('as iproute2 6.1 prints an oif rule (captured): wanbond\'s; with a selector wanbond never writes: someone else\'s', () => {
+    const text = '[{"priority":0,"src":"all","table":"local"},{"priority":7765,"src":"all","oif":"d1","table":"77650001"},{"priority":7765,"src":"10.0.0.0/8","oif":"d2","table":"77650002"},{"priority":32766,"src":"all","table":"main"}]';
+    const rules = parseRules(text).filter((r) => r.priority === 7765);
+    assert.deepEqual(rules, [{ priority: 7765, oif: 'd1', table: '77650001' }, { priority: 7765, oif: 'd2', table: '77650002', other: true }]);
   });
 });

@@ -48,7 +48,7 @@ describe('weighted bonds: the plan', () => {
     assert.deepEqual(p.after.map(say), [
       `route default dev w1g1ppp src 10.0.0.0 table ${tableOf(0, 0)}`,
       `route default dev w2g1ppp src 10.0.0.0 table ${tableOf(0, 1)}`,
-      ...policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => `ip rule priority ${r.priority} fwmark 0x${r.fwmark.toString(16)}/${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`),
+      ...policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => `ip rule priority ${r.priority} fwmark 0x${r.fwmark!.toString(16)}/${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`),
       'nftables: create table ip wanbond',
       'route default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp',
     ], 'the tables and rules before the draw that sends packets to them');

@@ -1,0 +1,62 @@
+// A DSL-router site's probes (issue 12): the watch daemon pings a far address bound to each slave
+// (`ping -I eth2`), and a socket bound to a device only finds routes through that device, which
+// main has none of beyond the slave's own /30 (its default goes via teqlN). So each slave gets a
+// table of its own, `default via <its router> dev <slave>`, and a rule that sends what is bound to
+// the slave there (`oif <slave>`). The probe then leaves by that slave's router, and a DSL line
+// that dies behind the router (the Ethernet link up) fails that probe alone: proved in the lab
+// (docs/SITES-DESIGN.md). Pure.
+import { parseCidr } from '../config/settings.js';
+import type { PolicyRule } from '../weighted/policy.js';
+import type { Step } from '../plan/steps.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
+import { sameRule } from '../weighted/plan.js';
+
+export const PROBE_RULE_PRIORITY = 7765;
+/** A slave's probe table: above every weighted bond's table (77620001 .. 77645598). */
+export const probeTableOf = (bondIndex: number, lineIndex: number): number => 77_650_000 + bondIndex * 256 + lineIndex + 1;
+export const PROBE_TABLES = { min: probeTableOf(0, 0), max: probeTableOf(99, 253) };
+
+const bondsWithGateway = (d: DesiredState): DesiredBond[] => d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
+
+/** The probe tables of the desired bonds: what observe reads. */
+export const probeTables = (d: DesiredState): number[] => bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
+
+const ip4 = (a: string): number => a.split('.').reduce((n, x) => n * 256 + Number(x), 0);
+const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
+/**
+ * The router beyond a slave: the other host of the slave's point-to-point /30 or /31, as the seed's
+ * management nets are laid out. Undefined when the slave has no such address (its probe then needs
+ * a route the operator gives).
+ */
+export function routerOf(slave: string, o: ObservedState): string | undefined {
+  const a = o.addrs.find((x) => x.dev === slave && (x.prefixlen === 30 || x.prefixlen === 31));
+  if (!a || !parseCidr(`${a.local}/${a.prefixlen}`)) return undefined;
+  const n = ip4(a.local);
+  if (a.prefixlen === 31) return dotted(n ^ 1);
+  const host = n & 3;
+  if (host === 0 || host === 3) return undefined; // the network or broadcast address: not a host's
+  return dotted((n & ~3) + (host === 1 ? 2 : 1));
+}
+
+/** The steps that give each slave of a bond with a gateway its probe table and rule. */
+export function probeRouteSteps(d: DesiredState, o: ObservedState): Step[] {
+  const steps: Step[] = [];
+  const rules = o.weighted?.rules ?? [];
+  for (const b of bondsWithGateway(d)) {
+    for (const [k, s] of b.slaves.entries()) {
+      const router = routerOf(s.name, o);
+      const link = o.links.find((l) => l.name === s.name);
+      // A route via a router on a link that is down, or not there, is refused; it comes with the link.
+      if (!router || !link?.flags.includes('UP')) continue;
+      const table = probeTableOf(b.index, k);
+      const have = (o.weighted?.tables[table] ?? []).find((r) => r.dst === 'default');
+      if (!(have?.dev === s.name && have.gateway === router)) {
+        steps.push({ kind: 'replace-route', route: { to: 'default', dev: s.name, gateway: router, table }, was: undefined });
+      }
+      const rule: PolicyRule = { priority: PROBE_RULE_PRIORITY, oif: s.name, table };
+      if (!rules.some((h) => sameRule(rule, h))) steps.push({ kind: 'add-rule', rule });
+    }
+  }
+  return steps;
+}
