@@ -18,6 +18,8 @@ export interface BondSettings {
    * resolves on each slave). With it, the bond's address is a real one: its prefix is routed.
    */
   gateway: string | undefined;
+  /** Per slave, the router beyond it (its probe route's next hop) where it is not the other host of the slave's /30 or /31. */
+  routers: Record<string, string>;
   /** Per-line rates in bit/s that override what the wanpipe configuration says (weighted bonds). */
   rates: Record<string, number>;
   ratesLine: number | undefined;
@@ -46,7 +48,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
 
 export function defaultBond(index = 0): BondSettings {
-  return { teql: `teql${index}`, kind: 'teql', gateway: undefined, rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
+  return { teql: `teql${index}`, kind: 'teql', gateway: undefined, routers: {}, rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
 }
 
 export function defaultSettings(): Settings {
@@ -70,7 +72,7 @@ export function networkOf(cidr: string): string {
 }
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
-const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
+const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTERS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
 
 /** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
 export function parseRate(text: string): number | undefined {
@@ -131,6 +133,7 @@ export function parseSettings(file: string, text: string): Settings {
     let routesSet = false;
     let mtuLine: number | undefined;
     let gatewayLine: number | undefined;
+    let routersLine: number | undefined;
     for (const e of s.entries) {
       switch (e.keyUpper) {
         case 'SLAVES': {
@@ -186,6 +189,17 @@ export function parseSettings(file: string, text: string): Settings {
           }
           break;
         }
+        case 'ROUTERS': {
+          for (const v of e.values.filter((x) => x !== '')) {
+            const [name, addr] = v.split(':').map((x) => x.trim());
+            if (!name || !IFNAME_RE.test(name) || !addr || !/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) || !parseCidr(`${addr}/32`)) {
+              throw new ConfigError(file, e.line, `routers: expected slave:address such as eth2:172.16.8.2, found '${v}'`, "list the router beyond each slave, e.g. 'routers = eth2:172.16.8.2, eth3:172.16.8.6'");
+            }
+            b.routers[name] = addr;
+          }
+          routersLine = e.line;
+          break;
+        }
         case 'RATES': {
           for (const v of e.values.filter((x) => x !== '')) {
             const [name, rate] = v.split(':').map((x) => x.trim());
@@ -222,6 +236,11 @@ export function parseSettings(file: string, text: string): Settings {
           `write the bond's real address and prefix (address = 203.0.113.10/29) and the routers' shared address in it (gateway = 203.0.113.9)`);
       }
     }
+    if (routersLine !== undefined && b.gateway === undefined) {
+      throw new ConfigError(file, routersLine, `routers in [${s.name}]: a bond's probes go via the routers beyond its slaves only at a DSL-router site, a bond with a gateway`, "add 'gateway = <the routers' shared address>', or remove the line");
+    }
+    const strangers = Object.keys(b.routers).filter((n) => b.slaves !== undefined && !b.slaves.includes(n));
+    if (routersLine !== undefined && strangers.length > 0) throw new ConfigError(file, routersLine, `routers: ${strangers.join(', ')} ${strangers.length > 1 ? 'are' : 'is'} not a slave of [${s.name}]`, `name the routers of ${b.slaves?.join(', ')} only`);
     if (b.kind === 'weighted' && mtuLine !== undefined) {
       throw new ConfigError(file, mtuLine, `mtu in [${s.name}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`, 'remove the line, or set the MTU on the lines themselves');
     }

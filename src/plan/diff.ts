@@ -214,7 +214,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...weighted.after);
   // A DSL-router site's per-slave probe routes (read with the rules and tables; a lean read has none).
-  if (o.weighted) steps.push(...probeRouteSteps(d, o));
+  if (o.weighted) steps.push(...probeRouteSteps(d, o, new Set(steps.flatMap((s) => (s.kind === 'set-link-up' ? [s.dev] : [])))));
   steps.push(...sysctlSteps(d, o));
   return { version: 1, steps: guardSlaveChanges(steps, o) };
 }

@@ -39,16 +39,19 @@ export function routerOf(slave: string, o: ObservedState): string | undefined {
   return dotted((n & ~3) + (host === 1 ? 2 : 1));
 }
 
-/** The steps that give each slave of a bond with a gateway its probe table and rule. */
-export function probeRouteSteps(d: DesiredState, o: ObservedState): Step[] {
+/**
+ * The steps that give each slave of a bond with a gateway its probe table and rule. `comingUp`: slaves
+ * the same plan brings up first (a route through a link that is down is refused).
+ */
+export function probeRouteSteps(d: DesiredState, o: ObservedState, comingUp: ReadonlySet<string> = new Set()): Step[] {
   const steps: Step[] = [];
   const rules = o.weighted?.rules ?? [];
   for (const b of bondsWithGateway(d)) {
     for (const [k, s] of b.slaves.entries()) {
-      const router = routerOf(s.name, o);
+      const router = s.router ?? routerOf(s.name, o);
       const link = o.links.find((l) => l.name === s.name);
       // A route via a router on a link that is down, or not there, is refused; it comes with the link.
-      if (!router || !link?.flags.includes('UP')) continue;
+      if (!router || !link || !(link.flags.includes('UP') || comingUp.has(s.name))) continue;
       const table = probeTableOf(b.index, k);
       const have = (o.weighted?.tables[table] ?? []).find((r) => r.dst === 'default');
       if (!(have?.dev === s.name && have.gateway === router)) {

@@ -27,7 +27,7 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
           `bond the IP interface instead (${site?.interfaces.filter((x) => x.carriesIp && x.device === i.device).map((x) => x.name).join(', ') || 'operation mode WANPIPE'})`);
       }
       const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
-      return { name, device: i?.device, where };
+      return { name, device: i?.device, where, ...(b.routers[name] ? { router: b.routers[name] } : {}) };
     }).sort((x, y) => x.name.localeCompare(y.name));
     const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines : undefined;
     return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };

@@ -12,6 +12,8 @@ export interface DesiredSlave {
   where: string;
   /** Removed from the configuration while the watch daemon runs: only taken out of the ring, nothing else set. */
   leaving?: boolean;
+  /** A DSL-router site: the router beyond this slave, which its probe route goes via (settings' `routers`). */
+  router?: string;
 }
 
 export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`

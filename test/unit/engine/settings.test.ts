@@ -55,7 +55,7 @@ describe('settings', () => {
 
   const cases: [string, string, string][] = [
     ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL) or [wbond0], [wbond1], ... (weighted)"],
-    ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, gateway, routes, rp_filter, mtu, mode, rates"],
+    ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, gateway, routers, routes, rp_filter, mtu, mode, rates"],
     ['bad address', '[teql0]\naddress = 10.0.0.300/31\n', "2: address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '10.0.0.300/31'"],
     ['host bits in a route', '[teql0]\nroutes = 192.0.2.1/24\n', "2: routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '192.0.2.1/24'"],
     ['strict rp_filter', '[teql0]\nrp_filter = 1\n', "2: rp_filter: expected 0 (off) or 2 (loose), found '1'"],

@@ -31,6 +31,14 @@ describe('DSL routers on Ethernet: settings', () => {
     assert.deepEqual([b?.address, b?.gateway, b?.rpFilter], ['203.0.113.10/29', '203.0.113.9', 2]);
   });
 
+  it('routers: the router beyond a slave where its address does not say it; only with a gateway, only for the bond\'s slaves', () => {
+    assert.deepEqual(parseSettings('f', `${DSL}routers = eth2:192.168.1.1, eth3:192.168.2.1\n`).bonds[0]?.routers, { eth2: '192.168.1.1', eth3: '192.168.2.1' });
+    const err = (text: string) => { try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError); return e.message; } assert.fail('no error'); };
+    assert.match(err('[teql0]\nslaves = eth2\nrouters = eth2:192.168.1.1\n'), /:3: routers in \[teql0\]: .* only at a DSL-router site/);
+    assert.match(err(`${DSL}routers = eth9:192.168.1.1\n`), /:6: routers: eth9 is not a slave of \[teql0\]/);
+    assert.match(err(`${DSL}routers = eth2\n`), /:6: routers: expected slave:address/);
+  });
+
   it('a gateway outside the prefix, the bond\'s own address, or not an address: an error at its line', () => {
     const err = (text: string) => { try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError); return e.message; } assert.fail('no error'); };
     assert.match(err('[teql0]\nslaves = eth2\naddress = 203.0.113.10/29\ngateway = 203.0.113.17\n'), /:4: gateway 203\.0\.113\.17 is not another address of 203\.0\.113\.10\/29's network/);
@@ -70,6 +78,30 @@ describe('DSL routers on Ethernet: up and down', () => {
     assert.equal((await run('up')).code, 0);
     const d = await run('doctor', '--json', '--window', '0s');
     assert.doesNotMatch(d.out, /"routes\./, d.out);
+  });
+});
+
+describe('DSL routers on Ethernet: a router given in the settings', () => {
+  it('a slave on a /24 gets its probe route via the router the settings name', async () => {
+    const { kernel, run } = await site(`${DSL}routers = eth2:192.168.1.1\n`);
+    kernel.addrs = kernel.addrs.filter((a) => a.dev !== 'eth2');
+    kernel.addrs.push({ dev: 'eth2', local: '192.168.1.2', prefixlen: 24 } as typeof kernel.addrs[number]);
+    assert.equal((await run('up')).code, 0);
+    const c = kernel.changes.map((x) => x.join(' '));
+    assert.ok(c.includes(`ip route replace default via 192.168.1.1 dev eth2 table ${probeTableOf(0, 0)}`), c.join('\n'));
+  });
+});
+
+describe('DSL routers on Ethernet: a slave that up brings up', () => {
+  it('gets its probe route in the same up, after its link is up', async () => {
+    const dir = await tmpDir();
+    await fs.writeFile(path.join(dir, 'wanbond.conf'), DSL);
+    const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name, up: name !== 'eth3' })), addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })) });
+    const r = await cliWith({ runner: kernel }, 'up', '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'));
+    assert.equal(r.code, 0, r.err);
+    const c = kernel.changes.map((x) => x.join(' '));
+    const upAt = c.indexOf('ip link set dev eth3 up'), routeAt = c.indexOf(`ip route replace default via 172.16.8.6 dev eth3 table ${probeTableOf(0, 1)}`);
+    assert.ok(upAt >= 0 && routeAt > upAt, c.join('\n'));
   });
 });
 
