@@ -13,7 +13,7 @@ async function iniBlocks(file: string): Promise<string[]> {
 }
 
 describe('settings examples in the docs', () => {
-  for (const file of ['README.md', 'docs/WEIGHTED.md']) {
+  for (const file of ['README.md', 'docs/WEIGHTED.md', 'docs/SITES.md']) {
     it(`${file}: every wanbond.conf example parses`, async () => {
       const blocks = await iniBlocks(file);
       assert.ok(blocks.length > 0, `no ini example in ${file}`);
