@@ -58,5 +58,13 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const after: Sample = { atMs: Math.max(t0 + o.windowMs, now()), links: parseLinks(text), alarms: alarms1 };
   let linkKinds: Record<string, string> | undefined;
   try { linkKinds = parseLinkKinds(text); } catch { linkKinds = undefined; }
-  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel, daemon, wanrouterProc: ctx.wanrouterProc };
+  // Whether each slave resolved a DSL site's shared gateway: its own router must answer its ARP.
+  let neighbours: DoctorInput['neighbours'];
+  if (ctx.desired.bonds.some((b) => b.gateway)) {
+    try {
+      neighbours = (JSON.parse(await r.read({ file: 'ip', args: ['-j', 'neigh', 'show'] })) as { dst?: unknown; dev?: unknown; state?: unknown }[])
+        .flatMap((n) => (typeof n.dst === 'string' && typeof n.dev === 'string' ? [{ dst: n.dst, dev: n.dev, state: Array.isArray(n.state) ? n.state.map(String) : [] }] : []));
+    } catch { neighbours = undefined; }
+  }
+  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel, daemon, wanrouterProc: ctx.wanrouterProc, ...(neighbours ? { neighbours } : {}) };
 }

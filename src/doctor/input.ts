@@ -45,6 +45,8 @@ export interface DoctorInput {
   kernel: KernelFacts;
   daemon: DaemonView;
   wanrouterProc: string;
+  /** `ip -j neigh show`, read where a bond has a gateway (a DSL-router site); undefined otherwise. */
+  neighbours?: { dst: string; dev: string; state: string[] }[];
 }
 
 export const linkOf = (links: readonly LinkState[], name: string): LinkState | undefined => links.find((l) => l.name === name);

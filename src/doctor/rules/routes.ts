@@ -7,7 +7,7 @@ import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';
 import { isUp, linkOf, siteIface, type DoctorInput } from '../input.js';
 
-export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed'] as const;
+export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed', 'routes.gateway-unresolved'] as const;
 
 const metric = (r: RouteState) => r.metric ?? 0;
 /** On the bond, as `up` makes it: straight to teqlN, or via the bond's gateway (a DSL-router site). */
@@ -86,8 +86,29 @@ function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
   }];
 }
 
+/**
+ * A DSL-router site: TEQL looks the bond's gateway up on each slave, so each slave's router must
+ * answer ARP for the shared address. One that does not (FAILED, INCOMPLETE) still gets its share of
+ * the packets from TEQL, and they are lost.
+ */
+function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
+  const gw = b.gateway;
+  if (!gw || !x.neighbours) return [];
+  return b.slaves.flatMap((s): Finding[] => {
+    const n = x.neighbours?.find((e) => e.dst === gw && e.dev === s.name);
+    if (!n || !n.state.some((st) => st === 'FAILED' || st === 'INCOMPLETE')) return [];
+    return [{
+      id: 'routes.gateway-unresolved', severity: 'error', bond: b.teql, line: s.name,
+      what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,
+      why: `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still hands ${s.name} its share of the packets, and they are lost`,
+      fix: [note(`give the router behind ${s.name} the shared LAN address ${gw}, or correct the cabling; then check: arping -c 3 -I ${s.name} ${gw}`),
+        cmd('ip', 'neigh', 'flush', 'dev', s.name, 'to', gw)],
+    }];
+  });
+}
+
 export function routeRules(x: DoctorInput): Finding[] {
   // A bond that is down has lost its routes with it: bond.not-up says so and its fix brings them back.
   // A weighted bond's routes are judged by its own check (bond.weighted-not-applied), against the plan.
-  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b)]);
+  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b)]);
 }

@@ -329,6 +329,17 @@ export const CASES: Case[] = [
     fix: (x) => { x.observed.routes.pop(); },
     check: (f) => assert.deepEqual(f.fix, ['ip route del 10.0.0.0/31 dev teql0']),
   },
+  {
+    id: 'routes.gateway-unresolved', name: 'a DSL-router site: the router on one line does not answer ARP for the shared gateway',
+    break: (x) => {
+      const b = x.desired.bonds[0]!;
+      b.gateway = '10.0.0.1';
+      x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
+      x.neighbours = b.slaves.map((sl, i) => ({ dst: '10.0.0.1', dev: sl.name, state: [i === 1 ? 'FAILED' : 'REACHABLE'] }));
+    },
+    fix: (x) => { for (const n of x.neighbours ?? []) n.state = ['REACHABLE']; },
+    check: (f) => { assert.equal(f.line, 'w2g1ppp'); assert.match(f.what, /w2g1ppp cannot reach the gateway 10\.0\.0\.1/); fixHas(/^ip neigh flush dev w2g1ppp to 10\.0\.0\.1$/)(f); },
+  },
   // --- sysctl ---
   {
     id: 'sysctl.rp-filter', name: 'conf/all strict: the larger of all and the line wins',
