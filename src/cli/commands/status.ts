@@ -14,7 +14,10 @@ export interface LineStatus {
   health: Omit<LineSummary, 'line'> | null;
 }
 export interface BondStatus {
-  teql: string; kind: 'teql' | 'weighted'; present: boolean; up: boolean; address: string; addressPresent: boolean; routes: { to: string; present: boolean }[]; lines: LineStatus[];
+  teql: string; kind: 'teql' | 'weighted'; present: boolean; up: boolean; address: string; addressPresent: boolean;
+  /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
+  gateway: string | null;
+  routes: { to: string; present: boolean }[]; lines: LineStatus[];
   /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
   watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean; metrics: string | null };
 }
@@ -29,7 +32,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       : o.qdiscs.some((q) => q.dev === name && q.root && q.kind === b.teql));
     const routed = (to: string) => o.routes.some((x) => x.dst === to && (b.kind === 'weighted'
       ? [x.spec?.dev, ...(x.spec?.nexthops ?? []).map((n) => n.dev)].some((dev) => b.slaves.some((sl) => sl.name === dev))
-      : x.dev === b.teql));
+      : x.dev === b.teql && x.gateway === b.gateway));
     const lines: LineStatus[] = b.slaves.map((s) => {
       const l = o.links.find((x) => x.name === s.name);
       const st = l?.stats;
@@ -48,7 +51,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
     const [local, len] = b.address.split('/');
     return {
-      teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address,
+      teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address, gateway: b.gateway ?? null,
       addressPresent: o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
       routes: b.routes.map((r) => ({ to: r.to, present: routed(r.to) })), lines, kind: b.kind,
       watch: daemon?.running
@@ -74,7 +77,7 @@ const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ?
 
 export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
   return bonds.map((b) => {
-    const head = `${b.teql}${b.kind === 'weighted' ? ' (weighted)' : ''}: ${!b.present ? (b.kind === 'weighted' ? 'absent (wanbond up has not run?)' : 'absent (sch_teql not loaded?)') : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}\n`;
+    const head = `${b.teql}${b.kind === 'weighted' ? ' (weighted)' : ''}: ${!b.present ? (b.kind === 'weighted' ? 'absent (wanbond up has not run?)' : 'absent (sch_teql not loaded?)') : b.up ? 'up' : 'down'}, address ${b.address}${b.addressPresent ? '' : ' (missing)'}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`

@@ -73,6 +73,15 @@ describe('DSL routers on Ethernet: up and down', () => {
     assert.equal(kernel.dump(), before);
   });
 
+  it('status says the routes go via the gateway, and finds them there', async () => {
+    const { run } = await site();
+    assert.equal((await run('up')).code, 0);
+    const st = await run('status');
+    assert.match(st.out, /^teql0: up, address 203\.0\.113\.10\/29, routes default via 203\.0\.113\.9\n/, st.out);
+    const j = JSON.parse((await run('status', '--json')).out) as { gateway: string | null; routes: { present: boolean }[] }[];
+    assert.deepEqual([j[0]?.gateway, j[0]?.routes.map((r) => r.present)], ['203.0.113.9', [true]]);
+  });
+
   it('doctor takes the route via the gateway for the bond\'s, and the real block for no fake /31', async () => {
     const { run } = await site();
     assert.equal((await run('up')).code, 0);
