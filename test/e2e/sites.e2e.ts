@@ -88,6 +88,12 @@ describe('the DSL-router site in a real kernel', () => {
     await sh('ping', ['-n', '-c', '12', '-i', '0.2', '-W', '1', DSL_FAR], { allowFail: true });
     const fixed = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string }[] }[] };
     assert.deepEqual(fixed.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.gateway-unresolved'), []);
+    // A probe rule deleted by hand: doctor names the line, and its fix (wanbond up) puts it back.
+    await sh('ip', ['rule', 'del', 'priority', '7765', 'oif', dslSlave(4)]);
+    const noRule = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string; line?: string; fix: string[] }[] }[] };
+    assert.deepEqual(noRule.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.probe-route-missing').map((f) => [f.line, f.fix]), [[dslSlave(4), ['wanbond up']]]);
+    assert.equal((await wanbond('up')).code, 0);
+    assert.match(await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', dslSlave(4), DSL_FAR], { allowFail: true }), / 0% packet loss/, 'the probe route is back');
     const down = await wanbond('down');
     assert.equal(down.code, 0, down.err);
     assert.deepEqual(await kernelDump(), pre);

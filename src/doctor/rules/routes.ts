@@ -2,12 +2,13 @@
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
 import { networkOf, parseCidr } from '../../config/settings.js';
 import { routeArgs } from '../../plan/route.js';
+import { PROBE_RULE_PRIORITY, probeTableOf, routerOf } from '../../sites/probe-routes.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';
 import { isUp, linkOf, siteIface, type DoctorInput } from '../input.js';
 
-export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed', 'routes.gateway-unresolved'] as const;
+export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed', 'routes.gateway-unresolved', 'routes.probe-route-missing'] as const;
 
 const metric = (r: RouteState) => r.metric ?? 0;
 /** On the bond, as `up` makes it: straight to teqlN, or via the bond's gateway (a DSL-router site). */
@@ -107,8 +108,34 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
   });
 }
 
+/**
+ * A DSL-router site: each line's probe must leave by that line's router (its table and `oif` rule),
+ * or a DSL line dead behind the router is never seen (the Ethernet link stays up).
+ */
+function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
+  if (!b.gateway) return [];
+  return b.slaves.flatMap((s, k): Finding[] => {
+    if (!isUp(linkOf(x.observed.links, s.name))) return [];
+    const router = s.router ?? routerOf(s.name, x.observed);
+    const table = probeTableOf(b.index, k);
+    if (!router) {
+      return [{ id: 'routes.probe-route-missing', severity: 'warning', bond: b.teql, line: s.name,
+        what: `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not on a /30 or /31 with it)`,
+        why: `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that router sees it, and ${s.name}'s probes have no route beyond its own network`,
+        fix: [note(`name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ${s.name}'s network>`), cmd('wanbond', 'up')] }];
+    }
+    const route = (x.observed.weighted?.tables[table] ?? []).some((r) => r.dst === 'default' && r.dev === s.name && r.gateway === router);
+    const rule = (x.observed.weighted?.rules ?? []).some((r) => !r.other && r.priority === PROBE_RULE_PRIORITY && r.oif === s.name && r.table === String(table));
+    if (route && rule) return [];
+    return [{ id: 'routes.probe-route-missing', severity: 'error', bond: b.teql, line: s.name,
+      what: `${s.name}'s probe route is gone: ${[route ? '' : `no default via ${router} in table ${table}`, rule ? '' : `no rule oif ${s.name} lookup ${table}`].filter(Boolean).join(', ')}`,
+      why: `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down while it works, or a dead DSL line behind its router is missed`,
+      fix: [cmd('wanbond', 'up')] }];
+  });
+}
+
 export function routeRules(x: DoctorInput): Finding[] {
   // A bond that is down has lost its routes with it: bond.not-up says so and its fix brings them back.
   // A weighted bond's routes are judged by its own check (bond.weighted-not-applied), against the plan.
-  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b)]);
+  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b), ...probeRoutes(x, b)]);
 }
