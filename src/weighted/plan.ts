@@ -6,9 +6,9 @@
 import { StateError } from '../errors.js';
 import type { Step } from '../plan/steps.js';
 import type { RouteSpec } from '../plan/route.js';
-import type { DesiredBond, DesiredState, ObservedState, RuleState } from '../state/types.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
-import { lineTableRoutes, policyRules, tableOf, type PolicyRule } from './policy.js';
+import { lineTableRoutes, policyRules, sameRule, tableOf } from './policy.js';
 import { jumpRules, markOf, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
@@ -42,9 +42,6 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   }
   return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
 }
-
-const sameRule = (want: PolicyRule, have: RuleState) => have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask
-  && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /** The lines a bond's draw holds now, by the marks it draws; undefined when the draw is not one wanbond wrote. */
 function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undefined {
