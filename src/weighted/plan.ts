@@ -19,7 +19,7 @@ export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWe
 /** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), routes: b.routes.map((r) => r.to) };
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)) };
 }
 
 /**
