@@ -1,5 +1,6 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
+import { sameRule } from '../weighted/policy.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
@@ -28,7 +29,7 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     }
     case 'delete-link': return link(inv.dev) !== undefined;
     case 'nft-delete-table': return o.weighted?.nft !== undefined;
-    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => !r.other && r.oif === inv.rule.oif && r.priority === inv.rule.priority && r.fwmark === inv.rule.fwmark && r.mask === inv.rule.mask && r.table === String(inv.rule.table));
+    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {

@@ -55,10 +55,8 @@ function bondRules(o: J, v: unknown): WeightedBondRules {
   const b = v as J;
   const lines = b['lines'];
   if (!Array.isArray(lines)) throw new Error(`${String(o['kind'])}: a weighted bond without lines`);
-  const routes = b['routes'];
-  if (!Array.isArray(routes) || !routes.every((r) => typeof r === 'string')) throw new Error(`${String(o['kind'])}: a weighted bond's routes are not a list`);
   const out: WeightedBondRules = {
-    bond: str(b, 'bond', /^wbond[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'), routes: routes as string[],
+    bond: str(b, 'bond', /^wbond[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'),
     lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
   };
   try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }

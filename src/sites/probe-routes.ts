@@ -9,7 +9,7 @@ import { parseCidr } from '../config/settings.js';
 import type { PolicyRule } from '../weighted/policy.js';
 import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
-import { sameRule } from '../weighted/plan.js';
+import { sameRule } from '../weighted/policy.js';
 
 export const PROBE_RULE_PRIORITY = 7765;
 /** A slave's probe table: above every weighted bond's table (77620001 .. 77645598). */

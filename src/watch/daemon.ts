@@ -383,7 +383,7 @@ export class WatchDaemon {
       if (this.allDown.has(teql)) continue;
       this.allDown.add(teql);
       this.log.error({ event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${/^wbond/.test(teql) ? 'and in the draw: the first to work again carries its share at once' : 'TEQL skips the dead ones itself'}) and the probes go on`);
+        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${this.ctx.desired.bonds.find((b) => b.teql === teql)?.kind === 'weighted' ? 'and in the draw: the first to work again carries its share at once' : 'TEQL skips the dead ones itself'}) and the probes go on`);
     }
     for (const teql of [...this.allDown]) {
       if (d.allDown.includes(teql)) continue;

@@ -6,9 +6,9 @@
 import { StateError } from '../errors.js';
 import type { Step } from '../plan/steps.js';
 import type { RouteSpec } from '../plan/route.js';
-import type { DesiredBond, DesiredState, ObservedState, RuleState } from '../state/types.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
-import { lineTableRoutes, policyRules, tableOf, type PolicyRule } from './policy.js';
+import { lineTableRoutes, policyRules, sameRule, tableOf } from './policy.js';
 import { jumpRules, markOf, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
@@ -19,7 +19,7 @@ export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWe
 /** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), routes: b.routes.map((r) => r.to) };
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)) };
 }
 
 /**
@@ -42,9 +42,6 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   }
   return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
 }
-
-export const sameRule = (want: PolicyRule, have: RuleState) => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif
-  && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /** The lines a bond's draw holds now, by the marks it draws; undefined when the draw is not one wanbond wrote. */
 function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undefined {

@@ -6,6 +6,7 @@
 //   P+2   fwmark M lookup T                           the bond's default, through the drawn line
 // (wg-quick uses the same `suppress_prefixlength 0` so that a default route elsewhere never takes
 // traffic for the LAN.) Pure.
+import type { RuleState } from '../state/types.js';
 import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
 
 /** Rule priority of the first group; the others follow it. Below main's 32766. */
@@ -32,6 +33,10 @@ export function policyRules(bonds: readonly { index: number; lines: readonly str
   })));
   return [...per(true, priority), { priority: priority + 1, fwmark: MARK_BASE, mask: MARK_MASK, table: 'main', suppressPrefixlength: 0 }, ...per(false, priority + 2)];
 }
+
+/** The kernel shows this rule of wanbond's (what `up` compares before adding it, and `down` before deleting it). */
+export const sameRule = (want: PolicyRule, have: RuleState): boolean => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif
+  && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
 export function ruleArgs(r: PolicyRule): string[] {

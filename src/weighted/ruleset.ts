@@ -30,8 +30,6 @@ export interface WeightedBondRules {
   lines: StripeLine[];
   /** The lines drawn now (the daemon's ring); the others keep their mark but get no draw. */
   inRing: readonly string[];
-  /** 'default' and/or prefixes, as in the settings. */
-  routes: readonly string[];
 }
 
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
@@ -47,7 +45,6 @@ export function checkBondRules(b: WeightedBondRules): void {
     if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64) throw new InternalError(`${l.name}: weight ${l.weight}`);
   }
   for (const n of b.inRing) if (!b.lines.some((l) => l.name === n)) throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
-  if (!b.routes.every((r) => r === 'default' || /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r))) throw new InternalError(`${b.bond}: routes ${b.routes.join(', ')}`);
 }
 
 /** The map's entries: draw k -> the mark of the line drawn k-th. Empty when no line is in the ring. */

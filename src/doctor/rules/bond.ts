@@ -1,10 +1,9 @@
 // Each bond in the kernel: its teql device up with its address and not held, each slave there,
 // attached to it, up with carrier, all of one MTU. Pure.
-import { isHold } from '../../plan/steps.js';
 import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
-import { describe, type Step } from '../../plan/steps.js';
+import { describe, isHold, type Step } from '../../plan/steps.js';
 import { weightedSteps } from '../../weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';

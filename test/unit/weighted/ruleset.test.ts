@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { markOf, ruleTag, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules } from '../../../src/weighted/ruleset.js';
 
 const bond = (inRing: string[] = ['w1g1ppp', 'w2g1ppp']): WeightedBondRules => ({
-  bond: 'wbond0', index: 0, routes: ['default'], inRing,
+  bond: 'wbond0', index: 0, inRing,
   lines: [{ name: 'w1g1ppp', weight: 2 }, { name: 'w2g1ppp', weight: 1 }],
 });
 
@@ -29,7 +29,7 @@ describe('weighted bonds: nftables', () => {
   });
 
   it('the table: replaced whole; both hooks jump only for unmarked packets that main routes over one of the bond\'s lines; what arrives by a line takes no turn; each jump tagged with what it says', () => {
-    const text = tableRuleset([{ ...bond(), routes: ['default', '192.0.2.0/24'] }]);
+    const text = tableRuleset([bond()]);
     const pre = 'meta mark 0 iifname != { "w1g1ppp", "w2g1ppp" } fib daddr oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
     const out = 'meta mark 0 oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
     assert.deepEqual(text.trim().split('\n'), [

@@ -38,7 +38,8 @@ describe('weighted bonds: down', () => {
       spec: { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }, { dev: 'w2g1ppp' }] } });
     after.weighted = {
       nftAvailable: true, nft: { sets: {}, chains: {}, draws: {} },
-      rules: policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table) })),
+      // As the kernel shows them (test/fixtures/weighted/ip-rule-iproute2-6.1.json): with their suppress_prefixlen.
+      rules: policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map((r) => ({ priority: r.priority, fwmark: r.fwmark, mask: r.mask, table: String(r.table), ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
       tables: Object.fromEntries([0, 1].map((k) => [tableOf(0, k), [{ dst: 'default', dev: k ? 'w2g1ppp' : 'w1g1ppp', gateway: undefined, protocol: undefined, scope: undefined, metric: undefined, type: undefined, spec: undefined }]])),
     };
     const kinds = teardown(record, after).map((s) => s.kind);
@@ -52,5 +53,13 @@ describe('weighted bonds: down', () => {
   it('what someone else already removed is left alone', () => {
     const after = before(); // nothing of wanbond's there
     assert.deepEqual(teardown(record, after).map(say).filter((x) => !/rp_filter|ip_forward/.test(x)), []);
+  });
+
+  it('a rule at our priority, mark and table that is not the one up added (no suppress_prefixlength) is left alone', () => {
+    const after = before();
+    const ours = policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]);
+    const other = ours.find((r) => r.suppressPrefixlength !== undefined && r.table !== 'main')!;
+    after.weighted!.rules = [{ priority: other.priority, fwmark: other.fwmark, mask: other.mask, table: String(other.table) }];
+    assert.deepEqual(teardown(record, after).filter((s) => s.kind === 'del-rule'), []);
   });
 });
