@@ -7,7 +7,21 @@ import { isIpv4 } from '../plan/route.js';
 import { IFNAME_RE } from './wanpipe.js';
 import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
 
-export type BondKind = 'teql' | 'weighted';
+export type BondKind = 'teql' | 'weighted' | 'per-connection';
+
+/** A per-connection bond's uplink (a NATed line to its own provider): its address, next hop, share of new connections. */
+export interface UplinkSettings {
+  name: string;
+  /** The uplink's own address: what its connections are SNATed to, and what its replies are routed from. */
+  address: string;
+  gateway: string;
+  weight: number;
+  /** The uplink's capacity in the measured direction (bit/s): needed by `balance = load`. */
+  bps: number | undefined;
+  /** Which way load is measured: in (downloads, what asymmetric DSL runs out of first) or out. */
+  measure: 'in' | 'out';
+  line: number;
+}
 
 export interface BondSettings {
   /** The bond's device: teqlN (TEQL's own), or wbondN (a dummy wanbond creates for the address of a weighted bond). */
@@ -20,6 +34,10 @@ export interface BondSettings {
   gateway: string | undefined;
   /** Per slave, the router beyond it (its probe route's next hop) where it is not the other host of the slave's /30 or /31. */
   routers: Record<string, string>;
+  /** A per-connection bond's uplinks, in the order written (`uplink.<dev> = ...`). */
+  uplinks: UplinkSettings[];
+  /** A per-connection bond: new connections by weight, or by the daemon's measured load. */
+  balance: 'weight' | 'load';
   /** Per-line rates in bit/s that override what the wanpipe configuration says (weighted bonds). */
   rates: Record<string, number>;
   ratesLine: number | undefined;
@@ -48,7 +66,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
 
 export function defaultBond(index = 0): BondSettings {
-  return { teql: `teql${index}`, kind: 'teql', gateway: undefined, routers: {}, rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
+  return { teql: `teql${index}`, kind: 'teql', gateway: undefined, routers: {}, uplinks: [], balance: 'weight', rates: {}, ratesLine: undefined, index, slaves: undefined, address: `10.0.${index}.0/31`, routes: index === 0 ? ['default'] : [], rpFilter: 0, mtu: undefined, line: 0, slavesLine: undefined };
 }
 
 export function defaultSettings(): Settings {
@@ -73,6 +91,28 @@ export function networkOf(cidr: string): string {
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
 const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTERS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
+const KNOWN_PC = ['UPLINK.<dev>', 'BALANCE', 'ROUTES', 'RP_FILTER', 'MODE'];
+const KIND_OF: Record<string, BondKind> = { teql: 'teql', wbond: 'weighted', pcbond: 'per-connection' };
+const PREFIX_OF: Record<BondKind, string> = { teql: 'teql', weighted: 'wbond', 'per-connection': 'pcbond' };
+const IPV4_TEXT = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** `uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2 rate 20M measure in` -> the uplink; a file:line error otherwise. */
+export function parseUplink(file: string, e: Entry, name: string): UplinkSettings {
+  const example = `write e.g. 'uplink.${name} = 100.64.1.2 via 100.64.1.1 weight 1' (its address, its provider's gateway; optional weight, rate, measure in|out)`;
+  const words = e.value.split(/\s+/).filter((w) => w !== '');
+  const [address, via, gateway, ...rest] = words;
+  const ip = (a: string | undefined) => a !== undefined && IPV4_TEXT.test(a) && parseCidr(`${a}/32`) !== undefined;
+  if (!ip(address) || via !== 'via' || !ip(gateway)) throw new ConfigError(file, e.line, `uplink.${name}: expected '<address> via <gateway> ...', found '${e.value}'`, example);
+  const u: UplinkSettings = { name, address: address as string, gateway: gateway as string, weight: 1, bps: undefined, measure: 'in', line: e.line };
+  for (let i = 0; i < rest.length; i += 2) {
+    const k = rest[i] as string, v = rest[i + 1];
+    if (k === 'weight' && v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64) u.weight = Number(v);
+    else if (k === 'rate' && v !== undefined && parseRate(v) !== undefined) u.bps = parseRate(v);
+    else if (k === 'measure' && (v === 'in' || v === 'out')) u.measure = v;
+    else throw new ConfigError(file, e.line, `uplink.${name}: '${[k, v].filter((x) => x !== undefined).join(' ')}' is not weight 1..64, rate <bit/s> or measure in|out`, example);
+  }
+  return u;
+}
 
 /** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
 export function parseRate(text: string): number | undefined {
@@ -120,14 +160,16 @@ export function parseSettings(file: string, text: string): Settings {
       continue;
     }
     if (s.name === 'watch') { out.watch = parseWatchSection(file, s); continue; }
-    const m = /^(teql|wbond)([0-9]|[1-9][0-9])$/.exec(s.name);
+    const m = /^(teql|wbond|pcbond)([0-9]|[1-9][0-9])$/.exec(s.name);
     if (!m) {
-      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL) or [wbond0], [wbond1], ... (weighted)`,
-        'name each bond section after its device: teqlN for a TEQL bond, wbondN for a weighted one');
+      throw new ConfigError(file, s.line, `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), [wbond0], ... (weighted) or [pcbond0], ... (per-connection)`,
+        'name each bond section after its kind: teqlN for a TEQL bond, wbondN for a weighted one, pcbondN for per-connection balancing over NATed uplinks');
     }
     const b = defaultBond(Number(m[2]));
     b.teql = s.name;
-    b.kind = m[1] === 'wbond' ? 'weighted' : 'teql';
+    b.kind = KIND_OF[m[1] as string] as BondKind;
+    if (b.kind === 'per-connection') { b.rpFilter = 2; b.address = ''; }
+    const uplinkNames = new Set<string>();
     b.line = s.line;
     b.routes = [];
     let routesSet = false;
@@ -135,6 +177,27 @@ export function parseSettings(file: string, text: string): Settings {
     let gatewayLine: number | undefined;
     let routersLine: number | undefined;
     for (const e of s.entries) {
+      if (b.kind === 'per-connection') {
+        const um = /^UPLINK\.(.+)$/.exec(e.keyUpper);
+        if (um) {
+          const name = e.key.slice('uplink.'.length);
+          if (!IFNAME_RE.test(name) || /^teql\d/.test(name)) throw new ConfigError(file, e.line, `uplink.${name}: invalid interface name '${name}'`, 'use the name `ip link` shows, e.g. uplink.eth1 or uplink.ppp0');
+          if (uplinkNames.has(name)) throw new ConfigError(file, e.line, `uplink.${name} is written twice in [${s.name}]`, 'keep one line per uplink');
+          const prev = usedSlaves.get(name);
+          if (prev) throw new ConfigError(file, e.line, `uplink.${name}: ${name} is already a slave of ${prev}`, `list ${name} in one bond only`);
+          usedSlaves.set(name, s.name);
+          uplinkNames.add(name);
+          b.uplinks.push(parseUplink(file, e, name));
+          continue;
+        }
+        if (e.keyUpper === 'BALANCE') {
+          const v = e.value.toLowerCase();
+          if (v !== 'weight' && v !== 'load') throw new ConfigError(file, e.line, `balance: expected weight or load, found '${e.value}'`, "write 'balance = weight' (new connections by the uplinks' weights) or 'balance = load' (by their measured spare capacity)");
+          b.balance = v;
+          continue;
+        }
+        if (!['ROUTES', 'RP_FILTER', 'MODE'].includes(e.keyUpper)) throw unknownKey(file, s, e, KNOWN_PC);
+      }
       switch (e.keyUpper) {
         case 'SLAVES': {
           const names = e.values.filter((v) => v !== '');
@@ -181,11 +244,13 @@ export function parseSettings(file: string, text: string): Settings {
         }
         case 'MODE': {
           const v = e.value.toLowerCase();
-          if (v !== 'teql' && v !== 'weighted') throw new ConfigError(file, e.line, `mode: expected teql or weighted, found '${e.value}'`, "write 'mode = weighted' for lines of unequal speed, or leave the default (teql)");
-          // sch_teql owns the names teql0..N-1: a weighted bond's device must not take one.
+          if (v !== 'teql' && v !== 'weighted' && v !== 'per-connection') {
+            throw new ConfigError(file, e.line, `mode: expected teql, weighted or per-connection, found '${e.value}'`, "write 'mode = weighted' for lines of unequal speed, 'mode = per-connection' for NATed uplinks to different providers, or leave the default (teql)");
+          }
+          // sch_teql owns the names teql0..N-1: another kind's bond must not take one. The section's name says the kind.
           if (v !== b.kind) {
-            throw new ConfigError(file, e.line, `mode = ${v} in [${s.name}]: ${v === 'weighted' ? 'a weighted bond needs no TEQL device, and sch_teql owns the names teqlN' : 'wbondN names a weighted bond'}`,
-              v === 'weighted' ? `rename the section [wbond${b.index}]` : `rename the section [teql${b.index}], or remove the mode line`);
+            const why = v === 'teql' ? `${s.name} names a ${b.kind} bond` : v === 'weighted' ? 'a weighted bond is named wbondN (sch_teql owns the names teqlN)' : 'a per-connection bond is named pcbondN';
+            throw new ConfigError(file, e.line, `mode = ${v} in [${s.name}]: ${why}`, `rename the section [${PREFIX_OF[v]}${b.index}]${v === 'teql' ? ', or remove the mode line' : ''}`);
           }
           break;
         }
@@ -228,7 +293,19 @@ export function parseSettings(file: string, text: string): Settings {
         default: throw unknownKey(file, s, e, KNOWN_BOND);
       }
     }
-    if (!routesSet) b.routes = b.index === 0 ? ['default'] : [];
+    if (!routesSet) b.routes = b.index === 0 || b.kind === 'per-connection' ? ['default'] : [];
+    if (b.kind === 'per-connection') {
+      if (b.uplinks.length < 2) {
+        throw new ConfigError(file, b.uplinks[0]?.line ?? s.line, `[${s.name}]: a per-connection bond needs at least two uplinks, found ${b.uplinks.length}`,
+          "write one line per uplink: 'uplink.eth1 = 100.64.1.2 via 100.64.1.1' and 'uplink.eth2 = 100.64.2.2 via 100.64.2.1'");
+      }
+      const unrated = b.uplinks.find((u) => u.bps === undefined);
+      if (b.balance === 'load' && unrated) throw new ConfigError(file, unrated.line, `uplink.${unrated.name}: balance = load compares each uplink's load with its capacity, and ${unrated.name} has no rate`, `add its rate in the measured direction, e.g. '... rate 16M measure ${unrated.measure}'`);
+      const same = b.uplinks.find((u, i) => b.uplinks.slice(0, i).some((x) => x.address === u.address));
+      if (same) throw new ConfigError(file, same.line, `uplink.${same.name}: the address ${same.address} is another uplink's`, "give each uplink the address its provider gave it ('ip -4 addr show dev <uplink>')");
+      b.slaves = b.uplinks.map((u) => u.name);
+      b.slavesLine = b.uplinks[0]?.line;
+    }
     if (b.gateway !== undefined) {
       if (b.kind === 'weighted') throw new ConfigError(file, gatewayLine ?? b.line, `gateway in [${s.name}]: a weighted bond routes by each line's own table`, 'remove the line (gateways for weighted bonds are not built yet)');
       if (networkOf(b.address) !== networkOf(`${b.gateway}/${b.address.split('/')[1]}`) || b.gateway === b.address.split('/')[0]) {
@@ -260,7 +337,7 @@ export function parseSettings(file: string, text: string): Settings {
       `max_equalizers = ${out.maxEqualizers} is too few for teql${needed - 1}`, `write 'max_equalizers = ${needed}' or more`);
   }
   for (const [i, b] of out.bonds.entries()) {
-    const other = out.bonds.slice(0, i).find((x) => x.address === b.address);
+    const other = b.kind === 'per-connection' ? undefined : out.bonds.slice(0, i).find((x) => x.address === b.address);
     if (other) throw new ConfigError(file, b.line, `[${b.teql}]: address ${b.address} is already [${other.teql}]'s`, `give [${b.teql}] its own address, e.g. 'address = 10.0.${b.index}.0/31'`);
     const route = b.routes.find((r) => r !== 'default' && out.bonds.slice(0, i).some((x) => x.routes.includes(r)));
     if (route) throw new ConfigError(file, b.line, `[${b.teql}]: the route ${route} is already another bond's`, 'give each prefix to one bond only');

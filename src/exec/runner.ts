@@ -8,7 +8,7 @@ import { CommandError } from '../errors.js';
 import type { Log } from '../log.js';
 
 /** journalctl: read only, for the doctor's support bundle (the watch daemon logs to journald). nft: weighted bonds. */
-export type Program = 'ip' | 'tc' | 'modprobe' | 'sysctl' | 'wanrouter' | 'journalctl' | 'nft';
+export type Program = 'ip' | 'tc' | 'modprobe' | 'sysctl' | 'wanrouter' | 'journalctl' | 'nft' | 'conntrack';
 
 export interface Command {
   file: Program;
@@ -73,7 +73,7 @@ export class ExecaRunner implements Runner {
   }
 }
 
-const PACKAGE_OF: Record<Program, string> = { ip: 'iproute2', tc: 'iproute2', sysctl: 'procps', modprobe: 'kmod', wanrouter: 'Sangoma wanpipe', journalctl: 'systemd', nft: 'nftables' };
+const PACKAGE_OF: Record<Program, string> = { ip: 'iproute2', tc: 'iproute2', sysctl: 'procps', modprobe: 'kmod', wanrouter: 'Sangoma wanpipe', journalctl: 'systemd', nft: 'nftables', conntrack: 'conntrack' };
 
 function hintFor(cmd: Command): string {
   if (cmd.file === 'modprobe') return 'check that the kernel has sch_teql (CONFIG_NET_SCH_TEQL) and that modules can be loaded: modinfo sch_teql';

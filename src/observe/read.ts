@@ -19,6 +19,18 @@ export interface ObserveOptions {
   lean?: boolean;
   /** Weighted bonds: also read nftables, the rules and these routing tables (wanbond's per-line tables). */
   weightedTables?: number[];
+  /** Per-connection bonds: whether the conntrack program is there (it flushes a dead uplink's connections). */
+  conntrack?: boolean;
+}
+
+async function hasConntrack(runner: Runner): Promise<boolean> {
+  try {
+    await runner.read({ file: 'conntrack', args: ['--version'] });
+    return true;
+  } catch (e) {
+    if (e instanceof CommandError && /command not found/.test(e.message)) return false;
+    throw e;
+  }
 }
 
 /**
@@ -45,7 +57,8 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
   const modulesDir = modulesDirOf(release);
   const w = o.weightedTables;
   const reads = [...IP_READS, ...(w ? ['rule show', ...w.map((t) => `route show table ${t}`)] : [])];
-  const [nftOut, ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
+  const [conntrack, nftOut, ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
+    o.conntrack && w && !o.lean ? hasConntrack(runner) : Promise.resolve(undefined),
     w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
     // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process start counts on a router's CPU.
     runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: reads.join('\n') + '\n' }),
@@ -75,6 +88,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
       nft: nftOut === undefined ? undefined : parseNftTable(nftOut),
       rules: parseRules(rules ?? '[]'),
       tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
+      ...(conntrack !== undefined ? { conntrack } : {}),
     } } : {}),
   };
 }

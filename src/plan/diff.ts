@@ -182,15 +182,15 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
 
 export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
   for (const b of d.bonds) {
-    if (!parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
+    if (b.kind !== 'per-connection' && !parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
   const teqls = d.bonds.filter((b) => b.kind === 'teql');
   if (opts.ringOnly) {
     const links = teqls.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
     // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
     // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
-    const weightedRing = d.bonds.some((b) => b.kind === 'weighted')
-      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route') : [];
+    const weightedRing = d.bonds.some((b) => b.kind === 'weighted' || b.kind === 'per-connection')
+      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route' || s.kind === 'conntrack-flush') : [];
     // A slave back up lost its probe route with the link: it comes back with the slave.
     const probeRing = o.weighted ? probeRouteSteps(d, o) : [];
     const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing, ...probeRing,
@@ -205,11 +205,13 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.links.attach);
   for (const p of parts) steps.push(...p.links.up);
   // Every bond's device (teqlN, or a weighted bond's dummy) gets the bond's address and comes up.
-  for (const b of d.bonds) {
+  // A per-connection bond has no device: its uplinks keep the addresses their providers gave them.
+  const devices = d.bonds.filter((b) => b.kind !== 'per-connection');
+  for (const b of devices) {
     const [addr, len] = b.address.split('/');
     if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
   }
-  for (const b of d.bonds) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
+  for (const b of devices) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
   for (const p of parts) steps.push(...p.routes.del);
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...weighted.after);

@@ -3,6 +3,7 @@
 // multipath route. Pure.
 import { tableOf } from '../weighted/policy.js';
 import { PROBE_TABLES } from '../sites/probe-routes.js';
+import { PC_TABLES } from '../sites/per-connection.js';
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { WanbondError } from '../errors.js';
 
@@ -124,7 +125,7 @@ export function validateRoute(r: RouteSpec): string | undefined {
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
-  const ours = (t: number) => (t >= tableOf(0, 0) && t <= tableOf(99, 253)) || (t >= PROBE_TABLES.min && t <= PROBE_TABLES.max);
+  const ours = (t: number) => (t >= tableOf(0, 0) && t <= tableOf(99, 253)) || (t >= PROBE_TABLES.min && t <= PROBE_TABLES.max) || (t >= PC_TABLES.min && t <= PC_TABLES.max);
   if (r.table !== undefined && !(Number.isInteger(r.table) && ours(r.table))) return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }

@@ -3,7 +3,7 @@ import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
 import { toSlashKey } from '../observe/parse.js';
 import { routeArgs, type RouteSpec } from './route.js';
-import { NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../weighted/ruleset.js';
+import { hex, NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../weighted/ruleset.js';
 import { ruleArgs, type PolicyRule } from '../weighted/policy.js';
 
 export type { RouteSpec } from './route.js';
@@ -40,6 +40,8 @@ export type Step =
   | { kind: 'nft-delete-table' }
   /** One bond's draw: from the lines `bond.inRing`, where it drew from `wasInRing`. */
   | { kind: 'nft-stripe'; bond: WeightedBondRules; wasInRing: string[] }
+  /** A per-connection bond's uplink left the draw: its connections (by their mark) are deleted from conntrack. */
+  | { kind: 'conntrack-flush'; bond: string; dev: string; mark: number }
   | { kind: 'add-rule'; rule: PolicyRule }
   | { kind: 'del-rule'; rule: PolicyRule };
 
@@ -87,6 +89,7 @@ export function toCommand(s: Step): Command | undefined {
     case 'nft-table': return { file: 'nft', args: ['-f', '-'], input: tableRuleset(s.bonds) };
     case 'nft-delete-table': return { file: 'nft', args: ['delete', 'table', NFT_FAMILY, NFT_TABLE] };
     case 'nft-stripe': return { file: 'nft', args: ['-f', '-'], input: stripeUpdate(s.bond) };
+    case 'conntrack-flush': return { file: 'conntrack', args: ['-D', '--mark', hex(s.mark)] };
     case 'add-rule': return { file: 'ip', args: ['rule', 'add', ...ruleArgs(s.rule)] };
     case 'del-rule': return { file: 'ip', args: ['rule', 'del', ...ruleArgs(s.rule)] };
   }
@@ -116,6 +119,7 @@ export function inverse(s: Step): Step | undefined {
     case 'nft-table': return { kind: 'nft-delete-table' };
     case 'nft-stripe': return { kind: 'nft-stripe', bond: { ...s.bond, inRing: s.wasInRing }, wasInRing: [...s.bond.inRing] };
     case 'add-rule': return { kind: 'del-rule', rule: s.rule };
+    case 'conntrack-flush': return undefined; // those connections are gone; they do not come back
     case 'wanrouter-stop': case 'unload-module': case 'set-link-down': case 'del-address': case 'restore-route':
     case 'delete-link': case 'nft-delete-table': case 'del-rule':
       throw new InternalError(`${s.kind} is itself an undo step`);
@@ -150,6 +154,7 @@ export function describe(s: Step): string {
     case 'nft-table': return `nftables: ${s.replaced ? 'replace' : 'create'} table ${NFT_FAMILY} ${NFT_TABLE}`;
     case 'nft-delete-table': return `nftables: delete table ${NFT_FAMILY} ${NFT_TABLE}`;
     case 'nft-stripe': return `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} (was ${s.wasInRing.join(', ') || 'no line'})`;
+    case 'conntrack-flush': return `${s.bond}: flush ${s.dev}'s connections from conntrack (mark ${hex(s.mark)})`;
     case 'add-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}`;
     case 'del-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}: remove`;
   }

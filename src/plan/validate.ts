@@ -3,13 +3,14 @@
 import { IFNAME_RE } from '../config/wanpipe.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
-import { checkBondRules, MARK_BASE, MARK_MASK, type WeightedBondRules } from '../weighted/ruleset.js';
+import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../weighted/ruleset.js';
 import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../weighted/policy.js';
 import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../sites/probe-routes.js';
+import { PC_MARK_MASK, PC_RULE_PRIORITY, PC_TABLES } from '../sites/per-connection.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
-  'del-route', 'replace-route', 'restore-route', 'set-sysctl', 'create-dummy', 'delete-link', 'nft-table', 'nft-delete-table', 'nft-stripe', 'add-rule', 'del-rule'];
+  'del-route', 'replace-route', 'restore-route', 'set-sysctl', 'create-dummy', 'delete-link', 'nft-table', 'nft-delete-table', 'nft-stripe', 'add-rule', 'del-rule', 'conntrack-flush'];
 
 const DEVICE = /^(all|wanpipe[1-9][0-9]?)$/;
 const TEQL = /^teql[0-9]{1,2}$/;
@@ -18,6 +19,7 @@ const WBOND = /^wbond[0-9]{1,2}$/;
 const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const SYSCTL_KEY = /^net\.ipv4\.(ip_forward|conf\.[A-Za-z0-9_.:-]{1,15}\.rp_filter)$/;
 const SYSCTL_VALUE = /^[0-9]{1,3}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 type J = Record<string, unknown>;
 
@@ -55,12 +57,17 @@ function bondRules(o: J, v: unknown): WeightedBondRules {
   const b = v as J;
   const lines = b['lines'];
   if (!Array.isArray(lines)) throw new Error(`${String(o['kind'])}: a weighted bond without lines`);
+  const pc = b['perConnection'];
+  if (pc !== undefined && (typeof pc !== 'object' || pc === null || !Array.isArray((pc as J)['nat']) || !((pc as J)['nat'] as unknown[]).every((a) => typeof a === 'string' && IPV4.test(a)))) {
+    throw new Error(`${String(o['kind'])}: field perConnection is not a list of SNAT addresses`);
+  }
   const out: WeightedBondRules = {
-    bond: str(b, 'bond', /^wbond[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'),
+    bond: str(b, 'bond', /^(wbond|pcbond)[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'),
     lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
+    ...(pc !== undefined ? { perConnection: { nat: [...((pc as J)['nat'] as string[])] } } : {}),
   };
   try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }
-  if (out.bond !== `wbond${out.index}`) throw new Error(`${String(o['kind'])}: ${out.bond} with the index ${out.index}`);
+  if (out.bond !== `${out.perConnection ? 'pcbond' : 'wbond'}${out.index}`) throw new Error(`${String(o['kind'])}: ${out.bond} with the index ${out.index}`);
   if (new Set(out.lines.map((l) => l.name)).size !== out.lines.length) throw new Error(`${String(o['kind'])}: ${out.bond} names a line twice`);
   return out;
 }
@@ -77,12 +84,32 @@ function rule(o: J): PolicyRule {
     return { priority: PROBE_RULE_PRIORITY, oif: str(x, 'oif', IFNAME_RE), table: int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max) };
   }
   if (x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: oif on a rule that selects by mark`);
+  if (x['priority'] === PC_RULE_PRIORITY || x['priority'] === PC_RULE_PRIORITY + 1) return pcRule(x);
   const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', tableOf(0, 0), tableOf(99, 253));
   const fwmark = int(x, 'fwmark', MARK_BASE, MARK_BASE + 0xffff);
   const mask = int(x, 'mask', MARK_MASK, 0xffffffff);
   if (mask !== MARK_MASK && mask !== 0xffffffff) throw new Error(`${String(o['kind'])}: mask ${mask} is not one wanbond writes`);
   return { priority: int(x, 'priority', DEFAULT_RULE_PRIORITY, DEFAULT_RULE_PRIORITY + 2), fwmark, mask, table,
     ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 0) } : {}) };
+}
+
+/** A per-connection bond's rule (src/sites/per-connection.ts pcPolicyRules), by mark or from an uplink's address, nothing else. */
+function pcRule(x: J): PolicyRule {
+  const what = String(x['kind']);
+  const priority = x['priority'] as number;
+  const from = x['from'] === undefined ? undefined : str(x, 'from', IPV4);
+  if ((from === undefined) === (x['fwmark'] === undefined)) throw new Error(`${what}: a per-connection rule selects by mark or by source, one of them`);
+  const sel = from !== undefined ? { from } : { fwmark: int(x, 'fwmark', PC_MARK_BASE, PC_MARK_BASE + 0xffff), mask: int(x, 'mask', PC_MARK_MASK, 0xffffffff) };
+  if (sel.mask !== undefined && sel.mask !== PC_MARK_MASK && sel.mask !== 0xffffffff) throw new Error(`${what}: mask ${sel.mask} is not one wanbond writes`);
+  if (priority === PC_RULE_PRIORITY) {
+    // The router's own networks first: main without its default.
+    if (x['table'] !== 'main' || x['suppressPrefixlength'] !== 0) throw new Error(`${what}: a rule at ${PC_RULE_PRIORITY} looks up main with suppress_prefixlength 0`);
+    if (sel.mask !== undefined && sel.mask !== PC_MARK_MASK) throw new Error(`${what}: main's rule takes every per-connection mark`);
+    return { priority, ...sel, table: 'main', suppressPrefixlength: 0 };
+  }
+  if (x['suppressPrefixlength'] !== undefined) throw new Error(`${what}: an uplink's rule has no suppress_prefixlength`);
+  if (sel.mask !== undefined && sel.mask !== 0xffffffff) throw new Error(`${what}: an uplink's rule takes one mark`);
+  return { priority, ...sel, table: int(x, 'table', PC_TABLES.min, PC_TABLES.max) };
 }
 
 export function validateStep(raw: unknown): Step {
@@ -138,6 +165,7 @@ export function validateStep(raw: unknown): Step {
     }
     case 'nft-delete-table': return { kind: 'nft-delete-table' };
     case 'nft-stripe': return { kind: 'nft-stripe', bond: bondRules(o, o['bond']), wasInRing: names(o, 'wasInRing') };
+    case 'conntrack-flush': return { kind: 'conntrack-flush', bond: str(o, 'bond', /^pcbond[0-9]{1,2}$/), dev: dev(), mark: int(o, 'mark', PC_MARK_BASE, PC_MARK_BASE + 0xffff) };
     case 'add-rule': return { kind: 'add-rule', rule: rule(o) };
     case 'del-rule': return { kind: 'del-rule', rule: rule(o) };
   }

@@ -1,6 +1,7 @@
 // Settings + wanpipe site -> the state wanbond wants. Pure.
 import { ConfigError, WanbondError } from '../errors.js';
-import { DEFAULT_SETTINGS_FILE, type Settings } from '../config/settings.js';
+import { DEFAULT_SETTINGS_FILE, type BondSettings, type Settings, type UplinkSettings } from '../config/settings.js';
+import type { LineWeight } from '../weighted/rates.js';
 import { ipInterfaces, type Site } from '../config/site.js';
 import type { DesiredBond, DesiredState } from './types.js';
 import { bondWeights } from '../weighted/rates.js';
@@ -29,8 +30,10 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
       const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
       return { name, device: i?.device, where, ...(b.routers[name] ? { router: b.routers[name] } : {}) };
     }).sort((x, y) => x.name.localeCompare(y.name));
-    const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines : undefined;
-    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
+    const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines
+      : b.kind === 'per-connection' ? slaves.map((x) => uplinkWeight(b, x.name, settingsFile)) : undefined;
+    const uplinks = b.kind === 'per-connection' ? slaves.map((x) => { const u = b.uplinks.find((y) => y.name === x.name) as UplinkSettings; return { name: u.name, address: u.address, gateway: u.gateway, weight: u.weight, bps: u.bps, measure: u.measure }; }) : undefined;
+    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), ...(uplinks ? { uplinks, balance: b.balance } : {}), index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
   });
   bonds.sort((a, b) => a.index - b.index);
   const wanpipeSlaves = new Set(bonds.flatMap((b) => b.slaves.filter((s) => s.device !== undefined).map((s) => s.name)));
@@ -48,4 +51,10 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
     slaveWaitMs: settings.slaveWaitMs,
     settingsFile,
   };
+}
+
+/** A per-connection uplink's share of new connections, as the weighted draw takes it. */
+function uplinkWeight(b: BondSettings, name: string, settingsFile: string): LineWeight {
+  const u = b.uplinks.find((x) => x.name === name) as UplinkSettings;
+  return { name, bps: u.bps ?? 0, how: `uplink.${name} in ${settingsFile}:${u.line}`, weight: u.weight };
 }

@@ -20,7 +20,7 @@ export function resourceOf(s: Step): string | undefined {
     case 'replace-route': return s.route.table !== undefined ? `route table ${s.route.table} ${s.route.to}` : `route ${s.route.to}`;
     case 'create-dummy': return `dummy ${s.dev}`;
     case 'nft-table': return 'nft table';
-    case 'add-rule': return `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`;
+    case 'add-rule': return `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ${s.rule.from ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`;
     case 'set-sysctl': return `sysctl ${s.key}`;
     default: return undefined;
   }

@@ -16,14 +16,20 @@ export interface DesiredSlave {
   router?: string;
 }
 
-export interface DesiredRoute { to: string } // 'default' or a prefix; always `dev <teql>`
+export interface DesiredRoute { to: string }
+
+/** A per-connection bond's uplink, as the planner and the daemon use it. */
+export interface DesiredUplink { name: string; address: string; gateway: string; weight: number; bps: number | undefined; measure: 'in' | 'out' } // 'default' or a prefix; always `dev <teql>`
 
 export interface DesiredBond {
   /** The bond's device: teqlN, or wbondN (the dummy holding a weighted bond's address). */
   teql: string;
   kind: BondKind;
-  /** Weighted bonds: each line's rate and weight, in the order of the slaves. */
+  /** Weighted and per-connection bonds: each line's rate and weight, in the order of the slaves (the daemon's load mode rewrites them). */
   weights?: LineWeight[];
+  /** Per-connection bonds: the uplinks, in the order of the slaves. */
+  uplinks?: DesiredUplink[];
+  balance?: 'weight' | 'load';
   index: number;
   slaves: DesiredSlave[];
   address: string; // CIDR
@@ -77,6 +83,8 @@ export interface QdiscState { dev: string; kind: string; handle: string; root: b
 /** A policy rule as `ip -j rule` shows it (the fields wanbond's rules use). */
 export interface RuleState {
   priority: number; fwmark?: number; mask?: number; oif?: string; table: string; suppressPrefixlength?: number;
+  /** A source address selector of one host (`from 100.64.1.2`): a per-connection uplink's replies. */
+  from?: string;
   /** A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else it says. */
   other?: boolean;
 }
@@ -88,6 +96,8 @@ export interface WeightedObserved {
   rules: RuleState[];
   /** Routes of each of wanbond's per-line tables, by table number. */
   tables: Record<number, RouteState[]>;
+  /** The conntrack program is there (read only for per-connection bonds: it flushes a dead uplink's connections). */
+  conntrack?: boolean;
 }
 
 export interface ObservedState {

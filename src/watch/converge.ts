@@ -7,7 +7,7 @@ import type { Io } from '../cli/io.js';
 import { acquireLock } from '../exec/lock.js';
 import type { Log } from '../log.js';
 import type { Plan, Step } from '../plan/steps.js';
-import type { ObservedState } from '../state/types.js';
+import type { DesiredState, ObservedState } from '../state/types.js';
 import type { LineHealth } from './health.js';
 import { planFor, ringDecision, type RemovedLine, type RingDecision } from './ring.js';
 
@@ -24,6 +24,8 @@ export interface ConvergeResult { decision: RingDecision; done: Step[]; last: Ob
 
 export async function converge(ctx: Context, o: {
   mode: Mode; health: ReadonlyMap<string, LineHealth>; removed: readonly RemovedLine[]; io: Io; log: Log;
+  /** The bonds as the daemon wants them now (a load-balanced bond's measured weights); the context's otherwise. */
+  desired?: DesiredState;
   /** Told the decision before anything changes (the loud all-down message comes from it). */
   decided: (d: RingDecision) => void;
   /** Around the apply: the probes are held while the slave list changes. */
@@ -34,10 +36,11 @@ export async function converge(ctx: Context, o: {
     const lean = o.mode === 'ring';
     const observe = () => ctx.observe([], { lean });
     const before = await observe();
-    const decision = ringDecision(ctx.desired, o.health, before, o.removed);
+    const desired = o.desired ?? ctx.desired;
+    const decision = ringDecision(desired, o.health, before, o.removed);
     o.decided(decision);
     // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next change's business.
-    const replan = (obs: ObservedState): Plan => planFor(ctx.desired, decision, obs, o.removed, lean);
+    const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
     if (p.steps.length === 0) return { decision, done: [], last: before };
     const tx = new Transactions(await currentRecord(ctx, o.io), {

@@ -14,7 +14,8 @@ import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
-import type { CounterReader } from './metrics.js';
+import { sysfsCounters, type CounterReader } from './metrics.js';
+import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../sites/load.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
@@ -82,6 +83,11 @@ export class WatchDaemon {
   /** What health.json was last written from: the metrics serve exactly these numbers. */
   private lastSnapshot: HealthFile | undefined;
   private readonly metrics: MetricsEndpoint;
+  /** balance = load: each uplink's last counter and smoothed rate, and each bond's weights now. */
+  private readonly loadLast = new Map<string, { bytes: number; at: number }>();
+  private readonly loadRate = new Map<string, number>();
+  private readonly loadWeights = new Map<string, Map<string, number>>();
+  private loadBusy = false;
 
   constructor(private readonly o: WatchOptions) {
     this.metrics = new MetricsEndpoint({ log: o.log, snapshot: () => this.lastSnapshot, ...(o.counters ? { counters: o.counters } : {}) });
@@ -128,6 +134,7 @@ export class WatchDaemon {
       this.monitor.start();
       this.startAlarmPoll();
       this.every(HEARTBEAT_MS, () => this.writeHealth());
+      this.every(LOAD_INTERVAL_MS, () => this.measureLoad());
       if (this.o.watchFiles !== false) this.watchFiles();
       // The first snapshot exists before the first scrape can ask for it.
       await this.writeHealth();
@@ -353,7 +360,7 @@ export class WatchDaemon {
     try {
       const removed = this.removed;
       const r = await converge(this.ctx, {
-        mode, health: this.health, removed, io: this.o.io, log: this.log,
+        mode, health: this.health, removed, io: this.o.io, log: this.log, desired: withLoadWeights(this.ctx.desired, this.loadWeights),
         decided: (d) => this.noteDecision(d), hold: () => this.probes.pause(), release: () => this.probes.resume(),
       });
       // A reload during the change may have added more: only those this change handled are done.
@@ -383,7 +390,7 @@ export class WatchDaemon {
       if (this.allDown.has(teql)) continue;
       this.allDown.add(teql);
       this.log.error({ event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${this.ctx.desired.bonds.find((b) => b.teql === teql)?.kind === 'weighted' ? 'and in the draw: the first to work again carries its share at once' : 'TEQL skips the dead ones itself'}) and the probes go on`);
+        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${this.ctx.desired.bonds.find((b) => b.teql === teql)?.kind !== 'teql' ? 'and in the draw: the first to work again carries its share at once' : 'TEQL skips the dead ones itself'}) and the probes go on`);
     }
     for (const teql of [...this.allDown]) {
       if (d.allDown.includes(teql)) continue;
@@ -402,6 +409,53 @@ export class WatchDaemon {
     }
     this.foreignSaid = foreign;
   }
+
+  // --- per-connection bonds balanced by load ------------------------------------------------------
+
+  /**
+   * Measures each load-balanced uplink's rate (its counter in the direction set) and, when the
+   * shares of spare capacity moved, redraws new connections by them (a ring change: one nft
+   * transaction). A counter that cannot be read leaves the bond's weights as they are.
+   */
+  private async measureLoad(): Promise<void> {
+    const bonds = this.ctx.desired.bonds.filter((b) => b.kind === 'per-connection' && b.balance === 'load');
+    for (const name of [...this.loadWeights.keys()]) if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
+    if (bonds.length === 0 || this.loadBusy || this.stopping) return;
+    this.loadBusy = true;
+    try {
+      const read = this.o.counters ?? (this.defaultCounters ??= sysfsCounters());
+      for (const b of bonds) {
+        const ups = b.uplinks ?? [];
+        const loads = [];
+        for (const u of ups) {
+          const c = await read(u.name);
+          const now = Date.now();
+          if (!c || u.bps === undefined) { this.loadLast.delete(u.name); continue; }
+          const bytes = u.measure === 'in' ? c.rxBytes : c.txBytes;
+          const last = this.loadLast.get(u.name);
+          this.loadLast.set(u.name, { bytes, at: now });
+          // A counter that went back (the interface was recreated) starts over.
+          if (!last || bytes < last.bytes) continue;
+          const rate = smoothRate(this.loadRate.get(u.name), bytes - last.bytes, now - last.at);
+          this.loadRate.set(u.name, rate);
+          loads.push({ name: u.name, capacityBps: u.bps, rateBps: rate });
+        }
+        if (loads.length !== ups.length) continue;
+        const w = loadWeights(loads);
+        const next = new Map(loads.map((l, i) => [l.name, w[i] as number]));
+        const was = this.loadWeights.get(b.teql);
+        if (was && [...next].every(([n, x]) => was.get(n) === x)) continue;
+        this.loadWeights.set(b.teql, next);
+        this.log.info({ event: 'load', bond: b.teql, rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])), weights: Object.fromEntries(next) },
+          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} (measured ${loads.map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`).join(', ')})`);
+        this.requestAction('ring');
+      }
+    } finally {
+      this.loadBusy = false;
+    }
+  }
+
+  private defaultCounters: CounterReader | undefined;
 
   // --- configuration reload -----------------------------------------------------------------------
 

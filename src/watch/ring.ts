@@ -42,9 +42,13 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   const skipped: { teql: string; why: string }[] = [];
   const foreign: RingDecision['foreign'] = [];
   for (const b of withRemoved(d, removed).bonds) {
-    if (!isUp(o, b.teql)) { skipped.push({ teql: b.teql, why: exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` }); continue; }
-    // A weighted bond's lines carry no qdisc of wanbond's: another qdisc on them is no one's claim to them.
-    for (const s of b.kind === 'weighted' ? [] : b.slaves) {
+    // A per-connection bond has no device: it is up when wanbond's table has its chain.
+    if (b.kind === 'per-connection' ? o.weighted?.nft?.chains[b.teql] === undefined : !isUp(o, b.teql)) {
+      skipped.push({ teql: b.teql, why: b.kind === 'per-connection' ? `its nftables chain is not there (wanbond down?)` : exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` });
+      continue;
+    }
+    // A weighted or per-connection bond's lines carry no qdisc of wanbond's: another qdisc on them is no one's claim to them.
+    for (const s of b.kind !== 'teql' ? [] : b.slaves) {
       const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
       if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
       // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).

@@ -18,6 +18,7 @@ export interface NftTableState {
 }
 
 type J = Record<string, unknown>;
+const BOND_CHAIN = /^(wbond|pcbond)\d+$/;
 const obj = (v: unknown): J | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as J) : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : undefined);
 
@@ -34,7 +35,9 @@ function element(e: unknown): string | undefined {
 function drawnMarks(expr: unknown): number[] | undefined {
   if (!Array.isArray(expr) || expr.length !== 1) return undefined;
   const m = obj(obj(expr[0])?.['mangle']);
-  if (obj(obj(m?.['key'])?.['meta'])?.['key'] !== 'mark') return undefined;
+  // A weighted bond draws the packet's mark (meta), a per-connection bond the connection's (ct).
+  const key = obj(m?.['key']);
+  if (obj(key?.['meta'])?.['key'] !== 'mark' && obj(key?.['ct'])?.['key'] !== 'mark') return undefined;
   const value = m?.['value'];
   const plain = num(value);
   if (plain !== undefined) return [plain];
@@ -102,8 +105,8 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
   }
   if (!found) return undefined;
   // A bond chain with no rule draws nothing; one with a rule wanbond does not recognise draws "unknown" (absent).
-  for (const name of Object.keys(st.chains)) if (/^wbond\d+$/.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
-  for (const name of unknownRules) if (/^wbond\d+$/.test(name)) delete st.draws[name];
+  for (const name of Object.keys(st.chains)) if (BOND_CHAIN.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
+  for (const name of unknownRules) if (BOND_CHAIN.test(name)) delete st.draws[name];
   return st;
 }
 
@@ -120,9 +123,11 @@ export function parseRules(text: string): RuleState[] {
     // iproute2 6.1 prints an oif selector as "oif" (captured on this host: test/unit/sites/dsl.test.ts).
     const oifRaw = r['oif'] ?? r['oifname'];
     const oif = typeof oifRaw === 'string' ? oifRaw : undefined;
-    const known = new Set(['priority', 'src', 'fwmark', 'fwmask', 'suppress_prefixlen', 'suppress_prefixlength', 'oif', 'oifname', 'table', 'flags']);
-    const other = r['src'] !== 'all' || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
-    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}),
+    const known = new Set(['priority', 'src', 'srclen', 'fwmark', 'fwmask', 'suppress_prefixlen', 'suppress_prefixlength', 'oif', 'oifname', 'table', 'flags']);
+    // A source of one host (iproute2 prints no srclen for a /32): a per-connection uplink's rule.
+    const from = typeof r['src'] === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(r['src']) && (r['srclen'] === undefined || r['srclen'] === 32) ? r['src'] : undefined;
+    const other = (r['src'] !== 'all' && from === undefined) || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
+    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}), ...(from !== undefined ? { from } : {}),
       ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}) }];
   });
 }

@@ -8,10 +8,13 @@ import type { Step } from '../plan/steps.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
+import { isPerConnection, pcMainRoute, pcTableSteps } from '../sites/per-connection.js';
 import { lineTableRoutes, policyRules, sameRule, tableOf } from './policy.js';
-import { jumpRules, markOf, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
+import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
+/** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
+const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind === 'per-connection';
 
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
 export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
@@ -19,7 +22,8 @@ export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWe
 /** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)) };
+  const nat = b.kind === 'per-connection' ? { perConnection: { nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? '') } } : {};
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat };
 }
 
 /**
@@ -32,11 +36,15 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   if (Object.keys(have.sets).length > 0) return false;
   const same = (a: readonly string[], b: readonly string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   const holds = (a: readonly string[], b: readonly string[]) => b.every((x) => a.includes(x));
-  const chains = ['pre', 'out', ...want.map((b) => b.bond)];
+  const hooks = [['pre', 'prerouting', 'filter'], ['out', 'output', 'route'], ['post', 'postrouting', 'nat']] as const;
+  // The nat chain is there with per-connection bonds (with the daemon's partial view: if the table has one).
+  const withNat = want.some((b) => b.perConnection) || (partial && have.chains['post'] !== undefined);
+  const chains = [...hooks.filter(([c]) => c !== 'post' || withNat).map(([c]) => c), ...want.map((b) => b.bond)];
   if (!(partial ? holds(Object.keys(have.chains), chains) : same(Object.keys(have.chains), chains))) return false;
-  for (const [c, hook, type] of [['pre', 'prerouting', 'filter'], ['out', 'output', 'route']] as const) {
+  for (const [c, hook, type] of hooks) {
+    if (c === 'post' && !withNat) continue;
     const h = have.chains[c];
-    const tags = want.map((b) => ruleTag(jumpRules(b)[c]));
+    const tags = want.flatMap((b) => chainRules(b)[c].map(ruleTag));
     if (h?.hook !== hook || h.type !== type || h.rules !== h.tags.length) return false;
     if (!(partial ? holds(h.tags, tags) : same(h.tags, tags))) return false;
   }
@@ -47,7 +55,7 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
 function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undefined {
   const marks = have.draws[b.bond];
   if (marks === undefined) return undefined;
-  return b.lines.filter((_l, k) => marks.includes(markOf(b.index, k))).map((l) => l.name);
+  return b.lines.filter((_l, k) => marks.includes(lineMark(b, k))).map((l) => l.name);
 }
 
 /**
@@ -55,11 +63,13 @@ function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undef
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */
 export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySet<string> = new Set(), partial = false): { before: Step[]; after: Step[] } {
-  const bonds = d.bonds.filter(isWeighted);
-  if (bonds.length === 0) return { before: [], after: [] };
+  const all = d.bonds.filter(isDrawn);
+  if (all.length === 0) return { before: [], after: [] };
+  const bonds = all.filter(isWeighted);
+  const pcs = all.filter(isPerConnection);
   const w = o.weighted;
   if (!w?.nftAvailable) {
-    throw new StateError(`${bonds.map((b) => b.teql).join(', ')}: weighted bonds need nftables, and this system has no nft`,
+    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${pcs.length > 0 ? 'per-connection' : 'weighted'} bonds need nftables, and this system has no nft`,
       'install it (apt-get install nftables; dnf install nftables), then run wanbond up again');
   }
   const before: Step[] = [];
@@ -78,19 +88,29 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
       after.push({ kind: 'replace-route', route: { to: r.to, dev: r.dev, src: r.src, table: r.table }, was: undefined });
     }
   }
-  for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
-    if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
+  if (bonds.length > 0) {
+    for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
+      if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
+    }
   }
   // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
-  const gone = new Set(bonds.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
-  const want = bonds.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
+  const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
+  after.push(...pcTableSteps(pcs, o, (name) => out.has(name) || gone.has(name) || !up(name)));
+  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
   if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {
       const now = drawnLines(b, w.nft);
       const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
         && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
-      if (!same) after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
+      if (same) continue;
+      after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
+      // An uplink that leaves a per-connection bond's draw takes its connections with it: only those
+      // marked for it are flushed from conntrack, so they fail at once (the client reconnects, and
+      // the new connection is drawn an uplink that works) rather than hang on a dead provider.
+      if (b.perConnection && w.conntrack) {
+        for (const [k, l] of b.lines.entries()) if ((now ?? []).includes(l.name) && !b.inRing.includes(l.name)) after.push({ kind: 'conntrack-flush', bond: b.bond, dev: l.name, mark: lineMark(b, k) });
+      }
     }
   }
   // main: the bond's routes over the lines in the ring, by weight, from the bond's address. Only
@@ -98,12 +118,13 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   // and one that is gone is no nexthop (one about to be created by the card's start is planned for).
   // With none, main's route is left as it is.
   const usable = (name: string) => !gone.has(name) && !out.has(name) && (up(name) || !o.links.some((l) => l.name === name));
-  for (const b of bonds) {
+  for (const b of all) {
     const inRing = (b.weights ?? []).filter((x) => usable(x.name));
     if (inRing.length === 0) continue;
     const src = b.address.split('/')[0] as string;
     for (const r of b.routes) {
-      const route: RouteSpec = inRing.length === 1 ? { to: r.to, dev: (inRing[0] as { name: string }).name, src }
+      const route: RouteSpec = b.kind === 'per-connection' ? pcMainRoute(b, r.to, usable) as RouteSpec
+        : inRing.length === 1 ? { to: r.to, dev: (inRing[0] as { name: string }).name, src }
         : { to: r.to, src, nexthops: inRing.map((x) => ({ dev: x.name, weight: x.weight })) };
       const have = o.routes.find((x) => x.dst === r.to && (x.metric ?? 0) === 0);
       if (have?.spec && JSON.stringify(normal(have.spec)) === JSON.stringify(normal(route))) continue;
@@ -118,4 +139,4 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
 }
 
 /** The fields that make two routes the same route for this comparison. */
-const normal = (r: RouteSpec) => ({ to: r.to, dev: r.dev, src: r.src, nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, weight: n.weight ?? 1 })) });
+const normal = (r: RouteSpec) => ({ to: r.to, dev: r.dev, gateway: r.gateway, src: r.src, nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, gateway: n.gateway, weight: n.weight ?? 1 })) });

@@ -18,6 +18,8 @@ export interface PolicyRule {
   fwmark?: number;
   mask?: number;
   oif?: string;
+  /** A per-connection uplink's replies: from its address. */
+  from?: string;
   table: number | 'main';
   suppressPrefixlength?: number;
 }
@@ -35,13 +37,13 @@ export function policyRules(bonds: readonly { index: number; lines: readonly str
 }
 
 /** The kernel shows this rule of wanbond's (what `up` compares before adding it, and `down` before deleting it). */
-export const sameRule = (want: PolicyRule, have: RuleState): boolean => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif
+export const sameRule = (want: PolicyRule, have: RuleState): boolean => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif && have.from === want.from
   && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
 export function ruleArgs(r: PolicyRule): string[] {
   return ['priority', String(r.priority), ...(r.fwmark !== undefined ? ['fwmark', `${hex(r.fwmark)}/${hex(r.mask ?? 0xffffffff)}`] : []),
-    ...(r.oif !== undefined ? ['oif', r.oif] : []), 'lookup', String(r.table),
+    ...(r.from !== undefined ? ['from', r.from] : []), ...(r.oif !== undefined ? ['oif', r.oif] : []), 'lookup', String(r.table),
     ...(r.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(r.suppressPrefixlength)] : [])];
 }
 

@@ -8,6 +8,8 @@ import { IFNAME_RE } from '../config/wanpipe.js';
 import { InternalError } from '../errors.js';
 import { gcd, stripeSequence } from './weights.js';
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 export const NFT_TABLE = 'wanbond';
 export const NFT_FAMILY = 'ip';
 
@@ -22,8 +24,14 @@ export interface StripeLine {
 }
 
 export interface WeightedBondRules {
-  /** The bond's name, also its chain's name (wbond0). */
+  /** The bond's name, also its chain's name (wbond0, pcbond0). */
   bond: string;
+  /**
+   * A per-connection bond (src/sites/per-connection.ts): its chain draws the connection's mark
+   * (ct mark) for a new connection, and `nat` holds each line's address, which what leaves by it is
+   * SNATed to. Absent: a weighted bond, which draws each packet's mark.
+   */
+  perConnection?: { nat: string[] };
   /** Bond number 0..255, for its marks. */
   index: number;
   /** Every configured line, in the order of their marks (line k has mark base + bond << 8 + k + 1). */
@@ -33,11 +41,17 @@ export interface WeightedBondRules {
 }
 
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
+/** A per-connection bond's marks: 0x7763 in the top half, so no weighted bond's rule (7763: any 0x7762 mark) takes them. */
+export const PC_MARK_BASE = 0x7763_0000;
+export const pcMarkOf = (bondIndex: number, lineIndex: number): number => PC_MARK_BASE + (bondIndex << 8) + lineIndex + 1;
+/** Line k's mark in its bond, whichever kind. */
+export const lineMark = (b: Pick<WeightedBondRules, 'index' | 'perConnection'>, k: number): number => (b.perConnection ? pcMarkOf(b.index, k) : markOf(b.index, k));
 export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** Throws on anything in a bond's rules that must never reach nft (a record read back is untrusted). */
 export function checkBondRules(b: WeightedBondRules): void {
-  if (!/^wbond\d{1,2}$/.test(b.bond)) throw new InternalError(`weighted bond name ${b.bond}`);
+  if (!(b.perConnection ? /^pcbond\d{1,2}$/ : /^wbond\d{1,2}$/).test(b.bond)) throw new InternalError(`weighted bond name ${b.bond}`);
+  if (b.perConnection && (b.perConnection.nat.length !== b.lines.length || !b.perConnection.nat.every((a) => IPV4.test(a)))) throw new InternalError(`${b.bond}: SNAT addresses ${b.perConnection.nat.join(', ')}`);
   if (!(b.index >= 0 && b.index <= 255)) throw new InternalError(`weighted bond index ${b.index}`);
   if (b.lines.length === 0 || b.lines.length > 254) throw new InternalError(`${b.bond}: ${b.lines.length} lines`);
   for (const l of b.lines) {
@@ -53,16 +67,17 @@ export function stripeMap(b: WeightedBondRules): { modulus: number; entries: [nu
   // The lines left in the ring, in their lowest terms: 2:2 (a 2:2:1 bond without its slow line) is 1:1.
   const g = weights.filter((w) => w > 0).reduce((a, w) => gcd(a, w), 0);
   const seq = stripeSequence(g > 1 ? weights.map((w) => w / g) : weights);
-  return { modulus: seq.length, entries: seq.map((line, k) => [k, markOf(b.index, line)]) };
+  return { modulus: seq.length, entries: seq.map((line, k) => [k, lineMark(b, line)]) };
 }
 
 /** The one rule of the bond's chain, or none with every line out (no mark: the bond carries nothing). */
 export function stripeRule(b: WeightedBondRules): string | undefined {
   const m = stripeMap(b);
   if (m.modulus === 0) return undefined;
+  const what = b.perConnection ? 'ct mark' : 'meta mark';
   // numgen's modulus 1 is legal, but a map of one entry is simply that mark.
-  if (m.modulus === 1) return `meta mark set ${hex((m.entries[0] as [number, number])[1])}`;
-  return `meta mark set numgen inc mod ${m.modulus} map { ${m.entries.map(([k, v]) => `${k} : ${hex(v)}`).join(', ')} }`;
+  if (m.modulus === 1) return `${what} set ${hex((m.entries[0] as [number, number])[1])}`;
+  return `${what} set numgen inc mod ${m.modulus} map { ${m.entries.map(([k, v]) => `${k} : ${hex(v)}`).join(', ')} }`;
 }
 
 /**
@@ -84,6 +99,32 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
   };
 }
 
+/**
+ * Every rule of the bond's in the hook chains, by chain. A per-connection bond draws at prerouting
+ * for a NEW connection from the LAN (not arriving by an uplink) that main routes over an uplink, into
+ * the connection's mark; then every later packet from the LAN takes the mark back from the
+ * connection, and the mark's rule sends it by the uplink drawn. Replies arriving by the uplinks are
+ * never given the mark: the mark's rule would send them out again (seen in the lab's feasibility
+ * probe). The router's own connections go by main's multipath route, whose choice sets their
+ * source. Whatever leaves by an uplink is SNATed to that uplink's address.
+ */
+export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]; post: string[] } {
+  if (!b.perConnection) {
+    const j = jumpRules(b);
+    return { pre: [j.pre], out: [j.out], post: [] };
+  }
+  const lines = `{ ${b.lines.map((l) => `"${l.name}"`).join(', ')} }`;
+  const bondMarks = `${hex(PC_MARK_BASE + (b.index << 8))}`;
+  return {
+    pre: [
+      `iifname != ${lines} ct state new ct mark 0 fib daddr oifname ${lines} jump ${b.bond}`,
+      `iifname != ${lines} ct mark & 0xffffff00 == ${bondMarks} meta mark set ct mark`,
+    ],
+    out: [],
+    post: b.lines.map((l, k) => `oifname "${l.name}" snat to ${b.perConnection?.nat[k] as string}`),
+  };
+}
+
 /** A rule's comment naming what it says: the planner compares these, so any change to a rule replaces the table. */
 export const ruleTag = (rule: string): string => `wanbond:${createHash('sha256').update(rule).digest('hex').slice(0, 12)}`;
 
@@ -100,10 +141,10 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
   }
   out.push(`add chain ${t} pre { type filter hook prerouting priority mangle; policy accept; }`);
   out.push(`add chain ${t} out { type route hook output priority mangle; policy accept; }`);
-  for (const b of bonds) {
-    const j = jumpRules(b);
-    out.push(`add rule ${t} pre ${j.pre} comment "${ruleTag(j.pre)}"`);
-    out.push(`add rule ${t} out ${j.out} comment "${ruleTag(j.out)}"`);
+  // Source NAT needs a nat chain: only with per-connection bonds, so a weighted-only table stays as it was.
+  if (bonds.some((b) => b.perConnection)) out.push(`add chain ${t} post { type nat hook postrouting priority srcnat; policy accept; }`);
+  for (const c of ['pre', 'out', 'post'] as const) {
+    for (const b of bonds) for (const r of chainRules(b)[c]) out.push(`add rule ${t} ${c} ${r} comment "${ruleTag(r)}"`);
   }
   return out.join('\n') + '\n';
 }

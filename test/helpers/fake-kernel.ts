@@ -79,7 +79,11 @@ export class FakeKernel implements Runner {
   noNft = false;
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
-  rules: { priority: number; fwmark?: number; mask?: number; oif?: string; table: string; suppress?: number }[] = [];
+  rules: { priority: number; fwmark?: number; mask?: number; from?: string; oif?: string; table: string; suppress?: number }[] = [];
+  /** A system without the conntrack program. */
+  noConntrack = false;
+  /** The marks `conntrack -D --mark` was run with, in order. */
+  conntrackFlushed: number[] = [];
   /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
@@ -209,7 +213,9 @@ export class FakeKernel implements Runner {
       return out.join('\n') + '\n';
     }
     this.processes++;
-    if (cmd.file === 'ip' && a === '-j -s link show') {
+    // doctor's second sample reads the details too (-d); this kernel's links have no kind to show.
+    if (cmd.file === 'ip' && a === '-j neigh show') return '[]';
+    if (cmd.file === 'ip' && (a === '-j -s link show' || a === '-j -s -d link show')) {
       return JSON.stringify([...this.links.values()].map((l) => ({
         ifindex: l.ifindex, ifname: l.name, flags: [...l.flags], mtu: l.mtu, qdisc: this.qdiscs.get(l.name)?.kind ?? 'noqueue',
         operstate: l.flags.has('LOWER_UP') ? 'UP' : l.flags.has('UP') ? 'DOWN' : 'DOWN', stats64: { rx: { bytes: 0, packets: 0, errors: 0, dropped: 0 }, tx: { bytes: 0, packets: 0, errors: 0, dropped: 0 } },
@@ -226,9 +232,13 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'ip' && a === '-j rule show') {
       const hex = (n: number) => `0x${n.toString(16)}`;
       return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
-        priority: r.priority, src: 'all', ...(r.fwmark !== undefined ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) } : {}),
+        priority: r.priority, src: r.from ?? 'all', ...(r.fwmark !== undefined ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) } : {}),
         ...(r.oif !== undefined ? { oif: r.oif } : {}), table: r.table,
         ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
+    }
+    if (cmd.file === 'conntrack' && a === '--version') {
+      if (this.noConntrack) throw new CommandError(['conntrack', ...cmd.args], undefined, 'conntrack: command not found', 'install conntrack');
+      return 'conntrack v1.4.7 (conntrack-tools)\n';
     }
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
@@ -327,6 +337,11 @@ export class FakeKernel implements Runner {
       this.sysctls.set(key, v ?? '');
       return;
     }
+    if (file === 'conntrack' && args[0] === '-D' && args[1] === '--mark' && args.length === 3) {
+      if (this.noConntrack) throw new CommandError(argv, undefined, 'conntrack: command not found', 'install conntrack');
+      this.conntrackFlushed.push(Number(args[2]));
+      return;
+    }
     if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);
     if ((m = /^link add dev (\S+) type dummy$/.exec(j))) {
       if (this.links.has(m[1]!)) this.fail(argv, 'RTNETLINK answers: File exists');
@@ -339,8 +354,8 @@ export class FakeKernel implements Runner {
       for (const [t, rs] of this.tables) this.tables.set(t, rs.filter((r) => !routeDevs(r).includes(m![1]!)));
       return;
     }
-    if ((m = /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
-      const r = { priority: Number(m[2]), ...(m[3] !== undefined ? { fwmark: Number(m[3]), mask: Number(m[4]) } : {}), ...(m[5] !== undefined ? { oif: m[5] } : {}), table: m[6]!, ...(m[8] !== undefined ? { suppress: Number(m[8]) } : {}) };
+    if ((m = /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: from (\S+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
+      const r = { priority: Number(m[2]), ...(m[3] !== undefined ? { fwmark: Number(m[3]), mask: Number(m[4]) } : {}), ...(m[5] !== undefined ? { from: m[5] } : {}), ...(m[6] !== undefined ? { oif: m[6] } : {}), table: m[7]!, ...(m[9] !== undefined ? { suppress: Number(m[9]) } : {}) };
       const same = (x: typeof r) => JSON.stringify(x) === JSON.stringify(r);
       if (m[1] === 'add') { this.rules.push(r); return; }
       const n = this.rules.length;
@@ -462,7 +477,7 @@ export class FakeKernel implements Runner {
       set.push(...m[2]!.split(', '));
       return;
     }
-    if ((m = /^add chain ip wanbond (\S+)( \{ type (\S+) hook (\S+) priority mangle; policy accept; \})?$/.exec(line))) {
+    if ((m = /^add chain ip wanbond (\S+)( \{ type (\S+) hook (\S+) priority (?:mangle|srcnat); policy accept; \})?$/.exec(line))) {
       need().chains.set(m[1]!, { ...(m[3] ? { type: m[3], hook: m[4]! } : {}), rules: [] });
       return;
     }
@@ -478,11 +493,20 @@ export class FakeKernel implements Runner {
           { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
       } else if ((r = /^meta mark 0 oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [mark0, { match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } }, { jump: { target: r[2] } }] });
-      } else if ((r = /^meta mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
-        const set = r[2]!.split(', ').map((kv) => kv.split(' : ').map(Number));
-        chain.rules.push({ expr: [{ mangle: { key: { meta: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[1]), offset: 0 } }, data: { set } } } } }] });
-      } else if ((r = /^meta mark set (0x[0-9a-f]+)$/.exec(body))) {
-        chain.rules.push({ expr: [{ mangle: { key: { meta: { key: 'mark' } }, value: Number(r[1]) } }] });
+      } else if ((r = /^(meta|ct) mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
+        const set = r[3]!.split(', ').map((kv) => kv.split(' : ').map(Number));
+        chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[2]), offset: 0 } }, data: { set } } } } }] });
+      } else if ((r = /^(meta|ct) mark set (0x[0-9a-f]+)$/.exec(body))) {
+        chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: Number(r[2]) } }] });
+      } else if ((r = /^iifname != \{ ([^}]+) \} ct state new ct mark 0 fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
+        // A per-connection bond's draw (the matches that matter to wanbond's reading: the jump and the comment).
+        chain.rules.push({ comment: r[4]!, expr: [{ match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
+          { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
+      } else if ((r = /^iifname != \{ ([^}]+) \} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) meta mark set ct mark comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[4]!, expr: [{ match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+          { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } }, { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } }] });
+      } else if ((r = /^oifname "([^"]+)" snat to (\S+) comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }] });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);
       return;
     }

@@ -9,7 +9,7 @@ import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
-  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch', 'bond.weighted-not-applied', 'bond.weighted-no-nft'] as const;
+  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied', 'bond.pc-no-conntrack'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -142,31 +142,46 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
  * table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
  */
 function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
+  const pc = b.kind === 'per-connection';
+  const notApplied = pc ? 'bond.pc-not-applied' as const : 'bond.weighted-not-applied' as const;
+  const noConntrack: Finding[] = pc && x.observed.weighted?.conntrack === false ? [{
+    id: 'bond.pc-no-conntrack', severity: 'warning', bond: b.teql, what: `${b.teql}: this system has no conntrack program`,
+    why: `when an uplink fails, the watch daemon stops drawing it for new connections and flushes the connections marked for it with conntrack; without the program they stay until they time out, and their clients hang on a dead provider`,
+    fix: [note('install it: apt-get install conntrack (dnf install conntrack-tools)'), cmd('systemctl', 'restart', 'wanbond-watch')],
+  }] : [];
+  return [...noConntrack, ...drawnBond(x, b, notApplied)];
+}
+
+function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied'): Finding[] {
+  const pc = b.kind === 'per-connection';
   const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
   let left: Step[];
   try {
     const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out, true);
-    left = [...p.before, ...p.after];
+    // Under balance = load the daemon draws by measured spare capacity, not by the settings' weights.
+    const byLoad = (st: Step) => b.balance === 'load' && st.kind === 'nft-stripe' && JSON.stringify(st.bond.inRing) === JSON.stringify(st.wasInRing);
+    left = [...p.before, ...p.after].filter((st) => !byLoad(st));
   } catch (e) {
     if (!(e instanceof WanbondError)) throw e;
     // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.
     if (x.observed.weighted?.nftAvailable) {
-      return [{ id: 'bond.weighted-not-applied', severity: 'error', bond: b.teql, what: e.message,
+      return [{ id: notApplied, severity: 'error', bond: b.teql, what: e.message,
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
-      why: `a weighted bond draws each packet's line with nftables; without the nft program wanbond can neither set nor read it`,
+      why: `a ${pc ? 'per-connection bond draws each new connection\'s uplink' : 'weighted bond draws each packet\'s line'} with nftables; without the nft program wanbond can neither set nor read it`,
       fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
   if (left.length === 0) return [];
   return [{
-    id: 'bond.weighted-not-applied', severity: 'error', bond: b.teql,
+    id: notApplied, severity: 'error', bond: b.teql,
     what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
-    why: `a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of them missing or changed, packets go by another line than their weight says, or by none`,
+    why: pc ? `a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and main's route over the uplinks: with any of them missing or changed, new connections leave by another uplink than drawn (its provider drops their source) or are not balanced at all`
+      : `a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of them missing or changed, packets go by another line than their weight says, or by none`,
     fix: [cmd('wanbond', 'plan'), cmd('wanbond', 'up')],
   }];
 }
 
 export function bondRules(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => (b.kind === 'weighted' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]));
+  return x.desired.bonds.flatMap((b) => (b.kind !== 'teql' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]));
 }

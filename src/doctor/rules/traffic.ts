@@ -137,5 +137,6 @@ function dropping(x: DoctorInput, b: DesiredBond): Finding[] {
 }
 
 export function trafficRules(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => [...farEnd(x, b), ...unequal(x, b), ...dropping(x, b)]);
+  // A per-connection bond receives by the uplink each connection was drawn: neither equalizing nor rates apply.
+  return x.desired.bonds.flatMap((b) => (b.kind === 'per-connection' ? dropping(x, b) : [...farEnd(x, b), ...unequal(x, b), ...dropping(x, b)]));
 }

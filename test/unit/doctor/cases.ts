@@ -6,7 +6,8 @@ import type { DoctorInput } from '../../../src/doctor/input.js';
 import { parseRoutes } from '../../../src/observe/parse.js';
 import { bondRulesOf } from '../../../src/weighted/plan.js';
 import { policyRules, tableOf } from '../../../src/weighted/policy.js';
-import { jumpRules, ruleTag, stripeMap } from '../../../src/weighted/ruleset.js';
+import { chainRules, jumpRules, ruleTag, stripeMap } from '../../../src/weighted/ruleset.js';
+import { pcPolicyRules, pcTableOf } from '../../../src/sites/per-connection.js';
 import { probeTableOf } from '../../../src/sites/probe-routes.js';
 import { daemonFile, even, iface, link, siteEntry, traffic } from './fixture.js';
 
@@ -67,6 +68,28 @@ function applyWeighted(x: DoctorInput): void {
   x.observed.routes = x.observed.routes.filter((r) => r.dst !== 'default');
   x.observed.routes.push(route({ dst: 'default', prefsrc: '10.0.0.0', nexthops: (b.weights ?? []).map((w) => ({ dev: w.name, weight: w.weight })) }));
 }
+/** The fixture's bond made a per-connection one ([pcbond0], its lines as NATed uplinks), as `wanbond up` leaves it. */
+function makeAppliedPc(x: DoctorInput): void {
+  const b = x.desired.bonds[0]!;
+  const uplinks = b.slaves.map((s, k) => ({ name: s.name, address: `100.64.${k + 1}.2`, gateway: `100.64.${k + 1}.1`, weight: 1, bps: undefined, measure: 'in' as const }));
+  Object.assign(b, { teql: 'pcbond0', kind: 'per-connection', address: '', rpFilter: 2, uplinks, balance: 'weight', weights: uplinks.map((u) => ({ name: u.name, bps: 0, how: 'test', weight: 1 })) });
+  const want = bondRulesOf(b);
+  const tags = (c: 'pre' | 'post') => chainRules(want)[c].map(ruleTag);
+  x.observed.weighted = {
+    nftAvailable: true, conntrack: true,
+    nft: { sets: {}, draws: { pcbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 2, jumps: ['pcbond0'], tags: tags('pre') },
+      out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
+      post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
+      pcbond0: { rules: 1, jumps: [], tags: [''] } } },
+    rules: pcPolicyRules([b]).map((r) => ({ priority: r.priority, table: String(r.table), ...(r.fwmark !== undefined ? { fwmark: r.fwmark, mask: r.mask } : {}), ...(r.from ? { from: r.from } : {}),
+      ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
+    tables: Object.fromEntries(uplinks.map((u, k) => [pcTableOf(b.index, k), [route({ dst: 'default', dev: u.name, gateway: u.gateway })]])),
+  };
+  x.observed.routes = x.observed.routes.filter((r) => r.dst !== 'default');
+  x.observed.routes.push(route({ dst: 'default', nexthops: uplinks.map((u) => ({ gateway: u.gateway, dev: u.name })) }));
+}
+
 const fixHas = (re: RegExp) => (f: Finding) => assert.ok(f.fix.some((l) => re.test(l)), f.fix.join('\n'));
 
 export const CASES: Case[] = [
@@ -439,6 +462,22 @@ export const CASES: Case[] = [
     break: (x) => { makeWeighted(x); applyWeighted(x); x.observed.weighted!.nftAvailable = false; },
     fix: (x) => { x.observed.weighted!.nftAvailable = true; },
     check: (f) => assert.match(f.fix.join('\n'), /apt-get install nftables/),
+  },
+  {
+    id: 'bond.pc-not-applied', name: 'a per-connection bond whose uplink lost its source rule',
+    break: (x) => { makeAppliedPc(x); x.observed.weighted!.rules = x.observed.weighted!.rules.filter((r) => !(r.priority === 7767 && r.from === '100.64.2.2')); },
+    fix: (x) => { makeAppliedPc(x); },
+    check: (f, all) => {
+      assert.equal(f.what, 'pcbond0 is not as wanbond set it: ip rule priority 7767 from 100.64.2.2 lookup 77700002');
+      assert.deepEqual(f.fix, ['wanbond plan', 'wanbond up']);
+      assert.deepEqual(all.filter((v) => /^(bond\.slave|routes\.|traffic\.far-end|traffic\.unequal)/.test(v.id)), [], 'no TEQL check judges a per-connection bond');
+    },
+  },
+  {
+    id: 'bond.pc-no-conntrack', name: 'a per-connection bond on a system without conntrack',
+    break: (x) => { makeAppliedPc(x); x.observed.weighted!.conntrack = false; },
+    fix: (x) => { x.observed.weighted!.conntrack = true; },
+    check: (f) => { assert.equal(f.severity, 'warning'); assert.match(f.fix.join('\n'), /apt-get install conntrack/); },
   },
   {
     id: 'traffic.line-dropping', name: 'one line dropping what it is handed',

@@ -54,7 +54,7 @@ describe('settings', () => {
   });
 
   const cases: [string, string, string][] = [
-    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL) or [wbond0], [wbond1], ... (weighted)"],
+    ['unknown section', '[bond0]\nslaves = eth1\n', "1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), [wbond0], ... (weighted) or [pcbond0], ... (per-connection)"],
     ['unknown key', '[teql0]\nslave = eth1\n', "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, gateway, routers, routes, rp_filter, mtu, mode, rates"],
     ['bad address', '[teql0]\naddress = 10.0.0.300/31\n', "2: address: expected an IPv4 address with prefix length such as 10.0.0.0/31, found '10.0.0.300/31'"],
     ['host bits in a route', '[teql0]\nroutes = 192.0.2.1/24\n', "2: routes: expected 'default' or a network prefix such as 192.0.2.0/24, found '192.0.2.1/24'"],
@@ -113,7 +113,7 @@ describe('settings: weighted bonds', () => {
   it('mistakes name the line and the fix', () => {
     assert.match(err('[teql0]\nmode = weighted\n'), /wanbond\.conf:2: mode = weighted in \[teql0\]/);
     assert.match(err('[wbond0]\nmode = teql\n'), /mode = teql in \[wbond0\]/);
-    assert.match(err('[wbond0]\nmode = fast\n'), /mode: expected teql or weighted/);
+    assert.match(err('[wbond0]\nmode = fast\n'), /mode: expected teql, weighted or per-connection/);
     assert.match(err('[teql0]\nslaves = a, b\nrates = a:1M\n'), /rates in \[teql0\]: TEQL hands every line the same number/);
     assert.match(err('[wbond0]\nslaves = a, b\nrates = c:1M\n'), /c is not a slave of \[wbond0\]/);
     assert.match(err('[wbond0]\nslaves = a, b\nrates = a:fast\n'), /rates: expected line:rate/);

@@ -1,0 +1,75 @@
+// The routing side of a per-connection bond (issue 12): NATed uplinks to different providers, where
+// per-packet balancing would break every connection (each provider drops the other's source address).
+// nftables draws each NEW connection from the LAN an uplink's mark into the connection's mark and
+// gives later packets the mark back (weighted/ruleset.ts chainRules); here, per uplink K:
+//   table T_K:  <each of the bond's routes> via <K's gateway> dev <K>
+//   7766  fwmark <any pc mark> lookup main suppress_prefixlength 0   the router's own networks win
+//   7766  from <K's address> lookup main suppress_prefixlength 0     (its replies to the LAN stay on it)
+//   7767  fwmark M_K lookup T_K                                      a drawn connection leaves by K
+//   7767  from <K's address> lookup T_K                              a reply leaves by the uplink it came in on
+// and main's routes as a weighted multipath over the uplinks' gateways: the router's own connections
+// go by it, packets are drawn only where main already routes over an uplink (`fib daddr oifname`),
+// and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
+// not). Pure.
+import type { RouteSpec } from '../plan/route.js';
+import type { Step } from '../plan/steps.js';
+import type { PolicyRule } from '../weighted/policy.js';
+import { sameRule } from '../weighted/policy.js';
+import { PC_MARK_BASE, pcMarkOf } from '../weighted/ruleset.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
+
+export const PC_RULE_PRIORITY = 7766;
+export const PC_MARK_MASK = 0xffff_0000;
+/** Uplink k of bond b's table: above the weighted bonds' (77620001..77645598) and the probe tables (77650001..77675598). */
+export const pcTableOf = (bondIndex: number, lineIndex: number): number => 77_700_000 + bondIndex * 256 + lineIndex + 1;
+export const PC_TABLES = { min: pcTableOf(0, 0), max: pcTableOf(99, 253) };
+
+export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-connection';
+
+/** The uplinks' tables of the desired per-connection bonds: what observe reads. */
+export const pcTables = (d: DesiredState): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
+
+export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
+  const ups = bonds.flatMap((b) => (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })));
+  if (ups.length === 0) return [];
+  const p = PC_RULE_PRIORITY;
+  return [
+    { priority: p, fwmark: PC_MARK_BASE, mask: PC_MARK_MASK, table: 'main', suppressPrefixlength: 0 },
+    ...ups.map((x): PolicyRule => ({ priority: p, from: x.u.address, table: 'main', suppressPrefixlength: 0 })),
+    ...ups.map((x): PolicyRule => ({ priority: p + 1, fwmark: x.mark, mask: 0xffffffff, table: x.table })),
+    ...ups.map((x): PolicyRule => ({ priority: p + 1, from: x.u.address, table: x.table })),
+  ];
+}
+
+/** Main's route of a per-connection bond over the uplinks that can carry it (one: a plain route via its gateway). */
+export function pcMainRoute(b: DesiredBond, to: string, usable: (name: string) => boolean): RouteSpec | undefined {
+  const ups = (b.uplinks ?? []).filter((u) => usable(u.name));
+  const w = (name: string) => b.weights?.find((x) => x.name === name)?.weight ?? 1;
+  if (ups.length === 0) return undefined;
+  if (ups.length === 1) return { to, gateway: (ups[0] as { gateway: string }).gateway, dev: (ups[0] as { name: string }).name };
+  return { to, nexthops: ups.map((u) => ({ gateway: u.gateway, dev: u.name, weight: w(u.name) })) };
+}
+
+/**
+ * Each uplink's table routes (an uplink that is down or out gets none: the kernel removed it with the
+ * link, and refuses a route through a down device) and the rules. Main's route is weightedSteps'
+ * (planned with the weighted bonds' in one place, with the same care for a route it replaces).
+ */
+export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean): Step[] {
+  const w = o.weighted;
+  if (!w) return [];
+  const steps: Step[] = [];
+  for (const b of bonds) {
+    for (const [k, u] of (b.uplinks ?? []).entries()) {
+      if (skip(u.name)) continue;
+      const table = pcTableOf(b.index, k);
+      for (const r of b.routes) {
+        const have = (w.tables[table] ?? []).find((x) => x.dst === r.to);
+        if (have?.dev === u.name && have.gateway === u.gateway) continue;
+        steps.push({ kind: 'replace-route', route: { to: r.to, gateway: u.gateway, dev: u.name, table }, was: undefined });
+      }
+    }
+  }
+  for (const rule of pcPolicyRules(bonds)) if (!w.rules.some((h) => sameRule(rule, h))) steps.push({ kind: 'add-rule', rule });
+  return steps;
+}

@@ -1,0 +1,235 @@
+// Per-connection balancing over NATed uplinks (issue 12, part 2) on the fake kernel: settings, what
+// up writes (the draw into the connection's mark, SNAT, a table and rules per uplink, main's
+// multipath via the gateways), up again, down, the daemon's ring (a dead uplink leaves the draw and
+// its connections alone are flushed), the load mode's weights, and records read back.
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseSettings } from '../../../src/config/settings.js';
+import { ConfigError } from '../../../src/errors.js';
+import { desiredState } from '../../../src/state/desired.js';
+import { observe } from '../../../src/observe/read.js';
+import { pcTableOf, pcTables } from '../../../src/sites/per-connection.js';
+import { loadWeights, smoothRate, withLoadWeights } from '../../../src/sites/load.js';
+import { ringPlan } from '../../../src/watch/ring.js';
+import { sysctlKeys } from '../../../src/plan/diff.js';
+import { initialHealth } from '../../../src/watch/health.js';
+import { describe as say } from '../../../src/plan/steps.js';
+import { validateStep } from '../../../src/plan/validate.js';
+import { chainRules, pcMarkOf, tableRuleset } from '../../../src/weighted/ruleset.js';
+import { bondRulesOf } from '../../../src/weighted/plan.js';
+import { parseRules } from '../../../src/weighted/observe.js';
+import { cliWith } from '../../helpers/cli.js';
+import { FakeKernel } from '../../helpers/fake-kernel.js';
+import { tmpDir } from '../../helpers/fs.js';
+
+const PC = '[pcbond0]\nuplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2\nuplink.eth2 = 100.64.2.2 via 100.64.2.1\n';
+
+const err = (text: string): string => {
+  try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError, String(e)); return e.message; }
+  assert.fail('no error');
+};
+
+async function site(settings = PC) {
+  const dir = await tmpDir();
+  await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
+  // Each uplink with the address its provider gave it, and a LAN; the operator's own default via uplink 1.
+  const kernel = new FakeKernel({ links: ['eth0', 'eth1', 'eth2'].map((name) => ({ name })), addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' }, { dev: 'eth2', cidr: '100.64.2.2/30' }] });
+  kernel.routes.push({ dst: 'default', dev: 'eth1', gateway: '100.64.1.1' } as typeof kernel.routes[number]);
+  const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
+  const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), settings), undefined);
+  const read = (conntrack = true) => observe(kernel, { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: pcTables(desired), conntrack });
+  return { kernel, desired, read, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
+}
+
+describe('per-connection bonds: settings', () => {
+  it('uplinks with address, gateway, weight, rate and direction; defaults: weight 1, measure in, balance weight, routes default, rp_filter 2', () => {
+    const b = parseSettings('f', `${PC}balance = load\nuplink.ppp0 = 192.0.2.7 via 192.0.2.1 rate 8M measure out\n`.replace('weight 2', 'weight 2 rate 16M').replace('100.64.2.1', '100.64.2.1 rate 4M')).bonds[0]!;
+    assert.deepEqual([b.kind, b.balance, b.routes, b.rpFilter, b.slaves], ['per-connection', 'load', ['default'], 2, ['eth1', 'eth2', 'ppp0']]);
+    assert.deepEqual(b.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight, u.bps, u.measure]),
+      [['eth1', '100.64.1.2', '100.64.1.1', 2, 16e6, 'in'], ['eth2', '100.64.2.2', '100.64.2.1', 1, 4e6, 'in'], ['ppp0', '192.0.2.7', '192.0.2.1', 1, 8e6, 'out']]);
+    // Beside a TEQL bond: no clash of addresses (a per-connection bond has none of its own).
+    assert.equal(parseSettings('f', `[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`).bonds.length, 2);
+  });
+
+  it('each mistake at its line, with what to write', () => {
+    assert.match(err('[pcbond0]\nuplink.eth1 = 100.64.1.2 via 100.64.1.1\n'), /:2: \[pcbond0\]: a per-connection bond needs at least two uplinks, found 1/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 100.64.3.1\n`), /:4: uplink\.eth3: expected '<address> via <gateway> \.\.\.'/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 via 100.64.3.1 weight 0\n`), /:4: uplink\.eth3: 'weight 0' is not weight 1\.\.64/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 via 100.64.3.1 measure sideways\n`), /:4: uplink\.eth3: 'measure sideways'/);
+    assert.match(err(`${PC}balance = load\n`), /:2: uplink\.eth1: balance = load compares .* and eth1 has no rate/);
+    assert.match(err(`${PC}balance = fastest\n`), /:4: balance: expected weight or load/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.1.2 via 100.64.3.1\n`), /:4: uplink\.eth3: the address 100\.64\.1\.2 is another uplink's/);
+    assert.match(err(`${PC}slaves = eth1, eth2\n`), /:4: unknown setting 'slaves' in \[pcbond0\]: expected one of uplink\.<dev>, balance/);
+    assert.match(err(`${PC}mode = weighted\n`), /:4: mode = weighted in \[pcbond0\]: a weighted bond is named wbondN/);
+    assert.match(err('[teql0]\nmode = per-connection\n'), /:2: mode = per-connection in \[teql0\]: a per-connection bond is named pcbondN/);
+    assert.match(err(`[teql0]\nslaves = eth1\n${PC}`), /:4: uplink\.eth1: eth1 is already a slave of teql0/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 via 100.64.3.1 rate fast\n`), /:4: uplink\.eth3: 'rate fast'/);
+    assert.equal(parseSettings('f', `${PC}mode = per-connection\n`).bonds[0]?.kind, 'per-connection');
+  });
+});
+
+describe('per-connection bonds: what up writes', () => {
+  it('the draw into the connection\'s mark 2:1, SNAT per uplink, a table and rules per uplink, main\'s multipath via the gateways; up again changes nothing; down restores', async () => {
+    const { kernel, run } = await site();
+    const before = kernel.dump();
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    const c = kernel.changes.map((x) => x.join(' '));
+    const nft = kernel.changes.find((x) => x[0] === 'nft');
+    assert.ok(nft, c.join('\n'));
+    const t1 = pcTableOf(0, 0), t2 = pcTableOf(0, 1);
+    for (const want of [
+      `ip route replace default via 100.64.1.1 dev eth1 table ${t1}`, `ip route replace default via 100.64.2.1 dev eth2 table ${t2}`,
+      'ip rule add priority 7766 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
+      'ip rule add priority 7766 from 100.64.1.2 lookup main suppress_prefixlength 0',
+      `ip rule add priority 7767 fwmark 0x77630001/0xffffffff lookup ${t1}`, `ip rule add priority 7767 from 100.64.2.2 lookup ${t2}`,
+      'ip route replace default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2',
+      'sysctl -q -w net/ipv4/conf/eth1/rp_filter=2',
+    ]) assert.ok(c.includes(want), `missing: ${want}\n${c.join('\n')}`);
+    assert.ok(!c.some((x) => /^ip (addr add|link (add|set dev pcbond))/.test(x)), 'a per-connection bond has no device and no address of its own');
+    // The table and rules come before the draw that sends connections there.
+    assert.ok(c.indexOf(`ip rule add priority 7767 fwmark 0x77630002/0xffffffff lookup ${t2}`) < c.findIndex((x) => x.startsWith('nft')));
+    const dry = await run('up', '--dry-run');
+    assert.equal(dry.out.trim(), 'pcbond0 (eth1, eth2): already up, nothing to change');
+    const n = kernel.changes.length;
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.changes.length, n, `a second up changed: ${kernel.changes.slice(n).map((x) => x.join(' ')).join('; ')}`);
+    const down = await run('down');
+    assert.equal(down.code, 0, down.err);
+    assert.equal(kernel.dump(), before, 'down gives back the operator\'s default via eth1 and leaves no table, chain, rule or route');
+  });
+
+  it('the nft input: new connections from the LAN drawn 2:1 into the ct mark, the mark restored for the LAN\'s later packets only, SNAT to each uplink\'s address', async () => {
+    const { desired } = await site();
+    const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
+    assert.match(text, /add chain ip wanbond post \{ type nat hook postrouting priority srcnat; policy accept; \}/);
+    assert.match(text, /add rule ip wanbond pcbond0 ct mark set numgen inc mod 3 map \{ 0 : 0x77630001, 1 : 0x77630002, 2 : 0x77630001 \}\n/);
+    assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct state new ct mark 0 fib daddr oifname \{ "eth1", "eth2" \} jump pcbond0 comment "wanbond:[0-9a-f]{12}"\n/);
+    assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark comment/);
+    assert.match(text, /add rule ip wanbond post oifname "eth1" snat to 100\.64\.1\.2 comment/);
+    assert.match(text, /add rule ip wanbond post oifname "eth2" snat to 100\.64\.2\.2 comment/);
+    assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).out, [], 'the router\'s own connections go by main\'s multipath');
+  });
+
+  it('a system without nft: up refuses before any change, and says what to install', async () => {
+    const { kernel, run } = await site();
+    kernel.noNft = true;
+    const r = await run('up');
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /pcbond0: per-connection bonds need nftables, and this system has no nft[\s\S]*apt-get install nftables/);
+    assert.equal(kernel.changes.length, 0);
+  });
+
+  it('status: the uplinks, their share of the draw', async () => {
+    const { run } = await site();
+    assert.equal((await run('up')).code, 0);
+    const st = await run('status');
+    assert.match(st.out, /^pcbond0 \(per-connection, by weight\): up, uplinks eth1 100\.64\.1\.2 via 100\.64\.1\.1, eth2 100\.64\.2\.2 via 100\.64\.2\.1, routes default\n/, st.out);
+    const j = JSON.parse((await run('status', '--json')).out) as { kind: string; lines: { name: string; draw: number; enslaved: boolean }[] }[];
+    assert.deepEqual(j[0]?.lines.map((l) => [l.name, l.enslaved, Number(l.draw.toFixed(3))]), [['eth1', true, 0.667], ['eth2', true, 0.333]]);
+  });
+
+  it('doctor: nothing to report once up; a deleted uplink rule is named; no conntrack is a warning that says what to install', async () => {
+    const { kernel, run } = await site();
+    assert.equal((await run('up')).code, 0);
+    type F = { id: string; what: string };
+    const ids = async () => {
+      const j = JSON.parse(await run('doctor', '--json', '--window', '0s').then((r) => r.out || assert.fail(r.err))) as { findings: F[]; bonds: { findings: F[] }[] };
+      return [...j.findings, ...j.bonds.flatMap((b) => b.findings)].filter((f) => /^bond\./.test(f.id));
+    };
+    assert.deepEqual(await ids(), []);
+    kernel.rules = kernel.rules.filter((r) => r.from !== '100.64.2.2' || r.priority !== 7767);
+    const f = await ids();
+    assert.deepEqual(f.map((x) => x.id), ['bond.pc-not-applied']);
+    assert.match(f[0]!.what, /ip rule priority 7767 from 100\.64\.2\.2 lookup 77700002/);
+    assert.equal((await run('up')).code, 0);
+    kernel.noConntrack = true;
+    assert.deepEqual((await ids()).map((x) => x.id), ['bond.pc-no-conntrack']);
+  });
+});
+
+describe('per-connection bonds: the daemon\'s ring', () => {
+  const health = (down: string[]) => new Map(['eth1', 'eth2'].map((n) => [n, { ...initialHealth(n, 0, undefined), ...(down.includes(n) ? { state: 'down' as const } : {}) }]));
+
+  it('a dead uplink leaves the draw and main\'s route, and only its connections are flushed; back, it is drawn again and nothing is flushed', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    const out = ringPlan(desired, health(['eth2']), await read(), [], true);
+    assert.deepEqual(out.plan.steps.map(say), [
+      'pcbond0: draw from eth1 (was eth1, eth2)',
+      `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
+      'route default via 100.64.1.1 dev eth1 (replacing default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2)',
+    ]);
+    // Applied, the uplink's table route goes with its link (the kernel's doing); back, it returns before the draw.
+    for (const s of out.plan.steps) { const { toCommand } = await import('../../../src/plan/steps.js'); const cmd = toCommand(s)!; await kernel.change(cmd); }
+    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)]);
+    kernel.tables.set(pcTableOf(0, 1), []);
+    const back = ringPlan(desired, health([]), await read(), [], true);
+    assert.deepEqual(back.plan.steps.map(say), [
+      `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
+      'pcbond0: draw from eth1, eth2 (was eth1)',
+      'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2 (replacing default via 100.64.1.1 dev eth1)',
+    ]);
+    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)]);
+  });
+
+  it('without conntrack the uplink still leaves the draw (its connections time out on their own; doctor says so)', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    kernel.noConntrack = true;
+    const out = ringPlan(desired, health(['eth2']), await read(), [], true);
+    assert.deepEqual(out.plan.steps.map((s) => s.kind), ['nft-stripe', 'replace-route']);
+  });
+
+  it('the bond taken down (its chain gone): the daemon leaves it alone', async () => {
+    const { run, read, desired } = await site();
+    const r = ringPlan(desired, health(['eth2']), await read(), [], true);
+    assert.deepEqual(r.decision.skipped.map((s) => s.teql), ['pcbond0']);
+    assert.equal(r.plan.steps.length, 0);
+    void run;
+  });
+});
+
+describe('per-connection bonds: balance = load', () => {
+  it('by spare capacity: idle lines by their rates, a busy one less, a full one its floor', () => {
+    assert.deepEqual(loadWeights([{ name: 'a', capacityBps: 16e6, rateBps: 0 }, { name: 'b', capacityBps: 8e6, rateBps: 0 }]), [2, 1]);
+    assert.deepEqual(loadWeights([{ name: 'a', capacityBps: 16e6, rateBps: 12e6 }, { name: 'b', capacityBps: 8e6, rateBps: 0 }]), [1, 2]);
+    assert.deepEqual(loadWeights([{ name: 'a', capacityBps: 4e6, rateBps: 4.5e6 }, { name: 'b', capacityBps: 4e6, rateBps: 0 }]), [1, 16]);
+    assert.deepEqual(loadWeights([{ name: 'a', capacityBps: 4e6, rateBps: 2e6 }, { name: 'b', capacityBps: 4e6, rateBps: 2e6 }]), [1, 1]);
+  });
+
+  it('the rate smoothed over intervals; the measured weights replace the settings\' for that bond only', async () => {
+    assert.equal(smoothRate(undefined, 250_000, 1000), 2e6);
+    assert.equal(smoothRate(2e6, 0, 1000), 1e6);
+    const { desired } = await site(`${PC.replace('weight 2', 'rate 16M').replace('100.64.2.1', '100.64.2.1 rate 8M')}balance = load\n`);
+    const d = withLoadWeights(desired, new Map([['pcbond0', new Map([['eth1', 1], ['eth2', 16]])]]));
+    assert.deepEqual(d.bonds[0]?.weights?.map((w) => w.weight), [1, 16]);
+    const { desired: byWeight } = await site();
+    assert.deepEqual(withLoadWeights(byWeight, new Map([['pcbond0', new Map([['eth1', 1]])]])).bonds[0]?.weights?.map((w) => w.weight), [2, 1], 'balance = weight keeps its weights');
+  });
+});
+
+describe('per-connection bonds: records and rules read back', () => {
+  it('a recorded rule of wanbond\'s shape is read back; anything else is refused', () => {
+    const ok = { kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 77700001 } };
+    assert.deepEqual(validateStep(ok), ok);
+    assert.deepEqual(validateStep({ kind: 'add-rule', rule: { priority: 7766, fwmark: 0x77630000, mask: 0xffff0000, table: 'main', suppressPrefixlength: 0 } }).kind, 'add-rule');
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 254 } }), /table/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2; reboot', table: 77700001 } }), /from/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', fwmark: 0x77630001, table: 77700001 } }), /one of them/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, fwmark: 0x77630001, mask: 0xffffffff, table: 'main', suppressPrefixlength: 0 } }), /every per-connection mark/);
+    assert.throws(() => validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x1 }), /mark/);
+    assert.deepEqual(validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x77630002 }).kind, 'conntrack-flush');
+    const bond = { bond: 'pcbond0', index: 0, lines: [{ name: 'eth1', weight: 2 }, { name: 'eth2', weight: 1 }], inRing: ['eth1', 'eth2'], perConnection: { nat: ['100.64.1.2', '100.64.2.2'] } };
+    assert.deepEqual(validateStep({ kind: 'nft-table', bonds: [bond], replaced: false }), { kind: 'nft-table', bonds: [bond], replaced: false });
+    assert.throws(() => validateStep({ kind: 'nft-table', bonds: [{ ...bond, perConnection: { nat: ['100.64.1.2', '1.2.3.4 ; flush ruleset'] } }], replaced: false }), /SNAT/);
+    assert.throws(() => validateStep({ kind: 'nft-table', bonds: [{ ...bond, bond: 'wbond0' }], replaced: false }), /bond name|with the index/);
+  });
+
+  it('a rule from one host, as iproute2 prints it (no srclen for a /32), is wanbond\'s; from a network, someone else\'s', () => {
+    const text = '[{"priority":7767,"src":"100.64.1.2","table":"77700001"},{"priority":7767,"src":"100.64.0.0","srclen":16,"table":"77700001"}]';
+    assert.deepEqual(parseRules(text), [{ priority: 7767, from: '100.64.1.2', table: '77700001' }, { priority: 7767, table: '77700001', other: true }]);
+  });
+});
