@@ -42,7 +42,7 @@ async function which(cmd: string): Promise<string | undefined> {
 /** What the lab needs on this machine, and the command that installs what is missing. */
 export async function labPrerequisites(): Promise<{ ok: boolean; missing: string[]; install: string }> {
   // ping: iputils (with -O) for the watch daemon's probes; the VM runs the host's programs.
-  const need: [string, string][] = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod'], ['dpkg', 'dpkg'], ['apt-get', 'apt'], ['ping', 'iputils-ping'], ['nft', 'nftables']];
+  const need: [string, string][] = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod'], ['dpkg', 'dpkg'], ['apt-get', 'apt'], ['ping', 'iputils-ping'], ['nft', 'nftables'], ['conntrack', 'conntrack']];
   const missing: string[] = [];
   for (const [bin, pkg] of need) if (!(await which(bin))) missing.push(pkg);
   if (missing.length === 0) {
@@ -50,7 +50,7 @@ export async function labPrerequisites(): Promise<{ ok: boolean; missing: string
     const { stdout } = await run('file', ['-L', (await which('busybox')) as string]).catch(() => ({ stdout: 'static' }));
     if (!/static/.test(stdout)) missing.push('busybox-static');
   }
-  return { ok: missing.length === 0, missing, install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file', 'iputils-ping', 'nftables'].join(' ')}` };
+  return { ok: missing.length === 0, missing, install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file', 'iputils-ping', 'nftables', 'conntrack'].join(' ')}` };
 }
 
 /** apt-get install of what the lab lacks, as root, with apt's own progress passed on line by line. */

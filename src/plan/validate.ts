@@ -83,8 +83,8 @@ function rule(o: J): PolicyRule {
     if (x['fwmark'] !== undefined || x['suppressPrefixlength'] !== undefined) throw new Error(`${String(o['kind'])}: a probe rule selects by oif alone`);
     return { priority: PROBE_RULE_PRIORITY, oif: str(x, 'oif', IFNAME_RE), table: int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max) };
   }
-  if (x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: oif on a rule that selects by mark`);
   if (x['priority'] === PC_RULE_PRIORITY || x['priority'] === PC_RULE_PRIORITY + 1) return pcRule(x);
+  if (x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: oif on a rule that selects by mark`);
   const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', tableOf(0, 0), tableOf(99, 253));
   const fwmark = int(x, 'fwmark', MARK_BASE, MARK_BASE + 0xffff);
   const mask = int(x, 'mask', MARK_MASK, 0xffffffff);
@@ -98,17 +98,19 @@ function pcRule(x: J): PolicyRule {
   const what = String(x['kind']);
   const priority = x['priority'] as number;
   const from = x['from'] === undefined ? undefined : str(x, 'from', IPV4);
-  if ((from === undefined) === (x['fwmark'] === undefined)) throw new Error(`${what}: a per-connection rule selects by mark or by source, one of them`);
-  const sel = from !== undefined ? { from } : { fwmark: int(x, 'fwmark', PC_MARK_BASE, PC_MARK_BASE + 0xffff), mask: int(x, 'mask', PC_MARK_MASK, 0xffffffff) };
-  if (sel.mask !== undefined && sel.mask !== PC_MARK_MASK && sel.mask !== 0xffffffff) throw new Error(`${what}: mask ${sel.mask} is not one wanbond writes`);
+  const oif = x['oif'] === undefined ? undefined : str(x, 'oif', IFNAME_RE);
+  if ([from, oif, x['fwmark']].filter((v) => v !== undefined).length !== 1) throw new Error(`${what}: a per-connection rule selects by mark, by source or by device, one of them`);
+  if (oif !== undefined && priority !== PC_RULE_PRIORITY + 1) throw new Error(`${what}: a device's rule is at ${PC_RULE_PRIORITY + 1}`);
+  const sel = from !== undefined ? { from } : oif !== undefined ? { oif } : { fwmark: int(x, 'fwmark', PC_MARK_BASE, PC_MARK_BASE + 0xffff), mask: int(x, 'mask', PC_MARK_MASK, 0xffffffff) };
+  if ('mask' in sel && sel.mask !== PC_MARK_MASK && sel.mask !== 0xffffffff) throw new Error(`${what}: mask ${sel.mask} is not one wanbond writes`);
   if (priority === PC_RULE_PRIORITY) {
     // The router's own networks first: main without its default.
     if (x['table'] !== 'main' || x['suppressPrefixlength'] !== 0) throw new Error(`${what}: a rule at ${PC_RULE_PRIORITY} looks up main with suppress_prefixlength 0`);
-    if (sel.mask !== undefined && sel.mask !== PC_MARK_MASK) throw new Error(`${what}: main's rule takes every per-connection mark`);
+    if ('oif' in sel || ('mask' in sel && sel.mask !== PC_MARK_MASK)) throw new Error(`${what}: main's rule takes every per-connection mark`);
     return { priority, ...sel, table: 'main', suppressPrefixlength: 0 };
   }
   if (x['suppressPrefixlength'] !== undefined) throw new Error(`${what}: an uplink's rule has no suppress_prefixlength`);
-  if (sel.mask !== undefined && sel.mask !== 0xffffffff) throw new Error(`${what}: an uplink's rule takes one mark`);
+  if ('mask' in sel && sel.mask !== 0xffffffff) throw new Error(`${what}: an uplink's rule takes one mark`);
   return { priority, ...sel, table: int(x, 'table', PC_TABLES.min, PC_TABLES.max) };
 }
 

@@ -7,6 +7,10 @@
 //   7766  from <K's address> lookup main suppress_prefixlength 0     (its replies to the LAN stay on it)
 //   7767  fwmark M_K lookup T_K                                      a drawn connection leaves by K
 //   7767  from <K's address> lookup T_K                              a reply leaves by the uplink it came in on
+//   7767  oif <K> lookup T_K                                         what is bound to K (the daemon's probe)
+// The last one keeps an uplink's probe working while it is out of main's route (the ring took it
+// out): a ping bound to the uplink finds no route in main then, and the uplink would never be seen
+// to come back (found in the lab).
 // and main's routes as a weighted multipath over the uplinks' gateways: the router's own connections
 // go by it, packets are drawn only where main already routes over an uplink (`fib daddr oifname`),
 // and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
@@ -38,6 +42,7 @@ export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
     ...ups.map((x): PolicyRule => ({ priority: p, from: x.u.address, table: 'main', suppressPrefixlength: 0 })),
     ...ups.map((x): PolicyRule => ({ priority: p + 1, fwmark: x.mark, mask: 0xffffffff, table: x.table })),
     ...ups.map((x): PolicyRule => ({ priority: p + 1, from: x.u.address, table: x.table })),
+    ...ups.map((x): PolicyRule => ({ priority: p + 1, oif: x.u.name, table: x.table })),
   ];
 }
 

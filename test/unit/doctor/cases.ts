@@ -82,7 +82,7 @@ function makeAppliedPc(x: DoctorInput): void {
       out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
       post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
       pcbond0: { rules: 1, jumps: [], tags: [''] } } },
-    rules: pcPolicyRules([b]).map((r) => ({ priority: r.priority, table: String(r.table), ...(r.fwmark !== undefined ? { fwmark: r.fwmark, mask: r.mask } : {}), ...(r.from ? { from: r.from } : {}),
+    rules: pcPolicyRules([b]).map((r) => ({ priority: r.priority, table: String(r.table), ...(r.fwmark !== undefined ? { fwmark: r.fwmark, mask: r.mask } : {}), ...(r.from ? { from: r.from } : {}), ...(r.oif ? { oif: r.oif } : {}),
       ...(r.suppressPrefixlength !== undefined ? { suppressPrefixlength: r.suppressPrefixlength } : {}) })),
     tables: Object.fromEntries(uplinks.map((u, k) => [pcTableOf(b.index, k), [route({ dst: 'default', dev: u.name, gateway: u.gateway })]])),
   };

@@ -85,6 +85,7 @@ describe('per-connection bonds: what up writes', () => {
       'ip rule add priority 7766 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
       'ip rule add priority 7766 from 100.64.1.2 lookup main suppress_prefixlength 0',
       `ip rule add priority 7767 fwmark 0x77630001/0xffffffff lookup ${t1}`, `ip rule add priority 7767 from 100.64.2.2 lookup ${t2}`,
+      `ip rule add priority 7767 oif eth2 lookup ${t2}`,
       'ip route replace default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2',
       'sysctl -q -w net/ipv4/conf/eth1/rp_filter=2',
     ]) assert.ok(c.includes(want), `missing: ${want}\n${c.join('\n')}`);
@@ -219,6 +220,8 @@ describe('per-connection bonds: records and rules read back', () => {
     assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 254 } }), /table/);
     assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2; reboot', table: 77700001 } }), /from/);
     assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', fwmark: 0x77630001, table: 77700001 } }), /one of them/);
+    assert.deepEqual(validateStep({ kind: 'add-rule', rule: { priority: 7767, oif: 'eth2', table: 77700002 } }).kind, 'add-rule');
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, oif: 'eth2', table: 'main', suppressPrefixlength: 0 } }), /device's rule is at 7767/);
     assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, fwmark: 0x77630001, mask: 0xffffffff, table: 'main', suppressPrefixlength: 0 } }), /every per-connection mark/);
     assert.throws(() => validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x1 }), /mark/);
     assert.deepEqual(validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x77630002 }).kind, 'conntrack-flush');

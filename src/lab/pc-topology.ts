@@ -1,0 +1,67 @@
+// The per-connection site of the seed (issue 12), in namespaces: router A (the lab's own namespace)
+// with a LAN (namespace wpc-lan, 10.9.0.0/24) and two NATed uplinks, wpc-u1 (100.64.1.2/30) and
+// wpc-u2 (100.64.2.2/30), each to its own "ISP" namespace (wpc-isp1, wpc-isp2), both of which reach
+// a server (198.51.100.50 in wpc-net). Each ISP routes back only its own customer's address, as
+// real providers filter: a connection that left by one uplink and came back by the other would die.
+// Each ISP shapes what it sends down to A (tbf), so a download can fill an uplink. An ISP dies
+// behind its access line with `ispDown` (its upstream link down): A's uplink stays up, and never is
+// A's veth peer downed under traffic (../shared fact 4).
+import { ip, sh, sysctlIn } from './sh.js';
+
+export const PC_LAN_NS = 'wpc-lan';
+export const PC_NET_NS = 'wpc-net';
+export const PC_LAN_DEV = 'wpc-lan0';
+export const PC_SERVER = '198.51.100.50';
+export const pcUplink = (k: number) => `wpc-u${k}`;
+export const pcIsp = (k: number) => `wpc-isp${k}`;
+/** A's address on uplink K (what its connections are SNATed to) and its ISP's gateway. */
+export const pcAddress = (k: number) => `100.64.${k}.2`;
+export const pcGateway = (k: number) => `100.64.${k}.1`;
+
+export async function createPcTopology(downKbit: number): Promise<void> {
+  await destroyPcTopology();
+  for (const n of [PC_LAN_NS, PC_NET_NS, pcIsp(1), pcIsp(2)]) {
+    await sh('ip', ['netns', 'add', n]);
+    await ip(n, 'link', 'set', 'lo', 'up');
+  }
+  await ip(undefined, 'link', 'add', PC_LAN_DEV, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', PC_LAN_NS);
+  await ip(undefined, 'addr', 'add', '10.9.0.1/24', 'dev', PC_LAN_DEV);
+  await ip(undefined, 'link', 'set', PC_LAN_DEV, 'up');
+  await ip(PC_LAN_NS, 'addr', 'add', '10.9.0.2/24', 'dev', 'eth0');
+  await ip(PC_LAN_NS, 'link', 'set', 'eth0', 'up');
+  await ip(PC_LAN_NS, 'route', 'add', 'default', 'via', '10.9.0.1');
+  await ip(PC_NET_NS, 'addr', 'add', `${PC_SERVER}/32`, 'dev', 'lo');
+  for (const k of [1, 2]) {
+    const isp = pcIsp(k);
+    await ip(undefined, 'link', 'add', pcUplink(k), 'type', 'veth', 'peer', 'name', 'cpe', 'netns', isp);
+    await ip(undefined, 'addr', 'add', `${pcAddress(k)}/30`, 'dev', pcUplink(k));
+    await ip(undefined, 'link', 'set', pcUplink(k), 'up');
+    await ip(isp, 'addr', 'add', `${pcGateway(k)}/30`, 'dev', 'cpe');
+    await ip(isp, 'link', 'set', 'cpe', 'up');
+    await ip(isp, 'link', 'add', 'upl', 'type', 'veth', 'peer', 'name', `isp${k}`, 'netns', PC_NET_NS);
+    await ip(isp, 'addr', 'add', `100.65.${k}.1/30`, 'dev', 'upl');
+    await ip(isp, 'link', 'set', 'upl', 'up');
+    await ip(PC_NET_NS, 'addr', 'add', `100.65.${k}.2/30`, 'dev', `isp${k}`);
+    await ip(PC_NET_NS, 'link', 'set', `isp${k}`, 'up');
+    await ip(isp, 'route', 'add', `${PC_SERVER}/32`, 'via', `100.65.${k}.2`);
+    await ip(PC_NET_NS, 'route', 'add', `100.64.${k}.0/30`, 'via', `100.65.${k}.1`);
+    await sysctlIn(isp, 'net.ipv4.ip_forward', '1');
+    await sh('tc', ['-n', isp, 'qdisc', 'add', 'dev', 'cpe', 'root', 'tbf', 'rate', `${downKbit}kbit`, 'burst', '8kb', 'latency', '60ms']);
+  }
+  // The router's default before wanbond: by its first provider, as a one-uplink router has it.
+  await ip(undefined, 'route', 'replace', 'default', 'via', pcGateway(1), 'dev', pcUplink(1));
+}
+
+/** The ISP's upstream dies: A's uplink and its link to the ISP stay up, only a probe beyond sees it. */
+export const ispDown = (k: number) => ip(pcIsp(k), 'link', 'set', 'upl', 'down');
+export async function ispUp(k: number): Promise<void> {
+  await ip(pcIsp(k), 'link', 'set', 'upl', 'up');
+  // The kernel dropped the ISP's route to the server with its link.
+  await ip(pcIsp(k), 'route', 'replace', `${PC_SERVER}/32`, 'via', `100.65.${k}.2`);
+}
+
+export async function destroyPcTopology(): Promise<void> {
+  for (const n of [PC_LAN_NS, PC_NET_NS, pcIsp(1), pcIsp(2)]) await sh('ip', ['netns', 'del', n], { allowFail: true });
+  for (const l of [PC_LAN_DEV, pcUplink(1), pcUplink(2)]) await sh('ip', ['link', 'del', l], { allowFail: true });
+  await sh('ip', ['route', 'del', 'default', 'via', pcGateway(1)], { allowFail: true });
+}
