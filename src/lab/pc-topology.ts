@@ -1,8 +1,9 @@
 // The per-connection site of the seed (issue 12), in namespaces: router A (the lab's own namespace)
 // with a LAN (namespace wpc-lan, 10.9.0.0/24) and two NATed uplinks, wpc-u1 (100.64.1.2/30) and
 // wpc-u2 (100.64.2.2/30), each to its own "ISP" namespace (wpc-isp1, wpc-isp2), both of which reach
-// a server (198.51.100.50 in wpc-net). Each ISP routes back only its own customer's address, as
-// real providers filter: a connection that left by one uplink and came back by the other would die.
+// a server (198.51.100.50 in wpc-net). Each ISP routes back only its own customer's address and
+// drops any other source from its customer (strict rp_filter, BCP 38), as real providers do: a
+// connection whose packets changed uplink would die.
 // Each ISP shapes what it sends down to A (tbf), so a download can fill an uplink. An ISP dies
 // behind its access line with `ispDown` (its upstream link down): A's uplink stays up, and never is
 // A's veth peer downed under traffic (../shared fact 4).
@@ -46,6 +47,9 @@ export async function createPcTopology(downKbit: number): Promise<void> {
     await ip(isp, 'route', 'add', `${PC_SERVER}/32`, 'via', `100.65.${k}.2`);
     await ip(PC_NET_NS, 'route', 'add', `100.64.${k}.0/30`, 'via', `100.65.${k}.1`);
     await sysctlIn(isp, 'net.ipv4.ip_forward', '1');
+    // The provider filters its customer's sources (BCP 38): a packet from the other uplink's address dies here.
+    await sysctlIn(isp, 'net.ipv4.conf.all.rp_filter', '1');
+    await sysctlIn(isp, 'net.ipv4.conf.cpe.rp_filter', '1');
     await sh('tc', ['-n', isp, 'qdisc', 'add', 'dev', 'cpe', 'root', 'tbf', 'rate', `${downKbit}kbit`, 'burst', '8kb', 'latency', '60ms']);
   }
   // The router's default before wanbond: by its first provider, as a one-uplink router has it.

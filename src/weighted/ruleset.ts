@@ -105,7 +105,8 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
  * the connection's mark; then every later packet from the LAN takes the mark back from the
  * connection, and the mark's rule sends it by the uplink drawn. Replies arriving by the uplinks are
  * never given the mark: the mark's rule would send them out again (seen in the lab's feasibility
- * probe). The router's own connections go by main's multipath route, whose choice sets their
+ * probe). A connection that comes in by an uplink (a port forward to a LAN host) takes that
+ * uplink's mark, so that the host's replies leave by it. The router's own connections go by main's multipath route, whose choice sets their
  * source. Whatever leaves by an uplink is SNATed to that uplink's address.
  */
 export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]; post: string[] } {
@@ -118,6 +119,9 @@ export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]
   return {
     pre: [
       `iifname != ${lines} ct state new ct mark 0 fib daddr oifname ${lines} jump ${b.bond}`,
+      // A connection that comes in by an uplink (a port forward) is that uplink's: the LAN host's
+      // replies then leave by it, as its provider expects their source.
+      ...b.lines.map((l, k) => `iifname "${l.name}" ct state new ct mark 0 ct mark set ${hex(lineMark(b, k))}`),
       `iifname != ${lines} ct mark & 0xffffff00 == ${bondMarks} meta mark set ct mark`,
     ],
     out: [],

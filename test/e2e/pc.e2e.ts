@@ -17,6 +17,11 @@ import { makeLoggerTo } from '../../src/log.js';
 
 const DOWN_KBIT = 4000;
 const PORT = 7000;
+const FORWARD_PORT = 8080;
+const FORWARD_TABLE = `add table ip lanfwd
+add chain ip lanfwd pre { type nat hook prerouting priority dstnat; policy accept; }
+add rule ip lanfwd pre iifname "${pcUplink(2)}" tcp dport ${FORWARD_PORT} dnat to 10.9.0.2:${PORT}
+`;
 const u1 = pcUplink(1), u2 = pcUplink(2);
 const script = path.join(projectRoot, 'dist', 'src', 'lab', 'connections.js');
 const traffic = path.join(projectRoot, 'dist', 'src', 'lab', 'traffic.js');
@@ -43,8 +48,8 @@ const site = {
 };
 
 /** A client in the LAN holding `n` connections to the server; `check()` asks each again. Bounded waits. */
-async function connections(n: number): Promise<{ open: OpenReport; check: () => Promise<CheckReport>; close: () => Promise<void> }> {
-  const c = execa('ip', ['netns', 'exec', PC_LAN_NS, process.execPath, script, 'client', PC_SERVER, String(PORT), String(n)], { reject: false, stdin: 'pipe' });
+async function connections(n: number, ns = PC_LAN_NS, host = PC_SERVER, port = PORT): Promise<{ open: OpenReport; check: () => Promise<CheckReport>; close: () => Promise<void> }> {
+  const c = execa('ip', ['netns', 'exec', ns, process.execPath, script, 'client', host, String(port), String(n)], { reject: false, stdin: 'pipe' });
   const lines: string[] = [];
   let buf = '';
   c.stdout?.on('data', (d: Buffer) => { buf += d.toString(); let i; while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); } });
@@ -75,6 +80,8 @@ before(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-pc-'));
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings());
   await createPcTopology(DOWN_KBIT);
+  // The operator's own port forward, there before wanbond and after it: not wanbond's to touch.
+  await sh('nft', ['-f', '-'], { input: FORWARD_TABLE });
   server = execa('ip', ['netns', 'exec', PC_NET_NS, process.execPath, script, 'serve', String(PORT)], { reject: false });
   await new Promise<void>((resolve, reject) => {
     server?.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
@@ -86,11 +93,12 @@ after(async () => {
   server?.kill('SIGTERM');
   await wanbond('down').catch(() => undefined);
   await destroyPcTopology();
+  await sh('nft', ['delete', 'table', 'ip', 'lanfwd'], { allowFail: true });
   await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('per-connection balancing over two NATed uplinks in a real kernel', () => {
-  it('up: 200 connections from the LAN drawn 2:1, each kept on its uplink for its life; a second up changes nothing; status and doctor; down restores', async () => {
+  it('up: 200 connections from the LAN drawn 2:1, each kept on its uplink for its life; a port forward answered by its uplink; a second up changes nothing; status and doctor; down restores', async () => {
     const pre = await kernelDump();
     const up = await wanbond('up');
     assert.equal(up.code, 0, up.err);
@@ -107,6 +115,20 @@ describe('per-connection balancing over two NATed uplinks in a real kernel', () 
       assert.deepEqual([m1, m2], [c.open.bySource[pcAddress(1)], c.open.bySource[pcAddress(2)]]);
     } finally {
       await c.close();
+    }
+    // A port forward of the operator's (DNAT in by uplink 2 to a LAN server): the LAN host's replies
+    // must leave by uplink 2, whose provider alone accepts their source.
+    const lanServer = execa('ip', ['netns', 'exec', PC_LAN_NS, process.execPath, script, 'serve', String(PORT)], { reject: false });
+    try {
+      await new Promise<void>((resolve, reject) => { lanServer.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); }); setTimeout(() => reject(new Error('lab: LAN server did not start')), 30_000); });
+      const inbound = await connections(20, PC_NET_NS, pcAddress(2), FORWARD_PORT);
+      const check = await inbound.check();
+      await inbound.close();
+      log(`a port forward in by uplink 2: ${inbound.open.opened} of 20 connections opened, ${check.kept} answered again`);
+      assert.deepEqual([inbound.open.opened, check.kept], [20, 20]);
+    } finally {
+      lanServer.kill('SIGTERM');
+      await lanServer;
     }
     const again = await wanbond('up');
     assert.equal(again.code, 0, again.err);

@@ -505,6 +505,9 @@ export class FakeKernel implements Runner {
       } else if ((r = /^iifname != \{ ([^}]+) \} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) meta mark set ct mark comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[4]!, expr: [{ match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
           { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } }, { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } }] });
+      } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
+          { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { mangle: { key: { ct: { key: 'mark' } }, value: Number(r[2]) } }] });
       } else if ((r = /^oifname "([^"]+)" snat to (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }] });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);

@@ -78,7 +78,7 @@ function makeAppliedPc(x: DoctorInput): void {
   x.observed.weighted = {
     nftAvailable: true, conntrack: true,
     nft: { sets: {}, draws: { pcbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
-      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: 2, jumps: ['pcbond0'], tags: tags('pre') },
+      pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: tags('pre').length, jumps: ['pcbond0'], tags: tags('pre') },
       out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
       post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
       pcbond0: { rules: 1, jumps: [], tags: [''] } } },
@@ -522,6 +522,16 @@ export const CASES: Case[] = [
     break: (x) => { lineHealth(x, 'w2g1ppp').probe = null; x.site!.ipFiles.get('w2g1ppp')!.pointopoint = undefined; x.observed.addrs = x.observed.addrs.filter((a) => a.dev !== 'w2g1ppp'); },
     fix: (x) => { x.settings.watch.probes['w2g1ppp'] = '198.51.100.6'; lineHealth(x, 'w2g1ppp').probe = '198.51.100.6'; },
     check: (f) => { assert.equal(f.severity, 'warning'); assert.equal(f.what, 'w2g1ppp has no far end to probe'); },
+  },
+  {
+    id: 'watch.no-probe-target', name: 'a per-connection uplink without a probe: the address must be beyond its provider',
+    break: (x) => {
+      makeAppliedPc(x);
+      x.daemon.running && x.daemon.file.bonds[0] && (x.daemon.file.bonds[0].teql = 'pcbond0');
+      lineHealth(x, 'w2g1ppp').probe = null; x.site!.ipFiles.get('w2g1ppp')!.pointopoint = undefined; x.observed.addrs = x.observed.addrs.filter((a) => a.dev !== 'w2g1ppp');
+    },
+    fix: (x) => { x.settings.watch.probes['w2g1ppp'] = '198.51.100.6'; lineHealth(x, 'w2g1ppp').probe = '198.51.100.6'; },
+    check: (f) => { assert.equal(f.bond, 'pcbond0'); fixHas(/probe\.w2g1ppp = <an address beyond its provider/)(f); assert.match(f.why, /keeps its share of the draw/); },
   },
   {
     id: 'watch.no-probe-target', name: 'a far end configured, the daemon probing none (its ping is not iputils\')',

@@ -108,7 +108,9 @@ describe('per-connection bonds: what up writes', () => {
     assert.match(text, /add chain ip wanbond post \{ type nat hook postrouting priority srcnat; policy accept; \}/);
     assert.match(text, /add rule ip wanbond pcbond0 ct mark set numgen inc mod 3 map \{ 0 : 0x77630001, 1 : 0x77630002, 2 : 0x77630001 \}\n/);
     assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct state new ct mark 0 fib daddr oifname \{ "eth1", "eth2" \} jump pcbond0 comment "wanbond:[0-9a-f]{12}"\n/);
+    assert.match(text, /add rule ip wanbond pre iifname "eth2" ct state new ct mark 0 ct mark set 0x77630002 comment/, 'a port forward in by eth2 is eth2\'s');
     assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark comment/);
+    assert.ok(text.indexOf('jump pcbond0') < text.indexOf('meta mark set ct mark'), 'the draw before the restore: a new connection\'s first packet leaves by its uplink');
     assert.match(text, /add rule ip wanbond post oifname "eth1" snat to 100\.64\.1\.2 comment/);
     assert.match(text, /add rule ip wanbond post oifname "eth2" snat to 100\.64\.2\.2 comment/);
     assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).out, [], 'the router\'s own connections go by main\'s multipath');
@@ -148,6 +150,7 @@ describe('per-connection bonds: what up writes', () => {
     assert.equal((await run('up')).code, 0);
     kernel.noConntrack = true;
     assert.deepEqual((await ids()).map((x) => x.id), ['bond.pc-no-conntrack']);
+
   });
 });
 
