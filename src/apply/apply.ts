@@ -5,7 +5,7 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { describe, inverse, isHoldStep, toCommand, type Plan, type Step } from '../plan/steps.js';
+import { describe, inverse, isHoldStep, meansDone, toCommand, type Plan, type Step } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -170,6 +170,10 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         try {
           await deps.runner.change(g.command);
         } catch (e) {
+          if (g.steps.length === 1 && e instanceof CommandError && meansDone(g.steps[0] as Step, e.exitCode, e.stderr)) {
+            done.push(...g.steps);
+            continue;
+          }
           // A command that failed may still have done something (wanrouter that started the cards, then
           // exited 1; the failing line of a batch; a batch killed halfway, which names no line): it all
           // counts as done, and the undo, which reads the kernel, skips whatever had no effect.

@@ -104,8 +104,11 @@ export function parseUplink(file: string, e: Entry, name: string): UplinkSetting
   const ip = (a: string | undefined) => a !== undefined && IPV4_TEXT.test(a) && parseCidr(`${a}/32`) !== undefined;
   if (!ip(address) || via !== 'via' || !ip(gateway)) throw new ConfigError(file, e.line, `uplink.${name}: expected '<address> via <gateway> ...', found '${e.value}'`, example);
   const u: UplinkSettings = { name, address: address as string, gateway: gateway as string, weight: 1, bps: undefined, measure: 'in', line: e.line };
+  const seen = new Set<string>();
   for (let i = 0; i < rest.length; i += 2) {
     const k = rest[i] as string, v = rest[i + 1];
+    if (seen.has(k)) throw new ConfigError(file, e.line, `uplink.${name}: ${k} is written twice`, example);
+    seen.add(k);
     if (k === 'weight' && v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64) u.weight = Number(v);
     else if (k === 'rate' && v !== undefined && parseRate(v) !== undefined) u.bps = parseRate(v);
     else if (k === 'measure' && (v === 'in' || v === 'out')) u.measure = v;
@@ -301,7 +304,8 @@ export function parseSettings(file: string, text: string): Settings {
       }
       const unrated = b.uplinks.find((u) => u.bps === undefined);
       if (b.balance === 'load' && unrated) throw new ConfigError(file, unrated.line, `uplink.${unrated.name}: balance = load compares each uplink's load with its capacity, and ${unrated.name} has no rate`, `add its rate in the measured direction, e.g. '... rate 16M measure ${unrated.measure}'`);
-      const same = b.uplinks.find((u, i) => b.uplinks.slice(0, i).some((x) => x.address === u.address));
+      if (b.routes.length === 0) throw new ConfigError(file, s.line, `[${s.name}]: routes = none leaves a per-connection bond nothing to balance`, "write 'routes = default' (the default), or the prefixes its uplinks should carry");
+      const same = [...out.bonds.flatMap((x) => x.uplinks), ...b.uplinks].find((u, i, all) => all.slice(0, i).some((x) => x.address === u.address));
       if (same) throw new ConfigError(file, same.line, `uplink.${same.name}: the address ${same.address} is another uplink's`, "give each uplink the address its provider gave it ('ip -4 addr show dev <uplink>')");
       b.slaves = b.uplinks.map((u) => u.name);
       b.slavesLine = b.uplinks[0]?.line;
@@ -344,7 +348,9 @@ export function parseSettings(file: string, text: string): Settings {
   }
   const defaults = out.bonds.filter((b) => b.routes.includes('default'));
   if (defaults.length > 1) {
-    throw new ConfigError(file, defaults[1]!.line, `${defaults[1]!.teql}: a default route is already set on ${defaults[0]!.teql}`, 'give the default route to one bond only');
+    // A bond whose section says nothing of routes took the default by itself: say where to write others.
+    throw new ConfigError(file, defaults[1]!.line, `${defaults[1]!.teql}: a default route is already set on ${defaults[0]!.teql}`,
+      `give the default route to one bond only: write 'routes = <prefixes>' (or 'routes = none' for a TEQL or weighted bond) in [${defaults[1]!.teql}] or [${defaults[0]!.teql}]`);
   }
   const implicit = out.bonds.filter((b) => b.slaves === undefined);
   if (out.bonds.length > 1 && implicit.length > 0) {

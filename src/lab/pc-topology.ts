@@ -52,6 +52,9 @@ export async function createPcTopology(downKbit: number): Promise<void> {
     await sysctlIn(isp, 'net.ipv4.conf.cpe.rp_filter', '1');
     await sh('tc', ['-n', isp, 'qdisc', 'add', 'dev', 'cpe', 'root', 'tbf', 'rate', `${downKbit}kbit`, 'burst', '8kb', 'latency', '60ms']);
   }
+  // Main's multipath hashes ports too (L4): a reply that main routes, rather than the connection's
+  // mark, then goes by either uplink across a test's connections, never by luck always the right one.
+  await sh('sysctl', ['-q', '-w', 'net.ipv4.fib_multipath_hash_policy=1']);
   // The router's default before wanbond: by its first provider, as a one-uplink router has it.
   await ip(undefined, 'route', 'replace', 'default', 'via', pcGateway(1), 'dev', pcUplink(1));
 }
@@ -68,4 +71,5 @@ export async function destroyPcTopology(): Promise<void> {
   for (const n of [PC_LAN_NS, PC_NET_NS, pcIsp(1), pcIsp(2)]) await sh('ip', ['netns', 'del', n], { allowFail: true });
   for (const l of [PC_LAN_DEV, pcUplink(1), pcUplink(2)]) await sh('ip', ['link', 'del', l], { allowFail: true });
   await sh('ip', ['route', 'del', 'default', 'via', pcGateway(1)], { allowFail: true });
+  await sh('sysctl', ['-q', '-w', 'net.ipv4.fib_multipath_hash_policy=0'], { allowFail: true });
 }

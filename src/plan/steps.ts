@@ -126,6 +126,14 @@ export function inverse(s: Step): Step | undefined {
   }
 }
 
+/**
+ * A failed command that did all its step asked: `conntrack -D` exits 1 when no entry matched (an
+ * uplink that carried no connection when it died), which leaves exactly what the step wants.
+ */
+export function meansDone(s: Step, exitCode: number | undefined, stderr: string): boolean {
+  return s.kind === 'conntrack-flush' && exitCode === 1 && /\b0 flow entries have been deleted/.test(stderr);
+}
+
 /** One line for humans: plan listings, verify errors, logs. */
 export function describe(s: Step): string {
   switch (s.kind) {

@@ -6,7 +6,7 @@ import type { Step, StepKind } from './steps.js';
 import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../weighted/ruleset.js';
 import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../weighted/policy.js';
 import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../sites/probe-routes.js';
-import { PC_MARK_MASK, PC_RULE_PRIORITY, PC_TABLES } from '../sites/per-connection.js';
+import { PC_MARK_MASK, PC_RULE_LAST, PC_RULE_PRIORITY, PC_TABLES } from '../sites/per-connection.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
@@ -83,7 +83,7 @@ function rule(o: J): PolicyRule {
     if (x['fwmark'] !== undefined || x['suppressPrefixlength'] !== undefined) throw new Error(`${String(o['kind'])}: a probe rule selects by oif alone`);
     return { priority: PROBE_RULE_PRIORITY, oif: str(x, 'oif', IFNAME_RE), table: int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max) };
   }
-  if (x['priority'] === PC_RULE_PRIORITY || x['priority'] === PC_RULE_PRIORITY + 1) return pcRule(x);
+  if (typeof x['priority'] === 'number' && x['priority'] >= PC_RULE_PRIORITY && x['priority'] <= PC_RULE_LAST) return pcRule(x);
   if (x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: oif on a rule that selects by mark`);
   const table = x['table'] === 'main' ? 'main' as const : int(x, 'table', tableOf(0, 0), tableOf(99, 253));
   const fwmark = int(x, 'fwmark', MARK_BASE, MARK_BASE + 0xffff);
@@ -93,25 +93,27 @@ function rule(o: J): PolicyRule {
     ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 0) } : {}) };
 }
 
-/** A per-connection bond's rule (src/sites/per-connection.ts pcPolicyRules), by mark or from an uplink's address, nothing else. */
+/** A per-connection bond's rule (src/sites/per-connection.ts pcPolicyRules): its three groups' shapes, nothing else. */
 function pcRule(x: J): PolicyRule {
   const what = String(x['kind']);
   const priority = x['priority'] as number;
   const from = x['from'] === undefined ? undefined : str(x, 'from', IPV4);
   const oif = x['oif'] === undefined ? undefined : str(x, 'oif', IFNAME_RE);
   if ([from, oif, x['fwmark']].filter((v) => v !== undefined).length !== 1) throw new Error(`${what}: a per-connection rule selects by mark, by source or by device, one of them`);
-  if (oif !== undefined && priority !== PC_RULE_PRIORITY + 1) throw new Error(`${what}: a device's rule is at ${PC_RULE_PRIORITY + 1}`);
-  const sel = from !== undefined ? { from } : oif !== undefined ? { oif } : { fwmark: int(x, 'fwmark', PC_MARK_BASE, PC_MARK_BASE + 0xffff), mask: int(x, 'mask', PC_MARK_MASK, 0xffffffff) };
-  if ('mask' in sel && sel.mask !== PC_MARK_MASK && sel.mask !== 0xffffffff) throw new Error(`${what}: mask ${sel.mask} is not one wanbond writes`);
-  if (priority === PC_RULE_PRIORITY) {
+  if (oif !== undefined && priority !== PC_RULE_LAST) throw new Error(`${what}: a device's rule is at ${PC_RULE_LAST}`);
+  const main = priority === PC_RULE_PRIORITY + 1;
+  const mark = x['fwmark'] === undefined ? undefined : int(x, 'fwmark', PC_MARK_BASE, PC_MARK_BASE + 0xffff);
+  const mask = mark === undefined ? undefined : int(x, 'mask', PC_MARK_MASK, 0xffffffff);
+  if (mask !== undefined && mask !== (main ? PC_MARK_MASK : 0xffffffff)) throw new Error(`${what}: mask ${mask} is not the one wanbond writes at ${priority}`);
+  const sel = from !== undefined ? { from } : oif !== undefined ? { oif } : { fwmark: mark as number, mask: mask as number };
+  const suppress = priority !== PC_RULE_LAST;
+  if ((x['suppressPrefixlength'] === 0) !== suppress || (!suppress && x['suppressPrefixlength'] !== undefined)) throw new Error(`${what}: suppress_prefixlength is not as wanbond writes it at ${priority}`);
+  if (main) {
     // The router's own networks first: main without its default.
-    if (x['table'] !== 'main' || x['suppressPrefixlength'] !== 0) throw new Error(`${what}: a rule at ${PC_RULE_PRIORITY} looks up main with suppress_prefixlength 0`);
-    if ('oif' in sel || ('mask' in sel && sel.mask !== PC_MARK_MASK)) throw new Error(`${what}: main's rule takes every per-connection mark`);
+    if (x['table'] !== 'main') throw new Error(`${what}: a rule at ${priority} looks up main`);
     return { priority, ...sel, table: 'main', suppressPrefixlength: 0 };
   }
-  if (x['suppressPrefixlength'] !== undefined) throw new Error(`${what}: an uplink's rule has no suppress_prefixlength`);
-  if ('mask' in sel && sel.mask !== 0xffffffff) throw new Error(`${what}: an uplink's rule takes one mark`);
-  return { priority, ...sel, table: int(x, 'table', PC_TABLES.min, PC_TABLES.max) };
+  return { priority, ...sel, table: int(x, 'table', PC_TABLES.min, PC_TABLES.max), ...(suppress ? { suppressPrefixlength: 0 } : {}) };
 }
 
 export function validateStep(raw: unknown): Step {

@@ -39,7 +39,7 @@ export function withLoadWeights(d: DesiredState, weights: ReadonlyMap<string, Re
     bonds: d.bonds.map((b): DesiredBond => {
       const w = weights.get(b.teql);
       if (!w || b.balance !== 'load') return b;
-      return { ...b, weights: (b.weights ?? []).map((x) => ({ ...x, weight: w.get(x.name) ?? x.weight })) };
+      return { ...b, weightsMeasured: true, weights: (b.weights ?? []).map((x) => ({ ...x, weight: w.get(x.name) ?? x.weight })) };
     }),
   };
 }

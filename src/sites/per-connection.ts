@@ -1,20 +1,21 @@
 // The routing side of a per-connection bond (issue 12): NATed uplinks to different providers, where
 // per-packet balancing would break every connection (each provider drops the other's source address).
 // nftables draws each NEW connection from the LAN an uplink's mark into the connection's mark and
-// gives later packets the mark back (weighted/ruleset.ts chainRules); here, per uplink K:
+// gives later packets the mark back (weighted/ruleset.ts chainRules); here, per uplink K, in three
+// groups as the weighted bonds have them (policy.ts), so that the longest prefix still wins:
 //   table T_K:  <each of the bond's routes> via <K's gateway> dev <K>
-//   7766  fwmark <any pc mark> lookup main suppress_prefixlength 0   the router's own networks win
-//   7766  from <K's address> lookup main suppress_prefixlength 0     (its replies to the LAN stay on it)
-//   7767  fwmark M_K lookup T_K                                      a drawn connection leaves by K
-//   7767  from <K's address> lookup T_K                              a reply leaves by the uplink it came in on
-//   7767  oif <K> lookup T_K                                         what is bound to K (the daemon's probe)
-// The last one keeps an uplink's probe working while it is out of main's route (the ring took it
-// out): a ping bound to the uplink finds no route in main then, and the uplink would never be seen
-// to come back (found in the lab).
-// and main's routes as a weighted multipath over the uplinks' gateways: the router's own connections
+//   7766  fwmark M_K / from <K's address> lookup T_K suppress_prefixlength 0   the bond's prefixes by K
+//   7767  fwmark <any pc mark> / from <K's address> lookup main suppress_prefixlength 0
+//                                                       the router's own networks (its replies to the LAN)
+//   7768  fwmark M_K / from <K's address> / oif K lookup T_K     the bond's default by K
+// `from` sends the replies of the router's own connections out by the uplink they came in on; `oif`
+// keeps an uplink's probe (a ping bound to it) routed while the ring has it out of main's route:
+// without it the uplink was never seen to come back (found in the lab).
+// Main gets the bond's routes as a weighted multipath via the gateways: the router's own connections
 // go by it, packets are drawn only where main already routes over an uplink (`fib daddr oifname`),
 // and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
 // not). Pure.
+import { StateError } from '../errors.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { Step } from '../plan/steps.js';
 import type { PolicyRule } from '../weighted/policy.js';
@@ -23,6 +24,8 @@ import { PC_MARK_BASE, pcMarkOf } from '../weighted/ruleset.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 
 export const PC_RULE_PRIORITY = 7766;
+/** The last of the three groups' priorities. */
+export const PC_RULE_LAST = PC_RULE_PRIORITY + 2;
 export const PC_MARK_MASK = 0xffff_0000;
 /** Uplink k of bond b's table: above the weighted bonds' (77620001..77645598) and the probe tables (77650001..77675598). */
 export const pcTableOf = (bondIndex: number, lineIndex: number): number => 77_700_000 + bondIndex * 256 + lineIndex + 1;
@@ -37,19 +40,24 @@ export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
   const ups = bonds.flatMap((b) => (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })));
   if (ups.length === 0) return [];
   const p = PC_RULE_PRIORITY;
+  const byUplink = (priority: number, suppress: boolean): PolicyRule[] => ups.flatMap((x) => [
+    { priority, fwmark: x.mark, mask: 0xffffffff, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
+    { priority, from: x.u.address, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
+  ]);
   return [
-    { priority: p, fwmark: PC_MARK_BASE, mask: PC_MARK_MASK, table: 'main', suppressPrefixlength: 0 },
-    ...ups.map((x): PolicyRule => ({ priority: p, from: x.u.address, table: 'main', suppressPrefixlength: 0 })),
-    ...ups.map((x): PolicyRule => ({ priority: p + 1, fwmark: x.mark, mask: 0xffffffff, table: x.table })),
-    ...ups.map((x): PolicyRule => ({ priority: p + 1, from: x.u.address, table: x.table })),
-    ...ups.map((x): PolicyRule => ({ priority: p + 1, oif: x.u.name, table: x.table })),
+    ...byUplink(p, true),
+    { priority: p + 1, fwmark: PC_MARK_BASE, mask: PC_MARK_MASK, table: 'main', suppressPrefixlength: 0 },
+    ...ups.map((x): PolicyRule => ({ priority: p + 1, from: x.u.address, table: 'main', suppressPrefixlength: 0 })),
+    ...byUplink(p + 2, false),
+    ...ups.map((x): PolicyRule => ({ priority: p + 2, oif: x.u.name, table: x.table })),
   ];
 }
 
 /** Main's route of a per-connection bond over the uplinks that can carry it (one: a plain route via its gateway). */
 export function pcMainRoute(b: DesiredBond, to: string, usable: (name: string) => boolean): RouteSpec | undefined {
   const ups = (b.uplinks ?? []).filter((u) => usable(u.name));
-  const w = (name: string) => b.weights?.find((x) => x.name === name)?.weight ?? 1;
+  // The settings' weights: under balance = load the daemon redraws new connections, not this route.
+  const w = (name: string) => b.uplinks?.find((x) => x.name === name)?.weight ?? 1;
   if (ups.length === 0) return undefined;
   if (ups.length === 1) return { to, gateway: (ups[0] as { gateway: string }).gateway, dev: (ups[0] as { name: string }).name };
   return { to, nexthops: ups.map((u) => ({ gateway: u.gateway, dev: u.name, weight: w(u.name) })) };
@@ -60,12 +68,20 @@ export function pcMainRoute(b: DesiredBond, to: string, usable: (name: string) =
  * link, and refuses a route through a down device) and the rules. Main's route is weightedSteps'
  * (planned with the weighted bonds' in one place, with the same care for a route it replaces).
  */
-export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean): Step[] {
+export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean, settingsFile: string): Step[] {
   const w = o.weighted;
   if (!w) return [];
   const steps: Step[] = [];
   for (const b of bonds) {
     for (const [k, u] of (b.uplinks ?? []).entries()) {
+      const link = o.links.find((l) => l.name === u.name);
+      // SNAT to an address the uplink does not hold black-holes every connection drawn for it, while
+      // its probe (from its real address) still answers: refused, with the address it has.
+      if (link?.flags.includes('UP') && !o.addrs.some((a) => a.dev === u.name && a.local === u.address)) {
+        const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
+        throw new StateError(`${b.teql}: ${u.name} does not hold ${u.address} (it has ${has.join(', ') || 'no IPv4 address'}): its connections would be SNATed to an address its provider does not route back`,
+          `write the address ${u.name} has in [${b.teql}] of ${settingsFile}: uplink.${u.name} = ${has[0]?.split('/')[0] ?? '<its address>'} via ${u.gateway} ...`);
+      }
       if (skip(u.name)) continue;
       const table = pcTableOf(b.index, k);
       for (const r of b.routes) {

@@ -29,7 +29,9 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
       }
       const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
       return { name, device: i?.device, where, ...(b.routers[name] ? { router: b.routers[name] } : {}) };
-    }).sort((x, y) => x.name.localeCompare(y.name));
+    // A per-connection bond's uplinks keep the order written: an uplink added at the end leaves the
+    // others' marks and tables, and with them their live connections, as they were.
+    }).sort((x, y) => (b.kind === 'per-connection' ? 0 : x.name.localeCompare(y.name)));
     const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines
       : b.kind === 'per-connection' ? slaves.map((x) => uplinkWeight(b, x.name, settingsFile)) : undefined;
     const uplinks = b.kind === 'per-connection' ? slaves.map((x) => { const u = b.uplinks.find((y) => y.name === x.name) as UplinkSettings; return { name: u.name, address: u.address, gateway: u.gateway, weight: u.weight, bps: u.bps, measure: u.measure }; }) : undefined;

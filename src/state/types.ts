@@ -30,6 +30,8 @@ export interface DesiredBond {
   /** Per-connection bonds: the uplinks, in the order of the slaves. */
   uplinks?: DesiredUplink[];
   balance?: 'weight' | 'load';
+  /** The weights are the watch daemon's measure (balance = load), not the settings'. */
+  weightsMeasured?: boolean;
   index: number;
   slaves: DesiredSlave[];
   address: string; // CIDR

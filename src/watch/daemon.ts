@@ -419,7 +419,10 @@ export class WatchDaemon {
    */
   private async measureLoad(): Promise<void> {
     const bonds = this.ctx.desired.bonds.filter((b) => b.kind === 'per-connection' && b.balance === 'load');
+    // A reload may have removed bonds or uplinks: what is kept for them goes (memory stays flat).
     for (const name of [...this.loadWeights.keys()]) if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
+    const measured = new Set(bonds.flatMap((b) => (b.uplinks ?? []).map((u) => u.name)));
+    for (const m of [this.loadLast, this.loadRate]) for (const name of [...m.keys()]) if (!measured.has(name)) m.delete(name);
     if (bonds.length === 0 || this.loadBusy || this.stopping) return;
     this.loadBusy = true;
     try {

@@ -95,7 +95,8 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   }
   // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
   const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
-  after.push(...pcTableSteps(pcs, o, (name) => out.has(name) || gone.has(name) || !up(name)));
+  // An uplink kept out keeps its table: its probe is routed by it (the oif rule), and the draw sends it nothing.
+  after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || !up(name), d.settingsFile));
   const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
   if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
@@ -104,6 +105,10 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
       const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
         && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
       if (same) continue;
+      // Under balance = load the draw's weights are the daemon's measure: `up` and doctor (which plan
+      // with the settings' weights) leave them alone as long as the same lines are drawn.
+      const bond = all.find((x) => x.teql === b.bond);
+      if (bond?.balance === 'load' && !bond.weightsMeasured && now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)) continue;
       after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
       // An uplink that leaves a per-connection bond's draw takes its connections with it: only those
       // marked for it are flushed from conntrack, so they fail at once (the client reconnects, and

@@ -84,6 +84,8 @@ export class FakeKernel implements Runner {
   noConntrack = false;
   /** The marks `conntrack -D --mark` was run with, in order. */
   conntrackFlushed: number[] = [];
+  /** Connections conntrack holds, by mark. */
+  conntrackEntries = new Map<number, number>();
   /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
@@ -340,6 +342,10 @@ export class FakeKernel implements Runner {
     if (file === 'conntrack' && args[0] === '-D' && args[1] === '--mark' && args.length === 3) {
       if (this.noConntrack) throw new CommandError(argv, undefined, 'conntrack: command not found', 'install conntrack');
       this.conntrackFlushed.push(Number(args[2]));
+      // conntrack-tools 1.4.7 exits 1 when nothing matched (checked on this host).
+      const n = this.conntrackEntries.get(Number(args[2])) ?? 0;
+      this.conntrackEntries.delete(Number(args[2]));
+      if (n === 0) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n', 'see conntrack(8)');
       return;
     }
     if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);

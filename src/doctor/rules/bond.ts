@@ -158,9 +158,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
   let left: Step[];
   try {
     const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out, true);
-    // Under balance = load the daemon draws by measured spare capacity, not by the settings' weights.
-    const byLoad = (st: Step) => b.balance === 'load' && st.kind === 'nft-stripe' && JSON.stringify(st.bond.inRing) === JSON.stringify(st.wasInRing);
-    left = [...p.before, ...p.after].filter((st) => !byLoad(st));
+    left = [...p.before, ...p.after];
   } catch (e) {
     if (!(e instanceof WanbondError)) throw e;
     // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.

@@ -72,6 +72,7 @@ function applyWeighted(x: DoctorInput): void {
 function makeAppliedPc(x: DoctorInput): void {
   const b = x.desired.bonds[0]!;
   const uplinks = b.slaves.map((s, k) => ({ name: s.name, address: `100.64.${k + 1}.2`, gateway: `100.64.${k + 1}.1`, weight: 1, bps: undefined, measure: 'in' as const }));
+  for (const u of uplinks) x.observed.addrs.push({ dev: u.name, local: u.address, prefixlen: 30, noprefixroute: false });
   Object.assign(b, { teql: 'pcbond0', kind: 'per-connection', address: '', rpFilter: 2, uplinks, balance: 'weight', weights: uplinks.map((u) => ({ name: u.name, bps: 0, how: 'test', weight: 1 })) });
   const want = bondRulesOf(b);
   const tags = (c: 'pre' | 'post') => chainRules(want)[c].map(ruleTag);
@@ -465,12 +466,21 @@ export const CASES: Case[] = [
   },
   {
     id: 'bond.pc-not-applied', name: 'a per-connection bond whose uplink lost its source rule',
-    break: (x) => { makeAppliedPc(x); x.observed.weighted!.rules = x.observed.weighted!.rules.filter((r) => !(r.priority === 7767 && r.from === '100.64.2.2')); },
-    fix: (x) => { makeAppliedPc(x); },
+    break: (x) => { makeAppliedPc(x); x.observed.weighted!.rules = x.observed.weighted!.rules.filter((r) => !(r.priority === 7768 && r.from === '100.64.2.2')); },
+    fix: (x) => { x.observed.weighted!.rules.push({ priority: 7768, from: '100.64.2.2', table: String(pcTableOf(0, 1)) }); },
     check: (f, all) => {
-      assert.equal(f.what, 'pcbond0 is not as wanbond set it: ip rule priority 7767 from 100.64.2.2 lookup 77700002');
+      assert.equal(f.what, 'pcbond0 is not as wanbond set it: ip rule priority 7768 from 100.64.2.2 lookup 77700002');
       assert.deepEqual(f.fix, ['wanbond plan', 'wanbond up']);
       assert.deepEqual(all.filter((v) => /^(bond\.slave|routes\.|traffic\.far-end|traffic\.unequal)/.test(v.id)), [], 'no TEQL check judges a per-connection bond');
+    },
+  },
+  {
+    id: 'bond.pc-not-applied', name: 'a per-connection uplink that does not hold the address the settings give it (SNAT would black-hole it)',
+    break: (x) => { makeAppliedPc(x); x.observed.addrs = x.observed.addrs.filter((a) => a.local !== '100.64.2.2'); x.observed.addrs.push({ dev: 'w2g1ppp', local: '100.64.9.2', prefixlen: 30, noprefixroute: false }); },
+    fix: (x) => { x.observed.addrs = x.observed.addrs.filter((a) => a.local !== '100.64.9.2'); x.observed.addrs.push({ dev: 'w2g1ppp', local: '100.64.2.2', prefixlen: 30, noprefixroute: false }); },
+    check: (f) => {
+      assert.match(f.what, /^pcbond0: w2g1ppp does not hold 100\.64\.2\.2 \(it has .*100\.64\.9\.2\/30\)/);
+      assert.match(f.fix.join("\n"), /uplink\.w2g1ppp = [0-9.]+ via 100\.64\.2\.1/);
     },
   },
   {

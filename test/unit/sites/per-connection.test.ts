@@ -10,7 +10,7 @@ import { parseSettings } from '../../../src/config/settings.js';
 import { ConfigError } from '../../../src/errors.js';
 import { desiredState } from '../../../src/state/desired.js';
 import { observe } from '../../../src/observe/read.js';
-import { pcTableOf, pcTables } from '../../../src/sites/per-connection.js';
+import { pcPolicyRules, pcTableOf, pcTables } from '../../../src/sites/per-connection.js';
 import { loadWeights, smoothRate, withLoadWeights } from '../../../src/sites/load.js';
 import { ringPlan } from '../../../src/watch/ring.js';
 import { sysctlKeys } from '../../../src/plan/diff.js';
@@ -21,13 +21,20 @@ import { chainRules, pcMarkOf, tableRuleset } from '../../../src/weighted/rulese
 import { bondRulesOf } from '../../../src/weighted/plan.js';
 import { parseRules } from '../../../src/weighted/observe.js';
 import { cliWith } from '../../helpers/cli.js';
+import { apply, type ApplyDeps } from '../../../src/apply/apply.js';
+import { silentLogger } from '../../../src/log.js';
+import type { ObservedState } from '../../../src/state/types.js';
+import type { Plan } from '../../../src/plan/steps.js';
+
+const engine = (kernel: FakeKernel, read: () => Promise<ObservedState>, replan: (o: ObservedState) => Plan): ApplyDeps =>
+  ({ runner: kernel, log: silentLogger(), observe: read, replan, fixConfig: async () => undefined });
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
 
 const PC = '[pcbond0]\nuplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2\nuplink.eth2 = 100.64.2.2 via 100.64.2.1\n';
 
 const err = (text: string): string => {
-  try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError, String(e)); return e.message; }
+  try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError, String(e)); return `${e.message} (fix: ${e.hint})`; }
   assert.fail('no error');
 };
 
@@ -67,6 +74,10 @@ describe('per-connection bonds: settings', () => {
     assert.match(err(`[teql0]\nslaves = eth1\n${PC}`), /:4: uplink\.eth1: eth1 is already a slave of teql0/);
     assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 via 100.64.3.1 rate fast\n`), /:4: uplink\.eth3: 'rate fast'/);
     assert.equal(parseSettings('f', `${PC}mode = per-connection\n`).bonds[0]?.kind, 'per-connection');
+    assert.match(err(`${PC}routes = none\n`), /:1: \[pcbond0\]: routes = none leaves a per-connection bond nothing to balance/);
+    assert.match(err(`${PC}uplink.eth3 = 100.64.3.2 via 100.64.3.1 weight 2 weight 3\n`), /:4: uplink\.eth3: weight is written twice/);
+    assert.match(err(`${PC}[pcbond1]\nroutes = 192.0.2.0/24\nuplink.eth3 = 100.64.1.2 via 100.64.3.1\nuplink.eth4 = 100.64.4.2 via 100.64.4.1\n`), /:6: uplink\.eth3: the address 100\.64\.1\.2 is another uplink's/);
+    assert.match(err(`[teql0]\nslaves = wan0\n${PC}`), /pcbond0: a default route is already set on teql0 \(fix: give the default route to one bond only: write 'routes = <prefixes>'/);
   });
 });
 
@@ -82,16 +93,18 @@ describe('per-connection bonds: what up writes', () => {
     const t1 = pcTableOf(0, 0), t2 = pcTableOf(0, 1);
     for (const want of [
       `ip route replace default via 100.64.1.1 dev eth1 table ${t1}`, `ip route replace default via 100.64.2.1 dev eth2 table ${t2}`,
-      'ip rule add priority 7766 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
-      'ip rule add priority 7766 from 100.64.1.2 lookup main suppress_prefixlength 0',
-      `ip rule add priority 7767 fwmark 0x77630001/0xffffffff lookup ${t1}`, `ip rule add priority 7767 from 100.64.2.2 lookup ${t2}`,
-      `ip rule add priority 7767 oif eth2 lookup ${t2}`,
+      'ip rule add priority 7766 fwmark 0x77630001/0xffffffff lookup 77700001 suppress_prefixlength 0',
+      'ip rule add priority 7766 from 100.64.2.2 lookup 77700002 suppress_prefixlength 0',
+      'ip rule add priority 7767 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
+      'ip rule add priority 7767 from 100.64.1.2 lookup main suppress_prefixlength 0',
+      `ip rule add priority 7768 fwmark 0x77630001/0xffffffff lookup ${t1}`, `ip rule add priority 7768 from 100.64.2.2 lookup ${t2}`,
+      `ip rule add priority 7768 oif eth2 lookup ${t2}`,
       'ip route replace default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2',
       'sysctl -q -w net/ipv4/conf/eth1/rp_filter=2',
     ]) assert.ok(c.includes(want), `missing: ${want}\n${c.join('\n')}`);
     assert.ok(!c.some((x) => /^ip (addr add|link (add|set dev pcbond))/.test(x)), 'a per-connection bond has no device and no address of its own');
     // The table and rules come before the draw that sends connections there.
-    assert.ok(c.indexOf(`ip rule add priority 7767 fwmark 0x77630002/0xffffffff lookup ${t2}`) < c.findIndex((x) => x.startsWith('nft')));
+    assert.ok(c.indexOf(`ip rule add priority 7768 fwmark 0x77630002/0xffffffff lookup ${t2}`) < c.findIndex((x) => x.startsWith('nft')));
     const dry = await run('up', '--dry-run');
     assert.equal(dry.out.trim(), 'pcbond0 (eth1, eth2): already up, nothing to change');
     const n = kernel.changes.length;
@@ -143,10 +156,10 @@ describe('per-connection bonds: what up writes', () => {
       return [...j.findings, ...j.bonds.flatMap((b) => b.findings)].filter((f) => /^bond\./.test(f.id));
     };
     assert.deepEqual(await ids(), []);
-    kernel.rules = kernel.rules.filter((r) => r.from !== '100.64.2.2' || r.priority !== 7767);
+    kernel.rules = kernel.rules.filter((r) => r.from !== '100.64.2.2' || r.priority !== 7768);
     const f = await ids();
     assert.deepEqual(f.map((x) => x.id), ['bond.pc-not-applied']);
-    assert.match(f[0]!.what, /ip rule priority 7767 from 100\.64\.2\.2 lookup 77700002/);
+    assert.match(f[0]!.what, /ip rule priority 7768 from 100\.64\.2\.2 lookup 77700002/);
     assert.equal((await run('up')).code, 0);
     kernel.noConntrack = true;
     assert.deepEqual((await ids()).map((x) => x.id), ['bond.pc-no-conntrack']);
@@ -160,23 +173,47 @@ describe('per-connection bonds: the daemon\'s ring', () => {
   it('a dead uplink leaves the draw and main\'s route, and only its connections are flushed; back, it is drawn again and nothing is flushed', async () => {
     const { kernel, run, read, desired } = await site();
     assert.equal((await run('up')).code, 0);
-    const out = ringPlan(desired, health(['eth2']), await read(), [], true);
+    kernel.conntrackEntries.set(pcMarkOf(0, 0), 40).set(pcMarkOf(0, 1), 20);
+    const h = health(['eth2']);
+    const out = ringPlan(desired, h, await read(), [], true);
     assert.deepEqual(out.plan.steps.map(say), [
       'pcbond0: draw from eth1 (was eth1, eth2)',
       `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
       'route default via 100.64.1.1 dev eth1 (replacing default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2)',
     ]);
-    // Applied, the uplink's table route goes with its link (the kernel's doing); back, it returns before the draw.
-    for (const s of out.plan.steps) { const { toCommand } = await import('../../../src/plan/steps.js'); const cmd = toCommand(s)!; await kernel.change(cmd); }
-    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)]);
-    kernel.tables.set(pcTableOf(0, 1), []);
+    // Through the engine, as the daemon applies it (verify included).
+    await apply(out.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    assert.deepEqual([kernel.conntrackFlushed, [...kernel.conntrackEntries]], [[pcMarkOf(0, 1)], [[pcMarkOf(0, 0), 40]]], 'the dead uplink\'s connections alone');
+    // The uplink kept out keeps its table route: its probe is routed by it.
+    assert.deepEqual(kernel.tables.get(pcTableOf(0, 1))?.length, 1);
     const back = ringPlan(desired, health([]), await read(), [], true);
     assert.deepEqual(back.plan.steps.map(say), [
-      `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
       'pcbond0: draw from eth1, eth2 (was eth1)',
       'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2 (replacing default via 100.64.1.1 dev eth1)',
     ]);
-    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)]);
+    await apply(back.plan, engine(kernel, read, (o) => ringPlan(desired, health([]), o, [], true).plan));
+    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)], 'nothing flushed on the way back');
+  });
+
+  it('an uplink that carried no connection when it died: conntrack -D deletes nothing and exits 1, and the uplink leaves the draw all the same', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    const h = health(['eth2']);
+    const p = ringPlan(desired, h, await read(), [], true).plan;
+    const done = await apply(p, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    assert.ok(done.some((s) => s.kind === 'conntrack-flush'));
+    assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps, [], 'the draw holds eth1 alone');
+  });
+
+  it('a link that flapped while its uplink was out gets its table route back before it is drawn again (else its probe has no route)', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    const h = health(['eth2']);
+    await apply(ringPlan(desired, h, await read(), [], true).plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'down'] });
+    kernel.tables.set(pcTableOf(0, 1), []);
+    await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'up'] });
+    assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps.map(say), [`route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`]);
   });
 
   it('without conntrack the uplink still leaves the draw (its connections time out on their own; doctor says so)', async () => {
@@ -215,17 +252,48 @@ describe('per-connection bonds: balance = load', () => {
   });
 });
 
+describe('per-connection bonds: marks in the order written', () => {
+  it('an uplink added at the end leaves the others\' marks and tables (their live connections) as they were', async () => {
+    const { desired } = await site('[pcbond0]\nuplink.eth2 = 100.64.2.2 via 100.64.2.1\nuplink.eth1 = 100.64.1.2 via 100.64.1.1\n');
+    assert.deepEqual(desired.bonds[0]?.slaves.map((s) => s.name), ['eth2', 'eth1']);
+    assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).post, ['oifname "eth2" snat to 100.64.2.2', 'oifname "eth1" snat to 100.64.1.2']);
+  });
+});
+
+describe('per-connection bonds: balance = load and the daemon\'s measured draw', () => {
+  it('up (with the settings\' weights) leaves a draw the daemon measured alone; the daemon (with its measure) writes it; main\'s route keeps the settings\' weights', async () => {
+    // weight is not written here: 1:1 until the daemon measures.
+    const text = `${PC.replace('weight 2', 'rate 16M').replace('100.64.2.1', '100.64.2.1 rate 8M')}balance = load\n`;
+    const { run, read, desired, kernel } = await site(text);
+    assert.equal((await run('up')).code, 0);
+    const measured = withLoadWeights(desired, new Map([['pcbond0', new Map([['eth1', 1], ['eth2', 16]])]]));
+    const h = new Map(['eth1', 'eth2'].map((n) => [n, initialHealth(n, 0, undefined)]));
+    const p = ringPlan(measured, h, await read(), [], true).plan;
+    assert.deepEqual(p.steps.map(say), ['pcbond0: draw from eth1, eth2 (was eth1, eth2)']);
+    await apply(p, engine(kernel, read, (o) => ringPlan(measured, h, o, [], true).plan));
+    const n = kernel.changes.length;
+    const again = await run('up');
+    assert.equal(again.code, 0, again.err);
+    assert.equal(kernel.changes.length, n, `up changed the measured draw: ${kernel.changes.slice(n).map((x) => x.join(' ')).join('; ')}`);
+    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default').map((r) => r.nexthops?.map((x) => x.weight ?? 1)), [[1, 1]], 'main\'s multipath by the settings\' weights (1:1), not the measured 1:16');
+    const ids = (JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string }[] }[] }).bonds.flatMap((b) => b.findings.map((f) => f.id));
+    assert.deepEqual(ids.filter((i) => i.startsWith('bond.')), [], 'doctor does not take the measured draw for drift');
+  });
+});
+
 describe('per-connection bonds: records and rules read back', () => {
   it('a recorded rule of wanbond\'s shape is read back; anything else is refused', () => {
-    const ok = { kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 77700001 } };
+    const ok = { kind: 'add-rule', rule: { priority: 7768, from: '100.64.1.2', table: 77700001 } };
     assert.deepEqual(validateStep(ok), ok);
-    assert.deepEqual(validateStep({ kind: 'add-rule', rule: { priority: 7766, fwmark: 0x77630000, mask: 0xffff0000, table: 'main', suppressPrefixlength: 0 } }).kind, 'add-rule');
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 254 } }), /table/);
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2; reboot', table: 77700001 } }), /from/);
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', fwmark: 0x77630001, table: 77700001 } }), /one of them/);
-    assert.deepEqual(validateStep({ kind: 'add-rule', rule: { priority: 7767, oif: 'eth2', table: 77700002 } }).kind, 'add-rule');
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, oif: 'eth2', table: 'main', suppressPrefixlength: 0 } }), /device's rule is at 7767/);
-    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, fwmark: 0x77630001, mask: 0xffffffff, table: 'main', suppressPrefixlength: 0 } }), /every per-connection mark/);
+    for (const rule of pcPolicyRules(desiredState(parseSettings('f', PC), undefined).bonds)) assert.deepEqual(validateStep({ kind: 'add-rule', rule }), { kind: 'add-rule', rule }, 'every rule up writes is read back as it is');
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7768, from: '100.64.1.2', table: 254 } }), /table/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7768, from: '100.64.1.2; reboot', table: 77700001 } }), /from/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7768, from: '100.64.1.2', fwmark: 0x77630001, table: 77700001 } }), /one of them/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7766, from: '100.64.1.2', table: 77700001 } }), /suppress_prefixlength/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, from: '100.64.1.2', table: 77700001, suppressPrefixlength: 0 } }), /looks up main/);
+    assert.deepEqual(validateStep({ kind: 'add-rule', rule: { priority: 7768, oif: 'eth2', table: 77700002 } }).kind, 'add-rule');
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, oif: 'eth2', table: 'main', suppressPrefixlength: 0 } }), /device's rule is at 7768/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { priority: 7767, fwmark: 0x77630001, mask: 0xffffffff, table: 'main', suppressPrefixlength: 0 } }), /mask/);
     assert.throws(() => validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x1 }), /mark/);
     assert.deepEqual(validateStep({ kind: 'conntrack-flush', bond: 'pcbond0', dev: 'eth2', mark: 0x77630002 }).kind, 'conntrack-flush');
     const bond = { bond: 'pcbond0', index: 0, lines: [{ name: 'eth1', weight: 2 }, { name: 'eth2', weight: 1 }], inRing: ['eth1', 'eth2'], perConnection: { nat: ['100.64.1.2', '100.64.2.2'] } };
