@@ -7,13 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { run } from '../../src/cli/main.js';
 import { createPcTopology, destroyPcTopology, ispDown, ispUp, PC_LAN_NS, PC_NET_NS, PC_SERVER, pcAddress, pcGateway, pcUplink } from '../../src/lab/pc-topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 import { kernelDump, projectRoot } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import type { CheckReport, OpenReport } from '../../src/lab/connections.js';
-import { makeLoggerTo } from '../../src/log.js';
+import { siteCli } from '../../src/lab/site-cli.js';
 
 const DOWN_KBIT = 4000;
 const PORT = 7000;
@@ -34,18 +33,8 @@ const settings = (extra = '', balance = 'weight') => `[pcbond0]\nbalance = ${bal
   + `uplink.${u2} = ${pcAddress(2)} via ${pcGateway(2)} ${balance === 'load' ? `rate ${DOWN_KBIT}k measure in` : ''}\n${extra}`
   + `[watch]\nmetrics = off\nprobe.${u1} = ${PC_SERVER}\nprobe.${u2} = ${PC_SERVER}\n`;
 
-async function wanbond(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const argv = [args[0] as string, '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)];
-  const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
-  return { code, out, err };
-}
-
-const site = {
-  startWanbond: (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), args[0] as string,
-    '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)],
-  { reject: false, stripFinalNewline: false, forceKillAfterDelay: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } }),
-};
+const { wanbond, startWanbond } = siteCli(() => dir);
+const site = { startWanbond };
 
 /** A client in the LAN holding `n` connections to the server; `check()` asks each again. Bounded waits. */
 async function connections(n: number, ns = PC_LAN_NS, host = PC_SERVER, port = PORT): Promise<{ open: OpenReport; check: () => Promise<CheckReport>; close: () => Promise<void> }> {
@@ -92,8 +81,8 @@ before(async () => {
 after(async () => {
   server?.kill('SIGTERM');
   await wanbond('down').catch(() => undefined);
-  await destroyPcTopology();
   await sh('nft', ['delete', 'table', 'ip', 'lanfwd'], { allowFail: true });
+  await destroyPcTopology();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

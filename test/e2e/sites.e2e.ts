@@ -6,32 +6,19 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run } from '../../src/cli/main.js';
-import { execa } from 'execa';
 import { createDslTopology, destroyDslTopology, DSL_ADDRESS, DSL_FAR, DSL_GATEWAY, DSL_ISP, dslDown, dslRouter, dslSlave, dslUp } from '../../src/lab/dsl-topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 import { HEALTH_FILE, type HealthFile } from '../../src/watch/health-file.js';
-import { kernelDump, projectRoot, tcpRun } from '../../src/lab/lab.js';
+import { kernelDump, tcpRun } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
-import { makeLoggerTo } from '../../src/log.js';
+import { siteCli } from '../../src/lab/site-cli.js';
 
 const LINES = 4, RATE_KBIT = 1024;
 const slaves = Array.from({ length: LINES }, (_, i) => dslSlave(i + 1));
 let dir = '';
 
-async function wanbond(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const argv = [args[0] as string, '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)];
-  const code = await run(argv, { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
-  return { code, out, err };
-}
-
-/** wanbond as its own process (the daemon), pointed at this site's files. */
-const site = {
-  startWanbond: (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), args[0] as string,
-    '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'), ...args.slice(1)],
-  { reject: false, stripFinalNewline: false, forceKillAfterDelay: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } }),
-};
+const { wanbond, startWanbond } = siteCli(() => dir);
+const site = { startWanbond };
 
 const txBytes = async () => Object.fromEntries(await Promise.all(slaves.map(async (s) => [s, Number((await fs.readFile(`/sys/class/net/${s}/statistics/tx_bytes`, 'utf8')).trim())] as const)));
 
