@@ -47,7 +47,14 @@ describe('wanbond watch in a real kernel', () => {
   it('converges like up at start, probes every line through itself, and status shows each line\'s health', async () => {
     assert.match(watch.stdout, /teql0 \(w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp\): up \(\d+ changes\)/);
     await settled();
-    const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { watch: { running: boolean }; lines: { name: string; health: { state: string; probe: string; rttMs: number } | null }[] }[];
+    // Lines start up; their probes' first answers reach the health file with its next write (every
+    // 5 s): wait for that write, bounded, instead of racing it (it lost once in CI).
+    type St = { watch: { running: boolean }; lines: { name: string; health: { state: string; probe: string; rttMs: number } | null }[] }[];
+    let st: St = [];
+    for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+      st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as St;
+      if (st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number')) break;
+    }
     assert.equal(st[0]?.watch.running, true);
     assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.health?.state, l.health?.probe]), LINES.map((n, i) => [n, 'up', `198.51.100.${i * 4 + 2}`]));
     assert.ok(st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number'), 'every probe has answered');
