@@ -8,7 +8,7 @@ import { UsageError, WanbondError } from '../errors.js';
 import { ExecaRunner, type Runner } from '../exec/runner.js';
 import { weightedTables } from '../weighted/plan.js';
 import { probeTables } from '../sites/probe-routes.js';
-import { pcTables } from '../sites/per-connection.js';
+import { isPerConnection, pcTables } from '../sites/per-connection.js';
 import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
@@ -141,15 +141,17 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
   const site = await readSiteIfAny(o.confDir, settings);
   const desired = desiredState(settings, site, o.settings ?? DEFAULT_SETTINGS_FILE);
   const siteDevices = siteDevicesOf(site);
+  // wanbond's own routing tables of these bonds, which observe reads with the rules and nftables.
+  const tables = [...weightedTables(desired), ...probeTables(desired), ...pcTables(desired)];
+  const conntrack = desired.bonds.some(isPerConnection);
   const ctx: Context = {
     ...base, settings, site, desired, restart: true,
     observe: async (extra = [], oo = {}) => {
-      const tables = [...weightedTables(desired), ...probeTables(desired), ...pcTables(desired)];
       // A weighted bond's ring change needs nftables and main's routes, and a slave's probe route its
       // table and rule, which a lean read leaves out.
       const lean = oo.lean === true && tables.length === 0;
       const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
-        ...(tables.length > 0 ? { weightedTables: tables } : {}), ...(pcTables(desired).length > 0 ? { conntrack: true } : {}) });
+        ...(tables.length > 0 ? { weightedTables: tables } : {}), ...(conntrack ? { conntrack: true } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

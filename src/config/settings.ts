@@ -79,14 +79,16 @@ export function parseCidr(text: string): { addr: string; len: number } | undefin
   return { addr: m[1] as string, len: Number(m[2]) };
 }
 
+/** A dotted IPv4 address as an unsigned 32-bit number, and back. */
+export const ipv4ToNumber = (addr: string): number => addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
+export const numberToIpv4 = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
 /** The network a CIDR belongs to, as the kernel names its prefix route ("10.0.0.0/31"). */
 export function networkOf(cidr: string): string {
   const c = parseCidr(cidr);
   if (!c) return cidr;
-  const n = c.addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
   const mask = c.len === 0 ? 0 : (0xffffffff << (32 - c.len)) >>> 0;
-  const net = (n & mask) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${c.len}`;
+  return `${numberToIpv4((ipv4ToNumber(c.addr) & mask) >>> 0)}/${c.len}`;
 }
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
@@ -94,14 +96,13 @@ const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTERS', 'ROUTES', 'RP_FIL
 const KNOWN_PC = ['UPLINK.<dev>', 'BALANCE', 'ROUTES', 'RP_FILTER', 'MODE'];
 const KIND_OF: Record<string, BondKind> = { teql: 'teql', wbond: 'weighted', pcbond: 'per-connection' };
 const PREFIX_OF: Record<BondKind, string> = { teql: 'teql', weighted: 'wbond', 'per-connection': 'pcbond' };
-const IPV4_TEXT = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** `uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2 rate 20M measure in` -> the uplink; a file:line error otherwise. */
 export function parseUplink(file: string, e: Entry, name: string): UplinkSettings {
   const example = `write e.g. 'uplink.${name} = 100.64.1.2 via 100.64.1.1 weight 1' (its address, its provider's gateway; optional weight, rate, measure in|out)`;
   const words = e.value.split(/\s+/).filter((w) => w !== '');
   const [address, via, gateway, ...rest] = words;
-  const ip = (a: string | undefined) => a !== undefined && IPV4_TEXT.test(a) && parseCidr(`${a}/32`) !== undefined;
+  const ip = (a: string | undefined) => a !== undefined && isIpv4(a);
   if (!ip(address) || via !== 'via' || !ip(gateway)) throw new ConfigError(file, e.line, `uplink.${name}: expected '<address> via <gateway> ...', found '${e.value}'`, example);
   const u: UplinkSettings = { name, address: address as string, gateway: gateway as string, weight: 1, bps: undefined, measure: 'in', line: e.line };
   const seen = new Set<string>();
@@ -260,7 +261,7 @@ export function parseSettings(file: string, text: string): Settings {
         case 'ROUTERS': {
           for (const v of e.values.filter((x) => x !== '')) {
             const [name, addr] = v.split(':').map((x) => x.trim());
-            if (!name || !IFNAME_RE.test(name) || !addr || !/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) || !parseCidr(`${addr}/32`)) {
+            if (!name || !IFNAME_RE.test(name) || !addr || !isIpv4(addr)) {
               throw new ConfigError(file, e.line, `routers: expected slave:address such as eth2:172.16.8.2, found '${v}'`, "list the router beyond each slave, e.g. 'routers = eth2:172.16.8.2, eth3:172.16.8.6'");
             }
             b.routers[name] = addr;
@@ -281,7 +282,7 @@ export function parseSettings(file: string, text: string): Settings {
           break;
         }
         case 'GATEWAY': {
-          if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(e.value) || !parseCidr(`${e.value}/32`)) throw new ConfigError(file, e.line, `gateway: expected an IPv4 address, found '${e.value}'`, "write the routers' shared LAN address, e.g. 'gateway = 203.0.113.9'");
+          if (!isIpv4(e.value)) throw new ConfigError(file, e.line, `gateway: expected an IPv4 address, found '${e.value}'`, "write the routers' shared LAN address, e.g. 'gateway = 203.0.113.9'");
           b.gateway = e.value;
           gatewayLine = e.line;
           break;

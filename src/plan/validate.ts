@@ -1,6 +1,6 @@
 // A step read back from the record is untrusted input: every field is checked before any of it can
 // reach a command line. Pure.
-import { IFNAME_RE } from '../config/wanpipe.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../config/wanpipe.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
 import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../weighted/ruleset.js';
@@ -19,7 +19,6 @@ const WBOND = /^wbond[0-9]{1,2}$/;
 const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const SYSCTL_KEY = /^net\.ipv4\.(ip_forward|conf\.[A-Za-z0-9_.:-]{1,15}\.rp_filter)$/;
 const SYSCTL_VALUE = /^[0-9]{1,3}$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 type J = Record<string, unknown>;
 

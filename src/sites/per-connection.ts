@@ -19,7 +19,7 @@ import { StateError } from '../errors.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { Step } from '../plan/steps.js';
 import type { PolicyRule } from '../weighted/policy.js';
-import { sameRule } from '../weighted/policy.js';
+import { holdsTableRoute, missingRules } from '../weighted/policy.js';
 import { PC_MARK_BASE, pcMarkOf } from '../weighted/ruleset.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 
@@ -32,6 +32,9 @@ export const pcTableOf = (bondIndex: number, lineIndex: number): number => 77_70
 export const PC_TABLES = { min: pcTableOf(0, 0), max: pcTableOf(99, 253) };
 
 export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-connection';
+
+/** A per-connection bond has no device: it is up (`up` ran, `down` did not) when wanbond's table has its chain. */
+export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.teql] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
 export const pcTables = (d: DesiredState): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
@@ -85,12 +88,11 @@ export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, sk
       if (skip(u.name)) continue;
       const table = pcTableOf(b.index, k);
       for (const r of b.routes) {
-        const have = (w.tables[table] ?? []).find((x) => x.dst === r.to);
-        if (have?.dev === u.name && have.gateway === u.gateway) continue;
-        steps.push({ kind: 'replace-route', route: { to: r.to, gateway: u.gateway, dev: u.name, table }, was: undefined });
+        const route = { to: r.to, gateway: u.gateway, dev: u.name, table };
+        if (!holdsTableRoute(o, route)) steps.push({ kind: 'replace-route', route, was: undefined });
       }
     }
   }
-  for (const rule of pcPolicyRules(bonds)) if (!w.rules.some((h) => sameRule(rule, h))) steps.push({ kind: 'add-rule', rule });
+  for (const rule of missingRules(pcPolicyRules(bonds), w.rules)) steps.push({ kind: 'add-rule', rule });
   return steps;
 }

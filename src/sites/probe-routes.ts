@@ -5,11 +5,10 @@
 // the slave there (`oif <slave>`). The probe then leaves by that slave's router, and a DSL line
 // that dies behind the router (the Ethernet link up) fails that probe alone: proved in the lab
 // (docs/SITES-DESIGN.md). Pure.
-import { parseCidr } from '../config/settings.js';
-import type { PolicyRule } from '../weighted/policy.js';
+import { ipv4ToNumber, numberToIpv4, parseCidr } from '../config/settings.js';
 import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
-import { sameRule } from '../weighted/policy.js';
+import { holdsTableRoute, sameRule, type PolicyRule } from '../weighted/policy.js';
 
 export const PROBE_RULE_PRIORITY = 7765;
 /** A slave's probe table: above every weighted bond's table (77620001 .. 77645598). */
@@ -21,9 +20,6 @@ const bondsWithGateway = (d: DesiredState): DesiredBond[] => d.bonds.filter((b) 
 /** The probe tables of the desired bonds: what observe reads. */
 export const probeTables = (d: DesiredState): number[] => bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
 
-const ip4 = (a: string): number => a.split('.').reduce((n, x) => n * 256 + Number(x), 0);
-const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-
 /**
  * The router beyond a slave: the other host of the slave's point-to-point /30 or /31, as the seed's
  * management nets are laid out. Undefined when the slave has no such address (its probe then needs
@@ -32,12 +28,16 @@ const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255)
 export function routerOf(slave: string, o: ObservedState): string | undefined {
   const a = o.addrs.find((x) => x.dev === slave && (x.prefixlen === 30 || x.prefixlen === 31));
   if (!a || !parseCidr(`${a.local}/${a.prefixlen}`)) return undefined;
-  const n = ip4(a.local);
-  if (a.prefixlen === 31) return dotted(n ^ 1);
+  const n = ipv4ToNumber(a.local);
+  if (a.prefixlen === 31) return numberToIpv4(n ^ 1);
   const host = n & 3;
   if (host === 0 || host === 3) return undefined; // the network or broadcast address: not a host's
-  return dotted((n & ~3) + (host === 1 ? 2 : 1));
+  return numberToIpv4((n & ~3) + (host === 1 ? 2 : 1));
 }
+
+/** A slave's probe route and rule, as `up` writes them and doctor looks for them. */
+export const probeRouteOf = (slave: string, router: string, table: number) => ({ to: 'default', dev: slave, gateway: router, table });
+export const probeRuleOf = (slave: string, table: number): PolicyRule => ({ priority: PROBE_RULE_PRIORITY, oif: slave, table });
 
 /**
  * The steps that give each slave of a bond with a gateway its probe table and rule. `comingUp`: slaves
@@ -53,11 +53,9 @@ export function probeRouteSteps(d: DesiredState, o: ObservedState, comingUp: Rea
       // A route via a router on a link that is down, or not there, is refused; it comes with the link.
       if (!router || !link || !(link.flags.includes('UP') || comingUp.has(s.name))) continue;
       const table = probeTableOf(b.index, k);
-      const have = (o.weighted?.tables[table] ?? []).find((r) => r.dst === 'default');
-      if (!(have?.dev === s.name && have.gateway === router)) {
-        steps.push({ kind: 'replace-route', route: { to: 'default', dev: s.name, gateway: router, table }, was: undefined });
-      }
-      const rule: PolicyRule = { priority: PROBE_RULE_PRIORITY, oif: s.name, table };
+      const route = probeRouteOf(s.name, router, table);
+      if (!holdsTableRoute(o, route)) steps.push({ kind: 'replace-route', route, was: undefined });
+      const rule = probeRuleOf(s.name, table);
       if (!rules.some((h) => sameRule(rule, h))) steps.push({ kind: 'add-rule', rule });
     }
   }

@@ -4,6 +4,7 @@
 // (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
 // edits, no admin state changes. One line that cannot be planned never blocks the others.
 import { plan } from '../plan/diff.js';
+import { pcBondUp } from '../sites/per-connection.js';
 import type { Plan } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';
@@ -43,7 +44,7 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   const foreign: RingDecision['foreign'] = [];
   for (const b of withRemoved(d, removed).bonds) {
     // A per-connection bond has no device: it is up when wanbond's table has its chain.
-    if (b.kind === 'per-connection' ? o.weighted?.nft?.chains[b.teql] === undefined : !isUp(o, b.teql)) {
+    if (b.kind === 'per-connection' ? !pcBondUp(b, o) : !isUp(o, b.teql)) {
       skipped.push({ teql: b.teql, why: b.kind === 'per-connection' ? `its nftables chain is not there (wanbond down?)` : exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` });
       continue;
     }

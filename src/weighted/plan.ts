@@ -9,7 +9,7 @@ import type { RouteSpec } from '../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
 import { isPerConnection, pcMainRoute, pcTableSteps } from '../sites/per-connection.js';
-import { lineTableRoutes, policyRules, sameRule, tableOf } from './policy.js';
+import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
 import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
@@ -83,15 +83,12 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   for (const b of bonds) {
     for (const r of lineTableRoutes({ index: b.index, lines: (b.weights ?? []).map((x) => x.name), routes: b.routes.map((x) => x.to), address: b.address })) {
       if (out.has(r.dev) || !up(r.dev)) continue;
-      const have = (w.tables[r.table] ?? []).find((x) => x.dst === r.to);
-      if (have?.dev === r.dev && have.spec?.src === r.src) continue;
-      after.push({ kind: 'replace-route', route: { to: r.to, dev: r.dev, src: r.src, table: r.table }, was: undefined });
+      const route = { to: r.to, dev: r.dev, src: r.src, table: r.table };
+      if (!holdsTableRoute(o, route)) after.push({ kind: 'replace-route', route, was: undefined });
     }
   }
   if (bonds.length > 0) {
-    for (const rule of policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) })))) {
-      if (!w.rules.some((h) => sameRule(rule, h))) after.push({ kind: 'add-rule', rule });
-    }
+    for (const rule of missingRules(policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) }))), w.rules)) after.push({ kind: 'add-rule', rule });
   }
   // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
   const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));

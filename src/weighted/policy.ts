@@ -6,7 +6,7 @@
 //   P+2   fwmark M lookup T                           the bond's default, through the drawn line
 // (wg-quick uses the same `suppress_prefixlength 0` so that a default route elsewhere never takes
 // traffic for the LAN.) Pure.
-import type { RuleState } from '../state/types.js';
+import type { ObservedState, RuleState } from '../state/types.js';
 import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
 
 /** Rule priority of the first group; the others follow it. Below main's 32766. */
@@ -39,6 +39,18 @@ export function policyRules(bonds: readonly { index: number; lines: readonly str
 /** The kernel shows this rule of wanbond's (what `up` compares before adding it, and `down` before deleting it). */
 export const sameRule = (want: PolicyRule, have: RuleState): boolean => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif && have.from === want.from
   && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
+
+/**
+ * The kernel shows this route in wanbond's table as `up` writes it: the first route to its
+ * destination goes through its device, via its gateway (if any), from its source (if any).
+ */
+export function holdsTableRoute(o: ObservedState, want: { to: string; dev: string; table: number; gateway?: string; src?: string }): boolean {
+  const have = (o.weighted?.tables[want.table] ?? []).find((x) => x.dst === want.to);
+  return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
+}
+
+/** The rules of `want` the kernel does not show. */
+export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] => want.filter((r) => !have.some((h) => sameRule(r, h)));
 
 /** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
 export function ruleArgs(r: PolicyRule): string[] {

@@ -4,11 +4,9 @@
 // rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
 // a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
 import { createHash } from 'node:crypto';
-import { IFNAME_RE } from '../config/wanpipe.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../config/wanpipe.js';
 import { InternalError } from '../errors.js';
 import { gcd, stripeSequence } from './weights.js';
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export const NFT_TABLE = 'wanbond';
 export const NFT_FAMILY = 'ip';

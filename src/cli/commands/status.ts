@@ -1,5 +1,6 @@
 // The status table: per bond and line. Pure.
-import { lineMark } from '../../weighted/ruleset.js';
+import { markOf, pcMarkOf } from '../../weighted/ruleset.js';
+import { pcBondUp } from '../../sites/per-connection.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -31,13 +32,12 @@ export interface BondStatus {
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
   return d.bonds.map((b) => {
     const pc = b.kind === 'per-connection';
-    // A per-connection bond has no device: it is there when wanbond's table has its chain.
-    const chain = o.weighted?.nft?.chains[b.teql] !== undefined;
-    const t = pc ? (chain ? { flags: ['UP'] } : undefined) : o.links.find((l) => l.name === b.teql);
+    // A per-connection bond has no device: it is there, and up, when wanbond's table has its chain.
+    const t = pc ? (pcBondUp(b, o) ? { flags: ['UP'] } : undefined) : o.links.find((l) => l.name === b.teql);
     // A weighted or per-connection bond's line is "in" when the bond's draw holds its mark; a TEQL line when it is a slave.
     const drawn = o.weighted?.nft?.draws[b.teql] ?? [];
     const lineIndex = (name: string) => (b.weights ?? []).findIndex((w) => w.name === name);
-    const mark = (name: string) => lineMark({ index: b.index, ...(pc ? { perConnection: { nat: [] } } : {}) }, lineIndex(name));
+    const mark = (name: string) => (pc ? pcMarkOf : markOf)(b.index, lineIndex(name));
     const drawShare = (name: string) => (b.kind === 'teql' || drawn.length === 0 || lineIndex(name) < 0 ? null : drawn.filter((m) => m === mark(name)).length / drawn.length);
     const inBond = (name: string) => (b.kind !== 'teql' ? lineIndex(name) >= 0 && drawn.includes(mark(name))
       : o.qdiscs.some((q) => q.dev === name && q.root && q.kind === b.teql));

@@ -2,7 +2,8 @@
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
 import { networkOf, parseCidr } from '../../config/settings.js';
 import { routeArgs } from '../../plan/route.js';
-import { PROBE_RULE_PRIORITY, probeTableOf, routerOf } from '../../sites/probe-routes.js';
+import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../sites/probe-routes.js';
+import { holdsTableRoute, sameRule } from '../../weighted/policy.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';
@@ -124,8 +125,8 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         why: `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that router sees it, and ${s.name}'s probes have no route beyond its own network`,
         fix: [note(`name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ${s.name}'s network>`), cmd('wanbond', 'up')] }];
     }
-    const route = (x.observed.weighted?.tables[table] ?? []).some((r) => r.dst === 'default' && r.dev === s.name && r.gateway === router);
-    const rule = (x.observed.weighted?.rules ?? []).some((r) => !r.other && r.priority === PROBE_RULE_PRIORITY && r.oif === s.name && r.table === String(table));
+    const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table));
+    const rule = (x.observed.weighted?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
     if (route && rule) return [];
     return [{ id: 'routes.probe-route-missing', severity: 'error', bond: b.teql, line: s.name,
       what: `${s.name}'s probe route is gone: ${[route ? '' : `no default via ${router} in table ${table}`, rule ? '' : `no rule oif ${s.name} lookup ${table}`].filter(Boolean).join(', ')}`,
