@@ -91,6 +91,22 @@ function makeAppliedPc(x: DoctorInput): void {
   x.observed.routes.push(route({ dst: 'default', nexthops: uplinks.map((u) => ({ gateway: u.gateway, dev: u.name })) }));
 }
 
+/**
+ * The fixture's bond made a DSL-router site (gateway 10.0.0.1, each line on a /30 with its router) with
+ * every line's probe route and rule as `up` sets them; `noAddress` and `noRule` leave one line's out.
+ */
+function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: string } = {}): void {
+  const b = x.desired.bonds[0]!;
+  b.gateway = '10.0.0.1';
+  x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
+  x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+  for (const [k, sl] of b.slaves.entries()) {
+    if (sl.name !== without.noAddress) x.observed.addrs.push({ dev: sl.name, local: `192.0.2.${4 * k + 1}`, prefixlen: 30, noprefixroute: false });
+    x.observed.weighted.tables[probeTableOf(0, k)] = [route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}` })];
+    if (sl.name !== without.noRule) x.observed.weighted.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
+  }
+}
+
 const fixHas = (re: RegExp) => (f: Finding) => assert.ok(f.fix.some((l) => re.test(l)), f.fix.join('\n'));
 
 export const CASES: Case[] = [
@@ -367,35 +383,14 @@ export const CASES: Case[] = [
   },
   {
     id: 'routes.probe-route-missing', name: 'a DSL-router site: a line with no router known for its probe',
-    break: (x) => {
-      const b = x.desired.bonds[0]!;
-      b.gateway = '10.0.0.1';
-      x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
-      // Every line's probe route in place, as up sets them; w3g1ppp's router is not known.
-      x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
-      for (const [k, sl] of b.slaves.entries()) {
-        const a = `192.0.2.${4 * k + 1}`, r = `192.0.2.${4 * k + 2}`;
-        if (sl.name !== 'w3g1ppp') x.observed.addrs.push({ dev: sl.name, local: a, prefixlen: 30, noprefixroute: false });
-        x.observed.weighted.tables[probeTableOf(0, k)] = [route({ dst: 'default', dev: sl.name, gateway: r })];
-        x.observed.weighted.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
-      }
-    },
+    // Every line's probe route in place, as up sets them; w3g1ppp's router is not known.
+    break: (x) => { makeDslSite(x, { noAddress: 'w3g1ppp' }); },
     fix: (x) => { x.desired.bonds[0]!.slaves.find((sl) => sl.name === 'w3g1ppp')!.router = '192.0.2.10'; },
     check: (f) => { assert.equal(f.line, 'w3g1ppp'); assert.equal(f.severity, 'warning'); fixHas(/^# name the router in \[teql0\] .*routers = w3g1ppp:/)(f); },
   },
   {
     id: 'routes.probe-route-missing', name: 'a DSL-router site: a line\'s probe rule gone',
-    break: (x) => {
-      const b = x.desired.bonds[0]!;
-      b.gateway = '10.0.0.1';
-      x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
-      x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
-      for (const [k, sl] of b.slaves.entries()) {
-        x.observed.addrs.push({ dev: sl.name, local: `192.0.2.${4 * k + 1}`, prefixlen: 30, noprefixroute: false });
-        x.observed.weighted.tables[probeTableOf(0, k)] = [route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}` })];
-        if (k !== 0) x.observed.weighted.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
-      }
-    },
+    break: (x) => { makeDslSite(x, { noRule: 'w1g1ppp' }); },
     fix: (x) => { x.observed.weighted!.rules.push({ priority: 7765, oif: x.desired.bonds[0]!.slaves[0]!.name, table: String(probeTableOf(0, 0)) }); },
     check: (f) => { assert.equal(f.severity, 'error'); assert.match(f.what, /no rule oif w1g1ppp lookup 77650001/); assert.deepEqual(f.fix, ['wanbond up']); },
   },
