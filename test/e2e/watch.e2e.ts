@@ -12,8 +12,11 @@ import { destroyTopology } from '../../src/lab/topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 
 const LINES = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'];
-const STRESS = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
-const STRESS_SECONDS = Number(process.env['WANBOND_STRESS_SECONDS'] ?? 30);
+// A count of cycles, bounded by a generous time: a test never asserts how much work fits in a window
+// (the rate is measured by `npm run bench`, docs/BENCHMARKS.md). 10 cycles took ~30 s here and 1.8x
+// that on a slower machine of the same kind; 240 s is the bound of a hung cycle, not a rate.
+const STRESS = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 10);
+const STRESS_SECONDS = Number(process.env['WANBOND_STRESS_SECONDS'] ?? 240);
 
 let lab: Lab;
 let watch: WatchProcess;
@@ -143,12 +146,12 @@ describe('wanbond watch in a real kernel', () => {
   });
 
   it('leave/rejoin cycles under saturating traffic: no crash, no line lost, memory flat', async () => {
-    // As many cycles as fit in the time (500 in `npm run bench`, docs/BENCHMARKS.md).
+    // A fixed count of cycles; how many fit in a time is the bench's figure (docs/BENCHMARKS.md).
     const f = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: STRESS, seconds: STRESS_SECONDS, memory: async () => (await readHealth()).memory });
     await settled();
     const m = f.memory;
     process.stdout.write(`measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ${m.map((x) => x.rssKb).join(' -> ')} kB\n`);
-    assert.ok(f.cycles >= 10, `only ${f.cycles} cycles`);
+    assert.equal(f.cycles, STRESS, `${f.cycles} of ${STRESS} cycles done within the ${STRESS_SECONDS} s bound`);
     // Each leave and rejoin costs TCP the packets queued on the line; the flow must never stop.
     assert.ok(f.rateBps > 1.544e6, `traffic kept flowing: ${f.rateBps}`);
     assert.equal(f.stalls, 0, 'a 5 s stretch without traffic');
