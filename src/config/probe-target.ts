@@ -1,7 +1,7 @@
 // The far end a line's probe asks: `probe.<line>` in [watch] (an address, or none), else POINTOPOINT
 // of the wanpipe interfaces/<line> file, else the kernel's peer address of the line. One rule for
 // the watch daemon and for doctor, which must say whether a line is probed. Pure.
-import { isIpv4 } from '../plan/route.js';
+import { isIpv4 } from '../net/ipv4.js';
 import type { Settings } from './settings.js';
 import type { Site } from './site.js';
 

@@ -3,8 +3,7 @@
 // and `ini` keeps no line numbers and skips lines it cannot match. Pure.
 import { ConfigError } from '../errors.js';
 import { lex, type Entry, type Section } from './lex.js';
-import { isIpv4 } from '../plan/route.js';
-import { IFNAME_RE } from './wanpipe.js';
+import { IFNAME_RE, isIpv4, networkOf, parseCidr } from '../net/ipv4.js';
 import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
 
 export type BondKind = 'teql' | 'weighted' | 'per-connection';
@@ -73,23 +72,6 @@ export function defaultSettings(): Settings {
   return { file: undefined, bonds: [defaultBond(0)], slaveWaitMs: 10_000, configFix: true, maxEqualizers: undefined, watch: defaultWatchSettings() };
 }
 
-export function parseCidr(text: string): { addr: string; len: number } | undefined {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-  if (!m || !isIpv4(m[1] as string) || Number(m[2]) > 32) return undefined;
-  return { addr: m[1] as string, len: Number(m[2]) };
-}
-
-/** A dotted IPv4 address as an unsigned 32-bit number, and back. */
-export const ipv4ToNumber = (addr: string): number => addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
-export const numberToIpv4 = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-
-/** The network a CIDR belongs to, as the kernel names its prefix route ("10.0.0.0/31"). */
-export function networkOf(cidr: string): string {
-  const c = parseCidr(cidr);
-  if (!c) return cidr;
-  const mask = c.len === 0 ? 0 : (0xffffffff << (32 - c.len)) >>> 0;
-  return `${numberToIpv4((ipv4ToNumber(c.addr) & mask) >>> 0)}/${c.len}`;
-}
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
 const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTERS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];

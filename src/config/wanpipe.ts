@@ -2,6 +2,7 @@
 // Rules come from ../shared/domain/wanpipe.md sections 1 and 2 (wanconfig.c, the drivers). Pure.
 import { ConfigError } from '../errors.js';
 import { findSection, getEntry, type LexedFile, type Section } from './lex.js';
+import { IFNAME_RE } from '../net/ipv4.js';
 
 export const CONFIG_IDS = [
   'WAN_PPP', 'WAN_FR', 'WAN_X25', 'WAN_CHDLC', 'WAN_ASYHDLC', 'WAN_BSC', 'WAN_HDLC', 'WAN_MULTPPP', 'WAN_MULTPROT',
@@ -22,10 +23,6 @@ export const LIP_PROTOCOLS = [
   'lapb', 'x25', 'dsp',
 ] as const;
 
-/** Interface names the kernel accepts (IFNAMSIZ 16 incl. NUL), restricted to what is safe on a command line. */
-export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
-/** A dotted IPv4 address, each part 0-255: what may reach a command as an address. */
-export const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const DEVICE_RE = /^wanpipe([1-9][0-9]?)$/;
 
 export type MediaAddr =

@@ -2,10 +2,9 @@
 // serves its metrics. Pure.
 import { isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { isIpv4 } from '../plan/route.js';
+import { IFNAME_RE, isIpv4 } from '../net/ipv4.js';
 import { DEFAULT_HEALTH, type HealthConfig } from '../watch/health.js';
 import type { Entry, Section } from './lex.js';
-import { IFNAME_RE } from './wanpipe.js';
 
 export interface WatchSettings {
   health: HealthConfig;

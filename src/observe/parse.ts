@@ -131,8 +131,3 @@ export function parseWanrouterStatus(text: string | undefined): { name: string; 
   return out;
 }
 
-/** net.ipv4.conf.eth0.100.rp_filter -> net/ipv4/conf/eth0.100/rp_filter */
-export function toSlashKey(key: string): string {
-  const m = /^net\.ipv4\.conf\.(.+)\.([a-z_]+)$/.exec(key);
-  return m ? `net/ipv4/conf/${m[1]}/${m[2]}` : key.replace(/\./g, '/');
-}

@@ -4,9 +4,9 @@ import type { ObservedState } from '../state/types.js';
 import { NFT_FAMILY, NFT_TABLE } from '../weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../weighted/observe.js';
-import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence, toSlashKey } from './parse.js';
+import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence } from './parse.js';
+import { toSlashKey } from '../net/ipv4.js';
 
-export { toSlashKey };
 
 export const DEFAULT_WANROUTER_PROC = '/proc/net/wanrouter';
 const IP_READS = ['link show', 'addr show', 'route show table main'];

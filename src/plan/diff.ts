@@ -4,7 +4,7 @@
 // are planned apart, one device each (restartSteps): `up` applies each as a transaction of its own.
 import { probeRouteSteps } from '../sites/probe-routes.js';
 import { ConfigError, StateError, WanbondError } from '../errors.js';
-import { networkOf, parseCidr } from '../config/settings.js';
+import { networkOf, parseCidr } from '../net/ipv4.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import { guardSlaveChanges } from './guard.js';
 import { leftoverReleases } from './teardown.js';

@@ -1,10 +1,8 @@
 // A route as the kernel reports it (`ip -j route`), kept whole so a route wanbond replaced comes
 // back exactly: gateway, onlink, src, scope, protocol, metric, metrics and every nexthop of a
 // multipath route. Pure.
-import { tableOf } from '../weighted/policy.js';
-import { PROBE_TABLES } from '../sites/probe-routes.js';
-import { PC_TABLES } from '../sites/per-connection.js';
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../config/wanpipe.js';
+import { isWanbondTable } from '../net/tables.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
 import { WanbondError } from '../errors.js';
 
 export interface Nexthop { gateway?: string | undefined; dev: string; weight?: number | undefined; onlink?: boolean | undefined }
@@ -33,8 +31,6 @@ const WORD = /^[a-z][a-z0-9_-]{0,31}$/;
 export const ROUTE_METRICS = ['mtu', 'hoplimit', 'advmss', 'reordering', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'rtt', 'rttvar', 'ssthresh',
   'rto_min', 'features', 'quickack', 'congctl', 'fastopen_no_cookie'];
 const NUMERIC_METRICS = new Set(['mtu', 'hoplimit', 'advmss', 'reordering', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'ssthresh', 'quickack', 'fastopen_no_cookie']);
-
-export const isIpv4 = (s: string): boolean => IPV4.test(s);
 
 const KERNEL_FLAGS = ['dead', 'linkdown', 'offload', 'trap', 'offload_failed', 'rt_offload', 'rt_trap', 'rt_offload_failed', 'pervasive', 'notify'];
 /** Route types that lead nowhere: they have no device. */
@@ -124,8 +120,7 @@ export function validateRoute(r: RouteSpec): string | undefined {
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
-  const ours = (t: number) => (t >= tableOf(0, 0) && t <= tableOf(99, 253)) || (t >= PROBE_TABLES.min && t <= PROBE_TABLES.max) || (t >= PC_TABLES.min && t <= PC_TABLES.max);
-  if (r.table !== undefined && !(Number.isInteger(r.table) && ours(r.table))) return `table ${r.table} is not one wanbond may write`;
+  if (r.table !== undefined && !(Number.isInteger(r.table) && isWanbondTable(r.table))) return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }
 

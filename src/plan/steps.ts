@@ -1,7 +1,7 @@
 // Steps are data. toCommand() is the only place an argv is spelled; inverse() gives each step's undo. Pure.
 import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
-import { toSlashKey } from '../observe/parse.js';
+import { toSlashKey } from '../net/ipv4.js';
 import { routeArgs, type RouteSpec } from './route.js';
 import { hex, NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../weighted/ruleset.js';
 import { ruleArgs, type PolicyRule } from '../weighted/policy.js';

@@ -1,6 +1,6 @@
 // A step read back from the record is untrusted input: every field is checked before any of it can
 // reach a command line. Pure.
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../config/wanpipe.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
 import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../weighted/ruleset.js';

@@ -15,6 +15,7 @@
 // go by it, packets are drawn only where main already routes over an uplink (`fib daddr oifname`),
 // and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
 // not). Pure.
+import { TABLE_BASES, tableIn, tableRange } from '../net/tables.js';
 import { StateError } from '../errors.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { Step } from '../plan/steps.js';
@@ -28,8 +29,9 @@ export const PC_RULE_PRIORITY = 7766;
 export const PC_RULE_LAST = PC_RULE_PRIORITY + 2;
 export const PC_MARK_MASK = 0xffff_0000;
 /** Uplink k of bond b's table: above the weighted bonds' (77620001..77645598) and the probe tables (77650001..77675598). */
-export const pcTableOf = (bondIndex: number, lineIndex: number): number => 77_700_000 + bondIndex * 256 + lineIndex + 1;
-export const PC_TABLES = { min: pcTableOf(0, 0), max: pcTableOf(99, 253) };
+export const pcTableOf = (bondIndex: number, lineIndex: number): number =>
+  tableIn(TABLE_BASES.perConnection, bondIndex, lineIndex);
+export const PC_TABLES = tableRange(TABLE_BASES.perConnection);
 
 export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-connection';
 

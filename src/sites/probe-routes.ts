@@ -5,15 +5,17 @@
 // the slave there (`oif <slave>`). The probe then leaves by that slave's router, and a DSL line
 // that dies behind the router (the Ethernet link up) fails that probe alone: proved in the lab
 // (docs/SITES-DESIGN.md). Pure.
-import { ipv4ToNumber, numberToIpv4, parseCidr } from '../config/settings.js';
+import { TABLE_BASES, tableIn, tableRange } from '../net/tables.js';
+import { ipv4ToNumber, numberToIpv4, parseCidr } from '../net/ipv4.js';
 import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import { holdsTableRoute, sameRule, type PolicyRule } from '../weighted/policy.js';
 
 export const PROBE_RULE_PRIORITY = 7765;
 /** A slave's probe table: above every weighted bond's table (77620001 .. 77645598). */
-export const probeTableOf = (bondIndex: number, lineIndex: number): number => 77_650_000 + bondIndex * 256 + lineIndex + 1;
-export const PROBE_TABLES = { min: probeTableOf(0, 0), max: probeTableOf(99, 253) };
+export const probeTableOf = (bondIndex: number, lineIndex: number): number =>
+  tableIn(TABLE_BASES.probe, bondIndex, lineIndex);
+export const PROBE_TABLES = tableRange(TABLE_BASES.probe);
 
 const bondsWithGateway = (d: DesiredState): DesiredBond[] => d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
 

@@ -1,8 +1,8 @@
 // Desired and observed state: data only.
 import type { BondKind } from '../config/settings.js';
 import type { RouteSpec } from '../plan/route.js';
-import type { LineWeight } from '../weighted/rates.js';
-import type { NftTableState } from '../weighted/observe.js';
+import type { NftTableState } from '../weighted/nft-state.js';
+import type { LineWeight } from '../weighted/weights.js';
 
 export interface DesiredSlave {
   name: string;

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { IFNAME_RE } from '../config/wanpipe.js';
+import { IFNAME_RE } from '../net/ipv4.js';
 import type { HealthFile } from './health-file.js';
 import { LINE_ALARMS, type HealthState } from './health.js';
 

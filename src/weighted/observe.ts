@@ -5,17 +5,11 @@
 // this with what it wants: a different shape means the whole table again, a different draw only the
 // bond's chain. Pure.
 import type { RuleState } from '../state/types.js';
+import type { NftTableState } from './nft-state.js';
+
+export type { NftChainState, NftTableState } from './nft-state.js';
 // The shapes are libnftables-json(5)'s, as the lab's nft 1.0.6 and iproute2 6.1 print them
 // (test/fixtures/weighted/, captured by test/e2e/weighted.e2e.ts).
-
-export interface NftChainState { hook?: string; type?: string; prio?: number; rules: number; jumps: string[]; /** Each rule's comment (ruleTag), '' for none. */ tags: string[] }
-
-export interface NftTableState {
-  sets: Record<string, string[]>;
-  chains: Record<string, NftChainState>;
-  /** Bond chain -> the marks its one rule draws, in order (one entry for a plain `meta mark set`); [] for an empty chain. */
-  draws: Record<string, number[]>;
-}
 
 type J = Record<string, unknown>;
 const BOND_CHAIN = /^(wbond|pcbond)\d+$/;

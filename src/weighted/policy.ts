@@ -6,6 +6,7 @@
 //   P+2   fwmark M lookup T                           the bond's default, through the drawn line
 // (wg-quick uses the same `suppress_prefixlength 0` so that a default route elsewhere never takes
 // traffic for the LAN.) Pure.
+import { TABLE_BASES, tableIn } from '../net/tables.js';
 import type { ObservedState, RuleState } from '../state/types.js';
 import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
 
@@ -27,7 +28,8 @@ export interface PolicyRule {
 export interface LineTableRoute { table: number; to: string; dev: string; src: string }
 
 /** The table of line k of bond b: a number no distribution uses (rt_tables reserves 0 and 253-255). */
-export const tableOf = (bondIndex: number, lineIndex: number): number => 77_620_000 + bondIndex * 256 + lineIndex + 1;
+export const tableOf = (bondIndex: number, lineIndex: number): number =>
+  tableIn(TABLE_BASES.weighted, bondIndex, lineIndex);
 
 export function policyRules(bonds: readonly { index: number; lines: readonly string[] }[], priority = DEFAULT_RULE_PRIORITY): PolicyRule[] {
   const per = (suppress: boolean, prio: number) => bonds.flatMap((b) => b.lines.map((_l, k): PolicyRule => ({

@@ -5,9 +5,9 @@ import { lineRate } from '../config/line-rate.js';
 import type { BondSettings } from '../config/settings.js';
 import type { Site } from '../config/site.js';
 import { ConfigError } from '../errors.js';
-import { integerWeights, shareError } from './weights.js';
+import { integerWeights, shareError, type LineWeight } from './weights.js';
 
-export interface LineWeight { name: string; bps: number; how: string; weight: number }
+export type { LineWeight } from './weights.js';
 
 export function bondWeights(b: Pick<BondSettings, 'teql' | 'rates' | 'ratesLine' | 'line'>, lines: readonly string[], site: Site | undefined, settingsFile: string): { lines: LineWeight[]; shareError: number } {
   const rated = lines.map((name) => {

@@ -4,7 +4,7 @@
 // rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
 // a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
 import { createHash } from 'node:crypto';
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../config/wanpipe.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
 import { InternalError } from '../errors.js';
 import { gcd, stripeSequence } from './weights.js';
 

@@ -6,6 +6,9 @@
 /** The largest map wanbond writes: rates are approximated to weights that sum to at most this. */
 export const MAX_TOTAL = 64;
 
+/** A line's share of a weighted bond: its rate, where the rate came from, and its integer weight. */
+export interface LineWeight { name: string; bps: number; how: string; weight: number }
+
 export const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**

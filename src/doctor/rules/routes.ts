@@ -1,6 +1,6 @@
 // The routes of table main: each bond's routes on its teql device and winning, nothing more specific
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
-import { networkOf, parseCidr } from '../../config/settings.js';
+import { networkOf, parseCidr } from '../../net/ipv4.js';
 import { routeArgs } from '../../plan/route.js';
 import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../sites/probe-routes.js';
 import { holdsTableRoute, sameRule } from '../../weighted/policy.js';

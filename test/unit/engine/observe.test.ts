@@ -1,7 +1,8 @@
 // Kernel output as iproute2 6.1 prints it (captured on a real system), parsed into ObservedState.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, splitJsonDocs, toSlashKey } from '../../../src/observe/parse.js';
+import { moduleLoaded, parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, splitJsonDocs } from '../../../src/observe/parse.js';
+import { toSlashKey } from '../../../src/net/ipv4.js';
 
 
 describe('observe/parse', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSettings, networkOf } from '../../../src/config/settings.js';
+import { parseSettings } from '../../../src/config/settings.js';
+import { networkOf } from '../../../src/net/ipv4.js';
 import { ConfigError } from '../../../src/errors.js';
 
 const err = (text: string) => {
