@@ -1,9 +1,9 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
 import type { ObservedState } from '../state/types.js';
-import { NFT_FAMILY, NFT_TABLE } from '../weighted/ruleset.js';
+import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
-import { parseNftTable, parseRules } from '../weighted/observe.js';
+import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
 import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence } from './parse.js';
 import { toSlashKey } from '../net/ipv4.js';
 

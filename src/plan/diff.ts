@@ -2,13 +2,13 @@
 // Order: config, cards, module, a hold left behind, slave MTUs, slaves, bond MTU, address, link,
 // routes, sysctls. Device restarts (a driver that still runs an older configuration than its file)
 // are planned apart, one device each (restartSteps): `up` applies each as a transaction of its own.
-import { probeRouteSteps } from '../sites/probe-routes.js';
+import { probeRouteSteps } from '../bonds/teql/probe-routes.js';
 import { ConfigError, StateError, WanbondError } from '../errors.js';
 import { networkOf, parseCidr } from '../net/ipv4.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import { guardSlaveChanges } from './guard.js';
 import { leftoverReleases } from './teardown.js';
-import { weightedSteps } from '../weighted/plan.js';
+import { weightedSteps } from '../bonds/weighted/plan.js';
 import type { Plan, Step } from './steps.js';
 
 export interface PlanOptions {

@@ -3,8 +3,8 @@ import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
 import { toSlashKey } from '../net/ipv4.js';
 import { routeArgs, type RouteSpec } from './route.js';
-import { hex, NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../weighted/ruleset.js';
-import { ruleArgs, type PolicyRule } from '../weighted/policy.js';
+import { hex, NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../bonds/weighted/ruleset.js';
+import { ruleArgs, type PolicyRule } from '../bonds/weighted/policy.js';
 
 export type { RouteSpec } from './route.js';
 
@@ -31,7 +31,7 @@ export type Step =
   | { kind: 'replace-route'; route: RouteSpec; was: RouteSpec | undefined }
   | { kind: 'restore-route'; route: RouteSpec; replaced: RouteSpec }
   | { kind: 'set-sysctl'; key: string; value: string; was: string }
-  // Weighted bonds (src/weighted): a dummy device for the bond's address, wanbond's nftables table
+  // Weighted bonds (src/bonds/weighted): a dummy device for the bond's address, wanbond's nftables table
   // (one transaction), a bond's draw rewritten (one transaction), the fwmark rules.
   | { kind: 'create-dummy'; dev: string }
   | { kind: 'delete-link'; dev: string }

@@ -1,6 +1,6 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
-import { sameRule } from '../weighted/policy.js';
+import { sameRule } from '../bonds/weighted/policy.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';

@@ -3,10 +3,10 @@
 import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
-import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../weighted/ruleset.js';
-import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../weighted/policy.js';
-import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../sites/probe-routes.js';
-import { PC_MARK_MASK, PC_RULE_LAST, PC_RULE_PRIORITY, PC_TABLES } from '../sites/per-connection.js';
+import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../bonds/weighted/ruleset.js';
+import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../bonds/weighted/policy.js';
+import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../bonds/teql/probe-routes.js';
+import { PC_MARK_MASK, PC_RULE_LAST, PC_RULE_PRIORITY, PC_TABLES } from '../bonds/per-connection/per-connection.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
@@ -75,7 +75,7 @@ function rule(o: J): PolicyRule {
   const r = o['rule'];
   if (typeof r !== 'object' || r === null) throw new Error(`${String(o['kind'])}: field rule is not a rule`);
   const x: J = { ...(r as J), kind: o['kind'] };
-  // Only rules of the shape wanbond writes (src/weighted/policy.ts): a record is untrusted, and `down`
+  // Only rules of the shape wanbond writes (src/bonds/weighted/policy.ts): a record is untrusted, and `down`
   // deletes what it names.
   if (x['priority'] === PROBE_RULE_PRIORITY) {
     // A probe route's rule: the slave a socket is bound to, to that slave's table.
@@ -92,7 +92,7 @@ function rule(o: J): PolicyRule {
     ...(x['suppressPrefixlength'] !== undefined ? { suppressPrefixlength: int(x, 'suppressPrefixlength', 0, 0) } : {}) };
 }
 
-/** A per-connection bond's rule (src/sites/per-connection.ts pcPolicyRules): its three groups' shapes, nothing else. */
+/** A per-connection bond's rule (src/bonds/per-connection/per-connection.ts pcPolicyRules): its three groups' shapes, nothing else. */
 function pcRule(x: J): PolicyRule {
   const what = String(x['kind']);
   const priority = x['priority'] as number;

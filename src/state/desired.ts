@@ -1,10 +1,10 @@
 // Settings + wanpipe site -> the state wanbond wants. Pure.
 import { ConfigError, WanbondError } from '../errors.js';
 import { DEFAULT_SETTINGS_FILE, type BondSettings, type Settings, type UplinkSettings } from '../config/settings.js';
-import type { LineWeight } from '../weighted/rates.js';
+import type { LineWeight } from '../bonds/weighted/rates.js';
 import { ipInterfaces, type Site } from '../config/site.js';
 import type { DesiredBond, DesiredState } from './types.js';
-import { bondWeights } from '../weighted/rates.js';
+import { bondWeights } from '../bonds/weighted/rates.js';
 
 export function desiredState(settings: Settings, site: Site | undefined, settingsFile: string = settings.file ?? DEFAULT_SETTINGS_FILE): DesiredState {
   const bonds: DesiredBond[] = settings.bonds.map((b) => {

@@ -1,8 +1,8 @@
 // Desired and observed state: data only.
 import type { BondKind } from '../config/settings.js';
 import type { RouteSpec } from '../plan/route.js';
-import type { NftTableState } from '../weighted/nft-state.js';
-import type { LineWeight } from '../weighted/weights.js';
+import type { NftTableState } from '../bonds/weighted/nft-state.js';
+import type { LineWeight } from '../bonds/weighted/weights.js';
 
 export interface DesiredSlave {
   name: string;

@@ -15,7 +15,7 @@ import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
 import { sysfsCounters, type CounterReader } from './metrics.js';
-import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../sites/load.js';
+import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../bonds/per-connection/load.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';

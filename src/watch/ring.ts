@@ -4,7 +4,7 @@
 // (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
 // edits, no admin state changes. One line that cannot be planned never blocks the others.
 import { plan } from '../plan/diff.js';
-import { pcBondUp } from '../sites/per-connection.js';
+import { pcBondUp } from '../bonds/per-connection/per-connection.js';
 import type { Plan } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';

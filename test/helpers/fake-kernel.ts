@@ -86,7 +86,7 @@ export class FakeKernel implements Runner {
   conntrackFlushed: number[] = [];
   /** Connections conntrack holds, by mark. */
   conntrackEntries = new Map<number, number>();
-  /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
+  /** wanbond's nftables table, modelled from the commands wanbond writes (src/bonds/weighted/ruleset.ts) only. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
 
@@ -470,7 +470,7 @@ export class FakeKernel implements Runner {
     this.fail(argv, `fake kernel does not know: ${argv.join(' ')}`);
   }
 
-  /** One line of wanbond's own nft commands (src/weighted/ruleset.ts), in the kernel's terms. */
+  /** One line of wanbond's own nft commands (src/bonds/weighted/ruleset.ts), in the kernel's terms. */
   private nftApply(line: string, argv: string[]): void {
     let m: RegExpExecArray | null;
     const T = 'ip wanbond';

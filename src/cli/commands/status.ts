@@ -1,6 +1,6 @@
 // The status table: per bond and line. Pure.
-import { markOf, pcMarkOf } from '../../weighted/ruleset.js';
-import { pcBondUp } from '../../sites/per-connection.js';
+import { markOf, pcMarkOf } from '../../bonds/weighted/ruleset.js';
+import { pcBondUp } from '../../bonds/per-connection/per-connection.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';

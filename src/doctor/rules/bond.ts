@@ -4,7 +4,7 @@ import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
 import { describe, isHold, type Step } from '../../plan/steps.js';
-import { weightedSteps } from '../../weighted/plan.js';
+import { weightedSteps } from '../../bonds/weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 

@@ -2,8 +2,8 @@
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
 import { networkOf, parseCidr } from '../../net/ipv4.js';
 import { routeArgs } from '../../plan/route.js';
-import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../sites/probe-routes.js';
-import { holdsTableRoute, sameRule } from '../../weighted/policy.js';
+import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../bonds/teql/probe-routes.js';
+import { holdsTableRoute, sameRule } from '../../bonds/weighted/policy.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';

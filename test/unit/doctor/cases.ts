@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import type { Finding } from '../../../src/doctor/finding.js';
 import type { DoctorInput } from '../../../src/doctor/input.js';
 import { parseRoutes } from '../../../src/observe/parse.js';
-import { bondRulesOf } from '../../../src/weighted/plan.js';
-import { policyRules, tableOf } from '../../../src/weighted/policy.js';
-import { chainRules, jumpRules, ruleTag, stripeMap } from '../../../src/weighted/ruleset.js';
-import { pcPolicyRules, pcTableOf } from '../../../src/sites/per-connection.js';
-import { probeTableOf } from '../../../src/sites/probe-routes.js';
+import { bondRulesOf } from '../../../src/bonds/weighted/plan.js';
+import { policyRules, tableOf } from '../../../src/bonds/weighted/policy.js';
+import { chainRules, jumpRules, ruleTag, stripeMap } from '../../../src/bonds/weighted/ruleset.js';
+import { pcPolicyRules, pcTableOf } from '../../../src/bonds/per-connection/per-connection.js';
+import { probeTableOf } from '../../../src/bonds/teql/probe-routes.js';
 import { daemonFile, even, iface, link, siteEntry, traffic } from './fixture.js';
 
 export interface Case {

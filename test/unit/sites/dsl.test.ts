@@ -10,8 +10,8 @@ import { ConfigError } from '../../../src/errors.js';
 import { cliWith } from '../../helpers/cli.js';
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
-import { probeTableOf, routerOf } from '../../../src/sites/probe-routes.js';
-import { parseRules } from '../../../src/weighted/observe.js';
+import { probeTableOf, routerOf } from '../../../src/bonds/teql/probe-routes.js';
+import { parseRules } from '../../../src/bonds/weighted/observe.js';
 import type { ObservedState } from '../../../src/state/types.js';
 
 const DSL = '[teql0]\nslaves = eth2, eth3, eth4, eth5\naddress = 203.0.113.10/29\ngateway = 203.0.113.9\nrp_filter = 2\n';

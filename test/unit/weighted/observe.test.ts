@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseNftTable, parseRules } from '../../../src/weighted/observe.js';
-import { sameShape } from '../../../src/weighted/plan.js';
-import { jumpRules, ruleTag } from '../../../src/weighted/ruleset.js';
+import { parseNftTable, parseRules } from '../../../src/bonds/weighted/observe.js';
+import { sameShape } from '../../../src/bonds/weighted/plan.js';
+import { jumpRules, ruleTag } from '../../../src/bonds/weighted/ruleset.js';
 import { projectRoot } from '../../helpers/fs.js';
 
 const rule = (chain: string, expr: unknown[], comment?: string) => ({ rule: { family: 'ip', table: 'wanbond', chain, handle: 9, ...(comment ? { comment } : {}), expr } });

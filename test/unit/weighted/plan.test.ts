@@ -8,9 +8,9 @@ import { StateError } from '../../../src/errors.js';
 import { describe as say } from '../../../src/plan/steps.js';
 import { desiredState } from '../../../src/state/desired.js';
 import type { ObservedState, RouteState } from '../../../src/state/types.js';
-import { bondRulesOf, weightedSteps } from '../../../src/weighted/plan.js';
-import { jumpRules, ruleTag } from '../../../src/weighted/ruleset.js';
-import { policyRules, tableOf } from '../../../src/weighted/policy.js';
+import { bondRulesOf, weightedSteps } from '../../../src/bonds/weighted/plan.js';
+import { jumpRules, ruleTag } from '../../../src/bonds/weighted/ruleset.js';
+import { policyRules, tableOf } from '../../../src/bonds/weighted/policy.js';
 import { samplesDir } from '../../helpers/fs.js';
 
 const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));

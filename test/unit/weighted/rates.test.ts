@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSite } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
-import { bondWeights } from '../../../src/weighted/rates.js';
+import { bondWeights } from '../../../src/bonds/weighted/rates.js';
 import { parseSettings } from '../../../src/config/settings.js';
 import { plan } from '../../../src/plan/diff.js';
 import { desiredState } from '../../../src/state/desired.js';

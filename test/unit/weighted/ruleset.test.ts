@@ -1,7 +1,7 @@
 // The nftables text of weighted bonds: the whole table, and a ring change as one chain rewrite.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { markOf, ruleTag, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules } from '../../../src/weighted/ruleset.js';
+import { markOf, ruleTag, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules } from '../../../src/bonds/weighted/ruleset.js';
 
 const bond = (inRing: string[] = ['w1g1ppp', 'w2g1ppp']): WeightedBondRules => ({
   bond: 'wbond0', index: 0, inRing,

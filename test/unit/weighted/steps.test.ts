@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { argvOf } from '../../../src/exec/runner.js';
 import { inverse, toCommand, type Step } from '../../../src/plan/steps.js';
 import { validateStep } from '../../../src/plan/validate.js';
-import type { WeightedBondRules } from '../../../src/weighted/ruleset.js';
+import type { WeightedBondRules } from '../../../src/bonds/weighted/ruleset.js';
 
 const bond: WeightedBondRules = { bond: 'wbond0', index: 0, inRing: ['w1g1ppp', 'w2g1ppp'], lines: [{ name: 'w1g1ppp', weight: 2 }, { name: 'w2g1ppp', weight: 1 }] };
 const roundTrip = (s: Step) => validateStep(JSON.parse(JSON.stringify(s)));

@@ -10,7 +10,7 @@ import { recordedTables, recordsWeighted, teardown } from '../../../src/plan/tea
 import { mergeSteps } from '../../../src/state/merge.js';
 import { desiredState } from '../../../src/state/desired.js';
 import type { ObservedState } from '../../../src/state/types.js';
-import { policyRules, tableOf } from '../../../src/weighted/policy.js';
+import { policyRules, tableOf } from '../../../src/bonds/weighted/policy.js';
 import { samplesDir } from '../../helpers/fs.js';
 
 const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));

@@ -1,7 +1,7 @@
 // The weights and the draw order of weighted striping.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { integerWeights, MAX_TOTAL, shareError, stripeSequence } from '../../../src/weighted/weights.js';
+import { integerWeights, MAX_TOTAL, shareError, stripeSequence } from '../../../src/bonds/weighted/weights.js';
 
 const T1 = 1_536_000, FT1_12 = 768_000;
 

@@ -15,14 +15,14 @@
 // go by it, packets are drawn only where main already routes over an uplink (`fib daddr oifname`),
 // and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
 // not). Pure.
-import { TABLE_BASES, tableIn, tableRange } from '../net/tables.js';
-import { StateError } from '../errors.js';
-import type { RouteSpec } from '../plan/route.js';
-import type { Step } from '../plan/steps.js';
+import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
+import { StateError } from '../../errors.js';
+import type { RouteSpec } from '../../plan/route.js';
+import type { Step } from '../../plan/steps.js';
 import type { PolicyRule } from '../weighted/policy.js';
 import { holdsTableRoute, missingRules } from '../weighted/policy.js';
 import { PC_MARK_BASE, pcMarkOf } from '../weighted/ruleset.js';
-import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 
 export const PC_RULE_PRIORITY = 7766;
 /** The last of the three groups' priorities. */

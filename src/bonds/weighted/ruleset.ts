@@ -4,8 +4,8 @@
 // rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
 // a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
 import { createHash } from 'node:crypto';
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
-import { InternalError } from '../errors.js';
+import { IFNAME_RE, IPV4_RE as IPV4 } from '../../net/ipv4.js';
+import { InternalError } from '../../errors.js';
 import { gcd, stripeSequence } from './weights.js';
 
 export const NFT_TABLE = 'wanbond';
@@ -25,7 +25,7 @@ export interface WeightedBondRules {
   /** The bond's name, also its chain's name (wbond0, pcbond0). */
   bond: string;
   /**
-   * A per-connection bond (src/sites/per-connection.ts): its chain draws the connection's mark
+   * A per-connection bond (src/bonds/per-connection/per-connection.ts): its chain draws the connection's mark
    * (ct mark) for a new connection, and `nat` holds each line's address, which what leaves by it is
    * SNATed to. Absent: a weighted bond, which draws each packet's mark.
    */

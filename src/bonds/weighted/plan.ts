@@ -3,12 +3,12 @@
 // wanbond's nftables table (whole when its shape differs, else only a bond's draw), the fwmark rules,
 // each line's table, and the bonds' routes in main as a weighted multipath (what the router's own
 // sockets look up first, for their source address). Pure.
-import { StateError } from '../errors.js';
-import type { Step } from '../plan/steps.js';
-import type { RouteSpec } from '../plan/route.js';
-import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
+import { StateError } from '../../errors.js';
+import type { Step } from '../../plan/steps.js';
+import type { RouteSpec } from '../../plan/route.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import type { NftTableState } from './observe.js';
-import { isPerConnection, pcMainRoute, pcTableSteps } from '../sites/per-connection.js';
+import { isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
 import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 

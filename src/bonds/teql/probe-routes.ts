@@ -5,10 +5,10 @@
 // the slave there (`oif <slave>`). The probe then leaves by that slave's router, and a DSL line
 // that dies behind the router (the Ethernet link up) fails that probe alone: proved in the lab
 // (docs/SITES-DESIGN.md). Pure.
-import { TABLE_BASES, tableIn, tableRange } from '../net/tables.js';
-import { ipv4ToNumber, numberToIpv4, parseCidr } from '../net/ipv4.js';
-import type { Step } from '../plan/steps.js';
-import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
+import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
+import { ipv4ToNumber, numberToIpv4, parseCidr } from '../../net/ipv4.js';
+import type { Step } from '../../plan/steps.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import { holdsTableRoute, sameRule, type PolicyRule } from '../weighted/policy.js';
 
 export const PROBE_RULE_PRIORITY = 7765;

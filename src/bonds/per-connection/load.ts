@@ -4,7 +4,7 @@
 // An idle 16M and an idle 8M uplink share 2:1, as by their rates; a 16M uplink busy at 12M against
 // an idle 8M one gets 1:2. A full uplink keeps a floor of 1 in 16: its connections still come and go,
 // and a measure is never the only thing between it and all or none of the new ones. Pure.
-import type { DesiredBond, DesiredState } from '../state/types.js';
+import type { DesiredBond, DesiredState } from '../../state/types.js';
 import { integerWeights } from '../weighted/weights.js';
 
 /** How often the daemon measures (and, when the shares moved, redraws). */

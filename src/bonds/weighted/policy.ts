@@ -6,8 +6,8 @@
 //   P+2   fwmark M lookup T                           the bond's default, through the drawn line
 // (wg-quick uses the same `suppress_prefixlength 0` so that a default route elsewhere never takes
 // traffic for the LAN.) Pure.
-import { TABLE_BASES, tableIn } from '../net/tables.js';
-import type { ObservedState, RuleState } from '../state/types.js';
+import { TABLE_BASES, tableIn } from '../../net/tables.js';
+import type { ObservedState, RuleState } from '../../state/types.js';
 import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
 
 /** Rule priority of the first group; the others follow it. Below main's 32766. */

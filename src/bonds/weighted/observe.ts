@@ -4,7 +4,7 @@
 // jumps, and per bond chain the marks its rule draws, in draw order. The planner compares
 // this with what it wants: a different shape means the whole table again, a different draw only the
 // bond's chain. Pure.
-import type { RuleState } from '../state/types.js';
+import type { RuleState } from '../../state/types.js';
 import type { NftTableState } from './nft-state.js';
 
 export type { NftChainState, NftTableState } from './nft-state.js';
