@@ -6,9 +6,7 @@ import type { Site } from '../config/site.js';
 import { assertUnchanged, writeFix, planFix, type FixPlan, type WrittenFix } from '../config/write-fix.js';
 import { UsageError, WanbondError } from '../errors.js';
 import { ExecaRunner, type Runner } from '../exec/runner.js';
-import { weightedTables } from '../bonds/weighted/plan.js';
-import { probeTables } from '../bonds/teql/probe-routes.js';
-import { isPerConnection, pcTables } from '../bonds/per-connection/per-connection.js';
+import { readsOf } from '../bonds/registry.js';
 import { fileError } from '../fsx/safe-files.js';
 import type { Log } from '../log.js';
 import { DEFAULT_WANROUTER_PROC, observe } from '../observe/read.js';
@@ -142,8 +140,7 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
   const desired = desiredState(settings, site, o.settings ?? DEFAULT_SETTINGS_FILE);
   const siteDevices = siteDevicesOf(site);
   // wanbond's own routing tables of these bonds, which observe reads with the rules and nftables.
-  const tables = [...weightedTables(desired), ...probeTables(desired), ...pcTables(desired)];
-  const conntrack = desired.bonds.some(isPerConnection);
+  const { tables, conntrack } = readsOf(desired.bonds);
   const ctx: Context = {
     ...base, settings, site, desired, restart: true,
     observe: async (extra = [], oo = {}) => {

@@ -4,6 +4,8 @@
 // health.ts (one line's state machine) and ring.ts (which lines, which plan); converge.ts is one
 // change through the engine, probes.ts and alarms.ts the signals, metrics-endpoint.ts the Prometheus
 // endpoint (metrics.ts, metrics-server.ts); this file is the wiring.
+import { kindOf } from '../bonds/registry.js';
+import type { DesiredBond } from '../state/types.js';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { RemovedLine, RingDecision } from './ring.js';
 import { converge, WIDTH, type Mode } from './converge.js';
@@ -390,7 +392,7 @@ export class WatchDaemon {
       if (this.allDown.has(teql)) continue;
       this.allDown.add(teql);
       this.log.error({ event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${this.ctx.desired.bonds.find((b) => b.teql === teql)?.kind !== 'teql' ? 'and in the draw: the first to work again carries its share at once' : 'TEQL skips the dead ones itself'}) and the probes go on`);
+        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`);
     }
     for (const teql of [...this.allDown]) {
       if (d.allDown.includes(teql)) continue;
@@ -418,7 +420,8 @@ export class WatchDaemon {
    * transaction). A counter that cannot be read leaves the bond's weights as they are.
    */
   private async measureLoad(): Promise<void> {
-    const bonds = this.ctx.desired.bonds.filter((b) => b.kind === 'per-connection' && b.balance === 'load');
+    // Only a per-connection bond has a balance; under 'load' the daemon measures and redraws.
+    const bonds = this.ctx.desired.bonds.filter((b) => b.balance === 'load');
     // A reload may have removed bonds or uplinks: what is kept for them goes (memory stays flat).
     for (const name of [...this.loadWeights.keys()]) if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
     const measured = new Set(bonds.flatMap((b) => (b.uplinks ?? []).map((u) => u.name)));
@@ -539,3 +542,5 @@ export class WatchDaemon {
 }
 
 const inRingState = (s: LineHealth['state']) => s === 'up' || s === 'suspect';
+
+const allDownNote = (b: DesiredBond | undefined): string => (b ? kindOf(b).allDown : '');

@@ -4,7 +4,7 @@
 // (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
 // edits, no admin state changes. One line that cannot be planned never blocks the others.
 import { plan } from '../plan/diff.js';
-import { pcBondUp } from '../bonds/per-connection/per-connection.js';
+import { kindOf } from '../bonds/registry.js';
 import type { Plan } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';
@@ -23,7 +23,6 @@ export interface RingDecision {
 /** A line taken out of a bond's `slaves` by a configuration reload: it leaves that bond's ring. */
 export interface RemovedLine { teql: string; name: string }
 
-const isUp = (o: ObservedState, name: string) => o.links.find((l) => l.name === name)?.flags.includes('UP') === true;
 const exists = (o: ObservedState, name: string) => o.links.some((l) => l.name === name);
 
 /** The configuration's bonds, plus the lines a reload removed from them (`leaving`: only taken out). */
@@ -43,13 +42,14 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   const skipped: { teql: string; why: string }[] = [];
   const foreign: RingDecision['foreign'] = [];
   for (const b of withRemoved(d, removed).bonds) {
-    // A per-connection bond has no device: it is up when wanbond's table has its chain.
-    if (b.kind === 'per-connection' ? !pcBondUp(b, o) : !isUp(o, b.teql)) {
-      skipped.push({ teql: b.teql, why: b.kind === 'per-connection' ? `its nftables chain is not there (wanbond down?)` : exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` });
+    const kind = kindOf(b);
+    const presence = kind.presence(b, o);
+    if (!presence.up) {
+      skipped.push({ teql: b.teql, why: presence.why });
       continue;
     }
-    // A weighted or per-connection bond's lines carry no qdisc of wanbond's: another qdisc on them is no one's claim to them.
-    for (const s of b.kind !== 'teql' ? [] : b.slaves) {
+    // Only TEQL's lines carry a qdisc of wanbond's: on other kinds' lines another qdisc is no one's claim to them.
+    for (const s of kind.needsTeql ? b.slaves : []) {
       const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
       if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
       // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).

@@ -39,7 +39,7 @@ export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-conn
 export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.teql] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
-export const pcTables = (d: DesiredState): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
+export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
 
 export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
   const ups = bonds.flatMap((b) => (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })));

@@ -17,10 +17,10 @@ export const probeTableOf = (bondIndex: number, lineIndex: number): number =>
   tableIn(TABLE_BASES.probe, bondIndex, lineIndex);
 export const PROBE_TABLES = tableRange(TABLE_BASES.probe);
 
-const bondsWithGateway = (d: DesiredState): DesiredBond[] => d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
+const bondsWithGateway = (d: Pick<DesiredState, 'bonds'>): DesiredBond[] => d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
 
 /** The probe tables of the desired bonds: what observe reads. */
-export const probeTables = (d: DesiredState): number[] => bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
+export const probeTables = (d: Pick<DesiredState, 'bonds'>): number[] => bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
 
 /**
  * The router beyond a slave: the other host of the slave's point-to-point /30 or /31, as the seed's

@@ -17,7 +17,7 @@ export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind === 'per-connection';
 
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
-export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
+export const weightedTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
 
 /** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {

@@ -1,6 +1,6 @@
 // The status table: per bond and line. Pure.
-import { markOf, pcMarkOf } from '../../bonds/weighted/ruleset.js';
-import { pcBondUp } from '../../bonds/per-connection/per-connection.js';
+import type { KindName } from '../../bonds/kind.js';
+import { kindNamed, kindOf } from '../../bonds/registry.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -19,7 +19,7 @@ export interface LineStatus {
   uplink: { address: string; gateway: string } | null;
 }
 export interface BondStatus {
-  teql: string; kind: 'teql' | 'weighted' | 'per-connection'; present: boolean;
+  teql: string; kind: KindName; present: boolean;
   /** A per-connection bond: new connections by weight or by measured load; null otherwise. */
   balance: 'weight' | 'load' | null; up: boolean; address: string; addressPresent: boolean;
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
@@ -31,19 +31,8 @@ export interface BondStatus {
 
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
   return d.bonds.map((b) => {
-    const pc = b.kind === 'per-connection';
-    // A per-connection bond has no device: it is there, and up, when wanbond's table has its chain.
-    const t = pc ? (pcBondUp(b, o) ? { flags: ['UP'] } : undefined) : o.links.find((l) => l.name === b.teql);
-    // A weighted or per-connection bond's line is "in" when the bond's draw holds its mark; a TEQL line when it is a slave.
-    const drawn = o.weighted?.nft?.draws[b.teql] ?? [];
-    const lineIndex = (name: string) => (b.weights ?? []).findIndex((w) => w.name === name);
-    const mark = (name: string) => (pc ? pcMarkOf : markOf)(b.index, lineIndex(name));
-    const drawShare = (name: string) => (b.kind === 'teql' || drawn.length === 0 || lineIndex(name) < 0 ? null : drawn.filter((m) => m === mark(name)).length / drawn.length);
-    const inBond = (name: string) => (b.kind !== 'teql' ? lineIndex(name) >= 0 && drawn.includes(mark(name))
-      : o.qdiscs.some((q) => q.dev === name && q.root && q.kind === b.teql));
-    const routed = (to: string) => o.routes.some((x) => x.dst === to && (b.kind !== 'teql'
-      ? [x.spec?.dev, ...(x.spec?.nexthops ?? []).map((n) => n.dev)].some((dev) => b.slaves.some((sl) => sl.name === dev))
-      : x.dev === b.teql && x.gateway === b.gateway));
+    const kind = kindOf(b);
+    const t = kind.presence(b, o);
     const lines: LineStatus[] = b.slaves.map((s) => {
       const l = o.links.find((x) => x.name === s.name);
       const st = l?.stats;
@@ -51,25 +40,22 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       return {
         name: s.name, admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down', oper: l?.operstate ?? '-',
         carrier: l?.flags.includes('LOWER_UP') === true,
-        enslaved: inBond(s.name),
+        enslaved: kind.member(b, o, s.name).in,
         txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
         share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
         driverConfig: stale ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since } : { stale: false, dynIntrCfgInDriver: null, since: null },
         health: healthOf(daemon, b.teql, s.name),
-        draw: drawShare(s.name),
+        draw: kind.member(b, o, s.name).draw,
         uplink: (() => { const u = b.uplinks?.find((x) => x.name === s.name); return u ? { address: u.address, gateway: u.gateway } : null; })(),
       };
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
     for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
-    const [local, len] = b.address.split('/');
     return {
-      teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address, gateway: b.gateway ?? null,
-      // A per-connection bond's addresses are its uplinks' own (in the lines' rows).
-      addressPresent: pc ? (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address))
-        : o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len),
+      teql: b.teql, present: t.present, up: t.up, address: b.address, gateway: b.gateway ?? null,
+      addressPresent: kind.addressPresent(b, o),
       balance: b.balance ?? null,
-      routes: b.routes.map((r) => ({ to: r.to, present: routed(r.to) })), lines, kind: b.kind,
+      routes: b.routes.map((r) => ({ to: r.to, present: kind.routed(b, o, r.to) })), lines, kind: b.kind,
       watch: daemon?.running
         ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true, metrics: daemon.file.metrics ?? null }
         : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false, metrics: null },
@@ -93,11 +79,13 @@ const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ?
 
 export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
   return bonds.map((b) => {
-    const kind = b.kind === 'weighted' ? ' (weighted)' : b.kind === 'per-connection' ? ` (per-connection, by ${b.balance === 'load' ? 'measured load' : 'weight'})` : '';
-    const where = b.kind === 'per-connection'
+    const k = kindNamed(b.kind);
+    const kind = k.label(b);
+    // A bond without a device of its own has its lines' addresses (a per-connection bond's uplinks).
+    const where = !k.ownDevice
       ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
       : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
-    const head = `${b.teql}${kind}: ${!b.present ? (b.kind === 'teql' ? 'absent (sch_teql not loaded?)' : 'absent (wanbond up has not run?)') : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
+    const head = `${b.teql}${kind}: ${!b.present ? k.absent : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
@@ -105,9 +93,9 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
     const reasons = b.lines.filter((l) => l.health && l.health.state !== 'up').map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
-    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', b.kind === 'teql' ? 'enslaved' : 'drawn', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
+    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', k.memberWord, 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
       b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
-        l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && b.kind === 'per-connection' ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),
+        l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && k.drawShown ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),
         l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot;
   }).join('\n');
 }

@@ -141,7 +141,7 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
  * A weighted bond against its own plan: what `wanbond up` would still change (its dummy, nftables
  * table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
  */
-function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
+export function drawnBondRules(x: DoctorInput, b: DesiredBond): Finding[] {
   const pc = b.kind === 'per-connection';
   const notApplied = pc ? 'bond.pc-not-applied' as const : 'bond.weighted-not-applied' as const;
   const noConntrack: Finding[] = pc && x.observed.weighted?.conntrack === false ? [{
@@ -180,6 +180,5 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
   }];
 }
 
-export function bondRules(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => (b.kind !== 'teql' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]));
-}
+/** A TEQL bond: its teql device, each slave, their MTUs. */
+export const teqlBondRules = (x: DoctorInput, b: DesiredBond): Finding[] => [...master(x, b), ...slaves(x, b), ...mtus(x, b)];

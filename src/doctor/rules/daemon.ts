@@ -1,5 +1,6 @@
 // The watch daemon: running and answering, what it judges of each line, and whether each line has a
 // far end to probe (the only signal of a failure the driver does not show). Pure.
+import { kindOf } from '../../bonds/registry.js';
 import type { Finding } from '../finding.js';
 import { cmd, note } from '../fix.js';
 import { configuredProbe, hasCarrier, isUp, linkOf, probeOf, siteIface, type DoctorInput } from '../input.js';
@@ -77,13 +78,13 @@ function probes(x: DoctorInput): Finding[] {
     // A line whose failure the driver does not show at all is config.invisible-failure's, as an error.
     if (i?.visibility === 'none') return [];
     const off = x.settings.watch.probes[s.name] === null;
-    const beyond = b.gateway !== undefined || b.kind === 'per-connection';
+    const beyond = kindOf(b).probeBeyond(b);
     return [{
       id: 'watch.no-probe-target', severity: off ? 'info' : 'warning', bond: b.teql, line: s.name,
       what: off ? `${s.name}'s probe is off (probe.${s.name} = none)` : `${s.name} has no far end to probe`,
-      why: `the daemon sees ${s.name} fail only when ${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that dies while the line stays up goes unseen, and ${b.kind === 'teql' ? 'TEQL keeps handing it its share' : 'it keeps its share of the draw'}`,
+      why: `the daemon sees ${s.name} fail only when ${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that dies while the line stays up goes unseen, and ${kindOf(b).unseenShare}`,
       // Behind a DSL router or a provider, the link stays up when what is beyond dies: the probe must ask past it.
-      fix: [note(`in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ${beyond ? `<an address beyond its ${b.kind === 'per-connection' ? 'provider' : 'router'} (the router's own address answers while its DSL line is dead)>` : '<the address of its far end>'}${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`),
+      fix: [note(`in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ${beyond ? `<an address beyond its ${beyond} (the router's own address answers while its DSL line is dead)>` : '<the address of its far end>'}${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`),
         cmd('systemctl', 'reload', 'wanbond-watch.service')],
     }];
   }));

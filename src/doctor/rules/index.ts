@@ -1,14 +1,20 @@
 // Every rule, and every check id a rule can report. Pure.
 import type { Finding } from '../finding.js';
 import type { DoctorInput } from '../input.js';
-import { BOND_IDS, bondRules } from './bond.js';
+import { kindOf } from '../../bonds/registry.js';
+import { BOND_IDS } from './bond.js';
 import { CARD_IDS, cardRules } from './card.js';
 import { CONFIG_IDS, configRules } from './config.js';
 import { DAEMON_IDS, daemonRules } from './daemon.js';
 import { KERNEL_IDS, kernelRules } from './kernel.js';
-import { ROUTE_IDS, routeRules } from './routes.js';
+import { ROUTE_IDS } from './routes.js';
 import { SYSCTL_IDS, sysctlRules } from './sysctl.js';
-import { TRAFFIC_IDS, trafficRules } from './traffic.js';
+import { TRAFFIC_IDS } from './traffic.js';
+
+// The bond sections are each kind's own rules (src/bonds/<kind>/kind.ts), bond by bond.
+const bondRules = (x: DoctorInput) => x.desired.bonds.flatMap((b) => kindOf(b).doctor.bond(x, b));
+const routeRules = (x: DoctorInput) => x.desired.bonds.flatMap((b) => kindOf(b).doctor.routes(x, b));
+const trafficRules = (x: DoctorInput) => x.desired.bonds.flatMap((b) => kindOf(b).doctor.traffic(x, b));
 
 export const RULES: readonly ((x: DoctorInput) => Finding[])[] = [kernelRules, configRules, cardRules, bondRules, routeRules, sysctlRules, trafficRules, daemonRules];
 

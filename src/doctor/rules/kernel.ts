@@ -1,5 +1,6 @@
 // The kernel: TEQL there at all, enough equalizers, the TEQL bugs of this kernel, slaves whose
 // driver TEQL cannot survive. Pure.
+import { kindOf } from '../../bonds/registry.js';
 import { kernelUpgradeFix, teqlPackageFix } from '../distro.js';
 import type { Finding } from '../finding.js';
 import { cmd, note } from '../fix.js';
@@ -9,7 +10,7 @@ import { fixStatus, formatVersion, TEQL_OOPS_FIX, TEQL_RACE_FIX, upstreamVersion
 export const KERNEL_IDS = ['kernel.no-teql', 'kernel.too-few-equalizers', 'kernel.teql-race', 'kernel.teql-oops', 'kernel.veth-tun-slave'] as const;
 
 function noTeql(x: DoctorInput): Finding[] {
-  if (x.observed.teql.loaded || x.kernel.teqlModule !== false || !x.desired.bonds.some((b) => b.kind === 'teql')) return [];
+  if (x.observed.teql.loaded || x.kernel.teqlModule !== false || !x.desired.bonds.some((b) => kindOf(b).needsTeql)) return [];
   const n = x.desired.maxEqualizers;
   return [{
     id: 'kernel.no-teql', severity: 'error',
@@ -21,7 +22,7 @@ function noTeql(x: DoctorInput): Finding[] {
 
 function tooFew(x: DoctorInput): Finding[] {
   if (!x.observed.teql.loaded) return [];
-  const missing = x.desired.bonds.filter((b) => b.kind === 'teql' && !linkOf(x.observed.links, b.teql));
+  const missing = x.desired.bonds.filter((b) => kindOf(b).needsTeql && !linkOf(x.observed.links, b.teql));
   const have = x.observed.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
   const n = x.desired.maxEqualizers;
   return missing.map((b) => {
@@ -87,8 +88,8 @@ function kernelBugs(x: DoctorInput): Finding[] {
  */
 function virtualSlaves(x: DoctorInput): Finding[] {
   if (!x.linkKinds) return [];
-  // Weighted bonds hand a packet to one line through routing: no TEQL, no retry of a freed packet.
-  return x.desired.bonds.filter((b) => b.kind === 'teql').flatMap((b) => b.slaves.flatMap((s) => {
+  // Other kinds hand a packet to one line through routing: no TEQL, no retry of a freed packet.
+  return x.desired.bonds.filter((b) => kindOf(b).needsTeql).flatMap((b) => b.slaves.flatMap((s) => {
     const kind = x.linkKinds?.[s.name];
     if (kind !== 'veth' && kind !== 'tun') return [];
     return [{

@@ -135,8 +135,11 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
   });
 }
 
-export function routeRules(x: DoctorInput): Finding[] {
-  // A bond that is down has lost its routes with it: bond.not-up says so and its fix brings them back.
-  // A weighted bond's routes are judged by its own check (bond.weighted-not-applied), against the plan.
-  return x.desired.bonds.filter((b) => b.kind === 'teql' && isUp(linkOf(x.observed.links, b.teql))).flatMap((b) => [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b), ...probeRoutes(x, b)]);
+/**
+ * A TEQL bond's routes. A bond that is down has lost its routes with it: bond.not-up says so and its
+ * fix brings them back. (A weighted bond's routes are judged by its own check against its plan.)
+ */
+export function teqlRouteRules(x: DoctorInput, b: DesiredBond): Finding[] {
+  if (!isUp(linkOf(x.observed.links, b.teql))) return [];
+  return [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b), ...probeRoutes(x, b)];
 }

@@ -89,8 +89,7 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
 }
 
 function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
-  // A weighted bond draws by rate already: unequal lines are what it is for.
-  if (!x.site || b.slaves.length < 2 || b.kind === 'weighted') return [];
+  if (!x.site || b.slaves.length < 2) return [];
   const rates = b.slaves.map((s) => ({ line: s.name, r: lineRate(x.site!, s.name) }));
   if (rates.some((v) => !('bps' in v.r))) return [];
   const bps = rates.map((v) => ('bps' in v.r ? v.r.bps : 0));
@@ -136,7 +135,7 @@ function dropping(x: DoctorInput, b: DesiredBond): Finding[] {
   });
 }
 
-export function trafficRules(x: DoctorInput): Finding[] {
-  // A per-connection bond receives by the uplink each connection was drawn: neither equalizing nor rates apply.
-  return x.desired.bonds.flatMap((b) => (b.kind === 'per-connection' ? dropping(x, b) : [...farEnd(x, b), ...unequal(x, b), ...dropping(x, b)]));
-}
+// Each bond kind takes the traffic rules that apply to it (src/bonds/<kind>/kind.ts): a per-connection
+// bond receives by the uplink each connection was drawn, so neither equalizing nor rates apply to it;
+// a weighted bond draws by rate already, so unequal lines are what it is for.
+export { dropping as droppingRules, farEnd as farEndRules, unequal as unequalRules };

@@ -1,0 +1,70 @@
+// What a bond kind is to the rest of wanbond: one object per kind (src/bonds/<kind>/kind.ts), listed
+// once in src/bonds/registry.ts. Shared code (observe, status, doctor, the daemon's ring) asks the
+// bond's kind instead of testing its name, so a new kind is a folder and a registry line.
+// docs/BONDS.md describes each member and what is still planned outside this interface. Pure.
+import type { Finding } from '../doctor/finding.js';
+import type { DoctorInput } from '../doctor/input.js';
+import type { DesiredBond, ObservedState } from '../state/types.js';
+
+export type KindName = 'teql' | 'weighted' | 'per-connection';
+
+/** What observe must read for a kind's bonds beyond links, addresses, main's routes, qdiscs and sysctls. */
+export interface KindReads {
+  /** wanbond's routing tables the bonds use (read with the ip rules). */
+  tables: number[];
+  /** wanbond's nftables table. */
+  nft: boolean;
+  /** Whether the conntrack program is there. */
+  conntrack: boolean;
+}
+
+/** A bond in the kernel: there at all, up, and if not, why (status, the daemon's ring). */
+export interface BondPresence {
+  present: boolean;
+  up: boolean;
+  /** Why the daemon leaves a bond that is not up alone. */
+  why: string;
+}
+
+/** A line in its bond now (enslaved, or drawn), and its share of the bond's draw where there is one. */
+export interface Membership {
+  in: boolean;
+  draw: number | null;
+}
+
+export interface BondKind {
+  readonly name: KindName;
+  /** Its settings sections are [<prefix>N]: sch_teql owns the names teqlN, so each kind has its own. */
+  readonly prefix: string;
+  /** Said of a bond after its name in status: '' for none. */
+  label(b: { balance: 'weight' | 'load' | null }): string;
+  /**
+   * The bond's own device holds its address (teqlN, a weighted bond's dummy). Without one (a
+   * per-connection bond), its lines keep the addresses their providers gave them.
+   */
+  readonly ownDevice: boolean;
+  /** What status heads a line's membership with. */
+  readonly memberWord: 'enslaved' | 'drawn';
+  /** status shows each line's share of the draw rather than 'yes' (the daemon's measured load redraws it). */
+  readonly drawShown: boolean;
+  /** What status says of a bond that is not there. */
+  readonly absent: string;
+  /** What the daemon's all-lines-down message says of the lines kept in. */
+  readonly allDown: string;
+  /** What a line the daemon cannot see fail still gets (doctor's watch.no-probe-target). */
+  readonly unseenShare: string;
+  /** Where a probe must aim when the link stays up while what is beyond it dies; undefined: its far end. */
+  probeBeyond(b: DesiredBond): 'router' | 'provider' | undefined;
+  reads(bonds: readonly DesiredBond[]): KindReads;
+  presence(b: DesiredBond, o: ObservedState): BondPresence;
+  member(b: DesiredBond, o: ObservedState, line: string): Membership;
+  /** Main routes `to` over this bond as wanbond sets it. */
+  routed(b: DesiredBond, o: ObservedState, to: string): boolean;
+  addressPresent(b: DesiredBond, o: ObservedState): boolean;
+  /** The kernel's TEQL (sch_teql) carries the bond: the module, its equalizers and its bugs concern it. */
+  readonly needsTeql: boolean;
+  /** doctor: one bond's findings, in doctor's sections (each in the order the sections run). */
+  readonly doctor: { bond: BondRule; routes: BondRule; traffic: BondRule };
+}
+
+export type BondRule = (x: DoctorInput, b: DesiredBond) => Finding[];

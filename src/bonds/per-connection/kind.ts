@@ -1,0 +1,38 @@
+// A per-connection bond ([pcbondN]): each new connection from the LAN is drawn an uplink (a NATed
+// line to its own provider) and keeps it for its life. It has no device: its uplinks keep the
+// addresses their providers gave them. Pure.
+import { drawnBondRules } from '../../doctor/rules/bond.js';
+import { droppingRules } from '../../doctor/rules/traffic.js';
+import { drawMembership, routedOverLines } from '../drawn.js';
+import type { BondKind } from '../kind.js';
+import { pcMarkOf } from '../weighted/ruleset.js';
+import { pcBondUp, pcTables } from './per-connection.js';
+
+export const perConnectionKind: BondKind = {
+  name: 'per-connection',
+  prefix: 'pcbond',
+  label: (b) => ` (per-connection, by ${b.balance === 'load' ? 'measured load' : 'weight'})`,
+  ownDevice: false,
+  drawShown: true,
+  memberWord: 'drawn',
+  absent: 'absent (wanbond up has not run?)',
+  allDown: 'and in the draw: the first to work again carries its share at once',
+  unseenShare: 'it keeps its share of the draw',
+  probeBeyond: () => 'provider',
+  reads: (bonds) => ({ tables: pcTables({ bonds: [...bonds] }), nft: true, conntrack: true }),
+  // No device: it is there, and up, when wanbond's table has its chain.
+  presence: (b, o) => {
+    const up = pcBondUp(b, o);
+    return { present: up, up, why: 'its nftables chain is not there (wanbond down?)' };
+  },
+  member: (b, o, line) => drawMembership(b, o, line, (k) => pcMarkOf(b.index, k)),
+  routed: routedOverLines,
+  // Its addresses are its uplinks' own.
+  addressPresent: (b, o) => (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address)),
+  needsTeql: false,
+  doctor: {
+    bond: drawnBondRules,
+    routes: () => [],
+    traffic: droppingRules,
+  },
+};

@@ -1,0 +1,34 @@
+// A TEQL bond ([teqlN]): the kernel's equalizer sch_teql sends over its slaves in turn. With a
+// `gateway` it is the DSL-router site: a real address, its routes via the routers' shared address,
+// and each slave's probe routed by its own router (probe-routes.ts). Pure.
+import { teqlBondRules } from '../../doctor/rules/bond.js';
+import { teqlRouteRules } from '../../doctor/rules/routes.js';
+import { droppingRules, farEndRules, unequalRules } from '../../doctor/rules/traffic.js';
+import { deviceAddressPresent, devicePresence } from '../drawn.js';
+import type { BondKind } from '../kind.js';
+import { probeTables } from './probe-routes.js';
+
+export const teqlKind: BondKind = {
+  name: 'teql',
+  prefix: 'teql',
+  label: () => '',
+  ownDevice: true,
+  drawShown: false,
+  memberWord: 'enslaved',
+  absent: 'absent (sch_teql not loaded?)',
+  allDown: 'TEQL skips the dead ones itself',
+  unseenShare: 'TEQL keeps handing it its share',
+  probeBeyond: (b) => (b.gateway !== undefined ? 'router' : undefined),
+  reads: (bonds) => ({ tables: probeTables({ bonds: [...bonds] }), nft: false, conntrack: false }),
+  presence: devicePresence,
+  // A line is in a TEQL bond by having the teql device as its root qdisc.
+  member: (b, o, line) => ({ in: o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.teql), draw: null }),
+  routed: (b, o, to) => o.routes.some((x) => x.dst === to && x.dev === b.teql && x.gateway === b.gateway),
+  addressPresent: deviceAddressPresent,
+  needsTeql: true,
+  doctor: {
+    bond: teqlBondRules,
+    routes: teqlRouteRules,
+    traffic: (x, b) => [...farEndRules(x, b), ...unequalRules(x, b), ...droppingRules(x, b)],
+  },
+};

@@ -1,0 +1,32 @@
+// A weighted bond ([wbondN]): nftables draws each packet's line in proportion to its rate; a dummy
+// device wbondN holds the bond's address. Pure.
+import { drawnBondRules } from '../../doctor/rules/bond.js';
+import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
+import { deviceAddressPresent, devicePresence, drawMembership, routedOverLines } from '../drawn.js';
+import type { BondKind } from '../kind.js';
+import { weightedTables } from './plan.js';
+import { markOf } from './ruleset.js';
+
+export const weightedKind: BondKind = {
+  name: 'weighted',
+  prefix: 'wbond',
+  label: () => ' (weighted)',
+  ownDevice: true,
+  drawShown: false,
+  memberWord: 'drawn',
+  absent: 'absent (wanbond up has not run?)',
+  allDown: 'and in the draw: the first to work again carries its share at once',
+  unseenShare: 'it keeps its share of the draw',
+  probeBeyond: () => undefined,
+  reads: (bonds) => ({ tables: weightedTables({ bonds: [...bonds] }), nft: true, conntrack: false }),
+  presence: devicePresence,
+  member: (b, o, line) => drawMembership(b, o, line, (k) => markOf(b.index, k)),
+  routed: routedOverLines,
+  addressPresent: deviceAddressPresent,
+  needsTeql: false,
+  doctor: {
+    bond: drawnBondRules,
+    routes: () => [], // judged against the bond's plan by its bond check
+    traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],
+  },
+};
