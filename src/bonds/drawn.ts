@@ -24,6 +24,8 @@ export const deviceAddressPresent = (b: DesiredBond, o: ObservedState): boolean 
   return o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len);
 };
 
+export const NOT_RECORDED = 'not in wanbond\'s record of this boot (`wanbond down` ran, or `up` never made it)';
+
 /** A bond with a device of its own: there when the device is, up when it is up. */
 export function devicePresence(b: DesiredBond, o: ObservedState): { present: boolean; up: boolean; why: string } {
   const l = o.links.find((x) => x.name === b.teql);

@@ -57,6 +57,12 @@ export interface BondKind {
   probeBeyond(b: DesiredBond): 'router' | 'provider' | undefined;
   reads(bonds: readonly DesiredBond[]): KindReads;
   presence(b: DesiredBond, o: ObservedState): BondPresence;
+  /**
+   * For the daemon: why the bond is not up, or undefined when it is. `recorded`: the bonds whose
+   * nftables draw wanbond's record of this boot holds (the kernel's table is no witness: a firewall
+   * reload removes it, not the bond).
+   */
+  notUp(b: DesiredBond, o: ObservedState, recorded: ReadonlySet<string>): string | undefined;
   member(b: DesiredBond, o: ObservedState, line: string): Membership;
   /** Main routes `to` over this bond as wanbond sets it. */
   routed(b: DesiredBond, o: ObservedState, to: string): boolean;

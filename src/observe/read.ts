@@ -38,7 +38,7 @@ async function hasConntrack(runner: Runner): Promise<boolean> {
  * its business), an empty listing when there is no such table, or undefined when this system has no
  * nft (a weighted bond's plan says what to install).
  */
-async function readNft(runner: Runner): Promise<string | undefined> {
+export async function readNft(runner: Runner): Promise<string | undefined> {
   try {
     return await runner.read({ file: 'nft', args: ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE] });
   } catch (e) {

@@ -189,8 +189,10 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     const links = teqls.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
     // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
     // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
+    // A table that is gone or not as wanbond wrote it (a firewall reload) is written whole, with the ring's draws.
+    const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
     const weightedRing = d.bonds.some((b) => b.kind === 'weighted' || b.kind === 'per-connection')
-      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => s.kind === 'nft-stripe' || s.kind === 'replace-route' || s.kind === 'conntrack-flush') : [];
+      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind)) : [];
     // A slave back up lost its probe route with the link: it comes back with the slave.
     const probeRing = o.weighted ? probeRouteSteps(d, o) : [];
     const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing, ...probeRing,

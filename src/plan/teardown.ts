@@ -105,6 +105,14 @@ export function recordedTables(recorded: readonly Step[]): number[] {
   return [...new Set(recorded.flatMap((s) => (s.kind === 'replace-route' && s.route.table !== undefined ? [s.route.table] : [])))];
 }
 
+/**
+ * The weighted and per-connection bonds the record holds in wanbond's nftables table: made by `up`
+ * (or the daemon) in this boot and not undone by `down`, whatever the kernel shows now (a firewall
+ * reload removes the table, and the bond is still up).
+ */
+export const recordedDrawnBonds = (recorded: readonly Step[]): Set<string> =>
+  new Set(recorded.flatMap((s) => (s.kind === 'nft-table' ? s.bonds.map((b) => b.bond) : [])));
+
 /** Whether a record holds weighted-bond steps, so `down` must read nftables and the rules. */
 export const recordsWeighted = (recorded: readonly Step[]): boolean =>
   recorded.some((s) => s.kind === 'nft-table' || s.kind === 'add-rule' || s.kind === 'create-dummy');

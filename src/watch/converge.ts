@@ -6,10 +6,15 @@ import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { acquireLock } from '../exec/lock.js';
 import type { Log } from '../log.js';
+import { readNft } from '../observe/read.js';
+import { recordedDrawnBonds } from '../plan/teardown.js';
 import type { Plan, Step } from '../plan/steps.js';
+import { readRecord } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
+import { parseNftTable } from '../bonds/weighted/observe.js';
+import { nftLost } from '../bonds/weighted/plan.js';
 import type { LineHealth } from './health.js';
-import { planFor, ringDecision, type RemovedLine, type RingDecision } from './ring.js';
+import { planFor, ringDecision, watchDesired, type RemovedLine, type RingDecision } from './ring.js';
 
 /**
  * ring: slaves only, from a lean read of the kernel (what a line failing or returning needs; fast).
@@ -20,7 +25,11 @@ import { planFor, ringDecision, type RemovedLine, type RingDecision } from './ri
 export type Mode = 'ring' | 'bond';
 export const WIDTH: Record<Mode, number> = { ring: 0, bond: 1 };
 
-export interface ConvergeResult { decision: RingDecision; done: Step[]; last: ObservedState | undefined }
+export interface ConvergeResult {
+  decision: RingDecision; done: Step[]; last: ObservedState | undefined;
+  /** What the bonds that are up lacked of wanbond's nftables table before the change (a firewall reload took it). */
+  lost: string[];
+}
 
 export async function converge(ctx: Context, o: {
   mode: Mode; health: ReadonlyMap<string, LineHealth>; removed: readonly RemovedLine[]; io: Io; log: Log;
@@ -33,28 +42,47 @@ export async function converge(ctx: Context, o: {
 }): Promise<ConvergeResult> {
   const lock = await acquireLock(ctx.stateDir, { what: 'watch', waitMs: ctx.lockWaitMs });
   try {
+    // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
+    const record = await currentRecord(ctx, o.io);
     const lean = o.mode === 'ring';
     const observe = () => ctx.observe([], { lean });
     const before = await observe();
     const desired = o.desired ?? ctx.desired;
-    const decision = ringDecision(desired, o.health, before, o.removed);
+    const decision = ringDecision(desired, o.health, before, o.removed, record.steps);
     o.decided(decision);
+    const w = before.weighted;
+    const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
     // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next change's business.
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
-    if (p.steps.length === 0) return { decision, done: [], last: before };
-    const tx = new Transactions(await currentRecord(ctx, o.io), {
+    if (p.steps.length === 0) return { decision, done: [], last: before, lost };
+    const tx = new Transactions(record, {
       runner: ctx.runner, log: o.log, stateDir: ctx.stateDir, observe, fixConfig: ctx.fixConfig,
       onRecordError: (w) => o.log.error({ err: w.message }, 'could not write the record after a rollback'),
     });
     o.hold();
     try {
       const done = await tx.run(p, replan, o.mode === 'ring' ? 'ring change' : 'bond change');
-      return { decision, done, last: tx.last };
+      return { decision, done, last: tx.last, lost };
     } finally {
       o.release();
     }
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The daemon's check between line events: what the bonds wanbond's record holds lack of its nftables
+ * table (a firewall reload removes it). Reads the record and that one table, without the lock: a
+ * change under way at worst asks for one ring change, which finds nothing to do.
+ */
+export async function lostTable(ctx: Context): Promise<string[]> {
+  const { record } = await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs());
+  const up = recordedDrawnBonds(record.steps);
+  const bonds = ctx.desired.bonds.filter((b) => up.has(b.teql));
+  if (bonds.length === 0) return [];
+  const text = await readNft(ctx.runner);
+  // No nft: the ring change says what to install.
+  return text === undefined ? [] : nftLost(bonds, parseNftTable(text));
 }

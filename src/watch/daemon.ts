@@ -8,7 +8,7 @@ import { kindOf } from '../bonds/registry.js';
 import type { DesiredBond } from '../state/types.js';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { RemovedLine, RingDecision } from './ring.js';
-import { converge, WIDTH, type Mode } from './converge.js';
+import { converge, lostTable, WIDTH, type Mode } from './converge.js';
 import { DEFAULT_HEALTH, initialHealth, nextDeadline, step, summary, type HealthConfig, type LineHealth, type Signal, type Transition } from './health.js';
 import { HEARTBEAT_MS, writeHealthFile, type HealthFile } from './health-file.js';
 import { parseMonitorLine } from './parse.js';
@@ -42,6 +42,12 @@ export interface WatchOptions {
 
 
 
+
+/**
+ * How often wanbond's nftables table is checked between line events: a firewall reload (`nft flush
+ * ruleset`) removes it without an event, and per-connection bonds then leave without SNAT until it is back.
+ */
+export const TABLE_CHECK_MS = 2000;
 
 const errText = (e: unknown) => (e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e));
 
@@ -90,6 +96,8 @@ export class WatchDaemon {
   private readonly loadRate = new Map<string, number>();
   private readonly loadWeights = new Map<string, Map<string, number>>();
   private loadBusy = false;
+  private tableBusy = false;
+  private tableErrSaid = '';
 
   constructor(private readonly o: WatchOptions) {
     this.metrics = new MetricsEndpoint({ log: o.log, snapshot: () => this.lastSnapshot, ...(o.counters ? { counters: o.counters } : {}) });
@@ -137,6 +145,7 @@ export class WatchDaemon {
       this.startAlarmPoll();
       this.every(HEARTBEAT_MS, () => this.writeHealth());
       this.every(LOAD_INTERVAL_MS, () => this.measureLoad());
+      this.every(TABLE_CHECK_MS, () => this.checkTable());
       if (this.o.watchFiles !== false) this.watchFiles();
       // The first snapshot exists before the first scrape can ask for it.
       await this.writeHealth();
@@ -372,6 +381,13 @@ export class WatchDaemon {
       if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line))) this.requestAction('bond');
       if (r.done.length === 0) return;
       this.actions++;
+      const table = r.done.find((s) => s.kind === 'nft-table');
+      if (table && r.lost.length > 0) {
+        const bonds = table.bonds.map((b) => b.bond);
+        this.log.warn({ event: 'rebuilt', missing: r.lost, bonds, out: [...r.decision.out] },
+          `wanbond's nftables table rebuilt (a firewall reload? it lacked ${r.lost.join(', ')}): `
+          + `${bonds.join(', ')} drawn again`);
+      }
       // TEQL: a slave detached or attached; a weighted bond: a line no longer drawn, or drawn again.
       const left = r.done.flatMap((s) => (s.kind === 'detach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.wasInRing.filter((l) => !s.bond.inRing.includes(l)) : []));
       const joined = r.done.flatMap((s) => (s.kind === 'attach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.bond.inRing.filter((l) => !s.wasInRing.includes(l)) : []));
@@ -384,6 +400,27 @@ export class WatchDaemon {
       this.retryMs = e instanceof BusyError ? 1000 : Math.min(30_000, Math.max(1000, this.retryMs * 2));
       this.log.error({ err: errText(e), mode, retryInMs: this.retryMs }, e instanceof BusyError ? 'another wanbond holds the lock; trying again' : 'changing the bond failed (rolled back); trying again');
       this.retryLater(mode, this.retryMs);
+    }
+  }
+
+  /** Between line events: a ring change when wanbond's nftables table lost what the recorded bonds need. */
+  private async checkTable(): Promise<void> {
+    // A failed change waits for its own retry (never a tight loop); one under way reads the table itself.
+    if (this.tableBusy || this.acting || this.retryMs > 0 || this.stopping) return;
+    if (!this.ctx.desired.bonds.some((b) => b.kind !== 'teql')) return;
+    this.tableBusy = true;
+    try {
+      const lost = await lostTable(this.ctx);
+      this.tableErrSaid = '';
+      if (lost.length > 0) this.requestAction('ring');
+    } catch (e) {
+      const err = errText(e);
+      if (err !== this.tableErrSaid) {
+        this.log.error({ event: 'table-check-failed', err }, 'cannot check wanbond\'s nftables table; trying again');
+      }
+      this.tableErrSaid = err;
+    } finally {
+      this.tableBusy = false;
     }
   }
 

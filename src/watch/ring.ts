@@ -1,11 +1,14 @@
 // Which lines the watch daemon keeps in each bond's ring, and the engine plan that makes it so. Pure.
 // The plan is the engine's own (plan/diff.ts), narrowed to what a daemon may touch after start:
-// bonds that are up (a bond someone took down with `wanbond down` is left alone), lines that exist
+// bonds that are up (a bond someone took down with `wanbond down` is left alone; a weighted or
+// per-connection bond is up when wanbond's record holds it, so one whose nftables table a firewall
+// reload removed is built again, not abandoned), lines that exist
 // (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
 // edits, no admin state changes. One line that cannot be planned never blocks the others.
-import { plan } from '../plan/diff.js';
 import { kindOf } from '../bonds/registry.js';
-import type { Plan } from '../plan/steps.js';
+import { plan } from '../plan/diff.js';
+import { recordedDrawnBonds } from '../plan/teardown.js';
+import type { Plan, Step } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';
 
@@ -36,16 +39,19 @@ export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): D
   };
 }
 
-export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState, removed: readonly RemovedLine[] = []): RingDecision {
+/** `recorded`: the steps of wanbond's record of this boot (what `up` and the daemon did, less what `down` undid). */
+export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState,
+  removed: readonly RemovedLine[] = [], recorded: readonly Step[] = []): RingDecision {
   const out = new Set<string>();
   const allDown: string[] = [];
   const skipped: { teql: string; why: string }[] = [];
   const foreign: RingDecision['foreign'] = [];
+  const drawnUp = recordedDrawnBonds(recorded);
   for (const b of withRemoved(d, removed).bonds) {
     const kind = kindOf(b);
-    const presence = kind.presence(b, o);
-    if (!presence.up) {
-      skipped.push({ teql: b.teql, why: presence.why });
+    const why = kind.notUp(b, o, drawnUp);
+    if (why !== undefined) {
+      skipped.push({ teql: b.teql, why });
       continue;
     }
     // Only TEQL's lines carry a qdisc of wanbond's: on other kinds' lines another qdisc is no one's claim to them.
@@ -86,7 +92,9 @@ export function planFor(d: DesiredState, decision: RingDecision, o: ObservedStat
   return plan(w, o, { afterWait: true, out: decision.out, keepAdminState: true, ringOnly });
 }
 
-export function ringPlan(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState, removed: readonly RemovedLine[] = [], ringOnly = false): { plan: Plan; decision: RingDecision } {
-  const decision = ringDecision(d, health, o, removed);
+export function ringPlan(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState,
+  removed: readonly RemovedLine[] = [], ringOnly = false, recorded: readonly Step[] = [],
+): { plan: Plan; decision: RingDecision } {
+  const decision = ringDecision(d, health, o, removed, recorded);
   return { plan: planFor(d, decision, o, removed, ringOnly), decision };
 }

@@ -86,7 +86,7 @@ export class FakeKernel implements Runner {
   conntrackFlushed: number[] = [];
   /** Connections conntrack holds, by mark. */
   conntrackEntries = new Map<number, number>();
-  /** wanbond's nftables table, modelled from the commands wanbond writes (src/bonds/weighted/ruleset.ts) only. */
+  /** wanbond's nftables table, from the commands wanbond writes (src/bonds/weighted/ruleset.ts) and a firewall's flushes. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
 
@@ -475,6 +475,10 @@ export class FakeKernel implements Runner {
     let m: RegExpExecArray | null;
     const T = 'ip wanbond';
     const need = () => this.nft ?? this.fail(argv, 'Error: No such file or directory; did you mean table ‘wanbond’ in family ip?');
+    // What a firewall reload runs first (Debian's /etc/nftables.conf): every table goes, wanbond's with them.
+    if (line === 'flush ruleset') { this.nft = undefined; return; }
+    // Every chain's rules go, the chains stay (a firewall script that flushes only its own tables by name).
+    if (line === `flush table ${T}`) { for (const c of need().chains.values()) c.rules = []; return; }
     if (line === `add table ${T}`) { this.nft ??= { sets: new Map(), chains: new Map() }; return; }
     if (line === `delete table ${T}`) { need(); this.nft = undefined; return; }
     if ((m = /^add set ip wanbond (\S+) \{ type ipv4_addr; flags interval; \}$/.exec(line))) { need().sets.set(m[1]!, []); return; }

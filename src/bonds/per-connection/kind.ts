@@ -3,7 +3,7 @@
 // addresses their providers gave them. Pure.
 import { drawnBondRules } from '../../doctor/rules/bond.js';
 import { droppingRules } from '../../doctor/rules/traffic.js';
-import { drawMembership, routedOverLines } from '../drawn.js';
+import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { BondKind } from '../kind.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
 import { pcBondUp, pcTables } from './per-connection.js';
@@ -25,6 +25,7 @@ export const perConnectionKind: BondKind = {
     const up = pcBondUp(b, o);
     return { present: up, up, why: 'its nftables chain is not there (wanbond down?)' };
   },
+  notUp: (b, _o, recorded) => (recorded.has(b.teql) ? undefined : NOT_RECORDED),
   member: (b, o, line) => drawMembership(b, o, line, (k) => pcMarkOf(b.index, k)),
   routed: routedOverLines,
   // Its addresses are its uplinks' own.

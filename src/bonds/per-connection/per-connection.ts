@@ -35,7 +35,10 @@ export const PC_TABLES = tableRange(TABLE_BASES.perConnection);
 
 export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-connection';
 
-/** A per-connection bond has no device: it is up (`up` ran, `down` did not) when wanbond's table has its chain. */
+/**
+ * A per-connection bond has no device: `status` shows it up when wanbond's table has its chain. Whether
+ * the daemon keeps it is the record's answer (watch/ring.ts): a firewall reload takes the chain, not the bond.
+ */
 export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.teql] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */

@@ -21,6 +21,10 @@ export const teqlKind: BondKind = {
   probeBeyond: (b) => (b.gateway !== undefined ? 'router' : undefined),
   reads: (bonds) => ({ tables: probeTables({ bonds: [...bonds] }), nft: false, conntrack: false }),
   presence: devicePresence,
+  notUp: (b, o) => {
+    const p = devicePresence(b, o);
+    return p.up ? undefined : p.why;
+  },
   // A line is in a TEQL bond by having the teql device as its root qdisc.
   member: (b, o, line) => ({ in: o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.teql), draw: null }),
   routed: (b, o, to) => o.routes.some((x) => x.dst === to && x.dev === b.teql && x.gateway === b.gateway),

@@ -2,7 +2,7 @@
 // device wbondN holds the bond's address. Pure.
 import { drawnBondRules } from '../../doctor/rules/bond.js';
 import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
-import { deviceAddressPresent, devicePresence, drawMembership, routedOverLines } from '../drawn.js';
+import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { BondKind } from '../kind.js';
 import { weightedTables } from './plan.js';
 import { markOf } from './ruleset.js';
@@ -20,6 +20,12 @@ export const weightedKind: BondKind = {
   probeBeyond: () => undefined,
   reads: (bonds) => ({ tables: weightedTables({ bonds: [...bonds] }), nft: true, conntrack: false }),
   presence: devicePresence,
+  // Its dummy, like teqlN, is down only by someone's hand.
+  notUp: (b, o, recorded) => {
+    if (!recorded.has(b.teql)) return NOT_RECORDED;
+    const p = devicePresence(b, o);
+    return p.up ? undefined : p.why;
+  },
   member: (b, o, line) => drawMembership(b, o, line, (k) => markOf(b.index, k)),
   routed: routedOverLines,
   addressPresent: deviceAddressPresent,

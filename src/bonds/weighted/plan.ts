@@ -10,7 +10,7 @@ import type { DesiredBond, DesiredState, ObservedState } from '../../state/types
 import type { NftTableState } from './observe.js';
 import { isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
-import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
+import { chainRules, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 /** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
@@ -49,6 +49,27 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
     if (!(partial ? holds(h.tags, tags) : same(h.tags, tags))) return false;
   }
   return want.every((b) => (have.chains[b.bond]?.rules ?? 0) <= 1);
+}
+
+/**
+ * What the given bonds (those that are up) lack of wanbond's nftables table: the table, a chain, or
+ * a hook chain's rules. Empty when all are there. What a firewall reload (`nft flush ruleset`, `nft
+ * flush table`) takes, for the daemon's periodic check and its log.
+ */
+export function nftLost(bonds: readonly DesiredBond[], have: NftTableState | undefined): string[] {
+  const want = bonds.filter(isDrawn).map((b) => bondRulesOf(b));
+  if (want.length === 0) return [];
+  if (!have) return [`table ${NFT_FAMILY} ${NFT_TABLE}`];
+  const lost: string[] = [];
+  for (const c of ['pre', 'out', 'post'] as const) {
+    const rules = want.flatMap((b) => chainRules(b)[c]).length;
+    // The nat chain exists with per-connection bonds only; `out` has no rule of theirs.
+    if (c === 'post' && !want.some((b) => b.perConnection)) continue;
+    if (!have.chains[c]) lost.push(`chain ${c}`);
+    else if (rules > 0 && have.chains[c].rules === 0) lost.push(`the rules of chain ${c}`);
+  }
+  for (const b of want) if (!have.chains[b.bond]) lost.push(`chain ${b.bond}`);
+  return lost;
 }
 
 /** The lines a bond's draw holds now, by the marks it draws; undefined when the draw is not one wanbond wrote. */

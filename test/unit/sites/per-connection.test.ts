@@ -10,6 +10,7 @@ import { parseSettings } from '../../../src/config/settings.js';
 import { ConfigError } from '../../../src/errors.js';
 import { desiredState } from '../../../src/state/desired.js';
 import { observe } from '../../../src/observe/read.js';
+import { readRecord } from '../../../src/state/record.js';
 import { pcPolicyRules, pcTableOf, pcTables } from '../../../src/bonds/per-connection/per-connection.js';
 import { loadWeights, smoothRate, withLoadWeights } from '../../../src/bonds/per-connection/load.js';
 import { ringPlan } from '../../../src/watch/ring.js';
@@ -47,7 +48,9 @@ async function site(settings = PC) {
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
   const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), settings), undefined);
   const read = (conntrack = true) => observe(kernel, { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: pcTables(desired), conntrack });
-  return { kernel, desired, read, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
+  // What the daemon judges a bond up from: the record `up` wrote.
+  const recorded = async () => (await readRecord(path.join(dir, 'run'), kernel.bootId)).record.steps;
+  return { kernel, desired, read, recorded, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
 
 describe('per-connection bonds: settings', () => {
@@ -171,56 +174,62 @@ describe('per-connection bonds: the daemon\'s ring', () => {
   const health = (down: string[]) => new Map(['eth1', 'eth2'].map((n) => [n, { ...initialHealth(n, 0, undefined), ...(down.includes(n) ? { state: 'down' as const } : {}) }]));
 
   it('a dead uplink leaves the draw and main\'s route, and only its connections are flushed; back, it is drawn again and nothing is flushed', async () => {
-    const { kernel, run, read, desired } = await site();
+    const { kernel, run, read, desired, recorded } = await site();
     assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
     kernel.conntrackEntries.set(pcMarkOf(0, 0), 40).set(pcMarkOf(0, 1), 20);
     const h = health(['eth2']);
-    const out = ringPlan(desired, h, await read(), [], true);
+    const out = ringPlan(desired, h, await read(), [], true, rec);
     assert.deepEqual(out.plan.steps.map(say), [
       'pcbond0: draw from eth1 (was eth1, eth2)',
       `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
       'route default via 100.64.1.1 dev eth1 (replacing default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2)',
     ]);
     // Through the engine, as the daemon applies it (verify included).
-    await apply(out.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    await apply(out.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
     assert.deepEqual([kernel.conntrackFlushed, [...kernel.conntrackEntries]], [[pcMarkOf(0, 1)], [[pcMarkOf(0, 0), 40]]], 'the dead uplink\'s connections alone');
     // The uplink kept out keeps its table route: its probe is routed by it.
     assert.deepEqual(kernel.tables.get(pcTableOf(0, 1))?.length, 1);
-    const back = ringPlan(desired, health([]), await read(), [], true);
+    const back = ringPlan(desired, health([]), await read(), [], true, rec);
     assert.deepEqual(back.plan.steps.map(say), [
       'pcbond0: draw from eth1, eth2 (was eth1)',
       'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2 (replacing default via 100.64.1.1 dev eth1)',
     ]);
-    await apply(back.plan, engine(kernel, read, (o) => ringPlan(desired, health([]), o, [], true).plan));
+    await apply(back.plan, engine(kernel, read, (o) => ringPlan(desired, health([]), o, [], true, rec).plan));
     assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)], 'nothing flushed on the way back');
   });
 
   it('an uplink that carried no connection when it died: conntrack -D deletes nothing and exits 1, and the uplink leaves the draw all the same', async () => {
-    const { kernel, run, read, desired } = await site();
+    const { kernel, run, read, desired, recorded } = await site();
     assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
     const h = health(['eth2']);
-    const p = ringPlan(desired, h, await read(), [], true).plan;
-    const done = await apply(p, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    const p = ringPlan(desired, h, await read(), [], true, rec).plan;
+    const done = await apply(p, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
     assert.ok(done.some((s) => s.kind === 'conntrack-flush'));
-    assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps, [], 'the draw holds eth1 alone');
+    assert.deepEqual(ringPlan(desired, h, await read(), [], true, rec).plan.steps, [], 'the draw holds eth1 alone');
   });
 
   it('a link that flapped while its uplink was out gets its table route back before it is drawn again (else its probe has no route)', async () => {
-    const { kernel, run, read, desired } = await site();
+    const { kernel, run, read, desired, recorded } = await site();
     assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
     const h = health(['eth2']);
-    await apply(ringPlan(desired, h, await read(), [], true).plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    const ring = (o: ObservedState) => ringPlan(desired, h, o, [], true, rec).plan;
+    await apply(ring(await read()), engine(kernel, read, ring));
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'down'] });
     kernel.tables.set(pcTableOf(0, 1), []);
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'up'] });
-    assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps.map(say), [`route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`]);
+    const table = pcTableOf(0, 1);
+    assert.deepEqual(ring(await read()).steps.map(say), [`route default via 100.64.2.1 dev eth2 table ${table}`]);
   });
 
   it('without conntrack the uplink still leaves the draw (its connections time out on their own; doctor says so)', async () => {
-    const { kernel, run, read, desired } = await site();
+    const { kernel, run, read, desired, recorded } = await site();
     assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
     kernel.noConntrack = true;
-    const out = ringPlan(desired, health(['eth2']), await read(), [], true);
+    const out = ringPlan(desired, health(['eth2']), await read(), [], true, rec);
     assert.deepEqual(out.plan.steps.map((s) => s.kind), ['nft-stripe', 'replace-route']);
   });
 
@@ -264,13 +273,14 @@ describe('per-connection bonds: balance = load and the daemon\'s measured draw',
   it('up (with the settings\' weights) leaves a draw the daemon measured alone; the daemon (with its measure) writes it; main\'s route keeps the settings\' weights', async () => {
     // weight is not written here: 1:1 until the daemon measures.
     const text = `${PC.replace('weight 2', 'rate 16M').replace('100.64.2.1', '100.64.2.1 rate 8M')}balance = load\n`;
-    const { run, read, desired, kernel } = await site(text);
+    const { run, read, desired, kernel, recorded } = await site(text);
     assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
     const measured = withLoadWeights(desired, new Map([['pcbond0', new Map([['eth1', 1], ['eth2', 16]])]]));
     const h = new Map(['eth1', 'eth2'].map((n) => [n, initialHealth(n, 0, undefined)]));
-    const p = ringPlan(measured, h, await read(), [], true).plan;
+    const p = ringPlan(measured, h, await read(), [], true, rec).plan;
     assert.deepEqual(p.steps.map(say), ['pcbond0: draw from eth1, eth2 (was eth1, eth2)']);
-    await apply(p, engine(kernel, read, (o) => ringPlan(measured, h, o, [], true).plan));
+    await apply(p, engine(kernel, read, (o) => ringPlan(measured, h, o, [], true, rec).plan));
     const n = kernel.changes.length;
     const again = await run('up');
     assert.equal(again.code, 0, again.err);

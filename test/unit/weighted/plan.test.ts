@@ -17,6 +17,8 @@ const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
 const d = desiredState(parseSettings('f', '[wbond0]\nslaves = w1g1ppp, w2g1ppp\naddress = 10.0.0.0/31\n'), site);
 const M1 = 0x77620001, M2 = 0x77620002;
 const link = (name: string) => ({ name, ifindex: 1, flags: ['UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP' });
+/** What wanbond's record holds once `up` made the bond: the daemon judges it up from this. */
+const recorded = [{ kind: 'nft-table' as const, bonds: [bondRulesOf(d.bonds[0]!)], replaced: false }];
 const route = (dst: string, spec: RouteState['spec']): RouteState => ({ dst, dev: spec?.dev, gateway: undefined, protocol: undefined, scope: undefined, metric: undefined, type: undefined, spec });
 
 function bare(): ObservedState {
@@ -120,7 +122,7 @@ describe('weighted bonds: the daemon\'s ring', () => {
     const o = applied();
     o.links = o.links.filter((l) => l.name !== 'w2g1ppp');
     o.routes[0] = route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }] });
-    const decision = ringDecision(d, new Map(), o);
+    const decision = ringDecision(d, new Map(), o, [], recorded);
     const steps = weightedSteps(watchDesired(d, o, decision), o, decision.out, true).after.map(say);
     assert.deepEqual(steps, ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2)']);
   });
@@ -139,7 +141,7 @@ describe('weighted bonds: the daemon\'s ring', () => {
     const { initialHealth } = await import('../../../src/watch/health.js');
     const down = { ...initialHealth('w2g1ppp', 0, undefined), state: 'down' as const };
     const health = new Map([['w1g1ppp', initialHealth('w1g1ppp', 0, undefined)], ['w2g1ppp', down]]);
-    const r = ringPlan(d, health, applied(), [], true);
+    const r = ringPlan(d, health, applied(), [], true, recorded);
     assert.deepEqual([...r.decision.out], ['w2g1ppp']);
     assert.deepEqual(r.plan.steps.map(say), ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)']);
   });
