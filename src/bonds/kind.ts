@@ -4,6 +4,8 @@
 // docs/BONDS.md describes each member and what is still planned outside this interface. Pure.
 import type { Finding } from '../doctor/finding.js';
 import type { DoctorInput } from '../doctor/input.js';
+import type { BondSettings } from '../config/settings.js';
+import type { Site } from '../config/site.js';
 import type { DesiredBond, ObservedState } from '../state/types.js';
 
 export type KindName = 'teql' | 'weighted' | 'per-connection';
@@ -55,6 +57,13 @@ export interface BondKind {
   readonly unseenShare: string;
   /** Where a probe must aim when the link stays up while what is beyond it dies; undefined: its far end. */
   probeBeyond(b: DesiredBond): 'router' | 'provider' | undefined;
+  /**
+   * The kind's own part of a desired bond (weights, uplinks), from its settings section and its lines
+   * (sorted by name, unless the kind keeps the order written).
+   */
+  desired(b: BondSettings, lines: readonly string[], site: Site | undefined, settingsFile: string): KindDesired;
+  /** The lines keep the order written in the settings: an uplink added at the end leaves the others' marks as they were. */
+  readonly keepsLineOrder: boolean;
   reads(bonds: readonly DesiredBond[]): KindReads;
   presence(b: DesiredBond, o: ObservedState): BondPresence;
   /**
@@ -72,5 +81,7 @@ export interface BondKind {
   /** doctor: one bond's findings, in doctor's sections (each in the order the sections run). */
   readonly doctor: { bond: BondRule; routes: BondRule; traffic: BondRule };
 }
+
+export type KindDesired = Pick<DesiredBond, 'weights' | 'uplinks' | 'balance'>;
 
 export type BondRule = (x: DoctorInput, b: DesiredBond) => Finding[];

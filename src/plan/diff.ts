@@ -2,6 +2,7 @@
 // Order: config, cards, module, a hold left behind, slave MTUs, slaves, bond MTU, address, link,
 // routes, sysctls. Device restarts (a driver that still runs an older configuration than its file)
 // are planned apart, one device each (restartSteps): `up` applies each as a transaction of its own.
+import { kindOf } from '../bonds/registry.js';
 import { probeRouteSteps } from '../bonds/teql/probe-routes.js';
 import { ConfigError, StateError, WanbondError } from '../errors.js';
 import { networkOf, parseCidr } from '../net/ipv4.js';
@@ -88,7 +89,7 @@ export function restartSteps(d: DesiredState, o: ObservedState, device: string):
 }
 
 function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
-  const teqls = d.bonds.filter((b) => b.kind === 'teql');
+  const teqls = d.bonds.filter((b) => kindOf(b).needsTeql);
   if (teqls.length === 0) return [];
   if (!o.teql.loaded) return [{ kind: 'load-module', maxEqualizers: d.maxEqualizers }];
   const missing = teqls.filter((b) => !link(o, b.teql));
@@ -182,16 +183,16 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
 
 export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
   for (const b of d.bonds) {
-    if (b.kind !== 'per-connection' && !parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
+    if (kindOf(b).ownDevice && !parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
-  const teqls = d.bonds.filter((b) => b.kind === 'teql');
+  const teqls = d.bonds.filter((b) => kindOf(b).needsTeql);
   if (opts.ringOnly) {
     const links = teqls.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
     // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
     // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
     // A table that is gone or not as wanbond wrote it (a firewall reload) is written whole, with the ring's draws.
     const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
-    const weightedRing = d.bonds.some((b) => b.kind === 'weighted' || b.kind === 'per-connection')
+    const weightedRing = d.bonds.some((b) => kindOf(b).reads([b]).nft)
       ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind)) : [];
     // A slave back up lost its probe route with the link: it comes back with the slave.
     const probeRing = o.weighted ? probeRouteSteps(d, o) : [];
@@ -208,7 +209,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   for (const p of parts) steps.push(...p.links.up);
   // Every bond's device (teqlN, or a weighted bond's dummy) gets the bond's address and comes up.
   // A per-connection bond has no device: its uplinks keep the addresses their providers gave them.
-  const devices = d.bonds.filter((b) => b.kind !== 'per-connection');
+  const devices = d.bonds.filter((b) => kindOf(b).ownDevice);
   for (const b of devices) {
     const [addr, len] = b.address.split('/');
     if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
@@ -233,7 +234,7 @@ export function planForDisplay(d: DesiredState, o: ObservedState, opts: PlanOpti
   if (opts.restarts === false) return p;
   const devices = devicesToRestart(d, o);
   if (devices.length === 0) return p;
-  const attached = d.bonds.filter((b) => b.kind === 'teql').flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
+  const attached = d.bonds.filter((b) => kindOf(b).needsTeql).flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
   const after: ObservedState = { ...o, qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached],
     links: [...o.links.map((l) => (d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l)),
       ...d.bonds.filter((b) => !link(o, b.teql)).map((b) => ({ name: b.teql, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' }))] };

@@ -1,13 +1,13 @@
 // Settings + wanpipe site -> the state wanbond wants. Pure.
+import { kindOf } from '../bonds/registry.js';
 import { ConfigError, WanbondError } from '../errors.js';
-import { DEFAULT_SETTINGS_FILE, type BondSettings, type Settings, type UplinkSettings } from '../config/settings.js';
-import type { LineWeight } from '../bonds/weighted/rates.js';
+import { DEFAULT_SETTINGS_FILE, type Settings } from '../config/settings.js';
 import { ipInterfaces, type Site } from '../config/site.js';
 import type { DesiredBond, DesiredState } from './types.js';
-import { bondWeights } from '../bonds/weighted/rates.js';
 
 export function desiredState(settings: Settings, site: Site | undefined, settingsFile: string = settings.file ?? DEFAULT_SETTINGS_FILE): DesiredState {
   const bonds: DesiredBond[] = settings.bonds.map((b) => {
+    const kind = kindOf(b);
     let names = b.slaves;
     if (names === undefined) {
       if (!site) {
@@ -29,13 +29,11 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
       }
       const where = listed ? `${settingsFile}:${b.slavesLine ?? b.line}` : i ? `${i.file}:${i.line}` : settingsFile;
       return { name, device: i?.device, where, ...(b.routers[name] ? { router: b.routers[name] } : {}) };
-    // A per-connection bond's uplinks keep the order written: an uplink added at the end leaves the
-    // others' marks and tables, and with them their live connections, as they were.
-    }).sort((x, y) => (b.kind === 'per-connection' ? 0 : x.name.localeCompare(y.name)));
-    const weights = b.kind === 'weighted' ? bondWeights(b, slaves.map((x) => x.name), site, settingsFile).lines
-      : b.kind === 'per-connection' ? slaves.map((x) => uplinkWeight(b, x.name, settingsFile)) : undefined;
-    const uplinks = b.kind === 'per-connection' ? slaves.map((x) => { const u = b.uplinks.find((y) => y.name === x.name) as UplinkSettings; return { name: u.name, address: u.address, gateway: u.gateway, weight: u.weight, bps: u.bps, measure: u.measure }; }) : undefined;
-    return { teql: b.teql, kind: b.kind, ...(weights ? { weights } : {}), ...(uplinks ? { uplinks, balance: b.balance } : {}), index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
+    // Some kinds keep their lines in the order written (a per-connection bond: an uplink added at the
+    // end leaves the others' marks and tables, and with them their live connections, as they were).
+    }).sort((x, y) => (kind.keepsLineOrder ? 0 : x.name.localeCompare(y.name)));
+    const own = kind.desired(b, slaves.map((x) => x.name), site, settingsFile);
+    return { teql: b.teql, kind: b.kind, ...own, index: b.index, slaves, address: b.address, ...(b.gateway ? { gateway: b.gateway } : {}), routes: b.routes.map((to) => ({ to })), rpFilter: b.rpFilter, mtu: b.mtu };
   });
   bonds.sort((a, b) => a.index - b.index);
   const wanpipeSlaves = new Set(bonds.flatMap((b) => b.slaves.filter((s) => s.device !== undefined).map((s) => s.name)));
@@ -47,16 +45,10 @@ export function desiredState(settings: Settings, site: Site | undefined, setting
     : [];
   return {
     bonds,
-    maxEqualizers: Math.max(settings.maxEqualizers ?? 1, ...bonds.filter((b) => b.kind === 'teql').map((b) => b.index + 1)),
+    maxEqualizers: Math.max(settings.maxEqualizers ?? 1, ...bonds.filter((b) => kindOf(b).needsTeql).map((b) => b.index + 1)),
     wanpipeDevices,
     configFix,
     slaveWaitMs: settings.slaveWaitMs,
     settingsFile,
   };
-}
-
-/** A per-connection uplink's share of new connections, as the weighted draw takes it. */
-function uplinkWeight(b: BondSettings, name: string, settingsFile: string): LineWeight {
-  const u = b.uplinks.find((x) => x.name === name) as UplinkSettings;
-  return { name, bps: u.bps ?? 0, how: `uplink.${name} in ${settingsFile}:${u.line}`, weight: u.weight };
 }

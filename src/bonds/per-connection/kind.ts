@@ -4,6 +4,7 @@
 import { drawnBondRules } from '../../doctor/rules/bond.js';
 import { droppingRules } from '../../doctor/rules/traffic.js';
 import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
+import type { UplinkSettings } from '../../config/settings.js';
 import type { BondKind } from '../kind.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
 import { pcBondUp, pcTables } from './per-connection.js';
@@ -19,6 +20,16 @@ export const perConnectionKind: BondKind = {
   allDown: 'and in the draw: the first to work again carries its share at once',
   unseenShare: 'it keeps its share of the draw',
   probeBeyond: () => 'provider',
+  // A new connection's share of each uplink, as the draw takes it, and the uplinks as planned.
+  desired: (b, lines, _site, settingsFile) => {
+    const ups = lines.map((name) => b.uplinks.find((u) => u.name === name) as UplinkSettings);
+    return {
+      weights: ups.map((u) => ({ name: u.name, bps: u.bps ?? 0, how: `uplink.${u.name} in ${settingsFile}:${u.line}`, weight: u.weight })),
+      uplinks: ups.map((u) => ({ name: u.name, address: u.address, gateway: u.gateway, weight: u.weight, bps: u.bps, measure: u.measure })),
+      balance: b.balance,
+    };
+  },
+  keepsLineOrder: true,
   reads: (bonds) => ({ tables: pcTables({ bonds: [...bonds] }), nft: true, conntrack: true }),
   // No device: it is there, and up, when wanbond's table has its chain.
   presence: (b, o) => {

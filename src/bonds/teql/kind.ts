@@ -19,6 +19,8 @@ export const teqlKind: BondKind = {
   allDown: 'TEQL skips the dead ones itself',
   unseenShare: 'TEQL keeps handing it its share',
   probeBeyond: (b) => (b.gateway !== undefined ? 'router' : undefined),
+  desired: () => ({}),
+  keepsLineOrder: false,
   reads: (bonds) => ({ tables: probeTables({ bonds: [...bonds] }), nft: false, conntrack: false }),
   presence: devicePresence,
   notUp: (b, o) => {

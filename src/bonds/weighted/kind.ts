@@ -5,6 +5,7 @@ import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { BondKind } from '../kind.js';
 import { weightedTables } from './plan.js';
+import { bondWeights } from './rates.js';
 import { markOf } from './ruleset.js';
 
 export const weightedKind: BondKind = {
@@ -18,6 +19,8 @@ export const weightedKind: BondKind = {
   allDown: 'and in the draw: the first to work again carries its share at once',
   unseenShare: 'it keeps its share of the draw',
   probeBeyond: () => undefined,
+  desired: (b, lines, site, settingsFile) => ({ weights: bondWeights(b, lines, site, settingsFile).lines }),
+  keepsLineOrder: false,
   reads: (bonds) => ({ tables: weightedTables({ bonds: [...bonds] }), nft: true, conntrack: false }),
   presence: devicePresence,
   // Its dummy, like teqlN, is down only by someone's hand.
