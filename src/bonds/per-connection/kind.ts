@@ -43,7 +43,14 @@ export const perConnectionKind: BondKind = {
   addressPresent: (b, o) => (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address)),
   needsTeql: false,
   doctor: {
-    bond: drawnBondRules,
+    bond: (x, b) => drawnBondRules(x, b, {
+      notApplied: 'bond.pc-not-applied',
+      draws: 'per-connection bond draws each new connection\'s uplink',
+      needs: 'a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and '
+        + 'main\'s route over the uplinks: with any of them missing or changed, new connections leave by another uplink '
+        + 'than drawn (its provider drops their source) or are not balanced at all',
+      flushes: true,
+    }),
     routes: () => [],
     traffic: droppingRules,
   },

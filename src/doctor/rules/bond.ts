@@ -137,23 +137,32 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   }];
 }
 
+/** How a kind drawn by nftables is judged against its plan: its finding's id, and what it needs and does. */
+export interface DrawnWords {
+  notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied';
+  /** What the bond draws with nftables ("weighted bond draws each packet's line"). */
+  draws: string;
+  /** What the bond needs, and what goes wrong without it. */
+  needs: string;
+  /** The daemon flushes a dead line's connections with conntrack. */
+  flushes: boolean;
+}
+
 /**
- * A weighted bond against its own plan: what `wanbond up` would still change (its dummy, nftables
- * table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
+ * A bond drawn by nftables against its own plan: what `wanbond up` would still change (its dummy,
+ * nftables table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
  */
-export function drawnBondRules(x: DoctorInput, b: DesiredBond): Finding[] {
-  const pc = b.kind === 'per-connection';
-  const notApplied = pc ? 'bond.pc-not-applied' as const : 'bond.weighted-not-applied' as const;
-  const noConntrack: Finding[] = pc && x.observed.weighted?.conntrack === false ? [{
+export function drawnBondRules(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
+  const noConntrack: Finding[] = w.flushes && x.observed.weighted?.conntrack === false ? [{
     id: 'bond.pc-no-conntrack', severity: 'warning', bond: b.teql, what: `${b.teql}: this system has no conntrack program`,
     why: `when an uplink fails, the watch daemon stops drawing it for new connections and flushes the connections marked for it with conntrack; without the program they stay until they time out, and their clients hang on a dead provider`,
     fix: [note('install it: apt-get install conntrack (dnf install conntrack-tools)'), cmd('systemctl', 'restart', 'wanbond-watch')],
   }] : [];
-  return [...noConntrack, ...drawnBond(x, b, notApplied)];
+  return [...noConntrack, ...drawnBond(x, b, w)];
 }
 
-function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied'): Finding[] {
-  const pc = b.kind === 'per-connection';
+function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
+  const notApplied = w.notApplied;
   const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
   let left: Step[];
   try {
@@ -167,15 +176,14 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
-      why: `a ${pc ? 'per-connection bond draws each new connection\'s uplink' : 'weighted bond draws each packet\'s line'} with nftables; without the nft program wanbond can neither set nor read it`,
+      why: `a ${w.draws} with nftables; without the nft program wanbond can neither set nor read it`,
       fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
   if (left.length === 0) return [];
   return [{
     id: notApplied, severity: 'error', bond: b.teql,
     what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
-    why: pc ? `a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and main's route over the uplinks: with any of them missing or changed, new connections leave by another uplink than drawn (its provider drops their source) or are not balanced at all`
-      : `a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of them missing or changed, packets go by another line than their weight says, or by none`,
+    why: w.needs,
     fix: [cmd('wanbond', 'plan'), cmd('wanbond', 'up')],
   }];
 }
