@@ -51,8 +51,9 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const r = ctx.runner;
   const t0 = now();
   // A record that cannot be read names no removed bond; doctor judges the rest.
-  const record = await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs())
-    .then((r) => r.record.steps, () => []);
+  const readSteps = async () => (await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs()))
+    .record.steps;
+  const record = await readSteps().catch(() => []);
   const { orphans, observe } = removedBonds(ctx, { version: 2, bootId: '', steps: record });
   const observed = await observe();
   const removal = orphanTeardown(orphans, observed).steps;

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cliWith } from '../../helpers/cli.js';
 import { FakeKernel, type FakeKernelInit } from '../../helpers/fake-kernel.js';
+import { recordedBondNames } from '../../../src/plan/orphans.js';
+import type { Step } from '../../../src/plan/steps.js';
 import { copyDir, samplesDir, tmpDir } from '../../helpers/fs.js';
 
 const WBOND = '[wbond0]\nslaves = w1g1ppp, w2g1ppp\naddress = 10.0.0.0/31\nroutes = 198.51.100.0/24\n';
@@ -57,7 +59,9 @@ const doctorIds = async (run: (...a: string[]) => Promise<{ out: string; err: st
 };
 
 async function removeOne(both: string, remaining: string, removed: string, kept: string) {
-  const { kernel, run, settings } = await site();
+  const { kernel, run, settings, record } = await site();
+  const recorded = async () => recordedBondNames(
+    (JSON.parse(await fs.readFile(record, 'utf8')) as { steps: Step[] }).steps);
   const before = kernel.dump();
   await settings(both);
   const up = await run('up');
@@ -87,6 +91,7 @@ async function removeOne(both: string, remaining: string, removed: string, kept:
   const said = new RegExp(`^${removed}: no longer in the settings: taken down \\(\\d+ changes\\)\\n${kept}`);
   assert.match(again.out, said, again.out);
   assert.equal(kernel.dump(), await onlyEverUp(remaining), `the kernel as if only ${kept} had ever been up`);
+  assert.deepEqual(await recorded(), [kept], 'the record no longer holds the removed bond');
   const ran = kernel.changes.slice(n, n + 5).map((c) => c.join(' '));
   assert.deepEqual(dry.out.split('\n').filter((l) => !l.startsWith('#') && l !== '').slice(0, 5),
     ran.map((l) => (l.startsWith('nft -f ') ? 'nft -f - <<\'EOF\'' : l)), 'dry-run printed what up ran');
