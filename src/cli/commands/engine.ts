@@ -85,7 +85,7 @@ export function removedBonds(ctx: Context, record: Record): {
 
 /** What `plan` and `up --dry-run` show: the removed bonds taken down, then the plan. */
 async function displayPlan(ctx: Context, io: Io): Promise<Plan> {
-  const record = await currentRecord(ctx, io);
+  const record = await readableRecord(ctx, io);
   const { orphans, observe } = removedBonds(ctx, record);
   const o = await observe();
   return { version: 1, steps: [...orphanTeardown(orphans, o).steps, ...ctx.planForDisplay(o).steps] };
@@ -141,14 +141,15 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
     onRecordError: (w) => io.err(`error: could not write the record after the rollback: ${w.message}\n`),
   });
   let changes = 0;
-  let removed = 0;
   try {
     if (removal.steps.length > 0) {
       const replan = (o: ObservedState): Plan => ({ version: 1, steps: orphanTeardown(orphans, o).steps });
       const label = `taking down ${orphans.bonds.join(', ')}`;
       const done = await tx.run({ version: 1, steps: removal.steps }, replan, label, rollbackOf(removal.pairs));
-      removed = countChanges(done);
       await tx.forget(orphans.steps);
+      // Said at once: a plan that fails after it rolls back only itself, the removal stays done.
+      const n = plural(countChanges(done), 'change');
+      io.out(`${orphans.bonds.join(', ')}: no longer in the settings: taken down (${n})\n`);
     }
     const main = p ?? ctx.plan(tx.last ?? before, false);
     if (main.steps.length > 0) changes += countChanges(await tx.run(main, ctx.plan));
@@ -161,9 +162,6 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
     scope.dispose();
   }
   const last = tx.last ?? before;
-  if (removal.steps.length > 0) {
-    io.out(`${orphans.bonds.join(', ')}: no longer in the settings: taken down (${plural(removed, 'change')})\n`);
-  }
   io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
   return 0;
@@ -219,7 +217,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
   });
 }
 
-/** The record for what reads only (status, doctor): one that cannot be read names no bond, and says why. */
+/** The record for what reads only (plan, status): one that cannot be read names no bond, and says why. */
 export async function readableRecord(base: BaseContext, io: Io): Promise<Record> {
   try { return await currentRecord(base, io); } catch (e) {
     io.err(`note: bonds removed from the settings cannot be named: ${(e as Error).message}\n`);
