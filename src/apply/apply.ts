@@ -27,6 +27,8 @@ export interface ApplyDeps {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   batch?: boolean;
+  /** The undo of a step this apply ran, where it is not inverse() (a bond's removal runs undo steps). */
+  inverse?: (s: Step) => Step | undefined;
 }
 
 export class InterruptedError extends WanbondError {
@@ -107,7 +109,10 @@ export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runn
 }
 
 /** Undoes the done steps, newest first, where the kernel still shows them (what never took effect is skipped). */
-export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe' | 'batch'>): Promise<{ undone: Step[]; failures: { step: Step; error: string }[]; remaining: Step[] }> {
+export async function undo(
+  all: readonly Step[],
+  deps: Pick<ApplyDeps, 'runner' | 'log' | 'observe' | 'batch' | 'inverse'>,
+): Promise<{ undone: Step[]; failures: { step: Step; error: string }[]; remaining: Step[] }> {
   // After a device restart, what follows puts its lines back as they were (slave, MTU, rp_filter on
   // the new interfaces): that is kept, never undone; only what led up to the restart is.
   const at = all.findIndex((s) => s.kind === 'restart-device');
@@ -117,7 +122,7 @@ export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' 
   const lost: { step: Step; error: string }[] = [];
   try {
     const before = await deps.observe();
-    todo = guardSlaveChanges(undoPairs(done, before).map((p) => p.undo), before);
+    todo = guardSlaveChanges(undoPairs(done, before, deps.inverse).map((p) => p.undo), before);
     // A line taken out for a device restart whose interface did not come back cannot be put back.
     for (const s of done) {
       if (s.kind === 'detach-slave' && !before.links.some((l) => l.name === s.dev) && !kept.some((x) => x.kind === 'attach-slave' && x.dev === s.dev)) {
@@ -126,14 +131,14 @@ export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' 
     }
   } catch (e) {
     deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
-    todo = [...done].reverse().map(inverse).filter((s): s is Step => s !== undefined);
+    todo = [...done].reverse().map(deps.inverse ?? inverse).filter((s): s is Step => s !== undefined);
   }
   // A rollback is never cut short by a signal: it is what the signal asked for.
   const r = await runAll(todo, { runner: deps.runner, log: deps.log, ...(deps.batch !== undefined ? { batch: deps.batch } : {}) });
   r.failures.push(...lost);
   let remaining: Step[] = [];
   try {
-    remaining = [...stillToUndo(done, await deps.observe()), ...kept];
+    remaining = [...stillToUndo(done, await deps.observe(), deps.inverse), ...kept];
   } catch {
     remaining = [...done, ...kept];
   }

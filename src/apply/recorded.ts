@@ -6,7 +6,9 @@ import type { Runner } from '../exec/runner.js';
 import type { Plan, Step } from '../plan/steps.js';
 import { extendRecord, writeRecord, type Record } from '../state/record.js';
 import type { ObservedState } from '../state/types.js';
+import { withoutEntries } from '../state/merge.js';
 import { apply, ApplyError } from './apply.js';
+import type { Inverse } from '../plan/teardown.js';
 
 export interface TransactionDeps {
   runner: Runner;
@@ -25,12 +27,15 @@ export class Transactions {
 
   constructor(private record: Record, private readonly deps: TransactionDeps) {}
 
-  async run(plan: Plan, replan: (o: ObservedState, afterWait: boolean) => Plan, label?: string): Promise<Step[]> {
+  /** `inverse`: the undo of a step of this plan, where it is not the step's inverse() (see apply.ts). */
+  async run(
+    plan: Plan, replan: (o: ObservedState, afterWait: boolean) => Plan, label?: string, inverse?: Inverse,
+  ): Promise<Step[]> {
     const d = this.deps;
     try {
       const done = await apply(plan, {
         runner: d.runner, log: d.log, observe: async () => (this.last = await d.observe()), replan, fixConfig: d.fixConfig,
-        ...(d.signal ? { signal: d.signal } : {}), ...(label ? { label } : {}),
+        ...(d.signal ? { signal: d.signal } : {}), ...(label ? { label } : {}), ...(inverse ? { inverse } : {}),
         journal: (steps) => writeRecord(d.stateDir, extendRecord(this.record, steps)),
       });
       this.record = extendRecord(this.record, done);
@@ -43,5 +48,14 @@ export class Transactions {
       }
       throw e;
     }
+  }
+
+  /**
+   * The record without the entries of these steps: a bond taken down is no longer `down`'s to undo.
+   * By what they changed, as the record keys its entries: the removal's own undo steps were merged there.
+   */
+  async forget(steps: readonly Step[]): Promise<void> {
+    this.record = { ...this.record, steps: withoutEntries(this.record.steps, steps) };
+    await writeRecord(this.deps.stateDir, this.record);
   }
 }

@@ -43,7 +43,8 @@ export interface Context extends BaseContext {
   site: Site | undefined;
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
-  observe: (extraSysctls?: string[], o?: { lean?: boolean }) => Promise<ObservedState>;
+  /** `tables`: also read nftables, the rules and these tables (what a recorded bond no longer configured left). */
+  observe: (extraSysctls?: string[], o?: { lean?: boolean; tables?: number[] }) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart). */
   plan: (o: ObservedState, afterWait: boolean, extra?: Pick<PlanOptions, 'out' | 'keepAdminState'>) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
@@ -147,8 +148,9 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       // A weighted bond's ring change needs nftables and main's routes, and a slave's probe route its
       // table and rule, which a lean read leaves out.
       const lean = oo.lean === true && tables.length === 0;
+      const read = oo.tables ? [...new Set([...tables, ...oo.tables])] : tables;
       const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
-        ...(tables.length > 0 ? { weightedTables: tables } : {}), ...(conntrack ? { conntrack: true } : {}) });
+        ...(read.length > 0 || oo.tables ? { weightedTables: read } : {}), ...(conntrack ? { conntrack: true } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

@@ -4,6 +4,9 @@
 // counters: one ip process), the kernel's version files, the daemon's health file. A read that
 // fails leaves its fact unknown: the rules that need it say nothing rather than guess.
 import type { Context } from '../cli/context.js';
+import { removedBonds } from '../cli/commands/engine.js';
+import { orphanTeardown, unrecordedBonds } from '../plan/orphans.js';
+import { readRecord } from '../state/record.js';
 import { depHas, parseLinks } from '../observe/parse.js';
 import { modulesDirOf } from '../observe/read.js';
 import { readAlarms } from '../watch/alarms.js';
@@ -47,7 +50,13 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const now = o.now ?? Date.now;
   const r = ctx.runner;
   const t0 = now();
-  const observed = await ctx.observe();
+  // A record that cannot be read names no removed bond; doctor judges the rest.
+  const readSteps = async () => (await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs()))
+    .record.steps;
+  const record = await readSteps().catch(() => []);
+  const { orphans, observe } = removedBonds(ctx, { version: 2, bootId: '', steps: record });
+  const observed = await observe();
+  const removal = orphanTeardown(orphans, observed).steps;
   const running = new Set((observed.wanrouterDevices ?? []).map((d) => d.name));
   const devices = ctx.desired.wanpipeDevices.map((d) => d.name).filter((d) => running.has(d));
   const alarms = async () => Object.fromEntries(await readAlarms(r, ctx.wanrouterProc, devices).catch(() => new Map()));
@@ -66,5 +75,8 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
         .flatMap((n) => (typeof n.dst === 'string' && typeof n.dev === 'string' ? [{ dst: n.dst, dev: n.dev, state: Array.isArray(n.state) ? n.state.map(String) : [] }] : []));
     } catch { neighbours = undefined; }
   }
-  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel, daemon, wanrouterProc: ctx.wanrouterProc, ...(neighbours ? { neighbours } : {}) };
+  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel,
+    daemon, wanrouterProc: ctx.wanrouterProc, ...(neighbours ? { neighbours } : {}),
+    ...(removal.length > 0 ? { removed: { bonds: orphans.bonds, steps: removal } } : {}),
+    unrecorded: unrecordedBonds(record, ctx.desired, observed) };
 }

@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings.js';
 import type { Site } from '../config/site.js';
 import type { Interface } from '../config/wanpipe.js';
 import { probeTarget } from '../config/probe-target.js';
+import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import type { DeviceAlarms } from '../watch/alarms.js';
 import { daemonLineOf, type DaemonView } from '../watch/health-file.js';
@@ -47,6 +48,10 @@ export interface DoctorInput {
   wanrouterProc: string;
   /** `ip -j neigh show`, read where a bond has a gateway (a DSL-router site); undefined otherwise. */
   neighbours?: { dst: string; dev: string; state: string[] }[];
+  /** Bonds this boot's record holds that the settings no longer have, and what `up` would run to take them down. */
+  removed?: { bonds: string[]; steps: Step[] };
+  /** What looks like a bond of wanbond's that neither the settings nor the record name (plan/orphans.ts). */
+  unrecorded?: string[];
 }
 
 export const linkOf = (links: readonly LinkState[], name: string): LinkState | undefined => links.find((l) => l.name === name);

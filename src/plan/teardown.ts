@@ -4,7 +4,16 @@ import { sameRule } from '../bonds/weighted/policy.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
-import { inverse, isHold, type Step } from './steps.js';
+import { inverse, isHold, type RouteSpec, type Step } from './steps.js';
+
+/** The kernel shows this route as wanbond made it: to the device, or via its gateway (a DSL site's, a probe's). */
+function showsRoute(route: RouteSpec, o: ObservedState): boolean {
+  // A weighted bond's per-line table, or main.
+  const routes = route.table !== undefined ? (o.weighted?.tables[route.table] ?? []) : o.routes;
+  return routes.some((r) => r.dst === route.to
+    && (r.dev === route.dev || (route.nexthops !== undefined && r.dev === undefined))
+    && r.gateway === route.gateway && (r.metric ?? 0) === 0);
+}
 
 function stillOurs(inv: Step, o: ObservedState): boolean {
   const link = (n: string) => o.links.find((l) => l.name === n);
@@ -21,12 +30,7 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
       const [local, len] = inv.cidr.split('/');
       return o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
-    case 'del-route': {
-      // A weighted bond's per-line table, or main.
-      const routes = inv.route.table !== undefined ? (o.weighted?.tables[inv.route.table] ?? []) : o.routes;
-      // Ours as we made it: straight to the device, or via the gateway we gave (a DSL site's, a probe's).
-      return routes.some((r) => r.dst === inv.route.to && (r.dev === inv.route.dev || (inv.route.nexthops !== undefined && r.dev === undefined)) && r.gateway === inv.route.gateway && (r.metric ?? 0) === 0);
-    }
+    case 'del-route': return showsRoute(inv.route, o);
     case 'delete-link': return link(inv.dev) !== undefined;
     case 'nft-delete-table': return o.weighted?.nft !== undefined;
     case 'del-rule': return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
@@ -37,14 +41,28 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
       return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && r.gateway === inv.replaced.gateway);
     }
     case 'set-sysctl': return o.sysctls[inv.key] === inv.was;
+    // Only as the rollback of a bond's removal (orphans.ts): put back what the removal took, not twice.
+    case 'replace-route': return !showsRoute(inv.route, o);
+    case 'set-link-up': return link(inv.dev)?.flags.includes('UP') !== true;
+    case 'load-module': return !o.teql.loaded;
+    case 'nft-table': return o.weighted?.nft === undefined;
+    case 'add-rule': return !(o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+    case 'create-dummy': return link(inv.dev) === undefined;
+    case 'add-address': {
+      const [local, len] = inv.cidr.split('/');
+      return !o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
+    }
     default: return true;
   }
 }
 
 export interface Undo { step: Step; undo: Step }
 
+/** A step's undo: inverse(), or what a bond's removal rolls back to (orphans.ts rollbackOf). */
+export type Inverse = (s: Step) => Step | undefined;
+
 /** Each recorded step with its undo, newest first, where there is something of wanbond's to undo (never twice). */
-export function undoPairs(recorded: readonly Step[], o: ObservedState): Undo[] {
+export function undoPairs(recorded: readonly Step[], o: ObservedState, inv: Inverse = inverse): Undo[] {
   const out: Undo[] = [];
   const seen = new Set<string>();
   for (const s of [...recorded].reverse()) {
@@ -53,15 +71,15 @@ export function undoPairs(recorded: readonly Step[], o: ObservedState): Undo[] {
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    const inv = inverse(s);
-    if (inv && stillOurs(inv, o)) out.push({ step: s, undo: inv });
+    const undo = inv(s);
+    if (undo && stillOurs(undo, o)) out.push({ step: s, undo });
   }
   return out;
 }
 
 /** The recorded steps that still have something to undo, oldest first (what a record keeps). */
-export function stillToUndo(recorded: readonly Step[], o: ObservedState): Step[] {
-  return undoPairs(recorded, o).map((p) => p.step).reverse();
+export function stillToUndo(recorded: readonly Step[], o: ObservedState, inv: Inverse = inverse): Step[] {
+  return undoPairs(recorded, o, inv).map((p) => p.step).reverse();
 }
 
 /** Holds a killed wanbond left on a bond: they stop all its traffic, and `down` releases them first. */
@@ -90,9 +108,9 @@ export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
   return teardownOf(undoPairs(recorded, o), o);
 }
 
-/** teardown() from undo pairs already made. */
-export function teardownOf(pairs: readonly Undo[], o: ObservedState): Step[] {
-  return guardSlaveChanges([...leftoverReleases(o), ...teqlMtuLast(pairs.map((p) => p.undo))], o);
+/** teardown() from undo pairs already made; `leftovers`: with the releases of holds a killed wanbond left. */
+export function teardownOf(pairs: readonly Undo[], o: ObservedState, leftovers = true): Step[] {
+  return guardSlaveChanges([...(leftovers ? leftoverReleases(o) : []), ...teqlMtuLast(pairs.map((p) => p.undo))], o);
 }
 
 /** Sysctl keys `down` must read to decide. */

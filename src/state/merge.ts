@@ -51,3 +51,9 @@ export function mergeSteps(recorded: readonly Step[], done: readonly Step[]): St
   }
   return out;
 }
+
+/** The record without the entries of these steps (by what they changed: a later change merged there goes too). */
+export function withoutEntries(recorded: readonly Step[], steps: readonly Step[]): Step[] {
+  const keys = new Set(steps.map(resourceOf).filter((k) => k !== undefined));
+  return recorded.filter((s) => !keys.has(resourceOf(s) ?? ''));
+}

@@ -9,14 +9,16 @@ import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
-import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
+import { describe, isHoldStep, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
-import { readRecord, writeRecord, type Record } from '../../state/record.js';
-import type { StaleDriver } from '../../state/types.js';
+import { orphansOf, orphanTeardown, rollbackOf, unrecordedBonds, type Orphans } from '../../plan/orphans.js';
+import { withoutEntries } from '../../state/merge.js';
+import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
+import type { ObservedState, StaleDriver } from '../../state/types.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
-import { bondStatus, formatStatus } from './status.js';
+import { bondStatus, formatRemoved, formatStatus } from './status.js';
 import { readDaemonView } from '../../watch/health-file.js';
 import { plural } from '../../text.js';
 
@@ -68,8 +70,38 @@ export async function currentRecord(base: BaseContext, io: Io): Promise<Record> 
   return r.record;
 }
 
+/**
+ * Bonds this boot's record holds that the settings no longer have (plan/orphans.ts), and an
+ * observation that also reads what they left: their sysctls, tables, rules and nftables.
+ */
+export function removedBonds(ctx: Context, record: Record): {
+  orphans: Orphans; observe: () => Promise<ObservedState>;
+} {
+  const orphans = orphansOf(record.steps, ctx.desired);
+  if (orphans.steps.length === 0) return { orphans, observe: () => ctx.observe() };
+  const tables = recordsWeighted(orphans.steps) ? { tables: recordedTables(orphans.steps) } : {};
+  return { orphans, observe: () => ctx.observe(recordedSysctlKeys(orphans.steps), tables) };
+}
+
+/** What `plan` and `up --dry-run` show: the removed bonds taken down, then the plan. */
+async function displayPlan(ctx: Context, io: Io): Promise<Plan> {
+  const record = await readableRecord(ctx, io);
+  const { orphans, observe } = removedBonds(ctx, record);
+  const o = await observe();
+  return { version: 1, steps: [...orphanTeardown(orphans, o).steps, ...ctx.planForDisplay(o).steps] };
+}
+
+/** Says, on stderr, what looks like a bond of wanbond's that nothing tells it how to take down. */
+function noteUnrecorded(ctx: Context, record: Record, o: ObservedState, io: Io): void {
+  for (const b of unrecordedBonds(record.steps, ctx.desired, o)) {
+    io.err(`note: ${b} looks like a bond wanbond set up, but neither the settings nor this boot's record ` +
+      `(${recordFile(ctx.stateDir)}) has it: what wanbond changed for it cannot be known, so it is left as it is ` +
+      '(wanbond doctor says what to check)\n');
+  }
+}
+
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const p = ctx.planForDisplay(await ctx.observe());
+  const p = await displayPlan(ctx, io);
   if (json) { io.out(JSON.stringify(p, null, 2) + '\n'); return 0; }
   if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`); return 0; }
   p.steps.forEach((s, i) => {
@@ -84,11 +116,20 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
  * a restart that fails rolls back only itself and the devices done before it stay done.
  */
 export async function upLocked(ctx: Context, io: Io): Promise<number> {
-  const record = await currentRecord(ctx, io);
-  const before = await ctx.observe();
-  const p = ctx.plan(before, false);
+  let record = await currentRecord(ctx, io);
+  const { orphans, observe } = removedBonds(ctx, record);
+  const before = await observe();
+  noteUnrecorded(ctx, record, before, io);
+  const removal = orphanTeardown(orphans, before);
+  if (removal.steps.length === 0 && orphans.steps.length > 0) {
+    // Recorded, but nothing of it is left in the kernel: only the record still names it.
+    record = { ...record, steps: withoutEntries(record.steps, orphans.steps) };
+    await writeRecord(ctx.stateDir, record);
+  }
+  // A plan made before a removal may trip over what the removal takes away (a line moved between bonds).
+  const p = removal.steps.length > 0 ? undefined : ctx.plan(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
-  if (p.steps.length === 0 && toRestart.length === 0) {
+  if (p?.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
     return 0;
@@ -96,12 +137,22 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
   const scope = onInterrupt(io);
   const tx = new Transactions(record, {
-    runner: ctx.runner, log: ctx.log, stateDir: ctx.stateDir, observe: () => ctx.observe(), fixConfig: ctx.fixConfig, signal: scope.signal,
+    runner: ctx.runner, log: ctx.log, stateDir: ctx.stateDir, observe, fixConfig: ctx.fixConfig, signal: scope.signal,
     onRecordError: (w) => io.err(`error: could not write the record after the rollback: ${w.message}\n`),
   });
   let changes = 0;
   try {
-    if (p.steps.length > 0) changes += countChanges(await tx.run(p, ctx.plan));
+    if (removal.steps.length > 0) {
+      const replan = (o: ObservedState): Plan => ({ version: 1, steps: orphanTeardown(orphans, o).steps });
+      const label = `taking down ${orphans.bonds.join(', ')}`;
+      const done = await tx.run({ version: 1, steps: removal.steps }, replan, label, rollbackOf(removal.pairs));
+      await tx.forget(orphans.steps);
+      // Said at once: a plan that fails after it rolls back only itself, the removal stays done.
+      const n = plural(countChanges(done), 'change');
+      io.out(`${orphans.bonds.join(', ')}: no longer in the settings: taken down (${n})\n`);
+    }
+    const main = p ?? ctx.plan(tx.last ?? before, false);
+    if (main.steps.length > 0) changes += countChanges(await tx.run(main, ctx.plan));
     if (ctx.restart) {
       for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, tx.last ?? before)) {
         changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, ctx.plan, `restart of ${device}`));
@@ -119,7 +170,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
 export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
   if (dryRun) {
     const ctx = await build();
-    const p = ctx.planForDisplay(await ctx.observe());
+    const p = await displayPlan(ctx, io);
     if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
     return printDryRun('up', p.steps, ctx, io);
   }
@@ -166,9 +217,22 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
   });
 }
 
+/** The record for what reads only (plan, status): one that cannot be read names no bond, and says why. */
+export async function readableRecord(base: BaseContext, io: Io): Promise<Record> {
+  try { return await currentRecord(base, io); } catch (e) {
+    io.err(`note: bonds removed from the settings cannot be named: ${(e as Error).message}\n`);
+    return { version: 2, bootId: '', steps: [] };
+  }
+}
+
 export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const s = bondStatus(ctx.desired, await ctx.observe(), await readDaemonView(ctx.stateDir));
+  const record = await readableRecord(ctx, io);
+  const { orphans, observe } = removedBonds(ctx, record);
+  const o = await observe();
+  const s = bondStatus(ctx.desired, o, await readDaemonView(ctx.stateDir));
   io.out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+  // Until `up` takes them down, on stdout with the bonds (the JSON keeps its shape: configured bonds).
+  if (!json && orphanTeardown(orphans, o).steps.length > 0) io.out(formatRemoved(orphans.bonds));
   return 0;
 }
 

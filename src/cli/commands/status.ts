@@ -99,3 +99,9 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
         l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot;
   }).join('\n');
 }
+
+/** Bonds `up` set up in this boot that the settings no longer have, until `up` takes them down. */
+export function formatRemoved(bonds: readonly string[]): string {
+  return bonds.map((b) => `\n${b}: no longer in the settings, but still set up by \`wanbond up\` earlier in this boot: `
+    + '`wanbond up` takes it down\n').join('');
+}

@@ -3,13 +3,16 @@
 import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
-import { describe, isHold, type Step } from '../../plan/steps.js';
+import { describe, isHold, isHoldStep, type Step } from '../../plan/steps.js';
+import { plural } from '../../text.js';
 import { weightedSteps } from '../../bonds/weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
-  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied', 'bond.pc-no-conntrack'] as const;
+  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch',
+  'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied', 'bond.pc-no-conntrack',
+  'bond.not-configured', 'bond.unrecorded'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -190,3 +193,28 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
 
 /** A TEQL bond: its teql device, each slave, their MTUs. */
 export const teqlBondRules = (x: DoctorInput, b: DesiredBond): Finding[] => [...master(x, b), ...slaves(x, b), ...mtus(x, b)];
+
+/** Bonds no longer configured: recorded ones `up` takes down, and unrecorded ones nothing can take down. */
+export function removedBondRules(x: DoctorInput): Finding[] {
+  const n = x.removed?.steps.filter((s) => !isHoldStep(s)).length ?? 0;
+  const others = (b: string) => (x.removed?.bonds ?? []).filter((o) => o !== b).join(', ');
+  return [
+    ...(x.removed?.bonds ?? []).map((b): Finding => ({
+      id: 'bond.not-configured', severity: 'warning', bond: b,
+      what: `${b} is no longer in ${x.desired.settingsFile}, but \`wanbond up\` set it up earlier in this boot `
+        + `and the kernel still has it (${plural(n, 'change')} to undo${others(b) ? ` with ${others(b)}` : ''})`,
+      why: 'its routes, rules, addresses and nftables chains still steer traffic that the settings no longer ask for',
+      fix: [cmd('wanbond', 'up')],
+    })),
+    ...(x.unrecorded ?? []).map((b): Finding => ({
+      id: 'bond.unrecorded', severity: 'warning', bond: b,
+      what: `${b} looks like a bond wanbond set up, but neither ${x.desired.settingsFile} `
+        + 'nor this boot\'s record names it',
+      why: 'without the record of what `wanbond up` changed for it (it was removed, or another --state-dir was used), '
+        + 'wanbond cannot tell its changes from anyone else\'s, so `up` and `down` leave it as it is',
+      fix: [note('what is left of it is removed by hand, or by a reboot'), cmd('ip', 'rule'),
+        cmd('ip', 'route', 'show', 'table', 'all'), cmd('tc', 'qdisc', 'show'),
+        cmd('nft', 'list', 'table', 'ip', 'wanbond')],
+    })),
+  ];
+}

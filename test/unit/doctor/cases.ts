@@ -539,6 +539,28 @@ export const CASES: Case[] = [
     check: (f) => { assert.equal(f.bond, 'pcbond0'); fixHas(/probe\.w2g1ppp = <an address beyond its provider/)(f); assert.match(f.why, /keeps its share of the draw/); },
   },
   {
+    id: 'bond.not-configured', name: 'a bond up set up in this boot, its section since deleted from the settings',
+    break: (x) => {
+      const steps = [{ kind: 'delete-link' as const, dev: 'wbond1' }, { kind: 'hold-bond' as const, teql: 'teql0' }];
+      x.removed = { bonds: ['wbond1'], steps };
+    },
+    fix: (x) => { delete x.removed; },
+    check: (f) => {
+      assert.equal(f.what, 'wbond1 is no longer in /etc/wanbond/wanbond.conf, but `wanbond up` set it up earlier '
+        + 'in this boot and the kernel still has it (1 change to undo)');
+      assert.deepEqual(f.fix, ['wanbond up']);
+    },
+  },
+  {
+    id: 'bond.unrecorded', name: 'what looks like a bond of wanbond\'s, named by neither the settings nor the record',
+    break: (x) => { x.unrecorded = ['pcbond3']; },
+    fix: (x) => { x.unrecorded = []; },
+    check: (f) => {
+      assert.equal(f.bond, 'pcbond3');
+      assert.match(f.why, /cannot tell its changes from anyone else's/);
+    },
+  },
+  {
     id: 'watch.no-probe-target', name: 'a far end configured, the daemon probing none (its ping is not iputils\')',
     break: (x) => { lineHealth(x, 'w2g1ppp').probe = null; },
     fix: (x) => { lineHealth(x, 'w2g1ppp').probe = '198.51.100.6'; },
