@@ -12,7 +12,8 @@ import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
 import { readRecord, writeRecord, type Record } from '../../state/record.js';
-import type { StaleDriver } from '../../state/types.js';
+import type { ObservedState, StaleDriver } from '../../state/types.js';
+import { heldText, heldUplinks } from '../../sites/per-connection.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -56,6 +57,19 @@ export function staleWarning(stale: StaleDriver[], io: Io): void {
   }
 }
 
+/**
+ * Loud, on stderr: each per-connection uplink held out of its bond for its address. `up` then exits 1
+ * (something to fix) although every other uplink and bond is up: a boot or a script must see it.
+ */
+function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): number {
+  const held = heldUplinks(ctx.desired.bonds, o);
+  for (const h of held) {
+    const t = heldText(h, ctx.desired.settingsFile);
+    io.err(`${dryRun ? 'note' : 'error'}: ${t.what}; ${t.why}\nhint: ${t.hint}\n`);
+  }
+  return held.length > 0 && !dryRun ? 1 : 0;
+}
+
 export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
   try { return await body(); } finally { await lock.release(); }
@@ -91,7 +105,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   if (p.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
-    return 0;
+    return heldReport(ctx, before, io);
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
   const scope = onInterrupt(io);
@@ -113,13 +127,15 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const last = tx.last ?? before;
   io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
-  return 0;
+  return heldReport(ctx, last, io);
 }
 
 export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
   if (dryRun) {
     const ctx = await build();
-    const p = ctx.planForDisplay(await ctx.observe());
+    const o = await ctx.observe();
+    const p = ctx.planForDisplay(o);
+    heldReport(ctx, o, io, true);
     if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
     return printDryRun('up', p.steps, ctx, io);
   }

@@ -1,6 +1,6 @@
 // The status table: per bond and line. Pure.
 import { markOf, pcMarkOf } from '../../weighted/ruleset.js';
-import { pcBondUp } from '../../sites/per-connection.js';
+import { heldText, heldUplinks, pcBondUp } from '../../sites/per-connection.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -17,6 +17,8 @@ export interface LineStatus {
   draw: number | null;
   /** A per-connection bond's uplink: its address (SNAT) and gateway; null otherwise. */
   uplink: { address: string; gateway: string } | null;
+  /** A per-connection uplink held out of the draw for not holding its address: what, why, the fix; null otherwise. */
+  heldOut: { what: string; why: string; hint: string } | null;
 }
 export interface BondStatus {
   teql: string; kind: 'teql' | 'weighted' | 'per-connection'; present: boolean;
@@ -32,6 +34,7 @@ export interface BondStatus {
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
   return d.bonds.map((b) => {
     const pc = b.kind === 'per-connection';
+    const held = heldUplinks([b], o);
     // A per-connection bond has no device: it is there, and up, when wanbond's table has its chain.
     const t = pc ? (pcBondUp(b, o) ? { flags: ['UP'] } : undefined) : o.links.find((l) => l.name === b.teql);
     // A weighted or per-connection bond's line is "in" when the bond's draw holds its mark; a TEQL line when it is a slave.
@@ -58,6 +61,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
         health: healthOf(daemon, b.teql, s.name),
         draw: drawShare(s.name),
         uplink: (() => { const u = b.uplinks?.find((x) => x.name === s.name); return u ? { address: u.address, gateway: u.gateway } : null; })(),
+        heldOut: ((h) => (h ? heldText(h, d.settingsFile) : null))(held.find((x) => x.name === s.name)),
       };
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
@@ -104,7 +108,9 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
       : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
-    const reasons = b.lines.filter((l) => l.health && l.health.state !== 'up').map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
+    const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');
+    const reasons = held + b.lines.filter((l) => l.health && l.health.state !== 'up')
+      .map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
     return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', b.kind === 'teql' ? 'enslaved' : 'drawn', 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
       b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
         l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && b.kind === 'per-connection' ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),

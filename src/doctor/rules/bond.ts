@@ -5,6 +5,7 @@ import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
 import { describe, isHold, type Step } from '../../plan/steps.js';
 import { weightedSteps } from '../../weighted/plan.js';
+import { heldText, heldUplinks } from '../../sites/per-connection.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
@@ -155,6 +156,12 @@ function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
 function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied'): Finding[] {
   const pc = b.kind === 'per-connection';
   const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
+  // An uplink held out for its address is said on its own, with its fix; first, as `up` says it.
+  const held: Finding[] = heldUplinks([b], x.observed).map((h) => {
+    const t = heldText(h, x.desired.settingsFile);
+    return { id: notApplied, severity: 'error', bond: b.teql, line: h.name, what: t.what, why: t.why,
+      fix: [note(t.hint), cmd('wanbond', 'up')] };
+  });
   let left: Step[];
   try {
     const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out, true);
@@ -163,15 +170,15 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
     if (!(e instanceof WanbondError)) throw e;
     // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.
     if (x.observed.weighted?.nftAvailable) {
-      return [{ id: notApplied, severity: 'error', bond: b.teql, what: e.message,
+      return [...held, { id: notApplied, severity: 'error', bond: b.teql, what: e.message,
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
       why: `a ${pc ? 'per-connection bond draws each new connection\'s uplink' : 'weighted bond draws each packet\'s line'} with nftables; without the nft program wanbond can neither set nor read it`,
       fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
-  if (left.length === 0) return [];
-  return [{
+  if (left.length === 0) return held;
+  return [...held, {
     id: notApplied, severity: 'error', bond: b.teql,
     what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
     why: pc ? `a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and main's route over the uplinks: with any of them missing or changed, new connections leave by another uplink than drawn (its provider drops their source) or are not balanced at all`
