@@ -59,6 +59,22 @@ function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undef
 }
 
 /**
+ * The lines `up` leaves out of the draw and of main's route from the start, as the daemon judges
+ * them at once: down, or up without carrier (the kernel accepts a route through such a line, and
+ * what it is handed is lost). None of a bond whose every line is so: the daemon keeps all of those
+ * drawn, and the first to work again carries its share at once.
+ */
+export function linesDown(d: DesiredState, o: ObservedState): Set<string> {
+  const down = new Set<string>();
+  for (const b of d.bonds.filter(isDrawn)) {
+    const present = (b.weights ?? []).map((x) => o.links.find((l) => l.name === x.name)).filter((l) => l !== undefined);
+    const dead = present.filter((l) => !(l.flags.includes('UP') && l.flags.includes('LOWER_UP'))).map((l) => l.name);
+    if (dead.length < present.length) for (const n of dead) down.add(n);
+  }
+  return down;
+}
+
+/**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */

@@ -4,7 +4,7 @@ import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
 import { describe, isHold, type Step } from '../../plan/steps.js';
-import { weightedSteps } from '../../weighted/plan.js';
+import { linesDown, weightedSteps } from '../../weighted/plan.js';
 import { heldText, heldUplinks } from '../../sites/per-connection.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
@@ -155,7 +155,12 @@ function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
 
 function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied'): Finding[] {
   const pc = b.kind === 'per-connection';
-  const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
+  // The daemon's view of a line where it has one; else what `up` leaves out (a line down at the start).
+  const down = linesDown({ ...x.desired, bonds: [b] }, x.observed);
+  const out = new Set(b.slaves.map((s) => s.name).filter((n) => {
+    const seen = daemonLine(x, b.teql, n);
+    return seen ? !seen.inRing : down.has(n);
+  }));
   // An uplink held out for its address is said on its own, with its fix; first, as `up` says it.
   const held: Finding[] = heldUplinks([b], x.observed).map((h) => {
     const t = heldText(h, x.desired.settingsFile);

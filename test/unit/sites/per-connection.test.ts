@@ -410,4 +410,27 @@ describe('per-connection bonds: one uplink\'s problem is that uplink\'s (issue 2
     assert.equal(up.code, 1, up.err);
     assert.match(up.err, /eth2 does not hold 100\.64\.2\.2 \(it has 100\.64\.2\.9\/30\)/);
   });
+
+  it('an uplink down when up runs is left out of the draw and main\'s route; back, the daemon draws it again',
+    async () => {
+    const { kernel, run, read, desired } = await site();
+    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'down');
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    assert.equal(draw(kernel), eth1Alone, 'eth1 alone drawn');
+    assert.deepEqual(mainDefault(kernel), [['eth1']]);
+    assert.deepEqual((await run('up')).code, 0);
+    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'up');
+    const h = health(['eth1', 'eth2']);
+    const r = ringPlan(desired, h, await read(), [], true);
+    assert.deepEqual(r.plan.steps.map(say), [
+      `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
+      'pcbond0: draw from eth1, eth2 (was eth1)',
+      `${both} (replacing ${viaEth1.replace('route ', '')})`,
+    ]);
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    const n = kernel.changes.length;
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.changes.length, n, 'the next up finds it drawn');
+  });
 });
