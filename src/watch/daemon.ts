@@ -293,6 +293,9 @@ export class WatchDaemon {
       // After a restart of the monitor the bonds may have drifted while nothing watched (a line
       // recreated, a slave removed by hand): they are converged whole. At start `up` just did that.
       if (restarts > 0) this.requestAction('bond');
+      // `up` drew the lines the kernel showed working at its moment; one that got its carrier since
+      // is up to the daemon's judgement, which no transition would bring to the ring: one pass does.
+      else this.requestAction('ring');
     } catch (e) {
       this.log.error({ err: errText(e) }, 'cannot read the kernel after starting the link monitor; retrying in 1 s');
       this.later(1000, () => this.resyncLinks(restarts));
