@@ -73,14 +73,20 @@ export interface BondKind {
    */
   notUp(b: DesiredBond, o: ObservedState, recorded: ReadonlySet<string>): string | undefined;
   member(b: DesiredBond, o: ObservedState, line: string): Membership;
+  /** Lines held out of the bond for a problem of their own (an uplink without its address), with what to say. */
+  heldOut(b: DesiredBond, o: ObservedState, settingsFile: string): HeldLine[];
   /** Main routes `to` over this bond as wanbond sets it. */
   routed(b: DesiredBond, o: ObservedState, to: string): boolean;
   addressPresent(b: DesiredBond, o: ObservedState): boolean;
+  /** An address change on one of its lines can change its plan (a per-connection uplink's SNAT address). */
+  readonly watchesAddresses: boolean;
   /** The kernel's TEQL (sch_teql) carries the bond: the module, its equalizers and its bugs concern it. */
   readonly needsTeql: boolean;
   /** doctor: one bond's findings, in doctor's sections (each in the order the sections run). */
   readonly doctor: { bond: BondRule; routes: BondRule; traffic: BondRule };
 }
+
+export interface HeldLine { name: string; text: { what: string; why: string; hint: string } }
 
 export type KindDesired = Pick<DesiredBond, 'weights' | 'uplinks' | 'balance'>;
 

@@ -9,7 +9,7 @@ import { networkOf, parseCidr } from '../net/ipv4.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../state/types.js';
 import { guardSlaveChanges } from './guard.js';
 import { leftoverReleases } from './teardown.js';
-import { weightedSteps } from '../bonds/weighted/plan.js';
+import { linesDown, weightedSteps } from '../bonds/weighted/plan.js';
 import type { Plan, Step } from './steps.js';
 
 export interface PlanOptions {
@@ -200,7 +200,8 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
       ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }
-  const weighted = weightedSteps(d, o, opts.out ?? new Set(), opts.keepAdminState === true);
+  // `up` (no daemon's view of the lines) leaves a line that is down out of the draw from the start.
+  const weighted = weightedSteps(d, o, opts.out ?? linesDown(d, o), opts.keepAdminState === true);
   const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverReleases(o), ...weighted.before];
   const parts = teqls.map((b) => ({ b, links: bondLinkSteps(b, o, opts.out ?? new Set(), opts.keepAdminState === true), routes: routeSteps(b, o, d.settingsFile) }));
   for (const p of parts) steps.push(...p.links.mtu);

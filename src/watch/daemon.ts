@@ -11,13 +11,14 @@ import type { RemovedLine, RingDecision } from './ring.js';
 import { converge, lostTable, WIDTH, type Mode } from './converge.js';
 import { DEFAULT_HEALTH, initialHealth, nextDeadline, step, summary, type HealthConfig, type LineHealth, type Signal, type Transition } from './health.js';
 import { HEARTBEAT_MS, writeHealthFile, type HealthFile } from './health-file.js';
-import { parseMonitorLine } from './parse.js';
+import { parseAddressLine, parseMonitorLine } from './parse.js';
 import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
 import { sysfsCounters, type CounterReader } from './metrics.js';
 import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../bonds/per-connection/load.js';
+import { heldText } from '../bonds/per-connection/per-connection.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
@@ -74,6 +75,8 @@ export class WatchDaemon {
   private skippedSaid = new Set<string>();
   private unprobedSaid = '';
   private foreignSaid = '';
+  /** Uplinks held out for their address, with the addresses they had when it was said. */
+  private heldSaid = new Map<string, string>();
   /** Per resync in flight: the lines an event spoke of meanwhile (the event is newer than the read). */
   private readonly resyncs = new Set<Set<string>>();
   private alarmTimer: NodeJS.Timeout | undefined;
@@ -135,7 +138,9 @@ export class WatchDaemon {
     try {
       this.initLines(this.ctx);
       this.monitor = new SupervisedChild({
-        file: this.o.ip ?? 'ip', args: ['-o', 'monitor', 'link'], log: this.log,
+        // Addresses too: a per-connection uplink given another address (DHCP, PPPoE) leaves the draw,
+        // and rejoins with its own.
+        file: this.o.ip ?? 'ip', args: ['-o', 'monitor', 'link', 'address'], log: this.log,
         onLine: (l, stream) => { if (stream === 'stdout') this.onMonitorLine(l); },
         // Whatever happened while no monitor ran is read whole from the kernel after each start.
         // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
@@ -255,7 +260,13 @@ export class WatchDaemon {
 
   private onMonitorLine(text: string): void {
     const ev = parseMonitorLine(text);
-    if (!ev) return;
+    if (!ev) {
+      const a = parseAddressLine(text);
+      const uplink = (name: string) =>
+        this.ctx.desired.bonds.some((b) => kindOf(b).watchesAddresses && b.slaves.some((s) => s.name === name));
+      if (a?.family === 'inet' && uplink(a.name)) this.requestAction('ring');
+      return;
+    }
     // A renamed interface gets no Deleted under its old name: the old name is gone all the same.
     for (const [name, h] of this.health) {
       if (name !== ev.name && h.link?.present && h.link.ifindex === ev.ifindex && !ev.deleted) {
@@ -293,6 +304,9 @@ export class WatchDaemon {
       // After a restart of the monitor the bonds may have drifted while nothing watched (a line
       // recreated, a slave removed by hand): they are converged whole. At start `up` just did that.
       if (restarts > 0) this.requestAction('bond');
+      // `up` drew the lines the kernel showed working at its moment; one that got its carrier since
+      // is up to the daemon's judgement, which no transition would bring to the ring: one pass does.
+      else this.requestAction('ring');
     } catch (e) {
       this.log.error({ err: errText(e) }, 'cannot read the kernel after starting the link monitor; retrying in 1 s');
       this.later(1000, () => this.resyncLinks(restarts));
@@ -442,6 +456,19 @@ export class WatchDaemon {
       this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why }, `${s.teql}: left alone (${s.why}); \`wanbond up\` brings it up, and the daemon keeps it from then on`);
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
+    for (const h of d.held) {
+      if (this.heldSaid.get(h.name) === h.has.join(',')) continue;
+      this.heldSaid.set(h.name, h.has.join(','));
+      const t = heldText(h, this.ctx.desired.settingsFile);
+      const rec = { event: 'uplink-held', bond: h.bond, line: h.name, address: h.address, has: h.has, fix: t.hint };
+      this.log.error(rec, `${t.what}; ${t.why}`);
+    }
+    for (const name of [...this.heldSaid.keys()]) {
+      if (d.held.some((h) => h.name === name)) continue;
+      this.heldSaid.delete(name);
+      this.log.warn({ event: 'uplink-not-held', line: name },
+        `${name}: no longer held out for its address; it is drawn again once healthy`);
+    }
     const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');
     if (foreign !== this.foreignSaid && d.foreign.length > 0) {
       this.log.warn({ event: 'lines-skipped', lines: d.foreign }, `left alone: ${d.foreign.map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`).join(', ')}`);

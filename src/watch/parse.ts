@@ -45,6 +45,26 @@ export function parseMonitorLine(line: string): LinkEvent | undefined {
   return { deleted: deleted !== undefined, ifindex: Number(index), name, up: flags.includes('UP'), carrier: flags.includes('LOWER_UP') };
 }
 
+export interface AddressEvent {
+  deleted: boolean; ifindex: number; name: string; family: 'inet' | 'inet6'; cidr: string;
+}
+const ADDR_LINE = /^(Deleted )?(\d+): (\S+)\s+(inet6?) (\S+)/;
+
+/**
+ * One address line of `ip -o monitor link address` (iproute2 6.1, captured): `3: eth2    inet
+ * 100.64.2.9/30 scope global eth2\       valid_lft forever ...`, `Deleted ` before a removal. It has no
+ * `<FLAGS>`, so parseMonitorLine never takes it for a link event. Anything else is undefined.
+ */
+export function parseAddressLine(line: string): AddressEvent | undefined {
+  let s = line.trim().replace(ISO_STAMP, '');
+  if (s.startsWith('[ADDR]')) s = s.slice('[ADDR]'.length).trimStart();
+  const m = ADDR_LINE.exec(s);
+  if (!m) return undefined;
+  type Groups = [string, string | undefined, string, string, AddressEvent['family'], string];
+  const [, deleted, index, name, family, cidr] = m as unknown as Groups;
+  return { deleted: deleted !== undefined, ifindex: Number(index), name, family, cidr };
+}
+
 export type PingEvent = { kind: 'reply'; seq: number; rttMs: number } | { kind: 'pending'; seq: number } | { kind: 'error'; text: string };
 
 /** `ping -D` prefix, `[1795693904.894522] `. */

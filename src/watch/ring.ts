@@ -8,6 +8,7 @@
 import { kindOf } from '../bonds/registry.js';
 import { plan } from '../plan/diff.js';
 import { recordedDrawnBonds } from '../plan/teardown.js';
+import { heldUplinks, type HeldUplink } from '../bonds/per-connection/per-connection.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';
@@ -21,6 +22,8 @@ export interface RingDecision {
   skipped: { teql: string; why: string }[];
   /** Lines the daemon leaves alone: a root qdisc it did not set (another bond's, or shaping). */
   foreign: { line: string; teql: string; why: string }[];
+  /** Per-connection uplinks held out of the draw (the planner leaves them out): they do not hold their address. */
+  held: HeldUplink[];
 }
 
 /** A line taken out of a bond's `slaves` by a configuration reload: it leaves that bond's ring. */
@@ -47,6 +50,7 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   const skipped: { teql: string; why: string }[] = [];
   const foreign: RingDecision['foreign'] = [];
   const drawnUp = recordedDrawnBonds(recorded);
+  const held: HeldUplink[] = [];
   for (const b of withRemoved(d, removed).bonds) {
     const kind = kindOf(b);
     const why = kind.notUp(b, o, drawnUp);
@@ -62,12 +66,13 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
       const moving = removed.some((r) => r.name === s.name && r.teql === root.kind);
       if (!s.leaving) foreign.push({ line: s.name, teql: b.teql, why: moving ? `still a slave of ${root.kind}` : /^teql\d+$/.test(root.kind) ? `a slave of ${root.kind}` : `its root qdisc is ${root.kind} ${root.handle}, not wanbond's` });
     }
+    held.push(...heldUplinks([b], o));
     const present = b.slaves.filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql)).map((s) => s.name);
     const bad = present.filter((n) => { const h = health.get(n); return h !== undefined && !inRing(h); });
     if (present.length > 0 && bad.length === present.length) { allDown.push(b.teql); continue; }
     for (const n of bad) out.add(n);
   }
-  return { out, allDown, skipped, foreign };
+  return { out, allDown, skipped, foreign, held };
 }
 
 /** The desired state a running daemon converges to: the bonds that are up, with the lines that exist and are its to change. */

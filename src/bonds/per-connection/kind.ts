@@ -7,7 +7,7 @@ import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { UplinkSettings } from '../../config/settings.js';
 import type { BondKind } from '../kind.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
-import { pcBondUp, pcTables } from './per-connection.js';
+import { heldText, heldUplinks, pcBondUp, pcTables } from './per-connection.js';
 
 export const perConnectionKind: BondKind = {
   name: 'per-connection',
@@ -37,10 +37,12 @@ export const perConnectionKind: BondKind = {
     return { present: up, up, why: 'its nftables chain is not there (wanbond down?)' };
   },
   notUp: (b, _o, recorded) => (recorded.has(b.teql) ? undefined : NOT_RECORDED),
+  heldOut: (b, o, settingsFile) => heldUplinks([b], o).map((h) => ({ name: h.name, text: heldText(h, settingsFile) })),
   member: (b, o, line) => drawMembership(b, o, line, (k) => pcMarkOf(b.index, k)),
   routed: routedOverLines,
   // Its addresses are its uplinks' own.
   addressPresent: (b, o) => (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address)),
+  watchesAddresses: true,
   needsTeql: false,
   doctor: {
     bond: (x, b) => drawnBondRules(x, b, {
@@ -50,6 +52,7 @@ export const perConnectionKind: BondKind = {
         + 'main\'s route over the uplinks: with any of them missing or changed, new connections leave by another uplink '
         + 'than drawn (its provider drops their source) or are not balanced at all',
       flushes: true,
+      heldOut: (bond, o, file) => perConnectionKind.heldOut(bond, o, file),
     }),
     routes: () => [],
     traffic: droppingRules,

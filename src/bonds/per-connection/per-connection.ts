@@ -16,7 +16,6 @@
 // and de-NATed replies pass loose rp_filter (without a route back in main, seen in the lab, they do
 // not). Pure.
 import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
-import { StateError } from '../../errors.js';
 import type { RouteSpec } from '../../plan/route.js';
 import type { Step } from '../../plan/steps.js';
 import type { PolicyRule } from '../weighted/policy.js';
@@ -71,25 +70,51 @@ export function pcMainRoute(b: DesiredBond, to: string, usable: (name: string) =
   return { to, nexthops: ups.map((u) => ({ gateway: u.gateway, dev: u.name, weight: w(u.name) })) };
 }
 
+/** An uplink that is up without the address its bond SNATs to (a DHCP renew, a PPPoE reconnect gave it another). */
+export interface HeldUplink { bond: string; name: string; address: string; gateway: string; has: string[] }
+
 /**
- * Each uplink's table routes (an uplink that is down or out gets none: the kernel removed it with the
- * link, and refuses a route through a down device) and the rules. Main's route is weightedSteps'
- * (planned with the weighted bonds' in one place, with the same care for a route it replaces).
+ * The uplinks held out of their bond's draw and of main's route: SNAT to an address the uplink does
+ * not hold black-holes every connection drawn for it, while its probe (from its real address) still
+ * answers. One uplink's address is its own problem: the other uplinks and bonds go on as usual, and
+ * it rejoins when it holds the address again (or the settings give it the new one).
  */
-export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean, settingsFile: string): Step[] {
+export function heldUplinks(bonds: readonly DesiredBond[], o: ObservedState): HeldUplink[] {
+  return bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).flatMap((u) => {
+    const up = o.links.find((l) => l.name === u.name)?.flags.includes('UP') === true;
+    if (!up || o.addrs.some((a) => a.dev === u.name && a.local === u.address)) return [];
+    const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
+    return [{ bond: b.teql, name: u.name, address: u.address, gateway: u.gateway, has }];
+  }));
+}
+
+/** What a held uplink is, why it is held and its fix, as `up`, the daemon, status and doctor say it. */
+export function heldText(h: HeldUplink, settingsFile: string): { what: string; why: string; hint: string } {
+  const now = h.has[0]?.split('/')[0];
+  return {
+    what: `${h.bond}: ${h.name} does not hold ${h.address} (it has ${h.has.join(', ') || 'no IPv4 address'}): `
+      + 'held out of the draw and of main\'s route',
+    why: `its connections would be SNATed to ${h.address}, which its provider does not route back `
+      + '(a DHCP renew or a PPPoE reconnect gave it another address); the other uplinks carry the new connections',
+    hint: `if its provider gave it a new address for good, write it in [${h.bond}] of ${settingsFile}: `
+      + `uplink.${h.name} = ${now ?? '<its address>'} via ${h.gateway} ... (the gateway too, if it changed), `
+      + `then run wanbond up; once ${h.name} holds ${h.address} again, `
+      + 'the watch daemon (or the next wanbond up) draws it again',
+  };
+}
+
+/**
+ * Each uplink's table routes (an uplink that is down, out or held gets none: the kernel removed it
+ * with the link, refuses a route through a down device, and may refuse the gateway from an address
+ * that changed) and the rules. Main's route is weightedSteps' (planned with the weighted bonds' in
+ * one place, with the same care for a route it replaces).
+ */
+export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean): Step[] {
   const w = o.weighted;
   if (!w) return [];
   const steps: Step[] = [];
   for (const b of bonds) {
     for (const [k, u] of (b.uplinks ?? []).entries()) {
-      const link = o.links.find((l) => l.name === u.name);
-      // SNAT to an address the uplink does not hold black-holes every connection drawn for it, while
-      // its probe (from its real address) still answers: refused, with the address it has.
-      if (link?.flags.includes('UP') && !o.addrs.some((a) => a.dev === u.name && a.local === u.address)) {
-        const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
-        throw new StateError(`${b.teql}: ${u.name} does not hold ${u.address} (it has ${has.join(', ') || 'no IPv4 address'}): its connections would be SNATed to an address its provider does not route back`,
-          `write the address ${u.name} has in [${b.teql}] of ${settingsFile}: uplink.${u.name} = ${has[0]?.split('/')[0] ?? '<its address>'} via ${u.gateway} ...`);
-      }
       if (skip(u.name)) continue;
       const table = pcTableOf(b.index, k);
       for (const r of b.routes) {

@@ -29,9 +29,11 @@ export const weightedKind: BondKind = {
     const p = devicePresence(b, o);
     return p.up ? undefined : p.why;
   },
+  heldOut: () => [],
   member: (b, o, line) => drawMembership(b, o, line, (k) => markOf(b.index, k)),
   routed: routedOverLines,
   addressPresent: deviceAddressPresent,
+  watchesAddresses: false,
   needsTeql: false,
   doctor: {
     bond: (x, b) => drawnBondRules(x, b, {
@@ -40,6 +42,7 @@ export const weightedKind: BondKind = {
       needs: 'a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of '
         + 'them missing or changed, packets go by another line than their weight says, or by none',
       flushes: false,
+      heldOut: () => [],
     }),
     routes: () => [], // judged against the bond's plan by its bond check
     traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],

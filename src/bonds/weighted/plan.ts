@@ -8,7 +8,7 @@ import type { Step } from '../../plan/steps.js';
 import type { RouteSpec } from '../../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import type { NftTableState } from './observe.js';
-import { isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
+import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
 import { chainRules, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
@@ -80,6 +80,22 @@ function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undef
 }
 
 /**
+ * The lines `up` leaves out of the draw and of main's route from the start, as the daemon judges
+ * them at once: down, or up without carrier (the kernel accepts a route through such a line, and
+ * what it is handed is lost). None of a bond whose every line is so: the daemon keeps all of those
+ * drawn, and the first to work again carries its share at once.
+ */
+export function linesDown(d: DesiredState, o: ObservedState): Set<string> {
+  const down = new Set<string>();
+  for (const b of d.bonds.filter(isDrawn)) {
+    const present = (b.weights ?? []).map((x) => o.links.find((l) => l.name === x.name)).filter((l) => l !== undefined);
+    const dead = present.filter((l) => !(l.flags.includes('UP') && l.flags.includes('LOWER_UP'))).map((l) => l.name);
+    if (dead.length < present.length) for (const n of dead) down.add(n);
+  }
+  return down;
+}
+
+/**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */
@@ -113,9 +129,11 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   }
   // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
   const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
+  // An uplink without its address is held out of the draw and of main's route, whoever plans (heldUplinks).
+  const held = new Set(heldUplinks(pcs, o).map((h) => h.name));
   // An uplink kept out keeps its table: its probe is routed by it (the oif rule), and the draw sends it nothing.
-  after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || !up(name), d.settingsFile));
-  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
+  after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || held.has(name) || !up(name)));
+  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone, ...held])));
   if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {
@@ -140,7 +158,8 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   // over lines that can take a route: the kernel refuses a nexthop through a device that is down,
   // and one that is gone is no nexthop (one about to be created by the card's start is planned for).
   // With none, main's route is left as it is.
-  const usable = (name: string) => !gone.has(name) && !out.has(name) && (up(name) || !o.links.some((l) => l.name === name));
+  const usable = (name: string) => !gone.has(name) && !out.has(name) && !held.has(name)
+    && (up(name) || !o.links.some((l) => l.name === name));
   for (const b of all) {
     const inRing = (b.weights ?? []).filter((x) => usable(x.name));
     if (inRing.length === 0) continue;

@@ -15,6 +15,7 @@ import { orphansOf, orphanTeardown, rollbackOf, unrecordedBonds, type Orphans } 
 import { withoutEntries } from '../../state/merge.js';
 import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
 import type { ObservedState, StaleDriver } from '../../state/types.js';
+import { heldText, heldUplinks } from '../../bonds/per-connection/per-connection.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -58,6 +59,19 @@ export function staleWarning(stale: StaleDriver[], io: Io): void {
   }
 }
 
+/**
+ * Loud, on stderr: each per-connection uplink held out of its bond for its address. `up` then exits 1
+ * (something to fix) although every other uplink and bond is up: a boot or a script must see it.
+ */
+function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): number {
+  const held = heldUplinks(ctx.desired.bonds, o);
+  for (const h of held) {
+    const t = heldText(h, ctx.desired.settingsFile);
+    io.err(`${dryRun ? 'note' : 'error'}: ${t.what}; ${t.why}\nhint: ${t.hint}\n`);
+  }
+  return held.length > 0 && !dryRun ? 1 : 0;
+}
+
 export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
   try { return await body(); } finally { await lock.release(); }
@@ -84,11 +98,11 @@ export function removedBonds(ctx: Context, record: Record): {
 }
 
 /** What `plan` and `up --dry-run` show: the removed bonds taken down, then the plan. */
-async function displayPlan(ctx: Context, io: Io): Promise<Plan> {
+async function displayPlan(ctx: Context, io: Io): Promise<{ p: Plan; o: ObservedState }> {
   const record = await readableRecord(ctx, io);
   const { orphans, observe } = removedBonds(ctx, record);
   const o = await observe();
-  return { version: 1, steps: [...orphanTeardown(orphans, o).steps, ...ctx.planForDisplay(o).steps] };
+  return { p: { version: 1, steps: [...orphanTeardown(orphans, o).steps, ...ctx.planForDisplay(o).steps] }, o };
 }
 
 /** Says, on stderr, what looks like a bond of wanbond's that nothing tells it how to take down. */
@@ -101,7 +115,7 @@ function noteUnrecorded(ctx: Context, record: Record, o: ObservedState, io: Io):
 }
 
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const p = await displayPlan(ctx, io);
+  const { p } = await displayPlan(ctx, io);
   if (json) { io.out(JSON.stringify(p, null, 2) + '\n'); return 0; }
   if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`); return 0; }
   p.steps.forEach((s, i) => {
@@ -132,7 +146,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   if (p?.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
-    return 0;
+    return heldReport(ctx, before, io);
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
   const scope = onInterrupt(io);
@@ -164,13 +178,14 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const last = tx.last ?? before;
   io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
-  return 0;
+  return heldReport(ctx, last, io);
 }
 
 export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
   if (dryRun) {
     const ctx = await build();
-    const p = await displayPlan(ctx, io);
+    const { p, o } = await displayPlan(ctx, io);
+    heldReport(ctx, o, io, true);
     if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
     return printDryRun('up', p.steps, ctx, io);
   }

@@ -17,6 +17,8 @@ export interface LineStatus {
   draw: number | null;
   /** A per-connection bond's uplink: its address (SNAT) and gateway; null otherwise. */
   uplink: { address: string; gateway: string } | null;
+  /** A per-connection uplink held out of the draw for not holding its address: what, why, the fix; null otherwise. */
+  heldOut: { what: string; why: string; hint: string } | null;
 }
 export interface BondStatus {
   teql: string; kind: KindName; present: boolean;
@@ -33,6 +35,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
   return d.bonds.map((b) => {
     const kind = kindOf(b);
     const t = kind.presence(b, o);
+    const held = kind.heldOut(b, o, d.settingsFile);
     const lines: LineStatus[] = b.slaves.map((s) => {
       const l = o.links.find((x) => x.name === s.name);
       const st = l?.stats;
@@ -47,6 +50,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
         health: healthOf(daemon, b.teql, s.name),
         draw: kind.member(b, o, s.name).draw,
         uplink: (() => { const u = b.uplinks?.find((x) => x.name === s.name); return u ? { address: u.address, gateway: u.gateway } : null; })(),
+        heldOut: held.find((x) => x.name === s.name)?.text ?? null,
       };
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
@@ -92,7 +96,9 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
       : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
-    const reasons = b.lines.filter((l) => l.health && l.health.state !== 'up').map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
+    const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');
+    const reasons = held + b.lines.filter((l) => l.health && l.health.state !== 'up')
+      .map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
     return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', k.memberWord, 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
       b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
         l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && k.drawShown ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),

@@ -1,11 +1,12 @@
 // Each bond in the kernel: its teql device up with its address and not held, each slave there,
 // attached to it, up with carrier, all of one MTU. Pure.
+import type { BondKind } from '../../bonds/kind.js';
 import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
 import { describe, isHold, isHoldStep, type Step } from '../../plan/steps.js';
 import { plural } from '../../text.js';
-import { weightedSteps } from '../../bonds/weighted/plan.js';
+import { linesDown, weightedSteps } from '../../bonds/weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
@@ -149,6 +150,8 @@ export interface DrawnWords {
   needs: string;
   /** The daemon flushes a dead line's connections with conntrack. */
   flushes: boolean;
+  /** The kind's lines held out for a problem of their own. */
+  heldOut: BondKind['heldOut'];
 }
 
 /**
@@ -166,7 +169,18 @@ export function drawnBondRules(x: DoctorInput, b: DesiredBond, w: DrawnWords): F
 
 function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
   const notApplied = w.notApplied;
-  const out = new Set(b.slaves.filter((s) => daemonLine(x, b.teql, s.name)?.inRing === false).map((s) => s.name));
+  // The daemon's view of a line where it has one; else what `up` leaves out (a line down at the start).
+  const down = linesDown({ ...x.desired, bonds: [b] }, x.observed);
+  const out = new Set(b.slaves.map((s) => s.name).filter((n) => {
+    const seen = daemonLine(x, b.teql, n);
+    return seen ? !seen.inRing : down.has(n);
+  }));
+  // A line held out for a problem of its own (an uplink without its address) is said on its own, with
+  // its fix; first, as `up` says it.
+  const held: Finding[] = w.heldOut(b, x.observed, x.desired.settingsFile).map(({ name, text }) => ({
+    id: notApplied, severity: 'error', bond: b.teql, line: name, what: text.what, why: text.why,
+    fix: [note(text.hint), cmd('wanbond', 'up')],
+  }));
   let left: Step[];
   try {
     const p = weightedSteps({ ...x.desired, bonds: [b] }, x.observed, out, true);
@@ -175,15 +189,15 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
     if (!(e instanceof WanbondError)) throw e;
     // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.
     if (x.observed.weighted?.nftAvailable) {
-      return [{ id: notApplied, severity: 'error', bond: b.teql, what: e.message,
+      return [...held, { id: notApplied, severity: 'error', bond: b.teql, what: e.message,
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
       why: `a ${w.draws} with nftables; without the nft program wanbond can neither set nor read it`,
       fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
-  if (left.length === 0) return [];
-  return [{
+  if (left.length === 0) return held;
+  return [...held, {
     id: notApplied, severity: 'error', bond: b.teql,
     what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
     why: w.needs,

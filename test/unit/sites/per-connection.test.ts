@@ -18,6 +18,7 @@ import { sysctlKeys } from '../../../src/plan/diff.js';
 import { initialHealth } from '../../../src/watch/health.js';
 import { describe as say } from '../../../src/plan/steps.js';
 import { validateStep } from '../../../src/plan/validate.js';
+import type { Step } from '../../../src/plan/steps.js';
 import { chainRules, pcMarkOf, tableRuleset } from '../../../src/bonds/weighted/ruleset.js';
 import { bondRulesOf } from '../../../src/bonds/weighted/plan.js';
 import { parseRules } from '../../../src/bonds/weighted/observe.js';
@@ -39,11 +40,13 @@ const err = (text: string): string => {
   assert.fail('no error');
 };
 
-async function site(settings = PC) {
+async function site(settings = PC, uplinks = 2) {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
   // Each uplink with the address its provider gave it, and a LAN; the operator's own default via uplink 1.
-  const kernel = new FakeKernel({ links: ['eth0', 'eth1', 'eth2'].map((name) => ({ name })), addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' }, { dev: 'eth2', cidr: '100.64.2.2/30' }] });
+  const ks = Array.from({ length: uplinks }, (_x, i) => i + 1);
+  const kernel = new FakeKernel({ links: ['eth0', ...ks.map((k) => `eth${k}`)].map((name) => ({ name })),
+    addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, ...ks.map((k) => ({ dev: `eth${k}`, cidr: `100.64.${k}.2/30` }))] });
   kernel.routes.push({ dst: 'default', dev: 'eth1', gateway: '100.64.1.1' } as typeof kernel.routes[number]);
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
   const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), settings), undefined);
@@ -315,5 +318,138 @@ describe('per-connection bonds: records and rules read back', () => {
   it('a rule from one host, as iproute2 prints it (no srclen for a /32), is wanbond\'s; from a network, someone else\'s', () => {
     const text = '[{"priority":7767,"src":"100.64.1.2","table":"77700001"},{"priority":7767,"src":"100.64.0.0","srclen":16,"table":"77700001"}]';
     assert.deepEqual(parseRules(text), [{ priority: 7767, from: '100.64.1.2', table: '77700001' }, { priority: 7767, table: '77700001', other: true }]);
+  });
+});
+
+describe('per-connection bonds: one uplink\'s problem is that uplink\'s (issue 21)', () => {
+  const health = (names: string[], down: string[] = []) => new Map(names.map((n) =>
+    [n, { ...initialHealth(n, 0, undefined), ...(down.includes(n) ? { state: 'down' as const } : {}) }]));
+  const ip = (kernel: FakeKernel, ...args: string[]) => kernel.change({ file: 'ip', args });
+  const renew = async (kernel: FakeKernel, from: string, to: string) => {
+    await ip(kernel, 'addr', 'del', from, 'dev', 'eth2');
+    await ip(kernel, 'addr', 'add', to, 'dev', 'eth2');
+  };
+  const draw = (kernel: FakeKernel) =>
+    kernel.nft?.chains.get('pcbond0')?.rules.map((r) => JSON.stringify(r.expr)).join();
+  const eth1Alone = JSON.stringify([{ mangle: { key: { ct: { key: 'mark' } }, value: pcMarkOf(0, 0) } }]);
+  const mainDefault = (kernel: FakeKernel) =>
+    kernel.routes.filter((r) => r.dst === 'default').map((r) => r.nexthops?.map((n) => n.dev) ?? [r.dev]);
+  const both = 'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2';
+  const viaEth1 = 'route default via 100.64.1.1 dev eth1';
+
+  it('a DHCP renew gives an uplink another address: the daemon holds it out of the draw and main\'s route; '
+    + 'up says so and exits 1; back, it rejoins', async () => {
+    const { kernel, run, read, desired, recorded } = await site();
+    // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
+    let rec: Step[] = [];
+    assert.equal((await run('up')).code, 0);
+    await renew(kernel, '100.64.2.2/30', '100.64.2.9/30');
+    // The daemon's ring, every uplink healthy (eth2's probe answers from its new address).
+    const h = health(['eth1', 'eth2']);
+    const r = ringPlan(desired, h, await read(), [], true, rec = await recorded());
+    assert.deepEqual(r.decision.held.map((x) => [x.name, x.has]), [['eth2', ['100.64.2.9/30']]]);
+    assert.deepEqual(r.plan.steps.map(say), [
+      'pcbond0: draw from eth1 (was eth1, eth2)',
+      `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
+      `${viaEth1} (replacing ${both.replace('route ', '')})`,
+    ]);
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
+    // up: nothing left to change, and the uplink named with its fix; exit 1.
+    const n = kernel.changes.length;
+    const up = await run('up');
+    assert.equal(up.code, 1, up.err);
+    assert.equal(kernel.changes.length, n, 'up changed nothing more');
+    assert.match(up.out, /pcbond0 \(eth1, eth2\): already up, nothing to change/);
+    const held = String.raw`pcbond0: eth2 does not hold 100\.64\.2\.2 \(it has 100\.64\.2\.9\/30\): held out`;
+    assert.match(up.err, new RegExp(String.raw`^error: ${held} of the draw and of main's route; `, 'm'));
+    assert.match(up.err, /^hint: .*uplink\.eth2 = 100\.64\.2\.9 via 100\.64\.2\.1 .*then run wanbond up/m);
+    const st = await run('status');
+    assert.match(st.out, new RegExp(String.raw`^ {2}${held}[^\n]*\n {4}fix: .*uplink\.eth2 = 100\.64\.2\.9`, 'm'));
+    type Status = { lines: { name: string; heldOut: { what: string } | null }[] }[];
+    const j = JSON.parse((await run('status', '--json')).out) as Status;
+    assert.deepEqual(j[0]?.lines.map((l) => [l.name, l.heldOut !== null]), [['eth1', false], ['eth2', true]]);
+    type Doctor = { bonds: { findings: { id: string; line?: string; what: string }[] }[] };
+    const doc = JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as Doctor;
+    const found = doc.bonds.flatMap((b) => b.findings).filter((f) => f.id.startsWith('bond.'));
+    assert.deepEqual(found.map((f) => [f.id, f.line]), [['bond.pc-not-applied', 'eth2']],
+      'the held uplink, and no drift: the draw and main\'s route are as up sets them');
+    // The lease gives the address back: the uplink rejoins.
+    await renew(kernel, '100.64.2.9/30', '100.64.2.2/30');
+    const back = ringPlan(desired, h, await read(), [], true, rec = await recorded());
+    assert.deepEqual(back.decision.held, []);
+    assert.deepEqual(back.plan.steps.map(say),
+      ['pcbond0: draw from eth1, eth2 (was eth1)', `${both} (replacing ${viaEth1.replace('route ', '')})`]);
+    await apply(back.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
+    const again = await run('up');
+    assert.equal(again.code, 0, again.err);
+    assert.equal(again.err, '');
+  });
+
+  it('while one bond\'s uplink is held, another bond\'s dead uplink still leaves its draw', async () => {
+    const two = `${PC}[pcbond1]\nroutes = 192.0.2.0/24\n`
+      + 'uplink.eth3 = 100.64.3.2 via 100.64.3.1\nuplink.eth4 = 100.64.4.2 via 100.64.4.1\n';
+    const { kernel, run, read, desired, recorded } = await site(two, 4);
+    // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
+    let rec: Step[] = [];
+    assert.equal((await run('up')).code, 0);
+    await renew(kernel, '100.64.2.2/30', '100.64.2.9/30');
+    const h = health(['eth1', 'eth2', 'eth3', 'eth4'], ['eth4']);
+    const r = ringPlan(desired, h, await read(), [], true, rec = await recorded());
+    const steps = r.plan.steps.map(say);
+    assert.ok(steps.includes('pcbond1: draw from eth3 (was eth3, eth4)'), steps.join('\n'));
+    assert.ok(steps.includes('pcbond0: draw from eth1 (was eth1, eth2)'), steps.join('\n'));
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
+    assert.deepEqual(kernel.routes.filter((x) => x.dst === '192.0.2.0/24').map((x) => x.dev), ['eth3']);
+    const up = await run('up');
+    assert.equal(up.code, 1);
+    assert.match(up.err, /pcbond0: eth2 does not hold 100\.64\.2\.2/);
+  });
+
+  it('a PPPoE reconnect (the link deleted, made again with another address): main\'s multipath, '
+    + 'which the kernel dropped, is put back over the live uplink', async () => {
+    const { kernel, run, read, desired, recorded } = await site();
+    // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
+    let rec: Step[] = [];
+    assert.equal((await run('up')).code, 0);
+    await ip(kernel, 'link', 'del', 'dev', 'eth2');
+    assert.deepEqual(mainDefault(kernel), [], 'the kernel drops a multipath route with its nexthop\'s device');
+    await ip(kernel, 'link', 'add', 'dev', 'eth2', 'type', 'dummy');
+    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'up');
+    await ip(kernel, 'addr', 'add', '100.64.2.9/30', 'dev', 'eth2');
+    // The daemon saw the link go (eth2 down), then come back and answer: either way main's route is back over eth1.
+    for (const h of [health(['eth1', 'eth2'], ['eth2']), health(['eth1', 'eth2'])]) {
+      const r = ringPlan(desired, h, await read(), [], true, rec = await recorded());
+      await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
+      assert.deepEqual(mainDefault(kernel), [['eth1']]);
+      assert.equal(draw(kernel), eth1Alone, 'eth1 alone drawn');
+    }
+    const up = await run('up');
+    assert.equal(up.code, 1, up.err);
+    assert.match(up.err, /eth2 does not hold 100\.64\.2\.2 \(it has 100\.64\.2\.9\/30\)/);
+  });
+
+  it('an uplink down when up runs is left out of the draw and main\'s route; back, the daemon draws it again',
+    async () => {
+    const { kernel, run, read, desired, recorded } = await site();
+    // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
+    let rec: Step[] = [];
+    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'down');
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    assert.equal(draw(kernel), eth1Alone, 'eth1 alone drawn');
+    assert.deepEqual(mainDefault(kernel), [['eth1']]);
+    assert.deepEqual((await run('up')).code, 0);
+    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'up');
+    const h = health(['eth1', 'eth2']);
+    const r = ringPlan(desired, h, await read(), [], true, rec = await recorded());
+    assert.deepEqual(r.plan.steps.map(say), [
+      `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
+      'pcbond0: draw from eth1, eth2 (was eth1)',
+      `${both} (replacing ${viaEth1.replace('route ', '')})`,
+    ]);
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan));
+    const n = kernel.changes.length;
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.changes.length, n, 'the next up finds it drawn');
   });
 });

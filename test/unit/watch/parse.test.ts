@@ -4,7 +4,7 @@
 // wanrouter-sim writes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDeviceProc, parseMonitorLine, parsePingLine } from '../../../src/watch/parse.js';
+import { parseAddressLine, parseDeviceProc, parseMonitorLine, parsePingLine } from '../../../src/watch/parse.js';
 
 describe('watch/parse: ip -o monitor link', () => {
   it('a veth pair is created: peer first (@NONE), then the link (@peer), both down', () => {
@@ -102,6 +102,26 @@ describe('watch/parse: ip -o monitor link', () => {
 
   it('a name with @ in it keeps it, up to the link suffix', () => {
     assert.equal(parseMonitorLine(String.raw`34: wb@x@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\    link/ether 72:19:af:24:bf:42 brd ff:ff:ff:ff:ff:ff`)?.name, 'wb@x');
+  });
+});
+
+describe('watch/parse: ip -o monitor link address (issue 21: a per-connection uplink\'s address)', () => {
+  // Captured with iproute2 6.1 on a veth pair: the links' lines as before, then the addresses'.
+  const captured = [
+    String.raw`3: wbt0@wbt1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default \    `
+      + 'link/ether 02:b7:c4:11:27:b6 brd ff:ff:ff:ff:ff:ff',
+    String.raw`3: wbt0    inet 100.64.2.9/30 scope global wbt0\       valid_lft forever preferred_lft forever`,
+    String.raw`3: wbt0    inet6 2001:db8::1/64 scope global nodad \       valid_lft forever preferred_lft forever`,
+    String.raw`Deleted 3: wbt0    inet 100.64.2.9/30 scope global wbt0\       valid_lft forever preferred_lft forever`,
+  ];
+
+  it('an address added or deleted is an address event, never a link event; a link line is no address event', () => {
+    assert.deepEqual(captured.map(parseMonitorLine).map((e) => e?.name), ['wbt0', undefined, undefined, undefined]);
+    assert.deepEqual(captured.map(parseAddressLine), [undefined,
+      { deleted: false, ifindex: 3, name: 'wbt0', family: 'inet', cidr: '100.64.2.9/30' },
+      { deleted: false, ifindex: 3, name: 'wbt0', family: 'inet6', cidr: '2001:db8::1/64' },
+      { deleted: true, ifindex: 3, name: 'wbt0', family: 'inet', cidr: '100.64.2.9/30' }]);
+    assert.equal(parseAddressLine(`[ADDR]${captured[1]!}`)?.cidr, '100.64.2.9/30', 'as ip monitor all tags it');
   });
 });
 

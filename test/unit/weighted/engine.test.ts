@@ -95,6 +95,40 @@ describe('weighted bonds through the engine (fake kernel)', () => {
     assert.equal(kernel.dump(), before);
   });
 
+  it('a line without carrier when up runs: left out of the draw and main\'s route from the start; '
+    + 'the next up draws it once it is back', async () => {
+    const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
+    const before = kernel.dump();
+    const flags = kernel.links.get('w2g1ppp')!.flags;
+    const carrier = (on: boolean) => (on ? flags.add('LOWER_UP') : flags.delete('LOWER_UP'));
+    carrier(false);
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    type Draw = { mangle: { value: { map: { data: { set: number[][] } } } } };
+    const drawn = () =>
+      (kernel.nft?.chains.get('wbond0')?.rules[0]?.expr[0] as Draw).mangle.value.map.data.set.map(([, m]) => m);
+    const main = () => kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => n.dev);
+    assert.deepEqual(drawn(), [0x77620001, 0x77620003], 'w1g1ppp and w3g1ppp, 2:2 in lowest terms');
+    assert.deepEqual(main(), ['w1g1ppp', 'w3g1ppp']);
+    assert.equal(kernel.tables.get(77620002), undefined, 'no route through a line that carries nothing');
+    type Doctor = { bonds: { findings: { id: string }[] }[] };
+    const doc = JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as Doctor;
+    assert.deepEqual(doc.bonds.flatMap((b) => b.findings.map((f) => f.id)).filter((id) => id.startsWith('bond.')), [],
+      'doctor, with no daemon, judges the draw as up left it');
+    carrier(true);
+    assert.equal((await run('up')).code, 0);
+    assert.deepEqual(drawn(), [0x77620001, 0x77620003, 0x77620002, 0x77620001, 0x77620003]);
+    assert.deepEqual(main(), ['w1g1ppp', 'w2g1ppp', 'w3g1ppp']);
+    await againThenDown(kernel, run, before);
+  });
+
+  it('every line without carrier: all stay drawn, as the daemon keeps them', async () => {
+    const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
+    for (const l of ['w1g1ppp', 'w2g1ppp', 'w3g1ppp']) kernel.links.get(l)!.flags.delete('LOWER_UP');
+    assert.equal((await run('up')).code, 0);
+    assert.match(JSON.stringify(kernel.nft?.chains.get('wbond0')?.rules), /"mod":5/);
+  });
+
   it('a failure mid-apply rolls the weighted bond back whole', async () => {
     const { kernel, run } = await site('[wbond0]\n');
     const before = kernel.dump();
