@@ -5,7 +5,7 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { describe, inverse, isHoldStep, meansDone, toCommand, type Plan, type Step } from '../plan/steps.js';
+import { describe, inverse, isHoldStep, isIrreversible, meansDone, toCommand, type Plan, type Step } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -42,12 +42,16 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   /** Steps done whose undo is still needed: they stay in the record for `down`. */
   readonly remaining: Step[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[], label?: string) {
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[], label?: string,
+    irreversible: readonly Step[] = []) {
     const base = (label ? `${label}: ` : '') + (cause instanceof Error ? cause.message : String(cause));
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
+    const except = irreversible.length === 0 ? '' : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
+    const left = [...undoFailures.map((f) => `${describe(f.step)} (${f.error})`),
+      ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])];
     const tail = undoFailures.length === 0 && remaining.length === 0
-      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was`
-      : `; rollback incomplete: ${[...undoFailures.map((f) => `${describe(f.step)} (${f.error})`), ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])].join('; ')}; \`wanbond down\` undoes the rest`;
+      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was${except}`
+      : `; rollback incomplete: ${left.join('; ')}; \`wanbond down\` undoes the rest`;
     super(base + tail, hint, { cause });
     this.undone = undone;
     this.undoFailures = undoFailures;
@@ -197,6 +201,6 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   } catch (e) {
     deps.log.error({ err: e, done: done.length }, 'apply failed, rolling back');
     const { undone, failures, remaining } = await undo(done, deps);
-    throw new ApplyError(e, undone, failures, remaining, deps.label);
+    throw new ApplyError(e, undone, failures, remaining, deps.label, done.filter(isIrreversible));
   }
 }

@@ -126,6 +126,9 @@ export function inverse(s: Step): Step | undefined {
   }
 }
 
+/** A change no undo gives back (closed connections): a rollback names it rather than claim all is as it was. */
+export const isIrreversible = (s: Step): boolean => s.kind === 'conntrack-flush';
+
 /**
  * A failed command that did all its step asked: `conntrack -D` exits 1 when no entry matched (an
  * uplink that carried no connection when it died), which leaves exactly what the step wants.

@@ -10,7 +10,7 @@ import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js
 import type { NftTableState } from './observe.js';
 import { isPerConnection, pcMainRoute, pcTableSteps } from '../sites/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
-import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
+import { chainRules, drawnMarks, lineMark, ruleTag, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 /** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
@@ -100,7 +100,7 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
     for (const b of want) {
       const now = drawnLines(b, w.nft);
       const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
-        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
+        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(drawnMarks(b));
       if (same) continue;
       // Under balance = load the draw's weights are the daemon's measure: `up` and doctor (which plan
       // with the settings' weights) leave them alone as long as the same lines are drawn.

@@ -205,6 +205,20 @@ describe('per-connection bonds: the daemon\'s ring', () => {
     assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps, [], 'the draw holds eth1 alone');
   });
 
+  it('a draw change rolled back whole (main\'s route refused) says so: the draw is as it was, only the flush is named, no `wanbond down`', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    kernel.conntrackEntries.set(pcMarkOf(0, 1), 20);
+    const drawBefore = JSON.stringify(kernel.nft?.chains.get('pcbond0'));
+    kernel.failWhen = (argv) => argv === 'ip route replace default via 100.64.1.1 dev eth1';
+    const h = health(['eth2']);
+    const err = await apply(ringPlan(desired, h, await read(), [], true).plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan))
+      .then(() => assert.fail('the route was refused'), (e: Error) => e.message);
+    assert.match(err, /injected failure; rolled back 1 step, the system is as it was except what no undo gives back: pcbond0: flush eth2's connections/);
+    assert.doesNotMatch(err, /rollback incomplete|wanbond down/);
+    assert.equal(JSON.stringify(kernel.nft?.chains.get('pcbond0')), drawBefore, 'eth2 drawn again, as before the change');
+  });
+
   it('a link that flapped while its uplink was out gets its table route back before it is drawn again (else its probe has no route)', async () => {
     const { kernel, run, read, desired } = await site();
     assert.equal((await run('up')).code, 0);
