@@ -5,7 +5,7 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { describe, inverse, isHoldStep, isIrreversible, meansDone, toCommand, type Plan, type Step } from '../plan/steps.js';
+import { bestEffort, describe, inverse, isHoldStep, isIrreversible, meansDone, shellQuote, toCommand, type Plan, type Step } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -144,6 +144,15 @@ export async function undo(all: readonly Step[], deps: Pick<ApplyDeps, 'runner' 
   return { undone: r.done.filter((s) => !isHoldStep(s)), failures: r.failures, remaining };
 }
 
+/** A cleanup that failed: said loud, with what it leaves and the command to run by hand; the change stands. */
+function cleanupFailed(s: Step, leaves: string, e: unknown, log: Log): void {
+  const cmd = toCommand(s);
+  const fix = cmd ? shellQuote(argvOf(cmd)) : undefined;
+  const err = e instanceof Error ? e.message : String(e);
+  log.error({ event: 'cleanup-failed', step: describe(s), err, fix },
+    `${describe(s)} failed: ${err}; ${leaves}${fix ? `; run by hand: ${fix}` : ''}`);
+}
+
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
 export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   const done: Step[] = [];
@@ -174,8 +183,14 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         try {
           await deps.runner.change(g.command);
         } catch (e) {
-          if (g.steps.length === 1 && e instanceof CommandError && meansDone(g.steps[0] as Step, e.exitCode, e.stderr)) {
-            done.push(...g.steps);
+          const only = g.steps.length === 1 ? (g.steps[0] as Step) : undefined;
+          if (only && e instanceof CommandError && meansDone(only, e.exitCode, e.stderr)) {
+            done.push(only);
+            continue;
+          }
+          const leaves = only ? bestEffort(only) : undefined;
+          if (only && leaves !== undefined) {
+            cleanupFailed(only, leaves, e, deps.log);
             continue;
           }
           // A command that failed may still have done something (wanrouter that started the cards, then

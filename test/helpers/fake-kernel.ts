@@ -86,6 +86,11 @@ export class FakeKernel implements Runner {
   conntrackFlushed: number[] = [];
   /** Connections conntrack holds, by mark. */
   conntrackEntries = new Map<number, number>();
+  /**
+   * An entry expires between `conntrack -D`'s dump and its delete: the others go, and conntrack
+   * exits 1 with "Operation failed: such conntrack doesn't exist".
+   */
+  conntrackRace = false;
   /** wanbond's nftables table, modelled from the commands wanbond writes (src/weighted/ruleset.ts) only. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
@@ -346,6 +351,7 @@ export class FakeKernel implements Runner {
       const n = this.conntrackEntries.get(Number(args[2])) ?? 0;
       this.conntrackEntries.delete(Number(args[2]));
       if (n === 0) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n', 'see conntrack(8)');
+      if (this.conntrackRace) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n', 'see conntrack(8)');
       return;
     }
     if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);

@@ -22,7 +22,7 @@ import { bondRulesOf } from '../../../src/weighted/plan.js';
 import { parseRules } from '../../../src/weighted/observe.js';
 import { cliWith } from '../../helpers/cli.js';
 import { apply, type ApplyDeps } from '../../../src/apply/apply.js';
-import { silentLogger } from '../../../src/log.js';
+import { makeLoggerTo, silentLogger } from '../../../src/log.js';
 import type { ObservedState } from '../../../src/state/types.js';
 import type { Plan } from '../../../src/plan/steps.js';
 
@@ -203,6 +203,22 @@ describe('per-connection bonds: the daemon\'s ring', () => {
     const done = await apply(p, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
     assert.ok(done.some((s) => s.kind === 'conntrack-flush'));
     assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps, [], 'the draw holds eth1 alone');
+  });
+
+  it('a flush that fails otherwise (an entry expired between dump and delete) keeps the dead uplink out of the draw, and says how to flush by hand', async () => {
+    const { kernel, run, read, desired } = await site();
+    assert.equal((await run('up')).code, 0);
+    kernel.conntrackEntries.set(pcMarkOf(0, 1), 20);
+    kernel.conntrackRace = true;
+    const lines: string[] = [];
+    const h = health(['eth2']);
+    const deps = { ...engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan), log: makeLoggerTo('watch', (l) => lines.push(l)) };
+    const done = await apply(ringPlan(desired, h, await read(), [], true).plan, deps);
+    assert.deepEqual(done.map((s) => s.kind), ['nft-stripe', 'replace-route'], 'the flush is not counted done; nothing rolled back');
+    assert.deepEqual(ringPlan(desired, h, await read(), [], true).plan.steps, [], 'the draw holds eth1 alone');
+    const said = lines.map((l) => JSON.parse(l) as { msg: string; event?: string }).filter((l) => l.event === 'cleanup-failed');
+    assert.equal(said.length, 1, lines.join('\n'));
+    assert.match(said[0]!.msg, /^pcbond0: flush eth2's connections from conntrack \(mark 0x77630002\) failed: .*such conntrack doesn't exist; eth2 stays out of the draw, .*; run by hand: conntrack -D --mark 0x77630002$/);
   });
 
   it('a draw change rolled back whole (main\'s route refused) says so: the draw is as it was, only the flush is named, no `wanbond down`', async () => {
