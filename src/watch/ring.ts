@@ -4,6 +4,7 @@
 // (a missing one has nothing to attach), lines no other qdisc holds, no card starts, no config
 // edits, no admin state changes. One line that cannot be planned never blocks the others.
 import { plan } from '../plan/diff.js';
+import { nftBlocker } from '../weighted/plan.js';
 import { pcBondUp } from '../sites/per-connection.js';
 import type { Plan } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
@@ -14,8 +15,8 @@ export interface RingDecision {
   out: Set<string>;
   /** Bonds whose every line is down: all are kept in the ring (TEQL skips the dead ones itself). */
   allDown: string[];
-  /** Bonds the daemon leaves alone, with why. */
-  skipped: { teql: string; why: string }[];
+  /** Bonds the daemon leaves alone, with why (and the fix, when `wanbond up` is not it). */
+  skipped: { teql: string; why: string; fix?: string }[];
   /** Lines the daemon leaves alone: a root qdisc it did not set (another bond's, or shaping). */
   foreign: { line: string; teql: string; why: string }[];
 }
@@ -40,9 +41,15 @@ export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): D
 export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState, removed: readonly RemovedLine[] = []): RingDecision {
   const out = new Set<string>();
   const allDown: string[] = [];
-  const skipped: { teql: string; why: string }[] = [];
+  const skipped: RingDecision['skipped'] = [];
   const foreign: RingDecision['foreign'] = [];
   for (const b of withRemoved(d, removed).bonds) {
+    // A bond nftables draws cannot be read or changed without a working nft; the others go on.
+    const blocked = b.kind !== 'teql' && o.weighted ? nftBlocker(o) : undefined;
+    if (blocked) {
+      skipped.push({ teql: b.teql, why: blocked.why, fix: blocked.hint });
+      continue;
+    }
     // A per-connection bond has no device: it is up when wanbond's table has its chain.
     if (b.kind === 'per-connection' ? !pcBondUp(b, o) : !isUp(o, b.teql)) {
       skipped.push({ teql: b.teql, why: b.kind === 'per-connection' ? `its nftables chain is not there (wanbond down?)` : exists(o, b.teql) ? `${b.teql} is down` : `${b.teql} does not exist` });

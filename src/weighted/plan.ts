@@ -59,6 +59,23 @@ function drawnLines(b: WeightedBondRules, have: NftTableState): string[] | undef
 }
 
 /**
+ * Why the bonds nftables draws cannot be planned or read now (no nft, or an nft that cannot list
+ * wanbond's table), with the fix; undefined when they can. TEQL bonds never depend on it.
+ */
+export function nftBlocker(o: ObservedState): { why: string; hint: string } | undefined {
+  const w = o.weighted;
+  if (w?.nftAvailable) return undefined;
+  if (w?.nftUnusable !== undefined) {
+    return { why: `nft cannot list wanbond's table: ${w.nftUnusable}`,
+      hint: 'wanbond reads its table back as JSON (nft -j): install nftables 0.9.1 or later built with JSON support, '
+        + 'and a kernel with nf_tables (modprobe nf_tables), then run wanbond up again' };
+  }
+  return NO_NFT;
+}
+
+const NO_NFT = { why: 'this system has no nft', hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again' };
+
+/**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */
@@ -68,9 +85,10 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   const bonds = all.filter(isWeighted);
   const pcs = all.filter(isPerConnection);
   const w = o.weighted;
-  if (!w?.nftAvailable) {
-    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${pcs.length > 0 ? 'per-connection' : 'weighted'} bonds need nftables, and this system has no nft`,
-      'install it (apt-get install nftables; dnf install nftables), then run wanbond up again');
+  const blocked = w ? nftBlocker(o) : NO_NFT;
+  if (!w || blocked) {
+    const { why, hint } = blocked ?? NO_NFT;
+    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${pcs.length > 0 ? 'per-connection' : 'weighted'} bonds need nftables, and ${why}`, hint);
   }
   const before: Step[] = [];
   for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });

@@ -77,6 +77,11 @@ export class FakeKernel implements Runner {
   noPlug = false;
   /** A system without the nft program. */
   noNft = false;
+  /**
+   * An nft that is there but cannot list: what `nft -j list` prints on stderr as it exits 1 (an nft
+   * built without JSON: "Error: JSON support not compiled-in"; a kernel without nf_tables).
+   */
+  nftCannotList: string | undefined;
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
   rules: { priority: number; fwmark?: number; mask?: number; from?: string; oif?: string; table: string; suppress?: number }[] = [];
@@ -250,6 +255,7 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
       if (a === '-j list table ip wanbond') {
+        if (this.nftCannotList !== undefined) throw new CommandError(['nft', ...cmd.args], 1, `${this.nftCannotList}\n`, 'see nft(8)');
         if (!this.nft) throw new CommandError(['nft', ...cmd.args], 1, 'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n', 'see nft(8)');
         return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()] });
       }

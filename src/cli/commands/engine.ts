@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InterruptedError, runAll } from '../../apply/apply.js';
 import { Transactions } from '../../apply/recorded.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
-import { WanbondError } from '../../errors.js';
+import { StateError, WanbondError } from '../../errors.js';
 import { acquireLock, type Lock } from '../../exec/lock.js';
 import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
@@ -12,7 +12,8 @@ import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
 import { readRecord, writeRecord, type Record } from '../../state/record.js';
-import type { StaleDriver } from '../../state/types.js';
+import type { ObservedState, StaleDriver } from '../../state/types.js';
+import { nftBlocker } from '../../weighted/plan.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -44,7 +45,7 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 export const countChanges = (steps: readonly Step[]) =>
   steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
-const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
+const bondsLine = (ctx: Context, without?: ReadonlySet<string>) => ctx.desired.bonds.filter((b) => !without?.has(b.teql)).map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
 export function staleWarning(stale: StaleDriver[], io: Io): void {
@@ -86,11 +87,22 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
 export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const record = await currentRecord(ctx, io);
   const before = await ctx.observe();
-  const p = ctx.plan(before, false);
+  // Bonds nftables draws, with no nft that works: the others go up, and `up` fails for these after.
+  const blocked = nftBlocker(before);
+  const held = blocked ? ctx.desired.bonds.filter((b) => b.kind !== 'teql').map((b) => b.teql) : [];
+  const without = held.length > 0 && held.length < ctx.desired.bonds.length ? new Set(held) : undefined;
+  const planOf = (o: ObservedState, afterWait: boolean) => ctx.plan(o, afterWait, without ? { without } : {});
+  const p = planOf(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
+  const heldError = () => {
+    if (!without || !blocked) return;
+    const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.teql)).map((b) => b.kind))].join(' and ');
+    throw new StateError(`${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`, blocked.hint);
+  };
   if (p.steps.length === 0 && toRestart.length === 0) {
-    io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
+    io.out(`${bondsLine(ctx, without)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
+    heldError();
     return 0;
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
@@ -101,18 +113,19 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   });
   let changes = 0;
   try {
-    if (p.steps.length > 0) changes += countChanges(await tx.run(p, ctx.plan));
+    if (p.steps.length > 0) changes += countChanges(await tx.run(p, planOf));
     if (ctx.restart) {
       for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, tx.last ?? before)) {
-        changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, ctx.plan, `restart of ${device}`));
+        changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, planOf, `restart of ${device}`));
       }
     }
   } finally {
     scope.dispose();
   }
   const last = tx.last ?? before;
-  io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
+  io.out(`${bondsLine(ctx, without)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
+  heldError();
   return 0;
 }
 

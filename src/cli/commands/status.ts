@@ -1,6 +1,7 @@
 // The status table: per bond and line. Pure.
 import { markOf, pcMarkOf } from '../../weighted/ruleset.js';
 import { pcBondUp } from '../../sites/per-connection.js';
+import { nftBlocker } from '../../weighted/plan.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -22,6 +23,8 @@ export interface BondStatus {
   teql: string; kind: 'teql' | 'weighted' | 'per-connection'; present: boolean;
   /** A per-connection bond: new connections by weight or by measured load; null otherwise. */
   balance: 'weight' | 'load' | null; up: boolean; address: string; addressPresent: boolean;
+  /** Why wanbond cannot read the bond now, with the fix (a bond nftables draws, and nft cannot list); null otherwise. */
+  problem: string | null;
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
   gateway: string | null;
   routes: { to: string; present: boolean }[]; lines: LineStatus[];
@@ -63,7 +66,9 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
     for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
     const [local, len] = b.address.split('/');
+    const blocked = b.kind !== 'teql' && o.weighted ? nftBlocker(o) : undefined;
     return {
+      problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
       teql: b.teql, present: t !== undefined, up: t?.flags.includes('UP') === true, address: b.address, gateway: b.gateway ?? null,
       // A per-connection bond's addresses are its uplinks' own (in the lines' rows).
       addressPresent: pc ? (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address))
@@ -97,7 +102,7 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const where = b.kind === 'per-connection'
       ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
       : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
-    const head = `${b.teql}${kind}: ${!b.present ? (b.kind === 'teql' ? 'absent (sch_teql not loaded?)' : 'absent (wanbond up has not run?)') : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
+    const head = `${b.teql}${kind}: ${b.problem ? `unknown (${b.problem})` : !b.present ? (b.kind === 'teql' ? 'absent (sch_teql not loaded?)' : 'absent (wanbond up has not run?)') : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`

@@ -38,11 +38,11 @@ const err = (text: string): string => {
   assert.fail('no error');
 };
 
-async function site(settings = PC) {
+async function site(settings = PC, moreLinks: string[] = []) {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
   // Each uplink with the address its provider gave it, and a LAN; the operator's own default via uplink 1.
-  const kernel = new FakeKernel({ links: ['eth0', 'eth1', 'eth2'].map((name) => ({ name })), addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' }, { dev: 'eth2', cidr: '100.64.2.2/30' }] });
+  const kernel = new FakeKernel({ links: ['eth0', 'eth1', 'eth2', ...moreLinks].map((name) => ({ name })), addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' }, { dev: 'eth2', cidr: '100.64.2.2/30' }] });
   kernel.routes.push({ dst: 'default', dev: 'eth1', gateway: '100.64.1.1' } as typeof kernel.routes[number]);
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
   const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), settings), undefined);
@@ -136,6 +136,36 @@ describe('per-connection bonds: what up writes', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.err, /pcbond0: per-connection bonds need nftables, and this system has no nft[\s\S]*apt-get install nftables/);
     assert.equal(kernel.changes.length, 0);
+  });
+
+  it('an nft that cannot list: up refuses the bond before any change, with what, why and the fix; status and doctor say the same', async () => {
+    const { kernel, run } = await site();
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const r = await run('up');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /pcbond0: per-connection bonds need nftables, and nft cannot list wanbond's table: .*JSON support not compiled-in\nhint: .*nftables 0\.9\.1 or later built with JSON support/);
+    assert.equal(kernel.changes.length, 0);
+    const st = await run('status');
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /^pcbond0 \(per-connection, by weight\): unknown \(nft cannot list wanbond's table: .*; fix: .*nftables 0\.9\.1/);
+    const d = JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string; why: string }[] }[] };
+    const f = d.bonds.flatMap((b) => b.findings).filter((x) => x.id === 'bond.weighted-no-nft');
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.why, /an nft that cannot list its table/);
+  });
+
+  it('an nft that cannot list, beside a TEQL bond: the TEQL bond goes up, and up exits 1 naming the per-connection bond', async () => {
+    const { kernel, run } = await site(`[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`, ['wan0', 'wan1']);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const r = await run('up');
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^teql0 \(wan0, wan1\): up \(\d+ changes\)\n$/);
+    assert.match(r.err, /pcbond0: per-connection bonds need nftables, and nft cannot list wanbond's table: .*; the other bonds are up\nhint: /);
+    assert.equal(kernel.qdiscs.get('wan0')?.kind, 'teql0');
+    assert.ok(!kernel.changes.some((c) => c[0] === 'nft' || c.join(' ').includes('7768')), 'nothing of pcbond0\'s');
+    const again = await run('up');
+    assert.equal(again.code, 1);
+    assert.match(again.out, /^teql0 \(wan0, wan1\): already up, nothing to change\n$/);
   });
 
   it('status: the uplinks, their share of the draw', async () => {
@@ -252,6 +282,19 @@ describe('per-connection bonds: the daemon\'s ring', () => {
     kernel.noConntrack = true;
     const out = ringPlan(desired, health(['eth2']), await read(), [], true);
     assert.deepEqual(out.plan.steps.map((s) => s.kind), ['nft-stripe', 'replace-route']);
+  });
+
+  it('an nft that cannot list: the daemon leaves the per-connection bond alone (saying why and the fix) and a TEQL bond beside it fails over', async () => {
+    const { kernel, run, read, desired } = await site(`[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`, ['wan0', 'wan1']);
+    assert.equal((await run('up')).code, 0);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const h = new Map(['wan0', 'wan1', 'eth1', 'eth2'].map((n) => [n, { ...initialHealth(n, 0, undefined), ...(n === 'wan1' || n === 'eth2' ? { state: 'down' as const } : {}) }]));
+    const r = ringPlan(desired, h, await read(), [], true);
+    assert.deepEqual(r.decision.skipped.map((s) => [s.teql, s.why]), [['pcbond0', 'nft cannot list wanbond\'s table: command failed: nft -j list table ip wanbond: Error: JSON support not compiled-in']]);
+    assert.match(r.decision.skipped[0]?.fix ?? '', /nftables 0\.9\.1 or later built with JSON support/);
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    assert.equal(kernel.qdiscs.get('wan1'), undefined, 'wan1 left teql0');
+    assert.deepEqual(kernel.conntrackFlushed, [], 'nothing of pcbond0\'s changed');
   });
 
   it('the bond taken down (its chain gone): the daemon leaves it alone', async () => {
