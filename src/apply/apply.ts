@@ -5,7 +5,9 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { bestEffort, describe, inverse, isHoldStep, isIrreversible, meansDone, shellQuote, toCommand, type Plan, type Step } from '../plan/steps.js';
+import {
+  bestEffort, describe, inverse, isHoldStep, isIrreversible, meansDone, shellQuote, toCommand, type Plan, type Step,
+} from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -42,11 +44,12 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   /** Steps done whose undo is still needed: they stay in the record for `down`. */
   readonly remaining: Step[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[], label?: string,
-    irreversible: readonly Step[] = []) {
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[],
+    label?: string, irreversible: readonly Step[] = []) {
     const base = (label ? `${label}: ` : '') + (cause instanceof Error ? cause.message : String(cause));
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
-    const except = irreversible.length === 0 ? '' : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
+    const except = irreversible.length === 0 ? ''
+      : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
     const left = [...undoFailures.map((f) => `${describe(f.step)} (${f.error})`),
       ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])];
     const tail = undoFailures.length === 0 && remaining.length === 0

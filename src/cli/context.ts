@@ -47,7 +47,8 @@ export interface Context extends BaseContext {
   /** The kernel, with the drivers that run an older configuration than their files. */
   observe: (extraSysctls?: string[], o?: { lean?: boolean }) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart); `without`: bonds left out (they cannot be planned now). */
-  plan: (o: ObservedState, afterWait: boolean, extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> }) => Plan;
+  plan: (o: ObservedState, afterWait: boolean,
+    extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> }) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
   planForDisplay: (o: ObservedState) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;

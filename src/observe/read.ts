@@ -51,13 +51,15 @@ async function readNft(runner: Runner): Promise<string | { cannot: string } | un
 }
 
 /** The nft listing read: wanbond's table, or why it cannot be known. */
-function nftState(out: string | { cannot: string } | undefined): Pick<WeightedObserved, 'nftAvailable' | 'nft' | 'nftUnusable'> {
+type NftRead = Pick<WeightedObserved, 'nftAvailable' | 'nft' | 'nftUnusable'>;
+function nftState(out: string | { cannot: string } | undefined): NftRead {
   if (out === undefined) return { nftAvailable: false, nft: undefined };
   if (typeof out !== 'string') return { nftAvailable: false, nft: undefined, nftUnusable: out.cannot };
   try {
     return { nftAvailable: true, nft: parseNftTable(out) };
   } catch {
-    return { nftAvailable: false, nft: undefined, nftUnusable: `nft -j list table ${NFT_FAMILY} ${NFT_TABLE} printed no JSON: ${out.slice(0, 80)}` };
+    const why = `nft -j list table ${NFT_FAMILY} ${NFT_TABLE} printed no JSON: ${out.slice(0, 80)}`;
+    return { nftAvailable: false, nft: undefined, nftUnusable: why };
   }
 }
 

@@ -132,7 +132,8 @@ export function inverse(s: Step): Step | undefined {
  * `conntrack -D` exit 1). Its failure is reported; a rollback would put the dead uplink back.
  */
 export function bestEffort(s: Step): string | undefined {
-  return s.kind === 'conntrack-flush' ? `${s.dev} stays out of the draw, and its connections may hang until they time out` : undefined;
+  if (s.kind !== 'conntrack-flush') return undefined;
+  return `${s.dev} stays out of the draw, and its connections may hang until they time out`;
 }
 
 /** A change no undo gives back (closed connections): a rollback names it rather than claim all is as it was. */

@@ -401,7 +401,8 @@ export class WatchDaemon {
       if (this.skippedSaid.has(s.teql)) continue;
       this.skippedSaid.add(s.teql);
       this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why, ...(s.fix ? { fix: s.fix } : {}) },
-        `${s.teql}: left alone (${s.why}); ${s.fix ? `fix: ${s.fix}` : '`wanbond up` brings it up, and the daemon keeps it from then on'}`);
+        `${s.teql}: left alone (${s.why}); ${s.fix ? `fix: ${s.fix}`
+          : '`wanbond up` brings it up, and the daemon keeps it from then on'}`);
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
     const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');

@@ -73,7 +73,8 @@ export function nftBlocker(o: ObservedState): { why: string; hint: string } | un
   return NO_NFT;
 }
 
-const NO_NFT = { why: 'this system has no nft', hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again' };
+const NO_NFT = { why: 'this system has no nft',
+  hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again' };
 
 /**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
@@ -88,7 +89,8 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   const blocked = w ? nftBlocker(o) : NO_NFT;
   if (!w || blocked) {
     const { why, hint } = blocked ?? NO_NFT;
-    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${pcs.length > 0 ? 'per-connection' : 'weighted'} bonds need nftables, and ${why}`, hint);
+    const kind = pcs.length > 0 ? 'per-connection' : 'weighted';
+    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${kind} bonds need nftables, and ${why}`, hint);
   }
   const before: Step[] = [];
   for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });

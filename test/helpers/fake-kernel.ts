@@ -255,7 +255,9 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
       if (a === '-j list table ip wanbond') {
-        if (this.nftCannotList !== undefined) throw new CommandError(['nft', ...cmd.args], 1, `${this.nftCannotList}\n`, 'see nft(8)');
+        if (this.nftCannotList !== undefined) {
+          throw new CommandError(['nft', ...cmd.args], 1, `${this.nftCannotList}\n`, 'see nft(8)');
+        }
         if (!this.nft) throw new CommandError(['nft', ...cmd.args], 1, 'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n', 'see nft(8)');
         return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()] });
       }
@@ -357,7 +359,10 @@ export class FakeKernel implements Runner {
       const n = this.conntrackEntries.get(Number(args[2])) ?? 0;
       this.conntrackEntries.delete(Number(args[2]));
       if (n === 0) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n', 'see conntrack(8)');
-      if (this.conntrackRace) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n', 'see conntrack(8)');
+      if (this.conntrackRace) {
+        const stderr = 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n';
+        throw new CommandError(argv, 1, stderr, 'see conntrack(8)');
+      }
       return;
     }
     if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);

@@ -45,7 +45,8 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 export const countChanges = (steps: readonly Step[]) =>
   steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
-const bondsLine = (ctx: Context, without?: ReadonlySet<string>) => ctx.desired.bonds.filter((b) => !without?.has(b.teql)).map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
+const bondsLine = (ctx: Context, without?: ReadonlySet<string>) => ctx.desired.bonds
+  .filter((b) => !without?.has(b.teql)).map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
 export function staleWarning(stale: StaleDriver[], io: Io): void {
@@ -97,7 +98,8 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const heldError = () => {
     if (!without || !blocked) return;
     const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.teql)).map((b) => b.kind))].join(' and ');
-    throw new StateError(`${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`, blocked.hint);
+    throw new StateError(`${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`,
+      blocked.hint);
   };
   if (p.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx, without)}: already up, nothing to change\n`);
@@ -116,7 +118,8 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
     if (p.steps.length > 0) changes += countChanges(await tx.run(p, planOf));
     if (ctx.restart) {
       for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, tx.last ?? before)) {
-        changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, planOf, `restart of ${device}`));
+        const steps = restartSteps(ctx.desired, tx.last ?? before, device);
+        changes += countChanges(await tx.run({ version: 1, steps }, planOf, `restart of ${device}`));
       }
     }
   } finally {

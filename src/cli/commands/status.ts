@@ -23,7 +23,7 @@ export interface BondStatus {
   teql: string; kind: 'teql' | 'weighted' | 'per-connection'; present: boolean;
   /** A per-connection bond: new connections by weight or by measured load; null otherwise. */
   balance: 'weight' | 'load' | null; up: boolean; address: string; addressPresent: boolean;
-  /** Why wanbond cannot read the bond now, with the fix (a bond nftables draws, and nft cannot list); null otherwise. */
+  /** Why wanbond cannot read the bond now, with the fix (a bond nftables draws, nft cannot list); null otherwise. */
   problem: string | null;
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
   gateway: string | null;
@@ -102,7 +102,10 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const where = b.kind === 'per-connection'
       ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
       : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
-    const head = `${b.teql}${kind}: ${b.problem ? `unknown (${b.problem})` : !b.present ? (b.kind === 'teql' ? 'absent (sch_teql not loaded?)' : 'absent (wanbond up has not run?)') : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
+    const absent = b.kind === 'teql' ? 'absent (sch_teql not loaded?)' : 'absent (wanbond up has not run?)';
+    const state = b.problem ? `unknown (${b.problem})` : !b.present ? absent : b.up ? 'up' : 'down';
+    const routes = b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none';
+    const head = `${b.teql}${kind}: ${state}, ${where}, routes ${routes}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`

@@ -166,10 +166,13 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
       return [{ id: notApplied, severity: 'error', bond: b.teql, what: e.message,
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
+    const draws = pc ? 'per-connection bond draws each new connection\'s uplink'
+      : 'weighted bond draws each packet\'s line';
+    const without = x.observed.weighted?.nftUnusable !== undefined
+      ? 'with an nft that cannot list its table wanbond cannot read it back, so it neither checks nor changes it'
+      : 'without the nft program wanbond can neither set nor read it';
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
-      why: `a ${pc ? 'per-connection bond draws each new connection\'s uplink' : 'weighted bond draws each packet\'s line'} with nftables; ${x.observed.weighted?.nftUnusable !== undefined
-        ? 'with an nft that cannot list its table wanbond cannot read it back, so it neither checks nor changes it' : 'without the nft program wanbond can neither set nor read it'}`,
-      fix: [note(e.hint), cmd('wanbond', 'up')] }];
+      why: `a ${draws} with nftables; ${without}`, fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
   if (left.length === 0) return [];
   return [{

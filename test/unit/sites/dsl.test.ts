@@ -111,15 +111,20 @@ describe('DSL routers on Ethernet: an nft that is there but cannot list', () => 
     assert.equal(st.code, 0, st.err);
     assert.match(st.out, /^teql0: up, address 203\.0\.113\.10\/29, routes default via 203\.0\.113\.9\n/, st.out);
     const d = await run('doctor', '--json', '--window', '0s');
-    const j = JSON.parse(d.out || assert.fail(d.err)) as { findings: { id: string; what: string }[]; bonds: { findings: { id: string; what: string }[] }[] };
-    assert.deepEqual([...j.findings, ...j.bonds.flatMap((b) => b.findings)].filter((f) => /nft/.test(f.what)), [], d.out);
+    type F = { id: string; what: string };
+    const j = JSON.parse(d.out || assert.fail(d.err)) as { findings: F[]; bonds: { findings: F[] }[] };
+    const all = [...j.findings, ...j.bonds.flatMap((b) => b.findings)];
+    assert.deepEqual(all.filter((f) => /nft/.test(f.what)), [], d.out);
     // The daemon: a dead line leaves the ring.
     const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), DSL), undefined);
-    const read = () => observe(kernel, { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: probeTables(desired) });
-    const h = new Map(['eth2', 'eth3', 'eth4', 'eth5'].map((n) => [n, { ...initialHealth(n, 0, undefined), ...(n === 'eth3' ? { state: 'down' as const } : {}) }]));
+    const read = () => observe(kernel,
+      { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: probeTables(desired) });
+    const h = new Map(['eth2', 'eth3', 'eth4', 'eth5'].map((n) =>
+      [n, { ...initialHealth(n, 0, undefined), ...(n === 'eth3' ? { state: 'down' as const } : {}) }]));
     const ring = ringPlan(desired, h, await read(), [], true);
     assert.deepEqual(ring.decision.skipped, []);
-    await apply(ring.plan, { runner: kernel, log: silentLogger(), observe: read, replan: (o) => ringPlan(desired, h, o, [], true).plan, fixConfig: async () => undefined });
+    const replan = (o: ObservedState) => ringPlan(desired, h, o, [], true).plan;
+    await apply(ring.plan, { runner: kernel, log: silentLogger(), observe: read, replan, fixConfig: async () => {} });
     assert.equal(kernel.qdiscs.get('eth3'), undefined, 'eth3 left teql0');
     const down = await run('down');
     assert.equal(down.code, 0, down.err);
