@@ -14,6 +14,7 @@ import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teard
 import { readRecord, writeRecord, type Record } from '../../state/record.js';
 import type { ObservedState, StaleDriver } from '../../state/types.js';
 import { nftBlocker } from '../../weighted/plan.js';
+import { NFT_FAMILY, NFT_TABLE } from '../../weighted/ruleset.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -158,6 +159,12 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
       return 0;
     }
     const observed = await observeFor(record);
+    // wanbond's table cannot be seen, so it is not deleted blind: said, with how to do it by hand.
+    const unseen = observed.weighted?.nftUnusable;
+    if (unseen !== undefined && record.steps.some((s) => s.kind === 'nft-table')) {
+      io.err(`warning: wanbond's nftables table is left as it is: nft cannot list it (${unseen})\n`
+        + `  fix: nft delete table ${NFT_FAMILY} ${NFT_TABLE}   (if \`nft list tables\` shows it)\n`);
+    }
     const pairs = undoPairs(record.steps, observed);
     const steps = teardownOf(pairs, observed);
     const scope = onInterrupt(io);

@@ -152,6 +152,13 @@ describe('per-connection bonds: what up writes', () => {
     const st = await run('status');
     assert.equal(st.code, 0, st.err);
     assert.match(st.out, /^pcbond0 \(per-connection, by weight\): unknown \(nft cannot list .*; fix: /);
+    kernel.nftCannotList = undefined;
+    assert.equal((await run('up')).code, 0);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const down = await run('down');
+    assert.match(down.err, /warning: wanbond's nftables table is left as it is: nft cannot list it .*\n/);
+    assert.match(down.err, /\n {2}fix: nft delete table ip wanbond/);
+    assert.ok(kernel.nft, 'not deleted blind');
     const doctor = await run('doctor', '--json', '--window', '0s');
     const d = JSON.parse(doctor.out) as { bonds: { findings: { id: string; why: string }[] }[] };
     const f = d.bonds.flatMap((b) => b.findings).filter((x) => x.id === 'bond.weighted-no-nft');
