@@ -5,7 +5,9 @@ import { CommandError, VerifyError, WanbondError } from '../errors.js';
 import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
-import { describe, inverse, isHoldStep, meansDone, toCommand, type Plan, type Step } from '../plan/steps.js';
+import {
+  bestEffort, describe, inverse, isHoldStep, isIrreversible, meansDone, shellQuote, toCommand, type Plan, type Step,
+} from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
@@ -44,12 +46,17 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   /** Steps done whose undo is still needed: they stay in the record for `down`. */
   readonly remaining: Step[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[], label?: string) {
+  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[],
+    label?: string, irreversible: readonly Step[] = []) {
     const base = (label ? `${label}: ` : '') + (cause instanceof Error ? cause.message : String(cause));
     const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
+    const except = irreversible.length === 0 ? ''
+      : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
+    const left = [...undoFailures.map((f) => `${describe(f.step)} (${f.error})`),
+      ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])];
     const tail = undoFailures.length === 0 && remaining.length === 0
-      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was`
-      : `; rollback incomplete: ${[...undoFailures.map((f) => `${describe(f.step)} (${f.error})`), ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])].join('; ')}; \`wanbond down\` undoes the rest`;
+      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was${except}`
+      : `; rollback incomplete: ${left.join('; ')}; \`wanbond down\` undoes the rest`;
     super(base + tail, hint, { cause });
     this.undone = undone;
     this.undoFailures = undoFailures;
@@ -145,6 +152,15 @@ export async function undo(
   return { undone: r.done.filter((s) => !isHoldStep(s)), failures: r.failures, remaining };
 }
 
+/** A cleanup that failed: said loud, with what it leaves and the command to run by hand; the change stands. */
+function cleanupFailed(s: Step, leaves: string, e: unknown, log: Log): void {
+  const cmd = toCommand(s);
+  const fix = cmd ? shellQuote(argvOf(cmd)) : undefined;
+  const err = e instanceof Error ? e.message : String(e);
+  log.error({ event: 'cleanup-failed', step: describe(s), err, fix },
+    `${describe(s)} failed: ${err}; ${leaves}${fix ? `; run by hand: ${fix}` : ''}`);
+}
+
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
 export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   const done: Step[] = [];
@@ -175,8 +191,14 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
         try {
           await deps.runner.change(g.command);
         } catch (e) {
-          if (g.steps.length === 1 && e instanceof CommandError && meansDone(g.steps[0] as Step, e.exitCode, e.stderr)) {
-            done.push(...g.steps);
+          const only = g.steps.length === 1 ? (g.steps[0] as Step) : undefined;
+          if (only && e instanceof CommandError && meansDone(only, e.exitCode, e.stderr)) {
+            done.push(only);
+            continue;
+          }
+          const leaves = only ? bestEffort(only) : undefined;
+          if (only && leaves !== undefined) {
+            cleanupFailed(only, leaves, e, deps.log);
             continue;
           }
           // A command that failed may still have done something (wanrouter that started the cards, then
@@ -202,6 +224,6 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   } catch (e) {
     deps.log.error({ err: e, done: done.length }, 'apply failed, rolling back');
     const { undone, failures, remaining } = await undo(done, deps);
-    throw new ApplyError(e, undone, failures, remaining, deps.label);
+    throw new ApplyError(e, undone, failures, remaining, deps.label, done.filter(isIrreversible));
   }
 }

@@ -45,8 +45,9 @@ export interface Context extends BaseContext {
   /** The kernel, with the drivers that run an older configuration than their files. */
   /** `tables`: also read nftables, the rules and these tables (what a recorded bond no longer configured left). */
   observe: (extraSysctls?: string[], o?: { lean?: boolean; tables?: number[] }) => Promise<ObservedState>;
-  /** What `up` applies (device restarts apart). */
-  plan: (o: ObservedState, afterWait: boolean, extra?: Pick<PlanOptions, 'out' | 'keepAdminState'>) => Plan;
+  /** What `up` applies (device restarts apart); `without`: bonds left out (they cannot be planned now). */
+  plan: (o: ObservedState, afterWait: boolean,
+    extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> }) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
   planForDisplay: (o: ObservedState) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
@@ -154,7 +155,10 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },
-    plan: (obs, afterWait, extra = {}) => plan(afterWait ? { ...desired, configFix: [] } : desired, obs, { siteDevices, afterWait, ...extra }),
+    plan: (obs, afterWait, { without, ...extra } = {}) => {
+      const d = without ? { ...desired, bonds: desired.bonds.filter((b) => !without.has(b.teql)) } : desired;
+      return plan(afterWait ? { ...d, configFix: [] } : d, obs, { siteDevices, afterWait, ...extra });
+    },
     planForDisplay: (obs) => planForDisplay(desired, obs, { siteDevices, restarts: ctx.restart }),
     fixConfig: async (ifaces) => {
       if (!site) return;

@@ -1,6 +1,6 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
-import type { ObservedState } from '../state/types.js';
+import type { ObservedState, WeightedObserved } from '../state/types.js';
 import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
@@ -35,16 +35,31 @@ async function hasConntrack(runner: Runner): Promise<boolean> {
 
 /**
  * `nft -j list table ip wanbond` (wanbond's table alone: another table's size or objects are none of
- * its business), an empty listing when there is no such table, or undefined when this system has no
- * nft (a weighted bond's plan says what to install).
+ * its business), an empty listing when there is no such table, undefined when this system has no
+ * nft (a weighted bond's plan says what to install), or why an nft that is there cannot list (built
+ * without JSON, a kernel without nf_tables): only the bonds nftables draws depend on it.
  */
-export async function readNft(runner: Runner): Promise<string | undefined> {
+export async function readNft(runner: Runner): Promise<string | { cannot: string } | undefined> {
   try {
     return await runner.read({ file: 'nft', args: ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE] });
   } catch (e) {
     if (e instanceof CommandError && /command not found/.test(e.message)) return undefined;
     if (e instanceof CommandError && /No such file or directory/.test(e.stderr)) return '{"nftables": []}';
+    if (e instanceof CommandError) return { cannot: e.message };
     throw e;
+  }
+}
+
+/** The nft listing read: wanbond's table, or why it cannot be known. */
+type NftRead = Pick<WeightedObserved, 'nftAvailable' | 'nft' | 'nftUnusable'>;
+function nftState(out: string | { cannot: string } | undefined): NftRead {
+  if (out === undefined) return { nftAvailable: false, nft: undefined };
+  if (typeof out !== 'string') return { nftAvailable: false, nft: undefined, nftUnusable: out.cannot };
+  try {
+    return { nftAvailable: true, nft: parseNftTable(out) };
+  } catch {
+    const why = `nft -j list table ${NFT_FAMILY} ${NFT_TABLE} printed no JSON: ${out.slice(0, 80)}`;
+    return { nftAvailable: false, nft: undefined, nftUnusable: why };
   }
 }
 
@@ -84,8 +99,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     wanrouterDevices: parseWanrouterStatus(status),
     staleDrivers: [],
     ...(w && !o.lean ? { weighted: {
-      nftAvailable: nftOut !== undefined,
-      nft: nftOut === undefined ? undefined : parseNftTable(nftOut),
+      ...nftState(nftOut),
       rules: parseRules(rules ?? '[]'),
       tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
       ...(conntrack !== undefined ? { conntrack } : {}),

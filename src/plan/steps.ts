@@ -127,6 +127,19 @@ export function inverse(s: Step): Step | undefined {
 }
 
 /**
+ * A cleanup that may fail without undoing the change it follows, with what its failure leaves: a
+ * dead uplink's connections flushed once it left the draw (an entry that expired meanwhile makes
+ * `conntrack -D` exit 1). Its failure is reported; a rollback would put the dead uplink back.
+ */
+export function bestEffort(s: Step): string | undefined {
+  if (s.kind !== 'conntrack-flush') return undefined;
+  return `${s.dev} stays out of the draw, and its connections may hang until they time out`;
+}
+
+/** A change no undo gives back (closed connections): a rollback names it rather than claim all is as it was. */
+export const isIrreversible = (s: Step): boolean => s.kind === 'conntrack-flush';
+
+/**
  * A failed command that did all its step asked: `conntrack -D` exits 1 when no entry matched (an
  * uplink that carried no connection when it died), which leaves exactly what the step wants.
  */

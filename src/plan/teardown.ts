@@ -1,6 +1,7 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
 import { sameRule } from '../bonds/weighted/policy.js';
+import { drawnMarks } from '../bonds/weighted/ruleset.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
@@ -34,6 +35,11 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     case 'delete-link': return link(inv.dev) !== undefined;
     case 'nft-delete-table': return o.weighted?.nft !== undefined;
     case 'del-rule': return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+    // A draw to put back: not when the bond already draws so (a rollback did it), nor without the table.
+    case 'nft-stripe': {
+      const draw = o.weighted?.nft?.draws[inv.bond.bond];
+      return draw !== undefined && JSON.stringify(draw) !== JSON.stringify(drawnMarks(inv.bond));
+    }
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {

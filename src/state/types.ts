@@ -93,7 +93,10 @@ export interface RuleState {
 
 /** What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing tables. */
 export interface WeightedObserved {
+  /** nft is there and lists wanbond's table. */
   nftAvailable: boolean;
+  /** nft is there but cannot list (built without JSON, a kernel without nf_tables): its error. */
+  nftUnusable?: string;
   nft: NftTableState | undefined;
   rules: RuleState[];
   /** Routes of each of wanbond's per-line tables, by table number. */

@@ -83,6 +83,6 @@ export async function lostTable(ctx: Context): Promise<string[]> {
   const bonds = ctx.desired.bonds.filter((b) => up.has(b.teql));
   if (bonds.length === 0) return [];
   const text = await readNft(ctx.runner);
-  // No nft: the ring change says what to install.
-  return text === undefined ? [] : nftLost(bonds, parseNftTable(text));
+  // No nft, or one that cannot list: the ring skips those bonds and says what to install.
+  return text === undefined || typeof text !== 'string' ? [] : nftLost(bonds, parseNftTable(text));
 }

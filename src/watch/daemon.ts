@@ -453,7 +453,9 @@ export class WatchDaemon {
     for (const s of d.skipped) {
       if (this.skippedSaid.has(s.teql)) continue;
       this.skippedSaid.add(s.teql);
-      this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why }, `${s.teql}: left alone (${s.why}); \`wanbond up\` brings it up, and the daemon keeps it from then on`);
+      this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why, ...(s.fix ? { fix: s.fix } : {}) },
+        `${s.teql}: left alone (${s.why}); ${s.fix ? `fix: ${s.fix}`
+          : '`wanbond up` brings it up, and the daemon keeps it from then on'}`);
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
     for (const h of d.held) {

@@ -9,6 +9,7 @@ import { kindOf } from '../bonds/registry.js';
 import { plan } from '../plan/diff.js';
 import { recordedDrawnBonds } from '../plan/teardown.js';
 import { heldUplinks, type HeldUplink } from '../bonds/per-connection/per-connection.js';
+import { nftBlocker } from '../bonds/weighted/plan.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { inRing, type LineHealth } from './health.js';
@@ -18,8 +19,8 @@ export interface RingDecision {
   out: Set<string>;
   /** Bonds whose every line is down: all are kept in the ring (TEQL skips the dead ones itself). */
   allDown: string[];
-  /** Bonds the daemon leaves alone, with why. */
-  skipped: { teql: string; why: string }[];
+  /** Bonds the daemon leaves alone, with why (and the fix, when `wanbond up` is not it). */
+  skipped: { teql: string; why: string; fix?: string }[];
   /** Lines the daemon leaves alone: a root qdisc it did not set (another bond's, or shaping). */
   foreign: { line: string; teql: string; why: string }[];
   /** Per-connection uplinks held out of the draw (the planner leaves them out): they do not hold their address. */
@@ -47,12 +48,18 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
   removed: readonly RemovedLine[] = [], recorded: readonly Step[] = []): RingDecision {
   const out = new Set<string>();
   const allDown: string[] = [];
-  const skipped: { teql: string; why: string }[] = [];
+  const skipped: RingDecision['skipped'] = [];
   const foreign: RingDecision['foreign'] = [];
   const drawnUp = recordedDrawnBonds(recorded);
   const held: HeldUplink[] = [];
   for (const b of withRemoved(d, removed).bonds) {
     const kind = kindOf(b);
+    // A bond nftables draws cannot be read or changed without a working nft; the others go on.
+    const blocked = kind.reads([b]).nft && o.weighted ? nftBlocker(o) : undefined;
+    if (blocked) {
+      skipped.push({ teql: b.teql, why: blocked.why, fix: blocked.hint });
+      continue;
+    }
     const why = kind.notUp(b, o, drawnUp);
     if (why !== undefined) {
       skipped.push({ teql: b.teql, why });

@@ -77,6 +77,11 @@ export class FakeKernel implements Runner {
   noPlug = false;
   /** A system without the nft program. */
   noNft = false;
+  /**
+   * An nft that is there but cannot list: what `nft -j list` prints on stderr as it exits 1 (an nft
+   * built without JSON: "Error: JSON support not compiled-in"; a kernel without nf_tables).
+   */
+  nftCannotList: string | undefined;
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
   rules: { priority: number; fwmark?: number; mask?: number; from?: string; oif?: string; table: string; suppress?: number }[] = [];
@@ -86,6 +91,11 @@ export class FakeKernel implements Runner {
   conntrackFlushed: number[] = [];
   /** Connections conntrack holds, by mark. */
   conntrackEntries = new Map<number, number>();
+  /**
+   * An entry expires between `conntrack -D`'s dump and its delete: the others go, and conntrack
+   * exits 1 with "Operation failed: such conntrack doesn't exist".
+   */
+  conntrackRace = false;
   /** wanbond's nftables table, from the commands wanbond writes (src/bonds/weighted/ruleset.ts) and a firewall's flushes. */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
@@ -245,6 +255,9 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'nft') {
       if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
       if (a === '-j list table ip wanbond') {
+        if (this.nftCannotList !== undefined) {
+          throw new CommandError(['nft', ...cmd.args], 1, `${this.nftCannotList}\n`, 'see nft(8)');
+        }
         if (!this.nft) throw new CommandError(['nft', ...cmd.args], 1, 'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n', 'see nft(8)');
         return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()] });
       }
@@ -346,6 +359,10 @@ export class FakeKernel implements Runner {
       const n = this.conntrackEntries.get(Number(args[2])) ?? 0;
       this.conntrackEntries.delete(Number(args[2]));
       if (n === 0) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n', 'see conntrack(8)');
+      if (this.conntrackRace) {
+        const stderr = 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n';
+        throw new CommandError(argv, 1, stderr, 'see conntrack(8)');
+      }
       return;
     }
     if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);

@@ -10,7 +10,7 @@ import type { DesiredBond, DesiredState, ObservedState } from '../../state/types
 import type { NftTableState } from './observe.js';
 import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
-import { chainRules, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
+import { chainRules, drawnMarks, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 /** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
@@ -96,6 +96,24 @@ export function linesDown(d: DesiredState, o: ObservedState): Set<string> {
 }
 
 /**
+ * Why the bonds nftables draws cannot be planned or read now (no nft, or an nft that cannot list
+ * wanbond's table), with the fix; undefined when they can. TEQL bonds never depend on it.
+ */
+export function nftBlocker(o: ObservedState): { why: string; hint: string } | undefined {
+  const w = o.weighted;
+  if (w?.nftAvailable) return undefined;
+  if (w?.nftUnusable !== undefined) {
+    return { why: `nft cannot list wanbond's table: ${w.nftUnusable}`,
+      hint: 'wanbond reads its table back as JSON (nft -j): install nftables 0.9.1 or later built with JSON support, '
+        + 'and a kernel with nf_tables (modprobe nf_tables), then run wanbond up again' };
+  }
+  return NO_NFT;
+}
+
+const NO_NFT = { why: 'this system has no nft',
+  hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again' };
+
+/**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */
@@ -105,9 +123,11 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   const bonds = all.filter(isWeighted);
   const pcs = all.filter(isPerConnection);
   const w = o.weighted;
-  if (!w?.nftAvailable) {
-    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${pcs.length > 0 ? 'per-connection' : 'weighted'} bonds need nftables, and this system has no nft`,
-      'install it (apt-get install nftables; dnf install nftables), then run wanbond up again');
+  const blocked = w ? nftBlocker(o) : NO_NFT;
+  if (!w || blocked) {
+    const { why, hint } = blocked ?? NO_NFT;
+    const kind = pcs.length > 0 ? 'per-connection' : 'weighted';
+    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${kind} bonds need nftables, and ${why}`, hint);
   }
   const before: Step[] = [];
   for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
@@ -139,7 +159,7 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
     for (const b of want) {
       const now = drawnLines(b, w.nft);
       const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
-        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(stripeMap(b).entries.map(([, m]) => m));
+        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(drawnMarks(b));
       if (same) continue;
       // Under balance = load the draw's weights are the daemon's measure: `up` and doctor (which plan
       // with the settings' weights) leave them alone as long as the same lines are drawn.

@@ -68,6 +68,9 @@ export function stripeMap(b: WeightedBondRules): { modulus: number; entries: [nu
   return { modulus: seq.length, entries: seq.map((line, k) => [k, lineMark(b, line)]) };
 }
 
+/** The marks a bond's draw holds, in draw order, as the kernel lists them (NftTableState.draws). */
+export const drawnMarks = (b: WeightedBondRules): number[] => stripeMap(b).entries.map(([, m]) => m);
+
 /** The one rule of the bond's chain, or none with every line out (no mark: the bond carries nothing). */
 export function stripeRule(b: WeightedBondRules): string | undefined {
   const m = stripeMap(b);

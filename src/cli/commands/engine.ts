@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InterruptedError, runAll } from '../../apply/apply.js';
 import { Transactions } from '../../apply/recorded.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
-import { WanbondError } from '../../errors.js';
+import { StateError, WanbondError } from '../../errors.js';
 import { acquireLock, type Lock } from '../../exec/lock.js';
 import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
@@ -16,6 +16,9 @@ import { withoutEntries } from '../../state/merge.js';
 import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
 import type { ObservedState, StaleDriver } from '../../state/types.js';
 import { heldText, heldUplinks } from '../../bonds/per-connection/per-connection.js';
+import { kindOf } from '../../bonds/registry.js';
+import { nftBlocker } from '../../bonds/weighted/plan.js';
+import { NFT_FAMILY, NFT_TABLE } from '../../bonds/weighted/ruleset.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -47,7 +50,8 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 export const countChanges = (steps: readonly Step[]) =>
   steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
-const bondsLine = (ctx: Context) => ctx.desired.bonds.map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
+const bondsLine = (ctx: Context, without?: ReadonlySet<string>) => ctx.desired.bonds
+  .filter((b) => !without?.has(b.teql)).map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
 export function staleWarning(stale: StaleDriver[], io: Io): void {
@@ -140,13 +144,30 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
     record = { ...record, steps: withoutEntries(record.steps, orphans.steps) };
     await writeRecord(ctx.stateDir, record);
   }
+  // Bonds nftables draws, with no nft that works: the others go up, and `up` fails for these after.
+  const blocked = nftBlocker(before);
+  const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).reads([b]).nft).map((b) => b.teql) : [];
+  const without = held.length > 0 && held.length < ctx.desired.bonds.length ? new Set(held) : undefined;
+  const planOf = (o: ObservedState, afterWait: boolean) => ctx.plan(o, afterWait, without ? { without } : {});
   // A plan made before a removal may trip over what the removal takes away (a line moved between bonds).
-  const p = removal.steps.length > 0 ? undefined : ctx.plan(before, false);
+  const p = removal.steps.length > 0 ? undefined : planOf(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
+  const heldError = () => {
+    if (!without || !blocked) return;
+    const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.teql)).map((b) => b.kind))].join(' and ');
+    throw new StateError(`${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`,
+      blocked.hint);
+  };
+  // Lines held out for a problem of their own are said first; bonds nft cannot carry fail the command.
+  const finish = (o: ObservedState): number => {
+    const code = heldReport(ctx, o, io);
+    heldError();
+    return code;
+  };
   if (p?.steps.length === 0 && toRestart.length === 0) {
-    io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
+    io.out(`${bondsLine(ctx, without)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
-    return heldReport(ctx, before, io);
+    return finish(before);
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
   const scope = onInterrupt(io);
@@ -165,20 +186,21 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
       const n = plural(countChanges(done), 'change');
       io.out(`${orphans.bonds.join(', ')}: no longer in the settings: taken down (${n})\n`);
     }
-    const main = p ?? ctx.plan(tx.last ?? before, false);
-    if (main.steps.length > 0) changes += countChanges(await tx.run(main, ctx.plan));
+    const main = p ?? planOf(tx.last ?? before, false);
+    if (main.steps.length > 0) changes += countChanges(await tx.run(main, planOf));
     if (ctx.restart) {
       for (const device of devicesToRestart({ ...ctx.desired, configFix: [] }, tx.last ?? before)) {
-        changes += countChanges(await tx.run({ version: 1, steps: restartSteps(ctx.desired, tx.last ?? before, device) }, ctx.plan, `restart of ${device}`));
+        const steps = restartSteps(ctx.desired, tx.last ?? before, device);
+        changes += countChanges(await tx.run({ version: 1, steps }, planOf, `restart of ${device}`));
       }
     }
   } finally {
     scope.dispose();
   }
   const last = tx.last ?? before;
-  io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
+  io.out(`${bondsLine(ctx, without)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
-  return heldReport(ctx, last, io);
+  return finish(last);
 }
 
 export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
@@ -208,6 +230,12 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
       return 0;
     }
     const observed = await observeFor(record);
+    // wanbond's table cannot be seen, so it is not deleted blind: said, with how to do it by hand.
+    const unseen = observed.weighted?.nftUnusable;
+    if (unseen !== undefined && record.steps.some((s) => s.kind === 'nft-table')) {
+      io.err(`warning: wanbond's nftables table is left as it is: nft cannot list it (${unseen})\n`
+        + `  fix: nft delete table ${NFT_FAMILY} ${NFT_TABLE}   (if \`nft list tables\` shows it)\n`);
+    }
     const pairs = undoPairs(record.steps, observed);
     const steps = teardownOf(pairs, observed);
     const scope = onInterrupt(io);

@@ -1,6 +1,7 @@
 // The status table: per bond and line. Pure.
 import type { KindName } from '../../bonds/kind.js';
 import { kindNamed, kindOf } from '../../bonds/registry.js';
+import { nftBlocker } from '../../bonds/weighted/plan.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
@@ -24,6 +25,8 @@ export interface BondStatus {
   teql: string; kind: KindName; present: boolean;
   /** A per-connection bond: new connections by weight or by measured load; null otherwise. */
   balance: 'weight' | 'load' | null; up: boolean; address: string; addressPresent: boolean;
+  /** Why wanbond cannot read the bond now, with the fix (a bond nftables draws, nft cannot list); null otherwise. */
+  problem: string | null;
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
   gateway: string | null;
   routes: { to: string; present: boolean }[]; lines: LineStatus[];
@@ -55,7 +58,9 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
     for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
+    const blocked = kind.reads([b]).nft && o.weighted ? nftBlocker(o) : undefined;
     return {
+      problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
       teql: b.teql, present: t.present, up: t.up, address: b.address, gateway: b.gateway ?? null,
       addressPresent: kind.addressPresent(b, o),
       balance: b.balance ?? null,
@@ -89,7 +94,9 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const where = !k.ownDevice
       ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
       : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
-    const head = `${b.teql}${kind}: ${!b.present ? k.absent : b.up ? 'up' : 'down'}, ${where}, routes ${b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none'}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
+    const state = b.problem ? `unknown (${b.problem})` : !b.present ? k.absent : b.up ? 'up' : 'down';
+    const routes = b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none';
+    const head = `${b.teql}${kind}: ${state}, ${where}, routes ${routes}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
     const w = b.watch;
     const watchLine = w.running
       ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`

@@ -192,9 +192,11 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
       return [...held, { id: notApplied, severity: 'error', bond: b.teql, what: e.message,
         why: 'wanbond up stops here before it changes anything', fix: [note(e.hint), cmd('wanbond', 'up')] }];
     }
+    const without = x.observed.weighted?.nftUnusable !== undefined
+      ? 'with an nft that cannot list its table wanbond cannot read it back, so it neither checks nor changes it'
+      : 'without the nft program wanbond can neither set nor read it';
     return [{ id: 'bond.weighted-no-nft', severity: 'error', bond: b.teql, what: e.message,
-      why: `a ${w.draws} with nftables; without the nft program wanbond can neither set nor read it`,
-      fix: [note(e.hint), cmd('wanbond', 'up')] }];
+      why: `a ${w.draws} with nftables; ${without}`, fix: [note(e.hint), cmd('wanbond', 'up')] }];
   }
   if (left.length === 0) return held;
   return [...held, {

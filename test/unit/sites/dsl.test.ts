@@ -10,9 +10,16 @@ import { ConfigError } from '../../../src/errors.js';
 import { cliWith } from '../../helpers/cli.js';
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
-import { probeTableOf, routerOf } from '../../../src/bonds/teql/probe-routes.js';
+import { probeTableOf, probeTables, routerOf } from '../../../src/bonds/teql/probe-routes.js';
 import { parseRules } from '../../../src/bonds/weighted/observe.js';
 import type { ObservedState } from '../../../src/state/types.js';
+import { desiredState } from '../../../src/state/desired.js';
+import { observe } from '../../../src/observe/read.js';
+import { sysctlKeys } from '../../../src/plan/diff.js';
+import { initialHealth } from '../../../src/watch/health.js';
+import { ringPlan } from '../../../src/watch/ring.js';
+import { apply } from '../../../src/apply/apply.js';
+import { silentLogger } from '../../../src/log.js';
 
 const DSL = '[teql0]\nslaves = eth2, eth3, eth4, eth5\naddress = 203.0.113.10/29\ngateway = 203.0.113.9\nrp_filter = 2\n';
 
@@ -22,7 +29,7 @@ async function site(settings = DSL) {
   // Each slave on its router's management /30, as the seed lays them out (172.16.8.1/30, .5/30, ...).
   const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name })), addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })) });
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
-  return { kernel, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
+  return { kernel, dir, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
 
 describe('DSL routers on Ethernet: settings', () => {
@@ -90,6 +97,38 @@ describe('DSL routers on Ethernet: up and down', () => {
     const ids = [...j.findings, ...j.bonds.flatMap((b) => b.findings)].map((f) => f.id);
     assert.ok(j.bonds.length > 0, d.out);
     assert.deepEqual(ids.filter((i) => /^routes\./.test(i)), [], d.out);
+  });
+});
+
+describe('DSL routers on Ethernet: an nft that is there but cannot list', () => {
+  it('up, status, doctor, the daemon\'s ring and down work all the same: a TEQL bond needs no nftables', async () => {
+    const { kernel, run, dir } = await site();
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const before = kernel.dump();
+    const up = await run('up');
+    assert.equal(up.code, 0, up.err);
+    const st = await run('status');
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /^teql0: up, address 203\.0\.113\.10\/29, routes default via 203\.0\.113\.9\n/, st.out);
+    const d = await run('doctor', '--json', '--window', '0s');
+    type F = { id: string; what: string };
+    const j = JSON.parse(d.out || assert.fail(d.err)) as { findings: F[]; bonds: { findings: F[] }[] };
+    const all = [...j.findings, ...j.bonds.flatMap((b) => b.findings)];
+    assert.deepEqual(all.filter((f) => /nft/.test(f.what)), [], d.out);
+    // The daemon: a dead line leaves the ring.
+    const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), DSL), undefined);
+    const read = () => observe(kernel,
+      { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: probeTables(desired) });
+    const h = new Map(['eth2', 'eth3', 'eth4', 'eth5'].map((n) =>
+      [n, { ...initialHealth(n, 0, undefined), ...(n === 'eth3' ? { state: 'down' as const } : {}) }]));
+    const ring = ringPlan(desired, h, await read(), [], true);
+    assert.deepEqual(ring.decision.skipped, []);
+    const replan = (o: ObservedState) => ringPlan(desired, h, o, [], true).plan;
+    await apply(ring.plan, { runner: kernel, log: silentLogger(), observe: read, replan, fixConfig: async () => {} });
+    assert.equal(kernel.qdiscs.get('eth3'), undefined, 'eth3 left teql0');
+    const down = await run('down');
+    assert.equal(down.code, 0, down.err);
+    assert.equal(kernel.dump(), before);
   });
 });
 

@@ -24,7 +24,7 @@ import { bondRulesOf } from '../../../src/bonds/weighted/plan.js';
 import { parseRules } from '../../../src/bonds/weighted/observe.js';
 import { cliWith } from '../../helpers/cli.js';
 import { apply, type ApplyDeps } from '../../../src/apply/apply.js';
-import { silentLogger } from '../../../src/log.js';
+import { makeLoggerTo, silentLogger } from '../../../src/log.js';
 import type { ObservedState } from '../../../src/state/types.js';
 import type { Plan } from '../../../src/plan/steps.js';
 
@@ -40,12 +40,12 @@ const err = (text: string): string => {
   assert.fail('no error');
 };
 
-async function site(settings = PC, uplinks = 2) {
+async function site(settings = PC, uplinks = 2, moreLinks: string[] = []) {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
   // Each uplink with the address its provider gave it, and a LAN; the operator's own default via uplink 1.
   const ks = Array.from({ length: uplinks }, (_x, i) => i + 1);
-  const kernel = new FakeKernel({ links: ['eth0', ...ks.map((k) => `eth${k}`)].map((name) => ({ name })),
+  const kernel = new FakeKernel({ links: ['eth0', ...ks.map((k) => `eth${k}`), ...moreLinks].map((name) => ({ name })),
     addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, ...ks.map((k) => ({ dev: `eth${k}`, cidr: `100.64.${k}.2/30` }))] });
   kernel.routes.push({ dst: 'default', dev: 'eth1', gateway: '100.64.1.1' } as typeof kernel.routes[number]);
   const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
@@ -144,6 +144,45 @@ describe('per-connection bonds: what up writes', () => {
     assert.equal(kernel.changes.length, 0);
   });
 
+  it('an nft that cannot list: up refuses the bond before any change (what, why, fix); status too', async () => {
+    const { kernel, run } = await site();
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const r = await run('up');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /pcbond0: per-connection bonds need nftables, and nft cannot list wanbond's table: /);
+    assert.match(r.err, /JSON support not compiled-in\nhint: .*nftables 0\.9\.1 or later built with JSON support/);
+    assert.equal(kernel.changes.length, 0);
+    const st = await run('status');
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /^pcbond0 \(per-connection, by weight\): unknown \(nft cannot list .*; fix: /);
+    kernel.nftCannotList = undefined;
+    assert.equal((await run('up')).code, 0);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const down = await run('down');
+    assert.match(down.err, /warning: wanbond's nftables table is left as it is: nft cannot list it .*\n/);
+    assert.match(down.err, /\n {2}fix: nft delete table ip wanbond/);
+    assert.ok(kernel.nft, 'not deleted blind');
+    const doctor = await run('doctor', '--json', '--window', '0s');
+    const d = JSON.parse(doctor.out) as { bonds: { findings: { id: string; why: string }[] }[] };
+    const f = d.bonds.flatMap((b) => b.findings).filter((x) => x.id === 'bond.weighted-no-nft');
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.why, /an nft that cannot list its table/);
+  });
+
+  it('an nft that cannot list, beside a TEQL bond: the TEQL bond goes up, up exits 1 naming the other', async () => {
+    const { kernel, run } = await site(`[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`, 2, ['wan0', 'wan1']);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const r = await run('up');
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^teql0 \(wan0, wan1\): up \(\d+ changes\)\n$/);
+    assert.match(r.err, /pcbond0: per-connection bonds need nftables, and nft cannot list .*; the other bonds are up/);
+    assert.equal(kernel.qdiscs.get('wan0')?.kind, 'teql0');
+    assert.ok(!kernel.changes.some((c) => c[0] === 'nft' || c.join(' ').includes('7768')), 'nothing of pcbond0\'s');
+    const again = await run('up');
+    assert.equal(again.code, 1);
+    assert.match(again.out, /^teql0 \(wan0, wan1\): already up, nothing to change\n$/);
+  });
+
   it('status: the uplinks, their share of the draw', async () => {
     const { run } = await site();
     assert.equal((await run('up')).code, 0);
@@ -213,6 +252,45 @@ describe('per-connection bonds: the daemon\'s ring', () => {
     assert.deepEqual(ringPlan(desired, h, await read(), [], true, rec).plan.steps, [], 'the draw holds eth1 alone');
   });
 
+  it('a flush that fails otherwise (an entry expired between dump and delete) keeps the dead uplink out of the draw,'
+    + ' and says how to flush by hand', async () => {
+    const { kernel, run, read, desired, recorded } = await site();
+    assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
+    kernel.conntrackEntries.set(pcMarkOf(0, 1), 20);
+    kernel.conntrackRace = true;
+    const lines: string[] = [];
+    const h = health(['eth2']);
+    const log = makeLoggerTo('watch', (l) => lines.push(l));
+    const deps = { ...engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan), log };
+    const done = await apply(ringPlan(desired, h, await read(), [], true, rec).plan, deps);
+    assert.deepEqual(done.map((s) => s.kind), ['nft-stripe', 'replace-route'], 'flush not done; no rollback');
+    assert.deepEqual(ringPlan(desired, h, await read(), [], true, rec).plan.steps, [], 'the draw holds eth1 alone');
+    const said = lines.map((l) => JSON.parse(l) as { msg: string; event?: string })
+      .filter((l) => l.event === 'cleanup-failed');
+    assert.equal(said.length, 1, lines.join('\n'));
+    assert.match(said[0]!.msg, /^pcbond0: flush eth2's connections from conntrack \(mark 0x77630002\) failed: /);
+    assert.match(said[0]!.msg, /such conntrack doesn't exist; eth2 stays out of the draw, /);
+    assert.match(said[0]!.msg, /; run by hand: conntrack -D --mark 0x77630002$/);
+  });
+
+  it('a draw change rolled back whole (main\'s route refused) says so: the draw as before, flush named', async () => {
+    const { kernel, run, read, desired, recorded } = await site();
+    assert.equal((await run('up')).code, 0);
+    const rec = await recorded();
+    kernel.conntrackEntries.set(pcMarkOf(0, 1), 20);
+    const drawBefore = JSON.stringify(kernel.nft?.chains.get('pcbond0'));
+    kernel.failWhen = (argv) => argv === 'ip route replace default via 100.64.1.1 dev eth1';
+    const h = health(['eth2']);
+    const deps = engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan);
+    const err = await apply(ringPlan(desired, h, await read(), [], true, rec).plan, deps)
+      .then(() => assert.fail('the route was refused'), (e: Error) => e.message);
+    assert.match(err, /injected failure; rolled back 1 step, the system is as it was except what no undo gives back: /);
+    assert.match(err, /gives back: pcbond0: flush eth2's connections/);
+    assert.doesNotMatch(err, /rollback incomplete|wanbond down/);
+    assert.equal(JSON.stringify(kernel.nft?.chains.get('pcbond0')), drawBefore, 'eth2 drawn again, as before');
+  });
+
   it('a link that flapped while its uplink was out gets its table route back before it is drawn again (else its probe has no route)', async () => {
     const { kernel, run, read, desired, recorded } = await site();
     assert.equal((await run('up')).code, 0);
@@ -234,6 +312,23 @@ describe('per-connection bonds: the daemon\'s ring', () => {
     kernel.noConntrack = true;
     const out = ringPlan(desired, health(['eth2']), await read(), [], true, rec);
     assert.deepEqual(out.plan.steps.map((s) => s.kind), ['nft-stripe', 'replace-route']);
+  });
+
+  it('an nft that cannot list: the daemon leaves the per-connection bond alone (why, fix); TEQL goes on', async () => {
+    const mixed = `[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`;
+    const { kernel, run, read, desired } = await site(mixed, 2, ['wan0', 'wan1']);
+    assert.equal((await run('up')).code, 0);
+    kernel.nftCannotList = 'Error: JSON support not compiled-in';
+    const h = new Map(['wan0', 'wan1', 'eth1', 'eth2'].map((n) =>
+      [n, { ...initialHealth(n, 0, undefined), ...(['wan1', 'eth2'].includes(n) ? { state: 'down' as const } : {}) }]));
+    const r = ringPlan(desired, h, await read(), [], true);
+    const why = 'nft cannot list wanbond\'s table: command failed: nft -j list table ip wanbond: '
+      + 'Error: JSON support not compiled-in';
+    assert.deepEqual(r.decision.skipped.map((s) => [s.teql, s.why]), [['pcbond0', why]]);
+    assert.match(r.decision.skipped[0]?.fix ?? '', /nftables 0\.9\.1 or later built with JSON support/);
+    await apply(r.plan, engine(kernel, read, (o) => ringPlan(desired, h, o, [], true).plan));
+    assert.equal(kernel.qdiscs.get('wan1'), undefined, 'wan1 left teql0');
+    assert.deepEqual(kernel.conntrackFlushed, [], 'nothing of pcbond0\'s changed');
   });
 
   it('the bond taken down (its chain gone): the daemon leaves it alone', async () => {
