@@ -514,6 +514,10 @@ export class FakeKernel implements Runner {
       } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
           { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { mangle: { key: { ct: { key: 'mark' } }, value: Number(r[2]) } }] });
+      } else if ((r = /^oifname \{ ([^}]+) \} tcp flags syn tcp option maxseg size set rt mtu comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[2]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } },
+          { match: { op: 'in', left: { payload: { protocol: 'tcp', field: 'flags' } }, right: 'syn' } },
+          { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } }] });
       } else if ((r = /^oifname "([^"]+)" snat to (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }] });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);

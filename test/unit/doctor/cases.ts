@@ -75,12 +75,13 @@ function makeAppliedPc(x: DoctorInput): void {
   for (const u of uplinks) x.observed.addrs.push({ dev: u.name, local: u.address, prefixlen: 30, noprefixroute: false });
   Object.assign(b, { teql: 'pcbond0', kind: 'per-connection', address: '', rpFilter: 2, uplinks, balance: 'weight', weights: uplinks.map((u) => ({ name: u.name, bps: 0, how: 'test', weight: 1 })) });
   const want = bondRulesOf(b);
-  const tags = (c: 'pre' | 'post') => chainRules(want)[c].map(ruleTag);
+  const tags = (c: 'pre' | 'fwd' | 'post') => chainRules(want)[c].map(ruleTag);
   x.observed.weighted = {
     nftAvailable: true, conntrack: true,
     nft: { sets: {}, draws: { pcbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
       pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: tags('pre').length, jumps: ['pcbond0'], tags: tags('pre') },
       out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
+      fwd: { hook: 'forward', type: 'filter', prio: -150, rules: 1, jumps: [], tags: tags('fwd') },
       post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
       pcbond0: { rules: 1, jumps: [], tags: [''] } } },
     rules: pcPolicyRules([b]).map((r) => ({ priority: r.priority, table: String(r.table), ...(r.fwmark !== undefined ? { fwmark: r.fwmark, mask: r.mask } : {}), ...(r.from ? { from: r.from } : {}), ...(r.oif ? { oif: r.oif } : {}),
