@@ -9,7 +9,9 @@ import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
-  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied', 'bond.pc-no-conntrack'] as const;
+  'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch',
+  'bond.weighted-unequal-mtu', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied',
+  'bond.pc-no-conntrack'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -137,6 +139,29 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   }];
 }
 
+/** A weighted bond's lines of unequal MTU: each packet goes by the line drawn, as it is. */
+function weightedMtus(x: DoctorInput, b: DesiredBond): Finding[] {
+  const have = b.slaves.filter((s) => !s.leaving)
+    .map((s) => linkOf(x.observed.links, s.name)).filter((l) => l !== undefined);
+  const sizes = [...new Set(have.map((l) => l.mtu))];
+  if (b.kind !== 'weighted' || sizes.length < 2) return [];
+  const least = Math.min(...sizes);
+  return [{
+    id: 'bond.weighted-unequal-mtu', severity: 'warning', bond: b.teql,
+    what: `${b.teql}'s lines differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}`,
+    why: 'a weighted bond sends each packet by the line its draw picks, as it is: a packet sized for the larger MTU'
+      + ` is fragmented on a ${least} line, or dropped there when it may not be fragmented (TCP sets DF). Path MTU`
+      + ' discovery sees one path through the bond, so only the smallest MTU fits every packet; until a sender'
+      + ' learns it from an ICMP "fragmentation needed" (which firewalls often drop), its full-size packets drawn'
+      + ' onto the smaller line are lost',
+    fix: [
+      ...have.filter((l) => l.mtu > least).map((l) => cmd('ip', 'link', 'set', 'dev', l.name, 'mtu', String(least))),
+      note(`to keep it: MTU = ${least} where each line is configured`
+        + ' (its interface section of the wanpipe file, or the interface\'s network configuration)'),
+    ],
+  }];
+}
+
 /**
  * A weighted bond against its own plan: what `wanbond up` would still change (its dummy, nftables
  * table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
@@ -149,7 +174,7 @@ function weighted(x: DoctorInput, b: DesiredBond): Finding[] {
     why: `when an uplink fails, the watch daemon stops drawing it for new connections and flushes the connections marked for it with conntrack; without the program they stay until they time out, and their clients hang on a dead provider`,
     fix: [note('install it: apt-get install conntrack (dnf install conntrack-tools)'), cmd('systemctl', 'restart', 'wanbond-watch')],
   }] : [];
-  return [...noConntrack, ...drawnBond(x, b, notApplied)];
+  return [...noConntrack, ...weightedMtus(x, b), ...drawnBond(x, b, notApplied)];
 }
 
 function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-applied' | 'bond.weighted-not-applied'): Finding[] {

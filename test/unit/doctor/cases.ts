@@ -461,6 +461,19 @@ export const CASES: Case[] = [
     check: (f) => assert.match(f.fix.join('\n'), /apt-get install nftables/),
   },
   {
+    id: 'bond.weighted-unequal-mtu', name: 'a weighted bond whose lines differ in MTU (one PPPoE-sized)',
+    break: (x) => { makeWeighted(x); applyWeighted(x); lk(x, 'w3g1ppp').mtu = 1492; },
+    fix: (x) => { for (const l of ['w1g1ppp', 'w2g1ppp', 'w4g1ppp']) lk(x, l).mtu = 1492; },
+    check: (f, all) => {
+      assert.equal(f.severity, 'warning');
+      assert.equal(f.what, 'wbond0\'s lines differ in MTU: w1g1ppp 1500, w2g1ppp 1500, w3g1ppp 1492, w4g1ppp 1500');
+      assert.match(f.why, /fragmented on a 1492 line, or dropped/);
+      const lower = ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'].map((l) => `ip link set dev ${l} mtu 1492`);
+      assert.deepEqual(f.fix.slice(0, 3), lower);
+      assert.deepEqual(all.filter((v) => v.id !== f.id), [], 'the bond is applied: nothing else, no TEQL mtu check');
+    },
+  },
+  {
     id: 'bond.pc-not-applied', name: 'a per-connection bond whose uplink lost its source rule',
     break: (x) => { makeAppliedPc(x); x.observed.weighted!.rules = x.observed.weighted!.rules.filter((r) => !(r.priority === 7768 && r.from === '100.64.2.2')); },
     fix: (x) => { x.observed.weighted!.rules.push({ priority: 7768, from: '100.64.2.2', table: String(pcTableOf(0, 1)) }); },
