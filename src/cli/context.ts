@@ -18,6 +18,7 @@ import { desiredState } from '../state/desired.js';
 import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
 import { BOOT_ID_FILE, DEFAULT_STATE_DIR } from '../state/record.js';
 import type { DesiredState, ObservedState, StaleDriver } from '../state/types.js';
+import { bondedLines } from '../state/ipv6.js';
 
 export interface EngineOpts {
   confDir: string;
@@ -45,7 +46,8 @@ export interface Context extends BaseContext {
   site: Site | undefined;
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
-  observe: (extraSysctls?: string[], o?: { lean?: boolean }) => Promise<ObservedState>;
+  /** ipv6: also what IPv6 the bonded lines carry (doctor, status, up; never the daemon's ring). */
+  observe: (extraSysctls?: string[], o?: { lean?: boolean; ipv6?: boolean }) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart). */
   plan: (o: ObservedState, afterWait: boolean, extra?: Pick<PlanOptions, 'out' | 'keepAdminState'>) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
@@ -151,7 +153,8 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       // table and rule, which a lean read leaves out.
       const lean = oo.lean === true && tables.length === 0;
       const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
-        ...(tables.length > 0 ? { weightedTables: tables } : {}), ...(conntrack ? { conntrack: true } : {}) });
+        ...(tables.length > 0 ? { weightedTables: tables } : {}), ...(conntrack ? { conntrack: true } : {}),
+        ...(oo.ipv6 ? { ipv6Lines: bondedLines(desired) } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

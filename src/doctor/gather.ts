@@ -47,7 +47,7 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const now = o.now ?? Date.now;
   const r = ctx.runner;
   const t0 = now();
-  const observed = await ctx.observe();
+  const observed = await ctx.observe([], { ipv6: true });
   const running = new Set((observed.wanrouterDevices ?? []).map((d) => d.name));
   const devices = ctx.desired.wanpipeDevices.map((d) => d.name).filter((d) => running.has(d));
   const alarms = async () => Object.fromEntries(await readAlarms(r, ctx.wanrouterProc, devices).catch(() => new Map()));

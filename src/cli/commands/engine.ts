@@ -12,7 +12,8 @@ import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Step } from '../../plan/steps.js';
 import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
 import { readRecord, writeRecord, type Record } from '../../state/record.js';
-import type { StaleDriver } from '../../state/types.js';
+import type { DesiredState, ObservedState, StaleDriver } from '../../state/types.js';
+import { carriesText, ipv6Carriers, IPV6_WHY } from '../../state/ipv6.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -56,6 +57,15 @@ export function staleWarning(stale: StaleDriver[], io: Io): void {
   }
 }
 
+/** Once per `up`, on stderr: bonded lines that carry IPv6 beside their bond (wanbond bonds IPv4 only). */
+export function ipv6Warning(d: DesiredState, o: ObservedState, io: Io): void {
+  const found = d.bonds.flatMap((b) => ipv6Carriers(b, o).map((c) => `${c.line} beside ${b.teql} (${carriesText(c)})`));
+  if (found.length === 0) return;
+  io.err(`WARNING: IPv6 is not bonded: ${found.join('; ')}\n  why: ${IPV6_WHY}\n`
+    + '  fix: take IPv6 off each such line (sysctl -w net.ipv6.conf.<line>.disable_ipv6=1), or route IPv6 by another'
+    + ' interface; wanbond doctor names the commands (bond.ipv6-unbonded)\n');
+}
+
 export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
   try { return await body(); } finally { await lock.release(); }
@@ -85,12 +95,13 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
  */
 export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const record = await currentRecord(ctx, io);
-  const before = await ctx.observe();
+  const before = await ctx.observe([], { ipv6: true });
   const p = ctx.plan(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
   if (p.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
+    ipv6Warning(ctx.desired, before, io);
     return 0;
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
@@ -113,6 +124,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const last = tx.last ?? before;
   io.out(`${bondsLine(ctx)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
+  ipv6Warning(ctx.desired, before, io);
   return 0;
 }
 
@@ -167,7 +179,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
 }
 
 export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
-  const s = bondStatus(ctx.desired, await ctx.observe(), await readDaemonView(ctx.stateDir));
+  const s = bondStatus(ctx.desired, await ctx.observe([], { ipv6: true }), await readDaemonView(ctx.stateDir));
   io.out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
   return 0;
 }

@@ -3,6 +3,8 @@
 import type { DesiredBond } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { WanbondError } from '../../errors.js';
+import { toSlashKey } from '../../observe/parse.js';
+import { carriesText, disableIpv6Key, ipv6Carriers, IPV6_WHY } from '../../state/ipv6.js';
 import { describe, isHold, type Step } from '../../plan/steps.js';
 import { weightedSteps } from '../../weighted/plan.js';
 import { cmd, note, run } from '../fix.js';
@@ -11,7 +13,7 @@ import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type Doc
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
   'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch',
   'bond.weighted-unequal-mtu', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied',
-  'bond.pc-no-conntrack'] as const;
+  'bond.pc-no-conntrack', 'bond.ipv6-unbonded'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -205,6 +207,26 @@ function drawnBond(x: DoctorInput, b: DesiredBond, notApplied: 'bond.pc-not-appl
   }];
 }
 
+/** A bonded line that carries IPv6 beside the bond: wanbond bonds IPv4 only. */
+function ipv6(x: DoctorInput, b: DesiredBond): Finding[] {
+  return ipv6Carriers(b, x.observed).map((c): Finding => {
+    const key = disableIpv6Key(c.line);
+    // sysctl.d reads a dot in an interface's name (eth0.100) as a separator unless the key has slashes.
+    const persistent = c.line.includes('.') ? toSlashKey(key) : key;
+    return {
+      id: 'bond.ipv6-unbonded', severity: 'warning', bond: b.teql, line: c.line,
+      what: `${c.line} carries IPv6 outside ${b.teql}: ${carriesText(c)}`,
+      why: IPV6_WHY,
+      fix: [
+        run({ kind: 'set-sysctl', key, value: '1', was: '0' }),
+        note(`to keep it across reboots: ${persistent} = 1 in /etc/sysctl.d/90-wanbond-ipv6.conf`),
+        note('or, to keep IPv6, route it by an interface that is none of the bond\'s lines'),
+      ],
+    };
+  });
+}
+
 export function bondRules(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => (b.kind !== 'teql' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]));
+  return x.desired.bonds.flatMap((b) => [
+    ...(b.kind !== 'teql' ? weighted(x, b) : [...master(x, b), ...slaves(x, b), ...mtus(x, b)]), ...ipv6(x, b)]);
 }

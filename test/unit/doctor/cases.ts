@@ -474,6 +474,39 @@ export const CASES: Case[] = [
     },
   },
   {
+    id: 'bond.ipv6-unbonded', name: 'a TEQL line with a global IPv6 address and an IPv6 default over it',
+    break: (x) => {
+      const at = { devs: ['w2g1ppp'], table: undefined };
+      x.observed.ipv6 = {
+        addrs: [{ dev: 'w2g1ppp', local: 'fe80::2', prefixlen: 64, scope: 'link' },
+          { dev: 'w2g1ppp', local: '2001:db8:2::2', prefixlen: 64, scope: 'global' }],
+        routes: [{ dst: 'fe80::/64', gateway: undefined, ...at }, { dst: 'default', gateway: 'fe80::1', ...at }],
+      };
+    },
+    // What `sysctl -w net.ipv6.conf.w2g1ppp.disable_ipv6=1` leaves.
+    fix: (x) => { x.observed.ipv6 = { addrs: [], routes: [] }; },
+    check: (f) => {
+      assert.deepEqual([f.severity, f.bond, f.line], ['warning', 'teql0', 'w2g1ppp']);
+      assert.equal(f.what, 'w2g1ppp carries IPv6 outside teql0: address 2001:db8:2::2/64, route default via fe80::1');
+      assert.match(f.why, /bonds IPv4 only: IPv6 over a bonded line is neither bonded nor failed over/);
+      assert.equal(f.fix[0], 'sysctl -q -w net/ipv6/conf/w2g1ppp/disable_ipv6=1');
+    },
+  },
+  {
+    id: 'bond.ipv6-unbonded', name: 'a per-connection uplink with a link-local address and an IPv6 default (PPPoE)',
+    break: (x) => {
+      makeAppliedPc(x);
+      x.observed.ipv6 = { addrs: [{ dev: 'w3g1ppp', local: 'fe80::3', prefixlen: 64, scope: 'link' }],
+        routes: [{ dst: 'default', gateway: 'fe80::1', devs: ['w1g1ppp', 'w3g1ppp'], table: undefined }] };
+    },
+    fix: (x) => { x.observed.ipv6!.routes = []; },
+    check: (f, all) => {
+      assert.deepEqual(all.filter((v) => v.id === f.id).map((v) => [v.bond, v.line, v.what]), [
+        ['pcbond0', 'w1g1ppp', 'w1g1ppp carries IPv6 outside pcbond0: route default via fe80::1'],
+        ['pcbond0', 'w3g1ppp', 'w3g1ppp carries IPv6 outside pcbond0: route default via fe80::1']]);
+    },
+  },
+  {
     id: 'bond.pc-not-applied', name: 'a per-connection bond whose uplink lost its source rule',
     break: (x) => { makeAppliedPc(x); x.observed.weighted!.rules = x.observed.weighted!.rules.filter((r) => !(r.priority === 7768 && r.from === '100.64.2.2')); },
     fix: (x) => { x.observed.weighted!.rules.push({ priority: 7768, from: '100.64.2.2', table: String(pcTableOf(0, 1)) }); },
