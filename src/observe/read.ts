@@ -32,11 +32,17 @@ export interface ObserveOptions {
   ipv6Lines?: readonly string[];
 }
 
-async function readIpv6(runner: Runner, addrsDoc: string, lines: readonly string[]): Promise<Ipv6Observed> {
+/** undefined when the route read fails: a report about IPv6 is never worth failing `up` or `status` for. */
+async function readIpv6(runner: Runner, addrsDoc: string, lines: readonly string[]): Promise<Ipv6Observed | undefined> {
   const addrs = parseAddrs6(addrsDoc);
   if (!addrs.some((a) => lines.includes(a.dev))) return { addrs, routes: [] };
-  const routes = await runner.read({ file: 'ip', args: ['-6', '-j', 'route', 'show', 'table', 'all'] });
-  return { addrs, routes: parseRoutes6(routes) };
+  try {
+    const routes = await runner.read({ file: 'ip', args: ['-6', '-j', 'route', 'show', 'table', 'all'] });
+    return { addrs, routes: parseRoutes6(routes) };
+  } catch (e) {
+    if (e instanceof CommandError) return undefined;
+    throw e;
+  }
 }
 
 async function hasConntrack(runner: Runner): Promise<boolean> {
