@@ -16,6 +16,7 @@ import { desiredState } from '../state/desired.js';
 import { pruneStamps, readStamps, staleDrivers, writeStamps } from '../state/drivers.js';
 import { BOOT_ID_FILE, DEFAULT_STATE_DIR } from '../state/record.js';
 import type { DesiredState, ObservedState, StaleDriver } from '../state/types.js';
+import { bondedLines } from '../state/ipv6.js';
 
 export interface EngineOpts {
   confDir: string;
@@ -43,8 +44,11 @@ export interface Context extends BaseContext {
   site: Site | undefined;
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
-  /** `tables`: also read nftables, the rules and these tables (what a recorded bond no longer configured left). */
-  observe: (extraSysctls?: string[], o?: { lean?: boolean; tables?: number[] }) => Promise<ObservedState>;
+  /**
+   * `tables`: also read nftables, the rules and these tables (what a recorded bond no longer configured
+   * left); ipv6: also what IPv6 the bonded lines carry (doctor, status, up; never the daemon's ring).
+   */
+  observe: (extraSysctls?: string[], o?: { lean?: boolean; tables?: number[]; ipv6?: boolean }) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart); `without`: bonds left out (they cannot be planned now). */
   plan: (o: ObservedState, afterWait: boolean,
     extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> }) => Plan;
@@ -151,7 +155,8 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       const lean = oo.lean === true && tables.length === 0;
       const read = oo.tables ? [...new Set([...tables, ...oo.tables])] : tables;
       const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
-        ...(read.length > 0 || oo.tables ? { weightedTables: read } : {}), ...(conntrack ? { conntrack: true } : {}) });
+        ...(read.length > 0 || oo.tables ? { weightedTables: read } : {}), ...(conntrack ? { conntrack: true } : {}),
+        ...(oo.ipv6 ? { ipv6Lines: bondedLines(desired) } : {}) });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

@@ -55,7 +55,7 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
     .record.steps;
   const record = await readSteps().catch(() => []);
   const { orphans, observe } = removedBonds(ctx, { version: 2, bootId: '', steps: record });
-  const observed = await observe();
+  const observed = await observe({ ipv6: true });
   const removal = orphanTeardown(orphans, observed).steps;
   const running = new Set((observed.wanrouterDevices ?? []).map((d) => d.name));
   const devices = ctx.desired.wanpipeDevices.map((d) => d.name).filter((d) => running.has(d));

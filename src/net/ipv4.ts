@@ -29,8 +29,8 @@ export function networkOf(cidr: string): string {
   return `${numberToIpv4((ipv4ToNumber(c.addr) & mask) >>> 0)}/${c.len}`;
 }
 
-/** net.ipv4.conf.eth0.100.rp_filter -> net/ipv4/conf/eth0.100/rp_filter */
+/** net.ipv4.conf.eth0.100.rp_filter -> net/ipv4/conf/eth0.100/rp_filter (and net.ipv6.conf alike) */
 export function toSlashKey(key: string): string {
-  const m = /^net\.ipv4\.conf\.(.+)\.([a-z_]+)$/.exec(key);
-  return m ? `net/ipv4/conf/${m[1]}/${m[2]}` : key.replace(/\./g, '/');
+  const m = /^net\.(ipv4|ipv6)\.conf\.(.+)\.([a-z0-9_]+)$/.exec(key);
+  return m ? `net/${m[1]}/conf/${m[2]}/${m[3]}` : key.replace(/\./g, '/');
 }

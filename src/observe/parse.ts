@@ -1,7 +1,7 @@
 // Kernel output (`ip -j`, `tc -j`, `sysctl`, /proc files) -> ObservedState pieces. Pure.
 import { InternalError } from '../errors.js';
 import { routeFromKernel } from '../plan/route.js';
-import type { AddrState, LinkState, QdiscState, RouteState } from '../state/types.js';
+import type { Addr6State, AddrState, LinkState, QdiscState, Route6State, RouteState } from '../state/types.js';
 
 function json(what: string, text: string): unknown[] {
   const t = text.trim();
@@ -67,6 +67,29 @@ export function parseAddrs(text: string): AddrState[] {
       .filter((a) => a['family'] === 'inet')
       .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']), noprefixroute: a['noprefixroute'] === true,
         ...(typeof a['address'] === 'string' && a['address'] !== a['local'] ? { peer: a['address'] } : {}) }));
+  });
+}
+
+/** The IPv6 addresses in `ip -j addr show`, which lists both families. */
+export function parseAddrs6(text: string): Addr6State[] {
+  return json('ip -j addr', text).flatMap((x) => {
+    const l = x as J;
+    return ((l['addr_info'] as J[] | undefined) ?? []).filter((a) => a['family'] === 'inet6')
+      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']),
+        scope: str(a['scope']) ?? 'global' }));
+  });
+}
+
+/** `ip -6 -j route show table all`: the unicast routes outside the local table (what carries traffic out). */
+export function parseRoutes6(text: string): Route6State[] {
+  return json('ip -6 -j route', text).flatMap((x) => {
+    const r = x as J;
+    const type = str(r['type']) ?? 'unicast';
+    if (type !== 'unicast' || r['table'] === 'local') return [];
+    const hops = Array.isArray(r['nexthops']) ? (r['nexthops'] as J[]) : [];
+    const devs = [r, ...hops].flatMap((h) => str(h['dev']) ?? []);
+    const gateway = str(r['gateway']) ?? hops.map((h) => str(h['gateway'])).find((g) => g !== undefined);
+    return [{ dst: String(r['dst']), gateway, devs, table: str(r['table']) }];
   });
 }
 

@@ -4,8 +4,10 @@ import type { ObservedState, WeightedObserved } from '../state/types.js';
 import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
-import { parseAddrs, parseLinks, parseQdiscs, parseRoutes, parseWanrouterStatus, plugPresence, splitJsonDocs, teqlPresence } from './parse.js';
+import { parseAddrs, parseAddrs6, parseLinks, parseQdiscs, parseRoutes, parseRoutes6, parseWanrouterStatus,
+  plugPresence, splitJsonDocs, teqlPresence } from './parse.js';
 import { toSlashKey } from '../net/ipv4.js';
+import type { Ipv6Observed } from '../state/types.js';
 
 
 export const DEFAULT_WANROUTER_PROC = '/proc/net/wanrouter';
@@ -21,6 +23,26 @@ export interface ObserveOptions {
   weightedTables?: number[];
   /** Per-connection bonds: whether the conntrack program is there (it flushes a dead uplink's connections). */
   conntrack?: boolean;
+  /**
+   * The bonded lines whose IPv6 doctor, status and up report (never the daemon's ring: a lean read
+   * ignores it). Their addresses come with the address read; the IPv6 routes cost one more process,
+   * spent only when one of these lines has an IPv6 address at all (a line without one, IPv6 disabled
+   * or a PPP line without IPV6CP, carries no IPv6).
+   */
+  ipv6Lines?: readonly string[];
+}
+
+/** undefined when the route read fails: a report about IPv6 is never worth failing `up` or `status` for. */
+async function readIpv6(runner: Runner, addrsDoc: string, lines: readonly string[]): Promise<Ipv6Observed | undefined> {
+  const addrs = parseAddrs6(addrsDoc);
+  if (!addrs.some((a) => lines.includes(a.dev))) return { addrs, routes: [] };
+  try {
+    const routes = await runner.read({ file: 'ip', args: ['-6', '-j', 'route', 'show', 'table', 'all'] });
+    return { addrs, routes: parseRoutes6(routes) };
+  } catch (e) {
+    if (e instanceof CommandError) return undefined;
+    throw e;
+  }
 }
 
 async function hasConntrack(runner: Runner): Promise<boolean> {
@@ -91,6 +113,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
   const sysctls: Record<string, string> = {};
   o.sysctls.forEach((k, i) => { const v = sysctlValues[i]; if (v !== undefined) sysctls[k] = v.trim(); });
   const linkList = parseLinks(links);
+  const ipv6 = o.ipv6Lines && !o.lean ? await readIpv6(runner, addrs, o.ipv6Lines) : undefined;
   return {
     links: linkList, addrs: parseAddrs(addrs), routes: parseRoutes(routes), qdiscs: parseQdiscs(qdiscs),
     sysctls,
@@ -104,5 +127,6 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
       tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
       ...(conntrack !== undefined ? { conntrack } : {}),
     } } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
   };
 }

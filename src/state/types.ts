@@ -105,6 +105,15 @@ export interface WeightedObserved {
   conntrack?: boolean;
 }
 
+/** An IPv6 address as `ip -j addr` shows it (link-local addresses have scope link). */
+export interface Addr6State { dev: string; local: string; prefixlen: number; scope: string }
+
+/** An IPv6 unicast route of any table but local, with the devices it goes by (one, or a multipath's). */
+export interface Route6State { dst: string; gateway: string | undefined; devs: string[]; table: string | undefined }
+
+/** The IPv6 a bonded line carries, which wanbond neither bonds nor fails over (read for doctor, status, up). */
+export interface Ipv6Observed { addrs: Addr6State[]; routes: Route6State[] }
+
 export interface ObservedState {
   links: LinkState[];
   addrs: AddrState[];
@@ -121,6 +130,8 @@ export interface ObservedState {
   staleDrivers: StaleDriver[];
   /** Read when a weighted bond is configured or recorded; undefined otherwise. */
   weighted?: WeightedObserved;
+  /** Read for doctor, status and up only (not the daemon's ring); undefined when not read. */
+  ipv6?: Ipv6Observed;
 }
 
 export interface StaleDriver {

@@ -16,10 +16,17 @@ export interface FakeRoute {
   nexthops?: FakeNexthop[]; metrics?: Record<string, number>;
 }
 
+export interface FakeAddr6 { dev: string; cidr: string; scope?: 'global' | 'link' }
+/** An IPv6 route as `ip -6 -j route` prints it (table main unless named). */
+export interface FakeRoute6 { dst: string; dev: string; gateway?: string; table?: string; type?: string }
+
 export interface FakeKernelInit {
   links?: { name: string; mtu?: number; up?: boolean; carrier?: boolean }[];
   addrs?: { dev: string; cidr: string; noprefixroute?: boolean }[];
   routes?: FakeRoute[];
+  /** IPv6 state, where a test seeds it (this kernel has none otherwise: not even link-local addresses). */
+  addrs6?: FakeAddr6[];
+  routes6?: FakeRoute6[];
   qdiscs?: Record<string, { kind: string; handle: string }>;
   sysctls?: Record<string, string>;
   teqlLoaded?: number; // max_equalizers when already loaded as a module
@@ -52,6 +59,8 @@ export class FakeKernel implements Runner {
   links = new Map<string, Link>();
   addrs: { dev: string; local: string; prefixlen: number; noprefixroute: boolean }[] = [];
   routes: FakeRoute[] = [];
+  addrs6: FakeAddr6[] = [];
+  routes6: FakeRoute6[] = [];
   qdiscs = new Map<string, { kind: string; handle: string }>();
   sysctls = new Map<string, string>();
   teql: number | undefined;
@@ -105,6 +114,8 @@ export class FakeKernel implements Runner {
     for (const l of init.links ?? []) this.addLink(l.name, l.mtu ?? 1500, l.up ?? true, l.carrier ?? true);
     for (const a of init.addrs ?? []) { const [local, len] = a.cidr.split('/'); this.addrs.push({ dev: a.dev, local: local!, prefixlen: Number(len), noprefixroute: a.noprefixroute ?? false }); }
     this.routes = (init.routes ?? []).map(canon);
+    this.addrs6 = [...(init.addrs6 ?? [])];
+    this.routes6 = [...(init.routes6 ?? [])];
     for (const [dev, q] of Object.entries(init.qdiscs ?? {})) this.qdiscs.set(dev, q);
     this.sysctls.set('net.ipv4.ip_forward', '0');
     this.sysctls.set('net.ipv4.conf.all.rp_filter', '1');
@@ -227,16 +238,29 @@ export class FakeKernel implements Runner {
     this.processes++;
     // doctor's second sample reads the details too (-d); this kernel's links have no kind to show.
     if (cmd.file === 'ip' && a === '-j neigh show') return '[]';
-    if (cmd.file === 'ip' && (a === '-j -s link show' || a === '-j -s -d link show')) {
-      return JSON.stringify([...this.links.values()].map((l) => ({
+    if (cmd.file === 'ip' && (a === '-j -s link show' || a === '-j -s -d link show' || a === '-j link show')) {
+      // Counters only with -s (the daemon's lean read has none).
+      const stats = (o: Record<string, unknown>) => (a.includes('-s') ? o : { ...o, stats64: undefined });
+      return JSON.stringify([...this.links.values()].map((l) => stats({
         ifindex: l.ifindex, ifname: l.name, flags: [...l.flags], mtu: l.mtu, qdisc: this.qdiscs.get(l.name)?.kind ?? 'noqueue',
         operstate: l.flags.has('LOWER_UP') ? 'UP' : l.flags.has('UP') ? 'DOWN' : 'DOWN', stats64: { rx: { bytes: 0, packets: 0, errors: 0, dropped: 0 }, tx: { bytes: 0, packets: 0, errors: 0, dropped: 0 } },
       })));
     }
     if (cmd.file === 'ip' && a === '-j addr show') {
       return JSON.stringify([...this.links.values()].map((l) => ({
-        ifname: l.name, addr_info: this.addrs.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet', local: x.local, prefixlen: x.prefixlen, ...(x.noprefixroute ? { noprefixroute: true } : {}) })),
+        // Both families, as ip prints them without -4 or -6.
+        ifname: l.name, addr_info: [
+          ...this.addrs.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet', local: x.local,
+            prefixlen: x.prefixlen, ...(x.noprefixroute ? { noprefixroute: true } : {}) })),
+          ...this.addrs6.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet6', local: x.cidr.split('/')[0],
+            prefixlen: Number(x.cidr.split('/')[1]), scope: x.scope ?? 'global' }))],
       })));
+    }
+    if (cmd.file === 'ip' && a === '-6 -j route show table all') {
+      return JSON.stringify(this.routes6.map((r) => ({ ...(r.type ? { type: r.type } : {}), dst: r.dst,
+        ...(r.gateway ? { gateway: r.gateway } : {}), dev: r.dev,
+        ...(r.table && r.table !== 'main' ? { table: r.table } : {}),
+        protocol: 'static', metric: 1024, flags: [], pref: 'medium' })));
     }
     if (cmd.file === 'ip' && a === '-j route show table main') return JSON.stringify(this.routes.map((r) => this.routeJson(r)));
     let tm: RegExpExecArray | null;
@@ -535,6 +559,10 @@ export class FakeKernel implements Runner {
       } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
           { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { mangle: { key: { ct: { key: 'mark' } }, value: Number(r[2]) } }] });
+      } else if ((r = /^oifname \{ ([^}]+) \} tcp flags syn tcp option maxseg size set rt mtu comment "([^"]+)"$/.exec(body))) {
+        chain.rules.push({ comment: r[2]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } },
+          { match: { op: 'in', left: { payload: { protocol: 'tcp', field: 'flags' } }, right: 'syn' } },
+          { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } }] });
       } else if ((r = /^oifname "([^"]+)" snat to (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }] });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);

@@ -1,6 +1,6 @@
 // A weighted bond ([wbondN]): nftables draws each packet's line in proportion to its rate; a dummy
 // device wbondN holds the bond's address. Pure.
-import { drawnBondRules } from '../../doctor/rules/bond.js';
+import { drawnBondRules, weightedMtuRules } from '../../doctor/rules/bond.js';
 import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { BondKind } from '../kind.js';
@@ -36,14 +36,14 @@ export const weightedKind: BondKind = {
   watchesAddresses: false,
   needsTeql: false,
   doctor: {
-    bond: (x, b) => drawnBondRules(x, b, {
+    bond: (x, b) => [...weightedMtuRules(x, b), ...drawnBondRules(x, b, {
       notApplied: 'bond.weighted-not-applied',
       draws: 'weighted bond draws each packet\'s line',
       needs: 'a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of '
         + 'them missing or changed, packets go by another line than their weight says, or by none',
       flushes: false,
       heldOut: () => [],
-    }),
+    })],
     routes: () => [], // judged against the bond's plan by its bond check
     traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],
   },

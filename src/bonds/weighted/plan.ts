@@ -10,7 +10,8 @@ import type { DesiredBond, DesiredState, ObservedState } from '../../state/types
 import type { NftTableState } from './observe.js';
 import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
-import { chainRules, drawnMarks, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag, type WeightedBondRules } from './ruleset.js';
+import { chainRules, drawnMarks, HOOK_CHAINS, hookChainsOf, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag,
+  type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 /** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
@@ -36,13 +37,11 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   if (Object.keys(have.sets).length > 0) return false;
   const same = (a: readonly string[], b: readonly string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   const holds = (a: readonly string[], b: readonly string[]) => b.every((x) => a.includes(x));
-  const hooks = [['pre', 'prerouting', 'filter'], ['out', 'output', 'route'], ['post', 'postrouting', 'nat']] as const;
-  // The nat chain is there with per-connection bonds (with the daemon's partial view: if the table has one).
-  const withNat = want.some((b) => b.perConnection) || (partial && have.chains['post'] !== undefined);
-  const chains = [...hooks.filter(([c]) => c !== 'post' || withNat).map(([c]) => c), ...want.map((b) => b.bond)];
+  // The forward and nat chains are there with per-connection bonds (with the daemon's partial view: if the table has them).
+  const hooks = HOOK_CHAINS.filter(([c]) => hookChainsOf(want).includes(c) || (partial && have.chains[c] !== undefined));
+  const chains = [...hooks.map(([c]) => c), ...want.map((b) => b.bond)];
   if (!(partial ? holds(Object.keys(have.chains), chains) : same(Object.keys(have.chains), chains))) return false;
   for (const [c, hook, type] of hooks) {
-    if (c === 'post' && !withNat) continue;
     const h = have.chains[c];
     const tags = want.flatMap((b) => chainRules(b)[c].map(ruleTag));
     if (h?.hook !== hook || h.type !== type || h.rules !== h.tags.length) return false;

@@ -100,6 +100,19 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
   };
 }
 
+/** wanbond's base chains: name, hook, type, priority. fwd and post exist only with per-connection bonds. */
+export const HOOK_CHAINS = [
+  ['pre', 'prerouting', 'filter', 'mangle'], ['out', 'output', 'route', 'mangle'],
+  ['fwd', 'forward', 'filter', 'mangle'], ['post', 'postrouting', 'nat', 'srcnat'],
+] as const;
+export type HookChain = (typeof HOOK_CHAINS)[number][0];
+/** The base chains a table of these bonds has. */
+export const hookChainsOf = (bonds: readonly WeightedBondRules[]): HookChain[] =>
+  HOOK_CHAINS.map(([c]) => c).filter((c) => c === 'pre' || c === 'out' || bonds.some((b) => b.perConnection));
+
+/** nftables' MSS clamp to the route's MTU (iptables' TCPMSS --clamp-mss-to-pmtu): Linux 4.14, nftables 0.9.0. */
+export const MSS_CLAMP = 'tcp flags syn tcp option maxseg size set rt mtu';
+
 /**
  * Every rule of the bond's in the hook chains, by chain. A per-connection bond draws at prerouting
  * for a NEW connection from the LAN (not arriving by an uplink) that main routes over an uplink, into
@@ -108,12 +121,13 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
  * never given the mark: the mark's rule would send them out again (seen in the lab's feasibility
  * probe). A connection that comes in by an uplink (a port forward to a LAN host) takes that
  * uplink's mark, so that the host's replies leave by it. The router's own connections go by main's multipath route, whose choice sets their
- * source. Whatever leaves by an uplink is SNATed to that uplink's address.
+ * source. Whatever leaves by an uplink is SNATed to that uplink's address, and a forwarded TCP SYN
+ * leaving by one has its MSS clamped to the uplink's route.
  */
-export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]; post: string[] } {
+export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
   if (!b.perConnection) {
     const j = jumpRules(b);
-    return { pre: [j.pre], out: [j.out], post: [] };
+    return { pre: [j.pre], out: [j.out], fwd: [], post: [] };
   }
   const lines = `{ ${b.lines.map((l) => `"${l.name}"`).join(', ')} }`;
   const bondMarks = `${hex(PC_MARK_BASE + (b.index << 8))}`;
@@ -126,6 +140,10 @@ export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]
       `iifname != ${lines} ct mark & 0xffffff00 == ${bondMarks} meta mark set ct mark`,
     ],
     out: [],
+    // A forwarded TCP SYN leaving by an uplink announces at most what the uplink's route carries: a
+    // PPPoE uplink (1492) beside a 1500 LAN would otherwise black-hole full-size segments wherever
+    // ICMP "fragmentation needed" is filtered. Harmless where the MTUs are equal, so every uplink has it.
+    fwd: [`oifname ${lines} ${MSS_CLAMP}`],
     post: b.lines.map((l, k) => `oifname "${l.name}" snat to ${b.perConnection?.nat[k] as string}`),
   };
 }
@@ -144,11 +162,12 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
     const rule = stripeRule(b);
     if (rule) out.push(`add rule ${t} ${b.bond} ${rule}`);
   }
-  out.push(`add chain ${t} pre { type filter hook prerouting priority mangle; policy accept; }`);
-  out.push(`add chain ${t} out { type route hook output priority mangle; policy accept; }`);
-  // Source NAT needs a nat chain: only with per-connection bonds, so a weighted-only table stays as it was.
-  if (bonds.some((b) => b.perConnection)) out.push(`add chain ${t} post { type nat hook postrouting priority srcnat; policy accept; }`);
-  for (const c of ['pre', 'out', 'post'] as const) {
+  // The MSS clamp and source NAT only with per-connection bonds, so a weighted-only table stays as it was.
+  const chains = hookChainsOf(bonds);
+  for (const [c, hook, type, prio] of HOOK_CHAINS) {
+    if (chains.includes(c)) out.push(`add chain ${t} ${c} { type ${type} hook ${hook} priority ${prio}; policy accept; }`);
+  }
+  for (const c of chains) {
     for (const b of bonds) for (const r of chainRules(b)[c]) out.push(`add rule ${t} ${c} ${r} comment "${ruleTag(r)}"`);
   }
   return out.join('\n') + '\n';

@@ -14,11 +14,12 @@ import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teard
 import { orphansOf, orphanTeardown, rollbackOf, unrecordedBonds, type Orphans } from '../../plan/orphans.js';
 import { withoutEntries } from '../../state/merge.js';
 import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
-import type { ObservedState, StaleDriver } from '../../state/types.js';
+import type { DesiredState, ObservedState, StaleDriver } from '../../state/types.js';
 import { heldText, heldUplinks } from '../../bonds/per-connection/per-connection.js';
 import { kindOf } from '../../bonds/registry.js';
 import { nftBlocker } from '../../bonds/weighted/plan.js';
 import { NFT_FAMILY, NFT_TABLE } from '../../bonds/weighted/ruleset.js';
+import { carriesText, ipv6Carriers, IPV6_WHY } from '../../state/ipv6.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
@@ -76,6 +77,15 @@ function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): num
   return held.length > 0 && !dryRun ? 1 : 0;
 }
 
+/** Once per `up`, on stderr: bonded lines that carry IPv6 beside their bond (wanbond bonds IPv4 only). */
+export function ipv6Warning(d: DesiredState, o: ObservedState, io: Io): void {
+  const found = d.bonds.flatMap((b) => ipv6Carriers(b, o).map((c) => `${c.line} beside ${b.teql} (${carriesText(c)})`));
+  if (found.length === 0) return;
+  io.err(`WARNING: IPv6 is not bonded: ${found.join('; ')}\n  why: ${IPV6_WHY}\n`
+    + '  fix: take IPv6 off each such line (sysctl -w net.ipv6.conf.<line>.disable_ipv6=1), or route IPv6 by another'
+    + ' interface; wanbond doctor names the commands (bond.ipv6-unbonded)\n');
+}
+
 export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
   try { return await body(); } finally { await lock.release(); }
@@ -93,12 +103,12 @@ export async function currentRecord(base: BaseContext, io: Io): Promise<Record> 
  * observation that also reads what they left: their sysctls, tables, rules and nftables.
  */
 export function removedBonds(ctx: Context, record: Record): {
-  orphans: Orphans; observe: () => Promise<ObservedState>;
+  orphans: Orphans; observe: (o?: { ipv6?: boolean }) => Promise<ObservedState>;
 } {
   const orphans = orphansOf(record.steps, ctx.desired);
-  if (orphans.steps.length === 0) return { orphans, observe: () => ctx.observe() };
+  if (orphans.steps.length === 0) return { orphans, observe: (o = {}) => ctx.observe([], o) };
   const tables = recordsWeighted(orphans.steps) ? { tables: recordedTables(orphans.steps) } : {};
-  return { orphans, observe: () => ctx.observe(recordedSysctlKeys(orphans.steps), tables) };
+  return { orphans, observe: (o = {}) => ctx.observe(recordedSysctlKeys(orphans.steps), { ...tables, ...o }) };
 }
 
 /** What `plan` and `up --dry-run` show: the removed bonds taken down, then the plan. */
@@ -136,7 +146,7 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
 export async function upLocked(ctx: Context, io: Io): Promise<number> {
   let record = await currentRecord(ctx, io);
   const { orphans, observe } = removedBonds(ctx, record);
-  const before = await observe();
+  const before = await observe({ ipv6: true });
   noteUnrecorded(ctx, record, before, io);
   const removal = orphanTeardown(orphans, before);
   if (removal.steps.length === 0 && orphans.steps.length > 0) {
@@ -167,6 +177,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   if (p?.steps.length === 0 && toRestart.length === 0) {
     io.out(`${bondsLine(ctx, without)}: already up, nothing to change\n`);
     staleWarning(before.staleDrivers, io);
+    ipv6Warning(ctx.desired, before, io);
     return finish(before);
   }
   if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
@@ -200,6 +211,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const last = tx.last ?? before;
   io.out(`${bondsLine(ctx, without)}: up (${plural(changes, 'change')})\n`);
   staleWarning(last.staleDrivers, io);
+  ipv6Warning(ctx.desired, before, io);
   return finish(last);
 }
 
@@ -271,7 +283,7 @@ export async function readableRecord(base: BaseContext, io: Io): Promise<Record>
 export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
   const record = await readableRecord(ctx, io);
   const { orphans, observe } = removedBonds(ctx, record);
-  const o = await observe();
+  const o = await observe({ ipv6: true });
   const s = bondStatus(ctx.desired, o, await readDaemonView(ctx.stateDir));
   io.out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
   // Until `up` takes them down, on stdout with the bonds (the JSON keeps its shape: configured bonds).

@@ -3,6 +3,7 @@ import type { KindName } from '../../bonds/kind.js';
 import { kindNamed, kindOf } from '../../bonds/registry.js';
 import { nftBlocker } from '../../bonds/weighted/plan.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
+import { ipv6Carriers, type Ipv6Carrier } from '../../state/ipv6.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
 import { table } from '../table.js';
@@ -30,6 +31,8 @@ export interface BondStatus {
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
   gateway: string | null;
   routes: { to: string; present: boolean }[]; lines: LineStatus[];
+  /** Lines carrying IPv6 beside the bond (wanbond bonds IPv4 only), and what; null when IPv6 was not read. */
+  ipv6Unbonded: Ipv6Carrier[] | null;
   /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
   watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean; metrics: string | null };
 }
@@ -65,6 +68,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       addressPresent: kind.addressPresent(b, o),
       balance: b.balance ?? null,
       routes: b.routes.map((r) => ({ to: r.to, present: kind.routed(b, o, r.to) })), lines, kind: b.kind,
+      ipv6Unbonded: o.ipv6 ? ipv6Carriers(b, o) : null,
       watch: daemon?.running
         ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true, metrics: daemon.file.metrics ?? null }
         : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false, metrics: null },
@@ -104,12 +108,16 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
     const stale = b.lines.filter((l) => l.driverConfig.stale);
     const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
     const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');
+    const v6 = b.ipv6Unbonded ?? [];
+    const ipv6Line = v6.length === 0 ? ''
+      : `  ipv6: ${v6.map((c) => c.line).join(', ')} ${v6.length > 1 ? 'carry' : 'carries'} IPv6`
+        + ' that wanbond neither bonds nor fails over (see wanbond doctor)\n';
     const reasons = held + b.lines.filter((l) => l.health && l.health.state !== 'up')
       .map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
     return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', k.memberWord, 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
       b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
         l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && k.drawShown ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),
-        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot;
+        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot + ipv6Line;
   }).join('\n');
 }
 

@@ -7,13 +7,15 @@ import { WanbondError } from '../../errors.js';
 import { describe, isHold, isHoldStep, type Step } from '../../plan/steps.js';
 import { plural } from '../../text.js';
 import { linesDown, weightedSteps } from '../../bonds/weighted/plan.js';
+import { toSlashKey } from '../../net/ipv4.js';
+import { carriesText, disableIpv6Key, ipv6Carriers, IPV6_WHY } from '../../state/ipv6.js';
 import { cmd, note, run } from '../fix.js';
 import { daemonLine, hasCarrier, isUp, linkOf, siteIface, monitorIface, type DoctorInput } from '../input.js';
 
 export const BOND_IDS = ['bond.not-up', 'bond.queue-held', 'bond.address-missing', 'bond.slave-missing', 'bond.slave-not-attached',
   'bond.slave-in-other-bond', 'bond.slave-foreign-qdisc', 'bond.slave-down', 'bond.mtu-mismatch',
-  'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied', 'bond.pc-no-conntrack',
-  'bond.not-configured', 'bond.unrecorded'] as const;
+  'bond.weighted-unequal-mtu', 'bond.weighted-not-applied', 'bond.weighted-no-nft', 'bond.pc-not-applied',
+  'bond.pc-no-conntrack', 'bond.ipv6-unbonded', 'bond.not-configured', 'bond.unrecorded'] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
   const t = linkOf(x.observed.links, b.teql);
@@ -154,6 +156,29 @@ export interface DrawnWords {
   heldOut: BondKind['heldOut'];
 }
 
+/** A weighted bond's lines of unequal MTU: each packet goes by the line drawn, as it is. */
+export function weightedMtuRules(x: DoctorInput, b: DesiredBond): Finding[] {
+  const have = b.slaves.filter((s) => !s.leaving)
+    .map((s) => linkOf(x.observed.links, s.name)).filter((l) => l !== undefined);
+  const sizes = [...new Set(have.map((l) => l.mtu))];
+  if (sizes.length < 2) return [];
+  const least = Math.min(...sizes);
+  return [{
+    id: 'bond.weighted-unequal-mtu', severity: 'warning', bond: b.teql,
+    what: `${b.teql}'s lines differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}`,
+    why: 'a weighted bond sends each packet by the line its draw picks, as it is: a packet sized for the larger MTU'
+      + ` is fragmented on a ${least} line, or dropped there when it may not be fragmented (TCP sets DF). Path MTU`
+      + ' discovery sees one path through the bond, so only the smallest MTU fits every packet; until a sender'
+      + ' learns it from an ICMP "fragmentation needed" (which firewalls often drop), its full-size packets drawn'
+      + ' onto the smaller line are lost',
+    fix: [
+      ...have.filter((l) => l.mtu > least).map((l) => cmd('ip', 'link', 'set', 'dev', l.name, 'mtu', String(least))),
+      note(`to keep it: MTU = ${least} where each line is configured`
+        + ' (its interface section of the wanpipe file, or the interface\'s network configuration)'),
+    ],
+  }];
+}
+
 /**
  * A bond drawn by nftables against its own plan: what `wanbond up` would still change (its dummy,
  * nftables table or draw, per-line tables, rules, main's route), with the lines the daemon keeps out left out.
@@ -233,4 +258,23 @@ export function removedBondRules(x: DoctorInput): Finding[] {
         cmd('nft', 'list', 'table', 'ip', 'wanbond')],
     })),
   ];
+}
+
+/** A bonded line that carries IPv6 beside the bond: wanbond bonds IPv4 only. */
+export function ipv6Rules(x: DoctorInput, b: DesiredBond): Finding[] {
+  return ipv6Carriers(b, x.observed).map((c): Finding => {
+    const key = disableIpv6Key(c.line);
+    // sysctl.d reads a dot in an interface's name (eth0.100) as a separator unless the key has slashes.
+    const persistent = c.line.includes('.') ? toSlashKey(key) : key;
+    return {
+      id: 'bond.ipv6-unbonded', severity: 'warning', bond: b.teql, line: c.line,
+      what: `${c.line} carries IPv6 outside ${b.teql}: ${carriesText(c)}`,
+      why: IPV6_WHY,
+      fix: [
+        run({ kind: 'set-sysctl', key, value: '1', was: '0' }),
+        note(`to keep it across reboots: ${persistent} = 1 in /etc/sysctl.d/90-wanbond-ipv6.conf`),
+        note('or, to keep IPv6, route it by an interface that is none of the bond\'s lines'),
+      ],
+    };
+  });
 }

@@ -2,7 +2,7 @@
 import type { Finding } from '../finding.js';
 import type { DoctorInput } from '../input.js';
 import { kindOf } from '../../bonds/registry.js';
-import { BOND_IDS, removedBondRules } from './bond.js';
+import { BOND_IDS, ipv6Rules, removedBondRules } from './bond.js';
 import { CARD_IDS, cardRules } from './card.js';
 import { CONFIG_IDS, configRules } from './config.js';
 import { DAEMON_IDS, daemonRules } from './daemon.js';
@@ -12,7 +12,9 @@ import { SYSCTL_IDS, sysctlRules } from './sysctl.js';
 import { TRAFFIC_IDS } from './traffic.js';
 
 // The bond sections are each kind's own rules (src/bonds/<kind>/kind.ts), bond by bond.
-const bondRules = (x: DoctorInput) => [...x.desired.bonds.flatMap((b) => kindOf(b).doctor.bond(x, b)), ...removedBondRules(x)];
+// IPv6 beside a bond concerns every kind: wanbond bonds IPv4 only.
+const bondRules = (x: DoctorInput) => [
+  ...x.desired.bonds.flatMap((b) => [...kindOf(b).doctor.bond(x, b), ...ipv6Rules(x, b)]), ...removedBondRules(x)];
 const routeRules = (x: DoctorInput) => x.desired.bonds.flatMap((b) => kindOf(b).doctor.routes(x, b));
 const trafficRules = (x: DoctorInput) => x.desired.bonds.flatMap((b) => kindOf(b).doctor.traffic(x, b));
 

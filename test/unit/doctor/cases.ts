@@ -75,12 +75,13 @@ function makeAppliedPc(x: DoctorInput): void {
   for (const u of uplinks) x.observed.addrs.push({ dev: u.name, local: u.address, prefixlen: 30, noprefixroute: false });
   Object.assign(b, { teql: 'pcbond0', kind: 'per-connection', address: '', rpFilter: 2, uplinks, balance: 'weight', weights: uplinks.map((u) => ({ name: u.name, bps: 0, how: 'test', weight: 1 })) });
   const want = bondRulesOf(b);
-  const tags = (c: 'pre' | 'post') => chainRules(want)[c].map(ruleTag);
+  const tags = (c: 'pre' | 'fwd' | 'post') => chainRules(want)[c].map(ruleTag);
   x.observed.weighted = {
     nftAvailable: true, conntrack: true,
     nft: { sets: {}, draws: { pcbond0: stripeMap(want).entries.map(([, m]) => m) }, chains: {
       pre: { hook: 'prerouting', type: 'filter', prio: -150, rules: tags('pre').length, jumps: ['pcbond0'], tags: tags('pre') },
       out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
+      fwd: { hook: 'forward', type: 'filter', prio: -150, rules: 1, jumps: [], tags: tags('fwd') },
       post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
       pcbond0: { rules: 1, jumps: [], tags: [''] } } },
     rules: pcPolicyRules([b]).map((r) => ({ priority: r.priority, table: String(r.table), ...(r.fwmark !== undefined ? { fwmark: r.fwmark, mask: r.mask } : {}), ...(r.from ? { from: r.from } : {}), ...(r.oif ? { oif: r.oif } : {}),
@@ -458,6 +459,52 @@ export const CASES: Case[] = [
     break: (x) => { makeWeighted(x); applyWeighted(x); x.observed.weighted!.nftAvailable = false; },
     fix: (x) => { x.observed.weighted!.nftAvailable = true; },
     check: (f) => assert.match(f.fix.join('\n'), /apt-get install nftables/),
+  },
+  {
+    id: 'bond.weighted-unequal-mtu', name: 'a weighted bond whose lines differ in MTU (one PPPoE-sized)',
+    break: (x) => { makeWeighted(x); applyWeighted(x); lk(x, 'w3g1ppp').mtu = 1492; },
+    fix: (x) => { for (const l of ['w1g1ppp', 'w2g1ppp', 'w4g1ppp']) lk(x, l).mtu = 1492; },
+    check: (f, all) => {
+      assert.equal(f.severity, 'warning');
+      assert.equal(f.what, 'wbond0\'s lines differ in MTU: w1g1ppp 1500, w2g1ppp 1500, w3g1ppp 1492, w4g1ppp 1500');
+      assert.match(f.why, /fragmented on a 1492 line, or dropped/);
+      const lower = ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'].map((l) => `ip link set dev ${l} mtu 1492`);
+      assert.deepEqual(f.fix.slice(0, 3), lower);
+      assert.deepEqual(all.filter((v) => v.id !== f.id), [], 'the bond is applied: nothing else, no TEQL mtu check');
+    },
+  },
+  {
+    id: 'bond.ipv6-unbonded', name: 'a TEQL line with a global IPv6 address and an IPv6 default over it',
+    break: (x) => {
+      const at = { devs: ['w2g1ppp'], table: undefined };
+      x.observed.ipv6 = {
+        addrs: [{ dev: 'w2g1ppp', local: 'fe80::2', prefixlen: 64, scope: 'link' },
+          { dev: 'w2g1ppp', local: '2001:db8:2::2', prefixlen: 64, scope: 'global' }],
+        routes: [{ dst: 'fe80::/64', gateway: undefined, ...at }, { dst: 'default', gateway: 'fe80::1', ...at }],
+      };
+    },
+    // What `sysctl -w net.ipv6.conf.w2g1ppp.disable_ipv6=1` leaves.
+    fix: (x) => { x.observed.ipv6 = { addrs: [], routes: [] }; },
+    check: (f) => {
+      assert.deepEqual([f.severity, f.bond, f.line], ['warning', 'teql0', 'w2g1ppp']);
+      assert.equal(f.what, 'w2g1ppp carries IPv6 outside teql0: address 2001:db8:2::2/64, route default via fe80::1');
+      assert.match(f.why, /bonds IPv4 only: IPv6 over a bonded line is neither bonded nor failed over/);
+      assert.equal(f.fix[0], 'sysctl -q -w net/ipv6/conf/w2g1ppp/disable_ipv6=1');
+    },
+  },
+  {
+    id: 'bond.ipv6-unbonded', name: 'a per-connection uplink with a link-local address and an IPv6 default (PPPoE)',
+    break: (x) => {
+      makeAppliedPc(x);
+      x.observed.ipv6 = { addrs: [{ dev: 'w3g1ppp', local: 'fe80::3', prefixlen: 64, scope: 'link' }],
+        routes: [{ dst: 'default', gateway: 'fe80::1', devs: ['w1g1ppp', 'w3g1ppp'], table: undefined }] };
+    },
+    fix: (x) => { x.observed.ipv6!.routes = []; },
+    check: (f, all) => {
+      assert.deepEqual(all.filter((v) => v.id === f.id).map((v) => [v.bond, v.line, v.what]), [
+        ['pcbond0', 'w1g1ppp', 'w1g1ppp carries IPv6 outside pcbond0: route default via fe80::1'],
+        ['pcbond0', 'w3g1ppp', 'w3g1ppp carries IPv6 outside pcbond0: route default via fe80::1']]);
+    },
   },
   {
     id: 'bond.pc-not-applied', name: 'a per-connection bond whose uplink lost its source rule',

@@ -135,6 +135,22 @@ describe('per-connection bonds: what up writes', () => {
     assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).out, [], 'the router\'s own connections go by main\'s multipath');
   });
 
+  it('MSS clamp: a forwarded TCP SYN leaving by any uplink gets its MSS clamped to the route\'s MTU (a PPPoE uplink); a table without the clamp is replaced by up', async () => {
+    const { kernel, desired, run } = await site();
+    const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
+    assert.match(text, /add chain ip wanbond fwd \{ type filter hook forward priority mangle; policy accept; \}\n/);
+    assert.match(text, /add rule ip wanbond fwd oifname \{ "eth1", "eth2" \} tcp flags syn tcp option maxseg size set rt mtu comment "wanbond:[0-9a-f]{12}"\n/);
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.nft?.chains.get('fwd')?.hook, 'forward');
+    // A table written by a wanbond without the clamp (or a firewall script that dropped the chain).
+    kernel.nft?.chains.delete('fwd');
+    const plan = await run('plan');
+    assert.match(plan.out, /nftables: replace table ip wanbond/, plan.out);
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.nft?.chains.get('fwd')?.rules.length, 1);
+    assert.equal((await run('plan')).out.trim(), 'pcbond0 (eth1, eth2): up to date, nothing to change');
+  });
+
   it('a system without nft: up refuses before any change, and says what to install', async () => {
     const { kernel, run } = await site();
     kernel.noNft = true;

@@ -71,7 +71,7 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     assert.deepEqual(r.decision.skipped, [], 'both bonds are up: wanbond\'s record says so, whatever the kernel lost');
     assert.deepEqual(r.lost, ['table ip wanbond']);
     assert.deepEqual(r.done.map(say), ['nftables: create table ip wanbond']);
-    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pcbond0', 'post', 'pre', 'wbond0']);
+    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['fwd', 'out', 'pcbond0', 'post', 'pre', 'wbond0'], 'with the MSS clamp of per-connection uplinks (defect 13)');
     const post = kernel.nft?.chains.get('post')?.rules.map((x) => JSON.stringify(x.expr)) ?? [];
     const snat = post.map((x) => /"snat":\{"addr":"([\d.]+)"/.exec(x)?.[1]);
     assert.deepEqual(snat, ['100.64.1.2', '100.64.2.2'], 'SNAT to each uplink\'s address');
