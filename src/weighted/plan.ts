@@ -9,7 +9,7 @@ import type { RouteSpec } from '../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 import type { NftTableState } from './observe.js';
 import { isPerConnection, pcMainRoute, pcTableSteps } from '../sites/per-connection.js';
-import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
+import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, siteIifs, tableOf } from './policy.js';
 import { chainRules, lineMark, ruleTag, stripeMap, type WeightedBondRules } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
@@ -19,11 +19,20 @@ const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind ===
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
 export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
 
-/** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
-export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
+/**
+ * A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`).
+ * `iifs`: the interfaces the site's own rules route (siteIifs), which the draw leaves alone.
+ */
+export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = []): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  const nat = b.kind === 'per-connection' ? { perConnection: { nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? '') } } : {};
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat };
+  // A prefix of length 0 is a default too.
+  const prefixes = b.routes.some((r) => r.to === 'default' || r.to.endsWith('/0')) ? [] : b.routes.map((r) => r.to);
+  const nat = b.kind === 'per-connection' ? { perConnection: {
+    nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''), ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
+  } } : {};
+  const site = iifs.filter((n) => !lines.some((l) => l.name === n));
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat,
+    ...(site.length > 0 ? { siteIifs: site } : {}) };
 }
 
 /**
@@ -94,7 +103,7 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
   // An uplink kept out keeps its table: its probe is routed by it (the oif rule), and the draw sends it nothing.
   after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || !up(name), d.settingsFile));
-  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone])));
+  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone]), siteIifs(w.rules)));
   if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {
