@@ -58,6 +58,14 @@ describe('weighted bonds: the plan', () => {
     assert.deepEqual(weightedSteps(d, applied()), { before: [], after: [] });
   });
 
+  it('a rule of the site\'s that selects an input interface (iif guest0) takes that interface out of the draw: the table is rewritten', () => {
+    const o = applied();
+    o.weighted?.rules.push({ priority: 32765, table: '100', other: true, iif: 'guest0' }, { priority: 100, table: '200', other: true, iif: 'lo' });
+    const p = weightedSteps(d, o).after;
+    assert.deepEqual(p.map((s) => s.kind), ['nft-table']);
+    assert.deepEqual(p[0]?.kind === 'nft-table' && p[0].bonds[0]?.siteIifs, ['guest0'], 'not lo: the fib lookup is made as if from lo');
+  });
+
   it('a line out: its draw rewritten and main\'s route through the other line; nothing else', () => {
     const p = weightedSteps(d, applied(), new Set(['w2g1ppp']));
     assert.deepEqual(p.after.map(say), ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)']);
