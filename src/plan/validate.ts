@@ -47,7 +47,9 @@ function route(o: J, k: string): RouteSpec {
 function names(o: J, k: string, re = IFNAME_RE): string[] {
   const v = o[k];
   const what = re === IFNAME_RE ? 'interface names' : 'prefixes';
-  if (!Array.isArray(v) || !v.every((i) => typeof i === 'string' && re.test(i))) throw new Error(`${String(o['kind'])}: field ${k} is not a list of ${what}`);
+  if (!Array.isArray(v) || !v.every((i) => typeof i === 'string' && re.test(i))) {
+    throw new Error(`${String(o['kind'])}: field ${k} is not a list of ${what}`);
+  }
   return v as string[];
 }
 
@@ -65,7 +67,8 @@ function bondRules(o: J, v: unknown): WeightedBondRules {
   const out: WeightedBondRules = {
     bond: str(b, 'bond', /^(wbond|pcbond)[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'),
     lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
-    ...(pc !== undefined ? { perConnection: { nat: [...((pc as J)['nat'] as string[])], ...(daddr ? { daddr } : {}) } } : {}),
+    ...(pc !== undefined ? { perConnection: { nat: [...((pc as J)['nat'] as string[])], ...(daddr ? { daddr } : {}) } }
+      : {}),
     ...(b['siteIifs'] !== undefined ? { siteIifs: names(b, 'siteIifs') } : {}),
   };
   try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }
@@ -82,8 +85,11 @@ function rule(o: J): PolicyRule {
   // deletes what it names.
   if (x['priority'] === PC_LAN_PRIORITY && x['from'] !== undefined) {
     // A per-connection uplink's replies: main's routes longer than the bond's longest prefix first.
-    if (x['table'] !== 'main' || x['fwmark'] !== undefined || x['oif'] !== undefined) throw new Error(`${String(o['kind'])}: a rule at ${PC_LAN_PRIORITY} from an uplink looks up main`);
-    return { priority: PC_LAN_PRIORITY, from: str(x, 'from', IPV4), table: 'main', suppressPrefixlength: int(x, 'suppressPrefixlength', 1, 32) };
+    if (x['table'] !== 'main' || x['fwmark'] !== undefined || x['oif'] !== undefined) {
+      throw new Error(`${String(o['kind'])}: a rule at ${PC_LAN_PRIORITY} from an uplink looks up main`);
+    }
+    const suppress = int(x, 'suppressPrefixlength', 1, 32);
+    return { priority: PC_LAN_PRIORITY, from: str(x, 'from', IPV4), table: 'main', suppressPrefixlength: suppress };
   }
   if (x['priority'] === PROBE_RULE_PRIORITY) {
     // A probe route's rule: the slave a socket is bound to, to that slave's table.

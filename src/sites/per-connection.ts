@@ -50,7 +50,8 @@ export const PC_LAN_PRIORITY = PC_RULE_PRIORITY - 1;
 function lanFirstRules(b: DesiredBond): PolicyRule[] {
   const longest = Math.max(0, ...b.routes.filter((r) => r.to !== 'default').map((r) => Number(r.to.split('/')[1])));
   if (longest === 0) return [];
-  return (b.uplinks ?? []).map((u) => ({ priority: PC_LAN_PRIORITY, from: u.address, table: 'main', suppressPrefixlength: longest }));
+  return (b.uplinks ?? []).map((u) => ({ priority: PC_LAN_PRIORITY, from: u.address, table: 'main' as const,
+    suppressPrefixlength: longest }));
 }
 
 export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {

@@ -130,6 +130,7 @@ export function parseRules(text: string): RuleState[] {
     // wanbond writes no iif rule: one is the site's own policy routing (`"iif": "guest0"`, iproute2 6.1).
     const iif = typeof r['iif'] === 'string' && r['not'] === undefined ? r['iif'] : undefined;
     return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}), ...(from !== undefined ? { from } : {}),
-      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}), ...(iif !== undefined ? { iif } : {}) }];
+      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}),
+      ...(iif !== undefined ? { iif } : {}) }];
   });
 }

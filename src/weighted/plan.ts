@@ -23,12 +23,14 @@ export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWe
  * A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`).
  * `iifs`: the interfaces the site's own rules route (siteIifs), which the draw leaves alone.
  */
-export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = []): WeightedBondRules {
+export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = [],
+): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
   // A prefix of length 0 is a default too.
   const prefixes = b.routes.some((r) => r.to === 'default' || r.to.endsWith('/0')) ? [] : b.routes.map((r) => r.to);
   const nat = b.kind === 'per-connection' ? { perConnection: {
-    nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''), ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
+    nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''),
+    ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
   } } : {};
   const site = iifs.filter((n) => !lines.some((l) => l.name === n));
   return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat,

@@ -55,7 +55,8 @@ export function holdsTableRoute(o: ObservedState, want: { to: string; dev: strin
  * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it.
  */
 export const siteIifs = (rules: readonly RuleState[]): string[] =>
-  [...new Set(rules.flatMap((r) => (r.iif !== undefined && r.iif !== 'lo' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))].sort();
+  [...new Set(rules.flatMap((r) => (r.iif !== undefined && r.iif !== 'lo' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))]
+    .sort();
 
 /** The rules of `want` the kernel does not show. */
 export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] => want.filter((r) => !have.some((h) => sameRule(r, h)));

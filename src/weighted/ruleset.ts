@@ -65,7 +65,9 @@ export function checkBondRules(b: WeightedBondRules): void {
   }
   for (const n of b.inRing) if (!b.lines.some((l) => l.name === n)) throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
   for (const n of b.siteIifs ?? []) if (!IFNAME_RE.test(n)) throw new InternalError(`${b.bond}: interface name ${n}`);
-  for (const p of b.perConnection?.daddr ?? []) if (!PREFIX_RE.test(p)) throw new InternalError(`${b.bond}: prefix ${p}`);
+  for (const p of b.perConnection?.daddr ?? []) {
+    if (!PREFIX_RE.test(p)) throw new InternalError(`${b.bond}: prefix ${p}`);
+  }
 }
 
 /** The map's entries: draw k -> the mark of the line drawn k-th. Empty when no line is in the ring. */
@@ -138,7 +140,8 @@ export function chainRules(b: WeightedBondRules): { pre: string[]; out: string[]
   return {
     pre: [
       // `meta mark 0`, as the weighted bonds: a packet the site marked is left to the site's routing.
-      `meta mark 0 iifname != ${notDrawnFrom(b)} ct state new ct mark 0 ${daddr}fib daddr oifname ${lines} jump ${b.bond}`,
+      `meta mark 0 iifname != ${notDrawnFrom(b)} ct state new ct mark 0 ${daddr}fib daddr oifname ${lines}`
+        + ` jump ${b.bond}`,
       // A connection that comes in by an uplink (a port forward) is that uplink's: the LAN host's
       // replies then leave by it, as its provider expects their source.
       ...b.lines.map((l, k) => `iifname "${l.name}" ct state new ct mark 0 ct mark set ${hex(lineMark(b, k))}`),

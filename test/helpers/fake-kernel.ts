@@ -46,6 +46,11 @@ function canon(r: FakeRoute): FakeRoute {
 interface FakeNftChain { hook?: string; type?: string; rules: { expr: unknown[]; comment?: string }[] }
 interface FakeNftTable { sets: Map<string, string[]>; chains: Map<string, FakeNftChain> }
 
+// wanbond's per-connection draw and the mark's restore (src/weighted/ruleset.ts chainRules).
+const PC_DRAW = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct state new ct mark 0 '
+  + '(?:ip daddr \\{ ([^}]+) \\} )?fib daddr oifname \\{ ([^}]+) \\} jump (\\S+) comment "([^"]+)"$');
+const PC_RESTORE = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) '
+  + 'meta mark set ct mark comment "([^"]+)"$');
 const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
 const prefixLen = (dst: string): number => (dst === 'default' ? 0 : Number(dst.split('/')[1] ?? 32));
 const ipNum = (a: string): number => a.split('.').reduce((x, o) => (x << 8) | Number(o), 0) >>> 0;
@@ -53,7 +58,8 @@ const ipNum = (a: string): number => a.split('.').reduce((x, o) => (x << 8) | Nu
 function inPrefix(addr: string, prefix: string): boolean {
   const len = prefixLen(prefix);
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return ((ipNum(addr) & mask) >>> 0) === ((ipNum(prefix === 'default' ? '0.0.0.0' : prefix.split('/')[0]!) & mask) >>> 0);
+  const net = prefix === 'default' ? '0.0.0.0' : (prefix.split('/')[0] as string);
+  return ((ipNum(addr) & mask) >>> 0) === ((ipNum(net) & mask) >>> 0);
 }
 
 export class FakeKernel implements Runner {
@@ -88,7 +94,10 @@ export class FakeKernel implements Runner {
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
   /** wanbond's rules, and the site's own (a test pushes those; `iif` is only ever the site's). */
-  rules: { priority: number; fwmark?: number; mask?: number; from?: string; iif?: string; oif?: string; table: string; suppress?: number }[] = [];
+  rules: {
+    priority: number; fwmark?: number; mask?: number; from?: string; iif?: string; oif?: string; table: string;
+    suppress?: number;
+  }[] = [];
   /** A system without the conntrack program. */
   noConntrack = false;
   /** The marks `conntrack -D --mark` was run with, in order. */
@@ -503,7 +512,7 @@ export class FakeKernel implements Runner {
       let r: RegExpExecArray | null;
       const names = (list: string) => list.split(', ').map((n) => n.replace(/^"|"$/g, ''));
       const mark0 = { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } };
-      const prefix = (p: string) => { const [addr, len] = p.split('/'); return { prefix: { addr, len: Number(len ?? 32) } }; };
+      const prefix = (p: string) => ({ prefix: { addr: p.split('/')[0], len: Number(p.split('/')[1] ?? 32) } });
       if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[4]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
           { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
@@ -514,13 +523,19 @@ export class FakeKernel implements Runner {
         chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[2]), offset: 0 } }, data: { set } } } } }] });
       } else if ((r = /^(meta|ct) mark set (0x[0-9a-f]+)$/.exec(body))) {
         chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: Number(r[2]) } }] });
-      } else if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} ct state new ct mark 0 (?:ip daddr \{ ([^}]+) \} )?fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
+      } else if ((r = PC_DRAW.exec(body))) {
         // A per-connection bond's draw.
-        const daddr = r[2] ? [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { set: r[2].split(', ').map(prefix) } } }] : [];
-        chain.rules.push({ comment: r[5]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
-          { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, ...daddr, { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[3]!) } } }, { jump: { target: r[4] } }] });
-      } else if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) meta mark set ct mark comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[4]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+        const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
+        const dst = { payload: { protocol: 'ip', field: 'daddr' } };
+        const daddr = r[2] ? [match(dst, { set: r[2].split(', ').map(prefix) })] : [];
+        chain.rules.push({ comment: r[5]!, expr: [mark0,
+          match({ meta: { key: 'iifname' } }, { set: names(r[1]!) }, '!='),
+          match({ ct: { key: 'state' } }, 'new', 'in'), match({ ct: { key: 'mark' } }, 0), ...daddr,
+          match({ fib: { result: 'oifname', flags: ['daddr'] } }, { set: names(r[3]!) }),
+          { jump: { target: r[4] } }] });
+      } else if ((r = PC_RESTORE.exec(body))) {
+        chain.rules.push({ comment: r[4]!, expr: [mark0,
+          { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
           { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } }, { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } }] });
       } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
@@ -552,11 +567,14 @@ export class FakeKernel implements Runner {
    * `suppress_prefixlength N` rule's result of prefix length <= N is passed over (fib4_rule_suppress).
    * The first nexthop stands for a multipath route's hash. Addresses of this host are local.
    */
-  route(p: { dst: string; src?: string; iif?: string; oif?: string; mark?: number }): { table: string; dev?: string } | undefined {
+  route(p: { dst: string; src?: string; iif?: string; oif?: string; mark?: number },
+  ): { table: string; dev?: string } | undefined {
     if (this.addrs.some((a) => a.local === p.dst)) return { table: 'local', dev: 'lo' };
-    const rules = [...this.rules.map((r, i) => ({ ...r, i })).sort((a, b) => a.priority - b.priority || a.i - b.i), { priority: 32766, table: 'main' }];
+    const byPriority = this.rules.map((r, i) => ({ ...r, i })).sort((a, b) => a.priority - b.priority || a.i - b.i);
+    const rules = [...byPriority, { priority: 32766, table: 'main' }];
     for (const r of rules) {
-      if ('fwmark' in r && r.fwmark !== undefined && (((p.mark ?? 0) & (r.mask ?? 0xffffffff)) >>> 0) !== r.fwmark) continue;
+      const marked = (((p.mark ?? 0) & ('mask' in r ? (r.mask ?? 0xffffffff) : 0xffffffff)) >>> 0);
+      if ('fwmark' in r && r.fwmark !== undefined && marked !== r.fwmark) continue;
       if ('from' in r && r.from !== undefined && !inPrefix(p.src ?? '0.0.0.0', r.from)) continue;
       if ('iif' in r && r.iif !== undefined && r.iif !== (p.iif ?? 'lo')) continue;
       if ('oif' in r && r.oif !== undefined && r.oif !== p.oif) continue;
@@ -575,7 +593,8 @@ export class FakeKernel implements Runner {
    * routed with its mark: the interface it leaves by, and the marks it and its connection carry. The
    * fib expression looks up as nft_fib4_eval does for `fib daddr oifname`: from lo, with no mark.
    */
-  forward(p: { iif: string; src: string; dst: string; mark?: number; ct?: { new: boolean; mark: number } }): { oif: string | undefined; mark: number; ctMark: number } {
+  forward(p: { iif: string; src: string; dst: string; mark?: number; ct?: { new: boolean; mark: number } },
+  ): { oif: string | undefined; mark: number; ctMark: number } {
     const pkt = { mark: p.mark ?? 0, ctMark: p.ct?.mark ?? 0 };
     const value = (e: unknown): unknown => {
       const x = e as Record<string, Record<string, unknown>>;
@@ -592,8 +611,9 @@ export class FakeKernel implements Runner {
     const inSet = (v: unknown, right: unknown): boolean => {
       const set = (right as { set?: unknown[] }).set;
       if (!set) return v === right;
+      const pfx = (m: unknown) => (m as { prefix: { addr: string; len: number } }).prefix;
       return set.some((m) => (typeof m === 'object' && m !== null && 'prefix' in m
-        ? inPrefix(String(v), `${(m as { prefix: { addr: string; len: number } }).prefix.addr}/${(m as { prefix: { len: number } }).prefix.len}`) : m === v));
+        ? inPrefix(String(v), `${pfx(m).addr}/${pfx(m).len}`) : m === v));
     };
     const run = (chain: string): void => {
       for (const rule of this.nft?.chains.get(chain)?.rules ?? []) {
@@ -612,7 +632,8 @@ export class FakeKernel implements Runner {
               const gen = (this.numgen.get(chain) ?? 0);
               const mod = ((v['map']['key'] as Record<string, { mod: number }>)['numgen'] as { mod: number }).mod;
               this.numgen.set(chain, gen + 1);
-              n = ((v['map']['data'] as { set: number[][] }).set.find(([k]) => k === gen % mod) as number[])[1] as number;
+              const entry = (v['map']['data'] as { set: number[][] }).set.find(([k]) => k === gen % mod) as number[];
+              n = entry[1] as number;
             } else n = value(v) as number;
             pkt[target] = n;
           } else if (e['jump']) run(String(e['jump']['target']));

@@ -58,12 +58,14 @@ describe('weighted bonds: the plan', () => {
     assert.deepEqual(weightedSteps(d, applied()), { before: [], after: [] });
   });
 
-  it('a rule of the site\'s that selects an input interface (iif guest0) takes that interface out of the draw: the table is rewritten', () => {
+  it('a site\'s rule that selects an input interface (iif guest0) takes it out of the draw: a new table', () => {
     const o = applied();
-    o.weighted?.rules.push({ priority: 32765, table: '100', other: true, iif: 'guest0' }, { priority: 100, table: '200', other: true, iif: 'lo' });
+    const site = (iif: string, priority: number) => ({ priority, table: '100', other: true, iif });
+    o.weighted?.rules.push(site('guest0', 32765), site('lo', 100));
     const p = weightedSteps(d, o).after;
     assert.deepEqual(p.map((s) => s.kind), ['nft-table']);
-    assert.deepEqual(p[0]?.kind === 'nft-table' && p[0].bonds[0]?.siteIifs, ['guest0'], 'not lo: the fib lookup is made as if from lo');
+    const iifs = p[0]?.kind === 'nft-table' && p[0].bonds[0]?.siteIifs;
+    assert.deepEqual(iifs, ['guest0'], 'not lo: the fib lookup is made as if from lo');
   });
 
   it('a line out: its draw rewritten and main\'s route through the other line; nothing else', () => {
