@@ -52,11 +52,11 @@ export function holdsTableRoute(o: ObservedState, want: { to: string; dev: strin
 
 /**
  * The interfaces the site's own rules select by `iif`, whose packets the draws leave to those rules.
- * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it.
+ * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it. Not a
+ * rule to main: main is what the draw looks up, and such a rule changes nothing it found.
  */
-export const siteIifs = (rules: readonly RuleState[]): string[] =>
-  [...new Set(rules.flatMap((r) => (r.iif !== undefined && r.iif !== 'lo' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))]
-    .sort();
+export const siteIifs = (rules: readonly RuleState[]): string[] => [...new Set(rules.flatMap((r) =>
+  (r.iif !== undefined && r.iif !== 'lo' && r.table !== 'main' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))].sort();
 
 /** The rules of `want` the kernel does not show. */
 export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] => want.filter((r) => !have.some((h) => sameRule(r, h)));

@@ -60,12 +60,12 @@ describe('weighted bonds: the plan', () => {
 
   it('a site\'s rule that selects an input interface (iif guest0) takes it out of the draw: a new table', () => {
     const o = applied();
-    const site = (iif: string, priority: number) => ({ priority, table: '100', other: true, iif });
-    o.weighted?.rules.push(site('guest0', 32765), site('lo', 100));
+    const site = (iif: string, priority: number, table = '100') => ({ priority, table, other: true, iif });
+    o.weighted?.rules.push(site('guest0', 32765), site('lo', 100), site('eth0', 32764, 'main'));
     const p = weightedSteps(d, o).after;
     assert.deepEqual(p.map((s) => s.kind), ['nft-table']);
     const iifs = p[0]?.kind === 'nft-table' && p[0].bonds[0]?.siteIifs;
-    assert.deepEqual(iifs, ['guest0'], 'not lo: the fib lookup is made as if from lo');
+    assert.deepEqual(iifs, ['guest0'], 'not lo (the fib lookup is made as if from lo), not a rule to main');
   });
 
   it('a line out: its draw rewritten and main\'s route through the other line; nothing else', () => {
