@@ -3,6 +3,7 @@
 // wanbond's nftables table (whole when its shape differs, else only a bond's draw), the fwmark rules,
 // each line's table, and the bonds' routes in main as a weighted multipath (what the router's own
 // sockets look up first, for their source address). Pure.
+import { networkOf } from '../config/settings.js';
 import { StateError } from '../errors.js';
 import type { Step } from '../plan/steps.js';
 import type { RouteSpec } from '../plan/route.js';
@@ -26,8 +27,13 @@ export const weightedTables = (d: DesiredState): number[] => d.bonds.filter(isWe
 export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = [],
 ): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  // A prefix of length 0 is a default too.
-  const prefixes = b.routes.some((r) => r.to === 'default' || r.to.endsWith('/0')) ? [] : b.routes.map((r) => r.to);
+  // A prefix of length 0 is a default too. One inside another is left out: nft refuses overlapping
+  // intervals in a set.
+  const routes = b.routes.map((r) => r.to);
+  const len = (p: string) => Number(p.split('/')[1]);
+  const inside = (p: string, q: string) => p !== q && len(q) <= len(p) && networkOf(`${p.split('/')[0]}/${len(q)}`) === q;
+  const prefixes = routes.some((r) => r === 'default' || len(r) === 0) ? []
+    : routes.filter((p) => !routes.some((q) => inside(p, q)));
   const nat = b.kind === 'per-connection' ? { perConnection: {
     nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''),
     ...(prefixes.length > 0 ? { daddr: prefixes } : {}),

@@ -381,6 +381,8 @@ describe('per-connection bonds: the site\'s own policy routing and marks (issue 
     const byDefault = pcPolicyRules(desiredState(parseSettings('f', PC), undefined).bonds);
     assert.deepEqual(byDefault.filter((r) => r.priority === 7765), [], 'a bond of default routes: none');
     const b = bondRulesOf(bonds[0]!, new Set(), ['guest0', 'eth1']);
+    const nested = desiredState(parseSettings('f', `${PC}routes = 10.0.0.0/8, 10.1.0.0/16\n`), undefined).bonds[0]!;
+    assert.deepEqual(bondRulesOf(nested).perConnection?.daddr, ['10.0.0.0/8'], 'nft refuses overlapping intervals');
     assert.deepEqual([b.perConnection?.daddr, b.siteIifs], [['10.0.0.0/8', '192.0.2.0/24'], ['guest0']]);
     const table = (x: typeof b) => validateStep({ kind: 'nft-table', bonds: [x], replaced: false });
     assert.deepEqual(table(b), { kind: 'nft-table', bonds: [b], replaced: false });
