@@ -31,7 +31,8 @@ export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()
   // intervals in a set.
   const routes = b.routes.map((r) => r.to);
   const len = (p: string) => Number(p.split('/')[1]);
-  const inside = (p: string, q: string) => p !== q && len(q) <= len(p) && networkOf(`${p.split('/')[0]}/${len(q)}`) === q;
+  const inside = (p: string, q: string) =>
+    p !== q && len(q) <= len(p) && networkOf(`${p.split('/')[0]}/${len(q)}`) === q;
   const prefixes = routes.some((r) => r === 'default' || len(r) === 0) ? []
     : routes.filter((p) => !routes.some((q) => inside(p, q)));
   const nat = b.kind === 'per-connection' ? { perConnection: {
