@@ -8,6 +8,9 @@ export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
 /** A dotted IPv4 address, each part 0-255: what may reach a command as an address. */
 export const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** An IPv4 address with an optional prefix length: a route's destination, an nft prefix. */
+export const PREFIX_RE = new RegExp(`${IPV4_RE.source.slice(0, -1)}(\\/(3[0-2]|[12]?\\d))?$`);
+
 export const isIpv4 = (s: string): boolean => IPV4_RE.test(s);
 
 export function parseCidr(text: string): { addr: string; len: number } | undefined {

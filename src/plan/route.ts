@@ -2,7 +2,7 @@
 // back exactly: gateway, onlink, src, scope, protocol, metric, metrics and every nexthop of a
 // multipath route. Pure.
 import { isWanbondTable } from '../net/tables.js';
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
+import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE as PREFIX } from '../net/ipv4.js';
 import { WanbondError } from '../errors.js';
 
 export interface Nexthop { gateway?: string | undefined; dev: string; weight?: number | undefined; onlink?: boolean | undefined }
@@ -25,7 +25,6 @@ export interface RouteSpec {
   table?: number | undefined;
 }
 
-const PREFIX = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
 const WORD = /^[a-z][a-z0-9_-]{0,31}$/;
 /** Metrics `ip route` can set by name, in iproute2's spelling (ip/iproute.c). */
 export const ROUTE_METRICS = ['mtu', 'hoplimit', 'advmss', 'reordering', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'rtt', 'rttvar', 'ssthresh',

@@ -1,12 +1,12 @@
 // A step read back from the record is untrusted input: every field is checked before any of it can
 // reach a command line. Pure.
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../net/ipv4.js';
+import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE } from '../net/ipv4.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
 import { checkBondRules, MARK_BASE, MARK_MASK, PC_MARK_BASE, type WeightedBondRules } from '../bonds/weighted/ruleset.js';
 import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../bonds/weighted/policy.js';
 import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../bonds/teql/probe-routes.js';
-import { PC_MARK_MASK, PC_RULE_LAST, PC_RULE_PRIORITY, PC_TABLES } from '../bonds/per-connection/per-connection.js';
+import { PC_LAN_PRIORITY, PC_MARK_MASK, PC_RULE_LAST, PC_RULE_PRIORITY, PC_TABLES } from '../bonds/per-connection/per-connection.js';
 
 const KINDS: readonly StepKind[] = ['fix-config', 'wanrouter-start', 'wanrouter-stop', 'restart-device', 'wait-links', 'load-module', 'unload-module',
   'set-mtu', 'hold-bond', 'release-bond', 'attach-slave', 'detach-slave', 'set-link-up', 'set-link-down', 'add-address', 'del-address',
@@ -44,9 +44,12 @@ function route(o: J, k: string): RouteSpec {
   return r;
 }
 
-function names(o: J, k: string): string[] {
+function names(o: J, k: string, re = IFNAME_RE): string[] {
   const v = o[k];
-  if (!Array.isArray(v) || !v.every((i) => typeof i === 'string' && IFNAME_RE.test(i))) throw new Error(`${String(o['kind'])}: field ${k} is not a list of interface names`);
+  const what = re === IFNAME_RE ? 'interface names' : 'prefixes';
+  if (!Array.isArray(v) || !v.every((i) => typeof i === 'string' && re.test(i))) {
+    throw new Error(`${String(o['kind'])}: field ${k} is not a list of ${what}`);
+  }
   return v as string[];
 }
 
@@ -60,10 +63,13 @@ function bondRules(o: J, v: unknown): WeightedBondRules {
   if (pc !== undefined && (typeof pc !== 'object' || pc === null || !Array.isArray((pc as J)['nat']) || !((pc as J)['nat'] as unknown[]).every((a) => typeof a === 'string' && IPV4.test(a)))) {
     throw new Error(`${String(o['kind'])}: field perConnection is not a list of SNAT addresses`);
   }
+  const daddr = pc === undefined || (pc as J)['daddr'] === undefined ? undefined : names(pc as J, 'daddr', PREFIX_RE);
   const out: WeightedBondRules = {
     bond: str(b, 'bond', /^(wbond|pcbond)[0-9]{1,2}$/), index: int(b, 'index', 0, 99), inRing: names(b, 'inRing'),
     lines: lines.map((l: unknown) => ({ name: str(l as J, 'name', IFNAME_RE), weight: int(l as J, 'weight', 0, 64) })),
-    ...(pc !== undefined ? { perConnection: { nat: [...((pc as J)['nat'] as string[])] } } : {}),
+    ...(pc !== undefined ? { perConnection: { nat: [...((pc as J)['nat'] as string[])], ...(daddr ? { daddr } : {}) } }
+      : {}),
+    ...(b['siteIifs'] !== undefined ? { siteIifs: names(b, 'siteIifs') } : {}),
   };
   try { checkBondRules(out); } catch (e) { throw new Error(`${String(o['kind'])}: ${(e as Error).message}`); }
   if (out.bond !== `${out.perConnection ? 'pcbond' : 'wbond'}${out.index}`) throw new Error(`${String(o['kind'])}: ${out.bond} with the index ${out.index}`);
@@ -77,6 +83,14 @@ function rule(o: J): PolicyRule {
   const x: J = { ...(r as J), kind: o['kind'] };
   // Only rules of the shape wanbond writes (src/bonds/weighted/policy.ts): a record is untrusted, and `down`
   // deletes what it names.
+  if (x['priority'] === PC_LAN_PRIORITY && x['from'] !== undefined) {
+    // A per-connection uplink's replies: main's routes longer than the bond's longest prefix first.
+    if (x['table'] !== 'main' || x['fwmark'] !== undefined || x['oif'] !== undefined) {
+      throw new Error(`${String(o['kind'])}: a rule at ${PC_LAN_PRIORITY} from an uplink looks up main`);
+    }
+    const suppress = int(x, 'suppressPrefixlength', 1, 32);
+    return { priority: PC_LAN_PRIORITY, from: str(x, 'from', IPV4), table: 'main', suppressPrefixlength: suppress };
+  }
   if (x['priority'] === PROBE_RULE_PRIORITY) {
     // A probe route's rule: the slave a socket is bound to, to that slave's table.
     if (x['fwmark'] !== undefined || x['suppressPrefixlength'] !== undefined) throw new Error(`${String(o['kind'])}: a probe rule selects by oif alone`);

@@ -89,6 +89,8 @@ export interface RuleState {
   from?: string;
   /** A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else it says. */
   other?: boolean;
+  /** The input interface a rule of the site's selects (`iif guest0`): the draws leave its packets alone. */
+  iif?: string;
 }
 
 /** What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing tables. */

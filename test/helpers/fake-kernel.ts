@@ -53,7 +53,21 @@ function canon(r: FakeRoute): FakeRoute {
 interface FakeNftChain { hook?: string; type?: string; rules: { expr: unknown[]; comment?: string }[] }
 interface FakeNftTable { sets: Map<string, string[]>; chains: Map<string, FakeNftChain> }
 
+// wanbond's per-connection draw and the mark's restore (src/weighted/ruleset.ts chainRules).
+const PC_DRAW = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct state new ct mark 0 '
+  + '(?:ip daddr \\{ ([^}]+) \\} )?fib daddr oifname \\{ ([^}]+) \\} jump (\\S+) comment "([^"]+)"$');
+const PC_RESTORE = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) '
+  + 'meta mark set ct mark comment "([^"]+)"$');
 const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
+const prefixLen = (dst: string): number => (dst === 'default' ? 0 : Number(dst.split('/')[1] ?? 32));
+const ipNum = (a: string): number => a.split('.').reduce((x, o) => (x << 8) | Number(o), 0) >>> 0;
+/** The address is in the prefix ('default', a.b.c.d/n, or a host). */
+function inPrefix(addr: string, prefix: string): boolean {
+  const len = prefixLen(prefix);
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  const net = prefix === 'default' ? '0.0.0.0' : (prefix.split('/')[0] as string);
+  return ((ipNum(addr) & mask) >>> 0) === ((ipNum(net) & mask) >>> 0);
+}
 
 export class FakeKernel implements Runner {
   links = new Map<string, Link>();
@@ -93,7 +107,11 @@ export class FakeKernel implements Runner {
   nftCannotList: string | undefined;
   /** Routing tables other than main (weighted bonds' per-line tables). */
   tables = new Map<number, FakeRoute[]>();
-  rules: { priority: number; fwmark?: number; mask?: number; from?: string; oif?: string; table: string; suppress?: number }[] = [];
+  /** wanbond's rules, and the site's own (a test pushes those; `iif` is only ever the site's). */
+  rules: {
+    priority: number; fwmark?: number; mask?: number; from?: string; iif?: string; oif?: string; table: string;
+    suppress?: number;
+  }[] = [];
   /** A system without the conntrack program. */
   noConntrack = false;
   /** The marks `conntrack -D --mark` was run with, in order. */
@@ -269,7 +287,7 @@ export class FakeKernel implements Runner {
       const hex = (n: number) => `0x${n.toString(16)}`;
       return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
         priority: r.priority, src: r.from ?? 'all', ...(r.fwmark !== undefined ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) } : {}),
-        ...(r.oif !== undefined ? { oif: r.oif } : {}), table: r.table,
+        ...(r.iif !== undefined ? { iif: r.iif } : {}), ...(r.oif !== undefined ? { oif: r.oif } : {}), table: r.table,
         ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
     }
     if (cmd.file === 'conntrack' && a === '--version') {
@@ -539,6 +557,7 @@ export class FakeKernel implements Runner {
       let r: RegExpExecArray | null;
       const names = (list: string) => list.split(', ').map((n) => n.replace(/^"|"$/g, ''));
       const mark0 = { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } };
+      const prefix = (p: string) => ({ prefix: { addr: p.split('/')[0], len: Number(p.split('/')[1] ?? 32) } });
       if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[4]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
           { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
@@ -549,12 +568,19 @@ export class FakeKernel implements Runner {
         chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[2]), offset: 0 } }, data: { set } } } } }] });
       } else if ((r = /^(meta|ct) mark set (0x[0-9a-f]+)$/.exec(body))) {
         chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: Number(r[2]) } }] });
-      } else if ((r = /^iifname != \{ ([^}]+) \} ct state new ct mark 0 fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
-        // A per-connection bond's draw (the matches that matter to wanbond's reading: the jump and the comment).
-        chain.rules.push({ comment: r[4]!, expr: [{ match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
-          { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
-      } else if ((r = /^iifname != \{ ([^}]+) \} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) meta mark set ct mark comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[4]!, expr: [{ match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+      } else if ((r = PC_DRAW.exec(body))) {
+        // A per-connection bond's draw.
+        const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
+        const dst = { payload: { protocol: 'ip', field: 'daddr' } };
+        const daddr = r[2] ? [match(dst, { set: r[2].split(', ').map(prefix) })] : [];
+        chain.rules.push({ comment: r[5]!, expr: [mark0,
+          match({ meta: { key: 'iifname' } }, { set: names(r[1]!) }, '!='),
+          match({ ct: { key: 'state' } }, 'new', 'in'), match({ ct: { key: 'mark' } }, 0), ...daddr,
+          match({ fib: { result: 'oifname', flags: ['daddr'] } }, { set: names(r[3]!) }),
+          { jump: { target: r[4] } }] });
+      } else if ((r = PC_RESTORE.exec(body))) {
+        chain.rules.push({ comment: r[4]!, expr: [mark0,
+          { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
           { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } }, { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } }] });
       } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
         chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
@@ -583,6 +609,91 @@ export class FakeKernel implements Runner {
       ...[...t.chains].flatMap(([name, c]) => c.rules.map((r) => ({ rule: { ...base, chain: name, handle: 4, ...(r.comment ? { comment: r.comment } : {}), expr: r.expr } }))),
     ];
   }
+
+  /**
+   * The kernel's route lookup (fib_rules.c, then the longest prefix of each table looked up), for the
+   * rule and route shapes wanbond and these tests write: the rules in priority order, then main. A
+   * `suppress_prefixlength N` rule's result of prefix length <= N is passed over (fib4_rule_suppress).
+   * The first nexthop stands for a multipath route's hash. Addresses of this host are local.
+   */
+  route(p: { dst: string; src?: string; iif?: string; oif?: string; mark?: number },
+  ): { table: string; dev?: string } | undefined {
+    if (this.addrs.some((a) => a.local === p.dst)) return { table: 'local', dev: 'lo' };
+    const byPriority = this.rules.map((r, i) => ({ ...r, i })).sort((a, b) => a.priority - b.priority || a.i - b.i);
+    const rules = [...byPriority, { priority: 32766, table: 'main' }];
+    for (const r of rules) {
+      const marked = (((p.mark ?? 0) & ('mask' in r ? (r.mask ?? 0xffffffff) : 0xffffffff)) >>> 0);
+      if ('fwmark' in r && r.fwmark !== undefined && marked !== r.fwmark) continue;
+      if ('from' in r && r.from !== undefined && !inPrefix(p.src ?? '0.0.0.0', r.from)) continue;
+      if ('iif' in r && r.iif !== undefined && r.iif !== (p.iif ?? 'lo')) continue;
+      if ('oif' in r && r.oif !== undefined && r.oif !== p.oif) continue;
+      const table = r.table === 'main' ? this.routes : (this.tables.get(Number(r.table)) ?? []);
+      const best = table.filter((x) => inPrefix(p.dst, x.dst)).sort((a, b) => prefixLen(b.dst) - prefixLen(a.dst))[0];
+      if (!best) continue;
+      if ('suppress' in r && r.suppress !== undefined && prefixLen(best.dst) <= r.suppress) continue;
+      const dev = best.dev ?? best.nexthops?.[0]?.dev;
+      return { table: r.table, ...(dev ? { dev } : {}) };
+    }
+    return undefined;
+  }
+
+  /**
+   * A packet through wanbond's prerouting chain (the rules it writes, evaluated as nf_tables does), then
+   * routed with its mark: the interface it leaves by, and the marks it and its connection carry. The
+   * fib expression looks up as nft_fib4_eval does for `fib daddr oifname`: from lo, with no mark.
+   */
+  forward(p: { iif: string; src: string; dst: string; mark?: number; ct?: { new: boolean; mark: number } },
+  ): { oif: string | undefined; mark: number; ctMark: number } {
+    const pkt = { mark: p.mark ?? 0, ctMark: p.ct?.mark ?? 0 };
+    const value = (e: unknown): unknown => {
+      const x = e as Record<string, Record<string, unknown>>;
+      if (typeof e !== 'object' || e === null) return e;
+      if (x['meta']?.['key'] === 'mark') return pkt.mark;
+      if (x['meta']?.['key'] === 'iifname') return p.iif;
+      if (x['ct']?.['key'] === 'mark') return pkt.ctMark;
+      if (x['ct']?.['key'] === 'state') return p.ct?.new === false ? 'established' : 'new';
+      if (x['payload']?.['field'] === 'daddr') return p.dst;
+      if (x['fib']) return this.route({ dst: p.dst, src: p.src })?.dev ?? '';
+      if (Array.isArray(x['&'])) return ((value(x['&'][0]) as number) & (x['&'][1] as number)) >>> 0;
+      return e;
+    };
+    const inSet = (v: unknown, right: unknown): boolean => {
+      const set = (right as { set?: unknown[] }).set;
+      if (!set) return v === right;
+      const pfx = (m: unknown) => (m as { prefix: { addr: string; len: number } }).prefix;
+      return set.some((m) => (typeof m === 'object' && m !== null && 'prefix' in m
+        ? inPrefix(String(v), `${pfx(m).addr}/${pfx(m).len}`) : m === v));
+    };
+    const run = (chain: string): void => {
+      for (const rule of this.nft?.chains.get(chain)?.rules ?? []) {
+        let ok = true;
+        for (const e of rule.expr as Record<string, Record<string, unknown>>[]) {
+          if (e['match']) {
+            const v = value(e['match']['left']), op = e['match']['op'];
+            ok = op === '!=' ? !inSet(v, e['match']['right']) : inSet(v, e['match']['right']);
+            if (!ok) break;
+          } else if (e['mangle']) {
+            const target = (e['mangle']['key'] as Record<string, unknown>)['ct'] ? 'ctMark' : 'mark';
+            const v = e['mangle']['value'] as Record<string, Record<string, unknown>> | number;
+            let n: number;
+            if (typeof v === 'number') n = v;
+            else if (v['map']) {
+              const gen = (this.numgen.get(chain) ?? 0);
+              const mod = ((v['map']['key'] as Record<string, { mod: number }>)['numgen'] as { mod: number }).mod;
+              this.numgen.set(chain, gen + 1);
+              const entry = (v['map']['data'] as { set: number[][] }).set.find(([k]) => k === gen % mod) as number[];
+              n = entry[1] as number;
+            } else n = value(v) as number;
+            pkt[target] = n;
+          } else if (e['jump']) run(String(e['jump']['target']));
+        }
+      }
+    };
+    run('pre');
+    return { oif: this.route({ dst: p.dst, src: p.src, iif: p.iif, mark: pkt.mark })?.dev, ...pkt };
+  }
+
+  private numgen = new Map<string, number>();
 
   private checkGuard(teql: string, argv: string[]): void {
     if (this.isUp(teql) && this.qdiscs.get(teql)?.kind !== 'plug') this.unguarded.push(argv.join(' '));

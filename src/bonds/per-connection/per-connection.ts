@@ -43,6 +43,21 @@ export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighte
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
 export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
 
+/**
+ * The router's own replies from an uplink's address: main's routes longer than the bond's longest
+ * prefix first, before the uplink's table at 7766 could take them (`routes = 10.0.0.0/8` with a
+ * 10.1.0.0/24 LAN: the LAN wins, as for a bond of default routes, where 7766 suppresses the default).
+ * Only for a bond with prefixes; at 7765, below the rules a running bond already has (a new rule goes
+ * after older ones of its priority), beside the DSL probe rules, which select by device.
+ */
+export const PC_LAN_PRIORITY = PC_RULE_PRIORITY - 1;
+function lanFirstRules(b: DesiredBond): PolicyRule[] {
+  const longest = Math.max(0, ...b.routes.filter((r) => r.to !== 'default').map((r) => Number(r.to.split('/')[1])));
+  if (longest === 0) return [];
+  return (b.uplinks ?? []).map((u) => ({ priority: PC_LAN_PRIORITY, from: u.address, table: 'main' as const,
+    suppressPrefixlength: longest }));
+}
+
 export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
   const ups = bonds.flatMap((b) => (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })));
   if (ups.length === 0) return [];
@@ -52,6 +67,7 @@ export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
     { priority, from: x.u.address, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
   ]);
   return [
+    ...bonds.flatMap(lanFirstRules),
     ...byUplink(p, true),
     { priority: p + 1, fwmark: PC_MARK_BASE, mask: PC_MARK_MASK, table: 'main', suppressPrefixlength: 0 },
     ...ups.map((x): PolicyRule => ({ priority: p + 1, from: x.u.address, table: 'main', suppressPrefixlength: 0 })),

@@ -121,7 +121,10 @@ export function parseRules(text: string): RuleState[] {
     // A source of one host (iproute2 prints no srclen for a /32): a per-connection uplink's rule.
     const from = typeof r['src'] === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(r['src']) && (r['srclen'] === undefined || r['srclen'] === 32) ? r['src'] : undefined;
     const other = (r['src'] !== 'all' && from === undefined) || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
+    // wanbond writes no iif rule: one is the site's own policy routing (`"iif": "guest0"`, iproute2 6.1).
+    const iif = typeof r['iif'] === 'string' && r['not'] === undefined ? r['iif'] : undefined;
     return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}), ...(from !== undefined ? { from } : {}),
-      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}) }];
+      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}),
+      ...(iif !== undefined ? { iif } : {}) }];
   });
 }

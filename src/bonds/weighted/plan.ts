@@ -3,13 +3,14 @@
 // wanbond's nftables table (whole when its shape differs, else only a bond's draw), the fwmark rules,
 // each line's table, and the bonds' routes in main as a weighted multipath (what the router's own
 // sockets look up first, for their source address). Pure.
+import { networkOf } from '../../net/ipv4.js';
 import { StateError } from '../../errors.js';
 import type { Step } from '../../plan/steps.js';
 import type { RouteSpec } from '../../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import type { NftTableState } from './observe.js';
 import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
-import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, tableOf } from './policy.js';
+import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, siteIifs, tableOf } from './policy.js';
 import { chainRules, drawnMarks, HOOK_CHAINS, hookChainsOf, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag,
   type WeightedBondRules } from './ruleset.js';
 
@@ -20,11 +21,28 @@ const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind ===
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
 export const weightedTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
 
-/** A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`). */
-export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()): WeightedBondRules {
+/**
+ * A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`).
+ * `iifs`: the interfaces the site's own rules route (siteIifs), which the draw leaves alone.
+ */
+export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = [],
+): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
-  const nat = b.kind === 'per-connection' ? { perConnection: { nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? '') } } : {};
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat };
+  // A prefix of length 0 is a default too. One inside another is left out: nft refuses overlapping
+  // intervals in a set.
+  const routes = b.routes.map((r) => r.to);
+  const len = (p: string) => Number(p.split('/')[1]);
+  const inside = (p: string, q: string) =>
+    p !== q && len(q) <= len(p) && networkOf(`${p.split('/')[0]}/${len(q)}`) === q;
+  const prefixes = routes.some((r) => r === 'default' || len(r) === 0) ? []
+    : routes.filter((p) => !routes.some((q) => inside(p, q)));
+  const nat = b.kind === 'per-connection' ? { perConnection: {
+    nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''),
+    ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
+  } } : {};
+  const site = iifs.filter((n) => !lines.some((l) => l.name === n));
+  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat,
+    ...(site.length > 0 ? { siteIifs: site } : {}) };
 }
 
 /**
@@ -152,7 +170,7 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   const held = new Set(heldUplinks(pcs, o).map((h) => h.name));
   // An uplink kept out keeps its table: its probe is routed by it (the oif rule), and the draw sends it nothing.
   after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || held.has(name) || !up(name)));
-  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone, ...held])));
+  const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone, ...held]), siteIifs(w.rules)));
   if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {

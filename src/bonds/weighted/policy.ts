@@ -7,6 +7,7 @@
 // (wg-quick uses the same `suppress_prefixlength 0` so that a default route elsewhere never takes
 // traffic for the LAN.) Pure.
 import { TABLE_BASES, tableIn } from '../../net/tables.js';
+import { IFNAME_RE } from '../../net/ipv4.js';
 import type { ObservedState, RuleState } from '../../state/types.js';
 import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
 
@@ -50,6 +51,14 @@ export function holdsTableRoute(o: ObservedState, want: { to: string; dev: strin
   const have = (o.weighted?.tables[want.table] ?? []).find((x) => x.dst === want.to);
   return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
 }
+
+/**
+ * The interfaces the site's own rules select by `iif`, whose packets the draws leave to those rules.
+ * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it. Not a
+ * rule to main: main is what the draw looks up, and such a rule changes nothing it found.
+ */
+export const siteIifs = (rules: readonly RuleState[]): string[] => [...new Set(rules.flatMap((r) =>
+  (r.iif !== undefined && r.iif !== 'lo' && r.table !== 'main' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))].sort();
 
 /** The rules of `want` the kernel does not show. */
 export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] => want.filter((r) => !have.some((h) => sameRule(r, h)));

@@ -4,7 +4,7 @@
 // rewriting that chain alone (`stripeUpdate`), in one transaction, so no packet is ever drawn for
 // a line that is out. Only packets with mark 0 are drawn: other users' marks are left alone. Pure.
 import { createHash } from 'node:crypto';
-import { IFNAME_RE, IPV4_RE as IPV4 } from '../../net/ipv4.js';
+import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE } from '../../net/ipv4.js';
 import { InternalError } from '../../errors.js';
 import { gcd, stripeSequence } from './weights.js';
 
@@ -27,15 +27,22 @@ export interface WeightedBondRules {
   /**
    * A per-connection bond (src/bonds/per-connection/per-connection.ts): its chain draws the connection's mark
    * (ct mark) for a new connection, and `nat` holds each line's address, which what leaves by it is
-   * SNATed to. Absent: a weighted bond, which draws each packet's mark.
+   * SNATed to. Absent: a weighted bond, which draws each packet's mark. `daddr`: the bond's prefixes
+   * when it routes no default: only connections to them are drawn (main's own default is not the bond's).
    */
-  perConnection?: { nat: string[] };
+  perConnection?: { nat: string[]; daddr?: string[] };
   /** Bond number 0..255, for its marks. */
   index: number;
   /** Every configured line, in the order of their marks (line k has mark base + bond << 8 + k + 1). */
   lines: StripeLine[];
   /** The lines drawn now (the daemon's ring); the others keep their mark but get no draw. */
   inRing: readonly string[];
+  /**
+   * Interfaces the site's own ip rules select (`iif guest0 lookup 100`): what arrives by them is never
+   * drawn. The draw's fib lookup cannot see such rules (it looks up as if from lo), and a mark would
+   * take the packet past them to the bond's tables, which come first.
+   */
+  siteIifs?: string[];
 }
 
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
@@ -57,6 +64,10 @@ export function checkBondRules(b: WeightedBondRules): void {
     if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64) throw new InternalError(`${l.name}: weight ${l.weight}`);
   }
   for (const n of b.inRing) if (!b.lines.some((l) => l.name === n)) throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
+  for (const n of b.siteIifs ?? []) if (!IFNAME_RE.test(n)) throw new InternalError(`${b.bond}: interface name ${n}`);
+  for (const p of b.perConnection?.daddr ?? []) {
+    if (!PREFIX_RE.test(p)) throw new InternalError(`${b.bond}: prefix ${p}`);
+  }
 }
 
 /** The map's entries: draw k -> the mark of the line drawn k-th. Empty when no line is in the ring. */
@@ -82,6 +93,15 @@ export function stripeRule(b: WeightedBondRules): string | undefined {
 }
 
 /**
+ * The interfaces whose packets are never drawn: the bond's own lines (return traffic) and those the
+ * site's own rules route (siteIifs). `fib daddr . iif` would not do for the latter: its lookup is still
+ * made as if from lo, and `iif` only asks whether the route found leaves by the input interface
+ * (nft(8), FIB EXPRESSIONS; nft_fib_ipv4.c), so it would never name an uplink for a LAN's packet.
+ */
+const notDrawnFrom = (b: WeightedBondRules): string =>
+  `{ ${[...b.lines.map((l) => l.name), ...(b.siteIifs ?? [])].map((n) => `"${n}"`).join(', ')} }`;
+
+/**
  * The rules that send a packet to the bond's draw. Only packets that main's routes already send
  * over one of the bond's lines are drawn: the draw then honours the longest prefix (a LAN inside
  * the bond's prefixes stays on the LAN), another bond's routes and the router's own addresses
@@ -95,7 +115,7 @@ export function stripeRule(b: WeightedBondRules): string | undefined {
 export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
   const lines = b.lines.map((l) => `"${l.name}"`).join(', ');
   return {
-    pre: `meta mark 0 iifname != { ${lines} } fib daddr oifname { ${lines} } jump ${b.bond}`,
+    pre: `meta mark 0 iifname != ${notDrawnFrom(b)} fib daddr oifname { ${lines} } jump ${b.bond}`,
     out: `meta mark 0 oifname { ${lines} } jump ${b.bond}`,
   };
 }
@@ -131,13 +151,19 @@ export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
   }
   const lines = `{ ${b.lines.map((l) => `"${l.name}"`).join(', ')} }`;
   const bondMarks = `${hex(PC_MARK_BASE + (b.index << 8))}`;
+  // With no default among its routes, main's own default (via an uplink too) is not the bond's: only
+  // connections to the bond's prefixes are drawn, or a flush would kill connections of a healthy uplink.
+  const daddr = b.perConnection.daddr?.length ? `ip daddr { ${b.perConnection.daddr.join(', ')} } ` : '';
   return {
     pre: [
-      `iifname != ${lines} ct state new ct mark 0 fib daddr oifname ${lines} jump ${b.bond}`,
+      // `meta mark 0`, as the weighted bonds: a packet the site marked is left to the site's routing.
+      `meta mark 0 iifname != ${notDrawnFrom(b)} ct state new ct mark 0 ${daddr}fib daddr oifname ${lines}`
+        + ` jump ${b.bond}`,
       // A connection that comes in by an uplink (a port forward) is that uplink's: the LAN host's
       // replies then leave by it, as its provider expects their source.
       ...b.lines.map((l, k) => `iifname "${l.name}" ct state new ct mark 0 ct mark set ${hex(lineMark(b, k))}`),
-      `iifname != ${lines} ct mark & 0xffffff00 == ${bondMarks} meta mark set ct mark`,
+      // Never over a mark the site set: its own rules route that packet.
+      `meta mark 0 iifname != ${lines} ct mark & 0xffffff00 == ${bondMarks} meta mark set ct mark`,
     ],
     out: [],
     // A forwarded TCP SYN leaving by an uplink announces at most what the uplink's route carries: a

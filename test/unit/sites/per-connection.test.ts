@@ -19,7 +19,7 @@ import { initialHealth } from '../../../src/watch/health.js';
 import { describe as say } from '../../../src/plan/steps.js';
 import { validateStep } from '../../../src/plan/validate.js';
 import type { Step } from '../../../src/plan/steps.js';
-import { chainRules, pcMarkOf, tableRuleset } from '../../../src/bonds/weighted/ruleset.js';
+import { chainRules, pcMarkOf, ruleTag, tableRuleset } from '../../../src/bonds/weighted/ruleset.js';
 import { bondRulesOf } from '../../../src/bonds/weighted/plan.js';
 import { parseRules } from '../../../src/bonds/weighted/observe.js';
 import { cliWith } from '../../helpers/cli.js';
@@ -126,9 +126,12 @@ describe('per-connection bonds: what up writes', () => {
     const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
     assert.match(text, /add chain ip wanbond post \{ type nat hook postrouting priority srcnat; policy accept; \}/);
     assert.match(text, /add rule ip wanbond pcbond0 ct mark set numgen inc mod 3 map \{ 0 : 0x77630001, 1 : 0x77630002, 2 : 0x77630001 \}\n/);
-    assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct state new ct mark 0 fib daddr oifname \{ "eth1", "eth2" \} jump pcbond0 comment "wanbond:[0-9a-f]{12}"\n/);
+    const ups = '{ "eth1", "eth2" }';
+    const draw = `meta mark 0 iifname != ${ups} ct state new ct mark 0 fib daddr oifname ${ups} jump pcbond0`;
+    assert.ok(text.includes(`add rule ip wanbond pre ${draw} comment "${ruleTag(draw)}"\n`), text);
     assert.match(text, /add rule ip wanbond pre iifname "eth2" ct state new ct mark 0 ct mark set 0x77630002 comment/, 'a port forward in by eth2 is eth2\'s');
-    assert.match(text, /add rule ip wanbond pre iifname != \{ "eth1", "eth2" \} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark comment/);
+    const restore = `meta mark 0 iifname != ${ups} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark`;
+    assert.ok(text.includes(`add rule ip wanbond pre ${restore} comment`), 'the mark restored, never over the site\'s');
     assert.ok(text.indexOf('jump pcbond0') < text.indexOf('meta mark set ct mark'), 'the draw before the restore: a new connection\'s first packet leaves by its uplink');
     assert.match(text, /add rule ip wanbond post oifname "eth1" snat to 100\.64\.1\.2 comment/);
     assert.match(text, /add rule ip wanbond post oifname "eth2" snat to 100\.64\.2\.2 comment/);
@@ -562,5 +565,90 @@ describe('per-connection bonds: one uplink\'s problem is that uplink\'s (issue 2
     const n = kernel.changes.length;
     assert.equal((await run('up')).code, 0);
     assert.equal(kernel.changes.length, n, 'the next up finds it drawn');
+  });
+});
+
+describe('per-connection bonds: the site\'s own policy routing and marks (issue 21, 7-9)', () => {
+  const INTERNET = '198.51.100.7';
+  const lanTo = (dst: string, more: { mark?: number; ct?: { new: boolean; mark: number } } = {}) =>
+    ({ iif: 'eth0', src: '10.9.0.5', dst, ...more });
+  // A guest VLAN that the site's own rule sends into a VPN (added without a priority: 32765, after wanbond's).
+  const withGuestVpn = (kernel: FakeKernel) => {
+    kernel.rules.push({ priority: 32765, iif: 'guest0', table: '100' });
+    kernel.tables.set(100, [{ dst: 'default', dev: 'tun0' }]);
+  };
+
+  it('7: a guest VLAN that an `iif guest0` rule of the site\'s sends to a VPN is not drawn; the LAN is', async () => {
+    const { kernel, run } = await site();
+    withGuestVpn(kernel);
+    assert.equal((await run('up')).code, 0);
+    const guest = kernel.forward({ iif: 'guest0', src: '10.8.0.5', dst: INTERNET });
+    assert.deepEqual(guest, { oif: 'tun0', mark: 0, ctMark: 0 }, 'the site\'s rule routes it, unmarked');
+    const lan = kernel.forward(lanTo(INTERNET));
+    assert.ok([pcMarkOf(0, 0), pcMarkOf(0, 1)].includes(lan.ctMark), `the LAN is drawn: ${JSON.stringify(lan)}`);
+    assert.equal(lan.oif, lan.ctMark === pcMarkOf(0, 0) ? 'eth1' : 'eth2', 'and leaves by the uplink drawn');
+    // The rule read back names the interface; a second up changes nothing.
+    const n = kernel.changes.length;
+    assert.equal((await run('up')).code, 0);
+    assert.equal(kernel.changes.length, n);
+  });
+
+  it('7: a mark the site set is never overwritten: its connection is not drawn, a drawn one\'s keeps it', async () => {
+    const { kernel, run } = await site();
+    assert.equal((await run('up')).code, 0);
+    assert.deepEqual(kernel.forward(lanTo(INTERNET, { mark: 0x1 })).ctMark, 0, 'one the site marked is not drawn');
+    const later = kernel.forward(lanTo(INTERNET, { mark: 0x1, ct: { new: false, mark: pcMarkOf(0, 1) } }));
+    assert.equal(later.mark, 0x1, 'the restore leaves the site\'s mark');
+    const unmarked = kernel.forward(lanTo(INTERNET, { ct: { new: false, mark: pcMarkOf(0, 1) } }));
+    assert.deepEqual([unmarked.mark, unmarked.oif], [pcMarkOf(0, 1), 'eth2'], 'an unmarked one takes its uplink');
+  });
+
+  it('8: with routes = <prefix>, only connections to the prefix are drawn, not those by main\'s default', async () => {
+    const { kernel, run } = await site(`${PC}routes = 192.0.2.0/24\n`);
+    assert.equal((await run('up')).code, 0);
+    // Not drawn, so no uplink's flush can kill it: its ct mark is 0.
+    assert.deepEqual(kernel.forward(lanTo(INTERNET)), { oif: 'eth1', mark: 0, ctMark: 0 }, 'main\'s default has it');
+    const draws = [1, 2, 3].map(() => kernel.forward(lanTo('192.0.2.9')));
+    const want = [[pcMarkOf(0, 0), 'eth1'], [pcMarkOf(0, 1), 'eth2'], [pcMarkOf(0, 0), 'eth1']];
+    assert.deepEqual(draws.map((d) => [d.ctMark, d.oif]), want, 'the prefix is drawn 2:1');
+  });
+
+  it('9: routes covering the LAN: the router\'s replies from an uplink\'s address stay on the LAN', async () => {
+    const { kernel, run } = await site(`${PC}routes = 10.0.0.0/8\n`);
+    kernel.routes.push({ dst: '10.9.0.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.9.0.1' });
+    assert.equal((await run('up')).code, 0);
+    for (const [src, up] of [['100.64.1.2', 'eth1'], ['100.64.2.2', 'eth2']] as const) {
+      assert.equal(kernel.route({ dst: '10.9.0.5', src })?.dev, 'eth0', `a reply from ${src} to a LAN host`);
+      assert.equal(kernel.route({ dst: '10.200.0.1', src })?.dev, up, `from ${src} to the rest: its uplink`);
+    }
+    const c = kernel.changes.map((x) => x.join(' '));
+    const lanFirst = 'ip rule add priority 7765 from 100.64.2.2 lookup main suppress_prefixlength 8';
+    assert.ok(c.includes(lanFirst), c.join('\n'));
+    const down = await run('down');
+    assert.equal(down.code, 0, down.err);
+    assert.ok(!kernel.rules.some((r) => r.priority === 7765), 'down removes them');
+  });
+
+  it('records: the prefixes drawn, the site\'s interfaces and the LAN-first rules read back as written', () => {
+    const bonds = desiredState(parseSettings('f', `${PC}routes = 10.0.0.0/8, 192.0.2.0/24\n`), undefined).bonds;
+    const rules = pcPolicyRules(bonds);
+    assert.deepEqual(rules.filter((r) => r.priority === 7765), ['100.64.1.2', '100.64.2.2'].map((from) =>
+      ({ priority: 7765, from, table: 'main', suppressPrefixlength: 24 })));
+    for (const rule of rules) assert.deepEqual(validateStep({ kind: 'add-rule', rule }), { kind: 'add-rule', rule });
+    const byDefault = pcPolicyRules(desiredState(parseSettings('f', PC), undefined).bonds);
+    assert.deepEqual(byDefault.filter((r) => r.priority === 7765), [], 'a bond of default routes: none');
+    const b = bondRulesOf(bonds[0]!, new Set(), ['guest0', 'eth1']);
+    const nested = desiredState(parseSettings('f', `${PC}routes = 10.0.0.0/8, 10.1.0.0/16\n`), undefined).bonds[0]!;
+    assert.deepEqual(bondRulesOf(nested).perConnection?.daddr, ['10.0.0.0/8'], 'nft refuses overlapping intervals');
+    assert.deepEqual([b.perConnection?.daddr, b.siteIifs], [['10.0.0.0/8', '192.0.2.0/24'], ['guest0']]);
+    const table = (x: typeof b) => validateStep({ kind: 'nft-table', bonds: [x], replaced: false });
+    assert.deepEqual(table(b), { kind: 'nft-table', bonds: [b], replaced: false });
+    assert.throws(() => table({ ...b, siteIifs: ['guest0; flush ruleset'] }), /siteIifs/);
+    const nat = b.perConnection?.nat ?? [];
+    assert.throws(() => table({ ...b, perConnection: { nat, daddr: ['10.0.0.0/8 }'] } }), /daddr/);
+    const lanRule = { priority: 7765, from: '100.64.1.2', table: 77700001, suppressPrefixlength: 8 };
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: lanRule }), /looks up main/);
+    assert.deepEqual(parseRules('[{"priority":32765,"src":"all","iif":"guest0","table":"100"}]'),
+      [{ priority: 32765, table: '100', other: true, iif: 'guest0' }]);
   });
 });

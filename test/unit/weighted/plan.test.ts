@@ -60,6 +60,16 @@ describe('weighted bonds: the plan', () => {
     assert.deepEqual(weightedSteps(d, applied()), { before: [], after: [] });
   });
 
+  it('a site\'s rule that selects an input interface (iif guest0) takes it out of the draw: a new table', () => {
+    const o = applied();
+    const site = (iif: string, priority: number, table = '100') => ({ priority, table, other: true, iif });
+    o.weighted?.rules.push(site('guest0', 32765), site('lo', 100), site('eth0', 32764, 'main'));
+    const p = weightedSteps(d, o).after;
+    assert.deepEqual(p.map((s) => s.kind), ['nft-table']);
+    const iifs = p[0]?.kind === 'nft-table' && p[0].bonds[0]?.siteIifs;
+    assert.deepEqual(iifs, ['guest0'], 'not lo (the fib lookup is made as if from lo), not a rule to main');
+  });
+
   it('a line out: its draw rewritten and main\'s route through the other line; nothing else', () => {
     const p = weightedSteps(d, applied(), new Set(['w2g1ppp']));
     assert.deepEqual(p.after.map(say), ['wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)', 'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)']);

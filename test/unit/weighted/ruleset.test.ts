@@ -1,7 +1,8 @@
 // The nftables text of weighted bonds: the whole table, and a ring change as one chain rewrite.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { markOf, ruleTag, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules } from '../../../src/bonds/weighted/ruleset.js';
+import { jumpRules, markOf, ruleTag, stripeMap, stripeRule, stripeUpdate, tableRuleset, type WeightedBondRules }
+  from '../../../src/bonds/weighted/ruleset.js';
 
 const bond = (inRing: string[] = ['w1g1ppp', 'w2g1ppp']): WeightedBondRules => ({
   bond: 'wbond0', index: 0, inRing,
@@ -45,6 +46,14 @@ describe('weighted bonds: nftables', () => {
     ]);
     assert.match(ruleTag(pre), /^wanbond:[0-9a-f]{12}$/);
     assert.notEqual(ruleTag(pre), ruleTag(out));
+  });
+
+  it('what arrives by an interface the site\'s own rules select (iif) is not drawn: fib cannot see such rules', () => {
+    const pre = jumpRules({ ...bond(), siteIifs: ['guest0'] }).pre;
+    const lines = '{ "w1g1ppp", "w2g1ppp" }';
+    const notFrom = '{ "w1g1ppp", "w2g1ppp", "guest0" }';
+    assert.equal(pre, `meta mark 0 iifname != ${notFrom} fib daddr oifname ${lines} jump wbond0`);
+    assert.throws(() => tableRuleset([{ ...bond(), siteIifs: ['guest0 } accept'] }]));
   });
 
   it('refuses a name or a weight that must never reach nft', () => {
