@@ -9,12 +9,12 @@ import { sh } from '../src/lab/sh.js';
 
 export const RESULT_PREFIX = 'BENCH-RESULT ';
 export const quick = process.env['WANBOND_BENCH_QUICK'] === '1';
-export const say = (s: string) => process.stdout.write(s + '\n');
+export const say = (s: string) => process.stdout.write(`${s}\n`);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One part's figures, for the host to store and render. */
 export function emit(part: string, data: Record<string, unknown>): void {
-  process.stdout.write(RESULT_PREFIX + JSON.stringify({ part, ...data }) + '\n');
+  process.stdout.write(`${RESULT_PREFIX + JSON.stringify({ part, ...data })}\n`);
 }
 
 /** A lab of T1 lines generated for this run (full T1s, or fractional where `timeslots` is given). */

@@ -172,5 +172,5 @@ export function renderBenchmarks(md: string, results: BenchResults, o: { section
     const block = `${open}\n${body}\n${close}`;
     out = a >= 0 && b > a ? out.slice(0, a) + block + out.slice(b + close.length) : `${out.trimEnd()}\n\n## ${name}\n\n${block}\n`;
   }
-  return o.sectionsOnly ? sections.join('\n\n') + '\n' : out;
+  return o.sectionsOnly ? `${sections.join('\n\n')}\n` : out;
 }

@@ -59,14 +59,14 @@ const command = `npm run bench${args.quick ? ' -- --quick' : ''}${args.only ? ` 
 const run = { date: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60_000, command, results };
 if (args.quick) {
   const file = path.join(labCacheDir(projectRoot), 'bench-quick.json');
-  await fs.writeFile(file, JSON.stringify(run, null, 1) + '\n');
+  await fs.writeFile(file, `${JSON.stringify(run, null, 1)}\n`);
   say(`\nquick run in ${run.minutes.toFixed(1)} min; figures in ${file}:\n`);
   say(renderBenchmarks('', mergeResults(undefined, run), { sectionsOnly: true }));
 } else {
   const jsonFile = path.join(projectRoot, 'docs', 'benchmarks.json');
   const prev = await fs.readFile(jsonFile, 'utf8').then((t) => JSON.parse(t) as BenchResults, () => undefined);
   const merged = mergeResults(prev, run);
-  await fs.writeFile(jsonFile, JSON.stringify(merged, null, 1) + '\n');
+  await fs.writeFile(jsonFile, `${JSON.stringify(merged, null, 1)}\n`);
   const mdFile = path.join(projectRoot, 'docs', 'BENCHMARKS.md');
   await fs.writeFile(mdFile, renderBenchmarks(await fs.readFile(mdFile, 'utf8'), merged));
   say(`\nfigures stored in docs/benchmarks.json and rendered into docs/BENCHMARKS.md (${run.minutes.toFixed(1)} min)`);

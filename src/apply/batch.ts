@@ -32,7 +32,7 @@ export function groupSteps(steps: readonly Step[], batch: boolean): Group[] {
 function merge(cmds: Command[]): Command {
   const file = cmds[0]!.file;
   if (file === 'sysctl') return { file, args: ['-q', '-w', ...cmds.map((c) => c.args[c.args.length - 1] as string)] };
-  return { file, args: ['-batch', '-'], input: cmds.map((c) => c.args.join(' ')).join('\n') + '\n' };
+  return { file, args: ['-batch', '-'], input: `${cmds.map((c) => c.args.join(' ')).join('\n')}\n` };
 }
 
 /** How many lines of a batch ran before the one that failed ("Command failed -:3"). */

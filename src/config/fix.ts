@@ -67,7 +67,7 @@ export function computeFix(fm: FileModel, only?: ReadonlySet<string>): FixResult
     const entry = sec.entries.find((e) => e.keyUpper === KEY);
     if (entry) {
       const l = lines[entry.line - 1] as SourceLine;
-      l.text = l.text.slice(0, entry.valueStart) + 'YES' + l.text.slice(entry.valueEnd);
+      l.text = `${l.text.slice(0, entry.valueStart)}YES${l.text.slice(entry.valueEnd)}`;
       changes.push({ iface: i.name, action: 'replaced-value', line: entry.line, before: entry.value });
       continue;
     }
@@ -84,7 +84,9 @@ export function computeFix(fm: FileModel, only?: ReadonlySet<string>): FixResult
     const isLast = idx === lines.length - 1;
     if (added) {
       out.push(l.text + (l.eol || eol));
-      added.forEach((a, k) => out.push(a + (k === added.length - 1 && isLast && l.eol === '' && appended.length === 0 ? '' : (l.eol || eol))));
+      for (const [k, a] of added.entries()) {
+        out.push(a + (k === added.length - 1 && isLast && l.eol === '' && appended.length === 0 ? '' : l.eol || eol));
+      }
     } else {
       out.push(l.text + (isLast && appended.length > 0 ? (l.eol || eol) : l.eol));
     }

@@ -11,7 +11,7 @@ export function parseShellVars(text: string): Map<string, ShellVar> {
     const m = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l.text);
     if (!m) continue;
     const key = m[1] as string;
-    let raw = (m[2] as string).trim();
+    const raw = (m[2] as string).trim();
     let value: string;
     if (raw.startsWith('"') || raw.startsWith("'")) {
       const q = raw[0] as string;

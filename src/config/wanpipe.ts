@@ -191,7 +191,7 @@ export function buildFileModel(lexed: LexedFile): FileModel {
   for (const i of interfaces) {
     if (i.parent !== undefined) {
       const p = interfaces.find((x) => x.name === i.parent);
-      if (!p || p.mode !== 'STACK') {
+      if (p?.mode !== 'STACK') {
         throw new ConfigError(file, i.line, `${i.name}: profile ${i.profile} names hardware interface ${i.parent}, but [interfaces] has no '${i.parent} = ${i.device}, , STACK, ...'`,
           `add '${i.parent} = ${i.device}, , STACK, Comment' to [interfaces] and a [${i.parent}] section`);
       }

@@ -55,8 +55,8 @@ export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDi
   } else {
     let plan: unknown;
     try { plan = d.ctx.planForDisplay(d.x.observed); } catch (e) { plan = { error: (e as Error).message, hint: e instanceof WanbondError ? e.hint : undefined }; }
-    add('plan.json', JSON.stringify(plan, null, 2) + '\n');
-    add('doctor.json', JSON.stringify(d.report, null, 2) + '\n');
+    add('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
+    add('doctor.json', `${JSON.stringify(d.report, null, 2)}\n`);
     add('sysctl.txt', Object.entries(d.x.observed.sysctls).map(([k, v]) => `${k} = ${v}\n`).join(''));
   }
 

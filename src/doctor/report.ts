@@ -65,8 +65,8 @@ export function formatReport(r: DoctorReport): string {
   const parts: string[] = [];
   if (r.findings.length > 0) {
     const c = counts(r.findings);
-    parts.push(`this router: ${c || 'all good'}\n` + r.findings.map(formatFinding).join(''));
+    parts.push(`this router: ${c || 'all good'}\n${r.findings.map(formatFinding).join('')}`);
   }
-  for (const b of r.bonds) parts.push(`${b.summary}\n` + b.findings.map(formatFinding).join(''));
+  for (const b of r.bonds) parts.push(`${b.summary}\n${b.findings.map(formatFinding).join('')}`);
   return parts.join('\n');
 }

@@ -8,7 +8,7 @@ export interface TarEntry { name: string; data: Buffer | string }
 const BLOCK = 512;
 
 function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
+  return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function header(name: string, size: number, mtime: number): Buffer {
@@ -35,7 +35,7 @@ function header(name: string, size: number, mtime: number): Buffer {
   h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148, 'ascii');
+  h.write(`${octal(sum, 7)} `, 148, 'ascii');
   return h;
 }
 

@@ -58,7 +58,7 @@ export async function acquireLock(stateDir: string, o: LockOptions): Promise<Loc
   }
   // Who holds it, for the message another wanbond prints while it waits (not needed for the lock itself).
   await h.truncate(0).catch(() => undefined);
-  await h.write(JSON.stringify({ pid: process.pid, what: o.what, since: new Date().toISOString() }) + '\n', 0).catch(() => undefined);
+  await h.write(`${JSON.stringify({ pid: process.pid, what: o.what, since: new Date().toISOString() })}\n`, 0).catch(() => undefined);
   let released = false;
   return {
     release: async () => {

@@ -21,7 +21,7 @@ export function serve(port: number): void {
     c.on('error', () => undefined);
   });
   server.listen(port, '0.0.0.0', () => process.stdout.write('listening\n'));
-  process.once('SIGTERM', () => { process.stdout.write(JSON.stringify({ bySource }) + '\n', () => process.exit(0)); });
+  process.once('SIGTERM', () => { process.stdout.write(`${JSON.stringify({ bySource })}\n`, () => process.exit(0)); });
 }
 
 /** One message on the connection and the source the server saw, or undefined after REPLY_MS. */
@@ -56,7 +56,7 @@ export async function client(host: string, port: number, n: number): Promise<voi
     conns.push(c);
     bySource[c.source] = (bySource[c.source] ?? 0) + 1;
   }
-  const say = (r: OpenReport | CheckReport) => process.stdout.write(JSON.stringify(r) + '\n');
+  const say = (r: OpenReport | CheckReport) => process.stdout.write(`${JSON.stringify(r)}\n`);
   say({ phase: 'open', opened: conns.length, failed, bySource });
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {

@@ -8,8 +8,8 @@ export function newcArchive(entries: CpioEntry[]): Buffer {
   const parts: Buffer[] = [];
   let ino = 1;
   const add = (name: string, mode: number, data: Buffer) => {
-    const nameBuf = Buffer.from(name + '\0');
-    const header = '070701' + [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, nameBuf.length, 0].map(hex).join('');
+    const nameBuf = Buffer.from(`${name}\0`);
+    const header = `070701${[ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, nameBuf.length, 0].map(hex).join('')}`;
     parts.push(Buffer.from(header), nameBuf, Buffer.alloc(pad4(110 + nameBuf.length)), data, Buffer.alloc(pad4(data.length)));
   };
   for (const e of entries) add(e.name, e.mode, e.data ?? Buffer.alloc(0));

@@ -3,7 +3,7 @@
 import { Lab } from './lab.js';
 import { T1_KBIT } from './topology.js';
 
-const say = (s: string) => process.stdout.write(s + '\n');
+const say = (s: string) => process.stdout.write(`${s}\n`);
 const show = (label: string, r: { code: number; out: string; err: string }) => {
   say(`\n$ wanbond ${label}   (exit ${r.code})`);
   process.stdout.write(r.out + r.err);

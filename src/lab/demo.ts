@@ -22,7 +22,7 @@ if (mode.kind === 'none') {
     onLine: (l) => {
       if (l.includes('lab-job: start')) { started = true; process.stdout.write('wanbond lab: kernel up\n'); return; }
       if (l.startsWith('lab: downloading')) process.stdout.write(`wanbond ${l}\n`);
-      if (started && !l.startsWith('lab-job:') && !/^\[\s*\d+\.\d+\]/.test(l)) process.stdout.write(l + '\n');
+      if (started && !l.startsWith('lab-job:') && !/^\[\s*\d+\.\d+\]/.test(l)) process.stdout.write(`${l}\n`);
     },
   });
   if (r.exitCode !== 0) process.stderr.write(r.timedOut ? 'wanbond lab: timed out\n' : r.crashed ? `wanbond lab: the lab kernel died:\n${r.console.slice(-2000)}\n` : `wanbond lab: failed (exit ${r.exitCode})\n`);

@@ -150,7 +150,7 @@ export class Lab {
       const h = await this.readHealth().catch(() => undefined);
       const e = await this.enslaved();
       last = `${JSON.stringify(h?.bonds[0]?.lines.map((l) => [l.line, l.state, l.reason]))} enslaved ${e.join(',')}`;
-      if (h && h.bonds[0]?.lines.every((l) => l.state === 'up') && e.length === this.ifaces.length) return;
+      if (h?.bonds[0]?.lines.every((l) => l.state === 'up') && e.length === this.ifaces.length) return;
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`lab: the bond did not settle within ${ms} ms: ${last}`);

@@ -26,5 +26,5 @@ export const sysctlIn = (ns: string | undefined, key: string, value: string) =>
   ns ? nsExec(ns, 'sysctl', '-q', '-w', `${key}=${value}`) : sh('sysctl', ['-q', '-w', `${key}=${value}`]);
 
 export async function batchIp(ns: string | undefined, lines: string[]): Promise<void> {
-  if (lines.length > 0) await sh('ip', [...(ns ? ['-n', ns] : []), '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (lines.length > 0) await sh('ip', [...(ns ? ['-n', ns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }

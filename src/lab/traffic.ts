@@ -69,8 +69,8 @@ export function alignBuckets(s: SinkReport, sender: { startAt: number; endAt: nu
 
 if (process.argv[1]?.endsWith('traffic.js')) {
   const [mode, a, b, c] = process.argv.slice(2);
-  if (mode === 'sink') process.stdout.write(JSON.stringify(await sink(Number(a), Number(b))) + '\n');
+  if (mode === 'sink') process.stdout.write(`${JSON.stringify(await sink(Number(a), Number(b)))}\n`);
   // Its timers may still be pending after an early stop: exit once the report is out.
-  else if (mode === 'send') { const r = await send(a as string, Number(b), Number(c)); process.stdout.write(JSON.stringify(r) + '\n', () => process.exit(0)); }
+  else if (mode === 'send') { const r = await send(a as string, Number(b), Number(c)); process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)); }
   else { process.stderr.write('usage: traffic.js sink PORT SECONDS | send HOST PORT SECONDS\n'); process.exitCode = 2; }
 }

@@ -10,6 +10,11 @@ import { gzipSync } from 'node:zlib';
 import { WanbondError } from '../errors.js';
 import { newcArchive, type CpioEntry } from './cpio.js';
 
+// The console's escape sequences (ESC [ ... letter, ESC c), built from ESC so no control byte sits in a literal.
+const ESC = String.fromCharCode(27);
+const ANSI_CSI = new RegExp(`${ESC}\\[[0-9;?]*[a-zA-Z]`, 'g');
+const ANSI_RESET = new RegExp(`${ESC}c`, 'g');
+
 const run = promisify(execFile);
 
 export interface VmOptions {
@@ -99,7 +104,7 @@ export async function ensureKernel(cacheDir: string, log: (s: string) => void = 
     await fs.rm(path.join(kdir, deb));
     const version = (await fs.readdir(path.join(kdir, 'root', 'lib', 'modules')))[0] as string;
     await run('depmod', ['-b', path.join(kdir, 'root'), version]);
-    await fs.writeFile(stamp, version + '\n');
+    await fs.writeFile(stamp, `${version}\n`);
   }
   const version = (await fs.readFile(stamp, 'utf8')).trim();
   return { vmlinuz: path.join(kdir, 'root', 'boot', `vmlinuz-${version}`), modulesDir: path.join(kdir, 'root', 'lib', 'modules'), version };
@@ -214,15 +219,15 @@ async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: str
     const logFile = createWriteStream(path.join(o.cacheDir, 'last-console.log'));
     let partial = '';
     // Escape sequences can be split across chunks, so clean whole lines only.
-    const clean = (l: string) => l.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\x1bc/g, '').replace(/^\[\?7l/, '');
+    const clean = (l: string) => l.replace(/\r/g, '').replace(ANSI_CSI, '').replace(ANSI_RESET, '').replace(/^\[\?7l/, '');
     const onData = (d: Buffer) => {
       partial += d.toString();
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
       for (const raw of lines) {
         const l = clean(raw);
-        consoleText += l + '\n';
-        logFile.write(l + '\n');
+        consoleText += `${l}\n`;
+        logFile.write(`${l}\n`);
         if (bootMs === undefined && l.includes('lab-job: start')) bootMs = Date.now() - started;
         o.onLine?.(l);
       }

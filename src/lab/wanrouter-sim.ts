@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   const order = site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name);
   const lock = path.join(labDir, 'wanrouter_lock');
   const sim = await readSim();
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => process.stdout.write(`${s}\n`);
   // Lab only, not a wanrouter verb: the card's side of the lab, what each driver runs with.
   if (verb === 'driver') { out(JSON.stringify({ running: sim.running, driver: sim.driver, starts: sim.starts ?? {} })); return 0; }
   if (verb === 'status' || verb === 'list') {
@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     // A line that drops and returns COUNT times, PERIOD_MS apart, as the configured driver shows it.
     const i = site.interfaces.find((x) => x.name === a1);
     const count = Number(a2 ?? 5), period = Number(a3 ?? 1000);
-    if (!i || !i.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
+    if (!i?.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
     const kind = lineDownEffect(drivenAs(sim, i));
     out(`${i.name}: flapping from at=${Date.now()}`);
     for (let n = 0; n < count; n++) {
@@ -151,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (verb === 'fault' || verb === 'clear') {
     const i = site.interfaces.find((x) => x.name === a1);
-    if (!i || !i.carriesIp) { out(`no IP interface ${a1}`); return 1; }
+    if (!i?.carriesIp) { out(`no IP interface ${a1}`); return 1; }
     const had = sim.faults[i.name];
     const clearedAt = Date.now();
     if (had) { await clearFault(lab, i, had.kind); delete sim.faults[i.name]; }

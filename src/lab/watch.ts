@@ -25,7 +25,7 @@ export class WatchProcess {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        this.stderrText += line + '\n';
+        this.stderrText += `${line}\n`;
         if (line.startsWith('{')) { try { this.events.push(JSON.parse(line) as WatchEvent); } catch { /* not ours */ } }
         for (const l of [...this.listeners]) l();
       }

@@ -98,7 +98,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     o.conntrack && w && !o.lean ? hasConntrack(runner) : Promise.resolve(undefined),
     w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
     // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process start counts on a router's CPU.
-    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: reads.join('\n') + '\n' }),
+    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: `${reads.join('\n')}\n` }),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
     modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),

@@ -35,7 +35,7 @@ export async function readStamps(dir: string, bootId: string): Promise<DriverSta
 export async function writeStamps(dir: string, s: DriverStamps): Promise<void> {
   await ensureSafeDir(dir);
   if (Object.keys(s.devices).length === 0) { await removeFile(file(dir)); return; }
-  await writeNoFollow(file(dir), JSON.stringify(s, null, 1) + '\n');
+  await writeNoFollow(file(dir), `${JSON.stringify(s, null, 1)}\n`);
 }
 
 /** Devices whose driver still runs the configuration it read before the file changed. Pure. */

@@ -58,7 +58,7 @@ export async function readRecord(dir: string, bootId: string, bootTimeMs?: numbe
 export async function writeRecord(dir: string, r: Record): Promise<void> {
   await ensureSafeDir(dir);
   if (r.steps.length === 0) { await removeFile(recordFile(dir)); return; }
-  await writeNoFollow(recordFile(dir), JSON.stringify(r, null, 1) + '\n');
+  await writeNoFollow(recordFile(dir), `${JSON.stringify(r, null, 1)}\n`);
 }
 
 /** The record after more steps ran: one entry per thing changed (see merge.ts). */

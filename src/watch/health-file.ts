@@ -33,7 +33,7 @@ export function daemonLineOf(view: DaemonView | undefined, teql: string, line: s
 
 export async function writeHealthFile(stateDir: string, h: HealthFile): Promise<void> {
   await ensureSafeDir(stateDir);
-  await writeNoFollow(path.join(stateDir, HEALTH_FILE), JSON.stringify(h, null, 1) + '\n');
+  await writeNoFollow(path.join(stateDir, HEALTH_FILE), `${JSON.stringify(h, null, 1)}\n`);
 }
 
 export type DaemonView =

@@ -112,7 +112,7 @@ export function initialHealth(line: string, now: number, target?: string): LineH
 export const inRing = (h: LineHealth): boolean => h.state === 'up' || h.state === 'suspect';
 
 export function penaltyAt(h: LineHealth, now: number, cfg: HealthConfig): number {
-  return h.penalty * Math.pow(2, -(Math.max(0, now - h.penaltyAt)) / cfg.halfLifeMs);
+  return h.penalty * 2 ** (-(Math.max(0, now - h.penaltyAt)) / cfg.halfLifeMs);
 }
 
 type Verdict = { level: 'down' | 'suspect' | 'clean'; reason: string; signal: string; values: Record<string, unknown> };

@@ -165,7 +165,7 @@ describe('wanbond in a real kernel', () => {
           handed = { txPackets: sb.txPackets - sa.txPackets, txDropped: sb.txDropped - sa.txDropped };
           const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { lines: { name: string; admin: string; carrier: boolean; enslaved: boolean }[] }[];
           const w2 = st[0]?.lines.find((l) => l.name === 'w2g1ppp');
-          assert.ok(w2 && w2.enslaved && (w2.admin === 'down' || !w2.carrier), `status does not show the failed line: ${JSON.stringify(w2)}`);
+          assert.ok(w2?.enslaved && (w2.admin === 'down' || !w2.carrier), `status does not show the failed line: ${JSON.stringify(w2)}`);
           await lab.sim('clear', 'w2g1ppp');
           const cleared = Date.now();
           const base = (await lab.lineBytes())['w2g1ppp'] ?? 0;

@@ -137,7 +137,7 @@ describe('wanbond watch in a real kernel', () => {
   it('a settings file that no longer parses is reported and the bond kept; a good one is applied on SIGHUP', async () => {
     const from = watch.events.length;
     const good = await fs.readFile(lab.settingsFile, 'utf8');
-    await fs.writeFile(lab.settingsFile, good + '[watch]\nhold_down = soon\n');
+    await fs.writeFile(lab.settingsFile, `${good}[watch]\nhold_down = soon\n`);
     await watch.waitFor((e) => e.event === 'reload-failed', 20_000, 'the failed reload', from);
     assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'], 'the running bond is kept');
     // For the stress test: rejoin at once, never suppress; applied on SIGHUP.

@@ -54,7 +54,7 @@ async function healthy(l: Lab, ms = 60_000): Promise<void> {
   while (Date.now() < end) {
     const h = await l.readHealth().catch(() => undefined);
     last = JSON.stringify(h?.bonds[0]?.lines.map((x) => [x.line, x.state, x.inRing]));
-    if (h && h.bonds[0]?.lines.length && h.bonds[0].lines.every((x) => x.state === 'up' && x.inRing)) return;
+    if (h?.bonds[0]?.lines.length && h.bonds[0].lines.every((x) => x.state === 'up' && x.inRing)) return;
     await sleep(250);
   }
   throw new Error(`the weighted bond did not settle: ${last}`);

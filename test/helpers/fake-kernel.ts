@@ -217,7 +217,7 @@ export class FakeKernel implements Runner {
     if (path === '/proc/modules') return this.teql && !this.teqlBuiltin ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
     if (path === `${this.wanrouterProc}/status`) {
       if (this.running.size === 0 && Object.keys(this.wanpipe).length === 0) return undefined;
-      return 'Device name | Protocol | Station | Status        |\n' + [...this.running].sort().map((d) => `${d.padEnd(12)}| CHDLC    | N/A     | Connected     |`).join('\n') + '\n';
+      return `Device name | Protocol | Station | Status        |\n${[...this.running].sort().map((d) => `${d.padEnd(12)}| CHDLC    | N/A     | Connected     |`).join('\n')}\n`;
     }
     const m = /^\/proc\/sys\/(.*)$/.exec(path);
     if (m) {
@@ -251,7 +251,7 @@ export class FakeKernel implements Runner {
         out.push(await this.read({ file: 'ip', args }));
         this.processes--;
       }
-      return out.join('\n') + '\n';
+      return `${out.join('\n')}\n`;
     }
     this.processes++;
     // doctor's second sample reads the details too (-d); this kernel's links have no kind to show.
@@ -407,7 +407,10 @@ export class FakeKernel implements Runner {
       }
       return;
     }
-    if (file === 'nft') return this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);
+    if (file === 'nft') {
+      this.nftApply(args.length === 1 ? (args[0] as string) : args.join(' '), argv);
+      return;
+    }
     if ((m = /^link add dev (\S+) type dummy$/.exec(j))) {
       if (this.links.has(m[1]!)) this.fail(argv, 'RTNETLINK answers: File exists');
       this.addLink(m[1]!, 1500, false, false);

@@ -38,7 +38,7 @@ function drawnMarks(expr: unknown): number[] | undefined {
   const map = obj(obj(value)?.['map']);
   const gen = obj(obj(map?.['key'])?.['numgen']);
   const set = obj(map?.['data'])?.['set'];
-  if (!gen || gen['mode'] !== 'inc' || !Array.isArray(set)) return undefined;
+  if (gen?.['mode'] !== 'inc' || !Array.isArray(set)) return undefined;
   const mod = num(gen['mod']);
   if (mod === undefined || (gen['offset'] !== undefined && num(gen['offset']) !== 0)) return undefined;
   const byKey = new Map<number, number>();

@@ -196,7 +196,7 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
   for (const c of chains) {
     for (const b of bonds) for (const r of chainRules(b)[c]) out.push(`add rule ${t} ${c} ${r} comment "${ruleTag(r)}"`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** A ring change: the bond's chain rewritten in one transaction. */
@@ -204,5 +204,5 @@ export function stripeUpdate(b: WeightedBondRules): string {
   checkBondRules(b);
   const t = `${NFT_FAMILY} ${NFT_TABLE}`;
   const rule = stripeRule(b);
-  return [`flush chain ${t} ${b.bond}`, ...(rule ? [`add rule ${t} ${b.bond} ${rule}`] : [])].join('\n') + '\n';
+  return `${[`flush chain ${t} ${b.bond}`, ...(rule ? [`add rule ${t} ${b.bond} ${rule}`] : [])].join('\n')}\n`;
 }

@@ -79,7 +79,7 @@ export async function configCheck(g: EngineOpts, json: boolean, io: Io, log: Log
   const base = buildBaseContext(g, log, runner);
   const { stale } = await driverState(base);
   const problems = [...siteProblems(site), ...staleDriverProblems(site, stale)];
-  io.out(json ? JSON.stringify(siteJson(site, problems, stale), null, 2) + '\n' : formatSite(site, problems, stale));
+  io.out(json ? `${JSON.stringify(siteJson(site, problems, stale), null, 2)}\n` : formatSite(site, problems, stale));
   return problems.length === 0 ? 0 : 1;
 }
 

@@ -33,7 +33,7 @@ export function parseWindow(text: string | undefined): number {
 export async function cmdDoctor(ctx: Context, g: EngineOpts, o: DoctorOptions, io: Io): Promise<number> {
   const x = await gather(ctx, { windowMs: o.windowMs, ...(o.sleep ? { sleep: o.sleep } : {}) });
   const report = buildReport(x);
-  io.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (o.bundle !== undefined) await bundle(ctx, { ctx, x, report }, g, ctx.desired.settingsFile, o.bundle, io);
   return exitCodeOf(report);
 }

@@ -43,7 +43,7 @@ function stepLines(s: Step, ctx: Context | undefined): string[] {
 /** `--dry-run`: the commands, copy-pasteable, and nothing changed. */
 function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefined, io: Io): number {
   io.out(`# wanbond ${verb} --dry-run: ${plural(steps.length, 'step')}; nothing was changed\n`);
-  for (const l of steps.flatMap((s) => stepLines(s, ctx))) io.out(l + '\n');
+  for (const l of steps.flatMap((s) => stepLines(s, ctx))) io.out(`${l}\n`);
   return 0;
 }
 
@@ -130,7 +130,7 @@ function noteUnrecorded(ctx: Context, record: Record, o: ObservedState, io: Io):
 
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
   const { p } = await displayPlan(ctx, io);
-  if (json) { io.out(JSON.stringify(p, null, 2) + '\n'); return 0; }
+  if (json) { io.out(`${JSON.stringify(p, null, 2)}\n`); return 0; }
   if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`); return 0; }
   p.steps.forEach((s, i) => {
     io.out(`${String(i + 1).padStart(2)}. ${describe(s)}\n`);
@@ -285,7 +285,7 @@ export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<nu
   const { orphans, observe } = removedBonds(ctx, record);
   const o = await observe({ ipv6: true });
   const s = bondStatus(ctx.desired, o, await readDaemonView(ctx.stateDir));
-  io.out(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+  io.out(json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
   // Until `up` takes them down, on stdout with the bonds (the JSON keeps its shape: configured bonds).
   if (!json && orphanTeardown(orphans, o).steps.length > 0) io.out(formatRemoved(orphans.bonds));
   return 0;

@@ -98,7 +98,7 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
   if (!gw || !x.neighbours) return [];
   return b.slaves.flatMap((s): Finding[] => {
     const n = x.neighbours?.find((e) => e.dst === gw && e.dev === s.name);
-    if (!n || !n.state.some((st) => st === 'FAILED' || st === 'INCOMPLETE')) return [];
+    if (!n?.state.some((st) => st === 'FAILED' || st === 'INCOMPLETE')) return [];
     return [{
       id: 'routes.gateway-unresolved', severity: 'error', bond: b.teql, line: s.name,
       what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,

@@ -118,7 +118,7 @@ describe('units: wanbond install-units', () => {
     assert.deepEqual(await snapshot(dir), before);
     const dry = await wanbond('install-units', '--unit-dir', dir, '--bin', BIN, '--dry-run');
     assert.equal(dry.code, 0, dry.err);
-    assert.match(dry.out, /^#   -# local edit$/m);
+    assert.match(dry.out, /^# {3}-# local edit$/m);
     assert.deepEqual(await snapshot(dir), before, '--dry-run writes nothing');
     const forced = await wanbond('install-units', '--unit-dir', dir, '--bin', BIN, '--no-reload', '--force');
     assert.equal(forced.code, 0, forced.err);

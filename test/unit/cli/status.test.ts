@@ -38,7 +38,7 @@ describe('status', () => {
     assert.match(withDaemon, /watch: running \(pid 42, last heard 2s ago\)/);
     assert.match(withDaemon, /^w2\*\s+down\s+60s\s+1000\s+up/m);
     assert.match(withDaemon, /^w3\*\s+probation \(suppressed\)\s+60s\s+2870/m);
-    assert.match(withDaemon, /^  w2: down since 2026-11-26T09:59:00.000Z: no answer from 192\.0\.2\.2 for 712 ms$/m);
+    assert.match(withDaemon, /^ {2}w2: down since 2026-11-26T09:59:00.000Z: no answer from 192\.0\.2\.2 for 712 ms$/m);
     assert.equal(bondStatus(d, o, view)[0]?.lines[1]?.health?.state, 'down');
     // No metrics in the file (off, a failed bind, or a daemon from before metrics): none shown, null in --json.
     assert.equal(bondStatus(d, o, view)[0]?.watch.metrics, null);

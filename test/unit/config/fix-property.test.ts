@@ -33,7 +33,7 @@ const configArb = fc.record({
   const kv = (k: string, v: string) => { const [lead, g1, g2, cm, extra] = pad(); return `${lead}${k}${g1}=${g2}${v}${cm}${extra}`; };
   const ifs: Iface[] = c.ifaces.map((x, i) => ({ ...x, name: `wan${i}` }));
   const out: string[] = ['# generated', '[devices]', kv('wanpipe1', `${c.proto}, line`), '', '[interfaces]'];
-  ifs.forEach((i, n) => out.push(kv(i.name, `wanpipe1, ${c.proto === 'WAN_FR' ? 16 + n : ''}, WANPIPE, comment ${n}`)));
+  for (const [n, i] of ifs.entries()) out.push(kv(i.name, `wanpipe1, ${c.proto === 'WAN_FR' ? 16 + n : ''}, WANPIPE, comment ${n}`));
   if (c.apiIface) out.push(kv('api0', `wanpipe1, ${c.proto === 'WAN_FR' ? 99 : ''}, API, not bonded`));
   out.push('', '[wanpipe1]', kv('CARD_TYPE', c.proto === 'WAN_AFT' ? 'AFT' : 'S51X'), kv('MTU', '1500'));
   ifs.forEach((i, n) => {

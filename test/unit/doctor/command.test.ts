@@ -93,7 +93,7 @@ describe('wanbond doctor', () => {
       sleep: async () => r.kernel.flow({ w1g1ppp: { rxBytes: 380_000, rxPackets: 260, ...sent }, w2g1ppp: sent, w3g1ppp: sent, w4g1ppp: sent }) },
     { out: (s) => { out += s; }, err: () => undefined });
     assert.equal(code, 1);
-    assert.match(out, /^teql0: 1 warning\n  WARNING  teql0 received 100% of its traffic on w1g1ppp while it sent evenly over 4 lines \(2\.0 s\)  \[traffic\.far-end-not-equalizing\]\n/);
+    assert.match(out, /^teql0: 1 warning\n {2}WARNING {2}teql0 received 100% of its traffic on w1g1ppp while it sent evenly over 4 lines \(2\.0 s\) {2}\[traffic\.far-end-not-equalizing\]\n/);
     assert.match(out, /a single download gets one line's rate, 1\.536 Mbit\/s/);
     assert.match(out, /tc qdisc add dev "\$FAR4" root teql0/);
   });

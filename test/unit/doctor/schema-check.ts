@@ -38,7 +38,7 @@ export function validate(root: Schema, value: unknown): string[] {
     if (t === 'array') {
       const arr = v as unknown[];
       if (typeof s['minItems'] === 'number' && arr.length < s['minItems']) errors.push(`${at}: fewer than ${s['minItems']} items`);
-      if (s['items']) arr.forEach((x, i) => walk(s['items'] as Schema, x, `${at}[${i}]`));
+      if (s['items']) for (const [i, x] of arr.entries()) walk(s['items'] as Schema, x, `${at}[${i}]`);
     }
     if (t === 'object') {
       const obj = v as Record<string, unknown>;

@@ -47,7 +47,7 @@ describe('IPv6 beside the bonds', () => {
     assert.equal(up.code, 0, up.err);
     assert.equal(up.err.match(/WARNING: IPv6/g)?.length, 1, up.err);
     assert.match(up.err, /WARNING: IPv6 is not bonded: eth2 beside teql0 \(route default via fe80::1\)\n/);
-    assert.match(up.err, /\n  why: wanbond bonds IPv4 only/);
+    assert.match(up.err, /\n {2}why: wanbond bonds IPv4 only/);
     assert.match(up.err, /fix: .*net\.ipv6\.conf\.<line>\.disable_ipv6=1/);
     const st = await run('status');
     const line = /^ {2}ipv6: eth2 carries IPv6 that wanbond neither bonds nor fails over \(see wanbond doctor\)$/m;

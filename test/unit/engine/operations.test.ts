@@ -62,7 +62,7 @@ describe('a DYN_INTR_CFG fix reaches the running driver', () => {
     const r = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
     assert.equal(r.code, 0, r.err);
     assert.equal(cmds(kernel).filter((x) => x.startsWith('wanrouter')).length, 0);
-    assert.match(r.err, /WARNING: wanpipe1 still runs the configuration it read before .*: its driver has DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\n.*\n  fix: wanrouter restart wanpipe1/);
+    assert.match(r.err, /WARNING: wanpipe1 still runs the configuration it read before .*: its driver has DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\n.*\n {2}fix: wanrouter restart wanpipe1/);
     assert.match(r.err, /WARNING: wanpipe2 /);
     const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
     assert.equal(check.code, 1);

@@ -35,7 +35,7 @@ describe('golden plans', async () => {
     it(name, async () => {
       const { dir, c, conf, args, kernel } = await setup(name);
       const r = await cliWith({ runner: kernel }, 'plan', ...args);
-      const text = (r.out + r.err + `exit ${r.code}\n`).replaceAll(conf, '<conf>').replaceAll(projectRoot, '<root>/');
+      const text = (`${r.out + r.err}exit ${r.code}\n`).replaceAll(conf, '<conf>').replaceAll(projectRoot, '<root>/');
       const file = path.join(dir, 'expected.txt');
       if (process.env['UPDATE_GOLDEN'] === '1') await fs.writeFile(file, text);
       assert.equal(text, await fs.readFile(file, 'utf8'));

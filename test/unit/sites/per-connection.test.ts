@@ -475,7 +475,7 @@ describe('per-connection bonds: one uplink\'s problem is that uplink\'s (issue 2
     assert.equal(kernel.changes.length, n, 'up changed nothing more');
     assert.match(up.out, /pcbond0 \(eth1, eth2\): already up, nothing to change/);
     const held = String.raw`pcbond0: eth2 does not hold 100\.64\.2\.2 \(it has 100\.64\.2\.9\/30\): held out`;
-    assert.match(up.err, new RegExp(String.raw`^error: ${held} of the draw and of main's route; `, 'm'));
+    assert.match(up.err, new RegExp(`^error: ${held} of the draw and of main's route; `, 'm'));
     assert.match(up.err, /^hint: .*uplink\.eth2 = 100\.64\.2\.9 via 100\.64\.2\.1 .*then run wanbond up/m);
     const st = await run('status');
     assert.match(st.out, new RegExp(String.raw`^ {2}${held}[^\n]*\n {4}fix: .*uplink\.eth2 = 100\.64\.2\.9`, 'm'));

@@ -106,7 +106,7 @@ describe('weighted bonds through the engine (fake kernel)', () => {
     assert.equal(up.code, 0, up.err);
     type Draw = { mangle: { value: { map: { data: { set: number[][] } } } } };
     const drawn = () =>
-      (kernel.nft?.chains.get('wbond0')?.rules[0]?.expr[0] as Draw).mangle.value.map.data.set.map(([, m]) => m);
+      (kernel.nft!.chains.get('wbond0')!.rules[0]!.expr[0] as Draw).mangle.value.map.data.set.map((e) => e[1]);
     const main = () => kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => n.dev);
     assert.deepEqual(drawn(), [0x77620001, 0x77620003], 'w1g1ppp and w3g1ppp, 2:2 in lowest terms');
     assert.deepEqual(main(), ['w1g1ppp', 'w3g1ppp']);
