@@ -4,7 +4,9 @@ export function cpuWorkMs(): number {
   const t0 = performance.now();
   let acc = 0;
   for (let i = 0; i < 300; i++) {
-    const o = JSON.parse(JSON.stringify({ i, s: 'x'.repeat(200), a: Array.from({ length: 200 }, (_, k) => k * i) })) as { a: number[] };
+    const o = JSON.parse(
+      JSON.stringify({ i, s: 'x'.repeat(200), a: Array.from({ length: 200 }, (_, k) => k * i) }),
+    ) as { a: number[] };
     acc += o.a.reduce((x, y) => x + y, 0) % 7;
   }
   if (acc < 0) throw new Error('unreachable');

@@ -29,11 +29,23 @@ export async function labOf(lines: readonly SampleLine[]): Promise<Lab> {
 export const t1s = (n: number): SampleLine[] => Array.from({ length: n }, () => ({}));
 
 /** The seeds' recipe (bench/hand-recipe.sh): wall time and the programs it started. */
-export async function handRecipe(lab: Lab, action: 'up' | 'down'): Promise<{ ms: number; processes: number; cardMs: number }> {
+export async function handRecipe(
+  lab: Lab,
+  action: 'up' | 'down',
+): Promise<{ ms: number; processes: number; cardMs: number }> {
   const t0 = performance.now();
-  const out = await sh('bash', [path.join(projectRoot, 'bench', 'hand-recipe.sh'), action, lab.wanrouterPath, ...lab.ifaces]);
+  const out = await sh('bash', [
+    path.join(projectRoot, 'bench', 'hand-recipe.sh'),
+    action,
+    lab.wanrouterPath,
+    ...lab.ifaces,
+  ]);
   const ms = performance.now() - t0;
-  return { ms, processes: Number(/processes=(\d+)/.exec(out)?.[1] ?? NaN), cardMs: Number(/card_ms=(\d+)/.exec(out)?.[1] ?? NaN) };
+  return {
+    ms,
+    processes: Number(/processes=(\d+)/.exec(out)?.[1] ?? NaN),
+    cardMs: Number(/card_ms=(\d+)/.exec(out)?.[1] ?? NaN),
+  };
 }
 
 /** The lab's router A starts strict (rp_filter 1), as it does for wanbond: undo what the recipe turned off. */
@@ -54,7 +66,11 @@ export async function cpuSeconds(pid: number, withChildren = true): Promise<numb
   };
   let s = await one(pid);
   if (withChildren) {
-    const kids = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
+    const kids = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     for (const k of kids) s += await one(k);
   }
   return s;

@@ -37,11 +37,20 @@ export class CommandError extends WanbondError {
   readonly stderr: string;
   /** For `ip -batch -` / `tc -batch -`: the input line that failed, as the tool numbered it. */
   readonly failedLine: { no: number; text: string } | undefined;
-  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, hint: string, options?: ErrorOptions & { input?: string | undefined }) {
+  constructor(
+    argv: readonly string[],
+    exitCode: number | undefined,
+    stderr: string,
+    hint: string,
+    options?: ErrorOptions & { input?: string | undefined },
+  ) {
     const m = /Command failed -:(\d+)/.exec(stderr);
     const no = m ? Number(m[1]) : undefined;
     const text = no !== undefined && options?.input !== undefined ? options.input.split('\n')[no - 1] : undefined;
-    const lines = stderr.trim().split('\n').filter((l) => !/^Command failed -:\d+$/.test(l.trim()) && l.trim() !== '');
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^Command failed -:\d+$/.test(l.trim()) && l.trim() !== '');
     const why = lines.slice(-3).join(' / ') || `exit code ${exitCode ?? 'unknown'}`;
     const what = text !== undefined ? `${argv.join(' ')}, line ${no} \`${text}\`` : argv.join(' ');
     super(`command failed: ${what}: ${why}`, hint, options);

@@ -2,5 +2,12 @@
 import { readFileSync } from 'node:fs';
 
 export const VERSION: string = (() => {
-  try { return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'; } catch { return 'unknown'; }
+  try {
+    return (
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string })
+        .version ?? 'unknown'
+    );
+  } catch {
+    return 'unknown';
+  }
 })();

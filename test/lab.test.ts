@@ -10,15 +10,25 @@ import { projectRoot } from './helpers/fs.js';
 const ci = process.env['CI'] === 'true';
 const inside = process.env['WANBOND_LAB_VM'] === '1';
 const mode = inside ? undefined : await labMode({ install: (l) => process.stderr.write(`${l}\n`) });
-const skip = inside ? 'inside the lab already' : mode?.kind === 'none' && !ci ? `${mode.why}; to run it: ${mode.install}` : false;
+const skip = inside
+  ? 'inside the lab already'
+  : mode?.kind === 'none' && !ci
+    ? `${mode.why}; to run it: ${mode.install}`
+    : false;
 
 test('real-kernel lab (test/e2e)', { skip, timeout: 40 * 60_000 }, async (t) => {
-  if (!mode || mode.kind === 'none') assert.fail(`CI must run the lab: ${mode?.kind === 'none' ? `${mode.why}; install: ${mode.install}` : ''}`);
+  if (!mode || mode.kind === 'none')
+    assert.fail(`CI must run the lab: ${mode?.kind === 'none' ? `${mode.why}; install: ${mode.install}` : ''}`);
   const dir = path.join(projectRoot, 'dist', 'test', 'e2e');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.e2e.js')).sort().map((f) => path.join(dir, f));
+  const files = (await fs.readdir(dir))
+    .filter((f) => f.endsWith('.e2e.js'))
+    .sort()
+    .map((f) => path.join(dir, f));
   assert.ok(files.length > 0, 'no e2e test files');
   const r = await runE2e(projectRoot, files, mode.kind, 35 * 60_000);
-  t.diagnostic(`lab: ${r.mode}, ${(r.ms / 1000).toFixed(0)} s in all${r.bootMs !== undefined ? `, kernel booted and job started in ${(r.bootMs / 1000).toFixed(1)} s` : ''}`);
+  t.diagnostic(
+    `lab: ${r.mode}, ${(r.ms / 1000).toFixed(0)} s in all${r.bootMs !== undefined ? `, kernel booted and job started in ${(r.bootMs / 1000).toFixed(1)} s` : ''}`,
+  );
   // What the e2e tests measured (they print `measured: ...`, which node's TAP turns into a comment).
   for (const m of r.output.matchAll(/^\s*# (measured: .*)$/gm)) t.diagnostic(m[1] as string);
   const results = parseTap(r.output);

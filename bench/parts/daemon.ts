@@ -11,17 +11,31 @@ import { useWatchSettings } from '../../src/lab/faults.js';
 import { cpuSeconds, emit, quick, say, sleep } from '../common.js';
 
 /** CPU share of one CPU over `ms`, the daemon alone and with its children, and its peak RSS meanwhile. */
-async function sample(pid: number, ms: number, during?: () => Promise<void>): Promise<{ daemon: number; withChildren: number; rssPeakKb: number; rssEndKb: number }> {
-  const d0 = await cpuSeconds(pid, false), a0 = await cpuSeconds(pid, true);
+async function sample(
+  pid: number,
+  ms: number,
+  during?: () => Promise<void>,
+): Promise<{ daemon: number; withChildren: number; rssPeakKb: number; rssEndKb: number }> {
+  const d0 = await cpuSeconds(pid, false),
+    a0 = await cpuSeconds(pid, true);
   const t0 = performance.now();
   let peak = await rssKbOf(pid);
-  const timer = setInterval(() => { void rssKbOf(pid).then((r) => { peak = Math.max(peak, r); }); }, 200);
+  const timer = setInterval(() => {
+    void rssKbOf(pid).then((r) => {
+      peak = Math.max(peak, r);
+    });
+  }, 200);
   const work = during ? during() : Promise.resolve();
   await sleep(ms);
   await work;
   clearInterval(timer);
   const s = (performance.now() - t0) / 1000;
-  return { daemon: ((await cpuSeconds(pid, false)) - d0) / s, withChildren: ((await cpuSeconds(pid, true)) - a0) / s, rssPeakKb: Math.max(peak, await rssKbOf(pid)), rssEndKb: await rssKbOf(pid) };
+  return {
+    daemon: ((await cpuSeconds(pid, false)) - d0) / s,
+    withChildren: ((await cpuSeconds(pid, true)) - a0) / s,
+    rssPeakKb: Math.max(peak, await rssKbOf(pid)),
+    rssEndKb: await rssKbOf(pid),
+  };
 }
 
 /** 100 down/up pairs of `line` in 10 s through one ip process. */
@@ -56,19 +70,25 @@ export async function daemon(): Promise<void> {
     const idleNoMetrics = await sample(w0.pid, noMetricsS * 1000);
     await w0.stop();
     await fs.writeFile(lab.settingsFile, settings);
-    say(`daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; RSS ${idleNoMetrics.rssEndKb} kB`);
+    say(
+      `daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; RSS ${idleNoMetrics.rssEndKb} kB`,
+    );
     const w = WatchProcess.start(lab);
     await w.waitFor((e) => e.event === 'started', 120_000, 'start');
     await lab.settled(100_000);
     await sleep(5000);
     const idleS = quick ? 10 : 60;
     const idle = await sample(w.pid, idleS * 1000);
-    say(`daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ${(idle.withChildren * 100).toFixed(2)} % with ip monitor and 4 pings; RSS ${idle.rssEndKb} kB`);
+    say(
+      `daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ${(idle.withChildren * 100).toFixed(2)} % with ip monitor and 4 pings; RSS ${idle.rssEndKb} kB`,
+    );
     // The same at rest with probes once a second (slower to see a silent line: about 2 s).
     await useWatchSettings(lab, w, 'probe_interval = 1s\ndown_after = 2s\n');
     await sleep(3000);
     const idleSlow = await sample(w.pid, idleS * 1000);
-    say(`daemon at rest, probes every 1 s: ${(idleSlow.daemon * 100).toFixed(2)} % alone, ${(idleSlow.withChildren * 100).toFixed(2)} % with children`);
+    say(
+      `daemon at rest, probes every 1 s: ${(idleSlow.daemon * 100).toFixed(2)} % alone, ${(idleSlow.withChildren * 100).toFixed(2)} % with children`,
+    );
     await useWatchSettings(lab, w, undefined);
     await lab.settled(100_000);
     // Node's own floor: an empty node process, for what of the daemon's RSS is node itself.
@@ -79,13 +99,28 @@ export async function daemon(): Promise<void> {
     const from = w.events.length;
     const s = await sample(w.pid, 15_000, () => storm('w1g1ppp'));
     const events = w.events.slice(from);
-    const others = events.filter((e) => e.event === 'ring' && ((e['left'] as string[] | undefined) ?? []).some((l) => l !== 'w1g1ppp')).length;
+    const others = events.filter(
+      (e) => e.event === 'ring' && ((e['left'] as string[] | undefined) ?? []).some((l) => l !== 'w1g1ppp'),
+    ).length;
     const suppressed = events.some((e) => e.event === 'suppressed' && e['line'] === 'w1g1ppp');
     const ringChanges = events.filter((e) => e.event === 'ring').length;
-    say(`storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} kB; ` +
-      `${events.length} log events, ${ringChanges} ring changes, line suppressed: ${suppressed}, other lines taken out: ${others}`);
+    say(
+      `storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} kB; ` +
+        `${events.length} log events, ${ringChanges} ring changes, line suppressed: ${suppressed}, other lines taken out: ${others}`,
+    );
     const stop = await w.stop();
-    emit('daemon', { lines: 4, probeIntervalMs: 200, idleSeconds: idleS, idle, idleSlow, noMetricsSeconds: noMetricsS, idleNoMetrics, nodeFloorKb, storm: { flaps: 100, seconds: 10, ...s, events: events.length, ringChanges, suppressed, othersOut: others }, exit: stop.code });
+    emit('daemon', {
+      lines: 4,
+      probeIntervalMs: 200,
+      idleSeconds: idleS,
+      idle,
+      idleSlow,
+      noMetricsSeconds: noMetricsS,
+      idleNoMetrics,
+      nodeFloorKb,
+      storm: { flaps: 100, seconds: 10, ...s, events: events.length, ringChanges, suppressed, othersOut: others },
+      exit: stop.code,
+    });
   } finally {
     await lab.destroy();
   }

@@ -1,7 +1,14 @@
 // What a failure costs: each fault of the card simulator under one saturating TCP flow, first with
 // `wanbond up` alone (what the seeds' recipe gives too: nothing takes a failed line out), then with
 // `wanbond watch`; then leave/rejoin cycles under traffic with the daemon's memory.
-import { measureFault, stressCycles, useStressSettings, formatFigures, type FaultFigures, type FaultKind } from '../../src/lab/faults.js';
+import {
+  measureFault,
+  stressCycles,
+  useStressSettings,
+  formatFigures,
+  type FaultFigures,
+  type FaultKind,
+} from '../../src/lab/faults.js';
 import { Lab } from '../../src/lab/lab.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 import { emit, quick, say, sleep } from '../common.js';
@@ -50,10 +57,17 @@ export async function faults(o: { stress: boolean; faults: boolean }): Promise<v
       const n = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
       await useStressSettings(lab, watch);
       await lab.settled(100_000);
-      const s = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: n, seconds: Math.max(60, n * 3), memory: async () => (await lab.readHealth()).memory });
+      const s = await stressCycles(lab, watch, {
+        line: 'w1g1ppp',
+        cycles: n,
+        seconds: Math.max(60, n * 3),
+        memory: async () => (await lab.readHealth()).memory,
+      });
       await lab.settled(100_000);
       const after = await lab.enslaved();
-      say(`stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s at ${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s stalled; lines after: ${after.join(', ')}`);
+      say(
+        `stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s at ${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s stalled; lines after: ${after.join(', ')}`,
+      );
       emit('stress', { ...s, linesAfter: after });
     }
     await watch.stop();

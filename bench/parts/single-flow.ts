@@ -11,7 +11,9 @@ const RAISED = 127;
 
 export async function singleFlow(): Promise<void> {
   await sh('modprobe', ['tcp_bbr'], { allowFail: true });
-  const available = (await fs.readFile('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8')).trim().split(/\s+/);
+  const available = (await fs.readFile('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8'))
+    .trim()
+    .split(/\s+/);
   const ccs = ['cubic', 'bbr'].filter((c) => available.includes(c));
   const lab = await labOf(t1s(4));
   const key = 'net.ipv4.tcp_reordering';
@@ -27,11 +29,19 @@ export async function singleFlow(): Promise<void> {
         await sysctlIn(NS_H, key, String(reordering));
         const r = await iperf({ flows: 1, seconds: 20, cc });
         rows.push({ reordering, ...r });
-        say(`single flow, ${cc}, tcp_reordering ${reordering}: ${(r.bps / 1e6).toFixed(3)} Mbit/s, ${r.retransmits} retransmissions`);
+        say(
+          `single flow, ${cc}, tcp_reordering ${reordering}: ${(r.bps / 1e6).toFixed(3)} Mbit/s, ${r.retransmits} retransmissions`,
+        );
       }
     }
     const line = lab.state.lines[0];
-    emit('single-flow', { lines: 4, rateKbit: line?.rateKbit, limitBps: 4 * labGoodputLimitBps(line?.rateKbit ?? 1544), missing: ['cubic', 'bbr'].filter((c) => !ccs.includes(c)), rows });
+    emit('single-flow', {
+      lines: 4,
+      rateKbit: line?.rateKbit,
+      limitBps: 4 * labGoodputLimitBps(line?.rateKbit ?? 1544),
+      missing: ['cubic', 'bbr'].filter((c) => !ccs.includes(c)),
+      rows,
+    });
   } finally {
     await sysctlIn(undefined, key, before);
     await lab.destroy();

@@ -10,11 +10,18 @@ import { sh } from '../../src/lab/sh.js';
 import { emit, labOf, quick, say } from '../common.js';
 
 export async function unequal(): Promise<void> {
-  for (const lines of [[{}, { timeslots: 12 }], [{}, {}, { timeslots: 12 }]]) {
+  for (const lines of [
+    [{}, { timeslots: 12 }],
+    [{}, {}, { timeslots: 12 }],
+  ]) {
     const lab = await labOf(lines);
     try {
       const site = await loadSite(lab.confDir);
-      const rates = lab.ifaces.map((n) => { const r = lineRate(site, n); if (!('bps' in r)) throw new Error(r.unknown); return r.bps; });
+      const rates = lab.ifaces.map((n) => {
+        const r = lineRate(site, n);
+        if (!('bps' in r)) throw new Error(r.unknown);
+        return r.bps;
+      });
       const predicted = teqlCeiling(rates);
       const kbit = lab.state.lines.map((l) => l.rateKbit);
       const limitBps = kbit.reduce((a, k) => a + labGoodputLimitBps(k), 0);
@@ -36,7 +43,9 @@ export async function unequal(): Promise<void> {
         await lab.attachRouterB('teql1', ['10.0.0.1/31']);
         const eight = await iperf({ flows: 8, seconds });
         const one = await iperf({ flows: 1, seconds });
-        say(`unequal ${kbit.join('+')} kbit/s, ${mode}: 8 flows ${(eight.bps / 1e6).toFixed(3)} Mbit/s (${(eight.bps / limitBps).toFixed(3)} of the limit, ${eight.retransmits} retransmits), 1 flow ${(one.bps / 1e6).toFixed(3)} (${(one.bps / limitBps).toFixed(3)}, ${one.retransmits})${mode === 'teql' ? `; doctor predicts ${predicted.ratio.toFixed(3)} of the sum` : ''}`);
+        say(
+          `unequal ${kbit.join('+')} kbit/s, ${mode}: 8 flows ${(eight.bps / 1e6).toFixed(3)} Mbit/s (${(eight.bps / limitBps).toFixed(3)} of the limit, ${eight.retransmits} retransmits), 1 flow ${(one.bps / 1e6).toFixed(3)} (${(one.bps / limitBps).toFixed(3)}, ${one.retransmits})${mode === 'teql' ? `; doctor predicts ${predicted.ratio.toFixed(3)} of the sum` : ''}`,
+        );
         emit('unequal', { mode, rateKbit: kbit, configBps: rates, limitBps, teqlLimitBps, predicted, eight, one });
       }
     } finally {

@@ -6,7 +6,16 @@ import { argvOf, type Runner } from '../exec/runner.js';
 import type { Log } from '../log.js';
 import { guardSlaveChanges } from '../plan/guard.js';
 import {
-  bestEffort, describe, inverse, isHoldStep, isIrreversible, meansDone, shellQuote, toCommand, type Plan, type Step,
+  bestEffort,
+  describe,
+  inverse,
+  isHoldStep,
+  isIrreversible,
+  meansDone,
+  shellQuote,
+  toCommand,
+  type Plan,
+  type Step,
 } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
 import type { ObservedState } from '../state/types.js';
@@ -46,17 +55,27 @@ export class ApplyError extends WanbondError {
   readonly undoFailures: { step: Step; error: string }[];
   /** Steps done whose undo is still needed: they stay in the record for `down`. */
   readonly remaining: Step[];
-  constructor(cause: unknown, undone: Step[], undoFailures: { step: Step; error: string }[], remaining: Step[],
-    label?: string, irreversible: readonly Step[] = []) {
+  constructor(
+    cause: unknown,
+    undone: Step[],
+    undoFailures: { step: Step; error: string }[],
+    remaining: Step[],
+    label?: string,
+    irreversible: readonly Step[] = [],
+  ) {
     const base = (label ? `${label}: ` : '') + (cause instanceof Error ? cause.message : String(cause));
-    const hint = cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
-    const except = irreversible.length === 0 ? ''
-      : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
-    const left = [...undoFailures.map((f) => `${describe(f.step)} (${f.error})`),
-      ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : [])];
-    const tail = undoFailures.length === 0 && remaining.length === 0
-      ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was${except}`
-      : `; rollback incomplete: ${left.join('; ')}; \`wanbond down\` undoes the rest`;
+    const hint =
+      cause instanceof WanbondError ? cause.hint : 'run `wanbond status` and `wanbond plan` to see the state';
+    const except =
+      irreversible.length === 0 ? '' : ` except what no undo gives back: ${irreversible.map(describe).join('; ')}`;
+    const left = [
+      ...undoFailures.map((f) => `${describe(f.step)} (${f.error})`),
+      ...(undoFailures.length === 0 ? remaining.map((s) => `not undone: ${describe(s)}`) : []),
+    ];
+    const tail =
+      undoFailures.length === 0 && remaining.length === 0
+        ? `; rolled back ${plural(undone.length, 'step')}, the system is as it was${except}`
+        : `; rollback incomplete: ${left.join('; ')}; \`wanbond down\` undoes the rest`;
     super(base + tail, hint, { cause });
     this.undone = undone;
     this.undoFailures = undoFailures;
@@ -78,15 +97,20 @@ async function waitForLinks(step: Extract<Step, { kind: 'wait-links' }>, deps: A
     const missing = step.devs.filter((d) => !o.links.some((l) => l.name === d));
     if (missing.length === 0) return o;
     if (now() >= deadline) {
-      throw new WanbondError(`wanrouter did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
-        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of the settings if the card is slow`);
+      throw new WanbondError(
+        `wanrouter did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
+        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of the settings if the card is slow`,
+      );
     }
     await sleep(100);
   }
 }
 
 /** Runs undo steps, batched; a failing one is reported and the rest still run (teardown must not stop halfway). */
-export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runner' | 'log' | 'batch' | 'signal'>): Promise<{ done: Step[]; failures: { step: Step; error: string }[] }> {
+export async function runAll(
+  steps: readonly Step[],
+  deps: Pick<ApplyDeps, 'runner' | 'log' | 'batch' | 'signal'>,
+): Promise<{ done: Step[]; failures: { step: Step; error: string }[] }> {
   const done: Step[] = [];
   const failures: { step: Step; error: string }[] = [];
   const one = async (s: Step) => {
@@ -100,7 +124,10 @@ export async function runAll(steps: readonly Step[], deps: Pick<ApplyDeps, 'runn
     }
   };
   for (const g of groupSteps(steps, deps.batch ?? true)) {
-    if (!g.command) { done.push(...g.steps); continue; }
+    if (!g.command) {
+      done.push(...g.steps);
+      continue;
+    }
     // `down` stops between batches on a signal; a hold is always released, or the bond stays stopped.
     if (deps.signal?.aborted && !g.steps.every((s) => s.kind === 'release-bond')) continue;
     try {
@@ -129,19 +156,36 @@ export async function undo(
   const lost: { step: Step; error: string }[] = [];
   try {
     const before = await deps.observe();
-    todo = guardSlaveChanges(undoPairs(done, before, deps.inverse).map((p) => p.undo), before);
+    todo = guardSlaveChanges(
+      undoPairs(done, before, deps.inverse).map((p) => p.undo),
+      before,
+    );
     // A line taken out for a device restart whose interface did not come back cannot be put back.
     for (const s of done) {
-      if (s.kind === 'detach-slave' && !before.links.some((l) => l.name === s.dev) && !kept.some((x) => x.kind === 'attach-slave' && x.dev === s.dev)) {
-        lost.push({ step: { kind: 'attach-slave', dev: s.dev, teql: s.teql }, error: `${s.dev} is gone (its device did not come back: wanrouter status)` });
+      if (
+        s.kind === 'detach-slave' &&
+        !before.links.some((l) => l.name === s.dev) &&
+        !kept.some((x) => x.kind === 'attach-slave' && x.dev === s.dev)
+      ) {
+        lost.push({
+          step: { kind: 'attach-slave', dev: s.dev, teql: s.teql },
+          error: `${s.dev} is gone (its device did not come back: wanrouter status)`,
+        });
       }
     }
   } catch (e) {
     deps.log.error({ err: e }, 'cannot observe before rollback; undoing every step');
-    todo = [...done].reverse().map(deps.inverse ?? inverse).filter((s): s is Step => s !== undefined);
+    todo = [...done]
+      .reverse()
+      .map(deps.inverse ?? inverse)
+      .filter((s): s is Step => s !== undefined);
   }
   // A rollback is never cut short by a signal: it is what the signal asked for.
-  const r = await runAll(todo, { runner: deps.runner, log: deps.log, ...(deps.batch !== undefined ? { batch: deps.batch } : {}) });
+  const r = await runAll(todo, {
+    runner: deps.runner,
+    log: deps.log,
+    ...(deps.batch !== undefined ? { batch: deps.batch } : {}),
+  });
   r.failures.push(...lost);
   let remaining: Step[] = [];
   try {
@@ -157,8 +201,10 @@ function cleanupFailed(s: Step, leaves: string, e: unknown, log: Log): void {
   const cmd = toCommand(s);
   const fix = cmd ? shellQuote(argvOf(cmd)) : undefined;
   const err = e instanceof Error ? e.message : String(e);
-  log.error({ event: 'cleanup-failed', step: describe(s), err, fix },
-    `${describe(s)} failed: ${err}; ${leaves}${fix ? `; run by hand: ${fix}` : ''}`);
+  log.error(
+    { event: 'cleanup-failed', step: describe(s), err, fix },
+    `${describe(s)} failed: ${err}; ${leaves}${fix ? `; run by hand: ${fix}` : ''}`,
+  );
 }
 
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
@@ -216,8 +262,10 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
     const after = await deps.observe();
     const left = deps.replan(after, true).steps;
     if (left.length > 0) {
-      throw new VerifyError(`the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
-        'another program may be changing the same links; run `wanbond status` and `wanbond plan`');
+      throw new VerifyError(
+        `the kernel does not show what was applied: ${left.map(describe).join('; ')}`,
+        'another program may be changing the same links; run `wanbond status` and `wanbond plan`',
+      );
     }
     aborted(deps.signal);
     return done;

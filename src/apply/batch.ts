@@ -3,7 +3,10 @@
 import type { Command } from '../exec/runner.js';
 import { toCommand, type Step } from '../plan/steps.js';
 
-export interface Group { steps: Step[]; command: Command | undefined }
+export interface Group {
+  steps: Step[];
+  command: Command | undefined;
+}
 
 /**
  * iproute2's batch reader splits lines itself (quotes, '#' comments, a trailing backslash joins

@@ -25,17 +25,29 @@ export class Transactions {
   /** What the last observation showed: each apply's verify reads the kernel last. */
   last: ObservedState | undefined;
 
-  constructor(private record: Record, private readonly deps: TransactionDeps) {}
+  constructor(
+    private record: Record,
+    private readonly deps: TransactionDeps,
+  ) {}
 
   /** `inverse`: the undo of a step of this plan, where it is not the step's inverse() (see apply.ts). */
   async run(
-    plan: Plan, replan: (o: ObservedState, afterWait: boolean) => Plan, label?: string, inverse?: Inverse,
+    plan: Plan,
+    replan: (o: ObservedState, afterWait: boolean) => Plan,
+    label?: string,
+    inverse?: Inverse,
   ): Promise<Step[]> {
     const d = this.deps;
     try {
       const done = await apply(plan, {
-        runner: d.runner, log: d.log, observe: async () => (this.last = await d.observe()), replan, fixConfig: d.fixConfig,
-        ...(d.signal ? { signal: d.signal } : {}), ...(label ? { label } : {}), ...(inverse ? { inverse } : {}),
+        runner: d.runner,
+        log: d.log,
+        observe: async () => (this.last = await d.observe()),
+        replan,
+        fixConfig: d.fixConfig,
+        ...(d.signal ? { signal: d.signal } : {}),
+        ...(label ? { label } : {}),
+        ...(inverse ? { inverse } : {}),
         journal: (steps) => writeRecord(d.stateDir, extendRecord(this.record, steps)),
       });
       this.record = extendRecord(this.record, done);

@@ -86,7 +86,10 @@ export interface BondKind {
   readonly doctor: { bond: BondRule; routes: BondRule; traffic: BondRule };
 }
 
-export interface HeldLine { name: string; text: { what: string; why: string; hint: string } }
+export interface HeldLine {
+  name: string;
+  text: { what: string; why: string; hint: string };
+}
 
 export type KindDesired = Pick<DesiredBond, 'weights' | 'uplinks' | 'balance'>;
 

@@ -30,6 +30,11 @@ export function kindOfSection(section: string): { kind: BondKind; index: number 
 /** What observe must read for these bonds: every kind's reads for its own bonds, together. */
 export function readsOf(bonds: readonly DesiredBond[]): KindReads {
   const parts = KINDS.map((k) => ({ k, bonds: bonds.filter((b) => b.kind === k.name) }))
-    .filter((p) => p.bonds.length > 0).map((p) => p.k.reads(p.bonds));
-  return { tables: parts.flatMap((r) => r.tables), nft: parts.some((r) => r.nft), conntrack: parts.some((r) => r.conntrack) };
+    .filter((p) => p.bonds.length > 0)
+    .map((p) => p.k.reads(p.bonds));
+  return {
+    tables: parts.flatMap((r) => r.tables),
+    nft: parts.some((r) => r.nft),
+    conntrack: parts.some((r) => r.conntrack),
+  };
 }

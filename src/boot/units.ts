@@ -4,7 +4,7 @@ import path from 'node:path';
 import { InternalError, UsageError } from '../errors.js';
 
 export const UNIT_NAMES = ['wanbond.service', 'wanbond-watch.service'] as const;
-export type UnitName = typeof UNIT_NAMES[number];
+export type UnitName = (typeof UNIT_NAMES)[number];
 
 /** The program the templates name; rendering replaces it. */
 export const TEMPLATE_BIN = '/usr/local/bin/wanbond';
@@ -12,14 +12,25 @@ export const TEMPLATE_BIN = '/usr/local/bin/wanbond';
 export const DEFAULT_UNIT_DIR = '/etc/systemd/system';
 
 /** Where systemd loads system units from: only there does a daemon-reload make it read ours. */
-export const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+export const SYSTEM_UNIT_DIRS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/usr/local/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+];
 
 /** systemd's PATH for system services, where a `#!/usr/bin/env node` script finds node. */
 export const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** The global options a unit passes on when the operator gave them to install-units: commander key, flag. */
-export const PASSED_OPTIONS = [['confDir', '--conf-dir'], ['settings', '--settings'], ['stateDir', '--state-dir'],
-  ['wanrouterProc', '--wanrouter-proc'], ['wanrouter', '--wanrouter']] as const;
+export const PASSED_OPTIONS = [
+  ['confDir', '--conf-dir'],
+  ['settings', '--settings'],
+  ['stateDir', '--state-dir'],
+  ['wanrouterProc', '--wanrouter-proc'],
+  ['wanrouter', '--wanrouter'],
+] as const;
 
 export interface UnitOptions {
   bin: string;
@@ -44,13 +55,17 @@ function why(c: string): string {
 /** A path as it goes into an Exec line: absolute, and nothing systemd would interpret. */
 export function checkUnitPath(option: string, value: string): void {
   if (!value.startsWith('/')) {
-    throw new UsageError(`${option} ${value}: not an absolute path; systemd starts wanbond in /, where it would mean something else`,
-      `give the full path, starting with / (realpath -m ${value} prints it)`);
+    throw new UsageError(
+      `${option} ${value}: not an absolute path; systemd starts wanbond in /, where it would mean something else`,
+      `give the full path, starting with / (realpath -m ${value} prints it)`,
+    );
   }
   const bad = [...value].find((c) => !SAFE.test(c));
   if (bad !== undefined) {
-    throw new UsageError(`${option} ${JSON.stringify(value)}: contains ${why(bad)}`,
-      `use a path of letters, digits and / . _ - + , : = @ only; a symbolic link with such a name works: ln -s '${value.replace(/'/g, `'\\''`)}' /etc/wanbond-path, then ${option} /etc/wanbond-path`);
+    throw new UsageError(
+      `${option} ${JSON.stringify(value)}: contains ${why(bad)}`,
+      `use a path of letters, digits and / . _ - + , : = @ only; a symbolic link with such a name works: ln -s '${value.replace(/'/g, `'\\''`)}' /etc/wanbond-path, then ${option} /etc/wanbond-path`,
+    );
   }
 }
 
@@ -61,12 +76,15 @@ export function renderUnit(name: string, template: string, o: UnitOptions): stri
   for (const [flag, value] of o.globals) checkUnitPath(flag, value);
   const program = [...(o.node !== undefined ? [o.node] : []), o.bin, ...o.globals.flat()].join(' ');
   let replaced = 0;
-  const text = template.split('\n').map((line) => {
-    const m = /^(Exec[A-Za-z]+=)(\S+)(.*)$/.exec(line);
-    if (!m || m[2] !== TEMPLATE_BIN) return line;
-    replaced++;
-    return `${m[1]}${program}${m[3]}`;
-  }).join('\n');
+  const text = template
+    .split('\n')
+    .map((line) => {
+      const m = /^(Exec[A-Za-z]+=)(\S+)(.*)$/.exec(line);
+      if (!m || m[2] !== TEMPLATE_BIN) return line;
+      replaced++;
+      return `${m[1]}${program}${m[3]}`;
+    })
+    .join('\n');
   if (replaced === 0) throw new InternalError(`${name}: the template has no Exec line that runs ${TEMPLATE_BIN}`);
   return text;
 }

@@ -48,10 +48,16 @@ export interface Context extends BaseContext {
    * `tables`: also read nftables, the rules and these tables (what a recorded bond no longer configured
    * left); ipv6: also what IPv6 the bonded lines carry (doctor, status, up; never the daemon's ring).
    */
-  observe: (extraSysctls?: string[], o?: { lean?: boolean; tables?: number[]; ipv6?: boolean }) => Promise<ObservedState>;
+  observe: (
+    extraSysctls?: string[],
+    o?: { lean?: boolean; tables?: number[]; ipv6?: boolean },
+  ) => Promise<ObservedState>;
   /** What `up` applies (device restarts apart); `without`: bonds left out (they cannot be planned now). */
-  plan: (o: ObservedState, afterWait: boolean,
-    extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> }) => Plan;
+  plan: (
+    o: ObservedState,
+    afterWait: boolean,
+    extra?: Pick<PlanOptions, 'out' | 'keepAdminState'> & { without?: ReadonlySet<string> },
+  ) => Plan;
   /** What `plan` and `up --dry-run` show: the plan, then the device restarts. */
   planForDisplay: (o: ObservedState) => Plan;
   fixConfig: (ifaces: string[]) => Promise<void>;
@@ -61,10 +67,13 @@ export interface Context extends BaseContext {
 async function readSettings(explicit: string | undefined): Promise<Settings> {
   const file = explicit ?? DEFAULT_SETTINGS_FILE;
   let text: string;
-  try { text = (await fs.readFile(file)).toString('latin1'); } catch (e) {
+  try {
+    text = (await fs.readFile(file)).toString('latin1');
+  } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' && explicit === undefined) return defaultSettings();
-    if (err.code === 'ENOENT') throw new WanbondError(`${file}: no such settings file`, 'check the path given to --settings');
+    if (err.code === 'ENOENT')
+      throw new WanbondError(`${file}: no such settings file`, 'check the path given to --settings');
     throw fileError(file, err, 'read the settings');
   }
   return parseSettings(file, text);
@@ -83,14 +92,19 @@ async function readSiteIfAny(confDir: string, settings: Settings): Promise<Site 
 function lockWaitMs(o: EngineOpts): number {
   if (o.lockWait === undefined) return 60_000;
   const n = Number(o.lockWait);
-  if (!/^\d+(\.\d+)?$/.test(o.lockWait) || n > 3600) throw new UsageError(`--lock-wait: expected seconds from 0 to 3600, found '${o.lockWait}'`, 'write e.g. --lock-wait 30');
+  if (!/^\d+(\.\d+)?$/.test(o.lockWait) || n > 3600)
+    throw new UsageError(
+      `--lock-wait: expected seconds from 0 to 3600, found '${o.lockWait}'`,
+      'write e.g. --lock-wait 30',
+    );
   return n * 1000;
 }
 
 export function buildBaseContext(o: EngineOpts, log: Log, runner?: Runner): BaseContext {
   const r = runner ?? new ExecaRunner(log, o.wanrouter ? { wanrouter: o.wanrouter } : {});
   return {
-    runner: r, log,
+    runner: r,
+    log,
     stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
     wanrouterProc: o.wanrouterProc ?? DEFAULT_WANROUTER_PROC,
     lockWaitMs: lockWaitMs(o),
@@ -109,14 +123,27 @@ export function buildBaseContext(o: EngineOpts, log: Log, runner?: Runner): Base
 /** Running devices whose driver still runs an older configuration than its file, from this boot's notes. */
 export async function staleOf(base: BaseContext, o: ObservedState): Promise<StaleDriver[]> {
   const running = (o.wanrouterDevices ?? []).map((d) => d.name);
-  return running.length === 0 ? [] : staleDrivers(await readStamps(base.stateDir, await base.bootId()), o.links, running);
+  return running.length === 0
+    ? []
+    : staleDrivers(await readStamps(base.stateDir, await base.bootId()), o.links, running);
 }
 
 /** Writes DYN_INTR_CFG and notes each running device whose driver keeps the old value until it restarts. */
-export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o: ObservedState): Promise<{ running: string[]; written: WrittenFix[] }> {
+export async function fixAndStamp(
+  base: BaseContext,
+  site: Site,
+  fix: FixPlan,
+  o: ObservedState,
+): Promise<{ running: string[]; written: WrittenFix[] }> {
   const running = new Set((o.wanrouterDevices ?? []).map((d) => d.name));
   const changed = fix.results.flatMap((r) => r.changes.map((c) => c.iface));
-  const devices = [...new Set(changed.map((i) => site.interfaces.find((x) => x.name === i)?.device).filter((d): d is string => d !== undefined && running.has(d)))];
+  const devices = [
+    ...new Set(
+      changed
+        .map((i) => site.interfaces.find((x) => x.name === i)?.device)
+        .filter((d): d is string => d !== undefined && running.has(d)),
+    ),
+  ];
   // The files must still be what the fix was planned from, before any note says they changed.
   await assertUnchanged(fix);
   const bootId = await base.bootId();
@@ -124,11 +151,24 @@ export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o
   for (const device of devices) {
     if (stamps.devices[device]) continue; // already behind since an earlier change: the oldest state is what the driver runs
     const ifs = site.interfaces.filter((i) => i.device === device);
-    const ifindexes = Object.fromEntries(ifs.flatMap((i) => { const l = o.links.find((x) => x.name === i.name); return l ? [[i.name, l.ifindex]] : []; }));
-    stamps = { ...stamps, devices: { ...stamps.devices, [device]: {
-      ifindexes, driver: Object.fromEntries(ifs.filter((i) => i.carriesIp).map((i) => [i.name, i.dynIntrCfg])),
-      since: new Date().toISOString(), why: `DYN_INTR_CFG was written to ${site.files.find((f) => f.devices.some((d) => d.name === device))?.file ?? 'its file'} while ${device} was running`,
-    } } };
+    const ifindexes = Object.fromEntries(
+      ifs.flatMap((i) => {
+        const l = o.links.find((x) => x.name === i.name);
+        return l ? [[i.name, l.ifindex]] : [];
+      }),
+    );
+    stamps = {
+      ...stamps,
+      devices: {
+        ...stamps.devices,
+        [device]: {
+          ifindexes,
+          driver: Object.fromEntries(ifs.filter((i) => i.carriesIp).map((i) => [i.name, i.dynIntrCfg])),
+          since: new Date().toISOString(),
+          why: `DYN_INTR_CFG was written to ${site.files.find((f) => f.devices.some((d) => d.name === device))?.file ?? 'its file'} while ${device} was running`,
+        },
+      },
+    };
   }
   // The note goes down before the file changes: a crash in between leaves a warning too many, never one too few.
   if (devices.length > 0) await writeStamps(base.stateDir, stamps);
@@ -137,7 +177,8 @@ export async function fixAndStamp(base: BaseContext, site: Site, fix: FixPlan, o
 }
 
 /** Every device wanrouter.rc starts (or every configured one): what `wanrouter start` with no device starts. */
-export const siteDevicesOf = (site: Site | undefined): string[] => (site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : []);
+export const siteDevicesOf = (site: Site | undefined): string[] =>
+  site ? (site.rc?.devices?.map((d) => d.name) ?? site.devices.map((d) => d.name)) : [];
 
 export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Promise<Context> {
   const base = buildBaseContext(o, log, runner);
@@ -148,15 +189,24 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
   // wanbond's own routing tables of these bonds, which observe reads with the rules and nftables.
   const { tables, conntrack } = readsOf(desired.bonds);
   const ctx: Context = {
-    ...base, settings, site, desired, restart: true,
+    ...base,
+    settings,
+    site,
+    desired,
+    restart: true,
     observe: async (extra = [], oo = {}) => {
       // A weighted bond's ring change needs nftables and main's routes, and a slave's probe route its
       // table and rule, which a lean read leaves out.
       const lean = oo.lean === true && tables.length === 0;
       const read = oo.tables ? [...new Set([...tables, ...oo.tables])] : tables;
-      const obs = await observe(base.runner, { sysctls: [...new Set([...sysctlKeys(desired), ...extra])], wanrouterProc: base.wanrouterProc, ...(lean ? { lean: true } : {}),
-        ...(read.length > 0 || oo.tables ? { weightedTables: read } : {}), ...(conntrack ? { conntrack: true } : {}),
-        ...(oo.ipv6 ? { ipv6Lines: bondedLines(desired) } : {}) });
+      const obs = await observe(base.runner, {
+        sysctls: [...new Set([...sysctlKeys(desired), ...extra])],
+        wanrouterProc: base.wanrouterProc,
+        ...(lean ? { lean: true } : {}),
+        ...(read.length > 0 || oo.tables ? { weightedTables: read } : {}),
+        ...(conntrack ? { conntrack: true } : {}),
+        ...(oo.ipv6 ? { ipv6Lines: bondedLines(desired) } : {}),
+      });
       obs.staleDrivers = await staleOf(base, obs);
       return obs;
     },

@@ -4,6 +4,10 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (s) => { process.stdout.write(s); },
-  err: (s) => { process.stderr.write(s); },
+  out: (s) => {
+    process.stdout.write(s);
+  },
+  err: (s) => {
+    process.stderr.write(s);
+  },
 };

@@ -23,12 +23,15 @@ import { VERSION } from '../version.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70, busy: 75 } as const;
 
-export interface Deps { runner?: Runner; log?: Log }
+export interface Deps {
+  runner?: Runner;
+  log?: Log;
+}
 
 export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps = {}): Command {
   const program = new Command('wanbond')
     .description('bond WAN lines (Sangoma WANPIPE T1/E1, Ethernet uplinks) into one link with Linux TEQL')
-    .version(VERSION, '-V, --version', 'print wanbond\'s version')
+    .version(VERSION, '-V, --version', "print wanbond's version")
     .option('--conf-dir <dir>', 'wanpipe configuration folder', DEFAULT_CONF_DIR)
     .option('--settings <file>', 'wanbond settings (default /etc/wanbond/wanbond.conf; embedded defaults when absent)')
     .option('--state-dir <dir>', 'where up records what it did (root-owned, not group/world-writable)', '/run/wanbond')
@@ -39,19 +42,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
   const config = program.command('config').description('read and fix the wanpipe configuration');
-  config.command('check')
+  config
+    .command('check')
     .description('print devices, interfaces and how a line failure will be seen; exit 1 if something needs fixing')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<EngineOpts>();
       setExit(await configCheck(g, o.json === true, io, deps.log ?? makeLogger('config'), deps.runner));
     });
-  config.command('fix')
+  config
+    .command('fix')
     .description('set DYN_INTR_CFG = YES on each bonded interface (backup + atomic write)')
     .option('--dry-run', 'print a unified diff, change nothing')
     .option('--only <ifnames>', 'comma-separated interfaces to fix (default: every IP interface)')
     .action(async (o: { dryRun?: boolean; only?: string }, cmd: Command) => {
-      const only = o.only !== undefined ? o.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const only =
+        o.only !== undefined
+          ? o.only
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined;
       const g = cmd.optsWithGlobals<EngineOpts>();
       setExit(await configFix(g, o.dryRun === true, io, only, deps.log ?? makeLogger('config'), deps.runner));
     });
@@ -65,24 +76,45 @@ export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps
 /** An error as the operator reads it, and the exit code it gives. */
 export function answer(e: unknown): { text: string; code: number } {
   if (e instanceof CommanderError) return { text: '', code: e.exitCode === 0 ? 0 : EXIT.usage };
-  const interrupted = e instanceof InterruptedError ? e : e instanceof ApplyError && e.cause instanceof InterruptedError ? e.cause : undefined;
-  if (interrupted && e instanceof WanbondError) return { text: `error: ${e.message}\n`, code: exitCodeForSignal(interrupted.signalName) };
-  if (e instanceof ConfigError || e instanceof ConfigErrors || e instanceof UsageError) return { text: `error: ${e.message}\nhint: ${e.hint}\n`, code: EXIT.usage };
+  const interrupted =
+    e instanceof InterruptedError
+      ? e
+      : e instanceof ApplyError && e.cause instanceof InterruptedError
+        ? e.cause
+        : undefined;
+  if (interrupted && e instanceof WanbondError)
+    return { text: `error: ${e.message}\n`, code: exitCodeForSignal(interrupted.signalName) };
+  if (e instanceof ConfigError || e instanceof ConfigErrors || e instanceof UsageError)
+    return { text: `error: ${e.message}\nhint: ${e.hint}\n`, code: EXIT.usage };
   if (e instanceof BusyError) return { text: `error: ${e.message}\nhint: ${e.hint}\n`, code: EXIT.busy };
   if (e instanceof WanbondError) return { text: `error: ${e.message}\nhint: ${e.hint}\n`, code: EXIT.failed };
   // An OS error on a file (permissions, a full disk) is the operator's to fix, not a bug.
   const sys = e as NodeJS.ErrnoException;
-  if (sys instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string') {
+  if (
+    sys instanceof Error &&
+    typeof sys.code === 'string' &&
+    typeof sys.syscall === 'string' &&
+    typeof sys.path === 'string'
+  ) {
     const w = fileError(sys.path, sys, sys.syscall);
     return { text: `error: ${w.message}\nhint: ${w.hint}\n`, code: EXIT.failed };
   }
   const err = e as Error;
-  return { text: `error: this is a bug in wanbond, please report it with this output\n${err?.stack ?? String(err)}\n`, code: EXIT.bug };
+  return {
+    text: `error: this is a bug in wanbond, please report it with this output\n${err?.stack ?? String(err)}\n`,
+    code: EXIT.bug,
+  };
 }
 
 export async function run(argv: string[], io: Io = processIo, deps: Deps = {}): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => { code = c; }, deps);
+  const program = buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    deps,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -3,12 +3,18 @@
 // 130 or 143. A second signal while rolling back is noted and ignored: the rollback must finish.
 import type { Io } from './io.js';
 
-export interface SignalScope { signal: AbortSignal; dispose(): void }
+export interface SignalScope {
+  signal: AbortSignal;
+  dispose(): void;
+}
 
 export function onInterrupt(io: Io): SignalScope {
   const ac = new AbortController();
   const handler = (name: NodeJS.Signals) => {
-    if (ac.signal.aborted) { io.err(`wanbond: ${name} again: still undoing what was done, please wait\n`); return; }
+    if (ac.signal.aborted) {
+      io.err(`wanbond: ${name} again: still undoing what was done, please wait\n`);
+      return;
+    }
     io.err(`wanbond: ${name}: stopping after the current command and undoing what was done\n`);
     ac.abort(name);
   };
@@ -16,7 +22,10 @@ export function onInterrupt(io: Io): SignalScope {
   process.on('SIGTERM', handler);
   return {
     signal: ac.signal,
-    dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); },
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
   };
 }
 

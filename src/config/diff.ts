@@ -8,19 +8,28 @@ function lines(text: string): string[] {
 type Op = { t: ' ' | '-' | '+'; s: string };
 
 function ops(a: string[], b: string[]): Op[] {
-  const n = a.length, m = b.length;
+  const n = a.length,
+    m = b.length;
   const w = m + 1;
   const dp = new Uint32Array((n + 1) * w);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      dp[i * w + j] = a[i] === b[j] ? (dp[(i + 1) * w + j + 1] as number) + 1 : Math.max(dp[(i + 1) * w + j] as number, dp[i * w + j + 1] as number);
+      dp[i * w + j] =
+        a[i] === b[j]
+          ? (dp[(i + 1) * w + j + 1] as number) + 1
+          : Math.max(dp[(i + 1) * w + j] as number, dp[i * w + j + 1] as number);
     }
   }
   const out: Op[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n && j < m) {
-    if (a[i] === b[j]) { out.push({ t: ' ', s: a[i] as string }); i++; j++; }
-    else if ((dp[(i + 1) * w + j] as number) >= (dp[i * w + j + 1] as number)) out.push({ t: '-', s: a[i++] as string });
+    if (a[i] === b[j]) {
+      out.push({ t: ' ', s: a[i] as string });
+      i++;
+      j++;
+    } else if ((dp[(i + 1) * w + j] as number) >= (dp[i * w + j + 1] as number))
+      out.push({ t: '-', s: a[i++] as string });
     else out.push({ t: '+', s: b[j++] as string });
   }
   while (i < n) out.push({ t: '-', s: a[i++] as string });
@@ -47,8 +56,12 @@ export function unifiedDiff(file: string, before: string, after: string, context
       end = Math.min(all.length, (changed[k] as number) + context + 1);
     }
     k++;
-    let aStart = 1, bStart = 1;
-    for (let x = 0; x < start; x++) { if (all[x]!.t !== '+') aStart++; if (all[x]!.t !== '-') bStart++; }
+    let aStart = 1,
+      bStart = 1;
+    for (let x = 0; x < start; x++) {
+      if (all[x]!.t !== '+') aStart++;
+      if (all[x]!.t !== '-') bStart++;
+    }
     const hunk = all.slice(start, end);
     const aLen = hunk.filter((o) => o.t !== '+').length;
     const bLen = hunk.filter((o) => o.t !== '-').length;

@@ -20,14 +20,20 @@ export interface FixResult {
 const KEY = 'DYN_INTR_CFG';
 
 /** Interfaces of this file that the fix would change. */
-export function needsFix(fm: FileModel, only: ReadonlySet<string> | undefined): { fix: Interface[]; skipped: { iface: string; why: string }[] } {
+export function needsFix(
+  fm: FileModel,
+  only: ReadonlySet<string> | undefined,
+): { fix: Interface[]; skipped: { iface: string; why: string }[] } {
   const fix: Interface[] = [];
   const skipped: { iface: string; why: string }[] = [];
   for (const i of fm.interfaces) {
     if (!i.carriesIp || (only && !only.has(i.name))) continue;
     if (!i.dynIntrCfgApplies) skipped.push({ iface: i.name, why: i.why });
     else if (i.dynIntrCfg !== 'YES' && i.misnamedSection) {
-      skipped.push({ iface: i.name, why: `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), which wanconfig never applies to ${i.name} (names match exactly, spaces included): rename it [${i.name}] first` });
+      skipped.push({
+        iface: i.name,
+        why: `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), which wanconfig never applies to ${i.name} (names match exactly, spaces included): rename it [${i.name}] first`,
+      });
     } else if (i.dynIntrCfg !== 'YES') fix.push(i);
   }
   return { fix, skipped };
@@ -88,7 +94,7 @@ export function computeFix(fm: FileModel, only?: ReadonlySet<string>): FixResult
         out.push(a + (k === added.length - 1 && isLast && l.eol === '' && appended.length === 0 ? '' : l.eol || eol));
       }
     } else {
-      out.push(l.text + (isLast && appended.length > 0 ? (l.eol || eol) : l.eol));
+      out.push(l.text + (isLast && appended.length > 0 ? l.eol || eol : l.eol));
     }
   });
   if (appended.length > 0) out.push(appended.map((a) => a + eol).join(''));

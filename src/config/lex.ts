@@ -51,7 +51,10 @@ export function splitLines(text: string): SourceLine[] {
     if (i < 0) i = n;
     let end = i;
     let eol: SourceLine['eol'] = i < n ? '\n' : '';
-    if (i < n && i > start && text[i - 1] === '\r') { end = i - 1; eol = '\r\n'; }
+    if (i < n && i > start && text[i - 1] === '\r') {
+      end = i - 1;
+      eol = '\r\n';
+    }
     out.push({ no: no++, text: text.slice(start, end), eol });
     start = i + 1;
   }
@@ -81,25 +84,46 @@ export function lex(file: string, text: string): LexedFile {
   const bin = firstBinaryByte(text);
   if (bin) {
     const line = text.slice(0, bin.index).split('\n').length;
-    throw new ConfigError(file, line, `binary data (byte 0x${bin.code.toString(16).padStart(2, '0')}) in a text configuration file`,
-      'restore the file from its backup or regenerate it with wancfg');
+    throw new ConfigError(
+      file,
+      line,
+      `binary data (byte 0x${bin.code.toString(16).padStart(2, '0')}) in a text configuration file`,
+      'restore the file from its backup or regenerate it with wancfg',
+    );
   }
   if (text.startsWith('\xef\xbb\xbf')) {
-    throw new ConfigError(file, 1, 'the file starts with a UTF-8 byte-order mark (bytes EF BB BF): wanconfig does not skip it, so it never finds the first section',
-      `remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' ${file}`);
+    throw new ConfigError(
+      file,
+      1,
+      'the file starts with a UTF-8 byte-order mark (bytes EF BB BF): wanconfig does not skip it, so it never finds the first section',
+      `remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' ${file}`,
+    );
   }
   if (text.includes('\r') && !text.includes('\n')) {
-    throw new ConfigError(file, 1, 'the file has CR-only line endings (old Mac style): wanconfig reads it as one line and finds no sections',
-      `convert the line endings: sed -i 's/\\r/\\n/g' ${file}`);
+    throw new ConfigError(
+      file,
+      1,
+      'the file has CR-only line endings (old Mac style): wanconfig reads it as one line and finds no sections',
+      `convert the line endings: sed -i 's/\\r/\\n/g' ${file}`,
+    );
   }
   const lines = splitLines(text);
   const long = lines.find((l) => l.text.length + (l.eol === '\r\n' ? 1 : 0) > MAX_LINE_BYTES);
   if (long) {
-    throw new ConfigError(file, long.no, `line is ${long.text.length} bytes long: wanconfig reads at most ${MAX_LINE_BYTES} bytes of a line and takes the rest as a line of its own`,
-      `shorten line ${long.no} (split a long comment over several lines)`);
+    throw new ConfigError(
+      file,
+      long.no,
+      `line is ${long.text.length} bytes long: wanconfig reads at most ${MAX_LINE_BYTES} bytes of a line and takes the rest as a line of its own`,
+      `shorten line ${long.no} (split a long comment over several lines)`,
+    );
   }
   if (lines.every((l) => l.text.trim() === '')) {
-    throw new ConfigError(file, 1, 'file is empty', 'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), or remove the file and its WAN_DEVICES entry');
+    throw new ConfigError(
+      file,
+      1,
+      'file is empty',
+      'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), or remove the file and its WAN_DEVICES entry',
+    );
   }
   const sections: Section[] = [];
   const seen = new Map<string, number>();
@@ -112,16 +136,25 @@ export function lex(file: string, text: string): LexedFile {
     if (trimmed.startsWith('[')) {
       const close = trimmed.indexOf(']');
       if (close < 0) {
-        throw new ConfigError(file, l.no, `unterminated section header: expected '[name]', found '${trimmed}'`,
-          `close the header with ']' on line ${l.no}`);
+        throw new ConfigError(
+          file,
+          l.no,
+          `unterminated section header: expected '[name]', found '${trimmed}'`,
+          `close the header with ']' on line ${l.no}`,
+        );
       }
       // wanconfig compares the text between '[' and ']' as it is: `[ wan0 ]` is not [wan0]. Text after ']' is ignored.
       const name = trimmed.slice(1, close);
-      if (name === '') throw new ConfigError(file, l.no, "empty section name '[]'", `name the section or remove line ${l.no}`);
+      if (name === '')
+        throw new ConfigError(file, l.no, "empty section name '[]'", `name the section or remove line ${l.no}`);
       const prev = seen.get(name);
       if (prev !== undefined) {
-        throw new ConfigError(file, l.no, `duplicate section [${name}] (first defined at line ${prev})`,
-          `merge the two [${name}] sections into one`);
+        throw new ConfigError(
+          file,
+          l.no,
+          `duplicate section [${name}] (first defined at line ${prev})`,
+          `merge the two [${name}] sections into one`,
+        );
       }
       seen.set(name, l.no);
       if (current) current.endLine = l.no - 1;
@@ -131,17 +164,29 @@ export function lex(file: string, text: string): LexedFile {
     }
     const eq = content.indexOf('=');
     if (!current) {
-      throw new ConfigError(file, l.no, `'${trimmed}' is outside any section`,
-        'start the file with a section header such as [devices], or comment the line out with #');
+      throw new ConfigError(
+        file,
+        l.no,
+        `'${trimmed}' is outside any section`,
+        'start the file with a section header such as [devices], or comment the line out with #',
+      );
     }
     if (eq < 0) {
-      throw new ConfigError(file, l.no, `expected 'KEY = value' in section [${current.name}], found '${trimmed}'`,
-        `add '= value' or comment the line out with #`);
+      throw new ConfigError(
+        file,
+        l.no,
+        `expected 'KEY = value' in section [${current.name}], found '${trimmed}'`,
+        `add '= value' or comment the line out with #`,
+      );
     }
     const key = content.slice(0, eq).replace(/^[ \t]+|[ \t]+$/g, '');
     if (key === '' || /[\s,]/.test(key)) {
-      throw new ConfigError(file, l.no, `expected a key name before '=' in section [${current.name}], found '${key}'`,
-        'keys are single words such as DYN_INTR_CFG');
+      throw new ConfigError(
+        file,
+        l.no,
+        `expected a key name before '=' in section [${current.name}], found '${key}'`,
+        'keys are single words such as DYN_INTR_CFG',
+      );
     }
     let vs = eq + 1;
     while (vs < cut && isBlank(l.text[vs])) vs++;
@@ -151,11 +196,20 @@ export function lex(file: string, text: string): LexedFile {
     const keyUpper = key.toUpperCase();
     const dup = current.entries.find((e) => e.keyUpper === keyUpper);
     if (dup) {
-      throw new ConfigError(file, l.no, `duplicate key ${key} in section [${current.name}] (first at line ${dup.line})`,
-        `keep one ${key} line in [${current.name}]`);
+      throw new ConfigError(
+        file,
+        l.no,
+        `duplicate key ${key} in section [${current.name}] (first at line ${dup.line})`,
+        `keep one ${key} line in [${current.name}]`,
+      );
     }
     current.entries.push({
-      key, keyUpper, value, line: l.no, valueStart: vs, valueEnd: ve,
+      key,
+      keyUpper,
+      value,
+      line: l.no,
+      valueStart: vs,
+      valueEnd: ve,
       values: value.split(',').map((v) => v.replace(/^[ \t]+|[ \t]+$/g, '')),
     });
     current.lastEntryLine = l.no;

@@ -30,7 +30,8 @@ export function countTimeslots(value: string, media: string): number | undefined
   for (const part of v.split('.')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!m) return undefined;
-    const a = Number(m[1]), b = Number(m[2] ?? m[1]);
+    const a = Number(m[1]),
+      b = Number(m[2] ?? m[1]);
     if (a < 1 || b > max || b < a) return undefined;
     for (let c = a; c <= b; c++) seen.add(c);
   }
@@ -48,20 +49,35 @@ export function lineRate(site: Site, name: string): LineRate | { unknown: string
   const fm = site.files.find((f) => f.interfaces.some((x) => x.name === name));
   const sections = fm?.lexed.sections ?? [];
   const sec = (n: string | undefined) => (n === undefined ? undefined : sections.find((s) => s.name === n));
-  const own = sec(i.name), parent = sec(i.parent), dev = sec(i.device);
+  const own = sec(i.name),
+    parent = sec(i.parent),
+    dev = sec(i.device);
   const file = fm?.file ?? i.file;
   const mediaEntry = entry(dev, 'FE_MEDIA') ?? entry(dev, 'MEDIA');
   const media = mediaEntry?.value.toUpperCase();
   if (media && CHANNELS[media] !== undefined) {
     // The interface's own binding wins over its hardware channel's, which wins over the card's.
     const ch = entry(own, 'ACTIVE_CH') ?? entry(parent, 'ACTIVE_CH') ?? entry(dev, 'ACTIVE_CH');
-    if (!ch) return { bps: (CHANNELS[media] as number) * TIMESLOT_BPS, how: `${media}, no ACTIVE_CH (all ${CHANNELS[media]} timeslots) x 64 kbit/s`, where: `${file}:${mediaEntry?.line}` };
+    if (!ch)
+      return {
+        bps: (CHANNELS[media] as number) * TIMESLOT_BPS,
+        how: `${media}, no ACTIVE_CH (all ${CHANNELS[media]} timeslots) x 64 kbit/s`,
+        where: `${file}:${mediaEntry?.line}`,
+      };
     const n = countTimeslots(ch.value, media);
-    if (n === undefined) return { unknown: `${file}:${ch.line}: ACTIVE_CH = ${ch.value} is not a timeslot list wanbond understands (ALL, or channels such as 1-12 or 1.3.5-8)` };
-    return { bps: n * TIMESLOT_BPS, how: `${media}, ACTIVE_CH = ${ch.value}: ${n} x 64 kbit/s`, where: `${file}:${ch.line}` };
+    if (n === undefined)
+      return {
+        unknown: `${file}:${ch.line}: ACTIVE_CH = ${ch.value} is not a timeslot list wanbond understands (ALL, or channels such as 1-12 or 1.3.5-8)`,
+      };
+    return {
+      bps: n * TIMESLOT_BPS,
+      how: `${media}, ACTIVE_CH = ${ch.value}: ${n} x 64 kbit/s`,
+      where: `${file}:${ch.line}`,
+    };
   }
   const baud = entry(dev, 'BAUDRATE');
-  if (baud && /^\d+$/.test(baud.value) && Number(baud.value) > 0) return { bps: Number(baud.value), how: `serial clock BaudRate = ${baud.value}`, where: `${file}:${baud.line}` };
+  if (baud && /^\d+$/.test(baud.value) && Number(baud.value) > 0)
+    return { bps: Number(baud.value), how: `serial clock BaudRate = ${baud.value}`, where: `${file}:${baud.line}` };
   return { unknown: `${name}: neither FE_MEDIA/MEDIA (T1, E1) nor BaudRate is set for ${i.device}` };
 }
 

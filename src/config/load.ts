@@ -23,8 +23,12 @@ export async function readSiteInput(confDir: string): Promise<SiteInput> {
     names = await fs.readdir(confDir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new WanbondError(`${confDir}: cannot read the wanpipe configuration folder (${code})`,
-      code === 'ENOENT' ? `install wanpipe and run wancfg, or point --conf-dir at the folder holding wanpipeN.conf` : `check the permissions of ${confDir}`);
+    throw new WanbondError(
+      `${confDir}: cannot read the wanpipe configuration folder (${code})`,
+      code === 'ENOENT'
+        ? `install wanpipe and run wancfg, or point --conf-dir at the folder holding wanpipeN.conf`
+        : `check the permissions of ${confDir}`,
+    );
   }
   const confFiles = new Map<string, { path: string; text: string }>();
   for (const n of names.filter((x) => /^wanpipe[0-9]*\.conf$/.test(x))) {

@@ -5,7 +5,12 @@ import { isIpv4 } from '../net/ipv4.js';
 import type { Settings } from './settings.js';
 import type { Site } from './site.js';
 
-export function probeTarget(settings: Settings, site: Site | undefined, line: string, kernelPeer?: string): string | undefined {
+export function probeTarget(
+  settings: Settings,
+  site: Site | undefined,
+  line: string,
+  kernelPeer?: string,
+): string | undefined {
   const set = settings.watch.probes[line];
   if (set === null) return undefined;
   if (set !== undefined) return set;

@@ -2,7 +2,10 @@
 import { ConfigError } from '../errors.js';
 import { splitLines } from './lex.js';
 
-export interface ShellVar { value: string; line: number }
+export interface ShellVar {
+  value: string;
+  line: number;
+}
 
 /** Reads simple assignments (KEY=value, KEY="a b", KEY='x'); other shell lines are not ours to judge. */
 export function parseShellVars(text: string): Map<string, ShellVar> {
@@ -34,13 +37,20 @@ export interface WanrouterRc {
 export function parseWanrouterRc(file: string, text: string): WanrouterRc {
   const v = parseShellVars(text).get('WAN_DEVICES');
   if (!v) return { file, devices: undefined };
-  const devices = v.value.split(/\s+/).filter((s) => s !== '').map((name) => {
-    if (!/^wanpipe[1-9][0-9]?$/.test(name)) {
-      throw new ConfigError(file, v.line, `WAN_DEVICES: expected device names wanpipe1..wanpipe16, found '${name}'`,
-        'list devices separated by spaces, e.g. WAN_DEVICES="wanpipe1 wanpipe2"');
-    }
-    return { name, line: v.line };
-  });
+  const devices = v.value
+    .split(/\s+/)
+    .filter((s) => s !== '')
+    .map((name) => {
+      if (!/^wanpipe[1-9][0-9]?$/.test(name)) {
+        throw new ConfigError(
+          file,
+          v.line,
+          `WAN_DEVICES: expected device names wanpipe1..wanpipe16, found '${name}'`,
+          'list devices separated by spaces, e.g. WAN_DEVICES="wanpipe1 wanpipe2"',
+        );
+      }
+      return { name, line: v.line };
+    });
   return { file, devices };
 }
 
@@ -60,6 +70,9 @@ export function parseIpFile(text: string): IpFile {
   };
   return {
     onboot: (get('ONBOOT') ?? 'yes').toLowerCase() === 'yes',
-    ipaddr: get('IPADDR'), netmask: get('NETMASK'), pointopoint: get('POINTOPOINT'), gateway: get('GATEWAY'),
+    ipaddr: get('IPADDR'),
+    netmask: get('NETMASK'),
+    pointopoint: get('POINTOPOINT'),
+    gateway: get('GATEWAY'),
   };
 }

@@ -8,7 +8,10 @@ import { unifiedDiff } from './diff.js';
 import { computeFix, type FixResult } from './fix.js';
 import type { Site } from './site.js';
 
-export interface FixPlan { results: FixResult[]; originals: Map<string, string> }
+export interface FixPlan {
+  results: FixResult[];
+  originals: Map<string, string>;
+}
 
 export function planFix(site: Site, only?: ReadonlySet<string>): FixPlan {
   const originals = new Map<string, string>();
@@ -25,7 +28,8 @@ export function fixDiff(p: FixPlan): string {
 
 async function assertFileUnchanged(p: FixPlan, file: string, readFrom = file): Promise<void> {
   const onDisk = (await fs.readFile(readFrom)).toString('latin1');
-  if (onDisk !== p.originals.get(file)) throw new WanbondError(`${file}: changed on disk while wanbond was working on it`, 'run the command again');
+  if (onDisk !== p.originals.get(file))
+    throw new WanbondError(`${file}: changed on disk while wanbond was working on it`, 'run the command again');
 }
 
 /** Refuses when a file changed on disk since the fix was planned from it. */
@@ -33,7 +37,11 @@ export async function assertUnchanged(p: FixPlan): Promise<void> {
   for (const r of p.results) if (r.changes.length > 0) await assertFileUnchanged(p, r.file);
 }
 
-export interface WrittenFix { file: string; backup: string; /** The file really written when `file` is a symbolic link. */ target: string }
+export interface WrittenFix {
+  file: string;
+  backup: string /** The file really written when `file` is a symbolic link. */;
+  target: string;
+}
 
 export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promise<WrittenFix[]> {
   const written: WrittenFix[] = [];
@@ -42,7 +50,11 @@ export async function writeFix(p: FixPlan, hooks: AtomicWriteHooks = {}): Promis
     // A configuration kept elsewhere and linked into /etc/wanpipe is edited where it lives: replacing
     // the link with a file would leave the real configuration unfixed.
     let target: string;
-    try { target = await fs.realpath(r.file); } catch (e) { throw fileError(r.file, e as NodeJS.ErrnoException, 'resolve'); }
+    try {
+      target = await fs.realpath(r.file);
+    } catch (e) {
+      throw fileError(r.file, e as NodeJS.ErrnoException, 'resolve');
+    }
     await assertFileUnchanged(p, r.file, target);
     const backup = await writeBackup(target);
     await writeFileAtomic(target, Buffer.from(r.text, 'latin1'), hooks);

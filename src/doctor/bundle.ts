@@ -27,10 +27,16 @@ const errorText = (e: unknown) => `error: ${(e as Error)?.message ?? String(e)}\
 export type Diagnosis = { ctx: Context; x: DoctorInput; report: DoctorReport } | { error: unknown };
 
 /** Every file of the bundle, named within its top folder. */
-export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDir: string; settingsFile: string | undefined }): Promise<TarEntry[]> {
+export async function bundleEntries(
+  base: BaseContext,
+  d: Diagnosis,
+  o: { confDir: string; settingsFile: string | undefined },
+): Promise<TarEntry[]> {
   const r = base.runner;
   const out: TarEntry[] = [];
-  const add = (name: string, data: string | Buffer) => { out.push({ name, data }); };
+  const add = (name: string, data: string | Buffer) => {
+    out.push({ name, data });
+  };
   // wanpipe and settings files are read as latin1 (as wanconfig reads bytes): written back byte for byte.
   const addFile = (name: string, text: string) => add(name, Buffer.from(maskSecrets(text), 'latin1'));
   const command = async (name: string, c: Command) => add(name, await r.read(c).catch(errorText));
@@ -43,7 +49,9 @@ export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDi
     for (const [n, text] of site.ipFiles) addFile(`wanpipe/interfaces/${path.basename(n)}`, text);
   }
   if (o.settingsFile) {
-    const s = await fs.readFile(o.settingsFile, 'latin1').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : errorText(e)));
+    const s = await fs
+      .readFile(o.settingsFile, 'latin1')
+      .catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : errorText(e)));
     if (s === undefined) add('wanbond.conf', `# ${o.settingsFile} does not exist: embedded defaults\n`);
     else addFile('wanbond.conf', s);
   }
@@ -51,13 +59,27 @@ export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDi
   const x = 'error' in d ? undefined : d.x;
   if ('error' in d) {
     const e = d.error;
-    add('error.txt', maskText(`wanbond could not load the configuration, so this bundle has no plan and no doctor report:\n${errorText(e)}${e instanceof WanbondError && e.hint ? `fix: ${e.hint}\n` : ''}`));
+    add(
+      'error.txt',
+      maskText(
+        `wanbond could not load the configuration, so this bundle has no plan and no doctor report:\n${errorText(e)}${e instanceof WanbondError && e.hint ? `fix: ${e.hint}\n` : ''}`,
+      ),
+    );
   } else {
     let plan: unknown;
-    try { plan = d.ctx.planForDisplay(d.x.observed); } catch (e) { plan = { error: (e as Error).message, hint: e instanceof WanbondError ? e.hint : undefined }; }
+    try {
+      plan = d.ctx.planForDisplay(d.x.observed);
+    } catch (e) {
+      plan = { error: (e as Error).message, hint: e instanceof WanbondError ? e.hint : undefined };
+    }
     add('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
     add('doctor.json', `${JSON.stringify(d.report, null, 2)}\n`);
-    add('sysctl.txt', Object.entries(d.x.observed.sysctls).map(([k, v]) => `${k} = ${v}\n`).join(''));
+    add(
+      'sysctl.txt',
+      Object.entries(d.x.observed.sysctls)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join(''),
+    );
   }
 
   await command('ip-addr.txt', { file: 'ip', args: ['-d', 'addr', 'show'] });
@@ -67,7 +89,13 @@ export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDi
   await command('tc-qdisc.txt', { file: 'tc', args: ['-s', 'qdisc', 'show'] });
 
   const fromFiles = site instanceof Error ? [] : [...site.confFiles.keys()].map((n) => n.replace(/\.conf$/, ''));
-  const devices = [...new Set([...fromFiles, ...(x?.desired.wanpipeDevices ?? []).map((v) => v.name), ...(x?.observed.wanrouterDevices ?? []).map((v) => v.name)])];
+  const devices = [
+    ...new Set([
+      ...fromFiles,
+      ...(x?.desired.wanpipeDevices ?? []).map((v) => v.name),
+      ...(x?.observed.wanrouterDevices ?? []).map((v) => v.name),
+    ]),
+  ];
   for (const f of ['status', 'config', 'interfaces', 'hwprobe', 'map', ...devices]) {
     const text = await r.readFile(path.join(base.wanrouterProc, f)).catch(errorText);
     if (text !== undefined) add(`proc-net-wanrouter/${f}`, text);
@@ -78,19 +106,48 @@ export async function bundleEntries(base: BaseContext, d: Diagnosis, o: { confDi
     if (text !== undefined) add(`state/${f}`, text);
   }
   // The daemon logs a line of a file that does not parse as it stands: a secret can be in it.
-  add('watch-log.txt', maskText(await r.read({ file: 'journalctl', args: ['-u', 'wanbond-watch.service', '-n', '500', '--no-pager', '-o', 'short-iso'] }).catch(errorText)));
+  add(
+    'watch-log.txt',
+    maskText(
+      await r
+        .read({
+          file: 'journalctl',
+          args: ['-u', 'wanbond-watch.service', '-n', '500', '--no-pager', '-o', 'short-iso'],
+        })
+        .catch(errorText),
+    ),
+  );
 
   const ipV = (await r.read({ file: 'ip', args: ['-V'] }).catch(errorText)).trim();
-  const release = x ? x.kernel.release : (await r.readFile('/proc/sys/kernel/osrelease').catch(() => undefined))?.trim();
+  const release = x
+    ? x.kernel.release
+    : (await r.readFile('/proc/sys/kernel/osrelease').catch(() => undefined))?.trim();
   const procVersion = x ? x.kernel.procVersion : await r.readFile('/proc/version').catch(() => undefined);
-  add('versions.txt', [`wanbond ${VERSION}`, `node ${process.version}`, `kernel ${release ?? 'unknown'}`, ...(procVersion ? [procVersion.trim()] : []), ipV, ''].join('\n'));
+  add(
+    'versions.txt',
+    [
+      `wanbond ${VERSION}`,
+      `node ${process.version}`,
+      `kernel ${release ?? 'unknown'}`,
+      ...(procVersion ? [procVersion.trim()] : []),
+      ipV,
+      '',
+    ].join('\n'),
+  );
   return out;
 }
 
 /** The archive, written whole or not at all: a fresh temporary file renamed over FILE. */
-export async function writeBundle(file: string, entries: readonly TarEntry[], now: Date = new Date()): Promise<{ bytes: number; top: string }> {
+export async function writeBundle(
+  file: string,
+  entries: readonly TarEntry[],
+  now: Date = new Date(),
+): Promise<{ bytes: number; top: string }> {
   const top = `wanbond-doctor-${fileStamp(now)}`;
-  const data = tarGz(entries.map((e) => ({ name: `${top}/${e.name}`, data: e.data })), now);
+  const data = tarGz(
+    entries.map((e) => ({ name: `${top}/${e.name}`, data: e.data })),
+    now,
+  );
   await writeNoFollow(path.resolve(file), data, 0o600);
   return { bytes: data.length, top };
 }

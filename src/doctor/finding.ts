@@ -33,7 +33,10 @@ export function worstOf(findings: readonly Finding[]): Severity | 'ok' {
 
 /** Severity first, then by check id and line, so the output of two runs compares line by line. */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.id.localeCompare(b.id) || (a.line ?? '').localeCompare(b.line ?? ''));
+  return [...findings].sort(
+    (a, b) =>
+      RANK[b.severity] - RANK[a.severity] || a.id.localeCompare(b.id) || (a.line ?? '').localeCompare(b.line ?? ''),
+  );
 }
 
 /** Something to fix: a warning or an error. */

@@ -26,5 +26,8 @@ export function removeLine(x: DoctorInput, teql: string, line: string): { fix: s
   const rest = b?.slaves.map((s) => s.name).filter((n) => n !== line) ?? [];
   const edit = note(`in [${teql}] of ${x.desired.settingsFile}: slaves = ${rest.join(', ')}`);
   if (x.daemon.running) return { fix: [edit, cmd('systemctl', 'reload', 'wanbond-watch.service')] };
-  return { fix: [edit, cmd('wanbond', 'down'), cmd('wanbond', 'up')], interrupts: `wanbond down takes every bond it brought up, with their routes, away until wanbond up brings them back: a few seconds without ${teql}` };
+  return {
+    fix: [edit, cmd('wanbond', 'down'), cmd('wanbond', 'up')],
+    interrupts: `wanbond down takes every bond it brought up, with their routes, away until wanbond up brings them back: a few seconds without ${teql}`,
+  };
 }

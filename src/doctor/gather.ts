@@ -40,10 +40,18 @@ async function kernelFacts(ctx: Context): Promise<KernelFacts> {
   const release = (await quiet('/proc/sys/kernel/osrelease'))?.trim();
   const modulesDir = modulesDirOf(release);
   const [procVersion, signature, osRelease, dep] = await Promise.all([
-    quiet('/proc/version'), quiet('/proc/version_signature'), quiet('/etc/os-release'),
+    quiet('/proc/version'),
+    quiet('/proc/version_signature'),
+    quiet('/etc/os-release'),
     modulesDir ? quiet(`${modulesDir}/modules.dep`) : Promise.resolve(undefined),
   ]);
-  return { release, procVersion, signature, osRelease, teqlModule: dep === undefined ? undefined : depHas(dep, 'sch_teql') };
+  return {
+    release,
+    procVersion,
+    signature,
+    osRelease,
+    teqlModule: dep === undefined ? undefined : depHas(dep, 'sch_teql'),
+  };
 }
 
 export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInput> {
@@ -51,8 +59,8 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const r = ctx.runner;
   const t0 = now();
   // A record that cannot be read names no removed bond; doctor judges the rest.
-  const readSteps = async () => (await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs()))
-    .record.steps;
+  const readSteps = async () =>
+    (await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs())).record.steps;
   const record = await readSteps().catch(() => []);
   const { orphans, observe } = removedBonds(ctx, { version: 2, bootId: '', steps: record });
   const observed = await observe({ ipv6: true });
@@ -63,20 +71,49 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<DoctorInpu
   const [alarms0, kernel, daemon] = await Promise.all([alarms(), kernelFacts(ctx), readDaemonView(ctx.stateDir)]);
   const before: Sample = { atMs: t0, links: observed.links, alarms: alarms0 };
   await (o.sleep ?? realSleep)(o.windowMs);
-  const [text, alarms1] = await Promise.all([r.read({ file: 'ip', args: ['-j', '-s', '-d', 'link', 'show'] }), alarms()]);
+  const [text, alarms1] = await Promise.all([
+    r.read({ file: 'ip', args: ['-j', '-s', '-d', 'link', 'show'] }),
+    alarms(),
+  ]);
   const after: Sample = { atMs: Math.max(t0 + o.windowMs, now()), links: parseLinks(text), alarms: alarms1 };
   let linkKinds: Record<string, string> | undefined;
-  try { linkKinds = parseLinkKinds(text); } catch { linkKinds = undefined; }
+  try {
+    linkKinds = parseLinkKinds(text);
+  } catch {
+    linkKinds = undefined;
+  }
   // Whether each slave resolved a DSL site's shared gateway: its own router must answer its ARP.
   let neighbours: DoctorInput['neighbours'];
   if (ctx.desired.bonds.some((b) => b.gateway)) {
     try {
-      neighbours = (JSON.parse(await r.read({ file: 'ip', args: ['-j', 'neigh', 'show'] })) as { dst?: unknown; dev?: unknown; state?: unknown }[])
-        .flatMap((n) => (typeof n.dst === 'string' && typeof n.dev === 'string' ? [{ dst: n.dst, dev: n.dev, state: Array.isArray(n.state) ? n.state.map(String) : [] }] : []));
-    } catch { neighbours = undefined; }
+      neighbours = (
+        JSON.parse(await r.read({ file: 'ip', args: ['-j', 'neigh', 'show'] })) as {
+          dst?: unknown;
+          dev?: unknown;
+          state?: unknown;
+        }[]
+      ).flatMap((n) =>
+        typeof n.dst === 'string' && typeof n.dev === 'string'
+          ? [{ dst: n.dst, dev: n.dev, state: Array.isArray(n.state) ? n.state.map(String) : [] }]
+          : [],
+      );
+    } catch {
+      neighbours = undefined;
+    }
   }
-  return { settings: ctx.settings, site: ctx.site, desired: ctx.desired, observed, before, after, linkKinds, kernel,
-    daemon, wanrouterProc: ctx.wanrouterProc, ...(neighbours ? { neighbours } : {}),
+  return {
+    settings: ctx.settings,
+    site: ctx.site,
+    desired: ctx.desired,
+    observed,
+    before,
+    after,
+    linkKinds,
+    kernel,
+    daemon,
+    wanrouterProc: ctx.wanrouterProc,
+    ...(neighbours ? { neighbours } : {}),
     ...(removal.length > 0 ? { removed: { bonds: orphans.bonds, steps: removal } } : {}),
-    unrecorded: unrecordedBonds(record, ctx.desired, observed) };
+    unrecorded: unrecordedBonds(record, ctx.desired, observed),
+  };
 }

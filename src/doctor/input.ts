@@ -54,26 +54,32 @@ export interface DoctorInput {
   unrecorded?: string[];
 }
 
-export const linkOf = (links: readonly LinkState[], name: string): LinkState | undefined => links.find((l) => l.name === name);
+export const linkOf = (links: readonly LinkState[], name: string): LinkState | undefined =>
+  links.find((l) => l.name === name);
 export const isUp = (l: LinkState | undefined): boolean => l?.flags.includes('UP') === true;
 export const hasCarrier = (l: LinkState | undefined): boolean => l?.flags.includes('LOWER_UP') === true;
 
-export const siteIface = (x: DoctorInput, name: string): Interface | undefined => x.site?.interfaces.find((i) => i.name === name);
+export const siteIface = (x: DoctorInput, name: string): Interface | undefined =>
+  x.site?.interfaces.find((i) => i.name === name);
 
 /** The interface wanpipemon's -i takes: the hardware channel (w1g1) of a LIP interface (w1g1ppp). */
 export const monitorIface = (i: Interface): string => i.parent ?? i.name;
 
 /** The bond whose slave this line is. */
-export const bondOfLine = (x: DoctorInput, line: string): DesiredBond | undefined => x.desired.bonds.find((b) => b.slaves.some((s) => s.name === line));
+export const bondOfLine = (x: DoctorInput, line: string): DesiredBond | undefined =>
+  x.desired.bonds.find((b) => b.slaves.some((s) => s.name === line));
 
 /** Bonded lines that a wanpipe device creates. */
-export const linesOfDevice = (x: DoctorInput, device: string): string[] => x.desired.wanpipeDevices.find((d) => d.name === device)?.slaves ?? [];
+export const linesOfDevice = (x: DoctorInput, device: string): string[] =>
+  x.desired.wanpipeDevices.find((d) => d.name === device)?.slaves ?? [];
 
 /** A line's root qdisc is this bond: it is in the bond. */
-export const enslaved = (o: ObservedState, line: string, teql: string): boolean => o.qdiscs.some((q) => q.dev === line && q.root && q.kind === teql);
+export const enslaved = (o: ObservedState, line: string, teql: string): boolean =>
+  o.qdiscs.some((q) => q.dev === line && q.root && q.kind === teql);
 
 /** What the running daemon judges of a line; undefined without a running daemon. */
-export const daemonLine = (x: DoctorInput, teql: string, line: string): LineSummary | undefined => daemonLineOf(x.daemon, teql, line);
+export const daemonLine = (x: DoctorInput, teql: string, line: string): LineSummary | undefined =>
+  daemonLineOf(x.daemon, teql, line);
 
 /** The far end the configuration gives this line's probe (as the daemon chooses it). */
 export const configuredProbe = (x: DoctorInput, line: string): string | undefined =>
@@ -82,12 +88,13 @@ export const configuredProbe = (x: DoctorInput, line: string): string | undefine
 /** The far end the watch daemon probes on this line: what the running daemon says, else what it would choose. */
 export function probeOf(x: DoctorInput, teql: string, line: string): string | undefined {
   const seen = daemonLine(x, teql, line);
-  return seen ? seen.probe ?? undefined : configuredProbe(x, line);
+  return seen ? (seen.probe ?? undefined) : configuredProbe(x, line);
 }
 
 /** Counter growth between the two samples; undefined when the interface was missing or recreated meanwhile. */
 export function delta(x: DoctorInput, line: string, key: keyof NonNullable<LinkState['stats']>): number | undefined {
-  const la = linkOf(x.before.links, line), lb = linkOf(x.after.links, line);
+  const la = linkOf(x.before.links, line),
+    lb = linkOf(x.after.links, line);
   if (!la?.stats || !lb?.stats || la.ifindex !== lb.ifindex) return undefined;
   return Math.max(0, lb.stats[key] - la.stats[key]);
 }

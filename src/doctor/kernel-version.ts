@@ -6,7 +6,10 @@
 
 export type Version = readonly [number, number, number];
 
-export interface Upstream { version: Version; from: string }
+export interface Upstream {
+  version: Version;
+  from: string;
+}
 
 const parse = (s: string): Version | undefined => {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(s);
@@ -20,7 +23,11 @@ export function compareVersions(a: Version, b: Version): number {
 }
 
 /** The upstream version this kernel is built from, or undefined when its number does not tell. */
-export function upstreamVersion(release: string | undefined, procVersion?: string, signature?: string): Upstream | undefined {
+export function upstreamVersion(
+  release: string | undefined,
+  procVersion?: string,
+  signature?: string,
+): Upstream | undefined {
   // The last "Debian x.y.z": the compiler's own ("gcc-12 (Debian 12.2.0-14)") comes first.
   const debian = [...(procVersion ?? '').matchAll(/\bDebian (\d+\.\d+\.\d+)/g)].at(-1);
   if (debian) return { version: parse(debian[1] as string) as Version, from: `Debian ${debian[1]}` };
@@ -48,7 +55,10 @@ interface KnownFix {
  * 1ffbc7ea9160 "net: sched: sch_teql: fix null-pointer dereference" (April 2021, in 5.12). Stable
  * releases that carry it, from the stable trees' shortlogs: 4.4.267, 4.9.267, 4.19.187, 5.4.112.
  */
-export const TEQL_OOPS_FIX: KnownFix = { mainline: [5, 12, 0], stable: { '4.4': 267, '4.9': 267, '4.19': 187, '5.4': 112 } };
+export const TEQL_OOPS_FIX: KnownFix = {
+  mainline: [5, 12, 0],
+  stable: { '4.4': 267, '4.9': 267, '4.19': 187, '5.4': 112 },
+};
 
 /**
  * The slave list raced by teql_master_xmit() against slave adds and removes (a use-after-free):

@@ -15,12 +15,15 @@ const ASSIGNMENT = /^(\s*(?:[#;]\s*)?(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\
 
 /** Every line `KEY = value` / `KEY=value` with a secret key, value masked; the rest as it was. */
 export function maskSecrets(text: string): string {
-  return text.split('\n').map((line) => {
-    const m = ASSIGNMENT.exec(line);
-    if (!m || !SECRET_KEY.test(m[2] as string) || (m[4] as string) === '') return line;
-    // The whole rest goes, a trailing comment too: a value may hold the comment character itself.
-    return `${m[1]}${m[2]}${m[3]}${MASK}${m[5]}`;
-  }).join('\n');
+  return text
+    .split('\n')
+    .map((line) => {
+      const m = ASSIGNMENT.exec(line);
+      if (!m || !SECRET_KEY.test(m[2] as string) || (m[4] as string) === '') return line;
+      // The whole rest goes, a trailing comment too: a value may hold the comment character itself.
+      return `${m[1]}${m[2]}${m[3]}${MASK}${m[5]}`;
+    })
+    .join('\n');
 }
 
 // A line the reader could not parse is quoted whole in its error ("found 'PASSWD s3cret'"), and the
@@ -30,5 +33,8 @@ const QUOTED = /(['"])(\s*(?:[#;]\s*)?(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(
 /** Free text (logs, error messages): assignments as in maskSecrets, and secrets in quoted lines. */
 export function maskText(text: string): string {
   return maskSecrets(text).replace(QUOTED, (all, q: string, pre: string, key: string, eq: string, value: string) =>
-    SECRET_KEY.test(key) && value.trim() !== '' && value !== MASK ? `${q}${pre}${key}${eq === '' ? ' ' : eq}${MASK}` : all);
+    SECRET_KEY.test(key) && value.trim() !== '' && value !== MASK
+      ? `${q}${pre}${key}${eq === '' ? ' ' : eq}${MASK}`
+      : all,
+  );
 }

@@ -8,7 +8,12 @@ import { inbound } from './rules/traffic.js';
 
 export const SCHEMA = 'wanbond-doctor/1';
 
-export interface BondReport { bond: string; ok: boolean; summary: string; findings: Finding[] }
+export interface BondReport {
+  bond: string;
+  ok: boolean;
+  summary: string;
+  findings: Finding[];
+}
 
 export interface DoctorReport {
   schema: typeof SCHEMA;
@@ -25,17 +30,26 @@ export interface DoctorReport {
 export const exitCodeOf = (r: DoctorReport): number => (r.worst === 'error' || r.worst === 'warning' ? 1 : 0);
 
 function counts(findings: readonly Finding[]): string {
-  const e = findings.filter((f) => f.severity === 'error').length, w = findings.filter((f) => f.severity === 'warning').length;
+  const e = findings.filter((f) => f.severity === 'error').length,
+    w = findings.filter((f) => f.severity === 'warning').length;
   return [e > 0 ? plural(e, 'error') : '', w > 0 ? plural(w, 'warning') : ''].filter(Boolean).join(', ');
 }
 
 function goodLine(x: DoctorInput, teql: string): string {
   const b = x.desired.bonds.find((d) => d.teql === teql);
   if (!b) return `${teql}: all good`;
-  const up = b.slaves.filter((s) => { const l = linkOf(x.observed.links, s.name); return isUp(l) && hasCarrier(l) && enslaved(x.observed, s.name, teql); }).length;
+  const up = b.slaves.filter((s) => {
+    const l = linkOf(x.observed.links, s.name);
+    return isUp(l) && hasCarrier(l) && enslaved(x.observed, s.name, teql);
+  }).length;
   const lines = up === b.slaves.length ? `${plural(up, 'line')} up` : `${up} of ${plural(b.slaves.length, 'line')} up`;
   const v = inbound(x, b);
-  const eq = v.kind === 'equalized' ? 'equalizing both ways' : v.kind === 'unmeasured' ? `equalizing outbound; inbound not judged (${v.why})` : 'inbound concentrated';
+  const eq =
+    v.kind === 'equalized'
+      ? 'equalizing both ways'
+      : v.kind === 'unmeasured'
+        ? `equalizing outbound; inbound not judged (${v.why})`
+        : 'inbound concentrated';
   return `${teql}: all good: ${lines}, ${eq}`;
 }
 
@@ -48,7 +62,14 @@ export function buildReport(x: DoctorInput, checkedAt: Date = new Date()): Docto
   });
   const known = new Set(bonds.map((b) => b.bond));
   const findings = all.filter((f) => f.bond === undefined || !known.has(f.bond));
-  return { schema: SCHEMA, checkedAt: checkedAt.toISOString(), windowMs: windowMs(x), worst: worstOf(all), findings, bonds };
+  return {
+    schema: SCHEMA,
+    checkedAt: checkedAt.toISOString(),
+    windowMs: windowMs(x),
+    worst: worstOf(all),
+    findings,
+    bonds,
+  };
 }
 
 function formatFinding(f: Finding): string {
@@ -56,7 +77,9 @@ function formatFinding(f: Finding): string {
   const pad = '       ';
   let s = `  ${f.severity.toUpperCase()}  ${f.what}  [${f.id}]\n`;
   s += `${pad}why: ${f.why}\n`;
-  f.fix.forEach((l, i) => { s += `${pad}${i === 0 ? 'fix: ' : '     '}${l}\n`; });
+  f.fix.forEach((l, i) => {
+    s += `${pad}${i === 0 ? 'fix: ' : '     '}${l}\n`;
+  });
   if (f.interrupts) s += `${pad}interrupts: ${f.interrupts}\n`;
   return s;
 }

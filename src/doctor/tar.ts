@@ -3,7 +3,10 @@
 // Pure.
 import { gzipSync } from 'node:zlib';
 
-export interface TarEntry { name: string; data: Buffer | string }
+export interface TarEntry {
+  name: string;
+  data: Buffer | string;
+}
 
 const BLOCK = 512;
 
@@ -13,12 +16,14 @@ function octal(n: number, width: number): string {
 
 function header(name: string, size: number, mtime: number): Buffer {
   const h = Buffer.alloc(BLOCK, 0);
-  let prefix = '', base = name;
+  let prefix = '',
+    base = name;
   if (Buffer.byteLength(name) > 100) {
     const cut = name.lastIndexOf('/', name.length - 1);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
-    if (cut < 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(base) > 100) throw new Error(`tar: name too long: ${name}`);
+    if (cut < 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(base) > 100)
+      throw new Error(`tar: name too long: ${name}`);
   }
   h.write(base, 0, 100, 'utf8');
   h.write(octal(0o600, 8), 100, 'ascii');

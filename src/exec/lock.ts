@@ -14,7 +14,9 @@ export const LOCK_FILE = 'lock';
 /** Another wanbond holds the lock past the wait: exit 75 (EX_TEMPFAIL), nothing changed. */
 export class BusyError extends WanbondError {}
 
-export interface Lock { release(): Promise<void> }
+export interface Lock {
+  release(): Promise<void>;
+}
 
 export interface LockOptions {
   /** What this process is doing, shown to whoever waits for it. */
@@ -42,23 +44,42 @@ export async function acquireLock(stateDir: string, o: LockOptions): Promise<Loc
     throw fileError(file, e as NodeJS.ErrnoException, 'open the lock');
   }
   const seconds = Math.max(0, o.waitMs / 1000);
-  const r = await execa('flock', ['--exclusive', ...(seconds === 0 ? ['--nonblock'] : ['--wait', seconds.toFixed(1)]), '3'], {
-    stdio: ['ignore', 'pipe', 'pipe', h.fd] as never, reject: false, timeout: o.waitMs + 10_000,
-  }).catch((e: unknown) => ({ exitCode: undefined, failed: true, code: (e as NodeJS.ErrnoException).code, stderr: String(e) }));
+  const r = await execa(
+    'flock',
+    ['--exclusive', ...(seconds === 0 ? ['--nonblock'] : ['--wait', seconds.toFixed(1)]), '3'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', h.fd] as never,
+      reject: false,
+      timeout: o.waitMs + 10_000,
+    },
+  ).catch((e: unknown) => ({
+    exitCode: undefined,
+    failed: true,
+    code: (e as NodeJS.ErrnoException).code,
+    stderr: String(e),
+  }));
   if (r.exitCode !== 0) {
     const missing = (r as { code?: string }).code === 'ENOENT';
     const holder = missing ? '' : await holderOf(file);
     await h.close();
-    if (missing) throw new WanbondError('flock: command not found (wanbond takes its lock with it)', 'install util-linux');
+    if (missing)
+      throw new WanbondError('flock: command not found (wanbond takes its lock with it)', 'install util-linux');
     if (r.exitCode === 1) {
-      throw new BusyError(`another wanbond is changing the system (${holder}); waited ${seconds} s for it`,
-        `let it finish and try again, or see what it is doing: ps -p ${/pid (\d+)/.exec(holder)?.[1] ?? '<pid>'} -o args`);
+      throw new BusyError(
+        `another wanbond is changing the system (${holder}); waited ${seconds} s for it`,
+        `let it finish and try again, or see what it is doing: ps -p ${/pid (\d+)/.exec(holder)?.[1] ?? '<pid>'} -o args`,
+      );
     }
-    throw new WanbondError(`cannot lock ${file}: flock exited ${r.exitCode ?? 'abnormally'}: ${String((r as { stderr?: unknown }).stderr ?? '').trim()}`, 'check the state folder and util-linux');
+    throw new WanbondError(
+      `cannot lock ${file}: flock exited ${r.exitCode ?? 'abnormally'}: ${String((r as { stderr?: unknown }).stderr ?? '').trim()}`,
+      'check the state folder and util-linux',
+    );
   }
   // Who holds it, for the message another wanbond prints while it waits (not needed for the lock itself).
   await h.truncate(0).catch(() => undefined);
-  await h.write(`${JSON.stringify({ pid: process.pid, what: o.what, since: new Date().toISOString() })}\n`, 0).catch(() => undefined);
+  await h
+    .write(`${JSON.stringify({ pid: process.pid, what: o.what, since: new Date().toISOString() })}\n`, 0)
+    .catch(() => undefined);
   let released = false;
   return {
     release: async () => {

@@ -9,7 +9,11 @@ export interface AtomicWriteHooks {
 }
 
 /** A time for a file name: 20261126T140812Z. */
-export const fileStamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+export const fileStamp = (now: Date): string =>
+  now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 export function backupPath(file: string, now: Date): string {
   return `${file}.wanbond-${fileStamp(now)}.bak`;
@@ -31,7 +35,11 @@ export async function writeBackup(file: string, now: Date = new Date()): Promise
     }
   }
   const h = await fs.open(dest, 'r');
-  try { await h.sync(); } finally { await h.close(); }
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
   return dest;
 }
 
@@ -40,11 +48,17 @@ export async function writeFileAtomic(file: string, data: Buffer, hooks: AtomicW
   const tmp = tempPath(file);
   // A fresh file, never through a link someone left at the temporary name.
   await fs.rm(tmp, { force: true });
-  const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, st.mode & 0o7777);
+  const h = await fs.open(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    st.mode & 0o7777,
+  );
   try {
     await h.writeFile(data);
     await h.chmod(st.mode & 0o7777);
-    await h.chown(st.uid, st.gid).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EPERM') throw e; });
+    await h.chown(st.uid, st.gid).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPERM') throw e;
+    });
     await h.sync();
   } catch (e) {
     await h.close().catch(() => undefined);
@@ -55,6 +69,9 @@ export async function writeFileAtomic(file: string, data: Buffer, hooks: AtomicW
   await hooks.beforeRename?.(tmp);
   await fs.rename(tmp, file);
   const d = await fs.open(path.dirname(file), 'r');
-  try { await d.sync(); } finally { await d.close(); }
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
-

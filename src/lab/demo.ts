@@ -18,13 +18,27 @@ if (mode.kind === 'none') {
   process.stdout.write('wanbond lab: booting a Debian kernel under qemu (the first run downloads it) ...\n');
   let started = false;
   const r = await runInVm({
-    cacheDir: labCacheDir(projectRoot), command: `'${process.execPath}' '${inside}'`, cwd: projectRoot, timeoutMs: 15 * 60_000,
+    cacheDir: labCacheDir(projectRoot),
+    command: `'${process.execPath}' '${inside}'`,
+    cwd: projectRoot,
+    timeoutMs: 15 * 60_000,
     onLine: (l) => {
-      if (l.includes('lab-job: start')) { started = true; process.stdout.write('wanbond lab: kernel up\n'); return; }
+      if (l.includes('lab-job: start')) {
+        started = true;
+        process.stdout.write('wanbond lab: kernel up\n');
+        return;
+      }
       if (l.startsWith('lab: downloading')) process.stdout.write(`wanbond ${l}\n`);
       if (started && !l.startsWith('lab-job:') && !/^\[\s*\d+\.\d+\]/.test(l)) process.stdout.write(`${l}\n`);
     },
   });
-  if (r.exitCode !== 0) process.stderr.write(r.timedOut ? 'wanbond lab: timed out\n' : r.crashed ? `wanbond lab: the lab kernel died:\n${r.console.slice(-2000)}\n` : `wanbond lab: failed (exit ${r.exitCode})\n`);
+  if (r.exitCode !== 0)
+    process.stderr.write(
+      r.timedOut
+        ? 'wanbond lab: timed out\n'
+        : r.crashed
+          ? `wanbond lab: the lab kernel died:\n${r.console.slice(-2000)}\n`
+          : `wanbond lab: failed (exit ${r.exitCode})\n`,
+    );
   process.exitCode = r.exitCode ?? 1;
 }

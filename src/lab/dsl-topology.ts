@@ -20,24 +20,70 @@ export const dslMgmt = (k: number) => `172.16.8.${4 * (k - 1) + 2}`;
 export async function createDslTopology(lines: number, rateKbit: number): Promise<void> {
   await destroyDslTopology(lines);
   // One ip process per namespace (ip -batch): each process start costs ~60 ms under TCG.
-  for (const n of [DSL_ISP, ...Array.from({ length: lines }, (_, i) => dslRouter(i + 1))]) await sh('ip', ['netns', 'add', n]);
-  await batchIp(undefined, Array.from({ length: lines }, (_, i) => {
-    const k = i + 1;
-    return [`link add ${dslSlave(k)} type veth peer name lan netns ${dslRouter(k)}`, `addr add 172.16.8.${4 * i + 1}/30 dev ${dslSlave(k)}`, `link set ${dslSlave(k)} up`];
-  }).flat());
+  for (const n of [DSL_ISP, ...Array.from({ length: lines }, (_, i) => dslRouter(i + 1))])
+    await sh('ip', ['netns', 'add', n]);
+  await batchIp(
+    undefined,
+    Array.from({ length: lines }, (_, i) => {
+      const k = i + 1;
+      return [
+        `link add ${dslSlave(k)} type veth peer name lan netns ${dslRouter(k)}`,
+        `addr add 172.16.8.${4 * i + 1}/30 dev ${dslSlave(k)}`,
+        `link set ${dslSlave(k)} up`,
+      ];
+    }).flat(),
+  );
   for (let k = 1; k <= lines; k++) {
-    const r = dslRouter(k), base = 4 * (k - 1);
-    await batchIp(r, ['link set lo up', `addr add ${dslMgmt(k)}/30 dev lan`, `addr add ${DSL_GATEWAY}/29 dev lan`, 'link set lan up',
-      `link add wan type veth peer name r${k} netns ${DSL_ISP}`, `addr add 192.0.2.${base + 1}/30 dev wan`, 'link set wan up',
-      `route add default via 192.0.2.${base + 2} dev wan onlink`]);
+    const r = dslRouter(k),
+      base = 4 * (k - 1);
+    await batchIp(r, [
+      'link set lo up',
+      `addr add ${dslMgmt(k)}/30 dev lan`,
+      `addr add ${DSL_GATEWAY}/29 dev lan`,
+      'link set lan up',
+      `link add wan type veth peer name r${k} netns ${DSL_ISP}`,
+      `addr add 192.0.2.${base + 1}/30 dev wan`,
+      'link set wan up',
+      `route add default via 192.0.2.${base + 2} dev wan onlink`,
+    ]);
     // The DSL line's upstream, as the telco's modem shapes it.
-    await sh('tc', ['-n', r, 'qdisc', 'add', 'dev', 'wan', 'root', 'tbf', 'rate', `${rateKbit}kbit`, 'burst', '4kb', 'latency', '60ms']);
-    await nsExec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.lan.rp_filter=0');
+    await sh('tc', [
+      '-n',
+      r,
+      'qdisc',
+      'add',
+      'dev',
+      'wan',
+      'root',
+      'tbf',
+      'rate',
+      `${rateKbit}kbit`,
+      'burst',
+      '4kb',
+      'latency',
+      '60ms',
+    ]);
+    await nsExec(
+      r,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.conf.all.rp_filter=0',
+      'net.ipv4.conf.lan.rp_filter=0',
+    );
   }
   // The ISP returns the block over every router, as the seed's ISP announces it over each line.
-  await batchIp(DSL_ISP, ['link set lo up', `addr add ${DSL_FAR}/32 dev lo`,
-    ...Array.from({ length: lines }, (_, i) => [`addr add 192.0.2.${4 * i + 2}/30 dev r${i + 1}`, `link set r${i + 1} up`, `route add 172.16.8.${4 * i}/30 via 192.0.2.${4 * i + 1}`]).flat(),
-    `route add ${DSL_BLOCK} ${Array.from({ length: lines }, (_, i) => `nexthop via 192.0.2.${4 * i + 1}`).join(' ')}`]);
+  await batchIp(DSL_ISP, [
+    'link set lo up',
+    `addr add ${DSL_FAR}/32 dev lo`,
+    ...Array.from({ length: lines }, (_, i) => [
+      `addr add 192.0.2.${4 * i + 2}/30 dev r${i + 1}`,
+      `link set r${i + 1} up`,
+      `route add 172.16.8.${4 * i}/30 via 192.0.2.${4 * i + 1}`,
+    ]).flat(),
+    `route add ${DSL_BLOCK} ${Array.from({ length: lines }, (_, i) => `nexthop via 192.0.2.${4 * i + 1}`).join(' ')}`,
+  ]);
   await sysctlIn(DSL_ISP, 'net.ipv4.conf.all.rp_filter', '0');
 }
 

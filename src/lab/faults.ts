@@ -28,67 +28,123 @@ export interface FaultFigures {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const timeOf = (key: 'at' | 'done', out: string) => { const m = new RegExp(`${key}=(\\d+)`).exec(out); if (!m) throw new Error(`lab: no ${key}= in the simulator's answer: ${out}`); return Number(m[1]); };
+const timeOf = (key: 'at' | 'done', out: string) => {
+  const m = new RegExp(`${key}=(\\d+)`).exec(out);
+  if (!m) throw new Error(`lab: no ${key}= in the simulator's answer: ${out}`);
+  return Number(m[1]);
+};
 const atOf = (out: string) => timeOf('at', out);
 
 /** Mean rate over [from, to) of the traffic's buckets, in bit/s. */
 export function rateBetween(t: TrafficResult, from: number, to: number): number {
-  let bytes = 0, ms = 0;
+  let bytes = 0,
+    ms = 0;
   t.buckets.forEach((b, i) => {
     const start = t.fromAt + i * t.bucketMs;
-    if (start >= from && start + t.bucketMs <= to) { bytes += b; ms += t.bucketMs; }
+    if (start >= from && start + t.bucketMs <= to) {
+      bytes += b;
+      ms += t.bucketMs;
+    }
   });
   return ms > 0 ? (bytes * 8) / (ms / 1000) : 0;
 }
 
-const ringEvent = (line: string, key: 'left' | 'joined') => (e: WatchEvent) => e.event === 'ring' && (e[key] as string[] | undefined)?.includes(line) === true;
+const ringEvent = (line: string, key: 'left' | 'joined') => (e: WatchEvent) =>
+  e.event === 'ring' && (e[key] as string[] | undefined)?.includes(line) === true;
 
-export async function measureFault(lab: Lab, o: { kind: FaultKind; line: string; device: string; watch?: WatchProcess; beforeMs?: number; outMs?: number }): Promise<FaultFigures> {
-  const beforeMs = o.beforeMs ?? 3000, outMs = o.outMs ?? 4500;
+export async function measureFault(
+  lab: Lab,
+  o: { kind: FaultKind; line: string; device: string; watch?: WatchProcess; beforeMs?: number; outMs?: number },
+): Promise<FaultFigures> {
+  const beforeMs = o.beforeMs ?? 3000,
+    outMs = o.outMs ?? 4500;
   const w = o.watch;
   const from = w?.events.length ?? 0;
   const drops0 = await lab.lineDrops();
-  let at = 0, done = 0, leftAt: number | null = null, flapEnd = 0;
+  let at = 0,
+    done = 0,
+    leftAt: number | null = null,
+    flapEnd = 0;
   const t = await lab.traffic((beforeMs + outMs) / 1000 + 7, async () => {
     await sleep(beforeMs);
     switch (o.kind) {
-      case 'driver-down': at = atOf(await lab.sim('fault', o.line, 'if-down')); break;
-      case 'carrier-loss': at = atOf(await lab.sim('fault', o.line, 'carrier-loss')); break;
-      case 'blackhole': at = atOf(await lab.sim('fault', o.line, 'blackhole')); break;
-      case 'restart': { const out = await lab.sim('restart', o.device); at = atOf(out); done = timeOf('done', out); break; }
+      case 'driver-down':
+        at = atOf(await lab.sim('fault', o.line, 'if-down'));
+        break;
+      case 'carrier-loss':
+        at = atOf(await lab.sim('fault', o.line, 'carrier-loss'));
+        break;
+      case 'blackhole':
+        at = atOf(await lab.sim('fault', o.line, 'blackhole'));
+        break;
+      case 'restart': {
+        const out = await lab.sim('restart', o.device);
+        at = atOf(out);
+        done = timeOf('done', out);
+        break;
+      }
       // Every 2 s for 10 s: the simulator returns when it is done.
-      case 'flapping': { const out = await lab.sim('flap', o.line, '5', '2000'); at = atOf(out); flapEnd = Date.now(); break; }
+      case 'flapping': {
+        const out = await lab.sim('flap', o.line, '5', '2000');
+        at = atOf(out);
+        flapEnd = Date.now();
+        break;
+      }
     }
-    if (w && o.kind !== 'flapping' && o.kind !== 'restart') leftAt = (await w.waitFor(ringEvent(o.line, 'left'), 20_000, `${o.line} leaving the ring`, from).catch(() => undefined))?.time ?? null;
+    if (w && o.kind !== 'flapping' && o.kind !== 'restart')
+      leftAt =
+        (await w.waitFor(ringEvent(o.line, 'left'), 20_000, `${o.line} leaving the ring`, from).catch(() => undefined))
+          ?.time ?? null;
     if (o.kind !== 'flapping') await sleep(Math.max(0, outMs - (Date.now() - at)));
   });
   const drops1 = await lab.lineDrops();
   const detect = w?.events.slice(from).find((e) => e.event === 'health' && e['line'] === o.line && e['to'] === 'down');
   // A recreated interface leaves the ring with its old self (the kernel drops the slave when the
   // device deletes it); a flapping line leaves at its first fall.
-  const out = o.kind === 'restart' ? (detect?.time ?? null)
-    : o.kind === 'flapping' ? (w?.events.slice(from).find(ringEvent(o.line, 'left'))?.time ?? null) : leftAt;
+  const out =
+    o.kind === 'restart'
+      ? (detect?.time ?? null)
+      : o.kind === 'flapping'
+        ? (w?.events.slice(from).find(ringEvent(o.line, 'left'))?.time ?? null)
+        : leftAt;
   const beforeBps = rateBetween(t, t.fromAt + 1000, at);
-  const duringBps = rateBetween(t, o.kind === 'flapping' ? at : o.kind === 'restart' ? done : (out ?? at) + 500, o.kind === 'flapping' ? flapEnd : t.sender.endAt);
+  const duringBps = rateBetween(
+    t,
+    o.kind === 'flapping' ? at : o.kind === 'restart' ? done : (out ?? at) + 500,
+    o.kind === 'flapping' ? flapEnd : t.sender.endAt,
+  );
   let rejoinMs: number | null = null;
   if (o.kind !== 'flapping' && o.kind !== 'restart') {
     const cleared = atOf(await lab.sim('clear', o.line));
-    if (w) rejoinMs = ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))?.time ?? NaN) - cleared;
+    if (w)
+      rejoinMs =
+        ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))
+          ?.time ?? NaN) - cleared;
   } else if (w && o.kind === 'restart') {
-    rejoinMs = ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))?.time ?? NaN) - done;
+    rejoinMs =
+      ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))
+        ?.time ?? NaN) - done;
   }
   return {
-    fault: o.kind, line: o.line, daemon: w !== undefined,
-    outOfRingMs: out === null ? null : out - at, detectMs: detect ? detect.time - at : null,
+    fault: o.kind,
+    line: o.line,
+    daemon: w !== undefined,
+    outOfRingMs: out === null ? null : out - at,
+    detectMs: detect ? detect.time - at : null,
     lostPackets: (drops1[o.line] ?? 0) - (drops0[o.line] ?? 0),
-    beforeBps, duringBps, ratio: beforeBps > 0 ? duringBps / (0.75 * beforeBps) : 0, rejoinMs,
+    beforeBps,
+    duringBps,
+    ratio: beforeBps > 0 ? duringBps / (0.75 * beforeBps) : 0,
+    rejoinMs,
   };
 }
 
 export function formatFigures(f: FaultFigures): string {
   const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${Math.round(x)} ms`);
-  return `${f.fault} on ${f.line} ${f.daemon ? 'with' : 'without'} the daemon: detected ${ms(f.detectMs)}, out of the ring ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)}, ` +
-    `${f.lostPackets} packets lost on the line, goodput ${(f.duringBps / 1e6).toFixed(3)} Mbit/s while out vs ${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, rejoined ${ms(f.rejoinMs)} after the line was back`;
+  return (
+    `${f.fault} on ${f.line} ${f.daemon ? 'with' : 'without'} the daemon: detected ${ms(f.detectMs)}, out of the ring ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)}, ` +
+    `${f.lostPackets} packets lost on the line, goodput ${(f.duringBps / 1e6).toFixed(3)} Mbit/s while out vs ${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, rejoined ${ms(f.rejoinMs)} after the line was back`
+  );
 }
 
 export interface StressFigures {
@@ -106,24 +162,42 @@ export interface StressFigures {
  * the daemon puts it back. Until `cycles` are done or `seconds` of traffic are over. The daemon's
  * memory (its health file) is sampled along the way.
  */
-export async function stressCycles(lab: Lab, w: WatchProcess, o: { line: string; cycles: number; seconds: number; memory: () => Promise<{ rssKb: number; heapUsedKb: number }> }): Promise<StressFigures> {
+export async function stressCycles(
+  lab: Lab,
+  w: WatchProcess,
+  o: { line: string; cycles: number; seconds: number; memory: () => Promise<{ rssKb: number; heapUsedKb: number }> },
+): Promise<StressFigures> {
   let cycles = 0;
   const memory: { rssKb: number; heapUsedKb: number }[] = [await o.memory()];
   const end = Date.now() + o.seconds * 1000 - 3000;
-  const t = await lab.traffic(o.seconds, async () => {
-    while (cycles < o.cycles && Date.now() < end) {
-      const from = w.events.length;
-      await sh('ip', ['link', 'set', o.line, 'down']);
-      await w.waitFor(ringEvent(o.line, 'left'), 20_000, `cycle ${cycles}: leave`, from);
-      await sh('ip', ['link', 'set', o.line, 'up']);
-      await w.waitFor(ringEvent(o.line, 'joined'), 20_000, `cycle ${cycles}: rejoin`, from);
-      cycles++;
-      if (cycles % 25 === 0) memory.push(await o.memory());
-    }
-  }, undefined, undefined, { stopWhenDone: true });
+  const t = await lab.traffic(
+    o.seconds,
+    async () => {
+      while (cycles < o.cycles && Date.now() < end) {
+        const from = w.events.length;
+        await sh('ip', ['link', 'set', o.line, 'down']);
+        await w.waitFor(ringEvent(o.line, 'left'), 20_000, `cycle ${cycles}: leave`, from);
+        await sh('ip', ['link', 'set', o.line, 'up']);
+        await w.waitFor(ringEvent(o.line, 'joined'), 20_000, `cycle ${cycles}: rejoin`, from);
+        cycles++;
+        if (cycles % 25 === 0) memory.push(await o.memory());
+      }
+    },
+    undefined,
+    undefined,
+    { stopWhenDone: true },
+  );
   memory.push(await o.memory());
-  const perFive = Array.from({ length: Math.floor(t.buckets.length / 20) }, (_, i) => t.buckets.slice(i * 20, i * 20 + 20).reduce((a, b) => a + b, 0));
-  return { cycles, seconds: (t.sender.endAt - t.sender.startAt) / 1000, rateBps: t.rateBps, stalls: perFive.filter((b) => b === 0).length * 5, memory };
+  const perFive = Array.from({ length: Math.floor(t.buckets.length / 20) }, (_, i) =>
+    t.buckets.slice(i * 20, i * 20 + 20).reduce((a, b) => a + b, 0),
+  );
+  return {
+    cycles,
+    seconds: (t.sender.endAt - t.sender.startAt) / 1000,
+    rateBps: t.rateBps,
+    stalls: perFive.filter((b) => b === 0).length * 5,
+    memory,
+  };
 }
 
 /**

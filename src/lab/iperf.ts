@@ -31,7 +31,11 @@ export interface IperfResult {
 }
 
 interface IperfJson {
-  end?: { sum_received?: { bits_per_second?: number; seconds?: number }; sum_sent?: { retransmits?: number }; sender_tcp_congestion?: string };
+  end?: {
+    sum_received?: { bits_per_second?: number; seconds?: number };
+    sum_sent?: { retransmits?: number };
+    sender_tcp_congestion?: string;
+  };
   error?: string;
 }
 
@@ -46,24 +50,55 @@ async function cpuTimes(): Promise<{ busy: number; total: number }> {
 /** One iperf3 run from router A to host H; throws with iperf3's own words if it fails. */
 export async function iperf(o: IperfOptions): Promise<IperfResult> {
   const port = o.port ?? 5201;
-  const server = execa('ip', ['netns', 'exec', NS_H, 'iperf3', '-s', '-1', '--forceflush', '-p', String(port)], { reject: false });
+  const server = execa('ip', ['netns', 'exec', NS_H, 'iperf3', '-s', '-1', '--forceflush', '-p', String(port)], {
+    reject: false,
+  });
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('lab: iperf3 server did not start within 30 s')), 30_000);
-    server.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('listening')) { clearTimeout(t); resolve(); } });
-    void server.then((r) => { clearTimeout(t); reject(new Error(`lab: iperf3 server exited: ${String(r.stderr || r.stdout)}`)); });
+    server.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    void server.then((r) => {
+      clearTimeout(t);
+      reject(new Error(`lab: iperf3 server exited: ${String(r.stderr || r.stdout)}`));
+    });
   });
   const c0 = await cpuTimes();
-  const args = ['-c', o.dst ?? H_ADDR, '-p', String(port), '-P', String(o.flows), '-t', String(o.seconds), '-O', String(o.omit ?? 2), '-J', ...(o.cc ? ['-C', o.cc] : []), ...(o.reverse ? ['-R'] : [])];
+  const args = [
+    '-c',
+    o.dst ?? H_ADDR,
+    '-p',
+    String(port),
+    '-P',
+    String(o.flows),
+    '-t',
+    String(o.seconds),
+    '-O',
+    String(o.omit ?? 2),
+    '-J',
+    ...(o.cc ? ['-C', o.cc] : []),
+    ...(o.reverse ? ['-R'] : []),
+  ];
   const client = await execa('iperf3', args, { reject: false, timeout: (o.seconds + (o.omit ?? 2) + 60) * 1000 });
   const c1 = await cpuTimes();
   server.kill('SIGTERM');
   await server;
   let j: IperfJson;
-  try { j = JSON.parse(String(client.stdout)) as IperfJson; } catch { throw new Error(`lab: iperf3 ${args.join(' ')}: ${String(client.stderr || client.stdout).slice(0, 500)}`); }
+  try {
+    j = JSON.parse(String(client.stdout)) as IperfJson;
+  } catch {
+    throw new Error(`lab: iperf3 ${args.join(' ')}: ${String(client.stderr || client.stdout).slice(0, 500)}`);
+  }
   if (j.error || !j.end?.sum_received) throw new Error(`lab: iperf3 ${args.join(' ')}: ${j.error ?? 'no result'}`);
   return {
-    flows: o.flows, seconds: o.seconds, cc: j.end.sender_tcp_congestion ?? o.cc ?? '?',
-    bps: j.end.sum_received.bits_per_second ?? 0, retransmits: j.end.sum_sent?.retransmits ?? 0,
+    flows: o.flows,
+    seconds: o.seconds,
+    cc: j.end.sender_tcp_congestion ?? o.cc ?? '?',
+    bps: j.end.sum_received.bits_per_second ?? 0,
+    retransmits: j.end.sum_sent?.retransmits ?? 0,
     cpuBusy: c1.total > c0.total ? (c1.busy - c0.busy) / (c1.total - c0.total) : 0,
   };
 }
@@ -73,5 +108,5 @@ export async function iperf(o: IperfOptions): Promise<IperfResult> {
  * Ethernet frames (1514 bytes for 1448 of TCP payload with timestamps, MTU 1500).
  */
 export function labGoodputLimitBps(rateKbit: number, mtu = 1500): number {
-  return rateKbit * 1000 * (mtu - 52) / (mtu + 14);
+  return (rateKbit * 1000 * (mtu - 52)) / (mtu + 14);
 }

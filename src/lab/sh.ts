@@ -3,16 +3,33 @@
 // call, and under TCG loading execa costs it a second each time.
 import { execFile } from 'node:child_process';
 
-export function sh(file: string, args: string[], opts: { input?: string; allowFail?: boolean; env?: Record<string, string> } = {}): Promise<string> {
+export function sh(
+  file: string,
+  args: string[],
+  opts: { input?: string; allowFail?: boolean; env?: Record<string, string> } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { maxBuffer: 64 << 20, env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
-      if (code !== 0 && !opts.allowFail) {
-        reject(new Error(`lab: ${file} ${args.join(' ')} failed (${code}): ${String(stderr).trim() || (err as Error).message}`));
-        return;
-      }
-      resolve(String(stdout));
-    });
+    const child = execFile(
+      file,
+      args,
+      { maxBuffer: 64 << 20, env: { ...process.env, ...opts.env } },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+            ? (err as unknown as { code: number }).code
+            : 1
+          : 0;
+        if (code !== 0 && !opts.allowFail) {
+          reject(
+            new Error(
+              `lab: ${file} ${args.join(' ')} failed (${code}): ${String(stderr).trim() || (err as Error).message}`,
+            ),
+          );
+          return;
+        }
+        resolve(String(stdout));
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });

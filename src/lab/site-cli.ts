@@ -8,14 +8,46 @@ import { makeLoggerTo } from '../log.js';
 import { projectRoot } from './lab.js';
 
 export function siteCli(dir: () => string) {
-  const where = () => ['--conf-dir', path.join(dir(), 'none'), '--settings', path.join(dir(), 'wanbond.conf'), '--state-dir', path.join(dir(), 'run')];
+  const where = () => [
+    '--conf-dir',
+    path.join(dir(), 'none'),
+    '--settings',
+    path.join(dir(), 'wanbond.conf'),
+    '--state-dir',
+    path.join(dir(), 'run'),
+  ];
   return {
     wanbond: async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-      let out = '', err = '';
-      const code = await run([args[0] as string, ...where(), ...args.slice(1)], { out: (x) => { out += x; }, err: (x) => { err += x; } }, { log: makeLoggerTo(args[0] ?? 'wanbond', (l) => { err += l; }) });
+      let out = '',
+        err = '';
+      const code = await run(
+        [args[0] as string, ...where(), ...args.slice(1)],
+        {
+          out: (x) => {
+            out += x;
+          },
+          err: (x) => {
+            err += x;
+          },
+        },
+        {
+          log: makeLoggerTo(args[0] ?? 'wanbond', (l) => {
+            err += l;
+          }),
+        },
+      );
       return { code, out, err };
     },
-    startWanbond: (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [path.join(projectRoot, 'bin', 'wanbond'), args[0] as string, ...where(), ...args.slice(1)],
-      { reject: false, stripFinalNewline: false, forceKillAfterDelay: false, env: { WANBOND_LOG_LEVEL: 'warn', ...env } }),
+    startWanbond: (args: string[], env: Record<string, string> = {}) =>
+      execa(
+        process.execPath,
+        [path.join(projectRoot, 'bin', 'wanbond'), args[0] as string, ...where(), ...args.slice(1)],
+        {
+          reject: false,
+          stripFinalNewline: false,
+          forceKillAfterDelay: false,
+          env: { WANBOND_LOG_LEVEL: 'warn', ...env },
+        },
+      ),
   };
 }

@@ -4,8 +4,18 @@
 // whole time the sender ran: a second without data is a zero bucket, never a missing one.
 import net from 'node:net';
 
-export interface SinkReport { bytes: number; buckets: number[]; bucketMs: number; firstAt: number | null }
-export interface SendReport { sent: number; startAt: number; endAt: number; error?: string }
+export interface SinkReport {
+  bytes: number;
+  buckets: number[];
+  bucketMs: number;
+  firstAt: number | null;
+}
+export interface SendReport {
+  sent: number;
+  startAt: number;
+  endAt: number;
+  error?: string;
+}
 
 export function sink(port: number, seconds: number): Promise<SinkReport> {
   return new Promise((resolve, reject) => {
@@ -26,7 +36,11 @@ export function sink(port: number, seconds: number): Promise<SinkReport> {
     });
     server.on('error', reject);
     server.listen(port, '0.0.0.0', () => process.stdout.write('listening\n'));
-    const end = () => { server.close(); resolve({ bytes, buckets, bucketMs, firstAt }); setTimeout(() => process.exit(0), 100); };
+    const end = () => {
+      server.close();
+      resolve({ bytes, buckets, bucketMs, firstAt });
+      setTimeout(() => process.exit(0), 100);
+    };
     setTimeout(end, seconds * 1000);
     // Told to stop early (the lab's run ended before its time): the report so far.
     process.once('SIGTERM', end);
@@ -47,9 +61,18 @@ export function send(host: string, port: number, seconds: number): Promise<SendR
       const r: SendReport = { sent, startAt, endAt: Date.now() };
       resolve(error ? { ...r, error } : r);
     };
-    const pump = () => { while (!done && sock.write(chunk)) sent += chunk.length; };
-    sock.on('connect', () => { startAt = Date.now(); pump(); setTimeout(() => finish(), seconds * 1000); });
-    sock.on('drain', () => { sent += chunk.length; pump(); });
+    const pump = () => {
+      while (!done && sock.write(chunk)) sent += chunk.length;
+    };
+    sock.on('connect', () => {
+      startAt = Date.now();
+      pump();
+      setTimeout(() => finish(), seconds * 1000);
+    });
+    sock.on('drain', () => {
+      sent += chunk.length;
+      pump();
+    });
     sock.on('error', (e) => finish(e.message));
     process.once('SIGTERM', () => finish());
     // A connection that never completes is an answer too, not a hang.
@@ -71,6 +94,11 @@ if (process.argv[1]?.endsWith('traffic.js')) {
   const [mode, a, b, c] = process.argv.slice(2);
   if (mode === 'sink') process.stdout.write(`${JSON.stringify(await sink(Number(a), Number(b)))}\n`);
   // Its timers may still be pending after an early stop: exit once the report is out.
-  else if (mode === 'send') { const r = await send(a as string, Number(b), Number(c)); process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)); }
-  else { process.stderr.write('usage: traffic.js sink PORT SECONDS | send HOST PORT SECONDS\n'); process.exitCode = 2; }
+  else if (mode === 'send') {
+    const r = await send(a as string, Number(b), Number(c));
+    process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0));
+  } else {
+    process.stderr.write('usage: traffic.js sink PORT SECONDS | send HOST PORT SECONDS\n');
+    process.exitCode = 2;
+  }
 }

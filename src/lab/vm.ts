@@ -32,14 +32,26 @@ export interface VmOptions {
   onLine?: (line: string) => void;
 }
 
-export interface VmResult { exitCode: number | null; output: string; console: string; crashed: boolean; timedOut: boolean; bootMs: number | undefined }
+export interface VmResult {
+  exitCode: number | null;
+  output: string;
+  console: string;
+  crashed: boolean;
+  timedOut: boolean;
+  bootMs: number | undefined;
+}
 
 const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 
 async function which(cmd: string): Promise<string | undefined> {
   for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
     const p = path.join(dir, cmd);
-    try { await fs.access(p, fs.constants?.X_OK ?? 1); return p; } catch { /* next */ }
+    try {
+      await fs.access(p, fs.constants?.X_OK ?? 1);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -47,24 +59,44 @@ async function which(cmd: string): Promise<string | undefined> {
 /** What the lab needs on this machine, and the command that installs what is missing. */
 export async function labPrerequisites(): Promise<{ ok: boolean; missing: string[]; install: string }> {
   // ping: iputils (with -O) for the watch daemon's probes; the VM runs the host's programs.
-  const need: [string, string][] = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod'], ['dpkg', 'dpkg'], ['apt-get', 'apt'], ['ping', 'iputils-ping'], ['nft', 'nftables'], ['conntrack', 'conntrack']];
+  const need: [string, string][] = [
+    ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['busybox', 'busybox-static'],
+    ['depmod', 'kmod'],
+    ['dpkg', 'dpkg'],
+    ['apt-get', 'apt'],
+    ['ping', 'iputils-ping'],
+    ['nft', 'nftables'],
+    ['conntrack', 'conntrack'],
+  ];
   const missing: string[] = [];
   for (const [bin, pkg] of need) if (!(await which(bin))) missing.push(pkg);
   if (missing.length === 0) {
     // Only a static busybox can run as /init before any library is mounted.
-    const { stdout } = await run('file', ['-L', (await which('busybox')) as string]).catch(() => ({ stdout: 'static' }));
+    const { stdout } = await run('file', ['-L', (await which('busybox')) as string]).catch(() => ({
+      stdout: 'static',
+    }));
     if (!/static/.test(stdout)) missing.push('busybox-static');
   }
-  return { ok: missing.length === 0, missing, install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file', 'iputils-ping', 'nftables', 'conntrack'].join(' ')}` };
+  return {
+    ok: missing.length === 0,
+    missing,
+    install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file', 'iputils-ping', 'nftables', 'conntrack'].join(' ')}`,
+  };
 }
 
 /** apt-get install of what the lab lacks, as root, with apt's own progress passed on line by line. */
 export async function installLabPackages(missing: string[], say: (line: string) => void): Promise<void> {
   if (process.getuid?.() !== 0 || !(await which('apt-get'))) return;
   const pkgs = [...new Set([...missing, 'qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file'])];
-  say(`lab: installing ${pkgs.join(' ')} with apt-get (the qemu lab boots Debian's kernel, which has sch_teql, under qemu with a static busybox as its init)`);
+  say(
+    `lab: installing ${pkgs.join(' ')} with apt-get (the qemu lab boots Debian's kernel, which has sch_teql, under qemu with a static busybox as its init)`,
+  );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...pkgs]]) {
+  for (const args of [
+    ['update', '-q'],
+    ['install', '-y', '-q', '--no-install-recommends', ...pkgs],
+  ]) {
     await new Promise<void>((resolve) => {
       const child = spawn('apt-get', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let partial = '';
@@ -76,18 +108,30 @@ export async function installLabPackages(missing: string[], say: (line: string) 
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.on('close', (code) => { if (code !== 0) say(`lab: apt-get ${args[0]} exited ${code}`); resolve(); });
-      child.on('error', (e) => { say(`lab: apt-get: ${e.message}`); resolve(); });
+      child.on('close', (code) => {
+        if (code !== 0) say(`lab: apt-get ${args[0]} exited ${code}`);
+        resolve();
+      });
+      child.on('error', (e) => {
+        say(`lab: apt-get: ${e.message}`);
+        resolve();
+      });
     });
   }
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Downloads and unpacks Debian's current amd64 kernel into the cache (once). */
-export async function ensureKernel(cacheDir: string, log: (s: string) => void = () => undefined): Promise<{ vmlinuz: string; modulesDir: string; version: string }> {
+export async function ensureKernel(
+  cacheDir: string,
+  log: (s: string) => void = () => undefined,
+): Promise<{ vmlinuz: string; modulesDir: string; version: string }> {
   const kdir = path.join(cacheDir, 'kernel');
   const stamp = path.join(kdir, 'version');
   if (!(await exists(stamp))) {
@@ -95,11 +139,19 @@ export async function ensureKernel(cacheDir: string, log: (s: string) => void = 
     await fs.mkdir(kdir, { recursive: true });
     const { stdout } = await run('apt-cache', ['depends', 'linux-image-amd64']);
     const pkg = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b/.exec(stdout)?.[1];
-    if (!pkg) throw new WanbondError('lab: cannot find the Debian kernel package behind linux-image-amd64', 'run apt-get update, then try again');
+    if (!pkg)
+      throw new WanbondError(
+        'lab: cannot find the Debian kernel package behind linux-image-amd64',
+        'run apt-get update, then try again',
+      );
     log(`lab: downloading ${pkg} (first run only)`);
     await run('apt-get', ['download', pkg], { cwd: kdir, maxBuffer: 1 << 24 });
     const deb = (await fs.readdir(kdir)).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new WanbondError(`lab: apt-get download ${pkg} produced no .deb`, 'check apt sources and network access to Debian mirrors');
+    if (!deb)
+      throw new WanbondError(
+        `lab: apt-get download ${pkg} produced no .deb`,
+        'check apt sources and network access to Debian mirrors',
+      );
     await run('dpkg', ['-x', path.join(kdir, deb), path.join(kdir, 'root')], { maxBuffer: 1 << 24 });
     await fs.rm(path.join(kdir, deb));
     const version = (await fs.readdir(path.join(kdir, 'root', 'lib', 'modules')))[0] as string;
@@ -107,7 +159,11 @@ export async function ensureKernel(cacheDir: string, log: (s: string) => void = 
     await fs.writeFile(stamp, `${version}\n`);
   }
   const version = (await fs.readFile(stamp, 'utf8')).trim();
-  return { vmlinuz: path.join(kdir, 'root', 'boot', `vmlinuz-${version}`), modulesDir: path.join(kdir, 'root', 'lib', 'modules'), version };
+  return {
+    vmlinuz: path.join(kdir, 'root', 'boot', `vmlinuz-${version}`),
+    modulesDir: path.join(kdir, 'root', 'lib', 'modules'),
+    version,
+  };
 }
 
 /** The modules the initramfs loads before it can mount the host, in dependency order. */
@@ -118,7 +174,10 @@ async function bootModules(kernelRoot: string, version: string): Promise<string[
     const { stdout } = await run('modprobe', ['-d', kernelRoot, '-S', version, '--show-depends', m]);
     for (const line of stdout.split('\n')) {
       const p = /^insmod (\S+)/.exec(line)?.[1];
-      if (p && !seen.has(p)) { seen.add(p); out.push(p); }
+      if (p && !seen.has(p)) {
+        seen.add(p);
+        out.push(p);
+      }
     }
   }
   return out;
@@ -149,7 +208,12 @@ async function ensureInitramfs(cacheDir: string, version: string): Promise<strin
     { name: 'init', mode: 0o100755, data: Buffer.from(INIT) },
   ];
   const mods = await bootModules(path.join(cacheDir, 'kernel', 'root'), version);
-  for (const [i, m] of mods.entries()) entries.push({ name: `mods/${String(i).padStart(2, '0')}-${path.basename(m)}`, mode: 0o100644, data: await fs.readFile(m) });
+  for (const [i, m] of mods.entries())
+    entries.push({
+      name: `mods/${String(i).padStart(2, '0')}-${path.basename(m)}`,
+      mode: 0o100644,
+      data: await fs.readFile(m),
+    });
   const tmp = `${out}.tmp`;
   await fs.writeFile(tmp, gzipSync(newcArchive(entries), { level: 1 }));
   await fs.rename(tmp, out);
@@ -157,7 +221,9 @@ async function ensureInitramfs(cacheDir: string, version: string): Promise<strin
 }
 
 function jobScript(o: VmOptions): string {
-  const env = Object.entries(o.env ?? {}).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
+  const env = Object.entries(o.env ?? {})
+    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
+    .join('\n');
   const cwd = o.cwd.replace(/'/g, `'\\''`);
   // /tmp and /run get fresh tmpfs; a project that lives under one of them (a CI clone in /tmp) is
   // carried over with a bind mount, at the same path.
@@ -192,11 +258,17 @@ export async function runInVm(o: VmOptions): Promise<VmResult> {
   for (let n = 1; ; n++) {
     const r = await bootOnce(o, kernel, initrd);
     if (!r.bootHung || n === attempts) return r.result;
-    o.onLine?.(`lab: the VM did not start the job within ${(o.bootTimeoutMs ?? 120_000) / 1000} s; booting again (attempt ${n + 1} of ${attempts})`);
+    o.onLine?.(
+      `lab: the VM did not start the job within ${(o.bootTimeoutMs ?? 120_000) / 1000} s; booting again (attempt ${n + 1} of ${attempts})`,
+    );
   }
 }
 
-async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: string }, initrd: string): Promise<{ result: VmResult; bootHung: boolean }> {
+async function bootOnce(
+  o: VmOptions,
+  kernel: { vmlinuz: string; modulesDir: string },
+  initrd: string,
+): Promise<{ result: VmResult; bootHung: boolean }> {
   const io = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-vm-'));
   try {
     await fs.writeFile(path.join(io, 'job.sh'), jobScript(o));
@@ -204,11 +276,28 @@ async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: str
     await fs.writeFile(path.join(io, 'modules-dir'), kernel.modulesDir);
     await fs.writeFile(path.join(io, 'output'), '');
     const args = [
-      '-accel', 'tcg', '-cpu', 'max', '-smp', String(o.cpus ?? 2), '-m', String(o.memoryMb ?? 1024),
-      '-nographic', '-no-reboot', '-net', 'none', '-kernel', kernel.vmlinuz, '-initrd', initrd,
-      '-append', 'console=ttyS0 quiet loglevel=3 panic=1 oops=panic',
-      '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-      '-virtfs', `local,path=${io},mount_tag=labio,security_model=none,multidevs=remap`,
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-smp',
+      String(o.cpus ?? 2),
+      '-m',
+      String(o.memoryMb ?? 1024),
+      '-nographic',
+      '-no-reboot',
+      '-net',
+      'none',
+      '-kernel',
+      kernel.vmlinuz,
+      '-initrd',
+      initrd,
+      '-append',
+      'console=ttyS0 quiet loglevel=3 panic=1 oops=panic',
+      '-virtfs',
+      'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-virtfs',
+      `local,path=${io},mount_tag=labio,security_model=none,multidevs=remap`,
     ];
     const started = Date.now();
     let bootMs: number | undefined;
@@ -219,7 +308,12 @@ async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: str
     const logFile = createWriteStream(path.join(o.cacheDir, 'last-console.log'));
     let partial = '';
     // Escape sequences can be split across chunks, so clean whole lines only.
-    const clean = (l: string) => l.replace(/\r/g, '').replace(ANSI_CSI, '').replace(ANSI_RESET, '').replace(/^\[\?7l/, '');
+    const clean = (l: string) =>
+      l
+        .replace(/\r/g, '')
+        .replace(ANSI_CSI, '')
+        .replace(ANSI_RESET, '')
+        .replace(/^\[\?7l/, '');
     const onData = (d: Buffer) => {
       partial += d.toString();
       const lines = partial.split('\n');
@@ -234,8 +328,16 @@ async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: str
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs);
-    const bootTimer = setTimeout(() => { if (bootMs === undefined) { bootHung = true; child.kill('SIGKILL'); } }, o.bootTimeoutMs ?? 120_000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    const bootTimer = setTimeout(() => {
+      if (bootMs === undefined) {
+        bootHung = true;
+        child.kill('SIGKILL');
+      }
+    }, o.bootTimeoutMs ?? 120_000);
     await new Promise<void>((resolve) => child.on('close', () => resolve()));
     clearTimeout(timer);
     clearTimeout(bootTimer);
@@ -243,7 +345,17 @@ async function bootOnce(o: VmOptions, kernel: { vmlinuz: string; modulesDir: str
     const codeText = await fs.readFile(path.join(io, 'exit-code'), 'utf8').catch(() => undefined);
     const output = await fs.readFile(path.join(io, 'output'), 'utf8').catch(() => '');
     const exitCode = codeText === undefined ? null : Number(codeText.trim());
-    return { result: { exitCode, output, console: consoleText, crashed: exitCode === null && !timedOut, timedOut: timedOut || bootHung, bootMs }, bootHung };
+    return {
+      result: {
+        exitCode,
+        output,
+        console: consoleText,
+        crashed: exitCode === null && !timedOut,
+        timedOut: timedOut || bootHung,
+        bootMs,
+      },
+      bootHung,
+    };
   } finally {
     await fs.rm(io, { recursive: true, force: true });
   }

@@ -13,9 +13,17 @@ import { defaultLabDir, readLabState, setLoss, shape, type LabLine, type LabStat
 
 type Fault = 'if-down' | 'carrier-loss' | 'blackhole' | 'errors';
 /** What each running driver read from its file when its device started: it keeps that until a restart. */
-interface DriverIface { dynIntrCfg: 'YES' | 'NO' | null; visibility: Interface['visibility'] }
+interface DriverIface {
+  dynIntrCfg: 'YES' | 'NO' | null;
+  visibility: Interface['visibility'];
+}
 /** alarm: the card sees the T1 down (RED/LOS/LOF on, device Disconnected); a dead far end or DLCI is silent. */
-interface SimState { running: string[]; faults: Record<string, { kind: Fault; percent?: number; alarm?: boolean }>; driver?: Record<string, DriverIface>; starts?: Record<string, number> }
+interface SimState {
+  running: string[];
+  faults: Record<string, { kind: Fault; percent?: number; alarm?: boolean }>;
+  driver?: Record<string, DriverIface>;
+  starts?: Record<string, number>;
+}
 
 const labDir = defaultLabDir();
 const procDir = path.join(labDir, 'proc');
@@ -26,41 +34,59 @@ async function readSim(): Promise<SimState> {
   s.driver ??= {};
   return s;
 }
-async function writeSim(s: SimState): Promise<void> { await fs.writeFile(simFile, JSON.stringify(s)); }
+async function writeSim(s: SimState): Promise<void> {
+  await fs.writeFile(simFile, JSON.stringify(s));
+}
 
 const lineOf = (lab: LabState, iface: string): LabLine | undefined => lab.lines.find((l) => l.iface === iface);
 
 async function writeProc(site: Site, sim: SimState): Promise<void> {
   await fs.mkdir(procDir, { recursive: true });
-  const rows = site.devices.filter((d) => sim.running.includes(d.name)).map((d) => {
-    const ifs = site.interfaces.filter((i) => i.device === d.name && i.carriesIp);
-    const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]?.alarm === true);
-    const proto = d.card === 'AFT' ? 'AFT TE1' : d.configId.replace('WAN_', '');
-    return `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`;
-  });
-  await fs.writeFile(path.join(procDir, 'status'), ['Device name | Protocol | Station | Status        |', ...rows, ''].join('\n'));
+  const rows = site.devices
+    .filter((d) => sim.running.includes(d.name))
+    .map((d) => {
+      const ifs = site.interfaces.filter((i) => i.device === d.name && i.carriesIp);
+      const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]?.alarm === true);
+      const proto = d.card === 'AFT' ? 'AFT TE1' : d.configId.replace('WAN_', '');
+      return `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`;
+    });
+  await fs.writeFile(
+    path.join(procDir, 'status'),
+    ['Device name | Protocol | Station | Status        |', ...rows, ''].join('\n'),
+  );
   let ifRows = 'Interface name | Device name | Media | Operational State |\n';
   const links = JSON.parse(await sh('ip', ['-j', 'link', 'show'])) as { ifname: string; flags: string[] }[];
   for (const i of site.interfaces.filter((x) => sim.running.includes(x.device))) {
     const l = links.find((x) => x.ifname === i.name);
-    if (l?.flags.includes('UP')) ifRows += `${i.name.padEnd(15)}| ${i.device.padEnd(12)}| ${'0'.padEnd(6)}| ${(sim.faults[i.name] ? 'Disconnected' : 'Connected').padEnd(18)}|\n`;
+    if (l?.flags.includes('UP'))
+      ifRows += `${i.name.padEnd(15)}| ${i.device.padEnd(12)}| ${'0'.padEnd(6)}| ${(sim.faults[i.name] ? 'Disconnected' : 'Connected').padEnd(18)}|\n`;
   }
   await fs.writeFile(path.join(procDir, 'interfaces'), ifRows);
   for (const d of site.devices) {
     const file = path.join(procDir, d.name);
-    if (!sim.running.includes(d.name)) { await fs.rm(file, { force: true }); continue; }
+    if (!sim.running.includes(d.name)) {
+      await fs.rm(file, { force: true });
+      continue;
+    }
     const alarm = site.interfaces.some((i) => i.device === d.name && sim.faults[i.name]?.alarm === true);
     const on = (b: boolean) => (b ? 'ON' : 'OFF').padStart(10);
-    const crc = site.interfaces.filter((i) => i.device === d.name && sim.faults[i.name]?.kind === 'errors').reduce((a, i) => a + 1000 * (sim.faults[i.name]?.percent ?? 1), 0);
-    const pair = (k1: string, v1: number, k2: string, v2: number) => `${k1.padStart(25)}: ${String(v1).padStart(10)} ${k2.padStart(25)}: ${String(v2).padStart(10)}`;
-    await fs.writeFile(file, [
-      pair('total rx packets', 0, 'total tx packets', 0),
-      pair('bad rx packets', crc, 'CRC errors', crc),
-      '=============================== T1 Alarms ===============================',
-      `${'ALOS'.padStart(25)}: ${on(alarm)} ${'LOS'.padStart(25)}: ${on(alarm)}`,
-      `${'RED'.padStart(25)}: ${on(alarm)} ${'AIS'.padStart(25)}: ${on(false)}`,
-      `${'RAI'.padStart(25)}: ${on(false)} ${'LOF'.padStart(25)}: ${on(alarm)}`, '',
-    ].join('\n'));
+    const crc = site.interfaces
+      .filter((i) => i.device === d.name && sim.faults[i.name]?.kind === 'errors')
+      .reduce((a, i) => a + 1000 * (sim.faults[i.name]?.percent ?? 1), 0);
+    const pair = (k1: string, v1: number, k2: string, v2: number) =>
+      `${k1.padStart(25)}: ${String(v1).padStart(10)} ${k2.padStart(25)}: ${String(v2).padStart(10)}`;
+    await fs.writeFile(
+      file,
+      [
+        pair('total rx packets', 0, 'total tx packets', 0),
+        pair('bad rx packets', crc, 'CRC errors', crc),
+        '=============================== T1 Alarms ===============================',
+        `${'ALOS'.padStart(25)}: ${on(alarm)} ${'LOS'.padStart(25)}: ${on(alarm)}`,
+        `${'RED'.padStart(25)}: ${on(alarm)} ${'AIS'.padStart(25)}: ${on(false)}`,
+        `${'RAI'.padStart(25)}: ${on(false)} ${'LOF'.padStart(25)}: ${on(alarm)}`,
+        '',
+      ].join('\n'),
+    );
   }
 }
 
@@ -74,8 +100,12 @@ async function createInterface(lab: LabState, i: Interface): Promise<void> {
   const peer = `wbl-la${line.index}`;
   // A line keeps its identity across card restarts, as a real T1 (which has no MAC at all) does: the
   // veth standing in for it gets the same address every time, so router B's neighbour entries stay right.
-  const mac = (end: number) => `02:77:01:00:${line.index.toString(16).padStart(2, '0')}:${end.toString(16).padStart(2, '0')}`;
-  await batchIp(undefined, [`link add ${i.name} address ${mac(10)} type veth peer name ${peer} address ${mac(11)}`, `link set ${peer} netns ${line.netns}`]);
+  const mac = (end: number) =>
+    `02:77:01:00:${line.index.toString(16).padStart(2, '0')}:${end.toString(16).padStart(2, '0')}`;
+  await batchIp(undefined, [
+    `link add ${i.name} address ${mac(10)} type veth peer name ${peer} address ${mac(11)}`,
+    `link set ${peer} netns ${line.netns}`,
+  ]);
   await batchIp(line.netns, [`link set ${peer} name la`, 'link set la master br0', 'link set la up']);
   await shape(line.netns, 'la', line.rateKbit);
   const ipFile = await fs.readFile(path.join(lab.confDir, 'interfaces', i.name), 'utf8').catch(() => undefined);
@@ -89,7 +119,9 @@ async function applyFault(lab: LabState, i: Interface, kind: Fault, percent = 10
   const line = lineOf(lab, i.name);
   if (!line) throw new Error(`no line for ${i.name}`);
   switch (kind) {
-    case 'if-down': await ip(undefined, 'link', 'set', i.name, 'down'); break;
+    case 'if-down':
+      await ip(undefined, 'link', 'set', i.name, 'down');
+      break;
     // Carrier loss without downing the peer of an up slave under traffic (that crashes 6.1 kernels):
     // down the slave, then its peer, then bring the slave up again, now without carrier.
     case 'carrier-loss':
@@ -97,17 +129,28 @@ async function applyFault(lab: LabState, i: Interface, kind: Fault, percent = 10
       await ip(line.netns, 'link', 'set', 'la', 'down');
       await ip(undefined, 'link', 'set', i.name, 'up');
       break;
-    case 'blackhole': await setLoss(line.netns, 'lb', 100); break;
-    case 'errors': await setLoss(line.netns, 'lb', percent); break;
+    case 'blackhole':
+      await setLoss(line.netns, 'lb', 100);
+      break;
+    case 'errors':
+      await setLoss(line.netns, 'lb', percent);
+      break;
   }
 }
 
 async function clearFault(lab: LabState, i: Interface, kind: Fault): Promise<void> {
   const line = lineOf(lab, i.name)!;
   switch (kind) {
-    case 'if-down': await ip(undefined, 'link', 'set', i.name, 'up'); break;
-    case 'carrier-loss': await ip(line.netns, 'link', 'set', 'la', 'up'); break;
-    case 'blackhole': case 'errors': await setLoss(line.netns, 'lb', 0); break;
+    case 'if-down':
+      await ip(undefined, 'link', 'set', i.name, 'up');
+      break;
+    case 'carrier-loss':
+      await ip(line.netns, 'link', 'set', 'la', 'up');
+      break;
+    case 'blackhole':
+    case 'errors':
+      await setLoss(line.netns, 'lb', 0);
+      break;
   }
 }
 
@@ -116,7 +159,8 @@ export function lineDownEffect(visibility: Interface['visibility']): Fault {
   return visibility === 'driver-downs' ? 'if-down' : visibility === 'carrier' ? 'carrier-loss' : 'blackhole';
 }
 
-const drivenAs = (sim: SimState, i: Interface): Interface['visibility'] => sim.driver?.[i.name]?.visibility ?? i.visibility;
+const drivenAs = (sim: SimState, i: Interface): Interface['visibility'] =>
+  sim.driver?.[i.name]?.visibility ?? i.visibility;
 
 async function main(argv: string[]): Promise<number> {
   const [verb = '', a1, a2, a3] = argv;
@@ -127,7 +171,10 @@ async function main(argv: string[]): Promise<number> {
   const sim = await readSim();
   const out = (s: string) => process.stdout.write(`${s}\n`);
   // Lab only, not a wanrouter verb: the card's side of the lab, what each driver runs with.
-  if (verb === 'driver') { out(JSON.stringify({ running: sim.running, driver: sim.driver, starts: sim.starts ?? {} })); return 0; }
+  if (verb === 'driver') {
+    out(JSON.stringify({ running: sim.running, driver: sim.driver, starts: sim.starts ?? {} }));
+    return 0;
+  }
   if (verb === 'status' || verb === 'list') {
     out(sim.running.length === 0 ? 'Router is stopped !' : `Devices currently active:\n\t${sim.running.join(' ')}`);
     out(await fs.readFile(path.join(procDir, 'status'), 'utf8').catch(() => ''));
@@ -136,8 +183,12 @@ async function main(argv: string[]): Promise<number> {
   if (verb === 'flap') {
     // A line that drops and returns COUNT times, PERIOD_MS apart, as the configured driver shows it.
     const i = site.interfaces.find((x) => x.name === a1);
-    const count = Number(a2 ?? 5), period = Number(a3 ?? 1000);
-    if (!i?.carriesIp || !(count > 0) || !(period >= 50)) { out('usage: wanrouter flap <ifname> <count> <period-ms>'); return 2; }
+    const count = Number(a2 ?? 5),
+      period = Number(a3 ?? 1000);
+    if (!i?.carriesIp || !(count > 0) || !(period >= 50)) {
+      out('usage: wanrouter flap <ifname> <count> <period-ms>');
+      return 2;
+    }
     const kind = lineDownEffect(drivenAs(sim, i));
     out(`${i.name}: flapping from at=${Date.now()}`);
     for (let n = 0; n < count; n++) {
@@ -151,14 +202,23 @@ async function main(argv: string[]): Promise<number> {
   }
   if (verb === 'fault' || verb === 'clear') {
     const i = site.interfaces.find((x) => x.name === a1);
-    if (!i?.carriesIp) { out(`no IP interface ${a1}`); return 1; }
+    if (!i?.carriesIp) {
+      out(`no IP interface ${a1}`);
+      return 1;
+    }
     const had = sim.faults[i.name];
     const clearedAt = Date.now();
-    if (had) { await clearFault(lab, i, had.kind); delete sim.faults[i.name]; }
+    if (had) {
+      await clearFault(lab, i, had.kind);
+      delete sim.faults[i.name];
+    }
     if (verb === 'clear') out(`${i.name}: cleared at=${clearedAt}`);
     if (verb === 'fault') {
       const kind = (a2 === 'line-down' ? lineDownEffect(drivenAs(sim, i)) : a2) as Fault;
-      if (!['if-down', 'carrier-loss', 'blackhole', 'errors'].includes(kind)) { out(`unknown fault ${a2}`); return 2; }
+      if (!['if-down', 'carrier-loss', 'blackhole', 'errors'].includes(kind)) {
+        out(`unknown fault ${a2}`);
+        return 2;
+      }
       const percent = a3 ? Number(a3) : undefined;
       // at: just before the kernel sees the fault (the lab measures the daemon's reaction from there).
       const at = Date.now();
@@ -172,7 +232,12 @@ async function main(argv: string[]): Promise<number> {
     await writeProc(site, sim);
     return 0;
   }
-  if (verb !== 'start' && verb !== 'stop' && verb !== 'restart') { out(`Usage: wanrouter {start|stop|restart|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms> | driver`); return 1; }
+  if (verb !== 'start' && verb !== 'stop' && verb !== 'restart') {
+    out(
+      `Usage: wanrouter {start|stop|restart|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms> | driver`,
+    );
+    return 1;
+  }
   try {
     await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
   } catch {
@@ -186,7 +251,11 @@ async function main(argv: string[]): Promise<number> {
     const startDelay = Number(process.env['WANBOND_LAB_START_DELAY_MS'] ?? 0);
     const stop = async (d: string, ifs: Interface[]) => {
       out(`Stopping ${d}...`);
-      for (const i of [...ifs].reverse()) { await sh('ip', ['link', 'del', i.name], { allowFail: true }); delete sim.faults[i.name]; delete sim.driver?.[i.name]; }
+      for (const i of [...ifs].reverse()) {
+        await sh('ip', ['link', 'del', i.name], { allowFail: true });
+        delete sim.faults[i.name];
+        delete sim.driver?.[i.name];
+      }
       sim.running = sim.running.filter((x) => x !== d);
     };
     const start = async (d: string, ifs: Interface[]) => {
@@ -200,15 +269,30 @@ async function main(argv: string[]): Promise<number> {
       (sim.starts ??= {})[d] = (sim.starts[d] ?? 0) + 1;
     };
     const devices = a1 ? [a1] : verb === 'stop' ? [...sim.running].reverse() : order;
-    if (verb === 'stop' && sim.running.length === 0) { out('Router is already stopped !'); rc = 1; return rc; }
+    if (verb === 'stop' && sim.running.length === 0) {
+      out('Router is already stopped !');
+      rc = 1;
+      return rc;
+    }
     for (const d of devices) {
-      if (!site.devices.some((x) => x.name === d)) { out(`${d}.conf: configuration file not found`); rc = 1; continue; }
+      if (!site.devices.some((x) => x.name === d)) {
+        out(`${d}.conf: configuration file not found`);
+        rc = 1;
+        continue;
+      }
       const ifs = site.interfaces.filter((i) => i.device === d);
       if (verb === 'start') {
-        if (sim.running.includes(d)) { out(`Device ${d} is already running`); continue; }
+        if (sim.running.includes(d)) {
+          out(`Device ${d} is already running`);
+          continue;
+        }
         await start(d, ifs);
       } else if (verb === 'stop') {
-        if (!sim.running.includes(d)) { out(`Device ${d} is not running`); rc = 1; continue; }
+        if (!sim.running.includes(d)) {
+          out(`Device ${d} is not running`);
+          rc = 1;
+          continue;
+        }
         await stop(d, ifs);
       } else {
         if (sim.running.includes(d)) await stop(d, ifs);
@@ -228,5 +312,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  process.exitCode = await main(process.argv.slice(2)).catch((e: Error) => { process.stderr.write(`wanrouter (lab simulator): ${e.message}\n`); return 1; });
+  process.exitCode = await main(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`wanrouter (lab simulator): ${e.message}\n`);
+    return 1;
+  });
 }

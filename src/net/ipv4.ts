@@ -20,8 +20,7 @@ export function parseCidr(text: string): { addr: string; len: number } | undefin
 }
 
 /** A dotted IPv4 address as an unsigned 32-bit number, and back. */
-export const ipv4ToNumber = (addr: string): number =>
-  addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
+export const ipv4ToNumber = (addr: string): number => addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
 export const numberToIpv4 = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
 /** The network a CIDR belongs to, as the kernel names its prefix route ("10.0.0.0/31"). */

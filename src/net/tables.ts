@@ -7,8 +7,10 @@ export const TABLE_BASES = { weighted: 77_620_000, probe: 77_650_000, perConnect
 export const tableIn = (base: number, bondIndex: number, lineIndex: number): number =>
   base + bondIndex * 256 + lineIndex + 1;
 
-export const tableRange = (base: number): { min: number; max: number } =>
-  ({ min: tableIn(base, 0, 0), max: tableIn(base, 99, 253) });
+export const tableRange = (base: number): { min: number; max: number } => ({
+  min: tableIn(base, 0, 0),
+  max: tableIn(base, 99, 253),
+});
 
 /** A table in one of wanbond's ranges: one wanbond may write. */
 export const isWanbondTable = (t: number): boolean =>

@@ -25,7 +25,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
  */
 export function splitJsonDocs(text: string): string[] {
   const out: string[] = [];
-  let depth = 0, start = -1, inString = false, escaped = false;
+  let depth = 0,
+    start = -1,
+    inString = false,
+    escaped = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inString) {
@@ -35,8 +38,11 @@ export function splitJsonDocs(text: string): string[] {
       continue;
     }
     if (c === '"') inString = true;
-    else if (c === '[' || c === '{') { if (depth++ === 0) start = i; }
-    else if (c === ']' || c === '}') { if (--depth === 0) out.push(text.slice(start, i + 1)); }
+    else if (c === '[' || c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === ']' || c === '}') {
+      if (--depth === 0) out.push(text.slice(start, i + 1));
+    }
   }
   if (depth !== 0) throw new InternalError(`cannot parse ip -batch output: unbalanced brackets: ${text.slice(-200)}`);
   return out;
@@ -47,13 +53,22 @@ export function parseLinks(text: string): LinkState[] {
     const l = x as J;
     const s = l['stats64'] as { rx?: J; tx?: J } | undefined;
     const link: LinkState = {
-      name: String(l['ifname']), ifindex: num(l['ifindex']), flags: (l['flags'] as string[] | undefined) ?? [],
-      mtu: num(l['mtu']), operstate: str(l['operstate']) ?? 'UNKNOWN',
+      name: String(l['ifname']),
+      ifindex: num(l['ifindex']),
+      flags: (l['flags'] as string[] | undefined) ?? [],
+      mtu: num(l['mtu']),
+      operstate: str(l['operstate']) ?? 'UNKNOWN',
     };
     if (s?.rx && s.tx) {
       link.stats = {
-        rxBytes: num(s.rx['bytes']), rxPackets: num(s.rx['packets']), rxErrors: num(s.rx['errors']), rxDropped: num(s.rx['dropped']),
-        txBytes: num(s.tx['bytes']), txPackets: num(s.tx['packets']), txErrors: num(s.tx['errors']), txDropped: num(s.tx['dropped']),
+        rxBytes: num(s.rx['bytes']),
+        rxPackets: num(s.rx['packets']),
+        rxErrors: num(s.rx['errors']),
+        rxDropped: num(s.rx['dropped']),
+        txBytes: num(s.tx['bytes']),
+        txPackets: num(s.tx['packets']),
+        txErrors: num(s.tx['errors']),
+        txDropped: num(s.tx['dropped']),
       };
     }
     return link;
@@ -65,8 +80,13 @@ export function parseAddrs(text: string): AddrState[] {
     const l = x as J;
     return ((l['addr_info'] as J[] | undefined) ?? [])
       .filter((a) => a['family'] === 'inet')
-      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']), noprefixroute: a['noprefixroute'] === true,
-        ...(typeof a['address'] === 'string' && a['address'] !== a['local'] ? { peer: a['address'] } : {}) }));
+      .map((a) => ({
+        dev: String(l['ifname']),
+        local: String(a['local']),
+        prefixlen: num(a['prefixlen']),
+        noprefixroute: a['noprefixroute'] === true,
+        ...(typeof a['address'] === 'string' && a['address'] !== a['local'] ? { peer: a['address'] } : {}),
+      }));
   });
 }
 
@@ -74,9 +94,14 @@ export function parseAddrs(text: string): AddrState[] {
 export function parseAddrs6(text: string): Addr6State[] {
   return json('ip -j addr', text).flatMap((x) => {
     const l = x as J;
-    return ((l['addr_info'] as J[] | undefined) ?? []).filter((a) => a['family'] === 'inet6')
-      .map((a) => ({ dev: String(l['ifname']), local: String(a['local']), prefixlen: num(a['prefixlen']),
-        scope: str(a['scope']) ?? 'global' }));
+    return ((l['addr_info'] as J[] | undefined) ?? [])
+      .filter((a) => a['family'] === 'inet6')
+      .map((a) => ({
+        dev: String(l['ifname']),
+        local: String(a['local']),
+        prefixlen: num(a['prefixlen']),
+        scope: str(a['scope']) ?? 'global',
+      }));
   });
 }
 
@@ -98,9 +123,15 @@ export function parseRoutes(text: string): RouteState[] {
     const r = x as J;
     const whole = routeFromKernel(r);
     return {
-      dst: String(r['dst']), dev: str(r['dev']), gateway: str(r['gateway']), protocol: str(r['protocol']),
-      scope: str(r['scope']), metric: typeof r['metric'] === 'number' ? r['metric'] : undefined, type: str(r['type']),
-      spec: 'route' in whole ? whole.route : undefined, ...('why' in whole ? { unrestorable: whole.why } : {}),
+      dst: String(r['dst']),
+      dev: str(r['dev']),
+      gateway: str(r['gateway']),
+      protocol: str(r['protocol']),
+      scope: str(r['scope']),
+      metric: typeof r['metric'] === 'number' ? r['metric'] : undefined,
+      type: str(r['type']),
+      spec: 'route' in whole ? whole.route : undefined,
+      ...('why' in whole ? { unrestorable: whole.why } : {}),
     };
   });
 }
@@ -108,7 +139,12 @@ export function parseRoutes(text: string): RouteState[] {
 export function parseQdiscs(text: string): QdiscState[] {
   return json('tc -j qdisc', text).map((x) => {
     const q = x as J;
-    return { dev: String(q['dev']), kind: String(q['kind']), handle: String(q['handle'] ?? ''), root: q['root'] === true };
+    return {
+      dev: String(q['dev']),
+      kind: String(q['kind']),
+      handle: String(q['handle'] ?? ''),
+      root: q['root'] === true,
+    };
   });
 }
 
@@ -127,15 +163,25 @@ export function depHas(modulesDep: string | undefined, name: string): boolean {
 }
 
 /** sch_plug is loaded, compiled in, or among the modules the kernel can load. */
-export function plugPresence(procModules: string | undefined, modulesBuiltin: string | undefined, modulesDep: string | undefined): boolean {
-  return moduleLoaded(procModules, 'sch_plug') || builtinHas(modulesBuiltin, 'sch_plug') || depHas(modulesDep, 'sch_plug');
+export function plugPresence(
+  procModules: string | undefined,
+  modulesBuiltin: string | undefined,
+  modulesDep: string | undefined,
+): boolean {
+  return (
+    moduleLoaded(procModules, 'sch_plug') || builtinHas(modulesBuiltin, 'sch_plug') || depHas(modulesDep, 'sch_plug')
+  );
 }
 
 /**
  * TEQL is there when the module is loaded or compiled in; a compiled-in TEQL shows by modules.builtin,
  * or by teqlN devices that no loaded module made.
  */
-export function teqlPresence(procModules: string | undefined, modulesBuiltin: string | undefined, links: LinkState[]): { loaded: boolean; builtin: boolean } {
+export function teqlPresence(
+  procModules: string | undefined,
+  modulesBuiltin: string | undefined,
+  links: LinkState[],
+): { loaded: boolean; builtin: boolean } {
   const module = moduleLoaded(procModules, 'sch_teql');
   const devices = links.some((l) => /^teql\d+$/.test(l.name));
   const builtin = !module && (builtinHas(modulesBuiltin, 'sch_teql') || devices);
@@ -153,4 +199,3 @@ export function parseWanrouterStatus(text: string | undefined): { name: string; 
   }
   return out;
 }
-

@@ -4,11 +4,20 @@ import type { ObservedState, WeightedObserved } from '../state/types.js';
 import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
-import { parseAddrs, parseAddrs6, parseLinks, parseQdiscs, parseRoutes, parseRoutes6, parseWanrouterStatus,
-  plugPresence, splitJsonDocs, teqlPresence } from './parse.js';
+import {
+  parseAddrs,
+  parseAddrs6,
+  parseLinks,
+  parseQdiscs,
+  parseRoutes,
+  parseRoutes6,
+  parseWanrouterStatus,
+  plugPresence,
+  splitJsonDocs,
+  teqlPresence,
+} from './parse.js';
 import { toSlashKey } from '../net/ipv4.js';
 import type { Ipv6Observed } from '../state/types.js';
-
 
 export const DEFAULT_WANROUTER_PROC = '/proc/net/wanrouter';
 const IP_READS = ['link show', 'addr show', 'route show table main'];
@@ -98,7 +107,11 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     o.conntrack && w && !o.lean ? hasConntrack(runner) : Promise.resolve(undefined),
     w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
     // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process start counts on a router's CPU.
-    runner.read(o.lean ? { file: 'ip', args: ['-j', 'link', 'show'] } : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: `${reads.join('\n')}\n` }),
+    runner.read(
+      o.lean
+        ? { file: 'ip', args: ['-j', 'link', 'show'] }
+        : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: `${reads.join('\n')}\n` },
+    ),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
     runner.readFile('/proc/modules'),
     modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),
@@ -108,25 +121,38 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
   ]);
   const docs = o.lean ? [ipOut, '[]', '[]'] : splitJsonDocs(ipOut);
   const want = o.lean ? 3 : reads.length;
-  if (docs.length !== want) throw new InternalError(`ip -j -batch printed ${docs.length} documents for its ${want} commands (${reads.join('; ')}): ${ipOut.slice(0, 200)}`);
+  if (docs.length !== want)
+    throw new InternalError(
+      `ip -j -batch printed ${docs.length} documents for its ${want} commands (${reads.join('; ')}): ${ipOut.slice(0, 200)}`,
+    );
   const [links, addrs, routes, rules, ...tables] = docs as [string, string, string, string | undefined, ...string[]];
   const sysctls: Record<string, string> = {};
-  o.sysctls.forEach((k, i) => { const v = sysctlValues[i]; if (v !== undefined) sysctls[k] = v.trim(); });
+  o.sysctls.forEach((k, i) => {
+    const v = sysctlValues[i];
+    if (v !== undefined) sysctls[k] = v.trim();
+  });
   const linkList = parseLinks(links);
   const ipv6 = o.ipv6Lines && !o.lean ? await readIpv6(runner, addrs, o.ipv6Lines) : undefined;
   return {
-    links: linkList, addrs: parseAddrs(addrs), routes: parseRoutes(routes), qdiscs: parseQdiscs(qdiscs),
+    links: linkList,
+    addrs: parseAddrs(addrs),
+    routes: parseRoutes(routes),
+    qdiscs: parseQdiscs(qdiscs),
     sysctls,
     teql: teqlPresence(modules, builtin, linkList),
     plug: plugPresence(modules, builtin, dep),
     wanrouterDevices: parseWanrouterStatus(status),
     staleDrivers: [],
-    ...(w && !o.lean ? { weighted: {
-      ...nftState(nftOut),
-      rules: parseRules(rules ?? '[]'),
-      tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
-      ...(conntrack !== undefined ? { conntrack } : {}),
-    } } : {}),
+    ...(w && !o.lean
+      ? {
+          weighted: {
+            ...nftState(nftOut),
+            rules: parseRules(rules ?? '[]'),
+            tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),
+            ...(conntrack !== undefined ? { conntrack } : {}),
+          },
+        }
+      : {}),
     ...(ipv6 ? { ipv6 } : {}),
   };
 }

@@ -41,10 +41,18 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
   const toStart = d.wanpipeDevices.filter((dev) => !running.has(dev.name) && dev.slaves.some((s) => !link(o, s)));
   if (toStart.length > 0 && !opts.afterWait) {
     const site = opts.siteDevices ?? [];
-    const all = running.size === 0 && site.length > 0 && site.length === toStart.length && site.every((n) => toStart.some((t) => t.name === n));
+    const all =
+      running.size === 0 &&
+      site.length > 0 &&
+      site.length === toStart.length &&
+      site.every((n) => toStart.some((t) => t.name === n));
     if (all) steps.push({ kind: 'wanrouter-start', device: 'all' });
     else for (const dev of toStart) steps.push({ kind: 'wanrouter-start', device: dev.name });
-    steps.push({ kind: 'wait-links', devs: toStart.flatMap((x) => x.slaves.filter((s) => !link(o, s))), timeoutMs: d.slaveWaitMs });
+    steps.push({
+      kind: 'wait-links',
+      devs: toStart.flatMap((x) => x.slaves.filter((s) => !link(o, s))),
+      timeoutMs: d.slaveWaitMs,
+    });
   }
   const starting = new Set(toStart.flatMap((x) => x.slaves));
   for (const b of d.bonds) {
@@ -52,11 +60,17 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
       if (link(o, s.name) || (starting.has(s.name) && !opts.afterWait)) continue;
       const [file = d.settingsFile, line = '0'] = s.where.split(/:(?=\d+$)/);
       if (s.device === undefined) {
-        throw new ConfigError(file, Number(line), `${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
-          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in ${d.settingsFile}`);
+        throw new ConfigError(
+          file,
+          Number(line),
+          `${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
+          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in ${d.settingsFile}`,
+        );
       }
-      throw new WanbondError(`${b.teql}: slave ${s.name} (${s.where}) is missing although ${s.device} is running`,
-        `see /var/log/wanrouter; restart the device: wanrouter restart ${s.device}`);
+      throw new WanbondError(
+        `${b.teql}: slave ${s.name} (${s.where}) is missing although ${s.device} is running`,
+        `see /var/log/wanrouter; restart the device: wanrouter restart ${s.device}`,
+      );
     }
   }
   return steps;
@@ -65,8 +79,12 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
 /** Running devices whose driver will run an older configuration than its file: already so, or made so by this plan's fix. */
 export function devicesToRestart(d: DesiredState, o: ObservedState): string[] {
   const running = new Set((o.wanrouterDevices ?? []).map((x) => x.name));
-  const byFix = d.wanpipeDevices.filter((dev) => running.has(dev.name) && dev.slaves.some((s) => d.configFix.includes(s))).map((x) => x.name);
-  const stale = o.staleDrivers.map((x) => x.device).filter((n) => running.has(n) && d.wanpipeDevices.some((dev) => dev.name === n));
+  const byFix = d.wanpipeDevices
+    .filter((dev) => running.has(dev.name) && dev.slaves.some((s) => d.configFix.includes(s)))
+    .map((x) => x.name);
+  const stale = o.staleDrivers
+    .map((x) => x.device)
+    .filter((n) => running.has(n) && d.wanpipeDevices.some((dev) => dev.name === n));
   return [...new Set([...stale, ...byFix])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
@@ -81,7 +99,8 @@ export function restartSteps(d: DesiredState, o: ObservedState, device: string):
   const steps: Step[] = [];
   for (const s of dev.slaves) {
     const bond = d.bonds.find((b) => b.slaves.some((x) => x.name === s));
-    if (bond && o.qdiscs.some((q) => q.dev === s && q.root && q.kind === bond.teql)) steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
+    if (bond && o.qdiscs.some((q) => q.dev === s && q.root && q.kind === bond.teql))
+      steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
   }
   steps.push({ kind: 'restart-device', device: dev.name, slaves: [...dev.slaves] });
   steps.push({ kind: 'wait-links', devs: [...dev.slaves], timeoutMs: d.slaveWaitMs });
@@ -97,28 +116,43 @@ function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
     const have = o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
     const what = `${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, this namespace has ${have.length > 0 ? have.join(', ') : 'none'}`;
     if (o.teql.builtin) {
-      throw new StateError(`sch_teql is built into this kernel with too few equalizers: ${what}; a built-in TEQL takes max_equalizers from the kernel command line`,
-        `add sch_teql.max_equalizers=${d.maxEqualizers} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`);
+      throw new StateError(
+        `sch_teql is built into this kernel with too few equalizers: ${what}; a built-in TEQL takes max_equalizers from the kernel command line`,
+        `add sch_teql.max_equalizers=${d.maxEqualizers} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`,
+      );
     }
-    throw new StateError(`sch_teql is loaded with too few equalizers: ${what}; max_equalizers is fixed when the module loads`,
-      `take down whatever uses TEQL (wanbond down), then: modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; to make it permanent: echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`);
+    throw new StateError(
+      `sch_teql is loaded with too few equalizers: ${what}; max_equalizers is fixed when the module loads`,
+      `take down whatever uses TEQL (wanbond down), then: modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; to make it permanent: echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`,
+    );
   }
   return [];
 }
 
-
 function slaveTarget(b: DesiredBond, o: ObservedState): number | undefined {
   if (b.mtu !== undefined) return b.mtu;
-  const mtus = b.slaves.filter((s) => !s.leaving).map((s) => link(o, s.name)?.mtu).filter((m): m is number => m !== undefined);
+  const mtus = b.slaves
+    .filter((s) => !s.leaving)
+    .map((s) => link(o, s.name)?.mtu)
+    .filter((m): m is number => m !== undefined);
   return mtus.length > 0 ? Math.min(...mtus) : undefined;
 }
 
-function bondLinkSteps(b: DesiredBond, o: ObservedState, out: ReadonlySet<string>, keepAdminState: boolean): { mtu: Step[]; attach: Step[]; teqlMtu: Step[]; up: Step[] } {
-  const mtu: Step[] = [], attach: Step[] = [], teqlMtu: Step[] = [], up: Step[] = [];
+function bondLinkSteps(
+  b: DesiredBond,
+  o: ObservedState,
+  out: ReadonlySet<string>,
+  keepAdminState: boolean,
+): { mtu: Step[]; attach: Step[]; teqlMtu: Step[]; up: Step[] } {
+  const mtu: Step[] = [],
+    attach: Step[] = [],
+    teqlMtu: Step[] = [],
+    up: Step[] = [];
   const target = slaveTarget(b, o);
   for (const s of b.slaves) {
     const l = link(o, s.name);
-    if (l && target !== undefined && l.mtu !== target && !s.leaving) mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
+    if (l && target !== undefined && l.mtu !== target && !s.leaving)
+      mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
     const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
     if (out.has(s.name) || s.leaving) {
       if (root?.kind === b.teql) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.teql });
@@ -126,12 +160,16 @@ function bondLinkSteps(b: DesiredBond, o: ObservedState, out: ReadonlySet<string
     }
     if (root?.kind === b.teql) continue;
     if (root && /^teql\d+$/.test(root.kind)) {
-      throw new StateError(`${b.teql}: ${s.name} is already a slave of ${root.kind}`,
-        `list ${s.name} in one bond only, or release it: tc qdisc del dev ${s.name} root`);
+      throw new StateError(
+        `${b.teql}: ${s.name} is already a slave of ${root.kind}`,
+        `list ${s.name} in one bond only, or release it: tc qdisc del dev ${s.name} root`,
+      );
     }
     if (root && root.handle !== '0:' && root.handle !== '') {
-      throw new StateError(`${b.teql}: ${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
-        `remove it if it is not needed (tc qdisc del dev ${s.name} root), or leave ${s.name} out of the bond`);
+      throw new StateError(
+        `${b.teql}: ${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
+        `remove it if it is not needed (tc qdisc del dev ${s.name} root), or leave ${s.name} out of the bond`,
+      );
     }
     attach.push({ kind: 'attach-slave', dev: s.name, teql: b.teql });
     if (!keepAdminState && s.device === undefined && l && !isUp(l)) up.push({ kind: 'set-link-up', dev: s.name });
@@ -153,15 +191,23 @@ function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { d
   }
   const routes: Step[] = [];
   for (const want of b.routes) {
-    const ours = o.routes.find((r) => r.dst === want.to && r.dev === b.teql && r.gateway === b.gateway && (r.metric ?? 0) === 0);
+    const ours = o.routes.find(
+      (r) => r.dst === want.to && r.dev === b.teql && r.gateway === b.gateway && (r.metric ?? 0) === 0,
+    );
     if (ours) continue;
     // `ip route replace` takes the place of any route to the same destination and metric, whatever its type.
     const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0);
     if (clash && !clash.spec) {
-      throw new StateError(`${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
-        `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`);
+      throw new StateError(
+        `${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
+        `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`,
+      );
     }
-    routes.push({ kind: 'replace-route', route: { to: want.to, dev: b.teql, ...(b.gateway ? { gateway: b.gateway } : {}) }, was: clash?.spec });
+    routes.push({
+      kind: 'replace-route',
+      route: { to: want.to, dev: b.teql, ...(b.gateway ? { gateway: b.gateway } : {}) },
+      was: clash?.spec,
+    });
   }
   return { del, routes };
 }
@@ -172,7 +218,8 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
   want.set('net.ipv4.ip_forward', '1');
   // The kernel applies max(all, interface): rp_filter 0 on a slave only holds with all = 0.
   if (d.bonds.some((b) => b.rpFilter === 0)) want.set('net.ipv4.conf.all.rp_filter', '0');
-  for (const b of d.bonds) for (const s of b.slaves) if (!s.leaving) want.set(`net.ipv4.conf.${s.name}.rp_filter`, String(b.rpFilter));
+  for (const b of d.bonds)
+    for (const s of b.slaves) if (!s.leaving) want.set(`net.ipv4.conf.${s.name}.rp_filter`, String(b.rpFilter));
   const dflt = o.sysctls['net.ipv4.conf.default.rp_filter'] ?? '0';
   for (const [key, value] of want) {
     const was = o.sysctls[key] ?? dflt; // a slave not created yet starts from conf.default
@@ -183,7 +230,8 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
 
 export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
   for (const b of d.bonds) {
-    if (kindOf(b).ownDevice && !parseCidr(b.address)) throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
+    if (kindOf(b).ownDevice && !parseCidr(b.address))
+      throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
   const teqls = d.bonds.filter((b) => kindOf(b).needsTeql);
   if (opts.ringOnly) {
@@ -193,17 +241,29 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     // A table that is gone or not as wanbond wrote it (a firewall reload) is written whole, with the ring's draws.
     const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
     const weightedRing = d.bonds.some((b) => kindOf(b).reads([b]).nft)
-      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind)) : [];
+      ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind))
+      : [];
     // A slave back up lost its probe route with the link: it comes back with the slave.
     const probeRing = o.weighted ? probeRouteSteps(d, o) : [];
-    const ringSteps = [...leftoverReleases(o), ...links.flatMap((l) => l.mtu), ...links.flatMap((l) => l.teqlMtu), ...links.flatMap((l) => l.attach), ...weightedRing, ...probeRing,
-      ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key))];
+    const ringSteps = [
+      ...leftoverReleases(o),
+      ...links.flatMap((l) => l.mtu),
+      ...links.flatMap((l) => l.teqlMtu),
+      ...links.flatMap((l) => l.attach),
+      ...weightedRing,
+      ...probeRing,
+      ...sysctlSteps(d, o).filter((s) => s.kind === 'set-sysctl' && !/\.(all|default)\.|ip_forward/.test(s.key)),
+    ];
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }
   // `up` (no daemon's view of the lines) leaves a line that is down out of the draw from the start.
   const weighted = weightedSteps(d, o, opts.out ?? linesDown(d, o), opts.keepAdminState === true);
   const steps: Step[] = [...wanpipeSteps(d, o, opts), ...moduleSteps(d, o), ...leftoverReleases(o), ...weighted.before];
-  const parts = teqls.map((b) => ({ b, links: bondLinkSteps(b, o, opts.out ?? new Set(), opts.keepAdminState === true), routes: routeSteps(b, o, d.settingsFile) }));
+  const parts = teqls.map((b) => ({
+    b,
+    links: bondLinkSteps(b, o, opts.out ?? new Set(), opts.keepAdminState === true),
+    routes: routeSteps(b, o, d.settingsFile),
+  }));
   for (const p of parts) steps.push(...p.links.mtu);
   for (const p of parts) steps.push(...p.links.teqlMtu);
   for (const p of parts) steps.push(...p.links.attach);
@@ -213,14 +273,16 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   const devices = d.bonds.filter((b) => kindOf(b).ownDevice);
   for (const b of devices) {
     const [addr, len] = b.address.split('/');
-    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
+    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len))
+      steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
   }
   for (const b of devices) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
   for (const p of parts) steps.push(...p.routes.del);
   for (const p of parts) steps.push(...p.routes.routes);
   steps.push(...weighted.after);
   // A DSL-router site's per-slave probe routes (read with the rules and tables; a lean read has none).
-  if (o.weighted) steps.push(...probeRouteSteps(d, o, new Set(steps.flatMap((s) => (s.kind === 'set-link-up' ? [s.dev] : [])))));
+  if (o.weighted)
+    steps.push(...probeRouteSteps(d, o, new Set(steps.flatMap((s) => (s.kind === 'set-link-up' ? [s.dev] : [])))));
   steps.push(...sysctlSteps(d, o));
   return { version: 1, steps: guardSlaveChanges(steps, o) };
 }
@@ -230,15 +292,29 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
  * (restarts: false leaves them out). The restarts are shown as they would run once the plan is done:
  * the bonds up with their lines attached.
  */
-export function planForDisplay(d: DesiredState, o: ObservedState, opts: PlanOptions & { restarts?: boolean } = {}): Plan {
+export function planForDisplay(
+  d: DesiredState,
+  o: ObservedState,
+  opts: PlanOptions & { restarts?: boolean } = {},
+): Plan {
   const p = plan(d, o, opts);
   if (opts.restarts === false) return p;
   const devices = devicesToRestart(d, o);
   if (devices.length === 0) return p;
-  const attached = d.bonds.filter((b) => kindOf(b).needsTeql).flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
-  const after: ObservedState = { ...o, qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached],
-    links: [...o.links.map((l) => (d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l)),
-      ...d.bonds.filter((b) => !link(o, b.teql)).map((b) => ({ name: b.teql, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' }))] };
+  const attached = d.bonds
+    .filter((b) => kindOf(b).needsTeql)
+    .flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
+  const after: ObservedState = {
+    ...o,
+    qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached],
+    links: [
+      ...o.links.map((l) =>
+        d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l,
+      ),
+      ...d.bonds
+        .filter((b) => !link(o, b.teql))
+        .map((b) => ({ name: b.teql, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' })),
+    ],
+  };
   return { version: 1, steps: [...p.steps, ...devices.flatMap((dev) => restartSteps(d, after, dev))] };
 }
-

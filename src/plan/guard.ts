@@ -20,12 +20,17 @@ export function canHold(teql: string, o: ObservedState): boolean {
 }
 
 export function guardSlaveChanges(steps: readonly Step[], o: ObservedState): Step[] {
-  const up = new Map<string, boolean>(o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => [l.name, l.flags.includes('UP')]));
+  const up = new Map<string, boolean>(
+    o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => [l.name, l.flags.includes('UP')]),
+  );
   const held = new Set<string>(o.qdiscs.filter(isHold).map((q) => q.dev));
   const ours = new Set<string>(); // holds this function opened and must close
   const out: Step[] = [];
   const closeRun = () => {
-    for (const t of [...ours].sort()) { out.push({ kind: 'release-bond', teql: t }); held.delete(t); }
+    for (const t of [...ours].sort()) {
+      out.push({ kind: 'release-bond', teql: t });
+      held.delete(t);
+    }
     ours.clear();
   };
   for (const s of steps) {

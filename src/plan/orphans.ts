@@ -33,9 +33,13 @@ type Owner = { bond: string } | { group: Group } | undefined;
 const BOND_DEV = /^(teql|wbond)\d+$/;
 
 const groupsOf = (bond: string): Group[] =>
-  bond.startsWith('teql') ? ['teql']
-    : bond.startsWith('wbond') ? ['weighted', 'drawn']
-      : bond.startsWith('pcbond') ? ['per-connection', 'drawn'] : [];
+  bond.startsWith('teql')
+    ? ['teql']
+    : bond.startsWith('wbond')
+      ? ['weighted', 'drawn']
+      : bond.startsWith('pcbond')
+        ? ['per-connection', 'drawn']
+        : [];
 
 /** The bond whose table this is (a weighted line's, a per-connection uplink's, a DSL slave's probe table). */
 function tableOwner(t: number): string | undefined {
@@ -73,10 +77,17 @@ function ownerOf(s: Step, m: ReturnType<typeof membership>): Owner {
     return bond ? { bond } : undefined;
   };
   switch (s.kind) {
-    case 'load-module': return { group: 'teql' };
-    case 'nft-table': return { group: 'drawn' };
-    case 'attach-slave': return { bond: s.teql };
-    case 'create-dummy': case 'add-address': case 'set-link-up': case 'set-mtu': return byDev(s.dev);
+    case 'load-module':
+      return { group: 'teql' };
+    case 'nft-table':
+      return { group: 'drawn' };
+    case 'attach-slave':
+      return { bond: s.teql };
+    case 'create-dummy':
+    case 'add-address':
+    case 'set-link-up':
+    case 'set-mtu':
+      return byDev(s.dev);
     case 'set-sysctl': {
       // ip_forward is every bond's; all.rp_filter = 0 that of the bonds with rp_filter 0 (the kernel takes the larger).
       if (s.key === 'net.ipv4.ip_forward') return { group: 'any' };
@@ -84,18 +95,28 @@ function ownerOf(s: Step, m: ReturnType<typeof membership>): Owner {
       return dev === 'all' ? { group: 'rp-filter-0' } : dev === 'default' ? undefined : byDev(dev);
     }
     case 'replace-route': {
-      if (s.route.table !== undefined) { const bond = tableOwner(s.route.table); return bond ? { bond } : undefined; }
+      if (s.route.table !== undefined) {
+        const bond = tableOwner(s.route.table);
+        return bond ? { bond } : undefined;
+      }
       return byDev(routeDevs(s.route)[0]);
     }
     case 'add-rule': {
       const r = s.rule;
-      if (typeof r.table === 'number') { const bond = tableOwner(r.table); return bond ? { bond } : undefined; }
-      if (r.from !== undefined) { const bond = m.addresses.get(r.from); return bond ? { bond } : undefined; }
+      if (typeof r.table === 'number') {
+        const bond = tableOwner(r.table);
+        return bond ? { bond } : undefined;
+      }
+      if (r.from !== undefined) {
+        const bond = m.addresses.get(r.from);
+        return bond ? { bond } : undefined;
+      }
       if (r.fwmark === MARK_BASE) return { group: 'weighted' };
       if (r.fwmark === PC_MARK_BASE) return { group: 'per-connection' };
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -110,7 +131,10 @@ export interface Orphans {
 export function recordedBondNames(recorded: readonly Step[]): string[] {
   const m = membership(recorded);
   const names = new Set<string>();
-  for (const s of recorded) { const o = ownerOf(s, m); if (o && 'bond' in o) names.add(o.bond); }
+  for (const s of recorded) {
+    const o = ownerOf(s, m);
+    if (o && 'bond' in o) names.add(o.bond);
+  }
   return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
@@ -125,8 +149,9 @@ export function orphansOf(recorded: readonly Step[], d: DesiredState): Orphans {
     ...(d.bonds.some((b) => b.rpFilter === 0) ? ['rp-filter-0' as const] : []),
   ]);
   // Which removed bond had rp_filter 0 the record does not say: one did, if no configured bond has it.
-  const freed = new Set([...bonds.flatMap(groupsOf), 'any' as const, 'rp-filter-0' as const]
-    .filter((g) => !needed.has(g)));
+  const freed = new Set(
+    [...bonds.flatMap(groupsOf), 'any' as const, 'rp-filter-0' as const].filter((g) => !needed.has(g)),
+  );
   const m = membership(recorded);
   const steps = recorded.filter((s) => {
     const o = ownerOf(s, m);
@@ -144,8 +169,10 @@ export function orphanTeardown(orphans: Orphans, o: ObservedState): { pairs: Und
 }
 
 /** The rollback of an undo step of this removal: the recorded step it undid (a hold's is its release). */
-export const rollbackOf = (pairs: readonly Undo[]) => (s: Step): Step | undefined =>
-  pairs.find((p) => p.undo === s)?.step ?? inverse(s);
+export const rollbackOf =
+  (pairs: readonly Undo[]) =>
+  (s: Step): Step | undefined =>
+    pairs.find((p) => p.undo === s)?.step ?? inverse(s);
 
 /**
  * What looks like a bond wanbond set up but that neither the settings nor the record name: a dummy

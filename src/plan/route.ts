@@ -5,7 +5,12 @@ import { isWanbondTable } from '../net/tables.js';
 import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE as PREFIX } from '../net/ipv4.js';
 import { WanbondError } from '../errors.js';
 
-export interface Nexthop { gateway?: string | undefined; dev: string; weight?: number | undefined; onlink?: boolean | undefined }
+export interface Nexthop {
+  gateway?: string | undefined;
+  dev: string;
+  weight?: number | undefined;
+  onlink?: boolean | undefined;
+}
 
 export interface RouteSpec {
   to: string; // 'default' or a prefix
@@ -27,17 +32,69 @@ export interface RouteSpec {
 
 const WORD = /^[a-z][a-z0-9_-]{0,31}$/;
 /** Metrics `ip route` can set by name, in iproute2's spelling (ip/iproute.c). */
-export const ROUTE_METRICS = ['mtu', 'hoplimit', 'advmss', 'reordering', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'rtt', 'rttvar', 'ssthresh',
-  'rto_min', 'features', 'quickack', 'congctl', 'fastopen_no_cookie'];
-const NUMERIC_METRICS = new Set(['mtu', 'hoplimit', 'advmss', 'reordering', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'ssthresh', 'quickack', 'fastopen_no_cookie']);
+export const ROUTE_METRICS = [
+  'mtu',
+  'hoplimit',
+  'advmss',
+  'reordering',
+  'window',
+  'cwnd',
+  'initcwnd',
+  'initrwnd',
+  'rtt',
+  'rttvar',
+  'ssthresh',
+  'rto_min',
+  'features',
+  'quickack',
+  'congctl',
+  'fastopen_no_cookie',
+];
+const NUMERIC_METRICS = new Set([
+  'mtu',
+  'hoplimit',
+  'advmss',
+  'reordering',
+  'window',
+  'cwnd',
+  'initcwnd',
+  'initrwnd',
+  'ssthresh',
+  'quickack',
+  'fastopen_no_cookie',
+]);
 
-const KERNEL_FLAGS = ['dead', 'linkdown', 'offload', 'trap', 'offload_failed', 'rt_offload', 'rt_trap', 'rt_offload_failed', 'pervasive', 'notify'];
+const KERNEL_FLAGS = [
+  'dead',
+  'linkdown',
+  'offload',
+  'trap',
+  'offload_failed',
+  'rt_offload',
+  'rt_trap',
+  'rt_offload_failed',
+  'pervasive',
+  'notify',
+];
 /** Route types that lead nowhere: they have no device. */
 const NO_DEVICE_TYPES = ['unreachable', 'blackhole', 'prohibit', 'throw'];
 
 /** What `ip -j route` printed for one route -> RouteSpec; undefined (with the reason) when wanbond cannot restore it exactly. */
 export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec } | { why: string } {
-  const known = new Set(['dst', 'dev', 'gateway', 'protocol', 'scope', 'prefsrc', 'metric', 'flags', 'type', 'nexthops', 'metrics', 'table']);
+  const known = new Set([
+    'dst',
+    'dev',
+    'gateway',
+    'protocol',
+    'scope',
+    'prefsrc',
+    'metric',
+    'flags',
+    'type',
+    'nexthops',
+    'metrics',
+    'table',
+  ]);
   const unknown = Object.keys(r).filter((k) => !known.has(k));
   if (unknown.length > 0) return { why: `it has attributes wanbond cannot restore exactly: ${unknown.join(', ')}` };
   const flags = (r['flags'] as unknown[] | undefined) ?? [];
@@ -60,9 +117,11 @@ export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec 
     route.nexthops = [];
     for (const n of r['nexthops'] as Record<string, unknown>[]) {
       const nUnknown = Object.keys(n).filter((k) => !['gateway', 'dev', 'weight', 'flags'].includes(k));
-      if (nUnknown.length > 0) return { why: `a nexthop has attributes wanbond cannot restore exactly: ${nUnknown.join(', ')}` };
+      if (nUnknown.length > 0)
+        return { why: `a nexthop has attributes wanbond cannot restore exactly: ${nUnknown.join(', ')}` };
       const nf = (n['flags'] as unknown[] | undefined) ?? [];
-      if (nf.some((f) => f !== 'onlink' && !KERNEL_FLAGS.includes(String(f)))) return { why: `a nexthop has flags wanbond cannot restore: ${nf.join(', ')}` };
+      if (nf.some((f) => f !== 'onlink' && !KERNEL_FLAGS.includes(String(f))))
+        return { why: `a nexthop has flags wanbond cannot restore: ${nf.join(', ')}` };
       route.nexthops.push({
         dev: String(n['dev']),
         ...(typeof n['gateway'] === 'string' ? { gateway: n['gateway'] } : {}),
@@ -89,9 +148,15 @@ function parseMetrics(v: unknown): { metrics: Record<string, number>; locked: st
   for (const item of items) {
     if (typeof item !== 'object' || item === null) return { why: 'its metrics are in a form wanbond does not know' };
     for (const [k, val] of Object.entries(item as Record<string, unknown>)) {
-      if (!ROUTE_METRICS.includes(k) || !NUMERIC_METRICS.has(k)) return { why: `its metric ${k} is one wanbond cannot restore exactly` };
+      if (!ROUTE_METRICS.includes(k) || !NUMERIC_METRICS.has(k))
+        return { why: `its metric ${k} is one wanbond cannot restore exactly` };
       if (typeof val === 'number') metrics[k] = val;
-      else if (typeof val === 'object' && val !== null && typeof (val as Record<string, unknown>)['value'] === 'number' && (val as Record<string, unknown>)['lock'] === true) {
+      else if (
+        typeof val === 'object' &&
+        val !== null &&
+        typeof (val as Record<string, unknown>)['value'] === 'number' &&
+        (val as Record<string, unknown>)['lock'] === true
+      ) {
         metrics[k] = (val as Record<string, number>)['value'] as number;
         locked.push(k);
       } else return { why: `its metric ${k} is in a form wanbond does not know` };
@@ -106,20 +171,33 @@ export function validateRoute(r: RouteSpec): string | undefined {
   if (r.dev !== undefined && !IFNAME_RE.test(r.dev)) return `device '${r.dev}' is not a valid interface name`;
   if (r.gateway !== undefined && !IPV4.test(r.gateway)) return `gateway '${r.gateway}' is not an IPv4 address`;
   if (r.src !== undefined && !IPV4.test(r.src)) return `source '${r.src}' is not an IPv4 address`;
-  for (const [k, v] of [['protocol', r.protocol], ['scope', r.scope], ['type', r.type]] as const) {
+  for (const [k, v] of [
+    ['protocol', r.protocol],
+    ['scope', r.scope],
+    ['type', r.type],
+  ] as const) {
     if (v !== undefined && !WORD.test(v) && !/^\d{1,3}$/.test(v)) return `${k} '${v}' is not a word iproute2 accepts`;
   }
-  if (r.metric !== undefined && !(Number.isInteger(r.metric) && r.metric >= 0 && r.metric <= 0xffffffff)) return `metric ${r.metric} is out of range`;
-  if (r.dev === undefined && (r.nexthops === undefined || r.nexthops.length === 0) && !NO_DEVICE_TYPES.includes(r.type ?? 'unicast')) return 'it has neither a device nor nexthops';
+  if (r.metric !== undefined && !(Number.isInteger(r.metric) && r.metric >= 0 && r.metric <= 0xffffffff))
+    return `metric ${r.metric} is out of range`;
+  if (
+    r.dev === undefined &&
+    (r.nexthops === undefined || r.nexthops.length === 0) &&
+    !NO_DEVICE_TYPES.includes(r.type ?? 'unicast')
+  )
+    return 'it has neither a device nor nexthops';
   for (const n of r.nexthops ?? []) {
     if (!IFNAME_RE.test(n.dev)) return `nexthop device '${n.dev}' is not a valid interface name`;
-    if (n.gateway !== undefined && !IPV4.test(n.gateway)) return `nexthop gateway '${n.gateway}' is not an IPv4 address`;
-    if (n.weight !== undefined && !(Number.isInteger(n.weight) && n.weight >= 1 && n.weight <= 256)) return `nexthop weight ${n.weight} is out of range`;
+    if (n.gateway !== undefined && !IPV4.test(n.gateway))
+      return `nexthop gateway '${n.gateway}' is not an IPv4 address`;
+    if (n.weight !== undefined && !(Number.isInteger(n.weight) && n.weight >= 1 && n.weight <= 256))
+      return `nexthop weight ${n.weight} is out of range`;
   }
   for (const [k, v] of Object.entries(r.metrics ?? {})) {
     if (!ROUTE_METRICS.includes(k) || !Number.isInteger(v) || v < 0) return `metric ${k} ${v} is not valid`;
   }
-  if (r.table !== undefined && !(Number.isInteger(r.table) && isWanbondTable(r.table))) return `table ${r.table} is not one wanbond may write`;
+  if (r.table !== undefined && !(Number.isInteger(r.table) && isWanbondTable(r.table)))
+    return `table ${r.table} is not one wanbond may write`;
   return undefined;
 }
 
@@ -159,6 +237,10 @@ export function routeDevs(r: RouteSpec): string[] {
 
 export function assertRoute(r: RouteSpec, where: string): RouteSpec {
   const bad = validateRoute(r);
-  if (bad) throw new WanbondError(`${where}: route ${r.to}: ${bad}`, 'this route cannot be passed to ip safely; inspect it with `ip route`');
+  if (bad)
+    throw new WanbondError(
+      `${where}: route ${r.to}: ${bad}`,
+      'this route cannot be passed to ip safely; inspect it with `ip route`',
+    );
   return r;
 }

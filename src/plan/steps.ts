@@ -3,7 +3,14 @@ import { InternalError } from '../errors.js';
 import type { Command } from '../exec/runner.js';
 import { toSlashKey } from '../net/ipv4.js';
 import { routeArgs, type RouteSpec } from './route.js';
-import { hex, NFT_FAMILY, NFT_TABLE, stripeUpdate, tableRuleset, type WeightedBondRules } from '../bonds/weighted/ruleset.js';
+import {
+  hex,
+  NFT_FAMILY,
+  NFT_TABLE,
+  stripeUpdate,
+  tableRuleset,
+  type WeightedBondRules,
+} from '../bonds/weighted/ruleset.js';
 import { ruleArgs, type PolicyRule } from '../bonds/weighted/policy.js';
 
 export type { RouteSpec } from './route.js';
@@ -25,7 +32,12 @@ export type Step =
   | { kind: 'detach-slave'; dev: string; teql: string }
   | { kind: 'set-link-up'; dev: string }
   | { kind: 'set-link-down'; dev: string }
-  | { kind: 'add-address'; dev: string; cidr: string; /** A real address (a bond with a gateway): its prefix is routed. */ prefixRoute?: boolean }
+  | {
+      kind: 'add-address';
+      dev: string;
+      cidr: string /** A real address (a bond with a gateway): its prefix is routed. */;
+      prefixRoute?: boolean;
+    }
   | { kind: 'del-address'; dev: string; cidr: string }
   | { kind: 'del-route'; route: RouteSpec }
   | { kind: 'replace-route'; route: RouteSpec; was: RouteSpec | undefined }
@@ -47,7 +59,10 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
-export interface Plan { version: 1; steps: Step[] }
+export interface Plan {
+  version: 1;
+  steps: Step[];
+}
 
 /** The plug's handle: a fixed one, so wanbond recognises its own hold. */
 export const HOLD_HANDLE = 'eb0d:';
@@ -56,72 +71,127 @@ export const HOLD_HANDLE = 'eb0d:';
 export const isHoldStep = (s: Step): boolean => s.kind === 'hold-bond' || s.kind === 'release-bond';
 
 /** A root qdisc that is wanbond's hold on a bond. */
-export const isHold = (q: { kind: string; handle: string; root: boolean }): boolean => q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE;
+export const isHold = (q: { kind: string; handle: string; root: boolean }): boolean =>
+  q.root && q.kind === 'plug' && q.handle === HOLD_HANDLE;
 
 /** The command a step runs; undefined for steps wanbond performs itself (config edit, waiting). */
 export function toCommand(s: Step): Command | undefined {
   switch (s.kind) {
-    case 'fix-config': return undefined;
-    case 'wait-links': return undefined;
+    case 'fix-config':
+      return undefined;
+    case 'wait-links':
+      return undefined;
     // `wanrouter start A B` would read B as an interface of A: one device per call, or all.
-    case 'wanrouter-start': return { file: 'wanrouter', args: s.device === 'all' ? ['start'] : ['start', s.device] };
-    case 'wanrouter-stop': return { file: 'wanrouter', args: s.device === 'all' ? ['stop'] : ['stop', s.device] };
-    case 'restart-device': return { file: 'wanrouter', args: ['restart', s.device] };
-    case 'load-module': return { file: 'modprobe', args: ['sch_teql', `max_equalizers=${s.maxEqualizers}`] };
-    case 'unload-module': return { file: 'modprobe', args: ['-r', 'sch_teql'] };
-    case 'set-mtu': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)] };
+    case 'wanrouter-start':
+      return { file: 'wanrouter', args: s.device === 'all' ? ['start'] : ['start', s.device] };
+    case 'wanrouter-stop':
+      return { file: 'wanrouter', args: s.device === 'all' ? ['stop'] : ['stop', s.device] };
+    case 'restart-device':
+      return { file: 'wanrouter', args: ['restart', s.device] };
+    case 'load-module':
+      return { file: 'modprobe', args: ['sch_teql', `max_equalizers=${s.maxEqualizers}`] };
+    case 'unload-module':
+      return { file: 'modprobe', args: ['-r', 'sch_teql'] };
+    case 'set-mtu':
+      return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)] };
     // A fresh plug holds every packet until released; replacing the root waits for transmits in flight.
-    case 'hold-bond': return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE, 'plug'] };
-    case 'release-bond': return { file: 'tc', args: ['qdisc', 'del', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE] };
-    case 'attach-slave': return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.dev, 'root', s.teql] };
-    case 'detach-slave': return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root'] };
-    case 'set-link-up': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
-    case 'set-link-down': return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'down'] };
+    case 'hold-bond':
+      return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE, 'plug'] };
+    case 'release-bond':
+      return { file: 'tc', args: ['qdisc', 'del', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE] };
+    case 'attach-slave':
+      return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.dev, 'root', s.teql] };
+    case 'detach-slave':
+      return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root'] };
+    case 'set-link-up':
+      return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
+    case 'set-link-down':
+      return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'down'] };
     // noprefixroute: the fake /31 must not route; without it the kernel re-adds the route at every link up.
-    case 'add-address': return { file: 'ip', args: ['addr', 'add', s.cidr, 'dev', s.dev, ...(s.prefixRoute ? [] : ['noprefixroute'])] };
-    case 'del-address': return { file: 'ip', args: ['addr', 'del', s.cidr, 'dev', s.dev] };
-    case 'del-route': return { file: 'ip', args: ['route', 'del', ...routeArgs(s.route)] };
-    case 'replace-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
-    case 'restore-route': return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
-    case 'set-sysctl': return { file: 'sysctl', args: ['-q', '-w', `${toSlashKey(s.key)}=${s.value}`] };
-    case 'create-dummy': return { file: 'ip', args: ['link', 'add', 'dev', s.dev, 'type', 'dummy'] };
-    case 'delete-link': return { file: 'ip', args: ['link', 'del', 'dev', s.dev] };
-    case 'nft-table': return { file: 'nft', args: ['-f', '-'], input: tableRuleset(s.bonds) };
-    case 'nft-delete-table': return { file: 'nft', args: ['delete', 'table', NFT_FAMILY, NFT_TABLE] };
-    case 'nft-stripe': return { file: 'nft', args: ['-f', '-'], input: stripeUpdate(s.bond) };
-    case 'conntrack-flush': return { file: 'conntrack', args: ['-D', '--mark', hex(s.mark)] };
-    case 'add-rule': return { file: 'ip', args: ['rule', 'add', ...ruleArgs(s.rule)] };
-    case 'del-rule': return { file: 'ip', args: ['rule', 'del', ...ruleArgs(s.rule)] };
+    case 'add-address':
+      return { file: 'ip', args: ['addr', 'add', s.cidr, 'dev', s.dev, ...(s.prefixRoute ? [] : ['noprefixroute'])] };
+    case 'del-address':
+      return { file: 'ip', args: ['addr', 'del', s.cidr, 'dev', s.dev] };
+    case 'del-route':
+      return { file: 'ip', args: ['route', 'del', ...routeArgs(s.route)] };
+    case 'replace-route':
+      return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
+    case 'restore-route':
+      return { file: 'ip', args: ['route', 'replace', ...routeArgs(s.route)] };
+    case 'set-sysctl':
+      return { file: 'sysctl', args: ['-q', '-w', `${toSlashKey(s.key)}=${s.value}`] };
+    case 'create-dummy':
+      return { file: 'ip', args: ['link', 'add', 'dev', s.dev, 'type', 'dummy'] };
+    case 'delete-link':
+      return { file: 'ip', args: ['link', 'del', 'dev', s.dev] };
+    case 'nft-table':
+      return { file: 'nft', args: ['-f', '-'], input: tableRuleset(s.bonds) };
+    case 'nft-delete-table':
+      return { file: 'nft', args: ['delete', 'table', NFT_FAMILY, NFT_TABLE] };
+    case 'nft-stripe':
+      return { file: 'nft', args: ['-f', '-'], input: stripeUpdate(s.bond) };
+    case 'conntrack-flush':
+      return { file: 'conntrack', args: ['-D', '--mark', hex(s.mark)] };
+    case 'add-rule':
+      return { file: 'ip', args: ['rule', 'add', ...ruleArgs(s.rule)] };
+    case 'del-rule':
+      return { file: 'ip', args: ['rule', 'del', ...ruleArgs(s.rule)] };
   }
 }
 
 export function inverse(s: Step): Step | undefined {
   switch (s.kind) {
-    case 'fix-config': return undefined; // the edit is a fix worth keeping; the backup is beside the file
-    case 'wait-links': return undefined;
-    case 'restart-device': return undefined; // the device runs again, now with its file's configuration
-    case 'wanrouter-start': return { kind: 'wanrouter-stop', device: s.device };
-    case 'load-module': return { kind: 'unload-module' };
-    case 'set-mtu': return { kind: 'set-mtu', dev: s.dev, mtu: s.was, was: s.mtu };
-    case 'hold-bond': return { kind: 'release-bond', teql: s.teql };
-    case 'release-bond': return undefined; // it closes a hold; the pair changed nothing
-    case 'attach-slave': return { kind: 'detach-slave', dev: s.dev, teql: s.teql };
+    case 'fix-config':
+      return undefined; // the edit is a fix worth keeping; the backup is beside the file
+    case 'wait-links':
+      return undefined;
+    case 'restart-device':
+      return undefined; // the device runs again, now with its file's configuration
+    case 'wanrouter-start':
+      return { kind: 'wanrouter-stop', device: s.device };
+    case 'load-module':
+      return { kind: 'unload-module' };
+    case 'set-mtu':
+      return { kind: 'set-mtu', dev: s.dev, mtu: s.was, was: s.mtu };
+    case 'hold-bond':
+      return { kind: 'release-bond', teql: s.teql };
+    case 'release-bond':
+      return undefined; // it closes a hold; the pair changed nothing
+    case 'attach-slave':
+      return { kind: 'detach-slave', dev: s.dev, teql: s.teql };
     // A line taken out for a device restart goes back if the restart is rolled back.
-    case 'detach-slave': return { kind: 'attach-slave', dev: s.dev, teql: s.teql };
-    case 'set-link-up': return { kind: 'set-link-down', dev: s.dev };
-    case 'add-address': return { kind: 'del-address', dev: s.dev, cidr: s.cidr };
-    case 'del-route': return undefined; // the connected route of our own fake address: gone with the address
-    case 'replace-route': return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
-    case 'set-sysctl': return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
-    case 'create-dummy': return { kind: 'delete-link', dev: s.dev };
+    case 'detach-slave':
+      return { kind: 'attach-slave', dev: s.dev, teql: s.teql };
+    case 'set-link-up':
+      return { kind: 'set-link-down', dev: s.dev };
+    case 'add-address':
+      return { kind: 'del-address', dev: s.dev, cidr: s.cidr };
+    case 'del-route':
+      return undefined; // the connected route of our own fake address: gone with the address
+    case 'replace-route':
+      return s.was ? { kind: 'restore-route', route: s.was, replaced: s.route } : { kind: 'del-route', route: s.route };
+    case 'set-sysctl':
+      return { kind: 'set-sysctl', key: s.key, value: s.was, was: s.value };
+    case 'create-dummy':
+      return { kind: 'delete-link', dev: s.dev };
     // The table is wanbond's alone: undone, it goes, even one that replaced an older copy. Until the
     // next `up`, the bonds' packets then go unmarked, by main's weighted multipath route, per flow.
-    case 'nft-table': return { kind: 'nft-delete-table' };
-    case 'nft-stripe': return { kind: 'nft-stripe', bond: { ...s.bond, inRing: s.wasInRing }, wasInRing: [...s.bond.inRing] };
-    case 'add-rule': return { kind: 'del-rule', rule: s.rule };
-    case 'conntrack-flush': return undefined; // those connections are gone; they do not come back
-    case 'wanrouter-stop': case 'unload-module': case 'set-link-down': case 'del-address': case 'restore-route':
-    case 'delete-link': case 'nft-delete-table': case 'del-rule':
+    case 'nft-table':
+      return { kind: 'nft-delete-table' };
+    case 'nft-stripe':
+      return { kind: 'nft-stripe', bond: { ...s.bond, inRing: s.wasInRing }, wasInRing: [...s.bond.inRing] };
+    case 'add-rule':
+      return { kind: 'del-rule', rule: s.rule };
+    case 'conntrack-flush':
+      return undefined; // those connections are gone; they do not come back
+    case 'wanrouter-stop':
+    case 'unload-module':
+    case 'set-link-down':
+    case 'del-address':
+    case 'restore-route':
+    case 'delete-link':
+    case 'nft-delete-table':
+    case 'del-rule':
       throw new InternalError(`${s.kind} is itself an undo step`);
   }
 }
@@ -150,34 +220,62 @@ export function meansDone(s: Step, exitCode: number | undefined, stderr: string)
 /** One line for humans: plan listings, verify errors, logs. */
 export function describe(s: Step): string {
   switch (s.kind) {
-    case 'fix-config': return `set DYN_INTR_CFG = YES for ${s.ifaces.join(', ')} (backup + atomic write)`;
-    case 'wait-links': return `wait up to ${s.timeoutMs / 1000}s for ${s.devs.join(', ')} to appear`;
-    case 'wanrouter-start': return `start ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
-    case 'wanrouter-stop': return `stop ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
-    case 'restart-device': return `restart ${s.device} so its driver reads the fixed configuration (${s.slaves.join(', ')} out meanwhile)`;
-    case 'load-module': return `load sch_teql with ${s.maxEqualizers} equalizer${s.maxEqualizers > 1 ? 's' : ''}`;
-    case 'unload-module': return 'unload sch_teql';
-    case 'set-mtu': return `${s.dev}: mtu ${s.was} -> ${s.mtu}`;
-    case 'hold-bond': return `${s.teql}: hold the queue while its slaves change`;
-    case 'release-bond': return `${s.teql}: release the queue`;
-    case 'attach-slave': return `${s.teql}: enslave ${s.dev}`;
-    case 'detach-slave': return `${s.teql}: release ${s.dev}`;
-    case 'set-link-up': return `${s.dev}: up`;
-    case 'set-link-down': return `${s.dev}: down`;
-    case 'add-address': return `${s.dev}: address ${s.cidr}`;
-    case 'del-address': return `${s.dev}: remove address ${s.cidr}`;
-    case 'del-route': return `route ${routeArgs(s.route).join(' ')}: remove`;
-    case 'replace-route': return `route ${routeArgs(s.route).join(' ')}${s.was ? ` (replacing ${routeArgs(s.was).join(' ')})` : ''}`;
-    case 'restore-route': return `route ${routeArgs(s.route).join(' ')}: restore`;
-    case 'set-sysctl': return `${s.key}: ${s.was} -> ${s.value}`;
-    case 'create-dummy': return `${s.dev}: create (dummy device for the bond's address)`;
-    case 'delete-link': return `${s.dev}: delete`;
-    case 'nft-table': return `nftables: ${s.replaced ? 'replace' : 'create'} table ${NFT_FAMILY} ${NFT_TABLE}`;
-    case 'nft-delete-table': return `nftables: delete table ${NFT_FAMILY} ${NFT_TABLE}`;
-    case 'nft-stripe': return `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} (was ${s.wasInRing.join(', ') || 'no line'})`;
-    case 'conntrack-flush': return `${s.bond}: flush ${s.dev}'s connections from conntrack (mark ${hex(s.mark)})`;
-    case 'add-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}`;
-    case 'del-rule': return `ip rule ${ruleArgs(s.rule).join(' ')}: remove`;
+    case 'fix-config':
+      return `set DYN_INTR_CFG = YES for ${s.ifaces.join(', ')} (backup + atomic write)`;
+    case 'wait-links':
+      return `wait up to ${s.timeoutMs / 1000}s for ${s.devs.join(', ')} to appear`;
+    case 'wanrouter-start':
+      return `start ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
+    case 'wanrouter-stop':
+      return `stop ${s.device === 'all' ? 'every wanpipe device' : s.device}`;
+    case 'restart-device':
+      return `restart ${s.device} so its driver reads the fixed configuration (${s.slaves.join(', ')} out meanwhile)`;
+    case 'load-module':
+      return `load sch_teql with ${s.maxEqualizers} equalizer${s.maxEqualizers > 1 ? 's' : ''}`;
+    case 'unload-module':
+      return 'unload sch_teql';
+    case 'set-mtu':
+      return `${s.dev}: mtu ${s.was} -> ${s.mtu}`;
+    case 'hold-bond':
+      return `${s.teql}: hold the queue while its slaves change`;
+    case 'release-bond':
+      return `${s.teql}: release the queue`;
+    case 'attach-slave':
+      return `${s.teql}: enslave ${s.dev}`;
+    case 'detach-slave':
+      return `${s.teql}: release ${s.dev}`;
+    case 'set-link-up':
+      return `${s.dev}: up`;
+    case 'set-link-down':
+      return `${s.dev}: down`;
+    case 'add-address':
+      return `${s.dev}: address ${s.cidr}`;
+    case 'del-address':
+      return `${s.dev}: remove address ${s.cidr}`;
+    case 'del-route':
+      return `route ${routeArgs(s.route).join(' ')}: remove`;
+    case 'replace-route':
+      return `route ${routeArgs(s.route).join(' ')}${s.was ? ` (replacing ${routeArgs(s.was).join(' ')})` : ''}`;
+    case 'restore-route':
+      return `route ${routeArgs(s.route).join(' ')}: restore`;
+    case 'set-sysctl':
+      return `${s.key}: ${s.was} -> ${s.value}`;
+    case 'create-dummy':
+      return `${s.dev}: create (dummy device for the bond's address)`;
+    case 'delete-link':
+      return `${s.dev}: delete`;
+    case 'nft-table':
+      return `nftables: ${s.replaced ? 'replace' : 'create'} table ${NFT_FAMILY} ${NFT_TABLE}`;
+    case 'nft-delete-table':
+      return `nftables: delete table ${NFT_FAMILY} ${NFT_TABLE}`;
+    case 'nft-stripe':
+      return `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} (was ${s.wasInRing.join(', ') || 'no line'})`;
+    case 'conntrack-flush':
+      return `${s.bond}: flush ${s.dev}'s connections from conntrack (mark ${hex(s.mark)})`;
+    case 'add-rule':
+      return `ip rule ${ruleArgs(s.rule).join(' ')}`;
+    case 'del-rule':
+      return `ip rule ${ruleArgs(s.rule).join(' ')}: remove`;
   }
 }
 

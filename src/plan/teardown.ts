@@ -11,30 +11,49 @@ import { inverse, isHold, type RouteSpec, type Step } from './steps.js';
 function showsRoute(route: RouteSpec, o: ObservedState): boolean {
   // A weighted bond's per-line table, or main.
   const routes = route.table !== undefined ? (o.weighted?.tables[route.table] ?? []) : o.routes;
-  return routes.some((r) => r.dst === route.to
-    && (r.dev === route.dev || (route.nexthops !== undefined && r.dev === undefined))
-    && r.gateway === route.gateway && (r.metric ?? 0) === 0);
+  return routes.some(
+    (r) =>
+      r.dst === route.to &&
+      (r.dev === route.dev || (route.nexthops !== undefined && r.dev === undefined)) &&
+      r.gateway === route.gateway &&
+      (r.metric ?? 0) === 0,
+  );
 }
 
 function stillOurs(inv: Step, o: ObservedState): boolean {
   const link = (n: string) => o.links.find((l) => l.name === n);
   switch (inv.kind) {
-    case 'wanrouter-stop': return inv.device === 'all' ? (o.wanrouterDevices ?? []).length > 0 : (o.wanrouterDevices ?? []).some((d) => d.name === inv.device);
+    case 'wanrouter-stop':
+      return inv.device === 'all'
+        ? (o.wanrouterDevices ?? []).length > 0
+        : (o.wanrouterDevices ?? []).some((d) => d.name === inv.device);
     // A built-in TEQL cannot be unloaded; a module is unloaded only when wanbond loaded it.
-    case 'unload-module': return o.teql.loaded && !o.teql.builtin;
-    case 'set-mtu': return link(inv.dev)?.mtu === inv.was;
-    case 'release-bond': return o.qdiscs.some((q) => q.dev === inv.teql && isHold(q));
-    case 'detach-slave': return o.qdiscs.some((q) => q.dev === inv.dev && q.root && q.kind === inv.teql);
-    case 'attach-slave': return link(inv.dev) !== undefined && !o.qdiscs.some((q) => q.dev === inv.dev && q.root && /^teql\d+$/.test(q.kind));
-    case 'set-link-down': return link(inv.dev)?.flags.includes('UP') === true;
+    case 'unload-module':
+      return o.teql.loaded && !o.teql.builtin;
+    case 'set-mtu':
+      return link(inv.dev)?.mtu === inv.was;
+    case 'release-bond':
+      return o.qdiscs.some((q) => q.dev === inv.teql && isHold(q));
+    case 'detach-slave':
+      return o.qdiscs.some((q) => q.dev === inv.dev && q.root && q.kind === inv.teql);
+    case 'attach-slave':
+      return (
+        link(inv.dev) !== undefined && !o.qdiscs.some((q) => q.dev === inv.dev && q.root && /^teql\d+$/.test(q.kind))
+      );
+    case 'set-link-down':
+      return link(inv.dev)?.flags.includes('UP') === true;
     case 'del-address': {
       const [local, len] = inv.cidr.split('/');
       return o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
-    case 'del-route': return showsRoute(inv.route, o);
-    case 'delete-link': return link(inv.dev) !== undefined;
-    case 'nft-delete-table': return o.weighted?.nft !== undefined;
-    case 'del-rule': return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+    case 'del-route':
+      return showsRoute(inv.route, o);
+    case 'delete-link':
+      return link(inv.dev) !== undefined;
+    case 'nft-delete-table':
+      return o.weighted?.nft !== undefined;
+    case 'del-rule':
+      return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
     // A draw to put back: not when the bond already draws so (a rollback did it), nor without the table.
     case 'nft-stripe': {
       const draw = o.weighted?.nft?.draws[inv.bond.bond];
@@ -43,26 +62,41 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
     // with its link (teqlN down) and nobody has taken the place since.
     case 'restore-route': {
-      const holders = o.routes.filter((r) => r.dst === inv.replaced.to && (r.metric ?? 0) === (inv.replaced.metric ?? 0));
-      return holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && r.gateway === inv.replaced.gateway);
+      const holders = o.routes.filter(
+        (r) => r.dst === inv.replaced.to && (r.metric ?? 0) === (inv.replaced.metric ?? 0),
+      );
+      return (
+        holders.length === 0 || holders.some((r) => r.dev === inv.replaced.dev && r.gateway === inv.replaced.gateway)
+      );
     }
-    case 'set-sysctl': return o.sysctls[inv.key] === inv.was;
+    case 'set-sysctl':
+      return o.sysctls[inv.key] === inv.was;
     // Only as the rollback of a bond's removal (orphans.ts): put back what the removal took, not twice.
-    case 'replace-route': return !showsRoute(inv.route, o);
-    case 'set-link-up': return link(inv.dev)?.flags.includes('UP') !== true;
-    case 'load-module': return !o.teql.loaded;
-    case 'nft-table': return o.weighted?.nft === undefined;
-    case 'add-rule': return !(o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
-    case 'create-dummy': return link(inv.dev) === undefined;
+    case 'replace-route':
+      return !showsRoute(inv.route, o);
+    case 'set-link-up':
+      return link(inv.dev)?.flags.includes('UP') !== true;
+    case 'load-module':
+      return !o.teql.loaded;
+    case 'nft-table':
+      return o.weighted?.nft === undefined;
+    case 'add-rule':
+      return !(o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+    case 'create-dummy':
+      return link(inv.dev) === undefined;
     case 'add-address': {
       const [local, len] = inv.cidr.split('/');
       return !o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
-    default: return true;
+    default:
+      return true;
   }
 }
 
-export interface Undo { step: Step; undo: Step }
+export interface Undo {
+  step: Step;
+  undo: Step;
+}
 
 /** A step's undo: inverse(), or what a bond's removal rolls back to (orphans.ts rollbackOf). */
 export type Inverse = (s: Step) => Step | undefined;
@@ -85,12 +119,15 @@ export function undoPairs(recorded: readonly Step[], o: ObservedState, inv: Inve
 
 /** The recorded steps that still have something to undo, oldest first (what a record keeps). */
 export function stillToUndo(recorded: readonly Step[], o: ObservedState, inv: Inverse = inverse): Step[] {
-  return undoPairs(recorded, o, inv).map((p) => p.step).reverse();
+  return undoPairs(recorded, o, inv)
+    .map((p) => p.step)
+    .reverse();
 }
 
 /** Holds a killed wanbond left on a bond: they stop all its traffic, and `down` releases them first. */
 export function leftoverReleases(o: ObservedState): Step[] {
-  return o.qdiscs.filter((q) => /^teql\d+$/.test(q.dev) && isHold(q))
+  return o.qdiscs
+    .filter((q) => /^teql\d+$/.test(q.dev) && isHold(q))
     .map((q) => ({ kind: 'release-bond', teql: q.dev }));
 }
 
@@ -102,9 +139,14 @@ function teqlMtuLast(steps: Step[]): Step[] {
   const out = [...steps];
   for (const s of steps) {
     if (s.kind !== 'set-mtu' || !/^teql\d+$/.test(s.dev)) continue;
-    const lastDetach = out.map((x, i) => (x.kind === 'detach-slave' && x.teql === s.dev ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const lastDetach = out
+      .map((x, i) => (x.kind === 'detach-slave' && x.teql === s.dev ? i : -1))
+      .reduce((a, b) => Math.max(a, b), -1);
     const at = out.indexOf(s);
-    if (lastDetach > at) { out.splice(at, 1); out.splice(lastDetach, 0, s); }
+    if (lastDetach > at) {
+      out.splice(at, 1);
+      out.splice(lastDetach, 0, s);
+    }
   }
   return out;
 }
@@ -126,7 +168,11 @@ export function recordedSysctlKeys(recorded: readonly Step[]): string[] {
 
 /** wanbond's per-line tables a record wrote routes into: what `down` must read to decide. */
 export function recordedTables(recorded: readonly Step[]): number[] {
-  return [...new Set(recorded.flatMap((s) => (s.kind === 'replace-route' && s.route.table !== undefined ? [s.route.table] : [])))];
+  return [
+    ...new Set(
+      recorded.flatMap((s) => (s.kind === 'replace-route' && s.route.table !== undefined ? [s.route.table] : [])),
+    ),
+  ];
 }
 
 /**

@@ -15,7 +15,11 @@ export interface DriverStamp {
   why: string;
 }
 
-export interface DriverStamps { version: 1; bootId: string; devices: Record<string, DriverStamp> }
+export interface DriverStamps {
+  version: 1;
+  bootId: string;
+  devices: Record<string, DriverStamp>;
+}
 
 const file = (dir: string) => path.join(dir, 'drivers.json');
 
@@ -34,7 +38,10 @@ export async function readStamps(dir: string, bootId: string): Promise<DriverSta
 
 export async function writeStamps(dir: string, s: DriverStamps): Promise<void> {
   await ensureSafeDir(dir);
-  if (Object.keys(s.devices).length === 0) { await removeFile(file(dir)); return; }
+  if (Object.keys(s.devices).length === 0) {
+    await removeFile(file(dir));
+    return;
+  }
   await writeNoFollow(file(dir), `${JSON.stringify(s, null, 1)}\n`);
 }
 
@@ -43,8 +50,11 @@ export function staleDrivers(s: DriverStamps, links: readonly LinkState[], runni
   const out: StaleDriver[] = [];
   for (const [device, st] of Object.entries(s.devices)) {
     if (!running.includes(device)) continue;
-    const same = Object.entries(st.ifindexes).every(([name, idx]) => links.find((l) => l.name === name)?.ifindex === idx);
-    if (same && Object.keys(st.ifindexes).length > 0) out.push({ device, driver: st.driver, since: st.since, why: st.why });
+    const same = Object.entries(st.ifindexes).every(
+      ([name, idx]) => links.find((l) => l.name === name)?.ifindex === idx,
+    );
+    if (same && Object.keys(st.ifindexes).length > 0)
+      out.push({ device, driver: st.driver, since: st.since, why: st.why });
   }
   return out.sort((a, b) => a.device.localeCompare(b.device, 'en', { numeric: true }));
 }

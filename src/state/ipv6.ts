@@ -3,7 +3,11 @@
 // the operator is told: doctor (bond.ipv6-unbonded), a line of status, a warning of up. Pure.
 import type { DesiredBond, DesiredState, ObservedState, Route6State } from './types.js';
 
-export interface Ipv6Carrier { line: string; addresses: string[]; routes: string[] }
+export interface Ipv6Carrier {
+  line: string;
+  addresses: string[];
+  routes: string[];
+}
 
 const inBond = (b: DesiredBond): string[] => b.slaves.filter((s) => !s.leaving).map((s) => s.name);
 
@@ -21,7 +25,8 @@ export function ipv6Carriers(b: DesiredBond, o: ObservedState): Ipv6Carrier[] {
   const v6 = o.ipv6;
   if (!v6) return [];
   return inBond(b).flatMap((line) => {
-    const addresses = v6.addrs.filter((a) => a.dev === line && a.scope === 'global')
+    const addresses = v6.addrs
+      .filter((a) => a.dev === line && a.scope === 'global')
       .map((a) => `${a.local}/${a.prefixlen}`);
     const routes = v6.routes.filter((r) => r.devs.includes(line) && !linkScoped(r.dst)).map(describeRoute6);
     return addresses.length + routes.length > 0 ? [{ line, addresses, routes }] : [];
@@ -32,8 +37,9 @@ export function ipv6Carriers(b: DesiredBond, o: ObservedState): Ipv6Carrier[] {
 export const carriesText = (c: Ipv6Carrier): string =>
   [...c.addresses.map((a) => `address ${a}`), ...c.routes.map((r) => `route ${r}`)].join(', ');
 
-export const IPV6_WHY = 'wanbond bonds IPv4 only: IPv6 over a bonded line is neither bonded nor failed over by wanbond;'
-  + ' it goes by that one line at its speed, and stays on it when the line fails';
+export const IPV6_WHY =
+  'wanbond bonds IPv4 only: IPv6 over a bonded line is neither bonded nor failed over by wanbond;' +
+  ' it goes by that one line at its speed, and stays on it when the line fails';
 
 /** The sysctl that takes IPv6 off a line (its addresses and routes go with it). */
 export const disableIpv6Key = (line: string): string => `net.ipv6.conf.${line}.disable_ipv6`;

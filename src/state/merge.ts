@@ -10,19 +10,31 @@ import type { Step } from '../plan/steps.js';
 /** What a step changes, or undefined when it leaves nothing for `down` to undo. */
 export function resourceOf(s: Step): string | undefined {
   switch (s.kind) {
-    case 'wanrouter-start': return `device ${s.device}`;
-    case 'load-module': return 'module sch_teql';
-    case 'set-mtu': return `mtu ${s.dev}`;
-    case 'attach-slave': return `slave ${s.dev}`;
-    case 'set-link-up': return `link ${s.dev}`;
-    case 'add-address': return `address ${s.dev} ${s.cidr}`;
+    case 'wanrouter-start':
+      return `device ${s.device}`;
+    case 'load-module':
+      return 'module sch_teql';
+    case 'set-mtu':
+      return `mtu ${s.dev}`;
+    case 'attach-slave':
+      return `slave ${s.dev}`;
+    case 'set-link-up':
+      return `link ${s.dev}`;
+    case 'add-address':
+      return `address ${s.dev} ${s.cidr}`;
     // main's routes keep the key records have always had; a per-line table's carry its number.
-    case 'replace-route': return s.route.table !== undefined ? `route table ${s.route.table} ${s.route.to}` : `route ${s.route.to}`;
-    case 'create-dummy': return `dummy ${s.dev}`;
-    case 'nft-table': return 'nft table';
-    case 'add-rule': return `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ${s.rule.from ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`;
-    case 'set-sysctl': return `sysctl ${s.key}`;
-    default: return undefined;
+    case 'replace-route':
+      return s.route.table !== undefined ? `route table ${s.route.table} ${s.route.to}` : `route ${s.route.to}`;
+    case 'create-dummy':
+      return `dummy ${s.dev}`;
+    case 'nft-table':
+      return 'nft table';
+    case 'add-rule':
+      return `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ${s.rule.from ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`;
+    case 'set-sysctl':
+      return `sysctl ${s.key}`;
+    default:
+      return undefined;
   }
 }
 
@@ -32,7 +44,8 @@ const sameRoute = (a: Parameters<typeof routeArgs>[0] | undefined, b: Parameters
 /** The entry for a thing changed again: `next`, but with the value from before wanbond's first change where that is still the one to restore. */
 function merged(prev: Step, next: Step): Step {
   if (prev.kind === 'set-mtu' && next.kind === 'set-mtu' && next.was === prev.mtu) return { ...next, was: prev.was };
-  if (prev.kind === 'set-sysctl' && next.kind === 'set-sysctl' && next.was === prev.value) return { ...next, was: prev.was };
+  if (prev.kind === 'set-sysctl' && next.kind === 'set-sysctl' && next.was === prev.value)
+    return { ...next, was: prev.was };
   if (prev.kind === 'replace-route' && next.kind === 'replace-route') {
     // Found gone (removed by someone) or found as wanbond set it: what it replaced the first time comes back.
     if (next.was === undefined || sameRoute(next.was, prev.route)) return { ...next, was: prev.was };

@@ -13,7 +13,11 @@ import { mergeSteps } from './merge.js';
 export const DEFAULT_STATE_DIR = '/run/wanbond';
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
-export interface Record { version: 2; bootId: string; steps: Step[] }
+export interface Record {
+  version: 2;
+  bootId: string;
+  steps: Step[];
+}
 
 export const recordFile = (dir: string) => path.join(dir, 'applied.json');
 
@@ -34,22 +38,38 @@ export async function readRecord(dir: string, bootId: string, bootTimeMs?: numbe
   if (found === undefined) return { record: empty };
   const text = found.text;
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch (e) {
-    throw new WanbondError(`${file}: not valid JSON (${(e as Error).message})`,
-      `the record is damaged: check the kernel by hand (wanbond status), then remove it: rm ${file}`);
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new WanbondError(
+      `${file}: not valid JSON (${(e as Error).message})`,
+      `the record is damaged: check the kernel by hand (wanbond status), then remove it: rm ${file}`,
+    );
   }
   const r = raw as { version?: unknown; bootId?: unknown; steps?: unknown };
-  if (r.version === 1 && Array.isArray(r.steps) && bootTimeMs !== undefined && found.mtimeMs >= bootTimeMs) r.bootId = bootId;
-  else if (r.version === 1) return { record: empty, ignored: `${file} is in wanbond 0.1's format and older than this boot: ignored` };
+  if (r.version === 1 && Array.isArray(r.steps) && bootTimeMs !== undefined && found.mtimeMs >= bootTimeMs)
+    r.bootId = bootId;
+  else if (r.version === 1)
+    return { record: empty, ignored: `${file} is in wanbond 0.1's format and older than this boot: ignored` };
   if ((r.version !== 1 && r.version !== 2) || typeof r.bootId !== 'string' || !Array.isArray(r.steps)) {
-    throw new WanbondError(`${file}: not a wanbond record (expected version 2 with bootId and steps)`,
-      `check the kernel by hand (wanbond status), then remove it: rm ${file}`);
+    throw new WanbondError(
+      `${file}: not a wanbond record (expected version 2 with bootId and steps)`,
+      `check the kernel by hand (wanbond status), then remove it: rm ${file}`,
+    );
   }
-  if (r.bootId !== bootId) return { record: empty, ignored: `${file} is from an earlier boot (${r.bootId}): ignored; what it records was undone by the reboot` };
+  if (r.bootId !== bootId)
+    return {
+      record: empty,
+      ignored: `${file} is from an earlier boot (${r.bootId}): ignored; what it records was undone by the reboot`,
+    };
   const steps = r.steps.map((s, i) => {
-    try { return validateStep(s); } catch (e) {
-      throw new WanbondError(`${file}: step ${i + 1}: ${(e as Error).message}`,
-        `the record is damaged or was edited; nothing was changed. Check the kernel by hand (wanbond status), then remove it: rm ${file}`);
+    try {
+      return validateStep(s);
+    } catch (e) {
+      throw new WanbondError(
+        `${file}: step ${i + 1}: ${(e as Error).message}`,
+        `the record is damaged or was edited; nothing was changed. Check the kernel by hand (wanbond status), then remove it: rm ${file}`,
+      );
     }
   });
   return { record: { version: 2, bootId, steps } };
@@ -57,7 +77,10 @@ export async function readRecord(dir: string, bootId: string, bootTimeMs?: numbe
 
 export async function writeRecord(dir: string, r: Record): Promise<void> {
   await ensureSafeDir(dir);
-  if (r.steps.length === 0) { await removeFile(recordFile(dir)); return; }
+  if (r.steps.length === 0) {
+    await removeFile(recordFile(dir));
+    return;
+  }
   await writeNoFollow(recordFile(dir), `${JSON.stringify(r, null, 1)}\n`);
 }
 

@@ -16,10 +16,19 @@ export interface DesiredSlave {
   router?: string;
 }
 
-export interface DesiredRoute { to: string }
+export interface DesiredRoute {
+  to: string;
+}
 
 /** A per-connection bond's uplink, as the planner and the daemon use it. */
-export interface DesiredUplink { name: string; address: string; gateway: string; weight: number; bps: number | undefined; measure: 'in' | 'out' } // 'default' or a prefix; always `dev <teql>`
+export interface DesiredUplink {
+  name: string;
+  address: string;
+  gateway: string;
+  weight: number;
+  bps: number | undefined;
+  measure: 'in' | 'out';
+} // 'default' or a prefix; always `dev <teql>`
 
 export interface DesiredBond {
   /** The bond's device: teqlN, or wbondN (the dummy holding a weighted bond's address). */
@@ -61,11 +70,26 @@ export interface LinkState {
   mtu: number;
   operstate: string;
   /** Present when `ip -s` was used. */
-  stats?: { rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number; txBytes: number; txPackets: number; txErrors: number; txDropped: number };
+  stats?: {
+    rxBytes: number;
+    rxPackets: number;
+    rxErrors: number;
+    rxDropped: number;
+    txBytes: number;
+    txPackets: number;
+    txErrors: number;
+    txDropped: number;
+  };
 }
 
 /** peer: the far end of a point-to-point address (`ip addr add A peer B`). */
-export interface AddrState { dev: string; local: string; prefixlen: number; noprefixroute: boolean; peer?: string }
+export interface AddrState {
+  dev: string;
+  local: string;
+  prefixlen: number;
+  noprefixroute: boolean;
+  peer?: string;
+}
 
 export interface RouteState {
   dst: string; // 'default' or a prefix in `ip route` form
@@ -80,11 +104,21 @@ export interface RouteState {
   unrestorable?: string;
 }
 
-export interface QdiscState { dev: string; kind: string; handle: string; root: boolean }
+export interface QdiscState {
+  dev: string;
+  kind: string;
+  handle: string;
+  root: boolean;
+}
 
 /** A policy rule as `ip -j rule` shows it (the fields wanbond's rules use). */
 export interface RuleState {
-  priority: number; fwmark?: number; mask?: number; oif?: string; table: string; suppressPrefixlength?: number;
+  priority: number;
+  fwmark?: number;
+  mask?: number;
+  oif?: string;
+  table: string;
+  suppressPrefixlength?: number;
   /** A source address selector of one host (`from 100.64.1.2`): a per-connection uplink's replies. */
   from?: string;
   /** A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else it says. */
@@ -108,13 +142,26 @@ export interface WeightedObserved {
 }
 
 /** An IPv6 address as `ip -j addr` shows it (link-local addresses have scope link). */
-export interface Addr6State { dev: string; local: string; prefixlen: number; scope: string }
+export interface Addr6State {
+  dev: string;
+  local: string;
+  prefixlen: number;
+  scope: string;
+}
 
 /** An IPv6 unicast route of any table but local, with the devices it goes by (one, or a multipath's). */
-export interface Route6State { dst: string; gateway: string | undefined; devs: string[]; table: string | undefined }
+export interface Route6State {
+  dst: string;
+  gateway: string | undefined;
+  devs: string[];
+  table: string | undefined;
+}
 
 /** The IPv6 a bonded line carries, which wanbond neither bonds nor fails over (read for doctor, status, up). */
-export interface Ipv6Observed { addrs: Addr6State[]; routes: Route6State[] }
+export interface Ipv6Observed {
+  addrs: Addr6State[];
+  routes: Route6State[];
+}
 
 export interface ObservedState {
   links: LinkState[];

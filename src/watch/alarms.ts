@@ -5,21 +5,35 @@ import type { Runner } from '../exec/runner.js';
 import { parseWanrouterStatus } from '../observe/parse.js';
 import { parseDeviceProc } from './parse.js';
 
-export interface DeviceAlarms { active: string[]; counters: Record<string, number> }
+export interface DeviceAlarms {
+  active: string[];
+  counters: Record<string, number>;
+}
 
 const ERROR_COUNTER = /crc|error|violation|abort|out of frame/i;
 
 /** Per running device: the alarms on (plus DISCONNECTED) and its error counters. A device not running is left out. */
-export async function readAlarms(runner: Runner, proc: string, devices: readonly string[]): Promise<Map<string, DeviceAlarms>> {
+export async function readAlarms(
+  runner: Runner,
+  proc: string,
+  devices: readonly string[],
+): Promise<Map<string, DeviceAlarms>> {
   const out = new Map<string, DeviceAlarms>();
   const status = parseWanrouterStatus(await runner.readFile(`${proc}/status`));
   for (const device of devices) {
     const text = await runner.readFile(`${proc}/${device}`);
     if (text === undefined) continue;
     const p = parseDeviceProc(text);
-    const active = p.alarms ? Object.entries(p.alarms).filter(([, on]) => on).map(([a]) => a) : [];
+    const active = p.alarms
+      ? Object.entries(p.alarms)
+          .filter(([, on]) => on)
+          .map(([a]) => a)
+      : [];
     if (status?.find((d) => d.name === device)?.status === 'Disconnected') active.push('DISCONNECTED');
-    out.set(device, { active, counters: Object.fromEntries(Object.entries(p.counters).filter(([k]) => ERROR_COUNTER.test(k))) });
+    out.set(device, {
+      active,
+      counters: Object.fromEntries(Object.entries(p.counters).filter(([k]) => ERROR_COUNTER.test(k))),
+    });
   }
   return out;
 }

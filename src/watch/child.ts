@@ -30,7 +30,9 @@ export class SupervisedChild {
     this.backoff = o.minBackoffMs ?? 100;
   }
 
-  get pid(): number | undefined { return this.proc?.pid; }
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
 
   start(): void {
     if (this.stopped) return;
@@ -38,7 +40,10 @@ export class SupervisedChild {
     this.proc = p;
     this.startedAt = Date.now();
     let lastError = '';
-    for (const [stream, name] of [[p.stdout, 'stdout'], [p.stderr, 'stderr']] as const) {
+    for (const [stream, name] of [
+      [p.stdout, 'stdout'],
+      [p.stderr, 'stderr'],
+    ] as const) {
       let buf = '';
       stream.setEncoding('utf8');
       stream.on('data', (d: string) => {
@@ -48,30 +53,63 @@ export class SupervisedChild {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
           if (name === 'stderr' && line.trim() !== '') lastError = line.trim().slice(0, 300);
-          try { this.o.onLine(line, name); } catch (e) { this.o.log.error({ err: e, line, child: this.o.file }, 'handling a line of a helper process failed'); }
+          try {
+            this.o.onLine(line, name);
+          } catch (e) {
+            this.o.log.error({ err: e, line, child: this.o.file }, 'handling a line of a helper process failed');
+          }
         }
         // A line that never ends must not grow without bound.
         if (buf.length > 65_536) buf = '';
       });
     }
-    p.on('error', (e) => { this.o.log.error({ err: e, argv: [this.o.file, ...this.o.args] }, 'helper process could not run'); });
+    p.on('error', (e) => {
+      this.o.log.error({ err: e, argv: [this.o.file, ...this.o.args] }, 'helper process could not run');
+    });
     p.on('close', (code, signal) => {
       if (this.proc !== p) return;
       this.proc = undefined;
       if (this.stopped) return;
-      try { this.o.onExit?.(Date.now() - this.startedAt, lastError || `exit ${code ?? signal}`); } catch (e) { this.o.log.error({ err: e }, 'handling a helper process exit failed'); }
+      try {
+        this.o.onExit?.(Date.now() - this.startedAt, lastError || `exit ${code ?? signal}`);
+      } catch (e) {
+        this.o.log.error({ err: e }, 'handling a helper process exit failed');
+      }
       // A child that ran a while gets a quick restart again; one that dies at once backs off.
       if (Date.now() - this.startedAt > 10_000) this.backoff = this.o.minBackoffMs ?? 100;
-      this.o.log.warn({ argv: [this.o.file, ...this.o.args], code, signal, restartInMs: this.backoff }, 'helper process exited; restarting it');
-      this.timer = setTimeout(() => { this.timer = undefined; this.restarts++; this.start(); }, this.backoff);
+      this.o.log.warn(
+        { argv: [this.o.file, ...this.o.args], code, signal, restartInMs: this.backoff },
+        'helper process exited; restarting it',
+      );
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.restarts++;
+        this.start();
+      }, this.backoff);
       this.backoff = Math.min(this.o.maxBackoffMs ?? 5000, this.backoff * 2);
     });
     if (p.pid !== undefined) this.o.onStart?.(this.restarts);
   }
 
   /** Stops or resumes the child without losing it (SIGSTOP / SIGCONT). */
-  pause(): void { if (this.proc?.pid !== undefined) { try { this.proc.kill('SIGSTOP'); } catch { /* gone */ } } }
-  resume(): void { if (this.proc?.pid !== undefined) { try { this.proc.kill('SIGCONT'); } catch { /* gone */ } } }
+  pause(): void {
+    if (this.proc?.pid !== undefined) {
+      try {
+        this.proc.kill('SIGSTOP');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  resume(): void {
+    if (this.proc?.pid !== undefined) {
+      try {
+        this.proc.kill('SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
+  }
 
   /** Ends it for good; resolves when the process is gone (bounded: SIGKILL after 2 s). */
   async stop(): Promise<void> {
@@ -80,9 +118,24 @@ export class SupervisedChild {
     const p = this.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } }, 2000);
-      p.once('close', () => { clearTimeout(kill); resolve(); });
-      try { p.kill('SIGCONT'); p.kill('SIGTERM'); } catch { clearTimeout(kill); resolve(); }
+      const kill = setTimeout(() => {
+        try {
+          p.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 2000);
+      p.once('close', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      try {
+        p.kill('SIGCONT');
+        p.kill('SIGTERM');
+      } catch {
+        clearTimeout(kill);
+        resolve();
+      }
     });
   }
 }

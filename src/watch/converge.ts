@@ -26,20 +26,30 @@ export type Mode = 'ring' | 'bond';
 export const WIDTH: Record<Mode, number> = { ring: 0, bond: 1 };
 
 export interface ConvergeResult {
-  decision: RingDecision; done: Step[]; last: ObservedState | undefined;
+  decision: RingDecision;
+  done: Step[];
+  last: ObservedState | undefined;
   /** What the bonds that are up lacked of wanbond's nftables table before the change (a firewall reload took it). */
   lost: string[];
 }
 
-export async function converge(ctx: Context, o: {
-  mode: Mode; health: ReadonlyMap<string, LineHealth>; removed: readonly RemovedLine[]; io: Io; log: Log;
-  /** The bonds as the daemon wants them now (a load-balanced bond's measured weights); the context's otherwise. */
-  desired?: DesiredState;
-  /** Told the decision before anything changes (the loud all-down message comes from it). */
-  decided: (d: RingDecision) => void;
-  /** Around the apply: the probes are held while the slave list changes. */
-  hold: () => void; release: () => void;
-}): Promise<ConvergeResult> {
+export async function converge(
+  ctx: Context,
+  o: {
+    mode: Mode;
+    health: ReadonlyMap<string, LineHealth>;
+    removed: readonly RemovedLine[];
+    io: Io;
+    log: Log;
+    /** The bonds as the daemon wants them now (a load-balanced bond's measured weights); the context's otherwise. */
+    desired?: DesiredState;
+    /** Told the decision before anything changes (the loud all-down message comes from it). */
+    decided: (d: RingDecision) => void;
+    /** Around the apply: the probes are held while the slave list changes. */
+    hold: () => void;
+    release: () => void;
+  },
+): Promise<ConvergeResult> {
   const lock = await acquireLock(ctx.stateDir, { what: 'watch', waitMs: ctx.lockWaitMs });
   try {
     // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
@@ -57,7 +67,11 @@ export async function converge(ctx: Context, o: {
     const p = replan(before);
     if (p.steps.length === 0) return { decision, done: [], last: before, lost };
     const tx = new Transactions(record, {
-      runner: ctx.runner, log: o.log, stateDir: ctx.stateDir, observe, fixConfig: ctx.fixConfig,
+      runner: ctx.runner,
+      log: o.log,
+      stateDir: ctx.stateDir,
+      observe,
+      fixConfig: ctx.fixConfig,
       onRecordError: (w) => o.log.error({ err: w.message }, 'could not write the record after a rollback'),
     });
     o.hold();

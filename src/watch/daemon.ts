@@ -9,7 +9,17 @@ import type { DesiredBond } from '../state/types.js';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { RemovedLine, RingDecision } from './ring.js';
 import { converge, lostTable, WIDTH, type Mode } from './converge.js';
-import { DEFAULT_HEALTH, initialHealth, nextDeadline, step, summary, type HealthConfig, type LineHealth, type Signal, type Transition } from './health.js';
+import {
+  DEFAULT_HEALTH,
+  initialHealth,
+  nextDeadline,
+  step,
+  summary,
+  type HealthConfig,
+  type LineHealth,
+  type Signal,
+  type Transition,
+} from './health.js';
 import { HEARTBEAT_MS, writeHealthFile, type HealthFile } from './health-file.js';
 import { parseAddressLine, parseMonitorLine } from './parse.js';
 import { SupervisedChild } from './child.js';
@@ -41,16 +51,14 @@ export interface WatchOptions {
   counters?: CounterReader;
 }
 
-
-
-
 /**
  * How often wanbond's nftables table is checked between line events: a firewall reload (`nft flush
  * ruleset`) removes it without an event, and per-connection bonds then leave without SNAT until it is back.
  */
 export const TABLE_CHECK_MS = 2000;
 
-const errText = (e: unknown) => (e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e));
+const errText = (e: unknown) =>
+  e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e);
 
 export class WatchDaemon {
   private ctx!: Context;
@@ -88,7 +96,8 @@ export class WatchDaemon {
   private stopped!: () => void;
   private readonly startedAt = new Date().toISOString();
   private reloadTimer: NodeJS.Timeout | undefined;
-  private readonly onProcessError = (e: unknown) => this.o.log.error({ err: e }, 'unexpected error in the watch daemon; it keeps running');
+  private readonly onProcessError = (e: unknown) =>
+    this.o.log.error({ err: e }, 'unexpected error in the watch daemon; it keeps running');
   /** Ring changes done, for the log and the lab. */
   actions = 0;
   /** What health.json was last written from: the metrics serve exactly these numbers. */
@@ -103,11 +112,22 @@ export class WatchDaemon {
   private tableErrSaid = '';
 
   constructor(private readonly o: WatchOptions) {
-    this.metrics = new MetricsEndpoint({ log: o.log, snapshot: () => this.lastSnapshot, ...(o.counters ? { counters: o.counters } : {}) });
-    this.probes = new Probes({ ping: o.ping ?? 'ping', log: o.log, intervalMs: () => this.cfg.probeIntervalMs, signal: (line, sig) => this.feed(line, sig) });
+    this.metrics = new MetricsEndpoint({
+      log: o.log,
+      snapshot: () => this.lastSnapshot,
+      ...(o.counters ? { counters: o.counters } : {}),
+    });
+    this.probes = new Probes({
+      ping: o.ping ?? 'ping',
+      log: o.log,
+      intervalMs: () => this.cfg.probeIntervalMs,
+      signal: (line, sig) => this.feed(line, sig),
+    });
   }
 
-  private get log(): Log { return this.o.log; }
+  private get log(): Log {
+    return this.o.log;
+  }
 
   /** Runs until SIGTERM/SIGINT (or stop()); the bond is left as it is. */
   async run(): Promise<number> {
@@ -115,7 +135,10 @@ export class WatchDaemon {
     this.cfg = this.ctx.settings.watch.health;
     // A reload asked for while `up` runs (SIGHUP would otherwise kill the process) waits for it.
     const hup = () => {
-      if (!this.started) { this.pendingHup = true; return; }
+      if (!this.started) {
+        this.pendingHup = true;
+        return;
+      }
       this.log.info({ event: 'reload', why: 'SIGHUP' }, 'reloading the configuration');
       void this.reload('SIGHUP');
     };
@@ -127,24 +150,40 @@ export class WatchDaemon {
       process.off('SIGHUP', hup);
       throw e;
     }
-    const done = new Promise<void>((resolve) => { this.stopped = resolve; });
+    const done = new Promise<void>((resolve) => {
+      this.stopped = resolve;
+    });
     process.on('uncaughtException', this.onProcessError);
     process.on('unhandledRejection', this.onProcessError);
-    const term = (sig: NodeJS.Signals) => { this.log.info({ event: 'stop', signal: sig }, 'stopping; the bonds stay as they are'); void this.stop(); };
+    const term = (sig: NodeJS.Signals) => {
+      this.log.info({ event: 'stop', signal: sig }, 'stopping; the bonds stay as they are');
+      void this.stop();
+    };
     process.on('SIGTERM', term);
     process.on('SIGINT', term);
     this.probeOff = await pingUnusable(this.o.ping ?? 'ping');
-    if (this.probeOff) this.log.error({ event: 'probes-off', why: this.probeOff }, `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); lines are watched by their link and the card's alarms only, a silent failure goes unseen`);
+    if (this.probeOff)
+      this.log.error(
+        { event: 'probes-off', why: this.probeOff },
+        `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); lines are watched by their link and the card's alarms only, a silent failure goes unseen`,
+      );
     try {
       this.initLines(this.ctx);
       this.monitor = new SupervisedChild({
         // Addresses too: a per-connection uplink given another address (DHCP, PPPoE) leaves the draw,
         // and rejoins with its own.
-        file: this.o.ip ?? 'ip', args: ['-o', 'monitor', 'link', 'address'], log: this.log,
-        onLine: (l, stream) => { if (stream === 'stdout') this.onMonitorLine(l); },
+        file: this.o.ip ?? 'ip',
+        args: ['-o', 'monitor', 'link', 'address'],
+        log: this.log,
+        onLine: (l, stream) => {
+          if (stream === 'stdout') this.onMonitorLine(l);
+        },
         // Whatever happened while no monitor ran is read whole from the kernel after each start.
         // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
-        onStart: (restarts) => { void this.resyncLinks(restarts); this.later(1000, () => this.resyncLinks(0)); },
+        onStart: (restarts) => {
+          void this.resyncLinks(restarts);
+          this.later(1000, () => this.resyncLinks(0));
+        },
       });
       this.monitor.start();
       this.startAlarmPoll();
@@ -155,9 +194,15 @@ export class WatchDaemon {
       // The first snapshot exists before the first scrape can ask for it.
       await this.writeHealth();
       await this.syncMetrics();
-      this.log.info({ event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.teql) }, 'watching');
+      this.log.info(
+        { event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.teql) },
+        'watching',
+      );
       this.started = true;
-      if (this.pendingHup) { this.pendingHup = false; void this.reload('SIGHUP during start'); }
+      if (this.pendingHup) {
+        this.pendingHup = false;
+        void this.reload('SIGHUP during start');
+      }
       await done;
     } finally {
       process.off('SIGTERM', term);
@@ -187,16 +232,24 @@ export class WatchDaemon {
   }
 
   /** The monitor's pid, for the lab's test that kills it. */
-  get monitorPid(): number | undefined { return this.monitor?.pid; }
+  get monitorPid(): number | undefined {
+    return this.monitor?.pid;
+  }
 
   /** (Again, after a reload: alarm_poll may have changed.) */
   private startAlarmPoll(): void {
     if (this.alarmTimer) clearInterval(this.alarmTimer);
-    this.alarmTimer = setInterval(() => { void this.pollAlarms().catch(this.onProcessError); }, this.ctx.settings.watch.alarmPollMs);
+    this.alarmTimer = setInterval(() => {
+      void this.pollAlarms().catch(this.onProcessError);
+    }, this.ctx.settings.watch.alarmPollMs);
   }
 
   private every(ms: number, f: () => Promise<void> | void): void {
-    this.timers.add(setInterval(() => { void Promise.resolve().then(f).catch(this.onProcessError); }, ms));
+    this.timers.add(
+      setInterval(() => {
+        void Promise.resolve().then(f).catch(this.onProcessError);
+      }, ms),
+    );
   }
 
   private initLines(ctx: Context): void {
@@ -204,7 +257,8 @@ export class WatchDaemon {
     const want = new Map<string, string>();
     for (const b of ctx.desired.bonds) for (const s of b.slaves) want.set(s.name, b.teql);
     for (const [name, teql] of want) {
-      if (!this.health.has(name)) this.health.set(name, initialHealth(name, now, this.probeOff === undefined ? this.targetFor(name) : undefined));
+      if (!this.health.has(name))
+        this.health.set(name, initialHealth(name, now, this.probeOff === undefined ? this.targetFor(name) : undefined));
       this.bondOf.set(name, teql);
     }
     for (const name of [...this.health.keys()]) {
@@ -227,8 +281,19 @@ export class WatchDaemon {
     const { next, transitions } = step(h, sig, Date.now(), this.cfg);
     this.health.set(line, next);
     if (next.suppressed !== h.suppressed) {
-      const rec = { event: next.suppressed ? 'suppressed' : 'reused', line, bond: this.bondOf.get(line), flaps: next.flaps, penalty: Math.round(next.penalty) };
-      this.log.warn(rec, next.suppressed ? `${line}: flapping (${next.flaps} flaps, penalty ${rec.penalty}): kept out of the ring until it calms down` : `${line}: calm again, may rejoin`);
+      const rec = {
+        event: next.suppressed ? 'suppressed' : 'reused',
+        line,
+        bond: this.bondOf.get(line),
+        flaps: next.flaps,
+        penalty: Math.round(next.penalty),
+      };
+      this.log.warn(
+        rec,
+        next.suppressed
+          ? `${line}: flapping (${next.flaps} flaps, penalty ${rec.penalty}): kept out of the ring until it calms down`
+          : `${line}: calm again, may rejoin`,
+      );
     }
     for (const t of transitions) this.logTransition(t);
     if (transitions.some((t) => inRingState(t.from) !== inRingState(t.to))) this.requestAction();
@@ -237,7 +302,16 @@ export class WatchDaemon {
   }
 
   private logTransition(t: Transition): void {
-    const rec = { event: 'health', line: t.line, bond: this.bondOf.get(t.line), from: t.from, to: t.to, signal: t.signal, reason: t.reason, values: t.values };
+    const rec = {
+      event: 'health',
+      line: t.line,
+      bond: this.bondOf.get(t.line),
+      from: t.from,
+      to: t.to,
+      signal: t.signal,
+      reason: t.reason,
+      values: t.values,
+    };
     if (t.to === 'down') this.log.warn(rec, `${t.line}: ${t.from} -> down: ${t.reason}`);
     else this.log.info(rec, `${t.line}: ${t.from} -> ${t.to}: ${t.reason}`);
   }
@@ -245,15 +319,20 @@ export class WatchDaemon {
   private scheduleTick(): void {
     if (this.stopping) return;
     const now = Date.now();
-    const ds = [...this.health.values()].map((h) => nextDeadline(h, now, this.cfg)).filter((x): x is number => x !== undefined);
+    const ds = [...this.health.values()]
+      .map((h) => nextDeadline(h, now, this.cfg))
+      .filter((x): x is number => x !== undefined);
     // Bounded: even with nothing due, every line is judged again within a second.
     const at = Math.min(now + 1000, ...ds);
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.tickTimer = setTimeout(() => {
-      this.tickTimer = undefined;
-      for (const line of [...this.health.keys()]) this.feed(line, { kind: 'tick' });
-      this.scheduleTick();
-    }, Math.max(1, at - now));
+    this.tickTimer = setTimeout(
+      () => {
+        this.tickTimer = undefined;
+        for (const line of [...this.health.keys()]) this.feed(line, { kind: 'tick' });
+        this.scheduleTick();
+      },
+      Math.max(1, at - now),
+    );
   }
 
   // --- kernel link events -------------------------------------------------------------------------
@@ -276,7 +355,13 @@ export class WatchDaemon {
     }
     if (!this.health.has(ev.name)) return;
     for (const t of this.resyncs) t.add(ev.name);
-    this.feed(ev.name, { kind: 'link', present: !ev.deleted, ifindex: ev.ifindex, up: !ev.deleted && ev.up, carrier: !ev.deleted && ev.carrier });
+    this.feed(ev.name, {
+      kind: 'link',
+      present: !ev.deleted,
+      ifindex: ev.ifindex,
+      up: !ev.deleted && ev.up,
+      carrier: !ev.deleted && ev.carrier,
+    });
     // ping cannot start on an interface that is down (it exits); it starts again when the interface is up.
     this.syncProbe(ev.name, ev.deleted || !ev.up ? undefined : ev.ifindex);
   }
@@ -291,14 +376,34 @@ export class WatchDaemon {
         // An event newer than this read already said more.
         if (touched.has(name)) continue;
         const l = o.links.find((x) => x.name === name);
-        this.feed(name, l ? { kind: 'link', present: true, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP') } : { kind: 'link', present: false, up: false, carrier: false });
+        this.feed(
+          name,
+          l
+            ? {
+                kind: 'link',
+                present: true,
+                ifindex: l.ifindex,
+                up: l.flags.includes('UP'),
+                carrier: l.flags.includes('LOWER_UP'),
+              }
+            : { kind: 'link', present: false, up: false, carrier: false },
+        );
         this.syncProbe(name, l?.flags.includes('UP') ? l.ifindex : undefined);
       }
-      if (restarts > 0) this.log.warn({ event: 'monitor-restarted', restarts }, 'the link monitor was restarted; the kernel was read again whole');
-      const unprobed = [...this.health.keys()].filter((n) => this.probeOff !== undefined || this.targetFor(n) === undefined);
+      if (restarts > 0)
+        this.log.warn(
+          { event: 'monitor-restarted', restarts },
+          'the link monitor was restarted; the kernel was read again whole',
+        );
+      const unprobed = [...this.health.keys()].filter(
+        (n) => this.probeOff !== undefined || this.targetFor(n) === undefined,
+      );
       const said = unprobed.join(',');
       if (unprobed.length > 0 && said !== this.unprobedSaid) {
-        this.log.warn({ event: 'unprobed', lines: unprobed }, `${unprobed.join(', ')}: no probe (no far end known: set probe.<line> in [watch]; or turned off; or no usable ping): watched by link state and the card's alarms only, a silent failure goes unseen`);
+        this.log.warn(
+          { event: 'unprobed', lines: unprobed },
+          `${unprobed.join(', ')}: no probe (no far end known: set probe.<line> in [watch]; or turned off; or no usable ping): watched by link state and the card's alarms only, a silent failure goes unseen`,
+        );
       }
       this.unprobedSaid = said;
       // After a restart of the monitor the bonds may have drifted while nothing watched (a line
@@ -317,7 +422,10 @@ export class WatchDaemon {
 
   private later(ms: number, f: () => Promise<void> | void): void {
     if (this.stopping) return;
-    const t = setTimeout(() => { this.timers.delete(t); void Promise.resolve().then(f).catch(this.onProcessError); }, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      void Promise.resolve().then(f).catch(this.onProcessError);
+    }, ms);
     this.timers.add(t);
   }
 
@@ -337,7 +445,14 @@ export class WatchDaemon {
     if (!site) return;
     this.alarmBusy = true;
     // A read of /proc that hangs (a wedged driver) is reported; the next poll waits until it returns.
-    const slow = setTimeout(() => this.log.warn({ event: 'proc-slow', proc: this.ctx.wanrouterProc }, `reading ${this.ctx.wanrouterProc} takes more than 5 s; the card's alarms are not read meanwhile`), 5000);
+    const slow = setTimeout(
+      () =>
+        this.log.warn(
+          { event: 'proc-slow', proc: this.ctx.wanrouterProc },
+          `reading ${this.ctx.wanrouterProc} takes more than 5 s; the card's alarms are not read meanwhile`,
+        ),
+      5000,
+    );
     try {
       const deviceOf = (n: string) => site.interfaces.find((i) => i.name === n)?.device;
       const devices = [...new Set([...this.health.keys()].map(deviceOf).filter((d): d is string => d !== undefined))];
@@ -359,7 +474,10 @@ export class WatchDaemon {
   private requestAction(mode: Mode = 'ring'): void {
     if (WIDTH[mode] > WIDTH[this.nextMode]) this.nextMode = mode;
     if (this.stopping) return;
-    if (this.acting) { this.again = true; return; }
+    if (this.acting) {
+      this.again = true;
+      return;
+    }
     this.acting = (async () => {
       try {
         do {
@@ -385,34 +503,63 @@ export class WatchDaemon {
     try {
       const removed = this.removed;
       const r = await converge(this.ctx, {
-        mode, health: this.health, removed, io: this.o.io, log: this.log, desired: withLoadWeights(this.ctx.desired, this.loadWeights),
-        decided: (d) => this.noteDecision(d), hold: () => this.probes.pause(), release: () => this.probes.resume(),
+        mode,
+        health: this.health,
+        removed,
+        io: this.o.io,
+        log: this.log,
+        desired: withLoadWeights(this.ctx.desired, this.loadWeights),
+        decided: (d) => this.noteDecision(d),
+        hold: () => this.probes.pause(),
+        release: () => this.probes.resume(),
       });
       // A reload during the change may have added more: only those this change handled are done.
       this.removed = this.removed.filter((x) => !removed.includes(x));
       this.retryMs = 0;
       // A line moving between bonds joins its new bond once the old one has let it go: one more pass.
-      if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line))) this.requestAction('bond');
+      if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line)))
+        this.requestAction('bond');
       if (r.done.length === 0) return;
       this.actions++;
       const table = r.done.find((s) => s.kind === 'nft-table');
       if (table && r.lost.length > 0) {
         const bonds = table.bonds.map((b) => b.bond);
-        this.log.warn({ event: 'rebuilt', missing: r.lost, bonds, out: [...r.decision.out] },
-          `wanbond's nftables table rebuilt (a firewall reload? it lacked ${r.lost.join(', ')}): `
-          + `${bonds.join(', ')} drawn again`);
+        this.log.warn(
+          { event: 'rebuilt', missing: r.lost, bonds, out: [...r.decision.out] },
+          `wanbond's nftables table rebuilt (a firewall reload? it lacked ${r.lost.join(', ')}): ` +
+            `${bonds.join(', ')} drawn again`,
+        );
       }
       // TEQL: a slave detached or attached; a weighted bond: a line no longer drawn, or drawn again.
-      const left = r.done.flatMap((s) => (s.kind === 'detach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.wasInRing.filter((l) => !s.bond.inRing.includes(l)) : []));
-      const joined = r.done.flatMap((s) => (s.kind === 'attach-slave' ? [s.dev] : s.kind === 'nft-stripe' ? s.bond.inRing.filter((l) => !s.wasInRing.includes(l)) : []));
+      const left = r.done.flatMap((s) =>
+        s.kind === 'detach-slave'
+          ? [s.dev]
+          : s.kind === 'nft-stripe'
+            ? s.wasInRing.filter((l) => !s.bond.inRing.includes(l))
+            : [],
+      );
+      const joined = r.done.flatMap((s) =>
+        s.kind === 'attach-slave'
+          ? [s.dev]
+          : s.kind === 'nft-stripe'
+            ? s.bond.inRing.filter((l) => !s.wasInRing.includes(l))
+            : [],
+      );
       const ms = Date.now() - t0;
-      this.log.info({ event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
-        `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || 'bond converged'} (${ms} ms)`);
+      this.log.info(
+        { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
+        `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || 'bond converged'} (${ms} ms)`,
+      );
       if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.o.io);
     } catch (e) {
       // Never a tight loop: the next try waits longer each time, to a bound. A busy lock is tried again in a second.
       this.retryMs = e instanceof BusyError ? 1000 : Math.min(30_000, Math.max(1000, this.retryMs * 2));
-      this.log.error({ err: errText(e), mode, retryInMs: this.retryMs }, e instanceof BusyError ? 'another wanbond holds the lock; trying again' : 'changing the bond failed (rolled back); trying again');
+      this.log.error(
+        { err: errText(e), mode, retryInMs: this.retryMs },
+        e instanceof BusyError
+          ? 'another wanbond holds the lock; trying again'
+          : 'changing the bond failed (rolled back); trying again',
+      );
       this.retryLater(mode, this.retryMs);
     }
   }
@@ -430,7 +577,7 @@ export class WatchDaemon {
     } catch (e) {
       const err = errText(e);
       if (err !== this.tableErrSaid) {
-        this.log.error({ event: 'table-check-failed', err }, 'cannot check wanbond\'s nftables table; trying again');
+        this.log.error({ event: 'table-check-failed', err }, "cannot check wanbond's nftables table; trying again");
       }
       this.tableErrSaid = err;
     } finally {
@@ -442,8 +589,10 @@ export class WatchDaemon {
     for (const teql of d.allDown) {
       if (this.allDown.has(teql)) continue;
       this.allDown.add(teql);
-      this.log.error({ event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`);
+      this.log.error(
+        { event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
+        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`,
+      );
     }
     for (const teql of [...this.allDown]) {
       if (d.allDown.includes(teql)) continue;
@@ -453,9 +602,12 @@ export class WatchDaemon {
     for (const s of d.skipped) {
       if (this.skippedSaid.has(s.teql)) continue;
       this.skippedSaid.add(s.teql);
-      this.log.warn({ event: 'bond-skipped', bond: s.teql, why: s.why, ...(s.fix ? { fix: s.fix } : {}) },
-        `${s.teql}: left alone (${s.why}); ${s.fix ? `fix: ${s.fix}`
-          : '`wanbond up` brings it up, and the daemon keeps it from then on'}`);
+      this.log.warn(
+        { event: 'bond-skipped', bond: s.teql, why: s.why, ...(s.fix ? { fix: s.fix } : {}) },
+        `${s.teql}: left alone (${s.why}); ${
+          s.fix ? `fix: ${s.fix}` : '`wanbond up` brings it up, and the daemon keeps it from then on'
+        }`,
+      );
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
     for (const h of d.held) {
@@ -468,12 +620,17 @@ export class WatchDaemon {
     for (const name of [...this.heldSaid.keys()]) {
       if (d.held.some((h) => h.name === name)) continue;
       this.heldSaid.delete(name);
-      this.log.warn({ event: 'uplink-not-held', line: name },
-        `${name}: no longer held out for its address; it is drawn again once healthy`);
+      this.log.warn(
+        { event: 'uplink-not-held', line: name },
+        `${name}: no longer held out for its address; it is drawn again once healthy`,
+      );
     }
     const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');
     if (foreign !== this.foreignSaid && d.foreign.length > 0) {
-      this.log.warn({ event: 'lines-skipped', lines: d.foreign }, `left alone: ${d.foreign.map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`).join(', ')}`);
+      this.log.warn(
+        { event: 'lines-skipped', lines: d.foreign },
+        `left alone: ${d.foreign.map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`).join(', ')}`,
+      );
     }
     this.foreignSaid = foreign;
   }
@@ -489,9 +646,11 @@ export class WatchDaemon {
     // Only a per-connection bond has a balance; under 'load' the daemon measures and redraws.
     const bonds = this.ctx.desired.bonds.filter((b) => b.balance === 'load');
     // A reload may have removed bonds or uplinks: what is kept for them goes (memory stays flat).
-    for (const name of [...this.loadWeights.keys()]) if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
+    for (const name of [...this.loadWeights.keys()])
+      if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
     const measured = new Set(bonds.flatMap((b) => (b.uplinks ?? []).map((u) => u.name)));
-    for (const m of [this.loadLast, this.loadRate]) for (const name of [...m.keys()]) if (!measured.has(name)) m.delete(name);
+    for (const m of [this.loadLast, this.loadRate])
+      for (const name of [...m.keys()]) if (!measured.has(name)) m.delete(name);
     if (bonds.length === 0 || this.loadBusy || this.stopping) return;
     this.loadBusy = true;
     try {
@@ -502,7 +661,10 @@ export class WatchDaemon {
         for (const u of ups) {
           const c = await read(u.name);
           const now = Date.now();
-          if (!c || u.bps === undefined) { this.loadLast.delete(u.name); continue; }
+          if (!c || u.bps === undefined) {
+            this.loadLast.delete(u.name);
+            continue;
+          }
           const bytes = u.measure === 'in' ? c.rxBytes : c.txBytes;
           const last = this.loadLast.get(u.name);
           this.loadLast.set(u.name, { bytes, at: now });
@@ -518,8 +680,15 @@ export class WatchDaemon {
         const was = this.loadWeights.get(b.teql);
         if (was && [...next].every(([n, x]) => was.get(n) === x)) continue;
         this.loadWeights.set(b.teql, next);
-        this.log.info({ event: 'load', bond: b.teql, rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])), weights: Object.fromEntries(next) },
-          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} (measured ${loads.map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`).join(', ')})`);
+        this.log.info(
+          {
+            event: 'load',
+            bond: b.teql,
+            rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])),
+            weights: Object.fromEntries(next),
+          },
+          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} (measured ${loads.map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`).join(', ')})`,
+        );
         this.requestAction('ring');
       }
     } finally {
@@ -535,11 +704,20 @@ export class WatchDaemon {
     const paths = [this.ctx.settings.file, this.ctx.site?.confDir].filter((p): p is string => p !== undefined);
     if (paths.length === 0) return;
     // Editors write a temporary file and rename it; wanbond's own DYN_INTR_CFG edit does the same.
-    this.files = chokidarWatch(paths, { ignoreInitial: true, atomic: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 }, depth: 2,
-      ignored: (p: string) => /\.wanbond-(tmp-\d+|\d+T\d+Z\.bak(\.\d+)?)$|\.wanbond-[0-9TZ]+\.bak/.test(p) });
+    this.files = chokidarWatch(paths, {
+      ignoreInitial: true,
+      atomic: true,
+      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+      depth: 2,
+      ignored: (p: string) => /\.wanbond-(tmp-\d+|\d+T\d+Z\.bak(\.\d+)?)$|\.wanbond-[0-9TZ]+\.bak/.test(p),
+    });
     this.files.on('all', (ev, p) => {
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => { this.reloadTimer = undefined; this.log.info({ event: 'reload', why: `${ev} ${p}` }, 'a configuration file changed; reloading'); void this.reload(`${ev} ${p}`); }, 500);
+      this.reloadTimer = setTimeout(() => {
+        this.reloadTimer = undefined;
+        this.log.info({ event: 'reload', why: `${ev} ${p}` }, 'a configuration file changed; reloading');
+        void this.reload(`${ev} ${p}`);
+      }, 500);
     });
     this.files.on('error', (e) => this.log.error({ err: e }, 'watching the configuration files failed'));
   }
@@ -551,7 +729,10 @@ export class WatchDaemon {
     try {
       next = await this.o.build();
     } catch (e) {
-      this.log.error({ event: 'reload-failed', why, err: errText(e) }, 'the configuration does not parse; the running bond is kept as it is');
+      this.log.error(
+        { event: 'reload-failed', why, err: errText(e) },
+        'the configuration does not parse; the running bond is kept as it is',
+      );
       return;
     }
     const old = new Map(this.bondOf);
@@ -559,11 +740,19 @@ export class WatchDaemon {
     this.cfg = next.settings.watch.health;
     const nowIn = new Map<string, string>();
     for (const b of next.desired.bonds) for (const s of b.slaves) nowIn.set(s.name, b.teql);
-    this.removed = [...this.removed, ...[...old].filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.teql === t)).map(([name, teql]) => ({ name, teql }))];
+    this.removed = [
+      ...this.removed,
+      ...[...old]
+        .filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.teql === t))
+        .map(([name, teql]) => ({ name, teql })),
+    ];
     this.initLines(next);
     // Probe targets may have changed; each probe is checked against the new configuration.
     for (const p of this.probes.running()) this.syncProbe(p.line, p.ifindex);
-    this.log.info({ event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed }, 'configuration reloaded; applying the difference');
+    this.log.info(
+      { event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed },
+      'configuration reloaded; applying the difference',
+    );
     await this.resyncLinks(0);
     this.startAlarmPoll();
     this.requestAction('bond');
@@ -589,20 +778,38 @@ export class WatchDaemon {
     if (this.stopping && !stoppedAt) return this.writeChain;
     if (this.writeQueued && !stoppedAt) return this.writeChain;
     this.writeQueued = true;
-    this.writeChain = this.writeChain.then(async () => {
-      this.writeQueued = false;
-      const now = Date.now();
-      const file: HealthFile = {
-        version: 1, pid: process.pid, startedAt: this.startedAt, updatedAt: new Date(now).toISOString(), ...(stoppedAt ? { stoppedAt } : {}),
-        bonds: this.ctx.desired.bonds.map((b) => ({ teql: b.teql, allDown: this.allDown.has(b.teql), lines: b.slaves.map((s) => this.health.get(s.name)).filter((h): h is LineHealth => h !== undefined).map((h) => summary(h, now, this.cfg)) })),
-        memory: { rssKb: Math.round(process.memoryUsage.rss() / 1024), heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024) },
-        actions: this.actions,
-        metrics: this.metrics.address,
-      };
-      // The metrics serve this very object: a scrape and `status --json` show the same numbers.
-      this.lastSnapshot = file;
-      await writeHealthFile(this.ctx.stateDir, file);
-    }).catch((e: unknown) => { this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status'); });
+    this.writeChain = this.writeChain
+      .then(async () => {
+        this.writeQueued = false;
+        const now = Date.now();
+        const file: HealthFile = {
+          version: 1,
+          pid: process.pid,
+          startedAt: this.startedAt,
+          updatedAt: new Date(now).toISOString(),
+          ...(stoppedAt ? { stoppedAt } : {}),
+          bonds: this.ctx.desired.bonds.map((b) => ({
+            teql: b.teql,
+            allDown: this.allDown.has(b.teql),
+            lines: b.slaves
+              .map((s) => this.health.get(s.name))
+              .filter((h): h is LineHealth => h !== undefined)
+              .map((h) => summary(h, now, this.cfg)),
+          })),
+          memory: {
+            rssKb: Math.round(process.memoryUsage.rss() / 1024),
+            heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
+          },
+          actions: this.actions,
+          metrics: this.metrics.address,
+        };
+        // The metrics serve this very object: a scrape and `status --json` show the same numbers.
+        this.lastSnapshot = file;
+        await writeHealthFile(this.ctx.stateDir, file);
+      })
+      .catch((e: unknown) => {
+        this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status');
+      });
     return this.writeChain;
   }
 }

@@ -40,15 +40,32 @@ export type DaemonView =
   | { running: true; file: HealthFile; stale: boolean }
   | { running: false; why: string; file: HealthFile | undefined };
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 
 /** The daemon's view of the lines, or why there is none. */
 export async function readDaemonView(stateDir: string, now = Date.now()): Promise<DaemonView> {
   const text = await readNoFollow(path.join(stateDir, HEALTH_FILE)).catch(() => undefined);
-  if (text === undefined) return { running: false, why: 'no watch daemon has run since boot (wanbond watch)', file: undefined };
+  if (text === undefined)
+    return { running: false, why: 'no watch daemon has run since boot (wanbond watch)', file: undefined };
   let file: HealthFile;
-  try { file = JSON.parse(text) as HealthFile; } catch { return { running: false, why: `${path.join(stateDir, HEALTH_FILE)} is not valid JSON`, file: undefined }; }
+  try {
+    file = JSON.parse(text) as HealthFile;
+  } catch {
+    return { running: false, why: `${path.join(stateDir, HEALTH_FILE)} is not valid JSON`, file: undefined };
+  }
   if (file.stoppedAt) return { running: false, why: `the watch daemon stopped at ${file.stoppedAt}`, file };
-  if (!alive(file.pid)) return { running: false, why: `the watch daemon (pid ${file.pid}) is gone; it last wrote at ${file.updatedAt}`, file };
+  if (!alive(file.pid))
+    return {
+      running: false,
+      why: `the watch daemon (pid ${file.pid}) is gone; it last wrote at ${file.updatedAt}`,
+      file,
+    };
   return { running: true, file, stale: now - Date.parse(file.updatedAt) > 3 * HEARTBEAT_MS };
 }

@@ -27,15 +27,30 @@ export interface HealthConfig {
 }
 
 export const DEFAULT_HEALTH: HealthConfig = {
-  probeIntervalMs: 200, probeTimeoutMs: 1000, suspectAfterMs: 400, downAfterMs: 700,
-  lossWindow: 10, suspectLoss: 0.2, downLoss: 0.5, holdDownMs: 3000,
-  flapPenalty: 1000, suppressAt: 2000, reuseBelow: 750, halfLifeMs: 30_000, maxPenalty: 6000,
+  probeIntervalMs: 200,
+  probeTimeoutMs: 1000,
+  suspectAfterMs: 400,
+  downAfterMs: 700,
+  lossWindow: 10,
+  suspectLoss: 0.2,
+  downLoss: 0.5,
+  holdDownMs: 3000,
+  flapPenalty: 1000,
+  suppressAt: 2000,
+  reuseBelow: 750,
+  halfLifeMs: 30_000,
+  maxPenalty: 6000,
 };
 
 /** T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us), and the device Disconnected. */
 export const LINE_ALARMS = ['RED', 'AIS', 'LOF', 'LOS', 'ALOS', 'RAI', 'DISCONNECTED'] as const;
 
-export interface LinkSignal { present: boolean; ifindex?: number; up: boolean; carrier: boolean }
+export interface LinkSignal {
+  present: boolean;
+  ifindex?: number;
+  up: boolean;
+  carrier: boolean;
+}
 
 export type Signal =
   | ({ kind: 'link' } & LinkSignal)
@@ -103,16 +118,40 @@ export interface Transition {
 
 export function initialHealth(line: string, now: number, target?: string): LineHealth {
   return {
-    line, state: 'up', since: now, reason: 'at start', link: undefined, hardClearedAt: now, alarms: [], counters: {}, errorsRising: false,
-    probe: { target, startedAt: undefined, lastReplyAt: undefined, rttMs: undefined, pending: {}, window: [], answeredSeq: -1, missed: 0, verified: false, repliesSinceFall: 0, failing: undefined },
-    penalty: 0, penaltyAt: now, suppressed: false, flaps: 0, cleanSince: undefined,
+    line,
+    state: 'up',
+    since: now,
+    reason: 'at start',
+    link: undefined,
+    hardClearedAt: now,
+    alarms: [],
+    counters: {},
+    errorsRising: false,
+    probe: {
+      target,
+      startedAt: undefined,
+      lastReplyAt: undefined,
+      rttMs: undefined,
+      pending: {},
+      window: [],
+      answeredSeq: -1,
+      missed: 0,
+      verified: false,
+      repliesSinceFall: 0,
+      failing: undefined,
+    },
+    penalty: 0,
+    penaltyAt: now,
+    suppressed: false,
+    flaps: 0,
+    cleanSince: undefined,
   };
 }
 
 export const inRing = (h: LineHealth): boolean => h.state === 'up' || h.state === 'suspect';
 
 export function penaltyAt(h: LineHealth, now: number, cfg: HealthConfig): number {
-  return h.penalty * 2 ** (-(Math.max(0, now - h.penaltyAt)) / cfg.halfLifeMs);
+  return h.penalty * 2 ** (-Math.max(0, now - h.penaltyAt) / cfg.halfLifeMs);
 }
 
 type Verdict = { level: 'down' | 'suspect' | 'clean'; reason: string; signal: string; values: Record<string, unknown> };
@@ -121,9 +160,17 @@ function hardProblem(h: LineHealth): Verdict | undefined {
   const l = h.link;
   if (!l) return undefined;
   if (!l.present) return { level: 'down', reason: 'interface missing', signal: 'link', values: { present: false } };
-  if (!l.up) return { level: 'down', reason: 'interface down (the driver took it down)', signal: 'link', values: { ifindex: l.ifindex, up: false } };
-  if (!l.carrier) return { level: 'down', reason: 'no carrier', signal: 'link', values: { ifindex: l.ifindex, carrier: false } };
-  if (h.alarms.length > 0) return { level: 'down', reason: `T1 alarm ${h.alarms.join(', ')}`, signal: 'alarms', values: { alarms: h.alarms } };
+  if (!l.up)
+    return {
+      level: 'down',
+      reason: 'interface down (the driver took it down)',
+      signal: 'link',
+      values: { ifindex: l.ifindex, up: false },
+    };
+  if (!l.carrier)
+    return { level: 'down', reason: 'no carrier', signal: 'link', values: { ifindex: l.ifindex, carrier: false } };
+  if (h.alarms.length > 0)
+    return { level: 'down', reason: `T1 alarm ${h.alarms.join(', ')}`, signal: 'alarms', values: { alarms: h.alarms } };
   return undefined;
 }
 
@@ -147,27 +194,71 @@ function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
   const hard = hardProblem(h);
   if (hard) return hard;
   const p = h.probe;
-  if (p.target !== undefined && p.verified && p.failing !== undefined && now - Math.max(p.lastReplyAt ?? -Infinity, h.hardClearedAt ?? -Infinity) >= cfg.downAfterMs) {
-    return { level: 'down', reason: `the probe cannot run: ${p.failing}`, signal: 'probe', values: { target: p.target, failing: p.failing } };
+  if (
+    p.target !== undefined &&
+    p.verified &&
+    p.failing !== undefined &&
+    now - Math.max(p.lastReplyAt ?? -Infinity, h.hardClearedAt ?? -Infinity) >= cfg.downAfterMs
+  ) {
+    return {
+      level: 'down',
+      reason: `the probe cannot run: ${p.failing}`,
+      signal: 'probe',
+      values: { target: p.target, failing: p.failing },
+    };
   }
   if (probing(h)) {
     const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt as number, h.hardClearedAt ?? -Infinity);
     const silence = now - from;
-    const values = { target: p.target, silenceMs: Math.round(silence), missed: p.missed, lastReplyAt: p.lastReplyAt, loss: lossOf(h, cfg) };
-    if (silence >= cfg.downAfterMs && p.missed >= missedFor(cfg.downAfterMs, cfg)) return { level: 'down', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
+    const values = {
+      target: p.target,
+      silenceMs: Math.round(silence),
+      missed: p.missed,
+      lastReplyAt: p.lastReplyAt,
+      loss: lossOf(h, cfg),
+    };
+    if (silence >= cfg.downAfterMs && p.missed >= missedFor(cfg.downAfterMs, cfg))
+      return {
+        level: 'down',
+        reason: `no answer from ${p.target} for ${Math.round(silence)} ms`,
+        signal: 'probe',
+        values,
+      };
     const loss = lossOf(h, cfg);
-    if (loss !== undefined && loss >= cfg.downLoss) return { level: 'down', reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`, signal: 'probe', values };
-    if (silence >= cfg.suspectAfterMs && p.missed >= missedFor(cfg.suspectAfterMs, cfg)) return { level: 'suspect', reason: `no answer from ${p.target} for ${Math.round(silence)} ms`, signal: 'probe', values };
-    if (loss !== undefined && loss >= cfg.suspectLoss) return { level: 'suspect', reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`, signal: 'probe', values };
+    if (loss !== undefined && loss >= cfg.downLoss)
+      return {
+        level: 'down',
+        reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`,
+        signal: 'probe',
+        values,
+      };
+    if (silence >= cfg.suspectAfterMs && p.missed >= missedFor(cfg.suspectAfterMs, cfg))
+      return {
+        level: 'suspect',
+        reason: `no answer from ${p.target} for ${Math.round(silence)} ms`,
+        signal: 'probe',
+        values,
+      };
+    if (loss !== undefined && loss >= cfg.suspectLoss)
+      return {
+        level: 'suspect',
+        reason: `${Math.round(loss * 100)}% of probes to ${p.target} lost`,
+        signal: 'probe',
+        values,
+      };
   }
-  if (h.errorsRising) return { level: 'suspect', reason: 'line errors rising', signal: 'errors', values: { counters: h.counters } };
+  if (h.errorsRising)
+    return { level: 'suspect', reason: 'line errors rising', signal: 'errors', values: { counters: h.counters } };
   return { level: 'clean', reason: probing(h) ? `answers ${p.target}` : 'link up', signal: 'link', values: {} };
 }
 
 const pushWindow = (w: boolean[], x: boolean, n: number) => [...w, x].slice(-n);
 
 /** a comes after b in ping's 16-bit icmp_seq, which wraps after 65535 (3.6 h at 5 a second). */
-export const seqAfter = (a: number, b: number): boolean => { const d = (a - b) & 0xffff; return d !== 0 && d < 0x8000; };
+export const seqAfter = (a: number, b: number): boolean => {
+  const d = (a - b) & 0xffff;
+  return d !== 0 && d < 0x8000;
+};
 
 /** The signal folded into the line's readings, before any judgement. */
 function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): LineHealth {
@@ -180,43 +271,96 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
       return next;
     }
     case 'alarms': {
-      const rising = Object.entries(sig.counters).some(([k, v]) => h.counters[k] !== undefined && v > (h.counters[k] as number));
+      const rising = Object.entries(sig.counters).some(
+        ([k, v]) => h.counters[k] !== undefined && v > (h.counters[k] as number),
+      );
       const wasHard = hardProblem(h) !== undefined;
-      const next = { ...h, alarms: LINE_ALARMS.filter((a) => sig.active.includes(a)), counters: sig.counters, errorsRising: rising };
+      const next = {
+        ...h,
+        alarms: LINE_ALARMS.filter((a) => sig.active.includes(a)),
+        counters: sig.counters,
+        errorsRising: rising,
+      };
       if (wasHard && hardProblem(next) === undefined) next.hardClearedAt = now;
       return next;
     }
     // A new ping numbers its probes from 1 again.
     // A new ping numbers its probes from 1 again; a new target has to prove itself again.
-    case 'probe-start': return { ...h, probe: { ...h.probe, target: sig.target, startedAt: now, pending: {}, answeredSeq: -1, missed: 0, verified: h.probe.verified && h.probe.target === sig.target } };
-    case 'probe-stop': return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: -1, missed: 0 } };
-    case 'probe-failed': return { ...h, probe: { ...h.probe, failing: sig.text } };
+    case 'probe-start':
+      return {
+        ...h,
+        probe: {
+          ...h.probe,
+          target: sig.target,
+          startedAt: now,
+          pending: {},
+          answeredSeq: -1,
+          missed: 0,
+          verified: h.probe.verified && h.probe.target === sig.target,
+        },
+      };
+    case 'probe-stop':
+      return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: -1, missed: 0 } };
+    case 'probe-failed':
+      return { ...h, probe: { ...h.probe, failing: sig.text } };
     case 'probe-paused': {
       const p = h.probe;
       const shift = (x: number | undefined) => (x === undefined ? undefined : x + sig.ms);
-      return { ...h, probe: { ...p, startedAt: shift(p.startedAt), lastReplyAt: shift(p.lastReplyAt), pending: Object.fromEntries(Object.entries(p.pending).map(([k, v]) => [k, v + sig.ms])) } };
+      return {
+        ...h,
+        probe: {
+          ...p,
+          startedAt: shift(p.startedAt),
+          lastReplyAt: shift(p.lastReplyAt),
+          pending: Object.fromEntries(Object.entries(p.pending).map(([k, v]) => [k, v + sig.ms])),
+        },
+      };
     }
     case 'reply': {
       let pending = { ...h.probe.pending };
       delete pending[String(sig.seq)];
       let window = h.probe.window;
       // The first answer ever, or after a dead spell: what was lost before says nothing now.
-      if (!h.probe.verified) { window = []; pending = {}; }
-      else if (h.state === 'down' && window.every((x) => !x)) {
+      if (!h.probe.verified) {
+        window = [];
+        pending = {};
+      } else if (h.state === 'down' && window.every((x) => !x)) {
         window = [];
         pending = Object.fromEntries(Object.entries(pending).filter(([k]) => seqAfter(Number(k), sig.seq)));
       }
-      const newest = h.probe.answeredSeq < 0 || sig.seq === h.probe.answeredSeq || seqAfter(sig.seq, h.probe.answeredSeq);
-      return { ...h, probe: { ...h.probe, pending, window: pushWindow(window, true, cfg.lossWindow), lastReplyAt: now, rttMs: sig.rttMs,
-        answeredSeq: newest ? sig.seq : h.probe.answeredSeq, missed: newest ? 0 : h.probe.missed, verified: true, repliesSinceFall: h.probe.repliesSinceFall + 1, failing: undefined } };
+      const newest =
+        h.probe.answeredSeq < 0 || sig.seq === h.probe.answeredSeq || seqAfter(sig.seq, h.probe.answeredSeq);
+      return {
+        ...h,
+        probe: {
+          ...h.probe,
+          pending,
+          window: pushWindow(window, true, cfg.lossWindow),
+          lastReplyAt: now,
+          rttMs: sig.rttMs,
+          answeredSeq: newest ? sig.seq : h.probe.answeredSeq,
+          missed: newest ? 0 : h.probe.missed,
+          verified: true,
+          repliesSinceFall: h.probe.repliesSinceFall + 1,
+          failing: undefined,
+        },
+      };
     }
     // A probe that could not reach the line while it was known dead is no news.
     case 'pending': {
       if (hardProblem(h) !== undefined) return h;
       const p = h.probe;
-      return { ...h, probe: { ...p, pending: { ...p.pending, [String(sig.seq)]: now - cfg.probeIntervalMs }, missed: p.answeredSeq < 0 || seqAfter(sig.seq, p.answeredSeq) ? p.missed + 1 : p.missed } };
+      return {
+        ...h,
+        probe: {
+          ...p,
+          pending: { ...p.pending, [String(sig.seq)]: now - cfg.probeIntervalMs },
+          missed: p.answeredSeq < 0 || seqAfter(sig.seq, p.answeredSeq) ? p.missed + 1 : p.missed,
+        },
+      };
     }
-    case 'tick': return h;
+    case 'tick':
+      return h;
   }
 }
 
@@ -226,33 +370,65 @@ function settle(h: LineHealth, now: number, cfg: HealthConfig): LineHealth {
   if (old.length === 0) return h;
   const pending = { ...h.probe.pending };
   let window = h.probe.window;
-  for (const [seq] of old) { delete pending[seq]; window = pushWindow(window, false, cfg.lossWindow); }
+  for (const [seq] of old) {
+    delete pending[seq];
+    window = pushWindow(window, false, cfg.lossWindow);
+  }
   return { ...h, probe: { ...h.probe, pending, window } };
 }
 
 function fall(h: LineHealth, v: Verdict, now: number, cfg: HealthConfig): LineHealth {
   const penalty = Math.min(cfg.maxPenalty, penaltyAt(h, now, cfg) + cfg.flapPenalty);
   return {
-    ...h, state: 'down', since: now, reason: v.reason, penalty, penaltyAt: now, flaps: h.flaps + 1,
-    suppressed: h.suppressed || penalty >= cfg.suppressAt, cleanSince: undefined,
+    ...h,
+    state: 'down',
+    since: now,
+    reason: v.reason,
+    penalty,
+    penaltyAt: now,
+    flaps: h.flaps + 1,
+    suppressed: h.suppressed || penalty >= cfg.suppressAt,
+    cleanSince: undefined,
     // Fresh evidence only: what the probes said before the fall does not vouch for the recovery.
     probe: { ...h.probe, window: [], pending: {}, repliesSinceFall: 0 },
   };
 }
 
-export interface StepResult { next: LineHealth; transitions: Transition[] }
+export interface StepResult {
+  next: LineHealth;
+  transitions: Transition[];
+}
 
 export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConfig = DEFAULT_HEALTH): StepResult {
   let h = settle(absorb(prev, sig, now, cfg), now, cfg);
   const transitions: Transition[] = [];
   const go = (to: LineHealth, v: Verdict) => {
-    transitions.push({ line: h.line, from: h.state, to: to.state, reason: to.reason, signal: v.signal, values: v.values, at: now });
+    transitions.push({
+      line: h.line,
+      from: h.state,
+      to: to.state,
+      reason: to.reason,
+      signal: v.signal,
+      values: v.values,
+      at: now,
+    });
     h = to;
   };
   // An interface recreated (a device restart, a driver reload) is a new interface outside the ring.
-  const recreated = sig.kind === 'link' && sig.present && prev.link?.present === true && prev.link.ifindex !== undefined && sig.ifindex !== undefined && sig.ifindex !== prev.link.ifindex;
+  const recreated =
+    sig.kind === 'link' &&
+    sig.present &&
+    prev.link?.present === true &&
+    prev.link.ifindex !== undefined &&
+    sig.ifindex !== undefined &&
+    sig.ifindex !== prev.link.ifindex;
   if (recreated && inRing(h)) {
-    const v: Verdict = { level: 'down', reason: `interface recreated (ifindex ${prev.link?.ifindex} -> ${sig.ifindex})`, signal: 'link', values: { was: prev.link?.ifindex, ifindex: sig.ifindex } };
+    const v: Verdict = {
+      level: 'down',
+      reason: `interface recreated (ifindex ${prev.link?.ifindex} -> ${sig.ifindex})`,
+      signal: 'link',
+      values: { was: prev.link?.ifindex, ifindex: sig.ifindex },
+    };
     go({ ...fall(h, v, now, cfg), hardClearedAt: now }, v);
   }
   if (h.suppressed && penaltyAt(h, now, cfg) < cfg.reuseBelow) h = { ...h, suppressed: false };
@@ -261,14 +437,27 @@ export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConf
     case 'up':
     case 'suspect':
       if (v.level === 'down') go(fall(h, v, now, cfg), v);
-      else if (v.level === 'suspect' && h.state === 'up') go({ ...h, state: 'suspect', since: now, reason: v.reason }, v);
+      else if (v.level === 'suspect' && h.state === 'up')
+        go({ ...h, state: 'suspect', since: now, reason: v.reason }, v);
       else if (v.level === 'clean' && h.state === 'suspect') go({ ...h, state: 'up', since: now, reason: v.reason }, v);
       else if (h.state === 'suspect' && v.reason !== h.reason) h = { ...h, reason: v.reason };
       break;
     case 'down':
       // A probed line comes back on an answer, not on an alarm or a link state that clears.
-      if (v.level === 'clean' && probing(h) && h.probe.repliesSinceFall === 0) { if (!h.reason.includes('; waiting for ')) h = { ...h, reason: `${h.reason}; waiting for ${h.probe.target} to answer` }; }
-      else if (v.level === 'clean') go({ ...h, state: 'probation', since: now, reason: `healthy again (${v.reason}); rejoins after ${cfg.holdDownMs} ms clean`, cleanSince: now }, v);
+      if (v.level === 'clean' && probing(h) && h.probe.repliesSinceFall === 0) {
+        if (!h.reason.includes('; waiting for '))
+          h = { ...h, reason: `${h.reason}; waiting for ${h.probe.target} to answer` };
+      } else if (v.level === 'clean')
+        go(
+          {
+            ...h,
+            state: 'probation',
+            since: now,
+            reason: `healthy again (${v.reason}); rejoins after ${cfg.holdDownMs} ms clean`,
+            cleanSince: now,
+          },
+          v,
+        );
       else if (v.reason !== h.reason && v.level === 'down') h = { ...h, reason: v.reason };
       break;
     case 'probation':
@@ -276,8 +465,22 @@ export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConf
       // Line errors that keep rising slowly do not keep a line out for ever: only probes and links do.
       else if (v.level === 'suspect' && v.signal !== 'errors') h = { ...h, cleanSince: now };
       else if (now - (h.cleanSince ?? now) >= cfg.holdDownMs) {
-        if (!h.suppressed) go({ ...h, state: 'up', since: now, reason: `clean for ${now - (h.cleanSince ?? now)} ms`, cleanSince: undefined }, v);
-        else if (!h.reason.startsWith('suppressed')) h = { ...h, reason: `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, rejoins below ${cfg.reuseBelow}` };
+        if (!h.suppressed)
+          go(
+            {
+              ...h,
+              state: 'up',
+              since: now,
+              reason: `clean for ${now - (h.cleanSince ?? now)} ms`,
+              cleanSince: undefined,
+            },
+            v,
+          );
+        else if (!h.reason.startsWith('suppressed'))
+          h = {
+            ...h,
+            reason: `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, rejoins below ${cfg.reuseBelow}`,
+          };
       }
       break;
   }
@@ -294,7 +497,8 @@ export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEF
     for (const d of [cfg.suspectAfterMs, cfg.downAfterMs]) if (from + d > now) t.push(from + d);
   }
   // Only a deadline still ahead (a suppressed line waits for its reuse time, below): never a busy loop.
-  if (h.state === 'probation' && h.cleanSince !== undefined && !h.suppressed && h.cleanSince + cfg.holdDownMs > now) t.push(h.cleanSince + cfg.holdDownMs);
+  if (h.state === 'probation' && h.cleanSince !== undefined && !h.suppressed && h.cleanSince + cfg.holdDownMs > now)
+    t.push(h.cleanSince + cfg.holdDownMs);
   if (h.suppressed && h.penalty > 0) t.push(h.penaltyAt + cfg.halfLifeMs * Math.log2(h.penalty / cfg.reuseBelow) + 1);
   const future = t.filter((x) => Number.isFinite(x) && x > now);
   return future.length > 0 ? Math.min(...future) : undefined;
@@ -304,9 +508,17 @@ export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEF
 export function summary(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_HEALTH) {
   const loss = lossOf(h, cfg);
   return {
-    line: h.line, state: h.state, since: new Date(h.since).toISOString(), reason: h.reason, inRing: inRing(h),
-    penalty: Math.round(penaltyAt(h, now, cfg)), suppressed: h.suppressed, flaps: h.flaps,
-    probe: h.probe.target ?? null, rttMs: h.probe.rttMs ?? null, loss: loss === undefined ? null : Math.round(loss * 100) / 100,
+    line: h.line,
+    state: h.state,
+    since: new Date(h.since).toISOString(),
+    reason: h.reason,
+    inRing: inRing(h),
+    penalty: Math.round(penaltyAt(h, now, cfg)),
+    suppressed: h.suppressed,
+    flaps: h.flaps,
+    probe: h.probe.target ?? null,
+    rttMs: h.probe.rttMs ?? null,
+    loss: loss === undefined ? null : Math.round(loss * 100) / 100,
     alarms: h.alarms,
   };
 }

@@ -29,7 +29,9 @@ export class MetricsEndpoint {
   constructor(private readonly o: EndpointOptions) {}
 
   /** Where it listens (127.0.0.1:15440, [::1]:15440), or null. */
-  get address(): string | null { return this.server?.address ?? null; }
+  get address(): string | null {
+    return this.server?.address ?? null;
+  }
 
   /** Serves at `want` (null: off). Never throws; calls run one after the other. */
   apply(want: MetricsAddress | null): Promise<void> {
@@ -44,15 +46,24 @@ export class MetricsEndpoint {
         this.o.log.info({ event: 'metrics', address: null }, 'metrics = off: no Prometheus metrics served');
         return;
       }
-      const [{ WatchMetrics, sysfsCounters }, { MetricsServer }] = await Promise.all([import('./metrics.js'), import('./metrics-server.js')]);
+      const [{ WatchMetrics, sysfsCounters }, { MetricsServer }] = await Promise.all([
+        import('./metrics.js'),
+        import('./metrics-server.js'),
+      ]);
       this.metrics ??= new WatchMetrics({ snapshot: this.o.snapshot, counters: this.o.counters ?? sysfsCounters() });
       const r = await MetricsServer.listen(want, this.metrics, this.o.log);
       if (r instanceof ListenError) {
-        this.o.log.error({ event: 'metrics-failed', address: r.address, code: r.code, err: r.message, hint: r.hint }, `${r.message}; the daemon goes on without metrics (fix: ${r.hint})`);
+        this.o.log.error(
+          { event: 'metrics-failed', address: r.address, code: r.code, err: r.message, hint: r.hint },
+          `${r.message}; the daemon goes on without metrics (fix: ${r.hint})`,
+        );
         return;
       }
       this.server = r;
-      this.o.log.info({ event: 'metrics', address: r.address }, `serving Prometheus metrics at http://${r.address}/metrics`);
+      this.o.log.info(
+        { event: 'metrics', address: r.address },
+        `serving Prometheus metrics at http://${r.address}/metrics`,
+      );
     });
   }
 
@@ -70,7 +81,10 @@ export class MetricsEndpoint {
 
   private queue(f: () => Promise<void>): Promise<void> {
     this.chain = this.chain.then(f).catch((e: unknown) => {
-      this.o.log.error({ event: 'metrics-failed', err: e instanceof Error ? e.message : String(e) }, 'unexpected error serving the metrics; the daemon goes on without them');
+      this.o.log.error(
+        { event: 'metrics-failed', err: e instanceof Error ? e.message : String(e) },
+        'unexpected error serving the metrics; the daemon goes on without them',
+      );
     });
     return this.chain;
   }

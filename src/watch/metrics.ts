@@ -15,7 +15,12 @@ import { LINE_ALARMS, type HealthState } from './health.js';
 export const STATES: readonly HealthState[] = ['up', 'suspect', 'down', 'probation'];
 
 /** A line's kernel counters (/sys/class/net/<line>/statistics). */
-export interface NetCounters { rxBytes: number; txBytes: number; rxPackets: number; txPackets: number }
+export interface NetCounters {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+}
 /** undefined: no such interface (or unreadable); its counter samples are left out. */
 export type CounterReader = (ifname: string) => Promise<NetCounters | undefined>;
 
@@ -56,7 +61,9 @@ export interface MetricsSource {
 /** The value, or undefined once `ms` have passed: a stuck read must not hold every later scrape queued behind it. */
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -69,33 +76,99 @@ export class WatchMetrics {
   constructor(private readonly src: MetricsSource) {
     const r = [this.registry];
     const line = ['bond', 'line'] as const;
-    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: r });
-    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: r });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Gauge<L>({ name, help, labelNames, registers: r });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Counter<L>({ name, help, labelNames, registers: r });
     this.g = {
-      state: gauge('wanbond_line_state', 'The line\'s health state: 1 for the current one (up, suspect, down, probation), 0 for the others.', ['bond', 'line', 'state']),
-      inRing: gauge('wanbond_line_in_ring', 'The daemon keeps the line in its bond\'s TEQL ring (state up or suspect): 1, else 0.', line),
-      suppressed: gauge('wanbond_line_suppressed', 'Flap damping keeps the line out until its penalty decays below reuse: 1, else 0.', line),
-      penalty: gauge('wanbond_line_penalty', 'The line\'s flap-damping penalty (RFC 2439), decayed to when health.json was written.', line),
+      state: gauge(
+        'wanbond_line_state',
+        "The line's health state: 1 for the current one (up, suspect, down, probation), 0 for the others.",
+        ['bond', 'line', 'state'],
+      ),
+      inRing: gauge(
+        'wanbond_line_in_ring',
+        "The daemon keeps the line in its bond's TEQL ring (state up or suspect): 1, else 0.",
+        line,
+      ),
+      suppressed: gauge(
+        'wanbond_line_suppressed',
+        'Flap damping keeps the line out until its penalty decays below reuse: 1, else 0.',
+        line,
+      ),
+      penalty: gauge(
+        'wanbond_line_penalty',
+        "The line's flap-damping penalty (RFC 2439), decayed to when health.json was written.",
+        line,
+      ),
       stateSeconds: gauge('wanbond_line_state_seconds', 'Seconds since the line entered its current state.', line),
-      flaps: counter('wanbond_line_flaps_total', 'Falls of the line (up, suspect or probation to down) since the daemon started.', line),
-      rtt: gauge('wanbond_line_probe_rtt_seconds', 'Round trip of the line\'s last answered probe; absent before the first answer or without a probe.', line),
-      loss: gauge('wanbond_line_probe_loss_ratio', 'Share of the recent settled probes that were lost (0 to 1); absent until enough probes have settled.', line),
-      alarm: gauge('wanbond_line_alarm', 'T1 alarms and the device\'s Disconnected status: 1 while active, 0 otherwise.', ['bond', 'line', 'alarm']),
-      rxBytes: counter('wanbond_line_rx_bytes_total', 'Bytes the line\'s interface received (kernel counter, read at scrape time).', line),
-      txBytes: counter('wanbond_line_tx_bytes_total', 'Bytes the line\'s interface sent (kernel counter, read at scrape time).', line),
-      rxPackets: counter('wanbond_line_rx_packets_total', 'Packets the line\'s interface received (kernel counter, read at scrape time).', line),
-      txPackets: counter('wanbond_line_tx_packets_total', 'Packets the line\'s interface sent (kernel counter, read at scrape time).', line),
-      active: gauge('wanbond_bond_active_lines', 'Lines of the bond judged fit for its ring (state up or suspect).', ['bond']),
+      flaps: counter(
+        'wanbond_line_flaps_total',
+        'Falls of the line (up, suspect or probation to down) since the daemon started.',
+        line,
+      ),
+      rtt: gauge(
+        'wanbond_line_probe_rtt_seconds',
+        "Round trip of the line's last answered probe; absent before the first answer or without a probe.",
+        line,
+      ),
+      loss: gauge(
+        'wanbond_line_probe_loss_ratio',
+        'Share of the recent settled probes that were lost (0 to 1); absent until enough probes have settled.',
+        line,
+      ),
+      alarm: gauge(
+        'wanbond_line_alarm',
+        "T1 alarms and the device's Disconnected status: 1 while active, 0 otherwise.",
+        ['bond', 'line', 'alarm'],
+      ),
+      rxBytes: counter(
+        'wanbond_line_rx_bytes_total',
+        "Bytes the line's interface received (kernel counter, read at scrape time).",
+        line,
+      ),
+      txBytes: counter(
+        'wanbond_line_tx_bytes_total',
+        "Bytes the line's interface sent (kernel counter, read at scrape time).",
+        line,
+      ),
+      rxPackets: counter(
+        'wanbond_line_rx_packets_total',
+        "Packets the line's interface received (kernel counter, read at scrape time).",
+        line,
+      ),
+      txPackets: counter(
+        'wanbond_line_tx_packets_total',
+        "Packets the line's interface sent (kernel counter, read at scrape time).",
+        line,
+      ),
+      active: gauge('wanbond_bond_active_lines', 'Lines of the bond judged fit for its ring (state up or suspect).', [
+        'bond',
+      ]),
       lines: gauge('wanbond_bond_lines', 'Lines configured in the bond.', ['bond']),
-      allDown: gauge('wanbond_bond_all_down', 'Every line of the bond is down (all are left in the ring; TEQL skips the dead ones): 1, else 0.', ['bond']),
+      allDown: gauge(
+        'wanbond_bond_all_down',
+        'Every line of the bond is down (all are left in the ring; TEQL skips the dead ones): 1, else 0.',
+        ['bond'],
+      ),
       actions: counter('wanbond_ring_changes_total', 'Ring changes the daemon applied since it started.', []),
-      start: gauge('wanbond_daemon_start_time_seconds', 'When the daemon started, in seconds since the Unix epoch.', []),
-      rss: gauge('process_resident_memory_bytes', 'Resident memory size of the daemon, in bytes (read at scrape time).', []),
+      start: gauge(
+        'wanbond_daemon_start_time_seconds',
+        'When the daemon started, in seconds since the Unix epoch.',
+        [],
+      ),
+      rss: gauge(
+        'process_resident_memory_bytes',
+        'Resident memory size of the daemon, in bytes (read at scrape time).',
+        [],
+      ),
       heap: gauge('nodejs_heap_size_used_bytes', 'V8 heap in use by the daemon, in bytes (read at scrape time).', []),
     };
   }
 
-  get contentType(): string { return this.registry.contentType; }
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   /** The text format; scrapes run one after the other, so one never sees another's half-set values. */
   scrape(): Promise<string> {
@@ -109,7 +182,9 @@ export class WatchMetrics {
     const names = snap ? snap.bonds.flatMap((b) => b.lines.map((l) => l.line)) : [];
     // Read every counter first: the values below are then set in one synchronous pass.
     const bound = this.src.readBoundMs ?? 2000;
-    const counters = new Map(await Promise.all(names.map(async (n) => [n, await within(this.src.counters(n), bound)] as const)));
+    const counters = new Map(
+      await Promise.all(names.map(async (n) => [n, await within(this.src.counters(n), bound)] as const)),
+    );
     this.fill(snap, counters, (this.src.now ?? Date.now)());
     return this.registry.metrics();
   }

@@ -3,7 +3,13 @@
 // WANPIPE sources (wanproc.c, sdla_8te1.c, sdla_te1.c; wanpipe.md section 3.5); the tests carry the
 // captured lines.
 
-export interface LinkEvent { deleted: boolean; ifindex: number; name: string; up: boolean; carrier: boolean }
+export interface LinkEvent {
+  deleted: boolean;
+  ifindex: number;
+  name: string;
+  up: boolean;
+  carrier: boolean;
+}
 
 /** iproute2's `-ts` prefix, `[2026-11-26T11:50:59.500369] `. */
 const ISO_STAMP = /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?\]\s*/;
@@ -37,16 +43,33 @@ export function parseMonitorLine(line: string): LinkEvent | undefined {
   if (s.startsWith('[LINK]')) s = s.slice('[LINK]'.length).trimStart();
   const m = LINK_LINE.exec(s);
   if (!m) return undefined;
-  const [, deleted, index, rawName, flagText, rest] = m as unknown as [string, string | undefined, string, string, string, string];
+  const [, deleted, index, rawName, flagText, rest] = m as unknown as [
+    string,
+    string | undefined,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (!/\s(qdisc|group)\s/.test(` ${rest} `)) return undefined;
   const at = rawName.lastIndexOf('@');
   const name = at > 0 ? rawName.slice(0, at) : rawName;
   const flags = flagText.split(',');
-  return { deleted: deleted !== undefined, ifindex: Number(index), name, up: flags.includes('UP'), carrier: flags.includes('LOWER_UP') };
+  return {
+    deleted: deleted !== undefined,
+    ifindex: Number(index),
+    name,
+    up: flags.includes('UP'),
+    carrier: flags.includes('LOWER_UP'),
+  };
 }
 
 export interface AddressEvent {
-  deleted: boolean; ifindex: number; name: string; family: 'inet' | 'inet6'; cidr: string;
+  deleted: boolean;
+  ifindex: number;
+  name: string;
+  family: 'inet' | 'inet6';
+  cidr: string;
 }
 const ADDR_LINE = /^(Deleted )?(\d+): (\S+)\s+(inet6?) (\S+)/;
 
@@ -65,7 +88,10 @@ export function parseAddressLine(line: string): AddressEvent | undefined {
   return { deleted: deleted !== undefined, ifindex: Number(index), name, family, cidr };
 }
 
-export type PingEvent = { kind: 'reply'; seq: number; rttMs: number } | { kind: 'pending'; seq: number } | { kind: 'error'; text: string };
+export type PingEvent =
+  | { kind: 'reply'; seq: number; rttMs: number }
+  | { kind: 'pending'; seq: number }
+  | { kind: 'error'; text: string };
 
 /** `ping -D` prefix, `[1795693904.894522] `. */
 const PING_STAMP = /^\[\d+(?:\.\d+)?\]\s*/;
@@ -106,7 +132,10 @@ export function parsePingLine(line: string): PingEvent | undefined {
   return undefined;
 }
 
-export interface DeviceProc { alarms: { RED: boolean; AIS: boolean; LOF: boolean; LOS: boolean; RAI: boolean; ALOS: boolean } | undefined; counters: Record<string, number> }
+export interface DeviceProc {
+  alarms: { RED: boolean; AIS: boolean; LOF: boolean; LOS: boolean; RAI: boolean; ALOS: boolean } | undefined;
+  counters: Record<string, number>;
+}
 
 /** `%25s: %10s` pairs, one or two a line; a key may be empty (`"", 0` pads the T1 PMON block). */
 const PAIR = /\s*([^:]*?)\s*:\s+(\S+)/g;
@@ -139,7 +168,8 @@ export function parseDeviceProc(text: string): DeviceProc {
       continue;
     }
     for (const m of line.matchAll(PAIR)) {
-      const key = m[1] ?? '', value = m[2] ?? '';
+      const key = m[1] ?? '',
+        value = m[2] ?? '';
       if (key === '') continue;
       if (inAlarms) alarmValues![key] = value;
       else if (/^\d+$/.test(value)) counters[key] = Number(value);
@@ -149,7 +179,14 @@ export function parseDeviceProc(text: string): DeviceProc {
   const v = alarmValues;
   const on = (k: string) => v[k] === 'ON';
   return {
-    alarms: { RED: on('RED'), AIS: on('AIS'), LOF: on('LOF'), LOS: on('LOS'), RAI: 'RAI' in v ? on('RAI') : on('YEL'), ALOS: on('ALOS') },
+    alarms: {
+      RED: on('RED'),
+      AIS: on('AIS'),
+      LOF: on('LOF'),
+      LOS: on('LOS'),
+      RAI: 'RAI' in v ? on('RAI') : on('YEL'),
+      ALOS: on('ALOS'),
+    },
     counters,
   };
 }

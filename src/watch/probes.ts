@@ -8,16 +8,25 @@ import { SupervisedChild } from './child.js';
 import type { Signal } from './health.js';
 import { parsePingLine } from './parse.js';
 
-interface Probe { child: SupervisedChild; ifindex: number; target: string; intervalMs: number }
+interface Probe {
+  child: SupervisedChild;
+  ifindex: number;
+  target: string;
+  intervalMs: number;
+}
 
 /** A ping that exits sooner than this after its start could not run (no route, no device). */
 const QUICK_EXIT_MS = 2000;
 
 /** Why this `ping` cannot probe (not there, or not iputils: busybox has no -O), or undefined when it can. */
 export async function pingUnusable(file: string): Promise<string | undefined> {
-  const r = await execa(file, ['-V'], { reject: false, timeout: 5000, all: true }).catch((e: Error) => ({ exitCode: undefined, all: e.message }));
+  const r = await execa(file, ['-V'], { reject: false, timeout: 5000, all: true }).catch((e: Error) => ({
+    exitCode: undefined,
+    all: e.message,
+  }));
   const text = String(r.all ?? '');
-  if (r.exitCode !== 0 || !/iputils/i.test(text)) return `${file} -V: ${text.trim().split('\n')[0] || `exit ${r.exitCode}`}`;
+  if (r.exitCode !== 0 || !/iputils/i.test(text))
+    return `${file} -V: ${text.trim().split('\n')[0] || `exit ${r.exitCode}`}`;
   return undefined;
 }
 
@@ -27,16 +36,29 @@ export class Probes {
   /** The probes held by pause(): only their time is given back (a probe started during the hold began after it). */
   private held = new Set<string>();
 
-  constructor(private readonly o: { ping: string; log: Log; intervalMs: () => number; signal: (line: string, s: Signal) => void }) {}
+  constructor(
+    private readonly o: { ping: string; log: Log; intervalMs: () => number; signal: (line: string, s: Signal) => void },
+  ) {}
 
-  get paused(): boolean { return this.pausedAt !== undefined; }
-  running(): { line: string; ifindex: number; target: string }[] { return [...this.probes].map(([line, p]) => ({ line, ifindex: p.ifindex, target: p.target })); }
+  get paused(): boolean {
+    return this.pausedAt !== undefined;
+  }
+  running(): { line: string; ifindex: number; target: string }[] {
+    return [...this.probes].map(([line, p]) => ({ line, ifindex: p.ifindex, target: p.target }));
+  }
 
   /** The line's probe as it should be now: none (no interface up, or no target), or one bound to this ifindex and target. */
   sync(line: string, ifindex: number | undefined, target: string | undefined): void {
     const have = this.probes.get(line);
     const intervalMs = this.o.intervalMs();
-    if (have && (ifindex === undefined || target === undefined || have.ifindex !== ifindex || have.target !== target || have.intervalMs !== intervalMs)) {
+    if (
+      have &&
+      (ifindex === undefined ||
+        target === undefined ||
+        have.ifindex !== ifindex ||
+        have.target !== target ||
+        have.intervalMs !== intervalMs)
+    ) {
       void have.child.stop();
       this.probes.delete(line);
       this.o.signal(line, { kind: 'probe-stop' });
@@ -45,14 +67,17 @@ export class Probes {
     const child = new SupervisedChild({
       file: this.o.ping,
       args: ['-n', '-O', '-I', line, '-i', (intervalMs / 1000).toFixed(3), target],
-      log: this.o.log, minBackoffMs: 500,
+      log: this.o.log,
+      minBackoffMs: 500,
       onLine: (l) => {
         const ev = parsePingLine(l);
         if (ev?.kind === 'reply') this.o.signal(line, { kind: 'reply', seq: ev.seq, rttMs: ev.rttMs });
         else if (ev?.kind === 'pending') this.o.signal(line, { kind: 'pending', seq: ev.seq });
       },
       onStart: () => this.o.signal(line, { kind: 'probe-start', target }),
-      onExit: (ranMs, why) => { if (ranMs < QUICK_EXIT_MS) this.o.signal(line, { kind: 'probe-failed', text: why }); },
+      onExit: (ranMs, why) => {
+        if (ranMs < QUICK_EXIT_MS) this.o.signal(line, { kind: 'probe-failed', text: why });
+      },
     });
     this.probes.set(line, { child, ifindex, target, intervalMs });
     child.start();
@@ -79,6 +104,12 @@ export class Probes {
 
   async stop(line?: string): Promise<void> {
     const which = line === undefined ? [...this.probes.keys()] : [line];
-    await Promise.all(which.map(async (l) => { const p = this.probes.get(l); this.probes.delete(l); await p?.child.stop(); }));
+    await Promise.all(
+      which.map(async (l) => {
+        const p = this.probes.get(l);
+        this.probes.delete(l);
+        await p?.child.stop();
+      }),
+    );
   }
 }

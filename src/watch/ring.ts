@@ -28,7 +28,10 @@ export interface RingDecision {
 }
 
 /** A line taken out of a bond's `slaves` by a configuration reload: it leaves that bond's ring. */
-export interface RemovedLine { teql: string; name: string }
+export interface RemovedLine {
+  teql: string;
+  name: string;
+}
 
 const exists = (o: ObservedState, name: string) => o.links.some((l) => l.name === name);
 
@@ -38,14 +41,32 @@ export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): D
     ...d,
     bonds: d.bonds.map((b) => {
       const extra = removed.filter((r) => r.teql === b.teql && !b.slaves.some((s) => s.name === r.name));
-      return extra.length === 0 ? b : { ...b, slaves: [...b.slaves, ...extra.map((r) => ({ name: r.name, device: undefined, where: 'removed from the configuration', leaving: true }))] };
+      return extra.length === 0
+        ? b
+        : {
+            ...b,
+            slaves: [
+              ...b.slaves,
+              ...extra.map((r) => ({
+                name: r.name,
+                device: undefined,
+                where: 'removed from the configuration',
+                leaving: true,
+              })),
+            ],
+          };
     }),
   };
 }
 
 /** `recorded`: the steps of wanbond's record of this boot (what `up` and the daemon did, less what `down` undid). */
-export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState,
-  removed: readonly RemovedLine[] = [], recorded: readonly Step[] = []): RingDecision {
+export function ringDecision(
+  d: DesiredState,
+  health: ReadonlyMap<string, LineHealth>,
+  o: ObservedState,
+  removed: readonly RemovedLine[] = [],
+  recorded: readonly Step[] = [],
+): RingDecision {
   const out = new Set<string>();
   const allDown: string[] = [];
   const skipped: RingDecision['skipped'] = [];
@@ -71,25 +92,54 @@ export function ringDecision(d: DesiredState, health: ReadonlyMap<string, LineHe
       if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
       // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).
       const moving = removed.some((r) => r.name === s.name && r.teql === root.kind);
-      if (!s.leaving) foreign.push({ line: s.name, teql: b.teql, why: moving ? `still a slave of ${root.kind}` : /^teql\d+$/.test(root.kind) ? `a slave of ${root.kind}` : `its root qdisc is ${root.kind} ${root.handle}, not wanbond's` });
+      if (!s.leaving)
+        foreign.push({
+          line: s.name,
+          teql: b.teql,
+          why: moving
+            ? `still a slave of ${root.kind}`
+            : /^teql\d+$/.test(root.kind)
+              ? `a slave of ${root.kind}`
+              : `its root qdisc is ${root.kind} ${root.handle}, not wanbond's`,
+        });
     }
     held.push(...heldUplinks([b], o));
-    const present = b.slaves.filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql)).map((s) => s.name);
-    const bad = present.filter((n) => { const h = health.get(n); return h !== undefined && !inRing(h); });
-    if (present.length > 0 && bad.length === present.length) { allDown.push(b.teql); continue; }
+    const present = b.slaves
+      .filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql))
+      .map((s) => s.name);
+    const bad = present.filter((n) => {
+      const h = health.get(n);
+      return h !== undefined && !inRing(h);
+    });
+    if (present.length > 0 && bad.length === present.length) {
+      allDown.push(b.teql);
+      continue;
+    }
     for (const n of bad) out.add(n);
   }
   return { out, allDown, skipped, foreign, held };
 }
 
 /** The desired state a running daemon converges to: the bonds that are up, with the lines that exist and are its to change. */
-export function watchDesired(d: DesiredState, o: ObservedState, decision: RingDecision, removed: readonly RemovedLine[] = []): DesiredState {
+export function watchDesired(
+  d: DesiredState,
+  o: ObservedState,
+  decision: RingDecision,
+  removed: readonly RemovedLine[] = [],
+): DesiredState {
   const skip = new Set(decision.skipped.map((s) => s.teql));
   return {
-    ...d, configFix: [], wanpipeDevices: [],
-    bonds: withRemoved(d, removed).bonds.filter((b) => !skip.has(b.teql)).map((b) => ({
-      ...b, slaves: b.slaves.filter((s) => exists(o, s.name) && !decision.foreign.some((f) => f.line === s.name && f.teql === b.teql)),
-    })),
+    ...d,
+    configFix: [],
+    wanpipeDevices: [],
+    bonds: withRemoved(d, removed)
+      .bonds.filter((b) => !skip.has(b.teql))
+      .map((b) => ({
+        ...b,
+        slaves: b.slaves.filter(
+          (s) => exists(o, s.name) && !decision.foreign.some((f) => f.line === s.name && f.teql === b.teql),
+        ),
+      })),
   };
 }
 
@@ -97,15 +147,26 @@ export function watchDesired(d: DesiredState, o: ObservedState, decision: RingDe
  * The plan for a decision already taken (the verify after an apply uses the same decision).
  * ringOnly: slaves only, from a lean read of the kernel; otherwise the bonds whole (routes too).
  */
-export function planFor(d: DesiredState, decision: RingDecision, o: ObservedState, removed: readonly RemovedLine[] = [], ringOnly = false): Plan {
+export function planFor(
+  d: DesiredState,
+  decision: RingDecision,
+  o: ObservedState,
+  removed: readonly RemovedLine[] = [],
+  ringOnly = false,
+): Plan {
   const w = watchDesired(d, o, decision, removed);
   // No bond up: nothing of the daemon's to keep (not even the module or ip_forward).
   if (w.bonds.length === 0) return { version: 1, steps: [] };
   return plan(w, o, { afterWait: true, out: decision.out, keepAdminState: true, ringOnly });
 }
 
-export function ringPlan(d: DesiredState, health: ReadonlyMap<string, LineHealth>, o: ObservedState,
-  removed: readonly RemovedLine[] = [], ringOnly = false, recorded: readonly Step[] = [],
+export function ringPlan(
+  d: DesiredState,
+  health: ReadonlyMap<string, LineHealth>,
+  o: ObservedState,
+  removed: readonly RemovedLine[] = [],
+  ringOnly = false,
+  recorded: readonly Step[] = [],
 ): { plan: Plan; decision: RingDecision } {
   const decision = ringDecision(d, health, o, removed, recorded);
   return { plan: planFor(d, decision, o, removed, ringOnly), decision };

@@ -14,8 +14,21 @@ import { ip, sh } from '../../src/lab/sh.js';
 import { destroyTopology, NS_B } from '../../src/lab/topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
 
-interface Finding { id: string; severity: 'error' | 'warning' | 'info'; bond?: string; line?: string; what: string; why: string; fix: string[] }
-interface Report { schema: string; worst: string; findings: Finding[]; bonds: { bond: string; ok: boolean; summary: string; findings: Finding[] }[] }
+interface Finding {
+  id: string;
+  severity: 'error' | 'warning' | 'info';
+  bond?: string;
+  line?: string;
+  what: string;
+  why: string;
+  fix: string[];
+}
+interface Report {
+  schema: string;
+  worst: string;
+  findings: Finding[];
+  bonds: { bond: string; ok: boolean; summary: string; findings: Finding[] }[];
+}
 
 let lab: Lab;
 // PAP secrets in the lab's copy of the wanpipe files (one an old password commented out): the
@@ -30,8 +43,11 @@ async function doctor(window = '0s'): Promise<{ code: number; report: Report; al
 
 // After the first case the daemon is stopped on purpose (its absence is checked there).
 let daemonStopped = false;
-const problems = (all: Finding[]) => all.filter((f) => f.severity !== 'info' && !(daemonStopped && f.id === 'watch.not-running'))
-  .map((f) => `${f.id}${f.line ? ` ${f.line}` : ''}`).sort();
+const problems = (all: Finding[]) =>
+  all
+    .filter((f) => f.severity !== 'info' && !(daemonStopped && f.id === 'watch.not-running'))
+    .map((f) => `${f.id}${f.line ? ` ${f.line}` : ''}`)
+    .sort();
 
 /** Each fix line as an operator would type it: wanbond and wanrouter as the lab runs them, the rest as a root shell. */
 async function runFix(f: Finding): Promise<void> {
@@ -47,7 +63,11 @@ async function runFix(f: Finding): Promise<void> {
 }
 
 /** The finding is there; its fix, run as printed, makes it go; nothing else is left to fix. */
-async function breakAndFix(id: string, breakIt: () => Promise<void>, o: { line?: string; window?: string; fixBy?: () => Promise<void> } = {}): Promise<Finding> {
+async function breakAndFix(
+  id: string,
+  breakIt: () => Promise<void>,
+  o: { line?: string; window?: string; fixBy?: () => Promise<void> } = {},
+): Promise<Finding> {
   await breakIt();
   const d = await doctor(o.window);
   const f = d.all.find((x) => x.id === id && (o.line === undefined || x.line === o.line));
@@ -56,14 +76,29 @@ async function breakAndFix(id: string, breakIt: () => Promise<void>, o: { line?:
   assert.ok(f.fix.length > 0 && f.what.length > 0 && f.why.length > 0);
   await (o.fixBy ? o.fixBy() : runFix(f));
   const again = await doctor(o.window);
-  assert.deepEqual(again.all.filter((x) => x.id === id).map((x) => x.what), [], `${id} still reported after its fix (${f.fix.join(' ; ')})`);
+  assert.deepEqual(
+    again.all.filter((x) => x.id === id).map((x) => x.what),
+    [],
+    `${id} still reported after its fix (${f.fix.join(' ; ')})`,
+  );
   // Whatever the fix left for `up` to finish, the bond is whole again before the next case.
   if (problems(again.all).length > 0) assert.equal((await lab.wanbond(['up'])).code, 0);
   assert.deepEqual(problems((await doctor(o.window)).all), []);
   return f;
 }
 
-interface StatusLine { name: string; health: { state: string; inRing: boolean; penalty: number; flaps: number; suppressed: boolean; rttMs: number | null } | null; stats?: unknown }
+interface StatusLine {
+  name: string;
+  health: {
+    state: string;
+    inRing: boolean;
+    penalty: number;
+    flaps: number;
+    suppressed: boolean;
+    rttMs: number | null;
+  } | null;
+  stats?: unknown;
+}
 type StatusBond = { teql: string; watch: { metrics: string | null }; lines: StatusLine[] };
 
 /**
@@ -81,18 +116,30 @@ async function metricsAgreeWithStatus(): Promise<void> {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const families = parsePrometheus(await res.text());
     const s2 = JSON.parse((await lab.wanbond(['status', '--json'])).out) as StatusBond[];
-    if (JSON.stringify(s1.map((b) => b.lines.map((l) => l.health))) !== JSON.stringify(s2.map((b) => b.lines.map((l) => l.health)))) {
+    if (
+      JSON.stringify(s1.map((b) => b.lines.map((l) => l.health))) !==
+      JSON.stringify(s2.map((b) => b.lines.map((l) => l.health)))
+    ) {
       assert.ok(attempt < 5, 'the health file changed under every scrape');
       continue;
     }
-    const fam = (name: string): ParsedFamily => { const f = families.find((x) => x.name === name); assert.ok(f, `${name} missing`); return f; };
+    const fam = (name: string): ParsedFamily => {
+      const f = families.find((x) => x.name === name);
+      assert.ok(f, `${name} missing`);
+      return f;
+    };
     const value = (name: string, labels: Record<string, string>) => {
-      const m = fam(name).metrics.find((x) => Object.entries(labels).every(([k, v]) => (x as { labels?: Record<string, string> }).labels?.[k] === v));
+      const m = fam(name).metrics.find((x) =>
+        Object.entries(labels).every(([k, v]) => (x as { labels?: Record<string, string> }).labels?.[k] === v),
+      );
       assert.ok(m, `${name} ${JSON.stringify(labels)} missing`);
       return Number((m as { value: string }).value);
     };
     for (const b of s1) {
-      assert.equal(value('wanbond_bond_active_lines', { bond: b.teql }), b.lines.filter((l) => l.health?.inRing).length);
+      assert.equal(
+        value('wanbond_bond_active_lines', { bond: b.teql }),
+        b.lines.filter((l) => l.health?.inRing).length,
+      );
       assert.equal(value('wanbond_bond_lines', { bond: b.teql }), b.lines.length);
       for (const l of b.lines) {
         const h = l.health;
@@ -115,8 +162,15 @@ async function metricsAgreeWithStatus(): Promise<void> {
 before(async () => {
   lab = await Lab.create({ sample: 'aft-a104-4xt1-ppp' });
   const f = path.join(lab.confDir, 'wanpipe1.conf');
-  await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace('PAP\t\t= NO\nCHAP\t\t= NO', `PAP\t\t= YES\nCHAP\t\t= NO\nUSERID\t\t= branch-office\nPASSWD\t\t= ${SECRETS[0]}`)
-    .replace('[w1g1]\n', `[w1g1]\n# PASSWD = ${SECRETS[1]}\n`));
+  await fs.writeFile(
+    f,
+    (await fs.readFile(f, 'utf8'))
+      .replace(
+        'PAP\t\t= NO\nCHAP\t\t= NO',
+        `PAP\t\t= YES\nCHAP\t\t= NO\nUSERID\t\t= branch-office\nPASSWD\t\t= ${SECRETS[0]}`,
+      )
+      .replace('[w1g1]\n', `[w1g1]\n# PASSWD = ${SECRETS[1]}\n`),
+  );
   const planted = await fs.readFile(f, 'utf8');
   for (const s of SECRETS) assert.ok(planted.includes(s), `${s} not planted in ${f}`);
   const up = await lab.wanbond(['up']);
@@ -140,7 +194,12 @@ describe('wanbond doctor in a real kernel', () => {
       assert.deepEqual(problems(d.all), [], JSON.stringify(d.all));
       assert.equal(d.code, 0);
       // The lab's lines are veth: a note, never a warning.
-      assert.deepEqual([...new Set(d.all.map((x) => x.id))].filter((id) => id !== 'kernel.veth-tun-slave' && id !== 'sysctl.ip-forward'), []);
+      assert.deepEqual(
+        [...new Set(d.all.map((x) => x.id))].filter(
+          (id) => id !== 'kernel.veth-tun-slave' && id !== 'sysctl.ip-forward',
+        ),
+        [],
+      );
       const text = await lab.wanbond(['doctor', '--window', '0s']);
       assert.match(text.out, /^teql0: all good: 4 lines up/m);
       await metricsAgreeWithStatus();
@@ -153,7 +212,11 @@ describe('wanbond doctor in a real kernel', () => {
   });
 
   it('rp_filter strict on a line (sysctl -w): found, fixed by the printed sysctl', async () => {
-    const f = await breakAndFix('sysctl.rp-filter', () => sh('sysctl', ['-q', '-w', 'net.ipv4.conf.w2g1ppp.rp_filter=1']).then(() => undefined), { line: 'w2g1ppp' });
+    const f = await breakAndFix(
+      'sysctl.rp-filter',
+      () => sh('sysctl', ['-q', '-w', 'net.ipv4.conf.w2g1ppp.rp_filter=1']).then(() => undefined),
+      { line: 'w2g1ppp' },
+    );
     assert.match(f.fix.join('\n'), /rp_filter/);
   });
 
@@ -162,24 +225,54 @@ describe('wanbond doctor in a real kernel', () => {
   });
 
   it('teqlN without its address', async () => {
-    await breakAndFix('bond.address-missing', () => ip(undefined, 'addr', 'del', '10.0.0.0/31', 'dev', 'teql0').then(() => undefined));
+    await breakAndFix('bond.address-missing', () =>
+      ip(undefined, 'addr', 'del', '10.0.0.0/31', 'dev', 'teql0').then(() => undefined),
+    );
   });
 
   it('a line taken out of the equalizer by hand', async () => {
-    await breakAndFix('bond.slave-not-attached', () => sh('tc', ['qdisc', 'del', 'dev', 'w3g1ppp', 'root']).then(() => undefined), { line: 'w3g1ppp' });
+    await breakAndFix(
+      'bond.slave-not-attached',
+      () => sh('tc', ['qdisc', 'del', 'dev', 'w3g1ppp', 'root']).then(() => undefined),
+      { line: 'w3g1ppp' },
+    );
   });
 
   it('a line of a different MTU', async () => {
-    await breakAndFix('bond.mtu-mismatch', () => ip(undefined, 'link', 'set', 'dev', 'w4g1ppp', 'mtu', '1400').then(() => undefined));
+    await breakAndFix('bond.mtu-mismatch', () =>
+      ip(undefined, 'link', 'set', 'dev', 'w4g1ppp', 'mtu', '1400').then(() => undefined),
+    );
   });
 
   it('a line set down by hand while its T1 is fine: brought up by the printed ip link', async () => {
-    const f = await breakAndFix('bond.slave-down', () => ip(undefined, 'link', 'set', 'dev', 'w2g1ppp', 'down').then(() => undefined), { line: 'w2g1ppp' });
+    const f = await breakAndFix(
+      'bond.slave-down',
+      () => ip(undefined, 'link', 'set', 'dev', 'w2g1ppp', 'down').then(() => undefined),
+      { line: 'w2g1ppp' },
+    );
     assert.deepEqual(f.fix, ['ip link set dev w2g1ppp up']);
   });
 
   it('shaping someone put on a line in place of the bond', async () => {
-    await breakAndFix('bond.slave-foreign-qdisc', () => sh('tc', ['qdisc', 'replace', 'dev', 'w3g1ppp', 'root', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms']).then(() => undefined), { line: 'w3g1ppp' });
+    await breakAndFix(
+      'bond.slave-foreign-qdisc',
+      () =>
+        sh('tc', [
+          'qdisc',
+          'replace',
+          'dev',
+          'w3g1ppp',
+          'root',
+          'tbf',
+          'rate',
+          '1mbit',
+          'burst',
+          '10kb',
+          'latency',
+          '50ms',
+        ]).then(() => undefined),
+      { line: 'w3g1ppp' },
+    );
   });
 
   it('a wanpipe device stopped (wanrouter stop wanpipe3): started again by wanbond up', async () => {
@@ -187,18 +280,28 @@ describe('wanbond doctor in a real kernel', () => {
   });
 
   it('the fake /31 routed, a more specific route around the bond, the default route gone', async () => {
-    await breakAndFix('routes.fake-31-routed', () => ip(undefined, 'route', 'add', '10.0.0.0/31', 'dev', 'teql0').then(() => undefined));
-    await breakAndFix('routes.bypass', () => ip(undefined, 'route', 'add', '10.77.0.0/24', 'dev', 'w1g1ppp').then(() => undefined));
-    await breakAndFix('routes.not-on-bond', () => ip(undefined, 'route', 'del', 'default', 'dev', 'teql0').then(() => undefined));
+    await breakAndFix('routes.fake-31-routed', () =>
+      ip(undefined, 'route', 'add', '10.0.0.0/31', 'dev', 'teql0').then(() => undefined),
+    );
+    await breakAndFix('routes.bypass', () =>
+      ip(undefined, 'route', 'add', '10.77.0.0/24', 'dev', 'w1g1ppp').then(() => undefined),
+    );
+    await breakAndFix('routes.not-on-bond', () =>
+      ip(undefined, 'route', 'del', 'default', 'dev', 'teql0').then(() => undefined),
+    );
   });
 
   it('forwarding off', async () => {
-    await breakAndFix('sysctl.ip-forward', () => sh('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']).then(() => undefined));
+    await breakAndFix('sysctl.ip-forward', () =>
+      sh('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']).then(() => undefined),
+    );
   });
 
   it('a T1 in alarm (device Disconnected, RED/LOS) and rising CRC errors: found; gone once the telco fixed the line', async () => {
     for (const id of ['card.device-disconnected', 'card.t1-alarm']) {
-      await breakAndFix(id, () => lab.sim('fault', 'w2g1ppp', 'line-down').then(() => undefined), { fixBy: () => lab.sim('clear', 'w2g1ppp').then(() => undefined) });
+      await breakAndFix(id, () => lab.sim('fault', 'w2g1ppp', 'line-down').then(() => undefined), {
+        fixBy: () => lab.sim('clear', 'w2g1ppp').then(() => undefined),
+      });
     }
     // Rising: the card's counters grow between doctor's two readings (the simulator bumps them).
     // Bumped all through doctor's window: however long node takes to start in the emulator, the
@@ -210,20 +313,32 @@ describe('wanbond doctor in a real kernel', () => {
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    const d = await doctor('6s').finally(() => { bumping = false; });
+    const d = await doctor('6s').finally(() => {
+      bumping = false;
+    });
     await bump;
     const f = d.all.find((x) => x.id === 'card.errors-rising');
     assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
     await lab.sim('clear', 'w3g1ppp');
-    assert.deepEqual((await doctor('2s')).all.filter((x) => x.id === 'card.errors-rising'), []);
+    assert.deepEqual(
+      (await doctor('2s')).all.filter((x) => x.id === 'card.errors-rising'),
+      [],
+    );
   });
 
   it('DYN_INTR_CFG off in the wanpipe file: fixed by `wanbond config fix` and `wanbond up`', async () => {
     const f = path.join(lab.confDir, 'wanpipe2.conf');
-    const found = await breakAndFix('config.dyn-intr-cfg', async () => {
-      await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/^DYN_INTR_CFG\t= YES/m, 'DYN_INTR_CFG\t= NO'));
-    }, { line: 'w2g1ppp' });
-    assert.ok(found.fix.some((l) => l.startsWith('wanbond config fix')), found.fix.join(' ; '));
+    const found = await breakAndFix(
+      'config.dyn-intr-cfg',
+      async () => {
+        await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/^DYN_INTR_CFG\t= YES/m, 'DYN_INTR_CFG\t= NO'));
+      },
+      { line: 'w2g1ppp' },
+    );
+    assert.ok(
+      found.fix.some((l) => l.startsWith('wanbond config fix')),
+      found.fix.join(' ; '),
+    );
     assert.match(await fs.readFile(f, 'utf8'), /^DYN_INTR_CFG\t= YES/m);
   });
 
@@ -238,7 +353,7 @@ describe('wanbond doctor in a real kernel', () => {
     });
   });
 
-  it('router B not equalizing (all its traffic for us on one line): found during a download, with one line\'s rate as the ceiling', async () => {
+  it("router B not equalizing (all its traffic for us on one line): found during a download, with one line's rate as the ceiling", async () => {
     const notEqualizing = async () => {
       await lab.detachRouterB();
       await ip(NS_B, 'route', 'add', '10.0.0.0/31', 'dev', 'b1');
@@ -250,7 +365,11 @@ describe('wanbond doctor in a real kernel', () => {
     const during = async <T>(f: () => Promise<T>): Promise<T> => {
       const flow = iperf({ flows: 4, seconds: 12, reverse: true });
       await new Promise((r) => setTimeout(r, 5000));
-      try { return await f(); } finally { await flow; }
+      try {
+        return await f();
+      } finally {
+        await flow;
+      }
     };
     await notEqualizing();
     const d = await during(() => doctor('3s'));
@@ -274,7 +393,15 @@ describe('wanbond doctor in a real kernel', () => {
     const tar = gunzipSync(await fs.readFile(file)).toString('latin1');
     for (const s of SECRETS) assert.ok(!tar.includes(s), `${s} is in the bundle`);
     assert.match(tar, /PASSWD\s*= \*{8}/);
-    for (const name of ['wanpipe/wanpipe1.conf', 'wanpipe/interfaces/w1g1ppp', 'plan.json', 'ip-route.txt', 'tc-qdisc.txt', 'proc-net-wanrouter/status', 'versions.txt']) {
+    for (const name of [
+      'wanpipe/wanpipe1.conf',
+      'wanpipe/interfaces/w1g1ppp',
+      'plan.json',
+      'ip-route.txt',
+      'tc-qdisc.txt',
+      'proc-net-wanrouter/status',
+      'versions.txt',
+    ]) {
       assert.ok(tar.includes(name), `${name} missing from the bundle`);
     }
   });

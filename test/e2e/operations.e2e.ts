@@ -16,7 +16,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function journalWritten(lab: Lab): Promise<void> {
   const file = path.join(lab.dir, 'run', 'applied.json');
   for (let t = 0; t < 200; t++) {
-    if (await fs.access(file).then(() => true, () => false)) return;
+    if (
+      await fs.access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
   throw new Error('up never wrote its journal');
@@ -24,10 +30,16 @@ async function journalWritten(lab: Lab): Promise<void> {
 
 async function withLab(o: Parameters<typeof Lab.create>[0], body: (lab: Lab) => Promise<void>): Promise<void> {
   const lab = await Lab.create(o);
-  try { await body(lab); } finally { await lab.destroy(); }
+  try {
+    await body(lab);
+  } finally {
+    await lab.destroy();
+  }
 }
 
-after(async () => { await destroyTopology().catch(() => undefined); });
+after(async () => {
+  await destroyTopology().catch(() => undefined);
+});
 
 describe('the engine under real operations', () => {
   it('a DYN_INTR_CFG fix reaches running drivers: each device restarts once, one at a time, and the bundle never stops', async () => {
@@ -36,45 +48,77 @@ describe('the engine under real operations', () => {
       await lab.sim('start');
       const first = await lab.wanbond(['up', '--no-config-fix', '--no-restart']);
       assert.equal(first.code, 0, first.err);
-      const before = JSON.parse(await lab.sim('driver')) as { driver: Record<string, { dynIntrCfg: string | null }>; starts: Record<string, number> };
+      const before = JSON.parse(await lab.sim('driver')) as {
+        driver: Record<string, { dynIntrCfg: string | null }>;
+        starts: Record<string, number>;
+      };
       assert.deepEqual([before.driver['wan0']?.dynIntrCfg, before.driver['wan1']?.dynIntrCfg], ['NO', 'NO']);
       await lab.attachRouterB('teql1', ['10.0.0.1/31']);
       const samples: Record<string, number>[] = [];
       const result: { up?: { code: number; out: string; err: string } } = {};
-      const t = await lab.traffic(40, async () => {
-        await sleep(4000);
-        const run = lab.wanbond(['up']);
-        let prev = await lab.lineBytes();
-        let done = false;
-        void run.then((r) => { result.up = r; done = true; });
-        while (!done) {
-          await sleep(250);
-          const now = await lab.lineBytes();
-          samples.push(Object.fromEntries(Object.entries(now).map(([n, v]) => [n, v - (prev[n] ?? 0)])));
-          prev = now;
-        }
-        await sleep(2000);
-      }, undefined, undefined, { stopWhenDone: true });
+      const t = await lab.traffic(
+        40,
+        async () => {
+          await sleep(4000);
+          const run = lab.wanbond(['up']);
+          let prev = await lab.lineBytes();
+          let done = false;
+          void run.then((r) => {
+            result.up = r;
+            done = true;
+          });
+          while (!done) {
+            await sleep(250);
+            const now = await lab.lineBytes();
+            samples.push(Object.fromEntries(Object.entries(now).map(([n, v]) => [n, v - (prev[n] ?? 0)])));
+            prev = now;
+          }
+          await sleep(2000);
+        },
+        undefined,
+        undefined,
+        { stopWhenDone: true },
+      );
       const up = result.up;
       assert.ok(up, 'up finished');
       assert.equal(up.code, 0, up.err);
       assert.match(up.err, /restarting wanpipe1, wanpipe2 one at a time/);
       const kb = t.buckets.map((x) => Math.round(x / 1000));
       const outAtOnce = Math.max(...samples.map((s) => Object.values(s).filter((v) => v === 0).length));
-      process.stdout.write(`measured: rolling restart of 2 devices under traffic: up took ${samples.length * 250} ms; at most ${outAtOnce} line(s) idle in any 250 ms; ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run; KB per 250 ms ${JSON.stringify(kb)}\n`);
-      const driver = JSON.parse(await lab.sim('driver')) as { driver: Record<string, { dynIntrCfg: string | null }>; starts: Record<string, number> };
+      process.stdout.write(
+        `measured: rolling restart of 2 devices under traffic: up took ${samples.length * 250} ms; at most ${outAtOnce} line(s) idle in any 250 ms; ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run; KB per 250 ms ${JSON.stringify(kb)}\n`,
+      );
+      const driver = JSON.parse(await lab.sim('driver')) as {
+        driver: Record<string, { dynIntrCfg: string | null }>;
+        starts: Record<string, number>;
+      };
       assert.deepEqual(driver.starts, { wanpipe1: 2, wanpipe2: 2 }, 'each device restarted exactly once');
-      assert.deepEqual([driver.driver['wan0']?.dynIntrCfg, driver.driver['wan1']?.dynIntrCfg], ['YES', 'YES'], 'the drivers run the fixed configuration');
+      assert.deepEqual(
+        [driver.driver['wan0']?.dynIntrCfg, driver.driver['wan1']?.dynIntrCfg],
+        ['YES', 'YES'],
+        'the drivers run the fixed configuration',
+      );
       assert.equal(t.sender.error, undefined, 'the TCP connection broke');
       assert.ok(outAtOnce <= 1, `two lines idle at once: ${JSON.stringify(samples)}`);
       // The bundle never stopped: no second without data from the first byte to the end.
       const perSecond = Math.round(1000 / t.bucketMs);
       for (let k = 0; k + perSecond <= t.buckets.length - 1; k++) {
-        assert.ok(t.buckets.slice(k, k + perSecond).some((b) => b > 0), `the bundle stopped for a second: ${JSON.stringify(kb)}`);
+        assert.ok(
+          t.buckets.slice(k, k + perSecond).some((b) => b > 0),
+          `the bundle stopped for a second: ${JSON.stringify(kb)}`,
+        );
       }
       assert.equal((await lab.wanbond(['config', 'check'])).code, 0, 'check: nothing to fix, drivers included');
-      const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as { lines: { name: string; enslaved: boolean; driverConfig: { stale: boolean } }[] }[];
-      assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.enslaved, l.driverConfig.stale]), [['wan0', true, false], ['wan1', true, false]]);
+      const st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as {
+        lines: { name: string; enslaved: boolean; driverConfig: { stale: boolean } }[];
+      }[];
+      assert.deepEqual(
+        st[0]?.lines.map((l) => [l.name, l.enslaved, l.driverConfig.stale]),
+        [
+          ['wan0', true, false],
+          ['wan1', true, false],
+        ],
+      );
       await lab.detachRouterB();
       assert.equal((await lab.wanbond(['down'])).code, 0);
     });
@@ -111,7 +155,10 @@ describe('the engine under real operations', () => {
       p.kill('SIGTERM');
       const r = await p;
       assert.equal(r.exitCode, 143, String(r.stderr));
-      assert.match(String(r.stderr), /wanbond: SIGTERM: stopping after the current command and undoing what was done\n/);
+      assert.match(
+        String(r.stderr),
+        /wanbond: SIGTERM: stopping after the current command and undoing what was done\n/,
+      );
       assert.match(String(r.stderr), /error: interrupted by SIGTERM; rolled back \d+ steps?, the system is as it was/);
       assert.deepEqual(await kernelDump(), pre, 'SIGTERM left changes behind');
       await assert.rejects(fs.access(path.join(lab.dir, 'run', 'applied.json')), 'nothing left to undo, so no record');
@@ -120,14 +167,39 @@ describe('the engine under real operations', () => {
 
   it('a multipath default route with src and onlink comes back whole after down', async () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
-      for (const [dev, addr] of [['wbl-u1', '192.0.2.10/24'], ['wbl-u2', '198.51.100.10/24']] as const) {
+      for (const [dev, addr] of [
+        ['wbl-u1', '192.0.2.10/24'],
+        ['wbl-u2', '198.51.100.10/24'],
+      ] as const) {
         await sh('ip', ['link', 'add', dev, 'type', 'dummy']);
         await sh('ip', ['addr', 'add', addr, 'dev', dev]);
         await sh('ip', ['link', 'set', dev, 'up']);
       }
       try {
-        await sh('ip', ['route', 'add', 'default', 'proto', 'static', 'src', '192.0.2.10', 'metric', '0',
-          'nexthop', 'via', '192.0.2.1', 'dev', 'wbl-u1', 'weight', '2', 'nexthop', 'via', '203.0.113.1', 'dev', 'wbl-u2', 'onlink']);
+        await sh('ip', [
+          'route',
+          'add',
+          'default',
+          'proto',
+          'static',
+          'src',
+          '192.0.2.10',
+          'metric',
+          '0',
+          'nexthop',
+          'via',
+          '192.0.2.1',
+          'dev',
+          'wbl-u1',
+          'weight',
+          '2',
+          'nexthop',
+          'via',
+          '203.0.113.1',
+          'dev',
+          'wbl-u2',
+          'onlink',
+        ]);
         const routes = async () => sh('ip', ['-j', '-d', 'route', 'show', 'table', 'main', 'default']);
         const pre = await kernelDump();
         const before = await routes();
@@ -145,7 +217,7 @@ describe('the engine under real operations', () => {
     });
   });
 
-  it('down after a reboot with a state dir that survived: only this boot\'s up is undone', async () => {
+  it("down after a reboot with a state dir that survived: only this boot's up is undone", async () => {
     await withLab({ sample: 'aft-a104-4xt1-ppp' }, async (lab) => {
       const first = await lab.wanbond(['up']);
       assert.equal(first.code, 0, first.err);
@@ -159,7 +231,10 @@ describe('the engine under real operations', () => {
       await fs.writeFile(fakeId, '2e4a1c5e-0000-4000-8000-000000000002\n');
       await sh('mount', ['--bind', fakeId, '/proc/sys/kernel/random/boot_id']);
       try {
-        assert.equal((await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim(), '2e4a1c5e-0000-4000-8000-000000000002');
+        assert.equal(
+          (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim(),
+          '2e4a1c5e-0000-4000-8000-000000000002',
+        );
         // This boot's own scripts start the cards and turn forwarding on before wanbond runs.
         await sh('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
         await lab.sim('start');
@@ -168,10 +243,21 @@ describe('the engine under real operations', () => {
         assert.match(second.err, /note: .*applied\.json is from an earlier boot .*: ignored/);
         const down = await lab.wanbond(['down']);
         assert.equal(down.code, 0, down.err);
-        assert.equal((await fs.readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim(), '1', 'the boot turned forwarding on, not this up');
+        assert.equal(
+          (await fs.readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim(),
+          '1',
+          'the boot turned forwarding on, not this up',
+        );
         const sim = JSON.parse(await lab.sim('driver')) as { running: string[] };
-        assert.deepEqual(sim.running.sort(), ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'], 'the boot started the cards, not this up');
-        assert.ok(!(await fs.readFile('/proc/modules', 'utf8')).split('\n').some((l) => l.startsWith('sch_teql ')), 'this up loaded sch_teql: down unloads it');
+        assert.deepEqual(
+          sim.running.sort(),
+          ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'],
+          'the boot started the cards, not this up',
+        );
+        assert.ok(
+          !(await fs.readFile('/proc/modules', 'utf8')).split('\n').some((l) => l.startsWith('sch_teql ')),
+          'this up loaded sch_teql: down unloads it',
+        );
       } finally {
         await sh('umount', ['/proc/sys/kernel/random/boot_id'], { allowFail: true });
       }
@@ -188,7 +274,11 @@ describe('the engine under real operations', () => {
         const a = await lab.lineBytes();
         await sleep(ms);
         const b = await lab.lineBytes();
-        return Object.fromEntries(Object.entries(b).map(([n, v]) => [n, v - (a[n] ?? 0)]).filter(([n]) => n !== 'w2g1ppp'));
+        return Object.fromEntries(
+          Object.entries(b)
+            .map(([n, v]) => [n, v - (a[n] ?? 0)])
+            .filter(([n]) => n !== 'w2g1ppp'),
+        );
       };
       let inRing: Record<string, number> = {};
       let outOfRing: Record<string, number> = {};
@@ -201,13 +291,25 @@ describe('the engine under real operations', () => {
         await sleep(1000);
         outOfRing = await window(4000);
       });
-      const spread = (x: Record<string, number>) => Math.max(...Object.values(x)) / Math.max(1, Math.min(...Object.values(x)));
-      const shares = (x: Record<string, number>) => { const sum = Object.values(x).reduce((a, b) => a + b, 0); return Object.values(x).map((v) => v / sum); };
-      process.stdout.write(`measured: ring skew: with the dead slave in the ring ${JSON.stringify(inRing)} (max/min ${spread(inRing).toFixed(1)}); out of the ring ${JSON.stringify(outOfRing)} (max/min ${spread(outOfRing).toFixed(2)})\n`);
+      const spread = (x: Record<string, number>) =>
+        Math.max(...Object.values(x)) / Math.max(1, Math.min(...Object.values(x)));
+      const shares = (x: Record<string, number>) => {
+        const sum = Object.values(x).reduce((a, b) => a + b, 0);
+        return Object.values(x).map((v) => v / sum);
+      };
+      process.stdout.write(
+        `measured: ring skew: with the dead slave in the ring ${JSON.stringify(inRing)} (max/min ${spread(inRing).toFixed(1)}); out of the ring ${JSON.stringify(outOfRing)} (max/min ${spread(outOfRing).toFixed(2)})\n`,
+      );
       assert.equal(t.sender.error, undefined);
       assert.ok(spread(inRing) > 5, `no skew with the dead slave in the ring: ${JSON.stringify(inRing)}`);
-      assert.ok(shares(outOfRing).every((x) => x > 0.25 && x < 0.42), `uneven with the dead slave out of the ring: ${JSON.stringify(outOfRing)}`);
-      assert.ok(Object.values(outOfRing).reduce((a, b) => a + b, 0) * 8 / 4 > 2.5 * T1, 'three lines carry about three lines\' worth');
+      assert.ok(
+        shares(outOfRing).every((x) => x > 0.25 && x < 0.42),
+        `uneven with the dead slave out of the ring: ${JSON.stringify(outOfRing)}`,
+      );
+      assert.ok(
+        (Object.values(outOfRing).reduce((a, b) => a + b, 0) * 8) / 4 > 2.5 * T1,
+        "three lines carry about three lines' worth",
+      );
       await lab.sim('clear', 'w2g1ppp');
       await lab.detachRouterB();
     });

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { formatFigures, measureFault, stressCycles, useStressSettings, type FaultFigures } from '../../src/lab/faults.js';
+import {
+  formatFigures,
+  measureFault,
+  stressCycles,
+  useStressSettings,
+  type FaultFigures,
+} from '../../src/lab/faults.js';
 import { Lab } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import { destroyTopology } from '../../src/lab/topology.js';
@@ -41,26 +47,36 @@ before(async () => {
 
 after(async () => {
   await watch?.stop().catch(() => undefined);
-  if (process.env['WANBOND_WATCH_DEBUG']) for (const l of watch.stderrText.split('\n')) process.stdout.write(`watch-log: ${l}\n`);
+  if (process.env['WANBOND_WATCH_DEBUG'])
+    for (const l of watch.stderrText.split('\n')) process.stdout.write(`watch-log: ${l}\n`);
   await lab?.destroy().catch(() => undefined);
   await destroyTopology().catch(() => undefined);
 });
 
 describe('wanbond watch in a real kernel', () => {
-  it('converges like up at start, probes every line through itself, and status shows each line\'s health', async () => {
+  it("converges like up at start, probes every line through itself, and status shows each line's health", async () => {
     assert.match(watch.stdout, /teql0 \(w1g1ppp, w2g1ppp, w3g1ppp, w4g1ppp\): up \(\d+ changes\)/);
     await settled();
     // Lines start up; their probes' first answers reach the health file with its next write (every
     // 5 s): wait for that write, bounded, instead of racing it (it lost once in CI).
-    type St = { watch: { running: boolean }; lines: { name: string; health: { state: string; probe: string; rttMs: number } | null }[] }[];
+    type St = {
+      watch: { running: boolean };
+      lines: { name: string; health: { state: string; probe: string; rttMs: number } | null }[];
+    }[];
     let st: St = [];
     for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
       st = JSON.parse((await lab.wanbond(['status', '--json'])).out) as St;
       if (st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number')) break;
     }
     assert.equal(st[0]?.watch.running, true);
-    assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.health?.state, l.health?.probe]), LINES.map((n, i) => [n, 'up', `198.51.100.${i * 4 + 2}`]));
-    assert.ok(st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number'), 'every probe has answered');
+    assert.deepEqual(
+      st[0]?.lines.map((l) => [l.name, l.health?.state, l.health?.probe]),
+      LINES.map((n, i) => [n, 'up', `198.51.100.${i * 4 + 2}`]),
+    );
+    assert.ok(
+      st[0]?.lines.every((l) => typeof l.health?.rttMs === 'number'),
+      'every probe has answered',
+    );
     const text = (await lab.wanbond(['status'])).out;
     assert.match(text, /watch: running \(pid \d+/);
     // The probes run bound to each line, never through teql0.
@@ -73,7 +89,10 @@ describe('wanbond watch in a real kernel', () => {
     report(f);
     assert.ok(f.outOfRingMs !== null && f.outOfRingMs < 5000, `out of the ring after ${f.outOfRingMs} ms`);
     assert.ok(f.ratio >= 0.75, `goodput while out ${f.ratio.toFixed(2)} of 3/4`);
-    assert.ok(f.rejoinMs !== null && f.rejoinMs >= 3000 && f.rejoinMs < 15_000, `rejoined ${f.rejoinMs} ms after the line came back`);
+    assert.ok(
+      f.rejoinMs !== null && f.rejoinMs >= 3000 && f.rejoinMs < 15_000,
+      `rejoined ${f.rejoinMs} ms after the line came back`,
+    );
     await settled();
   });
 
@@ -89,7 +108,9 @@ describe('wanbond watch in a real kernel', () => {
   it('a silent black hole (no alarm, the interface up): the probe finds it and the line leaves the ring', async () => {
     const f = await measureFault(lab, { kind: 'blackhole', line: 'w4g1ppp', device: 'wanpipe4', watch });
     report(f);
-    const down = watch.events.filter((e) => e.event === 'health' && e['line'] === 'w4g1ppp' && e['to'] === 'down').pop();
+    const down = watch.events
+      .filter((e) => e.event === 'health' && e['line'] === 'w4g1ppp' && e['to'] === 'down')
+      .pop();
     assert.equal(down?.['signal'], 'probe', JSON.stringify(down));
     assert.ok(f.outOfRingMs !== null && f.outOfRingMs < 6000, `out of the ring after ${f.outOfRingMs} ms`);
     assert.ok(f.ratio >= 0.75, `goodput while out ${f.ratio.toFixed(2)} of 3/4`);
@@ -114,7 +135,12 @@ describe('wanbond watch in a real kernel', () => {
     // The line fails while no monitor runs (the restart waits 100 ms).
     await sh('ip', ['link', 'set', 'w1g1ppp', 'down']);
     await watch.waitFor((e) => e.event === 'monitor-restarted', 20_000, 'the monitor restart', from);
-    await watch.waitFor((e) => e.event === 'ring' && (e['left'] as string[]).includes('w1g1ppp'), 20_000, 'w1g1ppp leaving', from);
+    await watch.waitFor(
+      (e) => e.event === 'ring' && (e['left'] as string[]).includes('w1g1ppp'),
+      20_000,
+      'w1g1ppp leaving',
+      from,
+    );
     assert.deepEqual(await enslaved(), ['w2g1ppp', 'w3g1ppp', 'w4g1ppp']);
     await sh('ip', ['link', 'set', 'w1g1ppp', 'up']);
     await settled();
@@ -147,16 +173,26 @@ describe('wanbond watch in a real kernel', () => {
 
   it('leave/rejoin cycles under saturating traffic: no crash, no line lost, memory flat', async () => {
     // A fixed count of cycles; how many fit in a time is the bench's figure (docs/BENCHMARKS.md).
-    const f = await stressCycles(lab, watch, { line: 'w1g1ppp', cycles: STRESS, seconds: STRESS_SECONDS, memory: async () => (await readHealth()).memory });
+    const f = await stressCycles(lab, watch, {
+      line: 'w1g1ppp',
+      cycles: STRESS,
+      seconds: STRESS_SECONDS,
+      memory: async () => (await readHealth()).memory,
+    });
     await settled();
     const m = f.memory;
-    process.stdout.write(`measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ${m.map((x) => x.rssKb).join(' -> ')} kB\n`);
+    process.stdout.write(
+      `measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ${m.map((x) => x.rssKb).join(' -> ')} kB\n`,
+    );
     assert.equal(f.cycles, STRESS, `${f.cycles} of ${STRESS} cycles done within the ${STRESS_SECONDS} s bound`);
     // Each leave and rejoin costs TCP the packets queued on the line; the flow must never stop.
     assert.ok(f.rateBps > 1.544e6, `traffic kept flowing: ${f.rateBps}`);
     assert.equal(f.stalls, 0, 'a 5 s stretch without traffic');
     const [first, ...rest] = m;
-    assert.ok(rest.every((x) => x.heapUsedKb < (first?.heapUsedKb ?? 0) * 1.5 + 8192), `heap grew: ${m.map((x) => x.heapUsedKb).join(' -> ')} kB`);
+    assert.ok(
+      rest.every((x) => x.heapUsedKb < (first?.heapUsedKb ?? 0) * 1.5 + 8192),
+      `heap grew: ${m.map((x) => x.heapUsedKb).join(' -> ')} kB`,
+    );
   });
 
   it('SIGTERM stops the daemon cleanly and leaves the bond up; status says no daemon runs', async () => {
@@ -167,4 +203,3 @@ describe('wanbond watch in a real kernel', () => {
     assert.match(st, /watch: not running \(the watch daemon stopped at/);
   });
 });
-

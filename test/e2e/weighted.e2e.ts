@@ -43,7 +43,11 @@ async function shares(l: Lab, seconds: number, want: Record<string, number>): Pr
   const total = names.reduce((a, n) => a + (r.lineBytes[n] ?? 0), 0);
   const got = names.map((n) => (r.lineBytes[n] ?? 0) / total);
   const text = `${(r.rateBps / 1e6).toFixed(3)} Mbit/s; shares ${got.map((x) => x.toFixed(3)).join(' ')} (want ${names.map((n) => (want[n] as number).toFixed(3)).join(' ')})`;
-  for (const [i, n] of names.entries()) assert.ok(Math.abs((got[i] as number) - (want[n] as number)) < TOLERANCE, `${n}: ${got[i]} of the bytes, want ${want[n]}: ${JSON.stringify(r.lineBytes)}`);
+  for (const [i, n] of names.entries())
+    assert.ok(
+      Math.abs((got[i] as number) - (want[n] as number)) < TOLERANCE,
+      `${n}: ${got[i]} of the bytes, want ${want[n]}: ${JSON.stringify(r.lineBytes)}`,
+    );
   return text;
 }
 
@@ -60,10 +64,16 @@ async function healthy(l: Lab, ms = 60_000): Promise<void> {
   throw new Error(`the weighted bond did not settle: ${last}`);
 }
 
-type Problems = { findings: { id: string; severity: string }[]; bonds: { findings: { id: string; severity: string }[] }[] };
+type Problems = {
+  findings: { id: string; severity: string }[];
+  bonds: { findings: { id: string; severity: string }[] }[];
+};
 async function problems(l: Lab): Promise<string[]> {
   const r = JSON.parse((await l.wanbond(['doctor', '--json', '--window', '0s'])).out) as Problems;
-  return [...r.findings, ...r.bonds.flatMap((b) => b.findings)].filter((f) => f.severity !== 'info').map((f) => f.id).filter((id) => id !== 'watch.not-running');
+  return [...r.findings, ...r.bonds.flatMap((b) => b.findings)]
+    .filter((f) => f.severity !== 'info')
+    .map((f) => f.id)
+    .filter((id) => id !== 'watch.not-running');
 }
 
 describe('weighted bonds in a real kernel', () => {
@@ -101,7 +111,9 @@ describe('weighted bonds in a real kernel', () => {
     assert.equal((await l.wanbond(['up'])).code, 0);
     assert.deepEqual(await problems(l), []);
 
-    console.log(`measured: weighted 1544+768+1544: ${await shares(l, 6, { w1g1ppp: 0.4, w2g1ppp: 0.2, w3g1ppp: 0.4 })}`);
+    console.log(
+      `measured: weighted 1544+768+1544: ${await shares(l, 6, { w1g1ppp: 0.4, w2g1ppp: 0.2, w3g1ppp: 0.4 })}`,
+    );
     const down = await l.wanbond(['down']);
     assert.equal(down.code, 0, down.err);
     assert.deepEqual(await kernelDump(), pre);
@@ -115,44 +127,98 @@ describe('weighted bonds in a real kernel', () => {
     try {
       await w.waitFor((e) => e.event === 'started', 90_000, 'start');
       await healthy(l);
-      let leftAt = 0, sent = 0, others = 0;
-      let drawnWhileOut: [string, boolean][] = [], metricsWhileOut = { inRing: -1, active: -1 };
-      const t = await l.traffic(16, async () => {
-        await sleep(3000);
-        const n = w.events.length;
-        await l.sim('fault', 'w2g1ppp', 'blackhole');
-        leftAt = (await w.waitFor((e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes('w2g1ppp') === true, 20_000, 'w2g1ppp leaving', n)).time;
-        await sleep(500);
-        const a0 = await l.linkStats('w2g1ppp'), b0 = await l.linkStats('w1g1ppp');
-        await sleep(3000);
-        const a1 = await l.linkStats('w2g1ppp'), b1 = await l.linkStats('w1g1ppp');
-        sent = a1.txPackets - a0.txPackets;
-        others = b1.txPackets - b0.txPackets;
-        const st = JSON.parse((await l.wanbond(['status', '--json'])).out) as { lines: { name: string; enslaved: boolean }[]; watch: { metrics: string | null } }[];
-        drawnWhileOut = (st[0]?.lines ?? []).map((x) => [x.name, x.enslaved]);
-        const families = parsePrometheus(await (await fetch(`http://${st[0]?.watch.metrics ?? '127.0.0.1:15440'}/metrics`)).text());
-        const value = (name: string, labels: Record<string, string>) => Number((families.find((f) => f.name === name)?.metrics
-          .find((m) => Object.entries(labels).every(([k, v]) => (m as { labels?: Record<string, string> }).labels?.[k] === v)) as { value?: string } | undefined)?.value ?? NaN);
-        metricsWhileOut = { inRing: value('wanbond_line_in_ring', { bond: 'wbond0', line: 'w2g1ppp' }), active: value('wanbond_bond_active_lines', { bond: 'wbond0' }) };
-      }, undefined, undefined, { stopWhenDone: true });
-      console.log(`measured: weighted, w2g1ppp black-holed: out of the draw; in 3 s it sent ${sent} packets (probes) while w1g1ppp sent ${others}; ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run`);
+      let leftAt = 0,
+        sent = 0,
+        others = 0;
+      let drawnWhileOut: [string, boolean][] = [],
+        metricsWhileOut = { inRing: -1, active: -1 };
+      const t = await l.traffic(
+        16,
+        async () => {
+          await sleep(3000);
+          const n = w.events.length;
+          await l.sim('fault', 'w2g1ppp', 'blackhole');
+          leftAt = (
+            await w.waitFor(
+              (e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes('w2g1ppp') === true,
+              20_000,
+              'w2g1ppp leaving',
+              n,
+            )
+          ).time;
+          await sleep(500);
+          const a0 = await l.linkStats('w2g1ppp'),
+            b0 = await l.linkStats('w1g1ppp');
+          await sleep(3000);
+          const a1 = await l.linkStats('w2g1ppp'),
+            b1 = await l.linkStats('w1g1ppp');
+          sent = a1.txPackets - a0.txPackets;
+          others = b1.txPackets - b0.txPackets;
+          const st = JSON.parse((await l.wanbond(['status', '--json'])).out) as {
+            lines: { name: string; enslaved: boolean }[];
+            watch: { metrics: string | null };
+          }[];
+          drawnWhileOut = (st[0]?.lines ?? []).map((x) => [x.name, x.enslaved]);
+          const families = parsePrometheus(
+            await (await fetch(`http://${st[0]?.watch.metrics ?? '127.0.0.1:15440'}/metrics`)).text(),
+          );
+          const value = (name: string, labels: Record<string, string>) =>
+            Number(
+              (
+                families
+                  .find((f) => f.name === name)
+                  ?.metrics.find((m) =>
+                    Object.entries(labels).every(
+                      ([k, v]) => (m as { labels?: Record<string, string> }).labels?.[k] === v,
+                    ),
+                  ) as { value?: string } | undefined
+              )?.value ?? NaN,
+            );
+          metricsWhileOut = {
+            inRing: value('wanbond_line_in_ring', { bond: 'wbond0', line: 'w2g1ppp' }),
+            active: value('wanbond_bond_active_lines', { bond: 'wbond0' }),
+          };
+        },
+        undefined,
+        undefined,
+        { stopWhenDone: true },
+      );
+      console.log(
+        `measured: weighted, w2g1ppp black-holed: out of the draw; in 3 s it sent ${sent} packets (probes) while w1g1ppp sent ${others}; ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run`,
+      );
       assert.ok(leftAt > 0);
       // A T1 carries at most 128 full-size packets a second: 384 in 3 s.
       assert.ok(others > 200, `the flow went on over the other lines: w1g1ppp sent ${others} packets in 3 s`);
       // Its probes, 5 a second, make about 15 in 3 s; a line still drawn would send hundreds.
       assert.ok(sent < 40, `w2g1ppp still drawn after leaving: ${sent} packets in 3 s`);
-      assert.deepEqual(drawnWhileOut, [['w1g1ppp', true], ['w2g1ppp', false], ['w3g1ppp', true]], 'status: the draw holds the two T1s only');
+      assert.deepEqual(
+        drawnWhileOut,
+        [
+          ['w1g1ppp', true],
+          ['w2g1ppp', false],
+          ['w3g1ppp', true],
+        ],
+        'status: the draw holds the two T1s only',
+      );
       assert.deepEqual(metricsWhileOut, { inRing: 0, active: 2 }, 'metrics: w2g1ppp out of the ring, two lines active');
       const n = w.events.length;
       await l.sim('clear', 'w2g1ppp');
-      await w.waitFor((e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes('w2g1ppp') === true, 30_000, 'w2g1ppp rejoining', n);
+      await w.waitFor(
+        (e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes('w2g1ppp') === true,
+        30_000,
+        'w2g1ppp rejoining',
+        n,
+      );
       const r = await l.traffic(4);
-      assert.ok((r.lineBytes['w2g1ppp'] ?? 0) > 0.1 * (r.lineBytes['w1g1ppp'] ?? 0), `w2g1ppp drawn again: ${JSON.stringify(r.lineBytes)}`);
+      assert.ok(
+        (r.lineBytes['w2g1ppp'] ?? 0) > 0.1 * (r.lineBytes['w1g1ppp'] ?? 0),
+        `w2g1ppp drawn again: ${JSON.stringify(r.lineBytes)}`,
+      );
     } finally {
       await w.stop();
     }
     const down = await l.wanbond(['down']);
     assert.equal(down.code, 0, down.err);
-    assert.deepEqual(await kernelDump(), pre, 'down after the daemon\'s ring changes leaves the kernel as before');
+    assert.deepEqual(await kernelDump(), pre, "down after the daemon's ring changes leaves the kernel as before");
   });
 });

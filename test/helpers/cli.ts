@@ -5,7 +5,11 @@ import { run } from '../../src/cli/main.js';
 import type { Runner } from '../../src/exec/runner.js';
 import { silentLogger } from '../../src/log.js';
 
-export interface CliResult { code: number; out: string; err: string }
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
 
 /** Tests never touch the host's /run/wanbond: a private state folder unless a test names one. */
 const testStateDir = mkdtempSync(path.join(os.tmpdir(), 'wanbond-test-state-'));
@@ -15,8 +19,20 @@ export async function cli(...argv: string[]): Promise<CliResult> {
 }
 
 export async function cliWith(deps: { runner?: Runner }, ...argv: string[]): Promise<CliResult> {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const args = argv.includes('--state-dir') ? argv : [...argv, '--state-dir', testStateDir];
-  const code = await run(args, { out: (s) => { out += s; }, err: (s) => { err += s; } }, { log: silentLogger(), ...deps });
+  const code = await run(
+    args,
+    {
+      out: (s) => {
+        out += s;
+      },
+      err: (s) => {
+        err += s;
+      },
+    },
+    { log: silentLogger(), ...deps },
+  );
   return { code, out, err };
 }

@@ -9,16 +9,45 @@
 import { CommandError } from '../../src/errors.js';
 import type { Command, Runner } from '../../src/exec/runner.js';
 
-interface Link { name: string; ifindex: number; flags: Set<string>; mtu: number }
-export interface FakeNexthop { gateway?: string; dev: string; weight?: number; onlink?: boolean }
+interface Link {
+  name: string;
+  ifindex: number;
+  flags: Set<string>;
+  mtu: number;
+}
+export interface FakeNexthop {
+  gateway?: string;
+  dev: string;
+  weight?: number;
+  onlink?: boolean;
+}
 export interface FakeRoute {
-  type?: string; dst: string; dev?: string; gateway?: string; metric?: number; protocol?: string; scope?: string; prefsrc?: string; onlink?: boolean;
-  nexthops?: FakeNexthop[]; metrics?: Record<string, number>;
+  type?: string;
+  dst: string;
+  dev?: string;
+  gateway?: string;
+  metric?: number;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  onlink?: boolean;
+  nexthops?: FakeNexthop[];
+  metrics?: Record<string, number>;
 }
 
-export interface FakeAddr6 { dev: string; cidr: string; scope?: 'global' | 'link' }
+export interface FakeAddr6 {
+  dev: string;
+  cidr: string;
+  scope?: 'global' | 'link';
+}
 /** An IPv6 route as `ip -6 -j route` prints it (table main unless named). */
-export interface FakeRoute6 { dst: string; dev: string; gateway?: string; table?: string; type?: string }
+export interface FakeRoute6 {
+  dst: string;
+  dev: string;
+  gateway?: string;
+  table?: string;
+  type?: string;
+}
 
 export interface FakeKernelInit {
   links?: { name: string; mtu?: number; up?: boolean; carrier?: boolean }[];
@@ -40,24 +69,56 @@ export interface FakeKernelInit {
 /** One spelling per route, as the kernel keeps it: a device route without gateway is scope link; proto boot is the default. */
 function canon(r: FakeRoute): FakeRoute {
   const scope = r.scope ?? (r.dev && !r.gateway && !r.nexthops ? 'link' : undefined);
-  if (r.type && r.type !== 'unicast' && !r.dev) return { type: r.type, dst: r.dst, ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}) };
+  if (r.type && r.type !== 'unicast' && !r.dev)
+    return {
+      type: r.type,
+      dst: r.dst,
+      ...(r.metric ? { metric: r.metric } : {}),
+      ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}),
+    };
   return {
-    ...(r.type && r.type !== 'unicast' ? { type: r.type } : {}), dst: r.dst, ...(r.dev ? { dev: r.dev } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}),
-    ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}), ...(scope && scope !== 'global' ? { scope } : {}),
-    ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}), ...(r.onlink ? { onlink: true } : {}),
-    ...(r.nexthops ? { nexthops: r.nexthops.map((n) => ({ ...(n.gateway ? { gateway: n.gateway } : {}), dev: n.dev, ...(n.weight && n.weight !== 1 ? { weight: n.weight } : {}), ...(n.onlink ? { onlink: true } : {}) })) } : {}),
+    ...(r.type && r.type !== 'unicast' ? { type: r.type } : {}),
+    dst: r.dst,
+    ...(r.dev ? { dev: r.dev } : {}),
+    ...(r.gateway ? { gateway: r.gateway } : {}),
+    ...(r.metric ? { metric: r.metric } : {}),
+    ...(r.protocol && r.protocol !== 'boot' ? { protocol: r.protocol } : {}),
+    ...(scope && scope !== 'global' ? { scope } : {}),
+    ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
+    ...(r.onlink ? { onlink: true } : {}),
+    ...(r.nexthops
+      ? {
+          nexthops: r.nexthops.map((n) => ({
+            ...(n.gateway ? { gateway: n.gateway } : {}),
+            dev: n.dev,
+            ...(n.weight && n.weight !== 1 ? { weight: n.weight } : {}),
+            ...(n.onlink ? { onlink: true } : {}),
+          })),
+        }
+      : {}),
     ...(r.metrics ? { metrics: { ...r.metrics } } : {}),
   };
 }
 
-interface FakeNftChain { hook?: string; type?: string; rules: { expr: unknown[]; comment?: string }[] }
-interface FakeNftTable { sets: Map<string, string[]>; chains: Map<string, FakeNftChain> }
+interface FakeNftChain {
+  hook?: string;
+  type?: string;
+  rules: { expr: unknown[]; comment?: string }[];
+}
+interface FakeNftTable {
+  sets: Map<string, string[]>;
+  chains: Map<string, FakeNftChain>;
+}
 
 // wanbond's per-connection draw and the mark's restore (src/weighted/ruleset.ts chainRules).
-const PC_DRAW = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct state new ct mark 0 '
-  + '(?:ip daddr \\{ ([^}]+) \\} )?fib daddr oifname \\{ ([^}]+) \\} jump (\\S+) comment "([^"]+)"$');
-const PC_RESTORE = new RegExp('^meta mark 0 iifname != \\{ ([^}]+) \\} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) '
-  + 'meta mark set ct mark comment "([^"]+)"$');
+const PC_DRAW = new RegExp(
+  '^meta mark 0 iifname != \\{ ([^}]+) \\} ct state new ct mark 0 ' +
+    '(?:ip daddr \\{ ([^}]+) \\} )?fib daddr oifname \\{ ([^}]+) \\} jump (\\S+) comment "([^"]+)"$',
+);
+const PC_RESTORE = new RegExp(
+  '^meta mark 0 iifname != \\{ ([^}]+) \\} ct mark & (0x[0-9a-f]+) == (0x[0-9a-f]+) ' +
+    'meta mark set ct mark comment "([^"]+)"$',
+);
 const routeDevs = (r: FakeRoute) => [...(r.dev ? [r.dev] : []), ...(r.nexthops ?? []).map((n) => n.dev)];
 const prefixLen = (dst: string): number => (dst === 'default' ? 0 : Number(dst.split('/')[1] ?? 32));
 const ipNum = (a: string): number => a.split('.').reduce((x, o) => (x << 8) | Number(o), 0) >>> 0;
@@ -66,7 +127,7 @@ function inPrefix(addr: string, prefix: string): boolean {
   const len = prefixLen(prefix);
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
   const net = prefix === 'default' ? '0.0.0.0' : (prefix.split('/')[0] as string);
-  return ((ipNum(addr) & mask) >>> 0) === ((ipNum(net) & mask) >>> 0);
+  return (ipNum(addr) & mask) >>> 0 === (ipNum(net) & mask) >>> 0;
 }
 
 export class FakeKernel implements Runner {
@@ -109,7 +170,13 @@ export class FakeKernel implements Runner {
   tables = new Map<number, FakeRoute[]>();
   /** wanbond's rules, and the site's own (a test pushes those; `iif` is only ever the site's). */
   rules: {
-    priority: number; fwmark?: number; mask?: number; from?: string; iif?: string; oif?: string; table: string;
+    priority: number;
+    fwmark?: number;
+    mask?: number;
+    from?: string;
+    iif?: string;
+    oif?: string;
+    table: string;
     suppress?: number;
   }[] = [];
   /** A system without the conntrack program. */
@@ -130,7 +197,10 @@ export class FakeKernel implements Runner {
   constructor(init: FakeKernelInit = {}) {
     this.addLink('lo', 65536, true, true);
     for (const l of init.links ?? []) this.addLink(l.name, l.mtu ?? 1500, l.up ?? true, l.carrier ?? true);
-    for (const a of init.addrs ?? []) { const [local, len] = a.cidr.split('/'); this.addrs.push({ dev: a.dev, local: local!, prefixlen: Number(len), noprefixroute: a.noprefixroute ?? false }); }
+    for (const a of init.addrs ?? []) {
+      const [local, len] = a.cidr.split('/');
+      this.addrs.push({ dev: a.dev, local: local!, prefixlen: Number(len), noprefixroute: a.noprefixroute ?? false });
+    }
     this.routes = (init.routes ?? []).map(canon);
     this.addrs6 = [...(init.addrs6 ?? [])];
     this.routes6 = [...(init.routes6 ?? [])];
@@ -141,7 +211,10 @@ export class FakeKernel implements Runner {
     for (const l of this.links.keys()) this.sysctls.set(`net.ipv4.conf.${l}.rp_filter`, '1');
     for (const [k, v] of Object.entries(init.sysctls ?? {})) this.sysctls.set(k, v);
     if (init.teqlLoaded) this.loadTeql(init.teqlLoaded);
-    if (init.teqlBuiltin) { this.teqlBuiltin = true; this.loadTeql(init.teqlBuiltin); }
+    if (init.teqlBuiltin) {
+      this.teqlBuiltin = true;
+      this.loadTeql(init.teqlBuiltin);
+    }
     this.wanpipe = init.wanpipe ?? {};
     for (const d of init.wanrouterRunning ?? []) this.startDevice(d);
     this.wanrouterProc = init.wanrouterProc ?? '/proc/net/wanrouter';
@@ -149,7 +222,9 @@ export class FakeKernel implements Runner {
   }
 
   private addLink(name: string, mtu: number, up: boolean, carrier: boolean): void {
-    const flags = new Set<string>(name.startsWith('teql') ? ['POINTOPOINT', 'NOARP'] : ['POINTOPOINT', 'NOARP', 'MULTICAST']);
+    const flags = new Set<string>(
+      name.startsWith('teql') ? ['POINTOPOINT', 'NOARP'] : ['POINTOPOINT', 'NOARP', 'MULTICAST'],
+    );
     if (up) flags.add('UP');
     if (up && carrier) flags.add('LOWER_UP');
     this.links.set(name, { name, ifindex: this.nextIndex++, flags, mtu });
@@ -157,8 +232,11 @@ export class FakeKernel implements Runner {
   }
 
   private deleteLink(name: string): void {
-    this.links.delete(name); this.qdiscs.delete(name); this.addrs = this.addrs.filter((a) => a.dev !== name);
-    this.routes = this.routes.filter((r) => !routeDevs(r).includes(name)); this.sysctls.delete(`net.ipv4.conf.${name}.rp_filter`);
+    this.links.delete(name);
+    this.qdiscs.delete(name);
+    this.addrs = this.addrs.filter((a) => a.dev !== name);
+    this.routes = this.routes.filter((r) => !routeDevs(r).includes(name));
+    this.sysctls.delete(`net.ipv4.conf.${name}.rp_filter`);
   }
 
   private loadTeql(n: number): void {
@@ -179,17 +257,32 @@ export class FakeKernel implements Runner {
   /** Reboot: every runtime change is gone; a new boot id. */
   reboot(init: FakeKernelInit, bootId: string): void {
     const fresh = new FakeKernel({ ...init, bootId });
-    Object.assign(this, { links: fresh.links, addrs: fresh.addrs, routes: fresh.routes, qdiscs: fresh.qdiscs, sysctls: fresh.sysctls, teql: fresh.teql,
-      teqlBuiltin: fresh.teqlBuiltin, running: fresh.running, bootId });
+    Object.assign(this, {
+      links: fresh.links,
+      addrs: fresh.addrs,
+      routes: fresh.routes,
+      qdiscs: fresh.qdiscs,
+      sysctls: fresh.sysctls,
+      teql: fresh.teql,
+      teqlBuiltin: fresh.teqlBuiltin,
+      running: fresh.running,
+      bootId,
+    });
   }
 
   /** The state as constructor input, for golden fixtures. */
   toInit(): FakeKernelInit {
     return {
-      links: [...this.links.values()].filter((l) => l.name !== 'lo').map((l) => ({ name: l.name, mtu: l.mtu, up: l.flags.has('UP'), carrier: l.flags.has('LOWER_UP') })),
+      links: [...this.links.values()]
+        .filter((l) => l.name !== 'lo')
+        .map((l) => ({ name: l.name, mtu: l.mtu, up: l.flags.has('UP'), carrier: l.flags.has('LOWER_UP') })),
       addrs: this.addrs.map((a) => ({ dev: a.dev, cidr: `${a.local}/${a.prefixlen}`, noprefixroute: a.noprefixroute })),
-      routes: this.routes, qdiscs: Object.fromEntries(this.qdiscs), sysctls: Object.fromEntries(this.sysctls),
-      ...(this.teql ? { teqlLoaded: this.teql } : {}), wanpipe: this.wanpipe, wanrouterRunning: [...this.running],
+      routes: this.routes,
+      qdiscs: Object.fromEntries(this.qdiscs),
+      sysctls: Object.fromEntries(this.sysctls),
+      ...(this.teql ? { teqlLoaded: this.teql } : {}),
+      wanpipe: this.wanpipe,
+      wanrouterRunning: [...this.running],
     };
   }
 
@@ -203,7 +296,10 @@ export class FakeKernel implements Runner {
       sysctls: [...this.sysctls.entries()].sort(),
       teql: this.teql ?? null,
       running: [...this.running].sort(),
-      tables: [...this.tables.entries()].filter(([, r]) => r.length > 0).map(([t, r]) => [t, r.map((x) => JSON.stringify(x)).sort()]).sort(),
+      tables: [...this.tables.entries()]
+        .filter(([, r]) => r.length > 0)
+        .map(([t, r]) => [t, r.map((x) => JSON.stringify(x)).sort()])
+        .sort(),
       rules: this.rules.map((r) => JSON.stringify(r)).sort(),
       nft: this.nft ? this.nftJson() : null,
     });
@@ -212,16 +308,26 @@ export class FakeKernel implements Runner {
   async readFile(path: string): Promise<string | undefined> {
     if (path === '/proc/sys/kernel/random/boot_id') return `${this.bootId}\n`;
     if (path === '/proc/sys/kernel/osrelease') return '6.1.0-fake-amd64\n';
-    if (path === '/lib/modules/6.1.0-fake-amd64/modules.builtin') return this.teqlBuiltin ? 'kernel/net/sched/sch_teql.ko\n' : '';
-    if (path === '/lib/modules/6.1.0-fake-amd64/modules.dep') return this.noPlug ? 'kernel/net/sched/sch_teql.ko:\n' : 'kernel/net/sched/sch_teql.ko:\nkernel/net/sched/sch_plug.ko:\n';
-    if (path === '/proc/modules') return this.teql && !this.teqlBuiltin ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
+    if (path === '/lib/modules/6.1.0-fake-amd64/modules.builtin')
+      return this.teqlBuiltin ? 'kernel/net/sched/sch_teql.ko\n' : '';
+    if (path === '/lib/modules/6.1.0-fake-amd64/modules.dep')
+      return this.noPlug
+        ? 'kernel/net/sched/sch_teql.ko:\n'
+        : 'kernel/net/sched/sch_teql.ko:\nkernel/net/sched/sch_plug.ko:\n';
+    if (path === '/proc/modules')
+      return this.teql && !this.teqlBuiltin ? 'sch_teql 16384 0 - Live 0x0\n' : 'veth 40960 0 - Live 0x0\n';
     if (path === `${this.wanrouterProc}/status`) {
       if (this.running.size === 0 && Object.keys(this.wanpipe).length === 0) return undefined;
-      return `Device name | Protocol | Station | Status        |\n${[...this.running].sort().map((d) => `${d.padEnd(12)}| CHDLC    | N/A     | Connected     |`).join('\n')}\n`;
+      return `Device name | Protocol | Station | Status        |\n${[...this.running]
+        .sort()
+        .map((d) => `${d.padEnd(12)}| CHDLC    | N/A     | Connected     |`)
+        .join('\n')}\n`;
     }
     const m = /^\/proc\/sys\/(.*)$/.exec(path);
     if (m) {
-      const key = (m[1] as string).replace(/^net\/ipv4\/conf\/(.+)\/([a-z_]+)$/, (_x, dev: string, k: string) => `net.ipv4.conf.${dev}.${k}`).replace(/\//g, '.');
+      const key = (m[1] as string)
+        .replace(/^net\/ipv4\/conf\/(.+)\/([a-z_]+)$/, (_x, dev: string, k: string) => `net.ipv4.conf.${dev}.${k}`)
+        .replace(/\//g, '.');
       const v = this.sysctls.get(key);
       return v === undefined ? undefined : `${v}\n`;
     }
@@ -230,11 +336,26 @@ export class FakeKernel implements Runner {
 
   private routeJson(r: FakeRoute): Record<string, unknown> {
     return {
-      ...(r.type ? { type: r.type } : {}), dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.protocol ? { protocol: r.protocol } : {}),
-      ...(r.scope ? { scope: r.scope } : {}), ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
-      ...(r.metric ? { metric: r.metric } : {}), flags: r.onlink ? ['onlink'] : [],
+      ...(r.type ? { type: r.type } : {}),
+      dst: r.dst,
+      ...(r.gateway ? { gateway: r.gateway } : {}),
+      ...(r.dev ? { dev: r.dev } : {}),
+      ...(r.protocol ? { protocol: r.protocol } : {}),
+      ...(r.scope ? { scope: r.scope } : {}),
+      ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
+      ...(r.metric ? { metric: r.metric } : {}),
+      flags: r.onlink ? ['onlink'] : [],
       ...(r.metrics ? { metrics: [r.metrics] } : {}),
-      ...(r.nexthops ? { nexthops: r.nexthops.map((n) => ({ ...(n.gateway ? { gateway: n.gateway } : {}), dev: n.dev, weight: n.weight ?? 1, flags: n.onlink ? ['onlink'] : [] })) } : {}),
+      ...(r.nexthops
+        ? {
+            nexthops: r.nexthops.map((n) => ({
+              ...(n.gateway ? { gateway: n.gateway } : {}),
+              dev: n.dev,
+              weight: n.weight ?? 1,
+              flags: n.onlink ? ['onlink'] : [],
+            })),
+          }
+        : {}),
     };
   }
 
@@ -259,56 +380,128 @@ export class FakeKernel implements Runner {
     if (cmd.file === 'ip' && (a === '-j -s link show' || a === '-j -s -d link show' || a === '-j link show')) {
       // Counters only with -s (the daemon's lean read has none).
       const stats = (o: Record<string, unknown>) => (a.includes('-s') ? o : { ...o, stats64: undefined });
-      return JSON.stringify([...this.links.values()].map((l) => stats({
-        ifindex: l.ifindex, ifname: l.name, flags: [...l.flags], mtu: l.mtu, qdisc: this.qdiscs.get(l.name)?.kind ?? 'noqueue',
-        operstate: l.flags.has('LOWER_UP') ? 'UP' : l.flags.has('UP') ? 'DOWN' : 'DOWN', stats64: { rx: { bytes: 0, packets: 0, errors: 0, dropped: 0 }, tx: { bytes: 0, packets: 0, errors: 0, dropped: 0 } },
-      })));
+      return JSON.stringify(
+        [...this.links.values()].map((l) =>
+          stats({
+            ifindex: l.ifindex,
+            ifname: l.name,
+            flags: [...l.flags],
+            mtu: l.mtu,
+            qdisc: this.qdiscs.get(l.name)?.kind ?? 'noqueue',
+            operstate: l.flags.has('LOWER_UP') ? 'UP' : l.flags.has('UP') ? 'DOWN' : 'DOWN',
+            stats64: {
+              rx: { bytes: 0, packets: 0, errors: 0, dropped: 0 },
+              tx: { bytes: 0, packets: 0, errors: 0, dropped: 0 },
+            },
+          }),
+        ),
+      );
     }
     if (cmd.file === 'ip' && a === '-j addr show') {
-      return JSON.stringify([...this.links.values()].map((l) => ({
-        // Both families, as ip prints them without -4 or -6.
-        ifname: l.name, addr_info: [
-          ...this.addrs.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet', local: x.local,
-            prefixlen: x.prefixlen, ...(x.noprefixroute ? { noprefixroute: true } : {}) })),
-          ...this.addrs6.filter((x) => x.dev === l.name).map((x) => ({ family: 'inet6', local: x.cidr.split('/')[0],
-            prefixlen: Number(x.cidr.split('/')[1]), scope: x.scope ?? 'global' }))],
-      })));
+      return JSON.stringify(
+        [...this.links.values()].map((l) => ({
+          // Both families, as ip prints them without -4 or -6.
+          ifname: l.name,
+          addr_info: [
+            ...this.addrs
+              .filter((x) => x.dev === l.name)
+              .map((x) => ({
+                family: 'inet',
+                local: x.local,
+                prefixlen: x.prefixlen,
+                ...(x.noprefixroute ? { noprefixroute: true } : {}),
+              })),
+            ...this.addrs6
+              .filter((x) => x.dev === l.name)
+              .map((x) => ({
+                family: 'inet6',
+                local: x.cidr.split('/')[0],
+                prefixlen: Number(x.cidr.split('/')[1]),
+                scope: x.scope ?? 'global',
+              })),
+          ],
+        })),
+      );
     }
     if (cmd.file === 'ip' && a === '-6 -j route show table all') {
-      return JSON.stringify(this.routes6.map((r) => ({ ...(r.type ? { type: r.type } : {}), dst: r.dst,
-        ...(r.gateway ? { gateway: r.gateway } : {}), dev: r.dev,
-        ...(r.table && r.table !== 'main' ? { table: r.table } : {}),
-        protocol: 'static', metric: 1024, flags: [], pref: 'medium' })));
+      return JSON.stringify(
+        this.routes6.map((r) => ({
+          ...(r.type ? { type: r.type } : {}),
+          dst: r.dst,
+          ...(r.gateway ? { gateway: r.gateway } : {}),
+          dev: r.dev,
+          ...(r.table && r.table !== 'main' ? { table: r.table } : {}),
+          protocol: 'static',
+          metric: 1024,
+          flags: [],
+          pref: 'medium',
+        })),
+      );
     }
-    if (cmd.file === 'ip' && a === '-j route show table main') return JSON.stringify(this.routes.map((r) => this.routeJson(r)));
+    if (cmd.file === 'ip' && a === '-j route show table main')
+      return JSON.stringify(this.routes.map((r) => this.routeJson(r)));
     let tm: RegExpExecArray | null;
-    if (cmd.file === 'ip' && (tm = /^-j route show table (\d+)$/.exec(a))) return JSON.stringify((this.tables.get(Number(tm[1])) ?? []).map((r) => ({ ...this.routeJson(r), table: tm![1] })));
+    if (cmd.file === 'ip' && (tm = /^-j route show table (\d+)$/.exec(a)))
+      return JSON.stringify(
+        (this.tables.get(Number(tm[1])) ?? []).map((r) => ({ ...this.routeJson(r), table: tm![1] })),
+      );
     if (cmd.file === 'ip' && a === '-j rule show') {
       const hex = (n: number) => `0x${n.toString(16)}`;
-      return JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((x, y) => x.priority - y.priority).map((r) => ({
-        priority: r.priority, src: r.from ?? 'all', ...(r.fwmark !== undefined ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) } : {}),
-        ...(r.iif !== undefined ? { iif: r.iif } : {}), ...(r.oif !== undefined ? { oif: r.oif } : {}), table: r.table,
-        ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}) })), { priority: 32766, src: 'all', table: 'main' }, { priority: 32767, src: 'all', table: 'default' }]);
+      return JSON.stringify([
+        { priority: 0, src: 'all', table: 'local' },
+        ...[...this.rules]
+          .sort((x, y) => x.priority - y.priority)
+          .map((r) => ({
+            priority: r.priority,
+            src: r.from ?? 'all',
+            ...(r.fwmark !== undefined
+              ? { fwmark: hex(r.fwmark), ...(r.mask !== 0xffffffff ? { fwmask: hex(r.mask ?? 0xffffffff) } : {}) }
+              : {}),
+            ...(r.iif !== undefined ? { iif: r.iif } : {}),
+            ...(r.oif !== undefined ? { oif: r.oif } : {}),
+            table: r.table,
+            ...(r.suppress !== undefined ? { suppress_prefixlen: r.suppress } : {}),
+          })),
+        { priority: 32766, src: 'all', table: 'main' },
+        { priority: 32767, src: 'all', table: 'default' },
+      ]);
     }
     if (cmd.file === 'conntrack' && a === '--version') {
-      if (this.noConntrack) throw new CommandError(['conntrack', ...cmd.args], undefined, 'conntrack: command not found', 'install conntrack');
+      if (this.noConntrack)
+        throw new CommandError(
+          ['conntrack', ...cmd.args],
+          undefined,
+          'conntrack: command not found',
+          'install conntrack',
+        );
       return 'conntrack v1.4.7 (conntrack-tools)\n';
     }
     if (cmd.file === 'nft') {
-      if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
+      if (this.noNft)
+        throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
       if (a === '-j list table ip wanbond') {
         if (this.nftCannotList !== undefined) {
           throw new CommandError(['nft', ...cmd.args], 1, `${this.nftCannotList}\n`, 'see nft(8)');
         }
-        if (!this.nft) throw new CommandError(['nft', ...cmd.args], 1, 'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n', 'see nft(8)');
-        return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()] });
+        if (!this.nft)
+          throw new CommandError(
+            ['nft', ...cmd.args],
+            1,
+            'Error: No such file or directory\nlist table ip wanbond\n              ^^^^^^^\n',
+            'see nft(8)',
+          );
+        return JSON.stringify({
+          nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...this.nftJson()],
+        });
       }
     }
     if (cmd.file === 'tc' && a === '-j qdisc show') {
-      return JSON.stringify([...this.links.keys()].map((dev) => {
-        const q = this.qdiscs.get(dev) ?? { kind: dev.startsWith('teql') ? 'pfifo_fast' : 'noqueue', handle: '0:' };
-        return { kind: q.kind, handle: q.handle, dev, root: true, refcnt: 2, options: {} };
-      }));
+      return JSON.stringify(
+        [...this.links.keys()].map((dev) => {
+          const q = this.qdiscs.get(dev) ?? { kind: dev.startsWith('teql') ? 'pfifo_fast' : 'noqueue', handle: '0:' };
+          return { kind: q.kind, handle: q.handle, dev, root: true, refcnt: 2, options: {} };
+        }),
+      );
     }
     throw new Error(`unscripted read: ${cmd.file} ${a}`);
   }
@@ -318,12 +511,20 @@ export class FakeKernel implements Runner {
     if ((cmd.file === 'ip' || cmd.file === 'tc') && cmd.args[0] === '-batch') {
       const lines = (cmd.input ?? '').split('\n').filter((l) => l.trim() !== '');
       for (let i = 0; i < lines.length; i++) {
-        if (this.killBatchAfterWhen && i > 0 && this.killBatchAfterWhen([cmd.file, ...lines[i - 1]!.split(' ')].join(' '))) {
+        if (
+          this.killBatchAfterWhen &&
+          i > 0 &&
+          this.killBatchAfterWhen([cmd.file, ...lines[i - 1]!.split(' ')].join(' '))
+        ) {
           throw new CommandError([cmd.file, ...cmd.args], undefined, '', 'fake kernel: killed', { input: cmd.input });
         }
-        try { this.one(cmd.file, lines[i]!.split(' ')); } catch (e) {
+        try {
+          this.one(cmd.file, lines[i]!.split(' '));
+        } catch (e) {
           const err = e as CommandError;
-          throw new CommandError([cmd.file, ...cmd.args], 1, `${err.stderr}Command failed -:${i + 1}\n`, err.hint, { input: cmd.input });
+          throw new CommandError([cmd.file, ...cmd.args], 1, `${err.stderr}Command failed -:${i + 1}\n`, err.hint, {
+            input: cmd.input,
+          });
         }
       }
       return;
@@ -333,7 +534,8 @@ export class FakeKernel implements Runner {
       return;
     }
     if (cmd.file === 'nft' && cmd.args.join(' ') === '-f -') {
-      if (this.noNft) throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
+      if (this.noNft)
+        throw new CommandError(['nft', ...cmd.args], undefined, 'nft: command not found', 'install nftables');
       // One transaction: all of it or nothing.
       const saved = this.nft ? structuredClone(this.nft) : undefined;
       try {
@@ -351,7 +553,9 @@ export class FakeKernel implements Runner {
     throw new CommandError(argv, 2, `${msg}\n`, 'fake kernel');
   }
 
-  private isUp(name: string): boolean { return this.links.get(name)?.flags.has('UP') === true; }
+  private isUp(name: string): boolean {
+    return this.links.get(name)?.flags.has('UP') === true;
+  }
 
   private one(file: string, args: string[]): void {
     const argv = [file, ...args];
@@ -370,7 +574,8 @@ export class FakeKernel implements Runner {
     if (file === 'modprobe') {
       if (args[0] === '-r') {
         if (this.teqlBuiltin) this.fail(argv, 'modprobe: FATAL: Module sch_teql is builtin.');
-        if ([...this.qdiscs.values()].some((q) => q.kind.startsWith('teql'))) this.fail(argv, 'modprobe: FATAL: Module sch_teql is in use.');
+        if ([...this.qdiscs.values()].some((q) => q.kind.startsWith('teql')))
+          this.fail(argv, 'modprobe: FATAL: Module sch_teql is in use.');
         for (let i = 0; i < (this.teql ?? 0); i++) this.deleteLink(`teql${i}`);
         this.teql = undefined;
         return;
@@ -383,26 +588,38 @@ export class FakeKernel implements Runner {
       for (const d of devs) {
         if (args[0] === 'start') this.startDevice(d);
         else if (args[0] === 'stop') this.stopDevice(d);
-        else if (args[0] === 'restart') { this.stopDevice(d); this.startDevice(d); }
+        else if (args[0] === 'restart') {
+          this.stopDevice(d);
+          this.startDevice(d);
+        }
       }
       return;
     }
     if (file === 'sysctl') {
       const [k, v] = (args[2] ?? '').split('=');
-      const key = (k ?? '').replace(/^net\/ipv4\/conf\/(.+)\/([a-z_]+)$/, (_x, dev: string, kk: string) => `net.ipv4.conf.${dev}.${kk}`).replace(/\//g, '.');
+      const key = (k ?? '')
+        .replace(/^net\/ipv4\/conf\/(.+)\/([a-z_]+)$/, (_x, dev: string, kk: string) => `net.ipv4.conf.${dev}.${kk}`)
+        .replace(/\//g, '.');
       if (!this.sysctls.has(key)) this.fail(argv, `sysctl: cannot stat /proc/sys/${k}: No such file or directory`);
       this.sysctls.set(key, v ?? '');
       return;
     }
     if (file === 'conntrack' && args[0] === '-D' && args[1] === '--mark' && args.length === 3) {
-      if (this.noConntrack) throw new CommandError(argv, undefined, 'conntrack: command not found', 'install conntrack');
+      if (this.noConntrack)
+        throw new CommandError(argv, undefined, 'conntrack: command not found', 'install conntrack');
       this.conntrackFlushed.push(Number(args[2]));
       // conntrack-tools 1.4.7 exits 1 when nothing matched (checked on this host).
       const n = this.conntrackEntries.get(Number(args[2])) ?? 0;
       this.conntrackEntries.delete(Number(args[2]));
-      if (n === 0) throw new CommandError(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n', 'see conntrack(8)');
+      if (n === 0)
+        throw new CommandError(
+          argv,
+          1,
+          'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n',
+          'see conntrack(8)',
+        );
       if (this.conntrackRace) {
-        const stderr = 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n';
+        const stderr = "conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn't exist\n";
         throw new CommandError(argv, 1, stderr, 'see conntrack(8)');
       }
       return;
@@ -419,13 +636,32 @@ export class FakeKernel implements Runner {
     if ((m = /^link del dev (\S+)$/.exec(j))) {
       link(m[1]);
       this.deleteLink(m[1]!);
-      for (const [t, rs] of this.tables) this.tables.set(t, rs.filter((r) => !routeDevs(r).includes(m![1]!)));
+      for (const [t, rs] of this.tables)
+        this.tables.set(
+          t,
+          rs.filter((r) => !routeDevs(r).includes(m![1]!)),
+        );
       return;
     }
-    if ((m = /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: from (\S+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(j))) {
-      const r = { priority: Number(m[2]), ...(m[3] !== undefined ? { fwmark: Number(m[3]), mask: Number(m[4]) } : {}), ...(m[5] !== undefined ? { from: m[5] } : {}), ...(m[6] !== undefined ? { oif: m[6] } : {}), table: m[7]!, ...(m[9] !== undefined ? { suppress: Number(m[9]) } : {}) };
+    if (
+      (m =
+        /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: from (\S+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(
+          j,
+        ))
+    ) {
+      const r = {
+        priority: Number(m[2]),
+        ...(m[3] !== undefined ? { fwmark: Number(m[3]), mask: Number(m[4]) } : {}),
+        ...(m[5] !== undefined ? { from: m[5] } : {}),
+        ...(m[6] !== undefined ? { oif: m[6] } : {}),
+        table: m[7]!,
+        ...(m[9] !== undefined ? { suppress: Number(m[9]) } : {}),
+      };
       const same = (x: typeof r) => JSON.stringify(x) === JSON.stringify(r);
-      if (m[1] === 'add') { this.rules.push(r); return; }
+      if (m[1] === 'add') {
+        this.rules.push(r);
+        return;
+      }
       const n = this.rules.length;
       this.rules = this.rules.filter((x) => !same(x));
       if (this.rules.length === n) this.fail(argv, 'RTNETLINK answers: No such file or directory');
@@ -433,7 +669,11 @@ export class FakeKernel implements Runner {
     }
     if ((m = /^link set dev (\S+) mtu (\d+)$/.exec(j))) {
       const l = link(m[1]);
-      if (l.name.startsWith('teql') && [...this.qdiscs.entries()].some(([d, q]) => q.kind === l.name && this.links.get(d)!.mtu < Number(m![2]))) this.fail(argv, 'RTNETLINK answers: Invalid argument');
+      if (
+        l.name.startsWith('teql') &&
+        [...this.qdiscs.entries()].some(([d, q]) => q.kind === l.name && this.links.get(d)!.mtu < Number(m![2]))
+      )
+        this.fail(argv, 'RTNETLINK answers: Invalid argument');
       l.mtu = Number(m[2]);
       return;
     }
@@ -443,15 +683,19 @@ export class FakeKernel implements Runner {
         if (l.flags.has('UP')) return;
         if (l.name.startsWith('teql')) {
           // teql_master_open: fails without slaves, then takes the smallest slave MTU
-          const slaves = [...this.qdiscs.entries()].filter(([, q]) => q.kind === l.name).map(([d]) => this.links.get(d)!);
+          const slaves = [...this.qdiscs.entries()]
+            .filter(([, q]) => q.kind === l.name)
+            .map(([d]) => this.links.get(d)!);
           if (slaves.length === 0) this.fail(argv, 'RTNETLINK answers: Protocol driver not attached');
           l.mtu = Math.min(...slaves.map((x) => x.mtu));
         }
-        l.flags.add('UP'); l.flags.add('LOWER_UP');
+        l.flags.add('UP');
+        l.flags.add('LOWER_UP');
         // The kernel adds the prefix route of each address (unless noprefixroute) when the link comes up.
         for (const a of this.addrs.filter((x) => x.dev === l.name && !x.noprefixroute)) this.addPrefixRoute(a);
       } else {
-        l.flags.delete('UP'); l.flags.delete('LOWER_UP');
+        l.flags.delete('UP');
+        l.flags.delete('LOWER_UP');
         // ... and removes every route through it when it goes down (a multipath route loses it as a nexthop).
         this.routes = this.routes.flatMap((r) => {
           if (r.dev === l.name) return [];
@@ -466,7 +710,8 @@ export class FakeKernel implements Runner {
     }
     if ((m = /^addr add (\S+)\/(\d+) dev (\S+)( noprefixroute)?$/.exec(j))) {
       link(m[3]);
-      if (this.addrs.some((a) => a.dev === m![3] && a.local === m![1])) this.fail(argv, 'RTNETLINK answers: File exists');
+      if (this.addrs.some((a) => a.dev === m![3] && a.local === m![1]))
+        this.fail(argv, 'RTNETLINK answers: File exists');
       const a = { dev: m[3]!, local: m[1]!, prefixlen: Number(m[2]), noprefixroute: m[4] !== undefined };
       this.addrs.push(a);
       if (!a.noprefixroute && this.isUp(a.dev)) this.addPrefixRoute(a);
@@ -536,24 +781,49 @@ export class FakeKernel implements Runner {
   private nftApply(line: string, argv: string[]): void {
     let m: RegExpExecArray | null;
     const T = 'ip wanbond';
-    const need = () => this.nft ?? this.fail(argv, 'Error: No such file or directory; did you mean table ‘wanbond’ in family ip?');
+    const need = () =>
+      this.nft ?? this.fail(argv, 'Error: No such file or directory; did you mean table ‘wanbond’ in family ip?');
     // What a firewall reload runs first (Debian's /etc/nftables.conf): every table goes, wanbond's with them.
-    if (line === 'flush ruleset') { this.nft = undefined; return; }
+    if (line === 'flush ruleset') {
+      this.nft = undefined;
+      return;
+    }
     // Every chain's rules go, the chains stay (a firewall script that flushes only its own tables by name).
-    if (line === `flush table ${T}`) { for (const c of need().chains.values()) c.rules = []; return; }
-    if (line === `add table ${T}`) { this.nft ??= { sets: new Map(), chains: new Map() }; return; }
-    if (line === `delete table ${T}`) { need(); this.nft = undefined; return; }
-    if ((m = /^add set ip wanbond (\S+) \{ type ipv4_addr; flags interval; \}$/.exec(line))) { need().sets.set(m[1]!, []); return; }
+    if (line === `flush table ${T}`) {
+      for (const c of need().chains.values()) c.rules = [];
+      return;
+    }
+    if (line === `add table ${T}`) {
+      this.nft ??= { sets: new Map(), chains: new Map() };
+      return;
+    }
+    if (line === `delete table ${T}`) {
+      need();
+      this.nft = undefined;
+      return;
+    }
+    if ((m = /^add set ip wanbond (\S+) \{ type ipv4_addr; flags interval; \}$/.exec(line))) {
+      need().sets.set(m[1]!, []);
+      return;
+    }
     if ((m = /^add element ip wanbond (\S+) \{ (.+) \}$/.exec(line))) {
       const set = need().sets.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
       set.push(...m[2]!.split(', '));
       return;
     }
-    if ((m = /^add chain ip wanbond (\S+)( \{ type (\S+) hook (\S+) priority (?:mangle|srcnat); policy accept; \})?$/.exec(line))) {
+    if (
+      (m =
+        /^add chain ip wanbond (\S+)( \{ type (\S+) hook (\S+) priority (?:mangle|srcnat); policy accept; \})?$/.exec(
+          line,
+        ))
+    ) {
       need().chains.set(m[1]!, { ...(m[3] ? { type: m[3], hook: m[4]! } : {}), rules: [] });
       return;
     }
-    if ((m = /^flush chain ip wanbond (\S+)$/.exec(line))) { (need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory')).rules = []; return; }
+    if ((m = /^flush chain ip wanbond (\S+)$/.exec(line))) {
+      (need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory')).rules = [];
+      return;
+    }
     if ((m = /^add rule ip wanbond (\S+) (.+)$/.exec(line))) {
       const chain = need().chains.get(m[1]!) ?? this.fail(argv, 'Error: No such file or directory');
       const body = m[2]!;
@@ -561,14 +831,43 @@ export class FakeKernel implements Runner {
       const names = (list: string) => list.split(', ').map((n) => n.replace(/^"|"$/g, ''));
       const mark0 = { match: { op: '==', left: { meta: { key: 'mark' } }, right: 0 } };
       const prefix = (p: string) => ({ prefix: { addr: p.split('/')[0], len: Number(p.split('/')[1] ?? 32) } });
-      if ((r = /^meta mark 0 iifname != \{ ([^}]+) \} fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[4]!, expr: [mark0, { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
-          { match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } } }, { jump: { target: r[3] } }] });
+      if (
+        (r = /^meta mark 0 iifname != \{ ([^}]+) \} fib daddr oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(
+          body,
+        ))
+      ) {
+        chain.rules.push({
+          comment: r[4]!,
+          expr: [
+            mark0,
+            { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+            {
+              match: { op: '==', left: { fib: { result: 'oifname', flags: ['daddr'] } }, right: { set: names(r[2]!) } },
+            },
+            { jump: { target: r[3] } },
+          ],
+        });
       } else if ((r = /^meta mark 0 oifname \{ ([^}]+) \} jump (\S+) comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[3]!, expr: [mark0, { match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } }, { jump: { target: r[2] } }] });
+        chain.rules.push({
+          comment: r[3]!,
+          expr: [
+            mark0,
+            { match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } },
+            { jump: { target: r[2] } },
+          ],
+        });
       } else if ((r = /^(meta|ct) mark set numgen inc mod (\d+) map \{ (.+) \}$/.exec(body))) {
         const set = r[3]!.split(', ').map((kv) => kv.split(' : ').map(Number));
-        chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[2]), offset: 0 } }, data: { set } } } } }] });
+        chain.rules.push({
+          expr: [
+            {
+              mangle: {
+                key: { [r[1]!]: { key: 'mark' } },
+                value: { map: { key: { numgen: { mode: 'inc', mod: Number(r[2]), offset: 0 } }, data: { set } } },
+              },
+            },
+          ],
+        });
       } else if ((r = /^(meta|ct) mark set (0x[0-9a-f]+)$/.exec(body))) {
         chain.rules.push({ expr: [{ mangle: { key: { [r[1]!]: { key: 'mark' } }, value: Number(r[2]) } }] });
       } else if ((r = PC_DRAW.exec(body))) {
@@ -576,24 +875,56 @@ export class FakeKernel implements Runner {
         const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
         const dst = { payload: { protocol: 'ip', field: 'daddr' } };
         const daddr = r[2] ? [match(dst, { set: r[2].split(', ').map(prefix) })] : [];
-        chain.rules.push({ comment: r[5]!, expr: [mark0,
-          match({ meta: { key: 'iifname' } }, { set: names(r[1]!) }, '!='),
-          match({ ct: { key: 'state' } }, 'new', 'in'), match({ ct: { key: 'mark' } }, 0), ...daddr,
-          match({ fib: { result: 'oifname', flags: ['daddr'] } }, { set: names(r[3]!) }),
-          { jump: { target: r[4] } }] });
+        chain.rules.push({
+          comment: r[5]!,
+          expr: [
+            mark0,
+            match({ meta: { key: 'iifname' } }, { set: names(r[1]!) }, '!='),
+            match({ ct: { key: 'state' } }, 'new', 'in'),
+            match({ ct: { key: 'mark' } }, 0),
+            ...daddr,
+            match({ fib: { result: 'oifname', flags: ['daddr'] } }, { set: names(r[3]!) }),
+            { jump: { target: r[4] } },
+          ],
+        });
       } else if ((r = PC_RESTORE.exec(body))) {
-        chain.rules.push({ comment: r[4]!, expr: [mark0,
-          { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
-          { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } }, { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } }] });
-      } else if ((r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } }, { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
-          { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } }, { mangle: { key: { ct: { key: 'mark' } }, value: Number(r[2]) } }] });
-      } else if ((r = /^oifname \{ ([^}]+) \} tcp flags syn tcp option maxseg size set rt mtu comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[2]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } },
-          { match: { op: 'in', left: { payload: { protocol: 'tcp', field: 'flags' } }, right: 'syn' } },
-          { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } }] });
+        chain.rules.push({
+          comment: r[4]!,
+          expr: [
+            mark0,
+            { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: names(r[1]!) } } },
+            { match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, Number(r[2])] }, right: Number(r[3]) } },
+            { mangle: { key: { meta: { key: 'mark' } }, value: { ct: { key: 'mark' } } } },
+          ],
+        });
+      } else if (
+        (r = /^iifname "([^"]+)" ct state new ct mark 0 ct mark set (0x[0-9a-f]+) comment "([^"]+)"$/.exec(body))
+      ) {
+        chain.rules.push({
+          comment: r[3]!,
+          expr: [
+            { match: { op: '==', left: { meta: { key: 'iifname' } }, right: r[1] } },
+            { match: { op: 'in', left: { ct: { key: 'state' } }, right: 'new' } },
+            { match: { op: '==', left: { ct: { key: 'mark' } }, right: 0 } },
+            { mangle: { key: { ct: { key: 'mark' } }, value: Number(r[2]) } },
+          ],
+        });
+      } else if (
+        (r = /^oifname \{ ([^}]+) \} tcp flags syn tcp option maxseg size set rt mtu comment "([^"]+)"$/.exec(body))
+      ) {
+        chain.rules.push({
+          comment: r[2]!,
+          expr: [
+            { match: { op: '==', left: { meta: { key: 'oifname' } }, right: { set: names(r[1]!) } } },
+            { match: { op: 'in', left: { payload: { protocol: 'tcp', field: 'flags' } }, right: 'syn' } },
+            { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } },
+          ],
+        });
       } else if ((r = /^oifname "([^"]+)" snat to (\S+) comment "([^"]+)"$/.exec(body))) {
-        chain.rules.push({ comment: r[3]!, expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }] });
+        chain.rules.push({
+          comment: r[3]!,
+          expr: [{ match: { op: '==', left: { meta: { key: 'oifname' } }, right: r[1] } }, { snat: { addr: r[2] } }],
+        });
       } else this.fail(argv, `fake kernel: nft rule it does not model: ${body}`);
       return;
     }
@@ -604,12 +935,35 @@ export class FakeKernel implements Runner {
     const t = this.nft;
     if (!t) return [];
     const base = { family: 'ip', table: 'wanbond' };
-    const prefix = (p: string) => { const [addr, len] = p.split('/'); return { prefix: { addr, len: Number(len) } }; };
+    const prefix = (p: string) => {
+      const [addr, len] = p.split('/');
+      return { prefix: { addr, len: Number(len) } };
+    };
     return [
       { table: { family: 'ip', name: 'wanbond', handle: 1 } },
-      ...[...t.sets].map(([name, elem]) => ({ set: { ...base, name, type: 'ipv4_addr', handle: 2, flags: ['interval'], ...(elem.length ? { elem: elem.map(prefix) } : {}) } })),
-      ...[...t.chains].map(([name, c]) => ({ chain: { ...base, name, handle: 3, ...(c.hook ? { type: c.type, hook: c.hook, prio: -150, policy: 'accept' } : {}) } })),
-      ...[...t.chains].flatMap(([name, c]) => c.rules.map((r) => ({ rule: { ...base, chain: name, handle: 4, ...(r.comment ? { comment: r.comment } : {}), expr: r.expr } }))),
+      ...[...t.sets].map(([name, elem]) => ({
+        set: {
+          ...base,
+          name,
+          type: 'ipv4_addr',
+          handle: 2,
+          flags: ['interval'],
+          ...(elem.length ? { elem: elem.map(prefix) } : {}),
+        },
+      })),
+      ...[...t.chains].map(([name, c]) => ({
+        chain: {
+          ...base,
+          name,
+          handle: 3,
+          ...(c.hook ? { type: c.type, hook: c.hook, prio: -150, policy: 'accept' } : {}),
+        },
+      })),
+      ...[...t.chains].flatMap(([name, c]) =>
+        c.rules.map((r) => ({
+          rule: { ...base, chain: name, handle: 4, ...(r.comment ? { comment: r.comment } : {}), expr: r.expr },
+        })),
+      ),
     ];
   }
 
@@ -619,13 +973,18 @@ export class FakeKernel implements Runner {
    * `suppress_prefixlength N` rule's result of prefix length <= N is passed over (fib4_rule_suppress).
    * The first nexthop stands for a multipath route's hash. Addresses of this host are local.
    */
-  route(p: { dst: string; src?: string; iif?: string; oif?: string; mark?: number },
-  ): { table: string; dev?: string } | undefined {
+  route(p: {
+    dst: string;
+    src?: string;
+    iif?: string;
+    oif?: string;
+    mark?: number;
+  }): { table: string; dev?: string } | undefined {
     if (this.addrs.some((a) => a.local === p.dst)) return { table: 'local', dev: 'lo' };
     const byPriority = this.rules.map((r, i) => ({ ...r, i })).sort((a, b) => a.priority - b.priority || a.i - b.i);
     const rules = [...byPriority, { priority: 32766, table: 'main' }];
     for (const r of rules) {
-      const marked = (((p.mark ?? 0) & ('mask' in r ? (r.mask ?? 0xffffffff) : 0xffffffff)) >>> 0);
+      const marked = ((p.mark ?? 0) & ('mask' in r ? (r.mask ?? 0xffffffff) : 0xffffffff)) >>> 0;
       if ('fwmark' in r && r.fwmark !== undefined && marked !== r.fwmark) continue;
       if ('from' in r && r.from !== undefined && !inPrefix(p.src ?? '0.0.0.0', r.from)) continue;
       if ('iif' in r && r.iif !== undefined && r.iif !== (p.iif ?? 'lo')) continue;
@@ -645,8 +1004,11 @@ export class FakeKernel implements Runner {
    * routed with its mark: the interface it leaves by, and the marks it and its connection carry. The
    * fib expression looks up as nft_fib4_eval does for `fib daddr oifname`: from lo, with no mark.
    */
-  forward(p: { iif: string; src: string; dst: string; mark?: number; ct?: { new: boolean; mark: number } },
-  ): { oif: string | undefined; mark: number; ctMark: number } {
+  forward(p: { iif: string; src: string; dst: string; mark?: number; ct?: { new: boolean; mark: number } }): {
+    oif: string | undefined;
+    mark: number;
+    ctMark: number;
+  } {
     const pkt = { mark: p.mark ?? 0, ctMark: p.ct?.mark ?? 0 };
     const value = (e: unknown): unknown => {
       const x = e as Record<string, Record<string, unknown>>;
@@ -664,15 +1026,19 @@ export class FakeKernel implements Runner {
       const set = (right as { set?: unknown[] }).set;
       if (!set) return v === right;
       const pfx = (m: unknown) => (m as { prefix: { addr: string; len: number } }).prefix;
-      return set.some((m) => (typeof m === 'object' && m !== null && 'prefix' in m
-        ? inPrefix(String(v), `${pfx(m).addr}/${pfx(m).len}`) : m === v));
+      return set.some((m) =>
+        typeof m === 'object' && m !== null && 'prefix' in m
+          ? inPrefix(String(v), `${pfx(m).addr}/${pfx(m).len}`)
+          : m === v,
+      );
     };
     const run = (chain: string): void => {
       for (const rule of this.nft?.chains.get(chain)?.rules ?? []) {
         let ok = true;
         for (const e of rule.expr as Record<string, Record<string, unknown>>[]) {
           if (e['match']) {
-            const v = value(e['match']['left']), op = e['match']['op'];
+            const v = value(e['match']['left']),
+              op = e['match']['op'];
             ok = op === '!=' ? !inSet(v, e['match']['right']) : inSet(v, e['match']['right']);
             if (!ok) break;
           } else if (e['mangle']) {
@@ -681,7 +1047,7 @@ export class FakeKernel implements Runner {
             let n: number;
             if (typeof v === 'number') n = v;
             else if (v['map']) {
-              const gen = (this.numgen.get(chain) ?? 0);
+              const gen = this.numgen.get(chain) ?? 0;
               const mod = ((v['map']['key'] as Record<string, { mod: number }>)['numgen'] as { mod: number }).mod;
               this.numgen.set(chain, gen + 1);
               const entry = (v['map']['data'] as { set: number[][] }).set.find(([k]) => k === gen % mod) as number[];
@@ -715,13 +1081,20 @@ export class FakeKernel implements Runner {
   private parseRoute(w: string[], argv: string[]): FakeRoute {
     const r: FakeRoute = { dst: '' };
     let i = 0;
-    if (['unicast', 'unreachable', 'blackhole', 'prohibit', 'throw'].includes(w[0] ?? '')) { if (w[0] !== 'unicast') r.type = w[0]; i++; }
+    if (['unicast', 'unreachable', 'blackhole', 'prohibit', 'throw'].includes(w[0] ?? '')) {
+      if (w[0] !== 'unicast') r.type = w[0];
+      i++;
+    }
     r.dst = w[i++] ?? this.fail(argv, 'no destination');
     let nh: FakeNexthop | undefined;
     while (i < w.length) {
       const k = w[i++]!;
       const v = () => w[i++] ?? this.fail(argv, `${k} needs a value`);
-      if (k === 'nexthop') { nh = { dev: '' }; (r.nexthops ??= []).push(nh); continue; }
+      if (k === 'nexthop') {
+        nh = { dev: '' };
+        (r.nexthops ??= []).push(nh);
+        continue;
+      }
       const target: FakeRoute | FakeNexthop = nh ?? r;
       if (k === 'via') target.gateway = v();
       else if (k === 'dev') target.dev = v();
@@ -731,7 +1104,8 @@ export class FakeKernel implements Runner {
       else if (k === 'scope') r.scope = v();
       else if (k === 'src') r.prefsrc = v();
       else if (k === 'metric') r.metric = Number(v());
-      else if (['mtu', 'advmss', 'window', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering'].includes(k)) (r.metrics ??= {})[k] = Number(v());
+      else if (['mtu', 'advmss', 'window', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering'].includes(k))
+        (r.metrics ??= {})[k] = Number(v());
       else this.fail(argv, `Error: either "to" is duplicate, or "${k}" is a garbage.`);
     }
     if (r.nexthops) for (const n of r.nexthops) if (!n.dev) this.fail(argv, 'nexthop without dev');

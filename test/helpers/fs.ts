@@ -28,5 +28,8 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
 }
 
 export async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }

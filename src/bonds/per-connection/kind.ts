@@ -24,8 +24,20 @@ export const perConnectionKind: BondKind = {
   desired: (b, lines, _site, settingsFile) => {
     const ups = lines.map((name) => b.uplinks.find((u) => u.name === name) as UplinkSettings);
     return {
-      weights: ups.map((u) => ({ name: u.name, bps: u.bps ?? 0, how: `uplink.${u.name} in ${settingsFile}:${u.line}`, weight: u.weight })),
-      uplinks: ups.map((u) => ({ name: u.name, address: u.address, gateway: u.gateway, weight: u.weight, bps: u.bps, measure: u.measure })),
+      weights: ups.map((u) => ({
+        name: u.name,
+        bps: u.bps ?? 0,
+        how: `uplink.${u.name} in ${settingsFile}:${u.line}`,
+        weight: u.weight,
+      })),
+      uplinks: ups.map((u) => ({
+        name: u.name,
+        address: u.address,
+        gateway: u.gateway,
+        weight: u.weight,
+        bps: u.bps,
+        measure: u.measure,
+      })),
       balance: b.balance,
     };
   },
@@ -41,19 +53,22 @@ export const perConnectionKind: BondKind = {
   member: (b, o, line) => drawMembership(b, o, line, (k) => pcMarkOf(b.index, k)),
   routed: routedOverLines,
   // Its addresses are its uplinks' own.
-  addressPresent: (b, o) => (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address)),
+  addressPresent: (b, o) =>
+    (b.uplinks ?? []).every((u) => o.addrs.some((a) => a.dev === u.name && a.local === u.address)),
   watchesAddresses: true,
   needsTeql: false,
   doctor: {
-    bond: (x, b) => drawnBondRules(x, b, {
-      notApplied: 'bond.pc-not-applied',
-      draws: 'per-connection bond draws each new connection\'s uplink',
-      needs: 'a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and '
-        + 'main\'s route over the uplinks: with any of them missing or changed, new connections leave by another uplink '
-        + 'than drawn (its provider drops their source) or are not balanced at all',
-      flushes: true,
-      heldOut: (bond, o, file) => perConnectionKind.heldOut(bond, o, file),
-    }),
+    bond: (x, b) =>
+      drawnBondRules(x, b, {
+        notApplied: 'bond.pc-not-applied',
+        draws: "per-connection bond draws each new connection's uplink",
+        needs:
+          'a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and ' +
+          "main's route over the uplinks: with any of them missing or changed, new connections leave by another uplink " +
+          'than drawn (its provider drops their source) or are not balanced at all',
+        flushes: true,
+        heldOut: (bond, o, file) => perConnectionKind.heldOut(bond, o, file),
+      }),
     routes: () => [],
     traffic: droppingRules,
   },

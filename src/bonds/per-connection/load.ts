@@ -14,7 +14,11 @@ export const LOAD_SMOOTHING = 0.5;
 /** The spare capacity of a full uplink, as a share of its rate: its floor in the draw. */
 const FLOOR = 1 / 16;
 
-export interface UplinkLoad { name: string; capacityBps: number; rateBps: number }
+export interface UplinkLoad {
+  name: string;
+  capacityBps: number;
+  rateBps: number;
+}
 
 /** Each uplink's weight (1..16, in lowest terms as the draw wants them) from its spare capacity. */
 export function loadWeights(uplinks: readonly UplinkLoad[]): number[] {
@@ -32,14 +36,21 @@ export const smoothRate = (prev: number | undefined, bytes: number, ms: number):
 };
 
 /** The desired state with the daemon's measured weights in place of the settings' (per bond, per uplink). */
-export function withLoadWeights(d: DesiredState, weights: ReadonlyMap<string, ReadonlyMap<string, number>>): DesiredState {
+export function withLoadWeights(
+  d: DesiredState,
+  weights: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): DesiredState {
   if (weights.size === 0) return d;
   return {
     ...d,
     bonds: d.bonds.map((b): DesiredBond => {
       const w = weights.get(b.teql);
       if (!w || b.balance !== 'load') return b;
-      return { ...b, weightsMeasured: true, weights: (b.weights ?? []).map((x) => ({ ...x, weight: w.get(x.name) ?? x.weight })) };
+      return {
+        ...b,
+        weightsMeasured: true,
+        weights: (b.weights ?? []).map((x) => ({ ...x, weight: w.get(x.name) ?? x.weight })),
+      };
     }),
   };
 }

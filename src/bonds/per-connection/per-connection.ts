@@ -41,7 +41,8 @@ export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-conn
 export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.teql] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
-export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
+export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] =>
+  d.bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).map((_u, k) => pcTableOf(b.index, k)));
 
 /**
  * The router's own replies from an uplink's address: main's routes longer than the bond's longest
@@ -54,18 +55,25 @@ export const PC_LAN_PRIORITY = PC_RULE_PRIORITY - 1;
 function lanFirstRules(b: DesiredBond): PolicyRule[] {
   const longest = Math.max(0, ...b.routes.filter((r) => r.to !== 'default').map((r) => Number(r.to.split('/')[1])));
   if (longest === 0) return [];
-  return (b.uplinks ?? []).map((u) => ({ priority: PC_LAN_PRIORITY, from: u.address, table: 'main' as const,
-    suppressPrefixlength: longest }));
+  return (b.uplinks ?? []).map((u) => ({
+    priority: PC_LAN_PRIORITY,
+    from: u.address,
+    table: 'main' as const,
+    suppressPrefixlength: longest,
+  }));
 }
 
 export function pcPolicyRules(bonds: readonly DesiredBond[]): PolicyRule[] {
-  const ups = bonds.flatMap((b) => (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })));
+  const ups = bonds.flatMap((b) =>
+    (b.uplinks ?? []).map((u, k) => ({ u, mark: pcMarkOf(b.index, k), table: pcTableOf(b.index, k) })),
+  );
   if (ups.length === 0) return [];
   const p = PC_RULE_PRIORITY;
-  const byUplink = (priority: number, suppress: boolean): PolicyRule[] => ups.flatMap((x) => [
-    { priority, fwmark: x.mark, mask: 0xffffffff, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
-    { priority, from: x.u.address, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
-  ]);
+  const byUplink = (priority: number, suppress: boolean): PolicyRule[] =>
+    ups.flatMap((x) => [
+      { priority, fwmark: x.mark, mask: 0xffffffff, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
+      { priority, from: x.u.address, table: x.table, ...(suppress ? { suppressPrefixlength: 0 } : {}) },
+    ]);
   return [
     ...bonds.flatMap(lanFirstRules),
     ...byUplink(p, true),
@@ -82,12 +90,19 @@ export function pcMainRoute(b: DesiredBond, to: string, usable: (name: string) =
   // The settings' weights: under balance = load the daemon redraws new connections, not this route.
   const w = (name: string) => b.uplinks?.find((x) => x.name === name)?.weight ?? 1;
   if (ups.length === 0) return undefined;
-  if (ups.length === 1) return { to, gateway: (ups[0] as { gateway: string }).gateway, dev: (ups[0] as { name: string }).name };
+  if (ups.length === 1)
+    return { to, gateway: (ups[0] as { gateway: string }).gateway, dev: (ups[0] as { name: string }).name };
   return { to, nexthops: ups.map((u) => ({ gateway: u.gateway, dev: u.name, weight: w(u.name) })) };
 }
 
 /** An uplink that is up without the address its bond SNATs to (a DHCP renew, a PPPoE reconnect gave it another). */
-export interface HeldUplink { bond: string; name: string; address: string; gateway: string; has: string[] }
+export interface HeldUplink {
+  bond: string;
+  name: string;
+  address: string;
+  gateway: string;
+  has: string[];
+}
 
 /**
  * The uplinks held out of their bond's draw and of main's route: SNAT to an address the uplink does
@@ -96,26 +111,31 @@ export interface HeldUplink { bond: string; name: string; address: string; gatew
  * it rejoins when it holds the address again (or the settings give it the new one).
  */
 export function heldUplinks(bonds: readonly DesiredBond[], o: ObservedState): HeldUplink[] {
-  return bonds.filter(isPerConnection).flatMap((b) => (b.uplinks ?? []).flatMap((u) => {
-    const up = o.links.find((l) => l.name === u.name)?.flags.includes('UP') === true;
-    if (!up || o.addrs.some((a) => a.dev === u.name && a.local === u.address)) return [];
-    const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
-    return [{ bond: b.teql, name: u.name, address: u.address, gateway: u.gateway, has }];
-  }));
+  return bonds.filter(isPerConnection).flatMap((b) =>
+    (b.uplinks ?? []).flatMap((u) => {
+      const up = o.links.find((l) => l.name === u.name)?.flags.includes('UP') === true;
+      if (!up || o.addrs.some((a) => a.dev === u.name && a.local === u.address)) return [];
+      const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
+      return [{ bond: b.teql, name: u.name, address: u.address, gateway: u.gateway, has }];
+    }),
+  );
 }
 
 /** What a held uplink is, why it is held and its fix, as `up`, the daemon, status and doctor say it. */
 export function heldText(h: HeldUplink, settingsFile: string): { what: string; why: string; hint: string } {
   const now = h.has[0]?.split('/')[0];
   return {
-    what: `${h.bond}: ${h.name} does not hold ${h.address} (it has ${h.has.join(', ') || 'no IPv4 address'}): `
-      + 'held out of the draw and of main\'s route',
-    why: `its connections would be SNATed to ${h.address}, which its provider does not route back `
-      + '(a DHCP renew or a PPPoE reconnect gave it another address); the other uplinks carry the new connections',
-    hint: `if its provider gave it a new address for good, write it in [${h.bond}] of ${settingsFile}: `
-      + `uplink.${h.name} = ${now ?? '<its address>'} via ${h.gateway} ... (the gateway too, if it changed), `
-      + `then run wanbond up; once ${h.name} holds ${h.address} again, `
-      + 'the watch daemon (or the next wanbond up) draws it again',
+    what:
+      `${h.bond}: ${h.name} does not hold ${h.address} (it has ${h.has.join(', ') || 'no IPv4 address'}): ` +
+      "held out of the draw and of main's route",
+    why:
+      `its connections would be SNATed to ${h.address}, which its provider does not route back ` +
+      '(a DHCP renew or a PPPoE reconnect gave it another address); the other uplinks carry the new connections',
+    hint:
+      `if its provider gave it a new address for good, write it in [${h.bond}] of ${settingsFile}: ` +
+      `uplink.${h.name} = ${now ?? '<its address>'} via ${h.gateway} ... (the gateway too, if it changed), ` +
+      `then run wanbond up; once ${h.name} holds ${h.address} again, ` +
+      'the watch daemon (or the next wanbond up) draws it again',
   };
 }
 

@@ -17,10 +17,12 @@ export const probeTableOf = (bondIndex: number, lineIndex: number): number =>
   tableIn(TABLE_BASES.probe, bondIndex, lineIndex);
 export const PROBE_TABLES = tableRange(TABLE_BASES.probe);
 
-const bondsWithGateway = (d: Pick<DesiredState, 'bonds'>): DesiredBond[] => d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
+const bondsWithGateway = (d: Pick<DesiredState, 'bonds'>): DesiredBond[] =>
+  d.bonds.filter((b) => b.kind === 'teql' && b.gateway !== undefined);
 
 /** The probe tables of the desired bonds: what observe reads. */
-export const probeTables = (d: Pick<DesiredState, 'bonds'>): number[] => bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
+export const probeTables = (d: Pick<DesiredState, 'bonds'>): number[] =>
+  bondsWithGateway(d).flatMap((b) => b.slaves.map((_s, k) => probeTableOf(b.index, k)));
 
 /**
  * The router beyond a slave: the other host of the slave's point-to-point /30 or /31, as the seed's
@@ -38,8 +40,17 @@ export function routerOf(slave: string, o: ObservedState): string | undefined {
 }
 
 /** A slave's probe route and rule, as `up` writes them and doctor looks for them. */
-export const probeRouteOf = (slave: string, router: string, table: number) => ({ to: 'default', dev: slave, gateway: router, table });
-export const probeRuleOf = (slave: string, table: number): PolicyRule => ({ priority: PROBE_RULE_PRIORITY, oif: slave, table });
+export const probeRouteOf = (slave: string, router: string, table: number) => ({
+  to: 'default',
+  dev: slave,
+  gateway: router,
+  table,
+});
+export const probeRuleOf = (slave: string, table: number): PolicyRule => ({
+  priority: PROBE_RULE_PRIORITY,
+  oif: slave,
+  table,
+});
 
 /**
  * The steps that give each slave of a bond with a gateway its probe table and rule. `comingUp`: slaves

@@ -36,14 +36,18 @@ export const weightedKind: BondKind = {
   watchesAddresses: false,
   needsTeql: false,
   doctor: {
-    bond: (x, b) => [...weightedMtuRules(x, b), ...drawnBondRules(x, b, {
-      notApplied: 'bond.weighted-not-applied',
-      draws: 'weighted bond draws each packet\'s line',
-      needs: 'a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of '
-        + 'them missing or changed, packets go by another line than their weight says, or by none',
-      flushes: false,
-      heldOut: () => [],
-    })],
+    bond: (x, b) => [
+      ...weightedMtuRules(x, b),
+      ...drawnBondRules(x, b, {
+        notApplied: 'bond.weighted-not-applied',
+        draws: "weighted bond draws each packet's line",
+        needs:
+          'a weighted bond needs its nftables draw, one routing table and rule per line, and its routes: with any of ' +
+          'them missing or changed, packets go by another line than their weight says, or by none',
+        flushes: false,
+        heldOut: () => [],
+      }),
+    ],
     routes: () => [], // judged against the bond's plan by its bond check
     traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],
   },

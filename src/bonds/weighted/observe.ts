@@ -13,8 +13,10 @@ export type { NftChainState, NftTableState } from './nft-state.js';
 
 type J = Record<string, unknown>;
 const BOND_CHAIN = /^(wbond|pcbond)\d+$/;
-const obj = (v: unknown): J | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as J) : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : undefined);
+const obj = (v: unknown): J | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as J) : undefined;
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : undefined;
 
 function element(e: unknown): string | undefined {
   if (typeof e === 'string') return e.includes('/') ? e : `${e}/32`;
@@ -44,7 +46,8 @@ function drawnMarks(expr: unknown): number[] | undefined {
   const byKey = new Map<number, number>();
   for (const pair of set) {
     if (!Array.isArray(pair)) return undefined;
-    const k = num(pair[0]), v = num(pair[1]);
+    const k = num(pair[0]),
+      v = num(pair[1]);
     if (k === undefined || v === undefined) return undefined;
     byKey.set(k, v);
   }
@@ -74,7 +77,10 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
     const s = obj(o?.['set']);
     if (s && s['table'] === table && typeof s['name'] === 'string') {
       const elem = Array.isArray(s['elem']) ? s['elem'] : [];
-      st.sets[s['name']] = elem.map(element).filter((x): x is string => x !== undefined).sort();
+      st.sets[s['name']] = elem
+        .map(element)
+        .filter((x): x is string => x !== undefined)
+        .sort();
     }
     const c = obj(o?.['chain']);
     if (c && c['table'] === table && typeof c['name'] === 'string') {
@@ -82,7 +88,9 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
         ...(typeof c['hook'] === 'string' ? { hook: c['hook'] } : {}),
         ...(typeof c['type'] === 'string' ? { type: c['type'] } : {}),
         ...(num(c['prio']) !== undefined ? { prio: num(c['prio']) as number } : {}),
-        rules: 0, jumps: [], tags: [],
+        rules: 0,
+        jumps: [],
+        tags: [],
       };
     }
     const r = obj(o?.['rule']);
@@ -90,7 +98,9 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
       const chain = st.chains[r['chain']] ?? (st.chains[r['chain']] = { rules: 0, jumps: [], tags: [] });
       chain.rules++;
       chain.tags.push(typeof r['comment'] === 'string' ? r['comment'] : '');
-      const jump = Array.isArray(r['expr']) ? r['expr'].map((e) => obj(obj(e)?.['jump'])?.['target']).find((x) => typeof x === 'string') : undefined;
+      const jump = Array.isArray(r['expr'])
+        ? r['expr'].map((e) => obj(obj(e)?.['jump'])?.['target']).find((x) => typeof x === 'string')
+        : undefined;
       if (typeof jump === 'string') chain.jumps.push(jump);
       const marks = drawnMarks(r['expr']);
       if (marks) st.draws[r['chain']] = marks;
@@ -99,7 +109,8 @@ export function parseNftTable(text: string, table = 'wanbond'): NftTableState | 
   }
   if (!found) return undefined;
   // A bond chain with no rule draws nothing; one with a rule wanbond does not recognise draws "unknown" (absent).
-  for (const name of Object.keys(st.chains)) if (BOND_CHAIN.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
+  for (const name of Object.keys(st.chains))
+    if (BOND_CHAIN.test(name) && st.chains[name]?.rules === 0) st.draws[name] = [];
   for (const name of unknownRules) if (BOND_CHAIN.test(name)) delete st.draws[name];
   return st;
 }
@@ -113,18 +124,47 @@ export function parseRules(text: string): RuleState[] {
     const priority = num(r?.['priority']);
     if (!r || priority === undefined) return [];
     // iproute2 6.1 prints suppress_prefixlen (seen in the lab); the longer spelling is accepted too.
-    const fwmark = num(r['fwmark']), mask = num(r['fwmask']), sup = num(r['suppress_prefixlen'] ?? r['suppress_prefixlength']);
+    const fwmark = num(r['fwmark']),
+      mask = num(r['fwmask']),
+      sup = num(r['suppress_prefixlen'] ?? r['suppress_prefixlength']);
     // iproute2 6.1 prints an oif selector as "oif" (captured on this host: test/unit/sites/dsl.test.ts).
     const oifRaw = r['oif'] ?? r['oifname'];
     const oif = typeof oifRaw === 'string' ? oifRaw : undefined;
-    const known = new Set(['priority', 'src', 'srclen', 'fwmark', 'fwmask', 'suppress_prefixlen', 'suppress_prefixlength', 'oif', 'oifname', 'table', 'flags']);
+    const known = new Set([
+      'priority',
+      'src',
+      'srclen',
+      'fwmark',
+      'fwmask',
+      'suppress_prefixlen',
+      'suppress_prefixlength',
+      'oif',
+      'oifname',
+      'table',
+      'flags',
+    ]);
     // A source of one host (iproute2 prints no srclen for a /32): a per-connection uplink's rule.
-    const from = typeof r['src'] === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(r['src']) && (r['srclen'] === undefined || r['srclen'] === 32) ? r['src'] : undefined;
-    const other = (r['src'] !== 'all' && from === undefined) || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
+    const from =
+      typeof r['src'] === 'string' &&
+      /^\d{1,3}(\.\d{1,3}){3}$/.test(r['src']) &&
+      (r['srclen'] === undefined || r['srclen'] === 32)
+        ? r['src']
+        : undefined;
+    const other =
+      (r['src'] !== 'all' && from === undefined) || r['not'] !== undefined || Object.keys(r).some((k) => !known.has(k));
     // wanbond writes no iif rule: one is the site's own policy routing (`"iif": "guest0"`, iproute2 6.1).
     const iif = typeof r['iif'] === 'string' && r['not'] === undefined ? r['iif'] : undefined;
-    return [{ priority, table: String(r['table'] ?? ''), ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}), ...(oif !== undefined ? { oif } : {}), ...(from !== undefined ? { from } : {}),
-      ...(sup !== undefined ? { suppressPrefixlength: sup } : {}), ...(other ? { other: true } : {}),
-      ...(iif !== undefined ? { iif } : {}) }];
+    return [
+      {
+        priority,
+        table: String(r['table'] ?? ''),
+        ...(fwmark !== undefined ? { fwmark, mask: mask ?? 0xffffffff } : {}),
+        ...(oif !== undefined ? { oif } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(sup !== undefined ? { suppressPrefixlength: sup } : {}),
+        ...(other ? { other: true } : {}),
+        ...(iif !== undefined ? { iif } : {}),
+      },
+    ];
   });
 }

@@ -11,21 +11,34 @@ import type { DesiredBond, DesiredState, ObservedState } from '../../state/types
 import type { NftTableState } from './observe.js';
 import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
 import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, siteIifs, tableOf } from './policy.js';
-import { chainRules, drawnMarks, HOOK_CHAINS, hookChainsOf, lineMark, NFT_FAMILY, NFT_TABLE, ruleTag,
-  type WeightedBondRules } from './ruleset.js';
+import {
+  chainRules,
+  drawnMarks,
+  HOOK_CHAINS,
+  hookChainsOf,
+  lineMark,
+  NFT_FAMILY,
+  NFT_TABLE,
+  ruleTag,
+  type WeightedBondRules,
+} from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
 /** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
 const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind === 'per-connection';
 
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
-export const weightedTables = (d: Pick<DesiredState, 'bonds'>): number[] => d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
+export const weightedTables = (d: Pick<DesiredState, 'bonds'>): number[] =>
+  d.bonds.filter(isWeighted).flatMap((b) => (b.weights ?? []).map((_w, k) => tableOf(b.index, k)));
 
 /**
  * A weighted bond as the nft renderer takes it, with the lines the daemon keeps in (all but `out`).
  * `iifs`: the interfaces the site's own rules route (siteIifs), which the draw leaves alone.
  */
-export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set(), iifs: readonly string[] = [],
+export function bondRulesOf(
+  b: DesiredBond,
+  out: ReadonlySet<string> = new Set(),
+  iifs: readonly string[] = [],
 ): WeightedBondRules {
   const lines = (b.weights ?? []).map((w) => ({ name: w.name, weight: w.weight }));
   // A prefix of length 0 is a default too. One inside another is left out: nft refuses overlapping
@@ -34,15 +47,27 @@ export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()
   const len = (p: string) => Number(p.split('/')[1]);
   const inside = (p: string, q: string) =>
     p !== q && len(q) <= len(p) && networkOf(`${p.split('/')[0]}/${len(q)}`) === q;
-  const prefixes = routes.some((r) => r === 'default' || len(r) === 0) ? []
+  const prefixes = routes.some((r) => r === 'default' || len(r) === 0)
+    ? []
     : routes.filter((p) => !routes.some((q) => inside(p, q)));
-  const nat = b.kind === 'per-connection' ? { perConnection: {
-    nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''),
-    ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
-  } } : {};
+  const nat =
+    b.kind === 'per-connection'
+      ? {
+          perConnection: {
+            nat: lines.map((l) => b.uplinks?.find((u) => u.name === l.name)?.address ?? ''),
+            ...(prefixes.length > 0 ? { daddr: prefixes } : {}),
+          },
+        }
+      : {};
   const site = iifs.filter((n) => !lines.some((l) => l.name === n));
-  return { bond: b.teql, index: b.index, lines, inRing: lines.map((l) => l.name).filter((n) => !out.has(n)), ...nat,
-    ...(site.length > 0 ? { siteIifs: site } : {}) };
+  return {
+    bond: b.teql,
+    index: b.index,
+    lines,
+    inRing: lines.map((l) => l.name).filter((n) => !out.has(n)),
+    ...nat,
+    ...(site.length > 0 ? { siteIifs: site } : {}),
+  };
 }
 
 /**
@@ -53,10 +78,13 @@ export function bondRulesOf(b: DesiredBond, out: ReadonlySet<string> = new Set()
  */
 export function sameShape(want: readonly WeightedBondRules[], have: NftTableState, partial = false): boolean {
   if (Object.keys(have.sets).length > 0) return false;
-  const same = (a: readonly string[], b: readonly string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+  const same = (a: readonly string[], b: readonly string[]) =>
+    JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   const holds = (a: readonly string[], b: readonly string[]) => b.every((x) => a.includes(x));
   // The forward and nat chains are there with per-connection bonds (with the daemon's partial view: if the table has them).
-  const hooks = HOOK_CHAINS.filter(([c]) => hookChainsOf(want).includes(c) || (partial && have.chains[c] !== undefined));
+  const hooks = HOOK_CHAINS.filter(
+    ([c]) => hookChainsOf(want).includes(c) || (partial && have.chains[c] !== undefined),
+  );
   const chains = [...hooks.map(([c]) => c), ...want.map((b) => b.bond)];
   if (!(partial ? holds(Object.keys(have.chains), chains) : same(Object.keys(have.chains), chains))) return false;
   for (const [c, hook, type] of hooks) {
@@ -120,21 +148,31 @@ export function nftBlocker(o: ObservedState): { why: string; hint: string } | un
   const w = o.weighted;
   if (w?.nftAvailable) return undefined;
   if (w?.nftUnusable !== undefined) {
-    return { why: `nft cannot list wanbond's table: ${w.nftUnusable}`,
-      hint: 'wanbond reads its table back as JSON (nft -j): install nftables 0.9.1 or later built with JSON support, '
-        + 'and a kernel with nf_tables (modprobe nf_tables), then run wanbond up again' };
+    return {
+      why: `nft cannot list wanbond's table: ${w.nftUnusable}`,
+      hint:
+        'wanbond reads its table back as JSON (nft -j): install nftables 0.9.1 or later built with JSON support, ' +
+        'and a kernel with nf_tables (modprobe nf_tables), then run wanbond up again',
+    };
   }
   return NO_NFT;
 }
 
-const NO_NFT = { why: 'this system has no nft',
-  hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again' };
+const NO_NFT = {
+  why: 'this system has no nft',
+  hint: 'install it (apt-get install nftables; dnf install nftables), then run wanbond up again',
+};
 
 /**
  * `out`: lines the daemon keeps out of the draw. `partial`: the bonds are some of those configured
  * (the daemon's, doctor's), so the table may hold others' parts (see sameShape).
  */
-export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySet<string> = new Set(), partial = false): { before: Step[]; after: Step[] } {
+export function weightedSteps(
+  d: DesiredState,
+  o: ObservedState,
+  out: ReadonlySet<string> = new Set(),
+  partial = false,
+): { before: Step[]; after: Step[] } {
   const all = d.bonds.filter(isDrawn);
   if (all.length === 0) return { before: [], after: [] };
   const bonds = all.filter(isWeighted);
@@ -147,7 +185,8 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
     throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${kind} bonds need nftables, and ${why}`, hint);
   }
   const before: Step[] = [];
-  for (const b of bonds) if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
+  for (const b of bonds)
+    if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
 
   const after: Step[] = [];
   // Each line's table and the rules that lead to it come before the draw that sends packets there.
@@ -155,39 +194,61 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   // and a route through a down device is refused. It comes back with the line.
   const up = (name: string) => o.links.find((l) => l.name === name)?.flags.includes('UP') === true;
   for (const b of bonds) {
-    for (const r of lineTableRoutes({ index: b.index, lines: (b.weights ?? []).map((x) => x.name), routes: b.routes.map((x) => x.to), address: b.address })) {
+    for (const r of lineTableRoutes({
+      index: b.index,
+      lines: (b.weights ?? []).map((x) => x.name),
+      routes: b.routes.map((x) => x.to),
+      address: b.address,
+    })) {
       if (out.has(r.dev) || !up(r.dev)) continue;
       const route = { to: r.to, dev: r.dev, src: r.src, table: r.table };
       if (!holdsTableRoute(o, route)) after.push({ kind: 'replace-route', route, was: undefined });
     }
   }
   if (bonds.length > 0) {
-    for (const rule of missingRules(policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) }))), w.rules)) after.push({ kind: 'add-rule', rule });
+    for (const rule of missingRules(
+      policyRules(bonds.map((b) => ({ index: b.index, lines: (b.weights ?? []).map((x) => x.name) }))),
+      w.rules,
+    ))
+      after.push({ kind: 'add-rule', rule });
   }
   // A line the daemon found gone (not among its slaves) is drawn no more than one it keeps out.
-  const gone = new Set(all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))));
+  const gone = new Set(
+    all.flatMap((b) => (b.weights ?? []).map((x) => x.name).filter((n) => !b.slaves.some((s) => s.name === n))),
+  );
   // An uplink without its address is held out of the draw and of main's route, whoever plans (heldUplinks).
   const held = new Set(heldUplinks(pcs, o).map((h) => h.name));
   // An uplink kept out keeps its table: its probe is routed by it (the oif rule), and the draw sends it nothing.
   after.push(...pcTableSteps(pcs, o, (name) => gone.has(name) || held.has(name) || !up(name)));
   const want = all.map((b) => bondRulesOf(b, new Set([...out, ...gone, ...held]), siteIifs(w.rules)));
-  if (!w.nft || !sameShape(want, w.nft, partial)) after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
+  if (!w.nft || !sameShape(want, w.nft, partial))
+    after.push({ kind: 'nft-table', bonds: want, replaced: w.nft !== undefined });
   else {
     for (const b of want) {
       const now = drawnLines(b, w.nft);
-      const same = now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)
-        && JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(drawnMarks(b));
+      const same =
+        now !== undefined &&
+        JSON.stringify(now) === JSON.stringify(b.inRing) &&
+        JSON.stringify(w.nft.draws[b.bond]) === JSON.stringify(drawnMarks(b));
       if (same) continue;
       // Under balance = load the draw's weights are the daemon's measure: `up` and doctor (which plan
       // with the settings' weights) leave them alone as long as the same lines are drawn.
       const bond = all.find((x) => x.teql === b.bond);
-      if (bond?.balance === 'load' && !bond.weightsMeasured && now !== undefined && JSON.stringify(now) === JSON.stringify(b.inRing)) continue;
+      if (
+        bond?.balance === 'load' &&
+        !bond.weightsMeasured &&
+        now !== undefined &&
+        JSON.stringify(now) === JSON.stringify(b.inRing)
+      )
+        continue;
       after.push({ kind: 'nft-stripe', bond: b, wasInRing: now ?? [] });
       // An uplink that leaves a per-connection bond's draw takes its connections with it: only those
       // marked for it are flushed from conntrack, so they fail at once (the client reconnects, and
       // the new connection is drawn an uplink that works) rather than hang on a dead provider.
       if (b.perConnection && w.conntrack) {
-        for (const [k, l] of b.lines.entries()) if ((now ?? []).includes(l.name) && !b.inRing.includes(l.name)) after.push({ kind: 'conntrack-flush', bond: b.bond, dev: l.name, mark: lineMark(b, k) });
+        for (const [k, l] of b.lines.entries())
+          if ((now ?? []).includes(l.name) && !b.inRing.includes(l.name))
+            after.push({ kind: 'conntrack-flush', bond: b.bond, dev: l.name, mark: lineMark(b, k) });
       }
     }
   }
@@ -195,21 +256,26 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
   // over lines that can take a route: the kernel refuses a nexthop through a device that is down,
   // and one that is gone is no nexthop (one about to be created by the card's start is planned for).
   // With none, main's route is left as it is.
-  const usable = (name: string) => !gone.has(name) && !out.has(name) && !held.has(name)
-    && (up(name) || !o.links.some((l) => l.name === name));
+  const usable = (name: string) =>
+    !gone.has(name) && !out.has(name) && !held.has(name) && (up(name) || !o.links.some((l) => l.name === name));
   for (const b of all) {
     const inRing = (b.weights ?? []).filter((x) => usable(x.name));
     if (inRing.length === 0) continue;
     const src = b.address.split('/')[0] as string;
     for (const r of b.routes) {
-      const route: RouteSpec = b.kind === 'per-connection' ? pcMainRoute(b, r.to, usable) as RouteSpec
-        : inRing.length === 1 ? { to: r.to, dev: (inRing[0] as { name: string }).name, src }
-        : { to: r.to, src, nexthops: inRing.map((x) => ({ dev: x.name, weight: x.weight })) };
+      const route: RouteSpec =
+        b.kind === 'per-connection'
+          ? (pcMainRoute(b, r.to, usable) as RouteSpec)
+          : inRing.length === 1
+            ? { to: r.to, dev: (inRing[0] as { name: string }).name, src }
+            : { to: r.to, src, nexthops: inRing.map((x) => ({ dev: x.name, weight: x.weight })) };
       const have = o.routes.find((x) => x.dst === r.to && (x.metric ?? 0) === 0);
       if (have?.spec && JSON.stringify(normal(have.spec)) === JSON.stringify(normal(route))) continue;
       if (have && !have.spec) {
-        throw new StateError(`${b.teql}: the route ${r.to} there now cannot be saved to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
-          `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`);
+        throw new StateError(
+          `${b.teql}: the route ${r.to} there now cannot be saved to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
+          `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`,
+        );
       }
       after.push({ kind: 'replace-route', route, was: have?.spec });
     }
@@ -218,4 +284,10 @@ export function weightedSteps(d: DesiredState, o: ObservedState, out: ReadonlySe
 }
 
 /** The fields that make two routes the same route for this comparison. */
-const normal = (r: RouteSpec) => ({ to: r.to, dev: r.dev, gateway: r.gateway, src: r.src, nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, gateway: n.gateway, weight: n.weight ?? 1 })) });
+const normal = (r: RouteSpec) => ({
+  to: r.to,
+  dev: r.dev,
+  gateway: r.gateway,
+  src: r.src,
+  nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, gateway: n.gateway, weight: n.weight ?? 1 })),
+});

@@ -26,28 +26,59 @@ export interface PolicyRule {
   suppressPrefixlength?: number;
 }
 
-export interface LineTableRoute { table: number; to: string; dev: string; src: string }
+export interface LineTableRoute {
+  table: number;
+  to: string;
+  dev: string;
+  src: string;
+}
 
 /** The table of line k of bond b: a number no distribution uses (rt_tables reserves 0 and 253-255). */
 export const tableOf = (bondIndex: number, lineIndex: number): number =>
   tableIn(TABLE_BASES.weighted, bondIndex, lineIndex);
 
-export function policyRules(bonds: readonly { index: number; lines: readonly string[] }[], priority = DEFAULT_RULE_PRIORITY): PolicyRule[] {
-  const per = (suppress: boolean, prio: number) => bonds.flatMap((b) => b.lines.map((_l, k): PolicyRule => ({
-    priority: prio, fwmark: markOf(b.index, k), mask: 0xffffffff, table: tableOf(b.index, k), ...(suppress ? { suppressPrefixlength: 0 } : {}),
-  })));
-  return [...per(true, priority), { priority: priority + 1, fwmark: MARK_BASE, mask: MARK_MASK, table: 'main', suppressPrefixlength: 0 }, ...per(false, priority + 2)];
+export function policyRules(
+  bonds: readonly { index: number; lines: readonly string[] }[],
+  priority = DEFAULT_RULE_PRIORITY,
+): PolicyRule[] {
+  const per = (suppress: boolean, prio: number) =>
+    bonds.flatMap((b) =>
+      b.lines.map(
+        (_l, k): PolicyRule => ({
+          priority: prio,
+          fwmark: markOf(b.index, k),
+          mask: 0xffffffff,
+          table: tableOf(b.index, k),
+          ...(suppress ? { suppressPrefixlength: 0 } : {}),
+        }),
+      ),
+    );
+  return [
+    ...per(true, priority),
+    { priority: priority + 1, fwmark: MARK_BASE, mask: MARK_MASK, table: 'main', suppressPrefixlength: 0 },
+    ...per(false, priority + 2),
+  ];
 }
 
 /** The kernel shows this rule of wanbond's (what `up` compares before adding it, and `down` before deleting it). */
-export const sameRule = (want: PolicyRule, have: RuleState): boolean => !have.other && have.priority === want.priority && have.fwmark === want.fwmark && have.mask === want.mask && have.oif === want.oif && have.from === want.from
-  && have.table === String(want.table) && (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
+export const sameRule = (want: PolicyRule, have: RuleState): boolean =>
+  !have.other &&
+  have.priority === want.priority &&
+  have.fwmark === want.fwmark &&
+  have.mask === want.mask &&
+  have.oif === want.oif &&
+  have.from === want.from &&
+  have.table === String(want.table) &&
+  (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /**
  * The kernel shows this route in wanbond's table as `up` writes it: the first route to its
  * destination goes through its device, via its gateway (if any), from its source (if any).
  */
-export function holdsTableRoute(o: ObservedState, want: { to: string; dev: string; table: number; gateway?: string; src?: string }): boolean {
+export function holdsTableRoute(
+  o: ObservedState,
+  want: { to: string; dev: string; table: number; gateway?: string; src?: string },
+): boolean {
   const have = (o.weighted?.tables[want.table] ?? []).find((x) => x.dst === want.to);
   return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
 }
@@ -57,21 +88,40 @@ export function holdsTableRoute(o: ObservedState, want: { to: string; dev: strin
  * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it. Not a
  * rule to main: main is what the draw looks up, and such a rule changes nothing it found.
  */
-export const siteIifs = (rules: readonly RuleState[]): string[] => [...new Set(rules.flatMap((r) =>
-  (r.iif !== undefined && r.iif !== 'lo' && r.table !== 'main' && IFNAME_RE.test(r.iif) ? [r.iif] : [])))].sort();
+export const siteIifs = (rules: readonly RuleState[]): string[] =>
+  [
+    ...new Set(
+      rules.flatMap((r) =>
+        r.iif !== undefined && r.iif !== 'lo' && r.table !== 'main' && IFNAME_RE.test(r.iif) ? [r.iif] : [],
+      ),
+    ),
+  ].sort();
 
 /** The rules of `want` the kernel does not show. */
-export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] => want.filter((r) => !have.some((h) => sameRule(r, h)));
+export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] =>
+  want.filter((r) => !have.some((h) => sameRule(r, h)));
 
 /** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
 export function ruleArgs(r: PolicyRule): string[] {
-  return ['priority', String(r.priority), ...(r.fwmark !== undefined ? ['fwmark', `${hex(r.fwmark)}/${hex(r.mask ?? 0xffffffff)}`] : []),
-    ...(r.from !== undefined ? ['from', r.from] : []), ...(r.oif !== undefined ? ['oif', r.oif] : []), 'lookup', String(r.table),
-    ...(r.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(r.suppressPrefixlength)] : [])];
+  return [
+    'priority',
+    String(r.priority),
+    ...(r.fwmark !== undefined ? ['fwmark', `${hex(r.fwmark)}/${hex(r.mask ?? 0xffffffff)}`] : []),
+    ...(r.from !== undefined ? ['from', r.from] : []),
+    ...(r.oif !== undefined ? ['oif', r.oif] : []),
+    'lookup',
+    String(r.table),
+    ...(r.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(r.suppressPrefixlength)] : []),
+  ];
 }
 
 /** Every line's table: each of the bond's routes through that line, from the bond's address. */
-export function lineTableRoutes(b: { index: number; lines: readonly string[]; routes: readonly string[]; address: string }): LineTableRoute[] {
+export function lineTableRoutes(b: {
+  index: number;
+  lines: readonly string[];
+  routes: readonly string[];
+  address: string;
+}): LineTableRoute[] {
   const src = b.address.split('/')[0] as string;
   return b.lines.flatMap((dev, k) => b.routes.map((to) => ({ table: tableOf(b.index, k), to, dev, src })));
 }

@@ -48,22 +48,32 @@ export interface WeightedBondRules {
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
 /** A per-connection bond's marks: 0x7763 in the top half, so no weighted bond's rule (7763: any 0x7762 mark) takes them. */
 export const PC_MARK_BASE = 0x7763_0000;
-export const pcMarkOf = (bondIndex: number, lineIndex: number): number => PC_MARK_BASE + (bondIndex << 8) + lineIndex + 1;
+export const pcMarkOf = (bondIndex: number, lineIndex: number): number =>
+  PC_MARK_BASE + (bondIndex << 8) + lineIndex + 1;
 /** Line k's mark in its bond, whichever kind. */
-export const lineMark = (b: Pick<WeightedBondRules, 'index' | 'perConnection'>, k: number): number => (b.perConnection ? pcMarkOf(b.index, k) : markOf(b.index, k));
+export const lineMark = (b: Pick<WeightedBondRules, 'index' | 'perConnection'>, k: number): number =>
+  b.perConnection ? pcMarkOf(b.index, k) : markOf(b.index, k);
 export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** Throws on anything in a bond's rules that must never reach nft (a record read back is untrusted). */
 export function checkBondRules(b: WeightedBondRules): void {
-  if (!(b.perConnection ? /^pcbond\d{1,2}$/ : /^wbond\d{1,2}$/).test(b.bond)) throw new InternalError(`weighted bond name ${b.bond}`);
-  if (b.perConnection && (b.perConnection.nat.length !== b.lines.length || !b.perConnection.nat.every((a) => IPV4.test(a)))) throw new InternalError(`${b.bond}: SNAT addresses ${b.perConnection.nat.join(', ')}`);
+  if (!(b.perConnection ? /^pcbond\d{1,2}$/ : /^wbond\d{1,2}$/).test(b.bond))
+    throw new InternalError(`weighted bond name ${b.bond}`);
+  if (
+    b.perConnection &&
+    (b.perConnection.nat.length !== b.lines.length || !b.perConnection.nat.every((a) => IPV4.test(a)))
+  )
+    throw new InternalError(`${b.bond}: SNAT addresses ${b.perConnection.nat.join(', ')}`);
   if (!(b.index >= 0 && b.index <= 255)) throw new InternalError(`weighted bond index ${b.index}`);
   if (b.lines.length === 0 || b.lines.length > 254) throw new InternalError(`${b.bond}: ${b.lines.length} lines`);
   for (const l of b.lines) {
     if (!IFNAME_RE.test(l.name)) throw new InternalError(`line name ${l.name}`);
-    if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64) throw new InternalError(`${l.name}: weight ${l.weight}`);
+    if (!Number.isInteger(l.weight) || l.weight < 0 || l.weight > 64)
+      throw new InternalError(`${l.name}: weight ${l.weight}`);
   }
-  for (const n of b.inRing) if (!b.lines.some((l) => l.name === n)) throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
+  for (const n of b.inRing)
+    if (!b.lines.some((l) => l.name === n))
+      throw new InternalError(`${b.bond}: ${n} in the ring is not one of its lines`);
   for (const n of b.siteIifs ?? []) if (!IFNAME_RE.test(n)) throw new InternalError(`${b.bond}: interface name ${n}`);
   for (const p of b.perConnection?.daddr ?? []) {
     if (!PREFIX_RE.test(p)) throw new InternalError(`${b.bond}: prefix ${p}`);
@@ -122,8 +132,10 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
 
 /** wanbond's base chains: name, hook, type, priority. fwd and post exist only with per-connection bonds. */
 export const HOOK_CHAINS = [
-  ['pre', 'prerouting', 'filter', 'mangle'], ['out', 'output', 'route', 'mangle'],
-  ['fwd', 'forward', 'filter', 'mangle'], ['post', 'postrouting', 'nat', 'srcnat'],
+  ['pre', 'prerouting', 'filter', 'mangle'],
+  ['out', 'output', 'route', 'mangle'],
+  ['fwd', 'forward', 'filter', 'mangle'],
+  ['post', 'postrouting', 'nat', 'srcnat'],
 ] as const;
 export type HookChain = (typeof HOOK_CHAINS)[number][0];
 /** The base chains a table of these bonds has. */
@@ -157,8 +169,8 @@ export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
   return {
     pre: [
       // `meta mark 0`, as the weighted bonds: a packet the site marked is left to the site's routing.
-      `meta mark 0 iifname != ${notDrawnFrom(b)} ct state new ct mark 0 ${daddr}fib daddr oifname ${lines}`
-        + ` jump ${b.bond}`,
+      `meta mark 0 iifname != ${notDrawnFrom(b)} ct state new ct mark 0 ${daddr}fib daddr oifname ${lines}` +
+        ` jump ${b.bond}`,
       // A connection that comes in by an uplink (a port forward) is that uplink's: the LAN host's
       // replies then leave by it, as its provider expects their source.
       ...b.lines.map((l, k) => `iifname "${l.name}" ct state new ct mark 0 ct mark set ${hex(lineMark(b, k))}`),
@@ -175,7 +187,8 @@ export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
 }
 
 /** A rule's comment naming what it says: the planner compares these, so any change to a rule replaces the table. */
-export const ruleTag = (rule: string): string => `wanbond:${createHash('sha256').update(rule).digest('hex').slice(0, 12)}`;
+export const ruleTag = (rule: string): string =>
+  `wanbond:${createHash('sha256').update(rule).digest('hex').slice(0, 12)}`;
 
 /** The whole table, created fresh (`up`): any older copy of it is deleted in the same transaction. */
 export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
@@ -191,10 +204,12 @@ export function tableRuleset(bonds: readonly WeightedBondRules[]): string {
   // The MSS clamp and source NAT only with per-connection bonds, so a weighted-only table stays as it was.
   const chains = hookChainsOf(bonds);
   for (const [c, hook, type, prio] of HOOK_CHAINS) {
-    if (chains.includes(c)) out.push(`add chain ${t} ${c} { type ${type} hook ${hook} priority ${prio}; policy accept; }`);
+    if (chains.includes(c))
+      out.push(`add chain ${t} ${c} { type ${type} hook ${hook} priority ${prio}; policy accept; }`);
   }
   for (const c of chains) {
-    for (const b of bonds) for (const r of chainRules(b)[c]) out.push(`add rule ${t} ${c} ${r} comment "${ruleTag(r)}"`);
+    for (const b of bonds)
+      for (const r of chainRules(b)[c]) out.push(`add rule ${t} ${c} ${r} comment "${ruleTag(r)}"`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -7,7 +7,12 @@
 export const MAX_TOTAL = 64;
 
 /** A line's share of a weighted bond: its rate, where the rate came from, and its integer weight. */
-export interface LineWeight { name: string; bps: number; how: string; weight: number }
+export interface LineWeight {
+  name: string;
+  bps: number;
+  how: string;
+  weight: number;
+}
 
 export const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
@@ -18,7 +23,8 @@ export const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b
  */
 export function integerWeights(rates: readonly number[], maxTotal = MAX_TOTAL): number[] {
   if (rates.length === 0) return [];
-  if (rates.some((r) => !(r > 0) || !Number.isFinite(r))) throw new RangeError(`rates must be positive: ${rates.join(', ')}`);
+  if (rates.some((r) => !(r > 0) || !Number.isFinite(r)))
+    throw new RangeError(`rates must be positive: ${rates.join(', ')}`);
   if (maxTotal < rates.length) throw new RangeError(`a map of ${maxTotal} cannot hold ${rates.length} lines`);
   const ints = rates.map((r) => Math.round(r));
   const g = ints.reduce((a, b) => gcd(a, b));
@@ -68,6 +74,7 @@ export function stripeSequence(weights: readonly number[]): number[] {
 
 /** How far the weights' shares are from the rates' shares: the largest difference, as a fraction of all packets. */
 export function shareError(rates: readonly number[], weights: readonly number[]): number {
-  const r = rates.reduce((a, b) => a + b, 0), w = weights.reduce((a, b) => a + b, 0);
+  const r = rates.reduce((a, b) => a + b, 0),
+    w = weights.reduce((a, b) => a + b, 0);
   return Math.max(0, ...rates.map((x, i) => Math.abs(x / r - (weights[i] as number) / w)));
 }

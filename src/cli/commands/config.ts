@@ -16,10 +16,14 @@ import { plural } from '../../text.js';
 
 function media(m: MediaAddr): string {
   switch (m.kind) {
-    case 'none': return '-';
-    case 'auto': return 'auto';
-    case 'dlci': return `dlci ${m.dlci}`;
-    case 'other': return m.text;
+    case 'none':
+      return '-';
+    case 'auto':
+      return 'auto';
+    case 'dlci':
+      return `dlci ${m.dlci}`;
+    case 'other':
+      return m.text;
   }
 }
 
@@ -29,7 +33,7 @@ async function driverState(base: BaseContext): Promise<{ observed: ObservedState
     const o = await observe(base.runner, { sysctls: [], wanrouterProc: base.wanrouterProc });
     return { observed: o, stale: await staleOf(base, o) };
   } catch (e) {
-    base.log.debug({ err: e }, 'cannot read the kernel for the drivers\' state');
+    base.log.debug({ err: e }, "cannot read the kernel for the drivers' state");
     return { observed: undefined, stale: [] };
   }
 }
@@ -38,13 +42,30 @@ export function siteJson(site: Site, problems: Problem[], stale: StaleDriver[] =
   return {
     confDir: site.confDir,
     files: site.files.map((f) => f.file),
-    devices: site.devices.map((d) => ({ name: d.name, file: d.file, line: d.line, protocol: d.configId, card: d.card, cardType: d.cardType ?? null })),
+    devices: site.devices.map((d) => ({
+      name: d.name,
+      file: d.file,
+      line: d.line,
+      protocol: d.configId,
+      card: d.card,
+      cardType: d.cardType ?? null,
+    })),
     interfaces: site.interfaces.map((i) => {
       const s = stale.find((x) => x.device === i.device);
       return {
-        name: i.name, device: i.device, file: i.file, line: i.line, mode: i.mode, media: media(i.mediaAddr),
-        lipProtocol: i.lipProtocol ?? null, profile: i.profile ?? null, carriesIp: i.carriesIp,
-        dynIntrCfg: i.dynIntrCfg ?? null, dynIntrCfgInDriver: s ? (s.driver[i.name] ?? 'NO') : null, failureVisibility: i.visibility, why: i.why,
+        name: i.name,
+        device: i.device,
+        file: i.file,
+        line: i.line,
+        mode: i.mode,
+        media: media(i.mediaAddr),
+        lipProtocol: i.lipProtocol ?? null,
+        profile: i.profile ?? null,
+        carriesIp: i.carriesIp,
+        dynIntrCfg: i.dynIntrCfg ?? null,
+        dynIntrCfgInDriver: s ? (s.driver[i.name] ?? 'NO') : null,
+        failureVisibility: i.visibility,
+        why: i.why,
         ip: site.ipFiles.get(i.name)?.ipaddr ?? null,
       };
     }),
@@ -55,16 +76,33 @@ export function siteJson(site: Site, problems: Problem[], stale: StaleDriver[] =
 }
 
 export function formatSite(site: Site, problems: Problem[], stale: StaleDriver[] = []): string {
-  let s = table(['device', 'protocol', 'card', 'file'],
-    site.devices.map((d) => [d.name, d.configId, d.card === 'other' ? (d.cardType ?? '?') : d.card, `${d.file}:${d.line}`]));
+  let s = table(
+    ['device', 'protocol', 'card', 'file'],
+    site.devices.map((d) => [
+      d.name,
+      d.configId,
+      d.card === 'other' ? (d.cardType ?? '?') : d.card,
+      `${d.file}:${d.line}`,
+    ]),
+  );
   s += '\n';
-  s += table(['interface', 'device', 'mode', 'media', 'DYN_INTR_CFG', 'failure seen as', 'bondable'],
+  s += table(
+    ['interface', 'device', 'mode', 'media', 'DYN_INTR_CFG', 'failure seen as', 'bondable'],
     site.interfaces.map((i) => {
       const st = stale.find((x) => x.device === i.device);
       const dyn = i.dynIntrCfg ?? '(NO)';
       const inDriver = st && i.carriesIp ? ` (driver: ${st.driver[i.name] ?? 'NO'})` : '';
-      return [i.name, i.device, i.lipProtocol ? `${i.mode}/${i.lipProtocol}` : i.mode, media(i.mediaAddr), dyn + inDriver, i.carriesIp ? i.visibility : '-', i.carriesIp ? 'yes' : 'no'];
-    }));
+      return [
+        i.name,
+        i.device,
+        i.lipProtocol ? `${i.mode}/${i.lipProtocol}` : i.mode,
+        media(i.mediaAddr),
+        dyn + inDriver,
+        i.carriesIp ? i.visibility : '-',
+        i.carriesIp ? 'yes' : 'no',
+      ];
+    }),
+  );
   s += '\n';
   if (problems.length === 0) s += 'no problems: every IP interface shows a failed line to TEQL\n';
   else {
@@ -89,14 +127,29 @@ function checkOnly(site: Site, only: string[]): void {
   for (const name of only) {
     if (ip.includes(name)) continue;
     const i = site.interfaces.find((x) => x.name === name);
-    if (i) throw new ConfigError(i.file, i.line, `--only ${name}: ${name} is a ${i.mode} interface and carries no IP: DYN_INTR_CFG is not set there`, `name IP interfaces: ${ip.join(', ')}`);
+    if (i)
+      throw new ConfigError(
+        i.file,
+        i.line,
+        `--only ${name}: ${name} is a ${i.mode} interface and carries no IP: DYN_INTR_CFG is not set there`,
+        `name IP interfaces: ${ip.join(', ')}`,
+      );
     const near = ip.find((x) => x.toLowerCase() === name.toLowerCase());
-    throw new UsageError(`--only ${name}: no such interface in ${site.files.map((f) => f.file).join(', ') || site.confDir}${near ? ` (names are case-sensitive: did you mean ${near}?)` : ''}`,
-      `name IP interfaces of [interfaces]: ${ip.join(', ') || '(none)'}`);
+    throw new UsageError(
+      `--only ${name}: no such interface in ${site.files.map((f) => f.file).join(', ') || site.confDir}${near ? ` (names are case-sensitive: did you mean ${near}?)` : ''}`,
+      `name IP interfaces of [interfaces]: ${ip.join(', ') || '(none)'}`,
+    );
   }
 }
 
-export async function configFix(g: EngineOpts, dryRun: boolean, io: Io, only: string[] | undefined, log: Log, runner?: Runner): Promise<number> {
+export async function configFix(
+  g: EngineOpts,
+  dryRun: boolean,
+  io: Io,
+  only: string[] | undefined,
+  log: Log,
+  runner?: Runner,
+): Promise<number> {
   const site = await loadSite(g.confDir);
   if (only) checkOnly(site, only);
   const onlySet = only ? new Set(only) : undefined;
@@ -115,7 +168,17 @@ export async function configFix(g: EngineOpts, dryRun: boolean, io: Io, only: st
   const lock = await acquireLock(base.stateDir, { what: 'config fix', waitMs: base.lockWaitMs });
   try {
     const { observed } = await driverState(base);
-    const empty: ObservedState = { links: [], addrs: [], routes: [], qdiscs: [], sysctls: {}, teql: { loaded: false, builtin: false }, plug: false, wanrouterDevices: [], staleDrivers: [] };
+    const empty: ObservedState = {
+      links: [],
+      addrs: [],
+      routes: [],
+      qdiscs: [],
+      sysctls: {},
+      teql: { loaded: false, builtin: false },
+      plug: false,
+      wanrouterDevices: [],
+      staleDrivers: [],
+    };
     // Re-plan under the lock: the file may have changed while we waited.
     const freshSite = await loadSite(g.confDir);
     const fresh = planFix(freshSite, onlySet);
@@ -124,9 +187,15 @@ export async function configFix(g: EngineOpts, dryRun: boolean, io: Io, only: st
       return 0;
     }
     const { running, written } = await fixAndStamp(base, freshSite, fresh, observed ?? empty);
-    for (const c of fresh.results.flatMap((r) => r.changes.map((x) => ({ file: r.file, ...x })))) io.out(`${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`);
+    for (const c of fresh.results.flatMap((r) => r.changes.map((x) => ({ file: r.file, ...x }))))
+      io.out(
+        `${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`,
+      );
     for (const w of written) io.out(`backup: ${w.backup}\n`);
-    if (running.length > 0) io.out(`${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it (wanrouter restart ${running[0]}), or run wanbond up, which does so\n`);
+    if (running.length > 0)
+      io.out(
+        `${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it (wanrouter restart ${running[0]}), or run wanbond up, which does so\n`,
+      );
     else io.out('the drivers read it when their devices start (wanrouter start)\n');
   } finally {
     await lock.release();

@@ -26,7 +26,11 @@ export function parseWindow(text: string | undefined): number {
   if (text === undefined) return DEFAULT_WINDOW_MS;
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
   const ms = m ? Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000)) : NaN;
-  if (!(ms >= 0 && ms <= 60_000)) throw new UsageError(`--window: expected a duration from 0s to 60s, found '${text}'`, 'write e.g. --window 10s (longer catches more traffic; 0s skips the traffic checks)');
+  if (!(ms >= 0 && ms <= 60_000))
+    throw new UsageError(
+      `--window: expected a duration from 0s to 60s, found '${text}'`,
+      'write e.g. --window 10s (longer catches more traffic; 0s skips the traffic checks)',
+    );
   return ms;
 }
 
@@ -38,25 +42,54 @@ export async function cmdDoctor(ctx: Context, g: EngineOpts, o: DoctorOptions, i
   return exitCodeOf(report);
 }
 
-async function bundle(base: BaseContext, d: Diagnosis, g: EngineOpts, settingsFile: string | undefined, file: string, io: Io): Promise<void> {
+async function bundle(
+  base: BaseContext,
+  d: Diagnosis,
+  g: EngineOpts,
+  settingsFile: string | undefined,
+  file: string,
+  io: Io,
+): Promise<void> {
   const entries = await bundleEntries(base, d, { confDir: g.confDir, settingsFile });
   const { bytes } = await writeBundle(file, entries);
-  io.err(`bundle: ${file} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked${'error' in d ? '; no plan or report: the configuration does not load' : ''})\n`);
+  io.err(
+    `bundle: ${file} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked${'error' in d ? '; no plan or report: the configuration does not load' : ''})\n`,
+  );
 }
 
 /** The context doctor needs; with --bundle, a configuration that does not load still gets its bundle before the error. */
-async function contextOrBundle(g: EngineOpts, bundleFile: string | undefined, io: Io, deps: { runner?: Runner; log?: Log }): Promise<Context> {
+async function contextOrBundle(
+  g: EngineOpts,
+  bundleFile: string | undefined,
+  io: Io,
+  deps: { runner?: Runner; log?: Log },
+): Promise<Context> {
   const log = deps.log ?? makeLogger('doctor');
   try {
     return await buildContext(g, log, deps.runner);
   } catch (e) {
-    if (bundleFile !== undefined && e instanceof WanbondError) await bundle(buildBaseContext(g, log, deps.runner), { error: e }, g, g.settings ?? DEFAULT_SETTINGS_FILE, bundleFile, io);
+    if (bundleFile !== undefined && e instanceof WanbondError)
+      await bundle(
+        buildBaseContext(g, log, deps.runner),
+        { error: e },
+        g,
+        g.settings ?? DEFAULT_SETTINGS_FILE,
+        bundleFile,
+        io,
+      );
     throw e;
   }
 }
 
-export function registerDoctor(program: Command, io: Io, setExit: (c: number) => void, deps: { runner?: Runner; log?: Log } = {}): void {
-  program.command('doctor').description('what is wrong with the bonds, why, and the commands that fix it; exit 1 if something needs fixing')
+export function registerDoctor(
+  program: Command,
+  io: Io,
+  setExit: (c: number) => void,
+  deps: { runner?: Runner; log?: Log } = {},
+): void {
+  program
+    .command('doctor')
+    .description('what is wrong with the bonds, why, and the commands that fix it; exit 1 if something needs fixing')
     .option('--json', 'machine-readable output (docs/doctor.schema.json)')
     .option('--window <duration>', 'time between the two readings of the counters (traffic, rising errors)', '2s')
     .option('--bundle <file>', 'also write a support bundle (tar.gz, secrets masked, mode 0600)')

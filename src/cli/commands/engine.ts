@@ -10,7 +10,15 @@ import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
-import { recordedSysctlKeys, recordedTables, recordsWeighted, stillToUndo, teardown, teardownOf, undoPairs } from '../../plan/teardown.js';
+import {
+  recordedSysctlKeys,
+  recordedTables,
+  recordsWeighted,
+  stillToUndo,
+  teardown,
+  teardownOf,
+  undoPairs,
+} from '../../plan/teardown.js';
 import { orphansOf, orphanTeardown, rollbackOf, unrecordedBonds, type Orphans } from '../../plan/orphans.js';
 import { withoutEntries } from '../../state/merge.js';
 import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
@@ -31,11 +39,17 @@ import { plural } from '../../text.js';
 function stepLines(s: Step, ctx: Context | undefined): string[] {
   const c = toCommand(s);
   // A command that reads its standard input (nft -f -) is printed with it, as a here-document.
-  if (c?.input !== undefined) return [`${shellQuote(argvOf(c))} <<'EOF'`, ...c.input.replace(/\n$/, '').split('\n'), 'EOF'];
+  if (c?.input !== undefined)
+    return [`${shellQuote(argvOf(c))} <<'EOF'`, ...c.input.replace(/\n$/, '').split('\n'), 'EOF'];
   if (c) return [shellQuote(argvOf(c))];
   if (s.kind === 'fix-config' && ctx?.site) {
-    return [`# ${describe(s)}: wanbond config fix --only ${s.ifaces.join(',')}`,
-      ...fixDiff(planFix(ctx.site, new Set(s.ifaces))).trimEnd().split('\n').map((l) => `#   ${l}`)];
+    return [
+      `# ${describe(s)}: wanbond config fix --only ${s.ifaces.join(',')}`,
+      ...fixDiff(planFix(ctx.site, new Set(s.ifaces)))
+        .trimEnd()
+        .split('\n')
+        .map((l) => `#   ${l}`),
+    ];
   }
   return [`# ${describe(s)}`];
 }
@@ -51,16 +65,23 @@ function printDryRun(verb: string, steps: readonly Step[], ctx: Context | undefi
 export const countChanges = (steps: readonly Step[]) =>
   steps.filter((s) => s.kind === 'fix-config' || (toCommand(s) !== undefined && !isHoldStep(s))).length;
 
-const bondsLine = (ctx: Context, without?: ReadonlySet<string>) => ctx.desired.bonds
-  .filter((b) => !without?.has(b.teql)).map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`).join(', ');
+const bondsLine = (ctx: Context, without?: ReadonlySet<string>) =>
+  ctx.desired.bonds
+    .filter((b) => !without?.has(b.teql))
+    .map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`)
+    .join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
 export function staleWarning(stale: StaleDriver[], io: Io): void {
   for (const d of stale) {
-    const no = Object.entries(d.driver).filter(([, v]) => v !== 'YES').map(([i]) => i);
-    io.err(`WARNING: ${d.device} still runs the configuration it read before ${d.since}${no.length > 0 ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond` : ''}\n` +
-      `  why: ${d.why}; a wanpipe driver reads its configuration only when the device starts\n` +
-      `  fix: wanrouter restart ${d.device}   (its lines leave the bond while it restarts; \`wanbond up\` does it one device at a time)\n`);
+    const no = Object.entries(d.driver)
+      .filter(([, v]) => v !== 'YES')
+      .map(([i]) => i);
+    io.err(
+      `WARNING: ${d.device} still runs the configuration it read before ${d.since}${no.length > 0 ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond` : ''}\n` +
+        `  why: ${d.why}; a wanpipe driver reads its configuration only when the device starts\n` +
+        `  fix: wanrouter restart ${d.device}   (its lines leave the bond while it restarts; \`wanbond up\` does it one device at a time)\n`,
+    );
   }
 }
 
@@ -81,14 +102,20 @@ function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): num
 export function ipv6Warning(d: DesiredState, o: ObservedState, io: Io): void {
   const found = d.bonds.flatMap((b) => ipv6Carriers(b, o).map((c) => `${c.line} beside ${b.teql} (${carriesText(c)})`));
   if (found.length === 0) return;
-  io.err(`WARNING: IPv6 is not bonded: ${found.join('; ')}\n  why: ${IPV6_WHY}\n`
-    + '  fix: take IPv6 off each such line (sysctl -w net.ipv6.conf.<line>.disable_ipv6=1), or route IPv6 by another'
-    + ' interface; wanbond doctor names the commands (bond.ipv6-unbonded)\n');
+  io.err(
+    `WARNING: IPv6 is not bonded: ${found.join('; ')}\n  why: ${IPV6_WHY}\n` +
+      '  fix: take IPv6 off each such line (sysctl -w net.ipv6.conf.<line>.disable_ipv6=1), or route IPv6 by another' +
+      ' interface; wanbond doctor names the commands (bond.ipv6-unbonded)\n',
+  );
 }
 
 export async function withLock<T>(base: BaseContext, what: string, body: () => Promise<T>): Promise<T> {
   const lock: Lock = await acquireLock(base.stateDir, { what, waitMs: base.lockWaitMs });
-  try { return await body(); } finally { await lock.release(); }
+  try {
+    return await body();
+  } finally {
+    await lock.release();
+  }
 }
 
 /** The record: this boot's, or an empty one with a note when the one there is from another boot. */
@@ -102,8 +129,12 @@ export async function currentRecord(base: BaseContext, io: Io): Promise<Record> 
  * Bonds this boot's record holds that the settings no longer have (plan/orphans.ts), and an
  * observation that also reads what they left: their sysctls, tables, rules and nftables.
  */
-export function removedBonds(ctx: Context, record: Record): {
-  orphans: Orphans; observe: (o?: { ipv6?: boolean }) => Promise<ObservedState>;
+export function removedBonds(
+  ctx: Context,
+  record: Record,
+): {
+  orphans: Orphans;
+  observe: (o?: { ipv6?: boolean }) => Promise<ObservedState>;
 } {
   const orphans = orphansOf(record.steps, ctx.desired);
   if (orphans.steps.length === 0) return { orphans, observe: (o = {}) => ctx.observe([], o) };
@@ -122,16 +153,24 @@ async function displayPlan(ctx: Context, io: Io): Promise<{ p: Plan; o: Observed
 /** Says, on stderr, what looks like a bond of wanbond's that nothing tells it how to take down. */
 function noteUnrecorded(ctx: Context, record: Record, o: ObservedState, io: Io): void {
   for (const b of unrecordedBonds(record.steps, ctx.desired, o)) {
-    io.err(`note: ${b} looks like a bond wanbond set up, but neither the settings nor this boot's record ` +
-      `(${recordFile(ctx.stateDir)}) has it: what wanbond changed for it cannot be known, so it is left as it is ` +
-      '(wanbond doctor says what to check)\n');
+    io.err(
+      `note: ${b} looks like a bond wanbond set up, but neither the settings nor this boot's record ` +
+        `(${recordFile(ctx.stateDir)}) has it: what wanbond changed for it cannot be known, so it is left as it is ` +
+        '(wanbond doctor says what to check)\n',
+    );
   }
 }
 
 export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<number> {
   const { p } = await displayPlan(ctx, io);
-  if (json) { io.out(`${JSON.stringify(p, null, 2)}\n`); return 0; }
-  if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`); return 0; }
+  if (json) {
+    io.out(`${JSON.stringify(p, null, 2)}\n`);
+    return 0;
+  }
+  if (p.steps.length === 0) {
+    io.out(`${bondsLine(ctx)}: up to date, nothing to change\n`);
+    return 0;
+  }
   p.steps.forEach((s, i) => {
     io.out(`${String(i + 1).padStart(2)}. ${describe(s)}\n`);
     if (toCommand(s)) io.out(`    ${stepLines(s, ctx)[0]}\n`);
@@ -165,8 +204,10 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const heldError = () => {
     if (!without || !blocked) return;
     const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.teql)).map((b) => b.kind))].join(' and ');
-    throw new StateError(`${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`,
-      blocked.hint);
+    throw new StateError(
+      `${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`,
+      blocked.hint,
+    );
   };
   // Lines held out for a problem of their own are said first; bonds nft cannot carry fail the command.
   const finish = (o: ObservedState): number => {
@@ -180,10 +221,18 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
     ipv6Warning(ctx.desired, before, io);
     return finish(before);
   }
-  if (toRestart.length > 0) io.err(`wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`);
+  if (toRestart.length > 0)
+    io.err(
+      `wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`,
+    );
   const scope = onInterrupt(io);
   const tx = new Transactions(record, {
-    runner: ctx.runner, log: ctx.log, stateDir: ctx.stateDir, observe, fixConfig: ctx.fixConfig, signal: scope.signal,
+    runner: ctx.runner,
+    log: ctx.log,
+    stateDir: ctx.stateDir,
+    observe,
+    fixConfig: ctx.fixConfig,
+    signal: scope.signal,
     onRecordError: (w) => io.err(`error: could not write the record after the rollback: ${w.message}\n`),
   });
   let changes = 0;
@@ -215,12 +264,20 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   return finish(last);
 }
 
-export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
+export async function cmdUp(
+  build: () => Promise<Context>,
+  base: BaseContext,
+  dryRun: boolean,
+  io: Io,
+): Promise<number> {
   if (dryRun) {
     const ctx = await build();
     const { p, o } = await displayPlan(ctx, io);
     heldReport(ctx, o, io, true);
-    if (p.steps.length === 0) { io.out(`${bondsLine(ctx)}: already up, nothing to change\n`); return 0; }
+    if (p.steps.length === 0) {
+      io.out(`${bondsLine(ctx)}: already up, nothing to change\n`);
+      return 0;
+    }
     return printDryRun('up', p.steps, ctx, io);
   }
   // The configuration is read under the lock: another `up` may have just fixed it.
@@ -228,25 +285,36 @@ export async function cmdUp(build: () => Promise<Context>, base: BaseContext, dr
 }
 
 export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {
-  const observeFor = (record: Record) => observe(base.runner, { sysctls: recordedSysctlKeys(record.steps), wanrouterProc: base.wanrouterProc,
-    ...(recordsWeighted(record.steps) ? { weightedTables: recordedTables(record.steps) } : {}) });
+  const observeFor = (record: Record) =>
+    observe(base.runner, {
+      sysctls: recordedSysctlKeys(record.steps),
+      wanrouterProc: base.wanrouterProc,
+      ...(recordsWeighted(record.steps) ? { weightedTables: recordedTables(record.steps) } : {}),
+    });
   if (dryRun) {
     const record = await currentRecord(base, io);
-    if (record.steps.length === 0) { io.out(`nothing to undo: no record of this boot in ${base.stateDir}\n`); return 0; }
+    if (record.steps.length === 0) {
+      io.out(`nothing to undo: no record of this boot in ${base.stateDir}\n`);
+      return 0;
+    }
     return printDryRun('down', teardown(record.steps, await observeFor(record)), undefined, io);
   }
   return withLock(base, 'down', async () => {
     const record = await currentRecord(base, io);
     if (record.steps.length === 0) {
-      io.out(`nothing to undo: no record of this boot in ${base.stateDir} (wanbond up did not change anything since boot, or down already ran)\n`);
+      io.out(
+        `nothing to undo: no record of this boot in ${base.stateDir} (wanbond up did not change anything since boot, or down already ran)\n`,
+      );
       return 0;
     }
     const observed = await observeFor(record);
     // wanbond's table cannot be seen, so it is not deleted blind: said, with how to do it by hand.
     const unseen = observed.weighted?.nftUnusable;
     if (unseen !== undefined && record.steps.some((s) => s.kind === 'nft-table')) {
-      io.err(`warning: wanbond's nftables table is left as it is: nft cannot list it (${unseen})\n`
-        + `  fix: nft delete table ${NFT_FAMILY} ${NFT_TABLE}   (if \`nft list tables\` shows it)\n`);
+      io.err(
+        `warning: wanbond's nftables table is left as it is: nft cannot list it (${unseen})\n` +
+          `  fix: nft delete table ${NFT_FAMILY} ${NFT_TABLE}   (if \`nft list tables\` shows it)\n`,
+      );
     }
     const pairs = undoPairs(record.steps, observed);
     const steps = teardownOf(pairs, observed);
@@ -262,10 +330,14 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     if (scope.signal.aborted) throw new InterruptedError(String(scope.signal.reason));
     // A batch that failed is retried line by line, and a line that had run already fails again:
     // only what is still left to undo is a real failure.
-    const real = failures.filter((f) => pairs.some((p) => p.undo === f.step && left.includes(p.step)) || !pairs.some((p) => p.undo === f.step));
+    const real = failures.filter(
+      (f) => pairs.some((p) => p.undo === f.step && left.includes(p.step)) || !pairs.some((p) => p.undo === f.step),
+    );
     if (real.length > 0 || left.length > 0) {
-      throw new WanbondError(`down incomplete: ${[...real.map((f) => `${describe(f.step)}: ${f.error}`), ...(real.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
-        'fix what is named, then run `wanbond down` again: it undoes only what is left');
+      throw new WanbondError(
+        `down incomplete: ${[...real.map((f) => `${describe(f.step)}: ${f.error}`), ...(real.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
+        'fix what is named, then run `wanbond down` again: it undoes only what is left',
+      );
     }
     io.out(`down: ${plural(countChanges(steps), 'change')} undone\n`);
     return 0;
@@ -274,7 +346,9 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
 
 /** The record for what reads only (plan, status): one that cannot be read names no bond, and says why. */
 export async function readableRecord(base: BaseContext, io: Io): Promise<Record> {
-  try { return await currentRecord(base, io); } catch (e) {
+  try {
+    return await currentRecord(base, io);
+  } catch (e) {
     io.err(`note: bonds removed from the settings cannot be named: ${(e as Error).message}\n`);
     return { version: 2, bootId: '', steps: [] };
   }
@@ -291,7 +365,12 @@ export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<nu
   return 0;
 }
 
-export function registerEngineCommands(program: Command, io: Io, setExit: (c: number) => void, deps: { runner?: Runner; log?: Log } = {}): void {
+export function registerEngineCommands(
+  program: Command,
+  io: Io,
+  setExit: (c: number) => void,
+  deps: { runner?: Runner; log?: Log } = {},
+): void {
   const ctx = async (cmd: Command, name: string, noFix = false) => {
     const o = cmd.optsWithGlobals<EngineOpts & { configFix?: boolean; restart?: boolean }>();
     const c = await buildContext(o, deps.log ?? makeLogger(name), deps.runner);
@@ -299,24 +378,42 @@ export function registerEngineCommands(program: Command, io: Io, setExit: (c: nu
     if (o.restart === false) c.restart = false;
     return c;
   };
-  program.command('plan').description('print the steps `up` would run, changing nothing')
-    .option('--json', 'the plan as JSON').option('--no-config-fix', 'do not plan the DYN_INTR_CFG edit').option('--no-restart', 'do not plan device restarts')
-    .action(async (o: { json?: boolean }, cmd: Command) => setExit(await cmdPlan(await ctx(cmd, 'plan'), o.json === true, io)));
-  program.command('up').description('bring the bonds up: only what differs; verify; roll back on failure')
-    .option('--dry-run', 'print the commands, change nothing').option('--no-config-fix', 'do not edit wanpipe files')
-    .option('--no-restart', 'do not restart devices whose driver runs an older configuration (say which need it instead)')
+  program
+    .command('plan')
+    .description('print the steps `up` would run, changing nothing')
+    .option('--json', 'the plan as JSON')
+    .option('--no-config-fix', 'do not plan the DYN_INTR_CFG edit')
+    .option('--no-restart', 'do not plan device restarts')
+    .action(async (o: { json?: boolean }, cmd: Command) =>
+      setExit(await cmdPlan(await ctx(cmd, 'plan'), o.json === true, io)),
+    );
+  program
+    .command('up')
+    .description('bring the bonds up: only what differs; verify; roll back on failure')
+    .option('--dry-run', 'print the commands, change nothing')
+    .option('--no-config-fix', 'do not edit wanpipe files')
+    .option(
+      '--no-restart',
+      'do not restart devices whose driver runs an older configuration (say which need it instead)',
+    )
     .action(async (o: { dryRun?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<EngineOpts>();
       const base = buildBaseContext(g, deps.log ?? makeLogger('up'), deps.runner);
       setExit(await cmdUp(() => ctx(cmd, 'up'), base, o.dryRun === true, io));
     });
-  program.command('down').description('undo exactly what up did in this boot (reads only its record)')
+  program
+    .command('down')
+    .description('undo exactly what up did in this boot (reads only its record)')
     .option('--dry-run', 'print the commands, change nothing')
     .action(async (o: { dryRun?: boolean }, cmd: Command) => {
       const base = buildBaseContext(cmd.optsWithGlobals<EngineOpts>(), deps.log ?? makeLogger('down'), deps.runner);
       setExit(await cmdDown(base, o.dryRun === true, io));
     });
-  program.command('status').description('per bond and line: state, carrier, enslaved, traffic share, errors')
+  program
+    .command('status')
+    .description('per bond and line: state, carrier, enslaved, traffic share, errors')
     .option('--json', 'machine-readable output')
-    .action(async (o: { json?: boolean }, cmd: Command) => setExit(await cmdStatus(await ctx(cmd, 'status', true), o.json === true, io)));
+    .action(async (o: { json?: boolean }, cmd: Command) =>
+      setExit(await cmdStatus(await ctx(cmd, 'status', true), o.json === true, io)),
+    );
 }

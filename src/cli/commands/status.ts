@@ -9,8 +9,18 @@ import type { LineSummary } from '../../watch/health.js';
 import { table } from '../table.js';
 
 export interface LineStatus {
-  name: string; admin: 'up' | 'down' | 'missing'; oper: string; carrier: boolean; enslaved: boolean;
-  txPackets: number; txBytes: number; rxPackets: number; rxBytes: number; share: number | null; errors: number; dropped: number;
+  name: string;
+  admin: 'up' | 'down' | 'missing';
+  oper: string;
+  carrier: boolean;
+  enslaved: boolean;
+  txPackets: number;
+  txBytes: number;
+  rxPackets: number;
+  rxBytes: number;
+  share: number | null;
+  errors: number;
+  dropped: number;
   /** stale: the device's driver still runs a configuration older than its file (DYN_INTR_CFG as it read it then). */
   driverConfig: { stale: boolean; dynIntrCfgInDriver: 'YES' | 'NO' | null; since: string | null };
   /** What the watch daemon judges of the line; null when no daemon runs. */
@@ -23,18 +33,32 @@ export interface LineStatus {
   heldOut: { what: string; why: string; hint: string } | null;
 }
 export interface BondStatus {
-  teql: string; kind: KindName; present: boolean;
+  teql: string;
+  kind: KindName;
+  present: boolean;
   /** A per-connection bond: new connections by weight or by measured load; null otherwise. */
-  balance: 'weight' | 'load' | null; up: boolean; address: string; addressPresent: boolean;
+  balance: 'weight' | 'load' | null;
+  up: boolean;
+  address: string;
+  addressPresent: boolean;
   /** Why wanbond cannot read the bond now, with the fix (a bond nftables draws, nft cannot list); null otherwise. */
   problem: string | null;
   /** A DSL-router site's gateway, which the bond's routes go via; null without one. */
   gateway: string | null;
-  routes: { to: string; present: boolean }[]; lines: LineStatus[];
+  routes: { to: string; present: boolean }[];
+  lines: LineStatus[];
   /** Lines carrying IPv6 beside the bond (wanbond bonds IPv4 only), and what; null when IPv6 was not read. */
   ipv6Unbonded: Ipv6Carrier[] | null;
   /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
-  watch: { running: boolean; pid: number | null; updatedAt: string | null; stale: boolean; why: string | null; allDown: boolean; metrics: string | null };
+  watch: {
+    running: boolean;
+    pid: number | null;
+    updatedAt: string | null;
+    stale: boolean;
+    why: string | null;
+    allDown: boolean;
+    metrics: string | null;
+  };
 }
 
 export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
@@ -47,15 +71,27 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       const st = l?.stats;
       const stale = s.device ? o.staleDrivers.find((x) => x.device === s.device) : undefined;
       return {
-        name: s.name, admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down', oper: l?.operstate ?? '-',
+        name: s.name,
+        admin: !l ? 'missing' : l.flags.includes('UP') ? 'up' : 'down',
+        oper: l?.operstate ?? '-',
         carrier: l?.flags.includes('LOWER_UP') === true,
         enslaved: kind.member(b, o, s.name).in,
-        txPackets: st?.txPackets ?? 0, txBytes: st?.txBytes ?? 0, rxPackets: st?.rxPackets ?? 0, rxBytes: st?.rxBytes ?? 0,
-        share: null, errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0), dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
-        driverConfig: stale ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since } : { stale: false, dynIntrCfgInDriver: null, since: null },
+        txPackets: st?.txPackets ?? 0,
+        txBytes: st?.txBytes ?? 0,
+        rxPackets: st?.rxPackets ?? 0,
+        rxBytes: st?.rxBytes ?? 0,
+        share: null,
+        errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0),
+        dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
+        driverConfig: stale
+          ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since }
+          : { stale: false, dynIntrCfgInDriver: null, since: null },
         health: healthOf(daemon, b.teql, s.name),
         draw: kind.member(b, o, s.name).draw,
-        uplink: (() => { const u = b.uplinks?.find((x) => x.name === s.name); return u ? { address: u.address, gateway: u.gateway } : null; })(),
+        uplink: (() => {
+          const u = b.uplinks?.find((x) => x.name === s.name);
+          return u ? { address: u.address, gateway: u.gateway } : null;
+        })(),
         heldOut: held.find((x) => x.name === s.name)?.text ?? null,
       };
     });
@@ -64,14 +100,36 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     const blocked = kind.reads([b]).nft && o.weighted ? nftBlocker(o) : undefined;
     return {
       problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
-      teql: b.teql, present: t.present, up: t.up, address: b.address, gateway: b.gateway ?? null,
+      teql: b.teql,
+      present: t.present,
+      up: t.up,
+      address: b.address,
+      gateway: b.gateway ?? null,
       addressPresent: kind.addressPresent(b, o),
       balance: b.balance ?? null,
-      routes: b.routes.map((r) => ({ to: r.to, present: kind.routed(b, o, r.to) })), lines, kind: b.kind,
+      routes: b.routes.map((r) => ({ to: r.to, present: kind.routed(b, o, r.to) })),
+      lines,
+      kind: b.kind,
       ipv6Unbonded: o.ipv6 ? ipv6Carriers(b, o) : null,
       watch: daemon?.running
-        ? { running: true, pid: daemon.file.pid, updatedAt: daemon.file.updatedAt, stale: daemon.stale, why: null, allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true, metrics: daemon.file.metrics ?? null }
-        : { running: false, pid: null, updatedAt: daemon?.file?.updatedAt ?? null, stale: false, why: daemon?.why ?? 'not read', allDown: false, metrics: null },
+        ? {
+            running: true,
+            pid: daemon.file.pid,
+            updatedAt: daemon.file.updatedAt,
+            stale: daemon.stale,
+            why: null,
+            allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true,
+            metrics: daemon.file.metrics ?? null,
+          }
+        : {
+            running: false,
+            pid: null,
+            updatedAt: daemon?.file?.updatedAt ?? null,
+            stale: false,
+            why: daemon?.why ?? 'not read',
+            allDown: false,
+            metrics: null,
+          },
     };
   });
 }
@@ -85,44 +143,114 @@ function healthOf(daemon: DaemonView | undefined, teql: string, line: string): L
 
 function ago(iso: string, now: number): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+  return s < 120
+    ? `${s}s`
+    : s < 7200
+      ? `${Math.round(s / 60)}m`
+      : s < 172_800
+        ? `${Math.round(s / 3600)}h`
+        : `${Math.round(s / 86_400)}d`;
 }
 
-const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n));
+const human = (n: number) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(1)}G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(1)}M`
+      : n >= 1e4
+        ? `${(n / 1e3).toFixed(0)}k`
+        : String(n);
 
 export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
-  return bonds.map((b) => {
-    const k = kindNamed(b.kind);
-    const kind = k.label(b);
-    // A bond without a device of its own has its lines' addresses (a per-connection bond's uplinks).
-    const where = !k.ownDevice
-      ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
-      : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
-    const state = b.problem ? `unknown (${b.problem})` : !b.present ? k.absent : b.up ? 'up' : 'down';
-    const routes = b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none';
-    const head = `${b.teql}${kind}: ${state}, ${where}, routes ${routes}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
-    const w = b.watch;
-    const watchLine = w.running
-      ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
-      : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
-    const stale = b.lines.filter((l) => l.driverConfig.stale);
-    const foot = stale.map((l) => `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`).join('');
-    const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');
-    const v6 = b.ipv6Unbonded ?? [];
-    const ipv6Line = v6.length === 0 ? ''
-      : `  ipv6: ${v6.map((c) => c.line).join(', ')} ${v6.length > 1 ? 'carry' : 'carries'} IPv6`
-        + ' that wanbond neither bonds nor fails over (see wanbond doctor)\n';
-    const reasons = held + b.lines.filter((l) => l.health && l.health.state !== 'up')
-      .map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`).join('');
-    return head + watchLine + table(['line', 'health', 'since', 'penalty', 'admin', 'oper', 'carrier', k.memberWord, 'tx pkts', 'tx bytes', 'share', 'rx pkts', 'rx bytes', 'errors', 'dropped'],
-      b.lines.map((l) => [l.name + (l.driverConfig.stale ? '*' : ''), l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-', l.health ? ago(l.health.since, now) : '-',
-        l.health ? String(l.health.penalty) : '-', l.admin, l.oper, l.carrier ? 'yes' : 'NO', l.enslaved ? (l.draw !== null && k.drawShown ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO', human(l.txPackets), human(l.txBytes),
-        l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`, human(l.rxPackets), human(l.rxBytes), String(l.errors), String(l.dropped)])) + reasons + foot + ipv6Line;
-  }).join('\n');
+  return bonds
+    .map((b) => {
+      const k = kindNamed(b.kind);
+      const kind = k.label(b);
+      // A bond without a device of its own has its lines' addresses (a per-connection bond's uplinks).
+      const where = !k.ownDevice
+        ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
+        : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
+      const state = b.problem ? `unknown (${b.problem})` : !b.present ? k.absent : b.up ? 'up' : 'down';
+      const routes = b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none';
+      const head = `${b.teql}${kind}: ${state}, ${where}, routes ${routes}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
+      const w = b.watch;
+      const watchLine = w.running
+        ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
+        : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
+      const stale = b.lines.filter((l) => l.driverConfig.stale);
+      const foot = stale
+        .map(
+          (l) =>
+            `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`,
+        )
+        .join('');
+      const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');
+      const v6 = b.ipv6Unbonded ?? [];
+      const ipv6Line =
+        v6.length === 0
+          ? ''
+          : `  ipv6: ${v6.map((c) => c.line).join(', ')} ${v6.length > 1 ? 'carry' : 'carries'} IPv6` +
+            ' that wanbond neither bonds nor fails over (see wanbond doctor)\n';
+      const reasons =
+        held +
+        b.lines
+          .filter((l) => l.health && l.health.state !== 'up')
+          .map((l) => `  ${l.name}: ${l.health!.state} since ${l.health!.since}: ${l.health!.reason}\n`)
+          .join('');
+      return (
+        head +
+        watchLine +
+        table(
+          [
+            'line',
+            'health',
+            'since',
+            'penalty',
+            'admin',
+            'oper',
+            'carrier',
+            k.memberWord,
+            'tx pkts',
+            'tx bytes',
+            'share',
+            'rx pkts',
+            'rx bytes',
+            'errors',
+            'dropped',
+          ],
+          b.lines.map((l) => [
+            l.name + (l.driverConfig.stale ? '*' : ''),
+            l.health ? l.health.state + (l.health.suppressed ? ' (suppressed)' : '') : '-',
+            l.health ? ago(l.health.since, now) : '-',
+            l.health ? String(l.health.penalty) : '-',
+            l.admin,
+            l.oper,
+            l.carrier ? 'yes' : 'NO',
+            l.enslaved ? (l.draw !== null && k.drawShown ? `${(l.draw * 100).toFixed(0)}%` : 'yes') : 'NO',
+            human(l.txPackets),
+            human(l.txBytes),
+            l.share === null ? '-' : `${(l.share * 100).toFixed(1)}%`,
+            human(l.rxPackets),
+            human(l.rxBytes),
+            String(l.errors),
+            String(l.dropped),
+          ]),
+        ) +
+        reasons +
+        foot +
+        ipv6Line
+      );
+    })
+    .join('\n');
 }
 
 /** Bonds `up` set up in this boot that the settings no longer have, until `up` takes them down. */
 export function formatRemoved(bonds: readonly string[]): string {
-  return bonds.map((b) => `\n${b}: no longer in the settings, but still set up by \`wanbond up\` earlier in this boot: `
-    + '`wanbond up` takes it down\n').join('');
+  return bonds
+    .map(
+      (b) =>
+        `\n${b}: no longer in the settings, but still set up by \`wanbond up\` earlier in this boot: ` +
+        '`wanbond up` takes it down\n',
+    )
+    .join('');
 }

@@ -6,9 +6,17 @@ import { WatchDaemon } from '../../watch/daemon.js';
 import { buildContext, type EngineOpts } from '../context.js';
 import type { Io } from '../io.js';
 
-export function registerWatch(program: Command, io: Io, setExit: (c: number) => void, deps: { runner?: Runner; log?: Log } = {}): void {
-  program.command('watch')
-    .description('daemon: converge like up, then take failed lines out of the ring and put them back when healthy (SIGHUP reloads, SIGTERM stops and leaves the bond up)')
+export function registerWatch(
+  program: Command,
+  io: Io,
+  setExit: (c: number) => void,
+  deps: { runner?: Runner; log?: Log } = {},
+): void {
+  program
+    .command('watch')
+    .description(
+      'daemon: converge like up, then take failed lines out of the ring and put them back when healthy (SIGHUP reloads, SIGTERM stops and leaves the bond up)',
+    )
     .option('--no-config-fix', 'do not edit wanpipe files at start')
     .option('--no-restart', 'do not restart devices whose driver runs an older configuration')
     .action(async (_o: unknown, cmd: Command) => {

@@ -5,23 +5,44 @@ import type { Finding } from '../finding.js';
 import { cmd, note } from '../fix.js';
 import { configuredProbe, hasCarrier, isUp, linkOf, probeOf, siteIface, type DoctorInput } from '../input.js';
 
-export const DAEMON_IDS = ['watch.not-running', 'watch.not-answering', 'watch.all-lines-down', 'watch.line-down', 'watch.line-suppressed', 'watch.no-probe-target'] as const;
+export const DAEMON_IDS = [
+  'watch.not-running',
+  'watch.not-answering',
+  'watch.all-lines-down',
+  'watch.line-down',
+  'watch.line-suppressed',
+  'watch.no-probe-target',
+] as const;
 
 function running(x: DoctorInput): Finding[] {
   const d = x.daemon;
   if (!d.running) {
-    return [{
-      id: 'watch.not-running', severity: 'warning', what: `the watch daemon is not running: ${d.why}`,
-      why: 'TEQL alone skips a line only when its interface is down; a line that fails silently (a dead far end or DLCI) keeps its share of the packets, and a dead line left in the ring costs most of the bond (docs/WATCH.md). The daemon takes such a line out within a second',
-      fix: [note('once, if systemd does not know the unit: wanbond install-units'), cmd('systemctl', 'enable', '--now', 'wanbond-watch.service')],
-    }];
+    return [
+      {
+        id: 'watch.not-running',
+        severity: 'warning',
+        what: `the watch daemon is not running: ${d.why}`,
+        why: 'TEQL alone skips a line only when its interface is down; a line that fails silently (a dead far end or DLCI) keeps its share of the packets, and a dead line left in the ring costs most of the bond (docs/WATCH.md). The daemon takes such a line out within a second',
+        fix: [
+          note('once, if systemd does not know the unit: wanbond install-units'),
+          cmd('systemctl', 'enable', '--now', 'wanbond-watch.service'),
+        ],
+      },
+    ];
   }
   if (!d.stale) return [];
-  return [{
-    id: 'watch.not-answering', severity: 'error', what: `the watch daemon (pid ${d.file.pid}) has not written its health since ${d.file.updatedAt}`,
-    why: 'it writes every 5 s; stuck, it takes no failed line out of the bond',
-    fix: [cmd('journalctl', '-u', 'wanbond-watch.service', '-n', '50', '--no-pager'), cmd('systemctl', 'restart', 'wanbond-watch.service')],
-  }];
+  return [
+    {
+      id: 'watch.not-answering',
+      severity: 'error',
+      what: `the watch daemon (pid ${d.file.pid}) has not written its health since ${d.file.updatedAt}`,
+      why: 'it writes every 5 s; stuck, it takes no failed line out of the bond',
+      fix: [
+        cmd('journalctl', '-u', 'wanbond-watch.service', '-n', '50', '--no-pager'),
+        cmd('systemctl', 'restart', 'wanbond-watch.service'),
+      ],
+    },
+  ];
 }
 
 function lines(x: DoctorInput): Finding[] {
@@ -31,63 +52,103 @@ function lines(x: DoctorInput): Finding[] {
     const seen = file.bonds.find((v) => v.teql === b.teql);
     if (!seen) return [];
     if (seen.allDown) {
-      return [{
-        id: 'watch.all-lines-down', severity: 'error', bond: b.teql, what: `every line of ${b.teql} is down`,
-        why: 'nothing goes out through the bond; the daemon keeps every line in the ring so the first one back carries traffic at once',
-        fix: [cmd('wanbond', 'status'), cmd('wanrouter', 'status')],
-      }];
+      return [
+        {
+          id: 'watch.all-lines-down',
+          severity: 'error',
+          bond: b.teql,
+          what: `every line of ${b.teql} is down`,
+          why: 'nothing goes out through the bond; the daemon keeps every line in the ring so the first one back carries traffic at once',
+          fix: [cmd('wanbond', 'status'), cmd('wanrouter', 'status')],
+        },
+      ];
     }
     return seen.lines.flatMap((h): Finding[] => {
       const l = linkOf(x.observed.links, h.line);
       const at = { bond: b.teql, line: h.line };
       if (h.suppressed) {
-        return [{
-          id: 'watch.line-suppressed', severity: 'warning', ...at, what: `${h.line} is kept out of ${b.teql} for flapping (${h.flaps} falls, penalty ${h.penalty})`,
-          why: 'each fall adds to a penalty that halves every half_life; above suppress the line stays out, even when it works, until the penalty decays below reuse (route flap damping, RFC 2439): a line that comes and goes costs more than it carries',
-          fix: [cmd('wanbond', 'status'), note('ask the telco about the line if it keeps flapping')],
-        }];
+        return [
+          {
+            id: 'watch.line-suppressed',
+            severity: 'warning',
+            ...at,
+            what: `${h.line} is kept out of ${b.teql} for flapping (${h.flaps} falls, penalty ${h.penalty})`,
+            why: 'each fall adds to a penalty that halves every half_life; above suppress the line stays out, even when it works, until the penalty decays below reuse (route flap damping, RFC 2439): a line that comes and goes costs more than it carries',
+            fix: [cmd('wanbond', 'status'), note('ask the telco about the line if it keeps flapping')],
+          },
+        ];
       }
       // A line down in the kernel too is the bond rules' to report; here, lines only the probe sees.
       if (h.inRing || !isUp(l) || !hasCarrier(l)) return [];
       const probation = h.state === 'probation';
-      return [{
-        id: 'watch.line-down', severity: probation ? 'info' : 'error', ...at,
-        what: probation ? `${h.line} is back and in probation since ${h.since}: it rejoins ${b.teql} after hold_down clean` : `the watch daemon took ${h.line} out of ${b.teql}: ${h.reason}`,
-        why: probation ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within seconds never does'
-          : `the interface is up, yet ${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines`,
-        fix: probation ? [cmd('wanbond', 'status')] : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
-      }];
+      return [
+        {
+          id: 'watch.line-down',
+          severity: probation ? 'info' : 'error',
+          ...at,
+          what: probation
+            ? `${h.line} is back and in probation since ${h.since}: it rejoins ${b.teql} after hold_down clean`
+            : `the watch daemon took ${h.line} out of ${b.teql}: ${h.reason}`,
+          why: probation
+            ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within seconds never does'
+            : `the interface is up, yet ${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines`,
+          fix: probation
+            ? [cmd('wanbond', 'status')]
+            : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
+        },
+      ];
     });
   });
 }
 
 function probes(x: DoctorInput): Finding[] {
-  return x.desired.bonds.flatMap((b) => b.slaves.flatMap((s): Finding[] => {
-    if (probeOf(x, b.teql, s.name) !== undefined) return [];
-    const i = siteIface(x, s.name);
-    const configured = configuredProbe(x, s.name);
-    if (configured !== undefined) {
-      // The configuration names a far end, the running daemon probes none: its probes are off.
-      return [{
-        id: 'watch.no-probe-target', severity: 'warning', bond: b.teql, line: s.name,
-        what: `the watch daemon does not probe ${s.name}, although its far end is ${configured}`,
-        why: 'the daemon turns every probe off when its ping is not iputils\' (busybox\'s has no -O) and logs probes-off; it then sees only what the driver shows',
-        fix: [cmd('ping', '-V'), cmd('journalctl', '-u', 'wanbond-watch.service', '-n', '50', '--no-pager'), note('install iputils ping (Debian: apt-get install iputils-ping)'), cmd('systemctl', 'restart', 'wanbond-watch.service')],
-      }];
-    }
-    // A line whose failure the driver does not show at all is config.invisible-failure's, as an error.
-    if (i?.visibility === 'none') return [];
-    const off = x.settings.watch.probes[s.name] === null;
-    const beyond = kindOf(b).probeBeyond(b);
-    return [{
-      id: 'watch.no-probe-target', severity: off ? 'info' : 'warning', bond: b.teql, line: s.name,
-      what: off ? `${s.name}'s probe is off (probe.${s.name} = none)` : `${s.name} has no far end to probe`,
-      why: `the daemon sees ${s.name} fail only when ${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that dies while the line stays up goes unseen, and ${kindOf(b).unseenShare}`,
-      // Behind a DSL router or a provider, the link stays up when what is beyond dies: the probe must ask past it.
-      fix: [note(`in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ${beyond ? `<an address beyond its ${beyond} (the router's own address answers while its DSL line is dead)>` : '<the address of its far end>'}${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`),
-        cmd('systemctl', 'reload', 'wanbond-watch.service')],
-    }];
-  }));
+  return x.desired.bonds.flatMap((b) =>
+    b.slaves.flatMap((s): Finding[] => {
+      if (probeOf(x, b.teql, s.name) !== undefined) return [];
+      const i = siteIface(x, s.name);
+      const configured = configuredProbe(x, s.name);
+      if (configured !== undefined) {
+        // The configuration names a far end, the running daemon probes none: its probes are off.
+        return [
+          {
+            id: 'watch.no-probe-target',
+            severity: 'warning',
+            bond: b.teql,
+            line: s.name,
+            what: `the watch daemon does not probe ${s.name}, although its far end is ${configured}`,
+            why: "the daemon turns every probe off when its ping is not iputils' (busybox's has no -O) and logs probes-off; it then sees only what the driver shows",
+            fix: [
+              cmd('ping', '-V'),
+              cmd('journalctl', '-u', 'wanbond-watch.service', '-n', '50', '--no-pager'),
+              note('install iputils ping (Debian: apt-get install iputils-ping)'),
+              cmd('systemctl', 'restart', 'wanbond-watch.service'),
+            ],
+          },
+        ];
+      }
+      // A line whose failure the driver does not show at all is config.invisible-failure's, as an error.
+      if (i?.visibility === 'none') return [];
+      const off = x.settings.watch.probes[s.name] === null;
+      const beyond = kindOf(b).probeBeyond(b);
+      return [
+        {
+          id: 'watch.no-probe-target',
+          severity: off ? 'info' : 'warning',
+          bond: b.teql,
+          line: s.name,
+          what: off ? `${s.name}'s probe is off (probe.${s.name} = none)` : `${s.name} has no far end to probe`,
+          why: `the daemon sees ${s.name} fail only when ${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that dies while the line stays up goes unseen, and ${kindOf(b).unseenShare}`,
+          // Behind a DSL router or a provider, the link stays up when what is beyond dies: the probe must ask past it.
+          fix: [
+            note(
+              `in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ${beyond ? `<an address beyond its ${beyond} (the router's own address answers while its DSL line is dead)>` : '<the address of its far end>'}${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`,
+            ),
+            cmd('systemctl', 'reload', 'wanbond-watch.service'),
+          ],
+        },
+      ];
+    }),
+  );
 }
 
 export function daemonRules(x: DoctorInput): Finding[] {

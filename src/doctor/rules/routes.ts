@@ -9,12 +9,21 @@ import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';
 import { isUp, linkOf, siteIface, type DoctorInput } from '../input.js';
 
-export const ROUTE_IDS = ['routes.not-on-bond', 'routes.bypass', 'routes.fake-31-routed', 'routes.gateway-unresolved', 'routes.probe-route-missing'] as const;
+export const ROUTE_IDS = [
+  'routes.not-on-bond',
+  'routes.bypass',
+  'routes.fake-31-routed',
+  'routes.gateway-unresolved',
+  'routes.probe-route-missing',
+] as const;
 
 const metric = (r: RouteState) => r.metric ?? 0;
 /** On the bond, as `up` makes it: straight to teqlN, or via the bond's gateway (a DSL-router site). */
 const ours = (r: RouteState, b: DesiredBond) => r.dev === b.teql && r.gateway === b.gateway;
-const describeRoute = (r: RouteState) => r.spec ? routeArgs(r.spec).join(' ') : `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
+const describeRoute = (r: RouteState) =>
+  r.spec
+    ? routeArgs(r.spec).join(' ')
+    : `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
 
 /** `inner` is a strictly more specific part of `outer` ('default' holds everything; a host route has no /len). */
 function within(inner: string, outer: string): boolean {
@@ -32,15 +41,22 @@ function notOnBond(x: DoctorInput, b: DesiredBond): Finding[] {
     const best = same[0];
     if (best && ours(best, b)) return [];
     const mine = same.find((r) => ours(r, b));
-    return [{
-      id: 'routes.not-on-bond', severity: 'error', bond: b.teql,
-      what: !best ? `no route ${want.to}: it should go to ${b.teql}`
-        : `${want.to} goes ${describeRoute(best)}, not to ${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
-      why: `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on teql0 device"); ${!best ? 'without one it goes nowhere, or out another way' : 'the kernel uses the route with the lowest metric, so this traffic never touches the bond'}`,
-      fix: [cmd('wanbond', 'up')],
-      // Same destination and metric: `ip route replace` takes its place (a lower metric than ours only loses to it).
-      ...(best && metric(best) === 0 ? { interrupts: `wanbond up replaces ${describeRoute(best)}; wanbond down gives it back` } : {}),
-    }];
+    return [
+      {
+        id: 'routes.not-on-bond',
+        severity: 'error',
+        bond: b.teql,
+        what: !best
+          ? `no route ${want.to}: it should go to ${b.teql}`
+          : `${want.to} goes ${describeRoute(best)}, not to ${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
+        why: `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on teql0 device"); ${!best ? 'without one it goes nowhere, or out another way' : 'the kernel uses the route with the lowest metric, so this traffic never touches the bond'}`,
+        fix: [cmd('wanbond', 'up')],
+        // Same destination and metric: `ip route replace` takes its place (a lower metric than ours only loses to it).
+        ...(best && metric(best) === 0
+          ? { interrupts: `wanbond up replaces ${describeRoute(best)}; wanbond down gives it back` }
+          : {}),
+      },
+    ];
   });
 }
 
@@ -57,16 +73,38 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
     if (!viaLine && !r.gateway && !r.spec?.nexthops) return [];
     const i = viaLine ? siteIface(x, viaLine) : undefined;
     const ipf = viaLine ? x.site?.ipFiles.get(viaLine) : undefined;
-    return [{
-      // Through a line it is surely wrong; through another router it may be an internal network doctor cannot know.
-      id: 'routes.bypass', severity: viaLine ? 'warning' : 'info', bond: b.teql, ...(viaLine ? { line: viaLine } : {}),
-      what: `${describeRoute(r)} takes ${r.dst} away from ${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
-      why: viaLine
-        ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with that line${i && ipf?.gateway ? ` (wanrouter adds it: GATEWAY=${ipf.gateway} in interfaces/${viaLine})` : ''}`
-        : `a more specific route wins over ${covers.to === 'default' ? 'the default route' : covers.to}: traffic to ${r.dst} leaves by ${devs.join(', ') || 'another way'} and never uses the bond. If that is on purpose, ignore this`,
-      fix: [r.spec ? run({ kind: 'del-route', route: r.spec }) : cmd('ip', 'route', 'del', r.dst, ...(r.gateway ? ['via', r.gateway] : []), ...(r.dev ? ['dev', r.dev] : [])),
-        ...(i && ipf?.gateway ? [note(`remove GATEWAY=${ipf.gateway} from ${x.site?.confDir}/interfaces/${viaLine}, or wanrouter adds the route again at its next start`)] : [])],
-    }];
+    return [
+      {
+        // Through a line it is surely wrong; through another router it may be an internal network doctor cannot know.
+        id: 'routes.bypass',
+        severity: viaLine ? 'warning' : 'info',
+        bond: b.teql,
+        ...(viaLine ? { line: viaLine } : {}),
+        what: `${describeRoute(r)} takes ${r.dst} away from ${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
+        why: viaLine
+          ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with that line${i && ipf?.gateway ? ` (wanrouter adds it: GATEWAY=${ipf.gateway} in interfaces/${viaLine})` : ''}`
+          : `a more specific route wins over ${covers.to === 'default' ? 'the default route' : covers.to}: traffic to ${r.dst} leaves by ${devs.join(', ') || 'another way'} and never uses the bond. If that is on purpose, ignore this`,
+        fix: [
+          r.spec
+            ? run({ kind: 'del-route', route: r.spec })
+            : cmd(
+                'ip',
+                'route',
+                'del',
+                r.dst,
+                ...(r.gateway ? ['via', r.gateway] : []),
+                ...(r.dev ? ['dev', r.dev] : []),
+              ),
+          ...(i && ipf?.gateway
+            ? [
+                note(
+                  `remove GATEWAY=${ipf.gateway} from ${x.site?.confDir}/interfaces/${viaLine}, or wanrouter adds the route again at its next start`,
+                ),
+              ]
+            : []),
+        ],
+      },
+    ];
   });
 }
 
@@ -79,13 +117,23 @@ function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
   const [addr, len] = b.address.split('/');
   const a = x.observed.addrs.find((v) => v.dev === b.teql && v.local === addr && String(v.prefixlen) === len);
   const again = a && !a.noprefixroute;
-  return [{
-    id: 'routes.fake-31-routed', severity: 'warning', bond: b.teql, what: `the fake ${net} of ${b.teql} is routed`,
-    why: `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); routed, it sends traffic for ${net} into the bond, where no far end has it${again ? `. The address was added without noprefixroute, so the kernel adds the route back each time ${b.teql} comes up` : ''}`,
-    fix: again
-      ? [run({ kind: 'del-address', dev: b.teql, cidr: b.address }), run({ kind: 'add-address', dev: b.teql, cidr: b.address })]
-      : routed.map((r) => run({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } })),
-  }];
+  return [
+    {
+      id: 'routes.fake-31-routed',
+      severity: 'warning',
+      bond: b.teql,
+      what: `the fake ${net} of ${b.teql} is routed`,
+      why: `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); routed, it sends traffic for ${net} into the bond, where no far end has it${again ? `. The address was added without noprefixroute, so the kernel adds the route back each time ${b.teql} comes up` : ''}`,
+      fix: again
+        ? [
+            run({ kind: 'del-address', dev: b.teql, cidr: b.address }),
+            run({ kind: 'add-address', dev: b.teql, cidr: b.address }),
+          ]
+        : routed.map((r) =>
+            run({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } }),
+          ),
+    },
+  ];
 }
 
 /**
@@ -99,13 +147,22 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
   return b.slaves.flatMap((s): Finding[] => {
     const n = x.neighbours?.find((e) => e.dst === gw && e.dev === s.name);
     if (!n?.state.some((st) => st === 'FAILED' || st === 'INCOMPLETE')) return [];
-    return [{
-      id: 'routes.gateway-unresolved', severity: 'error', bond: b.teql, line: s.name,
-      what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,
-      why: `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still hands ${s.name} its share of the packets, and they are lost`,
-      fix: [note(`give the router behind ${s.name} the shared LAN address ${gw}, or correct the cabling; then check: arping -c 3 -I ${s.name} ${gw}`),
-        cmd('ip', 'neigh', 'flush', 'dev', s.name, 'to', gw)],
-    }];
+    return [
+      {
+        id: 'routes.gateway-unresolved',
+        severity: 'error',
+        bond: b.teql,
+        line: s.name,
+        what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,
+        why: `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still hands ${s.name} its share of the packets, and they are lost`,
+        fix: [
+          note(
+            `give the router behind ${s.name} the shared LAN address ${gw}, or correct the cabling; then check: arping -c 3 -I ${s.name} ${gw}`,
+          ),
+          cmd('ip', 'neigh', 'flush', 'dev', s.name, 'to', gw),
+        ],
+      },
+    ];
   });
 }
 
@@ -120,18 +177,37 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
     const router = s.router ?? routerOf(s.name, x.observed);
     const table = probeTableOf(b.index, k);
     if (!router) {
-      return [{ id: 'routes.probe-route-missing', severity: 'warning', bond: b.teql, line: s.name,
-        what: `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not on a /30 or /31 with it)`,
-        why: `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that router sees it, and ${s.name}'s probes have no route beyond its own network`,
-        fix: [note(`name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ${s.name}'s network>`), cmd('wanbond', 'up')] }];
+      return [
+        {
+          id: 'routes.probe-route-missing',
+          severity: 'warning',
+          bond: b.teql,
+          line: s.name,
+          what: `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not on a /30 or /31 with it)`,
+          why: `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that router sees it, and ${s.name}'s probes have no route beyond its own network`,
+          fix: [
+            note(
+              `name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ${s.name}'s network>`,
+            ),
+            cmd('wanbond', 'up'),
+          ],
+        },
+      ];
     }
     const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table));
     const rule = (x.observed.weighted?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
     if (route && rule) return [];
-    return [{ id: 'routes.probe-route-missing', severity: 'error', bond: b.teql, line: s.name,
-      what: `${s.name}'s probe route is gone: ${[route ? '' : `no default via ${router} in table ${table}`, rule ? '' : `no rule oif ${s.name} lookup ${table}`].filter(Boolean).join(', ')}`,
-      why: `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down while it works, or a dead DSL line behind its router is missed`,
-      fix: [cmd('wanbond', 'up')] }];
+    return [
+      {
+        id: 'routes.probe-route-missing',
+        severity: 'error',
+        bond: b.teql,
+        line: s.name,
+        what: `${s.name}'s probe route is gone: ${[route ? '' : `no default via ${router} in table ${table}`, rule ? '' : `no rule oif ${s.name} lookup ${table}`].filter(Boolean).join(', ')}`,
+        why: `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down while it works, or a dead DSL line behind its router is missed`,
+        fix: [cmd('wanbond', 'up')],
+      },
+    ];
   });
 }
 

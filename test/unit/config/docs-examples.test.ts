@@ -22,7 +22,9 @@ describe('settings examples in the docs', () => {
   }
 
   it('README.md and docs/WEIGHTED.md: their [wbond0] examples are weighted bonds with a 768k line', async () => {
-    const blocks = [...await iniBlocks('README.md'), ...await iniBlocks('docs/WEIGHTED.md')].filter((b) => b.includes('[wbond0]'));
+    const blocks = [...(await iniBlocks('README.md')), ...(await iniBlocks('docs/WEIGHTED.md'))].filter((b) =>
+      b.includes('[wbond0]'),
+    );
     assert.equal(blocks.length, 2);
     for (const b of blocks) {
       const bond = parseSettings('x', b).bonds[0];
@@ -32,12 +34,20 @@ describe('settings examples in the docs', () => {
   });
 
   it('README.md and docs/SITES.md: their [pcbond0] examples are per-connection bonds of two uplinks weighted 2:1', async () => {
-    const blocks = [...await iniBlocks('README.md'), ...await iniBlocks('docs/SITES.md')].filter((b) => b.includes('[pcbond0]'));
+    const blocks = [...(await iniBlocks('README.md')), ...(await iniBlocks('docs/SITES.md'))].filter((b) =>
+      b.includes('[pcbond0]'),
+    );
     assert.equal(blocks.length, 2);
     for (const b of blocks) {
       const bond = parseSettings('x', b).bonds[0];
       assert.equal(bond?.kind, 'per-connection');
-      assert.deepEqual(bond?.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight]), [['eth1', '100.64.1.2', '100.64.1.1', 2], ['eth2', '100.64.2.2', '100.64.2.1', 1]]);
+      assert.deepEqual(
+        bond?.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight]),
+        [
+          ['eth1', '100.64.1.2', '100.64.1.1', 2],
+          ['eth2', '100.64.2.2', '100.64.2.1', 1],
+        ],
+      );
     }
   });
 });

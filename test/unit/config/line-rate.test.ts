@@ -9,7 +9,7 @@ import { samplesDir, tmpDir } from '../../helpers/fs.js';
 const bps = (r: ReturnType<typeof lineRate>) => ('bps' in r ? r.bps : r.unknown);
 
 describe('line rates from the wanpipe configuration', () => {
-  it('counts T1/E1 timeslots in Sangoma\'s ACTIVE_CH syntax', () => {
+  it("counts T1/E1 timeslots in Sangoma's ACTIVE_CH syntax", () => {
     assert.equal(countTimeslots('ALL', 'T1'), 24);
     assert.equal(countTimeslots('all', 'E1'), 31);
     assert.equal(countTimeslots('1-12', 'T1'), 12);
@@ -30,7 +30,7 @@ describe('line rates from the wanpipe configuration', () => {
     assert.match(r.where, /wanpipe3\.conf:46$/);
   });
 
-  it('the mixed sample: two full T1s and a fractional T1 of 12 timeslots; TEQL\'s ceiling is 3 x 768k', async () => {
+  it("the mixed sample: two full T1s and a fractional T1 of 12 timeslots; TEQL's ceiling is 3 x 768k", async () => {
     const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
     const rates = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'].map((n) => bps(lineRate(site, n)));
     assert.deepEqual(rates, [1_536_000, 768_000, 1_536_000]);
@@ -43,11 +43,20 @@ describe('line rates from the wanpipe configuration', () => {
   it('S514 T1 (MEDIA, ACTIVE_CH in the device section); a serial line by its BaudRate; neither: unknown with the reason', async () => {
     assert.equal(bps(lineRate(await loadSite(path.join(samplesDir, 's514-chdlc-2xt1')), 'wan1')), 1_536_000);
     const dir = await tmpDir();
-    await fs.writeFile(path.join(dir, 'wanpipe1.conf'), '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\nBaudRate = 512000\n[wp1chdlc]\nDYN_INTR_CFG = YES\n');
+    await fs.writeFile(
+      path.join(dir, 'wanpipe1.conf'),
+      '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\nBaudRate = 512000\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
+    );
     const serial = lineRate(await loadSite(dir), 'wp1chdlc');
     assert.deepEqual(serial, { bps: 512_000, how: 'serial clock BaudRate = 512000', where: `${dir}/wanpipe1.conf:7` });
-    await fs.writeFile(path.join(dir, 'wanpipe1.conf'), '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1chdlc]\nDYN_INTR_CFG = YES\n');
-    assert.match(bps(lineRate(await loadSite(dir), 'wp1chdlc')) as string, /neither FE_MEDIA\/MEDIA \(T1, E1\) nor BaudRate is set for wanpipe1/);
+    await fs.writeFile(
+      path.join(dir, 'wanpipe1.conf'),
+      '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
+    );
+    assert.match(
+      bps(lineRate(await loadSite(dir), 'wp1chdlc')) as string,
+      /neither FE_MEDIA\/MEDIA \(T1, E1\) nor BaudRate is set for wanpipe1/,
+    );
     assert.match(bps(lineRate(await loadSite(dir), 'nosuch')) as string, /nosuch is not in any wanpipe configuration/);
     await fs.rm(dir, { recursive: true });
   });
@@ -57,7 +66,10 @@ describe('line rates from the wanpipe configuration', () => {
     await fs.cp(path.join(samplesDir, 'aft-a104-4xt1-ppp'), dir, { recursive: true });
     const f = path.join(dir, 'wanpipe1.conf');
     await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/ACTIVE_CH\t= ALL/, 'ACTIVE_CH\t= 1-30'));
-    assert.equal(bps(lineRate(await loadSite(dir), 'w1g1ppp')), `${f}:46: ACTIVE_CH = 1-30 is not a timeslot list wanbond understands (ALL, or channels such as 1-12 or 1.3.5-8)`);
+    assert.equal(
+      bps(lineRate(await loadSite(dir), 'w1g1ppp')),
+      `${f}:46: ACTIVE_CH = 1-30 is not a timeslot list wanbond understands (ALL, or channels such as 1-12 or 1.3.5-8)`,
+    );
     await fs.rm(dir, { recursive: true });
   });
 });

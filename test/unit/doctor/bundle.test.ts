@@ -16,10 +16,14 @@ import { deviceProc, DoctorKernel } from './kernel.js';
 /** name -> content of each regular file of an uncompressed ustar archive; checks every header's checksum. */
 function untar(buf: Buffer): Map<string, string> {
   const out = new Map<string, string>();
-  for (let at = 0; at + 512 <= buf.length;) {
+  for (let at = 0; at + 512 <= buf.length; ) {
     const h = buf.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
-    const str = (o: number, n: number) => h.subarray(o, o + n).toString('utf8').replace(/\0.*$/s, '');
+    const str = (o: number, n: number) =>
+      h
+        .subarray(o, o + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const sum = [...h].reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
     assert.equal(parseInt(str(148, 8), 8), sum, 'header checksum');
     assert.equal(str(257, 6), 'ustar');
@@ -48,19 +52,41 @@ const SECRETS = ['pap-s3cret-42', 'bob-the-user', 'chap-s3cret-77', 'c0mmunity-9
 
 describe('doctor --bundle', () => {
   it('masks secret values and keeps the line', () => {
-    assert.equal(maskSecrets('[w1g1.ppp]\nPAP\t= YES\nUSERID\t= bob\nPASSWD\t= s3cret ; the PAP password\nMTU = 1500\r\n'),
-      `[w1g1.ppp]\nPAP\t= YES\nUSERID\t= ${MASK}\nPASSWD\t= ${MASK}\nMTU = 1500\r\n`);
-    assert.equal(maskSecrets('export SNMP_COMMUNITY="pub lic"\nCHAP_SECRET=x\nIPADDR=192.0.2.1\n'), `export SNMP_COMMUNITY=${MASK}\nCHAP_SECRET=${MASK}\nIPADDR=192.0.2.1\n`);
+    assert.equal(
+      maskSecrets('[w1g1.ppp]\nPAP\t= YES\nUSERID\t= bob\nPASSWD\t= s3cret ; the PAP password\nMTU = 1500\r\n'),
+      `[w1g1.ppp]\nPAP\t= YES\nUSERID\t= ${MASK}\nPASSWD\t= ${MASK}\nMTU = 1500\r\n`,
+    );
+    assert.equal(
+      maskSecrets('export SNMP_COMMUNITY="pub lic"\nCHAP_SECRET=x\nIPADDR=192.0.2.1\n'),
+      `export SNMP_COMMUNITY=${MASK}\nCHAP_SECRET=${MASK}\nIPADDR=192.0.2.1\n`,
+    );
     assert.equal(maskSecrets('PASSWD =\n'), 'PASSWD =\n', 'nothing to hide in an empty value');
-    assert.equal(maskSecrets('PASSWD s3cret\nMTU 1500\n'), `PASSWD ${MASK}\nMTU 1500\n`, 'a line without its = still hides its secret');
-    assert.equal(maskSecrets('#PASSWD = old-one\n  ; CHAP_SECRET=older\n# a comment = fine\n'), `#PASSWD = ${MASK}\n  ; CHAP_SECRET=${MASK}\n# a comment = fine\n`, 'commented-out secrets too');
+    assert.equal(
+      maskSecrets('PASSWD s3cret\nMTU 1500\n'),
+      `PASSWD ${MASK}\nMTU 1500\n`,
+      'a line without its = still hides its secret',
+    );
+    assert.equal(
+      maskSecrets('#PASSWD = old-one\n  ; CHAP_SECRET=older\n# a comment = fine\n'),
+      `#PASSWD = ${MASK}\n  ; CHAP_SECRET=${MASK}\n# a comment = fine\n`,
+      'commented-out secrets too',
+    );
   });
 
   it('masks a secret quoted in an error or a log line, and nothing else', () => {
-    assert.equal(maskText(`wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD s3cret'`),
-      `wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD ${MASK}'`);
-    assert.equal(maskText(`{"msg":"x.conf:3: 'chap_secret = a b' is outside any section"}`), `{"msg":"x.conf:3: 'chap_secret = ${MASK}' is outside any section"}`);
-    assert.equal(maskText(`found 'MTU 1500' and 'PASSWD'`), `found 'MTU 1500' and 'PASSWD'`, 'no value, nothing to hide');
+    assert.equal(
+      maskText(`wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD s3cret'`),
+      `wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD ${MASK}'`,
+    );
+    assert.equal(
+      maskText(`{"msg":"x.conf:3: 'chap_secret = a b' is outside any section"}`),
+      `{"msg":"x.conf:3: 'chap_secret = ${MASK}' is outside any section"}`,
+    );
+    assert.equal(
+      maskText(`found 'MTU 1500' and 'PASSWD'`),
+      `found 'MTU 1500' and 'PASSWD'`,
+      'no value, nothing to hide',
+    );
   });
 
   it('a configuration that does not load: the bundle is still written, with the error and the raw files masked, and doctor exits 2', async () => {
@@ -68,15 +94,35 @@ describe('doctor --bundle', () => {
     const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'] }, wanrouterRunning: ['wanpipe1'] });
     kernel.files['/proc/net/wanrouter/wanpipe1'] = deviceProc(['RED']);
     const file = path.join(dir, 'support.tgz');
-    const r = await cliWith({ runner: kernel }, 'doctor', '--bundle', file, '--conf-dir', conf, '--state-dir', path.join(dir, 'run'));
+    const r = await cliWith(
+      { runner: kernel },
+      'doctor',
+      '--bundle',
+      file,
+      '--conf-dir',
+      conf,
+      '--state-dir',
+      path.join(dir, 'run'),
+    );
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked; no plan or report: the configuration does not load\)$/m);
+    assert.match(
+      r.err,
+      /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked; no plan or report: the configuration does not load\)$/m,
+    );
     assert.match(r.err, /wanpipe1\.conf:\d+/, 'the error itself, file:line, as without --bundle');
     const raw = gunzipSync(await fs.readFile(file));
     assert.equal(raw.includes('pap-s3cret-42'), false, 'the secret of the line that does not parse');
     const files = untar(raw);
     const names = [...files.keys()].map((n) => n.replace(/^[^/]+\//, ''));
-    for (const want of ['error.txt', 'wanpipe/wanpipe1.conf', 'ip-route.txt', 'tc-qdisc.txt', 'proc-net-wanrouter/status', 'proc-net-wanrouter/wanpipe1', 'versions.txt']) {
+    for (const want of [
+      'error.txt',
+      'wanpipe/wanpipe1.conf',
+      'ip-route.txt',
+      'tc-qdisc.txt',
+      'proc-net-wanrouter/status',
+      'proc-net-wanrouter/wanpipe1',
+      'versions.txt',
+    ]) {
       assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
     }
     assert.ok(!names.includes('plan.json') && !names.includes('doctor.json'));
@@ -87,18 +133,37 @@ describe('doctor --bundle', () => {
 
   it('the tar writer: names over 100 bytes in the prefix field, contents padded to 512', () => {
     const long = `${'d'.repeat(80)}/${'f'.repeat(60)}`;
-    const files = untar(tar([{ name: 'a.txt', data: 'hello\n' }, { name: long, data: Buffer.alloc(700, 65) }], new Date(0)));
+    const files = untar(
+      tar(
+        [
+          { name: 'a.txt', data: 'hello\n' },
+          { name: long, data: Buffer.alloc(700, 65) },
+        ],
+        new Date(0),
+      ),
+    );
     assert.deepEqual([...files.keys()], ['a.txt', long]);
     assert.equal(files.get(long)?.length, 700);
     assert.throws(() => tar([{ name: 'x'.repeat(101), data: '' }]), /name too long/);
   });
 
   it('a bundle from a site with secrets: everything support needs, none of the secrets, mode 0600, atomically', async () => {
-    const { dir, conf } = await sampleWithWanpipe1('PAP\t\t= NO\nCHAP\t\t= NO', 'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\nPASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77');
+    const { dir, conf } = await sampleWithWanpipe1(
+      'PAP\t\t= NO\nCHAP\t\t= NO',
+      'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\nPASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77',
+    );
     await fs.appendFile(path.join(conf, 'wanrouter.rc'), 'SNMP_COMMUNITY="c0mmunity-99"\n');
     await fs.appendFile(path.join(conf, 'interfaces', 'w2g1ppp'), 'PASSWORD=ifcfg-s3cret-5\n');
     const state = path.join(dir, 'run');
-    const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'], wanpipe2: ['w2g1', 'w2g1ppp'], wanpipe3: ['w3g1', 'w3g1ppp'], wanpipe4: ['w4g1', 'w4g1ppp'] }, wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'] });
+    const kernel = new DoctorKernel({
+      wanpipe: {
+        wanpipe1: ['w1g1', 'w1g1ppp'],
+        wanpipe2: ['w2g1', 'w2g1ppp'],
+        wanpipe3: ['w3g1', 'w3g1ppp'],
+        wanpipe4: ['w4g1', 'w4g1ppp'],
+      },
+      wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'],
+    });
     kernel.files['/proc/net/wanrouter/wanpipe2'] = deviceProc(['AIS']);
     const args = ['--conf-dir', conf, '--state-dir', state];
     assert.equal((await cliWith({ runner: kernel }, 'up', ...args)).code, 0);
@@ -113,7 +178,11 @@ describe('doctor --bundle', () => {
     assert.ok(st.isFile());
     assert.equal(st.mode & 0o777, 0o600);
     await assert.rejects(fs.access(path.join(dir, 'elsewhere')));
-    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      (await fs.readdir(dir)).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
 
     const raw = gunzipSync(await fs.readFile(file));
     for (const s of SECRETS) assert.equal(raw.includes(s), false, `${s} is in the bundle`);
@@ -121,15 +190,40 @@ describe('doctor --bundle', () => {
     const top = [...files.keys()][0]?.split('/')[0] ?? '';
     assert.match(top, /^wanbond-doctor-\d{8}T\d{6}Z$/);
     const names = [...files.keys()].map((n) => n.slice(top.length + 1));
-    for (const want of ['wanpipe/wanpipe1.conf', 'wanpipe/wanrouter.rc', 'wanpipe/interfaces/w2g1ppp', 'wanbond.conf', 'plan.json', 'doctor.json', 'sysctl.txt',
-      'ip-addr.txt', 'ip-link.txt', 'ip-route.txt', 'ip-rule.txt', 'tc-qdisc.txt', 'proc-net-wanrouter/status', 'proc-net-wanrouter/wanpipe2',
-      'state/health.json', 'state/applied.json', 'watch-log.txt', 'versions.txt']) assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
+    for (const want of [
+      'wanpipe/wanpipe1.conf',
+      'wanpipe/wanrouter.rc',
+      'wanpipe/interfaces/w2g1ppp',
+      'wanbond.conf',
+      'plan.json',
+      'doctor.json',
+      'sysctl.txt',
+      'ip-addr.txt',
+      'ip-link.txt',
+      'ip-route.txt',
+      'ip-rule.txt',
+      'tc-qdisc.txt',
+      'proc-net-wanrouter/status',
+      'proc-net-wanrouter/wanpipe2',
+      'state/health.json',
+      'state/applied.json',
+      'watch-log.txt',
+      'versions.txt',
+    ])
+      assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
     const get = (n: string) => files.get(`${top}/${n}`) ?? '';
     assert.match(get('wanpipe/wanpipe1.conf'), /\nPASSWD\t\t= \*{8}\nCHAP_SECRET = \*{8}\n/);
     assert.match(get('wanpipe/wanrouter.rc'), /SNMP_COMMUNITY=\*{8}/);
-    assert.deepEqual(JSON.parse(get('plan.json')), { version: 1, steps: [] }, 'the plan of a router that is up: nothing to do');
+    assert.deepEqual(
+      JSON.parse(get('plan.json')),
+      { version: 1, steps: [] },
+      'the plan of a router that is up: nothing to do',
+    );
     assert.equal(JSON.parse(get('doctor.json')).schema, 'wanbond-doctor/1');
-    assert.match(get('versions.txt'), /^wanbond \d+\.\d+\.\d+\nnode v\d+.*\nkernel 6\.1\.0-fake-amd64\n.*Debian 6\.1\.192.*\nip utility, iproute2-6\.1\.0/);
+    assert.match(
+      get('versions.txt'),
+      /^wanbond \d+\.\d+\.\d+\nnode v\d+.*\nkernel 6\.1\.0-fake-amd64\n.*Debian 6\.1\.192.*\nip utility, iproute2-6\.1\.0/,
+    );
     assert.match(get('proc-net-wanrouter/wanpipe2'), /RED\/AIS|AIS: +ON/);
     assert.match(get('wanbond.conf'), /does not exist: embedded defaults/);
   });

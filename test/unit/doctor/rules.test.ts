@@ -21,7 +21,10 @@ describe('doctor rules', () => {
     assert.deepEqual(found, []);
     const r = buildReport(fresh());
     assert.equal(r.worst, 'ok');
-    assert.deepEqual(r.bonds.map((b) => [b.bond, b.ok, b.summary]), [['teql0', true, 'teql0: all good: 4 lines up, equalizing both ways']]);
+    assert.deepEqual(
+      r.bonds.map((b) => [b.bond, b.ok, b.summary]),
+      [['teql0', true, 'teql0: all good: 4 lines up, equalizing both ways']],
+    );
   });
 
   for (const c of CASES) {
@@ -44,27 +47,60 @@ describe('doctor rules', () => {
     const t = x.observed.links.find((l) => l.name === 'teql0');
     assert.ok(t);
     t.mtu = 1400;
-    assert.deepEqual(diagnose(x).filter((f) => f.id === 'bond.mtu-mismatch'), []);
+    assert.deepEqual(
+      diagnose(x).filter((f) => f.id === 'bond.mtu-mismatch'),
+      [],
+    );
   });
 
   it('every check id has a broken case and a fix', () => {
     const covered = new Set(CASES.map((c) => c.id));
-    assert.deepEqual(CHECK_IDS.filter((id) => !covered.has(id)), []);
-    assert.deepEqual([...covered].filter((id) => !CHECK_IDS.includes(id)), [], 'a case names an id no rule declares');
+    assert.deepEqual(
+      CHECK_IDS.filter((id) => !covered.has(id)),
+      [],
+    );
+    assert.deepEqual(
+      [...covered].filter((id) => !CHECK_IDS.includes(id)),
+      [],
+      'a case names an id no rule declares',
+    );
   });
 
   it('every check id is answered in docs/FAQ.md', () => {
     const faq = readFileSync(path.join(projectRoot, 'docs', 'FAQ.md'), 'utf8');
-    assert.deepEqual(CHECK_IDS.filter((id) => !faq.includes(`\`${id}\``)), []);
+    assert.deepEqual(
+      CHECK_IDS.filter((id) => !faq.includes(`\`${id}\``)),
+      [],
+    );
   });
 
   it('the rules are pure: no file, process or logger imports', () => {
     const dir = path.join(projectRoot, 'src', 'doctor');
-    const pure = ['finding.ts', 'input.ts', 'fix.ts', 'distro.ts', 'kernel-version.ts', 'mask.ts', 'tar.ts', 'report.ts',
-      ...['index', 'kernel', 'config', 'card', 'bond', 'routes', 'sysctl', 'traffic', 'daemon'].map((n) => `rules/${n}.ts`)];
+    const pure = [
+      'finding.ts',
+      'input.ts',
+      'fix.ts',
+      'distro.ts',
+      'kernel-version.ts',
+      'mask.ts',
+      'tar.ts',
+      'report.ts',
+      ...['index', 'kernel', 'config', 'card', 'bond', 'routes', 'sysctl', 'traffic', 'daemon'].map(
+        (n) => `rules/${n}.ts`,
+      ),
+    ];
     for (const f of pure) {
-      const imports = readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => /^import /.test(l));
-      assert.deepEqual(imports.filter((l) => /node:(fs|child_process)|'execa'|'pino'|\/log\.js'|\/exec\/runner\.js'/.test(l) && !/import type/.test(l)), [], f);
+      const imports = readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => /^import /.test(l));
+      assert.deepEqual(
+        imports.filter(
+          (l) =>
+            /node:(fs|child_process)|'execa'|'pino'|\/log\.js'|\/exec\/runner\.js'/.test(l) && !/import type/.test(l),
+        ),
+        [],
+        f,
+      );
     }
   });
 });

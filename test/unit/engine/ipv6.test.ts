@@ -19,9 +19,18 @@ async function site(init: FakeKernelInit) {
   const kernel = new FakeKernel({ links: ['eth0', 'eth1', 'eth2'].map((name) => ({ name })), ...init });
   const reads: string[] = [];
   const read = kernel.read.bind(kernel);
-  kernel.read = (c: Command) => { reads.push([c.file, ...c.args].join(' ')); return read(c); };
-  const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'),
-    '--state-dir', path.join(dir, 'run')];
+  kernel.read = (c: Command) => {
+    reads.push([c.file, ...c.args].join(' '));
+    return read(c);
+  };
+  const args = [
+    '--conf-dir',
+    path.join(dir, 'none'),
+    '--settings',
+    path.join(dir, 'wanbond.conf'),
+    '--state-dir',
+    path.join(dir, 'run'),
+  ];
   return { kernel, reads, dir, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
 
@@ -35,9 +44,15 @@ const findings = async (run: (...a: string[]) => Promise<{ out: string }>): Prom
 // eth2 as a PPPoE-like uplink with DHCPv6-PD: its link-local address and a default via the provider,
 // nothing global; eth0 the LAN with the delegated prefix.
 const V6: FakeKernelInit = {
-  addrs6: [{ dev: 'eth2', cidr: 'fe80::2/64', scope: 'link' }, { dev: 'eth0', cidr: '2001:db8:1::1/64' }],
-  routes6: [{ dst: 'fe80::/64', dev: 'eth2' }, { dst: 'default', dev: 'eth2', gateway: 'fe80::1' },
-    { dst: '2001:db8:1::/64', dev: 'eth0' }],
+  addrs6: [
+    { dev: 'eth2', cidr: 'fe80::2/64', scope: 'link' },
+    { dev: 'eth0', cidr: '2001:db8:1::1/64' },
+  ],
+  routes6: [
+    { dst: 'fe80::/64', dev: 'eth2' },
+    { dst: 'default', dev: 'eth2', gateway: 'fe80::1' },
+    { dst: '2001:db8:1::/64', dev: 'eth0' },
+  ],
 };
 
 describe('IPv6 beside the bonds', () => {
@@ -66,29 +81,46 @@ describe('IPv6 beside the bonds', () => {
     assert.deepEqual(await findings(run), []);
     assert.doesNotMatch((await run('status')).out, /ipv6/);
     const again = await run('up');
-    assert.doesNotMatch(again.err, /IPv6/, 'the LAN\'s own IPv6 (eth0) is none of wanbond\'s business');
+    assert.doesNotMatch(again.err, /IPv6/, "the LAN's own IPv6 (eth0) is none of wanbond's business");
   });
 
-  it('a global address on a line is reported with its prefix route; the LAN\'s IPv6 is not', async () => {
+  it("a global address on a line is reported with its prefix route; the LAN's IPv6 is not", async () => {
     const { run } = await site({
-      addrs6: [{ dev: 'eth1', cidr: '2001:db8:9::2/64' }, { dev: 'eth1', cidr: 'fe80::9/64', scope: 'link' }],
-      routes6: [{ dst: '2001:db8:9::/64', dev: 'eth1' }, { dst: 'fe80::/64', dev: 'eth1' },
-        { dst: 'ff00::/8', dev: 'eth1', table: 'local', type: 'multicast' }],
+      addrs6: [
+        { dev: 'eth1', cidr: '2001:db8:9::2/64' },
+        { dev: 'eth1', cidr: 'fe80::9/64', scope: 'link' },
+      ],
+      routes6: [
+        { dst: '2001:db8:9::/64', dev: 'eth1' },
+        { dst: 'fe80::/64', dev: 'eth1' },
+        { dst: 'ff00::/8', dev: 'eth1', table: 'local', type: 'multicast' },
+      ],
     });
-    assert.deepEqual((await findings(run)).map((f) => f.what),
-      ['eth1 carries IPv6 outside teql0: address 2001:db8:9::2/64, route 2001:db8:9::/64']);
+    assert.deepEqual(
+      (await findings(run)).map((f) => f.what),
+      ['eth1 carries IPv6 outside teql0: address 2001:db8:9::2/64, route 2001:db8:9::/64'],
+    );
   });
 
-  it('the reads: none without IPv6 on a line, one route read with it, never in the daemon\'s lean read', async () => {
+  it("the reads: none without IPv6 on a line, one route read with it, never in the daemon's lean read", async () => {
     const none = await site({});
     assert.equal((await none.run('up')).code, 0);
     await none.run('status');
-    assert.deepEqual(none.reads.filter((r) => r.startsWith('ip -6')), [], 'no line has IPv6: no IPv6 route read');
+    assert.deepEqual(
+      none.reads.filter((r) => r.startsWith('ip -6')),
+      [],
+      'no line has IPv6: no IPv6 route read',
+    );
     // A link-local address alone carries nothing beyond the link: read, and nothing reported.
-    const local = await site({ addrs6: [{ dev: 'eth1', cidr: 'fe80::1/64', scope: 'link' }],
-      routes6: [{ dst: 'fe80::/64', dev: 'eth1' }] });
+    const local = await site({
+      addrs6: [{ dev: 'eth1', cidr: 'fe80::1/64', scope: 'link' }],
+      routes6: [{ dst: 'fe80::/64', dev: 'eth1' }],
+    });
     assert.doesNotMatch((await local.run('status')).out, /ipv6/);
-    assert.deepEqual(local.reads.filter((r) => r.startsWith('ip -6')), ['ip -6 -j route show table all']);
+    assert.deepEqual(
+      local.reads.filter((r) => r.startsWith('ip -6')),
+      ['ip -6 -j route show table all'],
+    );
     const wanrouterProc = path.join(local.dir, 'none');
     const lean = await observe(local.kernel, { sysctls: [], wanrouterProc, lean: true, ipv6Lines: ['eth1'] });
     assert.equal(lean.ipv6, undefined);
@@ -97,20 +129,37 @@ describe('IPv6 beside the bonds', () => {
 
   it('parses iproute2 6.1: IPv6 from ip -j addr; ip -6 -j route show table all without the local table', () => {
     // As this host's iproute2 6.1 printed them (the multipath route added by hand; fields trimmed).
-    const addrs = JSON.stringify([{ ifindex: 4, ifname: 'eth0', addr_info: [
-      { family: 'inet', local: '192.0.2.2', prefixlen: 24, scope: 'global' },
-      { family: 'inet6', local: 'fd00::2', prefixlen: 64, scope: 'global', nodad: true },
-      { family: 'inet6', local: 'fe80::fc:ff:fe00:1', prefixlen: 64, scope: 'link' }] }]);
-    assert.deepEqual(parseAddrs6(addrs), [{ dev: 'eth0', local: 'fd00::2', prefixlen: 64, scope: 'global' },
-      { dev: 'eth0', local: 'fe80::fc:ff:fe00:1', prefixlen: 64, scope: 'link' }]);
+    const addrs = JSON.stringify([
+      {
+        ifindex: 4,
+        ifname: 'eth0',
+        addr_info: [
+          { family: 'inet', local: '192.0.2.2', prefixlen: 24, scope: 'global' },
+          { family: 'inet6', local: 'fd00::2', prefixlen: 64, scope: 'global', nodad: true },
+          { family: 'inet6', local: 'fe80::fc:ff:fe00:1', prefixlen: 64, scope: 'link' },
+        ],
+      },
+    ]);
+    assert.deepEqual(parseAddrs6(addrs), [
+      { dev: 'eth0', local: 'fd00::2', prefixlen: 64, scope: 'global' },
+      { dev: 'eth0', local: 'fe80::fc:ff:fe00:1', prefixlen: 64, scope: 'link' },
+    ]);
     const m = { flags: [], pref: 'medium' };
     const routes = JSON.stringify([
       { dst: 'fd00::/64', dev: 'eth0', protocol: 'kernel', metric: 256, ...m },
       { dst: 'default', gateway: 'fd00::1', dev: 'eth0', metric: 1024, ...m },
-      { dst: 'default', metric: 1024, ...m, nexthops: [{ gateway: 'fe80::1', dev: 'eth1', weight: 1, flags: [] },
-        { gateway: 'fe80::1', dev: 'eth2', weight: 1, flags: [] }] },
+      {
+        dst: 'default',
+        metric: 1024,
+        ...m,
+        nexthops: [
+          { gateway: 'fe80::1', dev: 'eth1', weight: 1, flags: [] },
+          { gateway: 'fe80::1', dev: 'eth2', weight: 1, flags: [] },
+        ],
+      },
       { type: 'local', dst: 'fd00::2', dev: 'eth0', table: 'local', protocol: 'kernel', metric: 0, ...m },
-      { type: 'multicast', dst: 'ff00::/8', dev: 'eth0', table: 'local', protocol: 'kernel', metric: 256, ...m }]);
+      { type: 'multicast', dst: 'ff00::/8', dev: 'eth0', table: 'local', protocol: 'kernel', metric: 256, ...m },
+    ]);
     assert.deepEqual(parseRoutes6(routes), [
       { dst: 'fd00::/64', gateway: undefined, devs: ['eth0'], table: undefined },
       { dst: 'default', gateway: 'fd00::1', devs: ['eth0'], table: undefined },

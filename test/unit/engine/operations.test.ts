@@ -11,7 +11,12 @@ import { FakeKernel, type FakeKernelInit } from '../../helpers/fake-kernel.js';
 import { copyDir, samplesDir, tmpDir } from '../../helpers/fs.js';
 
 const CHDLC = { wanpipe1: ['wan0'], wanpipe2: ['wan1'] };
-const W4 = { wanpipe1: ['w1g1', 'w1g1ppp'], wanpipe2: ['w2g1', 'w2g1ppp'], wanpipe3: ['w3g1', 'w3g1ppp'], wanpipe4: ['w4g1', 'w4g1ppp'] };
+const W4 = {
+  wanpipe1: ['w1g1', 'w1g1ppp'],
+  wanpipe2: ['w2g1', 'w2g1ppp'],
+  wanpipe3: ['w3g1', 'w3g1ppp'],
+  wanpipe4: ['w4g1', 'w4g1ppp'],
+};
 
 async function site(sample: string): Promise<{ dir: string; conf: string; state: string; args: string[] }> {
   const dir = await tmpDir();
@@ -21,11 +26,17 @@ async function site(sample: string): Promise<{ dir: string; conf: string; state:
   return { dir, conf, state, args: ['--conf-dir', conf, '--state-dir', state] };
 }
 
-async function ethernet(settings = '[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n'): Promise<{ dir: string; state: string; args: string[] }> {
+async function ethernet(
+  settings = '[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n',
+): Promise<{ dir: string; state: string; args: string[] }> {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
   const state = path.join(dir, 'run');
-  return { dir, state, args: ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', state] };
+  return {
+    dir,
+    state,
+    args: ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', state],
+  };
 }
 
 const cmds = (k: FakeKernel, from = 0) => k.changes.slice(from).map((c) => c.join(' '));
@@ -40,11 +51,13 @@ describe('a DYN_INTR_CFG fix reaches the running driver', () => {
     assert.doesNotMatch(r.err, /WARNING/);
     const c = cmds(kernel);
     const at = (re: RegExp) => c.findIndex((x) => re.test(x));
-    const r1 = at(/^wanrouter restart wanpipe1$/), r2 = at(/^wanrouter restart wanpipe2$/);
+    const r1 = at(/^wanrouter restart wanpipe1$/),
+      r2 = at(/^wanrouter restart wanpipe2$/);
     assert.ok(r1 > 0 && r2 > r1, c.join('\n'));
     assert.equal(c.filter((x) => x.startsWith('wanrouter restart')).length, 2, 'each device restarts once');
     // wan0 leaves under a hold before its device restarts, and is back before wanpipe2 restarts.
-    const detach0 = at(/^tc qdisc del dev wan0 root$/), back0 = c.findIndex((x, i) => i > r1 && x === 'tc qdisc replace dev wan0 root teql0');
+    const detach0 = at(/^tc qdisc del dev wan0 root$/),
+      back0 = c.findIndex((x, i) => i > r1 && x === 'tc qdisc replace dev wan0 root teql0');
     assert.ok(detach0 < r1 && back0 > r1 && back0 < r2, c.join('\n'));
     assert.ok(c.findIndex((x, i) => i > r2 && x === 'tc qdisc replace dev wan1 root teql0') > r2);
     assert.deepEqual(kernel.unguarded, [], 'every slave change on the up bond was made under a hold');
@@ -62,14 +75,28 @@ describe('a DYN_INTR_CFG fix reaches the running driver', () => {
     const r = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
     assert.equal(r.code, 0, r.err);
     assert.equal(cmds(kernel).filter((x) => x.startsWith('wanrouter')).length, 0);
-    assert.match(r.err, /WARNING: wanpipe1 still runs the configuration it read before .*: its driver has DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\n.*\n {2}fix: wanrouter restart wanpipe1/);
+    assert.match(
+      r.err,
+      /WARNING: wanpipe1 still runs the configuration it read before .*: its driver has DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\n.*\n {2}fix: wanrouter restart wanpipe1/,
+    );
     assert.match(r.err, /WARNING: wanpipe2 /);
     const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
     assert.equal(check.code, 1);
     assert.match(check.out, /wan0 .* YES \(driver: NO\)/);
-    assert.match(check.out, /wanpipe1: the file says DYN_INTR_CFG = YES for wan0, but the driver still runs the configuration it read at its start \(off\)/);
-    const st = JSON.parse((await cliWith({ runner: kernel }, 'status', '--json', ...s.args)).out) as { lines: { name: string; driverConfig: { stale: boolean } }[] }[];
-    assert.deepEqual(st[0]?.lines.map((l) => [l.name, l.driverConfig.stale]), [['wan0', true], ['wan1', true]]);
+    assert.match(
+      check.out,
+      /wanpipe1: the file says DYN_INTR_CFG = YES for wan0, but the driver still runs the configuration it read at its start \(off\)/,
+    );
+    const st = JSON.parse((await cliWith({ runner: kernel }, 'status', '--json', ...s.args)).out) as {
+      lines: { name: string; driverConfig: { stale: boolean } }[];
+    }[];
+    assert.deepEqual(
+      st[0]?.lines.map((l) => [l.name, l.driverConfig.stale]),
+      [
+        ['wan0', true],
+        ['wan1', true],
+      ],
+    );
     // The operator restarts wanpipe1 by hand: its driver has read the file now.
     await kernel.change({ file: 'wanrouter', args: ['restart', 'wanpipe1'] });
     const check2 = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
@@ -87,23 +114,33 @@ describe('a DYN_INTR_CFG fix reaches the running driver', () => {
     const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1'] });
     const r = await cliWith({ runner: kernel }, 'config', 'fix', ...s.args);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /wanpipe1 is running the old configuration: restart it for the driver to read it \(wanrouter restart wanpipe1\)/);
+    assert.match(
+      r.out,
+      /wanpipe1 is running the old configuration: restart it for the driver to read it \(wanrouter restart wanpipe1\)/,
+    );
     const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
     assert.equal(check.code, 1);
     assert.match(check.out, /wanpipe1: the file says DYN_INTR_CFG = YES for wan0/);
-    assert.doesNotMatch(check.out, /wanpipe2: the file says/, 'wanpipe2 was not running: it reads the file when it starts');
+    assert.doesNotMatch(
+      check.out,
+      /wanpipe2: the file says/,
+      'wanpipe2 was not running: it reads the file when it starts',
+    );
   });
 });
 
 describe('one record per boot, never undone twice', () => {
-  it('up, reboot, up, down: down undoes only this boot\'s up', async () => {
+  it("up, reboot, up, down: down undoes only this boot's up", async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n');
     const boot1: FakeKernelInit = { links: [{ name: 'eth1' }, { name: 'eth2', up: false }] };
     const kernel = new FakeKernel(boot1);
     assert.equal((await cliWith({ runner: kernel }, 'up', ...e.args)).code, 0);
     assert.equal(kernel.sysctls.get('net.ipv4.ip_forward'), '1');
     // The next boot's own scripts bring eth2 up and turn forwarding on; the state dir survived.
-    const boot2: FakeKernelInit = { links: [{ name: 'eth1' }, { name: 'eth2', up: true }], sysctls: { 'net.ipv4.ip_forward': '1' } };
+    const boot2: FakeKernelInit = {
+      links: [{ name: 'eth1' }, { name: 'eth2', up: true }],
+      sysctls: { 'net.ipv4.ip_forward': '1' },
+    };
     kernel.reboot(boot2, '99999999-2222-3333-4444-555555555555');
     const up2 = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(up2.code, 0, up2.err);
@@ -117,7 +154,11 @@ describe('one record per boot, never undone twice', () => {
 
   it('a slave re-attached by a second up is released once; down leaves the kernel as before the first up', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1', protocol: 'dhcp' }] });
+    const kernel = new FakeKernel({
+      wanpipe: W4,
+      links: [{ name: 'eth0' }],
+      routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1', protocol: 'dhcp' }],
+    });
     const before = kernel.dump();
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
     await kernel.change({ file: 'tc', args: ['qdisc', 'replace', 'dev', 'teql0', 'root', 'handle', 'eb0d:', 'plug'] });
@@ -126,9 +167,18 @@ describe('one record per boot, never undone twice', () => {
     const up2 = await cliWith({ runner: kernel }, 'up', ...s.args);
     assert.equal(up2.code, 0, up2.err);
     assert.match(up2.out, /up \(1 change\)/);
-    const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as { steps: { kind: string; dev?: string }[] };
-    assert.equal(record.steps.filter((x) => x.kind === 'attach-slave' && x.dev === 'w2g1ppp').length, 1, 'one entry per thing changed');
-    assert.ok(record.steps.some((x) => x.kind === 'load-module'), 'the second up kept what the first recorded');
+    const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as {
+      steps: { kind: string; dev?: string }[];
+    };
+    assert.equal(
+      record.steps.filter((x) => x.kind === 'attach-slave' && x.dev === 'w2g1ppp').length,
+      1,
+      'one entry per thing changed',
+    );
+    assert.ok(
+      record.steps.some((x) => x.kind === 'load-module'),
+      'the second up kept what the first recorded',
+    );
     const down = await cliWith({ runner: kernel }, 'down', ...s.args);
     assert.equal(down.code, 0, down.err);
     assert.equal(kernel.dump(), before);
@@ -136,12 +186,23 @@ describe('one record per boot, never undone twice', () => {
 
   it('after a DHCP renew between two ups, down gives back the renewed gateway, not the first one', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1', protocol: 'dhcp', metric: 0 }] });
+    const kernel = new FakeKernel({
+      wanpipe: W4,
+      wanrouterRunning: Object.keys(W4),
+      links: [{ name: 'eth0' }],
+      routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1', protocol: 'dhcp', metric: 0 }],
+    });
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
-    await kernel.change({ file: 'ip', args: ['route', 'replace', 'default', 'via', '192.168.1.254', 'dev', 'eth0', 'proto', 'dhcp'] });
+    await kernel.change({
+      file: 'ip',
+      args: ['route', 'replace', 'default', 'via', '192.168.1.254', 'dev', 'eth0', 'proto', 'dhcp'],
+    });
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
     assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
-    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default'), [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.254', protocol: 'dhcp' }]);
+    assert.deepEqual(
+      kernel.routes.filter((r) => r.dst === 'default'),
+      [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.254', protocol: 'dhcp' }],
+    );
   });
 });
 
@@ -151,16 +212,33 @@ describe('one change at a time', () => {
     const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) });
     const slow = kernel.change.bind(kernel);
     let inside: () => void = () => undefined;
-    const started = new Promise<void>((r) => { inside = r; });
+    const started = new Promise<void>((r) => {
+      inside = r;
+    });
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => { release = r; });
-    kernel.change = async (cmd) => { inside(); await gate; await slow(cmd); };
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    kernel.change = async (cmd) => {
+      inside();
+      await gate;
+      await slow(cmd);
+    };
     const first = cliWith({ runner: kernel }, 'up', ...s.args);
     await started;
     const n = kernel.changes.length;
-    const second = await cliWith({ runner: new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) }) }, 'up', '--lock-wait', '0', ...s.args);
+    const second = await cliWith(
+      { runner: new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) }) },
+      'up',
+      '--lock-wait',
+      '0',
+      ...s.args,
+    );
     assert.equal(second.code, 75, second.err);
-    assert.match(second.err, /^error: another wanbond is changing the system \(pid \d+, wanbond up, since .*\); waited 0 s for it\nhint: /);
+    assert.match(
+      second.err,
+      /^error: another wanbond is changing the system \(pid \d+, wanbond up, since .*\); waited 0 s for it\nhint: /,
+    );
     assert.equal(kernel.changes.length, n);
     release();
     assert.equal((await first).code, 0);
@@ -172,10 +250,19 @@ describe('one change at a time', () => {
     const s = await site('aft-a104-4xt1-ppp');
     const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) });
     const orig = kernel.change.bind(kernel);
-    kernel.change = async (cmd) => { await new Promise((r) => setTimeout(r, 50)); await orig(cmd); };
-    const [a, b] = await Promise.all([cliWith({ runner: kernel }, 'up', ...s.args), cliWith({ runner: kernel }, 'up', '--lock-wait', '30', ...s.args)]);
+    kernel.change = async (cmd) => {
+      await new Promise((r) => setTimeout(r, 50));
+      await orig(cmd);
+    };
+    const [a, b] = await Promise.all([
+      cliWith({ runner: kernel }, 'up', ...s.args),
+      cliWith({ runner: kernel }, 'up', '--lock-wait', '30', ...s.args),
+    ]);
     assert.deepEqual([a.code, b.code], [0, 0], a.err + b.err);
-    assert.ok([a.out, b.out].some((o) => /already up, nothing to change/.test(o)), a.out + b.out);
+    assert.ok(
+      [a.out, b.out].some((o) => /already up, nothing to change/.test(o)),
+      a.out + b.out,
+    );
     assert.deepEqual(kernel.unguarded, []);
   });
 });
@@ -183,12 +270,20 @@ describe('one change at a time', () => {
 describe('nothing changed goes unrecorded', () => {
   it('a crash after any change leaves a record from which down restores the kernel', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const init: FakeKernelInit = { wanpipe: W4, links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }] };
+    const init: FakeKernelInit = {
+      wanpipe: W4,
+      links: [{ name: 'eth0' }],
+      routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }],
+    };
     const probe = new FakeKernel(init);
     const snaps: { kernel: FakeKernelInit; record: string | undefined }[] = [];
     probe.afterChange = () => {
       let record: string | undefined;
-      try { record = readFileSync(path.join(s.state, 'applied.json'), 'utf8'); } catch { record = undefined; }
+      try {
+        record = readFileSync(path.join(s.state, 'applied.json'), 'utf8');
+      } catch {
+        record = undefined;
+      }
       snaps.push({ kernel: structuredClone(probe.toInit()), record });
     };
     assert.equal((await cliWith({ runner: probe }, 'up', ...s.args)).code, 0);
@@ -212,7 +307,9 @@ describe('nothing changed goes unrecorded', () => {
     // The cards start but their interfaces never appear within the wait.
     const kernel = new FakeKernel({ wanpipe: { wanpipe1: [], wanpipe2: [], wanpipe3: [], wanpipe4: [] } });
     const before = kernel.dump();
-    kernel.afterChange = (argv) => { if (argv.startsWith('wanrouter start')) setTimeout(() => process.emit('SIGTERM', 'SIGTERM'), 150); };
+    kernel.afterChange = (argv) => {
+      if (argv.startsWith('wanrouter start')) setTimeout(() => process.emit('SIGTERM', 'SIGTERM'), 150);
+    };
     const r = await cliWith({ runner: kernel }, 'up', ...s.args);
     assert.equal(r.code, 143, r.err);
     assert.match(r.err, /wanbond: SIGTERM: stopping after the current command and undoing what was done/);
@@ -228,9 +325,17 @@ describe('nothing changed goes unrecorded', () => {
     kernel.failWhen = (a) => a.includes('ip_forward=1') || a === 'tc qdisc del dev eth2 root';
     const up = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(up.code, 1);
-    assert.match(up.err, /rollback incomplete: teql0: release eth2 \(.*injected failure.*\); `wanbond down` undoes the rest/);
-    const record = JSON.parse(await fs.readFile(path.join(e.state, 'applied.json'), 'utf8')) as { steps: { kind: string; dev?: string }[] };
-    assert.deepEqual(record.steps.map((x) => `${x.kind} ${x.dev ?? ''}`.trim()), ['load-module', 'attach-slave eth2']);
+    assert.match(
+      up.err,
+      /rollback incomplete: teql0: release eth2 \(.*injected failure.*\); `wanbond down` undoes the rest/,
+    );
+    const record = JSON.parse(await fs.readFile(path.join(e.state, 'applied.json'), 'utf8')) as {
+      steps: { kind: string; dev?: string }[];
+    };
+    assert.deepEqual(
+      record.steps.map((x) => `${x.kind} ${x.dev ?? ''}`.trim()),
+      ['load-module', 'attach-slave eth2'],
+    );
     kernel.failWhen = undefined;
     const down = await cliWith({ runner: kernel }, 'down', ...e.args);
     assert.equal(down.code, 0, down.err);
@@ -246,8 +351,13 @@ describe('nothing changed goes unrecorded', () => {
     const d1 = await cliWith({ runner: kernel }, 'down', ...s.args);
     assert.equal(d1.code, 1);
     assert.match(d1.err, /down incomplete: unload sch_teql: .*injected failure/);
-    const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as { steps: { kind: string }[] };
-    assert.deepEqual(record.steps.map((x) => x.kind), ['load-module']);
+    const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as {
+      steps: { kind: string }[];
+    };
+    assert.deepEqual(
+      record.steps.map((x) => x.kind),
+      ['load-module'],
+    );
     kernel.failWhen = undefined;
     const d2 = await cliWith({ runner: kernel }, 'down', ...s.args);
     assert.equal(d2.code, 0, d2.err);
@@ -272,7 +382,10 @@ describe('nothing changed goes unrecorded', () => {
     kernel.failAfterWhen = (a) => a === 'tc qdisc replace dev eth2 root teql0';
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: command failed: tc -batch -, line 2 `qdisc replace dev eth2 root teql0`: injected failure after the change took effect; rolled back/);
+    assert.match(
+      r.err,
+      /^error: command failed: tc -batch -, line 2 `qdisc replace dev eth2 root teql0`: injected failure after the change took effect; rolled back/,
+    );
     assert.equal(kernel.dump(), before);
   });
 });
@@ -281,13 +394,28 @@ describe('routes: what wanbond replaced comes back whole', () => {
   it('a multipath default route with onlink, src and weights is restored exactly', async () => {
     const s = await site('aft-a104-4xt1-ppp');
     const init: FakeKernelInit = {
-      wanpipe: W4, wanrouterRunning: Object.keys(W4), links: [{ name: 'eth0' }, { name: 'eth1' }],
-      routes: [{ dst: 'default', protocol: 'static', prefsrc: '192.0.2.10', nexthops: [{ gateway: '192.0.2.1', dev: 'eth0', weight: 2 }, { gateway: '198.51.100.1', dev: 'eth1', onlink: true }] }],
+      wanpipe: W4,
+      wanrouterRunning: Object.keys(W4),
+      links: [{ name: 'eth0' }, { name: 'eth1' }],
+      routes: [
+        {
+          dst: 'default',
+          protocol: 'static',
+          prefsrc: '192.0.2.10',
+          nexthops: [
+            { gateway: '192.0.2.1', dev: 'eth0', weight: 2 },
+            { gateway: '198.51.100.1', dev: 'eth1', onlink: true },
+          ],
+        },
+      ],
     };
     const kernel = new FakeKernel(init);
     const before = kernel.dump();
     const plan = await cliWith({ runner: kernel }, 'plan', ...s.args);
-    assert.match(plan.out, /route default dev teql0 \(replacing default proto static src 192\.0\.2\.10 nexthop via 192\.0\.2\.1 dev eth0 weight 2 nexthop via 198\.51\.100\.1 dev eth1 onlink\)/);
+    assert.match(
+      plan.out,
+      /route default dev teql0 \(replacing default proto static src 192\.0\.2\.10 nexthop via 192\.0\.2\.1 dev eth0 weight 2 nexthop via 198\.51\.100\.1 dev eth1 onlink\)/,
+    );
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
     assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
     assert.equal(kernel.dump(), before);
@@ -295,12 +423,24 @@ describe('routes: what wanbond replaced comes back whole', () => {
 
   it('when the kernel removed our default route with teql0, down still gives the replaced one back', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }] });
+    const kernel = new FakeKernel({
+      wanpipe: W4,
+      wanrouterRunning: Object.keys(W4),
+      links: [{ name: 'eth0' }],
+      routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }],
+    });
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'teql0', 'down'] });
-    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default'), [], 'the kernel took default dev teql0 with the link');
+    assert.deepEqual(
+      kernel.routes.filter((r) => r.dst === 'default'),
+      [],
+      'the kernel took default dev teql0 with the link',
+    );
     assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
-    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default'), [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }]);
+    assert.deepEqual(
+      kernel.routes.filter((r) => r.dst === 'default'),
+      [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }],
+    );
   });
 
   it('a route wanbond could not give back exactly is not replaced: plan says why and how', async () => {
@@ -310,12 +450,17 @@ describe('routes: what wanbond replaced comes back whole', () => {
     kernel.read = async (cmd) => {
       const out = await read(cmd);
       if (cmd.args.join(' ') !== '-j route show table main') return out;
-      return JSON.stringify([{ dst: 'default', gateway: '192.168.1.1', dev: 'eth0', flags: [], metrics: [{ congestion: 'bbr' }] }]);
+      return JSON.stringify([
+        { dst: 'default', gateway: '192.168.1.1', dev: 'eth0', flags: [], metrics: [{ congestion: 'bbr' }] },
+      ]);
     };
     const before = kernel.dump();
     const r = await cliWith({ runner: kernel }, 'up', ...s.args);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: teql0: the route default there now cannot be saved to give it back at `down`: its metric congestion is one wanbond cannot restore exactly\nhint: note it \(ip -d route show default\), then remove it/);
+    assert.match(
+      r.err,
+      /^error: teql0: the route default there now cannot be saved to give it back at `down`: its metric congestion is one wanbond cannot restore exactly\nhint: note it \(ip -d route show default\), then remove it/,
+    );
     assert.equal(kernel.dump(), before);
   });
 });
@@ -346,7 +491,10 @@ describe('state files are never a way in', () => {
     const before = kernel.dump();
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: .*\/run: writable by group or others \(mode 777\): another user could plant files for root to overwrite\nhint: chmod go-w /);
+    assert.match(
+      r.err,
+      /^error: .*\/run: writable by group or others \(mode 777\): another user could plant files for root to overwrite\nhint: chmod go-w /,
+    );
     assert.equal(kernel.dump(), before);
     if (process.geteuid?.() === 0) {
       await fs.chmod(e.state, 0o755);
@@ -367,7 +515,10 @@ describe('state files are never a way in', () => {
     const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: cannot read .*applied\.json: is a symbolic link, which wanbond refuses to follow \(ELOOP\)\nhint: remove the link/);
+    assert.match(
+      r.err,
+      /^error: cannot read .*applied\.json: is a symbolic link, which wanbond refuses to follow \(ELOOP\)\nhint: remove the link/,
+    );
     assert.equal(await fs.readFile(victim, 'utf8'), 'precious\n');
   });
 
@@ -379,13 +530,24 @@ describe('state files are never a way in', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: .*applied\.json: not a regular file\nhint: remove it/);
     await fs.rm(path.join(e.state, 'applied.json'), { recursive: true });
-    const bad = JSON.stringify({ version: 2, bootId: kernel.bootId, steps: [{ kind: 'atach-slave', dev: 'eth1', teql: 'teql0' }] });
+    const bad = JSON.stringify({
+      version: 2,
+      bootId: kernel.bootId,
+      steps: [{ kind: 'atach-slave', dev: 'eth1', teql: 'teql0' }],
+    });
     await fs.writeFile(path.join(e.state, 'applied.json'), bad);
     const r2 = await cliWith({ runner: kernel }, 'down', ...e.args);
     assert.equal(r2.code, 1);
-    assert.match(r2.err, /^error: .*applied\.json: step 1: unknown step kind "atach-slave"\nhint: the record is damaged or was edited; nothing was changed/);
+    assert.match(
+      r2.err,
+      /^error: .*applied\.json: step 1: unknown step kind "atach-slave"\nhint: the record is damaged or was edited; nothing was changed/,
+    );
     assert.equal(await fs.readFile(path.join(e.state, 'applied.json'), 'utf8'), bad, 'the record is kept');
-    const evil = JSON.stringify({ version: 2, bootId: kernel.bootId, steps: [{ kind: 'attach-slave', dev: 'eth1 # x', teql: 'teql0' }] });
+    const evil = JSON.stringify({
+      version: 2,
+      bootId: kernel.bootId,
+      steps: [{ kind: 'attach-slave', dev: 'eth1 # x', teql: 'teql0' }],
+    });
     await fs.writeFile(path.join(e.state, 'applied.json'), evil);
     const r3 = await cliWith({ runner: kernel }, 'down', ...e.args);
     assert.equal(r3.code, 1);
@@ -403,14 +565,20 @@ describe('state files are never a way in', () => {
     assert.equal(r.code, 0, r.err);
     assert.ok((await fs.lstat(path.join(s.conf, 'wanpipe1.conf'))).isSymbolicLink(), 'still a link');
     assert.match(await fs.readFile(path.join(real, 'wanpipe1.conf'), 'utf8'), /DYN_INTR_CFG\t= YES/);
-    assert.ok((await fs.readdir(real)).some((n) => n.endsWith('.bak')), 'the backup lies beside the real file');
+    assert.ok(
+      (await fs.readdir(real)).some((n) => n.endsWith('.bak')),
+      'the backup lies beside the real file',
+    );
   });
 });
 
 describe('every error is an answer', () => {
   it('config fix --only with a name that is not a bonded interface exits 2', async () => {
     const s = await site('s514-chdlc-2xt1');
-    for (const [name, re] of [['wan9', /--only wan9: no such interface in .*wanpipe1\.conf/], ['WAN0', /--only WAN0: no such interface .*\(names are case-sensitive: did you mean wan0\?\)/]] as const) {
+    for (const [name, re] of [
+      ['wan9', /--only wan9: no such interface in .*wanpipe1\.conf/],
+      ['WAN0', /--only WAN0: no such interface .*\(names are case-sensitive: did you mean wan0\?\)/],
+    ] as const) {
       const r = await cliWith({ runner: new FakeKernel() }, 'config', 'fix', '--only', name, ...s.args);
       assert.equal(r.code, 2, r.err);
       assert.match(r.err, re);
@@ -423,13 +591,24 @@ describe('every error is an answer', () => {
     const r = await cliWith({ runner: new FakeKernel({ links: [{ name: 'eth1' }] }) }, 'plan', ...e.args);
     assert.equal(r.code, 2);
     const file = path.join(e.dir, 'wanbond.conf');
-    assert.equal(r.err, `error: ${file}:2: teql0: unknown interface eth9: the kernel has no such link and the wanpipe configuration does not define it\nhint: check the name with \`ip link\`, or remove eth9 from the slaves of [teql0] in ${file}\n`);
+    assert.equal(
+      r.err,
+      `error: ${file}:2: teql0: unknown interface eth9: the kernel has no such link and the wanpipe configuration does not define it\nhint: check the name with \`ip link\`, or remove eth9 from the slaves of [teql0] in ${file}\n`,
+    );
   });
 
   it('an OS error on a file is an answer, never "a bug"', async () => {
     const { answer } = await import('../../../src/cli/main.js');
-    const e = Object.assign(new Error("EACCES: permission denied, open '/etc/wanpipe/wanpipe1.conf'"), { code: 'EACCES', syscall: 'open', path: '/etc/wanpipe/wanpipe1.conf', errno: -13 });
-    assert.deepEqual(answer(e), { text: 'error: cannot open /etc/wanpipe/wanpipe1.conf: permission denied (EACCES)\nhint: run wanbond as root\n', code: 1 });
+    const e = Object.assign(new Error("EACCES: permission denied, open '/etc/wanpipe/wanpipe1.conf'"), {
+      code: 'EACCES',
+      syscall: 'open',
+      path: '/etc/wanpipe/wanpipe1.conf',
+      errno: -13,
+    });
+    assert.deepEqual(answer(e), {
+      text: 'error: cannot open /etc/wanpipe/wanpipe1.conf: permission denied (EACCES)\nhint: run wanbond as root\n',
+      code: 1,
+    });
     assert.equal(answer(new TypeError('x')).code, 70);
   });
 });
@@ -449,21 +628,35 @@ describe('TEQL compiled into the kernel', () => {
 
   it('with too few equalizers, says max_equalizers is a boot parameter', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1\n[teql1]\nslaves = eth2\naddress = 10.0.1.0/31\n');
-    const r = await cliWith({ runner: new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }], teqlBuiltin: 1 }) }, 'up', ...e.args);
+    const r = await cliWith(
+      { runner: new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }], teqlBuiltin: 1 }) },
+      'up',
+      ...e.args,
+    );
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: sch_teql is built into this kernel with too few equalizers: teql1 is needed, this namespace has teql0; a built-in TEQL takes max_equalizers from the kernel command line\nhint: add sch_teql.max_equalizers=2 to the kernel command line/);
+    assert.match(
+      r.err,
+      /^error: sch_teql is built into this kernel with too few equalizers: teql1 is needed, this namespace has teql0; a built-in TEQL takes max_equalizers from the kernel command line\nhint: add sch_teql.max_equalizers=2 to the kernel command line/,
+    );
   });
 });
 
 describe('slave changes on an up bond', () => {
   it('an up teql is lowered to a smaller slave MTU before the slave is attached, under a hold', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n');
-    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2', mtu: 1400 }], teqlLoaded: 1, qdiscs: { eth1: { kind: 'teql0', handle: '8001:' } } });
+    const kernel = new FakeKernel({
+      links: [{ name: 'eth1' }, { name: 'eth2', mtu: 1400 }],
+      teqlLoaded: 1,
+      qdiscs: { eth1: { kind: 'teql0', handle: '8001:' } },
+    });
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'teql0', 'up'] });
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(r.code, 0, r.err);
     const c = cmds(kernel);
-    assert.ok(c.indexOf('ip link set dev teql0 mtu 1400') < c.indexOf('tc qdisc replace dev eth2 root teql0'), c.join('\n'));
+    assert.ok(
+      c.indexOf('ip link set dev teql0 mtu 1400') < c.indexOf('tc qdisc replace dev eth2 root teql0'),
+      c.join('\n'),
+    );
     assert.deepEqual(kernel.unguarded, []);
     assert.equal(kernel.qdiscs.get('teql0'), undefined, 'the hold was released');
   });
@@ -482,12 +675,22 @@ describe('slave changes on an up bond', () => {
     const s = await site('aft-a104-4xt1-ppp');
     const settings = path.join(s.dir, 'wanbond.conf');
     await fs.writeFile(settings, '[global]\nslave_wait = 300ms\n');
-    const kernel = new FakeKernel({ wanpipe: { wanpipe1: ['w1g1'], wanpipe2: ['w2g1', 'w2g1ppp'], wanpipe3: ['w3g1', 'w3g1ppp'], wanpipe4: ['w4g1', 'w4g1ppp'] } });
+    const kernel = new FakeKernel({
+      wanpipe: {
+        wanpipe1: ['w1g1'],
+        wanpipe2: ['w2g1', 'w2g1ppp'],
+        wanpipe3: ['w3g1', 'w3g1ppp'],
+        wanpipe4: ['w4g1', 'w4g1ppp'],
+      },
+    });
     const before = kernel.dump();
     const t0 = Date.now();
     const r = await cliWith({ runner: kernel }, 'up', ...s.args, '--settings', settings);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: wanrouter did not create w1g1ppp within 0\.3s; rolled back 1 step, the system is as it was/);
+    assert.match(
+      r.err,
+      /^error: wanrouter did not create w1g1ppp within 0\.3s; rolled back 1 step, the system is as it was/,
+    );
     assert.ok(Date.now() - t0 < 5000);
     assert.equal(kernel.dump(), before);
   });
@@ -496,7 +699,13 @@ describe('slave changes on an up bond', () => {
 describe('operator changes after up are left alone by down', () => {
   it('an MTU or link state the operator changed is not touched', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n');
-    const kernel = new FakeKernel({ links: [{ name: 'eth1', mtu: 1500 }, { name: 'eth2', mtu: 1492 }, { name: 'eth3', up: false }] });
+    const kernel = new FakeKernel({
+      links: [
+        { name: 'eth1', mtu: 1500 },
+        { name: 'eth2', mtu: 1492 },
+        { name: 'eth3', up: false },
+      ],
+    });
     assert.equal((await cliWith({ runner: kernel }, 'up', ...e.args)).code, 0);
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth1', 'mtu', '1400'] });
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth3', 'down'] });
@@ -512,7 +721,9 @@ describe('operator changes after up are left alone by down', () => {
 
 describe('a record that cannot be written', () => {
   const root = process.geteuid?.() === 0;
-  it('a full disk stops up before its first change, with the reason', { skip: root ? false : 'needs root to mount a small tmpfs' }, async () => {
+  it('a full disk stops up before its first change, with the reason', {
+    skip: root ? false : 'needs root to mount a small tmpfs',
+  }, async () => {
     const { execFileSync } = await import('node:child_process');
     const e = await ethernet();
     await fs.mkdir(e.state);
@@ -521,12 +732,21 @@ describe('a record that cannot be written', () => {
       await fs.writeFile(path.join(e.state, 'lock'), '');
       // Fill it: the lock exists, but nothing more fits.
       await fs.writeFile(path.join(e.state, 'filler'), Buffer.alloc(60 * 1024)).catch(() => undefined);
-      for (let i = 0; ; i++) { try { await fs.writeFile(path.join(e.state, `f${i}`), Buffer.alloc(4096)); } catch { break; } }
+      for (let i = 0; ; i++) {
+        try {
+          await fs.writeFile(path.join(e.state, `f${i}`), Buffer.alloc(4096));
+        } catch {
+          break;
+        }
+      }
       const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
       const before = kernel.dump();
       const r = await cliWith({ runner: kernel }, 'up', ...e.args);
       assert.equal(r.code, 1, r.err);
-      assert.match(r.err, /^error: cannot write .*applied\.json: no space left on device \(ENOSPC\); rolled back 0 steps, the system is as it was\nhint: free space on the file system/);
+      assert.match(
+        r.err,
+        /^error: cannot write .*applied\.json: no space left on device \(ENOSPC\); rolled back 0 steps, the system is as it was\nhint: free space on the file system/,
+      );
       assert.equal(kernel.dump(), before);
       assert.equal(kernel.changes.length, 0);
     } finally {
@@ -543,8 +763,18 @@ describe('review findings', () => {
     kernel.failWhen = (a) => a === 'wanrouter restart wanpipe2';
     const r = await cliWith({ runner: kernel }, 'up', ...s.args);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: restart of wanpipe2: command failed: wanrouter restart wanpipe2: injected failure; rolled back 1 step, the system is as it was/m);
-    assert.deepEqual([...kernel.qdiscs.entries()].filter(([, q]) => q.kind === 'teql0').map(([d]) => d).sort(), ['wan0', 'wan1'], 'both lines in the bond');
+    assert.match(
+      r.err,
+      /^error: restart of wanpipe2: command failed: wanrouter restart wanpipe2: injected failure; rolled back 1 step, the system is as it was/m,
+    );
+    assert.deepEqual(
+      [...kernel.qdiscs.entries()]
+        .filter(([, q]) => q.kind === 'teql0')
+        .map(([d]) => d)
+        .sort(),
+      ['wan0', 'wan1'],
+      'both lines in the bond',
+    );
     assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
     assert.deepEqual(kernel.unguarded, []);
     const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
@@ -553,7 +783,11 @@ describe('review findings', () => {
     kernel.failWhen = undefined;
     const again = await cliWith({ runner: kernel }, 'up', ...s.args);
     assert.equal(again.code, 0, again.err);
-    assert.equal(cmds(kernel).filter((c) => c === 'wanrouter restart wanpipe1').length, 1, 'wanpipe1 is not restarted twice');
+    assert.equal(
+      cmds(kernel).filter((c) => c === 'wanrouter restart wanpipe1').length,
+      1,
+      'wanpipe1 is not restarted twice',
+    );
   });
 
   it('a batch killed halfway (no line named) is undone whole', async () => {
@@ -571,8 +805,14 @@ describe('review findings', () => {
     const s = await site('s514-chdlc-2xt1');
     const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
     const orig = kernel.change.bind(kernel);
-    kernel.change = async (cmd) => { await new Promise((res) => setTimeout(res, 20)); await orig(cmd); };
-    const [a, b] = await Promise.all([cliWith({ runner: kernel }, 'up', ...s.args), cliWith({ runner: kernel }, 'up', ...s.args)]);
+    kernel.change = async (cmd) => {
+      await new Promise((res) => setTimeout(res, 20));
+      await orig(cmd);
+    };
+    const [a, b] = await Promise.all([
+      cliWith({ runner: kernel }, 'up', ...s.args),
+      cliWith({ runner: kernel }, 'up', ...s.args),
+    ]);
     assert.deepEqual([a.code, b.code], [0, 0], a.err + b.err);
     assert.equal(cmds(kernel).filter((c) => c.startsWith('wanrouter restart')).length, 2, 'each device once');
     assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
@@ -593,12 +833,21 @@ describe('review findings', () => {
 
   it('a default route whose link has no carrier (linkdown) is saved and given back', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), links: [{ name: 'eth0' }], routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }] });
+    const kernel = new FakeKernel({
+      wanpipe: W4,
+      wanrouterRunning: Object.keys(W4),
+      links: [{ name: 'eth0' }],
+      routes: [{ dst: 'default', dev: 'eth0', gateway: '192.168.1.1' }],
+    });
     const read = kernel.read.bind(kernel);
     kernel.read = async (cmd) => {
       const out = await read(cmd);
       if (cmd.args.join(' ') !== '-j route show table main') return out;
-      return JSON.stringify((JSON.parse(out) as { dst: string; dev?: string; flags: string[] }[]).map((r) => (r.dev === 'eth0' ? { ...r, flags: ['linkdown'] } : r)));
+      return JSON.stringify(
+        (JSON.parse(out) as { dst: string; dev?: string; flags: string[] }[]).map((r) =>
+          r.dev === 'eth0' ? { ...r, flags: ['linkdown'] } : r,
+        ),
+      );
     };
     const before = kernel.dump();
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
@@ -608,10 +857,17 @@ describe('review findings', () => {
 
   it('an unreachable default route is saved and given back, not lost', async () => {
     const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4), routes: [{ type: 'unreachable', dst: 'default' }] });
+    const kernel = new FakeKernel({
+      wanpipe: W4,
+      wanrouterRunning: Object.keys(W4),
+      routes: [{ type: 'unreachable', dst: 'default' }],
+    });
     const before = kernel.dump();
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
-    assert.deepEqual(kernel.routes.filter((r) => r.dst === 'default').map((r) => r.dev), ['teql0']);
+    assert.deepEqual(
+      kernel.routes.filter((r) => r.dst === 'default').map((r) => r.dev),
+      ['teql0'],
+    );
     assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
     assert.equal(kernel.dump(), before);
   });
@@ -620,13 +876,17 @@ describe('review findings', () => {
     const e = await ethernet();
     const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
     const before = kernel.dump();
-    kernel.afterChange = (a) => { if (a.startsWith('sysctl') && a.endsWith('eth2/rp_filter=2')) process.emit('SIGINT', 'SIGINT'); };
+    kernel.afterChange = (a) => {
+      if (a.startsWith('sysctl') && a.endsWith('eth2/rp_filter=2')) process.emit('SIGINT', 'SIGINT');
+    };
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(r.code, 130, r.err);
     assert.equal(kernel.dump(), before);
   });
 
-  it('a state folder reached through another user\'s link is refused', { skip: process.geteuid?.() === 0 ? false : 'needs root to own a link as another user' }, async () => {
+  it("a state folder reached through another user's link is refused", {
+    skip: process.geteuid?.() === 0 ? false : 'needs root to own a link as another user',
+  }, async () => {
     const e = await ethernet();
     const target = path.join(e.dir, 'root-owned');
     await fs.mkdir(target);
@@ -653,7 +913,11 @@ describe('review findings', () => {
 
   it('a kernel without sch_plug: slave changes on an up bond are made unguarded, and still made', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n');
-    const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }], teqlLoaded: 1, qdiscs: { eth1: { kind: 'teql0', handle: '8001:' } } });
+    const kernel = new FakeKernel({
+      links: [{ name: 'eth1' }, { name: 'eth2' }],
+      teqlLoaded: 1,
+      qdiscs: { eth1: { kind: 'teql0', handle: '8001:' } },
+    });
     kernel.noPlug = true;
     await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'teql0', 'up'] });
     const r = await cliWith({ runner: kernel }, 'up', ...e.args);
@@ -663,7 +927,13 @@ describe('review findings', () => {
 
   it('--lock-wait that is not a number is a usage error', async () => {
     const e = await ethernet();
-    const r = await cliWith({ runner: new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] }) }, 'up', '--lock-wait', 'abc', ...e.args);
+    const r = await cliWith(
+      { runner: new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] }) },
+      'up',
+      '--lock-wait',
+      'abc',
+      ...e.args,
+    );
     assert.equal(r.code, 2);
     assert.match(r.err, /--lock-wait: expected seconds from 0 to 3600, found 'abc'/);
   });

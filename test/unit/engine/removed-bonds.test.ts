@@ -22,8 +22,11 @@ const TEQLS = '[global]\nmax_equalizers = 2\n';
 /** Wanpipe lines for a weighted bond, two NATed uplinks, two plain lines, and the operator's own default route. */
 const init = (): FakeKernelInit => ({
   links: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'].map((name) => ({ name })),
-  addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' },
-    { dev: 'eth2', cidr: '100.64.2.2/30' }],
+  addrs: [
+    { dev: 'eth0', cidr: '10.9.0.1/24' },
+    { dev: 'eth1', cidr: '100.64.1.2/30' },
+    { dev: 'eth2', cidr: '100.64.2.2/30' },
+  ],
   routes: [{ dst: 'default', dev: 'eth1', gateway: '100.64.1.1' }],
   wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'], wanpipe2: ['w2g1', 'w2g1ppp'], wanpipe3: ['w3g1', 'w3g1ppp'] },
   wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3'],
@@ -37,7 +40,8 @@ async function site() {
   const kernel = new FakeKernel(init());
   const args = ['--conf-dir', conf, '--settings', file, '--state-dir', path.join(dir, 'run')];
   return {
-    kernel, record: path.join(dir, 'run', 'applied.json'),
+    kernel,
+    record: path.join(dir, 'run', 'applied.json'),
     settings: (text: string) => fs.writeFile(file, text),
     run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args),
   };
@@ -60,8 +64,8 @@ const doctorIds = async (run: (...a: string[]) => Promise<{ out: string; err: st
 
 async function removeOne(both: string, remaining: string, removed: string, kept: string) {
   const { kernel, run, settings, record } = await site();
-  const recorded = async () => recordedBondNames(
-    (JSON.parse(await fs.readFile(record, 'utf8')) as { steps: Step[] }).steps);
+  const recorded = async () =>
+    recordedBondNames((JSON.parse(await fs.readFile(record, 'utf8')) as { steps: Step[] }).steps);
   const before = kernel.dump();
   await settings(both);
   const up = await run('up');
@@ -79,11 +83,15 @@ async function removeOne(both: string, remaining: string, removed: string, kept:
   assert.equal(kernel.changes.length, n, 'dry-run and plan change nothing');
   assert.equal(kernel.dump(), withBoth);
   const st = await run('status');
-  const named = `\\n${removed}: no longer in the settings, but still set up by \`wanbond up\` earlier in this boot: `
-    + '`wanbond up` takes it down\\n';
+  const named =
+    `\\n${removed}: no longer in the settings, but still set up by \`wanbond up\` earlier in this boot: ` +
+    '`wanbond up` takes it down\\n';
   assert.match(st.out, new RegExp(named), st.out);
   const f = await doctorIds(run);
-  assert.deepEqual(f.map((x) => x.fix), [['wanbond up']]);
+  assert.deepEqual(
+    f.map((x) => x.fix),
+    [['wanbond up']],
+  );
   assert.match(f[0]!.what, new RegExp(`^${removed} is no longer in `));
 
   const again = await run('up');
@@ -93,8 +101,14 @@ async function removeOne(both: string, remaining: string, removed: string, kept:
   assert.equal(kernel.dump(), await onlyEverUp(remaining), `the kernel as if only ${kept} had ever been up`);
   assert.deepEqual(await recorded(), [kept], 'the record no longer holds the removed bond');
   const ran = kernel.changes.slice(n, n + 5).map((c) => c.join(' '));
-  assert.deepEqual(dry.out.split('\n').filter((l) => !l.startsWith('#') && l !== '').slice(0, 5),
-    ran.map((l) => (l.startsWith('nft -f ') ? 'nft -f - <<\'EOF\'' : l)), 'dry-run printed what up ran');
+  assert.deepEqual(
+    dry.out
+      .split('\n')
+      .filter((l) => !l.startsWith('#') && l !== '')
+      .slice(0, 5),
+    ran.map((l) => (l.startsWith('nft -f ') ? "nft -f - <<'EOF'" : l)),
+    'dry-run printed what up ran',
+  );
 
   const m = kernel.changes.length;
   const third = await run('up');
@@ -110,17 +124,23 @@ async function removeOne(both: string, remaining: string, removed: string, kept:
 }
 
 describe('a bond removed from the settings: up takes it down', () => {
-  it('a per-connection bond beside a weighted one: its chains, SNAT, 13 rules, tables and multipath default go; '
-    + 'the weighted bond stays', async () => {
-    await removeOne(WBOND + PCBOND, WBOND, 'pcbond1', 'wbond0');
-  });
+  it(
+    'a per-connection bond beside a weighted one: its chains, SNAT, 13 rules, tables and multipath default go; ' +
+      'the weighted bond stays',
+    async () => {
+      await removeOne(WBOND + PCBOND, WBOND, 'pcbond1', 'wbond0');
+    },
+  );
 
-  it('a weighted bond beside a per-connection one: its dummy, address, chain, rules, tables and route go; '
-    + 'the per-connection bond stays', async () => {
-    await removeOne(WBOND + PCBOND, PCBOND, 'wbond0', 'pcbond1');
-  });
+  it(
+    'a weighted bond beside a per-connection one: its dummy, address, chain, rules, tables and route go; ' +
+      'the per-connection bond stays',
+    async () => {
+      await removeOne(WBOND + PCBOND, PCBOND, 'wbond0', 'pcbond1');
+    },
+  );
 
-  it('the last drawn bond beside a TEQL bond: wanbond\'s nftables table goes with it', async () => {
+  it("the last drawn bond beside a TEQL bond: wanbond's nftables table goes with it", async () => {
     const teql0 = `${TEQLS}[teql0]\nslaves = eth3, eth4\nroutes = 198.51.100.0/24\n`;
     await removeOne(teql0 + PCBOND, teql0, 'pcbond1', 'teql0');
   });
@@ -129,31 +149,34 @@ describe('a bond removed from the settings: up takes it down', () => {
     await removeOne(TEQLS + TEQL0 + TEQL1, TEQLS + TEQL0, 'teql1', 'teql0');
   });
 
-  it('the TEQL bond that held the default route: the operator\'s default comes back', async () => {
+  it("the TEQL bond that held the default route: the operator's default comes back", async () => {
     await removeOne(TEQLS + TEQL0 + TEQL1, TEQLS + TEQL1, 'teql0', 'teql1');
   });
 });
 
 describe('a bond removed from the settings: failures and what cannot be known', () => {
-  it('a command of the removal fails: up rolls the removal back, exits 1, the record still holds the bond; '
-    + 'the next up takes it down', async () => {
-    const { kernel, run, settings } = await site();
-    await settings(WBOND + PCBOND);
-    assert.equal((await run('up')).code, 0);
-    const withBoth = kernel.dump();
-    await settings(WBOND);
-    kernel.failWhen = (a) => /^ip rule del .* oif eth2 /.test(a);
-    const r = await run('up');
-    assert.equal(r.code, 1, r.out);
-    assert.match(r.err, /taking down pcbond1: .*rolled back \d+ steps, the system is as it was/);
-    assert.equal(kernel.dump(), withBoth, 'the removal rolled back');
-    assert.match((await run('status')).out, /\npcbond1: no longer in the settings/);
-    kernel.failWhen = undefined;
-    assert.equal((await run('up')).code, 0);
-    assert.equal(kernel.dump(), await onlyEverUp(WBOND));
-  });
+  it(
+    'a command of the removal fails: up rolls the removal back, exits 1, the record still holds the bond; ' +
+      'the next up takes it down',
+    async () => {
+      const { kernel, run, settings } = await site();
+      await settings(WBOND + PCBOND);
+      assert.equal((await run('up')).code, 0);
+      const withBoth = kernel.dump();
+      await settings(WBOND);
+      kernel.failWhen = (a) => /^ip rule del .* oif eth2 /.test(a);
+      const r = await run('up');
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.err, /taking down pcbond1: .*rolled back \d+ steps, the system is as it was/);
+      assert.equal(kernel.dump(), withBoth, 'the removal rolled back');
+      assert.match((await run('status')).out, /\npcbond1: no longer in the settings/);
+      kernel.failWhen = undefined;
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.dump(), await onlyEverUp(WBOND));
+    },
+  );
 
-  it('without the record: up says what it cannot know and leaves the bond\'s rules; doctor names it', async () => {
+  it("without the record: up says what it cannot know and leaves the bond's rules; doctor names it", async () => {
     const { kernel, run, settings, record } = await site();
     await settings(WBOND + PCBOND);
     assert.equal((await run('up')).code, 0);
@@ -162,9 +185,14 @@ describe('a bond removed from the settings: failures and what cannot be known', 
     const rules = kernel.rules.length;
     const r = await run('up');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, new RegExp('note: pcbond1 looks like a bond wanbond set up, but neither the settings '
-      + 'nor this boot\'s record \\(.*applied\\.json\\) has it: what wanbond changed for it cannot be known, '
-      + 'so it is left as it is'));
+    assert.match(
+      r.err,
+      new RegExp(
+        'note: pcbond1 looks like a bond wanbond set up, but neither the settings ' +
+          "nor this boot's record \\(.*applied\\.json\\) has it: what wanbond changed for it cannot be known, " +
+          'so it is left as it is',
+      ),
+    );
     assert.equal(kernel.rules.length, rules, 'nothing of it is guessed away');
     const doctor = await run('doctor', '--json', '--window', '0s');
     const j = JSON.parse(doctor.out) as { findings: { id: string; bond?: string }[] };

@@ -17,12 +17,15 @@ describe('ExecaRunner', () => {
 
   it('a failing command keeps its stderr and exit code; arguments are never shell-interpreted', async () => {
     const r = new ExecaRunner(silentLogger());
-    await assert.rejects(r.change({ file: 'ip', args: ['link', 'show', 'dev', '$(touch /tmp/wanbond-pwned)'] }), (e: unknown) => {
-      assert.ok(e instanceof CommandError);
-      assert.ok(e.exitCode !== 0);
-      assert.match(e.stderr, /does not exist|Cannot find device|not a valid ifname/);
-      return true;
-    });
+    await assert.rejects(
+      r.change({ file: 'ip', args: ['link', 'show', 'dev', '$(touch /tmp/wanbond-pwned)'] }),
+      (e: unknown) => {
+        assert.ok(e instanceof CommandError);
+        assert.ok(e.exitCode !== 0);
+        assert.match(e.stderr, /does not exist|Cannot find device|not a valid ifname/);
+        return true;
+      },
+    );
     await assert.rejects(import('node:fs').then((fs) => fs.promises.access('/tmp/wanbond-pwned')));
   });
 

@@ -10,14 +10,31 @@ import { tmpDir } from '../../helpers/fs.js';
 describe('lab samples of any size', () => {
   it('16 ports on four A104s, one of them a fractional T1: a site wanbond reads without a problem', async () => {
     const dir = await tmpDir();
-    const names = await writeT1Sample(dir, Array.from({ length: 16 }, (_, k) => (k === 5 ? { timeslots: 12 } : {})));
+    const names = await writeT1Sample(
+      dir,
+      Array.from({ length: 16 }, (_, k) => (k === 5 ? { timeslots: 12 } : {})),
+    );
     const site = await loadSite(dir);
-    assert.deepEqual(ipInterfaces(site).map((i) => i.name), names);
+    assert.deepEqual(
+      ipInterfaces(site).map((i) => i.name),
+      names,
+    );
     assert.deepEqual(siteProblems(site), []);
-    assert.deepEqual(site.rc?.devices?.map((d) => d.name), names.map((_, k) => `wanpipe${k + 1}`));
-    assert.deepEqual(names.map((n) => { const r = lineRate(site, n); return 'bps' in r ? r.bps : r.unknown; }),
-      names.map((_, k) => (k === 5 ? 768_000 : 1_536_000)));
-    assert.deepEqual([site.ipFiles.get('w16g1ppp')?.ipaddr, site.ipFiles.get('w16g1ppp')?.pointopoint], ['198.51.100.61', '198.51.100.62']);
+    assert.deepEqual(
+      site.rc?.devices?.map((d) => d.name),
+      names.map((_, k) => `wanpipe${k + 1}`),
+    );
+    assert.deepEqual(
+      names.map((n) => {
+        const r = lineRate(site, n);
+        return 'bps' in r ? r.bps : r.unknown;
+      }),
+      names.map((_, k) => (k === 5 ? 768_000 : 1_536_000)),
+    );
+    assert.deepEqual(
+      [site.ipFiles.get('w16g1ppp')?.ipaddr, site.ipFiles.get('w16g1ppp')?.pointopoint],
+      ['198.51.100.61', '198.51.100.62'],
+    );
     const w7 = await fs.readFile(`${dir}/wanpipe7.conf`, 'utf8');
     assert.match(w7, /^FE_LINE\t\t= 3$/m);
     assert.match(w7, /^PCISLOT\t\t= 5$/m);

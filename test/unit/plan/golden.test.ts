@@ -12,7 +12,11 @@ import { copyDir, exists, projectRoot, samplesDir, tmpDir } from '../../helpers/
 
 const casesDir = path.join(projectRoot, 'test', 'fixtures', 'plan');
 
-interface Case { sample?: string; kernel: FakeKernelInit; converges?: boolean }
+interface Case {
+  sample?: string;
+  kernel: FakeKernelInit;
+  converges?: boolean;
+}
 
 async function setup(name: string) {
   const dir = path.join(casesDir, name);
@@ -28,14 +32,24 @@ async function setup(name: string) {
 describe('golden plans', async () => {
   const names = (await fs.readdir(casesDir)).sort();
   it('has the required cases', () => {
-    for (const n of ['fresh', 'already-up', 'half-up', 'too-few-equalizers', 'slave-missing', 'slave-mtu-differs',
-      'foreign-default-route', 'two-bonds', 'ethernet-rp-filter-2']) assert.ok(names.includes(n), n);
+    for (const n of [
+      'fresh',
+      'already-up',
+      'half-up',
+      'too-few-equalizers',
+      'slave-missing',
+      'slave-mtu-differs',
+      'foreign-default-route',
+      'two-bonds',
+      'ethernet-rp-filter-2',
+    ])
+      assert.ok(names.includes(n), n);
   });
   for (const name of names) {
     it(name, async () => {
       const { dir, c, conf, args, kernel } = await setup(name);
       const r = await cliWith({ runner: kernel }, 'plan', ...args);
-      const text = (`${r.out + r.err}exit ${r.code}\n`).replaceAll(conf, '<conf>').replaceAll(projectRoot, '<root>/');
+      const text = `${r.out + r.err}exit ${r.code}\n`.replaceAll(conf, '<conf>').replaceAll(projectRoot, '<root>/');
       const file = path.join(dir, 'expected.txt');
       if (process.env['UPDATE_GOLDEN'] === '1') await fs.writeFile(file, text);
       assert.equal(text, await fs.readFile(file, 'utf8'));

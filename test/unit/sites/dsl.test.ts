@@ -21,60 +21,123 @@ import { ringPlan } from '../../../src/watch/ring.js';
 import { apply } from '../../../src/apply/apply.js';
 import { silentLogger } from '../../../src/log.js';
 
-const DSL = '[teql0]\nslaves = eth2, eth3, eth4, eth5\naddress = 203.0.113.10/29\ngateway = 203.0.113.9\nrp_filter = 2\n';
+const DSL =
+  '[teql0]\nslaves = eth2, eth3, eth4, eth5\naddress = 203.0.113.10/29\ngateway = 203.0.113.9\nrp_filter = 2\n';
 
 async function site(settings = DSL) {
   const dir = await tmpDir();
   await fs.writeFile(path.join(dir, 'wanbond.conf'), settings);
   // Each slave on its router's management /30, as the seed lays them out (172.16.8.1/30, .5/30, ...).
-  const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name })), addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })) });
-  const args = ['--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run')];
+  const kernel = new FakeKernel({
+    links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name })),
+    addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })),
+  });
+  const args = [
+    '--conf-dir',
+    path.join(dir, 'none'),
+    '--settings',
+    path.join(dir, 'wanbond.conf'),
+    '--state-dir',
+    path.join(dir, 'run'),
+  ];
   return { kernel, dir, run: (...a: string[]) => cliWith({ runner: kernel }, ...a, ...args) };
 }
 
 describe('DSL routers on Ethernet: settings', () => {
-  it('a gateway inside the bond\'s real prefix', () => {
+  it("a gateway inside the bond's real prefix", () => {
     const b = parseSettings('f', DSL).bonds[0];
     assert.deepEqual([b?.address, b?.gateway, b?.rpFilter], ['203.0.113.10/29', '203.0.113.9', 2]);
   });
 
-  it('routers: the router beyond a slave where its address does not say it; only with a gateway, only for the bond\'s slaves', () => {
-    assert.deepEqual(parseSettings('f', `${DSL}routers = eth2:192.168.1.1, eth3:192.168.2.1\n`).bonds[0]?.routers, { eth2: '192.168.1.1', eth3: '192.168.2.1' });
-    const err = (text: string) => { try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError); return e.message; } assert.fail('no error'); };
-    assert.match(err('[teql0]\nslaves = eth2\nrouters = eth2:192.168.1.1\n'), /:3: routers in \[teql0\]: .* only at a DSL-router site/);
+  it("routers: the router beyond a slave where its address does not say it; only with a gateway, only for the bond's slaves", () => {
+    assert.deepEqual(parseSettings('f', `${DSL}routers = eth2:192.168.1.1, eth3:192.168.2.1\n`).bonds[0]?.routers, {
+      eth2: '192.168.1.1',
+      eth3: '192.168.2.1',
+    });
+    const err = (text: string) => {
+      try {
+        parseSettings('/etc/wanbond/wanbond.conf', text);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError);
+        return e.message;
+      }
+      assert.fail('no error');
+    };
+    assert.match(
+      err('[teql0]\nslaves = eth2\nrouters = eth2:192.168.1.1\n'),
+      /:3: routers in \[teql0\]: .* only at a DSL-router site/,
+    );
     assert.match(err(`${DSL}routers = eth9:192.168.1.1\n`), /:6: routers: eth9 is not a slave of \[teql0\]/);
     assert.match(err(`${DSL}routers = eth2\n`), /:6: routers: expected slave:address/);
   });
 
-  it('a gateway outside the prefix, the bond\'s own address, or not an address: an error at its line', () => {
-    const err = (text: string) => { try { parseSettings('/etc/wanbond/wanbond.conf', text); } catch (e) { assert.ok(e instanceof ConfigError); return e.message; } assert.fail('no error'); };
-    assert.match(err('[teql0]\nslaves = eth2\naddress = 203.0.113.10/29\ngateway = 203.0.113.17\n'), /:4: gateway 203\.0\.113\.17 is not another address of 203\.0\.113\.10\/29's network/);
-    assert.match(err('[teql0]\nslaves = eth2\naddress = 203.0.113.10/29\ngateway = 203.0.113.10\n'), /:4: gateway 203\.0\.113\.10 is not another address/);
+  it("a gateway outside the prefix, the bond's own address, or not an address: an error at its line", () => {
+    const err = (text: string) => {
+      try {
+        parseSettings('/etc/wanbond/wanbond.conf', text);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError);
+        return e.message;
+      }
+      assert.fail('no error');
+    };
+    assert.match(
+      err('[teql0]\nslaves = eth2\naddress = 203.0.113.10/29\ngateway = 203.0.113.17\n'),
+      /:4: gateway 203\.0\.113\.17 is not another address of 203\.0\.113\.10\/29's network/,
+    );
+    assert.match(
+      err('[teql0]\nslaves = eth2\naddress = 203.0.113.10/29\ngateway = 203.0.113.10\n'),
+      /:4: gateway 203\.0\.113\.10 is not another address/,
+    );
     assert.match(err('[teql0]\nslaves = eth2\ngateway = router1\n'), /:3: gateway: expected an IPv4 address/);
-    assert.match(err('[wbond0]\nslaves = eth2, eth3\nrates = eth2:8M, eth3:4M\ngateway = 10.0.0.1\n'), /gateway in \[wbond0\]/);
+    assert.match(
+      err('[wbond0]\nslaves = eth2, eth3\nrates = eth2:8M, eth3:4M\ngateway = 10.0.0.1\n'),
+      /gateway in \[wbond0\]/,
+    );
   });
 });
 
 describe('DSL routers on Ethernet: up and down', () => {
-  it('the block\'s prefix stays routed on teql0, the default goes via the shared address, a second up changes nothing, down restores', async () => {
+  it("the block's prefix stays routed on teql0, the default goes via the shared address, a second up changes nothing, down restores", async () => {
     const { kernel, run } = await site();
     const before = kernel.dump();
     const up = await run('up');
     assert.equal(up.code, 0, up.err);
     const c = kernel.changes.map((x) => x.join(' '));
-    assert.ok(c.includes('ip addr add 203.0.113.10/29 dev teql0'), `a real address, without noprefixroute:\n${c.join('\n')}`);
+    assert.ok(
+      c.includes('ip addr add 203.0.113.10/29 dev teql0'),
+      `a real address, without noprefixroute:\n${c.join('\n')}`,
+    );
     assert.ok(!c.some((x) => /^ip route del 203\.0\.113\.8\/29/.test(x)), 'the prefix route is the way to the gateway');
-    assert.ok(c.some((x) => /^ip route replace default dev teql0 via 203\.0\.113\.9$|^ip route replace default via 203\.0\.113\.9 dev teql0$/.test(x)), c.join('\n'));
-    for (const s of ['eth2', 'eth3', 'eth4', 'eth5']) assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
+    assert.ok(
+      c.some((x) =>
+        /^ip route replace default dev teql0 via 203\.0\.113\.9$|^ip route replace default via 203\.0\.113\.9 dev teql0$/.test(
+          x,
+        ),
+      ),
+      c.join('\n'),
+    );
+    for (const s of ['eth2', 'eth3', 'eth4', 'eth5'])
+      assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
     // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
     for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
-      assert.ok(c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`), c.join('\n'));
+      assert.ok(
+        c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`),
+        c.join('\n'),
+      );
       assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
     }
     const n = kernel.changes.length;
     const again = await run('up');
     assert.equal(again.code, 0, again.err);
-    assert.equal(kernel.changes.length, n, `a second up changed: ${kernel.changes.slice(n).map((x) => x.join(' ')).join('; ')}`);
+    assert.equal(
+      kernel.changes.length,
+      n,
+      `a second up changed: ${kernel.changes
+        .slice(n)
+        .map((x) => x.join(' '))
+        .join('; ')}`,
+    );
     const down = await run('down');
     assert.equal(down.code, 0, down.err);
     assert.equal(kernel.dump(), before);
@@ -85,23 +148,33 @@ describe('DSL routers on Ethernet: up and down', () => {
     assert.equal((await run('up')).code, 0);
     const st = await run('status');
     assert.match(st.out, /^teql0: up, address 203\.0\.113\.10\/29, routes default via 203\.0\.113\.9\n/, st.out);
-    const j = JSON.parse((await run('status', '--json')).out) as { gateway: string | null; routes: { present: boolean }[] }[];
+    const j = JSON.parse((await run('status', '--json')).out) as {
+      gateway: string | null;
+      routes: { present: boolean }[];
+    }[];
     assert.deepEqual([j[0]?.gateway, j[0]?.routes.map((r) => r.present)], ['203.0.113.9', [true]]);
   });
 
-  it('doctor takes the route via the gateway for the bond\'s, and the real block for no fake /31', async () => {
+  it("doctor takes the route via the gateway for the bond's, and the real block for no fake /31", async () => {
     const { run } = await site();
     assert.equal((await run('up')).code, 0);
     const d = await run('doctor', '--json', '--window', '0s');
-    const j = JSON.parse(d.out || assert.fail(d.err)) as { findings: { id: string }[]; bonds: { findings: { id: string }[] }[] };
+    const j = JSON.parse(d.out || assert.fail(d.err)) as {
+      findings: { id: string }[];
+      bonds: { findings: { id: string }[] }[];
+    };
     const ids = [...j.findings, ...j.bonds.flatMap((b) => b.findings)].map((f) => f.id);
     assert.ok(j.bonds.length > 0, d.out);
-    assert.deepEqual(ids.filter((i) => /^routes\./.test(i)), [], d.out);
+    assert.deepEqual(
+      ids.filter((i) => /^routes\./.test(i)),
+      [],
+      d.out,
+    );
   });
 });
 
 describe('DSL routers on Ethernet: an nft that is there but cannot list', () => {
-  it('up, status, doctor, the daemon\'s ring and down work all the same: a TEQL bond needs no nftables', async () => {
+  it("up, status, doctor, the daemon's ring and down work all the same: a TEQL bond needs no nftables", async () => {
     const { kernel, run, dir } = await site();
     kernel.nftCannotList = 'Error: JSON support not compiled-in';
     const before = kernel.dump();
@@ -114,13 +187,25 @@ describe('DSL routers on Ethernet: an nft that is there but cannot list', () => 
     type F = { id: string; what: string };
     const j = JSON.parse(d.out || assert.fail(d.err)) as { findings: F[]; bonds: { findings: F[] }[] };
     const all = [...j.findings, ...j.bonds.flatMap((b) => b.findings)];
-    assert.deepEqual(all.filter((f) => /nft/.test(f.what)), [], d.out);
+    assert.deepEqual(
+      all.filter((f) => /nft/.test(f.what)),
+      [],
+      d.out,
+    );
     // The daemon: a dead line leaves the ring.
     const desired = desiredState(parseSettings(path.join(dir, 'wanbond.conf'), DSL), undefined);
-    const read = () => observe(kernel,
-      { sysctls: sysctlKeys(desired), wanrouterProc: path.join(dir, 'none'), weightedTables: probeTables(desired) });
-    const h = new Map(['eth2', 'eth3', 'eth4', 'eth5'].map((n) =>
-      [n, { ...initialHealth(n, 0, undefined), ...(n === 'eth3' ? { state: 'down' as const } : {}) }]));
+    const read = () =>
+      observe(kernel, {
+        sysctls: sysctlKeys(desired),
+        wanrouterProc: path.join(dir, 'none'),
+        weightedTables: probeTables(desired),
+      });
+    const h = new Map(
+      ['eth2', 'eth3', 'eth4', 'eth5'].map((n) => [
+        n,
+        { ...initialHealth(n, 0, undefined), ...(n === 'eth3' ? { state: 'down' as const } : {}) },
+      ]),
+    );
     const ring = ringPlan(desired, h, await read(), [], true);
     assert.deepEqual(ring.decision.skipped, []);
     const replan = (o: ObservedState) => ringPlan(desired, h, o, [], true).plan;
@@ -136,10 +221,13 @@ describe('DSL routers on Ethernet: a router given in the settings', () => {
   it('a slave on a /24 gets its probe route via the router the settings name', async () => {
     const { kernel, run } = await site(`${DSL}routers = eth2:192.168.1.1\n`);
     kernel.addrs = kernel.addrs.filter((a) => a.dev !== 'eth2');
-    kernel.addrs.push({ dev: 'eth2', local: '192.168.1.2', prefixlen: 24 } as typeof kernel.addrs[number]);
+    kernel.addrs.push({ dev: 'eth2', local: '192.168.1.2', prefixlen: 24 } as (typeof kernel.addrs)[number]);
     assert.equal((await run('up')).code, 0);
     const c = kernel.changes.map((x) => x.join(' '));
-    assert.ok(c.includes(`ip route replace default via 192.168.1.1 dev eth2 table ${probeTableOf(0, 0)}`), c.join('\n'));
+    assert.ok(
+      c.includes(`ip route replace default via 192.168.1.1 dev eth2 table ${probeTableOf(0, 0)}`),
+      c.join('\n'),
+    );
   });
 });
 
@@ -147,18 +235,32 @@ describe('DSL routers on Ethernet: a slave that up brings up', () => {
   it('gets its probe route in the same up, after its link is up', async () => {
     const dir = await tmpDir();
     await fs.writeFile(path.join(dir, 'wanbond.conf'), DSL);
-    const kernel = new FakeKernel({ links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name, up: name !== 'eth3' })), addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })) });
-    const r = await cliWith({ runner: kernel }, 'up', '--conf-dir', path.join(dir, 'none'), '--settings', path.join(dir, 'wanbond.conf'), '--state-dir', path.join(dir, 'run'));
+    const kernel = new FakeKernel({
+      links: ['eth2', 'eth3', 'eth4', 'eth5'].map((name) => ({ name, up: name !== 'eth3' })),
+      addrs: ['eth2', 'eth3', 'eth4', 'eth5'].map((dev, i) => ({ dev, cidr: `172.16.8.${4 * i + 1}/30` })),
+    });
+    const r = await cliWith(
+      { runner: kernel },
+      'up',
+      '--conf-dir',
+      path.join(dir, 'none'),
+      '--settings',
+      path.join(dir, 'wanbond.conf'),
+      '--state-dir',
+      path.join(dir, 'run'),
+    );
     assert.equal(r.code, 0, r.err);
     const c = kernel.changes.map((x) => x.join(' '));
-    const upAt = c.indexOf('ip link set dev eth3 up'), routeAt = c.indexOf(`ip route replace default via 172.16.8.6 dev eth3 table ${probeTableOf(0, 1)}`);
+    const upAt = c.indexOf('ip link set dev eth3 up'),
+      routeAt = c.indexOf(`ip route replace default via 172.16.8.6 dev eth3 table ${probeTableOf(0, 1)}`);
     assert.ok(upAt >= 0 && routeAt > upAt, c.join('\n'));
   });
 });
 
 describe('DSL routers on Ethernet: the router beyond a slave', () => {
-  const o = (local: string, prefixlen: number) => ({ addrs: [{ dev: 'eth2', local, prefixlen, noprefixroute: false }] }) as unknown as ObservedState;
-  it('the other host of its /30 or /31; none for another prefix or an address that is no host\'s', () => {
+  const o = (local: string, prefixlen: number) =>
+    ({ addrs: [{ dev: 'eth2', local, prefixlen, noprefixroute: false }] }) as unknown as ObservedState;
+  it("the other host of its /30 or /31; none for another prefix or an address that is no host's", () => {
     assert.equal(routerOf('eth2', o('172.16.8.1', 30)), '172.16.8.2');
     assert.equal(routerOf('eth2', o('172.16.8.6', 30)), '172.16.8.5');
     assert.equal(routerOf('eth2', o('10.9.0.4', 31)), '10.9.0.5');
@@ -170,9 +272,13 @@ describe('DSL routers on Ethernet: the router beyond a slave', () => {
 });
 
 describe('DSL routers on Ethernet: the probe rules read back', () => {
-  it('as iproute2 6.1 prints an oif rule (captured): wanbond\'s; with a selector wanbond never writes: someone else\'s', () => {
-    const text = '[{"priority":0,"src":"all","table":"local"},{"priority":7765,"src":"all","oif":"d1","table":"77650001"},{"priority":7765,"src":"10.0.0.0/8","oif":"d2","table":"77650002"},{"priority":32766,"src":"all","table":"main"}]';
+  it("as iproute2 6.1 prints an oif rule (captured): wanbond's; with a selector wanbond never writes: someone else's", () => {
+    const text =
+      '[{"priority":0,"src":"all","table":"local"},{"priority":7765,"src":"all","oif":"d1","table":"77650001"},{"priority":7765,"src":"10.0.0.0/8","oif":"d2","table":"77650002"},{"priority":32766,"src":"all","table":"main"}]';
     const rules = parseRules(text).filter((r) => r.priority === 7765);
-    assert.deepEqual(rules, [{ priority: 7765, oif: 'd1', table: '77650001' }, { priority: 7765, oif: 'd2', table: '77650002', other: true }]);
+    assert.deepEqual(rules, [
+      { priority: 7765, oif: 'd1', table: '77650001' },
+      { priority: 7765, oif: 'd2', table: '77650002', other: true },
+    ]);
   });
 });

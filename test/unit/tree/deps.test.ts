@@ -32,10 +32,18 @@ describe('the import graph', () => {
     try {
       await fs.mkdir(path.join(dir, 'src', 'plan'), { recursive: true });
       await fs.writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext' } }));
-      await fs.writeFile(path.join(dir, 'src', 'plan', 'a.ts'), "import { b } from './b.js';\nexport const a = () => b;\n");
-      await fs.writeFile(path.join(dir, 'src', 'plan', 'b.ts'), "import { a } from './a.js';\nexport const b = () => a;\n");
-      await fs.writeFile(path.join(dir, 'src', 'plan', 'c.ts'),
-        "import { readFileSync } from 'node:fs';\nexport const c = () => readFileSync('/etc/hostname');\n");
+      await fs.writeFile(
+        path.join(dir, 'src', 'plan', 'a.ts'),
+        "import { b } from './b.js';\nexport const a = () => b;\n",
+      );
+      await fs.writeFile(
+        path.join(dir, 'src', 'plan', 'b.ts'),
+        "import { a } from './a.js';\nexport const b = () => a;\n",
+      );
+      await fs.writeFile(
+        path.join(dir, 'src', 'plan', 'c.ts'),
+        "import { readFileSync } from 'node:fs';\nexport const c = () => readFileSync('/etc/hostname');\n",
+      );
       const r = await cruise(dir, ['src']);
       assert.notEqual(r.code, 0, r.out);
       assert.match(r.out, /no-circular: src\/plan\/a\.ts/);

@@ -12,8 +12,15 @@ describe('supervised helper process', () => {
     const lines: string[] = [];
     const starts: number[] = [];
     const c = new SupervisedChild({
-      file: 'sh', args: ['-c', 'printf "one\\ntw"; sleep 0.05; printf "o\\n"; exit 3'], log: silentLogger(),
-      onLine: (l, stream) => { if (stream === 'stdout') lines.push(l); }, onStart: (n) => starts.push(n), minBackoffMs: 20, maxBackoffMs: 40,
+      file: 'sh',
+      args: ['-c', 'printf "one\\ntw"; sleep 0.05; printf "o\\n"; exit 3'],
+      log: silentLogger(),
+      onLine: (l, stream) => {
+        if (stream === 'stdout') lines.push(l);
+      },
+      onStart: (n) => starts.push(n),
+      minBackoffMs: 20,
+      maxBackoffMs: 40,
     });
     c.start();
     for (let i = 0; i < 100 && starts.length < 3; i++) await sleep(20);

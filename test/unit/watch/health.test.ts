@@ -2,7 +2,18 @@
 // reducer is pure and takes the clock from its caller, so seconds of line life run in microseconds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_HEALTH, initialHealth, inRing, nextDeadline, penaltyAt, step, type HealthConfig, type LineHealth, type Signal, type Transition } from '../../../src/watch/health.js';
+import {
+  DEFAULT_HEALTH,
+  initialHealth,
+  inRing,
+  nextDeadline,
+  penaltyAt,
+  step,
+  type HealthConfig,
+  type LineHealth,
+  type Signal,
+  type Transition,
+} from '../../../src/watch/health.js';
 
 type Timed = [number, Signal];
 
@@ -13,11 +24,19 @@ function play(script: Timed[], until: number, o: { cfg?: HealthConfig; h?: LineH
   const log: Transition[] = [];
   const events = [...script].sort((a, b) => a[0] - b[0]);
   let now = o.from ?? 0;
-  const apply = (t: number, s: Signal) => { now = t; const r = step(h, s, t, cfg); h = r.next; log.push(...r.transitions); };
+  const apply = (t: number, s: Signal) => {
+    now = t;
+    const r = step(h, s, t, cfg);
+    h = r.next;
+    log.push(...r.transitions);
+  };
   for (;;) {
     const d = nextDeadline(h, now, cfg);
     const next = events[0];
-    if (d !== undefined && d <= until && (!next || d < next[0])) { apply(d, { kind: 'tick' }); continue; }
+    if (d !== undefined && d <= until && (!next || d < next[0])) {
+      apply(d, { kind: 'tick' });
+      continue;
+    }
     if (!next || next[0] > until) break;
     events.shift();
     apply(next[0], next[1]);
@@ -25,7 +44,13 @@ function play(script: Timed[], until: number, o: { cfg?: HealthConfig; h?: LineH
   return { h, log, states: log.map((t) => `${t.at}:${t.from}>${t.to}`) };
 }
 
-const link = (up: boolean, carrier = up, ifindex = 5): Signal => ({ kind: 'link', present: true, ifindex, up, carrier });
+const link = (up: boolean, carrier = up, ifindex = 5): Signal => ({
+  kind: 'link',
+  present: true,
+  ifindex,
+  up,
+  carrier,
+});
 /** ping -O every 200 ms from `from` to `to`: a reply each time, or (silent) "no answer yet" for the one before. */
 function probes(from: number, to: number, answer: (t: number) => boolean, seq0 = 1, rtt = 20): Timed[] {
   const out: Timed[] = [];
@@ -37,11 +62,17 @@ function probes(from: number, to: number, answer: (t: number) => boolean, seq0 =
   }
   return out;
 }
-const start: Timed[] = [[0, link(true)], [0, { kind: 'probe-start', target: '192.0.2.2' }]];
+const start: Timed[] = [
+  [0, link(true)],
+  [0, { kind: 'probe-start', target: '192.0.2.2' }],
+];
 
 describe('line health', () => {
   it('a clean failure (the driver downs the interface) is down at once and rejoins after the hold-down', () => {
-    const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 6000), [5000, link(false)], [6000, link(true)]], 20_000);
+    const r = play(
+      [...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 6000), [5000, link(false)], [6000, link(true)]],
+      20_000,
+    );
     // Back on the probe's first answer after the link returned (6020), in the ring 3 s later.
     assert.deepEqual(r.states, ['5000:up>down', '6020:down>probation', '9020:probation>up']);
     assert.equal(r.log[0]!.signal, 'link');
@@ -54,7 +85,10 @@ describe('line health', () => {
     const c = play([...start, ...probes(0, 2000, (t) => t < 1000), [1000, link(true, false)]], 2000);
     assert.deepEqual(c.states, ['1000:up>down']);
     assert.match(c.log[0]!.reason, /no carrier/);
-    const a = play([...start, ...probes(0, 2000, (t) => t < 1000), [1000, { kind: 'alarms', active: ['LOS', 'RED'], counters: {} }]], 2000);
+    const a = play(
+      [...start, ...probes(0, 2000, (t) => t < 1000), [1000, { kind: 'alarms', active: ['LOS', 'RED'], counters: {} }]],
+      2000,
+    );
     assert.deepEqual(a.states, ['1000:up>down']);
     assert.match(a.log[0]!.reason, /T1 alarm RED, LOS/);
   });
@@ -82,7 +116,10 @@ describe('line health', () => {
     // Answered, lost, answered, lost, lost, ... : 3 of 5 lost.
     const pattern = [true, false, true, false, false];
     const r = play([...start, ...probes(0, 10_000, (t) => t < 2000 || pattern[(t / 200) % 5]!)], 10_000);
-    assert.ok(r.log.some((t) => t.to === 'down' && /% of probes to 192\.0\.2\.2 lost/.test(t.reason)), r.states.join(' '));
+    assert.ok(
+      r.log.some((t) => t.to === 'down' && /% of probes to 192\.0\.2\.2 lost/.test(t.reason)),
+      r.states.join(' '),
+    );
   });
 
   it('a probe held while the ring changes is not counted as silence', () => {
@@ -90,13 +127,19 @@ describe('line health', () => {
     // 900 ms held (longer than down_after), then the probe goes on answering.
     // The daemon judges nothing while the probes are held; the pause is told when they resume.
     const h1 = step(h0, { kind: 'probe-paused', ms: 900 }, 1900).next;
-    const r = play(probes(1900, 4000, () => true, 6), 4000, { h: h1, from: 1900 });
+    const r = play(
+      probes(1900, 4000, () => true, 6),
+      4000,
+      { h: h1, from: 1900 },
+    );
     assert.deepEqual(r.states, []);
   });
 
   it('a line flapping every 2 s is suppressed from the third flap and reused after it calms down', () => {
     const script: Timed[] = [...start];
-    for (let k = 0; k < 6; k++) { script.push([10_000 + k * 2000, link(false)], [11_000 + k * 2000, link(true)]); }
+    for (let k = 0; k < 6; k++) {
+      script.push([10_000 + k * 2000, link(false)], [11_000 + k * 2000, link(true)]);
+    }
     script.push(...probes(0, 200_000, () => true));
     const r = play(script, 200_000);
     const downs = r.log.filter((t) => t.to === 'down');
@@ -128,15 +171,32 @@ describe('line health', () => {
   });
 
   it('an interface recreated (new ifindex) leaves the ring and rejoins after the hold-down once its probe answers', () => {
-    const r = play([...start, ...probes(0, 3000, () => true), [3000, link(true, true, 9)], [3050, { kind: 'probe-start', target: '192.0.2.2' }],
-      ...probes(3100, 10_000, () => true, 100)], 10_000);
+    const r = play(
+      [
+        ...start,
+        ...probes(0, 3000, () => true),
+        [3000, link(true, true, 9)],
+        [3050, { kind: 'probe-start', target: '192.0.2.2' }],
+        ...probes(3100, 10_000, () => true, 100),
+      ],
+      10_000,
+    );
     assert.deepEqual(r.states, ['3000:up>down', '3120:down>probation', '6120:probation>up']);
     assert.match(r.log[0]!.reason, /interface recreated \(ifindex 5 -> 9\)/);
   });
 
   it('an interface that comes back but whose probe never answers stays down, waiting for an answer', () => {
-    const r = play([...start, ...probes(0, 1000, () => true), [1000, { kind: 'link', present: false, up: false, carrier: false }], [2000, link(true, true, 7)],
-      [2050, { kind: 'probe-start', target: '192.0.2.2' }], ...probes(2100, 6000, () => false, 1)], 6000);
+    const r = play(
+      [
+        ...start,
+        ...probes(0, 1000, () => true),
+        [1000, { kind: 'link', present: false, up: false, carrier: false }],
+        [2000, link(true, true, 7)],
+        [2050, { kind: 'probe-start', target: '192.0.2.2' }],
+        ...probes(2100, 6000, () => false, 1),
+      ],
+      6000,
+    );
     assert.deepEqual(r.states, ['1000:up>down']);
     assert.match(r.log[0]!.reason, /interface missing/);
     assert.equal(r.h.state, 'down');
@@ -149,10 +209,17 @@ describe('line health', () => {
     assert.equal(h.probe.answeredSeq, 65534);
     h = play([...probes(1000, 1600, () => true, 65535)], 1600, { h, from: 1000 }).h;
     assert.equal(h.probe.answeredSeq, 1, '65535 -> 0 -> 1');
-    const dead = play(probes(1600, 3000, () => false, 2), 3000, { h, from: 1600 });
+    const dead = play(
+      probes(1600, 3000, () => false, 2),
+      3000,
+      { h, from: 1600 },
+    );
     assert.deepEqual(dead.states.slice(0, 2), ['1820:up>suspect', '2120:suspect>down']);
     // A line that dies just as the numbers wrap: 65535, 0, 1 unanswered are three missed probes.
-    const atWrap = play([...start, ...probes(0, 1000, () => true, 65530), ...probes(1000, 3000, () => false, 65535)], 3000);
+    const atWrap = play(
+      [...start, ...probes(0, 1000, () => true, 65530), ...probes(1000, 3000, () => false, 65535)],
+      3000,
+    );
     assert.deepEqual(atWrap.states.slice(0, 2), ['1220:up>suspect', '1520:suspect>down']);
   });
 
@@ -164,8 +231,16 @@ describe('line health', () => {
   });
 
   it('a ping that cannot run any more (it exits at once) takes a verified line down after down_after', () => {
-    const r = play([...start, ...probes(0, 1000, () => true), [1100, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }],
-      [1600, { kind: 'probe-start', target: '192.0.2.2' }], [1650, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }]], 3000);
+    const r = play(
+      [
+        ...start,
+        ...probes(0, 1000, () => true),
+        [1100, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }],
+        [1600, { kind: 'probe-start', target: '192.0.2.2' }],
+        [1650, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }],
+      ],
+      3000,
+    );
     assert.deepEqual(r.states, ['1520:up>down']);
     assert.match(r.log[0]!.reason, /the probe cannot run: ping: connect: Network is unreachable/);
   });
@@ -182,14 +257,30 @@ describe('line health', () => {
 
   it('a line without a probe target is judged by its link and alarms only', () => {
     const h = initialHealth('eth2', 0, undefined);
-    const r = play([[0, link(true)], [5000, link(false)], [6000, link(true)]], 20_000, { h });
+    const r = play(
+      [
+        [0, link(true)],
+        [5000, link(false)],
+        [6000, link(true)],
+      ],
+      20_000,
+      { h },
+    );
     // No probe to wait for: back on the link alone.
     assert.deepEqual(r.states, ['5000:up>down', '6000:down>probation', '9000:probation>up']);
   });
 
   it('rising error counters make a line suspect, not down', () => {
-    const r = play([...start, ...probes(0, 5000, () => true), [1000, { kind: 'alarms', active: [], counters: { 'CRC errors': 5 } }], [2000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }],
-      [3000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }]], 5000);
+    const r = play(
+      [
+        ...start,
+        ...probes(0, 5000, () => true),
+        [1000, { kind: 'alarms', active: [], counters: { 'CRC errors': 5 } }],
+        [2000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }],
+        [3000, { kind: 'alarms', active: [], counters: { 'CRC errors': 90 } }],
+      ],
+      5000,
+    );
     assert.deepEqual(r.states, ['2000:up>suspect', '3000:suspect>up']);
     assert.match(r.log[0]!.reason, /errors rising/);
   });

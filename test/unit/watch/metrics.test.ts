@@ -20,26 +20,70 @@ import { tmpDir } from '../../helpers/fs.js';
 
 const NOW = Date.parse('2026-11-26T10:00:00.000Z');
 const line = (l: string, o: Partial<LineSummary> = {}): LineSummary => ({
-  line: l, state: 'up', since: '2026-11-26T09:59:00.000Z', reason: 'answers 192.0.2.2', inRing: true, penalty: 0, suppressed: false, flaps: 0,
-  probe: '192.0.2.2', rttMs: 12.5, loss: 0, alarms: [], ...o,
+  line: l,
+  state: 'up',
+  since: '2026-11-26T09:59:00.000Z',
+  reason: 'answers 192.0.2.2',
+  inRing: true,
+  penalty: 0,
+  suppressed: false,
+  flaps: 0,
+  probe: '192.0.2.2',
+  rttMs: 12.5,
+  loss: 0,
+  alarms: [],
+  ...o,
 });
 // One line as the daemon makes it: the health machine's own summary of a line that lost its carrier.
-const fell = step(initialHealth('w4', NOW - 90_000, '192.0.2.8'), { kind: 'link', present: true, ifindex: 9, up: true, carrier: false }, NOW - 30_000).next;
+const fell = step(
+  initialHealth('w4', NOW - 90_000, '192.0.2.8'),
+  { kind: 'link', present: true, ifindex: 9, up: true, carrier: false },
+  NOW - 30_000,
+).next;
 
 const SNAPSHOT: HealthFile = {
-  version: 1, pid: 42, startedAt: '2026-11-26T09:00:00.000Z', updatedAt: '2026-11-26T09:59:58.000Z', memory: { rssKb: 1, heapUsedKb: 1 }, actions: 7, metrics: '127.0.0.1:15440',
+  version: 1,
+  pid: 42,
+  startedAt: '2026-11-26T09:00:00.000Z',
+  updatedAt: '2026-11-26T09:59:58.000Z',
+  memory: { rssKb: 1, heapUsedKb: 1 },
+  actions: 7,
+  metrics: '127.0.0.1:15440',
   bonds: [
-    { teql: 'teql0', allDown: false, lines: [
-      line('w1'),
-      line('w2', { state: 'down', since: '2026-11-26T09:58:30.500Z', reason: 'T1 alarm RED, AIS', inRing: false, penalty: 2870, suppressed: true, flaps: 3, rttMs: null, loss: null, alarms: ['RED', 'AIS'] }),
-      line('w3', { state: 'probation', inRing: false, penalty: 1000, flaps: 1, rttMs: 40.25, loss: 0.2 }),
-      summary(fell, NOW - 2000),
-    ] },
-    { teql: 'teql1', allDown: true, lines: [
-      line('e1', { state: 'down', inRing: false, flaps: 1, penalty: 1000, alarms: ['DISCONNECTED'], loss: 1 }),
-      line('e2', { state: 'down', inRing: false, flaps: 2, penalty: 1900, probe: null, rttMs: null, loss: null }),
-    ] },
-    { teql: 'teql2', allDown: false, lines: [line('e3', { state: 'suspect', reason: 'no answer from 192.0.2.2 for 420 ms', loss: 0.1 })] },
+    {
+      teql: 'teql0',
+      allDown: false,
+      lines: [
+        line('w1'),
+        line('w2', {
+          state: 'down',
+          since: '2026-11-26T09:58:30.500Z',
+          reason: 'T1 alarm RED, AIS',
+          inRing: false,
+          penalty: 2870,
+          suppressed: true,
+          flaps: 3,
+          rttMs: null,
+          loss: null,
+          alarms: ['RED', 'AIS'],
+        }),
+        line('w3', { state: 'probation', inRing: false, penalty: 1000, flaps: 1, rttMs: 40.25, loss: 0.2 }),
+        summary(fell, NOW - 2000),
+      ],
+    },
+    {
+      teql: 'teql1',
+      allDown: true,
+      lines: [
+        line('e1', { state: 'down', inRing: false, flaps: 1, penalty: 1000, alarms: ['DISCONNECTED'], loss: 1 }),
+        line('e2', { state: 'down', inRing: false, flaps: 2, penalty: 1900, probe: null, rttMs: null, loss: null }),
+      ],
+    },
+    {
+      teql: 'teql2',
+      allDown: false,
+      lines: [line('e3', { state: 'suspect', reason: 'no answer from 192.0.2.2 for 420 ms', loss: 0.1 })],
+    },
   ],
 };
 const COUNTERS: Record<string, NetCounters> = {
@@ -52,11 +96,31 @@ const COUNTERS: Record<string, NetCounters> = {
   // w3: no such interface (gone, or not created yet)
 };
 
-const LINE_FAMILIES = ['wanbond_line_state', 'wanbond_line_in_ring', 'wanbond_line_suppressed', 'wanbond_line_penalty', 'wanbond_line_state_seconds',
-  'wanbond_line_flaps_total', 'wanbond_line_probe_rtt_seconds', 'wanbond_line_probe_loss_ratio', 'wanbond_line_alarm',
-  'wanbond_line_rx_bytes_total', 'wanbond_line_tx_bytes_total', 'wanbond_line_rx_packets_total', 'wanbond_line_tx_packets_total'];
-const FAMILIES = [...LINE_FAMILIES, 'wanbond_bond_active_lines', 'wanbond_bond_lines', 'wanbond_bond_all_down', 'wanbond_ring_changes_total',
-  'wanbond_daemon_start_time_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes'];
+const LINE_FAMILIES = [
+  'wanbond_line_state',
+  'wanbond_line_in_ring',
+  'wanbond_line_suppressed',
+  'wanbond_line_penalty',
+  'wanbond_line_state_seconds',
+  'wanbond_line_flaps_total',
+  'wanbond_line_probe_rtt_seconds',
+  'wanbond_line_probe_loss_ratio',
+  'wanbond_line_alarm',
+  'wanbond_line_rx_bytes_total',
+  'wanbond_line_tx_bytes_total',
+  'wanbond_line_rx_packets_total',
+  'wanbond_line_tx_packets_total',
+];
+const FAMILIES = [
+  ...LINE_FAMILIES,
+  'wanbond_bond_active_lines',
+  'wanbond_bond_lines',
+  'wanbond_bond_all_down',
+  'wanbond_ring_changes_total',
+  'wanbond_daemon_start_time_seconds',
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_used_bytes',
+];
 
 async function scrape(snap: HealthFile | undefined, counters: Record<string, NetCounters> = COUNTERS) {
   const m = new WatchMetrics({ snapshot: () => snap, counters: async (n) => counters[n], now: () => NOW });
@@ -70,7 +134,9 @@ function value(families: ParsedFamily[], name: string, labels: Record<string, st
   assert.ok(f, `family ${name} missing`);
   const hits = f.metrics.filter((s) => {
     const have = s.labels ?? {};
-    return Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v);
+    return (
+      Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)
+    );
   });
   assert.ok(hits.length <= 1, `${name}${JSON.stringify(labels)}: ${hits.length} samples`);
   return hits[0] ? Number(hits[0].value) : undefined;
@@ -78,7 +144,7 @@ function value(families: ParsedFamily[], name: string, labels: Record<string, st
 const count = (families: ParsedFamily[], name: string) => families.find((x) => x.name === name)?.metrics.length ?? 0;
 
 describe('metrics', () => {
-  it('every family, with the health file\'s numbers: states, ring, damping, probes, alarms, kernel counters, bonds', async () => {
+  it("every family, with the health file's numbers: states, ring, damping, probes, alarms, kernel counters, bonds", async () => {
     const { text, families } = await scrape(SNAPSHOT);
     assert.deepEqual(families.map((f) => f.name).sort(), [...FAMILIES].sort());
     for (const f of families) assert.equal(f.type, f.name.endsWith('_total') ? 'COUNTER' : 'GAUGE', f.name);
@@ -86,15 +152,28 @@ describe('metrics', () => {
     const lines = SNAPSHOT.bonds.flatMap((b) => b.lines.map((l) => ({ bond: b.teql, l })));
     for (const { bond, l } of lines) {
       const at = { bond, line: l.line };
-      for (const state of STATES) assert.equal(value(families, 'wanbond_line_state', { ...at, state }), l.state === state ? 1 : 0, `${l.line} ${state}`);
+      for (const state of STATES)
+        assert.equal(
+          value(families, 'wanbond_line_state', { ...at, state }),
+          l.state === state ? 1 : 0,
+          `${l.line} ${state}`,
+        );
       assert.equal(value(families, 'wanbond_line_in_ring', at), l.inRing ? 1 : 0);
       assert.equal(value(families, 'wanbond_line_suppressed', at), l.suppressed ? 1 : 0);
       assert.equal(value(families, 'wanbond_line_penalty', at), l.penalty);
       assert.equal(value(families, 'wanbond_line_flaps_total', at), l.flaps);
       assert.equal(value(families, 'wanbond_line_state_seconds', at), (NOW - Date.parse(l.since)) / 1000);
-      assert.equal(value(families, 'wanbond_line_probe_rtt_seconds', at), l.rttMs === null ? undefined : l.rttMs / 1000);
+      assert.equal(
+        value(families, 'wanbond_line_probe_rtt_seconds', at),
+        l.rttMs === null ? undefined : l.rttMs / 1000,
+      );
       assert.equal(value(families, 'wanbond_line_probe_loss_ratio', at), l.loss ?? undefined);
-      for (const alarm of LINE_ALARMS) assert.equal(value(families, 'wanbond_line_alarm', { ...at, alarm }), l.alarms.includes(alarm) ? 1 : 0, `${l.line} ${alarm}`);
+      for (const alarm of LINE_ALARMS)
+        assert.equal(
+          value(families, 'wanbond_line_alarm', { ...at, alarm }),
+          l.alarms.includes(alarm) ? 1 : 0,
+          `${l.line} ${alarm}`,
+        );
       const c = COUNTERS[l.line];
       assert.equal(value(families, 'wanbond_line_rx_bytes_total', at), c?.rxBytes);
       assert.equal(value(families, 'wanbond_line_tx_bytes_total', at), c?.txBytes);
@@ -114,11 +193,20 @@ describe('metrics', () => {
     assert.equal(count(families, 'wanbond_line_probe_loss_ratio'), lines.filter(({ l }) => l.loss !== null).length);
     assert.equal(count(families, 'wanbond_line_rx_bytes_total'), lines.length - 1, 'w3 has no interface');
     for (const b of SNAPSHOT.bonds) {
-      assert.equal(value(families, 'wanbond_bond_active_lines', { bond: b.teql }), b.lines.filter((l) => l.inRing).length);
+      assert.equal(
+        value(families, 'wanbond_bond_active_lines', { bond: b.teql }),
+        b.lines.filter((l) => l.inRing).length,
+      );
       assert.equal(value(families, 'wanbond_bond_lines', { bond: b.teql }), b.lines.length);
       assert.equal(value(families, 'wanbond_bond_all_down', { bond: b.teql }), b.allDown ? 1 : 0);
     }
-    assert.deepEqual([value(families, 'wanbond_bond_active_lines', { bond: 'teql0' }), value(families, 'wanbond_bond_all_down', { bond: 'teql1' })], [1, 1]);
+    assert.deepEqual(
+      [
+        value(families, 'wanbond_bond_active_lines', { bond: 'teql0' }),
+        value(families, 'wanbond_bond_all_down', { bond: 'teql1' }),
+      ],
+      [1, 1],
+    );
     assert.equal(value(families, 'wanbond_ring_changes_total'), 7);
     assert.equal(value(families, 'wanbond_daemon_start_time_seconds'), Date.parse(SNAPSHOT.startedAt) / 1000);
     assert.ok((value(families, 'process_resident_memory_bytes') ?? 0) > 1e6);
@@ -133,10 +221,13 @@ describe('metrics', () => {
     const after = parse(await m.scrape());
     for (const name of LINE_FAMILIES) {
       const samples = after.find((f) => f.name === name)?.metrics ?? [];
-      assert.ok(samples.every((s) => s.labels?.['line'] === 'w2' && s.labels['bond'] === 'teql0'), name);
+      assert.ok(
+        samples.every((s) => s.labels?.['line'] === 'w2' && s.labels['bond'] === 'teql0'),
+        name,
+      );
     }
     assert.equal(value(after, 'wanbond_bond_lines', { bond: 'teql1' }), undefined);
-    assert.equal(value(after, 'wanbond_ring_changes_total'), 9, 'a counter is set to the daemon\'s count, not added to');
+    assert.equal(value(after, 'wanbond_ring_changes_total'), 9, "a counter is set to the daemon's count, not added to");
     snap = undefined;
     const none = parse(await m.scrape());
     for (const name of LINE_FAMILIES) assert.equal(count(none, name), 0, name);
@@ -145,19 +236,38 @@ describe('metrics', () => {
 
   it('scrapes that overlap each see one whole snapshot', async () => {
     let n = 0;
-    const snaps = [SNAPSHOT, { ...SNAPSHOT, actions: 100, bonds: [{ teql: 'teql9', allDown: false, lines: [line('z1', { flaps: 5 })] }] }];
+    const snaps = [
+      SNAPSHOT,
+      { ...SNAPSHOT, actions: 100, bonds: [{ teql: 'teql9', allDown: false, lines: [line('z1', { flaps: 5 })] }] },
+    ];
     // A slow counter read holds the first scrape while the snapshot changes under it.
-    const m = new WatchMetrics({ snapshot: () => snaps[n++ % 2], counters: async (l) => { await new Promise((r) => setTimeout(r, 5)); return COUNTERS[l]; }, now: () => NOW });
+    const m = new WatchMetrics({
+      snapshot: () => snaps[n++ % 2],
+      counters: async (l) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return COUNTERS[l];
+      },
+      now: () => NOW,
+    });
     const [a, b] = (await Promise.all([m.scrape(), m.scrape()])).map((t) => parse(t));
     assert.equal(value(a!, 'wanbond_ring_changes_total'), 7);
     assert.equal(count(a!, 'wanbond_line_state'), 7 * 4);
     assert.equal(value(b!, 'wanbond_ring_changes_total'), 100);
-    assert.deepEqual(b!.find((f) => f.name === 'wanbond_line_flaps_total')?.metrics, [{ value: '5', labels: { bond: 'teql9', line: 'z1' } }]);
+    assert.deepEqual(b!.find((f) => f.name === 'wanbond_line_flaps_total')?.metrics, [
+      { value: '5', labels: { bond: 'teql9', line: 'z1' } },
+    ]);
   });
 
-  it('a counter read that never answers: the scrape goes on without that line\'s counters, and the next scrape is not stuck behind it', { timeout: 5000 }, async () => {
+  it("a counter read that never answers: the scrape goes on without that line's counters, and the next scrape is not stuck behind it", {
+    timeout: 5000,
+  }, async () => {
     const stuck = new Set(['w4']);
-    const m = new WatchMetrics({ snapshot: () => SNAPSHOT, counters: (n) => (stuck.has(n) ? new Promise(() => undefined) : Promise.resolve(COUNTERS[n])), now: () => NOW, readBoundMs: 50 });
+    const m = new WatchMetrics({
+      snapshot: () => SNAPSHOT,
+      counters: (n) => (stuck.has(n) ? new Promise(() => undefined) : Promise.resolve(COUNTERS[n])),
+      now: () => NOW,
+      readBoundMs: 50,
+    });
     const first = parse(await m.scrape());
     assert.equal(value(first, 'wanbond_line_tx_bytes_total', { bond: 'teql0', line: 'w4' }), undefined);
     assert.equal(value(first, 'wanbond_line_tx_bytes_total', { bond: 'teql0', line: 'w1' }), COUNTERS['w1']!.txBytes);
@@ -185,13 +295,37 @@ describe('kernel counters from sysfs', () => {
 
   it('a name that is not a valid interface name never reaches a path', async () => {
     const paths: string[] = [];
-    const read = sysfsCounters({ root: '/sys/class/net', read: async (p) => { paths.push(p); return '1\n'; } });
-    for (const bad of ['..', '../../etc', 'a/b', '', '.hidden', 'w1/../../x', '$(reboot)', 'x'.repeat(16), 'a b', 'w1\n']) assert.equal(await read(bad), undefined, JSON.stringify(bad));
+    const read = sysfsCounters({
+      root: '/sys/class/net',
+      read: async (p) => {
+        paths.push(p);
+        return '1\n';
+      },
+    });
+    for (const bad of [
+      '..',
+      '../../etc',
+      'a/b',
+      '',
+      '.hidden',
+      'w1/../../x',
+      '$(reboot)',
+      'x'.repeat(16),
+      'a b',
+      'w1\n',
+    ])
+      assert.equal(await read(bad), undefined, JSON.stringify(bad));
     assert.deepEqual(paths, []);
     // Through a scrape as well: a snapshot naming such a line gets its health, never a file read.
-    const bogus: HealthFile = { ...SNAPSHOT, bonds: [{ teql: 'teql0', allDown: false, lines: [line('../../../etc/passwd'), line('w1')] }] };
+    const bogus: HealthFile = {
+      ...SNAPSHOT,
+      bonds: [{ teql: 'teql0', allDown: false, lines: [line('../../../etc/passwd'), line('w1')] }],
+    };
     const fams = parse(await new WatchMetrics({ snapshot: () => bogus, counters: read }).scrape());
-    assert.deepEqual(paths, ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets'].map((f) => `/sys/class/net/w1/statistics/${f}`));
+    assert.deepEqual(
+      paths,
+      ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets'].map((f) => `/sys/class/net/w1/statistics/${f}`),
+    );
     assert.equal(value(fams, 'wanbond_line_rx_bytes_total', { bond: 'teql0', line: '../../../etc/passwd' }), undefined);
     assert.equal(value(fams, 'wanbond_line_state', { bond: 'teql0', line: '../../../etc/passwd', state: 'up' }), 1);
   });
@@ -203,11 +337,12 @@ function memoryLog() {
   return { events, log: makeLoggerTo('test', (l) => events.push(JSON.parse(l) as Record<string, unknown>), 'info') };
 }
 const portOf = (address: string | null) => Number(/:(\d+)$/.exec(address ?? '')?.[1]);
-const freePort = (port: number) => new Promise<boolean>((resolve) => {
-  const s = net.createServer();
-  s.once('error', () => resolve(false));
-  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-});
+const freePort = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 
 describe('the metrics endpoint', () => {
   it('GET /metrics on 127.0.0.1 answers the text format; anything else is 404', async () => {
@@ -215,7 +350,10 @@ describe('the metrics endpoint', () => {
     const ep = new MetricsEndpoint({ log, snapshot: () => SNAPSHOT, counters: async (n) => COUNTERS[n] });
     await ep.apply({ host: '127.0.0.1', port: 0 });
     assert.match(ep.address ?? '', /^127\.0\.0\.1:\d+$/);
-    assert.deepEqual(events.filter((e) => e['event'] === 'metrics').map((e) => e['address']), [ep.address]);
+    assert.deepEqual(
+      events.filter((e) => e['event'] === 'metrics').map((e) => e['address']),
+      [ep.address],
+    );
     const url = `http://${ep.address}`;
     const r = await fetch(`${url}/metrics`);
     assert.equal(r.status, 200);
@@ -223,7 +361,13 @@ describe('the metrics endpoint', () => {
     const fams = parse(await r.text());
     assert.equal(value(fams, 'wanbond_line_flaps_total', { bond: 'teql0', line: 'w2' }), 3);
     assert.equal((await fetch(`${url}/metrics?debug=1`)).status, 200, 'a query string is still /metrics');
-    for (const [p, method] of [['/', 'GET'], ['/metrics/', 'GET'], ['/metricsx', 'GET'], ['/metrics', 'POST'], ['/metrics', 'DELETE']] as const) {
+    for (const [p, method] of [
+      ['/', 'GET'],
+      ['/metrics/', 'GET'],
+      ['/metricsx', 'GET'],
+      ['/metrics', 'POST'],
+      ['/metrics', 'DELETE'],
+    ] as const) {
       const x = await fetch(`${url}${p}`, { method });
       assert.equal(x.status, 404, `${method} ${p}`);
       await x.text();
@@ -235,10 +379,18 @@ describe('the metrics endpoint', () => {
   });
 
   it('a port in use is reported with its fix, never thrown; the next try after it is freed listens; closing frees the port', async () => {
-    const first = new MetricsEndpoint({ log: silentLogger(), snapshot: () => SNAPSHOT, counters: async () => undefined });
+    const first = new MetricsEndpoint({
+      log: silentLogger(),
+      snapshot: () => SNAPSHOT,
+      counters: async () => undefined,
+    });
     await first.apply({ host: '127.0.0.1', port: 0 });
     const port = portOf(first.address);
-    const direct = await MetricsServer.listen({ host: '127.0.0.1', port }, { contentType: 'text/plain', scrape: async () => '' }, silentLogger());
+    const direct = await MetricsServer.listen(
+      { host: '127.0.0.1', port },
+      { contentType: 'text/plain', scrape: async () => '' },
+      silentLogger(),
+    );
     assert.ok(direct instanceof ListenError);
     assert.equal(direct.code, 'EADDRINUSE');
     assert.equal(direct.message, `cannot serve metrics on 127.0.0.1:${port}: another program listens there`);
@@ -252,7 +404,10 @@ describe('the metrics endpoint', () => {
     assert.equal(failed.length, 1);
     assert.equal(failed[0]?.['level'], 50);
     assert.equal(failed[0]?.['code'], 'EADDRINUSE');
-    assert.match(String(failed[0]?.['msg']), /the daemon goes on without metrics \(fix: set another port .*or metrics = off/);
+    assert.match(
+      String(failed[0]?.['msg']),
+      /the daemon goes on without metrics \(fix: set another port .*or metrics = off/,
+    );
 
     await first.close();
     assert.ok(await freePort(port), 'closed: the port is free');
@@ -263,7 +418,10 @@ describe('the metrics endpoint', () => {
     // A reload that turns it off closes it and says so.
     await second.apply(null);
     assert.equal(second.address, null);
-    assert.deepEqual(events.filter((e) => e['event'] === 'metrics').map((e) => e['address']), [`127.0.0.1:${port}`, null]);
+    assert.deepEqual(
+      events.filter((e) => e['event'] === 'metrics').map((e) => e['address']),
+      [`127.0.0.1:${port}`, null],
+    );
     assert.ok(await freePort(port));
     await second.close();
   });
@@ -286,7 +444,11 @@ describe('the metrics endpoint', () => {
   });
 
   it('an address that is not on this machine is reported, not thrown', async () => {
-    const r = await MetricsServer.listen({ host: '192.0.2.1', port: 0 }, { contentType: 'text/plain', scrape: async () => '' }, silentLogger());
+    const r = await MetricsServer.listen(
+      { host: '192.0.2.1', port: 0 },
+      { contentType: 'text/plain', scrape: async () => '' },
+      silentLogger(),
+    );
     assert.ok(r instanceof ListenError);
     assert.equal(r.code, 'EADDRNOTAVAIL');
     assert.match(r.message, /192\.0\.2\.1 is not an address of this machine/);
@@ -295,12 +457,25 @@ describe('the metrics endpoint', () => {
   it('a scrape that fails answers 500 and is logged; the server goes on', async () => {
     const { events, log } = memoryLog();
     let fail = true;
-    const s = await MetricsServer.listen({ host: '127.0.0.1', port: 0 }, { contentType: 'text/plain', scrape: async () => { if (fail) throw new Error('boom'); return 'ok 1\n'; } }, log);
+    const s = await MetricsServer.listen(
+      { host: '127.0.0.1', port: 0 },
+      {
+        contentType: 'text/plain',
+        scrape: async () => {
+          if (fail) throw new Error('boom');
+          return 'ok 1\n';
+        },
+      },
+      log,
+    );
     assert.ok(s instanceof MetricsServer);
     const r = await fetch(`http://${s.address}/metrics`);
     assert.equal(r.status, 500);
     await r.text();
-    assert.deepEqual(events.filter((e) => e['event'] === 'metrics-failed').map((e) => e['err']), ['boom']);
+    assert.deepEqual(
+      events.filter((e) => e['event'] === 'metrics-failed').map((e) => e['err']),
+      ['boom'],
+    );
     fail = false;
     assert.equal(await (await fetch(`http://${s.address}/metrics`)).text(), 'ok 1\n');
     await s.close();

@@ -18,9 +18,15 @@ import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
 
 const SETTINGS = [
-  '[pcbond0]', 'uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2', 'uplink.eth2 = 100.64.2.2 via 100.64.2.1',
-  '[wbond0]', 'slaves = eth3, eth4, eth5', 'rates = eth3:2M, eth4:1M, eth5:2M', 'address = 10.0.0.0/31',
-  'routes = 198.51.100.0/24', '',
+  '[pcbond0]',
+  'uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2',
+  'uplink.eth2 = 100.64.2.2 via 100.64.2.1',
+  '[wbond0]',
+  'slaves = eth3, eth4, eth5',
+  'rates = eth3:2M, eth4:1M, eth5:2M',
+  'address = 10.0.0.0/31',
+  'routes = 198.51.100.0/24',
+  '',
 ].join('\n');
 const LINES = ['eth1', 'eth2', 'eth3', 'eth4', 'eth5'];
 
@@ -30,8 +36,11 @@ async function site() {
   await fs.writeFile(settings, SETTINGS);
   const kernel = new FakeKernel({
     links: ['eth0', ...LINES].map((name) => ({ name })),
-    addrs: [{ dev: 'eth0', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '100.64.1.2/30' },
-      { dev: 'eth2', cidr: '100.64.2.2/30' }],
+    addrs: [
+      { dev: 'eth0', cidr: '10.9.0.1/24' },
+      { dev: 'eth1', cidr: '100.64.1.2/30' },
+      { dev: 'eth2', cidr: '100.64.2.2/30' },
+    ],
   });
   const opts = { confDir: path.join(dir, 'none'), settings, stateDir: path.join(dir, 'run') };
   const args = ['--conf-dir', opts.confDir, '--settings', settings, '--state-dir', opts.stateDir];
@@ -45,14 +54,17 @@ async function site() {
 }
 
 /** The lines judged down (out of their draws); the others up. */
-const health = (...down: string[]) => new Map(LINES.map((n) => {
-  const h = initialHealth(n, 0, undefined);
-  return [n, down.includes(n) ? { ...h, state: 'down' as const } : h];
-}));
+const health = (...down: string[]) =>
+  new Map(
+    LINES.map((n) => {
+      const h = initialHealth(n, 0, undefined);
+      return [n, down.includes(n) ? { ...h, state: 'down' as const } : h];
+    }),
+  );
 const marks = (draw: number[] | undefined) => [...new Set(draw)].sort((x, y) => x - y);
 
 describe('the daemon after a firewall reload (nft flush ruleset)', () => {
-  it('rebuilds the table: both bonds\' chains, SNAT, draws, the lines held out still out; down restores', async () => {
+  it("rebuilds the table: both bonds' chains, SNAT, draws, the lines held out still out; down restores", async () => {
     const { kernel, ctx, step, run } = await site();
     const before = kernel.dump();
     assert.equal((await run('up')).code, 0);
@@ -68,16 +80,20 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     assert.deepEqual(await lostTable(ctx), ['table ip wanbond'], 'the periodic check sees the table gone');
 
     const r = await step(held);
-    assert.deepEqual(r.decision.skipped, [], 'both bonds are up: wanbond\'s record says so, whatever the kernel lost');
+    assert.deepEqual(r.decision.skipped, [], "both bonds are up: wanbond's record says so, whatever the kernel lost");
     assert.deepEqual(r.lost, ['table ip wanbond']);
     assert.deepEqual(r.done.map(say), ['nftables: create table ip wanbond']);
-    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['fwd', 'out', 'pcbond0', 'post', 'pre', 'wbond0'], 'with the MSS clamp of per-connection uplinks (defect 13)');
+    assert.deepEqual(
+      [...(kernel.nft?.chains.keys() ?? [])].sort(),
+      ['fwd', 'out', 'pcbond0', 'post', 'pre', 'wbond0'],
+      'with the MSS clamp of per-connection uplinks (defect 13)',
+    );
     const post = kernel.nft?.chains.get('post')?.rules.map((x) => JSON.stringify(x.expr)) ?? [];
     const snat = post.map((x) => /"snat":\{"addr":"([\d.]+)"/.exec(x)?.[1]);
-    assert.deepEqual(snat, ['100.64.1.2', '100.64.2.2'], 'SNAT to each uplink\'s address');
+    assert.deepEqual(snat, ['100.64.1.2', '100.64.2.2'], "SNAT to each uplink's address");
     const draws = (await ctx.observe()).weighted?.nft?.draws ?? {};
-    assert.deepEqual(marks(draws['pcbond0']), [pcMarkOf(0, 0)], 'eth2 still out of pcbond0\'s draw');
-    assert.deepEqual(marks(draws['wbond0']), [markOf(0, 0), markOf(0, 1)], 'eth5 still out of wbond0\'s draw');
+    assert.deepEqual(marks(draws['pcbond0']), [pcMarkOf(0, 0)], "eth2 still out of pcbond0's draw");
+    assert.deepEqual(marks(draws['wbond0']), [markOf(0, 0), markOf(0, 1)], "eth5 still out of wbond0's draw");
     assert.equal(kernel.dump(), drawn, 'the kernel as the daemon had it before the reload');
     assert.deepEqual((await step(held)).done, [], 'converged');
     assert.deepEqual(await lostTable(ctx), []);
@@ -120,7 +136,10 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     assert.deepEqual(await lostTable(ctx), []);
     for (const mode of ['ring', 'bond'] as const) {
       const r = await step(health(), mode);
-      assert.deepEqual(r.decision.skipped.map((s) => s.teql), ['pcbond0', 'wbond0']);
+      assert.deepEqual(
+        r.decision.skipped.map((s) => s.teql),
+        ['pcbond0', 'wbond0'],
+      );
       assert.match(r.decision.skipped[0]?.why ?? '', /not in wanbond's record of this boot/);
     }
     assert.equal(kernel.dump(), before);

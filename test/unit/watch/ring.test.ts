@@ -21,16 +21,27 @@ const desired = (text = SETTINGS) => desiredState(parseSettings('/etc/wanbond/wa
 async function upKernel(d: DesiredState): Promise<FakeKernel> {
   const k = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }, { name: 'eth3' }] });
   const o = await observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' });
-  await apply(plan(d, o), deps(k, d, (obs) => plan(d, obs, { afterWait: true })));
+  await apply(
+    plan(d, o),
+    deps(k, d, (obs) => plan(d, obs, { afterWait: true })),
+  );
   return k;
 }
 
 function deps(k: FakeKernel, d: DesiredState, replan: Parameters<typeof apply>[1]['replan']) {
-  return { runner: k, log: silentLogger(), observe: () => observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' }), replan, fixConfig: async () => undefined };
+  return {
+    runner: k,
+    log: silentLogger(),
+    observe: () => observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' }),
+    replan,
+    fixConfig: async () => undefined,
+  };
 }
 
-const down = (name: string): LineHealth => step(initialHealth(name, 0), { kind: 'link', present: true, ifindex: 1, up: false, carrier: false }, 1).next;
-const health = (...bad: string[]) => new Map(['eth1', 'eth2', 'eth3'].map((n) => [n, bad.includes(n) ? down(n) : initialHealth(n, 0)]));
+const down = (name: string): LineHealth =>
+  step(initialHealth(name, 0), { kind: 'link', present: true, ifindex: 1, up: false, carrier: false }, 1).next;
+const health = (...bad: string[]) =>
+  new Map(['eth1', 'eth2', 'eth3'].map((n) => [n, bad.includes(n) ? down(n) : initialHealth(n, 0)]));
 
 async function ring(k: FakeKernel, d: DesiredState, h: Map<string, LineHealth>) {
   const dd = deps(k, d, () => ({ version: 1, steps: [] }));
@@ -40,7 +51,11 @@ async function ring(k: FakeKernel, d: DesiredState, h: Map<string, LineHealth>) 
   return { ...r, done };
 }
 
-const slaves = (k: FakeKernel) => [...k.qdiscs].filter(([, q]) => q.kind === 'teql0').map(([dev]) => dev).sort();
+const slaves = (k: FakeKernel) =>
+  [...k.qdiscs]
+    .filter(([, q]) => q.kind === 'teql0')
+    .map(([dev]) => dev)
+    .sort();
 
 describe('the ring the daemon keeps', () => {
   it('a line judged down leaves under a hold, the routes stay, and it rejoins when healthy', async () => {
@@ -50,13 +65,19 @@ describe('the ring the daemon keeps', () => {
     const from = k.changes.length;
     const r = await ring(k, d, health('eth2'));
     assert.deepEqual([...r.decision.out], ['eth2']);
-    assert.deepEqual(r.plan.steps.map((s) => s.kind), ['hold-bond', 'detach-slave', 'release-bond']);
+    assert.deepEqual(
+      r.plan.steps.map((s) => s.kind),
+      ['hold-bond', 'detach-slave', 'release-bond'],
+    );
     assert.ok(k.changes.length > from);
     assert.deepEqual(slaves(k), ['eth1', 'eth3']);
     assert.deepEqual(k.unguarded, [], 'the slave list changed only with the bond held');
     assert.equal(JSON.stringify(k.routes), routes, 'routes untouched');
     const back = await ring(k, d, health());
-    assert.deepEqual(back.done.filter((s) => s.kind === 'attach-slave').map((s) => (s as { dev: string }).dev), ['eth2']);
+    assert.deepEqual(
+      back.done.filter((s) => s.kind === 'attach-slave').map((s) => (s as { dev: string }).dev),
+      ['eth2'],
+    );
     assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
     assert.deepEqual(k.unguarded, []);
     // Converged: nothing more to do.
@@ -96,7 +117,10 @@ describe('the ring the daemon keeps', () => {
     const o = await deps(k, d, () => ({ version: 1, steps: [] })).observe();
     const r = ringPlan(d, health('eth1'), o);
     assert.deepEqual(r.decision.skipped, [{ teql: 'teql0', why: 'teql0 does not exist' }]);
-    assert.deepEqual(r.plan.steps.filter((s) => s.kind !== 'set-sysctl'), []);
+    assert.deepEqual(
+      r.plan.steps.filter((s) => s.kind !== 'set-sysctl'),
+      [],
+    );
   });
 
   it('an interface recreated (new ifindex, no qdisc, rp_filter from default) is attached again with its rp_filter', async () => {
@@ -106,7 +130,10 @@ describe('the ring the daemon keeps', () => {
     k.qdiscs.delete('eth2');
     k.sysctls.set('net.ipv4.conf.eth2.rp_filter', '1');
     const r = await ring(k, d, health());
-    assert.deepEqual(r.plan.steps.map((s) => s.kind), ['hold-bond', 'attach-slave', 'release-bond', 'set-sysctl']);
+    assert.deepEqual(
+      r.plan.steps.map((s) => s.kind),
+      ['hold-bond', 'attach-slave', 'release-bond', 'set-sysctl'],
+    );
     assert.equal(k.sysctls.get('net.ipv4.conf.eth2.rp_filter'), '2');
     assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
   });
@@ -132,18 +159,26 @@ describe('the ring the daemon keeps', () => {
     const k = await upKernel(d);
     k.qdiscs.set('eth3', { kind: 'tbf', handle: '1:' });
     const r = await ring(k, d, health('eth2'));
-    assert.deepEqual(r.decision.foreign, [{ line: 'eth3', teql: 'teql0', why: "its root qdisc is tbf 1:, not wanbond's" }]);
+    assert.deepEqual(r.decision.foreign, [
+      { line: 'eth3', teql: 'teql0', why: "its root qdisc is tbf 1:, not wanbond's" },
+    ]);
     assert.deepEqual(slaves(k), ['eth1']);
     assert.equal(k.qdiscs.get('eth3')?.kind, 'tbf', 'untouched');
   });
 
   it('a line moved to another bond by a reload leaves the first, then joins the second on the next pass', async () => {
-    const two = '[global]\nmax_equalizers = 2\n[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n[teql1]\nslaves = eth4\naddress = 10.0.1.0/31\nroutes = none\nrp_filter = 2\n';
+    const two =
+      '[global]\nmax_equalizers = 2\n[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n[teql1]\nslaves = eth4\naddress = 10.0.1.0/31\nroutes = none\nrp_filter = 2\n';
     const d = desired(two);
     const k = new FakeKernel({ links: ['eth1', 'eth2', 'eth3', 'eth4'].map((name) => ({ name })) });
     const o0 = await observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' });
-    await apply(plan(d, o0), deps(k, d, (obs) => plan(d, obs, { afterWait: true })));
-    const d2 = desired(two.replace('slaves = eth1, eth2, eth3', 'slaves = eth1, eth2').replace('slaves = eth4', 'slaves = eth3, eth4'));
+    await apply(
+      plan(d, o0),
+      deps(k, d, (obs) => plan(d, obs, { afterWait: true })),
+    );
+    const d2 = desired(
+      two.replace('slaves = eth1, eth2, eth3', 'slaves = eth1, eth2').replace('slaves = eth4', 'slaves = eth3, eth4'),
+    );
     const removed = [{ teql: 'teql0', name: 'eth3' }];
     const h = new Map(['eth1', 'eth2', 'eth3', 'eth4'].map((n) => [n, initialHealth(n, 0)]));
     const pass = async () => {
@@ -154,7 +189,10 @@ describe('the ring the daemon keeps', () => {
       return decision;
     };
     const first = await pass();
-    assert.deepEqual(first.foreign.map((f) => [f.line, f.teql, f.why]), [['eth3', 'teql1', 'still a slave of teql0']]);
+    assert.deepEqual(
+      first.foreign.map((f) => [f.line, f.teql, f.why]),
+      [['eth3', 'teql1', 'still a slave of teql0']],
+    );
     assert.equal(k.qdiscs.get('eth3'), undefined, 'eth3 left teql0');
     await pass();
     assert.equal(k.qdiscs.get('eth3')?.kind, 'teql1');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { integerWeights, MAX_TOTAL, shareError, stripeSequence } from '../../../src/bonds/weighted/weights.js';
 
-const T1 = 1_536_000, FT1_12 = 768_000;
+const T1 = 1_536_000,
+  FT1_12 = 768_000;
 
 describe('weighted striping: weights', () => {
   it('lines in a simple ratio keep it exactly', () => {
@@ -17,7 +18,10 @@ describe('weighted striping: weights', () => {
     const rates = [T1, 1_000_003, 64_000];
     const w = integerWeights(rates);
     assert.ok(w.reduce((a, b) => a + b, 0) <= MAX_TOTAL, String(w));
-    assert.ok(w.every((x) => x >= 1), String(w));
+    assert.ok(
+      w.every((x) => x >= 1),
+      String(w),
+    );
     assert.ok(shareError(rates, w) < 1 / MAX_TOTAL, `${w}: ${shareError(rates, w)}`);
   });
 
@@ -40,10 +44,16 @@ describe('weighted striping: draw order', () => {
     assert.deepEqual(stripeSequence([5, 1, 1]), [0, 0, 1, 0, 2, 0, 0]);
     assert.deepEqual(stripeSequence([2, 2, 1]), [0, 1, 2, 0, 1], 'never the same line twice running while others wait');
     const long = stripeSequence([24, 5]);
-    assert.deepEqual([0, 1].map((i) => long.filter((x) => x === i).length), [24, 5]);
+    assert.deepEqual(
+      [0, 1].map((i) => long.filter((x) => x === i).length),
+      [24, 5],
+    );
     // The slow line's five turns at least four apart: spread, not in a burst.
     const at = long.flatMap((x, i) => (x === 1 ? [i] : []));
-    assert.ok(at.slice(1).every((p, k) => p - (at[k] as number) >= 4), String(at));
+    assert.ok(
+      at.slice(1).every((p, k) => p - (at[k] as number) >= 4),
+      String(at),
+    );
   });
 
   it('a line of weight 0 (out of the bond) is never drawn', () => {
