@@ -46,7 +46,10 @@ export interface WeightedBondRules {
 }
 
 export const markOf = (bondIndex: number, lineIndex: number): number => MARK_BASE + (bondIndex << 8) + lineIndex + 1;
-/** A per-connection bond's marks: 0x7763 in the top half, so no weighted bond's rule (7763: any 0x7762 mark) takes them. */
+/**
+ * A per-connection bond's marks: 0x7763 in the top half, so no weighted bond's rule (7763: any 0x7762 mark)
+ * takes them.
+ */
 export const PC_MARK_BASE = 0x7763_0000;
 export const pcMarkOf = (bondIndex: number, lineIndex: number): number =>
   PC_MARK_BASE + (bondIndex << 8) + lineIndex + 1;
@@ -130,11 +133,14 @@ export function jumpRules(b: WeightedBondRules): { pre: string; out: string } {
   };
 }
 
-/** wanbond's base chains: name, hook, type, priority. fwd and post exist only with per-connection bonds. */
+/**
+ * wanbond's base chains: name, hook, type, priority. mss and post exist only with per-connection bonds.
+ * A chain's name must not be an nft keyword: `fwd` is one (found in the lab: nft refused the table).
+ */
 export const HOOK_CHAINS = [
   ['pre', 'prerouting', 'filter', 'mangle'],
   ['out', 'output', 'route', 'mangle'],
-  ['fwd', 'forward', 'filter', 'mangle'],
+  ['mss', 'forward', 'filter', 'mangle'],
   ['post', 'postrouting', 'nat', 'srcnat'],
 ] as const;
 export type HookChain = (typeof HOOK_CHAINS)[number][0];
@@ -152,14 +158,14 @@ export const MSS_CLAMP = 'tcp flags syn tcp option maxseg size set rt mtu';
  * connection, and the mark's rule sends it by the uplink drawn. Replies arriving by the uplinks are
  * never given the mark: the mark's rule would send them out again (seen in the lab's feasibility
  * probe). A connection that comes in by an uplink (a port forward to a LAN host) takes that
- * uplink's mark, so that the host's replies leave by it. The router's own connections go by main's multipath route, whose choice sets their
- * source. Whatever leaves by an uplink is SNATed to that uplink's address, and a forwarded TCP SYN
- * leaving by one has its MSS clamped to the uplink's route.
+ * uplink's mark, so that the host's replies leave by it. The router's own connections go by main's multipath
+ * route, whose choice sets their source. Whatever leaves by an uplink is SNATed to that uplink's
+ * address, and a forwarded TCP SYN leaving by one has its MSS clamped to the uplink's route.
  */
 export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
   if (!b.perConnection) {
     const j = jumpRules(b);
-    return { pre: [j.pre], out: [j.out], fwd: [], post: [] };
+    return { pre: [j.pre], out: [j.out], mss: [], post: [] };
   }
   const lines = `{ ${b.lines.map((l) => `"${l.name}"`).join(', ')} }`;
   const bondMarks = `${hex(PC_MARK_BASE + (b.index << 8))}`;
@@ -181,7 +187,7 @@ export function chainRules(b: WeightedBondRules): Record<HookChain, string[]> {
     // A forwarded TCP SYN leaving by an uplink announces at most what the uplink's route carries: a
     // PPPoE uplink (1492) beside a 1500 LAN would otherwise black-hole full-size segments wherever
     // ICMP "fragmentation needed" is filtered. Harmless where the MTUs are equal, so every uplink has it.
-    fwd: [`oifname ${lines} ${MSS_CLAMP}`],
+    mss: [`oifname ${lines} ${MSS_CLAMP}`],
     post: b.lines.map((l, k) => `oifname "${l.name}" snat to ${b.perConnection?.nat[k] as string}`),
   };
 }

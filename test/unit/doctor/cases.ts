@@ -136,7 +136,7 @@ function makeAppliedPc(x: DoctorInput): void {
     weights: uplinks.map((u) => ({ name: u.name, bps: 0, how: 'test', weight: 1 })),
   });
   const want = bondRulesOf(b);
-  const tags = (c: 'pre' | 'fwd' | 'post') => chainRules(want)[c].map(ruleTag);
+  const tags = (c: 'pre' | 'mss' | 'post') => chainRules(want)[c].map(ruleTag);
   x.observed.weighted = {
     nftAvailable: true,
     conntrack: true,
@@ -153,7 +153,7 @@ function makeAppliedPc(x: DoctorInput): void {
           tags: tags('pre'),
         },
         out: { hook: 'output', type: 'route', prio: -150, rules: 0, jumps: [], tags: [] },
-        fwd: { hook: 'forward', type: 'filter', prio: -150, rules: 1, jumps: [], tags: tags('fwd') },
+        mss: { hook: 'forward', type: 'filter', prio: -150, rules: 1, jumps: [], tags: tags('mss') },
         post: { hook: 'postrouting', type: 'nat', prio: 100, rules: uplinks.length, jumps: [], tags: tags('post') },
         pcbond0: { rules: 1, jumps: [], tags: [''] },
       },
@@ -283,7 +283,8 @@ export const CASES: Case[] = [
     name: 'Debian 6.1.76: before the slaves_lock fix',
     break: (x) => {
       x.kernel.procVersion =
-        'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n';
+        'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) ' +
+        '#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n';
       x.kernel.release = '6.1.0-18-amd64';
     },
     fix: (x) => {
@@ -919,7 +920,10 @@ export const CASES: Case[] = [
       assert.equal(f.severity, 'warning');
       assert.match(
         f.why,
-        /3\.072 Mbit\/s of the 5\.376 Mbit\/s these lines add up to \(57%\); the same lines equalized would carry 1\.75x as much\. Without w2g1ppp the bond carries 4\.608 Mbit\/s/,
+        new RegExp(
+          String.raw`3\.072 Mbit\/s of the 5\.376 Mbit\/s these lines add up to \(57%\); the same lines ` +
+            String.raw`equalized would carry 1\.75x as much\. Without w2g1ppp the bond carries 4\.608 Mbit\/s`,
+        ),
       );
       assert.match(
         f.fix[0] ?? '',

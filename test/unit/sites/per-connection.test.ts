@@ -80,28 +80,32 @@ async function site(settings = PC, uplinks = 2, moreLinks: string[] = []) {
 }
 
 describe('per-connection bonds: settings', () => {
-  it('uplinks with address, gateway, weight, rate and direction; defaults: weight 1, measure in, balance weight, routes default, rp_filter 2', () => {
-    const b = parseSettings(
-      'f',
-      `${PC}balance = load\nuplink.ppp0 = 192.0.2.7 via 192.0.2.1 rate 8M measure out\n`
-        .replace('weight 2', 'weight 2 rate 16M')
-        .replace('100.64.2.1', '100.64.2.1 rate 4M'),
-    ).bonds[0]!;
-    assert.deepEqual(
-      [b.kind, b.balance, b.routes, b.rpFilter, b.slaves],
-      ['per-connection', 'load', ['default'], 2, ['eth1', 'eth2', 'ppp0']],
-    );
-    assert.deepEqual(
-      b.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight, u.bps, u.measure]),
-      [
-        ['eth1', '100.64.1.2', '100.64.1.1', 2, 16e6, 'in'],
-        ['eth2', '100.64.2.2', '100.64.2.1', 1, 4e6, 'in'],
-        ['ppp0', '192.0.2.7', '192.0.2.1', 1, 8e6, 'out'],
-      ],
-    );
-    // Beside a TEQL bond: no clash of addresses (a per-connection bond has none of its own).
-    assert.equal(parseSettings('f', `[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`).bonds.length, 2);
-  });
+  it(
+    'uplinks with address, gateway, weight, rate and direction; defaults: weight 1, measure in, balance ' +
+      'weight, routes default, rp_filter 2',
+    () => {
+      const b = parseSettings(
+        'f',
+        `${PC}balance = load\nuplink.ppp0 = 192.0.2.7 via 192.0.2.1 rate 8M measure out\n`
+          .replace('weight 2', 'weight 2 rate 16M')
+          .replace('100.64.2.1', '100.64.2.1 rate 4M'),
+      ).bonds[0]!;
+      assert.deepEqual(
+        [b.kind, b.balance, b.routes, b.rpFilter, b.slaves],
+        ['per-connection', 'load', ['default'], 2, ['eth1', 'eth2', 'ppp0']],
+      );
+      assert.deepEqual(
+        b.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight, u.bps, u.measure]),
+        [
+          ['eth1', '100.64.1.2', '100.64.1.1', 2, 16e6, 'in'],
+          ['eth2', '100.64.2.2', '100.64.2.1', 1, 4e6, 'in'],
+          ['ppp0', '192.0.2.7', '192.0.2.1', 1, 8e6, 'out'],
+        ],
+      );
+      // Beside a TEQL bond: no clash of addresses (a per-connection bond has none of its own).
+      assert.equal(parseSettings('f', `[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`).bonds.length, 2);
+    },
+  );
 
   it('each mistake at its line, with what to write', () => {
     assert.match(
@@ -148,121 +152,146 @@ describe('per-connection bonds: settings', () => {
     );
     assert.match(
       err(
-        `${PC}[pcbond1]\nroutes = 192.0.2.0/24\nuplink.eth3 = 100.64.1.2 via 100.64.3.1\nuplink.eth4 = 100.64.4.2 via 100.64.4.1\n`,
+        `${PC}[pcbond1]\nroutes = 192.0.2.0/24\nuplink.eth3 = 100.64.1.2 via 100.64.3.1\n` +
+          'uplink.eth4 = 100.64.4.2 via 100.64.4.1\n',
       ),
       /:6: uplink\.eth3: the address 100\.64\.1\.2 is another uplink's/,
     );
     assert.match(
       err(`[teql0]\nslaves = wan0\n${PC}`),
-      /pcbond0: a default route is already set on teql0 \(fix: give the default route to one bond only: write 'routes = <prefixes>'/,
+      new RegExp(
+        'pcbond0: a default route is already set on teql0 \\(fix: give the default route to one bond ' +
+          "only: write 'routes = <prefixes>'",
+      ),
     );
   });
 });
 
 describe('per-connection bonds: what up writes', () => {
-  it("the draw into the connection's mark 2:1, SNAT per uplink, a table and rules per uplink, main's multipath via the gateways; up again changes nothing; down restores", async () => {
-    const { kernel, run } = await site();
-    const before = kernel.dump();
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    const c = kernel.changes.map((x) => x.join(' '));
-    const nft = kernel.changes.find((x) => x[0] === 'nft');
-    assert.ok(nft, c.join('\n'));
-    const t1 = pcTableOf(0, 0),
-      t2 = pcTableOf(0, 1);
-    for (const want of [
-      `ip route replace default via 100.64.1.1 dev eth1 table ${t1}`,
-      `ip route replace default via 100.64.2.1 dev eth2 table ${t2}`,
-      'ip rule add priority 7766 fwmark 0x77630001/0xffffffff lookup 77700001 suppress_prefixlength 0',
-      'ip rule add priority 7766 from 100.64.2.2 lookup 77700002 suppress_prefixlength 0',
-      'ip rule add priority 7767 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
-      'ip rule add priority 7767 from 100.64.1.2 lookup main suppress_prefixlength 0',
-      `ip rule add priority 7768 fwmark 0x77630001/0xffffffff lookup ${t1}`,
-      `ip rule add priority 7768 from 100.64.2.2 lookup ${t2}`,
-      `ip rule add priority 7768 oif eth2 lookup ${t2}`,
-      'ip route replace default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2',
-      'sysctl -q -w net/ipv4/conf/eth1/rp_filter=2',
-    ])
-      assert.ok(c.includes(want), `missing: ${want}\n${c.join('\n')}`);
-    assert.ok(
-      !c.some((x) => /^ip (addr add|link (add|set dev pcbond))/.test(x)),
-      'a per-connection bond has no device and no address of its own',
-    );
-    // The table and rules come before the draw that sends connections there.
-    assert.ok(
-      c.indexOf(`ip rule add priority 7768 fwmark 0x77630002/0xffffffff lookup ${t2}`) <
-        c.findIndex((x) => x.startsWith('nft')),
-    );
-    const dry = await run('up', '--dry-run');
-    assert.equal(dry.out.trim(), 'pcbond0 (eth1, eth2): already up, nothing to change');
-    const n = kernel.changes.length;
-    assert.equal((await run('up')).code, 0);
-    assert.equal(
-      kernel.changes.length,
-      n,
-      `a second up changed: ${kernel.changes
-        .slice(n)
-        .map((x) => x.join(' '))
-        .join('; ')}`,
-    );
-    const down = await run('down');
-    assert.equal(down.code, 0, down.err);
-    assert.equal(
-      kernel.dump(),
-      before,
-      "down gives back the operator's default via eth1 and leaves no table, chain, rule or route",
-    );
-  });
+  it(
+    "the draw into the connection's mark 2:1, SNAT per uplink, a table and rules per uplink, main's " +
+      'multipath via the gateways; up again changes nothing; down restores',
+    async () => {
+      const { kernel, run } = await site();
+      const before = kernel.dump();
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      const c = kernel.changes.map((x) => x.join(' '));
+      const nft = kernel.changes.find((x) => x[0] === 'nft');
+      assert.ok(nft, c.join('\n'));
+      const t1 = pcTableOf(0, 0),
+        t2 = pcTableOf(0, 1);
+      for (const want of [
+        `ip route replace default via 100.64.1.1 dev eth1 table ${t1}`,
+        `ip route replace default via 100.64.2.1 dev eth2 table ${t2}`,
+        'ip rule add priority 7766 fwmark 0x77630001/0xffffffff lookup 77700001 suppress_prefixlength 0',
+        'ip rule add priority 7766 from 100.64.2.2 lookup 77700002 suppress_prefixlength 0',
+        'ip rule add priority 7767 fwmark 0x77630000/0xffff0000 lookup main suppress_prefixlength 0',
+        'ip rule add priority 7767 from 100.64.1.2 lookup main suppress_prefixlength 0',
+        `ip rule add priority 7768 fwmark 0x77630001/0xffffffff lookup ${t1}`,
+        `ip rule add priority 7768 from 100.64.2.2 lookup ${t2}`,
+        `ip rule add priority 7768 oif eth2 lookup ${t2}`,
+        'ip route replace default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2',
+        'sysctl -q -w net/ipv4/conf/eth1/rp_filter=2',
+      ])
+        assert.ok(c.includes(want), `missing: ${want}\n${c.join('\n')}`);
+      assert.ok(
+        !c.some((x) => /^ip (addr add|link (add|set dev pcbond))/.test(x)),
+        'a per-connection bond has no device and no address of its own',
+      );
+      // The table and rules come before the draw that sends connections there.
+      assert.ok(
+        c.indexOf(`ip rule add priority 7768 fwmark 0x77630002/0xffffffff lookup ${t2}`) <
+          c.findIndex((x) => x.startsWith('nft')),
+      );
+      const dry = await run('up', '--dry-run');
+      assert.equal(dry.out.trim(), 'pcbond0 (eth1, eth2): already up, nothing to change');
+      const n = kernel.changes.length;
+      assert.equal((await run('up')).code, 0);
+      assert.equal(
+        kernel.changes.length,
+        n,
+        `a second up changed: ${kernel.changes
+          .slice(n)
+          .map((x) => x.join(' '))
+          .join('; ')}`,
+      );
+      const down = await run('down');
+      assert.equal(down.code, 0, down.err);
+      assert.equal(
+        kernel.dump(),
+        before,
+        "down gives back the operator's default via eth1 and leaves no table, chain, rule or route",
+      );
+    },
+  );
 
-  it("the nft input: new connections from the LAN drawn 2:1 into the ct mark, the mark restored for the LAN's later packets only, SNAT to each uplink's address", async () => {
-    const { desired } = await site();
-    const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
-    assert.match(text, /add chain ip wanbond post \{ type nat hook postrouting priority srcnat; policy accept; \}/);
-    assert.match(
-      text,
-      /add rule ip wanbond pcbond0 ct mark set numgen inc mod 3 map \{ 0 : 0x77630001, 1 : 0x77630002, 2 : 0x77630001 \}\n/,
-    );
-    const ups = '{ "eth1", "eth2" }';
-    const draw = `meta mark 0 iifname != ${ups} ct state new ct mark 0 fib daddr oifname ${ups} jump pcbond0`;
-    assert.ok(text.includes(`add rule ip wanbond pre ${draw} comment "${ruleTag(draw)}"\n`), text);
-    assert.match(
-      text,
-      /add rule ip wanbond pre iifname "eth2" ct state new ct mark 0 ct mark set 0x77630002 comment/,
-      "a port forward in by eth2 is eth2's",
-    );
-    const restore = `meta mark 0 iifname != ${ups} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark`;
-    assert.ok(text.includes(`add rule ip wanbond pre ${restore} comment`), "the mark restored, never over the site's");
-    assert.ok(
-      text.indexOf('jump pcbond0') < text.indexOf('meta mark set ct mark'),
-      "the draw before the restore: a new connection's first packet leaves by its uplink",
-    );
-    assert.match(text, /add rule ip wanbond post oifname "eth1" snat to 100\.64\.1\.2 comment/);
-    assert.match(text, /add rule ip wanbond post oifname "eth2" snat to 100\.64\.2\.2 comment/);
-    assert.deepEqual(
-      chainRules(bondRulesOf(desired.bonds[0]!)).out,
-      [],
-      "the router's own connections go by main's multipath",
-    );
-  });
+  it(
+    'the nft input: new connections from the LAN drawn 2:1 into the ct mark, the mark restored for the ' +
+      "LAN's later packets only, SNAT to each uplink's address",
+    async () => {
+      const { desired } = await site();
+      const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
+      assert.match(text, /add chain ip wanbond post \{ type nat hook postrouting priority srcnat; policy accept; \}/);
+      assert.match(
+        text,
+        new RegExp(
+          'add rule ip wanbond pcbond0 ct mark set numgen inc mod 3 map \\{ 0 : 0x77630001, 1 : ' +
+            '0x77630002, 2 : 0x77630001 \\}\\n',
+        ),
+      );
+      const ups = '{ "eth1", "eth2" }';
+      const draw = `meta mark 0 iifname != ${ups} ct state new ct mark 0 fib daddr oifname ${ups} jump pcbond0`;
+      assert.ok(text.includes(`add rule ip wanbond pre ${draw} comment "${ruleTag(draw)}"\n`), text);
+      assert.match(
+        text,
+        /add rule ip wanbond pre iifname "eth2" ct state new ct mark 0 ct mark set 0x77630002 comment/,
+        "a port forward in by eth2 is eth2's",
+      );
+      const restore = `meta mark 0 iifname != ${ups} ct mark & 0xffffff00 == 0x77630000 meta mark set ct mark`;
+      assert.ok(
+        text.includes(`add rule ip wanbond pre ${restore} comment`),
+        "the mark restored, never over the site's",
+      );
+      assert.ok(
+        text.indexOf('jump pcbond0') < text.indexOf('meta mark set ct mark'),
+        "the draw before the restore: a new connection's first packet leaves by its uplink",
+      );
+      assert.match(text, /add rule ip wanbond post oifname "eth1" snat to 100\.64\.1\.2 comment/);
+      assert.match(text, /add rule ip wanbond post oifname "eth2" snat to 100\.64\.2\.2 comment/);
+      assert.deepEqual(
+        chainRules(bondRulesOf(desired.bonds[0]!)).out,
+        [],
+        "the router's own connections go by main's multipath",
+      );
+    },
+  );
 
-  it("MSS clamp: a forwarded TCP SYN leaving by any uplink gets its MSS clamped to the route's MTU (a PPPoE uplink); a table without the clamp is replaced by up", async () => {
-    const { kernel, desired, run } = await site();
-    const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
-    assert.match(text, /add chain ip wanbond fwd \{ type filter hook forward priority mangle; policy accept; \}\n/);
-    assert.match(
-      text,
-      /add rule ip wanbond fwd oifname \{ "eth1", "eth2" \} tcp flags syn tcp option maxseg size set rt mtu comment "wanbond:[0-9a-f]{12}"\n/,
-    );
-    assert.equal((await run('up')).code, 0);
-    assert.equal(kernel.nft?.chains.get('fwd')?.hook, 'forward');
-    // A table written by a wanbond without the clamp (or a firewall script that dropped the chain).
-    kernel.nft?.chains.delete('fwd');
-    const plan = await run('plan');
-    assert.match(plan.out, /nftables: replace table ip wanbond/, plan.out);
-    assert.equal((await run('up')).code, 0);
-    assert.equal(kernel.nft?.chains.get('fwd')?.rules.length, 1);
-    assert.equal((await run('plan')).out.trim(), 'pcbond0 (eth1, eth2): up to date, nothing to change');
-  });
+  it(
+    "MSS clamp: a forwarded TCP SYN leaving by any uplink gets its MSS clamped to the route's MTU (a PPPoE " +
+      'uplink); a table without the clamp is replaced by up',
+    async () => {
+      const { kernel, desired, run } = await site();
+      const text = tableRuleset([bondRulesOf(desired.bonds[0]!)]);
+      assert.match(text, /add chain ip wanbond mss \{ type filter hook forward priority mangle; policy accept; \}\n/);
+      assert.match(
+        text,
+        new RegExp(
+          'add rule ip wanbond mss oifname \\{ "eth1", "eth2" \\} tcp flags syn tcp option maxseg size ' +
+            'set rt mtu comment "wanbond:[0-9a-f]{12}"\\n',
+        ),
+      );
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.nft?.chains.get('mss')?.hook, 'forward');
+      // A table written by a wanbond without the clamp (or a firewall script that dropped the chain).
+      kernel.nft?.chains.delete('mss');
+      const plan = await run('plan');
+      assert.match(plan.out, /nftables: replace table ip wanbond/, plan.out);
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.nft?.chains.get('mss')?.rules.length, 1);
+      assert.equal((await run('plan')).out.trim(), 'pcbond0 (eth1, eth2): up to date, nothing to change');
+    },
+  );
 
   it('a system without nft: up refuses before any change, and says what to install', async () => {
     const { kernel, run } = await site();
@@ -324,7 +353,10 @@ describe('per-connection bonds: what up writes', () => {
     const st = await run('status');
     assert.match(
       st.out,
-      /^pcbond0 \(per-connection, by weight\): up, uplinks eth1 100\.64\.1\.2 via 100\.64\.1\.1, eth2 100\.64\.2\.2 via 100\.64\.2\.1, routes default\n/,
+      new RegExp(
+        '^pcbond0 \\(per-connection, by weight\\): up, uplinks eth1 100\\.64\\.1\\.2 via 100\\.64\\.1\\.1, ' +
+          'eth2 100\\.64\\.2\\.2 via 100\\.64\\.2\\.1, routes default\\n',
+      ),
       st.out,
     );
     const j = JSON.parse((await run('status', '--json')).out) as {
@@ -340,31 +372,35 @@ describe('per-connection bonds: what up writes', () => {
     );
   });
 
-  it('doctor: nothing to report once up; a deleted uplink rule is named; no conntrack is a warning that says what to install', async () => {
-    const { kernel, run } = await site();
-    assert.equal((await run('up')).code, 0);
-    type F = { id: string; what: string };
-    const ids = async () => {
-      const j = JSON.parse(
-        await run('doctor', '--json', '--window', '0s').then((r) => r.out || assert.fail(r.err)),
-      ) as { findings: F[]; bonds: { findings: F[] }[] };
-      return [...j.findings, ...j.bonds.flatMap((b) => b.findings)].filter((f) => /^bond\./.test(f.id));
-    };
-    assert.deepEqual(await ids(), []);
-    kernel.rules = kernel.rules.filter((r) => r.from !== '100.64.2.2' || r.priority !== 7768);
-    const f = await ids();
-    assert.deepEqual(
-      f.map((x) => x.id),
-      ['bond.pc-not-applied'],
-    );
-    assert.match(f[0]!.what, /ip rule priority 7768 from 100\.64\.2\.2 lookup 77700002/);
-    assert.equal((await run('up')).code, 0);
-    kernel.noConntrack = true;
-    assert.deepEqual(
-      (await ids()).map((x) => x.id),
-      ['bond.pc-no-conntrack'],
-    );
-  });
+  it(
+    'doctor: nothing to report once up; a deleted uplink rule is named; no conntrack is a warning that ' +
+      'says what to install',
+    async () => {
+      const { kernel, run } = await site();
+      assert.equal((await run('up')).code, 0);
+      type F = { id: string; what: string };
+      const ids = async () => {
+        const j = JSON.parse(
+          await run('doctor', '--json', '--window', '0s').then((r) => r.out || assert.fail(r.err)),
+        ) as { findings: F[]; bonds: { findings: F[] }[] };
+        return [...j.findings, ...j.bonds.flatMap((b) => b.findings)].filter((f) => /^bond\./.test(f.id));
+      };
+      assert.deepEqual(await ids(), []);
+      kernel.rules = kernel.rules.filter((r) => r.from !== '100.64.2.2' || r.priority !== 7768);
+      const f = await ids();
+      assert.deepEqual(
+        f.map((x) => x.id),
+        ['bond.pc-not-applied'],
+      );
+      assert.match(f[0]!.what, /ip rule priority 7768 from 100\.64\.2\.2 lookup 77700002/);
+      assert.equal((await run('up')).code, 0);
+      kernel.noConntrack = true;
+      assert.deepEqual(
+        (await ids()).map((x) => x.id),
+        ['bond.pc-no-conntrack'],
+      );
+    },
+  );
 });
 
 describe("per-connection bonds: the daemon's ring", () => {
@@ -376,55 +412,65 @@ describe("per-connection bonds: the daemon's ring", () => {
       ]),
     );
 
-  it("a dead uplink leaves the draw and main's route, and only its connections are flushed; back, it is drawn again and nothing is flushed", async () => {
-    const { kernel, run, read, desired, recorded } = await site();
-    assert.equal((await run('up')).code, 0);
-    const rec = await recorded();
-    kernel.conntrackEntries.set(pcMarkOf(0, 0), 40).set(pcMarkOf(0, 1), 20);
-    const h = health(['eth2']);
-    const out = ringPlan(desired, h, await read(), [], true, rec);
-    assert.deepEqual(out.plan.steps.map(say), [
-      'pcbond0: draw from eth1 (was eth1, eth2)',
-      `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
-      'route default via 100.64.1.1 dev eth1 (replacing default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2)',
-    ]);
-    // Through the engine, as the daemon applies it (verify included).
-    await apply(
-      out.plan,
-      engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
-    );
-    assert.deepEqual(
-      [kernel.conntrackFlushed, [...kernel.conntrackEntries]],
-      [[pcMarkOf(0, 1)], [[pcMarkOf(0, 0), 40]]],
-      "the dead uplink's connections alone",
-    );
-    // The uplink kept out keeps its table route: its probe is routed by it.
-    assert.deepEqual(kernel.tables.get(pcTableOf(0, 1))?.length, 1);
-    const back = ringPlan(desired, health([]), await read(), [], true, rec);
-    assert.deepEqual(back.plan.steps.map(say), [
-      'pcbond0: draw from eth1, eth2 (was eth1)',
-      'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2 (replacing default via 100.64.1.1 dev eth1)',
-    ]);
-    await apply(
-      back.plan,
-      engine(kernel, read, (o) => ringPlan(desired, health([]), o, [], true, rec).plan),
-    );
-    assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)], 'nothing flushed on the way back');
-  });
+  it(
+    "a dead uplink leaves the draw and main's route, and only its connections are flushed; back, it is " +
+      'drawn again and nothing is flushed',
+    async () => {
+      const { kernel, run, read, desired, recorded } = await site();
+      assert.equal((await run('up')).code, 0);
+      const rec = await recorded();
+      kernel.conntrackEntries.set(pcMarkOf(0, 0), 40).set(pcMarkOf(0, 1), 20);
+      const h = health(['eth2']);
+      const out = ringPlan(desired, h, await read(), [], true, rec);
+      assert.deepEqual(out.plan.steps.map(say), [
+        'pcbond0: draw from eth1 (was eth1, eth2)',
+        `pcbond0: flush eth2's connections from conntrack (mark 0x77630002)`,
+        'route default via 100.64.1.1 dev eth1 (replacing default nexthop via 100.64.1.1 dev eth1 weight 2 ' +
+          'nexthop via 100.64.2.1 dev eth2)',
+      ]);
+      // Through the engine, as the daemon applies it (verify included).
+      await apply(
+        out.plan,
+        engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
+      );
+      assert.deepEqual(
+        [kernel.conntrackFlushed, [...kernel.conntrackEntries]],
+        [[pcMarkOf(0, 1)], [[pcMarkOf(0, 0), 40]]],
+        "the dead uplink's connections alone",
+      );
+      // The uplink kept out keeps its table route: its probe is routed by it.
+      assert.deepEqual(kernel.tables.get(pcTableOf(0, 1))?.length, 1);
+      const back = ringPlan(desired, health([]), await read(), [], true, rec);
+      assert.deepEqual(back.plan.steps.map(say), [
+        'pcbond0: draw from eth1, eth2 (was eth1)',
+        'route default nexthop via 100.64.1.1 dev eth1 weight 2 nexthop via 100.64.2.1 dev eth2 (replacing ' +
+          'default via 100.64.1.1 dev eth1)',
+      ]);
+      await apply(
+        back.plan,
+        engine(kernel, read, (o) => ringPlan(desired, health([]), o, [], true, rec).plan),
+      );
+      assert.deepEqual(kernel.conntrackFlushed, [pcMarkOf(0, 1)], 'nothing flushed on the way back');
+    },
+  );
 
-  it('an uplink that carried no connection when it died: conntrack -D deletes nothing and exits 1, and the uplink leaves the draw all the same', async () => {
-    const { kernel, run, read, desired, recorded } = await site();
-    assert.equal((await run('up')).code, 0);
-    const rec = await recorded();
-    const h = health(['eth2']);
-    const p = ringPlan(desired, h, await read(), [], true, rec).plan;
-    const done = await apply(
-      p,
-      engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
-    );
-    assert.ok(done.some((s) => s.kind === 'conntrack-flush'));
-    assert.deepEqual(ringPlan(desired, h, await read(), [], true, rec).plan.steps, [], 'the draw holds eth1 alone');
-  });
+  it(
+    'an uplink that carried no connection when it died: conntrack -D deletes nothing and exits 1, and the ' +
+      'uplink leaves the draw all the same',
+    async () => {
+      const { kernel, run, read, desired, recorded } = await site();
+      assert.equal((await run('up')).code, 0);
+      const rec = await recorded();
+      const h = health(['eth2']);
+      const p = ringPlan(desired, h, await read(), [], true, rec).plan;
+      const done = await apply(
+        p,
+        engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
+      );
+      assert.ok(done.some((s) => s.kind === 'conntrack-flush'));
+      assert.deepEqual(ringPlan(desired, h, await read(), [], true, rec).plan.steps, [], 'the draw holds eth1 alone');
+    },
+  );
 
   it(
     'a flush that fails otherwise (an entry expired between dump and delete) keeps the dead uplink out of the draw,' +
@@ -475,31 +521,38 @@ describe("per-connection bonds: the daemon's ring", () => {
     assert.equal(JSON.stringify(kernel.nft?.chains.get('pcbond0')), drawBefore, 'eth2 drawn again, as before');
   });
 
-  it('a link that flapped while its uplink was out gets its table route back before it is drawn again (else its probe has no route)', async () => {
-    const { kernel, run, read, desired, recorded } = await site();
-    assert.equal((await run('up')).code, 0);
-    const rec = await recorded();
-    const h = health(['eth2']);
-    const ring = (o: ObservedState) => ringPlan(desired, h, o, [], true, rec).plan;
-    await apply(ring(await read()), engine(kernel, read, ring));
-    await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'down'] });
-    kernel.tables.set(pcTableOf(0, 1), []);
-    await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'up'] });
-    const table = pcTableOf(0, 1);
-    assert.deepEqual(ring(await read()).steps.map(say), [`route default via 100.64.2.1 dev eth2 table ${table}`]);
-  });
+  it(
+    'a link that flapped while its uplink was out gets its table route back before it is drawn again (else ' +
+      'its probe has no route)',
+    async () => {
+      const { kernel, run, read, desired, recorded } = await site();
+      assert.equal((await run('up')).code, 0);
+      const rec = await recorded();
+      const h = health(['eth2']);
+      const ring = (o: ObservedState) => ringPlan(desired, h, o, [], true, rec).plan;
+      await apply(ring(await read()), engine(kernel, read, ring));
+      await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'down'] });
+      kernel.tables.set(pcTableOf(0, 1), []);
+      await kernel.change({ file: 'ip', args: ['link', 'set', 'dev', 'eth2', 'up'] });
+      const table = pcTableOf(0, 1);
+      assert.deepEqual(ring(await read()).steps.map(say), [`route default via 100.64.2.1 dev eth2 table ${table}`]);
+    },
+  );
 
-  it('without conntrack the uplink still leaves the draw (its connections time out on their own; doctor says so)', async () => {
-    const { kernel, run, read, desired, recorded } = await site();
-    assert.equal((await run('up')).code, 0);
-    const rec = await recorded();
-    kernel.noConntrack = true;
-    const out = ringPlan(desired, health(['eth2']), await read(), [], true, rec);
-    assert.deepEqual(
-      out.plan.steps.map((s) => s.kind),
-      ['nft-stripe', 'replace-route'],
-    );
-  });
+  it(
+    'without conntrack the uplink still leaves the draw (its connections time out on their own; doctor ' + 'says so)',
+    async () => {
+      const { kernel, run, read, desired, recorded } = await site();
+      assert.equal((await run('up')).code, 0);
+      const rec = await recorded();
+      kernel.noConntrack = true;
+      const out = ringPlan(desired, health(['eth2']), await read(), [], true, rec);
+      assert.deepEqual(
+        out.plan.steps.map((s) => s.kind),
+        ['nft-stripe', 'replace-route'],
+      );
+    },
+  );
 
   it('an nft that cannot list: the daemon leaves the per-connection bond alone (why, fix); TEQL goes on', async () => {
     const mixed = `[teql0]\nslaves = wan0, wan1\nroutes = 10.1.0.0/16\n${PC}`;
@@ -605,72 +658,79 @@ describe('per-connection bonds: balance = load', () => {
 });
 
 describe('per-connection bonds: marks in the order written', () => {
-  it("an uplink added at the end leaves the others' marks and tables (their live connections) as they were", async () => {
-    const { desired } = await site(
-      '[pcbond0]\nuplink.eth2 = 100.64.2.2 via 100.64.2.1\nuplink.eth1 = 100.64.1.2 via 100.64.1.1\n',
-    );
-    assert.deepEqual(
-      desired.bonds[0]?.slaves.map((s) => s.name),
-      ['eth2', 'eth1'],
-    );
-    assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).post, [
-      'oifname "eth2" snat to 100.64.2.2',
-      'oifname "eth1" snat to 100.64.1.2',
-    ]);
-  });
+  it(
+    "an uplink added at the end leaves the others' marks and tables (their " + 'live connections) as they were',
+    async () => {
+      const { desired } = await site(
+        '[pcbond0]\nuplink.eth2 = 100.64.2.2 via 100.64.2.1\nuplink.eth1 = 100.64.1.2 via 100.64.1.1\n',
+      );
+      assert.deepEqual(
+        desired.bonds[0]?.slaves.map((s) => s.name),
+        ['eth2', 'eth1'],
+      );
+      assert.deepEqual(chainRules(bondRulesOf(desired.bonds[0]!)).post, [
+        'oifname "eth2" snat to 100.64.2.2',
+        'oifname "eth1" snat to 100.64.1.2',
+      ]);
+    },
+  );
 });
 
 describe("per-connection bonds: balance = load and the daemon's measured draw", () => {
-  it("up (with the settings' weights) leaves a draw the daemon measured alone; the daemon (with its measure) writes it; main's route keeps the settings' weights", async () => {
-    // weight is not written here: 1:1 until the daemon measures.
-    const text = `${PC.replace('weight 2', 'rate 16M').replace('100.64.2.1', '100.64.2.1 rate 8M')}balance = load\n`;
-    const { run, read, desired, kernel, recorded } = await site(text);
-    assert.equal((await run('up')).code, 0);
-    const rec = await recorded();
-    const measured = withLoadWeights(
-      desired,
-      new Map([
-        [
-          'pcbond0',
-          new Map([
-            ['eth1', 1],
-            ['eth2', 16],
-          ]),
-        ],
-      ]),
-    );
-    const h = new Map(['eth1', 'eth2'].map((n) => [n, initialHealth(n, 0, undefined)]));
-    const p = ringPlan(measured, h, await read(), [], true, rec).plan;
-    assert.deepEqual(p.steps.map(say), ['pcbond0: draw from eth1, eth2 (was eth1, eth2)']);
-    await apply(
-      p,
-      engine(kernel, read, (o) => ringPlan(measured, h, o, [], true, rec).plan),
-    );
-    const n = kernel.changes.length;
-    const again = await run('up');
-    assert.equal(again.code, 0, again.err);
-    assert.equal(
-      kernel.changes.length,
-      n,
-      `up changed the measured draw: ${kernel.changes
-        .slice(n)
-        .map((x) => x.join(' '))
-        .join('; ')}`,
-    );
-    assert.deepEqual(
-      kernel.routes.filter((r) => r.dst === 'default').map((r) => r.nexthops?.map((x) => x.weight ?? 1)),
-      [[1, 1]],
-      "main's multipath by the settings' weights (1:1), not the measured 1:16",
-    );
-    const ids = (
-      JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string }[] }[] }
-    ).bonds.flatMap((b) => b.findings.map((f) => f.id));
-    assert.deepEqual(
-      ids.filter((i) => i.startsWith('bond.')),
-      [],
-      'doctor does not take the measured draw for drift',
-    );
-  });
+  it(
+    "up (with the settings' weights) leaves a draw the daemon measured alone; the daemon (with its " +
+      "measure) writes it; main's route keeps the settings' weights",
+    async () => {
+      // weight is not written here: 1:1 until the daemon measures.
+      const text = `${PC.replace('weight 2', 'rate 16M').replace('100.64.2.1', '100.64.2.1 rate 8M')}balance = load\n`;
+      const { run, read, desired, kernel, recorded } = await site(text);
+      assert.equal((await run('up')).code, 0);
+      const rec = await recorded();
+      const measured = withLoadWeights(
+        desired,
+        new Map([
+          [
+            'pcbond0',
+            new Map([
+              ['eth1', 1],
+              ['eth2', 16],
+            ]),
+          ],
+        ]),
+      );
+      const h = new Map(['eth1', 'eth2'].map((n) => [n, initialHealth(n, 0, undefined)]));
+      const p = ringPlan(measured, h, await read(), [], true, rec).plan;
+      assert.deepEqual(p.steps.map(say), ['pcbond0: draw from eth1, eth2 (was eth1, eth2)']);
+      await apply(
+        p,
+        engine(kernel, read, (o) => ringPlan(measured, h, o, [], true, rec).plan),
+      );
+      const n = kernel.changes.length;
+      const again = await run('up');
+      assert.equal(again.code, 0, again.err);
+      assert.equal(
+        kernel.changes.length,
+        n,
+        `up changed the measured draw: ${kernel.changes
+          .slice(n)
+          .map((x) => x.join(' '))
+          .join('; ')}`,
+      );
+      assert.deepEqual(
+        kernel.routes.filter((r) => r.dst === 'default').map((r) => r.nexthops?.map((x) => x.weight ?? 1)),
+        [[1, 1]],
+        "main's multipath by the settings' weights (1:1), not the measured 1:16",
+      );
+      const ids = (
+        JSON.parse((await run('doctor', '--json', '--window', '0s')).out) as { bonds: { findings: { id: string }[] }[] }
+      ).bonds.flatMap((b) => b.findings.map((f) => f.id));
+      assert.deepEqual(
+        ids.filter((i) => i.startsWith('bond.')),
+        [],
+        'doctor does not take the measured draw for drift',
+      );
+    },
+  );
 });
 
 describe('per-connection bonds: records and rules read back', () => {
@@ -766,14 +826,19 @@ describe('per-connection bonds: records and rules read back', () => {
     );
   });
 
-  it("a rule from one host, as iproute2 prints it (no srclen for a /32), is wanbond's; from a network, someone else's", () => {
-    const text =
-      '[{"priority":7767,"src":"100.64.1.2","table":"77700001"},{"priority":7767,"src":"100.64.0.0","srclen":16,"table":"77700001"}]';
-    assert.deepEqual(parseRules(text), [
-      { priority: 7767, from: '100.64.1.2', table: '77700001' },
-      { priority: 7767, table: '77700001', other: true },
-    ]);
-  });
+  it(
+    "a rule from one host, as iproute2 prints it (no srclen for a /32), is wanbond's; from a network, " +
+      "someone else's",
+    () => {
+      const text =
+        '[{"priority":7767,"src":"100.64.1.2","table":"77700001"},{"priority":7767,"src":"100.64.0.0",' +
+        '"srclen":16,"table":"77700001"}]';
+      assert.deepEqual(parseRules(text), [
+        { priority: 7767, from: '100.64.1.2', table: '77700001' },
+        { priority: 7767, table: '77700001', other: true },
+      ]);
+    },
+  );
 });
 
 describe("per-connection bonds: one uplink's problem is that uplink's (issue 21)", () => {
@@ -927,32 +992,35 @@ describe("per-connection bonds: one uplink's problem is that uplink's (issue 21)
     },
   );
 
-  it("an uplink down when up runs is left out of the draw and main's route; back, the daemon draws it again", async () => {
-    const { kernel, run, read, desired, recorded } = await site();
-    // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
-    let rec: Step[] = [];
-    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'down');
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    assert.equal(draw(kernel), eth1Alone, 'eth1 alone drawn');
-    assert.deepEqual(mainDefault(kernel), [['eth1']]);
-    assert.deepEqual((await run('up')).code, 0);
-    await ip(kernel, 'link', 'set', 'dev', 'eth2', 'up');
-    const h = health(['eth1', 'eth2']);
-    const r = ringPlan(desired, h, await read(), [], true, (rec = await recorded()));
-    assert.deepEqual(r.plan.steps.map(say), [
-      `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
-      'pcbond0: draw from eth1, eth2 (was eth1)',
-      `${both} (replacing ${viaEth1.replace('route ', '')})`,
-    ]);
-    await apply(
-      r.plan,
-      engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
-    );
-    const n = kernel.changes.length;
-    assert.equal((await run('up')).code, 0);
-    assert.equal(kernel.changes.length, n, 'the next up finds it drawn');
-  });
+  it(
+    "an uplink down when up runs is left out of the draw and main's route; " + 'back, the daemon draws it again',
+    async () => {
+      const { kernel, run, read, desired, recorded } = await site();
+      // The record `up` wrote: a drawn bond is up for the daemon when it holds it (issue 21 defect 2).
+      let rec: Step[] = [];
+      await ip(kernel, 'link', 'set', 'dev', 'eth2', 'down');
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.equal(draw(kernel), eth1Alone, 'eth1 alone drawn');
+      assert.deepEqual(mainDefault(kernel), [['eth1']]);
+      assert.deepEqual((await run('up')).code, 0);
+      await ip(kernel, 'link', 'set', 'dev', 'eth2', 'up');
+      const h = health(['eth1', 'eth2']);
+      const r = ringPlan(desired, h, await read(), [], true, (rec = await recorded()));
+      assert.deepEqual(r.plan.steps.map(say), [
+        `route default via 100.64.2.1 dev eth2 table ${pcTableOf(0, 1)}`,
+        'pcbond0: draw from eth1, eth2 (was eth1)',
+        `${both} (replacing ${viaEth1.replace('route ', '')})`,
+      ]);
+      await apply(
+        r.plan,
+        engine(kernel, read, (o) => ringPlan(desired, h, o, [], true, rec).plan),
+      );
+      const n = kernel.changes.length;
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.changes.length, n, 'the next up finds it drawn');
+    },
+  );
 });
 
 describe("per-connection bonds: the site's own policy routing and marks (issue 21, 7-9)", () => {

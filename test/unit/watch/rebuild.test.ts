@@ -85,7 +85,7 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     assert.deepEqual(r.done.map(say), ['nftables: create table ip wanbond']);
     assert.deepEqual(
       [...(kernel.nft?.chains.keys() ?? [])].sort(),
-      ['fwd', 'out', 'pcbond0', 'post', 'pre', 'wbond0'],
+      ['mss', 'out', 'pcbond0', 'post', 'pre', 'wbond0'],
       'with the MSS clamp of per-connection uplinks (defect 13)',
     );
     const post = kernel.nft?.chains.get('post')?.rules.map((x) => JSON.stringify(x.expr)) ?? [];
