@@ -58,7 +58,8 @@ async function which(cmd: string): Promise<string | undefined> {
 
 /** What the lab needs on this machine, and the command that installs what is missing. */
 export async function labPrerequisites(): Promise<{ ok: boolean; missing: string[]; install: string }> {
-  // ping: iputils (with -O) for the watch daemon's probes; the VM runs the host's programs.
+  // ping: iputils (with -O) for the watch daemon's probes; iperf3: doctor's far-end case measures a
+  // download with it; the VM runs the host's programs.
   const need: [string, string][] = [
     ['qemu-system-x86_64', 'qemu-system-x86'],
     ['busybox', 'busybox-static'],
@@ -68,6 +69,7 @@ export async function labPrerequisites(): Promise<{ ok: boolean; missing: string
     ['ping', 'iputils-ping'],
     ['nft', 'nftables'],
     ['conntrack', 'conntrack'],
+    ['iperf3', 'iperf3'],
   ];
   const missing: string[] = [];
   for (const [bin, pkg] of need) if (!(await which(bin))) missing.push(pkg);
@@ -78,10 +80,21 @@ export async function labPrerequisites(): Promise<{ ok: boolean; missing: string
     }));
     if (!/static/.test(stdout)) missing.push('busybox-static');
   }
+  const aptPackages = [
+    'qemu-system-x86',
+    'busybox-static',
+    'kmod',
+    'iproute2',
+    'file',
+    'iputils-ping',
+    'nftables',
+    'conntrack',
+    'iperf3',
+  ];
   return {
     ok: missing.length === 0,
     missing,
-    install: `apt-get update && apt-get install -y --no-install-recommends ${['qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file', 'iputils-ping', 'nftables', 'conntrack'].join(' ')}`,
+    install: `apt-get update && apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`,
   };
 }
 
@@ -90,7 +103,8 @@ export async function installLabPackages(missing: string[], say: (line: string) 
   if (process.getuid?.() !== 0 || !(await which('apt-get'))) return;
   const pkgs = [...new Set([...missing, 'qemu-system-x86', 'busybox-static', 'kmod', 'iproute2', 'file'])];
   say(
-    `lab: installing ${pkgs.join(' ')} with apt-get (the qemu lab boots Debian's kernel, which has sch_teql, under qemu with a static busybox as its init)`,
+    `lab: installing ${pkgs.join(' ')} with apt-get ` +
+      `(the qemu lab boots Debian's kernel, which has sch_teql, under qemu with a static busybox as its init)`,
   );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [
@@ -183,14 +197,18 @@ async function bootModules(kernelRoot: string, version: string): Promise<string[
   return out;
 }
 
-const INIT = `#!/bin/busybox sh
+const INIT =
+  `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in /mods/*.ko; do insmod "$m" || echo "lab-init: insmod $m failed"; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host || { echo "lab-init: cannot mount the host root"; echo b > /proc/sysrq-trigger; }
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 labio /io || { echo "lab-init: cannot mount the io share"; echo b > /proc/sysrq-trigger; }
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host ` +
+  `|| { echo "lab-init: cannot mount the host root"; echo b > /proc/sysrq-trigger; }
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 labio /io ` +
+  `|| { echo "lab-init: cannot mount the io share"; echo b > /proc/sysrq-trigger; }
 mount -t tmpfs -o size=75% tmpfs /rw; mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot || { echo "lab-init: overlay failed"; echo b > /proc/sysrq-trigger; }
+mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot ` +
+  `|| { echo "lab-init: overlay failed"; echo b > /proc/sysrq-trigger; }
 mkdir -p /newroot/lib/modules /newroot/io
 mount --bind "/host$(cat /io/modules-dir)" /newroot/lib/modules
 mount --move /io /newroot/io
@@ -259,7 +277,8 @@ export async function runInVm(o: VmOptions): Promise<VmResult> {
     const r = await bootOnce(o, kernel, initrd);
     if (!r.bootHung || n === attempts) return r.result;
     o.onLine?.(
-      `lab: the VM did not start the job within ${(o.bootTimeoutMs ?? 120_000) / 1000} s; booting again (attempt ${n + 1} of ${attempts})`,
+      `lab: the VM did not start the job within ${(o.bootTimeoutMs ?? 120_000) / 1000} s; ` +
+        `booting again (attempt ${n + 1} of ${attempts})`,
     );
   }
 }
