@@ -21,7 +21,8 @@ const time = async (f: () => Promise<unknown>, n = 10) => {
 };
 const spawnMs = await time(() => execa('true'));
 say(
-  `qemu/TCG slowdown: the same CPU work takes ${vmMs.toFixed(1)} ms here and ${hostMs.toFixed(1)} ms on the host: x${(vmMs / hostMs).toFixed(1)}; a process start from node costs ${spawnMs.toFixed(0)} ms here`,
+  `qemu/TCG slowdown: the same CPU work takes ${vmMs.toFixed(1)} ms here and ${hostMs.toFixed(1)} ms on the ` +
+    `host: x${(vmMs / hostMs).toFixed(1)}; a process start from node costs ${spawnMs.toFixed(0)} ms here`,
 );
 emit('env', {
   kernel: await kernelRelease(),

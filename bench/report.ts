@@ -154,7 +154,8 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)} %`;
 function header(p: PartRecord, what: string): string {
   const e = p.env;
   const lab = e
-    ? `kernel ${e.kernel} under qemu without KVM (${e.cpus} vCPUs; CPU work x${e.slowdown.toFixed(1)} slower than on the host, a process start ${Math.round(e.spawnMs)} ms)`
+    ? `kernel ${e.kernel} under qemu without KVM (${e.cpus} vCPUs; CPU work x${e.slowdown.toFixed(1)} slower ` +
+      `than on the host, a process start ${Math.round(e.spawnMs)} ms)`
     : 'the lab';
   return `Run of ${p.date.slice(0, 16).replace('T', ' ')} UTC: \`${p.command}\`, ${lab}; ${what}.`;
 }
@@ -169,10 +170,12 @@ function aggregation(p: PartRecord): string {
   const out = [
     header(
       p,
-      `lines shaped to ${first?.rateKbit ?? '?'} kbit/s each way (tbf), iperf3 from router A to host H, ${first?.seconds ?? '?'} s a figure after 2 s left out, goodput as the receiver counted it`,
+      `lines shaped to ${first?.rateKbit ?? '?'} kbit/s each way (tbf), iperf3 from router A to host H, ` +
+        `${first?.seconds ?? '?'} s a figure after 2 s left out, goodput as the receiver counted it`,
     ),
     '',
-    '| lines | flows | one line alone | wanbond | / (N x alone) | / goodput limit | retransmits | hand recipe | / (N x alone) | retransmits | wanbond / recipe | lab CPU busy |',
+    '| lines | flows | one line alone | wanbond | / (N x alone) | / goodput limit | retransmits | hand recipe ' +
+      '| / (N x alone) | retransmits | wanbond / recipe | lab CPU busy |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const goals: string[] = [];
@@ -187,28 +190,33 @@ function aggregation(p: PartRecord): string {
       const vsAlone = w.bps / (r.lines * a.bps),
         recipeVs = h.bps / (r.lines * a.bps);
       out.push(
-        `| ${r.lines} | ${flows} | ${mbit(a.bps)} | ${mbit(w.bps)} | ${r3(vsAlone)} | ${r3(w.bps / r.limitBps)} | ${w.retransmits} | ${mbit(h.bps)} | ${r3(recipeVs)} | ${h.retransmits} | ${r3(w.bps / h.bps)} | ${pct(w.cpuBusy)} |`,
+        `| ${r.lines} | ${flows} | ${mbit(a.bps)} | ${mbit(w.bps)} | ${r3(vsAlone)} | ` +
+          `${r3(w.bps / r.limitBps)} | ${w.retransmits} | ${mbit(h.bps)} | ${r3(recipeVs)} | ${h.retransmits} | ` +
+          `${r3(w.bps / h.bps)} | ${pct(w.cpuBusy)} |`,
       );
       const cpu =
         w.cpuBusy > 0.9 ? ` (the lab's CPUs were ${pct(w.cpuBusy)} busy: the emulator is part of the bottleneck)` : '';
       goals.push(
         verdict(
           vsAlone >= goal,
-          `${r.lines} lines, ${flows} flow${flows > 1 ? 's' : ''}: ${r3(vsAlone)} of N x one line, goal ${goal}${vsAlone >= goal ? '' : cpu}`,
+          `${r.lines} lines, ${flows} flow${flows > 1 ? 's' : ''}: ${r3(vsAlone)} of N x one line, goal ` +
+            `${goal}${vsAlone >= goal ? '' : cpu}`,
         ),
       );
       const same = Math.abs(w.bps / h.bps - 1) <= 0.03;
       goals.push(
         verdict(
           same,
-          `${r.lines} lines, ${flows} flow${flows > 1 ? 's' : ''}: wanbond ${r3(w.bps / h.bps)} of the hand recipe, goal equal within 3 %`,
+          `${r.lines} lines, ${flows} flow${flows > 1 ? 's' : ''}: wanbond ${r3(w.bps / h.bps)} of the hand ` +
+            `recipe, goal equal within 3 %`,
         ),
       );
     }
   }
   out.push(
     '',
-    "Mbit/s. The goodput limit is what the lab's shapers let through: 1448 bytes of TCP payload per 1514-byte frame at each line's rate; a real T1 with PPP framing gives about the same (1.536 Mbit/s x 1448/1508).",
+    "Mbit/s. The goodput limit is what the lab's shapers let through: 1448 bytes of TCP payload per 1514-byte " +
+      "frame at each line's rate; a real T1 with PPP framing gives about the same (1.536 Mbit/s x 1448/1508).",
     '',
     ...goals,
   );
@@ -221,7 +229,8 @@ function singleFlow(p: PartRecord): string {
   const out = [
     header(
       p,
-      `${f.lines} T1 lines bonded by wanbond, router B equalizing its ends, one TCP flow for 20 s (2 s left out); tcp_reordering set in router A (the sender, whose duplicate-ACK threshold it is) and in host H`,
+      `${f.lines} T1 lines bonded by wanbond, router B equalizing its ends, one TCP flow for 20 s (2 s left ` +
+        `out); tcp_reordering set in router A (the sender, whose duplicate-ACK threshold it is) and in host H`,
     ),
     '',
     '| congestion control | tcp_reordering | goodput (Mbit/s) | / goodput limit | retransmits |',
@@ -239,19 +248,26 @@ function unequal(p: PartRecord): string {
   const out = [
     header(
       p,
-      'lines from a wanpipe configuration of full and fractional T1s (ACTIVE_CH = 1-12), each shaped to its configured rate, bonded by wanbond with TEQL and then, in the same lab, as a weighted bond (nftables), iperf3 as above',
+      'lines from a wanpipe configuration of full and fractional T1s (ACTIVE_CH = 1-12), each shaped to its ' +
+        'configured rate, bonded by wanbond with TEQL and then, in the same lab, as a weighted bond (nftables), ' +
+        'iperf3 as above',
     ),
     '',
-    "| lines (kbit/s) | bond | goodput limit (sum) | TEQL's limit (N x slowest) | doctor predicts for TEQL (of the sum) | 8 flows | / limit | retransmits | 1 flow | / limit | retransmits |",
+    "| lines (kbit/s) | bond | goodput limit (sum) | TEQL's limit (N x slowest) | doctor predicts for TEQL (of " +
+      'the sum) | 8 flows | / limit | retransmits | 1 flow | / limit | retransmits |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.rateKbit.join(' + ')} | ${r.mode ?? 'teql'} | ${mbit(r.limitBps)} | ${mbit(r.teqlLimitBps)} (${r3(r.teqlLimitBps / r.limitBps)}) | ${r3(r.predicted.ratio)} | ${mbit(r.eight.bps)} | ${r3(r.eight.bps / r.limitBps)} | ${r.eight.retransmits} | ${mbit(r.one.bps)} | ${r3(r.one.bps / r.limitBps)} | ${r.one.retransmits} |`,
+        `| ${r.rateKbit.join(' + ')} | ${r.mode ?? 'teql'} | ${mbit(r.limitBps)} | ${mbit(r.teqlLimitBps)} ` +
+        `(${r3(r.teqlLimitBps / r.limitBps)}) | ${r3(r.predicted.ratio)} | ${mbit(r.eight.bps)} | ` +
+        `${r3(r.eight.bps / r.limitBps)} | ${r.eight.retransmits} | ${mbit(r.one.bps)} | ` +
+        `${r3(r.one.bps / r.limitBps)} | ${r.one.retransmits} |`,
     ),
   ];
   out.push(
     '',
-    'Mbit/s. "doctor predicts" is N x the slowest line over the sum, from the lines\' configured rates (src/config/line-rate.ts), which is what `wanbond doctor` reports for such a TEQL bond.',
+    'Mbit/s. "doctor predicts" is N x the slowest line over the sum, from the lines\' configured rates ' +
+      '(src/config/line-rate.ts), which is what `wanbond doctor` reports for such a TEQL bond.',
   );
   const weighted = rows.filter((r) => r.mode === 'weighted');
   if (weighted.length > 0) {
@@ -260,7 +276,8 @@ function unequal(p: PartRecord): string {
       ...weighted.flatMap((r) => [
         verdict(
           r.eight.bps / r.limitBps >= 0.95,
-          `weighted ${r.rateKbit.join(' + ')}: at least 0.95 of the limit with 8 flows: ${r3(r.eight.bps / r.limitBps)}`,
+          `weighted ${r.rateKbit.join(' + ')}: at least 0.95 of the limit with 8 flows: ` +
+            `${r3(r.eight.bps / r.limitBps)}`,
         ),
         verdict(
           r.one.bps / r.limitBps >= 0.9,
@@ -279,14 +296,22 @@ function control(p: PartRecord): string {
   const out = [
     header(
       p,
-      `each wanbond command run in the benchmark's own node process (node's start-up is measured apart: ${ms(c.nodeStartMs)} for \`wanbond --version\`), through a runner that counts and times the programs it starts (+1 for flock, the lock); the hand recipe is bench/hand-recipe.sh; medians of ${c.rows[0]?.reps ?? '?'} runs`,
+      `each wanbond command run in the benchmark's own node process (node's start-up is measured apart: ` +
+        `${ms(c.nodeStartMs)} for \`wanbond --version\`), through a runner that counts and times the programs it ` +
+        `starts (+1 for flock, the lock); the hand recipe is bench/hand-recipe.sh; medians of ` +
+        `${c.rows[0]?.reps ?? '?'} runs`,
     ),
     '',
-    "| lines | `up` | card start (simulator) | `up`'s own work | processes | `up` again (nothing to do) | `plan` | `status` | `down` | processes | hand recipe up | its card start | its programs | hand recipe down |",
+    "| lines | `up` | card start (simulator) | `up`'s own work | processes | `up` again (nothing to do) | " +
+      '`plan` | `status` | `down` | processes | hand recipe up | its card start | its programs | hand recipe ' +
+      'down |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...c.rows.map(
       (r) =>
-        `| ${r.lines} | ${ms(r.up.ms)} | ${ms(r.up.cardMs)} | ${ms(r.up.ms - (r.up.cardMs ?? 0))} | ${r.up.processes} | ${ms(r.again.ms)} (${r.again.processes}) | ${ms(r.plan.ms)} (${r.plan.processes}) | ${ms(r.status.ms)} (${r.status.processes}) | ${ms(r.down.ms)} | ${r.down.processes} | ${ms(r.recipeUp.ms)} | ${ms(r.recipeUp.cardMs)} | ${r.recipeUp.processes} | ${ms(r.recipeDown.ms)} |`,
+        `| ${r.lines} | ${ms(r.up.ms)} | ${ms(r.up.cardMs)} | ${ms(r.up.ms - (r.up.cardMs ?? 0))} | ` +
+        `${r.up.processes} | ${ms(r.again.ms)} (${r.again.processes}) | ${ms(r.plan.ms)} (${r.plan.processes}) ` +
+        `| ${ms(r.status.ms)} (${r.status.processes}) | ${ms(r.down.ms)} | ${r.down.processes} | ` +
+        `${ms(r.recipeUp.ms)} | ${ms(r.recipeUp.cardMs)} | ${r.recipeUp.processes} | ${ms(r.recipeDown.ms)} |`,
     ),
   ];
   const eight = c.rows.find((r) => r.lines === 8);
@@ -304,11 +329,17 @@ function control(p: PartRecord): string {
       '',
       verdict(
         own < 1000,
-        `\`up\` of 8 lines in under 1 s of its own work: ${ms(own)} in the lab${own < 1000 ? '' : `; scaled by the lab's x${slow.toFixed(1)}, about ${ms(own / slow)} on the host (an estimate)`}`,
+        `\`up\` of 8 lines in under 1 s of its own work: ${ms(own)} in the ` +
+          `lab${
+            own < 1000
+              ? ''
+              : `; scaled by the lab's x${slow.toFixed(1)}, ` + `about ${ms(own / slow)} on the host (an estimate)`
+          }`,
       ),
       verdict(
         (eight.up.processes ?? Infinity) <= 8,
-        `no more than 8 processes for \`up\` of 8 lines: ${eight.up.processes} (the hand recipe: ${eight.recipeUp.processes})`,
+        `no more than 8 processes for \`up\` of 8 lines: ${eight.up.processes} (the hand recipe: ` +
+          `${eight.recipeUp.processes})`,
       ),
     );
   }
@@ -323,36 +354,49 @@ function daemon(p: PartRecord): string {
   const out = [
     header(
       p,
-      `\`wanbond watch\` on ${d.lines} lines, probes every ${d.probeIntervalMs} ms; CPU time from /proc (the daemon alone, and with its ip monitor and pings), share of one CPU`,
+      `\`wanbond watch\` on ${d.lines} lines, probes every ${d.probeIntervalMs} ms; CPU time from /proc (the ` +
+        `daemon alone, and with its ip monitor and pings), share of one CPU`,
     ),
     '',
     '| | daemon CPU | with its children | RSS | RSS peak |',
     '|---|---|---|---|---|',
-    `| at rest, ${d.idleSeconds} s | ${pct(d.idle.daemon)} | ${pct(d.idle.withChildren)} | ${(d.idle.rssEndKb / 1024).toFixed(1)} MB | ${(d.idle.rssPeakKb / 1024).toFixed(1)} MB |`,
+    `| at rest, ${d.idleSeconds} s | ${pct(d.idle.daemon)} | ${pct(d.idle.withChildren)} | ` +
+      `${(d.idle.rssEndKb / 1024).toFixed(1)} MB | ${(d.idle.rssPeakKb / 1024).toFixed(1)} MB |`,
     ...(d.idleNoMetrics
       ? [
-          `| at rest, \`metrics = off\` (prom-client not loaded; a daemon of its own, before), ${d.noMetricsSeconds} s | ${pct(d.idleNoMetrics.daemon)} | ${pct(d.idleNoMetrics.withChildren)} | ${(d.idleNoMetrics.rssEndKb / 1024).toFixed(1)} MB | ${(d.idleNoMetrics.rssPeakKb / 1024).toFixed(1)} MB |`,
+          `| at rest, \`metrics = off\` (prom-client not loaded; a daemon of its own, before), ` +
+            `${d.noMetricsSeconds} s | ${pct(d.idleNoMetrics.daemon)} | ${pct(d.idleNoMetrics.withChildren)} | ` +
+            `${(d.idleNoMetrics.rssEndKb / 1024).toFixed(1)} MB | ` +
+            `${(d.idleNoMetrics.rssPeakKb / 1024).toFixed(1)} MB |`,
         ]
       : []),
     ...(d.idleSlow
       ? [
-          `| at rest, probes every 1 s instead, ${d.idleSeconds} s | ${pct(d.idleSlow.daemon)} | ${pct(d.idleSlow.withChildren)} | ${(d.idleSlow.rssEndKb / 1024).toFixed(1)} MB | ${(d.idleSlow.rssPeakKb / 1024).toFixed(1)} MB |`,
+          `| at rest, probes every 1 s instead, ${d.idleSeconds} s | ${pct(d.idleSlow.daemon)} | ` +
+            `${pct(d.idleSlow.withChildren)} | ${(d.idleSlow.rssEndKb / 1024).toFixed(1)} MB | ` +
+            `${(d.idleSlow.rssPeakKb / 1024).toFixed(1)} MB |`,
         ]
       : []),
-    `| ${s.flaps} flaps of one line in ${s.seconds} s (15 s measured) | ${pct(s.daemon)} | ${pct(s.withChildren)} | ${(s.rssEndKb / 1024).toFixed(1)} MB | ${(s.rssPeakKb / 1024).toFixed(1)} MB |`,
+    `| ${s.flaps} flaps of one line in ${s.seconds} s (15 s measured) | ${pct(s.daemon)} | ` +
+      `${pct(s.withChildren)} | ${(s.rssEndKb / 1024).toFixed(1)} MB | ${(s.rssPeakKb / 1024).toFixed(1)} MB |`,
     ...(d.nodeFloorKb
       ? [
           '',
-          `An empty node process (\`node -e 'setTimeout(...)'\`) has ${(d.nodeFloorKb / 1024).toFixed(1)} MB RSS in the same lab: node's own floor.`,
+          `An empty node process (\`node -e 'setTimeout(...)'\`) has ${(d.nodeFloorKb / 1024).toFixed(1)} MB ` +
+            `RSS in the same lab: node's own floor.`,
         ]
       : []),
     '',
-    `During the storm: ${s.events} log events, ${s.ringChanges} ring changes, the line ${s.suppressed ? 'suppressed for flapping' : 'never suppressed'}, ${s.othersOut} other line${s.othersOut === 1 ? '' : 's'} taken out.`,
+    `During the storm: ${s.events} log events, ${s.ringChanges} ring changes, the line ` +
+      `${s.suppressed ? 'suppressed for flapping' : 'never suppressed'}, ${s.othersOut} other ` +
+      `line${s.othersOut === 1 ? '' : 's'} taken out.`,
     '',
     verdict(d.idle.rssEndKb / 1024 < 60, `daemon under 60 MB RSS at rest: ${(d.idle.rssEndKb / 1024).toFixed(1)} MB`),
     verdict(
       d.idle.withChildren < 0.005,
-      `under 0.5 % CPU at rest: ${pct(d.idle.withChildren)} of one lab CPU with its probes (${pct(d.idle.daemon)} the daemon alone); scaled by x${slow.toFixed(1)}, about ${pct(d.idle.withChildren / slow)} on the host (an estimate)`,
+      `under 0.5 % CPU at rest: ${pct(d.idle.withChildren)} of one lab CPU with its probes ` +
+        `(${pct(d.idle.daemon)} the daemon alone); scaled by x${slow.toFixed(1)}, about ` +
+        `${pct(d.idle.withChildren / slow)} on the host (an estimate)`,
     ),
   ];
   return out.join('\n');
@@ -363,10 +407,13 @@ function faults(p: PartRecord): string {
   const out = [
     header(
       p,
-      "4 T1 lines, router B equalizing its ends, one saturating TCP flow (the lab's own generator) from router A to host H; each fault of the card simulator first with `wanbond up` alone, which is what the seeds' recipe gives too (nothing takes a failed line out), then with `wanbond watch` at its defaults",
+      "4 T1 lines, router B equalizing its ends, one saturating TCP flow (the lab's own generator) from router " +
+        "A to host H; each fault of the card simulator first with `wanbond up` alone, which is what the seeds' " +
+        'recipe gives too (nothing takes a failed line out), then with `wanbond watch` at its defaults',
     ),
     '',
-    '| fault | daemon | detected | out of the ring | packets lost on the line | goodput while out / ((N-1)/N of before) | used again after the line was back |',
+    '| fault | daemon | detected | out of the ring | packets lost on the line | goodput while out / ((N-1)/N ' +
+      'of before) | used again after the line was back |',
     '|---|---|---|---|---|---|---|',
     ...rows.map((f) => {
       // A restarted device deletes its interface, and the kernel the slave with it: out at once, and
@@ -374,7 +421,10 @@ function faults(p: PartRecord): string {
       const gone = f.fault === 'restart' && !f.daemon;
       const out = gone ? 'at once (the interface was deleted)' : f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs);
       const back = gone ? 'never (until someone runs `up`)' : ms(f.rejoinMs);
-      return `| ${f.fault} | ${f.daemon ? 'watch' : 'up only'} | ${ms(f.detectMs)} | ${out} | ${f.lostPackets} | ${r2(f.ratio)} (${mbit(f.duringBps)} of ${mbit(f.beforeBps)} Mbit/s) | ${back} |`;
+      return (
+        `| ${f.fault} | ${f.daemon ? 'watch' : 'up only'} | ${ms(f.detectMs)} | ${out} | ${f.lostPackets} | ` +
+        `${r2(f.ratio)} (${mbit(f.duringBps)} of ${mbit(f.beforeBps)} Mbit/s) | ${back} |`
+      );
     }),
   ];
   return out.join('\n');
@@ -386,10 +436,12 @@ function stress(p: PartRecord): string {
   return [
     header(
       p,
-      'leave/rejoin cycles of one line under one saturating TCP flow, the daemon at stress settings (rejoin at once, never suppressed)',
+      'leave/rejoin cycles of one line under one saturating TCP flow, the daemon at stress settings (rejoin at ' +
+        'once, never suppressed)',
     ),
     '',
-    `- ${s.cycles} cycles in ${s.seconds.toFixed(0)} s at ${mbit(s.rateBps)} Mbit/s mean; ${s.stalls} s in 5 s stretches without traffic; lines in the bond after: ${s.linesAfter.join(', ')}`,
+    `- ${s.cycles} cycles in ${s.seconds.toFixed(0)} s at ${mbit(s.rateBps)} Mbit/s mean; ${s.stalls} s in 5 s ` +
+      `stretches without traffic; lines in the bond after: ${s.linesAfter.join(', ')}`,
     `- daemon heap every 25 cycles (MB): ${s.memory.map((m) => (m.heapUsedKb / 1024).toFixed(1)).join(' ')}`,
     `- daemon RSS every 25 cycles (MB): ${s.memory.map((m) => (m.rssKb / 1024).toFixed(0)).join(' ')}`,
   ].join('\n');

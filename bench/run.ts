@@ -82,7 +82,8 @@ if (r.exitCode !== 0)
         ? `bench: the lab kernel died:\n${r.console.slice(-3000)}\n`
         : `bench: some part failed (exit ${r.exitCode}); what finished is stored\n`,
   );
-const command = `npm run bench${args.quick ? ' -- --quick' : ''}${args.only ? ` -- --only ${args.only.join(',')}` : ''}`;
+const command =
+  `npm run bench${args.quick ? ' -- --quick' : ''}` + `${args.only ? ` -- --only ${args.only.join(',')}` : ''}`;
 const run = { date: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60_000, command, results };
 if (args.quick) {
   const file = path.join(labCacheDir(projectRoot), 'bench-quick.json');

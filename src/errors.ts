@@ -67,7 +67,10 @@ export class UsageError extends WanbondError {}
 /** The kernel, read back after apply, disagrees with the plan. */
 export class VerifyError extends WanbondError {}
 
-/** The system is in a state wanbond will not change on its own (for example sch_teql loaded with too few equalizers). */
+/**
+ * The system is in a state wanbond will not change on its own (for example sch_teql loaded with too few
+ * equalizers).
+ */
 export class StateError extends WanbondError {}
 
 /** A server the daemon could not start listening (metrics): the daemon logs it and goes on without. */

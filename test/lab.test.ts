@@ -27,7 +27,8 @@ test('real-kernel lab (test/e2e)', { skip, timeout: 40 * 60_000 }, async (t) => 
   assert.ok(files.length > 0, 'no e2e test files');
   const r = await runE2e(projectRoot, files, mode.kind, 35 * 60_000);
   t.diagnostic(
-    `lab: ${r.mode}, ${(r.ms / 1000).toFixed(0)} s in all${r.bootMs !== undefined ? `, kernel booted and job started in ${(r.bootMs / 1000).toFixed(1)} s` : ''}`,
+    `lab: ${r.mode}, ${(r.ms / 1000).toFixed(0)} s in ` +
+      `all${r.bootMs !== undefined ? `, kernel booted and job started in ${(r.bootMs / 1000).toFixed(1)} s` : ''}`,
   );
   // What the e2e tests measured (they print `measured: ...`, which node's TAP turns into a comment).
   for (const m of r.output.matchAll(/^\s*# (measured: .*)$/gm)) t.diagnostic(m[1] as string);

@@ -50,9 +50,13 @@ export async function aggregation(): Promise<void> {
       const limitBps = n * labGoodputLimitBps(line.rateKbit);
       const row = { lines: n, rateKbit: line.rateKbit, seconds: SECONDS, limitBps, alone, wanbond, recipe };
       say(
-        `aggregation ${n} lines: alone ${(alone.one.bps / 1e6).toFixed(3)}/${(alone.eight.bps / 1e6).toFixed(3)} Mbit/s (1/8 flows); ` +
-          `wanbond 8 flows ${(wanbond.eight.bps / 1e6).toFixed(3)} (${(wanbond.eight.bps / (n * alone.eight.bps)).toFixed(3)} of N x alone), 1 flow ${(wanbond.one.bps / 1e6).toFixed(3)} (${(wanbond.one.bps / (n * alone.one.bps)).toFixed(3)}); ` +
-          `recipe 8 flows ${(recipe.eight.bps / 1e6).toFixed(3)}, 1 flow ${(recipe.one.bps / 1e6).toFixed(3)}; lab CPU busy ${(wanbond.eight.cpuBusy * 100).toFixed(0)} %`,
+        `aggregation ${n} lines: alone ` +
+          `${(alone.one.bps / 1e6).toFixed(3)}/${(alone.eight.bps / 1e6).toFixed(3)} Mbit/s (1/8 flows); ` +
+          `wanbond 8 flows ${(wanbond.eight.bps / 1e6).toFixed(3)} ` +
+          `(${(wanbond.eight.bps / (n * alone.eight.bps)).toFixed(3)} of N x alone), 1 flow ` +
+          `${(wanbond.one.bps / 1e6).toFixed(3)} (${(wanbond.one.bps / (n * alone.one.bps)).toFixed(3)}); ` +
+          `recipe 8 flows ${(recipe.eight.bps / 1e6).toFixed(3)}, 1 flow ${(recipe.one.bps / 1e6).toFixed(3)}; ` +
+          `lab CPU busy ${(wanbond.eight.cpuBusy * 100).toFixed(0)} %`,
       );
       emit('aggregation', row);
     } finally {

@@ -111,9 +111,12 @@ export async function control(): Promise<void> {
         },
       };
       say(
-        `control ${n} lines: up ${row.up.ms.toFixed(0)} ms (card start ${row.up.cardMs.toFixed(0)} ms), ${row.up.processes} processes; again ${row.again.ms.toFixed(0)} ms; ` +
-          `plan ${row.plan.ms.toFixed(0)} ms; status ${row.status.ms.toFixed(0)} ms; down ${row.down.ms.toFixed(0)} ms, ${row.down.processes} processes; ` +
-          `recipe up ${row.recipeUp.ms.toFixed(0)} ms, ${row.recipeUp.processes} programs, down ${row.recipeDown.ms.toFixed(0)} ms`,
+        `control ${n} lines: up ${row.up.ms.toFixed(0)} ms (card start ${row.up.cardMs.toFixed(0)} ms), ` +
+          `${row.up.processes} processes; again ${row.again.ms.toFixed(0)} ms; ` +
+          `plan ${row.plan.ms.toFixed(0)} ms; status ${row.status.ms.toFixed(0)} ms; down ` +
+          `${row.down.ms.toFixed(0)} ms, ${row.down.processes} processes; ` +
+          `recipe up ${row.recipeUp.ms.toFixed(0)} ms, ${row.recipeUp.processes} programs, down ` +
+          `${row.recipeDown.ms.toFixed(0)} ms`,
       );
       rows.push(row);
     } finally {

@@ -71,7 +71,8 @@ export async function daemon(): Promise<void> {
     await w0.stop();
     await fs.writeFile(lab.settingsFile, settings);
     say(
-      `daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; RSS ${idleNoMetrics.rssEndKb} kB`,
+      `daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; ` +
+        `RSS ${idleNoMetrics.rssEndKb} kB`,
     );
     const w = WatchProcess.start(lab);
     await w.waitFor((e) => e.event === 'started', 120_000, 'start');
@@ -80,14 +81,16 @@ export async function daemon(): Promise<void> {
     const idleS = quick ? 10 : 60;
     const idle = await sample(w.pid, idleS * 1000);
     say(
-      `daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ${(idle.withChildren * 100).toFixed(2)} % with ip monitor and 4 pings; RSS ${idle.rssEndKb} kB`,
+      `daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ` +
+        `${(idle.withChildren * 100).toFixed(2)} % with ip monitor and 4 pings; RSS ${idle.rssEndKb} kB`,
     );
     // The same at rest with probes once a second (slower to see a silent line: about 2 s).
     await useWatchSettings(lab, w, 'probe_interval = 1s\ndown_after = 2s\n');
     await sleep(3000);
     const idleSlow = await sample(w.pid, idleS * 1000);
     say(
-      `daemon at rest, probes every 1 s: ${(idleSlow.daemon * 100).toFixed(2)} % alone, ${(idleSlow.withChildren * 100).toFixed(2)} % with children`,
+      `daemon at rest, probes every 1 s: ${(idleSlow.daemon * 100).toFixed(2)} % alone, ` +
+        `${(idleSlow.withChildren * 100).toFixed(2)} % with children`,
     );
     await useWatchSettings(lab, w, undefined);
     await lab.settled(100_000);
@@ -105,8 +108,11 @@ export async function daemon(): Promise<void> {
     const suppressed = events.some((e) => e.event === 'suppressed' && e['line'] === 'w1g1ppp');
     const ringChanges = events.filter((e) => e.event === 'ring').length;
     say(
-      `storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} kB; ` +
-        `${events.length} log events, ${ringChanges} ring changes, line suppressed: ${suppressed}, other lines taken out: ${others}`,
+      `storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ` +
+        `${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} ` +
+        `kB; ` +
+        `${events.length} log events, ${ringChanges} ring changes, line suppressed: ${suppressed}, other lines ` +
+        `taken out: ${others}`,
     );
     const stop = await w.stop();
     emit('daemon', {

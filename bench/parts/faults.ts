@@ -66,7 +66,8 @@ export async function faults(o: { stress: boolean; faults: boolean }): Promise<v
       await lab.settled(100_000);
       const after = await lab.enslaved();
       say(
-        `stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s at ${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s stalled; lines after: ${after.join(', ')}`,
+        `stress: ${s.cycles} leave/rejoin cycles of w1g1ppp in ${s.seconds.toFixed(0)} s at ` +
+          `${(s.rateBps / 1e6).toFixed(2)} Mbit/s mean, ${s.stalls} s stalled; lines after: ${after.join(', ')}`,
       );
       emit('stress', { ...s, linesAfter: after });
     }

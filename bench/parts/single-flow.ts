@@ -30,7 +30,8 @@ export async function singleFlow(): Promise<void> {
         const r = await iperf({ flows: 1, seconds: 20, cc });
         rows.push({ reordering, ...r });
         say(
-          `single flow, ${cc}, tcp_reordering ${reordering}: ${(r.bps / 1e6).toFixed(3)} Mbit/s, ${r.retransmits} retransmissions`,
+          `single flow, ${cc}, tcp_reordering ${reordering}: ${(r.bps / 1e6).toFixed(3)} Mbit/s, ` +
+            `${r.retransmits} retransmissions`,
         );
       }
     }

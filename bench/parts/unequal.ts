@@ -28,7 +28,8 @@ export async function unequal(): Promise<void> {
       // What TEQL's equal shares allow in the lab: N x the slowest line's goodput limit.
       const teqlLimitBps = kbit.length * labGoodputLimitBps(Math.min(...kbit));
       const seconds = quick ? 6 : 15;
-      // The same lines, the same run: TEQL first, then a weighted bond (issue 11). Router B equalizes with TEQL both times.
+      // The same lines, the same run: TEQL first, then a weighted bond (issue 11).
+      // Router B equalizes with TEQL both times.
       for (const mode of ['teql', 'weighted'] as const) {
         if (mode === 'weighted') {
           await lab.detachRouterB();
@@ -44,7 +45,10 @@ export async function unequal(): Promise<void> {
         const eight = await iperf({ flows: 8, seconds });
         const one = await iperf({ flows: 1, seconds });
         say(
-          `unequal ${kbit.join('+')} kbit/s, ${mode}: 8 flows ${(eight.bps / 1e6).toFixed(3)} Mbit/s (${(eight.bps / limitBps).toFixed(3)} of the limit, ${eight.retransmits} retransmits), 1 flow ${(one.bps / 1e6).toFixed(3)} (${(one.bps / limitBps).toFixed(3)}, ${one.retransmits})${mode === 'teql' ? `; doctor predicts ${predicted.ratio.toFixed(3)} of the sum` : ''}`,
+          `unequal ${kbit.join('+')} kbit/s, ${mode}: 8 flows ${(eight.bps / 1e6).toFixed(3)} Mbit/s ` +
+            `(${(eight.bps / limitBps).toFixed(3)} of the limit, ${eight.retransmits} retransmits), 1 flow ` +
+            `${(one.bps / 1e6).toFixed(3)} (${(one.bps / limitBps).toFixed(3)}, ` +
+            `${one.retransmits})${mode === 'teql' ? `; doctor predicts ${predicted.ratio.toFixed(3)} of the sum` : ''}`,
         );
         emit('unequal', { mode, rateKbit: kbit, configBps: rates, limitBps, teqlLimitBps, predicted, eight, one });
       }

@@ -99,7 +99,8 @@ async function waitForLinks(step: Extract<Step, { kind: 'wait-links' }>, deps: A
     if (now() >= deadline) {
       throw new WanbondError(
         `wanrouter did not create ${missing.join(', ')} within ${step.timeoutMs / 1000}s`,
-        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; raise slave_wait in [global] of the settings if the card is slow`,
+        `check the card and its configuration: wanrouter status; tail /var/log/wanrouter; ` +
+          `raise slave_wait in [global] of the settings if the card is slow`,
       );
     }
     await sleep(100);

@@ -62,7 +62,10 @@ export interface BondKind {
    * (sorted by name, unless the kind keeps the order written).
    */
   desired(b: BondSettings, lines: readonly string[], site: Site | undefined, settingsFile: string): KindDesired;
-  /** The lines keep the order written in the settings: an uplink added at the end leaves the others' marks as they were. */
+  /**
+   * The lines keep the order written in the settings: an uplink added at the end leaves the others' marks as
+   * they were.
+   */
   readonly keepsLineOrder: boolean;
   reads(bonds: readonly DesiredBond[]): KindReads;
   presence(b: DesiredBond, o: ObservedState): BondPresence;

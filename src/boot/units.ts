@@ -49,7 +49,10 @@ function why(c: string): string {
   if (c === '$') return "'$', which systemd reads as an environment variable";
   if (c === '\\') return 'a backslash, which systemd reads as an escape';
   if (c === ';') return "';', where systemd can split commands";
-  return `'${c}' (U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}), which wanbond does not write into a unit`;
+  return (
+    `'${c}' (U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}), ` +
+    `which wanbond does not write into a unit`
+  );
 }
 
 /** A path as it goes into an Exec line: absolute, and nothing systemd would interpret. */
@@ -64,7 +67,9 @@ export function checkUnitPath(option: string, value: string): void {
   if (bad !== undefined) {
     throw new UsageError(
       `${option} ${JSON.stringify(value)}: contains ${why(bad)}`,
-      `use a path of letters, digits and / . _ - + , : = @ only; a symbolic link with such a name works: ln -s '${value.replace(/'/g, `'\\''`)}' /etc/wanbond-path, then ${option} /etc/wanbond-path`,
+      `use a path of letters, digits and / . _ - + , : = @ only; ` +
+        `a symbolic link with such a name works: ` +
+        `ln -s '${value.replace(/'/g, `'\\''`)}' /etc/wanbond-path, then ${option} /etc/wanbond-path`,
     );
   }
 }

@@ -149,7 +149,8 @@ export async function fixAndStamp(
   const bootId = await base.bootId();
   let stamps = pruneStamps(await readStamps(base.stateDir, bootId), o.links, [...running]);
   for (const device of devices) {
-    if (stamps.devices[device]) continue; // already behind since an earlier change: the oldest state is what the driver runs
+    // already behind since an earlier change: the oldest state is what the driver runs
+    if (stamps.devices[device]) continue;
     const ifs = site.interfaces.filter((i) => i.device === device);
     const ifindexes = Object.fromEntries(
       ifs.flatMap((i) => {
@@ -165,7 +166,10 @@ export async function fixAndStamp(
           ifindexes,
           driver: Object.fromEntries(ifs.filter((i) => i.carriesIp).map((i) => [i.name, i.dynIntrCfg])),
           since: new Date().toISOString(),
-          why: `DYN_INTR_CFG was written to ${site.files.find((f) => f.devices.some((d) => d.name === device))?.file ?? 'its file'} while ${device} was running`,
+          why:
+            'DYN_INTR_CFG was written to ' +
+            (site.files.find((f) => f.devices.some((d) => d.name === device))?.file ?? 'its file') +
+            ` while ${device} was running`,
         },
       },
     };

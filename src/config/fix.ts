@@ -32,7 +32,10 @@ export function needsFix(
     else if (i.dynIntrCfg !== 'YES' && i.misnamedSection) {
       skipped.push({
         iface: i.name,
-        why: `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), which wanconfig never applies to ${i.name} (names match exactly, spaces included): rename it [${i.name}] first`,
+        why:
+          `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), ` +
+          `which wanconfig never applies to ${i.name} (names match exactly, spaces included): ` +
+          `rename it [${i.name}] first`,
       });
     } else if (i.dynIntrCfg !== 'YES') fix.push(i);
   }

@@ -95,7 +95,8 @@ export function lex(file: string, text: string): LexedFile {
     throw new ConfigError(
       file,
       1,
-      'the file starts with a UTF-8 byte-order mark (bytes EF BB BF): wanconfig does not skip it, so it never finds the first section',
+      'the file starts with a UTF-8 byte-order mark (bytes EF BB BF): ' +
+        'wanconfig does not skip it, so it never finds the first section',
       `remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' ${file}`,
     );
   }
@@ -113,7 +114,8 @@ export function lex(file: string, text: string): LexedFile {
     throw new ConfigError(
       file,
       long.no,
-      `line is ${long.text.length} bytes long: wanconfig reads at most ${MAX_LINE_BYTES} bytes of a line and takes the rest as a line of its own`,
+      `line is ${long.text.length} bytes long: ` +
+        `wanconfig reads at most ${MAX_LINE_BYTES} bytes of a line and takes the rest as a line of its own`,
       `shorten line ${long.no} (split a long comment over several lines)`,
     );
   }
@@ -122,7 +124,8 @@ export function lex(file: string, text: string): LexedFile {
       file,
       1,
       'file is empty',
-      'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), or remove the file and its WAN_DEVICES entry',
+      'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), ' +
+        'or remove the file and its WAN_DEVICES entry',
     );
   }
   const sections: Section[] = [];

@@ -67,7 +67,9 @@ export function lineRate(site: Site, name: string): LineRate | { unknown: string
     const n = countTimeslots(ch.value, media);
     if (n === undefined)
       return {
-        unknown: `${file}:${ch.line}: ACTIVE_CH = ${ch.value} is not a timeslot list wanbond understands (ALL, or channels such as 1-12 or 1.3.5-8)`,
+        unknown:
+          `${file}:${ch.line}: ACTIVE_CH = ${ch.value} is not a timeslot list wanbond understands ` +
+          `(ALL, or channels such as 1-12 or 1.3.5-8)`,
       };
     return {
       bps: n * TIMESLOT_BPS,

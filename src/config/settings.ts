@@ -8,7 +8,10 @@ import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './w
 
 export type BondKind = 'teql' | 'weighted' | 'per-connection';
 
-/** A per-connection bond's uplink (a NATed line to its own provider): its address, next hop, share of new connections. */
+/**
+ * A per-connection bond's uplink (a NATed line to its own provider): its address, next hop, share of new
+ * connections.
+ */
 export interface UplinkSettings {
   name: string;
   /** The uplink's own address: what its connections are SNATed to, and what its replies are routed from. */
@@ -31,7 +34,10 @@ export interface BondSettings {
    * resolves on each slave). With it, the bond's address is a real one: its prefix is routed.
    */
   gateway: string | undefined;
-  /** Per slave, the router beyond it (its probe route's next hop) where it is not the other host of the slave's /30 or /31. */
+  /**
+   * Per slave, the router beyond it (its probe route's next hop) where it is not the other host of the
+   * slave's /30 or /31.
+   */
   routers: Record<string, string>;
   /** A per-connection bond's uplinks, in the order written (`uplink.<dev> = ...`). */
   uplinks: UplinkSettings[];
@@ -102,9 +108,14 @@ const KNOWN_PC = ['UPLINK.<dev>', 'BALANCE', 'ROUTES', 'RP_FILTER', 'MODE'];
 const KIND_OF: Record<string, BondKind> = { teql: 'teql', wbond: 'weighted', pcbond: 'per-connection' };
 const PREFIX_OF: Record<BondKind, string> = { teql: 'teql', weighted: 'wbond', 'per-connection': 'pcbond' };
 
-/** `uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2 rate 20M measure in` -> the uplink; a file:line error otherwise. */
+/**
+ * `uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2 rate 20M measure in` -> the uplink; a file:line error
+ * otherwise.
+ */
 export function parseUplink(file: string, e: Entry, name: string): UplinkSettings {
-  const example = `write e.g. 'uplink.${name} = 100.64.1.2 via 100.64.1.1 weight 1' (its address, its provider's gateway; optional weight, rate, measure in|out)`;
+  const example =
+    `write e.g. 'uplink.${name} = 100.64.1.2 via 100.64.1.1 weight 1' ` +
+    `(its address, its provider's gateway; optional weight, rate, measure in|out)`;
   const words = e.value.split(/\s+/).filter((w) => w !== '');
   const [address, via, gateway, ...rest] = words;
   const ip = (a: string | undefined) => a !== undefined && isIpv4(a);
@@ -137,7 +148,8 @@ export function parseUplink(file: string, e: Entry, name: string): UplinkSetting
       throw new ConfigError(
         file,
         e.line,
-        `uplink.${name}: '${[k, v].filter((x) => x !== undefined).join(' ')}' is not weight 1..64, rate <bit/s> or measure in|out`,
+        `uplink.${name}: '${[k, v].filter((x) => x !== undefined).join(' ')}' ` +
+          `is not weight 1..64, rate <bit/s> or measure in|out`,
         example,
       );
   }
@@ -224,8 +236,10 @@ export function parseSettings(file: string, text: string): Settings {
       throw new ConfigError(
         file,
         s.line,
-        `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), [wbond0], ... (weighted) or [pcbond0], ... (per-connection)`,
-        'name each bond section after its kind: teqlN for a TEQL bond, wbondN for a weighted one, pcbondN for per-connection balancing over NATed uplinks',
+        `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), ` +
+          `[wbond0], ... (weighted) or [pcbond0], ... (per-connection)`,
+        'name each bond section after its kind: teqlN for a TEQL bond, wbondN for a weighted one, ' +
+          'pcbondN for per-connection balancing over NATed uplinks',
       );
     }
     const b = defaultBond(Number(m[2]));
@@ -281,7 +295,8 @@ export function parseSettings(file: string, text: string): Settings {
               file,
               e.line,
               `balance: expected weight or load, found '${e.value}'`,
-              "write 'balance = weight' (new connections by the uplinks' weights) or 'balance = load' (by their measured spare capacity)",
+              "write 'balance = weight' (new connections by the uplinks' weights) " +
+                "or 'balance = load' (by their measured spare capacity)",
             );
           b.balance = v;
           continue;
@@ -373,10 +388,12 @@ export function parseSettings(file: string, text: string): Settings {
               file,
               e.line,
               `mode: expected teql, weighted or per-connection, found '${e.value}'`,
-              "write 'mode = weighted' for lines of unequal speed, 'mode = per-connection' for NATed uplinks to different providers, or leave the default (teql)",
+              "write 'mode = weighted' for lines of unequal speed, " +
+                "'mode = per-connection' for NATed uplinks to different providers, or leave the default (teql)",
             );
           }
-          // sch_teql owns the names teql0..N-1: another kind's bond must not take one. The section's name says the kind.
+          // sch_teql owns the names teql0..N-1: another kind's bond must not take one. The section's name
+          // says the kind.
           if (v !== b.kind) {
             const why =
               v === 'teql'
@@ -462,7 +479,8 @@ export function parseSettings(file: string, text: string): Settings {
           file,
           b.uplinks[0]?.line ?? s.line,
           `[${s.name}]: a per-connection bond needs at least two uplinks, found ${b.uplinks.length}`,
-          "write one line per uplink: 'uplink.eth1 = 100.64.1.2 via 100.64.1.1' and 'uplink.eth2 = 100.64.2.2 via 100.64.2.1'",
+          "write one line per uplink: 'uplink.eth1 = 100.64.1.2 via 100.64.1.1' and " +
+            "'uplink.eth2 = 100.64.2.2 via 100.64.2.1'",
         );
       }
       const unrated = b.uplinks.find((u) => u.bps === undefined);
@@ -470,7 +488,8 @@ export function parseSettings(file: string, text: string): Settings {
         throw new ConfigError(
           file,
           unrated.line,
-          `uplink.${unrated.name}: balance = load compares each uplink's load with its capacity, and ${unrated.name} has no rate`,
+          `uplink.${unrated.name}: balance = load compares each uplink's load with its capacity, ` +
+            `and ${unrated.name} has no rate`,
           `add its rate in the measured direction, e.g. '... rate 16M measure ${unrated.measure}'`,
         );
       if (b.routes.length === 0)
@@ -508,8 +527,10 @@ export function parseSettings(file: string, text: string): Settings {
         throw new ConfigError(
           file,
           gatewayLine ?? b.line,
-          `gateway ${b.gateway} is not another address of ${b.address}'s network: the bond's routes go via it on ${s.name}, so it must be on that link`,
-          `write the bond's real address and prefix (address = 203.0.113.10/29) and the routers' shared address in it (gateway = 203.0.113.9)`,
+          `gateway ${b.gateway} is not another address of ${b.address}'s network: ` +
+            `the bond's routes go via it on ${s.name}, so it must be on that link`,
+          `write the bond's real address and prefix (address = 203.0.113.10/29) ` +
+            `and the routers' shared address in it (gateway = 203.0.113.9)`,
         );
       }
     }
@@ -517,7 +538,8 @@ export function parseSettings(file: string, text: string): Settings {
       throw new ConfigError(
         file,
         routersLine,
-        `routers in [${s.name}]: a bond's probes go via the routers beyond its slaves only at a DSL-router site, a bond with a gateway`,
+        `routers in [${s.name}]: a bond's probes go via the routers beyond its slaves ` +
+          `only at a DSL-router site, a bond with a gateway`,
         "add 'gateway = <the routers' shared address>', or remove the line",
       );
     }
@@ -592,7 +614,9 @@ export function parseSettings(file: string, text: string): Settings {
       file,
       defaults[1]!.line,
       `${defaults[1]!.teql}: a default route is already set on ${defaults[0]!.teql}`,
-      `give the default route to one bond only: write 'routes = <prefixes>' (or 'routes = none' for a TEQL or weighted bond) in [${defaults[1]!.teql}] or [${defaults[0]!.teql}]`,
+      `give the default route to one bond only: write 'routes = <prefixes>' ` +
+        `(or 'routes = none' for a TEQL or weighted bond) ` +
+        `in [${defaults[1]!.teql}] or [${defaults[0]!.teql}]`,
     );
   }
   const implicit = out.bonds.filter((b) => b.slaves === undefined);

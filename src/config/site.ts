@@ -67,7 +67,8 @@ export function buildSite(input: SiteInput): Site {
   if (selected.length === 0) {
     throw new WanbondError(
       `${input.confDir}: no wanpipeN.conf file found`,
-      `write ${input.confDir}/wanpipe1.conf (wancfg, or a sample from wanpipe-conf/) or point --conf-dir at the folder that holds it`,
+      `write ${input.confDir}/wanpipe1.conf (wancfg, or a sample from wanpipe-conf/) ` +
+        `or point --conf-dir at the folder that holds it`,
     );
   }
   const errors: ConfigError[] = [];
@@ -135,7 +136,10 @@ export function siteProblems(site: Site, bonded: readonly string[] = ipInterface
         severity: 'error',
         where: `${i.file}:${i.misnamedSection.line}`,
         iface: i.name,
-        what: `${i.name}: section [${i.misnamedSection.name}] never applies to ${i.name}: wanconfig matches section names exactly, spaces inside the brackets included, so ${i.name} runs with defaults`,
+        what:
+          `${i.name}: section [${i.misnamedSection.name}] never applies to ${i.name}: ` +
+          `wanconfig matches section names exactly, spaces inside the brackets included, ` +
+          `so ${i.name} runs with defaults`,
         hint: `rename the section to [${i.name}]`,
       });
     }
@@ -166,7 +170,8 @@ export function siteProblems(site: Site, bonded: readonly string[] = ipInterface
         what: `${i.name}: a failed line is invisible: ${i.why}`,
         hint:
           i.device && site.devices.find((d) => d.name === i.device)?.configId === 'WAN_MULTPPP'
-            ? 'reconfigure the line as WAN_CHDLC or WAN_PPP firmware with DYN_INTR_CFG = YES, or leave it out of the bond'
+            ? 'reconfigure the line as WAN_CHDLC or WAN_PPP firmware with DYN_INTR_CFG = YES, ' +
+              'or leave it out of the bond'
             : 'leave this interface out of the bond, or use a driver that signals link state',
       });
     }
@@ -188,7 +193,9 @@ export function staleDriverProblems(site: Site, stale: readonly StaleDriver[]): 
         severity: 'error' as const,
         where: dev ? `${dev.file}:${dev.line}` : d.device,
         device: d.device,
-        what: `${d.device}: the file says DYN_INTR_CFG = YES for ${off.join(', ')}, but the driver still runs the configuration it read at its start (off): ${d.why}`,
+        what:
+          `${d.device}: the file says DYN_INTR_CFG = YES for ${off.join(', ')}, ` +
+          `but the driver still runs the configuration it read at its start (off): ${d.why}`,
         hint: `wanrouter restart ${d.device}, or wanbond up (restarts such devices one at a time)`,
       },
     ];

@@ -304,7 +304,8 @@ export function buildFileModel(lexed: LexedFile): FileModel {
       throw new ConfigError(
         file,
         e.line,
-        `${name}: unknown protocol '${e.values[0] ?? ''}': expected one of WAN_CHDLC, WAN_PPP, WAN_FR, WAN_MULTPPP, WAN_AFT, WAN_AFT_TE1, ...`,
+        `${name}: unknown protocol '${e.values[0] ?? ''}': expected one of ` +
+          `WAN_CHDLC, WAN_PPP, WAN_FR, WAN_MULTPPP, WAN_AFT, WAN_AFT_TE1, ...`,
         'use the config id wancfg writes for your card and protocol',
       );
     }
@@ -315,7 +316,8 @@ export function buildFileModel(lexed: LexedFile): FileModel {
         file,
         e.line,
         near
-          ? `${name} has no [${name}] section: [${near.name}] at line ${near.line} has spaces inside the brackets, and wanconfig matches section names exactly`
+          ? `${name} has no [${name}] section: [${near.name}] at line ${near.line} has spaces inside the brackets, ` +
+              `and wanconfig matches section names exactly`
           : `${name} has no [${name}] section`,
         near
           ? `write [${name}] on line ${near.line}`
@@ -346,7 +348,8 @@ export function buildFileModel(lexed: LexedFile): FileModel {
     throw new ConfigError(
       file,
       devices[1]!.line,
-      `[devices] lists ${devices.map((d) => d.name).join(' and ')}: wanconfig configures only the last one (${devices[devices.length - 1]!.name}) and gives it every interface`,
+      `[devices] lists ${devices.map((d) => d.name).join(' and ')}: wanconfig configures only the last one ` +
+        `(${devices[devices.length - 1]!.name}) and gives it every interface`,
       'keep one device per file: wanpipe1 in wanpipe1.conf, wanpipe2 in wanpipe2.conf, each listed in WAN_DEVICES',
     );
   }
@@ -361,7 +364,8 @@ export function buildFileModel(lexed: LexedFile): FileModel {
         throw new ConfigError(
           file,
           i.line,
-          `${i.name}: profile ${i.profile} names hardware interface ${i.parent}, but [interfaces] has no '${i.parent} = ${i.device}, , STACK, ...'`,
+          `${i.name}: profile ${i.profile} names hardware interface ${i.parent}, ` +
+            `but [interfaces] has no '${i.parent} = ${i.device}, , STACK, ...'`,
           `add '${i.parent} = ${i.device}, , STACK, Comment' to [interfaces] and a [${i.parent}] section`,
         );
       }
@@ -410,7 +414,9 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
     throw new ConfigError(
       file,
       line,
-      `${name}: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', found ${values.length} (wanconfig skips such a line, so ${name} would not exist)`,
+      `${name}: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', ` +
+        `found ${values.length} ` +
+        `(wanconfig skips such a line, so ${name} would not exist)`,
       `write e.g. '${name} = wanpipe1, , WANPIPE, Comment' (an empty media address is allowed)`,
     );
   }
@@ -431,7 +437,8 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
       file,
       line,
       near
-        ? `${name}: operation mode '${modeRaw}' is not one wanconfig takes: it matches modes exactly, case included ('${near}')`
+        ? `${name}: operation mode '${modeRaw}' is not one wanconfig takes: ` +
+            `it matches modes exactly, case included ('${near}')`
         : `${name}: unknown operation mode '${modeRaw}': expected WANPIPE (IP), API, STACK, ...`,
       near ? `write '${near}'` : 'use WANPIPE for an interface that carries IP',
     );
@@ -446,7 +453,8 @@ function buildInterface(lexed: LexedFile, name: string, values: string[], line: 
     throw new ConfigError(
       file,
       line,
-      `${name}: '${fourth}' is not a protocol wanconfig knows: with five fields the fourth names the LIP protocol (${LIP_PROTOCOLS.join(', ')})`,
+      `${name}: '${fourth}' is not a protocol wanconfig knows: with five fields ` +
+        `the fourth names the LIP protocol (${LIP_PROTOCOLS.join(', ')})`,
       `write the protocol in lower case (e.g. ppp), or drop the fifth field if '${fourth}' is a comment`,
     );
   }

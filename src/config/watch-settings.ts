@@ -71,7 +71,10 @@ const KNOWN = [
 function metricsAddress(file: string, e: Entry): MetricsAddress | null {
   const v = e.value;
   if (v.toLowerCase() === 'off') return null;
-  const example = `write e.g. '${e.key} = ${formatAddress(DEFAULT_METRICS)}' (an IPv4 address, or an IPv6 address in brackets such as [::1]:${DEFAULT_METRICS.port}), or '${e.key} = off'`;
+  const example =
+    `write e.g. '${e.key} = ${formatAddress(DEFAULT_METRICS)}' ` +
+    `(an IPv4 address, or an IPv6 address in brackets such as [::1]:${DEFAULT_METRICS.port}), ` +
+    `or '${e.key} = off'`;
   const bad = (what: string, hint = example) => new ConfigError(file, e.line, `${e.key}: ${what}`, hint);
   const m = /^(?:\[([^\]]*)\]|([^[\]:]*)):(\d{1,5})$/.exec(v);
   if (!m) {
@@ -86,7 +89,8 @@ function metricsAddress(file: string, e: Entry): MetricsAddress | null {
         `write e.g. '${e.key} = [::1]:${DEFAULT_METRICS.port}'`,
       );
     throw bad(
-      `expected address:port such as ${formatAddress(DEFAULT_METRICS)} or [::1]:${DEFAULT_METRICS.port}, or off, found '${v}'`,
+      `expected address:port such as ${formatAddress(DEFAULT_METRICS)} ` +
+        `or [::1]:${DEFAULT_METRICS.port}, or off, found '${v}'`,
     );
   }
   const port = Number(m[3]);

@@ -62,7 +62,8 @@ export async function bundleEntries(
     add(
       'error.txt',
       maskText(
-        `wanbond could not load the configuration, so this bundle has no plan and no doctor report:\n${errorText(e)}${e instanceof WanbondError && e.hint ? `fix: ${e.hint}\n` : ''}`,
+        'wanbond could not load the configuration, so this bundle has no plan and no doctor ' +
+          `report:\n${errorText(e)}${e instanceof WanbondError && e.hint ? `fix: ${e.hint}\n` : ''}`,
       ),
     );
   } else {

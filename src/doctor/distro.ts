@@ -27,7 +27,8 @@ export function teqlPackageFix(osRelease: string | undefined, release: string | 
     case 'debian':
       return [
         note(
-          `Debian builds sch_teql as a module of every kernel: this one has its modules missing (upgraded without a reboot?) or is not Debian's`,
+          'Debian builds sch_teql as a module of every kernel: this one has its modules missing (upgraded ' +
+            "without a reboot?) or is not Debian's",
         ),
         cmd('apt-get', 'install', '--reinstall', `linux-image-${r}`),
       ];

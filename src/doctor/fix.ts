@@ -28,6 +28,8 @@ export function removeLine(x: DoctorInput, teql: string, line: string): { fix: s
   if (x.daemon.running) return { fix: [edit, cmd('systemctl', 'reload', 'wanbond-watch.service')] };
   return {
     fix: [edit, cmd('wanbond', 'down'), cmd('wanbond', 'up')],
-    interrupts: `wanbond down takes every bond it brought up, with their routes, away until wanbond up brings them back: a few seconds without ${teql}`,
+    interrupts:
+      'wanbond down takes every bond it brought up, with their routes, away until wanbond up brings ' +
+      `them back: a few seconds without ${teql}`,
   };
 }

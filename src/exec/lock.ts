@@ -67,11 +67,13 @@ export async function acquireLock(stateDir: string, o: LockOptions): Promise<Loc
     if (r.exitCode === 1) {
       throw new BusyError(
         `another wanbond is changing the system (${holder}); waited ${seconds} s for it`,
-        `let it finish and try again, or see what it is doing: ps -p ${/pid (\d+)/.exec(holder)?.[1] ?? '<pid>'} -o args`,
+        `let it finish and try again, or see what it is doing: ` +
+          `ps -p ${/pid (\d+)/.exec(holder)?.[1] ?? '<pid>'} -o args`,
       );
     }
     throw new WanbondError(
-      `cannot lock ${file}: flock exited ${r.exitCode ?? 'abnormally'}: ${String((r as { stderr?: unknown }).stderr ?? '').trim()}`,
+      `cannot lock ${file}: flock exited ${r.exitCode ?? 'abnormally'}: ` +
+        `${String((r as { stderr?: unknown }).stderr ?? '').trim()}`,
       'check the state folder and util-linux',
     );
   }

@@ -57,7 +57,8 @@ export async function ensureSafeDir(dir: string): Promise<void> {
     // A sticky world-writable parent (/tmp) is safe for a child folder we own; the state folder itself never.
     if ((st.mode & 0o022) !== 0 && (last || !sticky)) {
       throw new WanbondError(
-        `${p}: writable by group or others (mode ${(st.mode & 0o7777).toString(8)}): another user could plant files for root to overwrite`,
+        `${p}: writable by group or others (mode ${(st.mode & 0o7777).toString(8)}): ` +
+          `another user could plant files for root to overwrite`,
         `chmod go-w ${p}, or use another --state-dir`,
       );
     }
@@ -92,7 +93,10 @@ export async function readNoFollowStat(file: string): Promise<{ text: string; mt
   }
 }
 
-/** Replaces a file of wanbond's own atomically: a fresh temp file (O_EXCL, never a link), fsync, rename, fsync the folder. */
+/**
+ * Replaces a file of wanbond's own atomically: a fresh temp file (O_EXCL, never a link), fsync, rename, fsync
+ * the folder.
+ */
 export async function writeNoFollow(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);

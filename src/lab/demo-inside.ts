@@ -12,7 +12,8 @@ const show = (label: string, r: { code: number; out: string; err: string }) => {
 const lab = await Lab.create({ sample: 'aft-a104-4xt1-ppp' });
 try {
   say(
-    `lab: router A with a Sangoma A104 (simulated), 4 T1 lines at ${T1_KBIT} kbit/s each, router B and a host behind it`,
+    `lab: router A with a Sangoma A104 (simulated), 4 T1 lines at ${T1_KBIT} kbit/s each, ` +
+      `router B and a host behind it`,
   );
   show('config check', await lab.wanbond(['config', 'check']));
   show('up --dry-run', await lab.wanbond(['up', '--dry-run']));
@@ -27,7 +28,10 @@ try {
     ([n, b]) => `${n} ${(b / 1e6).toFixed(2)} MB (${((b / total) * 100).toFixed(1)}%)`,
   );
   say(
-    `bundle: ${(t.rateBps / 1e6).toFixed(2)} Mbit/s   one T1: ${(T1_KBIT / 1000).toFixed(3)} Mbit/s   sum of the 4 lines: ${((4 * T1_KBIT) / 1000).toFixed(3)} Mbit/s   ratio: ${(t.rateBps / (4 * T1_KBIT * 1000)).toFixed(3)}`,
+    `bundle: ${(t.rateBps / 1e6).toFixed(2)} Mbit/s   ` +
+      `one T1: ${(T1_KBIT / 1000).toFixed(3)} Mbit/s   ` +
+      `sum of the 4 lines: ${((4 * T1_KBIT) / 1000).toFixed(3)} Mbit/s   ` +
+      `ratio: ${(t.rateBps / (4 * T1_KBIT * 1000)).toFixed(3)}`,
   );
   say(`what each line carried (frames with headers, counted at the line): ${perLine.join(', ')}`);
   show('status', await lab.wanbond(['status']));

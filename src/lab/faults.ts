@@ -142,8 +142,11 @@ export async function measureFault(
 export function formatFigures(f: FaultFigures): string {
   const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${Math.round(x)} ms`);
   return (
-    `${f.fault} on ${f.line} ${f.daemon ? 'with' : 'without'} the daemon: detected ${ms(f.detectMs)}, out of the ring ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)}, ` +
-    `${f.lostPackets} packets lost on the line, goodput ${(f.duringBps / 1e6).toFixed(3)} Mbit/s while out vs ${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, rejoined ${ms(f.rejoinMs)} after the line was back`
+    `${f.fault} on ${f.line} ${f.daemon ? 'with' : 'without'} the daemon: detected ${ms(f.detectMs)}, ` +
+    `out of the ring ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)}, ` +
+    `${f.lostPackets} packets lost on the line, goodput ${(f.duringBps / 1e6).toFixed(3)} Mbit/s while out vs ` +
+    `${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, ` +
+    `rejoined ${ms(f.rejoinMs)} after the line was back`
   );
 }
 

@@ -247,7 +247,10 @@ export class Lab {
     return JSON.parse(await fs.readFile(path.join(this.dir, 'run', HEALTH_FILE), 'utf8')) as HealthFile;
   }
 
-  /** Every line of the lab up in the watch daemon's eyes and in teql0's ring, within `ms`; else an error saying how things stand. */
+  /**
+   * Every line of the lab up in the watch daemon's eyes and in teql0's ring, within `ms`; else an error
+   * saying how things stand.
+   */
   async settled(ms = 40_000): Promise<void> {
     const end = Date.now() + ms;
     let last = '';
@@ -340,7 +343,8 @@ export async function kernelDump(): Promise<Record<string, unknown>> {
     qdiscs: (await j('tc', ['-j', 'qdisc', 'show']))
       .map(
         (q) =>
-          `${q['dev']} ${q['kind']} ${/^teql/.test(String(q['kind'])) ? '' : q['handle']} ${q['root'] ? 'root' : q['parent']}`,
+          `${q['dev']} ${q['kind']} ` +
+          `${/^teql/.test(String(q['kind'])) ? '' : q['handle']} ${q['root'] ? 'root' : q['parent']}`,
       )
       .sort(),
     sysctls,

@@ -55,7 +55,9 @@ export async function writeT1Sample(dir: string, lines: readonly SampleLine[]): 
   }
   await fs.writeFile(
     path.join(dir, 'wanrouter.rc'),
-    `# wanrouter.rc: ${lines.length} T1 ports (lab sample)\nWAN_DEVICES="${lines.map((_, k) => `wanpipe${k + 1}`).join(' ')}"\nWAN_DEVICES_REV_STOP_ORDER=YES\n`,
+    `# wanrouter.rc: ${lines.length} T1 ports (lab sample)\n` +
+      `WAN_DEVICES="${lines.map((_, k) => `wanpipe${k + 1}`).join(' ')}"\n` +
+      `WAN_DEVICES_REV_STOP_ORDER=YES\n`,
   );
   return names;
 }

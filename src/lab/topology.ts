@@ -13,7 +13,10 @@ export const H_ADDR = '10.77.0.2';
 export const H_ADDR2 = '10.78.0.2';
 export const lineNs = (i: number) => `wbl-l${i}`;
 
-/** p2p: the line's point-to-point addresses (A's IPADDR, B's end = POINTOPOINT), as on a real T1 between two routers. */
+/**
+ * p2p: the line's point-to-point addresses (A's IPADDR, B's end = POINTOPOINT), as on a real T1 between two
+ * routers.
+ */
 export interface LabLine {
   index: number;
   netns: string;

@@ -48,7 +48,10 @@ async function writeProc(site: Site, sim: SimState): Promise<void> {
       const ifs = site.interfaces.filter((i) => i.device === d.name && i.carriesIp);
       const down = ifs.length > 0 && ifs.every((i) => sim.faults[i.name]?.alarm === true);
       const proto = d.card === 'AFT' ? 'AFT TE1' : d.configId.replace('WAN_', '');
-      return `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`;
+      return (
+        `${d.name.padEnd(12)}| ${proto.padEnd(9)}| ${'N/A'.padEnd(8)}| ` +
+        `${(down ? 'Disconnected' : 'Connected').padEnd(14)}|`
+      );
     });
   await fs.writeFile(
     path.join(procDir, 'status'),
@@ -59,7 +62,9 @@ async function writeProc(site: Site, sim: SimState): Promise<void> {
   for (const i of site.interfaces.filter((x) => sim.running.includes(x.device))) {
     const l = links.find((x) => x.ifname === i.name);
     if (l?.flags.includes('UP'))
-      ifRows += `${i.name.padEnd(15)}| ${i.device.padEnd(12)}| ${'0'.padEnd(6)}| ${(sim.faults[i.name] ? 'Disconnected' : 'Connected').padEnd(18)}|\n`;
+      ifRows +=
+        `${i.name.padEnd(15)}| ${i.device.padEnd(12)}| ${'0'.padEnd(6)}| ` +
+        `${(sim.faults[i.name] ? 'Disconnected' : 'Connected').padEnd(18)}|\n`;
   }
   await fs.writeFile(path.join(procDir, 'interfaces'), ifRows);
   for (const d of site.devices) {
@@ -154,7 +159,10 @@ async function clearFault(lab: LabState, i: Interface, kind: Fault): Promise<voi
   }
 }
 
-/** What the card does to the interface when the T1 fails, given the configuration its driver read at start (wanpipe.md section 2). */
+/**
+ * What the card does to the interface when the T1 fails, given the configuration its driver read at start
+ * (wanpipe.md section 2).
+ */
 export function lineDownEffect(visibility: Interface['visibility']): Fault {
   return visibility === 'driver-downs' ? 'if-down' : visibility === 'carrier' ? 'carrier-loss' : 'blackhole';
 }
@@ -234,7 +242,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (verb !== 'start' && verb !== 'stop' && verb !== 'restart') {
     out(
-      `Usage: wanrouter {start|stop|restart|status} [wanpipeN] | fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | clear <if> | flap <if> <count> <period-ms> | driver`,
+      `Usage: wanrouter {start|stop|restart|status} [wanpipeN] | ` +
+        `fault <if> line-down|if-down|carrier-loss|blackhole|errors <pct> | ` +
+        `clear <if> | flap <if> <count> <period-ms> | driver`,
     );
     return 1;
   }

@@ -26,7 +26,10 @@ export interface ObserveOptions {
   /** sysctl keys to read (dotted). */
   sysctls: string[];
   wanrouterProc: string;
-  /** Links (without counters), qdiscs, modules and sysctls only: what a ring change needs (addrs and routes come back empty). */
+  /**
+   * Links (without counters), qdiscs, modules and sysctls only: what a ring change needs (addrs and routes
+   * come back empty).
+   */
   lean?: boolean;
   /** Weighted bonds: also read nftables, the rules and these routing tables (wanbond's per-line tables). */
   weightedTables?: number[];
@@ -106,7 +109,8 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
   const [conntrack, nftOut, ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
     o.conntrack && w && !o.lean ? hasConntrack(runner) : Promise.resolve(undefined),
     w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
-    // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process start counts on a router's CPU.
+    // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process
+    // start counts on a router's CPU.
     runner.read(
       o.lean
         ? { file: 'ip', args: ['-j', 'link', 'show'] }
@@ -123,7 +127,8 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
   const want = o.lean ? 3 : reads.length;
   if (docs.length !== want)
     throw new InternalError(
-      `ip -j -batch printed ${docs.length} documents for its ${want} commands (${reads.join('; ')}): ${ipOut.slice(0, 200)}`,
+      `ip -j -batch printed ${docs.length} documents for its ${want} commands (${reads.join('; ')}): ` +
+        `${ipOut.slice(0, 200)}`,
     );
   const [links, addrs, routes, rules, ...tables] = docs as [string, string, string, string | undefined, ...string[]];
   const sysctls: Record<string, string> = {};

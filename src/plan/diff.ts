@@ -21,7 +21,10 @@ export interface PlanOptions {
   out?: ReadonlySet<string>;
   /** The watch daemon never changes a line's admin state: a plain slave that is down stays down. */
   keepAdminState?: boolean;
-  /** Slaves only (MTU, membership, their rp_filter): what the daemon changes as lines fail and return, from a lean observation. */
+  /**
+   * Slaves only (MTU, membership, their rp_filter): what the daemon changes as lines fail and return, from a
+   * lean observation.
+   */
   ringOnly?: boolean;
 }
 
@@ -63,7 +66,8 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
         throw new ConfigError(
           file,
           Number(line),
-          `${b.teql}: unknown interface ${s.name}: the kernel has no such link and the wanpipe configuration does not define it`,
+          `${b.teql}: unknown interface ${s.name}: the kernel has no such link ` +
+            `and the wanpipe configuration does not define it`,
           `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in ${d.settingsFile}`,
         );
       }
@@ -76,7 +80,10 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
   return steps;
 }
 
-/** Running devices whose driver will run an older configuration than its file: already so, or made so by this plan's fix. */
+/**
+ * Running devices whose driver will run an older configuration than its file: already so, or made so by this
+ * plan's fix.
+ */
 export function devicesToRestart(d: DesiredState, o: ObservedState): string[] {
   const running = new Set((o.wanrouterDevices ?? []).map((x) => x.name));
   const byFix = d.wanpipeDevices
@@ -114,16 +121,23 @@ function moduleSteps(d: DesiredState, o: ObservedState): Step[] {
   const missing = teqls.filter((b) => !link(o, b.teql));
   if (missing.length > 0) {
     const have = o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
-    const what = `${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, this namespace has ${have.length > 0 ? have.join(', ') : 'none'}`;
+    const what =
+      `${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, ` +
+      `this namespace has ${have.length > 0 ? have.join(', ') : 'none'}`;
     if (o.teql.builtin) {
       throw new StateError(
-        `sch_teql is built into this kernel with too few equalizers: ${what}; a built-in TEQL takes max_equalizers from the kernel command line`,
-        `add sch_teql.max_equalizers=${d.maxEqualizers} to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`,
+        `sch_teql is built into this kernel with too few equalizers: ${what}; ` +
+          `a built-in TEQL takes max_equalizers from the kernel command line`,
+        `add sch_teql.max_equalizers=${d.maxEqualizers} to the kernel command line ` +
+          `(GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`,
       );
     }
     throw new StateError(
       `sch_teql is loaded with too few equalizers: ${what}; max_equalizers is fixed when the module loads`,
-      `take down whatever uses TEQL (wanbond down), then: modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; to make it permanent: echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`,
+      `take down whatever uses TEQL (wanbond down), then: ` +
+        `modprobe -r sch_teql && modprobe sch_teql max_equalizers=${d.maxEqualizers}; ` +
+        `to make it permanent: ` +
+        `echo 'options sch_teql max_equalizers=${d.maxEqualizers}' > /etc/modprobe.d/wanbond.conf`,
     );
   }
   return [];
@@ -199,8 +213,11 @@ function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { d
     const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0);
     if (clash && !clash.spec) {
       throw new StateError(
-        `${b.teql}: the route ${want.to} there now cannot be saved to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
-        `note it (ip -d route show ${want.to}), then remove it so wanbond can take over (ip route del ${want.to}), or set 'routes = none' in [${b.teql}] of ${settingsFile}`,
+        `${b.teql}: the route ${want.to} there now cannot be saved ` +
+          `to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
+        `note it (ip -d route show ${want.to}), ` +
+          `then remove it so wanbond can take over (ip route del ${want.to}), ` +
+          `or set 'routes = none' in [${b.teql}] of ${settingsFile}`,
       );
     }
     routes.push({
@@ -237,7 +254,8 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   if (opts.ringOnly) {
     const links = teqls.map((b) => bondLinkSteps(b, o, opts.out ?? new Set(), true));
     // A weighted bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a
-    // line's own table, which the kernel emptied when the line went down and which must be back before it is drawn again.
+    // line's own table, which the kernel emptied when the line went down and which must be back before it is
+    // drawn again.
     // A table that is gone or not as wanbond wrote it (a firewall reload) is written whole, with the ring's draws.
     const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
     const weightedRing = d.bonds.some((b) => kindOf(b).reads([b]).nft)

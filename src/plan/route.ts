@@ -79,7 +79,10 @@ const KERNEL_FLAGS = [
 /** Route types that lead nowhere: they have no device. */
 const NO_DEVICE_TYPES = ['unreachable', 'blackhole', 'prohibit', 'throw'];
 
-/** What `ip -j route` printed for one route -> RouteSpec; undefined (with the reason) when wanbond cannot restore it exactly. */
+/**
+ * What `ip -j route` printed for one route -> RouteSpec; undefined (with the reason) when wanbond cannot
+ * restore it exactly.
+ */
 export function routeFromKernel(r: Record<string, unknown>): { route: RouteSpec } | { why: string } {
   const known = new Set([
     'dst',

@@ -269,7 +269,10 @@ export function describe(s: Step): string {
     case 'nft-delete-table':
       return `nftables: delete table ${NFT_FAMILY} ${NFT_TABLE}`;
     case 'nft-stripe':
-      return `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} (was ${s.wasInRing.join(', ') || 'no line'})`;
+      return (
+        `${s.bond.bond}: draw from ${s.bond.inRing.join(', ') || 'no line'} ` +
+        `(was ${s.wasInRing.join(', ') || 'no line'})`
+      );
     case 'conntrack-flush':
       return `${s.bond}: flush ${s.dev}'s connections from conntrack (mark ${hex(s.mark)})`;
     case 'add-rule':

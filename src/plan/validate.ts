@@ -174,7 +174,10 @@ function rule(o: J): PolicyRule {
   };
 }
 
-/** A per-connection bond's rule (src/bonds/per-connection/per-connection.ts pcPolicyRules): its three groups' shapes, nothing else. */
+/**
+ * A per-connection bond's rule (src/bonds/per-connection/per-connection.ts pcPolicyRules): its three groups'
+ * shapes, nothing else.
+ */
 function pcRule(x: J): PolicyRule {
   const what = String(x['kind']);
   const priority = x['priority'] as number;

@@ -17,7 +17,8 @@ export function desiredState(
       if (!site) {
         throw new WanbondError(
           `${b.teql}: no slaves: there is no wanpipe configuration and ${settingsFile} lists none`,
-          `list the slaves in ${settingsFile} ([${b.teql}] slaves = eth1, eth2) or point --conf-dir at the wanpipe configuration`,
+          `list the slaves in ${settingsFile} ([${b.teql}] slaves = eth1, eth2) ` +
+            `or point --conf-dir at the wanpipe configuration`,
         );
       }
       names = ipInterfaces(site).map((i) => i.name);

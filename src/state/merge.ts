@@ -30,7 +30,10 @@ export function resourceOf(s: Step): string | undefined {
     case 'nft-table':
       return 'nft table';
     case 'add-rule':
-      return `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ${s.rule.from ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`;
+      return (
+        `rule ${s.rule.priority} ${s.rule.fwmark ?? '-'}/${s.rule.mask ?? '-'} ` +
+        `${s.rule.from ?? '-'} ${s.rule.oif ?? '-'} ${s.rule.table}`
+      );
     case 'set-sysctl':
       return `sysctl ${s.key}`;
     default:
@@ -41,7 +44,10 @@ export function resourceOf(s: Step): string | undefined {
 const sameRoute = (a: Parameters<typeof routeArgs>[0] | undefined, b: Parameters<typeof routeArgs>[0] | undefined) =>
   a !== undefined && b !== undefined && routeArgs(a).join(' ') === routeArgs(b).join(' ');
 
-/** The entry for a thing changed again: `next`, but with the value from before wanbond's first change where that is still the one to restore. */
+/**
+ * The entry for a thing changed again: `next`, but with the value from before wanbond's first change where
+ * that is still the one to restore.
+ */
 function merged(prev: Step, next: Step): Step {
   if (prev.kind === 'set-mtu' && next.kind === 'set-mtu' && next.was === prev.mtu) return { ...next, was: prev.was };
   if (prev.kind === 'set-sysctl' && next.kind === 'set-sysctl' && next.was === prev.value)

@@ -68,7 +68,8 @@ export async function readRecord(dir: string, bootId: string, bootTimeMs?: numbe
     } catch (e) {
       throw new WanbondError(
         `${file}: step ${i + 1}: ${(e as Error).message}`,
-        `the record is damaged or was edited; nothing was changed. Check the kernel by hand (wanbond status), then remove it: rm ${file}`,
+        `the record is damaged or was edited; nothing was changed. ` +
+          `Check the kernel by hand (wanbond status), then remove it: rm ${file}`,
       );
     }
   });

@@ -34,7 +34,10 @@ export interface DesiredBond {
   /** The bond's device: teqlN, or wbondN (the dummy holding a weighted bond's address). */
   teql: string;
   kind: BondKind;
-  /** Weighted and per-connection bonds: each line's rate and weight, in the order of the slaves (the daemon's load mode rewrites them). */
+  /**
+   * Weighted and per-connection bonds: each line's rate and weight, in the order of the slaves (the daemon's
+   * load mode rewrites them).
+   */
   weights?: LineWeight[];
   /** Per-connection bonds: the uplinks, in the order of the slaves. */
   uplinks?: DesiredUplink[];
@@ -121,13 +124,19 @@ export interface RuleState {
   suppressPrefixlength?: number;
   /** A source address selector of one host (`from 100.64.1.2`): a per-connection uplink's replies. */
   from?: string;
-  /** A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else it says. */
+  /**
+   * A selector wanbond never writes (iif, from, to, not, ...): then the rule is not wanbond's, whatever else
+   * it says.
+   */
   other?: boolean;
   /** The input interface a rule of the site's selects (`iif guest0`): the draws leave its packets alone. */
   iif?: string;
 }
 
-/** What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing tables. */
+/**
+ * What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing
+ * tables.
+ */
 export interface WeightedObserved {
   /** nft is there and lists wanbond's table. */
   nftAvailable: boolean;
@@ -169,7 +178,10 @@ export interface ObservedState {
   routes: RouteState[];
   qdiscs: QdiscState[];
   sysctls: Record<string, string>;
-  /** loaded: the kernel has TEQL now; builtin: compiled in (never loaded or unloaded; max_equalizers is a boot parameter). */
+  /**
+   * loaded: the kernel has TEQL now; builtin: compiled in (never loaded or unloaded; max_equalizers is a boot
+   * parameter).
+   */
   teql: { loaded: boolean; builtin: boolean };
   /** The kernel has sch_plug (loaded, built in, or a module it can load): wanbond can hold a bond's queue. */
   plug: boolean;

@@ -62,7 +62,8 @@ export async function converge(
     o.decided(decision);
     const w = before.weighted;
     const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
-    // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next change's business.
+    // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next
+    // change's business.
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
     if (p.steps.length === 0) return { decision, done: [], last: before, lost };

@@ -165,7 +165,8 @@ export class WatchDaemon {
     if (this.probeOff)
       this.log.error(
         { event: 'probes-off', why: this.probeOff },
-        `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); lines are watched by their link and the card's alarms only, a silent failure goes unseen`,
+        `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); ` +
+          `lines are watched by their link and the card's alarms only, a silent failure goes unseen`,
       );
     try {
       this.initLines(this.ctx);
@@ -402,7 +403,9 @@ export class WatchDaemon {
       if (unprobed.length > 0 && said !== this.unprobedSaid) {
         this.log.warn(
           { event: 'unprobed', lines: unprobed },
-          `${unprobed.join(', ')}: no probe (no far end known: set probe.<line> in [watch]; or turned off; or no usable ping): watched by link state and the card's alarms only, a silent failure goes unseen`,
+          `${unprobed.join(', ')}: no probe (no far end known: set probe.<line> in [watch]; ` +
+            `or turned off; or no usable ping): ` +
+            `watched by link state and the card's alarms only, a silent failure goes unseen`,
         );
       }
       this.unprobedSaid = said;
@@ -431,7 +434,10 @@ export class WatchDaemon {
 
   // --- probes ------------------------------------------------------------------------------------
 
-  /** The line's probe: bound to its interface while that is up, to the far end the configuration or the kernel names. */
+  /**
+   * The line's probe: bound to its interface while that is up, to the far end the configuration or the kernel
+   * names.
+   */
   private syncProbe(name: string, ifindex: number | undefined): void {
     if (this.stopping || this.probeOff !== undefined) return;
     this.probes.sync(name, ifindex, ifindex === undefined ? undefined : this.targetFor(name));
@@ -546,9 +552,10 @@ export class WatchDaemon {
             : [],
       );
       const ms = Date.now() - t0;
+      const moved = [...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)];
       this.log.info(
         { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
-        `${[...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)].join(', ') || 'bond converged'} (${ms} ms)`,
+        `${moved.join(', ') || 'bond converged'} (${ms} ms)`,
       );
       if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.o.io);
     } catch (e) {
@@ -591,7 +598,8 @@ export class WatchDaemon {
       this.allDown.add(teql);
       this.log.error(
         { event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring (${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`,
+        `${teql}: EVERY LINE IS DOWN; all stay in the ring ` +
+          `(${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`,
       );
     }
     for (const teql of [...this.allDown]) {
@@ -629,7 +637,10 @@ export class WatchDaemon {
     if (foreign !== this.foreignSaid && d.foreign.length > 0) {
       this.log.warn(
         { event: 'lines-skipped', lines: d.foreign },
-        `left alone: ${d.foreign.map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`).join(', ')}`,
+        'left alone: ' +
+          d.foreign
+            .map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`)
+            .join(', '),
       );
     }
     this.foreignSaid = foreign;
@@ -687,7 +698,12 @@ export class WatchDaemon {
             rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])),
             weights: Object.fromEntries(next),
           },
-          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} (measured ${loads.map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`).join(', ')})`,
+          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} ` +
+            '(measured ' +
+            loads
+              .map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`)
+              .join(', ') +
+            ')',
         );
         this.requestAction('ring');
       }
@@ -761,7 +777,10 @@ export class WatchDaemon {
 
   // --- Prometheus metrics -------------------------------------------------------------------------
 
-  /** At start and after each reload: serve where `metrics` says (a failure is logged, never thrown); health.json names the address. */
+  /**
+   * At start and after each reload: serve where `metrics` says (a failure is logged, never thrown);
+   * health.json names the address.
+   */
   private async syncMetrics(): Promise<void> {
     if (this.stopping) return;
     await this.metrics.apply(this.ctx.settings.watch.metrics);

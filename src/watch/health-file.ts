@@ -21,7 +21,10 @@ export interface HealthFile {
   memory: { rssKb: number; heapUsedKb: number };
   /** Ring changes applied since start. */
   actions: number;
-  /** Where the daemon serves Prometheus metrics (127.0.0.1:15440, [::1]:15440), null when it does not; absent from daemons before metrics. */
+  /**
+   * Where the daemon serves Prometheus metrics (127.0.0.1:15440, [::1]:15440), null when it does not; absent
+   * from daemons before metrics.
+   */
   metrics?: string | null;
 }
 

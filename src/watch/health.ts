@@ -42,7 +42,10 @@ export const DEFAULT_HEALTH: HealthConfig = {
   maxPenalty: 6000,
 };
 
-/** T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us), and the device Disconnected. */
+/**
+ * T1 alarms that mean the line carries nothing (RAI: the far end hears nothing from us), and the device
+ * Disconnected.
+ */
 export const LINE_ALARMS = ['RED', 'AIS', 'LOF', 'LOS', 'ALOS', 'RAI', 'DISCONNECTED'] as const;
 
 export interface LinkSignal {
@@ -87,7 +90,10 @@ export interface LineHealth {
     pending: Record<string, number>;
     /** Settled probes, newest last: true answered, false lost. */
     window: boolean[];
-    /** The newest probe answered (-1: none since this ping started), and how many sent after it ping has reported unanswered. */
+    /**
+     * The newest probe answered (-1: none since this ping started), and how many sent after it ping has
+     * reported unanswered.
+     */
     answeredSeq: number;
     missed: number;
     /** The target has answered at least once: until then its silence says nothing (a far end that drops ICMP). */
@@ -479,7 +485,9 @@ export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConf
         else if (!h.reason.startsWith('suppressed'))
           h = {
             ...h,
-            reason: `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, rejoins below ${cfg.reuseBelow}`,
+            reason:
+              `suppressed after ${h.flaps} flaps: penalty ${Math.round(penaltyAt(h, now, cfg))}, ` +
+              `rejoins below ${cfg.reuseBelow}`,
           };
       }
       break;

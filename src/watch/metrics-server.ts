@@ -16,7 +16,8 @@ export interface Scraper {
 }
 
 const FIX =
-  'set another port (metrics = 127.0.0.1:<port>) or metrics = off in the [watch] section of wanbond.conf, then systemctl reload wanbond-watch';
+  'set another port (metrics = 127.0.0.1:<port>) or metrics = off in the [watch] section of wanbond.conf, ' +
+  'then systemctl reload wanbond-watch';
 
 function listenError(at: MetricsAddress, e: NodeJS.ErrnoException): ListenError {
   const a = formatAddress(at);

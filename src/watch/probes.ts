@@ -47,7 +47,10 @@ export class Probes {
     return [...this.probes].map(([line, p]) => ({ line, ifindex: p.ifindex, target: p.target }));
   }
 
-  /** The line's probe as it should be now: none (no interface up, or no target), or one bound to this ifindex and target. */
+  /**
+   * The line's probe as it should be now: none (no interface up, or no target), or one bound to this ifindex
+   * and target.
+   */
   sync(line: string, ifindex: number | undefined, target: string | undefined): void {
     const have = this.probes.get(line);
     const intervalMs = this.o.intervalMs();

@@ -120,7 +120,10 @@ export function ringDecision(
   return { out, allDown, skipped, foreign, held };
 }
 
-/** The desired state a running daemon converges to: the bonds that are up, with the lines that exist and are its to change. */
+/**
+ * The desired state a running daemon converges to: the bonds that are up, with the lines that exist and are
+ * its to change.
+ */
 export function watchDesired(
   d: DesiredState,
   o: ObservedState,

@@ -297,34 +297,38 @@ describe('wanbond doctor in a real kernel', () => {
     );
   });
 
-  it('a T1 in alarm (device Disconnected, RED/LOS) and rising CRC errors: found; gone once the telco fixed the line', async () => {
-    for (const id of ['card.device-disconnected', 'card.t1-alarm']) {
-      await breakAndFix(id, () => lab.sim('fault', 'w2g1ppp', 'line-down').then(() => undefined), {
-        fixBy: () => lab.sim('clear', 'w2g1ppp').then(() => undefined),
-      });
-    }
-    // Rising: the card's counters grow between doctor's two readings (the simulator bumps them).
-    // Bumped all through doctor's window: however long node takes to start in the emulator, the
-    // two readings see different counts.
-    let bumping = true;
-    const bump = (async () => {
-      for (let pct = 1; bumping && pct < 60; pct++) {
-        await lab.sim('fault', 'w3g1ppp', 'errors', String(pct));
-        await new Promise((r) => setTimeout(r, 500));
+  it(
+    'a T1 in alarm (device Disconnected, RED/LOS) and rising CRC errors: found; gone once the telco fixed the ' +
+      'line',
+    async () => {
+      for (const id of ['card.device-disconnected', 'card.t1-alarm']) {
+        await breakAndFix(id, () => lab.sim('fault', 'w2g1ppp', 'line-down').then(() => undefined), {
+          fixBy: () => lab.sim('clear', 'w2g1ppp').then(() => undefined),
+        });
       }
-    })();
-    const d = await doctor('6s').finally(() => {
-      bumping = false;
-    });
-    await bump;
-    const f = d.all.find((x) => x.id === 'card.errors-rising');
-    assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
-    await lab.sim('clear', 'w3g1ppp');
-    assert.deepEqual(
-      (await doctor('2s')).all.filter((x) => x.id === 'card.errors-rising'),
-      [],
-    );
-  });
+      // Rising: the card's counters grow between doctor's two readings (the simulator bumps them).
+      // Bumped all through doctor's window: however long node takes to start in the emulator, the
+      // two readings see different counts.
+      let bumping = true;
+      const bump = (async () => {
+        for (let pct = 1; bumping && pct < 60; pct++) {
+          await lab.sim('fault', 'w3g1ppp', 'errors', String(pct));
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      })();
+      const d = await doctor('6s').finally(() => {
+        bumping = false;
+      });
+      await bump;
+      const f = d.all.find((x) => x.id === 'card.errors-rising');
+      assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
+      await lab.sim('clear', 'w3g1ppp');
+      assert.deepEqual(
+        (await doctor('2s')).all.filter((x) => x.id === 'card.errors-rising'),
+        [],
+      );
+    },
+  );
 
   it('DYN_INTR_CFG off in the wanpipe file: fixed by `wanbond config fix` and `wanbond up`', async () => {
     const f = path.join(lab.confDir, 'wanpipe2.conf');
@@ -342,46 +346,53 @@ describe('wanbond doctor in a real kernel', () => {
     assert.match(await fs.readFile(f, 'utf8'), /^DYN_INTR_CFG\t= YES/m);
   });
 
-  it('the file fixed while its driver runs the old value: the printed wanrouter restart makes the driver read it', async () => {
-    const f = path.join(lab.confDir, 'wanpipe3.conf');
-    await breakAndFix('config.stale-driver', async () => {
-      // Wanpipe3's driver starts with NO, then only the file is fixed (config fix, no up).
-      await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/^DYN_INTR_CFG\t= YES/m, 'DYN_INTR_CFG\t= NO'));
-      await lab.sim('restart', 'wanpipe3');
-      const fix = await lab.wanbond(['config', 'fix', '--only', 'w3g1ppp']);
-      assert.equal(fix.code, 0, fix.err);
-    });
-  });
+  it(
+    'the file fixed while its driver runs the old value: ' + 'the printed wanrouter restart makes the driver read it',
+    async () => {
+      const f = path.join(lab.confDir, 'wanpipe3.conf');
+      await breakAndFix('config.stale-driver', async () => {
+        // Wanpipe3's driver starts with NO, then only the file is fixed (config fix, no up).
+        await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/^DYN_INTR_CFG\t= YES/m, 'DYN_INTR_CFG\t= NO'));
+        await lab.sim('restart', 'wanpipe3');
+        const fix = await lab.wanbond(['config', 'fix', '--only', 'w3g1ppp']);
+        assert.equal(fix.code, 0, fix.err);
+      });
+    },
+  );
 
-  it("router B not equalizing (all its traffic for us on one line): found during a download, with one line's rate as the ceiling", async () => {
-    const notEqualizing = async () => {
-      await lab.detachRouterB();
-      await ip(NS_B, 'route', 'add', '10.0.0.0/31', 'dev', 'b1');
-    };
-    const equalizing = async () => {
-      await ip(NS_B, 'route', 'del', '10.0.0.0/31', 'dev', 'b1');
-      await lab.attachRouterB('teql1', ['10.0.0.1/31']);
-    };
-    const during = async <T>(f: () => Promise<T>): Promise<T> => {
-      const flow = iperf({ flows: 4, seconds: 12, reverse: true });
-      await new Promise((r) => setTimeout(r, 5000));
-      try {
-        return await f();
-      } finally {
-        await flow;
-      }
-    };
-    await notEqualizing();
-    const d = await during(() => doctor('3s'));
-    const f = d.all.find((x) => x.id === 'traffic.far-end-not-equalizing');
-    assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
-    assert.equal(f.line, 'w2g1ppp');
-    assert.match(f.why, /single download gets one line's rate/);
-    await equalizing();
-    const again = await during(() => doctor('3s'));
-    assert.deepEqual(problems(again.all), []);
-    assert.match((await lab.wanbond(['doctor', '--window', '0s'])).out, /^teql0: all good/m);
-  });
+  it(
+    "router B not equalizing (all its traffic for us on one line): found during a download, with one line's rate " +
+      'as the ceiling',
+    async () => {
+      const notEqualizing = async () => {
+        await lab.detachRouterB();
+        await ip(NS_B, 'route', 'add', '10.0.0.0/31', 'dev', 'b1');
+      };
+      const equalizing = async () => {
+        await ip(NS_B, 'route', 'del', '10.0.0.0/31', 'dev', 'b1');
+        await lab.attachRouterB('teql1', ['10.0.0.1/31']);
+      };
+      const during = async <T>(f: () => Promise<T>): Promise<T> => {
+        const flow = iperf({ flows: 4, seconds: 12, reverse: true });
+        await new Promise((r) => setTimeout(r, 5000));
+        try {
+          return await f();
+        } finally {
+          await flow;
+        }
+      };
+      await notEqualizing();
+      const d = await during(() => doctor('3s'));
+      const f = d.all.find((x) => x.id === 'traffic.far-end-not-equalizing');
+      assert.ok(f, JSON.stringify(d.all.map((x) => [x.id, x.line])));
+      assert.equal(f.line, 'w2g1ppp');
+      assert.match(f.why, /single download gets one line's rate/);
+      await equalizing();
+      const again = await during(() => doctor('3s'));
+      assert.deepEqual(problems(again.all), []);
+      assert.match((await lab.wanbond(['doctor', '--window', '0s'])).out, /^teql0: all good/m);
+    },
+  );
 
   it('a support bundle: the files a support engineer needs, no secret from the wanpipe files', async () => {
     const file = path.join(lab.dir, 'bundle.tar.gz');

@@ -60,161 +60,175 @@ after(async () => {
 });
 
 describe('the DSL-router site in a real kernel', () => {
-  it('four Ethernet slaves to four routers sharing one address: up, each slave resolves the shared gateway to its own router, traffic over all four, a second up changes nothing, down restores', async () => {
-    const pre = await kernelDump();
-    const up = await wanbond('up');
-    assert.equal(up.code, 0, up.err);
-    const t = await tcpRun({ sinkNs: DSL_ISP, dst: DSL_FAR, port: 5001, seconds: 6, lineBytes: txBytes });
-    const total = Object.values(t.lineBytes).reduce((a, b) => a + b, 0);
-    const shares = slaves.map((s) => (t.lineBytes[s] ?? 0) / total);
-    process.stdout.write(
-      `measured: DSL site, ${LINES} x ${RATE_KBIT} kbit/s: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s = ${(t.rateBps / (LINES * RATE_KBIT * 1000)).toFixed(3)} of the lines' sum; shares ${shares.map((x) => x.toFixed(3)).join(' ')}\n`,
-    );
-    assert.equal(t.sender.error, undefined);
-    for (const [i, s] of slaves.entries())
-      assert.ok((shares[i] as number) > 0.2, `${s} carried ${shares[i]} of the bytes`);
-    assert.ok(t.rateBps > 0.75 * LINES * RATE_KBIT * 1000, `the bundle carried ${t.rateBps} bit/s`);
-    // TEQL resolves the one gateway on each slave: four neighbours, four routers' MACs.
-    const neigh = JSON.parse(await sh('ip', ['-j', 'neigh', 'show', DSL_GATEWAY])) as {
-      dev: string;
-      lladdr?: string;
-    }[];
-    assert.deepEqual(neigh.map((n) => n.dev).sort(), [...slaves].sort());
-    assert.equal(new Set(neigh.map((n) => n.lladdr)).size, LINES);
-    // Each slave's probe route: bound to the slave, a ping leaves by that slave's router.
-    for (const s of slaves)
-      assert.match(
-        await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', s, DSL_FAR], { allowFail: true }),
-        / 0% packet loss/,
-        `a probe bound to ${s}`,
-      );
-    const again = await wanbond('up');
-    assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /already up, nothing to change/);
-    const doctor = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
-      bonds: { findings: { id: string; severity: string }[] }[];
-      findings: { id: string; severity: string }[];
-    };
-    const found = [...doctor.findings, ...doctor.bonds.flatMap((b) => b.findings)].map((f) => `${f.id}:${f.severity}`);
-    process.stdout.write(`measured: DSL site, doctor: ${JSON.stringify(found)}\n`);
-    assert.deepEqual(
-      found.filter((f) => /:error$/.test(f) || /^routes\./.test(f)),
-      [],
-      'the bond as up made it is no error',
-    );
-    // A router that lost the shared address: its line's ARP for the gateway fails, and doctor says which line.
-    await sh('ip', ['-n', dslRouter(3), 'addr', 'del', `${DSL_GATEWAY}/29`, 'dev', 'lan']);
-    await sh('ip', ['neigh', 'flush', 'dev', dslSlave(3), 'to', DSL_GATEWAY]);
-    await sh('ping', ['-n', '-c', '12', '-i', '0.2', '-W', '1', DSL_FAR], { allowFail: true });
-    const broken = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
-      bonds: { findings: { id: string; line?: string; fix: string[] }[] }[];
-    };
-    const gw = broken.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.gateway-unresolved');
-    process.stdout.write(
-      `measured: DSL site, router 3 without the shared address: doctor ${JSON.stringify(gw.map((f) => [f.line, f.fix]))}\n`,
-    );
-    assert.deepEqual(
-      gw.map((f) => f.line),
-      [dslSlave(3)],
-    );
-    await sh('ip', ['-n', dslRouter(3), 'addr', 'add', `${DSL_GATEWAY}/29`, 'dev', 'lan']);
-    const flush = gw[0]?.fix.find((l) => l.startsWith('ip neigh flush')) as string;
-    await sh('ip', flush.split(' ').slice(1));
-    await sh('ping', ['-n', '-c', '12', '-i', '0.2', '-W', '1', DSL_FAR], { allowFail: true });
-    const fixed = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
-      bonds: { findings: { id: string }[] }[];
-    };
-    assert.deepEqual(
-      fixed.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.gateway-unresolved'),
-      [],
-    );
-    // A probe rule deleted by hand: doctor names the line, and its fix (wanbond up) puts it back.
-    await sh('ip', ['rule', 'del', 'priority', '7765', 'oif', dslSlave(4)]);
-    const noRule = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
-      bonds: { findings: { id: string; line?: string; fix: string[] }[] }[];
-    };
-    assert.deepEqual(
-      noRule.bonds
-        .flatMap((b) => b.findings)
-        .filter((f) => f.id === 'routes.probe-route-missing')
-        .map((f) => [f.line, f.fix]),
-      [[dslSlave(4), ['wanbond up']]],
-    );
-    assert.equal((await wanbond('up')).code, 0);
-    assert.match(
-      await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', dslSlave(4), DSL_FAR], { allowFail: true }),
-      / 0% packet loss/,
-      'the probe route is back',
-    );
-    const down = await wanbond('down');
-    assert.equal(down.code, 0, down.err);
-    assert.deepEqual(await kernelDump(), pre);
-  });
-
-  it('a DSL line dies behind its router (its Ethernet up): the probe that leaves by that router finds it, the line leaves the ring, the flow goes on; back after the hold-down', async () => {
-    const pre = await kernelDump();
-    const w = WatchProcess.start(site);
-    try {
-      await w.waitFor((e) => e.event === 'started', 90_000, 'start');
-      // Every line up in the daemon's eyes (its probes answered by the far host) before the fault.
-      const end = Date.now() + 60_000;
-      let last = '';
-      for (;;) {
-        const h = JSON.parse(
-          await fs.readFile(path.join(dir, 'run', HEALTH_FILE), 'utf8').catch(() => '{"bonds":[]}'),
-        ) as HealthFile;
-        last = JSON.stringify(h.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing]));
-        if (h.bonds[0]?.lines.length === LINES && h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing)) break;
-        assert.ok(Date.now() < end, `the lines did not settle: ${last}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      const victim = slaves[1] as string;
-      let faultAt = 0,
-        leftAt = 0,
-        operstate = '';
-      const t = await tcpRun({
-        sinkNs: DSL_ISP,
-        dst: DSL_FAR,
-        port: 5002,
-        seconds: 30,
-        stopWhenDone: true,
-        lineBytes: txBytes,
-        during: async () => {
-          await new Promise((r) => setTimeout(r, 3000));
-          const n = w.events.length;
-          faultAt = Date.now();
-          await dslDown(2);
-          leftAt = (
-            await w.waitFor(
-              (e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(victim) === true,
-              20_000,
-              `${victim} leaving`,
-              n,
-            )
-          ).time;
-          operstate = (await fs.readFile(`/sys/class/net/${victim}/operstate`, 'utf8')).trim();
-          await new Promise((r) => setTimeout(r, 3000));
-        },
-      });
+  it(
+    'four Ethernet slaves to four routers sharing one address: up, each slave resolves the shared gateway to its ' +
+      'own router, traffic over all four, a second up changes nothing, down restores',
+    async () => {
+      const pre = await kernelDump();
+      const up = await wanbond('up');
+      assert.equal(up.code, 0, up.err);
+      const t = await tcpRun({ sinkNs: DSL_ISP, dst: DSL_FAR, port: 5001, seconds: 6, lineBytes: txBytes });
+      const total = Object.values(t.lineBytes).reduce((a, b) => a + b, 0);
+      const shares = slaves.map((s) => (t.lineBytes[s] ?? 0) / total);
       process.stdout.write(
-        `measured: DSL site, a DSL line dead behind router 2: out of the ring ${leftAt - faultAt} ms after (its Ethernet ${operstate}); ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run\n`,
+        `measured: DSL site, ${LINES} x ${RATE_KBIT} kbit/s: ${(t.rateBps / 1e6).toFixed(3)} Mbit/s = ` +
+          `${(t.rateBps / (LINES * RATE_KBIT * 1000)).toFixed(3)} of the lines' sum; shares ` +
+          `${shares.map((x) => x.toFixed(3)).join(' ')}\n`,
       );
-      assert.equal(operstate, 'up', 'the Ethernet link to the router stayed up');
-      assert.ok(leftAt - faultAt < 5000, `out of the ring after ${leftAt - faultAt} ms`);
-      assert.equal(t.sender.error, undefined, 'the flow broke');
-      const n = w.events.length;
-      await dslUp(2);
-      await w.waitFor(
-        (e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes(victim) === true,
-        30_000,
-        `${victim} rejoining`,
-        n,
+      assert.equal(t.sender.error, undefined);
+      for (const [i, s] of slaves.entries())
+        assert.ok((shares[i] as number) > 0.2, `${s} carried ${shares[i]} of the bytes`);
+      assert.ok(t.rateBps > 0.75 * LINES * RATE_KBIT * 1000, `the bundle carried ${t.rateBps} bit/s`);
+      // TEQL resolves the one gateway on each slave: four neighbours, four routers' MACs.
+      const neigh = JSON.parse(await sh('ip', ['-j', 'neigh', 'show', DSL_GATEWAY])) as {
+        dev: string;
+        lladdr?: string;
+      }[];
+      assert.deepEqual(neigh.map((n) => n.dev).sort(), [...slaves].sort());
+      assert.equal(new Set(neigh.map((n) => n.lladdr)).size, LINES);
+      // Each slave's probe route: bound to the slave, a ping leaves by that slave's router.
+      for (const s of slaves)
+        assert.match(
+          await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', s, DSL_FAR], { allowFail: true }),
+          / 0% packet loss/,
+          `a probe bound to ${s}`,
+        );
+      const again = await wanbond('up');
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /already up, nothing to change/);
+      const doctor = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
+        bonds: { findings: { id: string; severity: string }[] }[];
+        findings: { id: string; severity: string }[];
+      };
+      const found = [...doctor.findings, ...doctor.bonds.flatMap((b) => b.findings)].map(
+        (f) => `${f.id}:${f.severity}`,
       );
-    } finally {
-      await w.stop();
-    }
-    const down = await wanbond('down');
-    assert.equal(down.code, 0, down.err);
-    assert.deepEqual(await kernelDump(), pre);
-  });
+      process.stdout.write(`measured: DSL site, doctor: ${JSON.stringify(found)}\n`);
+      assert.deepEqual(
+        found.filter((f) => /:error$/.test(f) || /^routes\./.test(f)),
+        [],
+        'the bond as up made it is no error',
+      );
+      // A router that lost the shared address: its line's ARP for the gateway fails, and doctor says which line.
+      await sh('ip', ['-n', dslRouter(3), 'addr', 'del', `${DSL_GATEWAY}/29`, 'dev', 'lan']);
+      await sh('ip', ['neigh', 'flush', 'dev', dslSlave(3), 'to', DSL_GATEWAY]);
+      await sh('ping', ['-n', '-c', '12', '-i', '0.2', '-W', '1', DSL_FAR], { allowFail: true });
+      const broken = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
+        bonds: { findings: { id: string; line?: string; fix: string[] }[] }[];
+      };
+      const gw = broken.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.gateway-unresolved');
+      process.stdout.write(
+        `measured: DSL site, router 3 without the shared address: doctor ` +
+          `${JSON.stringify(gw.map((f) => [f.line, f.fix]))}\n`,
+      );
+      assert.deepEqual(
+        gw.map((f) => f.line),
+        [dslSlave(3)],
+      );
+      await sh('ip', ['-n', dslRouter(3), 'addr', 'add', `${DSL_GATEWAY}/29`, 'dev', 'lan']);
+      const flush = gw[0]?.fix.find((l) => l.startsWith('ip neigh flush')) as string;
+      await sh('ip', flush.split(' ').slice(1));
+      await sh('ping', ['-n', '-c', '12', '-i', '0.2', '-W', '1', DSL_FAR], { allowFail: true });
+      const fixed = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
+        bonds: { findings: { id: string }[] }[];
+      };
+      assert.deepEqual(
+        fixed.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.gateway-unresolved'),
+        [],
+      );
+      // A probe rule deleted by hand: doctor names the line, and its fix (wanbond up) puts it back.
+      await sh('ip', ['rule', 'del', 'priority', '7765', 'oif', dslSlave(4)]);
+      const noRule = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
+        bonds: { findings: { id: string; line?: string; fix: string[] }[] }[];
+      };
+      assert.deepEqual(
+        noRule.bonds
+          .flatMap((b) => b.findings)
+          .filter((f) => f.id === 'routes.probe-route-missing')
+          .map((f) => [f.line, f.fix]),
+        [[dslSlave(4), ['wanbond up']]],
+      );
+      assert.equal((await wanbond('up')).code, 0);
+      assert.match(
+        await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', dslSlave(4), DSL_FAR], { allowFail: true }),
+        / 0% packet loss/,
+        'the probe route is back',
+      );
+      const down = await wanbond('down');
+      assert.equal(down.code, 0, down.err);
+      assert.deepEqual(await kernelDump(), pre);
+    },
+  );
+
+  it(
+    'a DSL line dies behind its router (its Ethernet up): the probe that leaves by that router finds it, the ' +
+      'line leaves the ring, the flow goes on; back after the hold-down',
+    async () => {
+      const pre = await kernelDump();
+      const w = WatchProcess.start(site);
+      try {
+        await w.waitFor((e) => e.event === 'started', 90_000, 'start');
+        // Every line up in the daemon's eyes (its probes answered by the far host) before the fault.
+        const end = Date.now() + 60_000;
+        let last = '';
+        for (;;) {
+          const h = JSON.parse(
+            await fs.readFile(path.join(dir, 'run', HEALTH_FILE), 'utf8').catch(() => '{"bonds":[]}'),
+          ) as HealthFile;
+          last = JSON.stringify(h.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing]));
+          if (h.bonds[0]?.lines.length === LINES && h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing)) break;
+          assert.ok(Date.now() < end, `the lines did not settle: ${last}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const victim = slaves[1] as string;
+        let faultAt = 0,
+          leftAt = 0,
+          operstate = '';
+        const t = await tcpRun({
+          sinkNs: DSL_ISP,
+          dst: DSL_FAR,
+          port: 5002,
+          seconds: 30,
+          stopWhenDone: true,
+          lineBytes: txBytes,
+          during: async () => {
+            await new Promise((r) => setTimeout(r, 3000));
+            const n = w.events.length;
+            faultAt = Date.now();
+            await dslDown(2);
+            leftAt = (
+              await w.waitFor(
+                (e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(victim) === true,
+                20_000,
+                `${victim} leaving`,
+                n,
+              )
+            ).time;
+            operstate = (await fs.readFile(`/sys/class/net/${victim}/operstate`, 'utf8')).trim();
+            await new Promise((r) => setTimeout(r, 3000));
+          },
+        });
+        process.stdout.write(
+          `measured: DSL site, a DSL line dead behind router 2: out of the ring ${leftAt - faultAt} ms after ` +
+            `(its Ethernet ${operstate}); ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run\n`,
+        );
+        assert.equal(operstate, 'up', 'the Ethernet link to the router stayed up');
+        assert.ok(leftAt - faultAt < 5000, `out of the ring after ${leftAt - faultAt} ms`);
+        assert.equal(t.sender.error, undefined, 'the flow broke');
+        const n = w.events.length;
+        await dslUp(2);
+        await w.waitFor(
+          (e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes(victim) === true,
+          30_000,
+          `${victim} rejoining`,
+          n,
+        );
+      } finally {
+        await w.stop();
+      }
+      const down = await wanbond('down');
+      assert.equal(down.code, 0, down.err);
+      assert.deepEqual(await kernelDump(), pre);
+    },
+  );
 });

@@ -160,16 +160,19 @@ describe('wanbond watch in a real kernel', () => {
     assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp']);
   });
 
-  it('a settings file that no longer parses is reported and the bond kept; a good one is applied on SIGHUP', async () => {
-    const from = watch.events.length;
-    const good = await fs.readFile(lab.settingsFile, 'utf8');
-    await fs.writeFile(lab.settingsFile, `${good}[watch]\nhold_down = soon\n`);
-    await watch.waitFor((e) => e.event === 'reload-failed', 20_000, 'the failed reload', from);
-    assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'], 'the running bond is kept');
-    // For the stress test: rejoin at once, never suppress; applied on SIGHUP.
-    await useStressSettings(lab, watch);
-    await settled();
-  });
+  it(
+    'a settings file that no longer parses is reported and the bond kept; ' + 'a good one is applied on SIGHUP',
+    async () => {
+      const from = watch.events.length;
+      const good = await fs.readFile(lab.settingsFile, 'utf8');
+      await fs.writeFile(lab.settingsFile, `${good}[watch]\nhold_down = soon\n`);
+      await watch.waitFor((e) => e.event === 'reload-failed', 20_000, 'the failed reload', from);
+      assert.deepEqual(await enslaved(), ['w1g1ppp', 'w2g1ppp', 'w4g1ppp'], 'the running bond is kept');
+      // For the stress test: rejoin at once, never suppress; applied on SIGHUP.
+      await useStressSettings(lab, watch);
+      await settled();
+    },
+  );
 
   it('leave/rejoin cycles under saturating traffic: no crash, no line lost, memory flat', async () => {
     // A fixed count of cycles; how many fit in a time is the bench's figure (docs/BENCHMARKS.md).
@@ -182,7 +185,9 @@ describe('wanbond watch in a real kernel', () => {
     await settled();
     const m = f.memory;
     process.stdout.write(
-      `measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ${m.map((x) => x.rssKb).join(' -> ')} kB\n`,
+      `measured: stress: ${f.cycles} leave/rejoin cycles in ${f.seconds.toFixed(0)} s of traffic at ` +
+        `${(f.rateBps / 1e6).toFixed(2)} Mbit/s; daemon heap ${m.map((x) => x.heapUsedKb).join(' -> ')} kB, rss ` +
+        `${m.map((x) => x.rssKb).join(' -> ')} kB\n`,
     );
     assert.equal(f.cycles, STRESS, `${f.cycles} of ${STRESS} cycles done within the ${STRESS_SECONDS} s bound`);
     // Each leave and rejoin costs TCP the packets queued on the line; the flow must never stop.

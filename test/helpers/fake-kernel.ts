@@ -66,7 +66,10 @@ export interface FakeKernelInit {
   bootId?: string;
 }
 
-/** One spelling per route, as the kernel keeps it: a device route without gateway is scope link; proto boot is the default. */
+/**
+ * One spelling per route, as the kernel keeps it: a device route without gateway is scope link;
+ * proto boot is the default.
+ */
 function canon(r: FakeRoute): FakeRoute {
   const scope = r.scope ?? (r.dev && !r.gateway && !r.nexthops ? 'link' : undefined);
   if (r.type && r.type !== 'unicast' && !r.dev)
@@ -149,7 +152,10 @@ export class FakeKernel implements Runner {
   processes = 0;
   /** Throw on the change whose argv (joined by spaces) satisfies this, before it takes effect. */
   failWhen: ((argv: string) => boolean) | undefined;
-  /** Throw on the change whose argv satisfies this, after it took effect (wanrouter started the cards, then exited 1). */
+  /**
+   * Throw on the change whose argv satisfies this, after it took effect
+   * (wanrouter started the cards, then exited 1).
+   */
   failAfterWhen: ((argv: string) => boolean) | undefined;
   /** The batch is killed right after the line that satisfies this took effect: no "Command failed -:N" names it. */
   killBatchAfterWhen: ((argv: string) => boolean) | undefined;
@@ -190,7 +196,10 @@ export class FakeKernel implements Runner {
    * exits 1 with "Operation failed: such conntrack doesn't exist".
    */
   conntrackRace = false;
-  /** wanbond's nftables table, from the commands wanbond writes (src/bonds/weighted/ruleset.ts) and a firewall's flushes. */
+  /**
+   * wanbond's nftables table, from the commands wanbond writes (src/bonds/weighted/ruleset.ts)
+   * and a firewall's flushes.
+   */
   nft: FakeNftTable | undefined;
   private nextIndex = 10;
 
@@ -644,10 +653,10 @@ export class FakeKernel implements Runner {
       return;
     }
     if (
-      (m =
-        /^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: from (\S+))?(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$/.exec(
-          j,
-        ))
+      (m = new RegExp(
+        String.raw`^rule (add|del) priority (\d+)(?: fwmark (0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: from (\S+))?` +
+          String.raw`(?: oif (\S+))? lookup (\S+)( suppress_prefixlength (\d+))?$`,
+      ).exec(j))
     ) {
       const r = {
         priority: Number(m[2]),

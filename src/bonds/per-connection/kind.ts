@@ -64,7 +64,8 @@ export const perConnectionKind: BondKind = {
         draws: "per-connection bond draws each new connection's uplink",
         needs:
           'a per-connection bond needs its nftables draw and SNAT, one routing table and two rules per uplink, and ' +
-          "main's route over the uplinks: with any of them missing or changed, new connections leave by another uplink " +
+          "main's route over the uplinks: with any of them missing or changed, " +
+          'new connections leave by another uplink ' +
           'than drawn (its provider drops their source) or are not balanced at all',
         flushes: true,
         heldOut: (bond, o, file) => perConnectionKind.heldOut(bond, o, file),

@@ -27,7 +27,10 @@ export const PC_RULE_PRIORITY = 7766;
 /** The last of the three groups' priorities. */
 export const PC_RULE_LAST = PC_RULE_PRIORITY + 2;
 export const PC_MARK_MASK = 0xffff_0000;
-/** Uplink k of bond b's table: above the weighted bonds' (77620001..77645598) and the probe tables (77650001..77675598). */
+/**
+ * Uplink k of bond b's table: above the weighted bonds' (77620001..77645598) and the probe tables
+ * (77650001..77675598).
+ */
 export const pcTableOf = (bondIndex: number, lineIndex: number): number =>
   tableIn(TABLE_BASES.perConnection, bondIndex, lineIndex);
 export const PC_TABLES = tableRange(TABLE_BASES.perConnection);

@@ -13,6 +13,9 @@ export interface NftChainState {
 export interface NftTableState {
   sets: Record<string, string[]>;
   chains: Record<string, NftChainState>;
-  /** Bond chain -> the marks its one rule draws, in order (one entry for a plain `meta mark set`); [] for an empty chain. */
+  /**
+   * Bond chain -> the marks its one rule draws, in order (one entry for a plain `meta mark set`); [] for an
+   * empty chain.
+   */
   draws: Record<string, number[]>;
 }

@@ -24,7 +24,10 @@ import {
 } from './ruleset.js';
 
 export const isWeighted = (b: DesiredBond): boolean => b.kind === 'weighted';
-/** The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new connection). */
+/**
+ * The bonds drawn by wanbond's nftables table: weighted ones (per packet) and per-connection ones (per new
+ * connection).
+ */
 const isDrawn = (b: DesiredBond): boolean => b.kind === 'weighted' || b.kind === 'per-connection';
 
 /** wanbond's per-line routing tables of the desired weighted bonds: what observe reads. */
@@ -81,7 +84,8 @@ export function sameShape(want: readonly WeightedBondRules[], have: NftTableStat
   const same = (a: readonly string[], b: readonly string[]) =>
     JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   const holds = (a: readonly string[], b: readonly string[]) => b.every((x) => a.includes(x));
-  // The forward and nat chains are there with per-connection bonds (with the daemon's partial view: if the table has them).
+  // The forward and nat chains are there with per-connection bonds (with the daemon's partial view: if the
+  // table has them).
   const hooks = HOOK_CHAINS.filter(
     ([c]) => hookChainsOf(want).includes(c) || (partial && have.chains[c] !== undefined),
   );
@@ -273,8 +277,10 @@ export function weightedSteps(
       if (have?.spec && JSON.stringify(normal(have.spec)) === JSON.stringify(normal(route))) continue;
       if (have && !have.spec) {
         throw new StateError(
-          `${b.teql}: the route ${r.to} there now cannot be saved to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
-          `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`,
+          `${b.teql}: the route ${r.to} there now cannot be saved ` +
+            `to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
+          `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), ` +
+            `or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`,
         );
       }
       after.push({ kind: 'replace-route', route, was: have?.spec });

@@ -27,7 +27,10 @@ function media(m: MediaAddr): string {
   }
 }
 
-/** Drivers running an older configuration than their file; empty when the kernel cannot be read (not root, no iproute2). */
+/**
+ * Drivers running an older configuration than their file; empty when the kernel cannot be read (not root, no
+ * iproute2).
+ */
 async function driverState(base: BaseContext): Promise<{ observed: ObservedState | undefined; stale: StaleDriver[] }> {
   try {
     const o = await observe(base.runner, { sysctls: [], wanrouterProc: base.wanrouterProc });
@@ -136,7 +139,8 @@ function checkOnly(site: Site, only: string[]): void {
       );
     const near = ip.find((x) => x.toLowerCase() === name.toLowerCase());
     throw new UsageError(
-      `--only ${name}: no such interface in ${site.files.map((f) => f.file).join(', ') || site.confDir}${near ? ` (names are case-sensitive: did you mean ${near}?)` : ''}`,
+      `--only ${name}: no such interface in ${site.files.map((f) => f.file).join(', ') || site.confDir}` +
+        `${near ? ` (names are case-sensitive: did you mean ${near}?)` : ''}`,
       `name IP interfaces of [interfaces]: ${ip.join(', ') || '(none)'}`,
     );
   }
@@ -189,12 +193,15 @@ export async function configFix(
     const { running, written } = await fixAndStamp(base, freshSite, fresh, observed ?? empty);
     for (const c of fresh.results.flatMap((r) => r.changes.map((x) => ({ file: r.file, ...x }))))
       io.out(
-        `${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}${c.before !== undefined ? `, was ${c.before}` : ''})\n`,
+        `${c.file}:${c.line}: ${c.iface}: DYN_INTR_CFG = YES (${c.action}` +
+          `${c.before !== undefined ? `, was ${c.before}` : ''})\n`,
       );
     for (const w of written) io.out(`backup: ${w.backup}\n`);
     if (running.length > 0)
       io.out(
-        `${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it (wanrouter restart ${running[0]}), or run wanbond up, which does so\n`,
+        `${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running the old configuration: ` +
+          `restart ${running.length > 1 ? 'them one at a time' : 'it'} for the driver to read it ` +
+          `(wanrouter restart ${running[0]}), or run wanbond up, which does so\n`,
       );
     else io.out('the drivers read it when their devices start (wanrouter start)\n');
   } finally {

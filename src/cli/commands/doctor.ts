@@ -53,11 +53,15 @@ async function bundle(
   const entries = await bundleEntries(base, d, { confDir: g.confDir, settingsFile });
   const { bytes } = await writeBundle(file, entries);
   io.err(
-    `bundle: ${file} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked${'error' in d ? '; no plan or report: the configuration does not load' : ''})\n`,
+    `bundle: ${file} (${entries.length} files, ${Math.ceil(bytes / 1024)} kB, secrets masked` +
+      `${'error' in d ? '; no plan or report: the configuration does not load' : ''})\n`,
   );
 }
 
-/** The context doctor needs; with --bundle, a configuration that does not load still gets its bundle before the error. */
+/**
+ * The context doctor needs; with --bundle, a configuration that does not load still gets its bundle before
+ * the error.
+ */
 async function contextOrBundle(
   g: EngineOpts,
   bundleFile: string | undefined,

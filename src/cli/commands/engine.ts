@@ -77,10 +77,15 @@ export function staleWarning(stale: StaleDriver[], io: Io): void {
     const no = Object.entries(d.driver)
       .filter(([, v]) => v !== 'YES')
       .map(([i]) => i);
+    const deadNote =
+      no.length > 0
+        ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond`
+        : '';
     io.err(
-      `WARNING: ${d.device} still runs the configuration it read before ${d.since}${no.length > 0 ? `: its driver has DYN_INTR_CFG off for ${no.join(', ')}, so a dead line there is not taken out of the bond` : ''}\n` +
+      `WARNING: ${d.device} still runs the configuration it read before ${d.since}${deadNote}\n` +
         `  why: ${d.why}; a wanpipe driver reads its configuration only when the device starts\n` +
-        `  fix: wanrouter restart ${d.device}   (its lines leave the bond while it restarts; \`wanbond up\` does it one device at a time)\n`,
+        `  fix: wanrouter restart ${d.device}   ` +
+        `(its lines leave the bond while it restarts; \`wanbond up\` does it one device at a time)\n`,
     );
   }
 }
@@ -223,7 +228,8 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   }
   if (toRestart.length > 0)
     io.err(
-      `wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; the other lines carry the traffic meanwhile\n`,
+      `wanbond: restarting ${toRestart.join(', ')} one at a time so the drivers read DYN_INTR_CFG = YES; ` +
+        `the other lines carry the traffic meanwhile\n`,
     );
   const scope = onInterrupt(io);
   const tx = new Transactions(record, {
@@ -303,7 +309,8 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     const record = await currentRecord(base, io);
     if (record.steps.length === 0) {
       io.out(
-        `nothing to undo: no record of this boot in ${base.stateDir} (wanbond up did not change anything since boot, or down already ran)\n`,
+        `nothing to undo: no record of this boot in ${base.stateDir} ` +
+          `(wanbond up did not change anything since boot, or down already ran)\n`,
       );
       return 0;
     }
@@ -335,7 +342,11 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     );
     if (real.length > 0 || left.length > 0) {
       throw new WanbondError(
-        `down incomplete: ${[...real.map((f) => `${describe(f.step)}: ${f.error}`), ...(real.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : [])].join('; ')}`,
+        'down incomplete: ' +
+          [
+            ...real.map((f) => `${describe(f.step)}: ${f.error}`),
+            ...(real.length === 0 ? left.map((s) => `still to undo: ${describe(s)}`) : []),
+          ].join('; '),
         'fix what is named, then run `wanbond down` again: it undoes only what is left',
       );
     }

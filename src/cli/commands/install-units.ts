@@ -124,7 +124,8 @@ async function inspect(file: string, name: string, text: string): Promise<Planne
   if (st.isSymbolicLink()) {
     const to = await fs.readlink(file);
     throw new WanbondError(
-      `${file}: a symbolic link to ${to}${to === '/dev/null' ? ' (the unit is masked)' : ''}; wanbond does not write through it`,
+      `${file}: a symbolic link to ${to}` +
+        `${to === '/dev/null' ? ' (the unit is masked)' : ''}; wanbond does not write through it`,
       to === '/dev/null'
         ? `systemctl unmask ${name}, then run install-units again`
         : `remove the link (rm ${file}) and run install-units again`,
@@ -175,7 +176,8 @@ export async function installUnits(o: InstallOptions, io: Io, deps: InstallDeps 
       if (p.state === 'same') io.out(`# ${p.file}: already installed, nothing to change\n`);
       if (p.state === 'differs') {
         io.out(
-          `# ${p.file} differs from the unit wanbond would install${o.force ? '; --force replaces it, keeping a backup' : '; only --force replaces it'}:\n`,
+          `# ${p.file} differs from the unit wanbond would install` +
+            `${o.force ? '; --force replaces it, keeping a backup' : '; only --force replaces it'}:\n`,
         );
         io.out(unifiedDiff(p.file, p.old ?? '', p.text).replace(/^/gm, '#   '));
       }
@@ -189,8 +191,11 @@ export async function installUnits(o: InstallOptions, io: Io, deps: InstallDeps 
 
   if (differs.length > 0 && !o.force) {
     throw new WanbondError(
-      `${differs.map((p) => p.file).join(' and ')} ${differs.length > 1 ? 'differ' : 'differs'} from the unit wanbond would install; nothing was written`,
-      `see the difference: ${commandLine(o, ['--dry-run'])}; keep local changes in a drop-in (systemctl edit ${differs[0]?.name}), then replace the file (a backup is kept): ${commandLine(o, ['--force'])}`,
+      `${differs.map((p) => p.file).join(' and ')} ${differs.length > 1 ? 'differ' : 'differs'} ` +
+        `from the unit wanbond would install; nothing was written`,
+      `see the difference: ${commandLine(o, ['--dry-run'])}; ` +
+        `keep local changes in a drop-in (systemctl edit ${differs[0]?.name}), ` +
+        `then replace the file (a backup is kept): ${commandLine(o, ['--force'])}`,
     );
   }
   if (toWrite.length === 0) {
@@ -200,7 +205,8 @@ export async function installUnits(o: InstallOptions, io: Io, deps: InstallDeps 
     if (!st?.isDirectory()) {
       throw new WanbondError(
         `${unitDir}: no such folder; nothing was written`,
-        `without systemd, start wanbond from an init script (docs/BOOT.md); or point --unit-dir at the folder systemd reads (${DEFAULT_UNIT_DIR})`,
+        `without systemd, start wanbond from an init script (docs/BOOT.md); ` +
+          `or point --unit-dir at the folder systemd reads (${DEFAULT_UNIT_DIR})`,
       );
     }
     for (const p of toWrite) {

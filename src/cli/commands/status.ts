@@ -25,7 +25,10 @@ export interface LineStatus {
   driverConfig: { stale: boolean; dynIntrCfgInDriver: 'YES' | 'NO' | null; since: string | null };
   /** What the watch daemon judges of the line; null when no daemon runs. */
   health: Omit<LineSummary, 'line'> | null;
-  /** Weighted and per-connection bonds: the line's share of the draw now (packets, or new connections); null for TEQL. */
+  /**
+   * Weighted and per-connection bonds: the line's share of the draw now (packets, or new connections); null
+   * for TEQL.
+   */
   draw: number | null;
   /** A per-connection bond's uplink: its address (SNAT) and gateway; null otherwise. */
   uplink: { address: string; gateway: string } | null;
@@ -49,7 +52,10 @@ export interface BondStatus {
   lines: LineStatus[];
   /** Lines carrying IPv6 beside the bond (wanbond bonds IPv4 only), and what; null when IPv6 was not read. */
   ipv6Unbonded: Ipv6Carrier[] | null;
-  /** The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves Prometheus metrics (host:port), or null. */
+  /**
+   * The watch daemon: running (and whether its heartbeat is recent), or why not; metrics: where it serves
+   * Prometheus metrics (host:port), or null.
+   */
   watch: {
     running: boolean;
     pid: number | null;
@@ -168,20 +174,26 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
       const kind = k.label(b);
       // A bond without a device of its own has its lines' addresses (a per-connection bond's uplinks).
       const where = !k.ownDevice
-        ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}${b.addressPresent ? '' : ' (an address missing)'}`
+        ? `uplinks ${b.lines.map((l) => `${l.name} ${l.uplink?.address} via ${l.uplink?.gateway}`).join(', ')}` +
+          `${b.addressPresent ? '' : ' (an address missing)'}`
         : `address ${b.address}${b.addressPresent ? '' : ' (missing)'}`;
       const state = b.problem ? `unknown (${b.problem})` : !b.present ? k.absent : b.up ? 'up' : 'down';
       const routes = b.routes.map((r) => `${r.to}${r.present ? '' : ' (missing)'}`).join(', ') || 'none';
       const head = `${b.teql}${kind}: ${state}, ${where}, routes ${routes}${b.gateway ? ` via ${b.gateway}` : ''}\n`;
       const w = b.watch;
       const watchLine = w.running
-        ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
+        ? `  watch: running (pid ${w.pid}, last heard ${ago(w.updatedAt ?? '', now)} ago` +
+          `${w.stale ? ': NOT ANSWERING, check journalctl -u wanbond-watch' : ''}` +
+          `${w.metrics ? `; metrics at http://${w.metrics}/metrics` : ''})` +
+          `${w.allDown ? '; EVERY LINE IS DOWN' : ''}\n`
         : `  watch: not running (${w.why}); health below is what the kernel shows, no daemon judges it\n`;
       const stale = b.lines.filter((l) => l.driverConfig.stale);
       const foot = stale
         .map(
           (l) =>
-            `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} (DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): restart its device, or run wanbond up\n`,
+            `  ${l.name}: its driver still runs the configuration it read before ${l.driverConfig.since} ` +
+            `(DYN_INTR_CFG ${l.driverConfig.dynIntrCfgInDriver} there): ` +
+            `restart its device, or run wanbond up\n`,
         )
         .join('');
       const held = b.lines.map((l) => (l.heldOut ? `  ${l.heldOut.what}\n    fix: ${l.heldOut.hint}\n` : '')).join('');

@@ -15,7 +15,8 @@ export function registerWatch(
   program
     .command('watch')
     .description(
-      'daemon: converge like up, then take failed lines out of the ring and put them back when healthy (SIGHUP reloads, SIGTERM stops and leaves the bond up)',
+      'daemon: converge like up, then take failed lines out of the ring and put them back when healthy ' +
+        '(SIGHUP reloads, SIGTERM stops and leaves the bond up)',
     )
     .option('--no-config-fix', 'do not edit wanpipe files at start')
     .option('--no-restart', 'do not restart devices whose driver runs an older configuration')

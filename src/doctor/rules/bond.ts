@@ -55,7 +55,10 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'error',
       bond: b.teql,
       what: `${b.teql} is down`,
-      why: `a teql device that is down sends nothing, and the kernel dropped the routes through it. "Don't forget the 'ip link set up' command!" (LARTC): \`ip link set dev ${b.teql} up\` alone brings the device back, not its routes`,
+      why:
+        `a teql device that is down sends nothing, and the kernel dropped the routes through it. "Don't ` +
+        `forget the 'ip link set up' command!" (LARTC): \`ip link set dev ${b.teql} up\` alone brings the device ` +
+        'back, not its routes',
       fix: [cmd('wanbond', 'up')],
     });
   }
@@ -66,7 +69,9 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'error',
       bond: b.teql,
       what: `${b.teql}'s queue is held: a plug qdisc ${held.handle} stops everything it should send`,
-      why: 'wanbond holds the queue for the milliseconds a slave change takes; a wanbond killed in between leaves the hold behind',
+      why:
+        'wanbond holds the queue for the milliseconds a slave change takes; a wanbond killed in between ' +
+        'leaves the hold behind',
       fix: [run({ kind: 'release-bond', teql: b.teql })],
     });
   }
@@ -77,7 +82,9 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'error',
       bond: b.teql,
       what: `${b.teql} has no address ${b.address}`,
-      why: 'the address is fake (Sangoma: "ARBITRARY, it is fake"), but without one the kernel has no source address for what the router itself sends through the bond',
+      why:
+        'the address is fake (Sangoma: "ARBITRARY, it is fake"), but without one the kernel has no source ' +
+        'address for what the router itself sends through the bond',
       fix: [run({ kind: 'add-address', dev: b.teql, cidr: b.address })],
     });
   }
@@ -99,7 +106,9 @@ function slaveDown(x: DoctorInput, teql: string, line: string, adminUp: boolean)
       id: 'bond.slave-down',
       severity: 'error',
       ...at,
-      why: `${device.name} is Connected with no T1 alarm, so the line is fine: someone set the interface down (ip link set down)`,
+      why:
+        `${device.name} is Connected with no T1 alarm, so the line is fine: someone set the interface down ` +
+        '(ip link set down)',
       fix: [run({ kind: 'set-link-up', dev: line })],
     };
   }
@@ -193,7 +202,9 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
         severity: 'error',
         ...at,
         what: `${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
-        why: 'a line is in a teql bond by having the teql device as its root qdisc; wanbond up will not replace shaping someone set on purpose',
+        why:
+          'a line is in a teql bond by having the teql device as its root qdisc; wanbond up will not replace ' +
+          'shaping someone set on purpose',
         fix: [cmd('tc', 'qdisc', 'del', 'dev', s.name, 'root'), cmd('wanbond', 'up')],
       });
     } else if (root?.kind !== b.teql && !outByDaemon(x, b.teql, s.name) && isUp(linkOf(x.observed.links, b.teql))) {
@@ -203,7 +214,9 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
         severity: 'error',
         ...at,
         what: `${s.name} is not in ${b.teql}`,
-        why: `${b.teql} sends only over lines whose root qdisc is ${b.teql}: this one carries none of the bond's traffic`,
+        why:
+          `${b.teql} sends only over lines whose root qdisc is ${b.teql}: this one carries none of the bond's ` +
+          'traffic',
         fix: [cmd('wanbond', 'up')],
       });
     }
@@ -218,7 +231,8 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   // slave's when they joined), so a line that shrank later is the one put back.
   const want = b.mtu ?? linkOf(x.observed.links, b.teql)?.mtu ?? Math.min(...have.map((l) => l.mtu));
   const off = have.filter((l) => l.mtu !== want);
-  // Lines that agree with each other are no mismatch, whatever teqlN was set to since; the settings' mtu they must all have.
+  // Lines that agree with each other are no mismatch, whatever teqlN was set to since; the settings' mtu they
+  // must all have.
   const differ = new Set(have.map((l) => l.mtu)).size > 1 || (b.mtu !== undefined && off.length > 0);
   if (have.length === 0 || off.length === 0 || !differ) return [];
   return [
@@ -226,8 +240,12 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
       id: 'bond.mtu-mismatch',
       severity: 'warning',
       bond: b.teql,
-      what: `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,
-      why: `TEQL gives ${b.teql} its smallest slave's MTU, and an up teql device refuses a slave with a smaller MTU than its own: a line that comes back with another MTU cannot rejoin`,
+      what:
+        `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}` +
+        `${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,
+      why:
+        `TEQL gives ${b.teql} its smallest slave's MTU, and an up teql device refuses a slave with a smaller ` +
+        'MTU than its own: a line that comes back with another MTU cannot rejoin',
       fix: [...off.map((l) => cmd('ip', 'link', 'set', 'dev', l.name, 'mtu', String(want))), cmd('wanbond', 'up')],
     },
   ];
@@ -291,7 +309,10 @@ export function drawnBondRules(x: DoctorInput, b: DesiredBond, w: DrawnWords): F
             severity: 'warning',
             bond: b.teql,
             what: `${b.teql}: this system has no conntrack program`,
-            why: `when an uplink fails, the watch daemon stops drawing it for new connections and flushes the connections marked for it with conntrack; without the program they stay until they time out, and their clients hang on a dead provider`,
+            why:
+              'when an uplink fails, the watch daemon stops drawing it for new connections and flushes the ' +
+              'connections marked for it with conntrack; without the program they stay until they time out, and ' +
+              'their clients hang on a dead provider',
             fix: [
               note('install it: apt-get install conntrack (dnf install conntrack-tools)'),
               cmd('systemctl', 'restart', 'wanbond-watch'),
@@ -367,7 +388,9 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
       id: notApplied,
       severity: 'error',
       bond: b.teql,
-      what: `${b.teql} is not as wanbond set it: ${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
+      what:
+        `${b.teql} is not as wanbond set it: ` +
+        `${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
       why: w.needs,
       fix: [cmd('wanbond', 'plan'), cmd('wanbond', 'up')],
     },

@@ -18,7 +18,9 @@ type T1Alarm = Exclude<(typeof LINE_ALARMS)[number], 'DISCONNECTED'>;
 const ALARM_MEANING: Record<T1Alarm, string> = {
   LOS: "no signal at all from the line (cable, jack, the telco's smartjack)",
   ALOS: "no signal at all from the line (cable, jack, the telco's smartjack)",
-  LOF: "a signal but no framing: ESF/D4 (FE_FRAME) or B8ZS/AMI (FE_LCODE) differ from the telco's, or the line is too noisy",
+  LOF:
+    "a signal but no framing: ESF/D4 (FE_FRAME) or B8ZS/AMI (FE_LCODE) differ from the telco's, or the line " +
+    'is too noisy',
   RED: 'the card has lost the line (it follows LOS or LOF)',
   AIS: 'the telco sends all ones: their network has lost the circuit upstream of you',
   RAI: "the far end does not hear you: your transmit side, or the far end's receive side, is at fault",
@@ -57,8 +59,12 @@ function devices(x: DoctorInput): Finding[] {
         id: 'card.device-stopped',
         severity: 'error',
         ...(bonds.length === 1 && bonds[0] ? { bond: bonds[0] } : {}),
-        what: `wanrouter is not running: ${x.wanrouterProc}/status does not exist, so ${wanted.join(', ')} ${wanted.length > 1 ? 'are' : 'is'} not started`,
-        why: `the lines (${wanted.flatMap((d) => linesOfDevice(x, d)).join(', ')}) do not exist until their devices start`,
+        what:
+          `wanrouter is not running: ${x.wanrouterProc}/status does not exist, so ${wanted.join(', ')} ` +
+          `${wanted.length > 1 ? 'are' : 'is'} not started`,
+        why:
+          `the lines (${wanted.flatMap((d) => linesOfDevice(x, d)).join(', ')}) do not exist until their ` +
+          'devices start',
         fix: [cmd('wanbond', 'up')],
       },
     ];
@@ -73,7 +79,9 @@ function devices(x: DoctorInput): Finding[] {
           severity: 'error' as const,
           ...at,
           what: `${name} is not started: ${x.wanrouterProc}/status does not list it`,
-          why: `its lines (${linesOfDevice(x, name).join(', ')}) do not exist until the device starts; the bond runs without them`,
+          why:
+            `its lines (${linesOfDevice(x, name).join(', ')}) do not exist until the device starts; the bond ` +
+            'runs without them',
           fix: [cmd('wanbond', 'up')],
         },
       ];
@@ -89,7 +97,8 @@ function devices(x: DoctorInput): Finding[] {
         why:
           alarms.length > 0
             ? `the card reports ${alarms.join(', ')} (below)`
-            : 'the protocol on the line (PPP, CHDLC keepalives, frame relay LMI) does not come up with the far end, or the T1 itself is down',
+            : 'the protocol on the line (PPP, CHDLC keepalives, frame relay LMI) does not come up with the far ' +
+              'end, or the T1 itself is down',
         fix: diagnose(x, name),
       },
     ];
@@ -110,7 +119,9 @@ function alarms(x: DoctorInput): Finding[] {
         severity: 'error' as const,
         ...bondOfDevice(x, name),
         what: `${name}: T1 alarm${on.length > 1 ? 's' : ''} ${on.join(', ')} on`,
-        why: `the line is down: ${on.map((a) => `${a}: ${ALARM_MEANING[a]}`).join('; ')}. Give the telco these alarms when you call`,
+        why:
+          `the line is down: ${on.map((a) => `${a}: ${ALARM_MEANING[a]}`).join('; ')}. Give the telco these ` +
+          'alarms when you call',
         fix: [
           ...diagnose(x, name),
           ...(on.includes('LOF')
@@ -138,7 +149,10 @@ function rising(x: DoctorInput): Finding[] {
         severity: 'warning' as const,
         ...bondOfDevice(x, name),
         what: `${name}: ${grew.join(', ')} in ${secs} s`,
-        why: 'the line corrupts frames: each one is a packet lost, TEQL hands this line its full share all the same, and every TCP flow over the bond slows down for its losses. The watch daemon marks such a line suspect but keeps it',
+        why:
+          'the line corrupts frames: each one is a packet lost, TEQL hands this line its full share all the ' +
+          'same, and every TCP flow over the bond slows down for its losses. The watch daemon marks such a line ' +
+          'suspect but keeps it',
         fix: [
           ...diagnose(x, name),
           note('ask the telco to test the line; until then, leave it out of the bond if the errors go on'),

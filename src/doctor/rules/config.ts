@@ -16,7 +16,8 @@ export const CONFIG_IDS = [
 ] as const;
 
 const restartNote = (x: DoctorInput, device: string) =>
-  `${device}'s lines (${linesOfDevice(x, device).join(', ')}) leave the bond while the device restarts, a few seconds; wanbond up restarts one device at a time`;
+  `${device}'s lines (${linesOfDevice(x, device).join(', ')}) leave the bond while the device restarts, a few ` +
+  'seconds; wanbond up restarts one device at a time';
 
 function fromProblem(x: DoctorInput, p: Problem): Finding {
   const line = p.iface;
@@ -33,8 +34,11 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         severity: 'error',
         ...at,
         what: `${p.where}: ${p.what}`,
-        why: "TEQL skips a line only when its interface is down or has lost carrier; the link must follow the line (Sangoma's TEQL FAQ), or a dead line keeps getting its share of the packets and loses them",
-        // A misnamed section must be renamed first (config.misnamed-section): config fix will not write where the driver never reads.
+        why:
+          'TEQL skips a line only when its interface is down or has lost carrier; the link must follow the ' +
+          "line (Sangoma's TEQL FAQ), or a dead line keeps getting its share of the packets and loses them",
+        // A misnamed section must be renamed first (config.misnamed-section): config fix will not write where the
+        // driver never reads.
         fix:
           line && !i?.misnamedSection
             ? [cmd('wanbond', 'config', 'fix', '--only', line), cmd('wanbond', 'up')]
@@ -47,7 +51,9 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         severity: 'error',
         ...at,
         what: `${p.where}: ${p.what}`,
-        why: 'wanconfig applies a section only to the interface named exactly so: every key in it (DYN_INTR_CFG too) is ignored',
+        why:
+          'wanconfig applies a section only to the interface named exactly so: every key in it (DYN_INTR_CFG ' +
+          'too) is ignored',
         fix: [note(`${p.where}: ${p.hint}`), cmd('wanbond', 'up')],
         ...(running && device ? { interrupts: restartNote(x, device) } : {}),
       };
@@ -59,15 +65,18 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         ...at,
         what: `${p.where}: ${p.what}`,
         why: target
-          ? `the interface stays up when the line dies, so TEQL keeps handing it its share; only the watch daemon's probe to ${target} can see it (within a second), and only while the daemon runs`
-          : 'the interface stays up when the line dies and nothing probes its far end: TEQL keeps handing it its share of the packets, which are lost, for as long as the line is down',
+          ? 'the interface stays up when the line dies, so TEQL keeps handing it its share; only the watch ' +
+            `daemon's probe to ${target} can see it (within a second), and only while the daemon runs`
+          : 'the interface stays up when the line dies and nothing probes its far end: TEQL keeps handing it its ' +
+            'share of the packets, which are lost, for as long as the line is down',
         fix: [
           note(p.hint),
           ...(target
             ? []
             : [
                 note(
-                  `or give it a probe: in [watch] of ${x.desired.settingsFile}: probe.${line} = <its far end's address>`,
+                  `or give it a probe: in [watch] of ${x.desired.settingsFile}: probe.${line} = <its far end's ` +
+                    'address>',
                 ),
               ]),
         ],
@@ -79,7 +88,9 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         severity: 'error',
         ...at,
         what: `${p.where}: ${p.what}`,
-        why: 'a wanpipe driver reads its configuration only when its device starts: until then a dead line stays up and keeps its share of the packets',
+        why:
+          'a wanpipe driver reads its configuration only when its device starts: until then a dead line stays ' +
+          'up and keeps its share of the packets',
         fix: [cmd('wanrouter', 'restart', device as string)],
         interrupts: restartNote(x, device as string),
       };
@@ -99,8 +110,13 @@ function dynamicIp(x: DoctorInput, bonded: { bond: string; line: string }[]): Fi
         severity: 'warning',
         bond,
         line,
-        what: `${at}: DYN_INTR_CFG = YES on ${dev.configId} asks the peer for a dynamic IP address; it never takes ${line} down`,
-        why: `on ${dev.configId} the key means dynamic IP negotiation (IPCP), not "down the interface when the line fails" as on the other drivers: set in the hope that TEQL skips ${line} when it dies, it does not do that`,
+        what:
+          `${at}: DYN_INTR_CFG = YES on ${dev.configId} asks the peer for a dynamic IP address; it never ` +
+          `takes ${line} down`,
+        why:
+          `on ${dev.configId} the key means dynamic IP negotiation (IPCP), not "down the interface when the ` +
+          `line fails" as on the other drivers: set in the hope that TEQL skips ${line} when it dies, it does ` +
+          'not do that',
         fix: [note(`${at}: DYN_INTR_CFG = NO in [${line}], unless the telco assigns ${line}'s address by IPCP`)],
       },
     ];

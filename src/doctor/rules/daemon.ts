@@ -22,7 +22,10 @@ function running(x: DoctorInput): Finding[] {
         id: 'watch.not-running',
         severity: 'warning',
         what: `the watch daemon is not running: ${d.why}`,
-        why: 'TEQL alone skips a line only when its interface is down; a line that fails silently (a dead far end or DLCI) keeps its share of the packets, and a dead line left in the ring costs most of the bond (docs/WATCH.md). The daemon takes such a line out within a second',
+        why:
+          'TEQL alone skips a line only when its interface is down; a line that fails silently (a dead far ' +
+          'end or DLCI) keeps its share of the packets, and a dead line left in the ring costs most of the bond ' +
+          '(docs/WATCH.md). The daemon takes such a line out within a second',
         fix: [
           note('once, if systemd does not know the unit: wanbond install-units'),
           cmd('systemctl', 'enable', '--now', 'wanbond-watch.service'),
@@ -58,7 +61,9 @@ function lines(x: DoctorInput): Finding[] {
           severity: 'error',
           bond: b.teql,
           what: `every line of ${b.teql} is down`,
-          why: 'nothing goes out through the bond; the daemon keeps every line in the ring so the first one back carries traffic at once',
+          why:
+            'nothing goes out through the bond; the daemon keeps every line in the ring so the first one back ' +
+            'carries traffic at once',
           fix: [cmd('wanbond', 'status'), cmd('wanrouter', 'status')],
         },
       ];
@@ -73,7 +78,10 @@ function lines(x: DoctorInput): Finding[] {
             severity: 'warning',
             ...at,
             what: `${h.line} is kept out of ${b.teql} for flapping (${h.flaps} falls, penalty ${h.penalty})`,
-            why: 'each fall adds to a penalty that halves every half_life; above suppress the line stays out, even when it works, until the penalty decays below reuse (route flap damping, RFC 2439): a line that comes and goes costs more than it carries',
+            why:
+              'each fall adds to a penalty that halves every half_life; above suppress the line stays out, ' +
+              'even when it works, until the penalty decays below reuse (route flap damping, RFC 2439): a line ' +
+              'that comes and goes costs more than it carries',
             fix: [cmd('wanbond', 'status'), note('ask the telco about the line if it keeps flapping')],
           },
         ];
@@ -90,8 +98,11 @@ function lines(x: DoctorInput): Finding[] {
             ? `${h.line} is back and in probation since ${h.since}: it rejoins ${b.teql} after hold_down clean`
             : `the watch daemon took ${h.line} out of ${b.teql}: ${h.reason}`,
           why: probation
-            ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within seconds never does'
-            : `the interface is up, yet ${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines`,
+            ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within ' +
+              'seconds never does'
+            : 'the interface is up, yet ' +
+              `${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or ` +
+              'the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines',
           fix: probation
             ? [cmd('wanbond', 'status')]
             : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
@@ -116,7 +127,9 @@ function probes(x: DoctorInput): Finding[] {
             bond: b.teql,
             line: s.name,
             what: `the watch daemon does not probe ${s.name}, although its far end is ${configured}`,
-            why: "the daemon turns every probe off when its ping is not iputils' (busybox's has no -O) and logs probes-off; it then sees only what the driver shows",
+            why:
+              "the daemon turns every probe off when its ping is not iputils' (busybox's has no -O) and logs " +
+              'probes-off; it then sees only what the driver shows',
             fix: [
               cmd('ping', '-V'),
               cmd('journalctl', '-u', 'wanbond-watch.service', '-n', '50', '--no-pager'),
@@ -137,11 +150,18 @@ function probes(x: DoctorInput): Finding[] {
           bond: b.teql,
           line: s.name,
           what: off ? `${s.name}'s probe is off (probe.${s.name} = none)` : `${s.name} has no far end to probe`,
-          why: `the daemon sees ${s.name} fail only when ${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that dies while the line stays up goes unseen, and ${kindOf(b).unseenShare}`,
+          why:
+            `the daemon sees ${s.name} fail only when ` +
+            `${i ? 'the driver takes it down or drops carrier' : 'it loses its link'}; a far end or circuit that ` +
+            `dies while the line stays up goes unseen, and ${kindOf(b).unseenShare}`,
           // Behind a DSL router or a provider, the link stays up when what is beyond dies: the probe must ask past it.
           fix: [
             note(
-              `in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ${beyond ? `<an address beyond its ${beyond} (the router's own address answers while its DSL line is dead)>` : '<the address of its far end>'}${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`,
+              `in [watch] of ${x.desired.settingsFile}: probe.${s.name} = ` +
+                (beyond
+                  ? `<an address beyond its ${beyond} (the router's own address answers while its DSL line is dead)>`
+                  : '<the address of its far end>') +
+                `${i ? ` (or POINTOPOINT=<address> in ${x.site?.confDir}/interfaces/${s.name})` : ''}`,
             ),
             cmd('systemctl', 'reload', 'wanbond-watch.service'),
           ],

@@ -48,8 +48,14 @@ function notOnBond(x: DoctorInput, b: DesiredBond): Finding[] {
         bond: b.teql,
         what: !best
           ? `no route ${want.to}: it should go to ${b.teql}`
-          : `${want.to} goes ${describeRoute(best)}, not to ${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
-        why: `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on teql0 device"); ${!best ? 'without one it goes nowhere, or out another way' : 'the kernel uses the route with the lowest metric, so this traffic never touches the bond'}`,
+          : `${want.to} goes ${describeRoute(best)}, not to ` +
+            `${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
+        why:
+          `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on ` +
+          'teql0 device"); ' +
+          (!best
+            ? 'without one it goes nowhere, or out another way'
+            : 'the kernel uses the route with the lowest metric, so this traffic never touches the bond'),
         fix: [cmd('wanbond', 'up')],
         // Same destination and metric: `ip route replace` takes its place (a lower metric than ours only loses to it).
         ...(best && metric(best) === 0
@@ -80,10 +86,16 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
         severity: viaLine ? 'warning' : 'info',
         bond: b.teql,
         ...(viaLine ? { line: viaLine } : {}),
-        what: `${describeRoute(r)} takes ${r.dst} away from ${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
+        what:
+          `${describeRoute(r)} takes ${r.dst} away from ` +
+          `${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
         why: viaLine
-          ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with that line${i && ipf?.gateway ? ` (wanrouter adds it: GATEWAY=${ipf.gateway} in interfaces/${viaLine})` : ''}`
-          : `a more specific route wins over ${covers.to === 'default' ? 'the default route' : covers.to}: traffic to ${r.dst} leaves by ${devs.join(', ') || 'another way'} and never uses the bond. If that is on purpose, ignore this`,
+          ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with ` +
+            'that line' +
+            (i && ipf?.gateway ? ` (wanrouter adds it: GATEWAY=${ipf.gateway} in interfaces/${viaLine})` : '')
+          : `a more specific route wins over ${covers.to === 'default' ? 'the default route' : covers.to}: ` +
+            `traffic to ${r.dst} leaves by ${devs.join(', ') || 'another way'} and never uses the bond. If that ` +
+            'is on purpose, ignore this',
         fix: [
           r.spec
             ? run({ kind: 'del-route', route: r.spec })
@@ -98,7 +110,8 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
           ...(i && ipf?.gateway
             ? [
                 note(
-                  `remove GATEWAY=${ipf.gateway} from ${x.site?.confDir}/interfaces/${viaLine}, or wanrouter adds the route again at its next start`,
+                  `remove GATEWAY=${ipf.gateway} from ${x.site?.confDir}/interfaces/${viaLine}, or wanrouter ` +
+                    'adds the route again at its next start',
                 ),
               ]
             : []),
@@ -123,7 +136,13 @@ function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'warning',
       bond: b.teql,
       what: `the fake ${net} of ${b.teql} is routed`,
-      why: `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); routed, it sends traffic for ${net} into the bond, where no far end has it${again ? `. The address was added without noprefixroute, so the kernel adds the route back each time ${b.teql} comes up` : ''}`,
+      why:
+        `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); ` +
+        `routed, it sends traffic for ${net} into the bond, where no far end has it` +
+        (again
+          ? '. The address was added without noprefixroute, so the kernel adds the route back each time ' +
+            `${b.teql} comes up`
+          : ''),
       fix: again
         ? [
             run({ kind: 'del-address', dev: b.teql, cidr: b.address }),
@@ -154,10 +173,14 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
         bond: b.teql,
         line: s.name,
         what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,
-        why: `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still hands ${s.name} its share of the packets, and they are lost`,
+        why:
+          `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} ` +
+          `must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still ` +
+          `hands ${s.name} its share of the packets, and they are lost`,
         fix: [
           note(
-            `give the router behind ${s.name} the shared LAN address ${gw}, or correct the cabling; then check: arping -c 3 -I ${s.name} ${gw}`,
+            `give the router behind ${s.name} the shared LAN address ${gw}, or correct the cabling; then check: ` +
+              `arping -c 3 -I ${s.name} ${gw}`,
           ),
           cmd('ip', 'neigh', 'flush', 'dev', s.name, 'to', gw),
         ],
@@ -183,11 +206,16 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
           severity: 'warning',
           bond: b.teql,
           line: s.name,
-          what: `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not on a /30 or /31 with it)`,
-          why: `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that router sees it, and ${s.name}'s probes have no route beyond its own network`,
+          what:
+            `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not ` +
+            'on a /30 or /31 with it)',
+          why:
+            `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that ` +
+            `router sees it, and ${s.name}'s probes have no route beyond its own network`,
           fix: [
             note(
-              `name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ${s.name}'s network>`,
+              `name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ` +
+                `${s.name}'s network>`,
             ),
             cmd('wanbond', 'up'),
           ],
@@ -203,8 +231,17 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         severity: 'error',
         bond: b.teql,
         line: s.name,
-        what: `${s.name}'s probe route is gone: ${[route ? '' : `no default via ${router} in table ${table}`, rule ? '' : `no rule oif ${s.name} lookup ${table}`].filter(Boolean).join(', ')}`,
-        why: `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down while it works, or a dead DSL line behind its router is missed`,
+        what:
+          `${s.name}'s probe route is gone: ` +
+          [
+            route ? '' : `no default via ${router} in table ${table}`,
+            rule ? '' : `no rule oif ${s.name} lookup ${table}`,
+          ]
+            .filter(Boolean)
+            .join(', '),
+        why:
+          `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down ` +
+          'while it works, or a dead DSL line behind its router is missed',
         fix: [cmd('wanbond', 'up')],
       },
     ];

@@ -35,8 +35,13 @@ function rpFilter(x: DoctorInput): Finding[] {
             severity: 'error',
             bond: b.teql,
             line: s.name,
-            what: `reverse-path filtering is strict on ${s.name} (all = ${all}, ${s.name} = ${own}: the kernel applies the larger)`,
-            why: `the far end sends over whichever line is next, so a packet for this router arrives on ${s.name} while the route back to its sender is ${b.teql}: strict filtering drops it ("return path filtering turned off, because they will otherwise drop packets", LARTC)`,
+            what:
+              `reverse-path filtering is strict on ${s.name} (all = ${all}, ${s.name} = ${own}: the kernel ` +
+              'applies the larger)',
+            why:
+              'the far end sends over whichever line is next, so a packet for this router arrives on ' +
+              `${s.name} while the route back to its sender is ${b.teql}: strict filtering drops it ("return ` +
+              'path filtering turned off, because they will otherwise drop packets", LARTC)',
             fix,
           },
         ];
@@ -55,7 +60,8 @@ function ipForward(x: DoctorInput): Finding[] {
       what: 'IP forwarding is off: this machine forwards nothing between its networks and the bond',
       why:
         lan.length > 0
-          ? `the hosts on ${lan.join(', ')} reach the bond only through a router that forwards; their packets are dropped here`
+          ? `the hosts on ${lan.join(', ')} reach the bond only through a router that forwards; their packets ` +
+            'are dropped here'
           : 'on a host that only uses the bond for itself this is right; a router needs it',
       fix: [
         run({

@@ -70,7 +70,9 @@ export function inbound(x: DoctorInput, b: DesiredBond): Inbound {
   if (busiest.rx < MIN_RX_BYTES)
     return {
       kind: 'unmeasured',
-      why: `${Math.round(rxTotal / 1000)} kB received in ${(windowMs(x) / 1000).toFixed(1)} s, too little to judge the far end`,
+      why:
+        `${Math.round(rxTotal / 1000)} kB received in ${(windowMs(x) / 1000).toFixed(1)} s, too little to ` +
+        'judge the far end',
     };
   const share = busiest.rx / rxTotal;
   if (share <= CONCENTRATED) return { kind: 'equalized' };
@@ -115,11 +117,17 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'warning',
       bond: b.teql,
       line: v.busiest.line,
-      what: `${b.teql} received ${Math.round(v.share * 100)}% of its traffic on ${v.busiest.line} while it sent evenly over ${v.lines.length} lines (${(secs).toFixed(1)} s)`,
-      why: `your telco, or the far router, is not load balancing down to you: it sends everything for you over one line, so a single download gets one line's rate, ${one}, however many lines the bond has. In load balancing you can only control the outgoing direction (Sangoma's TEQL FAQ); both ends must equalize (LARTC)`,
+      what:
+        `${b.teql} received ${Math.round(v.share * 100)}% of its traffic on ${v.busiest.line} while it sent ` +
+        `evenly over ${v.lines.length} lines (${(secs).toFixed(1)} s)`,
+      why:
+        'your telco, or the far router, is not load balancing down to you: it sends everything for you over ' +
+        `one line, so a single download gets one line's rate, ${one}, however many lines the bond has. In load ` +
+        "balancing you can only control the outgoing direction (Sangoma's TEQL FAQ); both ends must equalize (LARTC)",
       fix: [
         note(
-          `on the far router, the same TEQL over the same lines; first set ${vars.join(' ')} to its interfaces of ${v.lines.map((f) => f.line).join(', ')}`,
+          `on the far router, the same TEQL over the same lines; first set ${vars.join(' ')} to its interfaces ` +
+            `of ${v.lines.map((f) => f.line).join(', ')}`,
         ),
         cmd('modprobe', 'sch_teql'),
         ...vars.map((n) => `tc qdisc add dev "$${n}" root teql0`),
@@ -133,7 +141,8 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
         ...vars.map((n) => `sysctl -q -w "net/ipv4/conf/$${n}/rp_filter=0"`),
         cmd('sysctl', '-q', '-w', 'net/ipv4/conf/all/rp_filter=0'),
         note(
-          'a Cisco at the far end: per-packet load sharing on each of the lines (interface command: ip load-sharing per-packet); a telco router: ask the telco for it',
+          'a Cisco at the far end: per-packet load sharing on each of the lines (interface command: ip ' +
+            'load-sharing per-packet); a telco router: ask the telco for it',
         ),
       ],
     },
@@ -162,19 +171,26 @@ function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
       id: 'traffic.unequal-lines',
       severity: unusable ? 'error' : 'warning',
       bond: b.teql,
-      what: `${b.teql}'s lines differ in speed: ${rates.map((v, i) => `${v.line} ${kbit(bps[i] as number)}`).join(', ')}`,
+      what:
+        `${b.teql}'s lines differ in speed: ` +
+        `${rates.map((v, i) => `${v.line} ${kbit(bps[i] as number)}`).join(', ')}`,
       why:
-        `TEQL hands every line the same number of packets, so a bond runs at N x its slowest line: ${kbit(c.ceilingBps)} of the ${kbit(c.sumBps)} these lines add up to (${Math.round(c.ratio * 100)}%); the same lines equalized would carry ${(c.sumBps / c.ceilingBps).toFixed(2)}x as much` +
+        'TEQL hands every line the same number of packets, so a bond runs at N x its slowest line: ' +
+        `${kbit(c.ceilingBps)} of the ${kbit(c.sumBps)} these lines add up to (${Math.round(c.ratio * 100)}%); ` +
+        `the same lines equalized would carry ${(c.sumBps / c.ceilingBps).toFixed(2)}x as much` +
         (best.bps > c.ceilingBps ? `. Without ${slow.join(', ')} the bond carries ${kbit(best.bps)}` : '') +
         (unusable
           ? `. Lines ${UNUSABLE_RATIO}x apart or more make TEQL unusable: packets arrive far out of order`
           : ''),
       fix: [
         note(
-          `bond them by weight instead, at about ${kbit(c.sumBps)} (${(c.sumBps / c.ceilingBps).toFixed(2)}x): in ${x.desired.settingsFile}, rename [${b.teql}] to [wbond${b.index}] (a weighted bond, docs/WEIGHTED.md), then wanbond down and wanbond up`,
+          `bond them by weight instead, at about ${kbit(c.sumBps)} (${(c.sumBps / c.ceilingBps).toFixed(2)}x): ` +
+            `in ${x.desired.settingsFile}, rename [${b.teql}] to [wbond${b.index}] (a weighted bond, ` +
+            'docs/WEIGHTED.md), then wanbond down and wanbond up',
         ),
         note(
-          `or have the telco give every line the same timeslots (ACTIVE_CH), or leave the slow line${slow.length > 1 ? 's' : ''} out:`,
+          'or have the telco give every line the same timeslots (ACTIVE_CH), or leave the slow ' +
+            `line${slow.length > 1 ? 's' : ''} out:`,
         ),
         ...(out?.fix ?? [note(`in [${b.teql}] of ${x.desired.settingsFile}: slaves = the lines of equal speed`)]),
       ],
@@ -201,10 +217,19 @@ function dropping(x: DoctorInput, b: DesiredBond): Finding[] {
       severity: 'warning' as const,
       bond: b.teql,
       line,
-      what: `${line} ${[d > 0 ? `dropped ${d} packet${d === 1 ? '' : 's'}` : '', e > 0 ? `counted ${e} error${e === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ')} in ${secs} s; the other lines none`,
+      what:
+        `${line} ` +
+        [
+          d > 0 ? `dropped ${d} packet${d === 1 ? '' : 's'}` : '',
+          e > 0 ? `counted ${e} error${e === 1 ? '' : 's'}` : '',
+        ]
+          .filter(Boolean)
+          .join(' and ') +
+        ` in ${secs} s; the other lines none`,
       why:
         i?.visibility === 'none'
-          ? `a driver that does not take its interface down counts what it cannot send as dropped: ${line}'s line is likely dead while TEQL still hands it its share`
+          ? `a driver that does not take its interface down counts what it cannot send as dropped: ${line}'s ` +
+            'line is likely dead while TEQL still hands it its share'
           : 'every packet lost there is one TCP must send again, and the whole bond slows down for it',
       fix: [
         ...(i

@@ -132,7 +132,10 @@ describe('apply rolls back a failure at every step', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: the kernel does not show what was applied: route default dev teql0; rolled back \d+ steps, the system is as it was\n/,
+      new RegExp(
+        '^error: the kernel does not show what was applied: route default dev teql0; rolled back ' +
+          String.raw`\d+ steps, the system is as it was\n`,
+      ),
     );
     assert.equal(kernel.dump(), before);
   });

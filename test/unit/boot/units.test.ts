@@ -66,25 +66,28 @@ async function which(cmd: string): Promise<string | undefined> {
 }
 
 describe('units: rendering', () => {
-  it('every Exec line of wanbond runs the given program with the given global options, before the command', async () => {
-    const text = renderUnit('wanbond.service', await template('wanbond.service'), {
-      bin: '/usr/bin/wanbond',
-      globals: [
-        ['--conf-dir', '/srv/wanpipe'],
-        ['--state-dir', '/run/wb'],
-      ],
-    });
-    assert.match(text, /^ExecStart=\/usr\/bin\/wanbond --conf-dir \/srv\/wanpipe --state-dir \/run\/wb up$/m);
-    assert.match(text, /^ExecStop=\/usr\/bin\/wanbond --conf-dir \/srv\/wanpipe --state-dir \/run\/wb down$/m);
-    assert.ok(!text.includes(TEMPLATE_BIN));
-    const watch = renderUnit('wanbond-watch.service', await template('wanbond-watch.service'), {
-      bin: '/opt/wb/bin/wanbond',
-      node: '/opt/node/bin/node',
-      globals: [],
-    });
-    assert.match(watch, /^ExecStart=\/opt\/node\/bin\/node \/opt\/wb\/bin\/wanbond watch$/m);
-    assert.match(watch, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'not a wanbond line: left as it is');
-  });
+  it(
+    'every Exec line of wanbond runs the given program with the given global options, ' + 'before the command',
+    async () => {
+      const text = renderUnit('wanbond.service', await template('wanbond.service'), {
+        bin: '/usr/bin/wanbond',
+        globals: [
+          ['--conf-dir', '/srv/wanpipe'],
+          ['--state-dir', '/run/wb'],
+        ],
+      });
+      assert.match(text, /^ExecStart=\/usr\/bin\/wanbond --conf-dir \/srv\/wanpipe --state-dir \/run\/wb up$/m);
+      assert.match(text, /^ExecStop=\/usr\/bin\/wanbond --conf-dir \/srv\/wanpipe --state-dir \/run\/wb down$/m);
+      assert.ok(!text.includes(TEMPLATE_BIN));
+      const watch = renderUnit('wanbond-watch.service', await template('wanbond-watch.service'), {
+        bin: '/opt/wb/bin/wanbond',
+        node: '/opt/node/bin/node',
+        globals: [],
+      });
+      assert.match(watch, /^ExecStart=\/opt\/node\/bin\/node \/opt\/wb\/bin\/wanbond watch$/m);
+      assert.match(watch, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'not a wanbond line: left as it is');
+    },
+  );
 
   it('the ordering an operator relies on', async () => {
     const up = await template('wanbond.service');
@@ -337,7 +340,8 @@ describe('units: systemd-analyze verify', async () => {
     const dir = await tmpDir();
     await fs.writeFile(
       path.join(dir, 'wanrouter.service'),
-      '[Unit]\nAfter=network-online.target\nWants=network-online.target\n[Service]\nType=oneshot\nExecStart=/bin/true\n',
+      '[Unit]\nAfter=network-online.target\nWants=network-online.target\n[Service]\nType=oneshot\n' +
+        'ExecStart=/bin/true\n',
     );
     assert.equal((await wanbond('install-units', '--unit-dir', dir, '--bin', BIN, '--no-reload')).code, 0);
     assert.match(

@@ -33,21 +33,24 @@ describe('settings examples in the docs', () => {
     }
   });
 
-  it('README.md and docs/SITES.md: their [pcbond0] examples are per-connection bonds of two uplinks weighted 2:1', async () => {
-    const blocks = [...(await iniBlocks('README.md')), ...(await iniBlocks('docs/SITES.md'))].filter((b) =>
-      b.includes('[pcbond0]'),
-    );
-    assert.equal(blocks.length, 2);
-    for (const b of blocks) {
-      const bond = parseSettings('x', b).bonds[0];
-      assert.equal(bond?.kind, 'per-connection');
-      assert.deepEqual(
-        bond?.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight]),
-        [
-          ['eth1', '100.64.1.2', '100.64.1.1', 2],
-          ['eth2', '100.64.2.2', '100.64.2.1', 1],
-        ],
+  it(
+    'README.md and docs/SITES.md: ' + 'their [pcbond0] examples are per-connection bonds of two uplinks weighted 2:1',
+    async () => {
+      const blocks = [...(await iniBlocks('README.md')), ...(await iniBlocks('docs/SITES.md'))].filter((b) =>
+        b.includes('[pcbond0]'),
       );
-    }
-  });
+      assert.equal(blocks.length, 2);
+      for (const b of blocks) {
+        const bond = parseSettings('x', b).bonds[0];
+        assert.equal(bond?.kind, 'per-connection');
+        assert.deepEqual(
+          bond?.uplinks.map((u) => [u.name, u.address, u.gateway, u.weight]),
+          [
+            ['eth1', '100.64.1.2', '100.64.1.1', 2],
+            ['eth2', '100.64.2.2', '100.64.2.1', 1],
+          ],
+        );
+      }
+    },
+  );
 });

@@ -29,7 +29,8 @@ const cases: Case[] = [
     files: { 'wanpipe1.conf': ok('wan0 = wanpipe1, WANPIPE') },
     file: 'wanpipe1.conf',
     message:
-      "4: wan0: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', found 2 (wanconfig skips such a line, so wan0 would not exist)",
+      "4: wan0: too few fields: expected '<device>, <media address>, <operation mode>[, <comment>]', " +
+      'found 2 (wanconfig skips such a line, so wan0 would not exist)',
   },
   {
     name: 'key outside any section',
@@ -53,7 +54,8 @@ const cases: Case[] = [
     name: 'DLCI out of range',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr5 = wanpipe1, 5, WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n',
+        '[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr5 = wanpipe1, 5, WANPIPE, c\n[wanpipe1]\n' +
+        'CARD_TYPE = S51X\n',
     },
     file: 'wanpipe1.conf',
     message: '4: wp1fr5: DLCI 5 out of range: expected 16 to 1007',
@@ -62,7 +64,8 @@ const cases: Case[] = [
     name: 'DLCI not a number',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr = wanpipe1, x16, WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n',
+        '[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr = wanpipe1, x16, WANPIPE, c\n[wanpipe1]\n' +
+        'CARD_TYPE = S51X\n',
     },
     file: 'wanpipe1.conf',
     message: "4: wp1fr: expected a DLCI number (16-1007) or 'auto', found 'x16'",
@@ -71,7 +74,8 @@ const cases: Case[] = [
     name: 'LIP interface whose profile section is missing',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\nw1g1ppp = wanpipe1, , WANPIPE, ppp, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n',
+        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\n' +
+        'w1g1ppp = wanpipe1, , WANPIPE, ppp, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n',
     },
     file: 'wanpipe1.conf',
     message: '5: w1g1ppp: protocol profile section [w1g1.ppp] is missing',
@@ -80,11 +84,14 @@ const cases: Case[] = [
     name: 'LIP interface without its STACK hardware interface',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1ppp = wanpipe1, , WANPIPE, ppp, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[w1g1.ppp]\nIP_MODE = STATIC\n',
+        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\n' +
+        'w1g1ppp = wanpipe1, , WANPIPE, ppp, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[w1g1.ppp]\n' +
+        'IP_MODE = STATIC\n',
     },
     file: 'wanpipe1.conf',
     message:
-      "4: w1g1ppp: profile w1g1.ppp names hardware interface w1g1, but [interfaces] has no 'w1g1 = wanpipe1, , STACK, ...'",
+      '4: w1g1ppp: profile w1g1.ppp names hardware interface w1g1, but [interfaces] has no ' +
+      "'w1g1 = wanpipe1, , STACK, ...'",
   },
   {
     name: 'device without its own section',
@@ -129,7 +136,8 @@ const cases: Case[] = [
     },
     file: 'wanpipe1.conf',
     message:
-      "2: wanpipe1: unknown protocol 'WAN_CHDLCX': expected one of WAN_CHDLC, WAN_PPP, WAN_FR, WAN_MULTPPP, WAN_AFT, WAN_AFT_TE1, ...",
+      "2: wanpipe1: unknown protocol 'WAN_CHDLCX': " +
+      'expected one of WAN_CHDLC, WAN_PPP, WAN_FR, WAN_MULTPPP, WAN_AFT, WAN_AFT_TE1, ...',
   },
   {
     name: 'DYN_INTR_CFG that wanconfig rejects (TRUE is no symbol of its table)',
@@ -154,7 +162,8 @@ const cases: Case[] = [
     },
     file: 'wanpipe1.conf',
     message:
-      '1: the file starts with a UTF-8 byte-order mark (bytes EF BB BF): wanconfig does not skip it, so it never finds the first section',
+      '1: the file starts with a UTF-8 byte-order mark (bytes EF BB BF): ' +
+      'wanconfig does not skip it, so it never finds the first section',
   },
   {
     name: 'CR-only line endings',
@@ -175,7 +184,8 @@ const cases: Case[] = [
     files: { 'wanpipe1.conf': ok('wan0 = wanpipe1, , wanpipe, c') },
     file: 'wanpipe1.conf',
     message:
-      "4: wan0: operation mode 'wanpipe' is not one wanconfig takes: it matches modes exactly, case included ('WANPIPE')",
+      "4: wan0: operation mode 'wanpipe' is not one wanconfig takes: it matches modes exactly, " +
+      "case included ('WANPIPE')",
   },
   {
     name: 'PPPOE spelled in capitals',
@@ -188,28 +198,35 @@ const cases: Case[] = [
     name: 'LIP protocol in capitals',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\nw1g1ppp = wanpipe1, , WANPIPE, PPP, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[w1g1.ppp]\nIP_MODE = STATIC\n',
+        '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\n' +
+        'w1g1ppp = wanpipe1, , WANPIPE, PPP, w1g1.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[w1g1.ppp]\n' +
+        'IP_MODE = STATIC\n',
     },
     file: 'wanpipe1.conf',
     message:
-      "5: w1g1ppp: 'PPP' is not a protocol wanconfig knows: with five fields the fourth names the LIP protocol (fr, ppp, chdlc, lip_atm, lip_katm, lip_x25, lip_lapb, lip_xmtp2, lip_lapd, lip_hdlc, lip_xdlc, tty, lapb, x25, dsp)",
+      "5: w1g1ppp: 'PPP' is not a protocol wanconfig knows: " +
+      'with five fields the fourth names the LIP protocol (fr, ppp, chdlc, lip_atm, lip_katm, lip_x25, ' +
+      'lip_lapb, lip_xmtp2, lip_lapd, lip_hdlc, lip_xdlc, tty, lapb, x25, dsp)',
   },
   {
     name: 'two devices in one file',
     files: {
       'wanpipe1.conf':
-        '[devices]\nwanpipe1 = WAN_CHDLC, a\nwanpipe2 = WAN_CHDLC, b\n[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n[wanpipe2]\nCARD_TYPE = S51X\n',
+        '[devices]\nwanpipe1 = WAN_CHDLC, a\nwanpipe2 = WAN_CHDLC, b\n[interfaces]\n' +
+        'wan0 = wanpipe1, , WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n[wanpipe2]\nCARD_TYPE = S51X\n',
     },
     file: 'wanpipe1.conf',
     message:
-      '3: [devices] lists wanpipe1 and wanpipe2: wanconfig configures only the last one (wanpipe2) and gives it every interface',
+      '3: [devices] lists wanpipe1 and wanpipe2: ' +
+      'wanconfig configures only the last one (wanpipe2) and gives it every interface',
   },
   {
     name: 'device section with spaces inside the brackets',
     files: { 'wanpipe1.conf': `${DEV}[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n[ wanpipe1 ]\nCARD_TYPE = S51X\n` },
     file: 'wanpipe1.conf',
     message:
-      '2: wanpipe1 has no [wanpipe1] section: [ wanpipe1 ] at line 5 has spaces inside the brackets, and wanconfig matches section names exactly',
+      '2: wanpipe1 has no [wanpipe1] section: ' +
+      '[ wanpipe1 ] at line 5 has spaces inside the brackets, and wanconfig matches section names exactly',
   },
   {
     name: 'interface name too long for the kernel',
@@ -231,7 +248,8 @@ const cases: Case[] = [
     files: {
       'wanpipe1.conf': ok('wan0 = wanpipe1, , WANPIPE, c'),
       'wanpipe2.conf':
-        '[devices]\nwanpipe2 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe2, , WANPIPE, c\n[wanpipe2]\nCARD_TYPE = S51X\n',
+        '[devices]\nwanpipe2 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe2, , WANPIPE, c\n[wanpipe2]\n' +
+        'CARD_TYPE = S51X\n',
     },
     file: 'wanpipe2.conf',
     message: '4: interface wan0 is also defined at <dir>/wanpipe1.conf:4',
@@ -271,7 +289,8 @@ describe('broken configurations', () => {
     const dir = await tmpDir();
     const chdlc = (dyn: string) => ok('wan0 = wanpipe1, , WANPIPE, c', `[wan0]\nDYN_INTR_CFG = ${dyn}\n`);
     const fr = (dyn: string) =>
-      `[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr16 = wanpipe1, 16, WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1fr16]\nDYN_INTR_CFG = ${dyn}\n`;
+      `[devices]\nwanpipe1 = WAN_FR, fr\n[interfaces]\nwp1fr16 = wanpipe1, 16, WANPIPE, c\n[wanpipe1]\n` +
+      `CARD_TYPE = S51X\n[wp1fr16]\nDYN_INTR_CFG = ${dyn}\n`;
     const dynOf = async (text: string) => {
       await fs.writeFile(path.join(dir, 'wanpipe1.conf'), text);
       const r = await cli('config', 'check', '--json', '--conf-dir', dir);
@@ -309,35 +328,43 @@ describe('broken configurations', () => {
     assert.equal(crlf.code, 0, crlf.out + crlf.err);
   });
 
-  it('a section named with spaces inside its brackets never applies: check says so and fix will not write where the driver never reads', async () => {
-    const dir = await tmpDir();
-    await fs.writeFile(
-      path.join(dir, 'wanpipe1.conf'),
-      ok('wan0 = wanpipe1, , WANPIPE, c', '[ wan0 ]\nDYN_INTR_CFG = YES\n'),
-    );
-    const before = await snapshot(dir);
-    const check = await cli('config', 'check', '--conf-dir', dir);
-    assert.equal(check.code, 1);
-    assert.match(
-      check.out,
-      /wanpipe1\.conf:7: wan0: section \[ wan0 \] never applies to wan0: wanconfig matches section names exactly, spaces inside the brackets included/,
-    );
-    assert.match(check.out, /wan0: DYN_INTR_CFG is not set \(NO\)/);
-    const fix = await cli('config', 'fix', '--conf-dir', dir);
-    assert.equal(fix.code, 0);
-    assert.match(
-      fix.err,
-      /wan0: DYN_INTR_CFG not set: its settings are in \[ wan0 \] \(line 7\), which wanconfig never applies to wan0/,
-    );
-    assert.deepEqual(await snapshot(dir), before);
-  });
+  it(
+    'a section named with spaces inside its brackets never applies: ' +
+      'check says so and fix will not write where the driver never reads',
+    async () => {
+      const dir = await tmpDir();
+      await fs.writeFile(
+        path.join(dir, 'wanpipe1.conf'),
+        ok('wan0 = wanpipe1, , WANPIPE, c', '[ wan0 ]\nDYN_INTR_CFG = YES\n'),
+      );
+      const before = await snapshot(dir);
+      const check = await cli('config', 'check', '--conf-dir', dir);
+      assert.equal(check.code, 1);
+      assert.match(
+        check.out,
+        new RegExp(
+          String.raw`wanpipe1\.conf:7: wan0: section \[ wan0 \] never applies to wan0: wanconfig matches ` +
+            'section names exactly, spaces inside the brackets included',
+        ),
+      );
+      assert.match(check.out, /wan0: DYN_INTR_CFG is not set \(NO\)/);
+      const fix = await cli('config', 'fix', '--conf-dir', dir);
+      assert.equal(fix.code, 0);
+      assert.match(
+        fix.err,
+        /wan0: DYN_INTR_CFG not set: its settings are in \[ wan0 \] \(line 7\), which wanconfig never applies to wan0/,
+      );
+      assert.deepEqual(await snapshot(dir), before);
+    },
+  );
 
   it('a missing folder is an error that says where to look', async () => {
     const r = await cli('config', 'check', '--conf-dir', '/nonexistent/wanpipe');
     assert.equal(r.code, 1);
     assert.equal(
       r.err,
-      'error: /nonexistent/wanpipe: cannot read the wanpipe configuration folder (ENOENT)\nhint: install wanpipe and run wancfg, or point --conf-dir at the folder holding wanpipeN.conf\n',
+      'error: /nonexistent/wanpipe: cannot read the wanpipe configuration folder (ENOENT)\n' +
+        'hint: install wanpipe and run wancfg, or point --conf-dir at the folder holding wanpipeN.conf\n',
     );
   });
 });

@@ -28,7 +28,8 @@ describe('config fix', () => {
     const f1 = path.join(dir, 'wanpipe1.conf');
     assert.ok(
       r.out.startsWith(
-        `--- ${f1}\n+++ ${f1}\n@@ -50,4 +50,4 @@\n KEEPALIVE_ERR_MARGIN\t= 5\n SLARP_TIMER\t\t= 0\n TRUE_ENCODING_TYPE\t= NO\n-DYN_INTR_CFG\t= NO\n+DYN_INTR_CFG\t= YES\n`,
+        `--- ${f1}\n+++ ${f1}\n@@ -50,4 +50,4 @@\n KEEPALIVE_ERR_MARGIN\t= 5\n SLARP_TIMER\t\t= 0\n` +
+          ` TRUE_ENCODING_TYPE\t= NO\n-DYN_INTR_CFG\t= NO\n+DYN_INTR_CFG\t= YES\n`,
       ),
       r.out,
     );
@@ -98,12 +99,14 @@ describe('config fix', () => {
     const f = path.join(dir, 'wanpipe1.conf');
     await fs.writeFile(
       f,
-      '[devices]\nwanpipe1 = WAN_PPP, c\n[interfaces]\nwp1ppp = wanpipe1, , WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1ppp]\n   MULTICAST   = NO ; trailing',
+      '[devices]\nwanpipe1 = WAN_PPP, c\n[interfaces]\nwp1ppp = wanpipe1, , WANPIPE, c\n[wanpipe1]\n' +
+        'CARD_TYPE = S51X\n[wp1ppp]\n   MULTICAST   = NO ; trailing',
     );
     assert.equal((await cli('config', 'fix', '--conf-dir', dir)).code, 0);
     assert.equal(
       await fs.readFile(f, 'latin1'),
-      '[devices]\nwanpipe1 = WAN_PPP, c\n[interfaces]\nwp1ppp = wanpipe1, , WANPIPE, c\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1ppp]\n   MULTICAST   = NO ; trailing\n   DYN_INTR_CFG = YES',
+      '[devices]\nwanpipe1 = WAN_PPP, c\n[interfaces]\nwp1ppp = wanpipe1, , WANPIPE, c\n[wanpipe1]\n' +
+        'CARD_TYPE = S51X\n[wp1ppp]\n   MULTICAST   = NO ; trailing\n   DYN_INTR_CFG = YES',
     );
   });
 
@@ -112,7 +115,8 @@ describe('config fix', () => {
     const f = path.join(dir, 'wanpipe1.conf');
     await fs.writeFile(
       f,
-      '[devices]\nwanpipe1 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n[wanpipe1]\n[wan0]\n\tDyn_Intr_Cfg =  no\t# set by hand, 2009\n',
+      '[devices]\nwanpipe1 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n[wanpipe1]\n' +
+        '[wan0]\n\tDyn_Intr_Cfg =  no\t# set by hand, 2009\n',
     );
     assert.equal((await cli('config', 'fix', '--conf-dir', dir)).code, 0);
     assert.match(await fs.readFile(f, 'latin1'), /\n\tDyn_Intr_Cfg = {2}YES\t# set by hand, 2009\n$/);
@@ -128,7 +132,8 @@ describe('config fix', () => {
     assert.equal(r.code, 0);
     assert.equal(
       r.err,
-      'wp1mppp: DYN_INTR_CFG not set: on WAN_MULTPPP DYN_INTR_CFG means dynamic IP, not interface down: a dead line stays up\n',
+      'wp1mppp: DYN_INTR_CFG not set: on WAN_MULTPPP DYN_INTR_CFG means dynamic IP, not interface down: ' +
+        'a dead line stays up\n',
     );
     assert.deepEqual(await snapshot(dir), before);
     assert.equal((await cli('config', 'check', '--conf-dir', dir)).code, 1);

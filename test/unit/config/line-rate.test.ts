@@ -40,26 +40,39 @@ describe('line rates from the wanpipe configuration', () => {
     assert.equal(c.ratio, 0.6);
   });
 
-  it('S514 T1 (MEDIA, ACTIVE_CH in the device section); a serial line by its BaudRate; neither: unknown with the reason', async () => {
-    assert.equal(bps(lineRate(await loadSite(path.join(samplesDir, 's514-chdlc-2xt1')), 'wan1')), 1_536_000);
-    const dir = await tmpDir();
-    await fs.writeFile(
-      path.join(dir, 'wanpipe1.conf'),
-      '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\nBaudRate = 512000\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
-    );
-    const serial = lineRate(await loadSite(dir), 'wp1chdlc');
-    assert.deepEqual(serial, { bps: 512_000, how: 'serial clock BaudRate = 512000', where: `${dir}/wanpipe1.conf:7` });
-    await fs.writeFile(
-      path.join(dir, 'wanpipe1.conf'),
-      '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n[wanpipe1]\nCARD_TYPE = S51X\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
-    );
-    assert.match(
-      bps(lineRate(await loadSite(dir), 'wp1chdlc')) as string,
-      /neither FE_MEDIA\/MEDIA \(T1, E1\) nor BaudRate is set for wanpipe1/,
-    );
-    assert.match(bps(lineRate(await loadSite(dir), 'nosuch')) as string, /nosuch is not in any wanpipe configuration/);
-    await fs.rm(dir, { recursive: true });
-  });
+  it(
+    'S514 T1 (MEDIA, ACTIVE_CH in the device section); a serial line by its BaudRate; ' +
+      'neither: unknown with the reason',
+    async () => {
+      assert.equal(bps(lineRate(await loadSite(path.join(samplesDir, 's514-chdlc-2xt1')), 'wan1')), 1_536_000);
+      const dir = await tmpDir();
+      await fs.writeFile(
+        path.join(dir, 'wanpipe1.conf'),
+        '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n' +
+          '[wanpipe1]\nCARD_TYPE = S51X\nBaudRate = 512000\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
+      );
+      const serial = lineRate(await loadSite(dir), 'wp1chdlc');
+      assert.deepEqual(serial, {
+        bps: 512_000,
+        how: 'serial clock BaudRate = 512000',
+        where: `${dir}/wanpipe1.conf:7`,
+      });
+      await fs.writeFile(
+        path.join(dir, 'wanpipe1.conf'),
+        '[devices]\nwanpipe1 = WAN_CHDLC, v35\n[interfaces]\nwp1chdlc = wanpipe1, , WANPIPE, x\n' +
+          '[wanpipe1]\nCARD_TYPE = S51X\n[wp1chdlc]\nDYN_INTR_CFG = YES\n',
+      );
+      assert.match(
+        bps(lineRate(await loadSite(dir), 'wp1chdlc')) as string,
+        /neither FE_MEDIA\/MEDIA \(T1, E1\) nor BaudRate is set for wanpipe1/,
+      );
+      assert.match(
+        bps(lineRate(await loadSite(dir), 'nosuch')) as string,
+        /nosuch is not in any wanpipe configuration/,
+      );
+      await fs.rm(dir, { recursive: true });
+    },
+  );
 
   it('an ACTIVE_CH it cannot read is unknown with file:line, never a guess', async () => {
     const dir = await tmpDir();

@@ -89,18 +89,21 @@ describe('project samples (wanpipe-conf/)', () => {
     assert.deepEqual(siteProblems(site), []);
   });
 
-  it('aft-a104-t1-ft1-mixed: three ports of the same kind, the second a fractional T1 (lines of unequal speed)', async () => {
-    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
-    assert.deepEqual(
-      ipInterfaces(site).map((i) => [i.name, i.parent, i.visibility, i.dynIntrCfg]),
-      [1, 2, 3].map((n) => [`w${n}g1ppp`, `w${n}g1`, 'driver-downs', 'YES']),
-    );
-    assert.deepEqual(
-      [...site.ipFiles].map(([n, f]) => [n, f.ipaddr, f.pointopoint]),
-      [1, 2, 3].map((n) => [`w${n}g1ppp`, `198.51.100.${4 * n - 3}`, `198.51.100.${4 * n - 2}`]),
-    );
-    assert.deepEqual(siteProblems(site), []);
-  });
+  it(
+    'aft-a104-t1-ft1-mixed: ' + 'three ports of the same kind, the second a fractional T1 (lines of unequal speed)',
+    async () => {
+      const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+      assert.deepEqual(
+        ipInterfaces(site).map((i) => [i.name, i.parent, i.visibility, i.dynIntrCfg]),
+        [1, 2, 3].map((n) => [`w${n}g1ppp`, `w${n}g1`, 'driver-downs', 'YES']),
+      );
+      assert.deepEqual(
+        [...site.ipFiles].map(([n, f]) => [n, f.ipaddr, f.pointopoint]),
+        [1, 2, 3].map((n) => [`w${n}g1ppp`, `198.51.100.${4 * n - 3}`, `198.51.100.${4 * n - 2}`]),
+      );
+      assert.deepEqual(siteProblems(site), []);
+    },
+  );
 
   it('frame-relay-3dlci: three DLCIs on one port, CRLF, one section missing', async () => {
     const site = await loadSite(path.join(samplesDir, 'frame-relay-3dlci'));

@@ -89,47 +89,55 @@ describe('doctor --bundle', () => {
     );
   });
 
-  it('a configuration that does not load: the bundle is still written, with the error and the raw files masked, and doctor exits 2', async () => {
-    const { dir, conf } = await sampleWithWanpipe1('PAP\t\t= NO\n', 'PAP\t\t= YES\nPASSWD pap-s3cret-42\n');
-    const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'] }, wanrouterRunning: ['wanpipe1'] });
-    kernel.files['/proc/net/wanrouter/wanpipe1'] = deviceProc(['RED']);
-    const file = path.join(dir, 'support.tgz');
-    const r = await cliWith(
-      { runner: kernel },
-      'doctor',
-      '--bundle',
-      file,
-      '--conf-dir',
-      conf,
-      '--state-dir',
-      path.join(dir, 'run'),
-    );
-    assert.equal(r.code, 2, r.err);
-    assert.match(
-      r.err,
-      /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked; no plan or report: the configuration does not load\)$/m,
-    );
-    assert.match(r.err, /wanpipe1\.conf:\d+/, 'the error itself, file:line, as without --bundle');
-    const raw = gunzipSync(await fs.readFile(file));
-    assert.equal(raw.includes('pap-s3cret-42'), false, 'the secret of the line that does not parse');
-    const files = untar(raw);
-    const names = [...files.keys()].map((n) => n.replace(/^[^/]+\//, ''));
-    for (const want of [
-      'error.txt',
-      'wanpipe/wanpipe1.conf',
-      'ip-route.txt',
-      'tc-qdisc.txt',
-      'proc-net-wanrouter/status',
-      'proc-net-wanrouter/wanpipe1',
-      'versions.txt',
-    ]) {
-      assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
-    }
-    assert.ok(!names.includes('plan.json') && !names.includes('doctor.json'));
-    const get = (n: string) => [...files].find(([k]) => k.endsWith(`/${n}`))?.[1] ?? '';
-    assert.match(get('error.txt'), /wanpipe1\.conf:\d+: .*PASSWD \*{8}/);
-    assert.match(get('versions.txt'), /\nkernel 6\.1\.0-fake-amd64\n/);
-  });
+  it(
+    'a configuration that does not load: ' +
+      'the bundle is still written, with the error and the raw files masked, and doctor exits 2',
+    async () => {
+      const { dir, conf } = await sampleWithWanpipe1('PAP\t\t= NO\n', 'PAP\t\t= YES\nPASSWD pap-s3cret-42\n');
+      const kernel = new DoctorKernel({ wanpipe: { wanpipe1: ['w1g1', 'w1g1ppp'] }, wanrouterRunning: ['wanpipe1'] });
+      kernel.files['/proc/net/wanrouter/wanpipe1'] = deviceProc(['RED']);
+      const file = path.join(dir, 'support.tgz');
+      const r = await cliWith(
+        { runner: kernel },
+        'doctor',
+        '--bundle',
+        file,
+        '--conf-dir',
+        conf,
+        '--state-dir',
+        path.join(dir, 'run'),
+      );
+      assert.equal(r.code, 2, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          String.raw`^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked; no plan or report: the ` +
+            String.raw`configuration does not load\)$`,
+          'm',
+        ),
+      );
+      assert.match(r.err, /wanpipe1\.conf:\d+/, 'the error itself, file:line, as without --bundle');
+      const raw = gunzipSync(await fs.readFile(file));
+      assert.equal(raw.includes('pap-s3cret-42'), false, 'the secret of the line that does not parse');
+      const files = untar(raw);
+      const names = [...files.keys()].map((n) => n.replace(/^[^/]+\//, ''));
+      for (const want of [
+        'error.txt',
+        'wanpipe/wanpipe1.conf',
+        'ip-route.txt',
+        'tc-qdisc.txt',
+        'proc-net-wanrouter/status',
+        'proc-net-wanrouter/wanpipe1',
+        'versions.txt',
+      ]) {
+        assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
+      }
+      assert.ok(!names.includes('plan.json') && !names.includes('doctor.json'));
+      const get = (n: string) => [...files].find(([k]) => k.endsWith(`/${n}`))?.[1] ?? '';
+      assert.match(get('error.txt'), /wanpipe1\.conf:\d+: .*PASSWD \*{8}/);
+      assert.match(get('versions.txt'), /\nkernel 6\.1\.0-fake-amd64\n/);
+    },
+  );
 
   it('the tar writer: names over 100 bytes in the prefix field, contents padded to 512', () => {
     const long = `${'d'.repeat(80)}/${'f'.repeat(60)}`;
@@ -147,84 +155,91 @@ describe('doctor --bundle', () => {
     assert.throws(() => tar([{ name: 'x'.repeat(101), data: '' }]), /name too long/);
   });
 
-  it('a bundle from a site with secrets: everything support needs, none of the secrets, mode 0600, atomically', async () => {
-    const { dir, conf } = await sampleWithWanpipe1(
-      'PAP\t\t= NO\nCHAP\t\t= NO',
-      'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\nPASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77',
-    );
-    await fs.appendFile(path.join(conf, 'wanrouter.rc'), 'SNMP_COMMUNITY="c0mmunity-99"\n');
-    await fs.appendFile(path.join(conf, 'interfaces', 'w2g1ppp'), 'PASSWORD=ifcfg-s3cret-5\n');
-    const state = path.join(dir, 'run');
-    const kernel = new DoctorKernel({
-      wanpipe: {
-        wanpipe1: ['w1g1', 'w1g1ppp'],
-        wanpipe2: ['w2g1', 'w2g1ppp'],
-        wanpipe3: ['w3g1', 'w3g1ppp'],
-        wanpipe4: ['w4g1', 'w4g1ppp'],
-      },
-      wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'],
-    });
-    kernel.files['/proc/net/wanrouter/wanpipe2'] = deviceProc(['AIS']);
-    const args = ['--conf-dir', conf, '--state-dir', state];
-    assert.equal((await cliWith({ runner: kernel }, 'up', ...args)).code, 0);
-    await writeHealthFile(state, daemonFile());
-    const file = path.join(dir, 'support.tgz');
-    await fs.symlink(path.join(dir, 'elsewhere'), file); // a link at the name is replaced, never followed
-    const r = await cliWith({ runner: kernel }, 'doctor', '--window', '0s', '--bundle', file, ...args);
-    assert.equal(r.code, 1, r.err);
-    assert.match(r.out, /wanpipe2: T1 alarm AIS on/);
-    assert.match(r.err, /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked\)\n$/);
-    const st = await fs.lstat(file);
-    assert.ok(st.isFile());
-    assert.equal(st.mode & 0o777, 0o600);
-    await assert.rejects(fs.access(path.join(dir, 'elsewhere')));
-    assert.deepEqual(
-      (await fs.readdir(dir)).filter((n) => n.endsWith('.tmp')),
-      [],
-      'no temporary file left',
-    );
+  it(
+    'a bundle from a site with secrets: ' + 'everything support needs, none of the secrets, mode 0600, atomically',
+    async () => {
+      const { dir, conf } = await sampleWithWanpipe1(
+        'PAP\t\t= NO\nCHAP\t\t= NO',
+        'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\n' +
+          'PASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77',
+      );
+      await fs.appendFile(path.join(conf, 'wanrouter.rc'), 'SNMP_COMMUNITY="c0mmunity-99"\n');
+      await fs.appendFile(path.join(conf, 'interfaces', 'w2g1ppp'), 'PASSWORD=ifcfg-s3cret-5\n');
+      const state = path.join(dir, 'run');
+      const kernel = new DoctorKernel({
+        wanpipe: {
+          wanpipe1: ['w1g1', 'w1g1ppp'],
+          wanpipe2: ['w2g1', 'w2g1ppp'],
+          wanpipe3: ['w3g1', 'w3g1ppp'],
+          wanpipe4: ['w4g1', 'w4g1ppp'],
+        },
+        wanrouterRunning: ['wanpipe1', 'wanpipe2', 'wanpipe3', 'wanpipe4'],
+      });
+      kernel.files['/proc/net/wanrouter/wanpipe2'] = deviceProc(['AIS']);
+      const args = ['--conf-dir', conf, '--state-dir', state];
+      assert.equal((await cliWith({ runner: kernel }, 'up', ...args)).code, 0);
+      await writeHealthFile(state, daemonFile());
+      const file = path.join(dir, 'support.tgz');
+      await fs.symlink(path.join(dir, 'elsewhere'), file); // a link at the name is replaced, never followed
+      const r = await cliWith({ runner: kernel }, 'doctor', '--window', '0s', '--bundle', file, ...args);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.out, /wanpipe2: T1 alarm AIS on/);
+      assert.match(r.err, /^bundle: .*support\.tgz \(\d+ files, \d+ kB, secrets masked\)\n$/);
+      const st = await fs.lstat(file);
+      assert.ok(st.isFile());
+      assert.equal(st.mode & 0o777, 0o600);
+      await assert.rejects(fs.access(path.join(dir, 'elsewhere')));
+      assert.deepEqual(
+        (await fs.readdir(dir)).filter((n) => n.endsWith('.tmp')),
+        [],
+        'no temporary file left',
+      );
 
-    const raw = gunzipSync(await fs.readFile(file));
-    for (const s of SECRETS) assert.equal(raw.includes(s), false, `${s} is in the bundle`);
-    const files = untar(raw);
-    const top = [...files.keys()][0]?.split('/')[0] ?? '';
-    assert.match(top, /^wanbond-doctor-\d{8}T\d{6}Z$/);
-    const names = [...files.keys()].map((n) => n.slice(top.length + 1));
-    for (const want of [
-      'wanpipe/wanpipe1.conf',
-      'wanpipe/wanrouter.rc',
-      'wanpipe/interfaces/w2g1ppp',
-      'wanbond.conf',
-      'plan.json',
-      'doctor.json',
-      'sysctl.txt',
-      'ip-addr.txt',
-      'ip-link.txt',
-      'ip-route.txt',
-      'ip-rule.txt',
-      'tc-qdisc.txt',
-      'proc-net-wanrouter/status',
-      'proc-net-wanrouter/wanpipe2',
-      'state/health.json',
-      'state/applied.json',
-      'watch-log.txt',
-      'versions.txt',
-    ])
-      assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
-    const get = (n: string) => files.get(`${top}/${n}`) ?? '';
-    assert.match(get('wanpipe/wanpipe1.conf'), /\nPASSWD\t\t= \*{8}\nCHAP_SECRET = \*{8}\n/);
-    assert.match(get('wanpipe/wanrouter.rc'), /SNMP_COMMUNITY=\*{8}/);
-    assert.deepEqual(
-      JSON.parse(get('plan.json')),
-      { version: 1, steps: [] },
-      'the plan of a router that is up: nothing to do',
-    );
-    assert.equal(JSON.parse(get('doctor.json')).schema, 'wanbond-doctor/1');
-    assert.match(
-      get('versions.txt'),
-      /^wanbond \d+\.\d+\.\d+\nnode v\d+.*\nkernel 6\.1\.0-fake-amd64\n.*Debian 6\.1\.192.*\nip utility, iproute2-6\.1\.0/,
-    );
-    assert.match(get('proc-net-wanrouter/wanpipe2'), /RED\/AIS|AIS: +ON/);
-    assert.match(get('wanbond.conf'), /does not exist: embedded defaults/);
-  });
+      const raw = gunzipSync(await fs.readFile(file));
+      for (const s of SECRETS) assert.equal(raw.includes(s), false, `${s} is in the bundle`);
+      const files = untar(raw);
+      const top = [...files.keys()][0]?.split('/')[0] ?? '';
+      assert.match(top, /^wanbond-doctor-\d{8}T\d{6}Z$/);
+      const names = [...files.keys()].map((n) => n.slice(top.length + 1));
+      for (const want of [
+        'wanpipe/wanpipe1.conf',
+        'wanpipe/wanrouter.rc',
+        'wanpipe/interfaces/w2g1ppp',
+        'wanbond.conf',
+        'plan.json',
+        'doctor.json',
+        'sysctl.txt',
+        'ip-addr.txt',
+        'ip-link.txt',
+        'ip-route.txt',
+        'ip-rule.txt',
+        'tc-qdisc.txt',
+        'proc-net-wanrouter/status',
+        'proc-net-wanrouter/wanpipe2',
+        'state/health.json',
+        'state/applied.json',
+        'watch-log.txt',
+        'versions.txt',
+      ])
+        assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
+      const get = (n: string) => files.get(`${top}/${n}`) ?? '';
+      assert.match(get('wanpipe/wanpipe1.conf'), /\nPASSWD\t\t= \*{8}\nCHAP_SECRET = \*{8}\n/);
+      assert.match(get('wanpipe/wanrouter.rc'), /SNMP_COMMUNITY=\*{8}/);
+      assert.deepEqual(
+        JSON.parse(get('plan.json')),
+        { version: 1, steps: [] },
+        'the plan of a router that is up: nothing to do',
+      );
+      assert.equal(JSON.parse(get('doctor.json')).schema, 'wanbond-doctor/1');
+      assert.match(
+        get('versions.txt'),
+        new RegExp(
+          String.raw`^wanbond \d+\.\d+\.\d+\nnode v\d+.*\nkernel 6\.1\.0-fake-amd64\n.*Debian 6\.1\.192.*\n` +
+            String.raw`ip utility, iproute2-6\.1\.0`,
+        ),
+      );
+      assert.match(get('proc-net-wanrouter/wanpipe2'), /RED\/AIS|AIS: +ON/);
+      assert.match(get('wanbond.conf'), /does not exist: embedded defaults/);
+    },
+  );
 });

@@ -158,7 +158,8 @@ export async function healthy(): Promise<DoctorInput> {
     kernel: {
       release: '6.1.0-28-amd64',
       procVersion:
-        'Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-1 (2026-10-02)\n',
+        'Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) ' +
+        '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-1 (2026-10-02)\n',
       signature: undefined,
       osRelease: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
       teqlModule: true,

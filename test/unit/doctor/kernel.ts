@@ -7,7 +7,8 @@ import { FakeKernel, type FakeKernelInit } from '../../helpers/fake-kernel.js';
 type Counters = { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number; txDropped: number };
 
 export const DEBIAN_FIXED =
-  'Linux version 6.1.0-fake-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-1 (2026-10-02)\n';
+  'Linux version 6.1.0-fake-amd64 (debian-kernel@lists.debian.org) ' +
+  '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-1 (2026-10-02)\n';
 
 export class DoctorKernel extends FakeKernel {
   kinds: Record<string, string> = {};
@@ -34,7 +35,8 @@ export class DoctorKernel extends FakeKernel {
   override async read(cmd: Command): Promise<string> {
     const a = cmd.args.join(' ');
     this.reads.push(`${cmd.file} ${a}`);
-    // The engine's reading (through the fake kernel's batch, which reads each command through here) and doctor's second one, with -d.
+    // The engine's reading (through the fake kernel's batch, which reads each command through here)
+    // and doctor's second one, with -d.
     if (cmd.file === 'ip' && (a === '-j -s link show' || a === '-j -s -d link show')) {
       const links = JSON.parse(await super.read({ file: 'ip', args: ['-j', '-s', 'link', 'show'] })) as Record<
         string,

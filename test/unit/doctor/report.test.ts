@@ -41,15 +41,29 @@ describe('doctor report', () => {
     const text = formatReport(r);
     assert.match(
       text,
-      /^this router: 1 warning\n {2}WARNING {2}the watch daemon is not running: no watch daemon has run since boot \(wanbond watch\) {2}\[watch\.not-running\]\n {7}why: .*\n {7}fix: # once, if systemd does not know the unit: wanbond install-units\n {12}systemctl enable --now wanbond-watch\.service\n\nteql0: 3 errors\n/,
+      new RegExp(
+        String.raw`^this router: 1 warning\n {2}WARNING {2}the watch daemon is not running: no watch ` +
+          String.raw`daemon has run since boot \(wanbond watch\) {2}\[watch\.not-running\]\n {7}why: .*\n` +
+          String.raw` {7}fix: # once, if systemd does not know the unit: wanbond install-units\n` +
+          String.raw` {12}systemctl enable --now wanbond-watch\.service\n\nteql0: 3 errors\n`,
+      ),
     );
     assert.match(
       text,
-      / {2}ERROR {2}.*wanpipe3: the file says DYN_INTR_CFG = YES for w3g1ppp.*\[config\.stale-driver\]\n {7}why: a wanpipe driver reads its configuration only when its device starts.*\n {7}fix: wanrouter restart wanpipe3\n {7}interrupts: wanpipe3's lines \(w3g1ppp\) leave the bond while the device restarts/,
+      new RegExp(
+        ' {2}ERROR {2}.*wanpipe3: the file says DYN_INTR_CFG = YES for ' +
+          String.raw`w3g1ppp.*\[config\.stale-driver\]\n {7}why: a wanpipe driver reads its configuration ` +
+          String.raw`only when its device starts.*\n {7}fix: wanrouter restart wanpipe3\n` +
+          String.raw` {7}interrupts: wanpipe3's lines \(w3g1ppp\) leave the bond while the device restarts`,
+      ),
     );
     assert.match(
       text,
-      / {2}ERROR {2}reverse-path filtering is strict on w4g1ppp \(all = 0, w4g1ppp = 1: the kernel applies the larger\) {2}\[sysctl\.rp-filter\]\n.*\n {7}fix: sysctl -q -w net\/ipv4\/conf\/w4g1ppp\/rp_filter=0\n/,
+      new RegExp(
+        String.raw` {2}ERROR {2}reverse-path filtering is strict on w4g1ppp \(all = 0, w4g1ppp = 1: the ` +
+          String.raw`kernel applies the larger\) {2}\[sysctl\.rp-filter\]\n.*\n` +
+          String.raw` {7}fix: sysctl -q -w net\/ipv4\/conf\/w4g1ppp\/rp_filter=0\n`,
+      ),
     );
   });
 
@@ -70,7 +84,9 @@ describe('doctor report', () => {
     assert.equal(r.bonds[0]?.ok, true);
     assert.equal(
       formatReport(r),
-      'teql0: all good: 4 lines up, equalizing both ways\n  note: 10.20.0.0/16 via 192.168.1.254 dev eth0 takes 10.20.0.0/16 away from teql0  [routes.bypass]\n',
+      'teql0: all good: 4 lines up, equalizing both ways\n' +
+        '  note: 10.20.0.0/16 via 192.168.1.254 dev eth0 takes 10.20.0.0/16 away from teql0  ' +
+        '[routes.bypass]\n',
     );
   });
 
@@ -82,22 +98,29 @@ describe('doctor report', () => {
     const r = buildReport(x);
     assert.equal(
       r.bonds[0]?.summary,
-      'teql0: all good: 3 of 4 lines up, equalizing outbound; inbound not judged (0 kB received in 2.0 s, too little to judge the far end)',
+      'teql0: all good: 3 of 4 lines up, equalizing outbound; inbound not judged ' +
+        '(0 kB received in 2.0 s, too little to judge the far end)',
     );
   });
 
-  it('a line recreated between the two readings (new ifindex, counters from zero) is not judged by its counters', () => {
-    const x = structuredClone(base);
-    x.after.links = x.after.links.map((l) =>
-      l.name === 'w4g1ppp' ? { ...l, ifindex: 99, stats: { ...l.stats!, txDropped: 7, rxBytes: 10, txBytes: 10 } } : l,
-    );
-    assert.deepEqual(buildReport(x).bonds[0]?.findings, []);
-  });
+  it(
+    'a line recreated between the two readings (new ifindex, counters from zero) ' + 'is not judged by its counters',
+    () => {
+      const x = structuredClone(base);
+      x.after.links = x.after.links.map((l) =>
+        l.name === 'w4g1ppp'
+          ? { ...l, ifindex: 99, stats: { ...l.stats!, txDropped: 7, rxBytes: 10, txBytes: 10 } }
+          : l,
+      );
+      assert.deepEqual(buildReport(x).bonds[0]?.findings, []);
+    },
+  );
 
   it('link kinds from ip -j -d link show', () => {
     assert.deepEqual(
       parseLinkKinds(
-        '[{"ifindex":3,"ifname":"v0","linkinfo":{"info_kind":"veth"}},{"ifindex":4,"ifname":"w1g1ppp"},{"ifname":"tap0","linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}}]',
+        '[{"ifindex":3,"ifname":"v0","linkinfo":{"info_kind":"veth"}},{"ifindex":4,"ifname":"w1g1ppp"},' +
+          '{"ifname":"tap0","linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}}]',
       ),
       { v0: 'veth', w1g1ppp: '', tap0: 'tun' },
     );

@@ -28,7 +28,11 @@ describe('observe/parse', () => {
 
   it('ip -j -s link', () => {
     const l = parseLinks(
-      '[{"ifindex":3,"link":"v1","ifname":"v0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"qdisc":"noqueue","operstate":"UP","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"72:b5:a2:f7:d8:81","broadcast":"ff:ff:ff:ff:ff:ff","stats64":{"rx":{"bytes":90,"packets":1,"errors":0,"dropped":2,"over_errors":0,"multicast":0},"tx":{"bytes":180,"packets":3,"errors":4,"dropped":5,"carrier_errors":0,"collisions":0}}}]',
+      '[{"ifindex":3,"link":"v1","ifname":"v0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],' +
+        '"mtu":1500,"qdisc":"noqueue","operstate":"UP","linkmode":"DEFAULT","group":"default",' +
+        '"txqlen":1000,"link_type":"ether","address":"72:b5:a2:f7:d8:81","broadcast":"ff:ff:ff:ff:ff:ff",' +
+        '"stats64":{"rx":{"bytes":90,"packets":1,"errors":0,"dropped":2,"over_errors":0,"multicast":0},' +
+        '"tx":{"bytes":180,"packets":3,"errors":4,"dropped":5,"carrier_errors":0,"collisions":0}}}]',
     );
     assert.deepEqual(l, [
       {
@@ -54,7 +58,10 @@ describe('observe/parse', () => {
 
   it('ip -j addr keeps IPv4 and noprefixroute', () => {
     const a = parseAddrs(
-      '[{"ifindex":3,"ifname":"v0","addr_info":[{"family":"inet","local":"10.0.0.0","prefixlen":31,"scope":"global","noprefixroute":true,"label":"v0"},{"family":"inet","local":"10.1.0.1","prefixlen":24,"scope":"global","label":"v0"},{"family":"inet6","local":"fe80::1","prefixlen":64,"scope":"link"}]}]',
+      '[{"ifindex":3,"ifname":"v0","addr_info":[{"family":"inet","local":"10.0.0.0","prefixlen":31,' +
+        '"scope":"global","noprefixroute":true,"label":"v0"},{"family":"inet","local":"10.1.0.1",' +
+        '"prefixlen":24,"scope":"global","label":"v0"},{"family":"inet6","local":"fe80::1","prefixlen":64,' +
+        '"scope":"link"}]}]',
     );
     assert.deepEqual(a, [
       { dev: 'v0', local: '10.0.0.0', prefixlen: 31, noprefixroute: true },
@@ -64,7 +71,9 @@ describe('observe/parse', () => {
 
   it('ip -j route', () => {
     const r = parseRoutes(
-      '[{"dst":"default","dev":"v0","scope":"link","flags":[]},{"dst":"10.1.0.0/24","dev":"v0","protocol":"kernel","scope":"link","prefsrc":"10.1.0.1","flags":[]},{"dst":"192.0.2.0/24","gateway":"10.1.0.2","dev":"v0","metric":5,"flags":[]}]',
+      '[{"dst":"default","dev":"v0","scope":"link","flags":[]},{"dst":"10.1.0.0/24","dev":"v0",' +
+        '"protocol":"kernel","scope":"link","prefsrc":"10.1.0.1","flags":[]},{"dst":"192.0.2.0/24",' +
+        '"gateway":"10.1.0.2","dev":"v0","metric":5,"flags":[]}]',
     );
     assert.deepEqual(
       r.map((x) => [x.dst, x.dev, x.gateway, x.protocol, x.metric]),
@@ -79,7 +88,8 @@ describe('observe/parse', () => {
   it('tc -j qdisc: a teql slave and a default qdisc', () => {
     assert.deepEqual(
       parseQdiscs(
-        '[{"kind":"teql0","handle":"8001:","dev":"wan0","root":true,"refcnt":2,"options":{}},{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}}]',
+        '[{"kind":"teql0","handle":"8001:","dev":"wan0","root":true,"refcnt":2,"options":{}},' +
+          '{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}}]',
       ),
       [
         { dev: 'wan0', kind: 'teql0', handle: '8001:', root: true },
@@ -101,7 +111,8 @@ describe('observe/parse', () => {
     assert.equal(moduleLoaded(undefined, 'sch_teql'), false);
     assert.deepEqual(
       parseWanrouterStatus(
-        'Device name | Protocol | Station | Status        |\nwanpipe1    | AFT TE1  | N/A     | Connected     |\nwanpipe2    | CHDLC    | N/A     | Disconnected  |\n',
+        'Device name | Protocol | Station | Status        |\nwanpipe1    | AFT TE1  | N/A     | ' +
+          'Connected     |\nwanpipe2    | CHDLC    | N/A     | Disconnected  |\n',
       ),
       [
         { name: 'wanpipe1', status: 'Connected' },

@@ -42,72 +42,87 @@ async function ethernet(
 const cmds = (k: FakeKernel, from = 0) => k.changes.slice(from).map((c) => c.join(' '));
 
 describe('a DYN_INTR_CFG fix reaches the running driver', () => {
-  it('up restarts each device whose driver runs the old value, one at a time, each back in the bond before the next', async () => {
-    const s = await site('s514-chdlc-2xt1');
-    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
-    const r = await cliWith({ runner: kernel }, 'up', ...s.args);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /restarting wanpipe1, wanpipe2 one at a time/);
-    assert.doesNotMatch(r.err, /WARNING/);
-    const c = cmds(kernel);
-    const at = (re: RegExp) => c.findIndex((x) => re.test(x));
-    const r1 = at(/^wanrouter restart wanpipe1$/),
-      r2 = at(/^wanrouter restart wanpipe2$/);
-    assert.ok(r1 > 0 && r2 > r1, c.join('\n'));
-    assert.equal(c.filter((x) => x.startsWith('wanrouter restart')).length, 2, 'each device restarts once');
-    // wan0 leaves under a hold before its device restarts, and is back before wanpipe2 restarts.
-    const detach0 = at(/^tc qdisc del dev wan0 root$/),
-      back0 = c.findIndex((x, i) => i > r1 && x === 'tc qdisc replace dev wan0 root teql0');
-    assert.ok(detach0 < r1 && back0 > r1 && back0 < r2, c.join('\n'));
-    assert.ok(c.findIndex((x, i) => i > r2 && x === 'tc qdisc replace dev wan1 root teql0') > r2);
-    assert.deepEqual(kernel.unguarded, [], 'every slave change on the up bond was made under a hold');
-    // The recreated interfaces got their rp_filter again.
-    assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
-    assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
-    const again = await cliWith({ runner: kernel }, 'up', ...s.args);
-    assert.match(again.out, /already up, nothing to change/);
-    assert.equal(again.err, '');
-  });
+  it(
+    'up restarts each device whose driver runs the old value, one at a time, each back in the bond before ' +
+      'the next',
+    async () => {
+      const s = await site('s514-chdlc-2xt1');
+      const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+      const r = await cliWith({ runner: kernel }, 'up', ...s.args);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /restarting wanpipe1, wanpipe2 one at a time/);
+      assert.doesNotMatch(r.err, /WARNING/);
+      const c = cmds(kernel);
+      const at = (re: RegExp) => c.findIndex((x) => re.test(x));
+      const r1 = at(/^wanrouter restart wanpipe1$/),
+        r2 = at(/^wanrouter restart wanpipe2$/);
+      assert.ok(r1 > 0 && r2 > r1, c.join('\n'));
+      assert.equal(c.filter((x) => x.startsWith('wanrouter restart')).length, 2, 'each device restarts once');
+      // wan0 leaves under a hold before its device restarts, and is back before wanpipe2 restarts.
+      const detach0 = at(/^tc qdisc del dev wan0 root$/),
+        back0 = c.findIndex((x, i) => i > r1 && x === 'tc qdisc replace dev wan0 root teql0');
+      assert.ok(detach0 < r1 && back0 > r1 && back0 < r2, c.join('\n'));
+      assert.ok(c.findIndex((x, i) => i > r2 && x === 'tc qdisc replace dev wan1 root teql0') > r2);
+      assert.deepEqual(kernel.unguarded, [], 'every slave change on the up bond was made under a hold');
+      // The recreated interfaces got their rp_filter again.
+      assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
+      assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
+      const again = await cliWith({ runner: kernel }, 'up', ...s.args);
+      assert.match(again.out, /already up, nothing to change/);
+      assert.equal(again.err, '');
+    },
+  );
 
-  it('with --no-restart, up says loudly which device needs a restart; check and status tell file from driver until it happens', async () => {
-    const s = await site('s514-chdlc-2xt1');
-    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
-    const r = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
-    assert.equal(r.code, 0, r.err);
-    assert.equal(cmds(kernel).filter((x) => x.startsWith('wanrouter')).length, 0);
-    assert.match(
-      r.err,
-      /WARNING: wanpipe1 still runs the configuration it read before .*: its driver has DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\n.*\n {2}fix: wanrouter restart wanpipe1/,
-    );
-    assert.match(r.err, /WARNING: wanpipe2 /);
-    const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
-    assert.equal(check.code, 1);
-    assert.match(check.out, /wan0 .* YES \(driver: NO\)/);
-    assert.match(
-      check.out,
-      /wanpipe1: the file says DYN_INTR_CFG = YES for wan0, but the driver still runs the configuration it read at its start \(off\)/,
-    );
-    const st = JSON.parse((await cliWith({ runner: kernel }, 'status', '--json', ...s.args)).out) as {
-      lines: { name: string; driverConfig: { stale: boolean } }[];
-    }[];
-    assert.deepEqual(
-      st[0]?.lines.map((l) => [l.name, l.driverConfig.stale]),
-      [
-        ['wan0', true],
-        ['wan1', true],
-      ],
-    );
-    // The operator restarts wanpipe1 by hand: its driver has read the file now.
-    await kernel.change({ file: 'wanrouter', args: ['restart', 'wanpipe1'] });
-    const check2 = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
-    assert.doesNotMatch(check2.out, /wanpipe1: the file says/);
-    assert.match(check2.out, /wanpipe2: the file says/);
-    // `up` now re-attaches wan0 (its interface was recreated) and still only warns about wanpipe2.
-    const up2 = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
-    assert.equal(up2.code, 0, up2.err);
-    assert.doesNotMatch(up2.err, /wanpipe1 still runs/);
-    assert.match(up2.err, /wanpipe2 still runs/);
-  });
+  it(
+    'with --no-restart, up says loudly which device needs a restart; check and status tell file from ' +
+      'driver until it happens',
+    async () => {
+      const s = await site('s514-chdlc-2xt1');
+      const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+      const r = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(cmds(kernel).filter((x) => x.startsWith('wanrouter')).length, 0);
+      assert.match(
+        r.err,
+        new RegExp(
+          'WARNING: wanpipe1 still runs the configuration it read before .*: its driver has ' +
+            'DYN_INTR_CFG off for wan0, so a dead line there is not taken out of the bond\\n.*\\n {2}fix: ' +
+            'wanrouter restart wanpipe1',
+        ),
+      );
+      assert.match(r.err, /WARNING: wanpipe2 /);
+      const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
+      assert.equal(check.code, 1);
+      assert.match(check.out, /wan0 .* YES \(driver: NO\)/);
+      assert.match(
+        check.out,
+        new RegExp(
+          'wanpipe1: the file says DYN_INTR_CFG = YES for wan0, but the driver still runs the ' +
+            'configuration it read at its start \\(off\\)',
+        ),
+      );
+      const st = JSON.parse((await cliWith({ runner: kernel }, 'status', '--json', ...s.args)).out) as {
+        lines: { name: string; driverConfig: { stale: boolean } }[];
+      }[];
+      assert.deepEqual(
+        st[0]?.lines.map((l) => [l.name, l.driverConfig.stale]),
+        [
+          ['wan0', true],
+          ['wan1', true],
+        ],
+      );
+      // The operator restarts wanpipe1 by hand: its driver has read the file now.
+      await kernel.change({ file: 'wanrouter', args: ['restart', 'wanpipe1'] });
+      const check2 = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
+      assert.doesNotMatch(check2.out, /wanpipe1: the file says/);
+      assert.match(check2.out, /wanpipe2: the file says/);
+      // `up` now re-attaches wan0 (its interface was recreated) and still only warns about wanpipe2.
+      const up2 = await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args);
+      assert.equal(up2.code, 0, up2.err);
+      assert.doesNotMatch(up2.err, /wanpipe1 still runs/);
+      assert.match(up2.err, /wanpipe2 still runs/);
+    },
+  );
 
   it('config fix on a running device names it and leaves the note that check reads', async () => {
     const s = await site('s514-chdlc-2xt1');
@@ -207,44 +222,47 @@ describe('one record per boot, never undone twice', () => {
 });
 
 describe('one change at a time', () => {
-  it('a second up while the first holds the lock exits 75 and changes nothing; once free, it finds nothing to do', async () => {
-    const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) });
-    const slow = kernel.change.bind(kernel);
-    let inside: () => void = () => undefined;
-    const started = new Promise<void>((r) => {
-      inside = r;
-    });
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    kernel.change = async (cmd) => {
-      inside();
-      await gate;
-      await slow(cmd);
-    };
-    const first = cliWith({ runner: kernel }, 'up', ...s.args);
-    await started;
-    const n = kernel.changes.length;
-    const second = await cliWith(
-      { runner: new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) }) },
-      'up',
-      '--lock-wait',
-      '0',
-      ...s.args,
-    );
-    assert.equal(second.code, 75, second.err);
-    assert.match(
-      second.err,
-      /^error: another wanbond is changing the system \(pid \d+, wanbond up, since .*\); waited 0 s for it\nhint: /,
-    );
-    assert.equal(kernel.changes.length, n);
-    release();
-    assert.equal((await first).code, 0);
-    const third = await cliWith({ runner: kernel }, 'up', ...s.args);
-    assert.match(third.out, /already up/);
-  });
+  it(
+    'a second up while the first holds the lock exits 75 and changes nothing; once free, it finds nothing ' + 'to do',
+    async () => {
+      const s = await site('aft-a104-4xt1-ppp');
+      const kernel = new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) });
+      const slow = kernel.change.bind(kernel);
+      let inside: () => void = () => undefined;
+      const started = new Promise<void>((r) => {
+        inside = r;
+      });
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      kernel.change = async (cmd) => {
+        inside();
+        await gate;
+        await slow(cmd);
+      };
+      const first = cliWith({ runner: kernel }, 'up', ...s.args);
+      await started;
+      const n = kernel.changes.length;
+      const second = await cliWith(
+        { runner: new FakeKernel({ wanpipe: W4, wanrouterRunning: Object.keys(W4) }) },
+        'up',
+        '--lock-wait',
+        '0',
+        ...s.args,
+      );
+      assert.equal(second.code, 75, second.err);
+      assert.match(
+        second.err,
+        /^error: another wanbond is changing the system \(pid \d+, wanbond up, since .*\); waited 0 s for it\nhint: /,
+      );
+      assert.equal(kernel.changes.length, n);
+      release();
+      assert.equal((await first).code, 0);
+      const third = await cliWith({ runner: kernel }, 'up', ...s.args);
+      assert.match(third.out, /already up/);
+    },
+  );
 
   it('a second up waits for the first when told to', async () => {
     const s = await site('aft-a104-4xt1-ppp');
@@ -342,27 +360,30 @@ describe('nothing changed goes unrecorded', () => {
     assert.equal(kernel.dump(), before);
   });
 
-  it('a down that fails halfway goes on with the rest, keeps what failed in the record, and a second down finishes', async () => {
-    const s = await site('aft-a104-4xt1-ppp');
-    const kernel = new FakeKernel({ wanpipe: W4 });
-    const before = kernel.dump();
-    assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
-    kernel.failWhen = (a) => a === 'modprobe -r sch_teql';
-    const d1 = await cliWith({ runner: kernel }, 'down', ...s.args);
-    assert.equal(d1.code, 1);
-    assert.match(d1.err, /down incomplete: unload sch_teql: .*injected failure/);
-    const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as {
-      steps: { kind: string }[];
-    };
-    assert.deepEqual(
-      record.steps.map((x) => x.kind),
-      ['load-module'],
-    );
-    kernel.failWhen = undefined;
-    const d2 = await cliWith({ runner: kernel }, 'down', ...s.args);
-    assert.equal(d2.code, 0, d2.err);
-    assert.equal(kernel.dump(), before);
-  });
+  it(
+    'a down that fails halfway goes on with the rest, keeps what failed in the record, and a second down ' + 'finishes',
+    async () => {
+      const s = await site('aft-a104-4xt1-ppp');
+      const kernel = new FakeKernel({ wanpipe: W4 });
+      const before = kernel.dump();
+      assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
+      kernel.failWhen = (a) => a === 'modprobe -r sch_teql';
+      const d1 = await cliWith({ runner: kernel }, 'down', ...s.args);
+      assert.equal(d1.code, 1);
+      assert.match(d1.err, /down incomplete: unload sch_teql: .*injected failure/);
+      const record = JSON.parse(await fs.readFile(path.join(s.state, 'applied.json'), 'utf8')) as {
+        steps: { kind: string }[];
+      };
+      assert.deepEqual(
+        record.steps.map((x) => x.kind),
+        ['load-module'],
+      );
+      kernel.failWhen = undefined;
+      const d2 = await cliWith({ runner: kernel }, 'down', ...s.args);
+      assert.equal(d2.code, 0, d2.err);
+      assert.equal(kernel.dump(), before);
+    },
+  );
 
   it('wanrouter that starts the cards and then exits 1 is rolled back like any step', async () => {
     const s = await site('aft-a104-4xt1-ppp');
@@ -384,7 +405,10 @@ describe('nothing changed goes unrecorded', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: command failed: tc -batch -, line 2 `qdisc replace dev eth2 root teql0`: injected failure after the change took effect; rolled back/,
+      new RegExp(
+        '^error: command failed: tc -batch -, line 2 `qdisc replace dev eth2 root teql0`: injected ' +
+          'failure after the change took effect; rolled back',
+      ),
     );
     assert.equal(kernel.dump(), before);
   });
@@ -414,7 +438,10 @@ describe('routes: what wanbond replaced comes back whole', () => {
     const plan = await cliWith({ runner: kernel }, 'plan', ...s.args);
     assert.match(
       plan.out,
-      /route default dev teql0 \(replacing default proto static src 192\.0\.2\.10 nexthop via 192\.0\.2\.1 dev eth0 weight 2 nexthop via 198\.51\.100\.1 dev eth1 onlink\)/,
+      new RegExp(
+        'route default dev teql0 \\(replacing default proto static src 192\\.0\\.2\\.10 nexthop via ' +
+          '192\\.0\\.2\\.1 dev eth0 weight 2 nexthop via 198\\.51\\.100\\.1 dev eth1 onlink\\)',
+      ),
     );
     assert.equal((await cliWith({ runner: kernel }, 'up', ...s.args)).code, 0);
     assert.equal((await cliWith({ runner: kernel }, 'down', ...s.args)).code, 0);
@@ -459,7 +486,11 @@ describe('routes: what wanbond replaced comes back whole', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: teql0: the route default there now cannot be saved to give it back at `down`: its metric congestion is one wanbond cannot restore exactly\nhint: note it \(ip -d route show default\), then remove it/,
+      new RegExp(
+        '^error: teql0: the route default there now cannot be saved to give it back at `down`: its ' +
+          'metric congestion is one wanbond cannot restore exactly\\nhint: note it \\(ip -d route show ' +
+          'default\\), then remove it',
+      ),
     );
     assert.equal(kernel.dump(), before);
   });
@@ -493,7 +524,10 @@ describe('state files are never a way in', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: .*\/run: writable by group or others \(mode 777\): another user could plant files for root to overwrite\nhint: chmod go-w /,
+      new RegExp(
+        '^error: .*\\/run: writable by group or others \\(mode 777\\): another user could plant files ' +
+          'for root to overwrite\\nhint: chmod go-w ',
+      ),
     );
     assert.equal(kernel.dump(), before);
     if (process.geteuid?.() === 0) {
@@ -517,7 +551,10 @@ describe('state files are never a way in', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: cannot read .*applied\.json: is a symbolic link, which wanbond refuses to follow \(ELOOP\)\nhint: remove the link/,
+      new RegExp(
+        '^error: cannot read .*applied\\.json: is a symbolic link, which wanbond refuses to follow ' +
+          '\\(ELOOP\\)\\nhint: remove the link',
+      ),
     );
     assert.equal(await fs.readFile(victim, 'utf8'), 'precious\n');
   });
@@ -540,7 +577,10 @@ describe('state files are never a way in', () => {
     assert.equal(r2.code, 1);
     assert.match(
       r2.err,
-      /^error: .*applied\.json: step 1: unknown step kind "atach-slave"\nhint: the record is damaged or was edited; nothing was changed/,
+      new RegExp(
+        '^error: .*applied\\.json: step 1: unknown step kind "atach-slave"\\nhint: the record is ' +
+          'damaged or was edited; nothing was changed',
+      ),
     );
     assert.equal(await fs.readFile(path.join(e.state, 'applied.json'), 'utf8'), bad, 'the record is kept');
     const evil = JSON.stringify({
@@ -593,7 +633,9 @@ describe('every error is an answer', () => {
     const file = path.join(e.dir, 'wanbond.conf');
     assert.equal(
       r.err,
-      `error: ${file}:2: teql0: unknown interface eth9: the kernel has no such link and the wanpipe configuration does not define it\nhint: check the name with \`ip link\`, or remove eth9 from the slaves of [teql0] in ${file}\n`,
+      `error: ${file}:2: teql0: unknown interface eth9: the kernel has no such link and the wanpipe configuration ` +
+        'does not define it\nhint: check the name with `ip link`, ' +
+        `or remove eth9 from the slaves of [teql0] in ${file}\n`,
     );
   });
 
@@ -636,7 +678,11 @@ describe('TEQL compiled into the kernel', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: sch_teql is built into this kernel with too few equalizers: teql1 is needed, this namespace has teql0; a built-in TEQL takes max_equalizers from the kernel command line\nhint: add sch_teql.max_equalizers=2 to the kernel command line/,
+      new RegExp(
+        '^error: sch_teql is built into this kernel with too few equalizers: teql1 is needed, this ' +
+          'namespace has teql0; a built-in TEQL takes max_equalizers from the kernel command ' +
+          'line\\nhint: add sch_teql.max_equalizers=2 to the kernel command line',
+      ),
     );
   });
 });
@@ -745,7 +791,10 @@ describe('a record that cannot be written', () => {
       assert.equal(r.code, 1, r.err);
       assert.match(
         r.err,
-        /^error: cannot write .*applied\.json: no space left on device \(ENOSPC\); rolled back 0 steps, the system is as it was\nhint: free space on the file system/,
+        new RegExp(
+          '^error: cannot write .*applied\\.json: no space left on device \\(ENOSPC\\); rolled back 0 ' +
+            'steps, the system is as it was\\nhint: free space on the file system',
+        ),
       );
       assert.equal(kernel.dump(), before);
       assert.equal(kernel.changes.length, 0);
@@ -756,39 +805,46 @@ describe('a record that cannot be written', () => {
 });
 
 describe('review findings', () => {
-  it('a device restart that fails rolls back only itself: the devices done before stay done, its line goes back', async () => {
-    const s = await site('s514-chdlc-2xt1');
-    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
-    assert.equal((await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args)).code, 0);
-    kernel.failWhen = (a) => a === 'wanrouter restart wanpipe2';
-    const r = await cliWith({ runner: kernel }, 'up', ...s.args);
-    assert.equal(r.code, 1);
-    assert.match(
-      r.err,
-      /^error: restart of wanpipe2: command failed: wanrouter restart wanpipe2: injected failure; rolled back 1 step, the system is as it was/m,
-    );
-    assert.deepEqual(
-      [...kernel.qdiscs.entries()]
-        .filter(([, q]) => q.kind === 'teql0')
-        .map(([d]) => d)
-        .sort(),
-      ['wan0', 'wan1'],
-      'both lines in the bond',
-    );
-    assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
-    assert.deepEqual(kernel.unguarded, []);
-    const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
-    assert.doesNotMatch(check.out, /wanpipe1: the file says/, 'wanpipe1 was restarted and stays so');
-    assert.match(check.out, /wanpipe2: the file says/);
-    kernel.failWhen = undefined;
-    const again = await cliWith({ runner: kernel }, 'up', ...s.args);
-    assert.equal(again.code, 0, again.err);
-    assert.equal(
-      cmds(kernel).filter((c) => c === 'wanrouter restart wanpipe1').length,
-      1,
-      'wanpipe1 is not restarted twice',
-    );
-  });
+  it(
+    'a device restart that fails rolls back only itself: the devices done before stay done, its line goes ' + 'back',
+    async () => {
+      const s = await site('s514-chdlc-2xt1');
+      const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+      assert.equal((await cliWith({ runner: kernel }, 'up', '--no-restart', ...s.args)).code, 0);
+      kernel.failWhen = (a) => a === 'wanrouter restart wanpipe2';
+      const r = await cliWith({ runner: kernel }, 'up', ...s.args);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        new RegExp(
+          '^error: restart of wanpipe2: command failed: wanrouter restart wanpipe2: injected failure; ' +
+            'rolled back 1 step, the system is as it was',
+          'm',
+        ),
+      );
+      assert.deepEqual(
+        [...kernel.qdiscs.entries()]
+          .filter(([, q]) => q.kind === 'teql0')
+          .map(([d]) => d)
+          .sort(),
+        ['wan0', 'wan1'],
+        'both lines in the bond',
+      );
+      assert.equal(kernel.sysctls.get('net.ipv4.conf.wan0.rp_filter'), '0');
+      assert.deepEqual(kernel.unguarded, []);
+      const check = await cliWith({ runner: kernel }, 'config', 'check', ...s.args);
+      assert.doesNotMatch(check.out, /wanpipe1: the file says/, 'wanpipe1 was restarted and stays so');
+      assert.match(check.out, /wanpipe2: the file says/);
+      kernel.failWhen = undefined;
+      const again = await cliWith({ runner: kernel }, 'up', ...s.args);
+      assert.equal(again.code, 0, again.err);
+      assert.equal(
+        cmds(kernel).filter((c) => c === 'wanrouter restart wanpipe1').length,
+        1,
+        'wanpipe1 is not restarted twice',
+      );
+    },
+  );
 
   it('a batch killed halfway (no line named) is undone whole', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n');
@@ -801,22 +857,25 @@ describe('review findings', () => {
     assert.equal(kernel.dump(), before);
   });
 
-  it('a second up that waited reads the configuration the first one fixed: no "changed on disk", no second restart', async () => {
-    const s = await site('s514-chdlc-2xt1');
-    const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
-    const orig = kernel.change.bind(kernel);
-    kernel.change = async (cmd) => {
-      await new Promise((res) => setTimeout(res, 20));
-      await orig(cmd);
-    };
-    const [a, b] = await Promise.all([
-      cliWith({ runner: kernel }, 'up', ...s.args),
-      cliWith({ runner: kernel }, 'up', ...s.args),
-    ]);
-    assert.deepEqual([a.code, b.code], [0, 0], a.err + b.err);
-    assert.equal(cmds(kernel).filter((c) => c.startsWith('wanrouter restart')).length, 2, 'each device once');
-    assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
-  });
+  it(
+    'a second up that waited reads the configuration the first one fixed: no "changed on disk", no second ' + 'restart',
+    async () => {
+      const s = await site('s514-chdlc-2xt1');
+      const kernel = new FakeKernel({ wanpipe: CHDLC, wanrouterRunning: ['wanpipe1', 'wanpipe2'] });
+      const orig = kernel.change.bind(kernel);
+      kernel.change = async (cmd) => {
+        await new Promise((res) => setTimeout(res, 20));
+        await orig(cmd);
+      };
+      const [a, b] = await Promise.all([
+        cliWith({ runner: kernel }, 'up', ...s.args),
+        cliWith({ runner: kernel }, 'up', ...s.args),
+      ]);
+      assert.deepEqual([a.code, b.code], [0, 0], a.err + b.err);
+      assert.equal(cmds(kernel).filter((c) => c.startsWith('wanrouter restart')).length, 2, 'each device once');
+      assert.equal((await cliWith({ runner: kernel }, 'config', 'check', ...s.args)).code, 0);
+    },
+  );
 
   it('settings changed between two ups: down gives back the values from before the first', async () => {
     const e = await ethernet('[teql0]\nslaves = eth1, eth2\nmtu = 1400\nrp_filter = 2\n');

@@ -26,7 +26,8 @@ describe('settings', () => {
   it('several bonds, prefixes, loose rp_filter, mtu', () => {
     const s = parseSettings(
       'f',
-      '[teql0]\nslaves = eth1, eth2 ; two DSL routers\nrp_filter = 2\nmtu = 1492\n[teql1]\nslaves = wan0\naddress = 10.0.1.0/31\nroutes = 192.0.2.0/24, 198.51.100.0/25\n',
+      '[teql0]\nslaves = eth1, eth2 ; two DSL routers\nrp_filter = 2\nmtu = 1492\n[teql1]\nslaves = ' +
+        'wan0\naddress = 10.0.1.0/31\nroutes = 192.0.2.0/24, 198.51.100.0/25\n',
     );
     assert.deepEqual(
       s.bonds.map((b) => [b.teql, b.slaves, b.address, b.routes, b.rpFilter, b.mtu]),
@@ -40,7 +41,8 @@ describe('settings', () => {
   it('[watch]: timings, damping and per-line probe targets', () => {
     const s = parseSettings(
       'f',
-      '[watch]\nprobe_interval = 100ms\ndown_after = 1s\nhold_down = 10s\nhalf_life = 60s\nsuppress = 3000\ndown_loss = 40%\nprobe.wan0 = 192.0.2.2\nprobe.eth2 = none\n',
+      '[watch]\nprobe_interval = 100ms\ndown_after = 1s\nhold_down = 10s\nhalf_life = 60s\nsuppress = ' +
+        '3000\ndown_loss = 40%\nprobe.wan0 = 192.0.2.2\nprobe.eth2 = none\n',
     );
     assert.deepEqual(
       [
@@ -81,12 +83,14 @@ describe('settings', () => {
     [
       'unknown section',
       '[bond0]\nslaves = eth1\n',
-      '1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), [wbond0], ... (weighted) or [pcbond0], ... (per-connection)',
+      '1: unknown section [bond0]: expected [global], [watch] or a bond named [teql0], [teql1], ... ' +
+        '(TEQL), [wbond0], ... (weighted) or [pcbond0], ... (per-connection)',
     ],
     [
       'unknown key',
       '[teql0]\nslave = eth1\n',
-      "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, gateway, routers, routes, rp_filter, mtu, mode, rates",
+      "2: unknown setting 'slave' in [teql0]: expected one of slaves, address, gateway, routers, routes, " +
+        'rp_filter, mtu, mode, rates',
     ],
     [
       'bad address',
@@ -150,7 +154,9 @@ describe('settings', () => {
     [
       'an unknown watch key',
       '[watch]\nholddown = 3s\n',
-      "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, max_penalty, loss_window, suspect_loss, down_loss, metrics, probe.<ifname>",
+      "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, " +
+        'suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, ' +
+        'max_penalty, loss_window, suspect_loss, down_loss, metrics, probe.<ifname>',
     ],
     [
       'metrics: a port alone',
@@ -188,7 +194,8 @@ describe('settings', () => {
     [
       'metrics: a URL',
       '[watch]\nmetrics = http://127.0.0.1:15440/metrics\n',
-      "2: metrics: expected address:port such as 127.0.0.1:15440 or [::1]:15440, or off, found 'http://127.0.0.1:15440/metrics'",
+      '2: metrics: expected address:port such as 127.0.0.1:15440 or [::1]:15440, or off, found ' +
+        "'http://127.0.0.1:15440/metrics'",
     ],
     [
       'metrics: yes',
@@ -212,7 +219,8 @@ describe('settings', () => {
       assert.ok(e instanceof ConfigError);
       assert.equal(
         e.hint,
-        "write e.g. 'metrics = 127.0.0.1:15440' (an IPv4 address, or an IPv6 address in brackets such as [::1]:15440), or 'metrics = off'",
+        "write e.g. 'metrics = 127.0.0.1:15440' (an IPv4 address, or an IPv6 address in brackets such as " +
+          "[::1]:15440), or 'metrics = off'",
       );
     }
     try {
@@ -229,7 +237,8 @@ describe('settings: weighted bonds', () => {
   it('[wbondN] is a weighted bond; mode = weighted may say so; rates override per line', () => {
     const s = parseSettings(
       'f',
-      '[wbond0]\nmode = weighted\nslaves = w1g1ppp, w2g1ppp\nrates = w2g1ppp:768k\n[teql1]\nslaves = eth2, eth3\naddress = 10.0.1.0/31\n',
+      '[wbond0]\nmode = weighted\nslaves = w1g1ppp, w2g1ppp\nrates = w2g1ppp:768k\n[teql1]\nslaves = ' +
+        'eth2, eth3\naddress = 10.0.1.0/31\n',
     );
     assert.deepEqual(
       s.bonds.map((b) => [b.teql, b.kind, b.index, b.rates]),

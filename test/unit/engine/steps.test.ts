@@ -159,7 +159,10 @@ describe('lab plumbing', () => {
 
   it('reads leaf results from node TAP output, suites left out', () => {
     const tap =
-      "TAP version 13\n# Subtest: suite\n    # Subtest: a\n    ok 1 - a\n      ---\n      duration_ms: 1\n      ...\n    # Subtest: b\n    not ok 2 - b\n      ---\n      duration_ms: 2\n      error: 'boom'\n      ...\n    ok 3 - c # SKIP no lab\n    1..3\nnot ok 1 - suite\n  ---\n  duration_ms: 3\n  type: 'suite'\n  ...\n";
+      'TAP version 13\n# Subtest: suite\n    # Subtest: a\n    ok 1 - a\n      ---\n      duration_ms: ' +
+      '1\n      ...\n    # Subtest: b\n    not ok 2 - b\n      ---\n      duration_ms: 2\n      error: ' +
+      "'boom'\n      ...\n    ok 3 - c # SKIP no lab\n    1..3\nnot ok 1 - suite\n  ---\n  duration_ms: " +
+      "3\n  type: 'suite'\n  ...\n";
     assert.deepEqual(
       parseTap(tap).map((r) => [r.name, r.ok, r.skip]),
       [

@@ -49,27 +49,31 @@ describe('DSL routers on Ethernet: settings', () => {
     assert.deepEqual([b?.address, b?.gateway, b?.rpFilter], ['203.0.113.10/29', '203.0.113.9', 2]);
   });
 
-  it("routers: the router beyond a slave where its address does not say it; only with a gateway, only for the bond's slaves", () => {
-    assert.deepEqual(parseSettings('f', `${DSL}routers = eth2:192.168.1.1, eth3:192.168.2.1\n`).bonds[0]?.routers, {
-      eth2: '192.168.1.1',
-      eth3: '192.168.2.1',
-    });
-    const err = (text: string) => {
-      try {
-        parseSettings('/etc/wanbond/wanbond.conf', text);
-      } catch (e) {
-        assert.ok(e instanceof ConfigError);
-        return e.message;
-      }
-      assert.fail('no error');
-    };
-    assert.match(
-      err('[teql0]\nslaves = eth2\nrouters = eth2:192.168.1.1\n'),
-      /:3: routers in \[teql0\]: .* only at a DSL-router site/,
-    );
-    assert.match(err(`${DSL}routers = eth9:192.168.1.1\n`), /:6: routers: eth9 is not a slave of \[teql0\]/);
-    assert.match(err(`${DSL}routers = eth2\n`), /:6: routers: expected slave:address/);
-  });
+  it(
+    'routers: the router beyond a slave where its address does not say it; only with a gateway, only for ' +
+      "the bond's slaves",
+    () => {
+      assert.deepEqual(parseSettings('f', `${DSL}routers = eth2:192.168.1.1, eth3:192.168.2.1\n`).bonds[0]?.routers, {
+        eth2: '192.168.1.1',
+        eth3: '192.168.2.1',
+      });
+      const err = (text: string) => {
+        try {
+          parseSettings('/etc/wanbond/wanbond.conf', text);
+        } catch (e) {
+          assert.ok(e instanceof ConfigError);
+          return e.message;
+        }
+        assert.fail('no error');
+      };
+      assert.match(
+        err('[teql0]\nslaves = eth2\nrouters = eth2:192.168.1.1\n'),
+        /:3: routers in \[teql0\]: .* only at a DSL-router site/,
+      );
+      assert.match(err(`${DSL}routers = eth9:192.168.1.1\n`), /:6: routers: eth9 is not a slave of \[teql0\]/);
+      assert.match(err(`${DSL}routers = eth2\n`), /:6: routers: expected slave:address/);
+    },
+  );
 
   it("a gateway outside the prefix, the bond's own address, or not an address: an error at its line", () => {
     const err = (text: string) => {
@@ -98,50 +102,58 @@ describe('DSL routers on Ethernet: settings', () => {
 });
 
 describe('DSL routers on Ethernet: up and down', () => {
-  it("the block's prefix stays routed on teql0, the default goes via the shared address, a second up changes nothing, down restores", async () => {
-    const { kernel, run } = await site();
-    const before = kernel.dump();
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    const c = kernel.changes.map((x) => x.join(' '));
-    assert.ok(
-      c.includes('ip addr add 203.0.113.10/29 dev teql0'),
-      `a real address, without noprefixroute:\n${c.join('\n')}`,
-    );
-    assert.ok(!c.some((x) => /^ip route del 203\.0\.113\.8\/29/.test(x)), 'the prefix route is the way to the gateway');
-    assert.ok(
-      c.some((x) =>
-        /^ip route replace default dev teql0 via 203\.0\.113\.9$|^ip route replace default via 203\.0\.113\.9 dev teql0$/.test(
-          x,
-        ),
-      ),
-      c.join('\n'),
-    );
-    for (const s of ['eth2', 'eth3', 'eth4', 'eth5'])
-      assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
-    // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
-    for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
+  it(
+    "the block's prefix stays routed on teql0, the default goes via the shared address, a second up " +
+      'changes nothing, down restores',
+    async () => {
+      const { kernel, run } = await site();
+      const before = kernel.dump();
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      const c = kernel.changes.map((x) => x.join(' '));
       assert.ok(
-        c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`),
+        c.includes('ip addr add 203.0.113.10/29 dev teql0'),
+        `a real address, without noprefixroute:\n${c.join('\n')}`,
+      );
+      assert.ok(
+        !c.some((x) => /^ip route del 203\.0\.113\.8\/29/.test(x)),
+        'the prefix route is the way to the gateway',
+      );
+      assert.ok(
+        c.some((x) =>
+          new RegExp(
+            '^ip route replace default dev teql0 via 203\\.0\\.113\\.9$|^ip route replace default via ' +
+              '203\\.0\\.113\\.9 dev teql0$',
+          ).test(x),
+        ),
         c.join('\n'),
       );
-      assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
-    }
-    const n = kernel.changes.length;
-    const again = await run('up');
-    assert.equal(again.code, 0, again.err);
-    assert.equal(
-      kernel.changes.length,
-      n,
-      `a second up changed: ${kernel.changes
-        .slice(n)
-        .map((x) => x.join(' '))
-        .join('; ')}`,
-    );
-    const down = await run('down');
-    assert.equal(down.code, 0, down.err);
-    assert.equal(kernel.dump(), before);
-  });
+      for (const s of ['eth2', 'eth3', 'eth4', 'eth5'])
+        assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
+      // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
+      for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
+        assert.ok(
+          c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`),
+          c.join('\n'),
+        );
+        assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
+      }
+      const n = kernel.changes.length;
+      const again = await run('up');
+      assert.equal(again.code, 0, again.err);
+      assert.equal(
+        kernel.changes.length,
+        n,
+        `a second up changed: ${kernel.changes
+          .slice(n)
+          .map((x) => x.join(' '))
+          .join('; ')}`,
+      );
+      const down = await run('down');
+      assert.equal(down.code, 0, down.err);
+      assert.equal(kernel.dump(), before);
+    },
+  );
 
   it('status says the routes go via the gateway, and finds them there', async () => {
     const { run } = await site();
@@ -272,13 +284,19 @@ describe('DSL routers on Ethernet: the router beyond a slave', () => {
 });
 
 describe('DSL routers on Ethernet: the probe rules read back', () => {
-  it("as iproute2 6.1 prints an oif rule (captured): wanbond's; with a selector wanbond never writes: someone else's", () => {
-    const text =
-      '[{"priority":0,"src":"all","table":"local"},{"priority":7765,"src":"all","oif":"d1","table":"77650001"},{"priority":7765,"src":"10.0.0.0/8","oif":"d2","table":"77650002"},{"priority":32766,"src":"all","table":"main"}]';
-    const rules = parseRules(text).filter((r) => r.priority === 7765);
-    assert.deepEqual(rules, [
-      { priority: 7765, oif: 'd1', table: '77650001' },
-      { priority: 7765, oif: 'd2', table: '77650002', other: true },
-    ]);
-  });
+  it(
+    "as iproute2 6.1 prints an oif rule (captured): wanbond's; with a selector wanbond never writes: " +
+      "someone else's",
+    () => {
+      const text =
+        '[{"priority":0,"src":"all","table":"local"},{"priority":7765,"src":"all","oif":"d1",' +
+        '"table":"77650001"},{"priority":7765,"src":"10.0.0.0/8","oif":"d2","table":"77650002"},' +
+        '{"priority":32766,"src":"all","table":"main"}]';
+      const rules = parseRules(text).filter((r) => r.priority === 7765);
+      assert.deepEqual(rules, [
+        { priority: 7765, oif: 'd1', table: '77650001' },
+        { priority: 7765, oif: 'd2', table: '77650002', other: true },
+      ]);
+    },
+  );
 });

@@ -8,30 +8,33 @@ import { SupervisedChild } from '../../../src/watch/child.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('supervised helper process', () => {
-  it('passes its lines on, is restarted when it dies (each start announced), and stays stopped after stop()', async () => {
-    const lines: string[] = [];
-    const starts: number[] = [];
-    const c = new SupervisedChild({
-      file: 'sh',
-      args: ['-c', 'printf "one\\ntw"; sleep 0.05; printf "o\\n"; exit 3'],
-      log: silentLogger(),
-      onLine: (l, stream) => {
-        if (stream === 'stdout') lines.push(l);
-      },
-      onStart: (n) => starts.push(n),
-      minBackoffMs: 20,
-      maxBackoffMs: 40,
-    });
-    c.start();
-    for (let i = 0; i < 100 && starts.length < 3; i++) await sleep(20);
-    await c.stop();
-    assert.ok(starts.length >= 3, `started ${starts.length} times`);
-    assert.deepEqual(starts.slice(0, 3), [0, 1, 2]);
-    assert.deepEqual(lines.slice(0, 4), ['one', 'two', 'one', 'two'], 'a line split across reads arrives whole');
-    const n = starts.length;
-    await sleep(150);
-    assert.equal(starts.length, n, 'no restart after stop');
-  });
+  it(
+    'passes its lines on, is restarted when it dies (each start announced), ' + 'and stays stopped after stop()',
+    async () => {
+      const lines: string[] = [];
+      const starts: number[] = [];
+      const c = new SupervisedChild({
+        file: 'sh',
+        args: ['-c', 'printf "one\\ntw"; sleep 0.05; printf "o\\n"; exit 3'],
+        log: silentLogger(),
+        onLine: (l, stream) => {
+          if (stream === 'stdout') lines.push(l);
+        },
+        onStart: (n) => starts.push(n),
+        minBackoffMs: 20,
+        maxBackoffMs: 40,
+      });
+      c.start();
+      for (let i = 0; i < 100 && starts.length < 3; i++) await sleep(20);
+      await c.stop();
+      assert.ok(starts.length >= 3, `started ${starts.length} times`);
+      assert.deepEqual(starts.slice(0, 3), [0, 1, 2]);
+      assert.deepEqual(lines.slice(0, 4), ['one', 'two', 'one', 'two'], 'a line split across reads arrives whole');
+      const n = starts.length;
+      await sleep(150);
+      assert.equal(starts.length, n, 'no restart after stop');
+    },
+  );
 
   it('a stop ends a paused child too, within its bound', async () => {
     const c = new SupervisedChild({ file: 'sleep', args: ['30'], log: silentLogger(), onLine: () => undefined });

@@ -93,15 +93,19 @@ describe('line health', () => {
     assert.match(a.log[0]!.reason, /T1 alarm RED, LOS/);
   });
 
-  it('a silent black hole: suspect at 400 ms of silence, down at 700 ms, back after replies resume and the hold-down', () => {
-    // Last reply to the probe sent at 4800 (arrives 4820); the line eats everything from 5000 to 9000.
-    const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 9000)], 20_000);
-    assert.deepEqual(r.states, ['5220:up>suspect', '5520:suspect>down', '9020:down>probation', '12020:probation>up']);
-    assert.equal(r.log[1]!.signal, 'probe');
-    assert.match(r.log[1]!.reason, /no answer from 192\.0\.2\.2 for 700 ms/);
-    // Out of the ring within a second of the fault at the default settings.
-    assert.ok(r.log[1]!.at - 5000 < 1000);
-  });
+  it(
+    'a silent black hole: suspect at 400 ms of silence, down at 700 ms, back after replies resume and the ' +
+      'hold-down',
+    () => {
+      // Last reply to the probe sent at 4800 (arrives 4820); the line eats everything from 5000 to 9000.
+      const r = play([...start, ...probes(0, 20_000, (t) => t < 5000 || t >= 9000)], 20_000);
+      assert.deepEqual(r.states, ['5220:up>suspect', '5520:suspect>down', '9020:down>probation', '12020:probation>up']);
+      assert.equal(r.log[1]!.signal, 'probe');
+      assert.match(r.log[1]!.reason, /no answer from 192\.0\.2\.2 for 700 ms/);
+      // Out of the ring within a second of the fault at the default settings.
+      assert.ok(r.log[1]!.at - 5000 < 1000);
+    },
+  );
 
   it('silence without unanswered probes (the router busy, ping itself held up) is no failure', () => {
     // From 1 s to 2.5 s ping neither sends nor reports anything; then it answers again.
@@ -170,20 +174,23 @@ describe('line health', () => {
     assert.equal(r.h.suppressed, false);
   });
 
-  it('an interface recreated (new ifindex) leaves the ring and rejoins after the hold-down once its probe answers', () => {
-    const r = play(
-      [
-        ...start,
-        ...probes(0, 3000, () => true),
-        [3000, link(true, true, 9)],
-        [3050, { kind: 'probe-start', target: '192.0.2.2' }],
-        ...probes(3100, 10_000, () => true, 100),
-      ],
-      10_000,
-    );
-    assert.deepEqual(r.states, ['3000:up>down', '3120:down>probation', '6120:probation>up']);
-    assert.match(r.log[0]!.reason, /interface recreated \(ifindex 5 -> 9\)/);
-  });
+  it(
+    'an interface recreated (new ifindex) leaves the ring and rejoins after the hold-down once its probe ' + 'answers',
+    () => {
+      const r = play(
+        [
+          ...start,
+          ...probes(0, 3000, () => true),
+          [3000, link(true, true, 9)],
+          [3050, { kind: 'probe-start', target: '192.0.2.2' }],
+          ...probes(3100, 10_000, () => true, 100),
+        ],
+        10_000,
+      );
+      assert.deepEqual(r.states, ['3000:up>down', '3120:down>probation', '6120:probation>up']);
+      assert.match(r.log[0]!.reason, /interface recreated \(ifindex 5 -> 9\)/);
+    },
+  );
 
   it('an interface that comes back but whose probe never answers stays down, waiting for an answer', () => {
     const r = play(
@@ -223,12 +230,16 @@ describe('line health', () => {
     assert.deepEqual(atWrap.states.slice(0, 2), ['1220:up>suspect', '1520:suspect>down']);
   });
 
-  it('a target that has never answered (a far end that drops ICMP) takes no line out; once it has, its silence counts', () => {
-    const never = play([...start, ...probes(0, 5000, () => false)], 5000);
-    assert.deepEqual(never.states, []);
-    const r = play([...start, ...probes(0, 5000, (t) => t >= 2000 && t < 3000)], 5000);
-    assert.deepEqual(r.states, ['3220:up>suspect', '3520:suspect>down']);
-  });
+  it(
+    'a target that has never answered (a far end that drops ICMP) takes no line out; once it has, its ' +
+      'silence counts',
+    () => {
+      const never = play([...start, ...probes(0, 5000, () => false)], 5000);
+      assert.deepEqual(never.states, []);
+      const r = play([...start, ...probes(0, 5000, (t) => t >= 2000 && t < 3000)], 5000);
+      assert.deepEqual(r.states, ['3220:up>suspect', '3520:suspect>down']);
+    },
+  );
 
   it('a ping that cannot run any more (it exits at once) takes a verified line down after down_after', () => {
     const r = play(

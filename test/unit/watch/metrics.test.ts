@@ -144,95 +144,105 @@ function value(families: ParsedFamily[], name: string, labels: Record<string, st
 const count = (families: ParsedFamily[], name: string) => families.find((x) => x.name === name)?.metrics.length ?? 0;
 
 describe('metrics', () => {
-  it("every family, with the health file's numbers: states, ring, damping, probes, alarms, kernel counters, bonds", async () => {
-    const { text, families } = await scrape(SNAPSHOT);
-    assert.deepEqual(families.map((f) => f.name).sort(), [...FAMILIES].sort());
-    for (const f of families) assert.equal(f.type, f.name.endsWith('_total') ? 'COUNTER' : 'GAUGE', f.name);
-    assert.doesNotMatch(text, /NaN|Nan|Inf/, 'no sample without a number');
-    const lines = SNAPSHOT.bonds.flatMap((b) => b.lines.map((l) => ({ bond: b.teql, l })));
-    for (const { bond, l } of lines) {
-      const at = { bond, line: l.line };
-      for (const state of STATES)
+  it(
+    "every family, with the health file's numbers: states, ring, damping, probes, alarms, kernel counters, " + 'bonds',
+    async () => {
+      const { text, families } = await scrape(SNAPSHOT);
+      assert.deepEqual(families.map((f) => f.name).sort(), [...FAMILIES].sort());
+      for (const f of families) assert.equal(f.type, f.name.endsWith('_total') ? 'COUNTER' : 'GAUGE', f.name);
+      assert.doesNotMatch(text, /NaN|Nan|Inf/, 'no sample without a number');
+      const lines = SNAPSHOT.bonds.flatMap((b) => b.lines.map((l) => ({ bond: b.teql, l })));
+      for (const { bond, l } of lines) {
+        const at = { bond, line: l.line };
+        for (const state of STATES)
+          assert.equal(
+            value(families, 'wanbond_line_state', { ...at, state }),
+            l.state === state ? 1 : 0,
+            `${l.line} ${state}`,
+          );
+        assert.equal(value(families, 'wanbond_line_in_ring', at), l.inRing ? 1 : 0);
+        assert.equal(value(families, 'wanbond_line_suppressed', at), l.suppressed ? 1 : 0);
+        assert.equal(value(families, 'wanbond_line_penalty', at), l.penalty);
+        assert.equal(value(families, 'wanbond_line_flaps_total', at), l.flaps);
+        assert.equal(value(families, 'wanbond_line_state_seconds', at), (NOW - Date.parse(l.since)) / 1000);
         assert.equal(
-          value(families, 'wanbond_line_state', { ...at, state }),
-          l.state === state ? 1 : 0,
-          `${l.line} ${state}`,
+          value(families, 'wanbond_line_probe_rtt_seconds', at),
+          l.rttMs === null ? undefined : l.rttMs / 1000,
         );
-      assert.equal(value(families, 'wanbond_line_in_ring', at), l.inRing ? 1 : 0);
-      assert.equal(value(families, 'wanbond_line_suppressed', at), l.suppressed ? 1 : 0);
-      assert.equal(value(families, 'wanbond_line_penalty', at), l.penalty);
-      assert.equal(value(families, 'wanbond_line_flaps_total', at), l.flaps);
-      assert.equal(value(families, 'wanbond_line_state_seconds', at), (NOW - Date.parse(l.since)) / 1000);
-      assert.equal(
-        value(families, 'wanbond_line_probe_rtt_seconds', at),
-        l.rttMs === null ? undefined : l.rttMs / 1000,
-      );
-      assert.equal(value(families, 'wanbond_line_probe_loss_ratio', at), l.loss ?? undefined);
-      for (const alarm of LINE_ALARMS)
+        assert.equal(value(families, 'wanbond_line_probe_loss_ratio', at), l.loss ?? undefined);
+        for (const alarm of LINE_ALARMS)
+          assert.equal(
+            value(families, 'wanbond_line_alarm', { ...at, alarm }),
+            l.alarms.includes(alarm) ? 1 : 0,
+            `${l.line} ${alarm}`,
+          );
+        const c = COUNTERS[l.line];
+        assert.equal(value(families, 'wanbond_line_rx_bytes_total', at), c?.rxBytes);
+        assert.equal(value(families, 'wanbond_line_tx_bytes_total', at), c?.txBytes);
+        assert.equal(value(families, 'wanbond_line_rx_packets_total', at), c?.rxPackets);
+        assert.equal(value(families, 'wanbond_line_tx_packets_total', at), c?.txPackets);
+      }
+      // Spot checks that the loop above compares something real.
+      assert.equal(value(families, 'wanbond_line_state', { bond: 'teql0', line: 'w4', state: 'down' }), 1);
+      assert.equal(value(families, 'wanbond_line_state_seconds', { bond: 'teql0', line: 'w2' }), 89.5);
+      assert.equal(value(families, 'wanbond_line_probe_rtt_seconds', { bond: 'teql0', line: 'w3' }), 0.04025);
+      assert.equal(value(families, 'wanbond_line_alarm', { bond: 'teql0', line: 'w2', alarm: 'AIS' }), 1);
+      assert.equal(value(families, 'wanbond_line_rx_bytes_total', { bond: 'teql1', line: 'e1' }), 2 ** 40);
+      // All four states and all alarm names are always there; samples without a value are left out.
+      assert.equal(count(families, 'wanbond_line_state'), lines.length * STATES.length);
+      assert.equal(count(families, 'wanbond_line_alarm'), lines.length * LINE_ALARMS.length);
+      assert.equal(count(families, 'wanbond_line_probe_rtt_seconds'), lines.filter(({ l }) => l.rttMs !== null).length);
+      assert.equal(count(families, 'wanbond_line_probe_loss_ratio'), lines.filter(({ l }) => l.loss !== null).length);
+      assert.equal(count(families, 'wanbond_line_rx_bytes_total'), lines.length - 1, 'w3 has no interface');
+      for (const b of SNAPSHOT.bonds) {
         assert.equal(
-          value(families, 'wanbond_line_alarm', { ...at, alarm }),
-          l.alarms.includes(alarm) ? 1 : 0,
-          `${l.line} ${alarm}`,
+          value(families, 'wanbond_bond_active_lines', { bond: b.teql }),
+          b.lines.filter((l) => l.inRing).length,
         );
-      const c = COUNTERS[l.line];
-      assert.equal(value(families, 'wanbond_line_rx_bytes_total', at), c?.rxBytes);
-      assert.equal(value(families, 'wanbond_line_tx_bytes_total', at), c?.txBytes);
-      assert.equal(value(families, 'wanbond_line_rx_packets_total', at), c?.rxPackets);
-      assert.equal(value(families, 'wanbond_line_tx_packets_total', at), c?.txPackets);
-    }
-    // Spot checks that the loop above compares something real.
-    assert.equal(value(families, 'wanbond_line_state', { bond: 'teql0', line: 'w4', state: 'down' }), 1);
-    assert.equal(value(families, 'wanbond_line_state_seconds', { bond: 'teql0', line: 'w2' }), 89.5);
-    assert.equal(value(families, 'wanbond_line_probe_rtt_seconds', { bond: 'teql0', line: 'w3' }), 0.04025);
-    assert.equal(value(families, 'wanbond_line_alarm', { bond: 'teql0', line: 'w2', alarm: 'AIS' }), 1);
-    assert.equal(value(families, 'wanbond_line_rx_bytes_total', { bond: 'teql1', line: 'e1' }), 2 ** 40);
-    // All four states and all alarm names are always there; samples without a value are left out.
-    assert.equal(count(families, 'wanbond_line_state'), lines.length * STATES.length);
-    assert.equal(count(families, 'wanbond_line_alarm'), lines.length * LINE_ALARMS.length);
-    assert.equal(count(families, 'wanbond_line_probe_rtt_seconds'), lines.filter(({ l }) => l.rttMs !== null).length);
-    assert.equal(count(families, 'wanbond_line_probe_loss_ratio'), lines.filter(({ l }) => l.loss !== null).length);
-    assert.equal(count(families, 'wanbond_line_rx_bytes_total'), lines.length - 1, 'w3 has no interface');
-    for (const b of SNAPSHOT.bonds) {
-      assert.equal(
-        value(families, 'wanbond_bond_active_lines', { bond: b.teql }),
-        b.lines.filter((l) => l.inRing).length,
+        assert.equal(value(families, 'wanbond_bond_lines', { bond: b.teql }), b.lines.length);
+        assert.equal(value(families, 'wanbond_bond_all_down', { bond: b.teql }), b.allDown ? 1 : 0);
+      }
+      assert.deepEqual(
+        [
+          value(families, 'wanbond_bond_active_lines', { bond: 'teql0' }),
+          value(families, 'wanbond_bond_all_down', { bond: 'teql1' }),
+        ],
+        [1, 1],
       );
-      assert.equal(value(families, 'wanbond_bond_lines', { bond: b.teql }), b.lines.length);
-      assert.equal(value(families, 'wanbond_bond_all_down', { bond: b.teql }), b.allDown ? 1 : 0);
-    }
-    assert.deepEqual(
-      [
-        value(families, 'wanbond_bond_active_lines', { bond: 'teql0' }),
-        value(families, 'wanbond_bond_all_down', { bond: 'teql1' }),
-      ],
-      [1, 1],
-    );
-    assert.equal(value(families, 'wanbond_ring_changes_total'), 7);
-    assert.equal(value(families, 'wanbond_daemon_start_time_seconds'), Date.parse(SNAPSHOT.startedAt) / 1000);
-    assert.ok((value(families, 'process_resident_memory_bytes') ?? 0) > 1e6);
-    assert.ok((value(families, 'nodejs_heap_size_used_bytes') ?? 0) > 1e5);
-  });
+      assert.equal(value(families, 'wanbond_ring_changes_total'), 7);
+      assert.equal(value(families, 'wanbond_daemon_start_time_seconds'), Date.parse(SNAPSHOT.startedAt) / 1000);
+      assert.ok((value(families, 'process_resident_memory_bytes') ?? 0) > 1e6);
+      assert.ok((value(families, 'nodejs_heap_size_used_bytes') ?? 0) > 1e5);
+    },
+  );
 
-  it('a line or bond gone after a reload leaves no samples; before the first snapshot there is no health at all', async () => {
-    let snap: HealthFile | undefined = SNAPSHOT;
-    const m = new WatchMetrics({ snapshot: () => snap, counters: async (n) => COUNTERS[n], now: () => NOW });
-    assert.match(await m.scrape(), /line="w1"/);
-    snap = { ...SNAPSHOT, actions: 9, bonds: [{ teql: 'teql0', allDown: false, lines: [line('w2')] }] };
-    const after = parse(await m.scrape());
-    for (const name of LINE_FAMILIES) {
-      const samples = after.find((f) => f.name === name)?.metrics ?? [];
-      assert.ok(
-        samples.every((s) => s.labels?.['line'] === 'w2' && s.labels['bond'] === 'teql0'),
-        name,
+  it(
+    'a line or bond gone after a reload leaves no samples; before the first snapshot there is no health at ' + 'all',
+    async () => {
+      let snap: HealthFile | undefined = SNAPSHOT;
+      const m = new WatchMetrics({ snapshot: () => snap, counters: async (n) => COUNTERS[n], now: () => NOW });
+      assert.match(await m.scrape(), /line="w1"/);
+      snap = { ...SNAPSHOT, actions: 9, bonds: [{ teql: 'teql0', allDown: false, lines: [line('w2')] }] };
+      const after = parse(await m.scrape());
+      for (const name of LINE_FAMILIES) {
+        const samples = after.find((f) => f.name === name)?.metrics ?? [];
+        assert.ok(
+          samples.every((s) => s.labels?.['line'] === 'w2' && s.labels['bond'] === 'teql0'),
+          name,
+        );
+      }
+      assert.equal(value(after, 'wanbond_bond_lines', { bond: 'teql1' }), undefined);
+      assert.equal(
+        value(after, 'wanbond_ring_changes_total'),
+        9,
+        "a counter is set to the daemon's count, not added to",
       );
-    }
-    assert.equal(value(after, 'wanbond_bond_lines', { bond: 'teql1' }), undefined);
-    assert.equal(value(after, 'wanbond_ring_changes_total'), 9, "a counter is set to the daemon's count, not added to");
-    snap = undefined;
-    const none = parse(await m.scrape());
-    for (const name of LINE_FAMILIES) assert.equal(count(none, name), 0, name);
-    assert.equal(value(none, 'wanbond_ring_changes_total'), 0);
-  });
+      snap = undefined;
+      const none = parse(await m.scrape());
+      for (const name of LINE_FAMILIES) assert.equal(count(none, name), 0, name);
+      assert.equal(value(none, 'wanbond_ring_changes_total'), 0);
+    },
+  );
 
   it('scrapes that overlap each see one whole snapshot', async () => {
     let n = 0;
@@ -258,7 +268,8 @@ describe('metrics', () => {
     ]);
   });
 
-  it("a counter read that never answers: the scrape goes on without that line's counters, and the next scrape is not stuck behind it", {
+  it("a counter read that never answers: the scrape goes on without that line's counters, and the next " +
+    'scrape is not stuck behind it', {
     timeout: 5000,
   }, async () => {
     const stuck = new Set(['w4']);
@@ -378,53 +389,57 @@ describe('the metrics endpoint', () => {
     assert.equal(ep.address, null);
   });
 
-  it('a port in use is reported with its fix, never thrown; the next try after it is freed listens; closing frees the port', async () => {
-    const first = new MetricsEndpoint({
-      log: silentLogger(),
-      snapshot: () => SNAPSHOT,
-      counters: async () => undefined,
-    });
-    await first.apply({ host: '127.0.0.1', port: 0 });
-    const port = portOf(first.address);
-    const direct = await MetricsServer.listen(
-      { host: '127.0.0.1', port },
-      { contentType: 'text/plain', scrape: async () => '' },
-      silentLogger(),
-    );
-    assert.ok(direct instanceof ListenError);
-    assert.equal(direct.code, 'EADDRINUSE');
-    assert.equal(direct.message, `cannot serve metrics on 127.0.0.1:${port}: another program listens there`);
-    assert.match(direct.hint, /metrics = off/);
+  it(
+    'a port in use is reported with its fix, never thrown; the next try after it is freed listens; closing ' +
+      'frees the port',
+    async () => {
+      const first = new MetricsEndpoint({
+        log: silentLogger(),
+        snapshot: () => SNAPSHOT,
+        counters: async () => undefined,
+      });
+      await first.apply({ host: '127.0.0.1', port: 0 });
+      const port = portOf(first.address);
+      const direct = await MetricsServer.listen(
+        { host: '127.0.0.1', port },
+        { contentType: 'text/plain', scrape: async () => '' },
+        silentLogger(),
+      );
+      assert.ok(direct instanceof ListenError);
+      assert.equal(direct.code, 'EADDRINUSE');
+      assert.equal(direct.message, `cannot serve metrics on 127.0.0.1:${port}: another program listens there`);
+      assert.match(direct.hint, /metrics = off/);
 
-    const { events, log } = memoryLog();
-    const second = new MetricsEndpoint({ log, snapshot: () => SNAPSHOT, counters: async () => undefined });
-    await second.apply({ host: '127.0.0.1', port });
-    assert.equal(second.address, null);
-    const failed = events.filter((e) => e['event'] === 'metrics-failed');
-    assert.equal(failed.length, 1);
-    assert.equal(failed[0]?.['level'], 50);
-    assert.equal(failed[0]?.['code'], 'EADDRINUSE');
-    assert.match(
-      String(failed[0]?.['msg']),
-      /the daemon goes on without metrics \(fix: set another port .*or metrics = off/,
-    );
+      const { events, log } = memoryLog();
+      const second = new MetricsEndpoint({ log, snapshot: () => SNAPSHOT, counters: async () => undefined });
+      await second.apply({ host: '127.0.0.1', port });
+      assert.equal(second.address, null);
+      const failed = events.filter((e) => e['event'] === 'metrics-failed');
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.['level'], 50);
+      assert.equal(failed[0]?.['code'], 'EADDRINUSE');
+      assert.match(
+        String(failed[0]?.['msg']),
+        /the daemon goes on without metrics \(fix: set another port .*or metrics = off/,
+      );
 
-    await first.close();
-    assert.ok(await freePort(port), 'closed: the port is free');
-    // A reload with the same address tries again (the operator freed the port).
-    await second.apply({ host: '127.0.0.1', port });
-    assert.equal(second.address, `127.0.0.1:${port}`);
-    assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200);
-    // A reload that turns it off closes it and says so.
-    await second.apply(null);
-    assert.equal(second.address, null);
-    assert.deepEqual(
-      events.filter((e) => e['event'] === 'metrics').map((e) => e['address']),
-      [`127.0.0.1:${port}`, null],
-    );
-    assert.ok(await freePort(port));
-    await second.close();
-  });
+      await first.close();
+      assert.ok(await freePort(port), 'closed: the port is free');
+      // A reload with the same address tries again (the operator freed the port).
+      await second.apply({ host: '127.0.0.1', port });
+      assert.equal(second.address, `127.0.0.1:${port}`);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200);
+      // A reload that turns it off closes it and says so.
+      await second.apply(null);
+      assert.equal(second.address, null);
+      assert.deepEqual(
+        events.filter((e) => e['event'] === 'metrics').map((e) => e['address']),
+        [`127.0.0.1:${port}`, null],
+      );
+      assert.ok(await freePort(port));
+      await second.close();
+    },
+  );
 
   it('a changed address rebinds: the old port is let go', async () => {
     const ep = new MetricsEndpoint({ log: silentLogger(), snapshot: () => SNAPSHOT, counters: async () => undefined });

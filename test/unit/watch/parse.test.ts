@@ -10,13 +10,15 @@ describe('watch/parse: ip -o monitor link', () => {
   it('a veth pair is created: peer first (@NONE), then the link (@peer), both down', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`5: wbt3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`5: wbt3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 5, name: 'wbt3', up: false, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`6: wbt2@wbt3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`6: wbt2@wbt3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 6, name: 'wbt2', up: false, carrier: false },
     );
@@ -25,19 +27,22 @@ describe('watch/parse: ip -o monitor link', () => {
   it('set up: admin up without carrier, then carrier (LOWER_UP), including the NO-CARRIER+LOWER_UP moment', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`6: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \    link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff`,
+        '6: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state ' +
+          String.raw`LOWERLAYERDOWN group default \    link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 6, name: 'wbt2', up: true, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`5: wbt3@wbt2: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \    link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff`,
+        '5: wbt3@wbt2: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state ' +
+          String.raw`LOWERLAYERDOWN group default \    link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 5, name: 'wbt3', up: true, carrier: true },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`6: wbt2@wbt3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default \    link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff`,
+        '6: wbt2@wbt3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default ' +
+          String.raw`\    link/ether c6:7a:1d:d2:81:79 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 6, name: 'wbt2', up: true, carrier: true },
     );
@@ -46,13 +51,15 @@ describe('watch/parse: ip -o monitor link', () => {
   it('rename: same ifindex, new name', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`8: wbt0@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`8: wbt0@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 8, name: 'wbt0', up: false, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`8: wbt5@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`8: wbt5@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 8, name: 'wbt5', up: false, carrier: false },
     );
@@ -62,20 +69,23 @@ describe('watch/parse: ip -o monitor link', () => {
     // wbt1 (the peer) down: wbt5 stays admin up, loses LOWER_UP
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`7: wbt1@wbt0: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default \    link/ether c6:cd:bc:3d:e7:79 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`7: wbt1@wbt0: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default \    ` +
+          'link/ether c6:cd:bc:3d:e7:79 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 7, name: 'wbt1', up: false, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`8: wbt5@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        '8: wbt5@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state ' +
+          String.raw`LOWERLAYERDOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 8, name: 'wbt5', up: true, carrier: false },
     );
     // wbt5 itself set down (mtu change while down follows, same state)
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`8: wbt5@wbt1: <BROADCAST,MULTICAST> mtu 1400 qdisc noqueue state DOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`8: wbt5@wbt1: <BROADCAST,MULTICAST> mtu 1400 qdisc noqueue state DOWN group default \    ` +
+          'link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 8, name: 'wbt5', up: false, carrier: false },
     );
@@ -84,13 +94,15 @@ describe('watch/parse: ip -o monitor link', () => {
   it('peer in another namespace: name@ifN, link-netns at the end', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`11: wbt0@if10: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default \    link/ether 62:53:4a:a2:3a:1a brd ff:ff:ff:ff:ff:ff link-netns wbtns`,
+        '11: wbt0@if10: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group ' +
+          String.raw`default \    link/ether 62:53:4a:a2:3a:1a brd ff:ff:ff:ff:ff:ff link-netns wbtns`,
       ),
       { deleted: false, ifindex: 11, name: 'wbt0', up: true, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`11: wbt0@if10: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default \    link/ether 62:53:4a:a2:3a:1a brd ff:ff:ff:ff:ff:ff link-netns wbtns`,
+        '11: wbt0@if10: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default ' +
+          String.raw`\    link/ether 62:53:4a:a2:3a:1a brd ff:ff:ff:ff:ff:ff link-netns wbtns`,
       ),
       { deleted: false, ifindex: 11, name: 'wbt0', up: true, carrier: true },
     );
@@ -99,19 +111,22 @@ describe('watch/parse: ip -o monitor link', () => {
   it('deleted, and moved to another namespace (gone from this one)', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`Deleted 8: wbt5@NONE: <BROADCAST,MULTICAST> mtu 1400 qdisc noop state DOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`Deleted 8: wbt5@NONE: <BROADCAST,MULTICAST> mtu 1400 qdisc noop state DOWN group default \    ` +
+          'link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: true, ifindex: 8, name: 'wbt5', up: false, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`Deleted 12: wbtbr0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`Deleted 12: wbtbr0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: true, ifindex: 12, name: 'wbtbr0', up: false, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`Deleted 10: wbt1@wbt0: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \    link/ether 62:2b:72:0d:31:ef brd ff:ff:ff:ff:ff:ff new-netns wbtns new-ifindex 10`,
+        'Deleted 10: wbt1@wbt0: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group ' +
+          String.raw`default \    link/ether 62:2b:72:0d:31:ef brd ff:ff:ff:ff:ff:ff new-netns wbtns new-ifindex 10`,
       ),
       { deleted: true, ifindex: 10, name: 'wbt1', up: false, carrier: false },
     );
@@ -120,7 +135,8 @@ describe('watch/parse: ip -o monitor link', () => {
   it('a link without @ (bridge), with "event FEATURE CHANGE"', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`12: wbtbr0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN group default event FEATURE CHANGE \    link/ether ce:50:0b:b1:8a:dd brd ff:ff:ff:ff:ff:ff`,
+        '12: wbtbr0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN group ' +
+          String.raw`default event FEATURE CHANGE \    link/ether ce:50:0b:b1:8a:dd brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 12, name: 'wbtbr0', up: true, carrier: true },
     );
@@ -129,20 +145,23 @@ describe('watch/parse: ip -o monitor link', () => {
   it('bridge-family port messages are not link events (a Deleted one comes with nomaster, the link stays)', () => {
     assert.equal(
       parseMonitorLine(
-        String.raw`14: wbt2@wbt3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master wbtbr0 state UP \    link/ether aa:3e:63:78:27:4d`,
+        String.raw`14: wbt2@wbt3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master wbtbr0 state UP \    ` +
+          'link/ether aa:3e:63:78:27:4d',
       ),
       undefined,
     );
     assert.equal(
       parseMonitorLine(
-        String.raw`Deleted 14: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 master wbtbr0 state LOWERLAYERDOWN \    link/ether aa:3e:63:78:27:4d`,
+        'Deleted 14: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 master wbtbr0 state ' +
+          String.raw`LOWERLAYERDOWN \    link/ether aa:3e:63:78:27:4d`,
       ),
       undefined,
     );
     // while the link's own message about the same port is one
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`14: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue master wbtbr0 state LOWERLAYERDOWN group default \    link/ether aa:3e:63:78:27:4d brd ff:ff:ff:ff:ff:ff`,
+        '14: wbt2@wbt3: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue master wbtbr0 ' +
+          String.raw`state LOWERLAYERDOWN group default \    link/ether aa:3e:63:78:27:4d brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 14, name: 'wbt2', up: true, carrier: false },
     );
@@ -151,13 +170,16 @@ describe('watch/parse: ip -o monitor link', () => {
   it('ip -o -ts monitor link: the ISO timestamp prefix', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`[2026-11-26T11:51:11.726550] 8: wbt5@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ff:ff:ff:ff:ff:ff`,
+        '[2026-11-26T11:51:11.726550] 8: wbt5@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 ' +
+          String.raw`qdisc noqueue state LOWERLAYERDOWN group default \    link/ether 7a:9a:0d:e2:6b:84 brd ` +
+          'ff:ff:ff:ff:ff:ff',
       ),
       { deleted: false, ifindex: 8, name: 'wbt5', up: true, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`[2026-11-26T11:51:13.601470] Deleted 7: wbt1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    link/ether c6:cd:bc:3d:e7:79 brd ff:ff:ff:ff:ff:ff`,
+        '[2026-11-26T11:51:13.601470] Deleted 7: wbt1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop ' +
+          String.raw`state DOWN group default \    link/ether c6:cd:bc:3d:e7:79 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: true, ifindex: 7, name: 'wbt1', up: false, carrier: false },
     );
@@ -167,7 +189,8 @@ describe('watch/parse: ip -o monitor link', () => {
     assert.equal(parseMonitorLine('Timestamp: Thu Nov 26 11:51:01 2026 228473 usec'), undefined);
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`Deleted 5: wbt3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff`,
+        String.raw`Deleted 5: wbt3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    ` +
+          'link/ether 7e:d3:5f:f0:63:d4 brd ff:ff:ff:ff:ff:ff',
       ),
       { deleted: true, ifindex: 5, name: 'wbt3', up: false, carrier: false },
     );
@@ -176,21 +199,25 @@ describe('watch/parse: ip -o monitor link', () => {
   it('ip -o monitor all: [LINK] tags are read, other objects and families are not events', () => {
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`[LINK]32: wbt0@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \    link/ether a6:64:fd:ad:72:34 brd ff:ff:ff:ff:ff:ff`,
+        '[LINK]32: wbt0@wbt1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state ' +
+          String.raw`LOWERLAYERDOWN group default \    link/ether a6:64:fd:ad:72:34 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: false, ifindex: 32, name: 'wbt0', up: true, carrier: false },
     );
     assert.deepEqual(
       parseMonitorLine(
-        String.raw`[2026-11-26T11:53:58.386955] [LINK]Deleted 32: wbt0@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \    link/ether a6:64:fd:ad:72:34 brd ff:ff:ff:ff:ff:ff`,
+        '[2026-11-26T11:53:58.386955] [LINK]Deleted 32: wbt0@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc ' +
+          String.raw`noop state DOWN group default \    link/ether a6:64:fd:ad:72:34 brd ff:ff:ff:ff:ff:ff`,
       ),
       { deleted: true, ifindex: 32, name: 'wbt0', up: false, carrier: false },
     );
     for (const other of [
-      '[NETCONF]inet wbt1 forwarding off rp_filter off mc_forwarding off proxy_neigh off ignore_routes_with_linkdown off ',
+      '[NETCONF]inet wbt1 forwarding off rp_filter off mc_forwarding off proxy_neigh off ' +
+        'ignore_routes_with_linkdown off ',
       'inet6 wbt3 forwarding off mc_forwarding off proxy_neigh off ignore_routes_with_linkdown off ',
       String.raw`6: wbt2    inet 192.0.2.1/30 scope global wbt2\       valid_lft forever preferred_lft forever`,
-      String.raw`Deleted 5: wbt3    inet6 fe80::7cd3:5fff:fef0:63d4/64 scope link tentative \       valid_lft forever preferred_lft forever`,
+      String.raw`Deleted 5: wbt3    inet6 fe80::7cd3:5fff:fef0:63d4/64 scope link tentative \       valid_lft ` +
+        'forever preferred_lft forever',
       'multicast ff00::/8 dev wbt3 table local proto kernel metric 256 pref medium',
       'Deleted ff02::16 dev wbt2 lladdr 33:33:00:00:00:16 NOARP ',
       'Deleted inet wbt2 ',
@@ -202,7 +229,8 @@ describe('watch/parse: ip -o monitor link', () => {
   it('a name with @ in it keeps it, up to the link suffix', () => {
     assert.equal(
       parseMonitorLine(
-        String.raw`34: wb@x@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\    link/ether 72:19:af:24:bf:42 brd ff:ff:ff:ff:ff:ff`,
+        '34: wb@x@wbt1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN mode DEFAULT group ' +
+          String.raw`default qlen 1000\    link/ether 72:19:af:24:bf:42 brd ff:ff:ff:ff:ff:ff`,
       )?.name,
       'wb@x',
     );
@@ -399,13 +427,19 @@ describe('watch/parse: /proc/net/wanrouter/wanpipeN', () => {
   it('what the lab wanrouter-sim writes, line down and line up', () => {
     assert.deepEqual(
       parseDeviceProc(
-        '=============================== T1 Alarms ===============================\n                     ALOS:         ON                       LOS:         ON\n                      RED:         ON                       AIS:        OFF\n                      RAI:        OFF                       LOF:         ON\n',
+        '=============================== T1 Alarms ===============================\n                     ' +
+          'ALOS:         ON                       LOS:         ON\n                      RED:         ON   ' +
+          '                    AIS:        OFF\n                      RAI:        OFF                      ' +
+          ' LOF:         ON\n',
       ),
       { alarms: { RED: true, AIS: false, LOF: true, LOS: true, RAI: false, ALOS: true }, counters: {} },
     );
     assert.deepEqual(
       parseDeviceProc(
-        '=============================== T1 Alarms ===============================\n                     ALOS:        OFF                       LOS:        OFF\n                      RED:        OFF                       AIS:        OFF\n                      RAI:        OFF                       LOF:        OFF\n',
+        '=============================== T1 Alarms ===============================\n                     ' +
+          'ALOS:        OFF                       LOS:        OFF\n                      RED:        OFF   ' +
+          '                    AIS:        OFF\n                      RAI:        OFF                      ' +
+          ' LOF:        OFF\n',
       ),
       { alarms: none, counters: {} },
     );
@@ -447,7 +481,8 @@ describe('watch/parse: /proc/net/wanrouter/wanpipeN', () => {
   it('no alarm block: stats only, a device not started, an empty file', () => {
     assert.deepEqual(
       parseDeviceProc(
-        '               CRC errors:          9              abort frames:          1\n        aborted tx frames:          0\n',
+        '               CRC errors:          9              abort frames:          1\n        aborted tx ' +
+          'frames:          0\n',
       ),
       { alarms: undefined, counters: { 'CRC errors': 9, 'abort frames': 1, 'aborted tx frames': 0 } },
     );

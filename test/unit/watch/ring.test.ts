@@ -123,36 +123,42 @@ describe('the ring the daemon keeps', () => {
     );
   });
 
-  it('an interface recreated (new ifindex, no qdisc, rp_filter from default) is attached again with its rp_filter', async () => {
-    const d = desired();
-    const k = await upKernel(d);
-    // What a driver reload does to eth2: gone, and back as a new interface with the default settings.
-    k.qdiscs.delete('eth2');
-    k.sysctls.set('net.ipv4.conf.eth2.rp_filter', '1');
-    const r = await ring(k, d, health());
-    assert.deepEqual(
-      r.plan.steps.map((s) => s.kind),
-      ['hold-bond', 'attach-slave', 'release-bond', 'set-sysctl'],
-    );
-    assert.equal(k.sysctls.get('net.ipv4.conf.eth2.rp_filter'), '2');
-    assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
-  });
+  it(
+    'an interface recreated (new ifindex, no qdisc, rp_filter from default) is attached again with its ' + 'rp_filter',
+    async () => {
+      const d = desired();
+      const k = await upKernel(d);
+      // What a driver reload does to eth2: gone, and back as a new interface with the default settings.
+      k.qdiscs.delete('eth2');
+      k.sysctls.set('net.ipv4.conf.eth2.rp_filter', '1');
+      const r = await ring(k, d, health());
+      assert.deepEqual(
+        r.plan.steps.map((s) => s.kind),
+        ['hold-bond', 'attach-slave', 'release-bond', 'set-sysctl'],
+      );
+      assert.equal(k.sysctls.get('net.ipv4.conf.eth2.rp_filter'), '2');
+      assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
+    },
+  );
 
-  it('a reload that removes a line from the bond takes it out of the ring; one that adds a line puts it in', async () => {
-    const d = desired();
-    const k = await upKernel(d);
-    const d2 = desired('[teql0]\nslaves = eth1, eth3\nrp_filter = 2\n');
-    const dd = deps(k, d2, () => ({ version: 1, steps: [] }));
-    const o = await dd.observe();
-    const decision = ringDecision(d2, health(), o);
-    const p = planFor(d2, decision, o, [{ teql: 'teql0', name: 'eth2' }]);
-    await apply(p, { ...dd, replan: (obs) => planFor(d2, decision, obs, [{ teql: 'teql0', name: 'eth2' }]) });
-    assert.deepEqual(slaves(k), ['eth1', 'eth3']);
-    assert.deepEqual(k.unguarded, []);
-    const back = await ring(k, d, health());
-    assert.deepEqual(back.done.filter((s) => s.kind === 'attach-slave').length, 1);
-    assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
-  });
+  it(
+    'a reload that removes a line from the bond takes it out of the ring; ' + 'one that adds a line puts it in',
+    async () => {
+      const d = desired();
+      const k = await upKernel(d);
+      const d2 = desired('[teql0]\nslaves = eth1, eth3\nrp_filter = 2\n');
+      const dd = deps(k, d2, () => ({ version: 1, steps: [] }));
+      const o = await dd.observe();
+      const decision = ringDecision(d2, health(), o);
+      const p = planFor(d2, decision, o, [{ teql: 'teql0', name: 'eth2' }]);
+      await apply(p, { ...dd, replan: (obs) => planFor(d2, decision, obs, [{ teql: 'teql0', name: 'eth2' }]) });
+      assert.deepEqual(slaves(k), ['eth1', 'eth3']);
+      assert.deepEqual(k.unguarded, []);
+      const back = await ring(k, d, health());
+      assert.deepEqual(back.done.filter((s) => s.kind === 'attach-slave').length, 1);
+      assert.deepEqual(slaves(k), ['eth1', 'eth2', 'eth3']);
+    },
+  );
 
   it('a line with a root qdisc wanbond did not set is left alone, and does not block the other lines', async () => {
     const d = desired();
@@ -168,7 +174,8 @@ describe('the ring the daemon keeps', () => {
 
   it('a line moved to another bond by a reload leaves the first, then joins the second on the next pass', async () => {
     const two =
-      '[global]\nmax_equalizers = 2\n[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n[teql1]\nslaves = eth4\naddress = 10.0.1.0/31\nroutes = none\nrp_filter = 2\n';
+      '[global]\nmax_equalizers = 2\n[teql0]\nslaves = eth1, eth2, eth3\nrp_filter = 2\n[teql1]\nslaves ' +
+      '= eth4\naddress = 10.0.1.0/31\nroutes = none\nrp_filter = 2\n';
     const d = desired(two);
     const k = new FakeKernel({ links: ['eth1', 'eth2', 'eth3', 'eth4'].map((name) => ({ name })) });
     const o0 = await observe(k, { sysctls: sysctlKeys(d), wanrouterProc: '/nonexistent' });

@@ -45,81 +45,95 @@ async function againThenDown(
 }
 
 describe('weighted bonds through the engine (fake kernel)', () => {
-  it('up, up again, down: the table, rules and tables made, nothing the second time, the kernel as before after down', async () => {
-    const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
-    const before = kernel.dump();
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    assert.equal(kernel.teql, undefined, 'no sch_teql for a weighted bond');
-    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0']);
-    assert.equal(kernel.rules.length, 7, 'three lines: 3 + 1 + 3 rules');
-    assert.equal(kernel.tables.size, 3);
-    assert.deepEqual(
-      kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]),
-      [
-        ['w1g1ppp', 2],
-        ['w2g1ppp', 1],
-        ['w3g1ppp', 2],
-      ],
-    );
-    assert.ok(kernel.addrs.some((a) => a.dev === 'wbond0' && a.local === '10.0.0.0'));
+  it(
+    'up, up again, down: the table, rules and tables made, nothing the second time, the kernel as before ' +
+      'after down',
+    async () => {
+      const { kernel, run } = await site('[wbond0]\naddress = 10.0.0.0/31\n');
+      const before = kernel.dump();
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.equal(kernel.teql, undefined, 'no sch_teql for a weighted bond');
+      assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0']);
+      assert.equal(kernel.rules.length, 7, 'three lines: 3 + 1 + 3 rules');
+      assert.equal(kernel.tables.size, 3);
+      assert.deepEqual(
+        kernel.routes.find((r) => r.dst === 'default')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]),
+        [
+          ['w1g1ppp', 2],
+          ['w2g1ppp', 1],
+          ['w3g1ppp', 2],
+        ],
+      );
+      assert.ok(kernel.addrs.some((a) => a.dev === 'wbond0' && a.local === '10.0.0.0'));
 
-    const st = await run('status');
-    assert.match(st.out, /^wbond0 \(weighted\): up, address 10\.0\.0\.0\/31, routes default\n/);
-    assert.match(st.out, /carrier +drawn +tx pkts/);
-    assert.equal((st.out.match(/^w\dg1ppp .* yes +yes +0 /gm) ?? []).length, 3, st.out);
-    await againThenDown(kernel, run, before);
-  });
+      const st = await run('status');
+      assert.match(st.out, /^wbond0 \(weighted\): up, address 10\.0\.0\.0\/31, routes default\n/);
+      assert.match(st.out, /carrier +drawn +tx pkts/);
+      assert.equal((st.out.match(/^w\dg1ppp .* yes +yes +0 /gm) ?? []).length, 3, st.out);
+      await againThenDown(kernel, run, before);
+    },
+  );
 
-  it('a weighted bond beside a TEQL bond: each gets only its own kind; up again changes nothing; down restores the kernel', async () => {
-    const { kernel, run } = await site(
-      '[global]\nmax_equalizers = 1\n[teql0]\nslaves = w1g1ppp\n[wbond1]\nslaves = w2g1ppp, w3g1ppp\naddress = 10.0.1.0/31\nroutes = 198.51.100.0/24\n',
-    );
-    const before = kernel.dump();
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    assert.equal(
-      [...kernel.qdiscs]
-        .filter(([, q]) => q.kind === 'teql0')
-        .map(([dev]) => dev)
-        .join(),
-      'w1g1ppp',
-      "only the TEQL bond's line is a TEQL slave",
-    );
-    assert.deepEqual(
-      [...(kernel.nft?.chains.keys() ?? [])].sort(),
-      ['out', 'pre', 'wbond1'],
-      'only the weighted bond is drawn',
-    );
-    assert.equal(kernel.tables.size, 2);
-    assert.deepEqual(
-      kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]),
-      [
-        ['w2g1ppp', 1],
-        ['w3g1ppp', 2],
-      ],
-    );
-    assert.equal(kernel.routes.find((r) => r.dst === 'default')?.dev, 'teql0');
-    await againThenDown(kernel, run, before);
-  });
+  it(
+    'a weighted bond beside a TEQL bond: each gets only its own kind; up again changes nothing; down ' +
+      'restores the kernel',
+    async () => {
+      const { kernel, run } = await site(
+        '[global]\nmax_equalizers = 1\n[teql0]\nslaves = w1g1ppp\n[wbond1]\nslaves = w2g1ppp, w3g1ppp\n' +
+          'address = 10.0.1.0/31\nroutes = 198.51.100.0/24\n',
+      );
+      const before = kernel.dump();
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.equal(
+        [...kernel.qdiscs]
+          .filter(([, q]) => q.kind === 'teql0')
+          .map(([dev]) => dev)
+          .join(),
+        'w1g1ppp',
+        "only the TEQL bond's line is a TEQL slave",
+      );
+      assert.deepEqual(
+        [...(kernel.nft?.chains.keys() ?? [])].sort(),
+        ['out', 'pre', 'wbond1'],
+        'only the weighted bond is drawn',
+      );
+      assert.equal(kernel.tables.size, 2);
+      assert.deepEqual(
+        kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.nexthops?.map((n) => [n.dev, n.weight ?? 1]),
+        [
+          ['w2g1ppp', 1],
+          ['w3g1ppp', 2],
+        ],
+      );
+      assert.equal(kernel.routes.find((r) => r.dst === 'default')?.dev, 'teql0');
+      await againThenDown(kernel, run, before);
+    },
+  );
 
-  it('two weighted bonds: one table, a chain each, marks and routing tables that never collide; down restores the kernel', async () => {
-    const { kernel, run } = await site(
-      '[wbond0]\nslaves = w1g1ppp, w2g1ppp\n[wbond1]\nslaves = w3g1ppp\naddress = 10.0.1.0/31\nroutes = 198.51.100.0/24\n',
-    );
-    const before = kernel.dump();
-    const up = await run('up');
-    assert.equal(up.code, 0, up.err);
-    assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0', 'wbond1']);
-    assert.equal(kernel.tables.size, 3);
-    assert.equal(
-      new Set(kernel.rules.map((r) => `${r.priority} ${r.fwmark} ${r.mask}`)).size,
-      kernel.rules.length,
-      'no two rules alike',
-    );
-    assert.equal(kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.dev, 'w3g1ppp', 'one line: a plain route');
-    await againThenDown(kernel, run, before);
-  });
+  it(
+    'two weighted bonds: one table, a chain each, marks and routing tables that never collide; down ' +
+      'restores the kernel',
+    async () => {
+      const { kernel, run } = await site(
+        '[wbond0]\nslaves = w1g1ppp, w2g1ppp\n[wbond1]\nslaves = w3g1ppp\naddress = 10.0.1.0/31\nroutes = ' +
+          '198.51.100.0/24\n',
+      );
+      const before = kernel.dump();
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.deepEqual([...(kernel.nft?.chains.keys() ?? [])].sort(), ['out', 'pre', 'wbond0', 'wbond1']);
+      assert.equal(kernel.tables.size, 3);
+      assert.equal(
+        new Set(kernel.rules.map((r) => `${r.priority} ${r.fwmark} ${r.mask}`)).size,
+        kernel.rules.length,
+        'no two rules alike',
+      );
+      assert.equal(kernel.routes.find((r) => r.dst === '198.51.100.0/24')?.dev, 'w3g1ppp', 'one line: a plain route');
+      await againThenDown(kernel, run, before);
+    },
+  );
 
   it('--dry-run prints nft with its input, and changes nothing', async () => {
     const { kernel, run } = await site('[wbond0]\n');
@@ -128,7 +142,11 @@ describe('weighted bonds through the engine (fake kernel)', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.out,
-      /^nft -f - <<'EOF'\nadd table ip wanbond\n[\s\S]*meta mark set numgen inc mod 5 map \{ 0 : 0x77620001, 1 : 0x77620003, 2 : 0x77620002, 3 : 0x77620001, 4 : 0x77620003 \}\n[\s\S]*?EOF$/m,
+      new RegExp(
+        "^nft -f - <<'EOF'\\nadd table ip wanbond\\n[\\s\\S]*meta mark set numgen inc mod 5 map \\{ 0 : " +
+          '0x77620001, 1 : 0x77620003, 2 : 0x77620002, 3 : 0x77620001, 4 : 0x77620003 \\}\\n[\\s\\S]*?EOF$',
+        'm',
+      ),
     );
     assert.equal(kernel.dump(), before);
   });

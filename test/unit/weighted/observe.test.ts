@@ -132,20 +132,31 @@ describe('weighted bonds: reading the nftables table back', () => {
 });
 
 describe('weighted bonds: reading the rules back', () => {
-  it('ip -j rule show (as iproute2 6.1 prints it in the lab): fwmark and mask in hex (the mask only when not all ones), suppress_prefixlen, table by name or number', () => {
-    const text = JSON.stringify([
-      { priority: 0, src: 'all', table: 'local' },
-      { priority: 7762, src: 'all', fwmark: '0x77620001', table: '77620001', suppress_prefixlen: 0 },
-      { priority: 7763, src: 'all', fwmark: '0x77620000', fwmask: '0xffff0000', table: 'main', suppress_prefixlen: 0 },
-      { priority: 32766, src: 'all', table: 'main' },
-    ]);
-    assert.deepEqual(parseRules(text), [
-      { priority: 0, table: 'local' },
-      { priority: 7762, table: '77620001', fwmark: 0x77620001, mask: 0xffffffff, suppressPrefixlength: 0 },
-      { priority: 7763, table: 'main', fwmark: 0x77620000, mask: 0xffff0000, suppressPrefixlength: 0 },
-      { priority: 32766, table: 'main' },
-    ]);
-  });
+  it(
+    'ip -j rule show (as iproute2 6.1 prints it in the lab): fwmark and mask in hex (the mask only when ' +
+      'not all ones), suppress_prefixlen, table by name or number',
+    () => {
+      const text = JSON.stringify([
+        { priority: 0, src: 'all', table: 'local' },
+        { priority: 7762, src: 'all', fwmark: '0x77620001', table: '77620001', suppress_prefixlen: 0 },
+        {
+          priority: 7763,
+          src: 'all',
+          fwmark: '0x77620000',
+          fwmask: '0xffff0000',
+          table: 'main',
+          suppress_prefixlen: 0,
+        },
+        { priority: 32766, src: 'all', table: 'main' },
+      ]);
+      assert.deepEqual(parseRules(text), [
+        { priority: 0, table: 'local' },
+        { priority: 7762, table: '77620001', fwmark: 0x77620001, mask: 0xffffffff, suppressPrefixlength: 0 },
+        { priority: 7763, table: 'main', fwmark: 0x77620000, mask: 0xffff0000, suppressPrefixlength: 0 },
+        { priority: 32766, table: 'main' },
+      ]);
+    },
+  );
 
   it("a table of the same name in another family is not wanbond's", () => {
     const text = JSON.stringify({
@@ -161,44 +172,48 @@ describe('weighted bonds: reading the rules back', () => {
 describe('weighted bonds: what the lab kernel printed (Debian 12, nft 1.0.6, iproute2 6.1)', () => {
   const fixture = (name: string) => readFileSync(path.join(projectRoot, 'test', 'fixtures', 'weighted', name), 'utf8');
 
-  it('nft -j list table ip wanbond after up on 1544+768+1544: the draw 2:1:2 in smooth order, the hooks, and a shape the planner takes for its own', () => {
-    const st = parseNftTable(fixture('nft-list-table-1.0.6.json'));
-    assert.ok(st);
-    assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620003, 0x77620002, 0x77620001, 0x77620003] });
-    assert.deepEqual(st.sets, {});
-    const want = {
-      bond: 'wbond0',
-      index: 0,
-      lines: [
-        { name: 'w1g1ppp', weight: 2 },
-        { name: 'w2g1ppp', weight: 1 },
-        { name: 'w3g1ppp', weight: 2 },
-      ],
-      inRing: ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'],
-    };
-    assert.deepEqual(
-      [st.chains['pre'], st.chains['out']],
-      [
-        {
-          hook: 'prerouting',
-          type: 'filter',
-          prio: -150,
-          rules: 1,
-          jumps: ['wbond0'],
-          tags: [ruleTag(jumpRules(want).pre)],
-        },
-        {
-          hook: 'output',
-          type: 'route',
-          prio: -150,
-          rules: 1,
-          jumps: ['wbond0'],
-          tags: [ruleTag(jumpRules(want).out)],
-        },
-      ],
-    );
-    assert.ok(sameShape([want], st), 'a second up would replace the table nft printed back');
-  });
+  it(
+    'nft -j list table ip wanbond after up on 1544+768+1544: the draw 2:1:2 in smooth order, the hooks, ' +
+      'and a shape the planner takes for its own',
+    () => {
+      const st = parseNftTable(fixture('nft-list-table-1.0.6.json'));
+      assert.ok(st);
+      assert.deepEqual(st.draws, { wbond0: [0x77620001, 0x77620003, 0x77620002, 0x77620001, 0x77620003] });
+      assert.deepEqual(st.sets, {});
+      const want = {
+        bond: 'wbond0',
+        index: 0,
+        lines: [
+          { name: 'w1g1ppp', weight: 2 },
+          { name: 'w2g1ppp', weight: 1 },
+          { name: 'w3g1ppp', weight: 2 },
+        ],
+        inRing: ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'],
+      };
+      assert.deepEqual(
+        [st.chains['pre'], st.chains['out']],
+        [
+          {
+            hook: 'prerouting',
+            type: 'filter',
+            prio: -150,
+            rules: 1,
+            jumps: ['wbond0'],
+            tags: [ruleTag(jumpRules(want).pre)],
+          },
+          {
+            hook: 'output',
+            type: 'route',
+            prio: -150,
+            rules: 1,
+            jumps: ['wbond0'],
+            tags: [ruleTag(jumpRules(want).out)],
+          },
+        ],
+      );
+      assert.ok(sameShape([want], st), 'a second up would replace the table nft printed back');
+    },
+  );
 
   it('ip -j rule show: the seven rules of three lines', () => {
     const rules = parseRules(fixture('ip-rule-iproute2-6.1.json')).filter((r) => r.fwmark !== undefined);

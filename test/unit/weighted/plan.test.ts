@@ -120,7 +120,9 @@ describe('weighted bonds: the plan', () => {
         `route default dev w2g1ppp src 10.0.0.0 table ${tableOf(0, 1)}`,
         ...policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]).map(
           (r) =>
-            `ip rule priority ${r.priority} fwmark 0x${r.fwmark!.toString(16)}/${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`,
+            `ip rule priority ${r.priority} fwmark 0x${r.fwmark!.toString(16)}/` +
+            `${r.mask === 0xffffffff ? '0xffffffff' : '0xffff0000'} lookup ${r.table}` +
+            `${r.suppressPrefixlength !== undefined ? ' suppress_prefixlength 0' : ''}`,
         ),
         'nftables: create table ip wanbond',
         'route default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp',
@@ -150,7 +152,8 @@ describe('weighted bonds: the plan', () => {
     const p = weightedSteps(d, applied(), new Set(['w2g1ppp']));
     assert.deepEqual(p.after.map(say), [
       'wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)',
-      'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)',
+      'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight ' +
+        '2 nexthop dev w2g1ppp)',
     ]);
   });
 
@@ -160,22 +163,30 @@ describe('weighted bonds: the plan', () => {
     assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
   });
 
-  it("a jump rule that says something else (an older wanbond's, a line added, a hand edit) replaces the table; so does an older table's set", () => {
-    const o = applied();
-    o.weighted!.nft!.chains['pre']!.tags = ['wanbond:000000000000'];
-    assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
-    const old = applied();
-    old.weighted!.nft!.sets['wbond0_dst'] = ['0.0.0.0/0'];
-    assert.deepEqual(weightedSteps(d, old).after.map(say), ['nftables: replace table ip wanbond']);
-  });
+  it(
+    "a jump rule that says something else (an older wanbond's, a line added, a hand edit) replaces the " +
+      "table; so does an older table's set",
+    () => {
+      const o = applied();
+      o.weighted!.nft!.chains['pre']!.tags = ['wanbond:000000000000'];
+      assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
+      const old = applied();
+      old.weighted!.nft!.sets['wbond0_dst'] = ['0.0.0.0/0'];
+      assert.deepEqual(weightedSteps(d, old).after.map(say), ['nftables: replace table ip wanbond']);
+    },
+  );
 
-  it("up with a line down (its driver downed it: a dead T1 at boot): main's route over the lines that can take one, no route through the down line", () => {
-    const o = bare();
-    o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
-    const after = weightedSteps(d, o).after.map(say);
-    assert.ok(after.includes('route default dev w1g1ppp src 10.0.0.0'), after.join('\n'));
-    assert.ok(!after.some((x) => /dev w2g1ppp/.test(x) && /^route/.test(x)), after.join('\n'));
-  });
+  it(
+    "up with a line down (its driver downed it: a dead T1 at boot): main's route over the lines that can " +
+      'take one, no route through the down line',
+    () => {
+      const o = bare();
+      o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
+      const after = weightedSteps(d, o).after.map(say);
+      assert.ok(after.includes('route default dev w1g1ppp src 10.0.0.0'), after.join('\n'));
+      assert.ok(!after.some((x) => /dev w2g1ppp/.test(x) && /^route/.test(x)), after.join('\n'));
+    },
+  );
 
   it("every line down: main's route is left as it is (a route through no line cannot be made)", () => {
     const o = bare();
@@ -216,45 +227,56 @@ describe("weighted bonds: the daemon's ring", () => {
     );
   });
 
-  it("a line gone (a card reset deleted it): out of the draw and of main's route, with the daemon's slaves", async () => {
-    const { watchDesired, ringDecision } = await import('../../../src/watch/ring.js');
-    const o = applied();
-    o.links = o.links.filter((l) => l.name !== 'w2g1ppp');
-    o.routes[0] = route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }] });
-    const decision = ringDecision(d, new Map(), o, [], recorded);
-    const steps = weightedSteps(watchDesired(d, o, decision), o, decision.out, true).after.map(say);
-    assert.deepEqual(steps, [
-      'wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)',
-      'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2)',
-    ]);
-  });
+  it(
+    "a line gone (a card reset deleted it): out of the draw and of main's " + "route, with the daemon's slaves",
+    async () => {
+      const { watchDesired, ringDecision } = await import('../../../src/watch/ring.js');
+      const o = applied();
+      o.links = o.links.filter((l) => l.name !== 'w2g1ppp');
+      o.routes[0] = route('default', { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }] });
+      const decision = ringDecision(d, new Map(), o, [], recorded);
+      const steps = weightedSteps(watchDesired(d, o, decision), o, decision.out, true).after.map(say);
+      assert.deepEqual(steps, [
+        'wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)',
+        'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2)',
+      ]);
+    },
+  );
 
-  it("the daemon judging one of two weighted bonds (the other skipped): the other's chain and jumps are no reason to replace the table", () => {
-    const o = applied();
-    o.weighted!.nft!.chains['wbond1'] = { rules: 1, jumps: [], tags: [''] };
-    o.weighted!.nft!.chains['pre']!.tags.push('wanbond:111111111111');
-    o.weighted!.nft!.chains['pre']!.rules++;
-    assert.deepEqual(weightedSteps(d, o, new Set(), true).after, []);
-    assert.deepEqual(
-      weightedSteps(d, o).after.map(say),
-      ['nftables: replace table ip wanbond'],
-      'up, which plans every bond, makes the table what the settings say',
-    );
-  });
+  it(
+    "the daemon judging one of two weighted bonds (the other skipped): the other's chain and jumps are no " +
+      'reason to replace the table',
+    () => {
+      const o = applied();
+      o.weighted!.nft!.chains['wbond1'] = { rules: 1, jumps: [], tags: [''] };
+      o.weighted!.nft!.chains['pre']!.tags.push('wanbond:111111111111');
+      o.weighted!.nft!.chains['pre']!.rules++;
+      assert.deepEqual(weightedSteps(d, o, new Set(), true).after, []);
+      assert.deepEqual(
+        weightedSteps(d, o).after.map(say),
+        ['nftables: replace table ip wanbond'],
+        'up, which plans every bond, makes the table what the settings say',
+      );
+    },
+  );
 
-  it("a line judged down: the ring plan is its draw and main's route, nothing else; back in, the same undone", async () => {
-    const { ringPlan } = await import('../../../src/watch/ring.js');
-    const { initialHealth } = await import('../../../src/watch/health.js');
-    const down = { ...initialHealth('w2g1ppp', 0, undefined), state: 'down' as const };
-    const health = new Map([
-      ['w1g1ppp', initialHealth('w1g1ppp', 0, undefined)],
-      ['w2g1ppp', down],
-    ]);
-    const r = ringPlan(d, health, applied(), [], true, recorded);
-    assert.deepEqual([...r.decision.out], ['w2g1ppp']);
-    assert.deepEqual(r.plan.steps.map(say), [
-      'wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)',
-      'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight 2 nexthop dev w2g1ppp)',
-    ]);
-  });
+  it(
+    "a line judged down: the ring plan is its draw and main's route, nothing " + 'else; back in, the same undone',
+    async () => {
+      const { ringPlan } = await import('../../../src/watch/ring.js');
+      const { initialHealth } = await import('../../../src/watch/health.js');
+      const down = { ...initialHealth('w2g1ppp', 0, undefined), state: 'down' as const };
+      const health = new Map([
+        ['w1g1ppp', initialHealth('w1g1ppp', 0, undefined)],
+        ['w2g1ppp', down],
+      ]);
+      const r = ringPlan(d, health, applied(), [], true, recorded);
+      assert.deepEqual([...r.decision.out], ['w2g1ppp']);
+      assert.deepEqual(r.plan.steps.map(say), [
+        'wbond0: draw from w1g1ppp (was w1g1ppp, w2g1ppp)',
+        'route default dev w1g1ppp src 10.0.0.0 (replacing default src 10.0.0.0 nexthop dev w1g1ppp weight ' +
+          '2 nexthop dev w2g1ppp)',
+      ]);
+    },
+  );
 });

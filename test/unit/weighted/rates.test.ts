@@ -79,30 +79,34 @@ describe('weighted bonds: the desired state', () => {
     );
   });
 
-  it('the whole plan for a weighted bond: no sch_teql, the dummy before its address, nothing attached as a TEQL slave', async () => {
-    const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
-    const d = desiredState(parseSettings('f', '[wbond0]\n'), site);
-    const o = emptyObserved();
-    o.links = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'].map((name, i) => ({
-      name,
-      ifindex: i + 2,
-      flags: ['UP', 'LOWER_UP'],
-      mtu: 1500,
-      operstate: 'UP',
-    }));
-    o.wanrouterDevices = [1, 2, 3].map((n) => ({ name: `wanpipe${n}`, status: 'Connected' }));
-    o.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
-    const kinds = plan(d, o).steps.map((s) => s.kind);
-    assert.ok(
-      !kinds.includes('load-module') && !kinds.includes('attach-slave') && !kinds.includes('hold-bond'),
-      kinds.join(' '),
-    );
-    for (const k of ['create-dummy', 'add-address', 'nft-table', 'add-rule'] as const)
-      assert.ok(kinds.includes(k), `${k} missing: ${kinds.join(' ')}`);
-    assert.ok(
-      kinds.indexOf('create-dummy') < kinds.indexOf('add-address') &&
-        kinds.indexOf('add-address') < kinds.indexOf('nft-table'),
-      kinds.join(' '),
-    );
-  });
+  it(
+    'the whole plan for a weighted bond: no sch_teql, the dummy before its address, nothing attached as a ' +
+      'TEQL slave',
+    async () => {
+      const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
+      const d = desiredState(parseSettings('f', '[wbond0]\n'), site);
+      const o = emptyObserved();
+      o.links = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp'].map((name, i) => ({
+        name,
+        ifindex: i + 2,
+        flags: ['UP', 'LOWER_UP'],
+        mtu: 1500,
+        operstate: 'UP',
+      }));
+      o.wanrouterDevices = [1, 2, 3].map((n) => ({ name: `wanpipe${n}`, status: 'Connected' }));
+      o.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+      const kinds = plan(d, o).steps.map((s) => s.kind);
+      assert.ok(
+        !kinds.includes('load-module') && !kinds.includes('attach-slave') && !kinds.includes('hold-bond'),
+        kinds.join(' '),
+      );
+      for (const k of ['create-dummy', 'add-address', 'nft-table', 'add-rule'] as const)
+        assert.ok(kinds.includes(k), `${k} missing: ${kinds.join(' ')}`);
+      assert.ok(
+        kinds.indexOf('create-dummy') < kinds.indexOf('add-address') &&
+          kinds.indexOf('add-address') < kinds.indexOf('nft-table'),
+        kinds.join(' '),
+      );
+    },
+  );
 });

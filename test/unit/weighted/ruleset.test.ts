@@ -66,25 +66,30 @@ describe('weighted bonds: nftables', () => {
     );
   });
 
-  it("the table: replaced whole; both hooks jump only for unmarked packets that main routes over one of the bond's lines; what arrives by a line takes no turn; each jump tagged with what it says", () => {
-    const text = tableRuleset([bond()]);
-    const pre =
-      'meta mark 0 iifname != { "w1g1ppp", "w2g1ppp" } fib daddr oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
-    const out = 'meta mark 0 oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
-    assert.deepEqual(text.trim().split('\n'), [
-      'add table ip wanbond',
-      'delete table ip wanbond',
-      'add table ip wanbond',
-      'add chain ip wanbond wbond0',
-      'add rule ip wanbond wbond0 meta mark set numgen inc mod 3 map { 0 : 0x77620001, 1 : 0x77620002, 2 : 0x77620001 }',
-      'add chain ip wanbond pre { type filter hook prerouting priority mangle; policy accept; }',
-      'add chain ip wanbond out { type route hook output priority mangle; policy accept; }',
-      `add rule ip wanbond pre ${pre} comment "${ruleTag(pre)}"`,
-      `add rule ip wanbond out ${out} comment "${ruleTag(out)}"`,
-    ]);
-    assert.match(ruleTag(pre), /^wanbond:[0-9a-f]{12}$/);
-    assert.notEqual(ruleTag(pre), ruleTag(out));
-  });
+  it(
+    'the table: replaced whole; both hooks jump only for unmarked packets that main routes over one of the ' +
+      "bond's lines; what arrives by a line takes no turn; each jump tagged with what it says",
+    () => {
+      const text = tableRuleset([bond()]);
+      const pre =
+        'meta mark 0 iifname != { "w1g1ppp", "w2g1ppp" } fib daddr oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
+      const out = 'meta mark 0 oifname { "w1g1ppp", "w2g1ppp" } jump wbond0';
+      assert.deepEqual(text.trim().split('\n'), [
+        'add table ip wanbond',
+        'delete table ip wanbond',
+        'add table ip wanbond',
+        'add chain ip wanbond wbond0',
+        'add rule ip wanbond wbond0 meta mark set numgen inc mod 3 map { 0 : 0x77620001, 1 : 0x77620002, 2 ' +
+          ': 0x77620001 }',
+        'add chain ip wanbond pre { type filter hook prerouting priority mangle; policy accept; }',
+        'add chain ip wanbond out { type route hook output priority mangle; policy accept; }',
+        `add rule ip wanbond pre ${pre} comment "${ruleTag(pre)}"`,
+        `add rule ip wanbond out ${out} comment "${ruleTag(out)}"`,
+      ]);
+      assert.match(ruleTag(pre), /^wanbond:[0-9a-f]{12}$/);
+      assert.notEqual(ruleTag(pre), ruleTag(out));
+    },
+  );
 
   it("what arrives by an interface the site's own rules select (iif) is not drawn: fib cannot see such rules", () => {
     const pre = jumpRules({ ...bond(), siteIifs: ['guest0'] }).pre;

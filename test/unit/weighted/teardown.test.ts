@@ -107,16 +107,19 @@ describe('weighted bonds: down', () => {
     );
   });
 
-  it('a rule at our priority, mark and table that is not the one up added (no suppress_prefixlength) is left alone', () => {
-    const after = before();
-    const ours = policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]);
-    const other = ours.find((r) => r.suppressPrefixlength !== undefined && r.table !== 'main')!;
-    after.weighted!.rules = [
-      { priority: other.priority, fwmark: other.fwmark, mask: other.mask, table: String(other.table) },
-    ];
-    assert.deepEqual(
-      teardown(record, after).filter((s) => s.kind === 'del-rule'),
-      [],
-    );
-  });
+  it(
+    'a rule at our priority, mark and table that is not the one up added (no suppress_prefixlength) is ' + 'left alone',
+    () => {
+      const after = before();
+      const ours = policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]);
+      const other = ours.find((r) => r.suppressPrefixlength !== undefined && r.table !== 'main')!;
+      after.weighted!.rules = [
+        { priority: other.priority, fwmark: other.fwmark, mask: other.mask, table: String(other.table) },
+      ];
+      assert.deepEqual(
+        teardown(record, after).filter((s) => s.kind === 'del-rule'),
+        [],
+      );
+    },
+  );
 });
