@@ -11,7 +11,7 @@ import {
   tableRuleset,
   type WeightedBondRules,
 } from '../bonds/weighted/ruleset.js';
-import { ruleArgs, type PolicyRule } from '../bonds/weighted/policy.js';
+import { ruleArgs, type PolicyRule } from '../net/rules.js';
 
 export type { RouteSpec } from './route.js';
 

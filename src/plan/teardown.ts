@@ -1,6 +1,6 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
-import { sameRule } from '../bonds/weighted/policy.js';
+import { sameRule } from '../net/rules.js';
 import { drawnMarks } from '../bonds/weighted/ruleset.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';

@@ -10,7 +10,8 @@ import {
   PC_MARK_BASE,
   type WeightedBondRules,
 } from '../bonds/weighted/ruleset.js';
-import { DEFAULT_RULE_PRIORITY, tableOf, type PolicyRule } from '../bonds/weighted/policy.js';
+import { DEFAULT_RULE_PRIORITY, tableOf } from '../bonds/weighted/policy.js';
+import type { PolicyRule } from '../net/rules.js';
 import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../bonds/teql/probe-routes.js';
 import {
   PC_LAN_PRIORITY,

@@ -18,8 +18,8 @@
 import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
 import type { RouteSpec } from '../../plan/route.js';
 import type { Step } from '../../plan/steps.js';
-import type { PolicyRule } from '../weighted/policy.js';
-import { holdsTableRoute, missingRules } from '../weighted/policy.js';
+import type { PolicyRule } from '../../net/rules.js';
+import { holdsTableRoute, missingRules } from '../../net/rules.js';
 import { PC_MARK_BASE, pcMarkOf } from '../weighted/ruleset.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 

@@ -9,7 +9,7 @@ import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
 import { ipv4ToNumber, numberToIpv4, parseCidr } from '../../net/ipv4.js';
 import type { Step } from '../../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
-import { holdsTableRoute, sameRule, type PolicyRule } from '../weighted/policy.js';
+import { holdsTableRoute, sameRule, type PolicyRule } from '../../net/rules.js';
 
 export const PROBE_RULE_PRIORITY = 7765;
 /** A slave's probe table: above every weighted bond's table (77620001 .. 77645598). */

@@ -10,7 +10,8 @@ import type { RouteSpec } from '../../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import type { NftTableState } from './observe.js';
 import { heldUplinks, isPerConnection, pcMainRoute, pcTableSteps } from '../per-connection/per-connection.js';
-import { holdsTableRoute, lineTableRoutes, missingRules, policyRules, siteIifs, tableOf } from './policy.js';
+import { lineTableRoutes, policyRules, siteIifs, tableOf } from './policy.js';
+import { holdsTableRoute, missingRules } from '../../net/rules.js';
 import {
   chainRules,
   drawnMarks,

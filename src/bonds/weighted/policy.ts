@@ -8,23 +8,12 @@
 // traffic for the LAN.) Pure.
 import { TABLE_BASES, tableIn } from '../../net/tables.js';
 import { IFNAME_RE } from '../../net/ipv4.js';
-import type { ObservedState, RuleState } from '../../state/types.js';
-import { MARK_MASK, MARK_BASE, markOf, hex } from './ruleset.js';
+import type { RuleState } from '../../state/types.js';
+import { MARK_MASK, MARK_BASE, markOf } from './ruleset.js';
+import type { PolicyRule } from '../../net/rules.js';
 
 /** Rule priority of the first group; the others follow it. Below main's 32766. */
 export const DEFAULT_RULE_PRIORITY = 7762;
-
-export interface PolicyRule {
-  priority: number;
-  /** A weighted bond's rules select by mark; a probe route's rule by the device a socket is bound to (oif). */
-  fwmark?: number;
-  mask?: number;
-  oif?: string;
-  /** A per-connection uplink's replies: from its address. */
-  from?: string;
-  table: number | 'main';
-  suppressPrefixlength?: number;
-}
 
 export interface LineTableRoute {
   table: number;
@@ -60,29 +49,6 @@ export function policyRules(
   ];
 }
 
-/** The kernel shows this rule of wanbond's (what `up` compares before adding it, and `down` before deleting it). */
-export const sameRule = (want: PolicyRule, have: RuleState): boolean =>
-  !have.other &&
-  have.priority === want.priority &&
-  have.fwmark === want.fwmark &&
-  have.mask === want.mask &&
-  have.oif === want.oif &&
-  have.from === want.from &&
-  have.table === String(want.table) &&
-  (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
-
-/**
- * The kernel shows this route in wanbond's table as `up` writes it: the first route to its
- * destination goes through its device, via its gateway (if any), from its source (if any).
- */
-export function holdsTableRoute(
-  o: ObservedState,
-  want: { to: string; dev: string; table: number; gateway?: string; src?: string },
-): boolean {
-  const have = (o.weighted?.tables[want.table] ?? []).find((x) => x.dst === want.to);
-  return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
-}
-
 /**
  * The interfaces the site's own rules select by `iif`, whose packets the draws leave to those rules.
  * Not lo: the draw's fib lookup is made as if from lo, so an `iif lo` rule already counts in it. Not a
@@ -96,24 +62,6 @@ export const siteIifs = (rules: readonly RuleState[]): string[] =>
       ),
     ),
   ].sort();
-
-/** The rules of `want` the kernel does not show. */
-export const missingRules = (want: readonly PolicyRule[], have: readonly RuleState[]): PolicyRule[] =>
-  want.filter((r) => !have.some((h) => sameRule(r, h)));
-
-/** `ip rule add` / `ip rule del` arguments for a rule (after the verb). */
-export function ruleArgs(r: PolicyRule): string[] {
-  return [
-    'priority',
-    String(r.priority),
-    ...(r.fwmark !== undefined ? ['fwmark', `${hex(r.fwmark)}/${hex(r.mask ?? 0xffffffff)}`] : []),
-    ...(r.from !== undefined ? ['from', r.from] : []),
-    ...(r.oif !== undefined ? ['oif', r.oif] : []),
-    'lookup',
-    String(r.table),
-    ...(r.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(r.suppressPrefixlength)] : []),
-  ];
-}
 
 /** Every line's table: each of the bond's routes through that line, from the bond's address. */
 export function lineTableRoutes(b: {

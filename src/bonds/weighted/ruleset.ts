@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE } from '../../net/ipv4.js';
 import { InternalError } from '../../errors.js';
 import { gcd, stripeSequence } from './weights.js';
+import { hex } from '../../net/rules.js';
 
 export const NFT_TABLE = 'wanbond';
 export const NFT_FAMILY = 'ip';
@@ -56,7 +57,7 @@ export const pcMarkOf = (bondIndex: number, lineIndex: number): number =>
 /** Line k's mark in its bond, whichever kind. */
 export const lineMark = (b: Pick<WeightedBondRules, 'index' | 'perConnection'>, k: number): number =>
   b.perConnection ? pcMarkOf(b.index, k) : markOf(b.index, k);
-export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+export { hex };
 
 /** Throws on anything in a bond's rules that must never reach nft (a record read back is untrusted). */
 export function checkBondRules(b: WeightedBondRules): void {

@@ -3,7 +3,7 @@
 import { networkOf, parseCidr } from '../../net/ipv4.js';
 import { routeArgs } from '../../plan/route.js';
 import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../bonds/teql/probe-routes.js';
-import { holdsTableRoute, sameRule } from '../../bonds/weighted/policy.js';
+import { holdsTableRoute, sameRule } from '../../net/rules.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';

@@ -1,7 +1,8 @@
 // The rules and per-line tables of weighted bonds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lineTableRoutes, policyRules, ruleArgs, tableOf } from '../../../src/bonds/weighted/policy.js';
+import { lineTableRoutes, policyRules, tableOf } from '../../../src/bonds/weighted/policy.js';
+import { ruleArgs } from '../../../src/net/rules.js';
 
 describe('weighted bonds: rules and tables', () => {
   it("three groups: the bond's prefixes per line, the router's own networks, the default per line", () => {
