@@ -23,7 +23,6 @@ import { orphansOf, orphanTeardown, rollbackOf, unrecordedBonds, type Orphans } 
 import { withoutEntries } from '../../state/merge.js';
 import { readRecord, recordFile, writeRecord, type Record } from '../../state/record.js';
 import type { DesiredState, ObservedState, StaleDriver } from '../../state/types.js';
-import { heldText, heldUplinks } from '../../bonds/per-connection/per-connection.js';
 import { kindOf } from '../../bonds/registry.js';
 import { nftBlocker } from '../../bonds/weighted/plan.js';
 import { NFT_FAMILY, NFT_TABLE } from '../../bonds/weighted/ruleset.js';
@@ -91,15 +90,13 @@ export function staleWarning(stale: StaleDriver[], io: Io): void {
 }
 
 /**
- * Loud, on stderr: each per-connection uplink held out of its bond for its address. `up` then exits 1
- * (something to fix) although every other uplink and bond is up: a boot or a script must see it.
+ * Loud, on stderr: each line its bond's kind holds out for a problem of its own (a per-connection
+ * uplink without its address). `up` then exits 1 (something to fix) although every other line and bond
+ * is up: a boot or a script must see it.
  */
 function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): number {
-  const held = heldUplinks(ctx.desired.bonds, o);
-  for (const h of held) {
-    const t = heldText(h, ctx.desired.settingsFile);
-    io.err(`${dryRun ? 'note' : 'error'}: ${t.what}; ${t.why}\nhint: ${t.hint}\n`);
-  }
+  const held = ctx.desired.bonds.flatMap((b) => kindOf(b).heldOut(b, o, ctx.desired.settingsFile));
+  for (const { text: t } of held) io.err(`${dryRun ? 'note' : 'error'}: ${t.what}; ${t.why}\nhint: ${t.hint}\n`);
   return held.length > 0 && !dryRun ? 1 : 0;
 }
 
