@@ -374,12 +374,7 @@ export async function tcpRun(o: {
     ['netns', 'exec', o.sinkNs, process.execPath, script, 'sink', String(o.port), String(o.seconds + 3)],
     { reject: false },
   );
-  await new Promise<void>((resolve, reject) => {
-    sinkProc.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('listening')) resolve();
-    });
-    setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
-  });
+  await sinkListening(sinkProc);
   const before = await o.lineBytes();
   const sender = execa(process.execPath, [script, 'send', o.dst, String(o.port), String(o.seconds)], { reject: false });
   if (o.during) await o.during();
@@ -414,4 +409,17 @@ export async function tcpRun(o: {
     fromAt: report.firstAt ?? sent.startAt,
     lineBytes: Object.fromEntries(Object.entries(after).map(([n, v]) => [n, v - (before[n] ?? 0)])),
   };
+}
+
+/** Until a traffic sink says it listens (a sender started before would be refused), 30 s at most. */
+export function sinkListening(sink: { stdout: NodeJS.ReadableStream | null }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('lab: traffic sink did not start')), 30_000);
+    sink.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
 }

@@ -20,7 +20,7 @@ import {
   pcUplink,
 } from '../../src/lab/pc-topology.js';
 import { WatchProcess } from '../../src/lab/watch.js';
-import { kernelDump, projectRoot } from '../../src/lab/lab.js';
+import { kernelDump, projectRoot, sinkListening } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import type { CheckReport, OpenReport } from '../../src/lab/connections.js';
 import { siteCli } from '../../src/lab/site-cli.js';
@@ -292,7 +292,9 @@ describe('per-connection balancing over two NATed uplinks in a real kernel', () 
         await fs.writeFile(path.join(dir, 'wanbond.conf'), settings('', 'load'));
         await w.waitFor((e) => e.event === 'reloaded', 20_000, 'reload', n);
         sink = execa(process.execPath, [traffic, 'sink', '5009', '40'], { reject: false });
-        await new Promise((r) => setTimeout(r, 500));
+        // A fixed 500 ms was not always enough for node to start under TCG: the download was refused
+        // and no redraw came (seen once in CI=true .ci/run here).
+        await sinkListening(sink);
         download = execa(
           'ip',
           ['netns', 'exec', PC_NET_NS, process.execPath, traffic, 'send', pcAddress(1), '5009', '30'],
