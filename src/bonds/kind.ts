@@ -67,7 +67,10 @@ export interface BondKind {
    * they were.
    */
   readonly keepsLineOrder: boolean;
-  reads(bonds: readonly DesiredBond[]): KindReads;
+  /** wanbond's nftables table draws the bond's lines (it needs a working nft, and a firewall reload removes it). */
+  readonly drawnByNft: boolean;
+  /** Its own reads for these bonds (wanbond's nftables table is read for every kind drawnByNft). */
+  reads(bonds: readonly DesiredBond[]): Omit<KindReads, 'nft'>;
   presence(b: DesiredBond, o: ObservedState): BondPresence;
   /**
    * For the daemon: why the bond is not up, or undefined when it is. `recorded`: the bonds whose

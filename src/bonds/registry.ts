@@ -29,12 +29,13 @@ export function kindOfSection(section: string): { kind: BondKind; index: number 
 
 /** What observe must read for these bonds: every kind's reads for its own bonds, together. */
 export function readsOf(bonds: readonly DesiredBond[]): KindReads {
-  const parts = KINDS.map((k) => ({ k, bonds: bonds.filter((b) => b.kind === k.name) }))
-    .filter((p) => p.bonds.length > 0)
-    .map((p) => p.k.reads(p.bonds));
+  const used = KINDS.map((k) => ({ k, bonds: bonds.filter((b) => b.kind === k.name) })).filter(
+    (p) => p.bonds.length > 0,
+  );
+  const parts = used.map((p) => p.k.reads(p.bonds));
   return {
     tables: parts.flatMap((r) => r.tables),
-    nft: parts.some((r) => r.nft),
+    nft: used.some((p) => p.k.drawnByNft),
     conntrack: parts.some((r) => r.conntrack),
   };
 }

@@ -258,7 +258,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     // drawn again.
     // A table that is gone or not as wanbond wrote it (a firewall reload) is written whole, with the ring's draws.
     const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
-    const weightedRing = d.bonds.some((b) => kindOf(b).reads([b]).nft)
+    const weightedRing = d.bonds.some((b) => kindOf(b).drawnByNft)
       ? weightedSteps(d, o, opts.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind))
       : [];
     // A slave back up lost its probe route with the link: it comes back with the slave.

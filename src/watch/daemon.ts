@@ -575,7 +575,7 @@ export class WatchDaemon {
   private async checkTable(): Promise<void> {
     // A failed change waits for its own retry (never a tight loop); one under way reads the table itself.
     if (this.tableBusy || this.acting || this.retryMs > 0 || this.stopping) return;
-    if (!this.ctx.desired.bonds.some((b) => kindOf(b).reads([b]).nft)) return;
+    if (!this.ctx.desired.bonds.some((b) => kindOf(b).drawnByNft)) return;
     this.tableBusy = true;
     try {
       const lost = await lostTable(this.ctx);

@@ -42,7 +42,8 @@ export const perConnectionKind: BondKind = {
     };
   },
   keepsLineOrder: true,
-  reads: (bonds) => ({ tables: pcTables({ bonds: [...bonds] }), nft: true, conntrack: true }),
+  drawnByNft: true,
+  reads: (bonds) => ({ tables: pcTables({ bonds: [...bonds] }), conntrack: true }),
   // No device: it is there, and up, when wanbond's table has its chain.
   presence: (b, o) => {
     const up = pcBondUp(b, o);

@@ -21,7 +21,8 @@ export const teqlKind: BondKind = {
   probeBeyond: (b) => (b.gateway !== undefined ? 'router' : undefined),
   desired: () => ({}),
   keepsLineOrder: false,
-  reads: (bonds) => ({ tables: probeTables({ bonds: [...bonds] }), nft: false, conntrack: false }),
+  drawnByNft: false,
+  reads: (bonds) => ({ tables: probeTables({ bonds: [...bonds] }), conntrack: false }),
   presence: devicePresence,
   notUp: (b, o) => {
     const p = devicePresence(b, o);

@@ -21,7 +21,8 @@ export const weightedKind: BondKind = {
   probeBeyond: () => undefined,
   desired: (b, lines, site, settingsFile) => ({ weights: bondWeights(b, lines, site, settingsFile).lines }),
   keepsLineOrder: false,
-  reads: (bonds) => ({ tables: weightedTables({ bonds: [...bonds] }), nft: true, conntrack: false }),
+  drawnByNft: true,
+  reads: (bonds) => ({ tables: weightedTables({ bonds: [...bonds] }), conntrack: false }),
   presence: devicePresence,
   // Its dummy, like teqlN, is down only by someone's hand.
   notUp: (b, o, recorded) => {

@@ -197,7 +197,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   }
   // Bonds nftables draws, with no nft that works: the others go up, and `up` fails for these after.
   const blocked = nftBlocker(before);
-  const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).reads([b]).nft).map((b) => b.teql) : [];
+  const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).drawnByNft).map((b) => b.teql) : [];
   const without = held.length > 0 && held.length < ctx.desired.bonds.length ? new Set(held) : undefined;
   const planOf = (o: ObservedState, afterWait: boolean) => ctx.plan(o, afterWait, without ? { without } : {});
   // A plan made before a removal may trip over what the removal takes away (a line moved between bonds).
