@@ -6,7 +6,8 @@ import type { Finding } from '../doctor/finding.js';
 import type { DoctorInput } from '../doctor/input.js';
 import type { BondSettings } from '../config/settings.js';
 import type { Site } from '../config/site.js';
-import type { DesiredBond, ObservedState } from '../state/types.js';
+import type { Step } from '../plan/steps.js';
+import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 
 export type KindName = 'teql' | 'weighted' | 'per-connection';
 
@@ -90,6 +91,45 @@ export interface BondKind {
   readonly needsTeql: boolean;
   /** doctor: one bond's findings, in doctor's sections (each in the order the sections run). */
   readonly doctor: { bond: BondRule; routes: BondRule; traffic: BondRule };
+  /**
+   * Plans the kind's bonds. Kinds that share a piece of the kernel (the bonds wanbond's nftables table
+   * draws) share one planner object, which then plans all their bonds at once.
+   */
+  readonly planner: KindPlanner;
+}
+
+/**
+ * Where a kind's steps go in the plan. The engine runs the phases in this order, and within a phase
+ * the planners in the registry's order:
+ * - the cards are started (shared);
+ * - prepare: what the bonds' devices need first (a module, a device, a hold left behind released);
+ * - lines: the lines' own settings and membership (MTU, a slave attached), lines brought up;
+ * - the bonds' own devices get their address and come up (shared, for kinds with ownDevice);
+ * - routes: main's routes, policy rules, per-line tables, the draw;
+ * - late: what needs the steps before it (a route through a line this plan brings up);
+ * - the sysctls (shared).
+ */
+export interface PhasedSteps {
+  prepare?: Step[];
+  lines?: Step[];
+  routes?: Step[];
+  late?: (before: readonly Step[]) => Step[];
+}
+
+export interface PlanContext {
+  d: DesiredState;
+  o: ObservedState;
+  /** Lines the watch daemon keeps out; undefined: `up`'s own judgement (the kind decides). */
+  out: ReadonlySet<string> | undefined;
+  /** The watch daemon never changes a line's admin state. */
+  keepAdminState: boolean;
+}
+
+export interface KindPlanner {
+  /** `up`'s and doctor's plan for these bonds (all of the kinds this planner plans; maybe none). */
+  plan(bonds: readonly DesiredBond[], x: PlanContext): PhasedSteps;
+  /** The daemon's ring change: what it may change as lines fail and return (only `lines` and `late`). */
+  ring(bonds: readonly DesiredBond[], x: PlanContext): Pick<PhasedSteps, 'lines' | 'late'>;
 }
 
 export interface HeldLine {

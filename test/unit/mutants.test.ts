@@ -55,8 +55,8 @@ const mutants: Mutant[] = [
   },
   {
     name: "an up teql's MTU is not lowered before attaching",
-    file: 'dist/src/plan/diff.js',
-    from: 'steps.push(...p.links.teqlMtu);',
+    file: 'dist/src/bonds/teql/plan.js',
+    from: '...parts.flatMap((p) => p.links.teqlMtu),',
     to: '',
     test: OPS,
   },
@@ -112,7 +112,7 @@ const mutants: Mutant[] = [
   },
   {
     name: 'the daemon brings an Ethernet slave up',
-    file: 'dist/src/plan/diff.js',
+    file: 'dist/src/bonds/teql/plan.js',
     from: 'if (!keepAdminState && s.device === undefined',
     to: 'if (s.device === undefined',
     test: RING,

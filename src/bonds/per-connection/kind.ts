@@ -6,6 +6,7 @@ import { droppingRules } from '../../doctor/rules/traffic.js';
 import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { UplinkSettings } from '../../config/settings.js';
 import type { BondKind } from '../kind.js';
+import { drawnPlanner } from '../weighted/plan.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
 import { heldText, heldUplinks, pcBondUp, pcTables } from './per-connection.js';
 
@@ -74,4 +75,5 @@ export const perConnectionKind: BondKind = {
     routes: () => [],
     traffic: droppingRules,
   },
+  planner: drawnPlanner,
 };

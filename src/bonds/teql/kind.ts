@@ -6,6 +6,7 @@ import { teqlRouteRules } from '../../doctor/rules/routes.js';
 import { droppingRules, farEndRules, unequalRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence } from '../drawn.js';
 import type { BondKind } from '../kind.js';
+import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
 
 export const teqlKind: BondKind = {
@@ -40,4 +41,5 @@ export const teqlKind: BondKind = {
     routes: teqlRouteRules,
     traffic: (x, b) => [...farEndRules(x, b), ...unequalRules(x, b), ...droppingRules(x, b)],
   },
+  planner: teqlPlanner,
 };

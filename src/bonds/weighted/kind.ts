@@ -4,7 +4,7 @@ import { drawnBondRules, weightedMtuRules } from '../../doctor/rules/bond.js';
 import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { BondKind } from '../kind.js';
-import { weightedTables } from './plan.js';
+import { drawnPlanner, weightedTables } from './plan.js';
 import { bondWeights } from './rates.js';
 import { markOf } from './ruleset.js';
 
@@ -52,4 +52,5 @@ export const weightedKind: BondKind = {
     routes: () => [], // judged against the bond's plan by its bond check
     traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],
   },
+  planner: drawnPlanner,
 };

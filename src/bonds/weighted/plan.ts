@@ -6,6 +6,7 @@
 import { networkOf } from '../../net/ipv4.js';
 import { StateError } from '../../errors.js';
 import type { Step } from '../../plan/steps.js';
+import type { KindPlanner } from '../kind.js';
 import type { RouteSpec } from '../../plan/route.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../../state/types.js';
 import type { NftTableState } from './observe.js';
@@ -298,3 +299,25 @@ const normal = (r: RouteSpec) => ({
   src: r.src,
   nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev, gateway: n.gateway, weight: n.weight ?? 1 })),
 });
+
+/**
+ * The planner of every kind wanbond's nftables table draws (weighted and per-connection bonds): the
+ * table is one, written in one transaction, so all their bonds are planned together.
+ */
+export const drawnPlanner: KindPlanner = {
+  plan(bonds, x) {
+    const d = { ...x.d, bonds: [...bonds] };
+    // `up` (no daemon's view of the lines) leaves a line that is down out of the draw from the start.
+    const w = weightedSteps(d, x.o, x.out ?? linesDown(d, x.o), x.keepAdminState);
+    return { prepare: w.before, routes: w.after };
+  },
+  // A drawn bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a line's
+  // own table, which the kernel emptied when the line went down and which must be back before it is
+  // drawn again. A table that is gone or not as wanbond wrote it (a firewall reload) is written whole,
+  // with the ring's draws.
+  ring(bonds, x) {
+    const d = { ...x.d, bonds: [...bonds] };
+    const ringKinds = new Set<Step['kind']>(['nft-stripe', 'nft-table', 'replace-route', 'conntrack-flush']);
+    return { lines: weightedSteps(d, x.o, x.out ?? new Set(), true).after.filter((s) => ringKinds.has(s.kind)) };
+  },
+};
