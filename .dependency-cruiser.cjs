@@ -2,7 +2,7 @@
 // pure folders (parsing, planning, health, diagnosis rules, the bond kinds' logic) import no effect,
 // so they can be tested offline and reasoned about without a kernel.
 const PURE = [
-  '^src/(net|plan|weighted|sites|doctor/rules)/',
+  '^src/(net|plan|bonds|doctor/rules)/',
   // record.ts and drivers.ts are the state folder's files on disk (what `up` did, the drivers' notes).
   '^src/state/(?!record\\.ts$|drivers\\.ts$)',
   '^src/config/(?!load\\.ts$|write-fix\\.ts$)',

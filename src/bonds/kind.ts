@@ -4,12 +4,14 @@
 // docs/BONDS.md describes each member and what is still planned outside this interface. Pure.
 import type { Finding } from '../doctor/finding.js';
 import type { DoctorInput } from '../doctor/input.js';
-import type { BondSettings } from '../config/settings.js';
+import type { Entry } from '../config/lex.js';
+import type { BondSettings } from '../config/settings-types.js';
 import type { Site } from '../config/site.js';
 import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 
-export type KindName = 'teql' | 'weighted' | 'per-connection';
+/** A kind's name: what `mode =` and DesiredBond.kind say. */
+export type KindName = string;
 
 /** What observe must read for a kind's bonds beyond links, addresses, main's routes, qdiscs and sysctls. */
 export interface KindReads {
@@ -96,6 +98,37 @@ export interface BondKind {
    * draws) share one planner object, which then plans all their bonds at once.
    */
   readonly planner: KindPlanner;
+  /** Its part in reading its settings section. */
+  readonly settings: KindSettings;
+}
+
+/** What a kind's settings hooks are given while its section is read. */
+export interface SectionContext {
+  file: string;
+  /** The bonds read before this one. */
+  before: readonly BondSettings[];
+  /** Claims a line for this bond: an error when another bond has it (a line is in one bond only). */
+  claim(name: string, e: Entry, what: string): void;
+  /** Where shared keys the kind may refuse were written. */
+  lines: { mtu: number | undefined; gateway: number | undefined };
+}
+
+export interface KindSettings {
+  /** The unknown-section message's words for its sections, and its hint's. */
+  readonly sections: string;
+  readonly hint: string;
+  /** Why a `mode =` naming it does not fit another kind's section ('' for the default kind). */
+  readonly named: string;
+  /** Its defaults, set before the section's keys are read. */
+  start?(b: BondSettings): void;
+  /** The shared keys it takes (all of them when undefined), and the keys an unknown key's message lists. */
+  readonly shared?: { keys: readonly string[]; known: readonly string[] };
+  /** A key of its own: true when taken (it throws when the value is wrong). */
+  key?(b: BondSettings, e: Entry, x: SectionContext): boolean;
+  /** The routes of a section that writes none. */
+  defaultRoutes(b: BondSettings): string[];
+  /** Its own checks once the section is read (before the shared gateway and router checks). */
+  finish?(b: BondSettings, x: SectionContext): void;
 }
 
 /**

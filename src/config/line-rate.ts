@@ -90,3 +90,11 @@ export function teqlCeiling(rates: readonly number[]): { ceilingBps: number; sum
   const sumBps = rates.reduce((a, b) => a + b, 0);
   return { ceilingBps, sumBps, ratio: sumBps > 0 ? ceilingBps / sumBps : 1 };
 }
+
+/** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
+export function parseRate(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([kmg])?(?:bit)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const bps = Math.round(Number(m[1]) * ({ k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase()] ?? 1));
+  return bps >= 8000 && bps <= 100e9 ? bps : undefined;
+}

@@ -2,7 +2,7 @@
 // of the wanpipe interfaces/<line> file, else the kernel's peer address of the line. One rule for
 // the watch daemon and for doctor, which must say whether a line is probed. Pure.
 import { isIpv4 } from '../net/ipv4.js';
-import type { Settings } from './settings.js';
+import type { Settings } from './settings-types.js';
 import type { Site } from './site.js';
 
 export function probeTarget(

@@ -1,74 +1,16 @@
 // /etc/wanbond/wanbond.conf: which bonds, which slaves, address, routes, rp_filter, MTU.
 // Read with our own line lexer (lex.ts), not the `ini` package: errors must name file:line,
 // and `ini` keeps no line numbers and skips lines it cannot match. Pure.
+import type { SectionContext } from '../bonds/kind.js';
+import { KINDS, kindOf, kindOfSection } from '../bonds/registry.js';
 import { ConfigError } from '../errors.js';
 import { lex, type Entry, type Section } from './lex.js';
+import { parseRate } from './line-rate.js';
 import { IFNAME_RE, isIpv4, networkOf, parseCidr } from '../net/ipv4.js';
-import { defaultWatchSettings, parseWatchSection, type WatchSettings } from './watch-settings.js';
+import type { BondSettings, Settings } from './settings-types.js';
+import { defaultWatchSettings, parseWatchSection } from './watch-settings.js';
 
-export type BondKind = 'teql' | 'weighted' | 'per-connection';
-
-/**
- * A per-connection bond's uplink (a NATed line to its own provider): its address, next hop, share of new
- * connections.
- */
-export interface UplinkSettings {
-  name: string;
-  /** The uplink's own address: what its connections are SNATed to, and what its replies are routed from. */
-  address: string;
-  gateway: string;
-  weight: number;
-  /** The uplink's capacity in the measured direction (bit/s): needed by `balance = load`. */
-  bps: number | undefined;
-  /** Which way load is measured: in (downloads, what asymmetric DSL runs out of first) or out. */
-  measure: 'in' | 'out';
-  line: number;
-}
-
-export interface BondSettings {
-  /** The bond's device: teqlN (TEQL's own), or wbondN (a dummy wanbond creates for the address of a weighted bond). */
-  teql: string;
-  kind: BondKind;
-  /**
-   * The next hop of the bond's routes (a DSL-router site: the routers' shared LAN address, which TEQL
-   * resolves on each slave). With it, the bond's address is a real one: its prefix is routed.
-   */
-  gateway: string | undefined;
-  /**
-   * Per slave, the router beyond it (its probe route's next hop) where it is not the other host of the
-   * slave's /30 or /31.
-   */
-  routers: Record<string, string>;
-  /** A per-connection bond's uplinks, in the order written (`uplink.<dev> = ...`). */
-  uplinks: UplinkSettings[];
-  /** A per-connection bond: new connections by weight, or by the daemon's measured load. */
-  balance: 'weight' | 'load';
-  /** Per-line rates in bit/s that override what the wanpipe configuration says (weighted bonds). */
-  rates: Record<string, number>;
-  ratesLine: number | undefined;
-  index: number;
-  slaves: string[] | undefined; // undefined: every IP interface of the wanpipe configuration
-  address: string;
-  routes: string[]; // 'default' and/or prefixes
-  rpFilter: 0 | 2;
-  mtu: number | undefined;
-  line: number;
-  /** Line of `slaves =`, when the section has one. */
-  slavesLine: number | undefined;
-}
-
-export interface Settings {
-  file: string | undefined;
-  bonds: BondSettings[];
-  slaveWaitMs: number;
-  configFix: boolean;
-  /** sch_teql's max_equalizers when wanbond loads it; at least what the bonds need. */
-  maxEqualizers: number | undefined;
-  /** The watch daemon's [watch] section. */
-  watch: WatchSettings;
-}
-
-export const DEFAULT_SETTINGS_FILE = '/etc/wanbond/wanbond.conf';
+export * from './settings-types.js';
 
 export function defaultBond(index = 0): BondSettings {
   return {
@@ -104,67 +46,12 @@ export function defaultSettings(): Settings {
 
 const KNOWN_GLOBAL = ['SLAVE_WAIT', 'CONFIG_FIX', 'MAX_EQUALIZERS'];
 const KNOWN_BOND = ['SLAVES', 'ADDRESS', 'GATEWAY', 'ROUTERS', 'ROUTES', 'RP_FILTER', 'MTU', 'MODE', 'RATES'];
-const KNOWN_PC = ['UPLINK.<dev>', 'BALANCE', 'ROUTES', 'RP_FILTER', 'MODE'];
-const KIND_OF: Record<string, BondKind> = { teql: 'teql', wbond: 'weighted', pcbond: 'per-connection' };
-const PREFIX_OF: Record<BondKind, string> = { teql: 'teql', weighted: 'wbond', 'per-connection': 'pcbond' };
 
-/**
- * `uplink.eth1 = 100.64.1.2 via 100.64.1.1 weight 2 rate 20M measure in` -> the uplink; a file:line error
- * otherwise.
- */
-export function parseUplink(file: string, e: Entry, name: string): UplinkSettings {
-  const example =
-    `write e.g. 'uplink.${name} = 100.64.1.2 via 100.64.1.1 weight 1' ` +
-    `(its address, its provider's gateway; optional weight, rate, measure in|out)`;
-  const words = e.value.split(/\s+/).filter((w) => w !== '');
-  const [address, via, gateway, ...rest] = words;
-  const ip = (a: string | undefined) => a !== undefined && isIpv4(a);
-  if (!ip(address) || via !== 'via' || !ip(gateway))
-    throw new ConfigError(
-      file,
-      e.line,
-      `uplink.${name}: expected '<address> via <gateway> ...', found '${e.value}'`,
-      example,
-    );
-  const u: UplinkSettings = {
-    name,
-    address: address as string,
-    gateway: gateway as string,
-    weight: 1,
-    bps: undefined,
-    measure: 'in',
-    line: e.line,
-  };
-  const seen = new Set<string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const k = rest[i] as string,
-      v = rest[i + 1];
-    if (seen.has(k)) throw new ConfigError(file, e.line, `uplink.${name}: ${k} is written twice`, example);
-    seen.add(k);
-    if (k === 'weight' && v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64) u.weight = Number(v);
-    else if (k === 'rate' && v !== undefined && parseRate(v) !== undefined) u.bps = parseRate(v);
-    else if (k === 'measure' && (v === 'in' || v === 'out')) u.measure = v;
-    else
-      throw new ConfigError(
-        file,
-        e.line,
-        `uplink.${name}: '${[k, v].filter((x) => x !== undefined).join(' ')}' ` +
-          `is not weight 1..64, rate <bit/s> or measure in|out`,
-        example,
-      );
-  }
-  return u;
-}
+/** `a`, `a or b`, `a, b or c`. */
+const oneOf = (xs: readonly string[]) =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`;
 
-/** `768k`, `1.536M`, `1536000` (bit/s) -> bit/s; undefined when it is none of those or out of 8 kbit/s..100 Gbit/s. */
-export function parseRate(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([kmg])?(?:bit)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const bps = Math.round(Number(m[1]) * ({ k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase()] ?? 1));
-  return bps >= 8000 && bps <= 100e9 ? bps : undefined;
-}
-
-function unknownKey(file: string, s: Section, e: Entry, known: string[]): ConfigError {
+function unknownKey(file: string, s: Section, e: Entry, known: readonly string[]): ConfigError {
   return new ConfigError(
     file,
     e.line,
@@ -231,78 +118,46 @@ export function parseSettings(file: string, text: string): Settings {
       out.watch = parseWatchSection(file, s);
       continue;
     }
-    const m = /^(teql|wbond|pcbond)([0-9]|[1-9][0-9])$/.exec(s.name);
-    if (!m) {
+    const found = kindOfSection(s.name);
+    if (!found) {
       throw new ConfigError(
         file,
         s.line,
-        `unknown section [${s.name}]: expected [global], [watch] or a bond named [teql0], [teql1], ... (TEQL), ` +
-          `[wbond0], ... (weighted) or [pcbond0], ... (per-connection)`,
-        'name each bond section after its kind: teqlN for a TEQL bond, wbondN for a weighted one, ' +
-          'pcbondN for per-connection balancing over NATed uplinks',
+        `unknown section [${s.name}]: expected [global], [watch] or a bond named ` +
+          oneOf(KINDS.map((k) => k.settings.sections)),
+        `name each bond section after its kind: ${KINDS.map((k) => k.settings.hint).join(', ')}`,
       );
     }
-    const b = defaultBond(Number(m[2]));
+    const kind = found.kind;
+    const b = defaultBond(found.index);
     b.teql = s.name;
-    b.kind = KIND_OF[m[1] as string] as BondKind;
-    if (b.kind === 'per-connection') {
-      b.rpFilter = 2;
-      b.address = '';
-    }
-    const uplinkNames = new Set<string>();
+    b.kind = kind.name;
+    kind.settings.start?.(b);
     b.line = s.line;
     b.routes = [];
     let routesSet = false;
-    let mtuLine: number | undefined;
-    let gatewayLine: number | undefined;
+    const lines: SectionContext['lines'] = { mtu: undefined, gateway: undefined };
     let routersLine: number | undefined;
+    const x: SectionContext = {
+      file,
+      before: out.bonds,
+      lines,
+      claim(name, e, what) {
+        const prev = usedSlaves.get(name);
+        if (prev)
+          throw new ConfigError(
+            file,
+            e.line,
+            `${what}: ${name} is already a slave of ${prev}`,
+            `list ${name} in one bond only`,
+          );
+        usedSlaves.set(name, s.name);
+      },
+    };
     for (const e of s.entries) {
-      if (b.kind === 'per-connection') {
-        const um = /^UPLINK\.(.+)$/.exec(e.keyUpper);
-        if (um) {
-          const name = e.key.slice('uplink.'.length);
-          if (!IFNAME_RE.test(name) || /^teql\d/.test(name))
-            throw new ConfigError(
-              file,
-              e.line,
-              `uplink.${name}: invalid interface name '${name}'`,
-              'use the name `ip link` shows, e.g. uplink.eth1 or uplink.ppp0',
-            );
-          if (uplinkNames.has(name))
-            throw new ConfigError(
-              file,
-              e.line,
-              `uplink.${name} is written twice in [${s.name}]`,
-              'keep one line per uplink',
-            );
-          const prev = usedSlaves.get(name);
-          if (prev)
-            throw new ConfigError(
-              file,
-              e.line,
-              `uplink.${name}: ${name} is already a slave of ${prev}`,
-              `list ${name} in one bond only`,
-            );
-          usedSlaves.set(name, s.name);
-          uplinkNames.add(name);
-          b.uplinks.push(parseUplink(file, e, name));
-          continue;
-        }
-        if (e.keyUpper === 'BALANCE') {
-          const v = e.value.toLowerCase();
-          if (v !== 'weight' && v !== 'load')
-            throw new ConfigError(
-              file,
-              e.line,
-              `balance: expected weight or load, found '${e.value}'`,
-              "write 'balance = weight' (new connections by the uplinks' weights) " +
-                "or 'balance = load' (by their measured spare capacity)",
-            );
-          b.balance = v;
-          continue;
-        }
-        if (!['ROUTES', 'RP_FILTER', 'MODE'].includes(e.keyUpper)) throw unknownKey(file, s, e, KNOWN_PC);
-      }
+      if (kind.settings.key?.(b, e, x)) continue;
+      const shared = kind.settings.shared;
+      if (shared && !shared.keys.includes(e.keyUpper)) throw unknownKey(file, s, e, shared.known);
       switch (e.keyUpper) {
         case 'SLAVES': {
           const names = e.values.filter((v) => v !== '');
@@ -322,15 +177,7 @@ export function parseSettings(file: string, text: string): Settings {
                 'use the names `ip link` shows, e.g. wan0 or eth2 (a teql device cannot be a slave)',
               );
             }
-            const prev = usedSlaves.get(n);
-            if (prev)
-              throw new ConfigError(
-                file,
-                e.line,
-                `slaves: ${n} is already a slave of ${prev}`,
-                `list ${n} in one bond only`,
-              );
-            usedSlaves.set(n, s.name);
+            x.claim(n, e, 'slaves');
           }
           b.slaves = names;
           b.slavesLine = e.line;
@@ -383,29 +230,25 @@ export function parseSettings(file: string, text: string): Settings {
         }
         case 'MODE': {
           const v = e.value.toLowerCase();
-          if (v !== 'teql' && v !== 'weighted' && v !== 'per-connection') {
+          const named = KINDS.find((k) => k.name === v);
+          if (!named) {
             throw new ConfigError(
               file,
               e.line,
-              `mode: expected teql, weighted or per-connection, found '${e.value}'`,
+              `mode: expected ${oneOf(KINDS.map((k) => k.name))}, found '${e.value}'`,
               "write 'mode = weighted' for lines of unequal speed, " +
                 "'mode = per-connection' for NATed uplinks to different providers, or leave the default (teql)",
             );
           }
           // sch_teql owns the names teql0..N-1: another kind's bond must not take one. The section's name
           // says the kind.
-          if (v !== b.kind) {
-            const why =
-              v === 'teql'
-                ? `${s.name} names a ${b.kind} bond`
-                : v === 'weighted'
-                  ? 'a weighted bond is named wbondN (sch_teql owns the names teqlN)'
-                  : 'a per-connection bond is named pcbondN';
+          if (named !== kind) {
+            const deflt = named === KINDS[0];
             throw new ConfigError(
               file,
               e.line,
-              `mode = ${v} in [${s.name}]: ${why}`,
-              `rename the section [${PREFIX_OF[v]}${b.index}]${v === 'teql' ? ', or remove the mode line' : ''}`,
+              `mode = ${v} in [${s.name}]: ${deflt ? `${s.name} names a ${b.kind} bond` : named.settings.named}`,
+              `rename the section [${named.prefix}${b.index}]${deflt ? ', or remove the mode line' : ''}`,
             );
           }
           break;
@@ -452,7 +295,7 @@ export function parseSettings(file: string, text: string): Settings {
               "write the routers' shared LAN address, e.g. 'gateway = 203.0.113.9'",
             );
           b.gateway = e.value;
-          gatewayLine = e.line;
+          lines.gateway = e.line;
           break;
         }
         case 'MTU': {
@@ -465,68 +308,23 @@ export function parseSettings(file: string, text: string): Settings {
               "write e.g. 'mtu = 1500'",
             );
           b.mtu = n;
-          mtuLine = e.line;
+          lines.mtu = e.line;
           break;
         }
         default:
           throw unknownKey(file, s, e, KNOWN_BOND);
       }
     }
-    if (!routesSet) b.routes = b.index === 0 || b.kind === 'per-connection' ? ['default'] : [];
-    if (b.kind === 'per-connection') {
-      if (b.uplinks.length < 2) {
-        throw new ConfigError(
-          file,
-          b.uplinks[0]?.line ?? s.line,
-          `[${s.name}]: a per-connection bond needs at least two uplinks, found ${b.uplinks.length}`,
-          "write one line per uplink: 'uplink.eth1 = 100.64.1.2 via 100.64.1.1' and " +
-            "'uplink.eth2 = 100.64.2.2 via 100.64.2.1'",
-        );
-      }
-      const unrated = b.uplinks.find((u) => u.bps === undefined);
-      if (b.balance === 'load' && unrated)
-        throw new ConfigError(
-          file,
-          unrated.line,
-          `uplink.${unrated.name}: balance = load compares each uplink's load with its capacity, ` +
-            `and ${unrated.name} has no rate`,
-          `add its rate in the measured direction, e.g. '... rate 16M measure ${unrated.measure}'`,
-        );
-      if (b.routes.length === 0)
-        throw new ConfigError(
-          file,
-          s.line,
-          `[${s.name}]: routes = none leaves a per-connection bond nothing to balance`,
-          "write 'routes = default' (the default), or the prefixes its uplinks should carry",
-        );
-      const same = [...out.bonds.flatMap((x) => x.uplinks), ...b.uplinks].find((u, i, all) =>
-        all.slice(0, i).some((x) => x.address === u.address),
-      );
-      if (same)
-        throw new ConfigError(
-          file,
-          same.line,
-          `uplink.${same.name}: the address ${same.address} is another uplink's`,
-          "give each uplink the address its provider gave it ('ip -4 addr show dev <uplink>')",
-        );
-      b.slaves = b.uplinks.map((u) => u.name);
-      b.slavesLine = b.uplinks[0]?.line;
-    }
+    if (!routesSet) b.routes = kind.settings.defaultRoutes(b);
+    kind.settings.finish?.(b, x);
     if (b.gateway !== undefined) {
-      if (b.kind === 'weighted')
-        throw new ConfigError(
-          file,
-          gatewayLine ?? b.line,
-          `gateway in [${s.name}]: a weighted bond routes by each line's own table`,
-          'remove the line (gateways for weighted bonds are not built yet)',
-        );
       if (
         networkOf(b.address) !== networkOf(`${b.gateway}/${b.address.split('/')[1]}`) ||
         b.gateway === b.address.split('/')[0]
       ) {
         throw new ConfigError(
           file,
-          gatewayLine ?? b.line,
+          lines.gateway ?? b.line,
           `gateway ${b.gateway} is not another address of ${b.address}'s network: ` +
             `the bond's routes go via it on ${s.name}, so it must be on that link`,
           `write the bond's real address and prefix (address = 203.0.113.10/29) ` +
@@ -551,36 +349,10 @@ export function parseSettings(file: string, text: string): Settings {
         `routers: ${strangers.join(', ')} ${strangers.length > 1 ? 'are' : 'is'} not a slave of [${s.name}]`,
         `name the routers of ${b.slaves?.join(', ')} only`,
       );
-    if (b.kind === 'weighted' && mtuLine !== undefined) {
-      throw new ConfigError(
-        file,
-        mtuLine,
-        `mtu in [${s.name}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`,
-        'remove the line, or set the MTU on the lines themselves',
-      );
-    }
-    if (b.kind === 'teql' && b.ratesLine !== undefined) {
-      throw new ConfigError(
-        file,
-        b.ratesLine,
-        `rates in [${s.name}]: TEQL hands every line the same number of packets, whatever their rates`,
-        `for lines of unequal speed, make it a weighted bond: rename the section [wbond${b.index}]`,
-      );
-    }
-    if (b.kind === 'weighted' && b.slaves !== undefined) {
-      const unknown = Object.keys(b.rates).filter((n) => !b.slaves?.includes(n));
-      if (unknown.length > 0)
-        throw new ConfigError(
-          file,
-          b.ratesLine ?? b.line,
-          `rates: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a slave of [${s.name}]`,
-          `list the rates of ${b.slaves.join(', ')} only`,
-        );
-    }
     out.bonds.push(b);
   }
   if (out.bonds.length === 0) out.bonds.push(defaultBond(0));
-  const needed = Math.max(0, ...out.bonds.filter((b) => b.kind === 'teql').map((b) => b.index + 1));
+  const needed = Math.max(0, ...out.bonds.filter((b) => kindOf(b).needsTeql).map((b) => b.index + 1));
   if (out.maxEqualizers !== undefined && out.maxEqualizers < needed) {
     throw new ConfigError(
       file,
@@ -590,7 +362,7 @@ export function parseSettings(file: string, text: string): Settings {
     );
   }
   for (const [i, b] of out.bonds.entries()) {
-    const other = b.kind === 'per-connection' ? undefined : out.bonds.slice(0, i).find((x) => x.address === b.address);
+    const other = !kindOf(b).ownDevice ? undefined : out.bonds.slice(0, i).find((x) => x.address === b.address);
     if (other)
       throw new ConfigError(
         file,

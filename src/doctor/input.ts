@@ -2,7 +2,7 @@
 // kernel), the card's alarms and the links' counters at two moments, the daemon's view, and the few
 // facts about the kernel the rules need. gather.ts fills it; tests build it by hand. Data and pure
 // lookups only.
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings-types.js';
 import type { Site } from '../config/site.js';
 import type { Interface } from '../config/wanpipe.js';
 import { probeTarget } from '../config/probe-target.js';

@@ -1,5 +1,5 @@
 // Desired and observed state: data only.
-import type { BondKind } from '../config/settings.js';
+import type { BondKind } from '../config/settings-types.js';
 import type { RouteSpec } from '../plan/route.js';
 import type { NftTableState } from '../bonds/weighted/nft-state.js';
 import type { LineWeight } from '../bonds/weighted/weights.js';

@@ -4,7 +4,8 @@
 import { drawnBondRules } from '../../doctor/rules/bond.js';
 import { droppingRules } from '../../doctor/rules/traffic.js';
 import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
-import type { UplinkSettings } from '../../config/settings.js';
+import type { UplinkSettings } from '../../config/settings-types.js';
+import { perConnectionSettings } from './settings.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner } from '../weighted/plan.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
@@ -76,4 +77,5 @@ export const perConnectionKind: BondKind = {
     traffic: droppingRules,
   },
   planner: drawnPlanner,
+  settings: perConnectionSettings,
 };

@@ -5,6 +5,7 @@ import { teqlBondRules } from '../../doctor/rules/bond.js';
 import { teqlRouteRules } from '../../doctor/rules/routes.js';
 import { droppingRules, farEndRules, unequalRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence } from '../drawn.js';
+import { teqlSettings } from './settings.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
@@ -42,4 +43,5 @@ export const teqlKind: BondKind = {
     traffic: (x, b) => [...farEndRules(x, b), ...unequalRules(x, b), ...droppingRules(x, b)],
   },
   planner: teqlPlanner,
+  settings: teqlSettings,
 };

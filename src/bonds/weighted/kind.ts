@@ -3,6 +3,7 @@
 import { drawnBondRules, weightedMtuRules } from '../../doctor/rules/bond.js';
 import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
+import { weightedSettings } from './settings.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner, weightedTables } from './plan.js';
 import { bondWeights } from './rates.js';
@@ -53,4 +54,5 @@ export const weightedKind: BondKind = {
     traffic: (x, b) => [...farEndRules(x, b), ...droppingRules(x, b)],
   },
   planner: drawnPlanner,
+  settings: weightedSettings,
 };

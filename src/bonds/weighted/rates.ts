@@ -2,7 +2,7 @@
 // for a line, else its rate in the wanpipe configuration (line-rate.ts); a line with neither is a
 // configuration error that names where to write it. Pure.
 import { lineRate } from '../../config/line-rate.js';
-import type { BondSettings } from '../../config/settings.js';
+import type { BondSettings } from '../../config/settings-types.js';
 import type { Site } from '../../config/site.js';
 import { ConfigError } from '../../errors.js';
 import { integerWeights, shareError, type LineWeight } from './weights.js';
