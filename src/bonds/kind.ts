@@ -7,6 +7,7 @@ import type { DoctorInput } from '../doctor/input.js';
 import type { Entry } from '../config/lex.js';
 import type { BondSettings } from '../config/settings-types.js';
 import type { Site } from '../config/site.js';
+import type { StepType } from '../plan/step-types.js';
 import type { Step } from '../plan/steps.js';
 import type { DesiredBond, DesiredState, ObservedState } from '../state/types.js';
 
@@ -100,6 +101,8 @@ export interface BondKind {
   readonly planner: KindPlanner;
   /** Its part in reading its settings section. */
   readonly settings: KindSettings;
+  /** Step types of its own (plan/step-types.ts); the three first kinds use the engine's steps. */
+  readonly steps?: readonly StepType[];
 }
 
 /** What a kind's settings hooks are given while its section is read. */

@@ -2,12 +2,28 @@
 // under src/bonds/ and one line here.
 import { InternalError } from '../errors.js';
 import type { DesiredBond } from '../state/types.js';
+import { registerStepTypes } from '../plan/step-types.js';
 import type { BondKind, KindName, KindReads } from './kind.js';
 import { perConnectionKind } from './per-connection/kind.js';
 import { teqlKind } from './teql/kind.js';
 import { weightedKind } from './weighted/kind.js';
 
-export const KINDS: readonly BondKind[] = [teqlKind, weightedKind, perConnectionKind];
+const kinds: BondKind[] = [teqlKind, weightedKind, perConnectionKind];
+
+/** The kinds, in registry order (the order the planner runs them in, and their sections are documented in). */
+export const KINDS: readonly BondKind[] = kinds;
+for (const k of KINDS) registerStepTypes(k.steps ?? []);
+
+/**
+ * Adds a kind after the built-in ones: for a test's kind (test/fixtures/bonds/). The built-in kinds are
+ * the list above.
+ */
+export function registerKind(k: BondKind): void {
+  if (kinds.some((x) => x.name === k.name || x.prefix === k.prefix))
+    throw new InternalError(`a bond kind named ${k.name} or with sections [${k.prefix}N] is registered already`);
+  registerStepTypes(k.steps ?? []);
+  kinds.push(k);
+}
 
 export function kindNamed(name: string): BondKind {
   const k = KINDS.find((x) => x.name === name);

@@ -77,6 +77,8 @@ function ownerOf(s: Step, m: ReturnType<typeof membership>): Owner {
     return bond ? { bond } : undefined;
   };
   switch (s.kind) {
+    case 'kind-step':
+      return { bond: s.bond };
     case 'load-module':
       return { group: 'teql' };
     case 'nft-table':

@@ -12,6 +12,7 @@ import {
   type WeightedBondRules,
 } from '../bonds/weighted/ruleset.js';
 import { ruleArgs, type PolicyRule } from '../net/rules.js';
+import { stepType, type KindStep } from './step-types.js';
 
 export type { RouteSpec } from './route.js';
 
@@ -55,7 +56,9 @@ export type Step =
   /** A per-connection bond's uplink left the draw: its connections (by their mark) are deleted from conntrack. */
   | { kind: 'conntrack-flush'; bond: string; dev: string; mark: number }
   | { kind: 'add-rule'; rule: PolicyRule }
-  | { kind: 'del-rule'; rule: PolicyRule };
+  | { kind: 'del-rule'; rule: PolicyRule }
+  /** A step of a kind's own (plan/step-types.ts). */
+  | KindStep;
 
 export type StepKind = Step['kind'];
 
@@ -136,6 +139,8 @@ export function toCommand(s: Step): Command | undefined {
       return { file: 'ip', args: ['rule', 'add', ...ruleArgs(s.rule)] };
     case 'del-rule':
       return { file: 'ip', args: ['rule', 'del', ...ruleArgs(s.rule)] };
+    case 'kind-step':
+      return stepType(s).command(s);
   }
 }
 
@@ -184,6 +189,8 @@ export function inverse(s: Step): Step | undefined {
       return { kind: 'del-rule', rule: s.rule };
     case 'conntrack-flush':
       return undefined; // those connections are gone; they do not come back
+    case 'kind-step':
+      return stepType(s).inverse(s);
     case 'wanrouter-stop':
     case 'unload-module':
     case 'set-link-down':
@@ -279,6 +286,8 @@ export function describe(s: Step): string {
       return `ip rule ${ruleArgs(s.rule).join(' ')}`;
     case 'del-rule':
       return `ip rule ${ruleArgs(s.rule).join(' ')}: remove`;
+    case 'kind-step':
+      return stepType(s).describe(s);
   }
 }
 

@@ -5,6 +5,7 @@ import { drawnMarks } from '../bonds/weighted/ruleset.js';
 import type { ObservedState } from '../state/types.js';
 import { resourceOf } from '../state/merge.js';
 import { guardSlaveChanges } from './guard.js';
+import { stepType } from './step-types.js';
 import { inverse, isHold, type RouteSpec, type Step } from './steps.js';
 
 /** The kernel shows this route as wanbond made it: to the device, or via its gateway (a DSL site's, a probe's). */
@@ -88,6 +89,8 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
       const [local, len] = inv.cidr.split('/');
       return !o.addrs.some((a) => a.dev === inv.dev && a.local === local && String(a.prefixlen) === len);
     }
+    case 'kind-step':
+      return stepType(inv).stillOurs(inv, o);
     default:
       return true;
   }

@@ -3,6 +3,8 @@
 import { IFNAME_RE, IPV4_RE as IPV4, PREFIX_RE } from '../net/ipv4.js';
 import { validateRoute, type RouteSpec } from './route.js';
 import type { Step, StepKind } from './steps.js';
+import { stepTypeNamed } from './step-types.js';
+import { kindOfSection } from '../bonds/registry.js';
 import {
   checkBondRules,
   MARK_BASE,
@@ -50,6 +52,7 @@ const KINDS: readonly StepKind[] = [
   'add-rule',
   'del-rule',
   'conntrack-flush',
+  'kind-step',
 ];
 
 const DEVICE = /^(all|wanpipe[1-9][0-9]?)$/;
@@ -313,5 +316,26 @@ export function validateStep(raw: unknown): Step {
       return { kind: 'add-rule', rule: rule(o) };
     case 'del-rule':
       return { kind: 'del-rule', rule: rule(o) };
+    case 'kind-step':
+      return kindStep(o);
   }
+}
+
+/** A kind's own step: a registered type, a bond of a kind that has it, plain strings, and what its type checks. */
+function kindStep(o: J): Step {
+  const type = str(o, 'type', /^[a-z][a-z0-9-]{0,31}$/);
+  const t = stepTypeNamed(type);
+  if (!t) throw new Error(`kind-step: no bond kind of this wanbond has the step type ${type}`);
+  const bond = str(o, 'bond', /^[a-z]{1,16}[0-9]{1,2}$/);
+  const of = kindOfSection(bond)?.kind;
+  if (!of?.steps?.includes(t)) throw new Error(`kind-step: ${bond} is not a bond of the kind whose step ${type} is`);
+  const data = o['data'];
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new Error('kind-step: field data is not an object');
+  if (!Object.values(data).every((v) => typeof v === 'string'))
+    throw new Error('kind-step: field data holds something other than text');
+  const s = { kind: 'kind-step' as const, type, bond, data: { ...(data as Record<string, string>) } };
+  const why = t.invalid(s);
+  if (why !== undefined) throw new Error(`kind-step ${type}: ${why}`);
+  return s;
 }

@@ -5,6 +5,7 @@
 // between (a DHCP renew replacing the gateway), what they set is what `down` gives back. Steps with
 // nothing to undo are not recorded. Pure.
 import { routeArgs } from '../plan/route.js';
+import { stepType } from '../plan/step-types.js';
 import type { Step } from '../plan/steps.js';
 
 /** What a step changes, or undefined when it leaves nothing for `down` to undo. */
@@ -36,6 +37,10 @@ export function resourceOf(s: Step): string | undefined {
       );
     case 'set-sysctl':
       return `sysctl ${s.key}`;
+    case 'kind-step': {
+      const r = stepType(s).resource(s);
+      return r === undefined ? undefined : `${s.type} ${r}`;
+    }
     default:
       return undefined;
   }
