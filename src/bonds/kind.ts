@@ -103,6 +103,19 @@ export interface BondKind {
   readonly settings: KindSettings;
   /** Step types of its own (plan/step-types.ts); the three first kinds use the engine's steps. */
   readonly steps?: readonly StepType[];
+  /** How the record's steps are traced back to its bonds: a bond's removal (plan/orphans.ts). */
+  readonly traces: KindTraces;
+}
+
+export interface KindTraces {
+  /** The groups of what its bonds share with others: it goes with the last configured bond of a group. */
+  readonly groups: readonly string[];
+  /** The index of its bond whose routing table this is; undefined when it is none of its. */
+  tableIndex(t: number): number | undefined;
+  /** The group a recorded step shared by several bonds belongs to (a module, a table, a catch-all rule). */
+  sharedBy(s: Step): string | undefined;
+  /** The names of what looks like its bonds in the kernel (nothing of them is changed without a record). */
+  seen(o: ObservedState): string[];
 }
 
 /** What a kind's settings hooks are given while its section is read. */
@@ -169,8 +182,13 @@ export interface KindPlanner {
 }
 
 export interface HeldLine {
+  bond: string;
   name: string;
   text: { what: string; why: string; hint: string };
+  /** The daemon says it again when this changes (the address an uplink has now). */
+  said: string;
+  /** The daemon's log events, held and back, with the held one's own fields, and what it says when back. */
+  log: { held: string; back: string; fields: Record<string, unknown>; backText: string };
 }
 
 export type KindDesired = Pick<DesiredBond, 'weights' | 'uplinks' | 'balance'>;

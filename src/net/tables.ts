@@ -15,3 +15,7 @@ export const tableRange = (base: number): { min: number; max: number } => ({
 /** A table in one of wanbond's ranges: one wanbond may write. */
 export const isWanbondTable = (t: number): boolean =>
   Object.values(TABLE_BASES).some((base) => t >= tableRange(base).min && t <= tableRange(base).max);
+
+/** The bond index of a table in the range starting at `base`; undefined when it is not in that range. */
+export const bondIndexIn = (base: number, t: number): number | undefined =>
+  t >= tableRange(base).min && t <= tableRange(base).max ? Math.floor((t - tableIn(base, 0, 0)) / 256) : undefined;

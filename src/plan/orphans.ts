@@ -18,35 +18,39 @@
 // Without the record nothing can be attributed: unrecordedBonds names what looks like a bond in the
 // kernel that neither the settings nor the record know, and nothing of it is changed.
 import type { DesiredState, ObservedState } from '../state/types.js';
-import { MARK_BASE, PC_MARK_BASE } from '../bonds/weighted/ruleset.js';
-import { tableOf } from '../bonds/weighted/policy.js';
-import { PC_TABLES, pcTableOf } from '../bonds/per-connection/per-connection.js';
-import { PROBE_TABLES, probeTableOf } from '../bonds/teql/probe-routes.js';
+import { KINDS, kindOfSection } from '../bonds/registry.js';
 import { routeDevs } from './route.js';
 import { inverse, type Step } from './steps.js';
 import { teardownOf, undoPairs, type Undo } from './teardown.js';
 
-/** What a group of bonds shares: it goes with the last configured bond of the group. */
-type Group = 'teql' | 'weighted' | 'per-connection' | 'drawn' | 'any' | 'rp-filter-0';
+/**
+ * What a group of bonds shares (a kind's: BondKind.traces.groups; 'any': every bond's, 'rp-filter-0':
+ * the bonds' with rp_filter 0): it goes with the last configured bond of the group.
+ */
+type Group = string;
 type Owner = { bond: string } | { group: Group } | undefined;
 
-const BOND_DEV = /^(teql|wbond)\d+$/;
+/** The groups a bond is in, by its kind. */
+const groupsOf = (bond: string): Group[] => [...(kindOfSection(bond)?.kind.traces.groups ?? [])];
 
-const groupsOf = (bond: string): Group[] =>
-  bond.startsWith('teql')
-    ? ['teql']
-    : bond.startsWith('wbond')
-      ? ['weighted', 'drawn']
-      : bond.startsWith('pcbond')
-        ? ['per-connection', 'drawn']
-        : [];
+/** A bond's own device (teqlN, wbondN), by its name. */
+const isBondDevice = (dev: string): boolean => kindOfSection(dev)?.kind.ownDevice === true;
 
 /** The bond whose table this is (a weighted line's, a per-connection uplink's, a DSL slave's probe table). */
 function tableOwner(t: number): string | undefined {
-  const idx = (first: number) => Math.floor((t - first) / 256);
-  if (t >= tableOf(0, 0) && t <= tableOf(99, 253)) return `wbond${idx(tableOf(0, 0))}`;
-  if (t >= PROBE_TABLES.min && t <= PROBE_TABLES.max) return `teql${idx(probeTableOf(0, 0))}`;
-  if (t >= PC_TABLES.min && t <= PC_TABLES.max) return `pcbond${idx(pcTableOf(0, 0))}`;
+  for (const k of KINDS) {
+    const i = k.traces.tableIndex(t);
+    if (i !== undefined) return `${k.prefix}${i}`;
+  }
+  return undefined;
+}
+
+/** What several bonds share that this step changed (a kind's module, wanbond's nftables table, a catch-all rule). */
+function sharedBy(s: Step): Owner {
+  for (const k of KINDS) {
+    const group = k.traces.sharedBy(s);
+    if (group !== undefined) return { group };
+  }
   return undefined;
 }
 
@@ -72,17 +76,13 @@ function membership(steps: readonly Step[]): { lines: Map<string, string>; addre
 function ownerOf(s: Step, m: ReturnType<typeof membership>): Owner {
   const byDev = (dev: string | undefined): Owner => {
     if (dev === undefined) return undefined;
-    if (BOND_DEV.test(dev)) return { bond: dev };
+    if (isBondDevice(dev)) return { bond: dev };
     const bond = m.lines.get(dev);
     return bond ? { bond } : undefined;
   };
   switch (s.kind) {
     case 'kind-step':
       return { bond: s.bond };
-    case 'load-module':
-      return { group: 'teql' };
-    case 'nft-table':
-      return { group: 'drawn' };
     case 'attach-slave':
       return { bond: s.teql };
     case 'create-dummy':
@@ -113,12 +113,10 @@ function ownerOf(s: Step, m: ReturnType<typeof membership>): Owner {
         const bond = m.addresses.get(r.from);
         return bond ? { bond } : undefined;
       }
-      if (r.fwmark === MARK_BASE) return { group: 'weighted' };
-      if (r.fwmark === PC_MARK_BASE) return { group: 'per-connection' };
-      return undefined;
+      return sharedBy(s);
     }
     default:
-      return undefined;
+      return sharedBy(s);
   }
 }
 
@@ -147,13 +145,11 @@ export function orphansOf(recorded: readonly Step[], d: DesiredState): Orphans {
   const gone = new Set(bonds);
   const needed = new Set<Group>([
     ...d.bonds.flatMap((b) => groupsOf(b.teql)),
-    ...(d.bonds.length > 0 ? ['any' as const] : []),
-    ...(d.bonds.some((b) => b.rpFilter === 0) ? ['rp-filter-0' as const] : []),
+    ...(d.bonds.length > 0 ? ['any'] : []),
+    ...(d.bonds.some((b) => b.rpFilter === 0) ? ['rp-filter-0'] : []),
   ]);
   // Which removed bond had rp_filter 0 the record does not say: one did, if no configured bond has it.
-  const freed = new Set(
-    [...bonds.flatMap(groupsOf), 'any' as const, 'rp-filter-0' as const].filter((g) => !needed.has(g)),
-  );
+  const freed = new Set([...bonds.flatMap(groupsOf), 'any', 'rp-filter-0'].filter((g) => !needed.has(g)));
   const m = membership(recorded);
   const steps = recorded.filter((s) => {
     const o = ownerOf(s, m);
@@ -185,9 +181,7 @@ export const rollbackOf =
 export function unrecordedBonds(recorded: readonly Step[], d: DesiredState, o: ObservedState): string[] {
   const known = new Set([...d.bonds.map((b) => b.teql), ...recordedBondNames(recorded)]);
   const seen = new Set<string>([
-    ...o.links.filter((l) => /^wbond\d+$/.test(l.name)).map((l) => l.name),
-    ...o.qdiscs.filter((q) => q.root && /^teql\d+$/.test(q.kind)).map((q) => q.kind),
-    ...Object.keys(o.weighted?.nft?.chains ?? {}).filter((c) => /^(wbond|pcbond)\d+$/.test(c)),
+    ...KINDS.flatMap((k) => k.traces.seen(o)),
     ...(o.weighted?.rules ?? []).flatMap((r) => {
       const bond = r.other || !/^\d+$/.test(r.table) ? undefined : tableOwner(Number(r.table));
       return bond ? [bond] : [];

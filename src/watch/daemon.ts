@@ -28,7 +28,6 @@ import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
 import { sysfsCounters, type CounterReader } from './metrics.js';
 import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../bonds/per-connection/load.js';
-import { heldText } from '../bonds/per-connection/per-connection.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
@@ -83,8 +82,8 @@ export class WatchDaemon {
   private skippedSaid = new Set<string>();
   private unprobedSaid = '';
   private foreignSaid = '';
-  /** Uplinks held out for their address, with the addresses they had when it was said. */
-  private heldSaid = new Map<string, string>();
+  /** Lines held out for a problem of their own, with what was said of them (an uplink's addresses then). */
+  private heldSaid = new Map<string, { said: string; back: string; backText: string }>();
   /** Per resync in flight: the lines an event spoke of meanwhile (the event is newer than the read). */
   private readonly resyncs = new Set<Set<string>>();
   private alarmTimer: NodeJS.Timeout | undefined;
@@ -619,19 +618,15 @@ export class WatchDaemon {
     }
     for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
     for (const h of d.held) {
-      if (this.heldSaid.get(h.name) === h.has.join(',')) continue;
-      this.heldSaid.set(h.name, h.has.join(','));
-      const t = heldText(h, this.ctx.desired.settingsFile);
-      const rec = { event: 'uplink-held', bond: h.bond, line: h.name, address: h.address, has: h.has, fix: t.hint };
-      this.log.error(rec, `${t.what}; ${t.why}`);
+      if (this.heldSaid.get(h.name)?.said === h.said) continue;
+      this.heldSaid.set(h.name, { said: h.said, back: h.log.back, backText: h.log.backText });
+      const rec = { event: h.log.held, bond: h.bond, line: h.name, ...h.log.fields, fix: h.text.hint };
+      this.log.error(rec, `${h.text.what}; ${h.text.why}`);
     }
-    for (const name of [...this.heldSaid.keys()]) {
+    for (const [name, was] of [...this.heldSaid]) {
       if (d.held.some((h) => h.name === name)) continue;
       this.heldSaid.delete(name);
-      this.log.warn(
-        { event: 'uplink-not-held', line: name },
-        `${name}: no longer held out for its address; it is drawn again once healthy`,
-      );
+      this.log.warn({ event: was.back, line: name }, was.backText);
     }
     const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');
     if (foreign !== this.foreignSaid && d.foreign.length > 0) {

@@ -8,7 +8,7 @@
 import { kindOf } from '../bonds/registry.js';
 import { plan } from '../plan/diff.js';
 import { recordedDrawnBonds } from '../plan/teardown.js';
-import { heldUplinks, type HeldUplink } from '../bonds/per-connection/per-connection.js';
+import type { HeldLine } from '../bonds/kind.js';
 import { nftBlocker } from '../bonds/weighted/plan.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
@@ -23,8 +23,8 @@ export interface RingDecision {
   skipped: { teql: string; why: string; fix?: string }[];
   /** Lines the daemon leaves alone: a root qdisc it did not set (another bond's, or shaping). */
   foreign: { line: string; teql: string; why: string }[];
-  /** Per-connection uplinks held out of the draw (the planner leaves them out): they do not hold their address. */
-  held: HeldUplink[];
+  /** Lines held out of their bond for a problem of their own (an uplink without its address). */
+  held: HeldLine[];
 }
 
 /** A line taken out of a bond's `slaves` by a configuration reload: it leaves that bond's ring. */
@@ -72,7 +72,7 @@ export function ringDecision(
   const skipped: RingDecision['skipped'] = [];
   const foreign: RingDecision['foreign'] = [];
   const drawnUp = recordedDrawnBonds(recorded);
-  const held: HeldUplink[] = [];
+  const held: HeldLine[] = [];
   for (const b of withRemoved(d, removed).bonds) {
     const kind = kindOf(b);
     // A bond nftables draws cannot be read or changed without a working nft; the others go on.
@@ -103,7 +103,7 @@ export function ringDecision(
               : `its root qdisc is ${root.kind} ${root.handle}, not wanbond's`,
         });
     }
-    held.push(...heldUplinks([b], o));
+    held.push(...kind.heldOut(b, o, d.settingsFile));
     const present = b.slaves
       .filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql))
       .map((s) => s.name);

@@ -6,6 +6,7 @@ import { droppingRules } from '../../doctor/rules/traffic.js';
 import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { UplinkSettings } from '../../config/settings-types.js';
 import { perConnectionSettings } from './settings.js';
+import { perConnectionTraces } from './traces.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner } from '../weighted/plan.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
@@ -52,7 +53,19 @@ export const perConnectionKind: BondKind = {
     return { present: up, up, why: 'its nftables chain is not there (wanbond down?)' };
   },
   notUp: (b, _o, recorded) => (recorded.has(b.teql) ? undefined : NOT_RECORDED),
-  heldOut: (b, o, settingsFile) => heldUplinks([b], o).map((h) => ({ name: h.name, text: heldText(h, settingsFile) })),
+  heldOut: (b, o, settingsFile) =>
+    heldUplinks([b], o).map((h) => ({
+      bond: h.bond,
+      name: h.name,
+      text: heldText(h, settingsFile),
+      said: h.has.join(','),
+      log: {
+        held: 'uplink-held',
+        back: 'uplink-not-held',
+        fields: { address: h.address, has: h.has },
+        backText: `${h.name}: no longer held out for its address; it is drawn again once healthy`,
+      },
+    })),
   member: (b, o, line) => drawMembership(b, o, line, (k) => pcMarkOf(b.index, k)),
   routed: routedOverLines,
   // Its addresses are its uplinks' own.
@@ -78,4 +91,5 @@ export const perConnectionKind: BondKind = {
   },
   planner: drawnPlanner,
   settings: perConnectionSettings,
+  traces: perConnectionTraces,
 };

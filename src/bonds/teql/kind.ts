@@ -6,6 +6,7 @@ import { teqlRouteRules } from '../../doctor/rules/routes.js';
 import { droppingRules, farEndRules, unequalRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence } from '../drawn.js';
 import { teqlSettings } from './settings.js';
+import { teqlTraces } from './traces.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
@@ -44,4 +45,5 @@ export const teqlKind: BondKind = {
   },
   planner: teqlPlanner,
   settings: teqlSettings,
+  traces: teqlTraces,
 };

@@ -4,6 +4,7 @@ import { drawnBondRules, weightedMtuRules } from '../../doctor/rules/bond.js';
 import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import { weightedSettings } from './settings.js';
+import { weightedTraces } from './traces.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner, weightedTables } from './plan.js';
 import { bondWeights } from './rates.js';
@@ -55,4 +56,5 @@ export const weightedKind: BondKind = {
   },
   planner: drawnPlanner,
   settings: weightedSettings,
+  traces: weightedTraces,
 };

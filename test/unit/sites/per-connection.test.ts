@@ -878,7 +878,7 @@ describe("per-connection bonds: one uplink's problem is that uplink's (issue 21)
       const h = health(['eth1', 'eth2']);
       const r = ringPlan(desired, h, await read(), [], true, (rec = await recorded()));
       assert.deepEqual(
-        r.decision.held.map((x) => [x.name, x.has]),
+        r.decision.held.map((x) => [x.name, x.log.fields['has']]),
         [['eth2', ['100.64.2.9/30']]],
       );
       assert.deepEqual(r.plan.steps.map(say), [
