@@ -103,8 +103,17 @@ export interface BondKind {
   readonly settings: KindSettings;
   /** Step types of its own (plan/step-types.ts); the three first kinds use the engine's steps. */
   readonly steps?: readonly StepType[];
+  /** What undoing its steps needs beyond each step's inverse (`down`, a bond's removal). */
+  readonly undo?: KindUndo;
   /** How the record's steps are traced back to its bonds: a bond's removal (plan/orphans.ts). */
   readonly traces: KindTraces;
+}
+
+export interface KindUndo {
+  /** What `down` runs first: what a killed wanbond left behind on its bonds. */
+  leftovers(o: ObservedState): Step[];
+  /** The undo steps (newest first) in the order its kernel objects accept them. */
+  order(steps: Step[]): Step[];
 }
 
 export interface KindTraces {
@@ -179,6 +188,10 @@ export interface KindPlanner {
   plan(bonds: readonly DesiredBond[], x: PlanContext): PhasedSteps;
   /** The daemon's ring change: what it may change as lines fail and return (only `lines` and `late`). */
   ring(bonds: readonly DesiredBond[], x: PlanContext): Pick<PhasedSteps, 'lines' | 'late'>;
+  /** A card's restart (its driver re-reads its file): what a line of a bond needs first (a TEQL slave detached). */
+  beforeRestart?(b: DesiredBond, o: ObservedState, line: string): Step[];
+  /** The kernel as its part of the plan leaves it (its slaves attached): what the restarts shown after it see. */
+  planned?(bonds: readonly DesiredBond[], o: ObservedState): ObservedState;
 }
 
 export interface HeldLine {

@@ -105,8 +105,7 @@ export function restartSteps(d: DesiredState, o: ObservedState, device: string):
   const steps: Step[] = [];
   for (const s of dev.slaves) {
     const bond = d.bonds.find((b) => b.slaves.some((x) => x.name === s));
-    if (bond && o.qdiscs.some((q) => q.dev === s && q.root && q.kind === bond.teql))
-      steps.push({ kind: 'detach-slave', dev: s, teql: bond.teql });
+    if (bond) steps.push(...(kindOf(bond).planner.beforeRestart?.(bond, o, s) ?? []));
   }
   steps.push({ kind: 'restart-device', device: dev.name, slaves: [...dev.slaves] });
   steps.push({ kind: 'wait-links', devs: [...dev.slaves], timeoutMs: d.slaveWaitMs });
@@ -130,7 +129,7 @@ function sysctlSteps(d: DesiredState, o: ObservedState): Step[] {
 }
 
 /** Each planner once, with the bonds of every kind it plans (maybe none: a hold left behind is still released). */
-function planned(d: DesiredState): { planner: KindPlanner; bonds: DesiredBond[] }[] {
+function planners(d: DesiredState): { planner: KindPlanner; bonds: DesiredBond[] }[] {
   const planners = [...new Set(KINDS.map((k) => k.planner))];
   return planners.map((planner) => ({ planner, bonds: d.bonds.filter((b) => kindOf(b).planner === planner) }));
 }
@@ -142,7 +141,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   }
   const x = { d, o, out: opts.out, keepAdminState: opts.keepAdminState === true };
   if (opts.ringOnly) {
-    const parts = planned(d).map((p) => p.planner.ring(p.bonds, x));
+    const parts = planners(d).map((p) => p.planner.ring(p.bonds, x));
     const ringSteps = parts.flatMap((p) => p.lines ?? []);
     ringSteps.push(...parts.flatMap((p) => p.late?.(ringSteps) ?? []));
     ringSteps.push(
@@ -150,7 +149,7 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
     );
     return { version: 1, steps: guardSlaveChanges(ringSteps, o) };
   }
-  const parts = planned(d).map((p) => p.planner.plan(p.bonds, x));
+  const parts = planners(d).map((p) => p.planner.plan(p.bonds, x));
   const steps: Step[] = [...wanpipeSteps(d, o, opts), ...parts.flatMap((p) => p.prepare ?? [])];
   steps.push(...parts.flatMap((p) => p.lines ?? []));
   // Every bond's own device (teqlN, or a weighted bond's dummy) gets the bond's address and comes up.
@@ -182,14 +181,11 @@ export function planForDisplay(
   if (opts.restarts === false) return p;
   const devices = devicesToRestart(d, o);
   if (devices.length === 0) return p;
-  const attached = d.bonds
-    .filter((b) => kindOf(b).needsTeql)
-    .flatMap((b) => b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })));
+  const planned = planners(d).reduce((x, q) => q.planner.planned?.(q.bonds, x) ?? x, o);
   const after: ObservedState = {
-    ...o,
-    qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached],
+    ...planned,
     links: [
-      ...o.links.map((l) =>
+      ...planned.links.map((l) =>
         d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l,
       ),
       ...d.bonds

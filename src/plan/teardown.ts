@@ -1,5 +1,6 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
+import { KINDS } from '../bonds/registry.js';
 import { sameRule } from '../net/rules.js';
 import { drawnMarks } from '../bonds/weighted/ruleset.js';
 import type { ObservedState } from '../state/types.js';
@@ -127,33 +128,6 @@ export function stillToUndo(recorded: readonly Step[], o: ObservedState, inv: In
     .reverse();
 }
 
-/** Holds a killed wanbond left on a bond: they stop all its traffic, and `down` releases them first. */
-export function leftoverReleases(o: ObservedState): Step[] {
-  return o.qdiscs
-    .filter((q) => /^teql\d+$/.test(q.dev) && isHold(q))
-    .map((q) => ({ kind: 'release-bond', teql: q.dev }));
-}
-
-/**
- * A teqlN's MTU may not rise above a slave's: giving teqlN its old MTU back waits until its slaves
- * are released (their own MTUs given back first would not do: they may be the operator's).
- */
-function teqlMtuLast(steps: Step[]): Step[] {
-  const out = [...steps];
-  for (const s of steps) {
-    if (s.kind !== 'set-mtu' || !/^teql\d+$/.test(s.dev)) continue;
-    const lastDetach = out
-      .map((x, i) => (x.kind === 'detach-slave' && x.teql === s.dev ? i : -1))
-      .reduce((a, b) => Math.max(a, b), -1);
-    const at = out.indexOf(s);
-    if (lastDetach > at) {
-      out.splice(at, 1);
-      out.splice(lastDetach, 0, s);
-    }
-  }
-  return out;
-}
-
 /** The undo steps, newest first, with the bond's queue held around slave changes on an up bond. */
 export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
   return teardownOf(undoPairs(recorded, o), o);
@@ -161,7 +135,12 @@ export function teardown(recorded: readonly Step[], o: ObservedState): Step[] {
 
 /** teardown() from undo pairs already made; `leftovers`: with the releases of holds a killed wanbond left. */
 export function teardownOf(pairs: readonly Undo[], o: ObservedState, leftovers = true): Step[] {
-  return guardSlaveChanges([...(leftovers ? leftoverReleases(o) : []), ...teqlMtuLast(pairs.map((p) => p.undo))], o);
+  const first = leftovers ? KINDS.flatMap((k) => k.undo?.leftovers(o) ?? []) : [];
+  const undo = KINDS.reduce(
+    (steps, k) => k.undo?.order(steps) ?? steps,
+    pairs.map((p) => p.undo),
+  );
+  return guardSlaveChanges([...first, ...undo], o);
 }
 
 /** Sysctl keys `down` must read to decide. */

@@ -7,6 +7,7 @@ import { droppingRules, farEndRules, unequalRules } from '../../doctor/rules/tra
 import { deviceAddressPresent, devicePresence } from '../drawn.js';
 import { teqlSettings } from './settings.js';
 import { teqlTraces } from './traces.js';
+import { teqlUndo } from './undo.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
@@ -46,4 +47,5 @@ export const teqlKind: BondKind = {
   planner: teqlPlanner,
   settings: teqlSettings,
   traces: teqlTraces,
+  undo: teqlUndo,
 };

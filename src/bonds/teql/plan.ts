@@ -5,7 +5,7 @@
 import { StateError } from '../../errors.js';
 import { networkOf } from '../../net/ipv4.js';
 import type { Step } from '../../plan/steps.js';
-import { leftoverReleases } from '../../plan/teardown.js';
+import { leftoverReleases } from './undo.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../../state/types.js';
 import type { KindPlanner } from '../kind.js';
 import { probeRouteSteps } from './probe-routes.js';
@@ -151,6 +151,17 @@ export const teqlPlanner: KindPlanner = {
           ? probeRouteSteps(d, x.o, new Set(before.flatMap((s) => (s.kind === 'set-link-up' ? [s.dev] : []))))
           : [],
     };
+  },
+  // Deleting an interface that is still a slave would change the ring unguarded.
+  beforeRestart: (b, o, line) =>
+    o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.teql)
+      ? [{ kind: 'detach-slave', dev: line, teql: b.teql }]
+      : [],
+  planned(bonds, o) {
+    const attached = bonds.flatMap((b) =>
+      b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })),
+    );
+    return { ...o, qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached] };
   },
   ring(bonds, x) {
     const links = bonds.map((b) => bondLinkSteps(b, x.o, x.out ?? new Set(), true));
