@@ -5,6 +5,7 @@
 import type { Finding } from '../doctor/finding.js';
 import type { DoctorInput } from '../doctor/input.js';
 import type { Entry } from '../config/lex.js';
+import type { Claims } from '../net/claims.js';
 import type { BondSettings } from '../config/settings-types.js';
 import type { Site } from '../config/site.js';
 import type { StepType } from '../plan/step-types.js';
@@ -107,6 +108,8 @@ export interface BondKind {
   readonly undo?: KindUndo;
   /** How the record's steps are traced back to its bonds: a bond's removal (plan/orphans.ts). */
   readonly traces: KindTraces;
+  /** The routing tables, rule priorities and marks it takes (the registry refuses overlapping claims). */
+  readonly claims: Claims;
 }
 
 export interface KindUndo {

@@ -2,28 +2,33 @@
 // under src/bonds/ and one line here.
 import { InternalError } from '../errors.js';
 import type { DesiredBond } from '../state/types.js';
+import { clashes, malformed } from '../net/claims.js';
 import { registerStepTypes } from '../plan/step-types.js';
 import type { BondKind, KindName, KindReads } from './kind.js';
 import { perConnectionKind } from './per-connection/kind.js';
 import { teqlKind } from './teql/kind.js';
 import { weightedKind } from './weighted/kind.js';
 
-const kinds: BondKind[] = [teqlKind, weightedKind, perConnectionKind];
+const kinds: BondKind[] = [];
 
 /** The kinds, in registry order (the order the planner runs them in, and their sections are documented in). */
 export const KINDS: readonly BondKind[] = kinds;
-for (const k of KINDS) registerStepTypes(k.steps ?? []);
 
 /**
- * Adds a kind after the built-in ones: for a test's kind (test/fixtures/bonds/). The built-in kinds are
- * the list above.
+ * Adds a kind after those registered: the built-in ones below, or a test's kind (test/fixtures/bonds/).
+ * A kind whose claims (tables, rule priorities, marks) overlap another's is refused.
  */
 export function registerKind(k: BondKind): void {
   if (kinds.some((x) => x.name === k.name || x.prefix === k.prefix))
     throw new InternalError(`a bond kind named ${k.name} or with sections [${k.prefix}N] is registered already`);
+  const wrong = [...malformed(k.claims), ...kinds.flatMap((x) => clashes(k, x))];
+  if (wrong.length > 0) throw new InternalError(`bond kind ${k.name} cannot be registered: ${wrong.join('; ')}`);
   registerStepTypes(k.steps ?? []);
   kinds.push(k);
 }
+
+// The built-in kinds: a new one is one more name here.
+for (const k of [teqlKind, weightedKind, perConnectionKind]) registerKind(k);
 
 export function kindNamed(name: string): BondKind {
   const k = KINDS.find((x) => x.name === name);

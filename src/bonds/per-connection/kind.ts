@@ -7,6 +7,8 @@ import { drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import type { UplinkSettings } from '../../config/settings-types.js';
 import { perConnectionSettings } from './settings.js';
 import { perConnectionTraces } from './traces.js';
+import { PC_LAN_PRIORITY, PC_MARK_MASK, PC_RULE_PRIORITY, PC_TABLES } from './per-connection.js';
+import { PC_MARK_BASE } from '../weighted/ruleset.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner } from '../weighted/plan.js';
 import { pcMarkOf } from '../weighted/ruleset.js';
@@ -92,4 +94,12 @@ export const perConnectionKind: BondKind = {
   planner: drawnPlanner,
   settings: perConnectionSettings,
   traces: perConnectionTraces,
+  // Each uplink's table, its three rule groups, the marks 0x7763xxxx; the LAN-first rules (by source
+  // address) share 7765 with a DSL site's probe rules (by oif).
+  claims: {
+    tables: [PC_TABLES],
+    priorities: [PC_RULE_PRIORITY, PC_RULE_PRIORITY + 1, PC_RULE_PRIORITY + 2],
+    sharedPriorities: [PC_LAN_PRIORITY],
+    marks: [{ value: PC_MARK_BASE, mask: PC_MARK_MASK }],
+  },
 };

@@ -8,6 +8,7 @@ import { deviceAddressPresent, devicePresence } from '../drawn.js';
 import { teqlSettings } from './settings.js';
 import { teqlTraces } from './traces.js';
 import { teqlUndo } from './undo.js';
+import { PROBE_RULE_PRIORITY, PROBE_TABLES } from './probe-routes.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
@@ -48,4 +49,6 @@ export const teqlKind: BondKind = {
   settings: teqlSettings,
   traces: teqlTraces,
   undo: teqlUndo,
+  // A DSL-router site's probe tables and their rules, which select by the slave (oif).
+  claims: { tables: [PROBE_TABLES], priorities: [], sharedPriorities: [PROBE_RULE_PRIORITY], marks: [] },
 };

@@ -5,6 +5,9 @@ import { droppingRules, farEndRules } from '../../doctor/rules/traffic.js';
 import { deviceAddressPresent, devicePresence, drawMembership, NOT_RECORDED, routedOverLines } from '../drawn.js';
 import { weightedSettings } from './settings.js';
 import { weightedTraces } from './traces.js';
+import { DEFAULT_RULE_PRIORITY } from './policy.js';
+import { MARK_BASE, MARK_MASK } from './ruleset.js';
+import { TABLE_BASES, tableRange } from '../../net/tables.js';
 import type { BondKind } from '../kind.js';
 import { drawnPlanner, weightedTables } from './plan.js';
 import { bondWeights } from './rates.js';
@@ -57,4 +60,11 @@ export const weightedKind: BondKind = {
   planner: drawnPlanner,
   settings: weightedSettings,
   traces: weightedTraces,
+  // Each line's table, the three rule groups to them (policy.ts), and the marks 0x7762xxxx.
+  claims: {
+    tables: [tableRange(TABLE_BASES.weighted)],
+    priorities: [DEFAULT_RULE_PRIORITY, DEFAULT_RULE_PRIORITY + 1, DEFAULT_RULE_PRIORITY + 2],
+    sharedPriorities: [],
+    marks: [{ value: MARK_BASE, mask: MARK_MASK }],
+  },
 };
