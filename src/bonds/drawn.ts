@@ -11,7 +11,7 @@ export function drawMembership(
   line: string,
   markOf: (k: number) => number,
 ): Membership {
-  const drawn = o.weighted?.nft?.draws[b.teql] ?? [];
+  const drawn = o.weighted?.nft?.draws[b.name] ?? [];
   const k = (b.weights ?? []).findIndex((w) => w.name === line);
   if (k < 0) return { in: false, draw: null };
   const mark = markOf(k);
@@ -32,17 +32,17 @@ export const routedOverLines = (b: DesiredBond, o: ObservedState, to: string): b
 /** A bond whose own device (a dummy) holds its address. */
 export const deviceAddressPresent = (b: DesiredBond, o: ObservedState): boolean => {
   const [local, len] = b.address.split('/');
-  return o.addrs.some((a) => a.dev === b.teql && a.local === local && String(a.prefixlen) === len);
+  return o.addrs.some((a) => a.dev === b.name && a.local === local && String(a.prefixlen) === len);
 };
 
 export const NOT_RECORDED = "not in wanbond's record of this boot (`wanbond down` ran, or `up` never made it)";
 
 /** A bond with a device of its own: there when the device is, up when it is up. */
 export function devicePresence(b: DesiredBond, o: ObservedState): { present: boolean; up: boolean; why: string } {
-  const l = o.links.find((x) => x.name === b.teql);
+  const l = o.links.find((x) => x.name === b.name);
   return {
     present: l !== undefined,
     up: l?.flags.includes('UP') === true,
-    why: l ? `${b.teql} is down` : `${b.teql} does not exist`,
+    why: l ? `${b.name} is down` : `${b.name} does not exist`,
   };
 }

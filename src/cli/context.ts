@@ -215,7 +215,7 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
       return obs;
     },
     plan: (obs, afterWait, { without, ...extra } = {}) => {
-      const d = without ? { ...desired, bonds: desired.bonds.filter((b) => !without.has(b.teql)) } : desired;
+      const d = without ? { ...desired, bonds: desired.bonds.filter((b) => !without.has(b.name)) } : desired;
       return plan(afterWait ? { ...d, configFix: [] } : d, obs, { siteDevices, afterWait, ...extra });
     },
     planForDisplay: (obs) => planForDisplay(desired, obs, { siteDevices, restarts: ctx.restart }),

@@ -23,8 +23,8 @@ export interface UplinkSettings {
 }
 
 export interface BondSettings {
-  /** The bond's device: teqlN (TEQL's own), or wbondN (a dummy wanbond creates for the address of a weighted bond). */
-  teql: string;
+  /** The section's name ([teql0], [wbond1], [pcbond0]): the bond's name. */
+  name: string;
   kind: BondKind;
   /**
    * The next hop of the bond's routes (a DSL-router site: the routers' shared LAN address, which TEQL

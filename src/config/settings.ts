@@ -14,7 +14,7 @@ export * from './settings-types.js';
 
 export function defaultBond(index = 0): BondSettings {
   return {
-    teql: `teql${index}`,
+    name: `teql${index}`,
     kind: 'teql',
     gateway: undefined,
     routers: {},
@@ -130,7 +130,7 @@ export function parseSettings(file: string, text: string): Settings {
     }
     const kind = found.kind;
     const b = defaultBond(found.index);
-    b.teql = s.name;
+    b.name = s.name;
     b.kind = kind.name;
     kind.settings.start?.(b);
     b.line = s.line;
@@ -367,15 +367,15 @@ export function parseSettings(file: string, text: string): Settings {
       throw new ConfigError(
         file,
         b.line,
-        `[${b.teql}]: address ${b.address} is already [${other.teql}]'s`,
-        `give [${b.teql}] its own address, e.g. 'address = 10.0.${b.index}.0/31'`,
+        `[${b.name}]: address ${b.address} is already [${other.name}]'s`,
+        `give [${b.name}] its own address, e.g. 'address = 10.0.${b.index}.0/31'`,
       );
     const route = b.routes.find((r) => r !== 'default' && out.bonds.slice(0, i).some((x) => x.routes.includes(r)));
     if (route)
       throw new ConfigError(
         file,
         b.line,
-        `[${b.teql}]: the route ${route} is already another bond's`,
+        `[${b.name}]: the route ${route} is already another bond's`,
         'give each prefix to one bond only',
       );
   }
@@ -385,10 +385,10 @@ export function parseSettings(file: string, text: string): Settings {
     throw new ConfigError(
       file,
       defaults[1]!.line,
-      `${defaults[1]!.teql}: a default route is already set on ${defaults[0]!.teql}`,
+      `${defaults[1]!.name}: a default route is already set on ${defaults[0]!.name}`,
       `give the default route to one bond only: write 'routes = <prefixes>' ` +
         `(or 'routes = none' for a TEQL or weighted bond) ` +
-        `in [${defaults[1]!.teql}] or [${defaults[0]!.teql}]`,
+        `in [${defaults[1]!.name}] or [${defaults[0]!.name}]`,
     );
   }
   const implicit = out.bonds.filter((b) => b.slaves === undefined);
@@ -396,7 +396,7 @@ export function parseSettings(file: string, text: string): Settings {
     throw new ConfigError(
       file,
       implicit[0]!.line,
-      `[${implicit[0]!.teql}] has no 'slaves =' line: with several bonds each must list its slaves`,
+      `[${implicit[0]!.name}] has no 'slaves =' line: with several bonds each must list its slaves`,
       "add e.g. 'slaves = wan0, wan1'",
     );
   }

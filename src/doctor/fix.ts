@@ -22,7 +22,7 @@ export const cmd = (...argv: string[]): string => shellQuote(argv);
  * takes removed lines out of the ring under the hold), else down and up again.
  */
 export function removeLine(x: DoctorInput, teql: string, line: string): { fix: string[]; interrupts?: string } {
-  const b = x.desired.bonds.find((d) => d.teql === teql);
+  const b = x.desired.bonds.find((d) => d.name === teql);
   const rest = b?.slaves.map((s) => s.name).filter((n) => n !== line) ?? [];
   const edit = note(`in [${teql}] of ${x.desired.settingsFile}: slaves = ${rest.join(', ')}`);
   if (x.daemon.running) return { fix: [edit, cmd('systemctl', 'reload', 'wanbond-watch.service')] };

@@ -36,7 +36,7 @@ function counts(findings: readonly Finding[]): string {
 }
 
 function goodLine(x: DoctorInput, teql: string): string {
-  const b = x.desired.bonds.find((d) => d.teql === teql);
+  const b = x.desired.bonds.find((d) => d.name === teql);
   if (!b) return `${teql}: all good`;
   const up = b.slaves.filter((s) => {
     const l = linkOf(x.observed.links, s.name);
@@ -56,9 +56,9 @@ function goodLine(x: DoctorInput, teql: string): string {
 export function buildReport(x: DoctorInput, checkedAt: Date = new Date()): DoctorReport {
   const all = sortFindings(diagnose(x));
   const bonds = x.desired.bonds.map((b) => {
-    const findings = all.filter((f) => f.bond === b.teql);
+    const findings = all.filter((f) => f.bond === b.name);
     const ok = !findings.some(needsFix);
-    return { bond: b.teql, ok, summary: ok ? goodLine(x, b.teql) : `${b.teql}: ${counts(findings)}`, findings };
+    return { bond: b.name, ok, summary: ok ? goodLine(x, b.name) : `${b.name}: ${counts(findings)}`, findings };
   });
   const known = new Set(bonds.map((b) => b.bond));
   const findings = all.filter((f) => f.bond === undefined || !known.has(f.bond));

@@ -65,13 +65,13 @@ function wanpipeSteps(d: DesiredState, o: ObservedState, opts: PlanOptions): Ste
         throw new ConfigError(
           file,
           Number(line),
-          `${b.teql}: unknown interface ${s.name}: the kernel has no such link ` +
+          `${b.name}: unknown interface ${s.name}: the kernel has no such link ` +
             `and the wanpipe configuration does not define it`,
-          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.teql}] in ${d.settingsFile}`,
+          `check the name with \`ip link\`, or remove ${s.name} from the slaves of [${b.name}] in ${d.settingsFile}`,
         );
       }
       throw new WanbondError(
-        `${b.teql}: slave ${s.name} (${s.where}) is missing although ${s.device} is running`,
+        `${b.name}: slave ${s.name} (${s.where}) is missing although ${s.device} is running`,
         `see /var/log/wanrouter; restart the device: wanrouter restart ${s.device}`,
       );
     }
@@ -137,7 +137,7 @@ function planners(d: DesiredState): { planner: KindPlanner; bonds: DesiredBond[]
 export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}): Plan {
   for (const b of d.bonds) {
     if (kindOf(b).ownDevice && !parseCidr(b.address))
-      throw new WanbondError(`${b.teql}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
+      throw new WanbondError(`${b.name}: invalid address ${b.address}`, 'write an IPv4 CIDR such as 10.0.0.0/31');
   }
   const x = { d, o, out: opts.out, keepAdminState: opts.keepAdminState === true };
   if (opts.ringOnly) {
@@ -157,10 +157,10 @@ export function plan(d: DesiredState, o: ObservedState, opts: PlanOptions = {}):
   const devices = d.bonds.filter((b) => kindOf(b).ownDevice);
   for (const b of devices) {
     const [addr, len] = b.address.split('/');
-    if (!o.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len))
-      steps.push({ kind: 'add-address', dev: b.teql, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
+    if (!o.addrs.some((a) => a.dev === b.name && a.local === addr && String(a.prefixlen) === len))
+      steps.push({ kind: 'add-address', dev: b.name, cidr: b.address, ...(b.gateway ? { prefixRoute: true } : {}) });
   }
-  for (const b of devices) if (!isUp(link(o, b.teql))) steps.push({ kind: 'set-link-up', dev: b.teql });
+  for (const b of devices) if (!isUp(link(o, b.name))) steps.push({ kind: 'set-link-up', dev: b.name });
   steps.push(...parts.flatMap((p) => p.routes ?? []));
   for (const p of parts) steps.push(...(p.late?.(steps) ?? []));
   steps.push(...sysctlSteps(d, o));
@@ -186,11 +186,11 @@ export function planForDisplay(
     ...planned,
     links: [
       ...planned.links.map((l) =>
-        d.bonds.some((b) => b.teql === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l,
+        d.bonds.some((b) => b.name === l.name) ? { ...l, flags: [...new Set([...l.flags, 'UP'])] } : l,
       ),
       ...d.bonds
-        .filter((b) => !link(o, b.teql))
-        .map((b) => ({ name: b.teql, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' })),
+        .filter((b) => !link(o, b.name))
+        .map((b) => ({ name: b.name, ifindex: 0, flags: ['UP'], mtu: 1500, operstate: 'UNKNOWN' })),
     ],
   };
   return { version: 1, steps: [...p.steps, ...devices.flatMap((dev) => restartSteps(d, after, dev))] };

@@ -139,12 +139,12 @@ export function recordedBondNames(recorded: readonly Step[]): string[] {
 }
 
 export function orphansOf(recorded: readonly Step[], d: DesiredState): Orphans {
-  const configured = new Set(d.bonds.map((b) => b.teql));
+  const configured = new Set(d.bonds.map((b) => b.name));
   const bonds = recordedBondNames(recorded).filter((n) => !configured.has(n));
   if (bonds.length === 0) return { bonds: [], steps: [] };
   const gone = new Set(bonds);
   const needed = new Set<Group>([
-    ...d.bonds.flatMap((b) => groupsOf(b.teql)),
+    ...d.bonds.flatMap((b) => groupsOf(b.name)),
     ...(d.bonds.length > 0 ? ['any'] : []),
     ...(d.bonds.some((b) => b.rpFilter === 0) ? ['rp-filter-0'] : []),
   ]);
@@ -179,7 +179,7 @@ export const rollbackOf =
  * record of it, what wanbond changed for it cannot be known, so nothing of it is changed.
  */
 export function unrecordedBonds(recorded: readonly Step[], d: DesiredState, o: ObservedState): string[] {
-  const known = new Set([...d.bonds.map((b) => b.teql), ...recordedBondNames(recorded)]);
+  const known = new Set([...d.bonds.map((b) => b.name), ...recordedBondNames(recorded)]);
   const seen = new Set<string>([
     ...KINDS.flatMap((k) => k.traces.seen(o)),
     ...(o.weighted?.rules ?? []).flatMap((r) => {

@@ -16,15 +16,15 @@ export function desiredState(
     if (names === undefined) {
       if (!site) {
         throw new WanbondError(
-          `${b.teql}: no slaves: there is no wanpipe configuration and ${settingsFile} lists none`,
-          `list the slaves in ${settingsFile} ([${b.teql}] slaves = eth1, eth2) ` +
+          `${b.name}: no slaves: there is no wanpipe configuration and ${settingsFile} lists none`,
+          `list the slaves in ${settingsFile} ([${b.name}] slaves = eth1, eth2) ` +
             `or point --conf-dir at the wanpipe configuration`,
         );
       }
       names = ipInterfaces(site).map((i) => i.name);
       if (names.length === 0) {
         throw new WanbondError(
-          `${b.teql}: the wanpipe configuration in ${site.confDir} has no IP (WANPIPE mode) interface to bond`,
+          `${b.name}: the wanpipe configuration in ${site.confDir} has no IP (WANPIPE mode) interface to bond`,
           `set an interface's operation mode to WANPIPE in [interfaces], or list plain slaves in ${settingsFile}`,
         );
       }
@@ -37,7 +37,7 @@ export function desiredState(
           throw new ConfigError(
             settingsFile,
             b.slavesLine ?? b.line,
-            `${b.teql}: slave ${name} is a ${i.mode} interface (${i.file}:${i.line}) and carries no IP`,
+            `${b.name}: slave ${name} is a ${i.mode} interface (${i.file}:${i.line}) and carries no IP`,
             `bond the IP interface instead (${
               site?.interfaces
                 .filter((x) => x.carriesIp && x.device === i.device)
@@ -59,7 +59,7 @@ export function desiredState(
       settingsFile,
     );
     return {
-      teql: b.teql,
+      name: b.name,
       kind: b.kind,
       ...own,
       index: b.index,

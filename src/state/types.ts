@@ -31,8 +31,11 @@ export interface DesiredUplink {
 } // 'default' or a prefix; always `dev <teql>`
 
 export interface DesiredBond {
-  /** The bond's device: teqlN, or wbondN (the dummy holding a weighted bond's address). */
-  teql: string;
+  /**
+   * The bond's name, its section's: also its device (teqlN, a weighted bond's dummy wbondN) for kinds with
+   * one, and a drawn bond's nftables chain.
+   */
+  name: string;
   kind: BondKind;
   /**
    * Weighted and per-connection bonds: each line's rate and weight, in the order of the slaves (the daemon's

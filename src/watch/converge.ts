@@ -95,7 +95,7 @@ export async function converge(
 export async function lostTable(ctx: Context): Promise<string[]> {
   const { record } = await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs());
   const up = recordedDrawnBonds(record.steps);
-  const bonds = ctx.desired.bonds.filter((b) => up.has(b.teql));
+  const bonds = ctx.desired.bonds.filter((b) => up.has(b.name));
   if (bonds.length === 0) return [];
   const text = await readNft(ctx.runner);
   // No nft, or one that cannot list: the ring skips those bonds and says what to install.

@@ -195,7 +195,7 @@ export class WatchDaemon {
       await this.writeHealth();
       await this.syncMetrics();
       this.log.info(
-        { event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.teql) },
+        { event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.name) },
         'watching',
       );
       this.started = true;
@@ -255,7 +255,7 @@ export class WatchDaemon {
   private initLines(ctx: Context): void {
     const now = Date.now();
     const want = new Map<string, string>();
-    for (const b of ctx.desired.bonds) for (const s of b.slaves) want.set(s.name, b.teql);
+    for (const b of ctx.desired.bonds) for (const s of b.slaves) want.set(s.name, b.name);
     for (const [name, teql] of want) {
       if (!this.health.has(name))
         this.health.set(name, initialHealth(name, now, this.probeOff === undefined ? this.targetFor(name) : undefined));
@@ -598,7 +598,7 @@ export class WatchDaemon {
       this.log.error(
         { event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
         `${teql}: EVERY LINE IS DOWN; all stay in the ring ` +
-          `(${allDownNote(this.ctx.desired.bonds.find((b) => b.teql === teql))}) and the probes go on`,
+          `(${allDownNote(this.ctx.desired.bonds.find((b) => b.name === teql))}) and the probes go on`,
       );
     }
     for (const teql of [...this.allDown]) {
@@ -653,7 +653,7 @@ export class WatchDaemon {
     const bonds = this.ctx.desired.bonds.filter((b) => b.balance === 'load');
     // A reload may have removed bonds or uplinks: what is kept for them goes (memory stays flat).
     for (const name of [...this.loadWeights.keys()])
-      if (!bonds.some((b) => b.teql === name)) this.loadWeights.delete(name);
+      if (!bonds.some((b) => b.name === name)) this.loadWeights.delete(name);
     const measured = new Set(bonds.flatMap((b) => (b.uplinks ?? []).map((u) => u.name)));
     for (const m of [this.loadLast, this.loadRate])
       for (const name of [...m.keys()]) if (!measured.has(name)) m.delete(name);
@@ -683,17 +683,17 @@ export class WatchDaemon {
         if (loads.length !== ups.length) continue;
         const w = loadWeights(loads);
         const next = new Map(loads.map((l, i) => [l.name, w[i] as number]));
-        const was = this.loadWeights.get(b.teql);
+        const was = this.loadWeights.get(b.name);
         if (was && [...next].every(([n, x]) => was.get(n) === x)) continue;
-        this.loadWeights.set(b.teql, next);
+        this.loadWeights.set(b.name, next);
         this.log.info(
           {
             event: 'load',
-            bond: b.teql,
+            bond: b.name,
             rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])),
             weights: Object.fromEntries(next),
           },
-          `${b.teql}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} ` +
+          `${b.name}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} ` +
             '(measured ' +
             loads
               .map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`)
@@ -750,11 +750,11 @@ export class WatchDaemon {
     this.ctx = next;
     this.cfg = next.settings.watch.health;
     const nowIn = new Map<string, string>();
-    for (const b of next.desired.bonds) for (const s of b.slaves) nowIn.set(s.name, b.teql);
+    for (const b of next.desired.bonds) for (const s of b.slaves) nowIn.set(s.name, b.name);
     this.removed = [
       ...this.removed,
       ...[...old]
-        .filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.teql === t))
+        .filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.name === t))
         .map(([name, teql]) => ({ name, teql })),
     ];
     this.initLines(next);
@@ -803,8 +803,8 @@ export class WatchDaemon {
           updatedAt: new Date(now).toISOString(),
           ...(stoppedAt ? { stoppedAt } : {}),
           bonds: this.ctx.desired.bonds.map((b) => ({
-            teql: b.teql,
-            allDown: this.allDown.has(b.teql),
+            teql: b.name,
+            allDown: this.allDown.has(b.name),
             lines: b.slaves
               .map((s) => this.health.get(s.name))
               .filter((h): h is LineHealth => h !== undefined)

@@ -40,7 +40,7 @@ export function withRemoved(d: DesiredState, removed: readonly RemovedLine[]): D
   return {
     ...d,
     bonds: d.bonds.map((b) => {
-      const extra = removed.filter((r) => r.teql === b.teql && !b.slaves.some((s) => s.name === r.name));
+      const extra = removed.filter((r) => r.teql === b.name && !b.slaves.some((s) => s.name === r.name));
       return extra.length === 0
         ? b
         : {
@@ -78,24 +78,24 @@ export function ringDecision(
     // A bond nftables draws cannot be read or changed without a working nft; the others go on.
     const blocked = kind.drawnByNft && o.weighted ? nftBlocker(o) : undefined;
     if (blocked) {
-      skipped.push({ teql: b.teql, why: blocked.why, fix: blocked.hint });
+      skipped.push({ teql: b.name, why: blocked.why, fix: blocked.hint });
       continue;
     }
     const why = kind.notUp(b, o, drawnUp);
     if (why !== undefined) {
-      skipped.push({ teql: b.teql, why });
+      skipped.push({ teql: b.name, why });
       continue;
     }
     // Only TEQL's lines carry a qdisc of wanbond's: on other kinds' lines another qdisc is no one's claim to them.
     for (const s of kind.needsTeql ? b.slaves : []) {
       const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
-      if (!root || root.kind === b.teql || root.handle === '0:' || root.handle === '') continue;
+      if (!root || root.kind === b.name || root.handle === '0:' || root.handle === '') continue;
       // A line moving to this bond is still the other bond's slave until that bond lets it go (the next pass).
       const moving = removed.some((r) => r.name === s.name && r.teql === root.kind);
       if (!s.leaving)
         foreign.push({
           line: s.name,
-          teql: b.teql,
+          teql: b.name,
           why: moving
             ? `still a slave of ${root.kind}`
             : /^teql\d+$/.test(root.kind)
@@ -105,14 +105,14 @@ export function ringDecision(
     }
     held.push(...kind.heldOut(b, o, d.settingsFile));
     const present = b.slaves
-      .filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.teql))
+      .filter((s) => !s.leaving && exists(o, s.name) && !foreign.some((f) => f.line === s.name && f.teql === b.name))
       .map((s) => s.name);
     const bad = present.filter((n) => {
       const h = health.get(n);
       return h !== undefined && !inRing(h);
     });
     if (present.length > 0 && bad.length === present.length) {
-      allDown.push(b.teql);
+      allDown.push(b.name);
       continue;
     }
     for (const n of bad) out.add(n);
@@ -136,11 +136,11 @@ export function watchDesired(
     configFix: [],
     wanpipeDevices: [],
     bonds: withRemoved(d, removed)
-      .bonds.filter((b) => !skip.has(b.teql))
+      .bonds.filter((b) => !skip.has(b.name))
       .map((b) => ({
         ...b,
         slaves: b.slaves.filter(
-          (s) => exists(o, s.name) && !decision.foreign.some((f) => f.line === s.name && f.teql === b.teql),
+          (s) => exists(o, s.name) && !decision.foreign.some((f) => f.line === s.name && f.teql === b.name),
         ),
       })),
   };

@@ -54,7 +54,7 @@ export const perConnectionKind: BondKind = {
     const up = pcBondUp(b, o);
     return { present: up, up, why: 'its nftables chain is not there (wanbond down?)' };
   },
-  notUp: (b, _o, recorded) => (recorded.has(b.teql) ? undefined : NOT_RECORDED),
+  notUp: (b, _o, recorded) => (recorded.has(b.name) ? undefined : NOT_RECORDED),
   heldOut: (b, o, settingsFile) =>
     heldUplinks([b], o).map((h) => ({
       bond: h.bond,

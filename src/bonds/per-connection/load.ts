@@ -44,7 +44,7 @@ export function withLoadWeights(
   return {
     ...d,
     bonds: d.bonds.map((b): DesiredBond => {
-      const w = weights.get(b.teql);
+      const w = weights.get(b.name);
       if (!w || b.balance !== 'load') return b;
       return {
         ...b,

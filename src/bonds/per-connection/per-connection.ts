@@ -41,7 +41,7 @@ export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-conn
  * A per-connection bond has no device: `status` shows it up when wanbond's table has its chain. Whether
  * the daemon keeps it is the record's answer (watch/ring.ts): a firewall reload takes the chain, not the bond.
  */
-export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.teql] !== undefined;
+export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.name] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
 export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] =>
@@ -119,7 +119,7 @@ export function heldUplinks(bonds: readonly DesiredBond[], o: ObservedState): He
       const up = o.links.find((l) => l.name === u.name)?.flags.includes('UP') === true;
       if (!up || o.addrs.some((a) => a.dev === u.name && a.local === u.address)) return [];
       const has = o.addrs.filter((a) => a.dev === u.name).map((a) => `${a.local}/${a.prefixlen}`);
-      return [{ bond: b.teql, name: u.name, address: u.address, gateway: u.gateway, has }];
+      return [{ bond: b.name, name: u.name, address: u.address, gateway: u.gateway, has }];
     }),
   );
 }

@@ -81,7 +81,7 @@ export const perConnectionSettings: KindSettings = {
         throw new ConfigError(
           x.file,
           e.line,
-          `uplink.${name} is written twice in [${b.teql}]`,
+          `uplink.${name} is written twice in [${b.name}]`,
           'keep one line per uplink',
         );
       x.claim(name, e, `uplink.${name}`);
@@ -108,7 +108,7 @@ export const perConnectionSettings: KindSettings = {
       throw new ConfigError(
         file,
         b.uplinks[0]?.line ?? b.line,
-        `[${b.teql}]: a per-connection bond needs at least two uplinks, found ${b.uplinks.length}`,
+        `[${b.name}]: a per-connection bond needs at least two uplinks, found ${b.uplinks.length}`,
         "write one line per uplink: 'uplink.eth1 = 100.64.1.2 via 100.64.1.1' and " +
           "'uplink.eth2 = 100.64.2.2 via 100.64.2.1'",
       );
@@ -126,7 +126,7 @@ export const perConnectionSettings: KindSettings = {
       throw new ConfigError(
         file,
         b.line,
-        `[${b.teql}]: routes = none leaves a per-connection bond nothing to balance`,
+        `[${b.name}]: routes = none leaves a per-connection bond nothing to balance`,
         "write 'routes = default' (the default), or the prefixes its uplinks should carry",
       );
     const same = [...x.before.flatMap((y: BondSettings) => y.uplinks), ...b.uplinks].find((u, i, all) =>

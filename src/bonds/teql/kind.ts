@@ -35,8 +35,8 @@ export const teqlKind: BondKind = {
   },
   // A line is in a TEQL bond by having the teql device as its root qdisc.
   heldOut: () => [],
-  member: (b, o, line) => ({ in: o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.teql), draw: null }),
-  routed: (b, o, to) => o.routes.some((x) => x.dst === to && x.dev === b.teql && x.gateway === b.gateway),
+  member: (b, o, line) => ({ in: o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.name), draw: null }),
+  routed: (b, o, to) => o.routes.some((x) => x.dst === to && x.dev === b.name && x.gateway === b.gateway),
   addressPresent: deviceAddressPresent,
   watchesAddresses: false,
   needsTeql: true,

@@ -16,11 +16,11 @@ const isUp = (l: LinkState | undefined) => l?.flags.includes('UP') === true;
 function moduleSteps(teqls: readonly DesiredBond[], d: DesiredState, o: ObservedState): Step[] {
   if (teqls.length === 0) return [];
   if (!o.teql.loaded) return [{ kind: 'load-module', maxEqualizers: d.maxEqualizers }];
-  const missing = teqls.filter((b) => !link(o, b.teql));
+  const missing = teqls.filter((b) => !link(o, b.name));
   if (missing.length > 0) {
     const have = o.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
     const what =
-      `${missing.map((b) => b.teql).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, ` +
+      `${missing.map((b) => b.name).join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed, ` +
       `this namespace has ${have.length > 0 ? have.join(', ') : 'none'}`;
     if (o.teql.builtin) {
       throw new StateError(
@@ -67,29 +67,29 @@ function bondLinkSteps(
       mtu.push({ kind: 'set-mtu', dev: s.name, mtu: target, was: l.mtu });
     const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
     if (out.has(s.name) || s.leaving) {
-      if (root?.kind === b.teql) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.teql });
+      if (root?.kind === b.name) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.name });
       continue;
     }
-    if (root?.kind === b.teql) continue;
+    if (root?.kind === b.name) continue;
     if (root && /^teql\d+$/.test(root.kind)) {
       throw new StateError(
-        `${b.teql}: ${s.name} is already a slave of ${root.kind}`,
+        `${b.name}: ${s.name} is already a slave of ${root.kind}`,
         `list ${s.name} in one bond only, or release it: tc qdisc del dev ${s.name} root`,
       );
     }
     if (root && root.handle !== '0:' && root.handle !== '') {
       throw new StateError(
-        `${b.teql}: ${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
+        `${b.name}: ${s.name} has a root qdisc ${root.kind} ${root.handle} that wanbond did not set`,
         `remove it if it is not needed (tc qdisc del dev ${s.name} root), or leave ${s.name} out of the bond`,
       );
     }
-    attach.push({ kind: 'attach-slave', dev: s.name, teql: b.teql });
+    attach.push({ kind: 'attach-slave', dev: s.name, teql: b.name });
     if (!keepAdminState && s.device === undefined && l && !isUp(l)) up.push({ kind: 'set-link-up', dev: s.name });
   }
-  const t = link(o, b.teql);
+  const t = link(o, b.name);
   // An up teql rejects a slave whose MTU is below its own, so lower it first; a down one follows its slaves.
   if (t && target !== undefined && t.mtu !== target && (b.mtu !== undefined || isUp(t))) {
-    teqlMtu.push({ kind: 'set-mtu', dev: b.teql, mtu: target, was: t.mtu });
+    teqlMtu.push({ kind: 'set-mtu', dev: b.name, mtu: target, was: t.mtu });
   }
   return { mtu, attach, teqlMtu, up };
 }
@@ -98,29 +98,29 @@ function routeSteps(b: DesiredBond, o: ObservedState, settingsFile: string): { d
   const del: Step[] = [];
   const net = networkOf(b.address);
   // A fake address's route is deleted; a real one's (a bond with a gateway) is what reaches the gateway.
-  for (const r of o.routes.filter((x) => !b.gateway && x.dst === net && x.dev === b.teql)) {
-    del.push({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } });
+  for (const r of o.routes.filter((x) => !b.gateway && x.dst === net && x.dev === b.name)) {
+    del.push({ kind: 'del-route', route: { to: r.dst, dev: b.name, protocol: r.protocol, metric: r.metric } });
   }
   const routes: Step[] = [];
   for (const want of b.routes) {
     const ours = o.routes.find(
-      (r) => r.dst === want.to && r.dev === b.teql && r.gateway === b.gateway && (r.metric ?? 0) === 0,
+      (r) => r.dst === want.to && r.dev === b.name && r.gateway === b.gateway && (r.metric ?? 0) === 0,
     );
     if (ours) continue;
     // `ip route replace` takes the place of any route to the same destination and metric, whatever its type.
     const clash = o.routes.find((r) => r.dst === want.to && (r.metric ?? 0) === 0);
     if (clash && !clash.spec) {
       throw new StateError(
-        `${b.teql}: the route ${want.to} there now cannot be saved ` +
+        `${b.name}: the route ${want.to} there now cannot be saved ` +
           `to give it back at \`down\`: ${clash.unrestorable ?? 'unknown form'}`,
         `note it (ip -d route show ${want.to}), ` +
           `then remove it so wanbond can take over (ip route del ${want.to}), ` +
-          `or set 'routes = none' in [${b.teql}] of ${settingsFile}`,
+          `or set 'routes = none' in [${b.name}] of ${settingsFile}`,
       );
     }
     routes.push({
       kind: 'replace-route',
-      route: { to: want.to, dev: b.teql, ...(b.gateway ? { gateway: b.gateway } : {}) },
+      route: { to: want.to, dev: b.name, ...(b.gateway ? { gateway: b.gateway } : {}) },
       was: clash?.spec,
     });
   }
@@ -154,12 +154,12 @@ export const teqlPlanner: KindPlanner = {
   },
   // Deleting an interface that is still a slave would change the ring unguarded.
   beforeRestart: (b, o, line) =>
-    o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.teql)
-      ? [{ kind: 'detach-slave', dev: line, teql: b.teql }]
+    o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.name)
+      ? [{ kind: 'detach-slave', dev: line, teql: b.name }]
       : [],
   planned(bonds, o) {
     const attached = bonds.flatMap((b) =>
-      b.slaves.map((s) => ({ dev: s.name, kind: b.teql, handle: '8001:', root: true })),
+      b.slaves.map((s) => ({ dev: s.name, kind: b.name, handle: '8001:', root: true })),
     );
     return { ...o, qdiscs: [...o.qdiscs.filter((q) => !attached.some((a) => a.dev === q.dev)), ...attached] };
   },

@@ -13,7 +13,7 @@ export const teqlSettings: KindSettings = {
       throw new ConfigError(
         x.file,
         b.ratesLine,
-        `rates in [${b.teql}]: TEQL hands every line the same number of packets, whatever their rates`,
+        `rates in [${b.name}]: TEQL hands every line the same number of packets, whatever their rates`,
         `for lines of unequal speed, make it a weighted bond: rename the section [wbond${b.index}]`,
       );
     }

@@ -31,7 +31,7 @@ export const weightedKind: BondKind = {
   presence: devicePresence,
   // Its dummy, like teqlN, is down only by someone's hand.
   notUp: (b, o, recorded) => {
-    if (!recorded.has(b.teql)) return NOT_RECORDED;
+    if (!recorded.has(b.name)) return NOT_RECORDED;
     const p = devicePresence(b, o);
     return p.up ? undefined : p.why;
   },

@@ -66,7 +66,7 @@ export function bondRulesOf(
       : {};
   const site = iifs.filter((n) => !lines.some((l) => l.name === n));
   return {
-    bond: b.teql,
+    bond: b.name,
     index: b.index,
     lines,
     inRing: lines.map((l) => l.name).filter((n) => !out.has(n)),
@@ -188,11 +188,11 @@ export function weightedSteps(
   if (!w || blocked) {
     const { why, hint } = blocked ?? NO_NFT;
     const kind = pcs.length > 0 ? 'per-connection' : 'weighted';
-    throw new StateError(`${all.map((b) => b.teql).join(', ')}: ${kind} bonds need nftables, and ${why}`, hint);
+    throw new StateError(`${all.map((b) => b.name).join(', ')}: ${kind} bonds need nftables, and ${why}`, hint);
   }
   const before: Step[] = [];
   for (const b of bonds)
-    if (!o.links.some((l) => l.name === b.teql)) before.push({ kind: 'create-dummy', dev: b.teql });
+    if (!o.links.some((l) => l.name === b.name)) before.push({ kind: 'create-dummy', dev: b.name });
 
   const after: Step[] = [];
   // Each line's table and the rules that lead to it come before the draw that sends packets there.
@@ -239,7 +239,7 @@ export function weightedSteps(
       if (same) continue;
       // Under balance = load the draw's weights are the daemon's measure: `up` and doctor (which plan
       // with the settings' weights) leave them alone as long as the same lines are drawn.
-      const bond = all.find((x) => x.teql === b.bond);
+      const bond = all.find((x) => x.name === b.bond);
       if (
         bond?.balance === 'load' &&
         !bond.weightsMeasured &&
@@ -279,10 +279,10 @@ export function weightedSteps(
       if (have?.spec && JSON.stringify(normal(have.spec)) === JSON.stringify(normal(route))) continue;
       if (have && !have.spec) {
         throw new StateError(
-          `${b.teql}: the route ${r.to} there now cannot be saved ` +
+          `${b.name}: the route ${r.to} there now cannot be saved ` +
             `to give it back at \`down\`: ${have.unrestorable ?? 'unknown form'}`,
           `note it (ip -d route show ${r.to}), then remove it (ip route del ${r.to}), ` +
-            `or set 'routes = none' in [${b.teql}] of ${d.settingsFile}`,
+            `or set 'routes = none' in [${b.name}] of ${d.settingsFile}`,
         );
       }
       after.push({ kind: 'replace-route', route, was: have?.spec });

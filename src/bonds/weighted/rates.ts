@@ -10,7 +10,7 @@ import { integerWeights, shareError, type LineWeight } from './weights.js';
 export type { LineWeight } from './weights.js';
 
 export function bondWeights(
-  b: Pick<BondSettings, 'teql' | 'rates' | 'ratesLine' | 'line'>,
+  b: Pick<BondSettings, 'name' | 'rates' | 'ratesLine' | 'line'>,
   lines: readonly string[],
   site: Site | undefined,
   settingsFile: string,
@@ -23,8 +23,8 @@ export function bondWeights(
     throw new ConfigError(
       settingsFile,
       b.ratesLine ?? b.line,
-      `[${b.teql}]: the rate of ${name} is unknown: ${r.unknown}`,
-      `state it in [${b.teql}]: rates = ${name}:1536k (bit/s; k, M or G)`,
+      `[${b.name}]: the rate of ${name} is unknown: ${r.unknown}`,
+      `state it in [${b.name}]: rates = ${name}:1536k (bit/s; k, M or G)`,
     );
   });
   const weights = integerWeights(rated.map((r) => r.bps));

@@ -13,14 +13,14 @@ export const weightedSettings: KindSettings = {
       throw new ConfigError(
         x.file,
         x.lines.gateway,
-        `gateway in [${b.teql}]: a weighted bond routes by each line's own table`,
+        `gateway in [${b.name}]: a weighted bond routes by each line's own table`,
         'remove the line (gateways for weighted bonds are not built yet)',
       );
     if (x.lines.mtu !== undefined) {
       throw new ConfigError(
         x.file,
         x.lines.mtu,
-        `mtu in [${b.teql}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`,
+        `mtu in [${b.name}]: a weighted bond sends each packet by one line as it is, so each line keeps its own MTU`,
         'remove the line, or set the MTU on the lines themselves',
       );
     }
@@ -30,7 +30,7 @@ export const weightedSettings: KindSettings = {
         throw new ConfigError(
           x.file,
           b.ratesLine ?? b.line,
-          `rates: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a slave of [${b.teql}]`,
+          `rates: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a slave of [${b.name}]`,
           `list the rates of ${b.slaves.join(', ')} only`,
         );
     }

@@ -66,8 +66,8 @@ export const countChanges = (steps: readonly Step[]) =>
 
 const bondsLine = (ctx: Context, without?: ReadonlySet<string>) =>
   ctx.desired.bonds
-    .filter((b) => !without?.has(b.teql))
-    .map((b) => `${b.teql} (${b.slaves.map((s) => s.name).join(', ')})`)
+    .filter((b) => !without?.has(b.name))
+    .map((b) => `${b.name} (${b.slaves.map((s) => s.name).join(', ')})`)
     .join(', ');
 
 /** Loud, on stderr: a device whose driver still runs a configuration without DYN_INTR_CFG = YES. */
@@ -102,7 +102,7 @@ function heldReport(ctx: Context, o: ObservedState, io: Io, dryRun = false): num
 
 /** Once per `up`, on stderr: bonded lines that carry IPv6 beside their bond (wanbond bonds IPv4 only). */
 export function ipv6Warning(d: DesiredState, o: ObservedState, io: Io): void {
-  const found = d.bonds.flatMap((b) => ipv6Carriers(b, o).map((c) => `${c.line} beside ${b.teql} (${carriesText(c)})`));
+  const found = d.bonds.flatMap((b) => ipv6Carriers(b, o).map((c) => `${c.line} beside ${b.name} (${carriesText(c)})`));
   if (found.length === 0) return;
   io.err(
     `WARNING: IPv6 is not bonded: ${found.join('; ')}\n  why: ${IPV6_WHY}\n` +
@@ -197,7 +197,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   }
   // Bonds nftables draws, with no nft that works: the others go up, and `up` fails for these after.
   const blocked = nftBlocker(before);
-  const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).drawnByNft).map((b) => b.teql) : [];
+  const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).drawnByNft).map((b) => b.name) : [];
   const without = held.length > 0 && held.length < ctx.desired.bonds.length ? new Set(held) : undefined;
   const planOf = (o: ObservedState, afterWait: boolean) => ctx.plan(o, afterWait, without ? { without } : {});
   // A plan made before a removal may trip over what the removal takes away (a line moved between bonds).
@@ -205,7 +205,7 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
   const heldError = () => {
     if (!without || !blocked) return;
-    const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.teql)).map((b) => b.kind))].join(' and ');
+    const kinds = [...new Set(ctx.desired.bonds.filter((b) => without.has(b.name)).map((b) => b.kind))].join(' and ');
     throw new StateError(
       `${held.join(', ')}: ${kinds} bonds need nftables, and ${blocked.why}; the other bonds are up`,
       blocked.hint,

@@ -92,7 +92,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
         driverConfig: stale
           ? { stale: true, dynIntrCfgInDriver: stale.driver[s.name] ?? 'NO', since: stale.since }
           : { stale: false, dynIntrCfgInDriver: null, since: null },
-        health: healthOf(daemon, b.teql, s.name),
+        health: healthOf(daemon, b.name, s.name),
         draw: kind.member(b, o, s.name).draw,
         uplink: (() => {
           const u = b.uplinks?.find((x) => x.name === s.name);
@@ -106,7 +106,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     const blocked = kind.drawnByNft && o.weighted ? nftBlocker(o) : undefined;
     return {
       problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
-      teql: b.teql,
+      teql: b.name,
       present: t.present,
       up: t.up,
       address: b.address,
@@ -124,7 +124,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
             updatedAt: daemon.file.updatedAt,
             stale: daemon.stale,
             why: null,
-            allDown: daemon.file.bonds.find((x) => x.teql === b.teql)?.allDown === true,
+            allDown: daemon.file.bonds.find((x) => x.teql === b.name)?.allDown === true,
             metrics: daemon.file.metrics ?? null,
           }
         : {

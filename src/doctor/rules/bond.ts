@@ -33,7 +33,7 @@ export const BOND_IDS = [
 ] as const;
 
 function master(x: DoctorInput, b: DesiredBond): Finding[] {
-  const t = linkOf(x.observed.links, b.teql);
+  const t = linkOf(x.observed.links, b.name);
   const out: Finding[] = [];
   if (!t) {
     // With TEQL loaded, a missing teqlN is too few equalizers; with no TEQL in the kernel, no TEQL (kernel rules).
@@ -42,8 +42,8 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
       {
         id: 'bond.not-up',
         severity: 'error',
-        bond: b.teql,
-        what: `${b.teql} does not exist: sch_teql is not loaded`,
+        bond: b.name,
+        what: `${b.name} does not exist: sch_teql is not loaded`,
         why: 'the teql devices appear when the sch_teql module loads; nothing is bonded until then',
         fix: [cmd('wanbond', 'up')],
       },
@@ -53,39 +53,39 @@ function master(x: DoctorInput, b: DesiredBond): Finding[] {
     out.push({
       id: 'bond.not-up',
       severity: 'error',
-      bond: b.teql,
-      what: `${b.teql} is down`,
+      bond: b.name,
+      what: `${b.name} is down`,
       why:
         `a teql device that is down sends nothing, and the kernel dropped the routes through it. "Don't ` +
-        `forget the 'ip link set up' command!" (LARTC): \`ip link set dev ${b.teql} up\` alone brings the device ` +
+        `forget the 'ip link set up' command!" (LARTC): \`ip link set dev ${b.name} up\` alone brings the device ` +
         'back, not its routes',
       fix: [cmd('wanbond', 'up')],
     });
   }
-  const held = x.observed.qdiscs.find((q) => q.dev === b.teql && isHold(q));
+  const held = x.observed.qdiscs.find((q) => q.dev === b.name && isHold(q));
   if (held) {
     out.push({
       id: 'bond.queue-held',
       severity: 'error',
-      bond: b.teql,
-      what: `${b.teql}'s queue is held: a plug qdisc ${held.handle} stops everything it should send`,
+      bond: b.name,
+      what: `${b.name}'s queue is held: a plug qdisc ${held.handle} stops everything it should send`,
       why:
         'wanbond holds the queue for the milliseconds a slave change takes; a wanbond killed in between ' +
         'leaves the hold behind',
-      fix: [run({ kind: 'release-bond', teql: b.teql })],
+      fix: [run({ kind: 'release-bond', teql: b.name })],
     });
   }
   const [addr, len] = b.address.split('/');
-  if (!x.observed.addrs.some((a) => a.dev === b.teql && a.local === addr && String(a.prefixlen) === len)) {
+  if (!x.observed.addrs.some((a) => a.dev === b.name && a.local === addr && String(a.prefixlen) === len)) {
     out.push({
       id: 'bond.address-missing',
       severity: 'error',
-      bond: b.teql,
-      what: `${b.teql} has no address ${b.address}`,
+      bond: b.name,
+      what: `${b.name} has no address ${b.address}`,
       why:
         'the address is fake (Sangoma: "ARBITRARY, it is fake"), but without one the kernel has no source ' +
         'address for what the router itself sends through the bond',
-      fix: [run({ kind: 'add-address', dev: b.teql, cidr: b.address })],
+      fix: [run({ kind: 'add-address', dev: b.name, cidr: b.address })],
     });
   }
   return out;
@@ -148,7 +148,7 @@ const outByDaemon = (x: DoctorInput, teql: string, line: string) => daemonLine(x
 
 function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
   return b.slaves.flatMap((s): Finding[] => {
-    const at = { bond: b.teql, line: s.name };
+    const at = { bond: b.name, line: s.name };
     const l = linkOf(x.observed.links, s.name);
     if (!l) {
       const running = s.device !== undefined && (x.observed.wanrouterDevices ?? []).some((d) => d.name === s.device);
@@ -180,12 +180,12 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
     }
     const out: Finding[] = [];
     const root = x.observed.qdiscs.find((q) => q.dev === s.name && q.root);
-    if (root && /^teql\d+$/.test(root.kind) && root.kind !== b.teql) {
+    if (root && /^teql\d+$/.test(root.kind) && root.kind !== b.name) {
       out.push({
         id: 'bond.slave-in-other-bond',
         severity: 'error',
         ...at,
-        what: `${s.name} is a slave of ${root.kind}, not of ${b.teql}`,
+        what: `${s.name} is a slave of ${root.kind}, not of ${b.name}`,
         why: 'a line can be in one teql device only; wanbond up refuses to take it from another',
         // Under a hold of the other bond's queue, as wanbond changes its own (docs/ENGINE.md).
         fix: [
@@ -196,7 +196,7 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
         ],
         interrupts: `${root.kind} loses ${s.name}`,
       });
-    } else if (root && root.kind !== b.teql && root.handle !== '0:' && root.handle !== '') {
+    } else if (root && root.kind !== b.name && root.handle !== '0:' && root.handle !== '') {
       out.push({
         id: 'bond.slave-foreign-qdisc',
         severity: 'error',
@@ -207,20 +207,20 @@ function slaves(x: DoctorInput, b: DesiredBond): Finding[] {
           'shaping someone set on purpose',
         fix: [cmd('tc', 'qdisc', 'del', 'dev', s.name, 'root'), cmd('wanbond', 'up')],
       });
-    } else if (root?.kind !== b.teql && !outByDaemon(x, b.teql, s.name) && isUp(linkOf(x.observed.links, b.teql))) {
+    } else if (root?.kind !== b.name && !outByDaemon(x, b.name, s.name) && isUp(linkOf(x.observed.links, b.name))) {
       // (A bond that is not up is bond.not-up's: `wanbond up` attaches its lines.)
       out.push({
         id: 'bond.slave-not-attached',
         severity: 'error',
         ...at,
-        what: `${s.name} is not in ${b.teql}`,
+        what: `${s.name} is not in ${b.name}`,
         why:
-          `${b.teql} sends only over lines whose root qdisc is ${b.teql}: this one carries none of the bond's ` +
+          `${b.name} sends only over lines whose root qdisc is ${b.name}: this one carries none of the bond's ` +
           'traffic',
         fix: [cmd('wanbond', 'up')],
       });
     }
-    if (!isUp(l) || !hasCarrier(l)) out.push(slaveDown(x, b.teql, s.name, isUp(l)));
+    if (!isUp(l) || !hasCarrier(l)) out.push(slaveDown(x, b.name, s.name, isUp(l)));
     return out;
   });
 }
@@ -229,7 +229,7 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
   const have = b.slaves.map((s) => linkOf(x.observed.links, s.name)).filter((l) => l !== undefined);
   // What the bond runs at: the settings' mtu, else the teql device's own (TEQL took its smallest
   // slave's when they joined), so a line that shrank later is the one put back.
-  const want = b.mtu ?? linkOf(x.observed.links, b.teql)?.mtu ?? Math.min(...have.map((l) => l.mtu));
+  const want = b.mtu ?? linkOf(x.observed.links, b.name)?.mtu ?? Math.min(...have.map((l) => l.mtu));
   const off = have.filter((l) => l.mtu !== want);
   // Lines that agree with each other are no mismatch, whatever teqlN was set to since; the settings' mtu they
   // must all have.
@@ -239,12 +239,12 @@ function mtus(x: DoctorInput, b: DesiredBond): Finding[] {
     {
       id: 'bond.mtu-mismatch',
       severity: 'warning',
-      bond: b.teql,
+      bond: b.name,
       what:
-        `${b.teql}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}` +
+        `${b.name}'s slaves differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}` +
         `${b.mtu !== undefined ? ` (mtu = ${b.mtu} in the settings)` : ''}`,
       why:
-        `TEQL gives ${b.teql} its smallest slave's MTU, and an up teql device refuses a slave with a smaller ` +
+        `TEQL gives ${b.name} its smallest slave's MTU, and an up teql device refuses a slave with a smaller ` +
         'MTU than its own: a line that comes back with another MTU cannot rejoin',
       fix: [...off.map((l) => cmd('ip', 'link', 'set', 'dev', l.name, 'mtu', String(want))), cmd('wanbond', 'up')],
     },
@@ -277,8 +277,8 @@ export function weightedMtuRules(x: DoctorInput, b: DesiredBond): Finding[] {
     {
       id: 'bond.weighted-unequal-mtu',
       severity: 'warning',
-      bond: b.teql,
-      what: `${b.teql}'s lines differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}`,
+      bond: b.name,
+      what: `${b.name}'s lines differ in MTU: ${have.map((l) => `${l.name} ${l.mtu}`).join(', ')}`,
       why:
         'a weighted bond sends each packet by the line its draw picks, as it is: a packet sized for the larger MTU' +
         ` is fragmented on a ${least} line, or dropped there when it may not be fragmented (TCP sets DF). Path MTU` +
@@ -307,8 +307,8 @@ export function drawnBondRules(x: DoctorInput, b: DesiredBond, w: DrawnWords): F
           {
             id: 'bond.pc-no-conntrack',
             severity: 'warning',
-            bond: b.teql,
-            what: `${b.teql}: this system has no conntrack program`,
+            bond: b.name,
+            what: `${b.name}: this system has no conntrack program`,
             why:
               'when an uplink fails, the watch daemon stops drawing it for new connections and flushes the ' +
               'connections marked for it with conntrack; without the program they stay until they time out, and ' +
@@ -331,7 +331,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
     b.slaves
       .map((s) => s.name)
       .filter((n) => {
-        const seen = daemonLine(x, b.teql, n);
+        const seen = daemonLine(x, b.name, n);
         return seen ? !seen.inRing : down.has(n);
       }),
   );
@@ -340,7 +340,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
   const held: Finding[] = w.heldOut(b, x.observed, x.desired.settingsFile).map(({ name, text }) => ({
     id: notApplied,
     severity: 'error',
-    bond: b.teql,
+    bond: b.name,
     line: name,
     what: text.what,
     why: text.why,
@@ -359,7 +359,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
         {
           id: notApplied,
           severity: 'error',
-          bond: b.teql,
+          bond: b.name,
           what: e.message,
           why: 'wanbond up stops here before it changes anything',
           fix: [note(e.hint), cmd('wanbond', 'up')],
@@ -374,7 +374,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
       {
         id: 'bond.weighted-no-nft',
         severity: 'error',
-        bond: b.teql,
+        bond: b.name,
         what: e.message,
         why: `a ${w.draws} with nftables; ${without}`,
         fix: [note(e.hint), cmd('wanbond', 'up')],
@@ -387,9 +387,9 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
     {
       id: notApplied,
       severity: 'error',
-      bond: b.teql,
+      bond: b.name,
       what:
-        `${b.teql} is not as wanbond set it: ` +
+        `${b.name} is not as wanbond set it: ` +
         `${left.slice(0, 3).map(describe).join('; ')}${left.length > 3 ? `; and ${left.length - 3} more` : ''}`,
       why: w.needs,
       fix: [cmd('wanbond', 'plan'), cmd('wanbond', 'up')],
@@ -453,9 +453,9 @@ export function ipv6Rules(x: DoctorInput, b: DesiredBond): Finding[] {
     return {
       id: 'bond.ipv6-unbonded',
       severity: 'warning',
-      bond: b.teql,
+      bond: b.name,
       line: c.line,
-      what: `${c.line} carries IPv6 outside ${b.teql}: ${carriesText(c)}`,
+      what: `${c.line} carries IPv6 outside ${b.name}: ${carriesText(c)}`,
       why: IPV6_WHY,
       fix: [
         run({ kind: 'set-sysctl', key, value: '1', was: '0' }),

@@ -29,7 +29,7 @@ const ALARM_MEANING: Record<T1Alarm, string> = {
 /** A device's bond, when its bonded lines are all in one. */
 function bondOfDevice(x: DoctorInput, device: string): { bond?: string; line?: string } {
   const lines = linesOfDevice(x, device);
-  const bonds = [...new Set(lines.map((l) => bondOfLine(x, l)?.teql))];
+  const bonds = [...new Set(lines.map((l) => bondOfLine(x, l)?.name))];
   return {
     ...(bonds.length === 1 && bonds[0] ? { bond: bonds[0] } : {}),
     ...(lines.length === 1 ? { line: lines[0] as string } : {}),

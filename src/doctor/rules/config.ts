@@ -24,7 +24,7 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
   const i = line ? siteIface(x, line) : undefined;
   const device = p.device ?? i?.device;
   const anchor = line ?? (device ? linesOfDevice(x, device)[0] : undefined);
-  const bond = anchor ? bondOfLine(x, anchor)?.teql : undefined;
+  const bond = anchor ? bondOfLine(x, anchor)?.name : undefined;
   const running = device !== undefined && (x.observed.wanrouterDevices ?? []).some((d) => d.name === device);
   const at = { ...(bond ? { bond } : {}), ...(line ? { line } : {}) };
   switch (p.kind) {
@@ -126,7 +126,7 @@ function dynamicIp(x: DoctorInput, bonded: { bond: string; line: string }[]): Fi
 export function configRules(x: DoctorInput): Finding[] {
   if (!x.site) return [];
   const bonded = x.desired.bonds.flatMap((b) =>
-    b.slaves.filter((s) => s.device !== undefined).map((s) => ({ bond: b.teql, line: s.name })),
+    b.slaves.filter((s) => s.device !== undefined).map((s) => ({ bond: b.name, line: s.name })),
   );
   const problems = [
     ...siteProblems(

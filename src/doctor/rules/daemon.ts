@@ -52,15 +52,15 @@ function lines(x: DoctorInput): Finding[] {
   if (!x.daemon.running) return [];
   const file = x.daemon.file;
   return x.desired.bonds.flatMap((b): Finding[] => {
-    const seen = file.bonds.find((v) => v.teql === b.teql);
+    const seen = file.bonds.find((v) => v.teql === b.name);
     if (!seen) return [];
     if (seen.allDown) {
       return [
         {
           id: 'watch.all-lines-down',
           severity: 'error',
-          bond: b.teql,
-          what: `every line of ${b.teql} is down`,
+          bond: b.name,
+          what: `every line of ${b.name} is down`,
           why:
             'nothing goes out through the bond; the daemon keeps every line in the ring so the first one back ' +
             'carries traffic at once',
@@ -70,14 +70,14 @@ function lines(x: DoctorInput): Finding[] {
     }
     return seen.lines.flatMap((h): Finding[] => {
       const l = linkOf(x.observed.links, h.line);
-      const at = { bond: b.teql, line: h.line };
+      const at = { bond: b.name, line: h.line };
       if (h.suppressed) {
         return [
           {
             id: 'watch.line-suppressed',
             severity: 'warning',
             ...at,
-            what: `${h.line} is kept out of ${b.teql} for flapping (${h.flaps} falls, penalty ${h.penalty})`,
+            what: `${h.line} is kept out of ${b.name} for flapping (${h.flaps} falls, penalty ${h.penalty})`,
             why:
               'each fall adds to a penalty that halves every half_life; above suppress the line stays out, ' +
               'even when it works, until the penalty decays below reuse (route flap damping, RFC 2439): a line ' +
@@ -95,8 +95,8 @@ function lines(x: DoctorInput): Finding[] {
           severity: probation ? 'info' : 'error',
           ...at,
           what: probation
-            ? `${h.line} is back and in probation since ${h.since}: it rejoins ${b.teql} after hold_down clean`
-            : `the watch daemon took ${h.line} out of ${b.teql}: ${h.reason}`,
+            ? `${h.line} is back and in probation since ${h.since}: it rejoins ${b.name} after hold_down clean`
+            : `the watch daemon took ${h.line} out of ${b.name}: ${h.reason}`,
           why: probation
             ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within ' +
               'seconds never does'
@@ -115,7 +115,7 @@ function lines(x: DoctorInput): Finding[] {
 function probes(x: DoctorInput): Finding[] {
   return x.desired.bonds.flatMap((b) =>
     b.slaves.flatMap((s): Finding[] => {
-      if (probeOf(x, b.teql, s.name) !== undefined) return [];
+      if (probeOf(x, b.name, s.name) !== undefined) return [];
       const i = siteIface(x, s.name);
       const configured = configuredProbe(x, s.name);
       if (configured !== undefined) {
@@ -124,7 +124,7 @@ function probes(x: DoctorInput): Finding[] {
           {
             id: 'watch.no-probe-target',
             severity: 'warning',
-            bond: b.teql,
+            bond: b.name,
             line: s.name,
             what: `the watch daemon does not probe ${s.name}, although its far end is ${configured}`,
             why:
@@ -147,7 +147,7 @@ function probes(x: DoctorInput): Finding[] {
         {
           id: 'watch.no-probe-target',
           severity: off ? 'info' : 'warning',
-          bond: b.teql,
+          bond: b.name,
           line: s.name,
           what: off ? `${s.name}'s probe is off (probe.${s.name} = none)` : `${s.name} has no far end to probe`,
           why:

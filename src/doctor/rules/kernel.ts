@@ -40,18 +40,18 @@ function noTeql(x: DoctorInput): Finding[] {
 
 function tooFew(x: DoctorInput): Finding[] {
   if (!x.observed.teql.loaded) return [];
-  const missing = x.desired.bonds.filter((b) => kindOf(b).needsTeql && !linkOf(x.observed.links, b.teql));
+  const missing = x.desired.bonds.filter((b) => kindOf(b).needsTeql && !linkOf(x.observed.links, b.name));
   const have = x.observed.links.filter((l) => /^teql\d+$/.test(l.name)).map((l) => l.name);
   const n = x.desired.maxEqualizers;
   return missing.map((b) => {
     const what =
-      `${b.teql} does not exist: sch_teql was loaded with ${have.length} ` +
-      `equalizer${have.length === 1 ? '' : 's'} (${have.join(', ') || 'none'}) and ${b.teql} needs ${b.index + 1}`;
+      `${b.name} does not exist: sch_teql was loaded with ${have.length} ` +
+      `equalizer${have.length === 1 ? '' : 's'} (${have.join(', ') || 'none'}) and ${b.name} needs ${b.index + 1}`;
     if (x.observed.teql.builtin) {
       return {
         id: 'kernel.too-few-equalizers',
         severity: 'error' as const,
-        bond: b.teql,
+        bond: b.name,
         what,
         why:
           'TEQL is built into this kernel: it makes its teql devices at boot, as many as ' +
@@ -67,7 +67,7 @@ function tooFew(x: DoctorInput): Finding[] {
     return {
       id: 'kernel.too-few-equalizers',
       severity: 'error' as const,
-      bond: b.teql,
+      bond: b.name,
       what,
       why:
         'max_equalizers is fixed when sch_teql loads: more teql devices take unloading the module and loading ' +
@@ -157,7 +157,7 @@ function virtualSlaves(x: DoctorInput): Finding[] {
           {
             id: 'kernel.veth-tun-slave',
             severity: 'info' as const,
-            bond: b.teql,
+            bond: b.name,
             line: s.name,
             what: `${s.name} is a ${kind} link: TEQL can crash the kernel with it`,
             why:

@@ -19,7 +19,7 @@ export const ROUTE_IDS = [
 
 const metric = (r: RouteState) => r.metric ?? 0;
 /** On the bond, as `up` makes it: straight to teqlN, or via the bond's gateway (a DSL-router site). */
-const ours = (r: RouteState, b: DesiredBond) => r.dev === b.teql && r.gateway === b.gateway;
+const ours = (r: RouteState, b: DesiredBond) => r.dev === b.name && r.gateway === b.gateway;
 const describeRoute = (r: RouteState) =>
   r.spec
     ? routeArgs(r.spec).join(' ')
@@ -45,13 +45,13 @@ function notOnBond(x: DoctorInput, b: DesiredBond): Finding[] {
       {
         id: 'routes.not-on-bond',
         severity: 'error',
-        bond: b.teql,
+        bond: b.name,
         what: !best
-          ? `no route ${want.to}: it should go to ${b.teql}`
+          ? `no route ${want.to}: it should go to ${b.name}`
           : `${want.to} goes ${describeRoute(best)}, not to ` +
-            `${b.teql}${mine ? ` (the route on ${b.teql} has metric ${metric(mine)}, which loses)` : ''}`,
+            `${b.name}${mine ? ` (the route on ${b.name} has metric ${metric(mine)}, which loses)` : ''}`,
         why:
-          `traffic reaches the bond only by a route to ${b.teql} (Sangoma: "The default route must be on ` +
+          `traffic reaches the bond only by a route to ${b.name} (Sangoma: "The default route must be on ` +
           'teql0 device"); ' +
           (!best
             ? 'without one it goes nowhere, or out another way'
@@ -70,7 +70,7 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
   if (b.routes.length === 0) return [];
   const lines = new Set(b.slaves.map((s) => s.name));
   return x.observed.routes.flatMap((r): Finding[] => {
-    if (r.protocol === 'kernel' || r.dev === b.teql || (r.type !== undefined && r.type !== 'unicast')) return [];
+    if (r.protocol === 'kernel' || r.dev === b.name || (r.type !== undefined && r.type !== 'unicast')) return [];
     const covers = b.routes.find((w) => within(r.dst, w.to));
     if (!covers) return [];
     const devs = r.dev ? [r.dev] : (r.spec?.nexthops ?? []).map((n) => n.dev);
@@ -84,11 +84,11 @@ function bypass(x: DoctorInput, b: DesiredBond): Finding[] {
         // Through a line it is surely wrong; through another router it may be an internal network doctor cannot know.
         id: 'routes.bypass',
         severity: viaLine ? 'warning' : 'info',
-        bond: b.teql,
+        bond: b.name,
         ...(viaLine ? { line: viaLine } : {}),
         what:
           `${describeRoute(r)} takes ${r.dst} away from ` +
-          `${b.teql}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
+          `${b.name}${covers.to === 'default' ? '' : ` (${covers.to})`}`,
         why: viaLine
           ? `that traffic goes over ${viaLine} alone: TEQL never sees it, it gets one line's speed and dies with ` +
             'that line' +
@@ -125,31 +125,31 @@ function fake31(x: DoctorInput, b: DesiredBond): Finding[] {
   // A bond with a gateway has a real address, whose route is the way to the gateway.
   if (b.gateway) return [];
   const net = networkOf(b.address);
-  const routed = x.observed.routes.filter((r) => r.dst === net && r.dev === b.teql);
+  const routed = x.observed.routes.filter((r) => r.dst === net && r.dev === b.name);
   if (routed.length === 0) return [];
   const [addr, len] = b.address.split('/');
-  const a = x.observed.addrs.find((v) => v.dev === b.teql && v.local === addr && String(v.prefixlen) === len);
+  const a = x.observed.addrs.find((v) => v.dev === b.name && v.local === addr && String(v.prefixlen) === len);
   const again = a && !a.noprefixroute;
   return [
     {
       id: 'routes.fake-31-routed',
       severity: 'warning',
-      bond: b.teql,
-      what: `the fake ${net} of ${b.teql} is routed`,
+      bond: b.name,
+      what: `the fake ${net} of ${b.name} is routed`,
       why:
-        `the address on ${b.teql} is made up (Sangoma's recipe deletes its route: ip route del ${net}); ` +
+        `the address on ${b.name} is made up (Sangoma's recipe deletes its route: ip route del ${net}); ` +
         `routed, it sends traffic for ${net} into the bond, where no far end has it` +
         (again
           ? '. The address was added without noprefixroute, so the kernel adds the route back each time ' +
-            `${b.teql} comes up`
+            `${b.name} comes up`
           : ''),
       fix: again
         ? [
-            run({ kind: 'del-address', dev: b.teql, cidr: b.address }),
-            run({ kind: 'add-address', dev: b.teql, cidr: b.address }),
+            run({ kind: 'del-address', dev: b.name, cidr: b.address }),
+            run({ kind: 'add-address', dev: b.name, cidr: b.address }),
           ]
         : routed.map((r) =>
-            run({ kind: 'del-route', route: { to: r.dst, dev: b.teql, protocol: r.protocol, metric: r.metric } }),
+            run({ kind: 'del-route', route: { to: r.dst, dev: b.name, protocol: r.protocol, metric: r.metric } }),
           ),
     },
   ];
@@ -170,11 +170,11 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
       {
         id: 'routes.gateway-unresolved',
         severity: 'error',
-        bond: b.teql,
+        bond: b.name,
         line: s.name,
         what: `${s.name} cannot reach the gateway ${gw}: its ARP for it goes unanswered (${n.state.join(', ')})`,
         why:
-          `${b.teql}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} ` +
+          `${b.name}'s routes go via ${gw}, which TEQL looks up again on each line: the router on ${s.name} ` +
           `must hold ${gw} on its LAN side and answer ARP from ${s.name}'s address. Until it does, TEQL still ` +
           `hands ${s.name} its share of the packets, and they are lost`,
         fix: [
@@ -204,7 +204,7 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         {
           id: 'routes.probe-route-missing',
           severity: 'warning',
-          bond: b.teql,
+          bond: b.name,
           line: s.name,
           what:
             `${s.name} has no probe route: wanbond cannot tell which router is behind it (${s.name} is not ` +
@@ -214,7 +214,7 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
             `router sees it, and ${s.name}'s probes have no route beyond its own network`,
           fix: [
             note(
-              `name the router in [${b.teql}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ` +
+              `name the router in [${b.name}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ` +
                 `${s.name}'s network>`,
             ),
             cmd('wanbond', 'up'),
@@ -229,7 +229,7 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
       {
         id: 'routes.probe-route-missing',
         severity: 'error',
-        bond: b.teql,
+        bond: b.name,
         line: s.name,
         what:
           `${s.name}'s probe route is gone: ` +
@@ -253,6 +253,6 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
  * fix brings them back. (A weighted bond's routes are judged by its own check against its plan.)
  */
 export function teqlRouteRules(x: DoctorInput, b: DesiredBond): Finding[] {
-  if (!isUp(linkOf(x.observed.links, b.teql))) return [];
+  if (!isUp(linkOf(x.observed.links, b.name))) return [];
   return [...notOnBond(x, b), ...bypass(x, b), ...fake31(x, b), ...gatewayUnresolved(x, b), ...probeRoutes(x, b)];
 }

@@ -15,7 +15,7 @@ function rpFilter(x: DoctorInput): Finding[] {
   const allKey = 'net.ipv4.conf.all.rp_filter';
   // A bond that is not up is bond.not-up's: `wanbond up` sets rp_filter with the rest.
   return x.desired.bonds
-    .filter((b) => isUp(linkOf(x.observed.links, b.teql)))
+    .filter((b) => isUp(linkOf(x.observed.links, b.name)))
     .flatMap((b) =>
       b.slaves.flatMap((s): Finding[] => {
         if (!linkOf(x.observed.links, s.name)) return [];
@@ -33,14 +33,14 @@ function rpFilter(x: DoctorInput): Finding[] {
           {
             id: 'sysctl.rp-filter',
             severity: 'error',
-            bond: b.teql,
+            bond: b.name,
             line: s.name,
             what:
               `reverse-path filtering is strict on ${s.name} (all = ${all}, ${s.name} = ${own}: the kernel ` +
               'applies the larger)',
             why:
               'the far end sends over whichever line is next, so a packet for this router arrives on ' +
-              `${s.name} while the route back to its sender is ${b.teql}: strict filtering drops it ("return ` +
+              `${s.name} while the route back to its sender is ${b.name}: strict filtering drops it ("return ` +
               'path filtering turned off, because they will otherwise drop packets", LARTC)',
             fix,
           },
@@ -51,7 +51,7 @@ function rpFilter(x: DoctorInput): Finding[] {
 
 function ipForward(x: DoctorInput): Finding[] {
   if (value(x, 'net.ipv4.ip_forward') === 1 || x.desired.bonds.every((b) => b.routes.length === 0)) return [];
-  const bonded = new Set(x.desired.bonds.flatMap((b) => [b.teql, ...b.slaves.map((s) => s.name)]));
+  const bonded = new Set(x.desired.bonds.flatMap((b) => [b.name, ...b.slaves.map((s) => s.name)]));
   const lan = [...new Set(x.observed.addrs.filter((a) => a.dev !== 'lo' && !bonded.has(a.dev)).map((a) => a.dev))];
   return [
     {

@@ -47,7 +47,7 @@ interface Flow {
 function flows(x: DoctorInput, b: DesiredBond): Flow[] {
   return b.slaves.flatMap((s) => {
     const l = linkOf(x.after.links, s.name);
-    if (!isUp(l) || !hasCarrier(l) || !enslaved(x.observed, s.name, b.teql)) return [];
+    if (!isUp(l) || !hasCarrier(l) || !enslaved(x.observed, s.name, b.name)) return [];
     const rx = delta(x, s.name, 'rxBytes'),
       tx = delta(x, s.name, 'txBytes'),
       txPackets = delta(x, s.name, 'txPackets');
@@ -105,7 +105,7 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
       ? `${mbit(rate.bps)} (${rate.how})`
       : `about ${mbit(secs > 0 ? (v.busiest.rx * 8) / secs : 0)}, what ${v.busiest.line} received in this window`;
   // The networks on this router's other interfaces: what the far router must route back into its teql0.
-  const bonded = new Set(['lo', ...x.desired.bonds.flatMap((d) => [d.teql, ...d.slaves.map((s) => s.name)])]);
+  const bonded = new Set(['lo', ...x.desired.bonds.flatMap((d) => [d.name, ...d.slaves.map((s) => s.name)])]);
   const lans = x.observed.routes
     .filter((r) => r.protocol === 'kernel' && r.dev !== undefined && !bonded.has(r.dev) && r.dst !== 'default')
     .map((r) => r.dst);
@@ -115,10 +115,10 @@ function farEnd(x: DoctorInput, b: DesiredBond): Finding[] {
     {
       id: 'traffic.far-end-not-equalizing',
       severity: 'warning',
-      bond: b.teql,
+      bond: b.name,
       line: v.busiest.line,
       what:
-        `${b.teql} received ${Math.round(v.share * 100)}% of its traffic on ${v.busiest.line} while it sent ` +
+        `${b.name} received ${Math.round(v.share * 100)}% of its traffic on ${v.busiest.line} while it sent ` +
         `evenly over ${v.lines.length} lines (${(secs).toFixed(1)} s)`,
       why:
         'your telco, or the far router, is not load balancing down to you: it sends everything for you over ' +
@@ -165,14 +165,14 @@ function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
   });
   const slow = rates.filter((_v, i) => (bps[i] as number) < (sorted[best.n - 1] as number)).map((v) => v.line);
   const unusable = max / min >= UNUSABLE_RATIO;
-  const out = best.bps > c.ceilingBps && slow.length === 1 ? removeLine(x, b.teql, slow[0] as string) : undefined;
+  const out = best.bps > c.ceilingBps && slow.length === 1 ? removeLine(x, b.name, slow[0] as string) : undefined;
   return [
     {
       id: 'traffic.unequal-lines',
       severity: unusable ? 'error' : 'warning',
-      bond: b.teql,
+      bond: b.name,
       what:
-        `${b.teql}'s lines differ in speed: ` +
+        `${b.name}'s lines differ in speed: ` +
         `${rates.map((v, i) => `${v.line} ${kbit(bps[i] as number)}`).join(', ')}`,
       why:
         'TEQL hands every line the same number of packets, so a bond runs at N x its slowest line: ' +
@@ -185,14 +185,14 @@ function unequal(x: DoctorInput, b: DesiredBond): Finding[] {
       fix: [
         note(
           `bond them by weight instead, at about ${kbit(c.sumBps)} (${(c.sumBps / c.ceilingBps).toFixed(2)}x): ` +
-            `in ${x.desired.settingsFile}, rename [${b.teql}] to [wbond${b.index}] (a weighted bond, ` +
+            `in ${x.desired.settingsFile}, rename [${b.name}] to [wbond${b.index}] (a weighted bond, ` +
             'docs/WEIGHTED.md), then wanbond down and wanbond up',
         ),
         note(
           'or have the telco give every line the same timeslots (ACTIVE_CH), or leave the slow ' +
             `line${slow.length > 1 ? 's' : ''} out:`,
         ),
-        ...(out?.fix ?? [note(`in [${b.teql}] of ${x.desired.settingsFile}: slaves = the lines of equal speed`)]),
+        ...(out?.fix ?? [note(`in [${b.name}] of ${x.desired.settingsFile}: slaves = the lines of equal speed`)]),
       ],
       ...(out?.interrupts ? { interrupts: out.interrupts } : {}),
     },
@@ -215,7 +215,7 @@ function dropping(x: DoctorInput, b: DesiredBond): Finding[] {
     return {
       id: 'traffic.line-dropping',
       severity: 'warning' as const,
-      bond: b.teql,
+      bond: b.name,
       line,
       what:
         `${line} ` +

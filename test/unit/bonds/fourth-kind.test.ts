@@ -47,7 +47,7 @@ describe('a fourth kind of bond, from its folder and one registry line', () => {
   it('its section is read by its own rules, and a wrong key in it says what the kind takes', () => {
     const s = parseSettings('/etc/wanbond/wanbond.conf', SETTINGS);
     assert.deepEqual(
-      s.bonds.map((b) => [b.teql, b.kind, b.slaves, b.address, b.routes]),
+      s.bonds.map((b) => [b.name, b.kind, b.slaves, b.address, b.routes]),
       [
         ['teql0', 'teql', ['eth1', 'eth2'], '10.0.0.0/31', ['default']],
         ['mirror1', 'mirror', ['eth3', 'eth4'], '10.9.1.0/31', []],

@@ -28,7 +28,7 @@ describe('status', () => {
     const d: DesiredState = {
       bonds: [
         {
-          teql: 'teql0',
+          name: 'teql0',
           kind: 'teql',
           index: 0,
           slaves: ['w1', 'w2', 'w3', 'w4'].map((name) => ({ name, device: 'wanpipe1', where: 'x' })),

@@ -46,7 +46,7 @@ const route = (json: object) => parseRoutes(JSON.stringify([json]))[0]!;
 function makeWeighted(x: DoctorInput): void {
   const b = x.desired.bonds[0]!;
   Object.assign(b, {
-    teql: 'wbond0',
+    name: 'wbond0',
     kind: 'weighted',
     weights: b.slaves.map((s, i) => ({
       name: s.name,
@@ -127,7 +127,7 @@ function makeAppliedPc(x: DoctorInput): void {
   for (const u of uplinks)
     x.observed.addrs.push({ dev: u.name, local: u.address, prefixlen: 30, noprefixroute: false });
   Object.assign(b, {
-    teql: 'pcbond0',
+    name: 'pcbond0',
     kind: 'per-connection',
     address: '',
     rpFilter: 2,
@@ -229,7 +229,7 @@ export const CASES: Case[] = [
     name: 'sch_teql loaded with 1 equalizer, a second bond configured',
     break: (x) => {
       x.desired.bonds.push({
-        teql: 'teql1',
+        name: 'teql1',
         kind: 'teql',
         index: 1,
         slaves: [{ name: 'eth2', device: undefined, where: 'f:1' }],
@@ -259,7 +259,7 @@ export const CASES: Case[] = [
     break: (x) => {
       x.observed.teql.builtin = true;
       x.desired.bonds.push({
-        teql: 'teql1',
+        name: 'teql1',
         kind: 'teql',
         index: 1,
         slaves: [],

@@ -18,7 +18,7 @@ describe('settings', () => {
   it('defaults without bond sections', () => {
     const s = parseSettings('f', '[global]\nslave_wait = 500ms\nconfig_fix = no\n');
     assert.deepEqual(
-      [s.slaveWaitMs, s.configFix, s.bonds.map((b) => [b.teql, b.address, b.routes, b.rpFilter])],
+      [s.slaveWaitMs, s.configFix, s.bonds.map((b) => [b.name, b.address, b.routes, b.rpFilter])],
       [500, false, [['teql0', '10.0.0.0/31', ['default'], 0]]],
     );
   });
@@ -30,7 +30,7 @@ describe('settings', () => {
         'wan0\naddress = 10.0.1.0/31\nroutes = 192.0.2.0/24, 198.51.100.0/25\n',
     );
     assert.deepEqual(
-      s.bonds.map((b) => [b.teql, b.slaves, b.address, b.routes, b.rpFilter, b.mtu]),
+      s.bonds.map((b) => [b.name, b.slaves, b.address, b.routes, b.rpFilter, b.mtu]),
       [
         ['teql0', ['eth1', 'eth2'], '10.0.0.0/31', ['default'], 2, 1492],
         ['teql1', ['wan0'], '10.0.1.0/31', ['192.0.2.0/24', '198.51.100.0/25'], 0, undefined],
@@ -241,7 +241,7 @@ describe('settings: weighted bonds', () => {
         'eth2, eth3\naddress = 10.0.1.0/31\n',
     );
     assert.deepEqual(
-      s.bonds.map((b) => [b.teql, b.kind, b.index, b.rates]),
+      s.bonds.map((b) => [b.name, b.kind, b.index, b.rates]),
       [
         ['wbond0', 'weighted', 0, { w2g1ppp: 768_000 }],
         ['teql1', 'teql', 1, {}],

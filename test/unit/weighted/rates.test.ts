@@ -24,7 +24,7 @@ const emptyObserved = (): ObservedState => ({
 import { samplesDir } from '../../helpers/fs.js';
 
 const bond = (rates: Record<string, number> = {}) => ({
-  teql: 'wbond0',
+  name: 'wbond0',
   rates,
   ratesLine: Object.keys(rates).length ? 4 : undefined,
   line: 1,
@@ -70,7 +70,7 @@ describe('weighted bonds: the desired state', () => {
     const site = await loadSite(path.join(samplesDir, 'aft-a104-t1-ft1-mixed'));
     const d = desiredState(parseSettings('f', '[wbond0]\naddress = 10.0.0.0/31\n'), site);
     assert.deepEqual(
-      d.bonds.map((b) => [b.teql, b.kind, b.weights?.map((w) => w.weight)]),
+      d.bonds.map((b) => [b.name, b.kind, b.weights?.map((w) => w.weight)]),
       [['wbond0', 'weighted', [2, 1, 2]]],
     );
     assert.deepEqual(
