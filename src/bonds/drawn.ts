@@ -11,7 +11,7 @@ export function drawMembership(
   line: string,
   markOf: (k: number) => number,
 ): Membership {
-  const drawn = o.weighted?.nft?.draws[b.name] ?? [];
+  const drawn = o.policy?.nft?.draws[b.name] ?? [];
   const k = (b.weights ?? []).findIndex((w) => w.name === line);
   if (k < 0) return { in: false, draw: null };
   const mark = markOf(k);

@@ -37,7 +37,7 @@ export function holdsTableRoute(
   o: ObservedState,
   want: { to: string; dev: string; table: number; gateway?: string; src?: string },
 ): boolean {
-  const have = (o.weighted?.tables[want.table] ?? []).find((x) => x.dst === want.to);
+  const have = (o.policy?.tables[want.table] ?? []).find((x) => x.dst === want.to);
   return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
 }
 

@@ -1,6 +1,6 @@
 // Issues the reads that make an ObservedState. Every read goes through the Runner.
 import type { Runner } from '../exec/runner.js';
-import type { ObservedState, WeightedObserved } from '../state/types.js';
+import type { ObservedState, PolicyObserved } from '../state/types.js';
 import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
@@ -85,7 +85,7 @@ export async function readNft(runner: Runner): Promise<string | { cannot: string
 }
 
 /** The nft listing read: wanbond's table, or why it cannot be known. */
-type NftRead = Pick<WeightedObserved, 'nftAvailable' | 'nft' | 'nftUnusable'>;
+type NftRead = Pick<PolicyObserved, 'nftAvailable' | 'nft' | 'nftUnusable'>;
 function nftState(out: string | { cannot: string } | undefined): NftRead {
   if (out === undefined) return { nftAvailable: false, nft: undefined };
   if (typeof out !== 'string') return { nftAvailable: false, nft: undefined, nftUnusable: out.cannot };
@@ -150,7 +150,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
     staleDrivers: [],
     ...(w && !o.lean
       ? {
-          weighted: {
+          policy: {
             ...nftState(nftOut),
             rules: parseRules(rules ?? '[]'),
             tables: Object.fromEntries(w.map((t, i) => [t, parseRoutes(tables[i] ?? '[]')])),

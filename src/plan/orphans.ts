@@ -182,7 +182,7 @@ export function unrecordedBonds(recorded: readonly Step[], d: DesiredState, o: O
   const known = new Set([...d.bonds.map((b) => b.name), ...recordedBondNames(recorded)]);
   const seen = new Set<string>([
     ...KINDS.flatMap((k) => k.traces.seen(o)),
-    ...(o.weighted?.rules ?? []).flatMap((r) => {
+    ...(o.policy?.rules ?? []).flatMap((r) => {
       const bond = r.other || !/^\d+$/.test(r.table) ? undefined : tableOwner(Number(r.table));
       return bond ? [bond] : [];
     }),

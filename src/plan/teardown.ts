@@ -12,7 +12,7 @@ import { inverse, isHold, type RouteSpec, type Step } from './steps.js';
 /** The kernel shows this route as wanbond made it: to the device, or via its gateway (a DSL site's, a probe's). */
 function showsRoute(route: RouteSpec, o: ObservedState): boolean {
   // A weighted bond's per-line table, or main.
-  const routes = route.table !== undefined ? (o.weighted?.tables[route.table] ?? []) : o.routes;
+  const routes = route.table !== undefined ? (o.policy?.tables[route.table] ?? []) : o.routes;
   return routes.some(
     (r) =>
       r.dst === route.to &&
@@ -53,12 +53,12 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     case 'delete-link':
       return link(inv.dev) !== undefined;
     case 'nft-delete-table':
-      return o.weighted?.nft !== undefined;
+      return o.policy?.nft !== undefined;
     case 'del-rule':
-      return (o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+      return (o.policy?.rules ?? []).some((r) => sameRule(inv.rule, r));
     // A draw to put back: not when the bond already draws so (a rollback did it), nor without the table.
     case 'nft-stripe': {
-      const draw = o.weighted?.nft?.draws[inv.bond.bond];
+      const draw = o.policy?.nft?.draws[inv.bond.bond];
       return draw !== undefined && JSON.stringify(draw) !== JSON.stringify(drawnMarks(inv.bond));
     }
     // Give the replaced route back while ours holds its place, and also when the kernel removed ours
@@ -81,9 +81,9 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     case 'load-module':
       return !o.teql.loaded;
     case 'nft-table':
-      return o.weighted?.nft === undefined;
+      return o.policy?.nft === undefined;
     case 'add-rule':
-      return !(o.weighted?.rules ?? []).some((r) => sameRule(inv.rule, r));
+      return !(o.policy?.rules ?? []).some((r) => sameRule(inv.rule, r));
     case 'create-dummy':
       return link(inv.dev) === undefined;
     case 'add-address': {

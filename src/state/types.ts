@@ -137,10 +137,10 @@ export interface RuleState {
 }
 
 /**
- * What weighted bonds need read: nftables (whether nft exists, wanbond's table), the rules, wanbond's routing
- * tables.
+ * The kernel's policy routing and filtering as the kinds need it read (readsOf in src/bonds/registry.ts):
+ * nftables (whether nft exists, wanbond's table), the ip rules, wanbond's routing tables, conntrack.
  */
-export interface WeightedObserved {
+export interface PolicyObserved {
   /** nft is there and lists wanbond's table. */
   nftAvailable: boolean;
   /** nft is there but cannot list (built without JSON, a kernel without nf_tables): its error. */
@@ -192,8 +192,8 @@ export interface ObservedState {
   wanrouterDevices: { name: string; status: string }[] | undefined;
   /** Running devices whose driver still runs a configuration older than its file (see state/drivers.ts). */
   staleDrivers: StaleDriver[];
-  /** Read when a weighted bond is configured or recorded; undefined otherwise. */
-  weighted?: WeightedObserved;
+  /** Read when a kind's reads ask for it (a drawn bond, a DSL site's probe tables) or a record holds it. */
+  policy?: PolicyObserved;
   /** Read for doctor, status and up only (not the daemon's ring); undefined when not read. */
   ipv6?: Ipv6Observed;
 }

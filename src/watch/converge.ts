@@ -60,7 +60,7 @@ export async function converge(
     const desired = o.desired ?? ctx.desired;
     const decision = ringDecision(desired, o.health, before, o.removed, record.steps);
     o.decided(decision);
-    const w = before.weighted;
+    const w = before.policy;
     const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
     // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next
     // change's business.

@@ -76,7 +76,7 @@ export function ringDecision(
   for (const b of withRemoved(d, removed).bonds) {
     const kind = kindOf(b);
     // A bond nftables draws cannot be read or changed without a working nft; the others go on.
-    const blocked = kind.drawnByNft && o.weighted ? nftBlocker(o) : undefined;
+    const blocked = kind.drawnByNft && o.policy ? nftBlocker(o) : undefined;
     if (blocked) {
       skipped.push({ teql: b.name, why: blocked.why, fix: blocked.hint });
       continue;

@@ -41,7 +41,7 @@ export const isPerConnection = (b: DesiredBond): boolean => b.kind === 'per-conn
  * A per-connection bond has no device: `status` shows it up when wanbond's table has its chain. Whether
  * the daemon keeps it is the record's answer (watch/ring.ts): a firewall reload takes the chain, not the bond.
  */
-export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.weighted?.nft?.chains[b.name] !== undefined;
+export const pcBondUp = (b: DesiredBond, o: ObservedState): boolean => o.policy?.nft?.chains[b.name] !== undefined;
 
 /** The uplinks' tables of the desired per-connection bonds: what observe reads. */
 export const pcTables = (d: Pick<DesiredState, 'bonds'>): number[] =>
@@ -149,7 +149,7 @@ export function heldText(h: HeldUplink, settingsFile: string): { what: string; w
  * one place, with the same care for a route it replaces).
  */
 export function pcTableSteps(bonds: readonly DesiredBond[], o: ObservedState, skip: (name: string) => boolean): Step[] {
-  const w = o.weighted;
+  const w = o.policy;
   if (!w) return [];
   const steps: Step[] = [];
   for (const b of bonds) {

@@ -14,5 +14,5 @@ export const perConnectionTraces: KindTraces = {
       : s.kind === 'add-rule' && s.rule.fwmark === PC_MARK_BASE
         ? 'per-connection'
         : undefined,
-  seen: (o) => Object.keys(o.weighted?.nft?.chains ?? {}).filter((c) => /^pcbond\d+$/.test(c)),
+  seen: (o) => Object.keys(o.policy?.nft?.chains ?? {}).filter((c) => /^pcbond\d+$/.test(c)),
 };

@@ -147,7 +147,7 @@ export const teqlPlanner: KindPlanner = {
       // A DSL-router site's per-slave probe routes (read with the rules and tables; a lean read has none),
       // through slaves up now or brought up before.
       late: (before) =>
-        x.o.weighted
+        x.o.policy
           ? probeRouteSteps(d, x.o, new Set(before.flatMap((s) => (s.kind === 'set-link-up' ? [s.dev] : []))))
           : [],
     };
@@ -174,7 +174,7 @@ export const teqlPlanner: KindPlanner = {
         ...links.flatMap((l) => l.attach),
       ],
       // A slave back up lost its probe route with the link: it comes back with the slave.
-      late: () => (x.o.weighted ? probeRouteSteps(d, x.o) : []),
+      late: () => (x.o.policy ? probeRouteSteps(d, x.o) : []),
     };
   },
 };

@@ -58,7 +58,7 @@ export const probeRuleOf = (slave: string, table: number): PolicyRule => ({
  */
 export function probeRouteSteps(d: DesiredState, o: ObservedState, comingUp: ReadonlySet<string> = new Set()): Step[] {
   const steps: Step[] = [];
-  const rules = o.weighted?.rules ?? [];
+  const rules = o.policy?.rules ?? [];
   for (const b of bondsWithGateway(d)) {
     for (const [k, s] of b.slaves.entries()) {
       const router = s.router ?? routerOf(s.name, o);

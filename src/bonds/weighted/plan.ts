@@ -151,7 +151,7 @@ export function linesDown(d: DesiredState, o: ObservedState): Set<string> {
  * wanbond's table), with the fix; undefined when they can. TEQL bonds never depend on it.
  */
 export function nftBlocker(o: ObservedState): { why: string; hint: string } | undefined {
-  const w = o.weighted;
+  const w = o.policy;
   if (w?.nftAvailable) return undefined;
   if (w?.nftUnusable !== undefined) {
     return {
@@ -183,7 +183,7 @@ export function weightedSteps(
   if (all.length === 0) return { before: [], after: [] };
   const bonds = all.filter(isWeighted);
   const pcs = all.filter(isPerConnection);
-  const w = o.weighted;
+  const w = o.policy;
   const blocked = w ? nftBlocker(o) : NO_NFT;
   if (!w || blocked) {
     const { why, hint } = blocked ?? NO_NFT;

@@ -12,6 +12,6 @@ export const weightedTraces: KindTraces = {
     s.kind === 'nft-table' ? 'drawn' : s.kind === 'add-rule' && s.rule.fwmark === MARK_BASE ? 'weighted' : undefined,
   seen: (o) => [
     ...o.links.filter((l) => /^wbond\d+$/.test(l.name)).map((l) => l.name),
-    ...Object.keys(o.weighted?.nft?.chains ?? {}).filter((c) => /^wbond\d+$/.test(c)),
+    ...Object.keys(o.policy?.nft?.chains ?? {}).filter((c) => /^wbond\d+$/.test(c)),
   ],
 };

@@ -313,7 +313,7 @@ export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promi
     }
     const observed = await observeFor(record);
     // wanbond's table cannot be seen, so it is not deleted blind: said, with how to do it by hand.
-    const unseen = observed.weighted?.nftUnusable;
+    const unseen = observed.policy?.nftUnusable;
     if (unseen !== undefined && record.steps.some((s) => s.kind === 'nft-table')) {
       io.err(
         `warning: wanbond's nftables table is left as it is: nft cannot list it (${unseen})\n` +

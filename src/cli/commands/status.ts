@@ -103,7 +103,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
     });
     const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
     for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
-    const blocked = kind.drawnByNft && o.weighted ? nftBlocker(o) : undefined;
+    const blocked = kind.drawnByNft && o.policy ? nftBlocker(o) : undefined;
     return {
       problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
       teql: b.name,

@@ -302,7 +302,7 @@ export function weightedMtuRules(x: DoctorInput, b: DesiredBond): Finding[] {
  */
 export function drawnBondRules(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
   const noConntrack: Finding[] =
-    w.flushes && x.observed.weighted?.conntrack === false
+    w.flushes && x.observed.policy?.conntrack === false
       ? [
           {
             id: 'bond.pc-no-conntrack',
@@ -353,7 +353,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
   } catch (e) {
     if (!(e instanceof WanbondError)) throw e;
     // What `up` itself would refuse (a route it could not give back at `down`), said as up says it.
-    if (x.observed.weighted?.nftAvailable) {
+    if (x.observed.policy?.nftAvailable) {
       return [
         ...held,
         {
@@ -367,7 +367,7 @@ function drawnBond(x: DoctorInput, b: DesiredBond, w: DrawnWords): Finding[] {
       ];
     }
     const without =
-      x.observed.weighted?.nftUnusable !== undefined
+      x.observed.policy?.nftUnusable !== undefined
         ? 'with an nft that cannot list its table wanbond cannot read it back, so it neither checks nor changes it'
         : 'without the nft program wanbond can neither set nor read it';
     return [

@@ -223,7 +223,7 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
       ];
     }
     const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table));
-    const rule = (x.observed.weighted?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
+    const rule = (x.observed.policy?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
     if (route && rule) return [];
     return [
       {

@@ -57,7 +57,7 @@ function makeWeighted(x: DoctorInput): void {
   });
   x.observed.links.push(link('wbond0', 40, {}, ['BROADCAST', 'NOARP', 'UP', 'LOWER_UP']));
   x.observed.addrs.push({ dev: 'wbond0', local: '10.0.0.0', prefixlen: 31, noprefixroute: true });
-  x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+  x.observed.policy = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
 }
 
 /** What `wanbond up` leaves in the kernel for the weighted bond: its draw, tables, rules and main's route. */
@@ -65,7 +65,7 @@ function applyWeighted(x: DoctorInput): void {
   const b = x.desired.bonds[0]!;
   const lines = b.slaves.map((s) => s.name);
   const want = bondRulesOf(b);
-  x.observed.weighted = {
+  x.observed.policy = {
     nftAvailable: true,
     nft: {
       sets: {},
@@ -137,7 +137,7 @@ function makeAppliedPc(x: DoctorInput): void {
   });
   const want = bondRulesOf(b);
   const tags = (c: 'pre' | 'mss' | 'post') => chainRules(want)[c].map(ruleTag);
-  x.observed.weighted = {
+  x.observed.policy = {
     nftAvailable: true,
     conntrack: true,
     nft: {
@@ -184,15 +184,15 @@ function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: str
   const b = x.desired.bonds[0]!;
   b.gateway = '10.0.0.1';
   x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
-  x.observed.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+  x.observed.policy = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
   for (const [k, sl] of b.slaves.entries()) {
     if (sl.name !== without.noAddress)
       x.observed.addrs.push({ dev: sl.name, local: `192.0.2.${4 * k + 1}`, prefixlen: 30, noprefixroute: false });
-    x.observed.weighted.tables[probeTableOf(0, k)] = [
+    x.observed.policy.tables[probeTableOf(0, k)] = [
       route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}` }),
     ];
     if (sl.name !== without.noRule)
-      x.observed.weighted.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
+      x.observed.policy.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
   }
 }
 
@@ -831,7 +831,7 @@ export const CASES: Case[] = [
       makeDslSite(x, { noRule: 'w1g1ppp' });
     },
     fix: (x) => {
-      x.observed.weighted!.rules.push({
+      x.observed.policy!.rules.push({
         priority: 7765,
         oif: x.desired.bonds[0]!.slaves[0]!.name,
         table: String(probeTableOf(0, 0)),
@@ -977,10 +977,10 @@ export const CASES: Case[] = [
     break: (x) => {
       makeWeighted(x);
       applyWeighted(x);
-      x.observed.weighted!.nftAvailable = false;
+      x.observed.policy!.nftAvailable = false;
     },
     fix: (x) => {
-      x.observed.weighted!.nftAvailable = true;
+      x.observed.policy!.nftAvailable = true;
     },
     check: (f) => assert.match(f.fix.join('\n'), /apt-get install nftables/),
   },
@@ -1063,12 +1063,12 @@ export const CASES: Case[] = [
     name: 'a per-connection bond whose uplink lost its source rule',
     break: (x) => {
       makeAppliedPc(x);
-      x.observed.weighted!.rules = x.observed.weighted!.rules.filter(
+      x.observed.policy!.rules = x.observed.policy!.rules.filter(
         (r) => !(r.priority === 7768 && r.from === '100.64.2.2'),
       );
     },
     fix: (x) => {
-      x.observed.weighted!.rules.push({ priority: 7768, from: '100.64.2.2', table: String(pcTableOf(0, 1)) });
+      x.observed.policy!.rules.push({ priority: 7768, from: '100.64.2.2', table: String(pcTableOf(0, 1)) });
     },
     check: (f, all) => {
       assert.equal(f.what, 'pcbond0 is not as wanbond set it: ip rule priority 7768 from 100.64.2.2 lookup 77700002');
@@ -1102,10 +1102,10 @@ export const CASES: Case[] = [
     name: 'a per-connection bond on a system without conntrack',
     break: (x) => {
       makeAppliedPc(x);
-      x.observed.weighted!.conntrack = false;
+      x.observed.policy!.conntrack = false;
     },
     fix: (x) => {
-      x.observed.weighted!.conntrack = true;
+      x.observed.policy!.conntrack = true;
     },
     check: (f) => {
       assert.equal(f.severity, 'warning');

@@ -91,7 +91,7 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     const post = kernel.nft?.chains.get('post')?.rules.map((x) => JSON.stringify(x.expr)) ?? [];
     const snat = post.map((x) => /"snat":\{"addr":"([\d.]+)"/.exec(x)?.[1]);
     assert.deepEqual(snat, ['100.64.1.2', '100.64.2.2'], "SNAT to each uplink's address");
-    const draws = (await ctx.observe()).weighted?.nft?.draws ?? {};
+    const draws = (await ctx.observe()).policy?.nft?.draws ?? {};
     assert.deepEqual(marks(draws['pcbond0']), [pcMarkOf(0, 0)], "eth2 still out of pcbond0's draw");
     assert.deepEqual(marks(draws['wbond0']), [markOf(0, 0), markOf(0, 1)], "eth5 still out of wbond0's draw");
     assert.equal(kernel.dump(), drawn, 'the kernel as the daemon had it before the reload');
@@ -111,7 +111,7 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     await kernel.change({ file: 'nft', args: ['flush', 'ruleset'] });
     const r = await step(health());
     assert.deepEqual(r.done.filter((s) => s.kind.startsWith('nft')).map(say), ['nftables: create table ip wanbond']);
-    const draws = (await ctx.observe()).weighted?.nft?.draws ?? {};
+    const draws = (await ctx.observe()).policy?.nft?.draws ?? {};
     assert.deepEqual(marks(draws['wbond0']), [markOf(0, 0), markOf(0, 1), markOf(0, 2)], 'eth5 drawn again');
     assert.deepEqual(marks(draws['pcbond0']), [pcMarkOf(0, 0), pcMarkOf(0, 1)]);
   });

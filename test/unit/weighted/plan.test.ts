@@ -42,7 +42,7 @@ function bare(): ObservedState {
     plug: true,
     wanrouterDevices: undefined,
     staleDrivers: [],
-    weighted: { nftAvailable: true, nft: undefined, rules: [], tables: {} },
+    policy: { nftAvailable: true, nft: undefined, rules: [], tables: {} },
   };
 }
 
@@ -60,7 +60,7 @@ function applied(): ObservedState {
       ],
     }),
   );
-  o.weighted = {
+  o.policy = {
     nftAvailable: true,
     nft: {
       sets: {},
@@ -138,7 +138,7 @@ describe('weighted bonds: the plan', () => {
   it("a site's rule that selects an input interface (iif guest0) takes it out of the draw: a new table", () => {
     const o = applied();
     const site = (iif: string, priority: number, table = '100') => ({ priority, table, other: true, iif });
-    o.weighted?.rules.push(site('guest0', 32765), site('lo', 100), site('eth0', 32764, 'main'));
+    o.policy?.rules.push(site('guest0', 32765), site('lo', 100), site('eth0', 32764, 'main'));
     const p = weightedSteps(d, o).after;
     assert.deepEqual(
       p.map((s) => s.kind),
@@ -159,7 +159,7 @@ describe('weighted bonds: the plan', () => {
 
   it('a table of another shape (a chain someone added) is replaced whole', () => {
     const o = applied();
-    o.weighted!.nft!.chains['extra'] = { rules: 0, jumps: [], tags: [] };
+    o.policy!.nft!.chains['extra'] = { rules: 0, jumps: [], tags: [] };
     assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
   });
 
@@ -168,10 +168,10 @@ describe('weighted bonds: the plan', () => {
       "table; so does an older table's set",
     () => {
       const o = applied();
-      o.weighted!.nft!.chains['pre']!.tags = ['wanbond:000000000000'];
+      o.policy!.nft!.chains['pre']!.tags = ['wanbond:000000000000'];
       assert.deepEqual(weightedSteps(d, o).after.map(say), ['nftables: replace table ip wanbond']);
       const old = applied();
-      old.weighted!.nft!.sets['wbond0_dst'] = ['0.0.0.0/0'];
+      old.policy!.nft!.sets['wbond0_dst'] = ['0.0.0.0/0'];
       assert.deepEqual(weightedSteps(d, old).after.map(say), ['nftables: replace table ip wanbond']);
     },
   );
@@ -196,7 +196,7 @@ describe('weighted bonds: the plan', () => {
 
   it('no nft on the system: an error that says what to install, before any change', () => {
     const o = bare();
-    o.weighted!.nftAvailable = false;
+    o.policy!.nftAvailable = false;
     assert.throws(
       () => weightedSteps(d, o),
       (e: unknown) => e instanceof StateError && /apt-get install nftables/.test(e.hint),
@@ -207,8 +207,8 @@ describe('weighted bonds: the plan', () => {
 describe("weighted bonds: the daemon's ring", () => {
   it('a line back up after the kernel emptied its table: its table route first, then its draw', () => {
     const o = applied();
-    o.weighted!.tables[tableOf(0, 1)] = [];
-    o.weighted!.nft!.draws['wbond0'] = [M1];
+    o.policy!.tables[tableOf(0, 1)] = [];
+    o.policy!.nft!.draws['wbond0'] = [M1];
     o.routes[0] = route('default', { to: 'default', dev: 'w1g1ppp', src: '10.0.0.0' });
     assert.deepEqual(
       weightedSteps(d, o).after.map((s) => s.kind),
@@ -219,7 +219,7 @@ describe("weighted bonds: the daemon's ring", () => {
   it('a line down (the kernel emptied its table): no route through it is tried', () => {
     const o = applied();
     o.links.find((l) => l.name === 'w2g1ppp')!.flags = [];
-    o.weighted!.tables[tableOf(0, 1)] = [];
+    o.policy!.tables[tableOf(0, 1)] = [];
     assert.ok(
       !weightedSteps(d, o, new Set(['w2g1ppp'])).after.some(
         (s) => s.kind === 'replace-route' && s.route.dev === 'w2g1ppp',
@@ -248,9 +248,9 @@ describe("weighted bonds: the daemon's ring", () => {
       'reason to replace the table',
     () => {
       const o = applied();
-      o.weighted!.nft!.chains['wbond1'] = { rules: 1, jumps: [], tags: [''] };
-      o.weighted!.nft!.chains['pre']!.tags.push('wanbond:111111111111');
-      o.weighted!.nft!.chains['pre']!.rules++;
+      o.policy!.nft!.chains['wbond1'] = { rules: 1, jumps: [], tags: [''] };
+      o.policy!.nft!.chains['pre']!.tags.push('wanbond:111111111111');
+      o.policy!.nft!.chains['pre']!.rules++;
       assert.deepEqual(weightedSteps(d, o, new Set(), true).after, []);
       assert.deepEqual(
         weightedSteps(d, o).after.map(say),

@@ -94,7 +94,7 @@ describe('weighted bonds: the desired state', () => {
         operstate: 'UP',
       }));
       o.wanrouterDevices = [1, 2, 3].map((n) => ({ name: `wanpipe${n}`, status: 'Connected' }));
-      o.weighted = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
+      o.policy = { nftAvailable: true, nft: undefined, rules: [], tables: {} };
       const kinds = plan(d, o).steps.map((s) => s.kind);
       assert.ok(
         !kinds.includes('load-module') && !kinds.includes('attach-slave') && !kinds.includes('hold-bond'),

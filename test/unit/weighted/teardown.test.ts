@@ -32,7 +32,7 @@ const before = (): ObservedState => ({
   plug: true,
   wanrouterDevices: [1, 2, 3].map((n) => ({ name: `wanpipe${n}`, status: 'Connected' })),
   staleDrivers: [],
-  weighted: { nftAvailable: true, nft: undefined, rules: [], tables: {} },
+  policy: { nftAvailable: true, nft: undefined, rules: [], tables: {} },
 });
 
 describe('weighted bonds: down', () => {
@@ -59,7 +59,7 @@ describe('weighted bonds: down', () => {
       type: undefined,
       spec: { to: 'default', src: '10.0.0.0', nexthops: [{ dev: 'w1g1ppp', weight: 2 }, { dev: 'w2g1ppp' }] },
     });
-    after.weighted = {
+    after.policy = {
       nftAvailable: true,
       nft: { sets: {}, chains: {}, draws: {} },
       // As the kernel shows them (test/fixtures/weighted/ip-rule-iproute2-6.1.json): with their suppress_prefixlen.
@@ -113,7 +113,7 @@ describe('weighted bonds: down', () => {
       const after = before();
       const ours = policyRules([{ index: 0, lines: ['w1g1ppp', 'w2g1ppp'] }]);
       const other = ours.find((r) => r.suppressPrefixlength !== undefined && r.table !== 'main')!;
-      after.weighted!.rules = [
+      after.policy!.rules = [
         { priority: other.priority, fwmark: other.fwmark, mask: other.mask, table: String(other.table) },
       ];
       assert.deepEqual(
