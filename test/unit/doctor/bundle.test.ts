@@ -89,6 +89,33 @@ describe('doctor --bundle', () => {
     );
   });
 
+  it('masks every line ending, every quoting, and every assignment on a line (issue 22 defect 7)', () => {
+    // A CR-only file: each line is its own.
+    assert.equal(
+      maskSecrets('[w1g1.ppp]\rUSERID = bob\rPASSWD = s3cret\rMTU = 1500\r'),
+      `[w1g1.ppp]\rUSERID = ${MASK}\rPASSWD = ${MASK}\rMTU = 1500\r`,
+    );
+    assert.equal(
+      maskSecrets('PASSWD = a\r\nMTU = 1\nCHAP_SECRET = b'),
+      `PASSWD = ${MASK}\r\nMTU = 1\nCHAP_SECRET = ${MASK}`,
+    );
+    // Two assignments on one line, the secret second: it goes, and all after it.
+    assert.equal(maskSecrets('IPADDR=192.0.2.1 PASSWD=x USERID=y\n'), `IPADDR=192.0.2.1 PASSWD=${MASK}\n`);
+    assert.equal(maskSecrets('a=1; export CHAP_SECRET=z\n'), `a=1; export CHAP_SECRET=${MASK}\n`);
+    // Quoted secrets that hold a quote or a backslash: nothing of them is left.
+    for (const secret of [`it's-s3cret`, 'say "s3cret"', 'back\\slash-s3cret', `mixed'"\\s3cret`]) {
+      const error = `wanpipe1.conf:12: expected 'KEY = value' in section [w1g1], found 'PASSWD ${secret}'`;
+      const masked = maskText(error);
+      assert.ok(!masked.includes('s3cret'), masked);
+      assert.match(masked, /found 'PASSWD \*{8}/);
+      // The same error in pino's JSON, with its escaping of quotes and backslashes.
+      const json = JSON.stringify({ level: 50, msg: error, err: { message: error } });
+      const maskedJson = maskText(`${json}\n`);
+      assert.ok(!maskedJson.includes('s3cret'), maskedJson);
+      assert.equal((JSON.parse(maskedJson) as { level: number }).level, 50, 'the log line stays JSON');
+    }
+  });
+
   it(
     'a configuration that does not load: ' +
       'the bundle is still written, with the error and the raw files masked, and doctor exits 2',
