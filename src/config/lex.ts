@@ -80,7 +80,12 @@ function firstBinaryByte(text: string): { index: number; code: number } | undefi
   return undefined;
 }
 
-export function lex(file: string, text: string): LexedFile {
+/** What an empty file is told: a wanpipe file's hint unless the caller's file is another kind (the settings). */
+export interface LexOptions {
+  emptyHint?: string;
+}
+
+export function lex(file: string, text: string, opts: LexOptions = {}): LexedFile {
   const bin = firstBinaryByte(text);
   if (bin) {
     const line = text.slice(0, bin.index).split('\n').length;
@@ -124,8 +129,9 @@ export function lex(file: string, text: string): LexedFile {
       file,
       1,
       'file is empty',
-      'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), ' +
-        'or remove the file and its WAN_DEVICES entry',
+      opts.emptyHint ??
+        'write a [devices] and an [interfaces] section (see wanpipe-conf/ for samples), ' +
+          'or remove the file and its WAN_DEVICES entry',
     );
   }
   const sections: Section[] = [];

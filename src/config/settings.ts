@@ -85,7 +85,14 @@ function yesNo(file: string, e: Entry): boolean {
 }
 
 export function parseSettings(file: string, text: string): Settings {
-  const lexed = lex(file, text);
+  // An empty file may be one cut short (a full disk): the built-in default bond would take over the
+  // default route, so it is refused, and the hint says how to get that default on purpose.
+  const lexed = lex(file, text, {
+    emptyHint:
+      "write the bonds (e.g. '[teql0]' and 'slaves = wan0, wan1'; see the settings reference in README.md), " +
+      `or remove ${file} to use the built-in default: one TEQL bond teql0 of every WANPIPE IP interface, ` +
+      'with the default route',
+  });
   const out: Settings = {
     file,
     bonds: [],

@@ -23,6 +23,21 @@ describe('settings', () => {
     );
   });
 
+  it("an empty settings file is refused with a settings file's hint, not a wanpipe file's (issue 22 defect 12)", () => {
+    for (const text of ['', '\n\n', ' \r\n']) {
+      try {
+        parseSettings('/etc/wanbond/wanbond.conf', text);
+        assert.fail('an empty file was taken');
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.message, '/etc/wanbond/wanbond.conf:1: file is empty');
+        assert.match(e.hint, /write the bonds \(e\.g\. '\[teql0\]'/);
+        assert.match(e.hint, /or remove \/etc\/wanbond\/wanbond\.conf to use the built-in default/);
+        assert.doesNotMatch(e.hint, /\[devices\]/);
+      }
+    }
+  });
+
   it('several bonds, prefixes, loose rp_filter, mtu', () => {
     const s = parseSettings(
       'f',
