@@ -130,9 +130,9 @@ export class WatchDaemon {
 
   /** Runs until SIGTERM/SIGINT (or stop()); the bond is left as it is. */
   async run(): Promise<number> {
-    this.ctx = await this.o.build();
-    this.cfg = this.ctx.settings.watch.health;
-    // A reload asked for while `up` runs (SIGHUP would otherwise kill the process) waits for it.
+    // A reload asked for before the daemon runs (while it reads its configuration, or while `up` runs)
+    // waits for it: SIGHUP's default would kill the process, and systemd's Restart=on-failure takes
+    // that for a clean exit. So the handler comes first, before anything is awaited.
     const hup = () => {
       if (!this.started) {
         this.pendingHup = true;
@@ -144,6 +144,8 @@ export class WatchDaemon {
     process.on('SIGHUP', hup);
     // At start, exactly what `up` does (device restarts included), under the same lock.
     try {
+      this.ctx = await this.o.build();
+      this.cfg = this.ctx.settings.watch.health;
       await withLock(this.ctx, 'watch (start)', () => upLocked(this.ctx, this.o.io));
     } catch (e) {
       process.off('SIGHUP', hup);
