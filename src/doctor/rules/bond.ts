@@ -100,8 +100,27 @@ function slaveDown(x: DoctorInput, teql: string, line: string, adminUp: boolean)
   const i = siteIface(x, line);
   const device = i?.device !== undefined ? x.observed.wanrouterDevices?.find((d) => d.name === i.device) : undefined;
   // The card says the line is fine: nobody but an operator took the interface down, and the driver
-  // raises it only when the line comes back, which it never left.
-  if (i && !adminUp && device?.status === 'Connected' && (x.after.alarms[device.name]?.active ?? []).length === 0) {
+  // raises it only when the line comes back, which it never left. A frame-relay PVC is the exception:
+  // the carrier's switch reports each DLCI (LMI), and the driver takes a PVC down that the switch calls
+  // inactive while the port stays Connected; raising it by hand would hand TEQL's share to a dead PVC.
+  const portFine = device?.status === 'Connected' && (x.after.alarms[device.name]?.active ?? []).length === 0;
+  if (i && !adminUp && portFine && i.mediaAddr.kind === 'dlci') {
+    return {
+      id: 'bond.slave-down',
+      severity: 'error',
+      ...at,
+      why:
+        `${device?.name} is Connected with no T1 alarm, but the carrier's switch reports DLCI ${i.mediaAddr.dlci} ` +
+        'inactive: the driver took the PVC down, and it raises it when the switch reports it active again',
+      fix: [
+        cmd('wanpipemon', '-i', monitorIface(i), '-c', 'clr'),
+        note(
+          `if DLCI ${i.mediaAddr.dlci} is listed inactive, call the carrier about the PVC; do not set it up by hand`,
+        ),
+      ],
+    };
+  }
+  if (i && !adminUp && portFine) {
     return {
       id: 'bond.slave-down',
       severity: 'error',

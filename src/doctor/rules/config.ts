@@ -91,7 +91,8 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         why:
           'a wanpipe driver reads its configuration only when its device starts: until then a dead line stays ' +
           'up and keeps its share of the packets',
-        fix: [cmd('wanrouter', 'restart', device as string)],
+        // `up` restarts it as it restarts every stale device: one at a time, its lines out of the bond first.
+        fix: [cmd('wanbond', 'up')],
         interrupts: restartNote(x, device as string),
       };
   }

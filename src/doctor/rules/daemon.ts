@@ -3,7 +3,16 @@
 import { kindOf } from '../../bonds/registry.js';
 import type { Finding } from '../finding.js';
 import { cmd, note } from '../fix.js';
-import { configuredProbe, hasCarrier, isUp, linkOf, probeOf, siteIface, type DoctorInput } from '../input.js';
+import {
+  configuredProbe,
+  hasCarrier,
+  isUp,
+  linkOf,
+  monitorIface,
+  probeOf,
+  siteIface,
+  type DoctorInput,
+} from '../input.js';
 
 export const DAEMON_IDS = [
   'watch.not-running',
@@ -89,6 +98,9 @@ function lines(x: DoctorInput): Finding[] {
       // A line down in the kernel too is the bond rules' to report; here, lines only the probe sees.
       if (h.inRing || !isUp(l) || !hasCarrier(l)) return [];
       const probation = h.state === 'probation';
+      // A T1 alarm is the card's word, not the far end's silence: the line, not what lies beyond it.
+      const alarmed = h.alarms.length > 0;
+      const i = siteIface(x, h.line);
       return [
         {
           id: 'watch.line-down',
@@ -100,12 +112,17 @@ function lines(x: DoctorInput): Finding[] {
           why: probation
             ? 'a line rejoins only after staying healthy for the hold-down, so a line that fails again within ' +
               'seconds never does'
-            : 'the interface is up, yet ' +
-              `${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or ` +
-              'the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines',
+            : alarmed
+              ? `the card reports ${h.alarms.join(', ')} on the line while the interface stays up: the T1 or ` +
+                "the telco's circuit is down; the bond runs on its other lines"
+              : 'the interface is up, yet ' +
+                `${h.probe ? `its far end ${h.probe} does not answer` : 'the card reports it down'}: the line or ` +
+                'the circuit beyond it is dead while the driver shows nothing; the bond runs on its other lines',
           fix: probation
             ? [cmd('wanbond', 'status')]
-            : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
+            : alarmed && i
+              ? [cmd('wanpipemon', '-i', monitorIface(i), '-c', 'Ta'), cmd('wanbond', 'status')]
+              : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
         },
       ];
     });

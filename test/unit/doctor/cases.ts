@@ -441,7 +441,9 @@ export const CASES: Case[] = [
       x.observed.staleDrivers = [];
     },
     check: (f) => {
-      assert.deepEqual(f.fix, ['wanrouter restart wanpipe3']);
+      // `wanbond up` restarts it one device at a time, its lines out of the bond first (issue 22 defect 8).
+      assert.deepEqual(f.fix, ['wanbond up']);
+      assert.match(f.interrupts ?? '', /wanpipe3's lines \(w3g1ppp\) leave the bond while the device restarts/);
       assert.equal(f.bond, 'teql0');
     },
   },
@@ -639,6 +641,25 @@ export const CASES: Case[] = [
     check: (f) => {
       assert.deepEqual(f.fix, ['ip link set dev w3g1ppp up']);
       assert.match(f.why, /wanpipe3 is Connected with no T1 alarm/);
+    },
+  },
+  {
+    id: 'bond.slave-down',
+    name: 'a frame-relay PVC the driver took down, its port Connected without alarm: the carrier, not a hand',
+    break: (x) => {
+      const i = x.site?.interfaces.find((v) => v.name === 'w3g1ppp');
+      if (!i) throw new Error('no w3g1ppp in the site');
+      i.mediaAddr = { kind: 'dlci', dlci: 16 };
+      setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP']);
+    },
+    fix: (x) => {
+      setFlags(x, 'w3g1ppp', ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP']);
+    },
+    check: (f) => {
+      assert.match(f.why, /the carrier's switch reports DLCI 16 inactive: the driver took the PVC down/);
+      assert.equal(f.fix[0], 'wanpipemon -i w3g1 -c clr');
+      assert.match(f.fix[1] ?? '', /^# if DLCI 16 is listed inactive, call the carrier/);
+      assert.ok(!f.fix.some((l) => l.startsWith('ip link set')), 'never raise a dead PVC by hand');
     },
   },
   {
@@ -1186,6 +1207,28 @@ export const CASES: Case[] = [
         ['watch.line-down'],
         'out of the ring on purpose: not "not attached"',
       );
+    },
+  },
+  {
+    id: 'watch.line-down',
+    name: 'a T1 alarm the daemon acted on while the interface stays up: the line, not its far end',
+    break: (x) => {
+      Object.assign(lineHealth(x, 'w2g1ppp'), {
+        state: 'down',
+        inRing: false,
+        reason: 'T1 alarm RED',
+        alarms: ['RED'],
+      });
+      Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'pfifo_fast', handle: '0:' });
+    },
+    fix: (x) => {
+      Object.assign(lineHealth(x, 'w2g1ppp'), { state: 'up', inRing: true, reason: 'answers', alarms: [] });
+      Object.assign(qdisc(x, 'w2g1ppp'), { kind: 'teql0', handle: '8001:' });
+    },
+    check: (f) => {
+      assert.match(f.why, /^the card reports RED on the line while the interface stays up/);
+      assert.doesNotMatch(f.why, /far end/);
+      assert.deepEqual(f.fix, ['wanpipemon -i w2g1 -c Ta', 'wanbond status']);
     },
   },
   {

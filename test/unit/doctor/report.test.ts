@@ -53,7 +53,7 @@ describe('doctor report', () => {
       new RegExp(
         ' {2}ERROR {2}.*wanpipe3: the file says DYN_INTR_CFG = YES for ' +
           String.raw`w3g1ppp.*\[config\.stale-driver\]\n {7}why: a wanpipe driver reads its configuration ` +
-          String.raw`only when its device starts.*\n {7}fix: wanrouter restart wanpipe3\n` +
+          String.raw`only when its device starts.*\n {7}fix: wanbond up\n` +
           String.raw` {7}interrupts: wanpipe3's lines \(w3g1ppp\) leave the bond while the device restarts`,
       ),
     );
