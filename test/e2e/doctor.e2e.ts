@@ -347,7 +347,8 @@ describe('wanbond doctor in a real kernel', () => {
   });
 
   it(
-    'the file fixed while its driver runs the old value: ' + 'the printed wanrouter restart makes the driver read it',
+    'the file fixed while its driver runs the old value: ' +
+      'the printed fix (wanbond up) restarts the device, and its driver reads it',
     async () => {
       const f = path.join(lab.confDir, 'wanpipe3.conf');
       await breakAndFix('config.stale-driver', async () => {
