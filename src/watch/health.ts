@@ -60,7 +60,11 @@ export type Signal =
   /** The device's T1 alarms now on, and its error counters (running totals). */
   | { kind: 'alarms'; active: string[]; counters: Record<string, number> }
   | { kind: 'probe-start'; target: string }
-  | { kind: 'probe-stop' }
+  /**
+   * The probe stopped. `removed`: it has no target any more (a reload set probe.<line> = none, or took its
+   * far end away): what it said of the line (a ping that could not run, a far end that answered) goes with it.
+   */
+  | { kind: 'probe-stop'; removed?: boolean }
   /** ping exited soon after its start (it cannot run: no route, no device); it is started again. */
   | { kind: 'probe-failed'; text: string }
   /** The probe was held for `ms` (while the daemon changed the ring): that time is not silence. */
@@ -305,8 +309,15 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
           verified: h.probe.verified && h.probe.target === sig.target,
         },
       };
-    case 'probe-stop':
-      return { ...h, probe: { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: -1, missed: 0 } };
+    case 'probe-stop': {
+      const stopped = { ...h.probe, startedAt: undefined, pending: {}, answeredSeq: -1, missed: 0 };
+      return {
+        ...h,
+        probe: sig.removed
+          ? { ...stopped, target: undefined, failing: undefined, verified: false, lastReplyAt: undefined }
+          : stopped,
+      };
+    }
     case 'probe-failed':
       return { ...h, probe: { ...h.probe, failing: sig.text } };
     case 'probe-paused': {

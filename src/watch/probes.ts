@@ -64,7 +64,7 @@ export class Probes {
     ) {
       void have.child.stop();
       this.probes.delete(line);
-      this.o.signal(line, { kind: 'probe-stop' });
+      this.o.signal(line, { kind: 'probe-stop', removed: target === undefined });
     }
     if (ifindex === undefined || target === undefined || this.probes.has(line)) return;
     const child = new SupervisedChild({

@@ -256,6 +256,22 @@ describe('line health', () => {
     assert.match(r.log[0]!.reason, /the probe cannot run: ping: connect: Network is unreachable/);
   });
 
+  it('a probe removed by a reload while it could not run takes its verdict with it (issue 22 defect 4)', () => {
+    const failing: Timed[] = [
+      ...start,
+      ...probes(0, 1000, () => true),
+      [1100, { kind: 'probe-failed', text: 'ping: connect: Network is unreachable' }],
+    ];
+    // probe.wan0 = none at 2000: the line is judged by its link alone, and it rejoins after the hold-down.
+    const r = play([...failing, [2000, { kind: 'probe-stop', removed: true }]], 60_000);
+    assert.deepEqual(r.states.slice(0, 2), ['1520:up>down', '2000:down>probation']);
+    assert.equal(r.h.state, 'up');
+    assert.equal(r.h.probe.target, undefined);
+    // A probe only stopped (its interface went down a moment) keeps its verdict until the probe runs again.
+    const kept = play([...failing, [2000, { kind: 'probe-stop' }]], 60_000);
+    assert.deepEqual(kept.states, ['1520:up>down']);
+  });
+
   it('a suppressed line in probation asks for no tick before its reuse time (no busy loop)', () => {
     const script: Timed[] = [...start, ...probes(0, 40_000, () => true)];
     for (let k = 0; k < 4; k++) script.push([1000 + k * 2000, link(false)], [2000 + k * 2000, link(true)]);
