@@ -21,6 +21,7 @@ export interface ChildOptions {
 export class SupervisedChild {
   private proc: ChildProcess | undefined;
   private stopped = false;
+  private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private backoff: number;
   private startedAt = 0;
@@ -88,11 +89,23 @@ export class SupervisedChild {
       }, this.backoff);
       this.backoff = Math.min(this.o.maxBackoffMs ?? 5000, this.backoff * 2);
     });
+    // Restarted while paused (a ping that exited during a ring change): held like the one it replaces.
+    if (this.paused) this.signalProc('SIGSTOP');
     if (p.pid !== undefined) this.o.onStart?.(this.restarts);
   }
 
-  /** Stops or resumes the child without losing it (SIGSTOP / SIGCONT). */
+  private signalProc(sig: NodeJS.Signals): void {
+    if (this.proc?.pid === undefined) return;
+    try {
+      this.proc.kill(sig);
+    } catch {
+      /* gone */
+    }
+  }
+
+  /** Stops or resumes the child without losing it (SIGSTOP / SIGCONT); a restart meanwhile starts stopped. */
   pause(): void {
+    this.paused = true;
     if (this.proc?.pid !== undefined) {
       try {
         this.proc.kill('SIGSTOP');
@@ -102,6 +115,7 @@ export class SupervisedChild {
     }
   }
   resume(): void {
+    this.paused = false;
     if (this.proc?.pid !== undefined) {
       try {
         this.proc.kill('SIGCONT');
