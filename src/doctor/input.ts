@@ -73,9 +73,7 @@ export const bondOfLine = (x: DoctorInput, line: string): DesiredBond | undefine
 export const linesOfDevice = (x: DoctorInput, device: string): string[] =>
   x.desired.wanpipeDevices.find((d) => d.name === device)?.slaves ?? [];
 
-/** A line's root qdisc is this bond: it is in the bond. */
-export const enslaved = (o: ObservedState, line: string, teql: string): boolean =>
-  o.qdiscs.some((q) => q.dev === line && q.root && q.kind === teql);
+export { enslaved } from '../bonds/teql/enslaved.js';
 
 /** What the running daemon judges of a line; undefined without a running daemon. */
 export const daemonLine = (x: DoctorInput, teql: string, line: string): LineSummary | undefined =>

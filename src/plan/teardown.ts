@@ -1,6 +1,7 @@
 // What `down` runs: the inverse of each step `up` recorded, newest first, where the kernel still
 // shows what wanbond made. Anything the operator changed since is left alone. Pure.
 import { KINDS } from '../bonds/registry.js';
+import { enslaved } from '../bonds/teql/enslaved.js';
 import { sameRule } from '../net/rules.js';
 import { drawnMarks } from '../bonds/weighted/ruleset.js';
 import type { ObservedState } from '../state/types.js';
@@ -37,7 +38,7 @@ function stillOurs(inv: Step, o: ObservedState): boolean {
     case 'release-bond':
       return o.qdiscs.some((q) => q.dev === inv.teql && isHold(q));
     case 'detach-slave':
-      return o.qdiscs.some((q) => q.dev === inv.dev && q.root && q.kind === inv.teql);
+      return enslaved(o, inv.dev, inv.teql);
     case 'attach-slave':
       return (
         link(inv.dev) !== undefined && !o.qdiscs.some((q) => q.dev === inv.dev && q.root && /^teql\d+$/.test(q.kind))

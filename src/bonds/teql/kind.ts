@@ -9,6 +9,7 @@ import { teqlSettings } from './settings.js';
 import { teqlTraces } from './traces.js';
 import { teqlUndo } from './undo.js';
 import { PROBE_RULE_PRIORITY, PROBE_TABLES } from './probe-routes.js';
+import { enslaved } from './enslaved.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
 import { probeTables } from './probe-routes.js';
@@ -35,7 +36,7 @@ export const teqlKind: BondKind = {
   },
   // A line is in a TEQL bond by having the teql device as its root qdisc.
   heldOut: () => [],
-  member: (b, o, line) => ({ in: o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.name), draw: null }),
+  member: (b, o, line) => ({ in: enslaved(o, line, b.name), draw: null }),
   routed: (b, o, to) => o.routes.some((x) => x.dst === to && x.dev === b.name && x.gateway === b.gateway),
   addressPresent: deviceAddressPresent,
   watchesAddresses: false,

@@ -5,6 +5,7 @@
 import { StateError } from '../../errors.js';
 import { networkOf } from '../../net/ipv4.js';
 import type { Step } from '../../plan/steps.js';
+import { enslaved } from './enslaved.js';
 import { leftoverReleases } from './undo.js';
 import type { DesiredBond, DesiredState, LinkState, ObservedState } from '../../state/types.js';
 import type { KindPlanner } from '../kind.js';
@@ -153,10 +154,7 @@ export const teqlPlanner: KindPlanner = {
     };
   },
   // Deleting an interface that is still a slave would change the ring unguarded.
-  beforeRestart: (b, o, line) =>
-    o.qdiscs.some((q) => q.dev === line && q.root && q.kind === b.name)
-      ? [{ kind: 'detach-slave', dev: line, teql: b.name }]
-      : [],
+  beforeRestart: (b, o, line) => (enslaved(o, line, b.name) ? [{ kind: 'detach-slave', dev: line, teql: b.name }] : []),
   planned(bonds, o) {
     const attached = bonds.flatMap((b) =>
       b.slaves.map((s) => ({ dev: s.name, kind: b.name, handle: '8001:', root: true })),
