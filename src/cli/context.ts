@@ -42,6 +42,8 @@ export interface BaseContext {
 export interface Context extends BaseContext {
   settings: Settings;
   site: Site | undefined;
+  /** Where the wanpipe files are read from, whether or not they exist now (the daemon watches it). */
+  confDir: string;
   desired: DesiredState;
   /** The kernel, with the drivers that run an older configuration than their files. */
   /**
@@ -196,6 +198,7 @@ export async function buildContext(o: EngineOpts, log: Log, runner?: Runner): Pr
     ...base,
     settings,
     site,
+    confDir: o.confDir,
     desired,
     restart: true,
     observe: async (extra = [], oo = {}) => {

@@ -1,7 +1,10 @@
 // One change of the bonds by the daemon, through the engine: under the lock, read the kernel, decide
 // the ring from the lines' health, plan, apply (journal, verify, rollback) and record, as `up` does.
 import { Transactions } from '../apply/recorded.js';
-import { currentRecord } from '../cli/commands/engine.js';
+import { currentRecord, removedBonds } from '../cli/commands/engine.js';
+import { orphanTeardown, rollbackOf } from '../plan/orphans.js';
+import { withoutEntries } from '../state/merge.js';
+import { writeRecord } from '../state/record.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { acquireLock } from '../exec/lock.js';
@@ -100,4 +103,44 @@ export async function lostTable(ctx: Context): Promise<string[]> {
   const text = await readNft(ctx.runner);
   // No nft, or one that cannot list: the ring skips those bonds and says what to install.
   return text === undefined || typeof text !== 'string' ? [] : nftLost(bonds, parseNftTable(text));
+}
+
+/**
+ * After a reload that deleted bond sections: those bonds taken down as `up` takes them down (what this
+ * boot's record holds of them, undone), so no bond runs unwatched and unknown to status and doctor.
+ * Returns the bonds taken down.
+ */
+export async function removeDeleted(ctx: Context, o: { io: Io; log: Log }): Promise<string[]> {
+  const lock = await acquireLock(ctx.stateDir, { what: 'watch (reload)', waitMs: ctx.lockWaitMs });
+  try {
+    const record = await currentRecord(ctx, o.io);
+    const { orphans, observe } = removedBonds(ctx, record);
+    if (orphans.steps.length === 0) return [];
+    const before = await observe();
+    const removal = orphanTeardown(orphans, before);
+    if (removal.steps.length === 0) {
+      // Nothing of them is left in the kernel: only the record still names them.
+      await writeRecord(ctx.stateDir, { ...record, steps: withoutEntries(record.steps, orphans.steps) });
+      return orphans.bonds;
+    }
+    const tx = new Transactions(record, {
+      runner: ctx.runner,
+      log: o.log,
+      stateDir: ctx.stateDir,
+      observe,
+      fixConfig: ctx.fixConfig,
+      onRecordError: (w) => o.log.error({ err: w.message }, 'could not write the record after a rollback'),
+    });
+    const replan = (obs: ObservedState): Plan => ({ version: 1, steps: orphanTeardown(orphans, obs).steps });
+    await tx.run(
+      { version: 1, steps: removal.steps },
+      replan,
+      `taking down ${orphans.bonds.join(', ')}`,
+      rollbackOf(removal.pairs),
+    );
+    await tx.forget(orphans.steps);
+    return orphans.bonds;
+  } finally {
+    await lock.release();
+  }
 }

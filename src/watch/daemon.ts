@@ -5,14 +5,17 @@
 // change through the engine, probes.ts and alarms.ts the signals, metrics-endpoint.ts the Prometheus
 // endpoint (metrics.ts, metrics-server.ts); this file is the wiring.
 import { kindOf } from '../bonds/registry.js';
-import type { DesiredBond } from '../state/types.js';
-import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
-import type { RemovedLine, RingDecision } from './ring.js';
-import { converge, lostTable, WIDTH, type Mode } from './converge.js';
+import { LoadMeter } from '../bonds/per-connection/load-meter.js';
+import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
+import { InterruptedError } from '../apply/apply.js';
+import type { RemovedLine } from './ring.js';
+import { converge, lostTable, removeDeleted, WIDTH, type Mode } from './converge.js';
 import {
   DEFAULT_HEALTH,
   initialHealth,
+  inRing,
   nextDeadline,
+  restoredHealth,
   step,
   summary,
   type HealthConfig,
@@ -20,14 +23,17 @@ import {
   type Signal,
   type Transition,
 } from './health.js';
-import { HEARTBEAT_MS, writeHealthFile, type HealthFile } from './health-file.js';
+import { HEARTBEAT_MS, predecessorOf, type HealthFile } from './health-file.js';
+import { HealthWriter } from './health-writer.js';
+import { DecisionLog } from './decision-log.js';
+import { ConfigFiles } from './config-files.js';
+import { Lifecycle, type Phase } from './lifecycle.js';
 import { parseAddressLine, parseMonitorLine } from './parse.js';
 import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
 import { sysfsCounters, type CounterReader } from './metrics.js';
-import { LOAD_INTERVAL_MS, loadWeights, smoothRate, withLoadWeights } from '../bonds/per-connection/load.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { BusyError } from '../exec/lock.js';
 import { describe } from '../plan/steps.js';
@@ -60,17 +66,19 @@ const errText = (e: unknown) =>
   e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e);
 
 export class WatchDaemon {
-  private ctx!: Context;
+  private ctx: Context | undefined;
   private cfg: HealthConfig = DEFAULT_HEALTH;
   private readonly health = new Map<string, LineHealth>();
   private readonly bondOf = new Map<string, string>();
+  /** When each line's probe first answered in this daemon's life: its bond's other lines are judged by it. */
+  private readonly firstAnswer = new Map<string, number>();
   private readonly probes: Probes;
   /** Why the probes are off (no usable ping), or undefined. */
   private probeOff: string | undefined;
   private monitor: SupervisedChild | undefined;
-  private files: FSWatcher | undefined;
-  private timers = new Set<NodeJS.Timeout>();
+  private readonly files: ConfigFiles;
   private tickTimer: NodeJS.Timeout | undefined;
+  private stopAlarmPoll: () => void = () => undefined;
   private alarmBusy = false;
   private acting: Promise<void> | undefined;
   private again = false;
@@ -78,42 +86,40 @@ export class WatchDaemon {
   private nextMode: Mode = 'ring';
   private retryMs = 0;
   private removed: RemovedLine[] = [];
-  private allDown = new Set<string>();
-  private skippedSaid = new Set<string>();
+  /** Bonds a reload deleted from the settings: taken down by the next bond change. */
+  private deleted = false;
   private unprobedSaid = '';
-  private foreignSaid = '';
-  /** Lines held out for a problem of their own, with what was said of them (an uplink's addresses then). */
-  private heldSaid = new Map<string, { said: string; back: string; backText: string }>();
   /** Per resync in flight: the lines an event spoke of meanwhile (the event is newer than the read). */
   private readonly resyncs = new Set<Set<string>>();
-  private alarmTimer: NodeJS.Timeout | undefined;
   private pendingHup = false;
-  private started = false;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain: string | undefined;
   /** Far-end addresses the kernel showed (a peer address), for lines with no configured target. */
   private readonly kernelPeers = new Map<string, string>();
-  private stopping = false;
-  private stopped!: () => void;
+  private readonly life: Lifecycle;
   private readonly startedAt = new Date().toISOString();
-  private reloadTimer: NodeJS.Timeout | undefined;
+  private bootId: string | undefined;
   private readonly onProcessError = (e: unknown) =>
     this.o.log.error({ err: e }, 'unexpected error in the watch daemon; it keeps running');
   /** Ring changes done, for the log and the lab. */
   actions = 0;
-  /** What health.json was last written from: the metrics serve exactly these numbers. */
-  private lastSnapshot: HealthFile | undefined;
   private readonly metrics: MetricsEndpoint;
-  /** balance = load: each uplink's last counter and smoothed rate, and each bond's weights now. */
-  private readonly loadLast = new Map<string, { bytes: number; at: number }>();
-  private readonly loadRate = new Map<string, number>();
-  private readonly loadWeights = new Map<string, Map<string, number>>();
-  private loadBusy = false;
+  private readonly writer: HealthWriter;
+  private readonly decisions: DecisionLog;
+  private readonly load: LoadMeter;
   private tableBusy = false;
   private tableErrSaid = '';
 
   constructor(private readonly o: WatchOptions) {
+    this.life = new Lifecycle(this.onProcessError);
+    this.writer = new HealthWriter({
+      log: o.log,
+      stateDir: () => this.c.stateDir,
+      snapshot: (stoppedAt) => this.snapshot(stoppedAt),
+    });
     this.metrics = new MetricsEndpoint({
       log: o.log,
-      snapshot: () => this.lastSnapshot,
+      snapshot: () => this.writer.last,
       ...(o.counters ? { counters: o.counters } : {}),
     });
     this.probes = new Probes({
@@ -122,115 +128,152 @@ export class WatchDaemon {
       intervalMs: () => this.cfg.probeIntervalMs,
       signal: (line, sig) => this.feed(line, sig),
     });
+    this.decisions = new DecisionLog(o.log, () => this.ctx?.desired.bonds ?? []);
+    let counters: CounterReader | undefined = o.counters;
+    this.load = new LoadMeter({ log: o.log, counters: () => (counters ??= sysfsCounters()) });
+    this.files = new ConfigFiles({
+      log: o.log,
+      changed: (why) => {
+        this.log.info({ event: 'reload', why }, 'a configuration file changed; reloading');
+        void this.reload(why);
+      },
+    });
   }
 
   private get log(): Log {
     return this.o.log;
   }
 
+  /** The configuration: read before anything that uses it runs. */
+  private get c(): Context {
+    if (!this.ctx) throw new Error('the watch daemon has no configuration yet');
+    return this.ctx;
+  }
+
+  /** The daemon's phase: starting, running, reloading, stopping, stopped. */
+  get phase(): Phase {
+    return this.life.phase;
+  }
+
+  /** Timers the daemon holds (none once stopped: nothing keeps the process alive). */
+  get pendingTimers(): number {
+    return this.life.pendingTimers + (this.tickTimer ? 1 : 0);
+  }
+
   /** Runs until SIGTERM/SIGINT (or stop()); the bond is left as it is. */
   async run(): Promise<number> {
-    // A reload asked for before the daemon runs (while it reads its configuration, or while `up` runs)
-    // waits for it: SIGHUP's default would kill the process, and systemd's Restart=on-failure takes
-    // that for a clean exit. So the handler comes first, before anything is awaited.
+    // Every signal is the daemon's from its first moment: SIGHUP's default would kill the process (and
+    // systemd's Restart=on-failure takes that for a clean exit), and a SIGTERM during the start must stop it.
     const hup = () => {
-      if (!this.started) {
-        this.pendingHup = true;
-        return;
-      }
-      this.log.info({ event: 'reload', why: 'SIGHUP' }, 'reloading the configuration');
+      this.log.info({ event: 'reload', why: 'SIGHUP', phase: this.life.phase }, 'reloading the configuration');
       void this.reload('SIGHUP');
     };
-    process.on('SIGHUP', hup);
-    // At start, exactly what `up` does (device restarts included), under the same lock.
-    try {
-      this.ctx = await this.o.build();
-      this.cfg = this.ctx.settings.watch.health;
-      await withLock(this.ctx, 'watch (start)', () => upLocked(this.ctx, this.o.io));
-    } catch (e) {
-      process.off('SIGHUP', hup);
-      throw e;
-    }
-    const done = new Promise<void>((resolve) => {
-      this.stopped = resolve;
-    });
-    process.on('uncaughtException', this.onProcessError);
-    process.on('unhandledRejection', this.onProcessError);
     const term = (sig: NodeJS.Signals) => {
-      this.log.info({ event: 'stop', signal: sig }, 'stopping; the bonds stay as they are');
+      this.log.info({ event: 'stop', signal: sig, phase: this.life.phase }, 'stopping; the bonds stay as they are');
       void this.stop();
     };
+    process.on('SIGHUP', hup);
     process.on('SIGTERM', term);
     process.on('SIGINT', term);
+    process.on('uncaughtException', this.onProcessError);
+    process.on('unhandledRejection', this.onProcessError);
+    try {
+      try {
+        await this.start();
+      } catch (e) {
+        const asked = !this.life.live;
+        await this.stop();
+        // A stop asked for during the start's `up` interrupts it: `up` rolled back, as asked.
+        if (asked && e instanceof InterruptedError) return 0;
+        throw e;
+      }
+      await this.life.stopped;
+      return 0;
+    } finally {
+      process.off('SIGHUP', hup);
+      process.off('SIGTERM', term);
+      process.off('SIGINT', term);
+      process.off('uncaughtException', this.onProcessError);
+      process.off('unhandledRejection', this.onProcessError);
+    }
+  }
+
+  /** At start: exactly what `up` does (device restarts included), under the same lock; then the watching. */
+  private async start(): Promise<void> {
+    const ctx = await this.o.build();
+    this.ctx = ctx;
+    this.cfg = ctx.settings.watch.health;
+    if (!this.life.live) return;
+    this.bootId = await ctx.bootId();
+    const before = await predecessorOf(ctx.stateDir, this.bootId);
+    if (!this.life.live) return;
     this.probeOff = await pingUnusable(this.o.ping ?? 'ping');
+    if (!this.life.live) return;
+    this.initLines(ctx, before);
+    // The lines the previous daemon of this boot had taken out stay out: `up` must not put them back.
+    const judged = new Map([...this.health].filter(([, h]) => !inRing(h)).map(([n, h]) => [n, h.reason]));
+    await withLock(ctx, 'watch (start)', () => upLocked(ctx, this.o.io, { judgedOut: judged }));
+    if (!this.life.live) return;
     if (this.probeOff)
       this.log.error(
         { event: 'probes-off', why: this.probeOff },
         `no probes: ${this.probeOff}; install iputils-ping (the daemon needs its -O); ` +
           `lines are watched by their link and the card's alarms only, a silent failure goes unseen`,
       );
-    try {
-      this.initLines(this.ctx);
-      this.monitor = new SupervisedChild({
-        // Addresses too: a per-connection uplink given another address (DHCP, PPPoE) leaves the draw,
-        // and rejoins with its own.
-        file: this.o.ip ?? 'ip',
-        args: ['-o', 'monitor', 'link', 'address'],
-        log: this.log,
-        onLine: (l, stream) => {
-          if (stream === 'stdout') this.onMonitorLine(l);
-        },
-        // Whatever happened while no monitor ran is read whole from the kernel after each start.
-        // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
-        onStart: (restarts) => {
-          void this.resyncLinks(restarts);
-          this.later(1000, () => this.resyncLinks(0));
-        },
-      });
-      this.monitor.start();
-      this.startAlarmPoll();
-      this.every(HEARTBEAT_MS, () => this.writeHealth());
-      this.every(LOAD_INTERVAL_MS, () => this.measureLoad());
-      this.every(TABLE_CHECK_MS, () => this.checkTable());
-      if (this.o.watchFiles !== false) this.watchFiles();
-      // The first snapshot exists before the first scrape can ask for it.
-      await this.writeHealth();
-      await this.syncMetrics();
-      this.log.info(
-        { event: 'started', lines: [...this.health.keys()], bonds: this.ctx.desired.bonds.map((b) => b.name) },
-        'watching',
-      );
-      this.started = true;
-      if (this.pendingHup) {
-        this.pendingHup = false;
-        void this.reload('SIGHUP during start');
-      }
-      await done;
-    } finally {
-      process.off('SIGTERM', term);
-      process.off('SIGINT', term);
-      process.off('SIGHUP', hup);
-      process.off('uncaughtException', this.onProcessError);
-      process.off('unhandledRejection', this.onProcessError);
+    this.monitor = new SupervisedChild({
+      // Addresses too: a per-connection uplink given another address (DHCP, PPPoE) leaves the draw,
+      // and rejoins with its own.
+      file: this.o.ip ?? 'ip',
+      args: ['-o', 'monitor', 'link', 'address'],
+      log: this.log,
+      onLine: (l, stream) => {
+        if (stream === 'stdout') this.onMonitorLine(l);
+      },
+      // Whatever happened while no monitor ran is read whole from the kernel after each start.
+      // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
+      onStart: (restarts) => {
+        void this.resyncLinks(restarts);
+        this.life.later(1000, () => this.resyncLinks(0));
+      },
+    });
+    this.monitor.start();
+    this.startAlarmPoll();
+    this.life.every(HEARTBEAT_MS, () => this.writeHealth());
+    this.life.every(LOAD_INTERVAL_MS, () => this.measureLoad());
+    this.life.every(TABLE_CHECK_MS, () => this.checkTable());
+    await this.watchFiles();
+    // The first snapshot exists before the first scrape can ask for it.
+    await this.writeHealth();
+    await this.syncMetrics();
+    if (!this.life.enter('running')) return;
+    this.log.info(
+      {
+        event: 'started',
+        lines: [...this.health.keys()],
+        bonds: ctx.desired.bonds.map((b) => b.name),
+        ...(before ? { after: before.pid } : {}),
+      },
+      'watching',
+    );
+    if (this.pendingHup) {
+      this.pendingHup = false;
+      void this.reload('SIGHUP during start');
     }
-    return 0;
   }
 
+  /** Stops watching (the bonds stay as they are); at any moment, once; returns when everything has stopped. */
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    if (this.alarmTimer) clearInterval(this.alarmTimer);
+    if (!this.life.beginStop()) return this.life.stopped;
+    this.stopAlarmPoll();
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.tickTimer = undefined;
     // No scrape during the teardown; the last health file says metrics: null.
     await this.metrics.close();
     // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
     await this.acting?.catch(() => undefined);
-    await Promise.all([this.monitor?.stop(), this.probes.stop()]);
-    await this.files?.close().catch(() => undefined);
-    await this.writeHealth(new Date().toISOString());
-    this.stopped();
+    await Promise.all([this.monitor?.stop(), this.probes.stop(), this.files.close()]);
+    if (this.ctx) await this.writeHealth(new Date().toISOString());
+    this.life.finishStop();
   }
 
   /** The monitor's pid, for the lab's test that kills it. */
@@ -240,48 +283,69 @@ export class WatchDaemon {
 
   /** (Again, after a reload: alarm_poll may have changed.) */
   private startAlarmPoll(): void {
-    if (this.alarmTimer) clearInterval(this.alarmTimer);
-    this.alarmTimer = setInterval(() => {
-      void this.pollAlarms().catch(this.onProcessError);
-    }, this.ctx.settings.watch.alarmPollMs);
+    this.stopAlarmPoll();
+    this.stopAlarmPoll = this.life.every(this.c.settings.watch.alarmPollMs, () => this.pollAlarms());
   }
 
-  private every(ms: number, f: () => Promise<void> | void): void {
-    this.timers.add(
-      setInterval(() => {
-        void Promise.resolve().then(f).catch(this.onProcessError);
-      }, ms),
-    );
-  }
-
-  private initLines(ctx: Context): void {
+  /**
+   * The lines to judge, from the configuration; at start, from the judgement the previous daemon of this
+   * boot left: a line it had taken out stays out until it shows it works, its flap penalty goes on.
+   */
+  private initLines(ctx: Context, before?: HealthFile): void {
     const now = Date.now();
     const want = new Map<string, string>();
     for (const b of ctx.desired.bonds) for (const s of b.slaves) want.set(s.name, b.name);
-    for (const [name, teql] of want) {
-      if (!this.health.has(name))
-        this.health.set(name, initialHealth(name, now, this.probeOff === undefined ? this.targetFor(name) : undefined));
-      this.bondOf.set(name, teql);
+    const prevAt = before ? Date.parse(before.updatedAt) : now;
+    for (const [name, bond] of want) {
+      if (!this.health.has(name)) {
+        const target = this.probeOff === undefined ? this.targetFor(name) : undefined;
+        const prev = before?.bonds.flatMap((b) => b.lines).find((l) => l.line === name);
+        this.health.set(
+          name,
+          prev && before ? restoredHealth(prev, prevAt, before.pid, now, target) : initialHealth(name, now, target),
+        );
+      }
+      this.bondOf.set(name, bond);
     }
     for (const name of [...this.health.keys()]) {
       if (want.has(name)) continue;
       this.health.delete(name);
       this.bondOf.delete(name);
+      this.firstAnswer.delete(name);
       void this.probes.stop(name);
+    }
+    for (const bond of new Set(want.values())) this.tellPeers(bond);
+  }
+
+  /**
+   * Each line of the bond learns when another line's probe first answered: from then on its own probe's
+   * silence says something (health.ts, neverAnsweredMs).
+   */
+  private tellPeers(bond: string): void {
+    const lines = [...this.bondOf].filter(([, b]) => b === bond).map(([l]) => l);
+    for (const line of lines) {
+      const others = lines.filter((l) => l !== line && this.firstAnswer.has(l)).map((l) => this.firstAnswer.get(l));
+      const at = others.length > 0 ? Math.min(...(others as number[])) : undefined;
+      if (this.health.get(line)?.peersAnsweredAt !== at) this.feed(line, { kind: 'peers', answeredAt: at });
     }
   }
 
   /** The far end a line's probe asks: settings, then the wanpipe interfaces/ file, then the kernel's peer address. */
   private targetFor(name: string): string | undefined {
-    return probeTarget(this.ctx.settings, this.ctx.site, name, this.kernelPeers.get(name));
+    return probeTarget(this.c.settings, this.c.site, name, this.kernelPeers.get(name));
   }
 
   private feed(line: string, sig: Signal): void {
     const h = this.health.get(line);
     if (!h) return;
     if (sig.kind === 'tick' && this.probes.paused) return; // held probes are not silence
-    const { next, transitions } = step(h, sig, Date.now(), this.cfg);
+    const now = Date.now();
+    const { next, transitions } = step(h, sig, now, this.cfg);
     this.health.set(line, next);
+    const answered = sig.kind === 'reply' && !this.firstAnswer.has(line);
+    if (answered) this.firstAnswer.set(line, now);
+    const forgot = !next.probe.verified && this.firstAnswer.has(line);
+    if (forgot) this.firstAnswer.delete(line);
     if (next.suppressed !== h.suppressed) {
       const rec = {
         event: next.suppressed ? 'suppressed' : 'reused',
@@ -298,8 +362,10 @@ export class WatchDaemon {
       );
     }
     for (const t of transitions) this.logTransition(t);
-    if (transitions.some((t) => inRingState(t.from) !== inRingState(t.to))) this.requestAction();
-    if (transitions.length > 0) void this.writeHealth();
+    if (transitions.some((t) => ringState(t.from) !== ringState(t.to))) this.requestAction();
+    if (transitions.length > 0 || next.probe.verified !== h.probe.verified) void this.writeHealth();
+    const bond = this.bondOf.get(line);
+    if ((answered || forgot) && bond) this.tellPeers(bond);
     this.scheduleTick();
   }
 
@@ -319,7 +385,7 @@ export class WatchDaemon {
   }
 
   private scheduleTick(): void {
-    if (this.stopping) return;
+    if (!this.life.live) return;
     const now = Date.now();
     const ds = [...this.health.values()]
       .map((h) => nextDeadline(h, now, this.cfg))
@@ -344,7 +410,7 @@ export class WatchDaemon {
     if (!ev) {
       const a = parseAddressLine(text);
       const uplink = (name: string) =>
-        this.ctx.desired.bonds.some((b) => kindOf(b).watchesAddresses && b.slaves.some((s) => s.name === name));
+        this.c.desired.bonds.some((b) => kindOf(b).watchesAddresses && b.slaves.some((s) => s.name === name));
       if (a?.family === 'inet' && uplink(a.name)) this.requestAction('ring');
       return;
     }
@@ -372,7 +438,8 @@ export class WatchDaemon {
     const touched = new Set<string>();
     this.resyncs.add(touched);
     try {
-      const o = await this.ctx.observe();
+      const o = await this.c.observe();
+      if (!this.life.live) return;
       for (const a of o.addrs) if (a.peer && this.health.has(a.dev)) this.kernelPeers.set(a.dev, a.peer);
       for (const name of this.health.keys()) {
         // An event newer than this read already said more.
@@ -418,19 +485,10 @@ export class WatchDaemon {
       else this.requestAction('ring');
     } catch (e) {
       this.log.error({ err: errText(e) }, 'cannot read the kernel after starting the link monitor; retrying in 1 s');
-      this.later(1000, () => this.resyncLinks(restarts));
+      this.life.later(1000, () => this.resyncLinks(restarts));
     } finally {
       this.resyncs.delete(touched);
     }
-  }
-
-  private later(ms: number, f: () => Promise<void> | void): void {
-    if (this.stopping) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      void Promise.resolve().then(f).catch(this.onProcessError);
-    }, ms);
-    this.timers.add(t);
   }
 
   // --- probes ------------------------------------------------------------------------------------
@@ -440,30 +498,33 @@ export class WatchDaemon {
    * names.
    */
   private syncProbe(name: string, ifindex: number | undefined): void {
-    if (this.stopping || this.probeOff !== undefined) return;
-    this.probes.sync(name, ifindex, ifindex === undefined ? undefined : this.targetFor(name));
+    if (!this.life.live || this.probeOff !== undefined) return;
+    // Without an interface the probe stops, but keeps its far end (and what it showed of it).
+    this.probes.sync(name, ifindex, this.targetFor(name));
   }
 
   // --- the card's /proc files -------------------------------------------------------------------
 
   private async pollAlarms(): Promise<void> {
-    if (this.alarmBusy || this.stopping) return;
-    const site = this.ctx.site;
+    if (this.alarmBusy || !this.life.live) return;
+    const ctx = this.c;
+    const site = ctx.site;
     if (!site) return;
     this.alarmBusy = true;
     // A read of /proc that hangs (a wedged driver) is reported; the next poll waits until it returns.
     const slow = setTimeout(
       () =>
         this.log.warn(
-          { event: 'proc-slow', proc: this.ctx.wanrouterProc },
-          `reading ${this.ctx.wanrouterProc} takes more than 5 s; the card's alarms are not read meanwhile`,
+          { event: 'proc-slow', proc: ctx.wanrouterProc },
+          `reading ${ctx.wanrouterProc} takes more than 5 s; the card's alarms are not read meanwhile`,
         ),
       5000,
     );
     try {
       const deviceOf = (n: string) => site.interfaces.find((i) => i.name === n)?.device;
       const devices = [...new Set([...this.health.keys()].map(deviceOf).filter((d): d is string => d !== undefined))];
-      const alarms = await readAlarms(this.ctx.runner, this.ctx.wanrouterProc, devices);
+      const alarms = await readAlarms(ctx.runner, ctx.wanrouterProc, devices);
+      if (!this.life.live) return;
       for (const line of [...this.health.keys()]) {
         const a = alarms.get(deviceOf(line) ?? '');
         if (a) this.feed(line, { kind: 'alarms', active: a.active, counters: a.counters });
@@ -480,7 +541,7 @@ export class WatchDaemon {
 
   private requestAction(mode: Mode = 'ring'): void {
     if (WIDTH[mode] > WIDTH[this.nextMode]) this.nextMode = mode;
-    if (this.stopping) return;
+    if (!this.life.live) return;
     if (this.acting) {
       this.again = true;
       return;
@@ -492,7 +553,7 @@ export class WatchDaemon {
           const m = this.nextMode;
           this.nextMode = 'ring';
           await this.converge(m);
-        } while (this.again && !this.stopping);
+        } while (this.again && this.life.live);
       } finally {
         this.acting = undefined;
       }
@@ -501,22 +562,33 @@ export class WatchDaemon {
 
   /** A failed change is tried again later; a failed wide one must not hold up the lines' own changes meanwhile. */
   private retryLater(mode: Mode, ms: number): void {
-    this.later(ms, () => this.requestAction(mode));
-    if (mode !== 'ring') this.later(0, () => this.requestAction('ring'));
+    this.life.later(ms, () => this.requestAction(mode));
+    if (mode !== 'ring') this.life.later(0, () => this.requestAction('ring'));
   }
 
   private async converge(mode: Mode): Promise<void> {
     const t0 = Date.now();
+    const ctx = this.c;
     try {
+      // Bonds whose sections a reload deleted go first, as `up` takes them down.
+      if (mode === 'bond' && this.deleted) {
+        const gone = await removeDeleted(ctx, { io: this.o.io, log: this.log });
+        this.deleted = false;
+        if (gone.length > 0)
+          this.log.warn(
+            { event: 'bonds-removed', bonds: gone },
+            `${gone.join(', ')}: no longer in the settings: taken down`,
+          );
+      }
       const removed = this.removed;
-      const r = await converge(this.ctx, {
+      const r = await converge(ctx, {
         mode,
         health: this.health,
         removed,
         io: this.o.io,
         log: this.log,
-        desired: withLoadWeights(this.ctx.desired, this.loadWeights),
-        decided: (d) => this.noteDecision(d),
+        desired: this.load.apply(ctx.desired),
+        decided: (d) => this.decisions.note(d),
         hold: () => this.probes.pause(),
         release: () => this.probes.resume(),
       });
@@ -526,6 +598,7 @@ export class WatchDaemon {
       // A line moving between bonds joins its new bond once the old one has let it go: one more pass.
       if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line)))
         this.requestAction('bond');
+      void this.writeHealth();
       if (r.done.length === 0) return;
       this.actions++;
       const table = r.done.find((s) => s.kind === 'nft-table');
@@ -575,11 +648,12 @@ export class WatchDaemon {
   /** Between line events: a ring change when wanbond's nftables table lost what the recorded bonds need. */
   private async checkTable(): Promise<void> {
     // A failed change waits for its own retry (never a tight loop); one under way reads the table itself.
-    if (this.tableBusy || this.acting || this.retryMs > 0 || this.stopping) return;
-    if (!this.ctx.desired.bonds.some((b) => kindOf(b).drawnByNft)) return;
+    if (this.tableBusy || this.acting || this.retryMs > 0 || !this.life.live) return;
+    const ctx = this.c;
+    if (!ctx.desired.bonds.some((b) => kindOf(b).drawnByNft)) return;
     this.tableBusy = true;
     try {
-      const lost = await lostTable(this.ctx);
+      const lost = await lostTable(ctx);
       this.tableErrSaid = '';
       if (lost.length > 0) this.requestAction('ring');
     } catch (e) {
@@ -593,151 +667,55 @@ export class WatchDaemon {
     }
   }
 
-  private noteDecision(d: RingDecision): void {
-    for (const teql of d.allDown) {
-      if (this.allDown.has(teql)) continue;
-      this.allDown.add(teql);
-      this.log.error(
-        { event: 'all-lines-down', bond: teql, lines: [...this.bondOf].filter(([, t]) => t === teql).map(([l]) => l) },
-        `${teql}: EVERY LINE IS DOWN; all stay in the ring ` +
-          `(${allDownNote(this.ctx.desired.bonds.find((b) => b.name === teql))}) and the probes go on`,
-      );
-    }
-    for (const teql of [...this.allDown]) {
-      if (d.allDown.includes(teql)) continue;
-      this.allDown.delete(teql);
-      this.log.warn({ event: 'lines-back', bond: teql }, `${teql}: a line works again`);
-    }
-    for (const s of d.skipped) {
-      if (this.skippedSaid.has(s.teql)) continue;
-      this.skippedSaid.add(s.teql);
-      this.log.warn(
-        { event: 'bond-skipped', bond: s.teql, why: s.why, ...(s.fix ? { fix: s.fix } : {}) },
-        `${s.teql}: left alone (${s.why}); ${
-          s.fix ? `fix: ${s.fix}` : '`wanbond up` brings it up, and the daemon keeps it from then on'
-        }`,
-      );
-    }
-    for (const t of [...this.skippedSaid]) if (!d.skipped.some((s) => s.teql === t)) this.skippedSaid.delete(t);
-    for (const h of d.held) {
-      if (this.heldSaid.get(h.name)?.said === h.said) continue;
-      this.heldSaid.set(h.name, { said: h.said, back: h.log.back, backText: h.log.backText });
-      const rec = { event: h.log.held, bond: h.bond, line: h.name, ...h.log.fields, fix: h.text.hint };
-      this.log.error(rec, `${h.text.what}; ${h.text.why}`);
-    }
-    for (const [name, was] of [...this.heldSaid]) {
-      if (d.held.some((h) => h.name === name)) continue;
-      this.heldSaid.delete(name);
-      this.log.warn({ event: was.back, line: name }, was.backText);
-    }
-    const foreign = d.foreign.map((f) => `${f.line}:${f.why}`).join(',');
-    if (foreign !== this.foreignSaid && d.foreign.length > 0) {
-      this.log.warn(
-        { event: 'lines-skipped', lines: d.foreign },
-        'left alone: ' +
-          d.foreign
-            .map((f) => `${f.line} (${f.why}; fix: tc qdisc del dev ${f.line} root, or take it out of [${f.teql}])`)
-            .join(', '),
-      );
-    }
-    this.foreignSaid = foreign;
-  }
-
-  // --- per-connection bonds balanced by load ------------------------------------------------------
-
-  /**
-   * Measures each load-balanced uplink's rate (its counter in the direction set) and, when the
-   * shares of spare capacity moved, redraws new connections by them (a ring change: one nft
-   * transaction). A counter that cannot be read leaves the bond's weights as they are.
-   */
+  /** balance = load: a redraw when the shares of spare capacity moved. */
   private async measureLoad(): Promise<void> {
-    // Only a per-connection bond has a balance; under 'load' the daemon measures and redraws.
-    const bonds = this.ctx.desired.bonds.filter((b) => b.balance === 'load');
-    // A reload may have removed bonds or uplinks: what is kept for them goes (memory stays flat).
-    for (const name of [...this.loadWeights.keys()])
-      if (!bonds.some((b) => b.name === name)) this.loadWeights.delete(name);
-    const measured = new Set(bonds.flatMap((b) => (b.uplinks ?? []).map((u) => u.name)));
-    for (const m of [this.loadLast, this.loadRate])
-      for (const name of [...m.keys()]) if (!measured.has(name)) m.delete(name);
-    if (bonds.length === 0 || this.loadBusy || this.stopping) return;
-    this.loadBusy = true;
-    try {
-      const read = this.o.counters ?? (this.defaultCounters ??= sysfsCounters());
-      for (const b of bonds) {
-        const ups = b.uplinks ?? [];
-        const loads = [];
-        for (const u of ups) {
-          const c = await read(u.name);
-          const now = Date.now();
-          if (!c || u.bps === undefined) {
-            this.loadLast.delete(u.name);
-            continue;
-          }
-          const bytes = u.measure === 'in' ? c.rxBytes : c.txBytes;
-          const last = this.loadLast.get(u.name);
-          this.loadLast.set(u.name, { bytes, at: now });
-          // A counter that went back (the interface was recreated) starts over.
-          if (!last || bytes < last.bytes) continue;
-          const rate = smoothRate(this.loadRate.get(u.name), bytes - last.bytes, now - last.at);
-          this.loadRate.set(u.name, rate);
-          loads.push({ name: u.name, capacityBps: u.bps, rateBps: rate });
-        }
-        if (loads.length !== ups.length) continue;
-        const w = loadWeights(loads);
-        const next = new Map(loads.map((l, i) => [l.name, w[i] as number]));
-        const was = this.loadWeights.get(b.name);
-        if (was && [...next].every(([n, x]) => was.get(n) === x)) continue;
-        this.loadWeights.set(b.name, next);
-        this.log.info(
-          {
-            event: 'load',
-            bond: b.name,
-            rates: Object.fromEntries(loads.map((l) => [l.name, Math.round(l.rateBps)])),
-            weights: Object.fromEntries(next),
-          },
-          `${b.name}: new connections now ${loads.map((l) => `${l.name} ${next.get(l.name)}`).join(' : ')} ` +
-            '(measured ' +
-            loads
-              .map((l) => `${l.name} ${(l.rateBps / 1e6).toFixed(2)} of ${(l.capacityBps / 1e6).toFixed(2)} Mbit/s`)
-              .join(', ') +
-            ')',
-        );
-        this.requestAction('ring');
-      }
-    } finally {
-      this.loadBusy = false;
-    }
+    if (!this.life.live) return;
+    if (await this.load.measure(this.c.desired)) this.requestAction('ring');
   }
-
-  private defaultCounters: CounterReader | undefined;
 
   // --- configuration reload -----------------------------------------------------------------------
 
-  private watchFiles(): void {
-    const paths = [this.ctx.settings.file, this.ctx.site?.confDir].filter((p): p is string => p !== undefined);
-    if (paths.length === 0) return;
-    // Editors write a temporary file and rename it; wanbond's own DYN_INTR_CFG edit does the same.
-    this.files = chokidarWatch(paths, {
-      ignoreInitial: true,
-      atomic: true,
-      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
-      depth: 2,
-      ignored: (p: string) => /\.wanbond-(tmp-\d+|\d+T\d+Z\.bak(\.\d+)?)$|\.wanbond-[0-9TZ]+\.bak/.test(p),
-    });
-    this.files.on('all', (ev, p) => {
-      if (this.reloadTimer) clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => {
-        this.reloadTimer = undefined;
-        this.log.info({ event: 'reload', why: `${ev} ${p}` }, 'a configuration file changed; reloading');
-        void this.reload(`${ev} ${p}`);
-      }, 500);
-    });
-    this.files.on('error', (e) => this.log.error({ err: e }, 'watching the configuration files failed'));
+  /** Where the configuration is read from, whether or not it exists now. */
+  private watchFiles(): Promise<void> {
+    if (this.o.watchFiles === false || !this.life.live) return Promise.resolve();
+    const ctx = this.c;
+    return this.files.watch([ctx.desired.settingsFile, ctx.confDir]);
   }
 
-  /** Re-reads the settings and wanpipe files; a file that no longer parses is reported and the running bond kept. */
-  async reload(why: string): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Re-reads the settings and wanpipe files; a file that no longer parses is reported and the running bond kept.
+   * One reload at a time: one asked for meanwhile runs after it (it reads the files then). Before the daemon
+   * runs, it waits for the start.
+   */
+  reload(why: string): Promise<void> {
+    if (this.life.phase === 'starting') {
+      this.pendingHup = true;
+      return Promise.resolve();
+    }
+    if (this.reloading) {
+      this.reloadAgain = why;
+      return this.reloading;
+    }
+    if (!this.life.enter('reloading')) return Promise.resolve();
+    this.reloading = (async () => {
+      try {
+        let next: string | undefined = why;
+        while (next !== undefined && this.life.live) {
+          this.reloadAgain = undefined;
+          await this.reloadOnce(next);
+          next = this.reloadAgain;
+        }
+      } catch (e) {
+        this.onProcessError(e);
+      } finally {
+        this.reloading = undefined;
+        if (this.life.phase === 'reloading') this.life.enter('running');
+      }
+    })();
+    return this.reloading;
+  }
+
+  private async reloadOnce(why: string): Promise<void> {
     let next: Context;
     try {
       next = await this.o.build();
@@ -748,6 +726,9 @@ export class WatchDaemon {
       );
       return;
     }
+    // A stop asked for while the files were read: nothing of the new configuration starts.
+    if (!this.life.live) return;
+    const was = this.c;
     const old = new Map(this.bondOf);
     this.ctx = next;
     this.cfg = next.settings.watch.health;
@@ -759,17 +740,23 @@ export class WatchDaemon {
         .filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.name === t))
         .map(([name, teql]) => ({ name, teql })),
     ];
+    const names = new Set(next.desired.bonds.map((b) => b.name));
+    const gone = was.desired.bonds.filter((b) => !names.has(b.name)).map((b) => b.name);
+    if (gone.length > 0) this.deleted = true;
     this.initLines(next);
     // Probe targets may have changed; each probe is checked against the new configuration.
     for (const p of this.probes.running()) this.syncProbe(p.line, p.ifindex);
     this.log.info(
-      { event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed },
+      { event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed, bondsDeleted: gone },
       'configuration reloaded; applying the difference',
     );
     await this.resyncLinks(0);
+    if (!this.life.live) return;
     this.startAlarmPoll();
     this.requestAction('bond');
+    await this.watchFiles();
     await this.syncMetrics();
+    await this.writeHealth();
   }
 
   // --- Prometheus metrics -------------------------------------------------------------------------
@@ -779,57 +766,46 @@ export class WatchDaemon {
    * health.json names the address.
    */
   private async syncMetrics(): Promise<void> {
-    if (this.stopping) return;
-    await this.metrics.apply(this.ctx.settings.watch.metrics);
-    if (this.lastSnapshot?.metrics !== this.metrics.address) await this.writeHealth();
+    if (!this.life.live) return;
+    await this.metrics.apply(this.c.settings.watch.metrics);
+    if (this.writer.last?.metrics !== this.metrics.address) await this.writeHealth();
   }
 
   // --- status -------------------------------------------------------------------------------------
 
-  /** Writes one after the other; after stop() only the last one (with stoppedAt). */
-  private writeChain: Promise<void> = Promise.resolve();
-  private writeQueued = false;
-
+  /** Queued one after the other; once stopping, only the last one (with stoppedAt). */
   private writeHealth(stoppedAt?: string): Promise<void> {
-    if (this.stopping && !stoppedAt) return this.writeChain;
-    if (this.writeQueued && !stoppedAt) return this.writeChain;
-    this.writeQueued = true;
-    this.writeChain = this.writeChain
-      .then(async () => {
-        this.writeQueued = false;
-        const now = Date.now();
-        const file: HealthFile = {
-          version: 1,
-          pid: process.pid,
-          startedAt: this.startedAt,
-          updatedAt: new Date(now).toISOString(),
-          ...(stoppedAt ? { stoppedAt } : {}),
-          bonds: this.ctx.desired.bonds.map((b) => ({
-            teql: b.name,
-            allDown: this.allDown.has(b.name),
-            lines: b.slaves
-              .map((s) => this.health.get(s.name))
-              .filter((h): h is LineHealth => h !== undefined)
-              .map((h) => summary(h, now, this.cfg)),
-          })),
-          memory: {
-            rssKb: Math.round(process.memoryUsage.rss() / 1024),
-            heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
-          },
-          actions: this.actions,
-          metrics: this.metrics.address,
-        };
-        // The metrics serve this very object: a scrape and `status --json` show the same numbers.
-        this.lastSnapshot = file;
-        await writeHealthFile(this.ctx.stateDir, file);
-      })
-      .catch((e: unknown) => {
-        this.log.error({ err: errText(e) }, 'cannot write the health file for wanbond status');
-      });
-    return this.writeChain;
+    if (!this.life.live && !stoppedAt) return Promise.resolve();
+    return this.writer.write(stoppedAt);
+  }
+
+  private snapshot(stoppedAt?: string): HealthFile {
+    const now = Date.now();
+    const ctx = this.c;
+    return {
+      version: 1,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      updatedAt: new Date(now).toISOString(),
+      ...(stoppedAt ? { stoppedAt } : {}),
+      ...(this.bootId ? { bootId: this.bootId } : {}),
+      probesOff: this.probeOff ?? null,
+      bonds: ctx.desired.bonds.map((b) => ({
+        teql: b.name,
+        allDown: this.decisions.isAllDown(b.name),
+        lines: b.slaves
+          .map((s) => this.health.get(s.name))
+          .filter((h): h is LineHealth => h !== undefined)
+          .map((h) => summary(h, now, this.cfg)),
+      })),
+      memory: {
+        rssKb: Math.round(process.memoryUsage.rss() / 1024),
+        heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
+      },
+      actions: this.actions,
+      metrics: this.metrics.address,
+    };
   }
 }
 
-const inRingState = (s: LineHealth['state']) => s === 'up' || s === 'suspect';
-
-const allDownNote = (b: DesiredBond | undefined): string => (b ? kindOf(b).allDown : '');
+const ringState = (s: LineHealth['state']) => s === 'up' || s === 'suspect';
