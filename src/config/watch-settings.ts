@@ -45,6 +45,7 @@ export const defaultWatchSettings = (): WatchSettings => ({
 const DURATIONS: Record<string, keyof HealthConfig | 'alarmPollMs'> = {
   PROBE_INTERVAL: 'probeIntervalMs',
   PROBE_TIMEOUT: 'probeTimeoutMs',
+  NEVER_ANSWERED: 'neverAnsweredMs',
   SUSPECT_AFTER: 'suspectAfterMs',
   DOWN_AFTER: 'downAfterMs',
   HOLD_DOWN: 'holdDownMs',
@@ -213,6 +214,12 @@ export function parseWatchSection(file: string, s: Section): WatchSettings {
       'DOWN_AFTER',
       `down_after (${c.downAfterMs} ms) must cover at least two probes (probe_interval ${c.probeIntervalMs} ms)`,
       'raise down_after or lower probe_interval',
+    );
+  if (c.neverAnsweredMs < c.downAfterMs)
+    bad(
+      'NEVER_ANSWERED',
+      `never_answered (${c.neverAnsweredMs} ms) must not be shorter than down_after (${c.downAfterMs} ms)`,
+      'a far end that has never answered is given at least the time one that answered is',
     );
   if (c.reuseBelow >= c.suppressAt)
     bad(

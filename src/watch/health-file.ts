@@ -16,6 +16,10 @@ export interface HealthFile {
   updatedAt: string;
   /** Set when the daemon stopped cleanly (SIGTERM): the bond was left as it was. */
   stoppedAt?: string;
+  /** The boot it was written in: a daemon starting later in the same boot goes on from its judgement. */
+  bootId?: string;
+  /** Why the daemon runs no probe at all (no usable ping), or null; absent from daemons before issue 22. */
+  probesOff?: string | null;
   bonds: { teql: string; allDown: boolean; lines: LineSummary[] }[];
   /** The daemon's own memory, to see that it stays flat over months. */
   memory: { rssKb: number; heapUsedKb: number };
@@ -71,4 +75,14 @@ export async function readDaemonView(stateDir: string, now = Date.now()): Promis
       file,
     };
   return { running: true, file, stale: now - Date.parse(file.updatedAt) > 3 * HEARTBEAT_MS };
+}
+
+/**
+ * The judgement a previous daemon of this boot left (crashed, killed, or stopped): a daemon starting now goes on
+ * from it. Undefined when there is none, when it is from another boot, or when that daemon still runs.
+ */
+export async function predecessorOf(stateDir: string, bootId: string): Promise<HealthFile | undefined> {
+  const v = await readDaemonView(stateDir);
+  if (v.running || !v.file || v.file.bootId !== bootId || !Array.isArray(v.file.bonds)) return undefined;
+  return v.file;
 }

@@ -24,6 +24,11 @@ export interface HealthConfig {
   reuseBelow: number;
   halfLifeMs: number;
   maxPenalty: number;
+  /**
+   * A probe that has never answered while its bond's other lines' probes answer: after this long (from the
+   * later of its start and the first answer of another line's probe), its line is judged down.
+   */
+  neverAnsweredMs: number;
 }
 
 export const DEFAULT_HEALTH: HealthConfig = {
@@ -40,6 +45,7 @@ export const DEFAULT_HEALTH: HealthConfig = {
   reuseBelow: 750,
   halfLifeMs: 30_000,
   maxPenalty: 6000,
+  neverAnsweredMs: 5000,
 };
 
 /**
@@ -72,6 +78,8 @@ export type Signal =
   | { kind: 'reply'; seq: number; rttMs: number }
   /** ping -O: probe `seq` had no answer when the next one went out. */
   | { kind: 'pending'; seq: number }
+  /** When a probe of another line of the same bond first answered (undefined: none has). */
+  | { kind: 'peers'; answeredAt: number | undefined }
   | { kind: 'tick' };
 
 export interface LineHealth {
@@ -113,6 +121,8 @@ export interface LineHealth {
   flaps: number;
   /** In probation: since when the line has been clean without a break. */
   cleanSince: number | undefined;
+  /** When a probe of another line of the bond first answered: this line's own silence then says something. */
+  peersAnsweredAt: number | undefined;
 }
 
 export interface Transition {
@@ -155,6 +165,7 @@ export function initialHealth(line: string, now: number, target?: string): LineH
     suppressed: false,
     flaps: 0,
     cleanSince: undefined,
+    peersAnsweredAt: undefined,
   };
 }
 
@@ -200,6 +211,31 @@ export const missedFor = (ms: number, cfg: HealthConfig) => Math.max(1, Math.flo
 /** The probe runs and its target has answered once: its silence and losses count. */
 const probing = (h: LineHealth) => h.probe.target !== undefined && h.probe.startedAt !== undefined && h.probe.verified;
 
+/** Its probe runs and has never answered, while another line's of the bond has: since when that counts. */
+const unansweredSince = (h: LineHealth): number | undefined => {
+  const p = h.probe;
+  if (p.target === undefined || p.startedAt === undefined || p.verified || h.peersAnsweredAt === undefined)
+    return undefined;
+  return Math.max(p.startedAt, h.peersAnsweredAt, h.hardClearedAt ?? -Infinity);
+};
+
+/**
+ * A far end that never answers says nothing by itself (it may drop ICMP), but when the bond's other lines'
+ * far ends answer theirs, a line whose far end has stayed silent is one that does not carry (docs/WATCH.md).
+ */
+function neverAnswered(h: LineHealth, now: number, cfg: HealthConfig): Verdict | undefined {
+  const from = unansweredSince(h);
+  if (from === undefined || now - from < cfg.neverAnsweredMs) return undefined;
+  return {
+    level: 'down',
+    reason:
+      `${h.probe.target} has never answered (for ${Math.round((now - from) / 1000)} s), ` +
+      "while the bond's other lines' probes answer",
+    signal: 'probe',
+    values: { target: h.probe.target, verified: false, peersAnsweredAt: h.peersAnsweredAt },
+  };
+}
+
 function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
   const hard = hardProblem(h);
   if (hard) return hard;
@@ -217,6 +253,8 @@ function judge(h: LineHealth, now: number, cfg: HealthConfig): Verdict {
       values: { target: p.target, failing: p.failing },
     };
   }
+  const never = neverAnswered(h, now, cfg);
+  if (never) return never;
   if (probing(h)) {
     const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt as number, h.hardClearedAt ?? -Infinity);
     const silence = now - from;
@@ -376,6 +414,8 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
         },
       };
     }
+    case 'peers':
+      return { ...h, peersAnsweredAt: sig.answeredAt };
     case 'tick':
       return h;
   }
@@ -410,6 +450,15 @@ function fall(h: LineHealth, v: Verdict, now: number, cfg: HealthConfig): LineHe
     probe: { ...h.probe, window: [], pending: {}, repliesSinceFall: 0 },
   };
 }
+
+/**
+ * A fallen line comes back on an answer when its probe has answered before (even while that probe waits for
+ * the interface to come up again), or when its bond's other lines' probes answer. Otherwise a link that clears
+ * is enough.
+ */
+const mustAnswer = (h: LineHealth): boolean =>
+  h.probe.target !== undefined &&
+  (h.probe.verified ? h.probe.repliesSinceFall === 0 : unansweredSince(h) !== undefined);
 
 export interface StepResult {
   next: LineHealth;
@@ -461,7 +510,7 @@ export function step(prev: LineHealth, sig: Signal, now: number, cfg: HealthConf
       break;
     case 'down':
       // A probed line comes back on an answer, not on an alarm or a link state that clears.
-      if (v.level === 'clean' && probing(h) && h.probe.repliesSinceFall === 0) {
+      if (v.level === 'clean' && mustAnswer(h)) {
         if (!h.reason.includes('; waiting for '))
           h = { ...h, reason: `${h.reason}; waiting for ${h.probe.target} to answer` };
       } else if (v.level === 'clean')
@@ -515,6 +564,8 @@ export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEF
     const from = Math.max(p.lastReplyAt ?? -Infinity, p.startedAt ?? -Infinity, h.hardClearedAt ?? -Infinity);
     for (const d of [cfg.suspectAfterMs, cfg.downAfterMs]) if (from + d > now) t.push(from + d);
   }
+  const never = unansweredSince(h);
+  if (never !== undefined && hardProblem(h) === undefined) t.push(never + cfg.neverAnsweredMs);
   // Only a deadline still ahead (a suppressed line waits for its reuse time, below): never a busy loop.
   if (h.state === 'probation' && h.cleanSince !== undefined && !h.suppressed && h.cleanSince + cfg.holdDownMs > now)
     t.push(h.cleanSince + cfg.holdDownMs);
@@ -523,12 +574,38 @@ export function nextDeadline(h: LineHealth, now: number, cfg: HealthConfig = DEF
   return future.length > 0 ? Math.min(...future) : undefined;
 }
 
+/**
+ * In the ring on its link alone: its probe has never answered, so nothing has shown that it carries. Shown as
+ * such (status, health.json, metrics, doctor), never as up.
+ */
+export const unverified = (h: LineHealth): boolean => inRing(h) && h.probe.target !== undefined && !h.probe.verified;
+
+export type ShownState = HealthState | 'unverified';
+
 /** What `status` shows of a line. */
-export function summary(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_HEALTH) {
+export interface LineSummary {
+  line: string;
+  state: ShownState;
+  /** Its probe's far end has answered (null: no probe; absent from daemons before issue 22). */
+  verified?: boolean | null;
+  since: string;
+  reason: string;
+  inRing: boolean;
+  penalty: number;
+  suppressed: boolean;
+  flaps: number;
+  probe: string | null;
+  rttMs: number | null;
+  loss: number | null;
+  alarms: string[];
+}
+
+export function summary(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_HEALTH): LineSummary {
   const loss = lossOf(h, cfg);
   return {
     line: h.line,
-    state: h.state,
+    state: unverified(h) ? 'unverified' : h.state,
+    verified: h.probe.target === undefined ? null : h.probe.verified,
     since: new Date(h.since).toISOString(),
     reason: h.reason,
     inRing: inRing(h),
@@ -541,4 +618,29 @@ export function summary(h: LineHealth, now: number, cfg: HealthConfig = DEFAULT_
     alarms: h.alarms,
   };
 }
-export type LineSummary = ReturnType<typeof summary>;
+
+/**
+ * A line as the previous daemon of this boot left it (health.json), for a daemon starting after it: a line it
+ * had taken out stays out until it answers (or, without a probe, until its link has been clean for the
+ * hold-down); its flap penalty goes on decaying from where it was. `target`: the line's probe now.
+ */
+export function restoredHealth(
+  prev: LineSummary,
+  prevAt: number,
+  prevPid: number,
+  now: number,
+  target: string | undefined,
+): LineHealth {
+  const h = initialHealth(prev.line, now, target);
+  const damped = { ...h, penalty: prev.penalty, penaltyAt: prevAt, flaps: prev.flaps, suppressed: prev.suppressed };
+  if (prev.state !== 'down' && prev.state !== 'probation' && !prev.suppressed) return damped;
+  return {
+    ...damped,
+    state: 'down',
+    since: now,
+    reason: `held out by the previous daemon (pid ${prevPid}): ${prev.reason}`,
+    // Its far end must answer this daemon's probe before the line rejoins: a line taken out for silence has
+    // nothing else to show it carries again.
+    probe: { ...damped.probe, verified: target !== undefined && target === prev.probe },
+  };
+}

@@ -308,7 +308,8 @@ export const drawnPlanner: KindPlanner = {
   plan(bonds, x) {
     const d = { ...x.d, bonds: [...bonds] };
     // `up` (no daemon's view of the lines) leaves a line that is down out of the draw from the start.
-    const w = weightedSteps(d, x.o, x.out ?? linesDown(d, x.o), x.keepAdminState);
+    // Lines held out (the daemon's judgement) and lines whose link is down now both stay out of the draw.
+    const w = weightedSteps(d, x.o, new Set([...(x.out ?? []), ...linesDown(d, x.o)]), x.keepAdminState);
     return { prepare: w.before, routes: w.after };
   },
   // A drawn bond's ring is its draw (one nft transaction) and its routes: main's multipath, and a line's

@@ -1,4 +1,5 @@
 // plan / up / down / status.
+import { keptOut, judgedOutOf, type JudgedOut } from '../../watch/judged-out.js';
 import type { Command } from 'commander';
 import { InterruptedError, runAll } from '../../apply/apply.js';
 import { Transactions } from '../../apply/recorded.js';
@@ -184,8 +185,11 @@ export async function cmdPlan(ctx: Context, json: boolean, io: Io): Promise<numb
  * `up` under its lock: the plan as one transaction, then each device restart as one of its own, so
  * a restart that fails rolls back only itself and the devices done before it stay done.
  */
-export async function upLocked(ctx: Context, io: Io): Promise<number> {
+export async function upLocked(ctx: Context, io: Io, opts: { judgedOut?: JudgedOut } = {}): Promise<number> {
   let record = await currentRecord(ctx, io);
+  const out = keptOut(ctx.desired, opts.judgedOut ?? new Map());
+  for (const [line, why] of out)
+    io.err(`note: ${line} stays out of its bond: the watch daemon judged it unfit (${why}); it rejoins when healthy\n`);
   const { orphans, observe } = removedBonds(ctx, record);
   const before = await observe({ ipv6: true });
   noteUnrecorded(ctx, record, before, io);
@@ -199,7 +203,8 @@ export async function upLocked(ctx: Context, io: Io): Promise<number> {
   const blocked = nftBlocker(before);
   const held = blocked ? ctx.desired.bonds.filter((b) => kindOf(b).drawnByNft).map((b) => b.name) : [];
   const without = held.length > 0 && held.length < ctx.desired.bonds.length ? new Set(held) : undefined;
-  const planOf = (o: ObservedState, afterWait: boolean) => ctx.plan(o, afterWait, without ? { without } : {});
+  const planOf = (o: ObservedState, afterWait: boolean) =>
+    ctx.plan(o, afterWait, { ...(without ? { without } : {}), ...(out.size > 0 ? { out: new Set(out.keys()) } : {}) });
   // A plan made before a removal may trip over what the removal takes away (a line moved between bonds).
   const p = removal.steps.length > 0 ? undefined : planOf(before, false);
   const toRestart = ctx.restart ? devicesToRestart(ctx.desired, before) : [];
@@ -283,8 +288,11 @@ export async function cmdUp(
     }
     return printDryRun('up', p.steps, ctx, io);
   }
-  // The configuration is read under the lock: another `up` may have just fixed it.
-  return withLock(base, 'up', async () => upLocked(await build(), io));
+  // The configuration is read under the lock: another `up` may have just fixed it. A running daemon's
+  // judgement holds: the lines it took out stay out.
+  const daemon = await readDaemonView(base.stateDir);
+  const judgedOut = daemon.running ? judgedOutOf(daemon.file) : undefined;
+  return withLock(base, 'up', async () => upLocked(await build(), io, judgedOut ? { judgedOut } : {}));
 }
 
 export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {

@@ -169,7 +169,7 @@ describe('settings', () => {
     [
       'an unknown watch key',
       '[watch]\nholddown = 3s\n',
-      "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, " +
+      "2: unknown setting 'holddown' in [watch]: expected one of probe_interval, probe_timeout, never_answered, " +
         'suspect_after, down_after, hold_down, half_life, alarm_poll, flap_penalty, suppress, reuse, ' +
         'max_penalty, loss_window, suspect_loss, down_loss, metrics, probe.<ifname>',
     ],

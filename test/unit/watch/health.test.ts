@@ -8,7 +8,9 @@ import {
   inRing,
   nextDeadline,
   penaltyAt,
+  restoredHealth,
   step,
+  summary,
   type HealthConfig,
   type LineHealth,
   type Signal,
@@ -321,5 +323,85 @@ describe('line health', () => {
     }
     assert.ok(h.probe.window.length <= DEFAULT_HEALTH.lossWindow);
     assert.ok(Object.keys(h.probe.pending).length <= 6);
+  });
+
+  it("a far end that never answers while the bond's other probes answer: out after never_answered (defect 3)", () => {
+    // The far end is dead from the start: no answer ever. Another line of the bond first answers at 13 s.
+    const r = play(
+      [...start, ...probes(0, 30_000, () => false), [13_000, { kind: 'peers', answeredAt: 13_000 }]],
+      30_000,
+    );
+    assert.deepEqual(r.states, [`${13_000 + DEFAULT_HEALTH.neverAnsweredMs}:up>down`]);
+    assert.match(r.log[0]!.reason, /192\.0\.2\.2 has never answered .*other lines' probes answer/);
+    assert.equal(r.h.state, 'down', 'it stays out: it has not answered');
+    // Alone (no other line answers), its silence says nothing: it stays in, shown as unverified.
+    const alone = play([...start, ...probes(0, 30_000, () => false)], 30_000);
+    assert.deepEqual(alone.states, []);
+    assert.equal(summary(alone.h, 30_000).state, 'unverified', 'never shown as up');
+    assert.equal(summary(alone.h, 30_000).verified, false);
+    // Once it answers, it is judged like any other line.
+    const late = play(
+      [...start, ...probes(0, 40_000, (t) => t >= 20_000), [13_000, { kind: 'peers', answeredAt: 13_000 }]],
+      40_000,
+    );
+    assert.deepEqual(late.states, ['18000:up>down', '20020:down>probation', '23020:probation>up']);
+    assert.equal(summary(late.h, 40_000).state, 'up');
+  });
+
+  it("a line the previous daemon took out stays out until its far end answers this daemon's probe (defect 3)", () => {
+    const prev = summary(
+      {
+        ...initialHealth('wan0', 0, '192.0.2.2'),
+        state: 'down',
+        reason: 'no answer from 192.0.2.2 for 700 ms',
+        penalty: 1000,
+        flaps: 1,
+      },
+      0,
+    );
+    const h = restoredHealth(prev, 0, 4242, 60_000, '192.0.2.2');
+    assert.equal(h.state, 'down');
+    assert.match(h.reason, /held out by the previous daemon \(pid 4242\): no answer from/);
+    assert.equal(Math.round(penaltyAt(h, 60_000, DEFAULT_HEALTH)), 250, 'its penalty decayed since (two half-lives)');
+    // Link up, a probe running, no answer: it stays out.
+    const dead = play(
+      [...start, ...probes(0, 30_000, () => false)].map(([t, s]) => [t + 60_000, s] as Timed),
+      90_000,
+      {
+        h,
+        from: 60_000,
+      },
+    );
+    assert.deepEqual(dead.states, [], 'a dead line the previous daemon had taken out is not put back');
+    const back = play(
+      [...start, ...probes(0, 30_000, (t) => t >= 5000)].map(([t, s]) => [t + 60_000, s] as Timed),
+      90_000,
+      {
+        h,
+        from: 60_000,
+      },
+    );
+    assert.deepEqual(back.states, ['65020:down>probation', '68020:probation>up']);
+    // A line it had in the ring starts as a new one, with its penalty.
+    const fine = restoredHealth({ ...prev, state: 'up' }, 0, 4242, 60_000, '192.0.2.2');
+    assert.equal(fine.state, 'up');
+    assert.equal(fine.flaps, 1);
+  });
+
+  it('a line down on its link, whose probe answered before, returns on an answer, not on the link alone', () => {
+    // The link comes back at 6 s but the far end stays silent: the line stays out.
+    const r = play(
+      [
+        ...start,
+        ...probes(0, 20_000, (t) => t < 5000),
+        [5000, link(false)],
+        // The daemon stops a line's ping while its interface is down, and starts it again after.
+        [5000, { kind: 'probe-stop' }],
+        [6000, link(true)],
+        [6000, { kind: 'probe-start', target: '192.0.2.2' }],
+      ],
+      20_000,
+    );
+    assert.deepEqual(r.states, ['5000:up>down']);
   });
 });
