@@ -26,6 +26,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70, busy: 75 } as const;
 export interface Deps {
   runner?: Runner;
   log?: Log;
+  /** How `status` waits between its two readings of the counters (tests: without waiting). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void, deps: Deps = {}): Command {

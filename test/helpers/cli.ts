@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../src/cli/main.js';
-import type { Runner } from '../../src/exec/runner.js';
+import { run, type Deps } from '../../src/cli/main.js';
 import { silentLogger } from '../../src/log.js';
 
 export interface CliResult {
@@ -18,7 +17,7 @@ export async function cli(...argv: string[]): Promise<CliResult> {
   return cliWith({}, ...argv);
 }
 
-export async function cliWith(deps: { runner?: Runner }, ...argv: string[]): Promise<CliResult> {
+export async function cliWith(deps: Deps, ...argv: string[]): Promise<CliResult> {
   let out = '',
     err = '';
   const args = argv.includes('--state-dir') ? argv : [...argv, '--state-dir', testStateDir];
@@ -32,7 +31,8 @@ export async function cliWith(deps: { runner?: Runner }, ...argv: string[]): Pro
         err += s;
       },
     },
-    { log: silentLogger(), ...deps },
+    // status's interval without the wait: the counters of a fake kernel do not move meanwhile anyway.
+    { log: silentLogger(), sleep: async () => undefined, ...deps },
   );
   return { code, out, err };
 }

@@ -69,9 +69,16 @@ const mutants: Mutant[] = [
   },
   {
     name: 'a wrong traffic share in status',
-    file: 'dist/src/cli/commands/status.js',
-    from: 'x.share = x.enslaved && total > 0 ? x.txBytes / total : null',
-    to: 'x.share = total > 0 ? x.txBytes / total : null',
+    file: 'dist/src/state/split.js',
+    from: 'share: l.member && s !== null && total > 0 ? s / total : null',
+    to: 'share: s !== null && total > 0 ? s / total : null',
+    test: 'dist/test/unit/cli/status.test.js',
+  },
+  {
+    name: "status's share is since the interfaces were created, not now",
+    file: 'dist/src/state/split.js',
+    from: 'return after.stats.txBytes - before.stats.txBytes;',
+    to: 'return after.stats.txBytes;',
     test: 'dist/test/unit/cli/status.test.js',
   },
   {

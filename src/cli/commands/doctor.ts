@@ -2,7 +2,7 @@
 // only; takes no lock. Exit 0 with nothing above info, 1 with a warning or an error, 2 for a usage
 // or configuration file error (as `config check`).
 import type { Command } from 'commander';
-import { UsageError, WanbondError } from '../../errors.js';
+import { WanbondError } from '../../errors.js';
 import type { Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { bundleEntries, writeBundle, type Diagnosis } from '../../doctor/bundle.js';
@@ -10,6 +10,7 @@ import { gather } from '../../doctor/gather.js';
 import { buildReport, exitCodeOf, formatReport } from '../../doctor/report.js';
 import { DEFAULT_SETTINGS_FILE } from '../../config/settings.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
+import { parseDuration } from '../duration.js';
 import type { Io } from '../io.js';
 
 export const DEFAULT_WINDOW_MS = 2000;
@@ -24,14 +25,12 @@ export interface DoctorOptions {
 /** `--window 2s`: 0 to 60 s between the two readings of the counters. */
 export function parseWindow(text: string | undefined): number {
   if (text === undefined) return DEFAULT_WINDOW_MS;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
-  const ms = m ? Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000)) : NaN;
-  if (!(ms >= 0 && ms <= 60_000))
-    throw new UsageError(
-      `--window: expected a duration from 0s to 60s, found '${text}'`,
-      'write e.g. --window 10s (longer catches more traffic; 0s skips the traffic checks)',
-    );
-  return ms;
+  return parseDuration(
+    '--window',
+    text,
+    60_000,
+    'write e.g. --window 10s (longer catches more traffic; 0s skips the traffic checks)',
+  );
 }
 
 export async function cmdDoctor(ctx: Context, g: EngineOpts, o: DoctorOptions, io: Io): Promise<number> {

@@ -9,6 +9,7 @@ import { acquireLock, type Lock } from '../../exec/lock.js';
 import { argvOf, type Runner } from '../../exec/runner.js';
 import { makeLogger, type Log } from '../../log.js';
 import { observe } from '../../observe/read.js';
+import { parseLinks } from '../../observe/parse.js';
 import { devicesToRestart, restartSteps } from '../../plan/diff.js';
 import { describe, isHoldStep, shellQuote, toCommand, type Plan, type Step } from '../../plan/steps.js';
 import {
@@ -29,6 +30,7 @@ import { nftBlocker } from '../../bonds/weighted/plan.js';
 import { NFT_FAMILY, NFT_TABLE } from '../../bonds/weighted/ruleset.js';
 import { carriesText, ipv6Carriers, IPV6_WHY } from '../../state/ipv6.js';
 import { buildBaseContext, buildContext, type BaseContext, type Context, type EngineOpts } from '../context.js';
+import { parseDuration } from '../duration.js';
 import type { Io } from '../io.js';
 import { onInterrupt } from '../signals.js';
 import { bondStatus, formatRemoved, formatStatus } from './status.js';
@@ -370,14 +372,39 @@ export async function readableRecord(base: BaseContext, io: Io): Promise<Record>
   }
 }
 
-export async function cmdStatus(ctx: Context, json: boolean, io: Io): Promise<number> {
+export const DEFAULT_STATUS_INTERVAL_MS = 1000;
+/** Bounds the wait so that status stays a quick read for scripts. */
+export const MAX_STATUS_INTERVAL_MS = 10_000;
+
+export interface StatusOptions {
+  json: boolean;
+  /** Between the two readings of the counters the share column is measured over; 0 measures none. */
+  intervalMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** ms on a clock that does not jump (the interval is divided by). */
+  now?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function cmdStatus(ctx: Context, opts: StatusOptions, io: Io): Promise<number> {
+  const now = opts.now ?? (() => performance.now());
   const record = await readableRecord(ctx, io);
   const { orphans, observe } = removedBonds(ctx, record);
+  // The engine's reading is the first of the two: its `ip` starts right away, as the second's does below.
+  const t0 = now();
   const o = await observe({ ipv6: true });
-  const s = bondStatus(ctx.desired, o, await readDaemonView(ctx.stateDir));
-  io.out(json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+  let counters: Parameters<typeof bondStatus>[3];
+  if (opts.intervalMs > 0) {
+    await (opts.sleep ?? realSleep)(opts.intervalMs);
+    const t1 = now();
+    const links = parseLinks(await ctx.runner.read({ file: 'ip', args: ['-j', '-s', 'link', 'show'] }));
+    counters = { before: { atMs: t0, links: o.links }, after: { atMs: t1, links } };
+  }
+  const s = bondStatus(ctx.desired, o, await readDaemonView(ctx.stateDir), counters);
+  io.out(opts.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
   // Until `up` takes them down, on stdout with the bonds (the JSON keeps its shape: configured bonds).
-  if (!json && orphanTeardown(orphans, o).steps.length > 0) io.out(formatRemoved(orphans.bonds));
+  if (!opts.json && orphanTeardown(orphans, o).steps.length > 0) io.out(formatRemoved(orphans.bonds));
   return 0;
 }
 
@@ -385,7 +412,7 @@ export function registerEngineCommands(
   program: Command,
   io: Io,
   setExit: (c: number) => void,
-  deps: { runner?: Runner; log?: Log } = {},
+  deps: { runner?: Runner; log?: Log; sleep?: (ms: number) => Promise<void> } = {},
 ): void {
   const ctx = async (cmd: Command, name: string, noFix = false) => {
     const o = cmd.optsWithGlobals<EngineOpts & { configFix?: boolean; restart?: boolean }>();
@@ -427,9 +454,24 @@ export function registerEngineCommands(
     });
   program
     .command('status')
-    .description('per bond and line: state, carrier, enslaved, traffic share, errors')
+    .description('per bond and line: state, carrier, enslaved, share of the traffic now, errors')
     .option('--json', 'machine-readable output')
-    .action(async (o: { json?: boolean }, cmd: Command) =>
-      setExit(await cmdStatus(await ctx(cmd, 'status', true), o.json === true, io)),
-    );
+    .option(
+      '--interval <duration>',
+      `time between the two readings of the counters the share is measured over (0s to ` +
+        `${MAX_STATUS_INTERVAL_MS / 1000}s; 0s: no share, no wait)`,
+      `${DEFAULT_STATUS_INTERVAL_MS / 1000}s`,
+    )
+    .action(async (o: { json?: boolean; interval: string }, cmd: Command) => {
+      const intervalMs = parseDuration(
+        '--interval',
+        o.interval,
+        MAX_STATUS_INTERVAL_MS,
+        'write e.g. --interval 3s (longer smooths bursts; 0s skips the share and the wait)',
+      );
+      const c = await ctx(cmd, 'status', true);
+      setExit(
+        await cmdStatus(c, { json: o.json === true, intervalMs, ...(deps.sleep ? { sleep: deps.sleep } : {}) }, io),
+      );
+    });
 }

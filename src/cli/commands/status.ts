@@ -4,6 +4,7 @@ import { kindNamed, kindOf } from '../../bonds/registry.js';
 import { nftBlocker } from '../../bonds/weighted/plan.js';
 import type { DesiredState, ObservedState } from '../../state/types.js';
 import { ipv6Carriers, type Ipv6Carrier } from '../../state/ipv6.js';
+import { split, type CounterReading } from '../../state/split.js';
 import { daemonLineOf, type DaemonView } from '../../watch/health-file.js';
 import type { LineSummary } from '../../watch/health.js';
 import { table } from '../table.js';
@@ -18,7 +19,13 @@ export interface LineStatus {
   txBytes: number;
   rxPackets: number;
   rxBytes: number;
+  /**
+   * Its part of the bytes the bond's members sent over the bond's `shareIntervalMs` (the split now, not since
+   * boot); null out of the bond, when the members sent nothing then, or when not measured.
+   */
   share: number | null;
+  /** What it sent over that interval, in bits per second; null when not measured. */
+  txBitsPerSecond: number | null;
   errors: number;
   dropped: number;
   /** stale: the device's driver still runs a configuration older than its file (DYN_INTR_CFG as it read it then). */
@@ -50,6 +57,8 @@ export interface BondStatus {
   gateway: string | null;
   routes: { to: string; present: boolean }[];
   lines: LineStatus[];
+  /** The interval the lines' `share` was measured over (two readings of the counters); null when not measured. */
+  shareIntervalMs: number | null;
   /** Lines carrying IPv6 beside the bond (wanbond bonds IPv4 only), and what; null when IPv6 was not read. */
   ipv6Unbonded: Ipv6Carrier[] | null;
   /**
@@ -67,7 +76,16 @@ export interface BondStatus {
   };
 }
 
-export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonView): BondStatus[] {
+/**
+ * counters: two readings of the links' counters, for the split now; without them every share is null. The
+ * first is usually `o`'s own links.
+ */
+export function bondStatus(
+  d: DesiredState,
+  o: ObservedState,
+  daemon?: DaemonView,
+  counters?: { before: CounterReading; after: CounterReading },
+): BondStatus[] {
   return d.bonds.map((b) => {
     const kind = kindOf(b);
     const t = kind.presence(b, o);
@@ -87,6 +105,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
         rxPackets: st?.rxPackets ?? 0,
         rxBytes: st?.rxBytes ?? 0,
         share: null,
+        txBitsPerSecond: null,
         errors: (st?.txErrors ?? 0) + (st?.rxErrors ?? 0),
         dropped: (st?.txDropped ?? 0) + (st?.rxDropped ?? 0),
         driverConfig: stale
@@ -101,8 +120,17 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
         heldOut: held.find((x) => x.name === s.name)?.text ?? null,
       };
     });
-    const total = lines.filter((x) => x.enslaved).reduce((a, x) => a + x.txBytes, 0);
-    for (const x of lines) x.share = x.enslaved && total > 0 ? x.txBytes / total : null;
+    const current = counters
+      ? split(
+          counters.before,
+          counters.after,
+          lines.map((x) => ({ name: x.name, member: x.enslaved })),
+        )
+      : undefined;
+    lines.forEach((x, i) => {
+      x.share = current?.lines[i]?.share ?? null;
+      x.txBitsPerSecond = current?.lines[i]?.txBitsPerSecond ?? null;
+    });
     const blocked = kind.drawnByNft && o.policy ? nftBlocker(o) : undefined;
     return {
       problem: blocked ? `${blocked.why}; fix: ${blocked.hint}` : null,
@@ -115,6 +143,7 @@ export function bondStatus(d: DesiredState, o: ObservedState, daemon?: DaemonVie
       balance: b.balance ?? null,
       routes: b.routes.map((r) => ({ to: r.to, present: kind.routed(b, o, r.to) })),
       lines,
+      shareIntervalMs: current ? current.intervalMs : null,
       kind: b.kind,
       ipv6Unbonded: o.ipv6 ? ipv6Carriers(b, o) : null,
       watch: daemon?.running
@@ -224,7 +253,7 @@ export function formatStatus(bonds: BondStatus[], now = Date.now()): string {
             k.memberWord,
             'tx pkts',
             'tx bytes',
-            'share',
+            b.shareIntervalMs === null ? 'share' : `share ${(b.shareIntervalMs / 1000).toFixed(1)}s`,
             'rx pkts',
             'rx bytes',
             'errors',
