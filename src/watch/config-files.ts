@@ -11,6 +11,9 @@ import type { Log } from '../log.js';
 /** A change is acted on once the files have been quiet this long. */
 export const RELOAD_QUIET_MS = 500;
 
+/** The longest the first scan of the watched folders is waited for. */
+const READY_MS = 5000;
+
 const OURS = /\.wanbond-(tmp-\d+|\d+T\d+Z\.bak(\.\d+)?)$|\.wanbond-[0-9TZ]+\.bak/;
 
 export class ConfigFiles {
@@ -52,6 +55,15 @@ export class ConfigFiles {
       }, this.o.quietMs ?? RELOAD_QUIET_MS);
     });
     w.on('error', (e) => this.o.log.error({ err: e }, 'watching the configuration files failed'));
+    // What changes before the first scan is done would pass for what was there: wait for it, to a bound (a
+    // hung file system must not hold up the daemon).
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, READY_MS);
+      w.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   private async stopWatching(): Promise<void> {

@@ -7,7 +7,7 @@
 import { kindOf } from '../bonds/registry.js';
 import { LoadMeter } from '../bonds/per-connection/load-meter.js';
 import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
-import { InterruptedError } from '../apply/apply.js';
+import { ApplyError, InterruptedError } from '../apply/apply.js';
 import type { RemovedLine } from './ring.js';
 import { converge, lostTable, removeDeleted, WIDTH, type Mode } from './converge.js';
 import {
@@ -183,8 +183,15 @@ export class WatchDaemon {
       } catch (e) {
         const asked = !this.life.live;
         await this.stop();
-        // A stop asked for during the start's `up` interrupts it: `up` rolled back, as asked.
-        if (asked && e instanceof InterruptedError) return 0;
+        // A stop asked for during the start's `up` interrupts it: `up` rolled back, as asked. A rollback that
+        // failed is an error like any other.
+        const interrupted =
+          e instanceof InterruptedError ||
+          (e instanceof ApplyError && e.cause instanceof InterruptedError && e.undoFailures.length === 0);
+        if (asked && interrupted) {
+          this.log.info({ event: 'stopped-at-start', why: errText(e) }, 'stopped during the start; `up` rolled back');
+          return 0;
+        }
         throw e;
       }
       await this.life.stopped;

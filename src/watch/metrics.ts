@@ -10,9 +10,10 @@ import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { IFNAME_RE } from '../net/ipv4.js';
 import type { HealthFile } from './health-file.js';
-import { LINE_ALARMS, type HealthState } from './health.js';
+import { LINE_ALARMS, type ShownState } from './health.js';
 
-export const STATES: readonly HealthState[] = ['up', 'suspect', 'down', 'probation'];
+/** unverified: in the ring on its link alone, its probe never answered (never counted as up). */
+export const STATES: readonly ShownState[] = ['up', 'unverified', 'suspect', 'down', 'probation'];
 
 /** A line's kernel counters (/sys/class/net/<line>/statistics). */
 export interface NetCounters {
@@ -83,7 +84,8 @@ export class WatchMetrics {
     this.g = {
       state: gauge(
         'wanbond_line_state',
-        "The line's health state: 1 for the current one (up, suspect, down, probation), 0 for the others.",
+        "The line's health state: 1 for the current one (up, unverified, suspect, down, probation), 0 for the " +
+          'others. unverified: in the ring, but its probe has never answered.',
         ['bond', 'line', 'state'],
       ),
       inRing: gauge(

@@ -9,6 +9,20 @@ import { WatchDaemon } from '../../src/watch/daemon.js';
 import { FakeKernel } from './fake-kernel.js';
 import { tmpDir } from './fs.js';
 
+/**
+ * A stand-in for iputils ping: -V names iputils; otherwise, bound to a line (-I), it answers every
+ * 200 ms when its directory holds answer-<line>, and says "no answer yet" (-O) when it does not.
+ */
+const FAKE_PING = `#!/bin/sh
+[ "$1" = -V ] && { echo 'ping from iputils 20240905'; exit 0; }
+line=$4; seq=1; dir=$(dirname "$0")
+while :; do
+  if [ -e "$dir/answer-$line" ]; then echo "64 bytes from 192.0.2.9: icmp_seq=$seq ttl=64 time=1.0 ms"
+  else echo "no answer yet for icmp_seq=$seq"; fi
+  seq=$((seq + 1)); sleep 0.2
+done
+`;
+
 export const TWO_LINES = '[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n';
 
 export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth2']) {
@@ -20,6 +34,9 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
   const monitor = path.join(dir, 'ip-monitor');
   await fs.writeFile(monitor, '#!/bin/sh\nexec sleep 100000\n');
   chmodSync(monitor, 0o755);
+  const ping = path.join(dir, 'ping');
+  await fs.writeFile(ping, FAKE_PING);
+  chmodSync(ping, 0o755);
   const opts = { confDir: path.join(dir, 'wanpipe'), settings, stateDir };
   const args = ['--conf-dir', opts.confDir, '--settings', settings, '--state-dir', stateDir];
   /** Each configuration read, before it reads; a test may hold one to stand for a slow read. */
@@ -30,13 +47,13 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
     await gate?.();
     return buildContext(opts, silentLogger(), kernel);
   };
-  const daemon = (log: Log = silentLogger()) =>
+  const daemon = (log: Log = silentLogger(), withPing = false) =>
     new WatchDaemon({
       build,
       io: { out: () => undefined, err: () => undefined },
       log,
       ip: monitor,
-      ping: path.join(dir, 'no-ping'),
+      ping: withPing ? ping : path.join(dir, 'no-ping'),
       watchFiles: false,
       counters: async () => undefined,
     });
@@ -47,6 +64,8 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
   };
   return {
     dir,
+    /** From now on the line's far end answers (the stand-in ping looks for this file). */
+    answer: (line: string) => fs.writeFile(path.join(dir, `answer-${line}`), ''),
     settings,
     stateDir,
     kernel,

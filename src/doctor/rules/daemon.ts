@@ -2,6 +2,7 @@
 // far end to probe (the only signal of a failure the driver does not show). Pure.
 import { kindOf } from '../../bonds/registry.js';
 import type { Finding } from '../finding.js';
+import type { LineSummary } from '../../watch/health.js';
 import { cmd, note } from '../fix.js';
 import {
   configuredProbe,
@@ -20,6 +21,7 @@ export const DAEMON_IDS = [
   'watch.all-lines-down',
   'watch.line-down',
   'watch.line-suppressed',
+  'watch.line-unverified',
   'watch.no-probe-target',
 ] as const;
 
@@ -95,6 +97,7 @@ function lines(x: DoctorInput): Finding[] {
           },
         ];
       }
+      if (h.state === 'unverified') return unverifiedLine(x, b.name, seen.lines, h);
       // A line down in the kernel too is the bond rules' to report; here, lines only the probe sees.
       if (h.inRing || !isUp(l) || !hasCarrier(l)) return [];
       const probation = h.state === 'probation';
@@ -129,12 +132,58 @@ function lines(x: DoctorInput): Finding[] {
   });
 }
 
+/**
+ * A line in its ring on its link alone: its probe has never answered. When no line of the bond has an answer,
+ * the probes themselves do not come back (a source address the far side does not route back, a firewall);
+ * otherwise this line's far end is the one that does not answer (the daemon takes it out after never_answered).
+ */
+function unverifiedLine(x: DoctorInput, bond: string, all: readonly LineSummary[], h: LineSummary): Finding[] {
+  const none = all.every((l) => l.verified !== true);
+  const target = h.probe ?? '?';
+  return [
+    {
+      id: 'watch.line-unverified',
+      severity: 'warning',
+      bond,
+      line: h.line,
+      what: `${h.line} is in ${bond} on its link alone: its probe to ${target} has never answered`,
+      why: none
+        ? `no probe of ${bond} has ever answered: the probes do not come back (their source address not routed ` +
+          'back to this router, a firewall dropping ICMP, a wrong target), so a line that dies silently stays in ' +
+          'the bond'
+        : `the other lines' probes answer: ${target} does not, so either the line does not carry or that ` +
+          'address drops ICMP; the daemon takes the line out after never_answered',
+      fix: [
+        cmd('ping', '-c', '5', '-I', h.line, target),
+        note(
+          `if ${target} never answers ICMP, set probe.${h.line} in [watch] of ${x.desired.settingsFile} to an ` +
+            'address beyond the line that does, then: systemctl reload wanbond-watch.service',
+        ),
+      ],
+    },
+  ];
+}
+
 function probes(x: DoctorInput): Finding[] {
   return x.desired.bonds.flatMap((b) =>
     b.slaves.flatMap((s): Finding[] => {
       if (probeOf(x, b.name, s.name) !== undefined) return [];
       const i = siteIface(x, s.name);
       const configured = configuredProbe(x, s.name);
+      if (configured !== undefined && x.daemon.running && x.daemon.file.probesOff === null) {
+        // Its probes run, but not this one: it read the configuration before the far end was given.
+        return [
+          {
+            id: 'watch.no-probe-target',
+            severity: 'warning',
+            bond: b.name,
+            line: s.name,
+            what: `the watch daemon does not probe ${s.name} yet, although its far end is now ${configured}`,
+            why: 'the daemon reads probe targets when it starts and on a reload; it was given this one since',
+            fix: [cmd('systemctl', 'reload', 'wanbond-watch.service')],
+          },
+        ];
+      }
       if (configured !== undefined) {
         // The configuration names a far end, the running daemon probes none: its probes are off.
         return [

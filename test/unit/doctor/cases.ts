@@ -1322,6 +1322,52 @@ export const CASES: Case[] = [
   },
   {
     id: 'watch.no-probe-target',
+    name: 'a far end configured since the daemon started: it probes it after a reload, not iputils',
+    break: (x) => {
+      if (x.daemon.running) x.daemon.file.probesOff = null;
+      lineHealth(x, 'w2g1ppp').probe = null;
+    },
+    fix: (x) => {
+      lineHealth(x, 'w2g1ppp').probe = '198.51.100.6';
+    },
+    check: (f) => {
+      assert.match(f.what, /does not probe w2g1ppp yet, although its far end is now 198\.51\.100\.6/);
+      assert.deepEqual(f.fix, ['systemctl reload wanbond-watch.service']);
+    },
+  },
+  {
+    id: 'watch.line-unverified',
+    name: 'a line in the ring whose probe has never answered, while the others answer',
+    break: (x) => {
+      for (const l of x.daemon.running ? (x.daemon.file.bonds[0]?.lines ?? []) : []) l.verified = true;
+      Object.assign(lineHealth(x, 'w2g1ppp'), { state: 'unverified', verified: false });
+    },
+    fix: (x) => {
+      Object.assign(lineHealth(x, 'w2g1ppp'), { state: 'up', verified: true });
+    },
+    check: (f) => {
+      assert.equal(f.line, 'w2g1ppp');
+      assert.match(f.what, /on its link alone: its probe to 198\.51\.100\.\d+ has never answered/);
+      assert.match(f.why, /the other lines' probes answer/);
+    },
+  },
+  {
+    id: 'watch.line-unverified',
+    name: 'no probe of the bond has ever answered: the probes do not come back',
+    break: (x) => {
+      for (const l of x.daemon.running ? (x.daemon.file.bonds[0]?.lines ?? []) : [])
+        Object.assign(l, { state: 'unverified', verified: false });
+    },
+    fix: (x) => {
+      for (const l of x.daemon.running ? (x.daemon.file.bonds[0]?.lines ?? []) : [])
+        Object.assign(l, { state: 'up', verified: true });
+    },
+    check: (f) => {
+      assert.match(f.why, /no probe of teql\d has ever answered: the probes do not come back/);
+    },
+  },
+  {
+    id: 'watch.no-probe-target',
     name: "a far end configured, the daemon probing none (its ping is not iputils')",
     break: (x) => {
       lineHealth(x, 'w2g1ppp').probe = null;

@@ -29,11 +29,12 @@ const settled = <T>(p: Promise<T>, what: string) =>
   ]);
 
 describe('the watch daemon stops at any moment', () => {
-  it('a SIGTERM during a reload stops it; the reload starts nothing after, and nothing is left behind', async () => {
+  it('a SIGTERM during a reload stops it; the reload starts nothing after, and nothing is left behind', async (t) => {
     const s = await daemonSite();
     const before = timers();
     const d = s.daemon();
     const running = d.run();
+    t.after(() => d.stop());
     await until('the daemon running', () => d.phase === 'running');
     const monitor = d.monitorPid;
     assert.ok(alive(monitor), 'the link monitor runs');
@@ -57,7 +58,7 @@ describe('the watch daemon stops at any moment', () => {
     assert.ok(health.stoppedAt, 'the last health file says the daemon stopped');
   });
 
-  it('a SIGTERM while the configuration is read at start: stopped, the bond untouched, nothing started', async () => {
+  it('a SIGTERM while the configuration is read at start: stopped, the bond untouched, nothing started', async (t) => {
     const s = await daemonSite();
     const before = timers();
     const held = latch();
@@ -68,6 +69,7 @@ describe('the watch daemon stops at any moment', () => {
     });
     const d = s.daemon();
     const running = d.run();
+    t.after(() => d.stop());
     await reading.wait;
     process.emit('SIGTERM', 'SIGTERM');
     held.open();
@@ -78,11 +80,12 @@ describe('the watch daemon stops at any moment', () => {
     assert.ok(timers() <= before, `timers before ${before}, after ${timers()}`);
   });
 
-  it('a SIGTERM during or just after the start-up `up`: stopped (`up` rolled back or done), nothing left', async () => {
+  it('a SIGTERM during or just after the start-up `up`: stopped (`up` rolled back or done)', async (t) => {
     const s = await daemonSite();
     const before = timers();
     const d = s.daemon();
     const running = d.run();
+    t.after(() => d.stop());
     // The moment `up` has attached the lines, before the monitor starts.
     await until('up applied', async () => (await s.slaveOf('eth2')) === 'teql0', BOUND_MS);
     process.emit('SIGTERM', 'SIGTERM');
@@ -93,12 +96,13 @@ describe('the watch daemon stops at any moment', () => {
     assert.ok(timers() <= before, `timers before ${before}, after ${timers()}`);
   });
 
-  it('a SIGHUP during the start is one reload once the daemon runs', async () => {
+  it('a SIGHUP during the start is one reload once the daemon runs', async (t) => {
     const s = await daemonSite();
     const held = latch();
     s.holdBuilds(() => held.wait);
     const d = s.daemon();
     const running = d.run();
+    t.after(() => d.stop());
     process.emit('SIGHUP', 'SIGHUP');
     process.emit('SIGHUP', 'SIGHUP');
     s.holdBuilds(undefined);

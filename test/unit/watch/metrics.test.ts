@@ -261,7 +261,7 @@ describe('metrics', () => {
     });
     const [a, b] = (await Promise.all([m.scrape(), m.scrape()])).map((t) => parse(t));
     assert.equal(value(a!, 'wanbond_ring_changes_total'), 7);
-    assert.equal(count(a!, 'wanbond_line_state'), 7 * 4);
+    assert.equal(count(a!, 'wanbond_line_state'), 7 * STATES.length);
     assert.equal(value(b!, 'wanbond_ring_changes_total'), 100);
     assert.deepEqual(b!.find((f) => f.name === 'wanbond_line_flaps_total')?.metrics, [
       { value: '5', labels: { bond: 'teql9', line: 'z1' } },
