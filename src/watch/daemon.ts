@@ -9,7 +9,7 @@ import { LoadMeter } from '../bonds/per-connection/load-meter.js';
 import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
 import { ApplyError, InterruptedError } from '../apply/apply.js';
 import type { RemovedLine } from './ring.js';
-import { converge, lostTable, removeDeleted, WIDTH, type Mode } from './converge.js';
+import { converge, removeDeleted, WIDTH, type Mode } from './converge.js';
 import {
   DEFAULT_HEALTH,
   initialHealth,
@@ -28,7 +28,7 @@ import { HealthWriter } from './health-writer.js';
 import { DecisionLog } from './decision-log.js';
 import { ConfigFiles } from './config-files.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
-import { parseAddressLine, parseMonitorLine } from './parse.js';
+import { parseAddressLine, parseMonitorLine, routeDevOf } from './parse.js';
 import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
 import { readAlarms } from './alarms.js';
@@ -57,10 +57,11 @@ export interface WatchOptions {
 }
 
 /**
- * How often wanbond's nftables table is checked between line events: a firewall reload (`nft flush
- * ruleset`) removes it without an event, and per-connection bonds then leave without SNAT until it is back.
+ * How often the bonds are checked against what the daemon intends, between events: what changes without an
+ * event the daemon listens to (a firewall reload's `nft flush ruleset`, a `tc qdisc del` on a slave, `wanbond
+ * up` by hand) is put back within this bound. A lean read: on a router CPU, two or three process starts.
  */
-export const TABLE_CHECK_MS = 2000;
+export const DRIFT_CHECK_MS = 2000;
 
 const errText = (e: unknown) =>
   e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e);
@@ -107,8 +108,6 @@ export class WatchDaemon {
   private readonly writer: HealthWriter;
   private readonly decisions: DecisionLog;
   private readonly load: LoadMeter;
-  private tableBusy = false;
-  private tableErrSaid = '';
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
@@ -231,7 +230,7 @@ export class WatchDaemon {
       // Addresses too: a per-connection uplink given another address (DHCP, PPPoE) leaves the draw,
       // and rejoins with its own.
       file: this.o.ip ?? 'ip',
-      args: ['-o', 'monitor', 'link', 'address'],
+      args: ['-o', 'monitor', 'link', 'address', 'route'],
       log: this.log,
       onLine: (l, stream) => {
         if (stream === 'stdout') this.onMonitorLine(l);
@@ -247,7 +246,7 @@ export class WatchDaemon {
     this.startAlarmPoll();
     this.life.every(HEARTBEAT_MS, () => this.writeHealth());
     this.life.every(LOAD_INTERVAL_MS, () => this.measureLoad());
-    this.life.every(TABLE_CHECK_MS, () => this.checkTable());
+    this.life.every(DRIFT_CHECK_MS, () => this.checkDrift());
     await this.watchFiles();
     // The first snapshot exists before the first scrape can ask for it.
     await this.writeHealth();
@@ -415,10 +414,14 @@ export class WatchDaemon {
   private onMonitorLine(text: string): void {
     const ev = parseMonitorLine(text);
     if (!ev) {
+      const bonds = this.c.desired.bonds;
       const a = parseAddressLine(text);
       const uplink = (name: string) =>
-        this.c.desired.bonds.some((b) => kindOf(b).watchesAddresses && b.slaves.some((s) => s.name === name));
+        bonds.some((b) => kindOf(b).watchesAddresses && b.slaves.some((s) => s.name === name));
       if (a?.family === 'inet' && uplink(a.name)) this.requestAction('ring');
+      // A bond's own address or route changed by someone else (deleted, replaced): the bond is put back whole.
+      const dev = a?.family === 'inet' ? a.name : routeDevOf(text);
+      if (dev !== undefined && bonds.some((b) => b.name === dev && kindOf(b).ownDevice)) this.requestAction('bond');
       return;
     }
     // A renamed interface gets no Deleted under its old name: the old name is gone all the same.
@@ -652,26 +655,14 @@ export class WatchDaemon {
     }
   }
 
-  /** Between line events: a ring change when wanbond's nftables table lost what the recorded bonds need. */
-  private async checkTable(): Promise<void> {
-    // A failed change waits for its own retry (never a tight loop); one under way reads the table itself.
-    if (this.tableBusy || this.acting || this.retryMs > 0 || !this.life.live) return;
-    const ctx = this.c;
-    if (!ctx.desired.bonds.some((b) => kindOf(b).drawnByNft)) return;
-    this.tableBusy = true;
-    try {
-      const lost = await lostTable(ctx);
-      this.tableErrSaid = '';
-      if (lost.length > 0) this.requestAction('ring');
-    } catch (e) {
-      const err = errText(e);
-      if (err !== this.tableErrSaid) {
-        this.log.error({ event: 'table-check-failed', err }, "cannot check wanbond's nftables table; trying again");
-      }
-      this.tableErrSaid = err;
-    } finally {
-      this.tableBusy = false;
-    }
+  /**
+   * Between events: one ring change, which reads the kernel (and wanbond's nftables table) and puts back what
+   * drifted from the daemon's intent; it changes nothing when nothing drifted.
+   */
+  private checkDrift(): void {
+    // A failed change waits for its own retry (never a tight loop); one under way reads the kernel itself.
+    if (this.acting || this.retryMs > 0 || !this.life.live) return;
+    this.requestAction('ring');
   }
 
   /** balance = load: a redraw when the shares of spare capacity moved. */

@@ -88,6 +88,18 @@ export function parseAddressLine(line: string): AddressEvent | undefined {
   return { deleted: deleted !== undefined, ifindex: Number(index), name, family, cidr };
 }
 
+const ROUTE_DEV = /^(?:Deleted )?(?:local |broadcast |unicast )?(?:default|[\d.]+(?:\/\d+)?)\s.*?\bdev (\S+)/;
+
+/**
+ * The device of one route line of `ip -o monitor route` (iproute2 6.1: `default via 10.0.0.1 dev teql0`,
+ * `Deleted 198.51.100.0/24 dev teql0 scope link`), IPv4 only; undefined for any other line.
+ */
+export function routeDevOf(line: string): string | undefined {
+  let s = line.trim().replace(ISO_STAMP, '');
+  if (s.startsWith('[ROUTE]')) s = s.slice('[ROUTE]'.length).trimStart();
+  return ROUTE_DEV.exec(s)?.[1];
+}
+
 export type PingEvent =
   | { kind: 'reply'; seq: number; rttMs: number }
   | { kind: 'pending'; seq: number }

@@ -1,5 +1,5 @@
-// A site for the watch daemon's wiring tests: a settings file, the fake kernel, a stand-in for
-// `ip monitor` that only waits (the tests feed what they need), and the daemon built on them.
+// A site for the watch daemon's wiring tests: a settings file, the fake kernel, stand-ins for `ip
+// monitor` (it says what a test appends to a file) and for ping, and the daemon built on them.
 import { chmodSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildContext, type Context } from '../../src/cli/context.js';
@@ -32,7 +32,9 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
   const stateDir = path.join(dir, 'run');
   const kernel = new FakeKernel({ links: ['eth0', ...lines].map((name) => ({ name })) });
   const monitor = path.join(dir, 'ip-monitor');
-  await fs.writeFile(monitor, '#!/bin/sh\nexec sleep 100000\n');
+  // What a test appends to monitor.log is what `ip monitor` says.
+  await fs.writeFile(path.join(dir, 'monitor.log'), '');
+  await fs.writeFile(monitor, `#!/bin/sh\nexec tail -n 0 -F '${path.join(dir, 'monitor.log')}'\n`);
   chmodSync(monitor, 0o755);
   const ping = path.join(dir, 'ping');
   await fs.writeFile(ping, FAKE_PING);
@@ -64,6 +66,8 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
   };
   return {
     dir,
+    /** A line as `ip -o monitor link address route` prints it. */
+    monitorSays: (line: string) => fs.appendFile(path.join(dir, 'monitor.log'), `${line}\n`),
     /** From now on the line's far end answers (the stand-in ping looks for this file). */
     answer: (line: string) => fs.writeFile(path.join(dir, `answer-${line}`), ''),
     settings,

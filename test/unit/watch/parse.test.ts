@@ -4,7 +4,13 @@
 // wanrouter-sim writes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAddressLine, parseDeviceProc, parseMonitorLine, parsePingLine } from '../../../src/watch/parse.js';
+import {
+  parseAddressLine,
+  parseDeviceProc,
+  parseMonitorLine,
+  parsePingLine,
+  routeDevOf,
+} from '../../../src/watch/parse.js';
 
 describe('watch/parse: ip -o monitor link', () => {
   it('a veth pair is created: peer first (@NONE), then the link (@peer), both down', () => {
@@ -489,5 +495,15 @@ describe('watch/parse: /proc/net/wanrouter/wanpipeN', () => {
     assert.deepEqual(parseDeviceProc('device is not configured!\n'), { alarms: undefined, counters: {} });
     assert.deepEqual(parseDeviceProc('Device is busy!\n'), { alarms: undefined, counters: {} });
     assert.deepEqual(parseDeviceProc(''), { alarms: undefined, counters: {} });
+  });
+
+  it('the device of an ip monitor route line, and nothing for a link or address line', () => {
+    assert.equal(routeDevOf('default via 10.0.0.1 dev teql0 metric 10 '), 'teql0');
+    assert.equal(routeDevOf('Deleted 198.51.100.0/24 dev teql0 scope link '), 'teql0');
+    assert.equal(routeDevOf('[ROUTE]10.0.0.0/31 dev teql0 proto kernel scope link src 10.0.0.0 '), 'teql0');
+    assert.equal(routeDevOf('local 10.0.0.0 dev teql0 table local proto kernel scope host src 10.0.0.0 '), 'teql0');
+    assert.equal(routeDevOf('3: eth2    inet 100.64.2.9/30 scope global eth2\\       valid_lft forever'), undefined);
+    assert.equal(routeDevOf('4: w1g1: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1500 qdisc teql0 state UNKNOWN'), undefined);
+    assert.equal(routeDevOf('fe80::/64 dev eth1 proto kernel metric 256 pref medium'), undefined);
   });
 });
