@@ -31,10 +31,11 @@ export class ConfigFiles {
     await this.stopWatching();
     this.watching = key;
     if (paths.length === 0) return;
-    // A path that does not exist yet is watched from its nearest directory that does: its creation (and its
-    // directory's) is seen. Only the paths, what is under them and the directories above them are looked at.
+    // A path is watched from its nearest existing folder above it: its creation (and its folder's) is seen.
+    // Only the paths, what is under them and the folders above them are looked at.
     const targets = paths.map((p) => path.resolve(p));
-    const roots = [...new Set(await Promise.all(targets.map(nearestExisting)))];
+    // From the folder above each: a file deleted and created again (or a folder replaced) is still seen.
+    const roots = [...new Set(await Promise.all(targets.map((t) => nearestExisting(path.dirname(t)))))];
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
     const relevant = (p: string) => targets.some((t) => under(p, t) || under(t, p));
     const wanted = (p: string) => targets.some((t) => under(p, t));

@@ -15,7 +15,7 @@ import {
 import { Lab } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import { destroyTopology } from '../../src/lab/topology.js';
-import { WatchProcess } from '../../src/lab/watch.js';
+import { WatchProcess, type WatchEvent } from '../../src/lab/watch.js';
 
 const LINES = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'];
 // A count of cycles, bounded by a generous time: a test never asserts how much work fits in a window
@@ -23,6 +23,8 @@ const LINES = ['w1g1ppp', 'w2g1ppp', 'w3g1ppp', 'w4g1ppp'];
 // that on a slower machine of the same kind; 240 s is the bound of a hung cycle, not a rate.
 const STRESS = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 10);
 const STRESS_SECONDS = Number(process.env['WANBOND_STRESS_SECONDS'] ?? 240);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let lab: Lab;
 let watch: WatchProcess;
@@ -198,6 +200,108 @@ describe('wanbond watch in a real kernel', () => {
       rest.every((x) => x.heapUsedKb < (first?.heapUsedKb ?? 0) * 1.5 + 8192),
       `heap grew: ${m.map((x) => x.heapUsedKb).join(' -> ')} kB`,
     );
+  });
+
+  // A hostile site (issue 22): what months on a router bring, one after the other on this running
+  // daemon. After each, within a stated bound, the kernel holds every healthy line in the ring and no
+  // dead one, and the daemon runs or exited as asked.
+  describe('a hostile site', () => {
+    const left = (line: string) => (e: WatchEvent) =>
+      e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(line) === true;
+    const healthy = (dead: string[] = []) => LINES.filter((l) => !dead.includes(l));
+    /** The ring as intended, within `ms`: else what it was. */
+    async function ringIs(want: string[], ms: number, what: string): Promise<void> {
+      let got: string[] = [];
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
+        got = await enslaved();
+        if (got.join() === want.join()) return;
+      }
+      assert.deepEqual(got, want, `${what}: the ring after ${ms} ms`);
+    }
+    /** A daemon started anew, running once it says so. */
+    async function restart(): Promise<void> {
+      watch = WatchProcess.start(lab);
+      await watch.waitFor((e) => e.event === 'started', 90_000, 'start');
+    }
+
+    it('`wanbond up` by hand while a line is held out keeps it out, and says so', async () => {
+      const from = watch.events.length;
+      await lab.sim('fault', 'w2g1ppp', 'blackhole');
+      await watch.waitFor(left('w2g1ppp'), 20_000, 'w2g1ppp leaving', from);
+      const up = await lab.wanbond(['up']);
+      assert.equal(up.code, 0, up.err);
+      assert.match(up.err, /w2g1ppp stays out of its bond: the watch daemon judged it unfit/);
+      assert.deepEqual(await enslaved(), healthy(['w2g1ppp']), 'up did not put the dead line back');
+    });
+
+    it('kill -9, then a restart with that line still dead: the dead line is never put back', async () => {
+      const killed = await watch.stop('SIGKILL');
+      assert.equal(killed.signal, 'SIGKILL');
+      watch = WatchProcess.start(lab);
+      // Sampled through the whole start (its `up`, its first ring passes): never in the ring.
+      let started = false;
+      void watch
+        .waitFor((e) => e.event === 'started', 90_000, 'start')
+        .then(() => {
+          started = true;
+        });
+      const seen = new Set<string>();
+      for (const end = Date.now() + 90_000; Date.now() < end && !started; await sleep(100))
+        for (const l of await enslaved()) seen.add(l);
+      assert.ok(started, 'the new daemon started');
+      for (let i = 0; i < 20; i++, await sleep(100)) for (const l of await enslaved()) seen.add(l);
+      assert.ok(!seen.has('w2g1ppp'), `the dead line was in the ring during the restart: ${[...seen].join(', ')}`);
+      const h = (await readHealth()).bonds[0]?.lines.find((l) => l.line === 'w2g1ppp');
+      assert.equal(h?.state, 'down');
+      assert.match(h?.reason ?? '', /held out by the previous daemon \(pid \d+\)/);
+      await lab.sim('clear', 'w2g1ppp');
+      await ringIs(LINES, 30_000, 'its far end answering again');
+    });
+
+    it('20 SIGHUPs and SIGTERMs at random moments, during reloads, ring changes and starts', async () => {
+      // Seeded: a failure names the moment, and the next run repeats it.
+      let seed = 22;
+      const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      for (let i = 0; i < 20; i++) {
+        const ms = rnd(1500);
+        if (i % 4 === 3) {
+          // A SIGTERM at a random moment of a start: during its configuration read, its `up`, its first passes.
+          await watch.stop();
+          watch = WatchProcess.start(lab);
+          await sleep(ms);
+          const r = await watch.stop('SIGTERM', 30_000);
+          assert.equal(r.code, 0, `signal ${i}: SIGTERM ${ms} ms into a start: ${watch.stderrText.slice(-1500)}`);
+          await restart();
+        } else {
+          // A SIGHUP while a ring change is under way (a line failing), or while a reload runs.
+          const from = watch.events.length;
+          if (i % 2 === 0) await lab.sim('fault', 'w3g1ppp', 'if-down');
+          else process.kill(watch.pid, 'SIGHUP');
+          await sleep(ms);
+          process.kill(watch.pid, 'SIGHUP');
+          await watch.waitFor((e) => e.event === 'reloaded', 20_000, `signal ${i}: the reload`, from);
+          if (i % 2 === 0) await lab.sim('clear', 'w3g1ppp');
+          assert.equal(watch.proc.exitCode, null, `signal ${i}: the daemon still runs`);
+        }
+        await ringIs(LINES, 30_000, `signal ${i} (${ms} ms)`);
+      }
+    });
+
+    it('the settings file deleted and created again: the bond is kept, then the file read again', async () => {
+      const text = await fs.readFile(lab.settingsFile, 'utf8');
+      const from = watch.events.length;
+      await fs.rm(lab.settingsFile);
+      await watch.waitFor((e) => e.event === 'reload-failed', 20_000, 'the reload without a file', from);
+      assert.deepEqual(await enslaved(), LINES, 'the running bond is kept');
+      const back = watch.events.length;
+      await fs.writeFile(lab.settingsFile, text);
+      await watch.waitFor((e) => e.event === 'reloaded', 20_000, 'the reload of the file created again', back);
+      await ringIs(LINES, 10_000, 'after the file came back');
+      assert.equal(watch.proc.exitCode, null);
+    });
   });
 
   it('SIGTERM stops the daemon cleanly and leaves the bond up; status says no daemon runs', async () => {

@@ -76,6 +76,14 @@ describe('reloads', () => {
       seen.every((w) => w.includes('wanbond.conf')),
       seen.join('; '),
     );
+    // Deleted (a reload that finds no file), then created again (a reload that reads it).
+    seen.length = 0;
+    await fs.rm(settings);
+    await until('the deletion seen', () => seen.some((w) => w.startsWith('unlink')));
+    await new Promise((r) => setTimeout(r, 300));
+    seen.length = 0;
+    await fs.writeFile(settings, '[teql0]\nslaves = eth1\n');
+    await until('the file created again seen', () => seen.some((w) => w.startsWith('add')));
   });
 
   it('a bond a reload removed is forgotten: no "a line works again" for it', () => {
