@@ -742,9 +742,20 @@ export class FakeKernel implements Runner {
       let next: FakeRoute[];
       if (args[1] === 'replace') {
         for (const d of routeDevs(r)) if (!this.isUp(link(d).name)) this.fail(argv, 'Error: Nexthop device is not up.');
+        // fib_valid_prefsrc: a source must be an address of this host (on any interface).
+        if (r.prefsrc !== undefined && !this.addrs.some((a) => a.local === r.prefsrc))
+          this.fail(argv, 'Error: Invalid prefsrc address.');
         next = [...list.filter((x) => !same(x)), r];
       } else {
-        next = list.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
+        // fib_table_delete matches what the command names: a device, a source.
+        next = list.filter(
+          (x) =>
+            !(
+              same(x) &&
+              (r.dev === undefined || x.dev === r.dev) &&
+              (r.prefsrc === undefined || x.prefsrc === r.prefsrc)
+            ),
+        );
         if (next.length === list.length) this.fail(argv, 'RTNETLINK answers: No such process');
       }
       if (table === undefined) this.routes = next;

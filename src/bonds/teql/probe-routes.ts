@@ -4,7 +4,8 @@
 // table of its own, `default via <its router> dev <slave>`, and a rule that sends what is bound to
 // the slave there (`oif <slave>`). The probe then leaves by that slave's router, and a DSL line
 // that dies behind the router (the Ethernet link up) fails that probe alone: proved in the lab
-// (docs/SITES-DESIGN.md). Pure.
+// (docs/SITES-DESIGN.md). The route's `src` is the bond's own address: from the slave's management
+// address the probe would never be answered, as no ISP routes those nets back. Pure.
 import { TABLE_BASES, tableIn, tableRange } from '../../net/tables.js';
 import { ipv4ToNumber, numberToIpv4, parseCidr } from '../../net/ipv4.js';
 import type { Step } from '../../plan/steps.js';
@@ -39,11 +40,19 @@ export function routerOf(slave: string, o: ObservedState): string | undefined {
   return numberToIpv4((n & ~3) + (host === 1 ? 2 : 1));
 }
 
+/**
+ * The source of a bond's probes: the bond's own address. A slave's address is on its management net to
+ * the router, which no ISP routes back, so a probe from it is never answered; the bond's address is the
+ * customer's block, which the ISP routes to the routers. Undefined for an address that is not one.
+ */
+export const probeSourceOf = (b: Pick<DesiredBond, 'address'>): string | undefined => parseCidr(b.address)?.addr;
+
 /** A slave's probe route and rule, as `up` writes them and doctor looks for them. */
-export const probeRouteOf = (slave: string, router: string, table: number) => ({
+export const probeRouteOf = (slave: string, router: string, table: number, src: string | undefined) => ({
   to: 'default',
   dev: slave,
   gateway: router,
+  ...(src !== undefined ? { src } : {}),
   table,
 });
 export const probeRuleOf = (slave: string, table: number): PolicyRule => ({
@@ -66,7 +75,8 @@ export function probeRouteSteps(d: DesiredState, o: ObservedState, comingUp: Rea
       // A route via a router on a link that is down, or not there, is refused; it comes with the link.
       if (!router || !link || !(link.flags.includes('UP') || comingUp.has(s.name))) continue;
       const table = probeTableOf(b.index, k);
-      const route = probeRouteOf(s.name, router, table);
+      const route = probeRouteOf(s.name, router, table, probeSourceOf(b));
+      // One without its source (an older wanbond's) is replaced: `ip route replace` takes its place.
       if (!holdsTableRoute(o, route)) steps.push({ kind: 'replace-route', route, was: undefined });
       const rule = probeRuleOf(s.name, table);
       if (!rules.some((h) => sameRule(rule, h))) steps.push({ kind: 'add-rule', rule });

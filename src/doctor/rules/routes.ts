@@ -2,7 +2,7 @@
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
 import { networkOf, parseCidr } from '../../net/ipv4.js';
 import { routeArgs } from '../../plan/route.js';
-import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../bonds/teql/probe-routes.js';
+import { probeRouteOf, probeRuleOf, probeSourceOf, probeTableOf, routerOf } from '../../bonds/teql/probe-routes.js';
 import { holdsTableRoute, sameRule } from '../../net/rules.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
@@ -222,7 +222,8 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         },
       ];
     }
-    const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table));
+    const src = probeSourceOf(b);
+    const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table, src));
     const rule = (x.observed.policy?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
     if (route && rule) return [];
     return [
@@ -234,14 +235,15 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         what:
           `${s.name}'s probe route is gone: ` +
           [
-            route ? '' : `no default via ${router} in table ${table}`,
+            route ? '' : `no default via ${router}${src ? ` src ${src}` : ''} in table ${table}`,
             rule ? '' : `no rule oif ${s.name} lookup ${table}`,
           ]
             .filter(Boolean)
             .join(', '),
         why:
-          `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down ` +
-          'while it works, or a dead DSL line behind its router is missed',
+          `the watch daemon's probes bound to ${s.name} then find no route, or leave from ${s.name}'s own ` +
+          'address, which the ISP does not route back: they fail, and the line is judged down while it works, ' +
+          'or a dead DSL line behind its router is missed',
         fix: [cmd('wanbond', 'up')],
       },
     ];

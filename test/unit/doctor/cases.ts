@@ -180,7 +180,7 @@ function makeAppliedPc(x: DoctorInput): void {
  * The fixture's bond made a DSL-router site (gateway 10.0.0.1, each line on a /30 with its router) with
  * every line's probe route and rule as `up` sets them; `noAddress` and `noRule` leave one line's out.
  */
-function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: string } = {}): void {
+function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: string; noSource?: string } = {}): void {
   const b = x.desired.bonds[0]!;
   b.gateway = '10.0.0.1';
   x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
@@ -188,8 +188,10 @@ function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: str
   for (const [k, sl] of b.slaves.entries()) {
     if (sl.name !== without.noAddress)
       x.observed.addrs.push({ dev: sl.name, local: `192.0.2.${4 * k + 1}`, prefixlen: 30, noprefixroute: false });
+    // From the bond's own address (10.0.0.0 of the fixture's 10.0.0.0/31), as `up` writes it.
+    const src = sl.name === without.noSource ? {} : { prefsrc: '10.0.0.0' };
     x.observed.policy.tables[probeTableOf(0, k)] = [
-      route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}` }),
+      route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}`, ...src }),
     ];
     if (sl.name !== without.noRule)
       x.observed.policy.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
@@ -843,6 +845,24 @@ export const CASES: Case[] = [
       assert.equal(f.line, 'w3g1ppp');
       assert.equal(f.severity, 'warning');
       fixHas(/^# name the router in \[teql0\] .*routers = w3g1ppp:/)(f);
+    },
+  },
+  {
+    id: 'routes.probe-route-missing',
+    name: "a DSL-router site: a line's probe route without the bond's address as its source (an older wanbond's)",
+    break: (x) => {
+      makeDslSite(x, { noSource: 'w2g1ppp' });
+    },
+    fix: (x) => {
+      x.observed.policy!.tables[probeTableOf(0, 1)] = [
+        route({ dst: 'default', dev: 'w2g1ppp', gateway: '192.0.2.6', prefsrc: '10.0.0.0' }),
+      ];
+    },
+    check: (f) => {
+      assert.equal(f.line, 'w2g1ppp');
+      assert.equal(f.severity, 'error');
+      assert.match(f.what, /no default via 192\.0\.2\.6 src 10\.0\.0\.0 in table 77650002/);
+      assert.deepEqual(f.fix, ['wanbond up']);
     },
   },
   {

@@ -130,10 +130,13 @@ describe('DSL routers on Ethernet: up and down', () => {
       );
       for (const s of ['eth2', 'eth3', 'eth4', 'eth5'])
         assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
-      // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
+      // Each slave's probe leaves by its own router, from the bond's address (the ISP routes the block back,
+      // not the routers' management nets): a table per slave, and a rule for what is bound to it.
       for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
         assert.ok(
-          c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`),
+          c.includes(
+            `ip route replace default via 172.16.8.${4 * k + 2} dev ${s} src 203.0.113.10 table ${probeTableOf(0, k)}`,
+          ),
           c.join('\n'),
         );
         assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
@@ -229,6 +232,58 @@ describe('DSL routers on Ethernet: an nft that is there but cannot list', () => 
   });
 });
 
+describe("DSL routers on Ethernet: the probes' source", () => {
+  it(
+    "a probe route an older wanbond left without the bond's address as its source: up replaces it, a second up " +
+      'changes nothing, down removes it',
+    async () => {
+      const { kernel, run } = await site();
+      const before = kernel.dump();
+      assert.equal((await run('up')).code, 0);
+      const table = probeTableOf(0, 1);
+      // What an older `up` wrote: the kernel then picks eth3's own 172.16.8.5, which the ISP never routes back.
+      kernel.tables.set(table, [{ dst: 'default', gateway: '172.16.8.6', dev: 'eth3' }]);
+      const n = kernel.changes.length;
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.deepEqual(
+        kernel.changes.slice(n).map((x) => x.join(' ')),
+        [`ip route replace default via 172.16.8.6 dev eth3 src 203.0.113.10 table ${table}`],
+      );
+      assert.deepEqual(kernel.tables.get(table), [
+        { dst: 'default', gateway: '172.16.8.6', dev: 'eth3', prefsrc: '203.0.113.10' },
+      ]);
+      const m = kernel.changes.length;
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.changes.length, m, 'a second up changed nothing');
+      const down = await run('down');
+      assert.equal(down.code, 0, down.err);
+      assert.equal(kernel.dump(), before);
+    },
+  );
+
+  it('doctor finds a probe route without the source, and its fix (wanbond up) puts it right', async () => {
+    const { kernel, run } = await site();
+    assert.equal((await run('up')).code, 0);
+    const table = probeTableOf(0, 0);
+    kernel.tables.set(table, [{ dst: 'default', gateway: '172.16.8.2', dev: 'eth2' }]);
+    type F = { id: string; line?: string; what: string; fix: string[] };
+    const findings = async () => {
+      const d = await run('doctor', '--json', '--window', '0s');
+      const j = JSON.parse(d.out || assert.fail(d.err)) as { bonds: { findings: F[] }[] };
+      return j.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.probe-route-missing');
+    };
+    const found = await findings();
+    assert.deepEqual(
+      found.map((f) => [f.line, f.fix]),
+      [['eth2', ['wanbond up']]],
+    );
+    assert.match(found[0]?.what ?? '', /no default via 172\.16\.8\.2 src 203\.0\.113\.10 in table 77650001/);
+    assert.equal((await run('up')).code, 0);
+    assert.deepEqual(await findings(), []);
+  });
+});
+
 describe('DSL routers on Ethernet: a router given in the settings', () => {
   it('a slave on a /24 gets its probe route via the router the settings name', async () => {
     const { kernel, run } = await site(`${DSL}routers = eth2:192.168.1.1\n`);
@@ -237,7 +292,7 @@ describe('DSL routers on Ethernet: a router given in the settings', () => {
     assert.equal((await run('up')).code, 0);
     const c = kernel.changes.map((x) => x.join(' '));
     assert.ok(
-      c.includes(`ip route replace default via 192.168.1.1 dev eth2 table ${probeTableOf(0, 0)}`),
+      c.includes(`ip route replace default via 192.168.1.1 dev eth2 src 203.0.113.10 table ${probeTableOf(0, 0)}`),
       c.join('\n'),
     );
   });
@@ -264,7 +319,9 @@ describe('DSL routers on Ethernet: a slave that up brings up', () => {
     assert.equal(r.code, 0, r.err);
     const c = kernel.changes.map((x) => x.join(' '));
     const upAt = c.indexOf('ip link set dev eth3 up'),
-      routeAt = c.indexOf(`ip route replace default via 172.16.8.6 dev eth3 table ${probeTableOf(0, 1)}`);
+      routeAt = c.indexOf(
+        `ip route replace default via 172.16.8.6 dev eth3 src 203.0.113.10 table ${probeTableOf(0, 1)}`,
+      );
     assert.ok(upAt >= 0 && routeAt > upAt, c.join('\n'));
   });
 });
