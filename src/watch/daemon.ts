@@ -436,12 +436,14 @@ export class WatchDaemon {
   // --- probes ------------------------------------------------------------------------------------
 
   /**
-   * The line's probe: bound to its interface while that is up, to the far end the configuration or the kernel
-   * names.
+   * The line's probe: bound to its interface (or marked for its table, as its kind says) while that is up, to the
+   * far end the configuration or the kernel names.
    */
   private syncProbe(name: string, ifindex: number | undefined): void {
     if (this.stopping || this.probeOff !== undefined) return;
-    this.probes.sync(name, ifindex, ifindex === undefined ? undefined : this.targetFor(name));
+    const b = this.ctx.desired.bonds.find((x) => x.slaves.some((s) => s.name === name));
+    const mark = b ? kindOf(b).probeMark?.(b, name) : undefined;
+    this.probes.sync(name, ifindex, ifindex === undefined ? undefined : this.targetFor(name), mark);
   }
 
   // --- the card's /proc files -------------------------------------------------------------------
