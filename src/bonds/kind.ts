@@ -63,6 +63,11 @@ export interface BondKind {
   /** Where a probe must aim when the link stays up while what is beyond it dies; undefined: its far end. */
   probeBeyond(b: DesiredBond): 'router' | 'provider' | undefined;
   /**
+   * The mark the daemon's ping of this line sets (`ping -m`), for a line whose probe's answer may come back by
+   * another line (a DSL-router site); undefined: the ping is bound to the line (`ping -I`).
+   */
+  probeMark?(b: DesiredBond, line: string): number | undefined;
+  /**
    * The kind's own part of a desired bond (weights, uplinks), from its settings section and its lines
    * (sorted by name, unless the kind keeps the order written).
    */

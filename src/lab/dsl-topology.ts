@@ -2,10 +2,12 @@
 // each to its own DSL router (namespace wbd-rK) on a management /30 (172.16.8.4(K-1)+1 on A's side),
 // every router holding the same LAN address (the ISP's block, 203.0.113.9/29) on that link, and a
 // "DSL line" (veth wan, shaped) to one ISP namespace (wbd-isp) that holds the far host 198.51.100.1
-// and routes the block back over all the routers. A DSL line dies behind its router with A's
-// Ethernet up: `dslDown` downs the router's wan side, never A's slave or its peer (see
-// ../shared fact 4 about a veth slave's peer).
-import { batchIp, ip, nsExec, sh, sysctlIn } from './sh.js';
+// and routes the block back over all the routers. As a real ISP, it routes back only the block,
+// never the routers' management /30s (a probe from a slave's own address gets no answer), and it
+// stops using a line that died (ignore_routes_with_linkdown: a real ISP's session and its route
+// end with the line). A DSL line dies behind its router with A's Ethernet up: `dslDown` downs the
+// router's wan side, never A's slave or its peer (see ../shared fact 4 about a veth slave's peer).
+import { batchIp, ip, nsExec, sh } from './sh.js';
 
 export const DSL_GATEWAY = '203.0.113.9';
 export const DSL_BLOCK = '203.0.113.8/29';
@@ -73,18 +75,26 @@ export async function createDslTopology(lines: number, rateKbit: number): Promis
       'net.ipv4.conf.lan.rp_filter=0',
     );
   }
-  // The ISP returns the block over every router, as the seed's ISP announces it over each line.
+  // The ISP returns the block over every router, as the seed's ISP announces it over each line, and
+  // nothing else: which line carries an answer is its multipath hash's choice, not the sender's.
+  // A line whose router side lost carrier is left out of that multipath at once.
+  await nsExec(
+    DSL_ISP,
+    'sysctl',
+    '-q',
+    '-w',
+    'net.ipv4.conf.all.rp_filter=0',
+    ...Array.from({ length: lines }, (_, i) => `net.ipv4.conf.r${i + 1}.ignore_routes_with_linkdown=1`),
+  );
   await batchIp(DSL_ISP, [
     'link set lo up',
     `addr add ${DSL_FAR}/32 dev lo`,
     ...Array.from({ length: lines }, (_, i) => [
       `addr add 192.0.2.${4 * i + 2}/30 dev r${i + 1}`,
       `link set r${i + 1} up`,
-      `route add 172.16.8.${4 * i}/30 via 192.0.2.${4 * i + 1}`,
     ]).flat(),
     `route add ${DSL_BLOCK} ${Array.from({ length: lines }, (_, i) => `nexthop via 192.0.2.${4 * i + 1}`).join(' ')}`,
   ]);
-  await sysctlIn(DSL_ISP, 'net.ipv4.conf.all.rp_filter', '0');
 }
 
 /** Kills the DSL line behind router K (the router's wan side); A's Ethernet stays up. */

@@ -8,7 +8,7 @@ export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`
 
 export interface PolicyRule {
   priority: number;
-  /** A weighted bond's rules select by mark; a probe route's rule by the device a socket is bound to (oif). */
+  /** Weighted bonds' rules and a DSL site's probe rules select by mark; an uplink's probe rule by its device (oif). */
   fwmark?: number;
   mask?: number;
   oif?: string;
@@ -30,15 +30,23 @@ export const sameRule = (want: PolicyRule, have: RuleState): boolean =>
   (have.suppressPrefixlength ?? undefined) === want.suppressPrefixlength;
 
 /**
- * The kernel shows this route in wanbond's table as `up` writes it: the first route to its
- * destination goes through its device, via its gateway (if any), from its source (if any).
+ * The kernel shows this route in wanbond's table as `up` writes it: the route to its destination at its
+ * metric is of its type, goes through its device (if any), via its gateway (if any), from its source (if any).
  */
 export function holdsTableRoute(
   o: ObservedState,
-  want: { to: string; dev: string; table: number; gateway?: string; src?: string },
+  want: { to: string; table: number; dev?: string; gateway?: string; src?: string; type?: string; metric?: number },
 ): boolean {
-  const have = (o.policy?.tables[want.table] ?? []).find((x) => x.dst === want.to);
-  return have?.dev === want.dev && have.gateway === want.gateway && have.spec?.src === want.src;
+  const have = (o.policy?.tables[want.table] ?? []).find(
+    (x) => x.dst === want.to && (x.metric ?? 0) === (want.metric ?? 0),
+  );
+  return (
+    have !== undefined &&
+    (have.type ?? 'unicast') === (want.type ?? 'unicast') &&
+    have.dev === want.dev &&
+    have.gateway === want.gateway &&
+    have.spec?.src === want.src
+  );
 }
 
 /** The rules of `want` the kernel does not show. */

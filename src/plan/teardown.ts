@@ -10,7 +10,10 @@ import { guardSlaveChanges } from './guard.js';
 import { stepType } from './step-types.js';
 import { inverse, isHold, type RouteSpec, type Step } from './steps.js';
 
-/** The kernel shows this route as wanbond made it: to the device, or via its gateway (a DSL site's, a probe's). */
+/**
+ * The kernel shows this route as wanbond made it: to the device, or via its gateway (a DSL site's, a probe's), at
+ * its metric (a probe table's guard is at the last one).
+ */
 function showsRoute(route: RouteSpec, o: ObservedState): boolean {
   // A weighted bond's per-line table, or main.
   const routes = route.table !== undefined ? (o.policy?.tables[route.table] ?? []) : o.routes;
@@ -19,7 +22,8 @@ function showsRoute(route: RouteSpec, o: ObservedState): boolean {
       r.dst === route.to &&
       (r.dev === route.dev || (route.nexthops !== undefined && r.dev === undefined)) &&
       r.gateway === route.gateway &&
-      (r.metric ?? 0) === 0,
+      (r.metric ?? 0) === (route.metric ?? 0) &&
+      (r.type ?? 'unicast') === (route.type ?? 'unicast'),
   );
 }
 

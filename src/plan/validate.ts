@@ -14,7 +14,7 @@ import {
 } from '../bonds/weighted/ruleset.js';
 import { DEFAULT_RULE_PRIORITY, tableOf } from '../bonds/weighted/policy.js';
 import type { PolicyRule } from '../net/rules.js';
-import { PROBE_RULE_PRIORITY, PROBE_TABLES } from '../bonds/teql/probe-routes.js';
+import { PROBE_RULE_PRIORITY, PROBE_TABLES, probeMarkOf } from '../bonds/teql/probe-routes.js';
 import {
   PC_LAN_PRIORITY,
   PC_MARK_MASK,
@@ -152,13 +152,18 @@ function rule(o: J): PolicyRule {
     return { priority: PC_LAN_PRIORITY, from: str(x, 'from', IPV4), table: 'main', suppressPrefixlength: suppress };
   }
   if (x['priority'] === PROBE_RULE_PRIORITY) {
-    // A probe route's rule: the slave a socket is bound to, to that slave's table.
-    if (x['fwmark'] !== undefined || x['suppressPrefixlength'] !== undefined)
-      throw new Error(`${String(o['kind'])}: a probe rule selects by oif alone`);
+    // A probe route's rule: the slave's probe mark (or, as an older wanbond wrote it, the slave a socket is
+    // bound to), to that slave's table.
+    const table = int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max);
+    if (x['suppressPrefixlength'] !== undefined || (x['fwmark'] === undefined) === (x['oif'] === undefined))
+      throw new Error(`${String(o['kind'])}: a probe rule selects by its mark or by oif, one of them`);
+    if (x['oif'] !== undefined) return { priority: PROBE_RULE_PRIORITY, oif: str(x, 'oif', IFNAME_RE), table };
+    int(x, 'mask', 0xffffffff, 0xffffffff);
     return {
       priority: PROBE_RULE_PRIORITY,
-      oif: str(x, 'oif', IFNAME_RE),
-      table: int(x, 'table', PROBE_TABLES.min, PROBE_TABLES.max),
+      fwmark: int(x, 'fwmark', probeMarkOf(0, 0), probeMarkOf(99, 253)),
+      mask: 0xffffffff,
+      table,
     };
   }
   if (typeof x['priority'] === 'number' && x['priority'] >= PC_RULE_PRIORITY && x['priority'] <= PC_RULE_LAST)

@@ -23,9 +23,14 @@ export function resourceOf(s: Step): string | undefined {
       return `link ${s.dev}`;
     case 'add-address':
       return `address ${s.dev} ${s.cidr}`;
-    // main's routes keep the key records have always had; a per-line table's carry its number.
-    case 'replace-route':
-      return s.route.table !== undefined ? `route table ${s.route.table} ${s.route.to}` : `route ${s.route.to}`;
+    // main's routes keep the key records have always had; a per-line table's carry its number, and a route
+    // at another metric than 0 (a probe table's guard beside its route) its metric.
+    case 'replace-route': {
+      const metric = s.route.metric ? ` metric ${s.route.metric}` : '';
+      return s.route.table !== undefined
+        ? `route table ${s.route.table} ${s.route.to}${metric}`
+        : `route ${s.route.to}${metric}`;
+    }
     case 'create-dummy':
       return `dummy ${s.dev}`;
     case 'nft-table':

@@ -504,13 +504,15 @@ export class WatchDaemon {
   // --- probes ------------------------------------------------------------------------------------
 
   /**
-   * The line's probe: bound to its interface while that is up, to the far end the configuration or the kernel
-   * names.
+   * The line's probe: bound to its interface (or marked for its table, as its kind says) while that is up, to the
+   * far end the configuration or the kernel names.
    */
   private syncProbe(name: string, ifindex: number | undefined): void {
     if (!this.life.live || this.probeOff !== undefined) return;
+    const b = this.c.desired.bonds.find((x) => x.slaves.some((s) => s.name === name));
+    const mark = b ? kindOf(b).probeMark?.(b, name) : undefined;
     // Without an interface the probe stops, but keeps its far end (and what it showed of it).
-    this.probes.sync(name, ifindex, this.targetFor(name));
+    this.probes.sync(name, ifindex, this.targetFor(name), mark);
   }
 
   // --- the card's /proc files -------------------------------------------------------------------

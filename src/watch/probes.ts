@@ -1,17 +1,20 @@
 // One ping per line, bound to the line's own interface (SO_BINDTODEVICE via -I), so a probe never
-// goes through teqlN and tells about that line only. ping is bound to the interface it found at its
-// start: a recreated interface gets a new ping. iputils' -O reports each probe still unanswered when
-// the next goes out, which is what tells a lost probe from a busy router (health.ts).
+// goes through teqlN and tells about that line only; or, at a DSL-router site, marked for the line's
+// own table (-m, ping-route.ts). ping is started for the interface it found at its start: a
+// recreated interface gets a new ping. iputils' -O reports each probe still unanswered when the next
+// goes out, which is what tells a lost probe from a busy router (health.ts).
 import { execa } from 'execa';
 import type { Log } from '../log.js';
 import { SupervisedChild } from './child.js';
 import type { Signal } from './health.js';
 import { parsePingLine } from './parse.js';
+import { pingRoute } from './ping-route.js';
 
 interface Probe {
   child: SupervisedChild;
   ifindex: number;
   target: string;
+  mark: number | undefined;
   intervalMs: number;
 }
 
@@ -48,10 +51,10 @@ export class Probes {
   }
 
   /**
-   * The line's probe as it should be now: none (no interface up, or no target), or one bound to this ifindex
-   * and target.
+   * The line's probe as it should be now: none (no interface up, or no target), or one for this ifindex and
+   * target, bound to the line or with this mark (pingRoute).
    */
-  sync(line: string, ifindex: number | undefined, target: string | undefined): void {
+  sync(line: string, ifindex: number | undefined, target: string | undefined, mark?: number): void {
     const have = this.probes.get(line);
     const intervalMs = this.o.intervalMs();
     if (
@@ -60,6 +63,7 @@ export class Probes {
         target === undefined ||
         have.ifindex !== ifindex ||
         have.target !== target ||
+        have.mark !== mark ||
         have.intervalMs !== intervalMs)
     ) {
       void have.child.stop();
@@ -69,7 +73,7 @@ export class Probes {
     if (ifindex === undefined || target === undefined || this.probes.has(line)) return;
     const child = new SupervisedChild({
       file: this.o.ping,
-      args: ['-n', '-O', '-I', line, '-i', (intervalMs / 1000).toFixed(3), target],
+      args: ['-n', '-O', ...pingRoute(line, mark), '-i', (intervalMs / 1000).toFixed(3), target],
       log: this.o.log,
       minBackoffMs: 500,
       onLine: (l) => {
@@ -82,7 +86,7 @@ export class Probes {
         if (ranMs < QUICK_EXIT_MS) this.o.signal(line, { kind: 'probe-failed', text: why });
       },
     });
-    this.probes.set(line, { child, ifindex, target, intervalMs });
+    this.probes.set(line, { child, ifindex, target, mark, intervalMs });
     child.start();
     // Started while the ring changes: held like the others until the change is done.
     if (this.pausedAt !== undefined) child.pause();

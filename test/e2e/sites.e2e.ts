@@ -1,6 +1,8 @@
 // The other sites of issue 12 in a real kernel. The DSL-router site: four Ethernet slaves to four
 // DSL routers sharing one LAN address, the ISP's block on teql0 (a real address), the default route
-// via the shared address, rp_filter 2 (src/lab/dsl-topology.ts).
+// via the shared address, rp_filter 2 (src/lab/dsl-topology.ts). Its ISP routes back the block
+// only, by whichever router its hash picks: a probe is answered only from the bond's address, and
+// maybe by another slave (issue 22 defect 10).
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import { HEALTH_FILE, type HealthFile } from '../../src/watch/health-file.js';
 import { kernelDump, tcpRun } from '../../src/lab/lab.js';
 import { sh } from '../../src/lab/sh.js';
 import { siteCli } from '../../src/lab/site-cli.js';
+import { probeMarkOf } from '../../src/bonds/teql/probe-routes.js';
 
 const LINES = 4,
   RATE_KBIT = 1024;
@@ -31,6 +34,16 @@ let dir = '';
 
 const { wanbond, startWanbond } = siteCli(() => dir);
 const site = { startWanbond };
+
+/** A ping as the daemon sends line k's probe (0-based): marked for the line's table (iputils takes -m in decimal). */
+const probe = (k: number) =>
+  sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-m', String(probeMarkOf(0, k)), DSL_FAR], { allowFail: true });
+
+/** The slaves whose root qdisc is teql0, as the kernel shows them. */
+const enslaved = async () =>
+  (JSON.parse(await sh('tc', ['-j', 'qdisc', 'show'])) as { dev: string; kind: string; root?: boolean }[])
+    .filter((q) => q.root && q.kind === 'teql0')
+    .map((q) => q.dev);
 
 const txBytes = async () =>
   Object.fromEntries(
@@ -88,13 +101,10 @@ describe('the DSL-router site in a real kernel', () => {
       }[];
       assert.deepEqual(neigh.map((n) => n.dev).sort(), [...slaves].sort());
       assert.equal(new Set(neigh.map((n) => n.lladdr)).size, LINES);
-      // Each slave's probe route: bound to the slave, a ping leaves by that slave's router.
-      for (const s of slaves)
-        assert.match(
-          await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', s, DSL_FAR], { allowFail: true }),
-          / 0% packet loss/,
-          `a probe bound to ${s}`,
-        );
+      // Each slave's probe route: marked as the daemon marks it, a ping leaves by that slave's router from the
+      // bond's address, and is answered by whichever router the ISP returns the block by.
+      for (const [k, s] of slaves.entries()) assert.match(await probe(k), / 0% packet loss/, `a probe marked for ${s}`);
+
       const again = await wanbond('up');
       assert.equal(again.code, 0, again.err);
       assert.match(again.out, /already up, nothing to change/);
@@ -139,7 +149,7 @@ describe('the DSL-router site in a real kernel', () => {
         [],
       );
       // A probe rule deleted by hand: doctor names the line, and its fix (wanbond up) puts it back.
-      await sh('ip', ['rule', 'del', 'priority', '7765', 'oif', dslSlave(4)]);
+      await sh('ip', ['rule', 'del', 'priority', '7765', 'fwmark', `${probeMarkOf(0, 3)}`]);
       const noRule = JSON.parse((await wanbond('doctor', '--json', '--window', '0s')).out) as {
         bonds: { findings: { id: string; line?: string; fix: string[] }[] }[];
       };
@@ -151,11 +161,7 @@ describe('the DSL-router site in a real kernel', () => {
         [[dslSlave(4), ['wanbond up']]],
       );
       assert.equal((await wanbond('up')).code, 0);
-      assert.match(
-        await sh('ping', ['-n', '-c', '2', '-i', '0.2', '-W', '2', '-I', dslSlave(4), DSL_FAR], { allowFail: true }),
-        / 0% packet loss/,
-        'the probe route is back',
-      );
+      assert.match(await probe(3), / 0% packet loss/, 'the probe route is back');
       const down = await wanbond('down');
       assert.equal(down.code, 0, down.err);
       assert.deepEqual(await kernelDump(), pre);
@@ -163,8 +169,8 @@ describe('the DSL-router site in a real kernel', () => {
   );
 
   it(
-    'a DSL line dies behind its router (its Ethernet up): the probe that leaves by that router finds it, the ' +
-      'line leaves the ring, the flow goes on; back after the hold-down',
+    'a DSL line dies behind its router (its Ethernet up): the probe that leaves by that router from the ' +
+      "bond's address finds it within 2 s, the line leaves the ring, the flow goes on; back after the hold-down",
     async () => {
       const pre = await kernelDump();
       const w = WatchProcess.start(site);
@@ -177,15 +183,26 @@ describe('the DSL-router site in a real kernel', () => {
           const h = JSON.parse(
             await fs.readFile(path.join(dir, 'run', HEALTH_FILE), 'utf8').catch(() => '{"bonds":[]}'),
           ) as HealthFile;
-          last = JSON.stringify(h.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing]));
-          if (h.bonds[0]?.lines.length === LINES && h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing)) break;
+          // A line whose probe was never answered is up too (it has not proved anything): an answer is asked for.
+          last = JSON.stringify(h.bonds[0]?.lines.map((l) => [l.line, l.state, l.inRing, l.rttMs]));
+          if (
+            h.bonds[0]?.lines.length === LINES &&
+            h.bonds[0].lines.every((l) => l.state === 'up' && l.inRing && typeof l.rttMs === 'number')
+          )
+            break;
           assert.ok(Date.now() < end, `the lines did not settle: ${last}`);
           await new Promise((r) => setTimeout(r, 250));
         }
         const victim = slaves[1] as string;
         let faultAt = 0,
           leftAt = 0,
+          kernelOutAt = 0,
+          downAt = 0,
+          ringMs = 0,
           operstate = '';
+        let left: unknown;
+        let timeline = '';
+        let othersLeft: string[] = [];
         const t = await tcpRun({
           sinkNs: DSL_ISP,
           dst: DSL_FAR,
@@ -198,33 +215,67 @@ describe('the DSL-router site in a real kernel', () => {
             const n = w.events.length;
             faultAt = Date.now();
             await dslDown(2);
-            leftAt = (
-              await w.waitFor(
-                (e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(victim) === true,
-                20_000,
-                `${victim} leaving`,
-                n,
-              )
-            ).time;
+            // The kernel read back: the slave's root qdisc is no longer teql0 (bounded, polled).
+            while (Date.now() - faultAt < 20_000 && (await enslaved()).includes(victim))
+              await new Promise((r) => setTimeout(r, 50));
+            kernelOutAt = Date.now();
+            const ev = await w.waitFor(
+              (e) => e.event === 'ring' && (e['left'] as string[] | undefined)?.includes(victim) === true,
+              20_000,
+              `${victim} leaving`,
+              n,
+            );
+            leftAt = ev.time;
+            left = ev['left'];
+            timeline = w.events
+              .slice(n)
+              .filter((e) => e.time <= leftAt)
+              .map((e) => `${e.time - faultAt} ms ${e.event ?? ''}: ${e.msg}`)
+              .join('; ');
+            ringMs = Number(ev['ms']);
+            downAt =
+              w.events.slice(n).find((e) => e.event === 'health' && e['line'] === victim && e['to'] === 'down')?.time ??
+              NaN;
             operstate = (await fs.readFile(`/sys/class/net/${victim}/operstate`, 'utf8')).trim();
             await new Promise((r) => setTimeout(r, 3000));
+            // The other lines' probes are answered all along (by whichever router the ISP returns them).
+            othersLeft = w.events
+              .slice(n)
+              .flatMap((e) => (e.event === 'ring' ? ((e['left'] as string[] | undefined) ?? []) : []))
+              .filter((l) => l !== victim);
           },
         });
         process.stdout.write(
-          `measured: DSL site, a DSL line dead behind router 2: out of the ring ${leftAt - faultAt} ms after ` +
-            `(its Ethernet ${operstate}); ${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run\n`,
+          `measured: DSL site, a DSL line dead behind router 2: judged down ${downAt - faultAt} ms after, out of ` +
+            `the ring ${leftAt - faultAt} ms after (the change took ${ringMs} ms; the kernel read back: ` +
+            `${kernelOutAt - faultAt} ms; its Ethernet ${operstate}); ` +
+            `${(t.rateBps / 1e6).toFixed(3)} Mbit/s over the run\n`,
         );
         assert.equal(operstate, 'up', 'the Ethernet link to the router stayed up');
-        assert.ok(leftAt - faultAt < 5000, `out of the ring after ${leftAt - faultAt} ms`);
+        assert.deepEqual(left, [victim]);
+        assert.deepEqual(othersLeft, [], 'no other line left the ring');
+        // Issue 22's bound is on the probe: the daemon judges a DSL line dead behind its router within 2 s (it did
+        // in 584-909 ms here). The ring change that follows is six process starts (docs/LAB.md), ~1 s idle and up
+        // to 4.4 s here while another VM shared the CPU: its bound is the lab's generous one, not a rate.
+        assert.ok(downAt - faultAt < 2000, `judged down after ${downAt - faultAt} ms; the daemon: ${timeline}`);
+        assert.ok(
+          kernelOutAt - faultAt < 6000,
+          `out of teql0 in the kernel after ${kernelOutAt - faultAt} ms; the daemon: ${timeline}`,
+        );
         assert.equal(t.sender.error, undefined, 'the flow broke');
         const n = w.events.length;
+        const upAt = Date.now();
         await dslUp(2);
-        await w.waitFor(
-          (e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes(victim) === true,
-          30_000,
-          `${victim} rejoining`,
-          n,
-        );
+        const joinedAt = (
+          await w.waitFor(
+            (e) => e.event === 'ring' && (e['joined'] as string[] | undefined)?.includes(victim) === true,
+            30_000,
+            `${victim} rejoining`,
+            n,
+          )
+        ).time;
+        assert.ok((await enslaved()).includes(victim), `${victim} is in teql0 again`);
+        process.stdout.write(`measured: DSL site, the DSL line back: in the ring again ${joinedAt - upAt} ms after\n`);
       } finally {
         await w.stop();
       }

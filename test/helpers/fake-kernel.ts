@@ -742,9 +742,20 @@ export class FakeKernel implements Runner {
       let next: FakeRoute[];
       if (args[1] === 'replace') {
         for (const d of routeDevs(r)) if (!this.isUp(link(d).name)) this.fail(argv, 'Error: Nexthop device is not up.');
+        // fib_valid_prefsrc: a source must be an address of this host (on any interface).
+        if (r.prefsrc !== undefined && !this.addrs.some((a) => a.local === r.prefsrc))
+          this.fail(argv, 'Error: Invalid prefsrc address.');
         next = [...list.filter((x) => !same(x)), r];
       } else {
-        next = list.filter((x) => !(same(x) && (r.dev === undefined || x.dev === r.dev)));
+        // fib_table_delete matches what the command names: a device, a source.
+        next = list.filter(
+          (x) =>
+            !(
+              same(x) &&
+              (r.dev === undefined || x.dev === r.dev) &&
+              (r.prefsrc === undefined || x.prefsrc === r.prefsrc)
+            ),
+        );
         if (next.length === list.length) this.fail(argv, 'RTNETLINK answers: No such process');
       }
       if (table === undefined) this.routes = next;
@@ -980,7 +991,8 @@ export class FakeKernel implements Runner {
    * The kernel's route lookup (fib_rules.c, then the longest prefix of each table looked up), for the
    * rule and route shapes wanbond and these tests write: the rules in priority order, then main. A
    * `suppress_prefixlength N` rule's result of prefix length <= N is passed over (fib4_rule_suppress).
-   * The first nexthop stands for a multipath route's hash. Addresses of this host are local.
+   * The first nexthop stands for a multipath route's hash. Addresses of this host are local. A route
+   * that leads nowhere (unreachable) ends the lookup without a device.
    */
   route(p: {
     dst: string;
@@ -999,7 +1011,10 @@ export class FakeKernel implements Runner {
       if ('iif' in r && r.iif !== undefined && r.iif !== (p.iif ?? 'lo')) continue;
       if ('oif' in r && r.oif !== undefined && r.oif !== p.oif) continue;
       const table = r.table === 'main' ? this.routes : (this.tables.get(Number(r.table)) ?? []);
-      const best = table.filter((x) => inPrefix(p.dst, x.dst)).sort((a, b) => prefixLen(b.dst) - prefixLen(a.dst))[0];
+      // The longest prefix, then the lowest metric.
+      const best = table
+        .filter((x) => inPrefix(p.dst, x.dst))
+        .sort((a, b) => prefixLen(b.dst) - prefixLen(a.dst) || (a.metric ?? 0) - (b.metric ?? 0))[0];
       if (!best) continue;
       if ('suppress' in r && r.suppress !== undefined && prefixLen(best.dst) <= r.suppress) continue;
       const dev = best.dev ?? best.nexthops?.[0]?.dev;

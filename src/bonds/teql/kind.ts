@@ -8,7 +8,7 @@ import { deviceAddressPresent, devicePresence } from '../drawn.js';
 import { teqlSettings } from './settings.js';
 import { teqlTraces } from './traces.js';
 import { teqlUndo } from './undo.js';
-import { PROBE_RULE_PRIORITY, PROBE_TABLES } from './probe-routes.js';
+import { PROBE_MARKS, PROBE_RULE_PRIORITY, PROBE_TABLES, probeMarkFor } from './probe-routes.js';
 import { enslaved } from './enslaved.js';
 import type { BondKind } from '../kind.js';
 import { teqlPlanner } from './plan.js';
@@ -25,6 +25,7 @@ export const teqlKind: BondKind = {
   allDown: 'TEQL skips the dead ones itself',
   unseenShare: 'TEQL keeps handing it its share',
   probeBeyond: (b) => (b.gateway !== undefined ? 'router' : undefined),
+  probeMark: probeMarkFor,
   desired: () => ({}),
   keepsLineOrder: false,
   drawnByNft: false,
@@ -50,6 +51,6 @@ export const teqlKind: BondKind = {
   settings: teqlSettings,
   traces: teqlTraces,
   undo: teqlUndo,
-  // A DSL-router site's probe tables and their rules, which select by the slave (oif).
-  claims: { tables: [PROBE_TABLES], priorities: [], sharedPriorities: [PROBE_RULE_PRIORITY], marks: [] },
+  // A DSL-router site's probe tables and their rules, which select by each slave's probe mark.
+  claims: { tables: [PROBE_TABLES], priorities: [], sharedPriorities: [PROBE_RULE_PRIORITY], marks: [PROBE_MARKS] },
 };

@@ -4,6 +4,7 @@ import { kindOf } from '../../bonds/registry.js';
 import type { Finding } from '../finding.js';
 import type { LineSummary } from '../../watch/health.js';
 import { cmd, note } from '../fix.js';
+import { pingRoute } from '../../watch/ping-route.js';
 import {
   configuredProbe,
   hasCarrier,
@@ -125,7 +126,12 @@ function lines(x: DoctorInput): Finding[] {
             ? [cmd('wanbond', 'status')]
             : alarmed && i
               ? [cmd('wanpipemon', '-i', monitorIface(i), '-c', 'Ta'), cmd('wanbond', 'status')]
-              : [...(h.probe ? [cmd('ping', '-c', '5', '-I', h.line, h.probe)] : []), cmd('wanbond', 'status')],
+              : [
+                  ...(h.probe
+                    ? [cmd('ping', '-c', '5', ...pingRoute(h.line, kindOf(b).probeMark?.(b, h.line)), h.probe)]
+                    : []),
+                  cmd('wanbond', 'status'),
+                ],
         },
       ];
     });

@@ -2,8 +2,17 @@
 // that sends the same traffic around the bond, and the fake /31 not routed. Pure.
 import { networkOf, parseCidr } from '../../net/ipv4.js';
 import { routeArgs } from '../../plan/route.js';
-import { probeRouteOf, probeRuleOf, probeTableOf, routerOf } from '../../bonds/teql/probe-routes.js';
-import { holdsTableRoute, sameRule } from '../../net/rules.js';
+import {
+  PROBE_GUARD_METRIC,
+  probeGuardOf,
+  probeMarkOf,
+  probeRouteOf,
+  probeRuleOf,
+  probeSourceOf,
+  probeTableOf,
+  routerOf,
+} from '../../bonds/teql/probe-routes.js';
+import { hex, holdsTableRoute, sameRule } from '../../net/rules.js';
 import type { DesiredBond, RouteState } from '../../state/types.js';
 import type { Finding } from '../finding.js';
 import { cmd, note, run } from '../fix.js';
@@ -190,8 +199,9 @@ function gatewayUnresolved(x: DoctorInput, b: DesiredBond): Finding[] {
 }
 
 /**
- * A DSL-router site: each line's probe must leave by that line's router (its table and `oif` rule),
- * or a DSL line dead behind the router is never seen (the Ethernet link stays up).
+ * A DSL-router site: each line's probe must leave by that line's router, from the bond's address (its
+ * table, its guard and its mark's rule), or a DSL line dead behind the router is never seen (the
+ * Ethernet link stays up).
  */
 function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
   if (!b.gateway) return [];
@@ -211,7 +221,7 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
             'on a /30 or /31 with it)',
           why:
             `a DSL line that dies behind its router leaves ${s.name} up; only a probe that leaves by that ` +
-            `router sees it, and ${s.name}'s probes have no route beyond its own network`,
+            `router sees it, and ${s.name}'s probes have no route: they fail, and the daemon holds the line down`,
           fix: [
             note(
               `name the router in [${b.name}] of ${x.desired.settingsFile}: routers = ${s.name}:<its address on ` +
@@ -222,9 +232,12 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         },
       ];
     }
-    const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table));
-    const rule = (x.observed.policy?.rules ?? []).some((r) => sameRule(probeRuleOf(s.name, table), r));
-    if (route && rule) return [];
+    const src = probeSourceOf(b);
+    const mark = probeMarkOf(b.index, k);
+    const route = holdsTableRoute(x.observed, probeRouteOf(s.name, router, table, src));
+    const guard = holdsTableRoute(x.observed, probeGuardOf(table));
+    const rule = (x.observed.policy?.rules ?? []).some((r) => sameRule(probeRuleOf(mark, table), r));
+    if (route && guard && rule) return [];
     return [
       {
         id: 'routes.probe-route-missing',
@@ -234,14 +247,16 @@ function probeRoutes(x: DoctorInput, b: DesiredBond): Finding[] {
         what:
           `${s.name}'s probe route is gone: ` +
           [
-            route ? '' : `no default via ${router} in table ${table}`,
-            rule ? '' : `no rule oif ${s.name} lookup ${table}`,
+            route ? '' : `no default via ${router}${src ? ` src ${src}` : ''} in table ${table}`,
+            guard ? '' : `no unreachable default metric ${PROBE_GUARD_METRIC} in table ${table}`,
+            rule ? '' : `no rule fwmark ${hex(mark)} lookup ${table}`,
           ]
             .filter(Boolean)
             .join(', '),
         why:
-          `the watch daemon's probes bound to ${s.name} then find no route and fail: the line is judged down ` +
-          'while it works, or a dead DSL line behind its router is missed',
+          `the watch daemon's probes of ${s.name} then find no route, leave from ${s.name}'s own address (which ` +
+          'the ISP does not route back), or go out by teqlN, where any line answers them: the line is judged ' +
+          'down while it works, or a dead DSL line behind its router is missed',
         fix: [cmd('wanbond', 'up')],
       },
     ];

@@ -180,7 +180,15 @@ function makeAppliedPc(x: DoctorInput): void {
  * The fixture's bond made a DSL-router site (gateway 10.0.0.1, each line on a /30 with its router) with
  * every line's probe route and rule as `up` sets them; `noAddress` and `noRule` leave one line's out.
  */
-function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: string } = {}): void {
+/** Line k's probe rule as `ip -j rule` reads back: its mark, to its table. */
+const probeRule = (k: number) => ({
+  priority: 7765,
+  fwmark: 0x7765_0001 + k,
+  mask: 0xffffffff,
+  table: String(probeTableOf(0, k)),
+});
+
+function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: string; noSource?: string } = {}): void {
   const b = x.desired.bonds[0]!;
   b.gateway = '10.0.0.1';
   x.observed.routes = x.observed.routes.map((r) => (r.dst === 'default' ? { ...r, gateway: '10.0.0.1' } : r));
@@ -188,11 +196,13 @@ function makeDslSite(x: DoctorInput, without: { noAddress?: string; noRule?: str
   for (const [k, sl] of b.slaves.entries()) {
     if (sl.name !== without.noAddress)
       x.observed.addrs.push({ dev: sl.name, local: `192.0.2.${4 * k + 1}`, prefixlen: 30, noprefixroute: false });
+    // From the bond's own address (10.0.0.0 of the fixture's 10.0.0.0/31), as `up` writes it.
+    const src = sl.name === without.noSource ? {} : { prefsrc: '10.0.0.0' };
     x.observed.policy.tables[probeTableOf(0, k)] = [
-      route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}` }),
+      route({ dst: 'default', dev: sl.name, gateway: `192.0.2.${4 * k + 2}`, ...src }),
+      route({ type: 'unreachable', dst: 'default', metric: 4294967295, flags: [] }),
     ];
-    if (sl.name !== without.noRule)
-      x.observed.policy.rules.push({ priority: 7765, oif: sl.name, table: String(probeTableOf(0, k)) });
+    if (sl.name !== without.noRule) x.observed.policy.rules.push(probeRule(k));
   }
 }
 
@@ -847,20 +857,55 @@ export const CASES: Case[] = [
   },
   {
     id: 'routes.probe-route-missing',
+    name: "a DSL-router site: a line's probe route without the bond's address as its source (an older wanbond's)",
+    break: (x) => {
+      makeDslSite(x, { noSource: 'w2g1ppp' });
+    },
+    fix: (x) => {
+      x.observed.policy!.tables[probeTableOf(0, 1)]![0] = route({
+        dst: 'default',
+        dev: 'w2g1ppp',
+        gateway: '192.0.2.6',
+        prefsrc: '10.0.0.0',
+      });
+    },
+    check: (f) => {
+      assert.equal(f.line, 'w2g1ppp');
+      assert.equal(f.severity, 'error');
+      assert.match(f.what, /no default via 192\.0\.2\.6 src 10\.0\.0\.0 in table 77650002/);
+      assert.deepEqual(f.fix, ['wanbond up']);
+    },
+  },
+  {
+    id: 'routes.probe-route-missing',
+    name: "a DSL-router site: a line's probe table without its guard (a marked probe would go by teqlN)",
+    break: (x) => {
+      makeDslSite(x);
+      x.observed.policy!.tables[probeTableOf(0, 2)]!.pop();
+    },
+    fix: (x) => {
+      x.observed.policy!.tables[probeTableOf(0, 2)]!.push(
+        route({ type: 'unreachable', dst: 'default', metric: 4294967295, flags: [] }),
+      );
+    },
+    check: (f) => {
+      assert.equal(f.line, 'w3g1ppp');
+      assert.match(f.what, /no unreachable default metric 4294967295 in table 77650003/);
+      assert.deepEqual(f.fix, ['wanbond up']);
+    },
+  },
+  {
+    id: 'routes.probe-route-missing',
     name: "a DSL-router site: a line's probe rule gone",
     break: (x) => {
       makeDslSite(x, { noRule: 'w1g1ppp' });
     },
     fix: (x) => {
-      x.observed.policy!.rules.push({
-        priority: 7765,
-        oif: x.desired.bonds[0]!.slaves[0]!.name,
-        table: String(probeTableOf(0, 0)),
-      });
+      x.observed.policy!.rules.push(probeRule(0));
     },
     check: (f) => {
       assert.equal(f.severity, 'error');
-      assert.match(f.what, /no rule oif w1g1ppp lookup 77650001/);
+      assert.match(f.what, /no rule fwmark 0x77650001 lookup 77650001/);
       assert.deepEqual(f.fix, ['wanbond up']);
     },
   },

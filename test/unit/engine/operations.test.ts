@@ -421,6 +421,8 @@ describe('routes: what wanbond replaced comes back whole', () => {
       wanpipe: W4,
       wanrouterRunning: Object.keys(W4),
       links: [{ name: 'eth0' }, { name: 'eth1' }],
+      // The kernel takes a route's src only when it is an address of this host.
+      addrs: [{ dev: 'eth0', cidr: '192.0.2.10/24' }],
       routes: [
         {
           dst: 'default',

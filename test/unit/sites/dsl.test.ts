@@ -10,7 +10,7 @@ import { ConfigError } from '../../../src/errors.js';
 import { cliWith } from '../../helpers/cli.js';
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 import { tmpDir } from '../../helpers/fs.js';
-import { probeTableOf, probeTables, routerOf } from '../../../src/bonds/teql/probe-routes.js';
+import { probeMarkOf, probeTableOf, probeTables, routerOf } from '../../../src/bonds/teql/probe-routes.js';
 import { parseRules } from '../../../src/bonds/weighted/observe.js';
 import type { ObservedState } from '../../../src/state/types.js';
 import { desiredState } from '../../../src/state/desired.js';
@@ -19,6 +19,7 @@ import { sysctlKeys } from '../../../src/plan/diff.js';
 import { initialHealth } from '../../../src/watch/health.js';
 import { ringPlan } from '../../../src/watch/ring.js';
 import { apply } from '../../../src/apply/apply.js';
+import { validateStep } from '../../../src/plan/validate.js';
 import { silentLogger } from '../../../src/log.js';
 
 const DSL =
@@ -130,13 +131,25 @@ describe('DSL routers on Ethernet: up and down', () => {
       );
       for (const s of ['eth2', 'eth3', 'eth4', 'eth5'])
         assert.equal(kernel.sysctls.get(`net.ipv4.conf.${s}.rp_filter`), '2');
-      // Each slave's probe leaves by its own router: a table per slave, and a rule for what is bound to it.
+      // Each slave's probe leaves by its own router, from the bond's address (the ISP routes the block back,
+      // not the routers' management nets): a table per slave, and a rule for what is bound to it.
       for (const [k, s] of ['eth2', 'eth3', 'eth4', 'eth5'].entries()) {
         assert.ok(
-          c.includes(`ip route replace default via 172.16.8.${4 * k + 2} dev ${s} table ${probeTableOf(0, k)}`),
+          c.includes(
+            `ip route replace default via 172.16.8.${4 * k + 2} dev ${s} src 203.0.113.10 table ${probeTableOf(0, k)}`,
+          ),
           c.join('\n'),
         );
-        assert.ok(c.includes(`ip rule add priority 7765 oif ${s} lookup ${probeTableOf(0, k)}`), c.join('\n'));
+        // The daemon's ping is marked for its table rather than bound to the slave: the answer may come in by
+        // another slave. The table's guard keeps a marked probe from going out by teql0 when the route is gone.
+        assert.ok(
+          c.includes(`ip route replace unreachable default metric 4294967295 table ${probeTableOf(0, k)}`),
+          c.join('\n'),
+        );
+        assert.ok(
+          c.includes(`ip rule add priority 7765 fwmark 0x7765000${k + 1}/0xffffffff lookup ${probeTableOf(0, k)}`),
+          c.join('\n'),
+        );
       }
       const n = kernel.changes.length;
       const again = await run('up');
@@ -229,6 +242,63 @@ describe('DSL routers on Ethernet: an nft that is there but cannot list', () => 
   });
 });
 
+describe("DSL routers on Ethernet: the probes' source", () => {
+  it(
+    "a probe route an older wanbond left without the bond's address as its source: up replaces it, a second up " +
+      'changes nothing, down removes it',
+    async () => {
+      const { kernel, run } = await site();
+      const before = kernel.dump();
+      assert.equal((await run('up')).code, 0);
+      const table = probeTableOf(0, 1);
+      // What an older `up` wrote: the kernel then picks eth3's own 172.16.8.5, which the ISP never routes back.
+      const guard = { type: 'unreachable', dst: 'default', metric: 4294967295 };
+      kernel.tables.set(table, [{ dst: 'default', gateway: '172.16.8.6', dev: 'eth3' }, guard]);
+      const n = kernel.changes.length;
+      const up = await run('up');
+      assert.equal(up.code, 0, up.err);
+      assert.deepEqual(
+        kernel.changes.slice(n).map((x) => x.join(' ')),
+        [`ip route replace default via 172.16.8.6 dev eth3 src 203.0.113.10 table ${table}`],
+      );
+      assert.deepEqual(kernel.tables.get(table), [
+        guard,
+        { dst: 'default', gateway: '172.16.8.6', dev: 'eth3', prefsrc: '203.0.113.10' },
+      ]);
+      const m = kernel.changes.length;
+      assert.equal((await run('up')).code, 0);
+      assert.equal(kernel.changes.length, m, 'a second up changed nothing');
+      const down = await run('down');
+      assert.equal(down.code, 0, down.err);
+      assert.equal(kernel.dump(), before);
+    },
+  );
+
+  it('doctor finds a probe route without the source, and its fix (wanbond up) puts it right', async () => {
+    const { kernel, run } = await site();
+    assert.equal((await run('up')).code, 0);
+    const table = probeTableOf(0, 0);
+    kernel.tables.set(table, [
+      { dst: 'default', gateway: '172.16.8.2', dev: 'eth2' },
+      { type: 'unreachable', dst: 'default', metric: 4294967295 },
+    ]);
+    type F = { id: string; line?: string; what: string; fix: string[] };
+    const findings = async () => {
+      const d = await run('doctor', '--json', '--window', '0s');
+      const j = JSON.parse(d.out || assert.fail(d.err)) as { bonds: { findings: F[] }[] };
+      return j.bonds.flatMap((b) => b.findings).filter((f) => f.id === 'routes.probe-route-missing');
+    };
+    const found = await findings();
+    assert.deepEqual(
+      found.map((f) => [f.line, f.fix]),
+      [['eth2', ['wanbond up']]],
+    );
+    assert.match(found[0]?.what ?? '', /no default via 172\.16\.8\.2 src 203\.0\.113\.10 in table 77650001/);
+    assert.equal((await run('up')).code, 0);
+    assert.deepEqual(await findings(), []);
+  });
+});
+
 describe('DSL routers on Ethernet: a router given in the settings', () => {
   it('a slave on a /24 gets its probe route via the router the settings name', async () => {
     const { kernel, run } = await site(`${DSL}routers = eth2:192.168.1.1\n`);
@@ -237,7 +307,7 @@ describe('DSL routers on Ethernet: a router given in the settings', () => {
     assert.equal((await run('up')).code, 0);
     const c = kernel.changes.map((x) => x.join(' '));
     assert.ok(
-      c.includes(`ip route replace default via 192.168.1.1 dev eth2 table ${probeTableOf(0, 0)}`),
+      c.includes(`ip route replace default via 192.168.1.1 dev eth2 src 203.0.113.10 table ${probeTableOf(0, 0)}`),
       c.join('\n'),
     );
   });
@@ -264,7 +334,9 @@ describe('DSL routers on Ethernet: a slave that up brings up', () => {
     assert.equal(r.code, 0, r.err);
     const c = kernel.changes.map((x) => x.join(' '));
     const upAt = c.indexOf('ip link set dev eth3 up'),
-      routeAt = c.indexOf(`ip route replace default via 172.16.8.6 dev eth3 table ${probeTableOf(0, 1)}`);
+      routeAt = c.indexOf(
+        `ip route replace default via 172.16.8.6 dev eth3 src 203.0.113.10 table ${probeTableOf(0, 1)}`,
+      );
     assert.ok(upAt >= 0 && routeAt > upAt, c.join('\n'));
   });
 });
@@ -299,4 +371,42 @@ describe('DSL routers on Ethernet: the probe rules read back', () => {
       ]);
     },
   );
+});
+
+describe("DSL routers on Ethernet: where a line's probe goes", () => {
+  it(
+    "marked for eth3, by eth3's router; unmarked, by teql0; with eth3's route gone, nowhere (the guard), never " +
+      'by teql0, where any line would answer it',
+    async () => {
+      const { kernel, run } = await site();
+      assert.equal((await run('up')).code, 0);
+      const far = '198.51.100.1';
+      const mark = probeMarkOf(0, 1);
+      assert.deepEqual(kernel.route({ dst: far, mark }), { table: String(probeTableOf(0, 1)), dev: 'eth3' });
+      assert.equal(kernel.route({ dst: far })?.dev, 'teql0');
+      kernel.tables.set(
+        probeTableOf(0, 1),
+        (kernel.tables.get(probeTableOf(0, 1)) ?? []).filter((r) => r.type === 'unreachable'),
+      );
+      assert.deepEqual(kernel.route({ dst: far, mark }), { table: String(probeTableOf(0, 1)) });
+    },
+  );
+});
+
+describe('DSL routers on Ethernet: the probe rules and guards recorded', () => {
+  it("read back as up writes them, an older wanbond's oif rule too; other marks or selectors at 7765 refused", () => {
+    const rule = { priority: 7765, fwmark: 0x7765_0002, mask: 0xffffffff, table: probeTableOf(0, 1) };
+    assert.deepEqual(validateStep({ kind: 'add-rule', rule }), { kind: 'add-rule', rule });
+    const older = { priority: 7765, oif: 'eth3', table: probeTableOf(0, 1) };
+    assert.deepEqual(validateStep({ kind: 'add-rule', rule: older }), { kind: 'add-rule', rule: older });
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { ...rule, fwmark: 0x7762_0002 } }), /fwmark/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { ...rule, mask: 0xffff0000 } }), /mask/);
+    assert.throws(() => validateStep({ kind: 'add-rule', rule: { ...rule, oif: 'eth3' } }), /one of them/);
+    const guard = {
+      kind: 'replace-route',
+      route: { to: 'default', type: 'unreachable', metric: 4294967295, table: probeTableOf(0, 1) },
+      was: undefined,
+    };
+    assert.deepEqual(validateStep(guard), guard);
+  });
 });
