@@ -600,7 +600,9 @@ export class WatchDaemon {
         io: this.o.io,
         log: this.log,
         desired: this.load.apply(ctx.desired),
-        decided: (d) => this.decisions.note(d),
+        decided: (d) => {
+          if (this.decisions.note(d)) void this.writeHealth();
+        },
         hold: () => this.probes.pause(),
         release: () => this.probes.resume(),
       });
@@ -610,9 +612,9 @@ export class WatchDaemon {
       // A line moving between bonds joins its new bond once the old one has let it go: one more pass.
       if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line)))
         this.requestAction('bond');
-      void this.writeHealth();
       if (r.done.length === 0) return;
       this.actions++;
+      void this.writeHealth();
       const table = r.done.find((s) => s.kind === 'nft-table');
       if (table && r.lost.length > 0) {
         const bonds = table.bonds.map((b) => b.bond);

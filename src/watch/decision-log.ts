@@ -32,8 +32,10 @@ export class DecisionLog {
     for (const l of [...this.heldSaid.keys()]) if (!lines.has(l)) this.heldSaid.delete(l);
   }
 
-  note(d: RingDecision): void {
+  /** Says what started or stopped being true; returns whether a bond's every-line-down state changed. */
+  note(d: RingDecision): boolean {
     this.forgetGone();
+    const was = [...this.allDown].sort().join();
     const bonds = this.bonds();
     for (const name of d.allDown) {
       if (this.allDown.has(name)) continue;
@@ -82,5 +84,6 @@ export class DecisionLog {
       );
     }
     this.foreignSaid = foreign;
+    return [...this.allDown].sort().join() !== was;
   }
 }
