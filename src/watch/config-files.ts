@@ -29,6 +29,7 @@ export class ConfigFiles {
     const key = [...paths].sort().join('\n');
     if (this.closed || key === this.watching) return;
     await this.stopWatching();
+    if (this.closed) return;
     this.watching = key;
     if (paths.length === 0) return;
     // A path is watched from its nearest existing folder above it: its creation (and its folder's) is seen.
@@ -36,6 +37,8 @@ export class ConfigFiles {
     const targets = paths.map((p) => path.resolve(p));
     // From the folder above each: a file deleted and created again (or a folder replaced) is still seen.
     const roots = [...new Set(await Promise.all(targets.map((t) => nearestExisting(path.dirname(t)))))];
+    // Closed while the folders were looked up: no watcher may outlive close() (it would keep the process alive).
+    if (this.closed) return;
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
     const relevant = (p: string) => targets.some((t) => under(p, t) || under(t, p));
     const wanted = (p: string) => targets.some((t) => under(p, t));
@@ -65,6 +68,7 @@ export class ConfigFiles {
         resolve();
       });
     });
+    if (this.closed && this.files === w) await this.stopWatching();
   }
 
   private async stopWatching(): Promise<void> {

@@ -28,6 +28,7 @@ import { HealthWriter } from './health-writer.js';
 import { DecisionLog } from './decision-log.js';
 import { ConfigFiles } from './config-files.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
+import { takeEarlySignals } from '../cli/early-signals.js';
 import { parseAddressLine, parseMonitorLine, routeDevOf } from './parse.js';
 import { SupervisedChild } from './child.js';
 import { Probes, pingUnusable } from './probes.js';
@@ -174,6 +175,10 @@ export class WatchDaemon {
     process.on('SIGHUP', hup);
     process.on('SIGTERM', term);
     process.on('SIGINT', term);
+    // Signals that came while the program loaded (bin/wanbond holds them for the daemon).
+    for (const sig of takeEarlySignals())
+      if (sig === 'SIGHUP') hup();
+      else term(sig);
     process.on('uncaughtException', this.onProcessError);
     process.on('unhandledRejection', this.onProcessError);
     try {
@@ -218,7 +223,10 @@ export class WatchDaemon {
     this.initLines(ctx, before);
     // The lines the previous daemon of this boot had taken out stay out: `up` must not put them back.
     const judged = new Map([...this.health].filter(([, h]) => !inRing(h)).map(([n, h]) => [n, h.reason]));
-    await withLock(ctx, 'watch (start)', () => upLocked(ctx, this.o.io, { judgedOut: judged }));
+    // A stop asked for while the lock was awaited: `up` does not start.
+    await withLock(ctx, 'watch (start)', async () =>
+      this.life.live ? upLocked(ctx, this.o.io, { judgedOut: judged }) : 0,
+    );
     if (!this.life.live) return;
     if (this.probeOff)
       this.log.error(
@@ -273,13 +281,17 @@ export class WatchDaemon {
     this.stopAlarmPoll();
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
-    // No scrape during the teardown; the last health file says metrics: null.
-    await this.metrics.close();
-    // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
-    await this.acting?.catch(() => undefined);
-    await Promise.all([this.monitor?.stop(), this.probes.stop(), this.files.close()]);
-    if (this.ctx) await this.writeHealth(new Date().toISOString());
-    this.life.finishStop();
+    try {
+      // No scrape during the teardown; the last health file says metrics: null.
+      await this.metrics.close();
+      // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
+      await this.acting?.catch(() => undefined);
+      await Promise.all([this.monitor?.stop(), this.probes.stop(), this.files.close()]);
+      if (this.ctx) await this.writeHealth(new Date().toISOString());
+    } finally {
+      // Whatever failed above, run() returns: the process exits.
+      this.life.finishStop();
+    }
   }
 
   /** The monitor's pid, for the lab's test that kills it. */
@@ -583,15 +595,7 @@ export class WatchDaemon {
     const ctx = this.c;
     try {
       // Bonds whose sections a reload deleted go first, as `up` takes them down.
-      if (mode === 'bond' && this.deleted) {
-        const gone = await removeDeleted(ctx, { io: this.o.io, log: this.log });
-        this.deleted = false;
-        if (gone.length > 0)
-          this.log.warn(
-            { event: 'bonds-removed', bonds: gone },
-            `${gone.join(', ')}: no longer in the settings: taken down`,
-          );
-      }
+      if (mode === 'bond' && this.deleted) await this.takeDownDeleted(ctx);
       const removed = this.removed;
       const r = await converge(ctx, {
         mode,
@@ -656,6 +660,29 @@ export class WatchDaemon {
           : 'changing the bond failed (rolled back); trying again',
       );
       this.retryLater(mode, this.retryMs);
+    }
+  }
+
+  /**
+   * Bonds a reload deleted, taken down; a failure is logged and tried again with the next whole-bond change,
+   * and never keeps the bonds that remain from being converged.
+   */
+  private async takeDownDeleted(ctx: Context): Promise<void> {
+    // Cleared first: a reload that deletes another bond meanwhile asks again.
+    this.deleted = false;
+    try {
+      const gone = await removeDeleted(ctx, { io: this.o.io, log: this.log });
+      if (gone.length > 0)
+        this.log.warn(
+          { event: 'bonds-removed', bonds: gone },
+          `${gone.join(', ')}: no longer in the settings: taken down`,
+        );
+    } catch (e) {
+      this.deleted = true;
+      this.log.error(
+        { event: 'bonds-remove-failed', err: errText(e) },
+        'cannot take down the bonds deleted from the settings (rolled back); trying again with the next change',
+      );
     }
   }
 
@@ -731,6 +758,16 @@ export class WatchDaemon {
     // A stop asked for while the files were read: nothing of the new configuration starts.
     if (!this.life.live) return;
     const was = this.c;
+    if (was.settings.file !== undefined && next.settings.file === undefined) {
+      // Deleted (or moved away, or mid-way through a tool's delete-then-write): the built-in default would
+      // replace every bond. The running bonds are kept until the file is back.
+      this.log.error(
+        { event: 'reload-failed', why, err: `${was.settings.file} is gone` },
+        `${was.settings.file} is gone; the running bonds are kept as they are ` +
+          '(put it back, or restart the daemon to run on the built-in default)',
+      );
+      return;
+    }
     const old = new Map(this.bondOf);
     this.ctx = next;
     this.cfg = next.settings.watch.health;
@@ -744,7 +781,16 @@ export class WatchDaemon {
     ];
     const names = new Set(next.desired.bonds.map((b) => b.name));
     const gone = was.desired.bonds.filter((b) => !names.has(b.name)).map((b) => b.name);
-    if (gone.length > 0) this.deleted = true;
+    const added = next.desired.bonds.filter((b) => !was.desired.bonds.some((x) => x.name === b.name));
+    // A bond renamed, or replaced by another: the daemon never brings a bond up, so it takes none down either
+    // (the site would be left without a bond); `wanbond up` does both, and doctor names the old one meanwhile.
+    if (gone.length > 0 && added.length === 0) this.deleted = true;
+    else if (gone.length > 0)
+      this.log.warn(
+        { event: 'bonds-replaced', gone, added: added.map((b) => b.name) },
+        `${gone.join(', ')} left the settings and ${added.map((b) => b.name).join(', ')} came in: ` +
+          'run `wanbond up` to take the old down and bring the new up (the daemon does neither)',
+      );
     this.initLines(next);
     // Probe targets may have changed; each probe is checked against the new configuration.
     for (const p of this.probes.running()) this.syncProbe(p.line, p.ifindex);

@@ -110,6 +110,8 @@ export interface LineHealth {
     missed: number;
     /** The target has answered at least once: until then its silence says nothing (a far end that drops ICMP). */
     verified: boolean;
+    /** When this target was first probed: a ping that keeps restarting (it cannot run) does not reset it. */
+    targetSince: number | undefined;
     /** Answers since the line last fell: a fallen line returns only on fresh answers. */
     repliesSinceFall: number;
     /** ping itself cannot run (it exits at once): why, until the next answer. */
@@ -157,6 +159,7 @@ export function initialHealth(line: string, now: number, target?: string): LineH
       answeredSeq: -1,
       missed: 0,
       verified: false,
+      targetSince: undefined,
       repliesSinceFall: 0,
       failing: undefined,
     },
@@ -214,9 +217,10 @@ const probing = (h: LineHealth) => h.probe.target !== undefined && h.probe.start
 /** Its probe runs and has never answered, while another line's of the bond has: since when that counts. */
 const unansweredSince = (h: LineHealth): number | undefined => {
   const p = h.probe;
-  if (p.target === undefined || p.startedAt === undefined || p.verified || h.peersAnsweredAt === undefined)
+  if (p.target === undefined || p.targetSince === undefined || p.verified || h.peersAnsweredAt === undefined)
     return undefined;
-  return Math.max(p.startedAt, h.peersAnsweredAt, h.hardClearedAt ?? -Infinity);
+  // From its first start: a ping that keeps exiting (no route) and restarting is still a probe not answered.
+  return Math.max(p.targetSince, h.peersAnsweredAt, h.hardClearedAt ?? -Infinity);
 };
 
 /**
@@ -345,6 +349,7 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
           answeredSeq: -1,
           missed: 0,
           verified: h.probe.verified && h.probe.target === sig.target,
+          targetSince: h.probe.target === sig.target && h.probe.targetSince !== undefined ? h.probe.targetSince : now,
         },
       };
     case 'probe-stop': {
@@ -352,7 +357,14 @@ function absorb(h: LineHealth, sig: Signal, now: number, cfg: HealthConfig): Lin
       return {
         ...h,
         probe: sig.removed
-          ? { ...stopped, target: undefined, failing: undefined, verified: false, lastReplyAt: undefined }
+          ? {
+              ...stopped,
+              target: undefined,
+              failing: undefined,
+              verified: false,
+              lastReplyAt: undefined,
+              targetSince: undefined,
+            }
           : stopped,
       };
     }
@@ -641,6 +653,7 @@ export function restoredHealth(
     reason: `held out by the previous daemon (pid ${prevPid}): ${prev.reason}`,
     // Its far end must answer this daemon's probe before the line rejoins: a line taken out for silence has
     // nothing else to show it carries again.
-    probe: { ...damped.probe, verified: target !== undefined && target === prev.probe },
+    // (A far end that had never answered stays unverified: a restart makes no silence count that did not.)
+    probe: { ...damped.probe, verified: prev.verified !== false && target !== undefined && target === prev.probe },
   };
 }

@@ -69,6 +69,10 @@ function bondLinkSteps(
     const root = o.qdiscs.find((q) => q.dev === s.name && q.root);
     if (out.has(s.name) || s.leaving) {
       if (root?.kind === b.name) attach.push({ kind: 'detach-slave', dev: s.name, teql: b.name });
+      // Held out for its health, it is still `up`'s to bring up (a plain slave someone set down): the daemon
+      // never changes admin state, and a line left down would never show it works again.
+      if (!s.leaving && !keepAdminState && s.device === undefined && l && !isUp(l))
+        up.push({ kind: 'set-link-up', dev: s.name });
       continue;
     }
     if (root?.kind === b.name) continue;

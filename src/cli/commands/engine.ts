@@ -292,9 +292,11 @@ export async function cmdUp(
   }
   // The configuration is read under the lock: another `up` may have just fixed it. A running daemon's
   // judgement holds: the lines it took out stay out.
-  const daemon = await readDaemonView(base.stateDir);
-  const judgedOut = daemon.running ? judgedOutOf(daemon.file) : undefined;
-  return withLock(base, 'up', async () => upLocked(await build(), io, judgedOut ? { judgedOut } : {}));
+  return withLock(base, 'up', async () => {
+    const daemon = await readDaemonView(base.stateDir);
+    const judgedOut = daemon.running ? judgedOutOf(daemon.file) : undefined;
+    return upLocked(await build(), io, judgedOut ? { judgedOut } : {});
+  });
 }
 
 export async function cmdDown(base: BaseContext, dryRun: boolean, io: Io): Promise<number> {

@@ -2,6 +2,7 @@
 // far end to probe (the only signal of a failure the driver does not show). Pure.
 import { kindOf } from '../../bonds/registry.js';
 import type { Finding } from '../finding.js';
+import type { DesiredBond } from '../../state/types.js';
 import type { LineSummary } from '../../watch/health.js';
 import { cmd, note } from '../fix.js';
 import { pingRoute } from '../../watch/ping-route.js';
@@ -98,7 +99,7 @@ function lines(x: DoctorInput): Finding[] {
           },
         ];
       }
-      if (h.state === 'unverified') return unverifiedLine(x, b.name, seen.lines, h);
+      if (h.state === 'unverified') return unverifiedLine(x, b, seen.lines, h);
       // A line down in the kernel too is the bond rules' to report; here, lines only the probe sees.
       if (h.inRing || !isUp(l) || !hasCarrier(l)) return [];
       const probation = h.state === 'probation';
@@ -143,7 +144,8 @@ function lines(x: DoctorInput): Finding[] {
  * the probes themselves do not come back (a source address the far side does not route back, a firewall);
  * otherwise this line's far end is the one that does not answer (the daemon takes it out after never_answered).
  */
-function unverifiedLine(x: DoctorInput, bond: string, all: readonly LineSummary[], h: LineSummary): Finding[] {
+function unverifiedLine(x: DoctorInput, b: DesiredBond, all: readonly LineSummary[], h: LineSummary): Finding[] {
+  const bond = b.name;
   const none = all.every((l) => l.verified !== true);
   const target = h.probe ?? '?';
   return [
@@ -160,7 +162,7 @@ function unverifiedLine(x: DoctorInput, bond: string, all: readonly LineSummary[
         : `the other lines' probes answer: ${target} does not, so either the line does not carry or that ` +
           'address drops ICMP; the daemon takes the line out after never_answered',
       fix: [
-        cmd('ping', '-c', '5', '-I', h.line, target),
+        cmd('ping', '-c', '5', ...pingRoute(h.line, kindOf(b).probeMark?.(b, h.line)), target),
         note(
           `if ${target} never answers ICMP, set probe.${h.line} in [watch] of ${x.desired.settingsFile} to an ` +
             'address beyond the line that does, then: systemctl reload wanbond-watch.service',

@@ -352,6 +352,8 @@ describe('line health', () => {
     const prev = summary(
       {
         ...initialHealth('wan0', 0, '192.0.2.2'),
+        // Its far end had answered: then it fell silent.
+        probe: { ...initialHealth('wan0', 0, '192.0.2.2').probe, verified: true },
         state: 'down',
         reason: 'no answer from 192.0.2.2 for 700 ms',
         penalty: 1000,
@@ -403,5 +405,33 @@ describe('line health', () => {
       20_000,
     );
     assert.deepEqual(r.states, ['5000:up>down']);
+  });
+
+  it('a ping that keeps exiting and restarting is still a probe never answered (never_answered counts on)', () => {
+    // No route: ping exits at once and is started again every 2 s, each start a new probe-start.
+    const restarts: Timed[] = [];
+    for (let t = 0; t < 20_000; t += 2000) {
+      restarts.push([t, { kind: 'probe-start', target: '192.0.2.2' }]);
+      restarts.push([t + 50, { kind: 'probe-failed', text: 'connect: Network is unreachable' }]);
+    }
+    const r = play([[0, link(true)], ...restarts, [1000, { kind: 'peers', answeredAt: 1000 }]], 20_000);
+    assert.deepEqual(r.states, [`${1000 + DEFAULT_HEALTH.neverAnsweredMs}:up>down`]);
+  });
+
+  it('a restart keeps a far end that never answered unverified: its silence does not start to count', () => {
+    const prev = summary(
+      { ...initialHealth('wan0', 0, '192.0.2.2'), state: 'down', reason: 'no carrier', flaps: 1 },
+      0,
+    );
+    assert.equal(prev.verified, false);
+    const h = restoredHealth(prev, 0, 4242, 60_000, '192.0.2.2');
+    assert.equal(h.probe.verified, false);
+    // Its link back, no answer, no other line answering: it rejoins on its link after the hold-down.
+    const r = play(
+      [...start, ...probes(0, 10_000, () => false)].map(([t, s]) => [t + 60_000, s] as Timed),
+      70_000,
+      { h, from: 60_000 },
+    );
+    assert.deepEqual(r.states, ['60000:down>probation', '63000:probation>up']);
   });
 });

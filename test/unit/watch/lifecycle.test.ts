@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { holdEarlySignals, takeEarlySignals } from '../../../src/cli/early-signals.js';
 import { daemonSite, latch, until } from '../../helpers/daemon-site.js';
 
 /** Timers alive in this process (node's own count): a stopped daemon must leave no more than it found. */
@@ -111,5 +112,25 @@ describe('the watch daemon stops at any moment', () => {
     process.emit('SIGTERM', 'SIGTERM');
     assert.equal(await settled(running, 'the daemon'), 0);
     assert.equal(s.builds(), 2, 'the start, then one reload for the SIGHUPs that came during it');
+  });
+
+  it("signals held while the program loads are the daemon's: a SIGHUP reloads, a SIGTERM stops", async (t) => {
+    const s = await daemonSite();
+    holdEarlySignals();
+    process.emit('SIGHUP', 'SIGHUP');
+    const d = s.daemon();
+    const running = d.run();
+    t.after(() => d.stop());
+    await until('the reload after the start', () => s.builds() === 2 && d.phase === 'running');
+    process.emit('SIGTERM', 'SIGTERM');
+    assert.equal(await settled(running, 'the daemon'), 0);
+    // A SIGTERM before the daemon ran: it stops without bringing the bond up.
+    const again = await daemonSite();
+    holdEarlySignals();
+    process.emit('SIGTERM', 'SIGTERM');
+    const e = again.daemon();
+    assert.equal(await settled(e.run(), 'the daemon'), 0);
+    assert.equal(again.kernel.changes.length, 0);
+    assert.deepEqual(takeEarlySignals(), [], 'the holding handlers are gone');
   });
 });

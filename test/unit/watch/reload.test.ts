@@ -52,6 +52,30 @@ describe('reloads', () => {
     assert.equal(await running, 0);
   });
 
+  it('a settings file deleted, or a bond renamed, takes nothing down', async (t) => {
+    const s = await daemonSite(TWO_BONDS, ['eth1', 'eth2', 'eth3', 'eth4']);
+    const said: string[] = [];
+    const d = s.daemon(makeLoggerTo('watch', (l) => said.push(l), 'info'));
+    const running = d.run();
+    t.after(() => d.stop());
+    await until('the daemon running', () => d.phase === 'running');
+    await fs.rm(s.settings);
+    await d.reload('deleted');
+    assert.ok(
+      said.some((l) => l.includes('reload-failed')),
+      'the running bonds kept',
+    );
+    // Renamed: teql1 becomes teql2. Neither taken down nor brought up by the daemon; `up` does both.
+    await fs.writeFile(s.settings, TWO_BONDS.replace('[teql1]', '[teql2]'));
+    await d.reload('renamed');
+    assert.ok(said.some((l) => l.includes('bonds-replaced')));
+    await d.reload('again');
+    assert.equal(await s.slaveOf('eth3'), 'teql1', 'the renamed bond was not taken down');
+    assert.equal(await s.slaveOf('eth1'), 'teql0');
+    process.emit('SIGTERM', 'SIGTERM');
+    assert.equal(await running, 0);
+  });
+
   it('a settings file that does not exist at start is watched: its creation is a reload', async (t) => {
     const dir = await tmpDir();
     const settings = path.join(dir, 'etc', 'wanbond', 'wanbond.conf');

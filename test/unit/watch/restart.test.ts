@@ -95,6 +95,11 @@ describe('the judgement of the daemon before', () => {
     assert.match(r.err, /eth2 stays out of its bond: the watch daemon judged it unfit \(down: no answer from/);
     assert.equal(await s.slaveOf('eth1'), 'teql0');
     assert.notEqual(await s.slaveOf('eth2'), 'teql0');
+    // Set down by hand (the daemon then judged it down): `up` still brings it up, only not into the ring.
+    s.kernel.links.get('eth2')?.flags.delete('UP');
+    assert.equal((await cliWith({ runner: s.kernel }, 'up', ...s.args)).code, 0);
+    assert.ok(s.kernel.links.get('eth2')?.flags.has('UP'), 'a line held out is still brought up');
+    assert.notEqual(await s.slaveOf('eth2'), 'teql0');
     // Without a running daemon, `up` puts every line in.
     await fs.rm(path.join(s.stateDir, 'health.json'));
     assert.equal((await cliWith({ runner: s.kernel }, 'up', ...s.args)).code, 0);
