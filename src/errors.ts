@@ -87,3 +87,7 @@ export class ListenError extends WanbondError {
 
 /** A bug in wanbond itself: exit 70 with the stack. */
 export class InternalError extends Error {}
+
+/** An error as one log field: a wanbond error with its fix, any other by its message. */
+export const errText = (e: unknown): string =>
+  e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e);

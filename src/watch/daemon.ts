@@ -8,8 +8,8 @@ import { kindOf } from '../bonds/registry.js';
 import { LoadMeter } from '../bonds/per-connection/load-meter.js';
 import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
 import { ApplyError, InterruptedError } from '../apply/apply.js';
-import type { RemovedLine } from './ring.js';
-import { converge, removeDeleted, WIDTH, type Mode } from './converge.js';
+import type { Mode } from './converge.js';
+import { RingDriver } from './ring-driver.js';
 import {
   DEFAULT_HEALTH,
   initialHealth,
@@ -36,12 +36,10 @@ import { readAlarms } from './alarms.js';
 import { probeTarget } from '../config/probe-target.js';
 import { sysfsCounters, type CounterReader } from './metrics.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
-import { BusyError } from '../exec/lock.js';
-import { describe } from '../plan/steps.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
-import { staleWarning, upLocked, withLock } from '../cli/commands/engine.js';
-import { WanbondError } from '../errors.js';
+import { upLocked, withLock } from '../cli/commands/engine.js';
+import { errText } from '../errors.js';
 import type { Log } from '../log.js';
 
 export interface WatchOptions {
@@ -64,9 +62,6 @@ export interface WatchOptions {
  */
 export const DRIFT_CHECK_MS = 2000;
 
-const errText = (e: unknown) =>
-  e instanceof WanbondError ? `${e.message} (fix: ${e.hint})` : e instanceof Error ? e.message : String(e);
-
 export class WatchDaemon {
   private ctx: Context | undefined;
   private cfg: HealthConfig = DEFAULT_HEALTH;
@@ -82,14 +77,6 @@ export class WatchDaemon {
   private tickTimer: NodeJS.Timeout | undefined;
   private stopAlarmPoll: () => void = () => undefined;
   private alarmBusy = false;
-  private acting: Promise<void> | undefined;
-  private again = false;
-  /** The widest convergence asked for since the last one ran. */
-  private nextMode: Mode = 'ring';
-  private retryMs = 0;
-  private removed: RemovedLine[] = [];
-  /** Bonds a reload deleted from the settings: taken down by the next bond change. */
-  private deleted = false;
   private unprobedSaid = '';
   /** Per resync in flight: the lines an event spoke of meanwhile (the event is newer than the read). */
   private readonly resyncs = new Set<Set<string>>();
@@ -103,12 +90,11 @@ export class WatchDaemon {
   private bootId: string | undefined;
   private readonly onProcessError = (e: unknown) =>
     this.o.log.error({ err: e }, 'unexpected error in the watch daemon; it keeps running');
-  /** Ring changes done, for the log and the lab. */
-  actions = 0;
   private readonly metrics: MetricsEndpoint;
   private readonly writer: HealthWriter;
   private readonly decisions: DecisionLog;
   private readonly load: LoadMeter;
+  private readonly ring: RingDriver;
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
@@ -131,6 +117,20 @@ export class WatchDaemon {
     this.decisions = new DecisionLog(o.log, () => this.ctx?.desired.bonds ?? []);
     let counters: CounterReader | undefined = o.counters;
     this.load = new LoadMeter({ log: o.log, counters: () => (counters ??= sysfsCounters()) });
+    this.ring = new RingDriver({
+      ctx: () => this.c,
+      health: this.health,
+      life: this.life,
+      io: o.io,
+      log: o.log,
+      desired: (ctx) => this.load.apply(ctx.desired),
+      decided: (d) => {
+        if (this.decisions.note(d)) void this.writeHealth();
+      },
+      hold: () => this.probes.pause(),
+      release: () => this.probes.resume(),
+      changed: () => void this.writeHealth(),
+    });
     this.files = new ConfigFiles({
       log: o.log,
       changed: (why) => {
@@ -285,7 +285,7 @@ export class WatchDaemon {
       // No scrape during the teardown; the last health file says metrics: null.
       await this.metrics.close();
       // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
-      await this.acting?.catch(() => undefined);
+      await this.ring.acting?.catch(() => undefined);
       await Promise.all([this.monitor?.stop(), this.probes.stop(), this.files.close()]);
       if (this.ctx) await this.writeHealth(new Date().toISOString());
     } finally {
@@ -564,136 +564,12 @@ export class WatchDaemon {
   // --- ring changes through the engine ------------------------------------------------------------
 
   private requestAction(mode: Mode = 'ring'): void {
-    if (WIDTH[mode] > WIDTH[this.nextMode]) this.nextMode = mode;
-    if (!this.life.live) return;
-    if (this.acting) {
-      this.again = true;
-      return;
-    }
-    this.acting = (async () => {
-      try {
-        do {
-          this.again = false;
-          const m = this.nextMode;
-          this.nextMode = 'ring';
-          await this.converge(m);
-        } while (this.again && this.life.live);
-      } finally {
-        this.acting = undefined;
-      }
-    })();
+    this.ring.request(mode);
   }
 
-  /** A failed change is tried again later; a failed wide one must not hold up the lines' own changes meanwhile. */
-  private retryLater(mode: Mode, ms: number): void {
-    this.life.later(ms, () => this.requestAction(mode));
-    if (mode !== 'ring') this.life.later(0, () => this.requestAction('ring'));
-  }
-
-  private async converge(mode: Mode): Promise<void> {
-    const t0 = Date.now();
-    const ctx = this.c;
-    try {
-      // Bonds whose sections a reload deleted go first, as `up` takes them down.
-      if (mode === 'bond' && this.deleted) await this.takeDownDeleted(ctx);
-      const removed = this.removed;
-      const r = await converge(ctx, {
-        mode,
-        health: this.health,
-        removed,
-        io: this.o.io,
-        log: this.log,
-        desired: this.load.apply(ctx.desired),
-        decided: (d) => {
-          if (this.decisions.note(d)) void this.writeHealth();
-        },
-        hold: () => this.probes.pause(),
-        release: () => this.probes.resume(),
-      });
-      // A reload during the change may have added more: only those this change handled are done.
-      this.removed = this.removed.filter((x) => !removed.includes(x));
-      this.retryMs = 0;
-      // A line moving between bonds joins its new bond once the old one has let it go: one more pass.
-      if (removed.length > 0 && r.decision.foreign.some((f) => removed.some((x) => x.name === f.line)))
-        this.requestAction('bond');
-      if (r.done.length === 0) return;
-      this.actions++;
-      void this.writeHealth();
-      const table = r.done.find((s) => s.kind === 'nft-table');
-      if (table && r.lost.length > 0) {
-        const bonds = table.bonds.map((b) => b.bond);
-        this.log.warn(
-          { event: 'rebuilt', missing: r.lost, bonds, out: [...r.decision.out] },
-          `wanbond's nftables table rebuilt (a firewall reload? it lacked ${r.lost.join(', ')}): ` +
-            `${bonds.join(', ')} drawn again`,
-        );
-      }
-      // TEQL: a slave detached or attached; a weighted bond: a line no longer drawn, or drawn again.
-      const left = r.done.flatMap((s) =>
-        s.kind === 'detach-slave'
-          ? [s.dev]
-          : s.kind === 'nft-stripe'
-            ? s.wasInRing.filter((l) => !s.bond.inRing.includes(l))
-            : [],
-      );
-      const joined = r.done.flatMap((s) =>
-        s.kind === 'attach-slave'
-          ? [s.dev]
-          : s.kind === 'nft-stripe'
-            ? s.bond.inRing.filter((l) => !s.wasInRing.includes(l))
-            : [],
-      );
-      const ms = Date.now() - t0;
-      const moved = [...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)];
-      this.log.info(
-        { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
-        `${moved.join(', ') || 'bond converged'} (${ms} ms)`,
-      );
-      if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.o.io);
-    } catch (e) {
-      // Never a tight loop: the next try waits longer each time, to a bound. A busy lock is tried again in a second.
-      this.retryMs = e instanceof BusyError ? 1000 : Math.min(30_000, Math.max(1000, this.retryMs * 2));
-      this.log.error(
-        { err: errText(e), mode, retryInMs: this.retryMs },
-        e instanceof BusyError
-          ? 'another wanbond holds the lock; trying again'
-          : 'changing the bond failed (rolled back); trying again',
-      );
-      this.retryLater(mode, this.retryMs);
-    }
-  }
-
-  /**
-   * Bonds a reload deleted, taken down; a failure is logged and tried again with the next whole-bond change,
-   * and never keeps the bonds that remain from being converged.
-   */
-  private async takeDownDeleted(ctx: Context): Promise<void> {
-    // Cleared first: a reload that deletes another bond meanwhile asks again.
-    this.deleted = false;
-    try {
-      const gone = await removeDeleted(ctx, { io: this.o.io, log: this.log });
-      if (gone.length > 0)
-        this.log.warn(
-          { event: 'bonds-removed', bonds: gone },
-          `${gone.join(', ')}: no longer in the settings: taken down`,
-        );
-    } catch (e) {
-      this.deleted = true;
-      this.log.error(
-        { event: 'bonds-remove-failed', err: errText(e) },
-        'cannot take down the bonds deleted from the settings (rolled back); trying again with the next change',
-      );
-    }
-  }
-
-  /**
-   * Between events: one ring change, which reads the kernel (and wanbond's nftables table) and puts back what
-   * drifted from the daemon's intent; it changes nothing when nothing drifted.
-   */
+  /** Between events: one lean ring change puts back what drifted (ring-driver.ts). */
   private checkDrift(): void {
-    // A failed change waits for its own retry (never a tight loop); one under way reads the kernel itself.
-    if (this.acting || this.retryMs > 0 || !this.life.live) return;
-    this.requestAction('ring');
+    this.ring.checkDrift();
   }
 
   /** balance = load: a redraw when the shares of spare capacity moved. */
@@ -773,8 +649,8 @@ export class WatchDaemon {
     this.cfg = next.settings.watch.health;
     const nowIn = new Map<string, string>();
     for (const b of next.desired.bonds) for (const s of b.slaves) nowIn.set(s.name, b.name);
-    this.removed = [
-      ...this.removed,
+    this.ring.removed = [
+      ...this.ring.removed,
       ...[...old]
         .filter(([n, t]) => nowIn.get(n) !== t && next.desired.bonds.some((b) => b.name === t))
         .map(([name, teql]) => ({ name, teql })),
@@ -784,7 +660,7 @@ export class WatchDaemon {
     const added = next.desired.bonds.filter((b) => !was.desired.bonds.some((x) => x.name === b.name));
     // A bond renamed, or replaced by another: the daemon never brings a bond up, so it takes none down either
     // (the site would be left without a bond); `wanbond up` does both, and doctor names the old one meanwhile.
-    if (gone.length > 0 && added.length === 0) this.deleted = true;
+    if (gone.length > 0 && added.length === 0) this.ring.deleted = true;
     else if (gone.length > 0)
       this.log.warn(
         { event: 'bonds-replaced', gone, added: added.map((b) => b.name) },
@@ -795,7 +671,7 @@ export class WatchDaemon {
     // Probe targets may have changed; each probe is checked against the new configuration.
     for (const p of this.probes.running()) this.syncProbe(p.line, p.ifindex);
     this.log.info(
-      { event: 'reloaded', why, lines: [...this.health.keys()], removed: this.removed, bondsDeleted: gone },
+      { event: 'reloaded', why, lines: [...this.health.keys()], removed: this.ring.removed, bondsDeleted: gone },
       'configuration reloaded; applying the difference',
     );
     await this.resyncLinks(0);
@@ -850,7 +726,7 @@ export class WatchDaemon {
         rssKb: Math.round(process.memoryUsage.rss() / 1024),
         heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
       },
-      actions: this.actions,
+      actions: this.ring.actions,
       metrics: this.metrics.address,
     };
   }
