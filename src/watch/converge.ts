@@ -4,7 +4,6 @@ import { Transactions } from '../apply/recorded.js';
 import { currentRecord, removedBonds } from '../cli/commands/engine.js';
 import { orphanTeardown, rollbackOf } from '../plan/orphans.js';
 import { withoutEntries } from '../state/merge.js';
-import { writeRecord } from '../state/record.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { acquireLock } from '../exec/lock.js';
@@ -12,7 +11,7 @@ import type { Log } from '../log.js';
 import { readNft } from '../observe/read.js';
 import { recordedDrawnBonds } from '../plan/teardown.js';
 import type { Plan, Step } from '../plan/steps.js';
-import { readRecord } from '../state/record.js';
+import { readRecord, writeRecord, type Record as WanbondRecord } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { parseNftTable } from '../bonds/weighted/observe.js';
 import { nftLost } from '../bonds/weighted/plan.js';
@@ -34,6 +33,23 @@ export interface ConvergeResult {
   last: ObservedState | undefined;
   /** What the bonds that are up lacked of wanbond's nftables table before the change (a firewall reload took it). */
   lost: string[];
+}
+
+/** The engine's transactions as the daemon runs them: a record write that fails after a rollback is logged. */
+function daemonTransactions(
+  ctx: Context,
+  record: WanbondRecord,
+  log: Log,
+  observe: () => Promise<ObservedState>,
+): Transactions {
+  return new Transactions(record, {
+    runner: ctx.runner,
+    log,
+    stateDir: ctx.stateDir,
+    observe,
+    fixConfig: ctx.fixConfig,
+    onRecordError: (w) => log.error({ err: w.message }, 'could not write the record after a rollback'),
+  });
 }
 
 export async function converge(
@@ -70,14 +86,7 @@ export async function converge(
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
     if (p.steps.length === 0) return { decision, done: [], last: before, lost };
-    const tx = new Transactions(record, {
-      runner: ctx.runner,
-      log: o.log,
-      stateDir: ctx.stateDir,
-      observe,
-      fixConfig: ctx.fixConfig,
-      onRecordError: (w) => o.log.error({ err: w.message }, 'could not write the record after a rollback'),
-    });
+    const tx = daemonTransactions(ctx, record, o.log, observe);
     o.hold();
     try {
       const done = await tx.run(p, replan, o.mode === 'ring' ? 'ring change' : 'bond change');
@@ -123,14 +132,7 @@ export async function removeDeleted(ctx: Context, o: { io: Io; log: Log }): Prom
       await writeRecord(ctx.stateDir, { ...record, steps: withoutEntries(record.steps, orphans.steps) });
       return orphans.bonds;
     }
-    const tx = new Transactions(record, {
-      runner: ctx.runner,
-      log: o.log,
-      stateDir: ctx.stateDir,
-      observe,
-      fixConfig: ctx.fixConfig,
-      onRecordError: (w) => o.log.error({ err: w.message }, 'could not write the record after a rollback'),
-    });
+    const tx = daemonTransactions(ctx, record, o.log, observe);
     const replan = (obs: ObservedState): Plan => ({ version: 1, steps: orphanTeardown(orphans, obs).steps });
     await tx.run(
       { version: 1, steps: removal.steps },
