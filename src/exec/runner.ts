@@ -24,6 +24,8 @@ export interface Runner {
   change(cmd: Command): Promise<void>;
   /** A file's text, or undefined if it does not exist. */
   readFile(path: string): Promise<string | undefined>;
+  /** Processes started so far, where the runner counts them (the daemon logs what each ring change cost). */
+  readonly started?: number;
 }
 
 export function argvOf(cmd: Command): string[] {
@@ -34,6 +36,7 @@ export function argvOf(cmd: Command): string[] {
 export type Programs = Partial<Record<Program, string>>;
 
 export class ExecaRunner implements Runner {
+  started = 0;
   constructor(
     private readonly log: Log,
     private readonly programs: Programs = {},
@@ -46,6 +49,7 @@ export class ExecaRunner implements Runner {
     const scratch =
       cmd.file === 'wanrouter' && !cmd.cwd ? await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-wanrouter-')) : undefined;
     let r;
+    this.started++;
     try {
       // A change runs in its own process group: a Ctrl-C at the terminal reaches wanbond, which lets the
       // command finish and then rolls back, instead of killing a batch halfway.
@@ -110,7 +114,7 @@ const PACKAGE_OF: Record<Program, string> = {
   conntrack: 'conntrack',
 };
 
-function hintFor(cmd: Command): string {
+export function hintFor(cmd: Command): string {
   if (cmd.file === 'modprobe')
     return 'check that the kernel has sch_teql (CONFIG_NET_SCH_TEQL) and that modules can be loaded: modinfo sch_teql';
   if (cmd.file === 'wanrouter') return 'see /var/log/wanrouter and `wanrouter status`';

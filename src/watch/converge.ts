@@ -6,7 +6,7 @@ import { orphanTeardown, rollbackOf } from '../plan/orphans.js';
 import { withoutEntries } from '../state/merge.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
-import { acquireLock } from '../exec/lock.js';
+import { acquireLock, type Lock } from '../exec/lock.js';
 import type { Log } from '../log.js';
 import { readNft } from '../observe/read.js';
 import { recordedDrawnBonds } from '../plan/teardown.js';
@@ -26,6 +26,13 @@ import { planFor, ringDecision, watchDesired, type RemovedLine, type RingDecisio
  */
 export type Mode = 'ring' | 'bond';
 export const WIDTH: Record<Mode, number> = { ring: 0, bond: 1 };
+
+/** Where a change takes wanbond's lock from. */
+export type LockSource = (what: string) => Promise<Lock>;
+const ownLock =
+  (ctx: Context): LockSource =>
+  (what) =>
+    acquireLock(ctx.stateDir, { what, waitMs: ctx.lockWaitMs });
 
 export interface ConvergeResult {
   decision: RingDecision;
@@ -67,9 +74,11 @@ export async function converge(
     /** Around the apply: the probes are held while the slave list changes. */
     hold: () => void;
     release: () => void;
+    /** The daemon's lock, held between its changes; a lock of its own otherwise. */
+    lock?: LockSource;
   },
 ): Promise<ConvergeResult> {
-  const lock = await acquireLock(ctx.stateDir, { what: 'watch', waitMs: ctx.lockWaitMs });
+  const lock = await (o.lock ?? ownLock(ctx))('watch');
   try {
     // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
     const record = await currentRecord(ctx, o.io);
@@ -119,8 +128,8 @@ export async function lostTable(ctx: Context): Promise<string[]> {
  * boot's record holds of them, undone), so no bond runs unwatched and unknown to status and doctor.
  * Returns the bonds taken down.
  */
-export async function removeDeleted(ctx: Context, o: { io: Io; log: Log }): Promise<string[]> {
-  const lock = await acquireLock(ctx.stateDir, { what: 'watch (reload)', waitMs: ctx.lockWaitMs });
+export async function removeDeleted(ctx: Context, o: { io: Io; log: Log; lock?: LockSource }): Promise<string[]> {
+  const lock = await (o.lock ?? ownLock(ctx))('watch (reload)');
   try {
     const record = await currentRecord(ctx, o.io);
     const { orphans, observe } = removedBonds(ctx, record);

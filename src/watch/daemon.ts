@@ -10,6 +10,8 @@ import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
 import { ApplyError, InterruptedError } from '../apply/apply.js';
 import type { Mode } from './converge.js';
 import { RingDriver } from './ring-driver.js';
+import { HeldLock, LOCK_POLL_MS } from '../exec/held-lock.js';
+import { acquireLock } from '../exec/lock.js';
 import {
   DEFAULT_HEALTH,
   initialHealth,
@@ -53,6 +55,13 @@ export interface WatchOptions {
   watchFiles?: boolean;
   /** The lines' kernel counters for the metrics (default: /sys/class/net). */
   counters?: CounterReader;
+  /**
+   * Keep wanbond's lock between changes and give it to whoever waits (default); false: take it for each
+   * change, one flock process each time (WANBOND_WATCH_PROCESSES, for comparison and as a fallback).
+   */
+  holdLock?: boolean;
+  /** At stop: ends the runner's long-lived children (its batch `ip` and `tc`). */
+  closeRunner?: () => Promise<void>;
 }
 
 /**
@@ -95,9 +104,11 @@ export class WatchDaemon {
   private readonly decisions: DecisionLog;
   private readonly load: LoadMeter;
   private readonly ring: RingDriver;
+  private readonly lock: HeldLock;
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
+    this.lock = new HeldLock({ stateDir: () => this.c.stateDir, waitMs: () => this.c.lockWaitMs });
     this.writer = new HealthWriter({
       log: o.log,
       stateDir: () => this.c.stateDir,
@@ -130,6 +141,11 @@ export class WatchDaemon {
       hold: () => this.probes.pause(),
       release: () => this.probes.resume(),
       changed: () => void this.writeHealth(),
+      lock: (what) =>
+        o.holdLock === false
+          ? acquireLock(this.c.stateDir, { what, waitMs: this.c.lockWaitMs })
+          : this.lock.acquire(what),
+      started: () => (this.ctx?.runner.started ?? 0) + this.lock.started,
     });
     this.files = new ConfigFiles({
       log: o.log,
@@ -255,6 +271,9 @@ export class WatchDaemon {
     this.life.every(HEARTBEAT_MS, () => this.writeHealth());
     this.life.every(LOAD_INTERVAL_MS, () => this.measureLoad());
     this.life.every(DRIFT_CHECK_MS, () => this.checkDrift());
+    this.life.every(LOCK_POLL_MS, async () => {
+      await this.lock.yieldToWaiters();
+    });
     await this.watchFiles();
     // The first snapshot exists before the first scrape can ask for it.
     await this.writeHealth();
@@ -286,7 +305,13 @@ export class WatchDaemon {
       await this.metrics.close();
       // A ring change under way finishes (never left half done); bounded by the engine's own timeouts.
       await this.ring.acting?.catch(() => undefined);
-      await Promise.all([this.monitor?.stop(), this.probes.stop(), this.files.close()]);
+      await Promise.all([
+        this.monitor?.stop(),
+        this.probes.stop(),
+        this.files.close(),
+        this.lock.close(),
+        this.o.closeRunner?.(),
+      ]);
       if (this.ctx) await this.writeHealth(new Date().toISOString());
     } finally {
       // Whatever failed above, run() returns: the process exits.

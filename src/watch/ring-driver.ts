@@ -10,7 +10,7 @@ import { BusyError } from '../exec/lock.js';
 import type { Log } from '../log.js';
 import { describe } from '../plan/steps.js';
 import type { DesiredState } from '../state/types.js';
-import { converge, removeDeleted, WIDTH, type Mode } from './converge.js';
+import { converge, removeDeleted, WIDTH, type LockSource, type Mode } from './converge.js';
 import type { LineHealth } from './health.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RemovedLine, RingDecision } from './ring.js';
@@ -30,6 +30,10 @@ export interface RingHost {
   release: () => void;
   /** After a change that did something. */
   changed: () => void;
+  /** The daemon's lock, held between changes. */
+  lock: LockSource;
+  /** Processes the daemon has started so far: each change logs what it cost. */
+  started: () => number;
 }
 
 export class RingDriver {
@@ -91,6 +95,7 @@ export class RingDriver {
 
   private async converge(mode: Mode): Promise<void> {
     const t0 = Date.now();
+    const n0 = this.h.started();
     const ctx = this.h.ctx();
     try {
       // Bonds whose sections a reload deleted go first, as `up` takes them down.
@@ -106,6 +111,7 @@ export class RingDriver {
         decided: this.h.decided,
         hold: this.h.hold,
         release: this.h.release,
+        lock: this.h.lock,
       });
       // A reload during the change may have added more: only those this change handled are done.
       this.removed = this.removed.filter((x) => !removed.includes(x));
@@ -141,10 +147,11 @@ export class RingDriver {
             : [],
       );
       const ms = Date.now() - t0;
+      const processes = this.h.started() - n0;
       const moved = [...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)];
       this.h.log.info(
-        { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, out: [...r.decision.out] },
-        `${moved.join(', ') || 'bond converged'} (${ms} ms)`,
+        { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, processes, out: [...r.decision.out] },
+        `${moved.join(', ') || 'bond converged'} (${ms} ms, ${processes} processes started)`,
       );
       if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.h.io);
     } catch (e) {
@@ -168,7 +175,7 @@ export class RingDriver {
     // Cleared first: a reload that deletes another bond meanwhile asks again.
     this.deleted = false;
     try {
-      const gone = await removeDeleted(ctx, { io: this.h.io, log: this.h.log });
+      const gone = await removeDeleted(ctx, { io: this.h.io, log: this.h.log, lock: this.h.lock });
       if (gone.length > 0)
         this.h.log.warn(
           { event: 'bonds-removed', bonds: gone },

@@ -1,0 +1,136 @@
+// The daemon's runner: `ip` and `tc` commands go to long-lived batch children (one per program and global
+// options), so a ring change (its reads, its `tc -batch`, the reads that verify it) starts no process.
+// Every other command, and any whose words iproute2's batch reader would not pass through as they are,
+// runs as its own process through the inner runner. A command keeps its meaning: a batch stops at its
+// first failing line and reports it as `-batch -` does ("Command failed -:N").
+import { batchSafe } from '../apply/batch.js';
+import { CommandError } from '../errors.js';
+import type { Log } from '../log.js';
+import { BatchChild, BatchChildError } from './batch-child.js';
+import { argvOf, hintFor, type Command, type Programs, type Runner } from './runner.js';
+
+/** The global options a routed command may carry; a read must ask for JSON (its end is read as a document). */
+const OPTIONS = new Set(['-j', '-s', '-d']);
+const TIMEOUT_MS = 30_000;
+
+interface Routed {
+  key: string;
+  file: 'ip' | 'tc';
+  options: string[];
+  lines: string[];
+}
+
+/** Where a command goes: a batch child (and which), or undefined for a process of its own. Pure. */
+export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
+  if (cmd.file !== 'ip' && cmd.file !== 'tc') return undefined;
+  const file = cmd.file;
+  let i = 0;
+  while (i < cmd.args.length && cmd.args[i]!.startsWith('-') && cmd.args[i] !== '-batch') i++;
+  const options = cmd.args.slice(0, i);
+  const rest = cmd.args.slice(i);
+  if (!options.every((o) => OPTIONS.has(o))) return undefined;
+  if (reading !== options.includes('-j')) return undefined;
+  let lines: string[];
+  if (rest[0] === '-batch') {
+    if (rest.length !== 2 || rest[1] !== '-' || cmd.input === undefined) return undefined;
+    lines = cmd.input.split('\n').filter((l) => l.trim() !== '');
+    if (!lines.every((l) => batchSafe({ file, args: l.trim().split(/\s+/) }))) return undefined;
+  } else {
+    if (rest.length === 0 || cmd.input !== undefined || !batchSafe({ file, args: rest })) return undefined;
+    lines = [rest.join(' ')];
+  }
+  const sorted = [...options].sort();
+  return { key: `${file} ${sorted.join(' ')}`, file, options: sorted, lines };
+}
+
+export class ChildRunner implements Runner {
+  private readonly children = new Map<string, BatchChild>();
+  private spawned = 0;
+
+  constructor(
+    private readonly inner: Runner,
+    private readonly log: Log,
+    private readonly programs: Programs = {},
+  ) {}
+
+  /** Processes started: the inner runner's and the batch children's. */
+  get started(): number {
+    return (this.inner.started ?? 0) + this.spawned;
+  }
+
+  read(cmd: Command): Promise<string> {
+    const r = routeOf(cmd, true);
+    return r ? this.run(cmd, r, true) : this.inner.read(cmd);
+  }
+
+  async change(cmd: Command): Promise<void> {
+    const r = routeOf(cmd, false);
+    if (!r) return this.inner.change(cmd);
+    const t0 = Date.now();
+    try {
+      await this.run(cmd, r, false);
+    } finally {
+      this.log.debug({ argv: argvOf(cmd), input: cmd.input, ms: Date.now() - t0, child: r.key }, 'command');
+    }
+  }
+
+  readFile(path: string): Promise<string | undefined> {
+    return this.inner.readFile(path);
+  }
+
+  /** Ends every batch child (the daemon's stop). */
+  async close(): Promise<void> {
+    const all = [...this.children.values()];
+    this.children.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  private child(r: Routed): BatchChild {
+    let c = this.children.get(r.key);
+    if (!c) {
+      c = new BatchChild({
+        file: this.programs[r.file] ?? r.file,
+        options: r.options,
+        timeoutMs: TIMEOUT_MS,
+        onSpawn: () => this.spawned++,
+      });
+      this.children.set(r.key, c);
+    }
+    return c;
+  }
+
+  private async run(cmd: Command, r: Routed, json: boolean): Promise<string> {
+    const c = this.child(r);
+    let out = '';
+    for (const [i, line] of r.lines.entries()) {
+      let a;
+      try {
+        a = await c.run(line, { json });
+      } catch (e) {
+        if (!(e instanceof BatchChildError)) throw e;
+        const missing = /command not found/.test(e.message);
+        throw new CommandError(
+          argvOf(cmd),
+          undefined,
+          missing ? `${r.file}: command not found` : e.message,
+          missing ? `install ${r.file} (iproute2)` : hintFor(cmd),
+          { cause: e, input: cmd.input },
+        );
+      }
+      if (a.failed) {
+        // As the tool alone: exit 1 from a batch, naming its line; 2 (what iproute2 returns for the
+        // kernel's refusal) from one command.
+        const batch = cmd.input !== undefined;
+        throw new CommandError(
+          argvOf(cmd),
+          batch ? 1 : 2,
+          batch ? `${a.stderr}Command failed -:${i + 1}\n` : a.stderr,
+          hintFor(cmd),
+          { input: cmd.input },
+        );
+      }
+      out += a.stdout;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,112 @@
+// The daemon's hold on wanbond's lock: taken at its first change and kept between changes, so a ring
+// change costs no flock(1) start, and given up as soon as another process waits for it (`wanbond up` by
+// hand, `down`, a script's `flock /run/wanbond/lock`): the kernel lists such a waiter in /proc/locks,
+// read every LOCK_POLL_MS. The next change takes the lock again, after whoever waited.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { acquireLock, LOCK_FILE, type Lock } from './lock.js';
+
+/** How soon a waiting `wanbond up` gets the lock from an idle daemon (a file read each time, no process). */
+export const LOCK_POLL_MS = 250;
+
+export interface FileId {
+  major: number;
+  minor: number;
+  ino: number;
+}
+
+/** Linux's dev_t as node's stat gives it, split as /proc/locks prints it. */
+export const fileIdOf = (dev: number, ino: number): FileId => ({
+  major: Math.floor(dev / 256) & 0xfff,
+  minor: (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00),
+  ino,
+});
+
+/**
+ * How many processes wait for a lock on this file, from /proc/locks: a blocked request is listed under
+ * the lock it waits for as `N: -> FLOCK  ADVISORY  WRITE pid maj:min:ino start end` (fs/locks.c,
+ * lock_get_status; the device's numbers in hex). Pure.
+ */
+export function waitersOn(procLocks: string, f: FileId): number {
+  let n = 0;
+  for (const l of procLocks.split('\n')) {
+    const m = /^\d+:\s*->\s*\S+\s+\S+\s+\S+\s+-?\d+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(l);
+    if (m && parseInt(m[1]!, 16) === f.major && parseInt(m[2]!, 16) === f.minor && Number(m[3]) === f.ino) n++;
+  }
+  return n;
+}
+
+export interface HeldLockOptions {
+  stateDir: () => string;
+  waitMs: () => number;
+  /** /proc/locks (tests give their own). */
+  readLocks?: () => Promise<string>;
+}
+
+export class HeldLock {
+  private lock: Lock | undefined;
+  private id: FileId | undefined;
+  private busy = false;
+  /** A waiter seen during a change: the lock goes to it when the change ends. */
+  private owed = false;
+  /** flock(1) processes started. */
+  started = 0;
+
+  constructor(private readonly o: HeldLockOptions) {}
+
+  get held(): boolean {
+    return this.lock !== undefined;
+  }
+
+  /** The lock for one change; its release keeps it held unless someone waits. One change at a time. */
+  async acquire(what: string): Promise<Lock> {
+    if (this.busy) throw new Error('the held lock was asked for twice at once');
+    this.busy = true;
+    try {
+      if (!this.lock) {
+        this.started++;
+        const lock = await acquireLock(this.o.stateDir(), { what, waitMs: this.o.waitMs() });
+        const st = await fs.stat(path.join(this.o.stateDir(), LOCK_FILE)).catch(() => undefined);
+        this.lock = lock;
+        this.id = st ? fileIdOf(st.dev, st.ino) : undefined;
+        // Without the file's identity no waiter can be seen: the lock is not kept past this change.
+        if (!st) this.owed = true;
+      }
+    } catch (e) {
+      this.busy = false;
+      throw e;
+    }
+    let done = false;
+    return {
+      release: async () => {
+        if (done) return;
+        done = true;
+        this.busy = false;
+        if (this.owed) await this.give();
+      },
+    };
+  }
+
+  /** Gives the lock up if a process waits for it; a change under way gives it up when it ends. */
+  async yieldToWaiters(): Promise<boolean> {
+    if (!this.lock || !this.id) return false;
+    const text = await (this.o.readLocks ?? (() => fs.readFile('/proc/locks', 'utf8')))().catch(() => '');
+    if (waitersOn(text, this.id) === 0) return false;
+    if (this.busy) this.owed = true;
+    else await this.give();
+    return true;
+  }
+
+  /** At the daemon's stop. */
+  async close(): Promise<void> {
+    await this.give();
+  }
+
+  private async give(): Promise<void> {
+    const l = this.lock;
+    this.lock = undefined;
+    this.id = undefined;
+    this.owed = false;
+    await l?.release();
+  }
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { fileIdOf, HeldLock, waitersOn } from '../../../src/exec/held-lock.js';
+
+const PROC_LOCKS = [
+  '1: FLOCK  ADVISORY  WRITE 29135 fe:00:2147859 0 EOF',
+  '1: -> FLOCK  ADVISORY  WRITE 29139 fe:00:2147859 0 EOF',
+  '1: -> FLOCK  ADVISORY  WRITE 29140 fe:00:2147859 0 EOF',
+  '2: POSIX  ADVISORY  WRITE 600 00:1a:2147859 0 EOF',
+  '2: -> POSIX  ADVISORY  WRITE 601 00:1a:2147859 0 EOF',
+  '3: FLOCK  ADVISORY  WRITE 700 fe:00:12 0 EOF',
+  '',
+].join('\n');
+
+test('the waiters on a file, from /proc/locks: its device (hex) and inode, blocked entries only', () => {
+  assert.deepEqual(fileIdOf(0xfe00, 2147859), { major: 0xfe, minor: 0, ino: 2147859 });
+  assert.deepEqual(fileIdOf(0x1a, 5), { major: 0, minor: 0x1a, ino: 5 });
+  assert.equal(waitersOn(PROC_LOCKS, fileIdOf(0xfe00, 2147859)), 2);
+  assert.equal(waitersOn(PROC_LOCKS, fileIdOf(0x1a, 2147859)), 1, 'another device, same inode number');
+  assert.equal(waitersOn(PROC_LOCKS, fileIdOf(0xfe00, 12)), 0, 'held, nobody waiting');
+});
+
+async function stateDir(t: { after: (f: () => Promise<void>) => void }): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wanbond-held-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Another process asking for the lock as `wanbond up` does (flock --wait), its exit code once it has it. */
+const waiter = (dir: string) => execa('flock', ['--wait', '20', path.join(dir, 'lock'), 'true'], { reject: false });
+
+async function untilYields(held: HeldLock): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await held.yieldToWaiters()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the waiter was never seen');
+}
+
+test('held between changes: the second change starts no flock, and a waiter gets the lock', async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
+  t.after(() => held.close());
+  await (await held.acquire('watch')).release();
+  await (await held.acquire('watch')).release();
+  assert.equal(held.started, 1);
+  assert.equal(held.held, true);
+  assert.equal(await held.yieldToWaiters(), false, 'nobody waits: kept');
+  const w = waiter(dir);
+  await untilYields(held);
+  assert.equal(held.held, false);
+  assert.equal((await w).exitCode, 0);
+  await (await held.acquire('watch')).release();
+  assert.equal(held.started, 2, 'taken again after the waiter');
+});
+
+test('a waiter seen during a change gets the lock when the change ends, not before', async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
+  t.after(() => held.close());
+  const change = await held.acquire('watch');
+  let got = false;
+  const w = waiter(dir).then((r) => {
+    got = true;
+    return r;
+  });
+  await untilYields(held);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(got, false, 'the change keeps the lock');
+  assert.equal(held.held, true);
+  await change.release();
+  assert.equal((await w).exitCode, 0);
+  assert.equal(held.held, false);
+});
+
+test('one change at a time', async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
+  t.after(() => held.close());
+  const a = await held.acquire('watch');
+  await assert.rejects(held.acquire('watch'), /twice/);
+  await a.release();
+});
