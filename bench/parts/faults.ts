@@ -39,20 +39,27 @@ export async function faults(o: { stress: boolean; faults: boolean }): Promise<v
         await sleep(3000);
       }
     }
-    const watch = WatchProcess.start(lab);
-    await watch.waitFor((e) => e.event === 'started', 120_000, 'start');
-    await lab.settled(100_000);
-    if (o.faults) {
+    // The daemon as it runs by default (batch children, the lock held), then as it ran before them (a
+    // process per command, the lock taken per change), in the same lab: the ring change's cost side by side.
+    const modes: ('children' | 'processes')[] = o.faults ? ['processes', 'children'] : ['children'];
+    let watch: WatchProcess | undefined;
+    for (const exec of modes) {
+      await watch?.stop();
+      watch = WatchProcess.start(lab, [], exec === 'processes' ? { WANBOND_WATCH_PROCESSES: '1' } : {});
+      await watch.waitFor((e) => e.event === 'started', 120_000, 'start');
+      await lab.settled(100_000);
+      if (!o.faults) continue;
       for (const f of list) {
-        const r = await measureFault(lab, { ...f, watch });
+        const r = await measureFault(lab, { ...f, watch, exec });
         rows.push(r);
         say(formatFigures(r));
         // Suppressed: wait until it calms down and rejoins.
         if (f.kind === 'flapping') for (let i = 0; i < 600 && (await lab.enslaved()).length < 4; i++) await sleep(500);
         await lab.settled(100_000);
       }
-      emit('faults', { lines: 4, rows });
     }
+    if (!watch) throw new Error('bench: no daemon ran');
+    if (o.faults) emit('faults', { lines: 4, rows });
     if (o.stress) {
       const n = Number(process.env['WANBOND_STRESS_CYCLES'] ?? 500);
       await useStressSettings(lab, watch);

@@ -58,9 +58,18 @@ export class BatchChild {
     return next;
   }
 
-  /** Ends the child (stdin closed, then killed if it lingers); a later run starts a new one unless closed. */
-  async close(o: { final: boolean } = { final: true }): Promise<void> {
+  /**
+   * Ends the child once the commands asked before have their answers (stdin closed, killed if it lingers);
+   * a command asked later starts a new child, unless the close is final.
+   */
+  close(o: { final: boolean } = { final: true }): Promise<void> {
     if (o.final) this.closed = true;
+    const done = this.queue.then(() => this.end());
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async end(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;

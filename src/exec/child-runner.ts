@@ -12,6 +12,27 @@ import { argvOf, hintFor, type Command, type Programs, type Runner } from './run
 /** The global options a routed command may carry; a read must ask for JSON (its end is read as a document). */
 const OPTIONS = new Set(['-j', '-s', '-d']);
 const TIMEOUT_MS = 30_000;
+/** The kernel or iproute2 not finding a device: maybe only a batch child's stale name cache (see below). */
+const NO_DEVICE = /No such device|Cannot find device|does not exist/;
+
+/**
+ * iproute2 resolves a device name through a cache it fills once per process (lib/ll_map.c, ll_init_map)
+ * and never refreshes: in a long-lived child, an interface deleted and created again under its name (a
+ * device restart) keeps its old ifindex there, and a command on it fails with "No such device", or, were
+ * that ifindex reused by another interface, would change that one. So the changing children are renewed
+ * whenever a link read shows a name with another ifindex than before. Pure.
+ */
+export function linkIds(linkShowJson: string): Map<string, number> | undefined {
+  try {
+    const links = JSON.parse(linkShowJson) as { ifname?: unknown; ifindex?: unknown }[];
+    if (!Array.isArray(links)) return undefined;
+    return new Map(
+      links.flatMap((l) => (typeof l.ifname === 'string' && typeof l.ifindex === 'number' ? [[l.ifname, l.ifindex]] : [])),
+    );
+  } catch {
+    return undefined;
+  }
+}
 
 interface Routed {
   key: string;
@@ -46,6 +67,8 @@ export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
 export class ChildRunner implements Runner {
   private readonly children = new Map<string, BatchChild>();
   private spawned = 0;
+  /** Each name's ifindex as the link reads showed it since the changing children were last renewed. */
+  private ids = new Map<string, number>();
 
   constructor(
     private readonly inner: Runner,
@@ -58,9 +81,32 @@ export class ChildRunner implements Runner {
     return (this.inner.started ?? 0) + this.spawned;
   }
 
-  read(cmd: Command): Promise<string> {
+  async read(cmd: Command): Promise<string> {
     const r = routeOf(cmd, true);
-    return r ? this.run(cmd, r, true) : this.inner.read(cmd);
+    if (!r) return this.inner.read(cmd);
+    const out = await this.run(cmd, r, true);
+    if (r.file === 'ip' && r.lines.length === 1 && r.lines[0] === 'link show') await this.noteLinks(out);
+    return out;
+  }
+
+  /** A link read: the changing children are renewed if a name now has another ifindex (a recreated device). */
+  private async noteLinks(out: string): Promise<void> {
+    const now = linkIds(out);
+    if (!now) return;
+    const moved = [...now].some(([name, index]) => (this.ids.get(name) ?? index) !== index);
+    if (!moved) {
+      for (const [name, index] of now) this.ids.set(name, index);
+      return;
+    }
+    this.ids = now;
+    await this.renew();
+  }
+
+  /** Ends the children that change (not those that read): the next change starts fresh ones. */
+  private async renew(): Promise<void> {
+    const changing = [...this.children].filter(([key]) => !key.split(' ').includes('-j'));
+    for (const [key] of changing) this.children.delete(key);
+    await Promise.all(changing.map(([, c]) => c.close()));
   }
 
   async change(cmd: Command): Promise<void> {
@@ -100,12 +146,16 @@ export class ChildRunner implements Runner {
   }
 
   private async run(cmd: Command, r: Routed, json: boolean): Promise<string> {
-    const c = this.child(r);
     let out = '';
     for (const [i, line] of r.lines.entries()) {
       let a;
       try {
-        a = await c.run(line, { json });
+        a = await this.child(r).run(line, { json });
+        // The device may be only the child's stale cache: once more on a fresh child, which reads the links anew.
+        if (a.failed && NO_DEVICE.test(a.stderr)) {
+          await this.child(r).close({ final: false });
+          a = await this.child(r).run(line, { json });
+        }
       } catch (e) {
         if (!(e instanceof BatchChildError)) throw e;
         const missing = /command not found/.test(e.message);

@@ -25,6 +25,13 @@ export interface FaultFigures {
   ratio: number;
   /** From the fault being cleared (or the interface back) to the line rejoining the ring; null: not measured. */
   rejoinMs: number | null;
+  /**
+   * The ring change that took the line out, as the daemon logged it: its duration and the processes it
+   * started (undefined: no such change, or a daemon older than the count).
+   */
+  ringChange?: { ms: number; processes: number | undefined };
+  /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */
+  exec?: 'children' | 'processes';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +61,15 @@ const ringEvent = (line: string, key: 'left' | 'joined') => (e: WatchEvent) =>
 
 export async function measureFault(
   lab: Lab,
-  o: { kind: FaultKind; line: string; device: string; watch?: WatchProcess; beforeMs?: number; outMs?: number },
+  o: {
+    kind: FaultKind;
+    line: string;
+    device: string;
+    watch?: WatchProcess;
+    beforeMs?: number;
+    outMs?: number;
+    exec?: 'children' | 'processes';
+  },
 ): Promise<FaultFigures> {
   const beforeMs = o.beforeMs ?? 3000,
     outMs = o.outMs ?? 4500;
@@ -107,6 +122,7 @@ export async function measureFault(
       : o.kind === 'flapping'
         ? (w?.events.slice(from).find(ringEvent(o.line, 'left'))?.time ?? null)
         : leftAt;
+  const change = w?.events.slice(from).find(ringEvent(o.line, 'left'));
   const beforeBps = rateBetween(t, t.fromAt + 1000, at);
   const duringBps = rateBetween(
     t,
@@ -136,6 +152,15 @@ export async function measureFault(
     duringBps,
     ratio: beforeBps > 0 ? duringBps / (0.75 * beforeBps) : 0,
     rejoinMs,
+    ...(change && o.kind !== 'restart'
+      ? {
+          ringChange: {
+            ms: Number(change['ms']),
+            processes: typeof change['processes'] === 'number' ? change['processes'] : undefined,
+          },
+        }
+      : {}),
+    ...(w ? { exec: o.exec ?? 'children' } : {}),
   };
 }
 
@@ -146,7 +171,11 @@ export function formatFigures(f: FaultFigures): string {
     `out of the ring ${f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs)}, ` +
     `${f.lostPackets} packets lost on the line, goodput ${(f.duringBps / 1e6).toFixed(3)} Mbit/s while out vs ` +
     `${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, ` +
-    `rejoined ${ms(f.rejoinMs)} after the line was back`
+    `rejoined ${ms(f.rejoinMs)} after the line was back` +
+    (f.ringChange
+      ? `; the ring change took ${ms(f.ringChange.ms)} and started ${f.ringChange.processes ?? '?'} processes ` +
+        `(${f.exec})`
+      : '')
   );
 }
 

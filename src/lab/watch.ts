@@ -47,8 +47,8 @@ export class WatchProcess {
     });
   }
 
-  static start(lab: Pick<Lab, 'startWanbond'>, args: string[] = []): WatchProcess {
-    return new WatchProcess(lab.startWanbond(['watch', ...args], { WANBOND_LOG_LEVEL: 'info' }));
+  static start(lab: Pick<Lab, 'startWanbond'>, args: string[] = [], env: Record<string, string> = {}): WatchProcess {
+    return new WatchProcess(lab.startWanbond(['watch', ...args], { WANBOND_LOG_LEVEL: 'info', ...env }));
   }
 
   get pid(): number {

@@ -2,13 +2,16 @@
 // is a command, numbered as iproute2 numbers them; a failing one prints its error and "Command failed
 // -:N" on stderr. Commands: `show` prints a JSON document (its second half only after the next line has
 // answered, as two pipes may deliver it), `fail` fails, `hang` never answers, `die` exits, anything else
-// succeeds silently. Every line is appended to <dir>/lines.
+// succeeds silently; `link show` prints <dir>/links; `stale ...` fails with "No such device" unless it is
+// the process's first command (iproute2's name cache, filled once per process). Every line is appended
+// to <dir>/lines.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 export async function fakeBatch(dir: string): Promise<string> {
   const file = path.join(dir, 'fake-batch');
   const log = JSON.stringify(path.join(dir, 'lines'));
+  const links = JSON.stringify(path.join(dir, 'links'));
   await fs.writeFile(
     file,
     `#!/usr/bin/env node
@@ -35,6 +38,10 @@ process.stdin.on('data', (d) => {
       const doc = JSON.stringify([{ ifname: 'lo', n }]) + '\\n';
       process.stdout.write(doc.slice(0, 5));
       tail = doc.slice(5);
+    } else if (line === 'link show') {
+      process.stdout.write(fs.readFileSync(${links}, 'utf8'));
+    } else if (line.startsWith('stale') && n > 1) {
+      process.stderr.write('RTNETLINK answers: No such device\\nCommand failed -:' + n + '\\n');
     } else if (line.startsWith('fail')) {
       process.stderr.write('RTNETLINK answers: File exists\\nCommand failed -:' + n + '\\n');
     } else if (line === 'hang') {

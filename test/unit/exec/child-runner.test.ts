@@ -64,7 +64,7 @@ async function site(t: { after: (f: () => Promise<void>) => void }) {
     (await fs.readFile(path.join(dir, 'lines'), 'utf8').catch(() => ''))
       .split('\n')
       .filter((l) => l !== '' && l !== 'wanbond-sentinel');
-  return { r, inner, lines };
+  return { r, inner, lines, dir };
 }
 
 test('a batch stops at its first failing line and names it as `-batch -` does', async (t) => {
@@ -113,4 +113,56 @@ test("against this machine's ip: the children read what a process of its own rea
     (e) => e instanceof CommandError && /does not exist/.test(e.message),
   );
   assert.deepEqual(names(await r.read(cmd)), names(alone), 'a failed read leaves nothing behind for the next');
+});
+
+test("a device the child's name cache holds stale is tried once more on a fresh child", async (t) => {
+  const { r, lines } = await site(t);
+  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'a', 'root'] });
+  const before = r.started;
+  await r.change({
+    file: 'tc',
+    args: ['-batch', '-'],
+    input: 'qdisc del dev b root\nstale qdisc add dev c root teql0\n',
+  });
+  assert.equal(r.started - before, 1, 'one fresh child');
+  assert.deepEqual((await lines()).slice(-3), [
+    'qdisc del dev b root',
+    'stale qdisc add dev c root teql0',
+    'stale qdisc add dev c root teql0',
+  ]);
+});
+
+test('a link read that shows a name with another ifindex renews the changing children', async (t) => {
+  const { r, dir } = await site(t);
+  const links = (ids: [string, number][]) =>
+    fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(ids.map(([ifname, ifindex]) => ({ ifname, ifindex })))}\n`);
+  const read = () => r.read({ file: 'ip', args: ['-j', 'link', 'show'] });
+  await links([
+    ['w1g1', 5],
+    ['w2g1', 6],
+  ]);
+  await read();
+  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
+  const n = r.started;
+  await links([
+    ['w1g1', 5],
+    ['w2g1', 6],
+    ['w3g1', 7],
+  ]);
+  await read();
+  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
+  assert.equal(r.started, n, 'a new interface alone: the cache resolves new names itself');
+  await links([
+    ['w1g1', 5],
+    ['w3g1', 7],
+  ]);
+  await read();
+  await links([
+    ['w1g1', 5],
+    ['w2g1', 9],
+    ['w3g1', 7],
+  ]);
+  await read();
+  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w2g1', 'root'] });
+  assert.equal(r.started, n + 1, 'w2g1 recreated: the tc child is a new one, the reading child is not');
 });
