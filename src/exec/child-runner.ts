@@ -27,7 +27,9 @@ export function linkIds(linkShowJson: string): Map<string, number> | undefined {
     const links = JSON.parse(linkShowJson) as { ifname?: unknown; ifindex?: unknown }[];
     if (!Array.isArray(links)) return undefined;
     return new Map(
-      links.flatMap((l) => (typeof l.ifname === 'string' && typeof l.ifindex === 'number' ? [[l.ifname, l.ifindex]] : [])),
+      links.flatMap((l) =>
+        typeof l.ifname === 'string' && typeof l.ifindex === 'number' ? [[l.ifname, l.ifindex]] : [],
+      ),
     );
   } catch {
     return undefined;
