@@ -116,7 +116,7 @@ interface Fault {
   duringBps: number;
   ratio: number;
   rejoinMs: number | null;
-  ringChange?: { ms: number; processes?: number };
+  ringChange?: { ms: number; processes?: number; commandMs?: number };
   exec?: 'children' | 'processes';
 }
 interface Stress {
@@ -427,7 +427,8 @@ function faults(p: PartRecord): string {
       const back = gone ? 'never (until someone runs `up`)' : ms(f.rejoinMs);
       const daemon = f.daemon ? `watch${f.exec ? ` (${f.exec})` : ''}` : 'up only';
       const change = f.ringChange
-        ? `${ms(f.ringChange.ms)}, ${f.ringChange.processes ?? '?'} process${f.ringChange.processes === 1 ? '' : 'es'}`
+        ? `${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs)} in commands), ${f.ringChange.processes ?? '?'} ` +
+          `process${f.ringChange.processes === 1 ? '' : 'es'}`
         : '-';
       return (
         `| ${f.fault} | ${daemon} | ${ms(f.detectMs)} | ${out} | ${change} | ${f.lostPackets} | ` +

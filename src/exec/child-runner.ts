@@ -69,6 +69,7 @@ export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
 export class ChildRunner implements Runner {
   private readonly children = new Map<string, BatchChild>();
   private spawned = 0;
+  private ownMs = 0;
   /** Each name's ifindex as the link reads showed it since the changing children were last renewed. */
   private ids = new Map<string, number>();
 
@@ -81,6 +82,10 @@ export class ChildRunner implements Runner {
   /** Processes started: the inner runner's and the batch children's. */
   get started(): number {
     return (this.inner.started ?? 0) + this.spawned;
+  }
+
+  get commandMs(): number {
+    return (this.inner.commandMs ?? 0) + this.ownMs;
   }
 
   async read(cmd: Command): Promise<string> {
@@ -148,6 +153,15 @@ export class ChildRunner implements Runner {
   }
 
   private async run(cmd: Command, r: Routed, json: boolean): Promise<string> {
+    const t0 = Date.now();
+    try {
+      return await this.runLines(cmd, r, json);
+    } finally {
+      this.ownMs += Date.now() - t0;
+    }
+  }
+
+  private async runLines(cmd: Command, r: Routed, json: boolean): Promise<string> {
     let out = '';
     for (const [i, line] of r.lines.entries()) {
       let a;

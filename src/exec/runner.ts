@@ -26,6 +26,8 @@ export interface Runner {
   readFile(path: string): Promise<string | undefined>;
   /** Processes started so far, where the runner counts them (the daemon logs what each ring change cost). */
   readonly started?: number;
+  /** Milliseconds spent waiting for commands so far, where the runner counts them. */
+  readonly commandMs?: number;
 }
 
 export function argvOf(cmd: Command): string[] {
@@ -37,6 +39,7 @@ export type Programs = Partial<Record<Program, string>>;
 
 export class ExecaRunner implements Runner {
   started = 0;
+  commandMs = 0;
   constructor(
     private readonly log: Log,
     private readonly programs: Programs = {},
@@ -67,6 +70,7 @@ export class ExecaRunner implements Runner {
         cause: e,
       });
     } finally {
+      this.commandMs += Date.now() - started;
       if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     }
     if (mutating)

@@ -29,7 +29,7 @@ export interface FaultFigures {
    * The ring change that took the line out, as the daemon logged it: its duration and the processes it
    * started (undefined: no such change, or a daemon older than the count).
    */
-  ringChange?: { ms: number; processes: number | undefined };
+  ringChange?: { ms: number; processes: number | undefined; commandMs: number | undefined };
   /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */
   exec?: 'children' | 'processes';
 }
@@ -157,6 +157,7 @@ export async function measureFault(
           ringChange: {
             ms: Number(change['ms']),
             processes: typeof change['processes'] === 'number' ? change['processes'] : undefined,
+            commandMs: typeof change['commandMs'] === 'number' ? change['commandMs'] : undefined,
           },
         }
       : {}),
@@ -173,8 +174,8 @@ export function formatFigures(f: FaultFigures): string {
     `${(f.beforeBps / 1e6).toFixed(3)} before: ${f.ratio.toFixed(2)} of 3/4, ` +
     `rejoined ${ms(f.rejoinMs)} after the line was back` +
     (f.ringChange
-      ? `; the ring change took ${ms(f.ringChange.ms)} and started ${f.ringChange.processes ?? '?'} processes ` +
-        `(${f.exec})`
+      ? `; the ring change took ${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs ?? null)} in commands) and ` +
+        `started ${f.ringChange.processes ?? '?'} processes (${f.exec})`
       : '')
   );
 }

@@ -146,6 +146,7 @@ export class WatchDaemon {
           ? acquireLock(this.c.stateDir, { what, waitMs: this.c.lockWaitMs })
           : this.lock.acquire(what),
       started: () => (this.ctx?.runner.started ?? 0) + this.lock.started,
+      commandMs: () => this.ctx?.runner.commandMs ?? 0,
     });
     this.files = new ConfigFiles({
       log: o.log,

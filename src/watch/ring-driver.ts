@@ -32,8 +32,9 @@ export interface RingHost {
   changed: () => void;
   /** The daemon's lock, held between changes. */
   lock: LockSource;
-  /** Processes the daemon has started so far: each change logs what it cost. */
+  /** Processes the daemon has started so far, and ms spent in commands: each change logs what it cost. */
   started: () => number;
+  commandMs: () => number;
 }
 
 export class RingDriver {
@@ -96,6 +97,7 @@ export class RingDriver {
   private async converge(mode: Mode): Promise<void> {
     const t0 = Date.now();
     const n0 = this.h.started();
+    const c0 = this.h.commandMs();
     const ctx = this.h.ctx();
     try {
       // Bonds whose sections a reload deleted go first, as `up` takes them down.
@@ -148,9 +150,21 @@ export class RingDriver {
       );
       const ms = Date.now() - t0;
       const processes = this.h.started() - n0;
+      // The rest of ms is the daemon's own work: planning, the journal and the record, node's event loop.
+      const commandMs = this.h.commandMs() - c0;
       const moved = [...left.map((l) => `${l} left the ring`), ...joined.map((l) => `${l} rejoined the ring`)];
       this.h.log.info(
-        { event: 'ring', mode, left, joined, steps: r.done.map(describe), ms, processes, out: [...r.decision.out] },
+        {
+          event: 'ring',
+          mode,
+          left,
+          joined,
+          steps: r.done.map(describe),
+          ms,
+          commandMs,
+          processes,
+          out: [...r.decision.out],
+        },
         `${moved.join(', ') || 'bond converged'} (${ms} ms, ${processes} processes started)`,
       );
       if (mode === 'bond' && r.last) staleWarning(r.last.staleDrivers, this.h.io);
