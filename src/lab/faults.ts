@@ -17,6 +17,12 @@ export interface FaultFigures {
   outOfRingMs: number | null;
   /** From the fault to the daemon's judgement (its health event). */
   detectMs: number | null;
+  /**
+   * How long the simulator took to make the fault (its own `ip`/`tc` process under TCG): the kernel
+   * changed somewhere in this window after the fault's start, so the daemon's own reaction is at most
+   * outOfRingMs and at least outOfRingMs - faultMs.
+   */
+  faultMs?: number;
   /** Packets the faulted line's far side threw away (netem drops: a black hole's victims). */
   lostPackets: number;
   beforeBps: number;
@@ -29,7 +35,13 @@ export interface FaultFigures {
    * The ring change that took the line out, as the daemon logged it: its duration and the processes it
    * started (undefined: no such change, or a daemon older than the count).
    */
-  ringChange?: { ms: number; processes: number | undefined; commandMs: number | undefined };
+  ringChange?: {
+    ms: number;
+    processes: number | undefined;
+    commandMs: number | undefined;
+    /** ms from the change's start to: the lock taken, the record read, the kernel read, planned, applied. */
+    marks?: Record<string, number>;
+  };
   /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */
   exec?: 'children' | 'processes';
 }
@@ -41,6 +53,7 @@ const timeOf = (key: 'at' | 'done', out: string) => {
   return Number(m[1]);
 };
 const atOf = (out: string) => timeOf('at', out);
+const atDone = (out: string): [number, number] => [timeOf('at', out), timeOf('done', out)];
 
 /** Mean rate over [from, to) of the traffic's buckets, in bit/s. */
 export function rateBetween(t: TrafficResult, from: number, to: number): number {
@@ -84,13 +97,13 @@ export async function measureFault(
     await sleep(beforeMs);
     switch (o.kind) {
       case 'driver-down':
-        at = atOf(await lab.sim('fault', o.line, 'if-down'));
+        [at, done] = atDone(await lab.sim('fault', o.line, 'if-down'));
         break;
       case 'carrier-loss':
-        at = atOf(await lab.sim('fault', o.line, 'carrier-loss'));
+        [at, done] = atDone(await lab.sim('fault', o.line, 'carrier-loss'));
         break;
       case 'blackhole':
-        at = atOf(await lab.sim('fault', o.line, 'blackhole'));
+        [at, done] = atDone(await lab.sim('fault', o.line, 'blackhole'));
         break;
       case 'restart': {
         const out = await lab.sim('restart', o.device);
@@ -147,6 +160,7 @@ export async function measureFault(
     daemon: w !== undefined,
     outOfRingMs: out === null ? null : out - at,
     detectMs: detect ? detect.time - at : null,
+    ...(done > 0 && o.kind !== 'restart' ? { faultMs: done - at } : {}),
     lostPackets: (drops1[o.line] ?? 0) - (drops0[o.line] ?? 0),
     beforeBps,
     duringBps,
@@ -158,6 +172,7 @@ export async function measureFault(
             ms: Number(change['ms']),
             processes: typeof change['processes'] === 'number' ? change['processes'] : undefined,
             commandMs: typeof change['commandMs'] === 'number' ? change['commandMs'] : undefined,
+            ...(change['marks'] ? { marks: change['marks'] as Record<string, number> } : {}),
           },
         }
       : {}),
@@ -175,7 +190,7 @@ export function formatFigures(f: FaultFigures): string {
     `rejoined ${ms(f.rejoinMs)} after the line was back` +
     (f.ringChange
       ? `; the ring change took ${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs ?? null)} in commands) and ` +
-        `started ${f.ringChange.processes ?? '?'} processes (${f.exec})`
+        `started ${f.ringChange.processes ?? '?'} processes (${f.exec}; ${JSON.stringify(f.ringChange.marks ?? {})})`
       : '')
   );
 }

@@ -40,6 +40,8 @@ export interface ConvergeResult {
   last: ObservedState | undefined;
   /** What the bonds that are up lacked of wanbond's nftables table before the change (a firewall reload took it). */
   lost: string[];
+  /** Where the change's time went, in ms from its start: lock taken, record read, kernel read, planned, applied. */
+  marks: Record<'lock' | 'record' | 'read' | 'plan' | 'apply', number>;
 }
 
 /** The engine's transactions as the daemon runs them: a record write that fails after a rollback is logged. */
@@ -78,13 +80,21 @@ export async function converge(
     lock?: LockSource;
   },
 ): Promise<ConvergeResult> {
+  const t0 = Date.now();
+  const marks = { lock: 0, record: 0, read: 0, plan: 0, apply: 0 };
+  const mark = (k: keyof typeof marks) => {
+    marks[k] = Date.now() - t0;
+  };
   const lock = await (o.lock ?? ownLock(ctx))('watch');
+  mark('lock');
   try {
     // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
     const record = await currentRecord(ctx, o.io);
+    mark('record');
     const lean = o.mode === 'ring';
     const observe = () => ctx.observe([], { lean });
     const before = await observe();
+    mark('read');
     const desired = o.desired ?? ctx.desired;
     const decision = ringDecision(desired, o.health, before, o.removed, record.steps);
     o.decided(decision);
@@ -94,12 +104,14 @@ export async function converge(
     // change's business.
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
-    if (p.steps.length === 0) return { decision, done: [], last: before, lost };
+    mark('plan');
+    if (p.steps.length === 0) return { decision, done: [], last: before, lost, marks };
     const tx = daemonTransactions(ctx, record, o.log, observe);
     o.hold();
     try {
       const done = await tx.run(p, replan, o.mode === 'ring' ? 'ring change' : 'bond change');
-      return { decision, done, last: tx.last, lost };
+      mark('apply');
+      return { decision, done, last: tx.last, lost, marks };
     } finally {
       o.release();
     }

@@ -105,6 +105,8 @@ export class WatchDaemon {
   private readonly load: LoadMeter;
   private readonly ring: RingDriver;
   private readonly lock: HeldLock;
+  /** Locks taken per change (holdLock false): a flock process each. */
+  private ownLocks = 0;
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
@@ -141,11 +143,13 @@ export class WatchDaemon {
       hold: () => this.probes.pause(),
       release: () => this.probes.resume(),
       changed: () => void this.writeHealth(),
-      lock: (what) =>
-        o.holdLock === false
-          ? acquireLock(this.c.stateDir, { what, waitMs: this.c.lockWaitMs })
-          : this.lock.acquire(what),
-      started: () => (this.ctx?.runner.started ?? 0) + this.lock.started,
+      lock: (what) => {
+        if (o.holdLock !== false) return this.lock.acquire(what);
+        this.ownLocks++;
+        return acquireLock(this.c.stateDir, { what, waitMs: this.c.lockWaitMs });
+      },
+      // flock(1) counts: the lock is a process start when it is not held.
+      started: () => (this.ctx?.runner.started ?? 0) + this.lock.started + this.ownLocks,
       commandMs: () => this.ctx?.runner.commandMs ?? 0,
     });
     this.files = new ConfigFiles({
@@ -356,6 +360,7 @@ export class WatchDaemon {
       this.health.delete(name);
       this.bondOf.delete(name);
       this.firstAnswer.delete(name);
+      this.kernelPeers.delete(name);
       void this.probes.stop(name);
     }
     for (const bond of new Set(want.values())) this.tellPeers(bond);
