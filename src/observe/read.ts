@@ -5,6 +5,7 @@ import { NFT_FAMILY, NFT_TABLE } from '../bonds/weighted/ruleset.js';
 import { CommandError, InternalError } from '../errors.js';
 import { parseNftTable, parseRules } from '../bonds/weighted/observe.js';
 import {
+  moduleLoaded,
   parseAddrs,
   parseAddrs6,
   parseLinks,
@@ -101,12 +102,30 @@ function nftState(out: string | { cannot: string } | undefined): NftRead {
 export const modulesDirOf = (release: string | undefined): string | undefined =>
   release && /^[A-Za-z0-9._+-]+$/.test(release) ? `/lib/modules/${release}` : undefined;
 
+/**
+ * /proc/modules, and modules.builtin and modules.dep where they can tell more: with sch_teql and sch_plug
+ * both loaded they cannot, and modules.dep is half a megabyte read twice in each of the daemon's ring changes.
+ */
+async function moduleFiles(
+  runner: Runner,
+  modulesDir: string | undefined,
+): Promise<[string | undefined, string | undefined, string | undefined]> {
+  const modules = await runner.readFile('/proc/modules');
+  if (!modulesDir || (moduleLoaded(modules, 'sch_teql') && moduleLoaded(modules, 'sch_plug')))
+    return [modules, undefined, undefined];
+  const [builtin, dep] = await Promise.all([
+    runner.readFile(`${modulesDir}/modules.builtin`),
+    runner.readFile(`${modulesDir}/modules.dep`),
+  ]);
+  return [modules, builtin, dep];
+}
+
 export async function observe(runner: Runner, o: ObserveOptions): Promise<ObservedState> {
   const release = (await runner.readFile('/proc/sys/kernel/osrelease'))?.trim();
   const modulesDir = modulesDirOf(release);
   const w = o.weightedTables;
   const reads = [...IP_READS, ...(w ? ['rule show', ...w.map((t) => `route show table ${t}`)] : [])];
-  const [conntrack, nftOut, ipOut, qdiscs, modules, builtin, dep, status, ...sysctlValues] = await Promise.all([
+  const [conntrack, nftOut, ipOut, qdiscs, [modules, builtin, dep], status, ...sysctlValues] = await Promise.all([
     o.conntrack && w && !o.lean ? hasConntrack(runner) : Promise.resolve(undefined),
     w && !o.lean ? readNft(runner) : Promise.resolve(undefined),
     // Links, addresses and routes (and a weighted bond's rules and tables) from one ip process: every process
@@ -117,9 +136,7 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
         : { file: 'ip', args: ['-j', '-s', '-batch', '-'], input: `${reads.join('\n')}\n` },
     ),
     runner.read({ file: 'tc', args: ['-j', 'qdisc', 'show'] }),
-    runner.readFile('/proc/modules'),
-    modulesDir ? runner.readFile(`${modulesDir}/modules.builtin`) : Promise.resolve(undefined),
-    modulesDir ? runner.readFile(`${modulesDir}/modules.dep`) : Promise.resolve(undefined),
+    moduleFiles(runner, modulesDir),
     runner.readFile(`${o.wanrouterProc}/status`),
     ...o.sysctls.map((k) => runner.readFile(`/proc/sys/${toSlashKey(k)}`)),
   ]);

@@ -163,6 +163,7 @@ export class RingDriver {
           ms,
           commandMs,
           processes,
+          marks: r.marks,
           out: [...r.decision.out],
         },
         `${moved.join(', ') || 'bond converged'} (${ms} ms, ${processes} processes started)`,
