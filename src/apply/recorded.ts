@@ -38,6 +38,7 @@ export class Transactions {
     inverse?: Inverse,
   ): Promise<Step[]> {
     const d = this.deps;
+    let journaled: readonly Step[] | undefined;
     try {
       const done = await apply(plan, {
         runner: d.runner,
@@ -48,10 +49,16 @@ export class Transactions {
         ...(d.signal ? { signal: d.signal } : {}),
         ...(label ? { label } : {}),
         ...(inverse ? { inverse } : {}),
-        journal: (steps) => writeRecord(d.stateDir, extendRecord(this.record, steps)),
+        journal: async (steps) => {
+          journaled = undefined;
+          await writeRecord(d.stateDir, extendRecord(this.record, steps));
+          journaled = steps;
+        },
       });
       this.record = extendRecord(this.record, done);
-      await writeRecord(d.stateDir, this.record);
+      // The last journal holds exactly what was done (a daemon's one-batch ring change): written already.
+      const same = journaled?.length === done.length && journaled.every((s, i) => s === done[i]);
+      if (!same) await writeRecord(d.stateDir, this.record);
       return done;
     } catch (e) {
       if (e instanceof ApplyError) {

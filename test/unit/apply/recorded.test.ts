@@ -1,0 +1,60 @@
+// The record `down` reads, as the daemon's transactions keep it: a change of one batch is journaled once,
+// and that journal is the record (no second write of the same content, one atomic write less per ring change).
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { test } from 'node:test';
+import { Transactions } from '../../../src/apply/recorded.js';
+import type { Runner } from '../../../src/exec/runner.js';
+import { silentLogger } from '../../../src/log.js';
+import type { Plan, Step } from '../../../src/plan/steps.js';
+import { readRecord, recordFile } from '../../../src/state/record.js';
+import type { ObservedState } from '../../../src/state/types.js';
+import { tmpDir } from '../../helpers/fs.js';
+
+const attach = (dev: string): Step => ({ kind: 'attach-slave', dev, teql: 'teql0' });
+
+async function run(steps: Step[][]) {
+  const dir = await tmpDir();
+  /** The record file's inode as each command ran: an atomic write gives it a new one. */
+  const seen: number[] = [];
+  const runner: Runner = {
+    read: async () => '',
+    change: async () => {
+      seen.push((await fs.stat(recordFile(dir))).ino);
+    },
+    readFile: async () => undefined,
+  };
+  const tx = new Transactions(
+    { version: 2, bootId: 'b1', steps: [] },
+    {
+      runner,
+      log: silentLogger(),
+      stateDir: dir,
+      observe: async () => ({}) as ObservedState,
+      fixConfig: async () => undefined,
+    },
+  );
+  const plans = steps.map((s): Plan => ({ version: 1, steps: s }));
+  // The verify re-plans from the kernel read back: nothing left to do.
+  for (const p of plans) await tx.run(p, () => ({ version: 1, steps: [] }));
+  const after = (await fs.stat(recordFile(dir))).ino;
+  return { seen, after, record: (await readRecord(dir, 'b1')).record };
+}
+
+test('one batch: the journal written before it is the record, not written again', async () => {
+  const r = await run([[attach('w1'), attach('w2')]]);
+  assert.equal(r.seen.length, 1, 'one tc batch');
+  assert.equal(r.after, r.seen[0], 'no write after the batch');
+  assert.deepEqual(
+    r.record.steps.map((s) => s.kind === 'attach-slave' && s.dev),
+    ['w1', 'w2'],
+  );
+});
+
+test('each change journaled; the record holds them all', async () => {
+  const r = await run([[attach('w1')], [attach('w2')]]);
+  assert.deepEqual(
+    r.record.steps.map((s) => s.kind === 'attach-slave' && s.dev),
+    ['w1', 'w2'],
+  );
+});
