@@ -3,7 +3,7 @@
 // commands, so each command is followed by a sentinel word that fails at once without a kernel call: its
 // "Command failed -:N" on stderr says the command before it has finished, and whether that one failed too.
 // A child that misbehaves (exits, hangs past the bound, prints what cannot be read) is killed and the next
-// command starts a new one.
+// command starts a new one; so is a child that has served its share (iproute2's caches grow in it).
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** A word no iproute2 object starts with: `ip`/`tc` answer "Object ... is unknown" without a kernel call. */
@@ -17,13 +17,22 @@ export interface BatchAnswer {
 }
 
 /** The child could not answer: it is gone, hung or unreadable (the caller reports it as a failed command). */
-export class BatchChildError extends Error {}
+export class BatchChildError extends Error {
+  constructor(
+    message: string,
+    /** The command never reached a live child (it had died while idle): running it again is safe. */
+    readonly unsent = false,
+  ) {
+    super(message);
+  }
+}
 
 interface Pending {
   proc: ChildProcess;
   commandLine: number;
   sentinelLine: number;
   json: boolean;
+  unsent: boolean;
   resolve: (a: BatchAnswer) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -36,15 +45,20 @@ export interface BatchChildOptions {
   timeoutMs: number;
   /** Called once per process started, for the daemon's count of process starts. */
   onSpawn?: () => void;
+  /** A child is replaced after this many commands or this long, whichever comes first. */
+  maxCommands?: number;
+  maxAgeMs?: number;
 }
 
 const failedAt = (no: number) => new RegExp(`^Command failed -:${no}$`, 'm');
+const noise = (l: string) => l === '' || /^Command failed -:\d+$/.test(l) || l.includes(`"${SENTINEL}"`);
 
 export class BatchChild {
   private proc: ChildProcess | undefined;
   private stdout = '';
   private stderr = '';
   private lines = 0;
+  private spawnedAt = 0;
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -83,15 +97,19 @@ export class BatchChild {
   private started(): ChildProcess {
     if (this.proc) return this.proc;
     if (this.closed) throw new BatchChildError(`${this.o.file}: the batch child was closed`);
+    // Its own process group, as ExecaRunner runs a change: a Ctrl-C at the terminal reaches wanbond, which
+    // lets the command under way finish, never a child killed halfway through a batch.
     const p = spawn(this.o.file, ['-force', ...this.o.options, '-batch', '-'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
+      detached: true,
     });
     this.o.onSpawn?.();
     this.proc = p;
     this.stdout = '';
     this.stderr = '';
     this.lines = 0;
+    this.spawnedAt = Date.now();
     p.stdout?.setEncoding('utf8');
     p.stderr?.setEncoding('utf8');
     p.stdout?.on('data', (d: string) => {
@@ -104,16 +122,26 @@ export class BatchChild {
       this.stderr += d;
       this.settle();
     });
-    // A write to a child that died is reported by its exit, below.
+    // A write to a child that died is reported when it closes, below.
     p.stdin?.on('error', () => undefined);
     p.on('error', (e) =>
       this.fail(p, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'command not found' : e.message),
     );
-    p.on('exit', (code, signal) => this.fail(p, `exited (${signal ?? `code ${code}`})`));
+    // 'close' comes after its output is all read: an iproute2 that exits on a command it cannot parse
+    // (invarg, duparg) has said why on stderr by then.
+    p.on('close', (code, signal) => {
+      const said = this.proc === p ? this.stderr.split('\n').filter((l) => !noise(l)) : [];
+      this.fail(p, `exited (${signal ?? `code ${code}`})${said.length > 0 ? `: ${said.join(' / ')}` : ''}`);
+    });
     return p;
   }
 
-  private one(line: string, json: boolean): Promise<BatchAnswer> {
+  private async one(line: string, json: boolean): Promise<BatchAnswer> {
+    const max = this.o.maxCommands ?? 100_000;
+    const age = this.o.maxAgeMs ?? 24 * 3600_000;
+    const p0 = this.proc;
+    if (p0 && (p0.exitCode !== null || p0.signalCode !== null || !p0.stdin?.writable)) this.proc = undefined;
+    else if (p0 && (this.lines / 2 >= max || Date.now() - this.spawnedAt >= age)) await this.end();
     return new Promise<BatchAnswer>((resolve, reject) => {
       let p: ChildProcess;
       try {
@@ -126,8 +154,11 @@ export class BatchChild {
       const sentinelLine = this.lines + 2;
       this.lines += 2;
       const timer = setTimeout(() => this.fail(p, `no answer within ${this.o.timeoutMs} ms`), this.o.timeoutMs);
-      this.pending = { proc: p, commandLine, sentinelLine, json, resolve, reject, timer };
-      p.stdin?.write(`${line}\n${SENTINEL}\n`);
+      const q: Pending = { proc: p, commandLine, sentinelLine, json, unsent: false, resolve, reject, timer };
+      this.pending = q;
+      p.stdin?.write(`${line}\n${SENTINEL}\n`, (e) => {
+        if (e) q.unsent = true;
+      });
     });
   }
 
@@ -140,7 +171,14 @@ export class BatchChild {
     const errText = this.stderr.slice(0, m.index);
     const failed = failedAt(q.commandLine).test(errText);
     // stdout and stderr are two pipes: a read's document may arrive just after the sentinel's answer.
-    if (q.json && !failed && !wholeJson(this.stdout)) return;
+    if (q.json && !failed) {
+      const doc = jsonState(this.stdout);
+      if (doc === 'partial') return;
+      if (doc === 'garbage') {
+        this.fail(q.proc, `printed what is not JSON: ${this.stdout.slice(0, 120)}`);
+        return;
+      }
+    }
     const stdout = this.stdout;
     this.stdout = '';
     this.stderr = this.stderr.slice(m.index + m[0].length).replace(/^\n/, '');
@@ -148,11 +186,12 @@ export class BatchChild {
     clearTimeout(q.timer);
     const stderr = errText
       .split('\n')
-      .filter((l) => l !== '' && !/^Command failed -:\d+$/.test(l) && !l.includes(`"${SENTINEL}"`))
+      .filter((l) => !noise(l))
       .map((l) => `${l}\n`)
       .join('');
-    // A failed read may have left part of a document behind: the next read must not start with it.
-    if (failed && q.json && stdout.trim() !== '' && !wholeJson(stdout)) void this.close({ final: false });
+    // A failed read may print part of a document, on a pipe that can deliver it after this answer: the
+    // next read must never start with it, so it gets a child of its own.
+    if (failed && q.json) this.fail(q.proc, 'retired after a failed read');
     q.resolve({ failed, stdout, stderr });
   }
 
@@ -165,17 +204,17 @@ export class BatchChild {
     if (!q || q.proc !== p) return;
     this.pending = undefined;
     clearTimeout(q.timer);
-    q.reject(new BatchChildError(`${this.o.file} -batch: ${why}`));
+    q.reject(new BatchChildError(`${this.o.file} -batch: ${why}`, q.unsent));
   }
 }
 
-/** Whole JSON documents, one per line as `-j` prints them without `-p`. */
-function wholeJson(text: string): boolean {
-  if (!text.endsWith('\n')) return false;
+/** Whole JSON documents, one per line as `-j` prints them without `-p` (a string's newline is escaped). */
+function jsonState(text: string): 'whole' | 'partial' | 'garbage' {
+  if (!text.endsWith('\n')) return 'partial';
   try {
     for (const l of text.split('\n')) if (l.trim() !== '') JSON.parse(l);
-    return true;
+    return 'whole';
   } catch {
-    return false;
+    return 'garbage';
   }
 }

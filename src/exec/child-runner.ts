@@ -11,16 +11,26 @@ import { argvOf, hintFor, type Command, type Programs, type Runner } from './run
 
 /** The global options a routed command may carry; a read must ask for JSON (its end is read as a document). */
 const OPTIONS = new Set(['-j', '-s', '-d']);
-const TIMEOUT_MS = 30_000;
-/** The kernel or iproute2 not finding a device: maybe only a batch child's stale name cache (see below). */
-const NO_DEVICE = /No such device|Cannot find device|does not exist/;
+/** As long as a command of its own may take (ExecaRunner's bound). */
+const TIMEOUT_MS = 120_000;
+/** The kernel or iproute2 not finding a device: maybe only a changing child's stale name cache (see below). */
+const NO_DEVICE = /No such device|Cannot find device/;
+/**
+ * The reads a child serves: whole dumps only. Some of iproute2's list filters are static and never reset
+ * (tc_qdisc.c's filter_ifindex, filter_parent), so one `qdisc show dev X` would narrow every later read.
+ */
+const READS: Record<'ip' | 'tc', RegExp> = {
+  ip: /^(link show|addr show|rule show|route show table (main|\d+))$/,
+  tc: /^qdisc show$/,
+};
 
 /**
- * iproute2 resolves a device name through a cache it fills once per process (lib/ll_map.c, ll_init_map)
- * and never refreshes: in a long-lived child, an interface deleted and created again under its name (a
- * device restart) keeps its old ifindex there, and a command on it fails with "No such device", or, were
- * that ifindex reused by another interface, would change that one. So the changing children are renewed
- * whenever a link read shows a name with another ifindex than before. Pure.
+ * iproute2 resolves device names and indexes through a cache it fills once per process (lib/ll_map.c,
+ * ll_init_map) and never refreshes: in a long-lived child, an interface deleted and created again under
+ * its name (a device restart) keeps its old ifindex there, and a command on it fails with "No such device"
+ * (or, were that ifindex reused, would change another interface); one renamed keeps its old name in `tc`'s
+ * listing. So every child is renewed whenever a link read shows a name with another ifindex, or an ifindex
+ * with another name, than before. Pure.
  */
 export function linkIds(linkShowJson: string): Map<string, number> | undefined {
   try {
@@ -55,12 +65,15 @@ export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
   if (reading !== options.includes('-j')) return undefined;
   let lines: string[];
   if (rest[0] === '-batch') {
+    if (reading && !(cmd.input ?? '').split('\n').every((l) => l.trim() === '' || READS[file].test(l.trim())))
+      return undefined;
     if (rest.length !== 2 || rest[1] !== '-' || cmd.input === undefined) return undefined;
     lines = cmd.input.split('\n').filter((l) => l.trim() !== '');
     if (!lines.every((l) => batchSafe({ file, args: l.trim().split(/\s+/) }))) return undefined;
   } else {
     if (rest.length === 0 || cmd.input !== undefined || !batchSafe({ file, args: rest })) return undefined;
     lines = [rest.join(' ')];
+    if (reading && !READS[file].test(lines[0]!)) return undefined;
   }
   const sorted = [...options].sort();
   return { key: `${file} ${sorted.join(' ')}`, file, options: sorted, lines };
@@ -92,15 +105,19 @@ export class ChildRunner implements Runner {
     const r = routeOf(cmd, true);
     if (!r) return this.inner.read(cmd);
     const out = await this.run(cmd, r, true);
-    if (r.file === 'ip' && r.lines.length === 1 && r.lines[0] === 'link show') await this.noteLinks(out);
+    // A batch read's first document is its first command's (each is one line).
+    if (r.file === 'ip' && r.lines[0] === 'link show') await this.noteLinks(out.slice(0, out.indexOf('\n') + 1));
     return out;
   }
 
-  /** A link read: the changing children are renewed if a name now has another ifindex (a recreated device). */
+  /** A link read: every child is renewed if a name or an ifindex moved (a device recreated or renamed). */
   private async noteLinks(out: string): Promise<void> {
     const now = linkIds(out);
     if (!now) return;
-    const moved = [...now].some(([name, index]) => (this.ids.get(name) ?? index) !== index);
+    const names = new Map([...this.ids].map(([name, index]) => [index, name]));
+    const moved = [...now].some(
+      ([name, index]) => (this.ids.get(name) ?? index) !== index || (names.get(index) ?? name) !== name,
+    );
     if (!moved) {
       for (const [name, index] of now) this.ids.set(name, index);
       return;
@@ -109,11 +126,11 @@ export class ChildRunner implements Runner {
     await this.renew();
   }
 
-  /** Ends the children that change (not those that read): the next change starts fresh ones. */
+  /** Ends every child: the next command starts a fresh one, with iproute2's name cache read anew. */
   private async renew(): Promise<void> {
-    const changing = [...this.children].filter(([key]) => !key.split(' ').includes('-j'));
-    for (const [key] of changing) this.children.delete(key);
-    await Promise.all(changing.map(([, c]) => c.close()));
+    const all = [...this.children.values()];
+    this.children.clear();
+    await Promise.all(all.map((c) => c.close()));
   }
 
   async change(cmd: Command): Promise<void> {
@@ -163,14 +180,16 @@ export class ChildRunner implements Runner {
 
   private async runLines(cmd: Command, r: Routed, json: boolean): Promise<string> {
     let out = '';
+    const batch = cmd.input !== undefined;
     for (const [i, line] of r.lines.entries()) {
       let a;
       try {
-        a = await this.child(r).run(line, { json });
-        // The device may be only the child's stale cache: once more on a fresh child, which reads the links anew.
-        if (a.failed && NO_DEVICE.test(a.stderr)) {
+        a = await this.once(r, line, json);
+        // The device may be only a changing child's stale cache: once more on a fresh child, which reads
+        // the links anew. (A reading child's dumps need no name lookup.)
+        if (a.failed && !json && NO_DEVICE.test(a.stderr)) {
           await this.child(r).close({ final: false });
-          a = await this.child(r).run(line, { json });
+          a = await this.once(r, line, json);
         }
       } catch (e) {
         if (!(e instanceof BatchChildError)) throw e;
@@ -178,15 +197,15 @@ export class ChildRunner implements Runner {
         throw new CommandError(
           argvOf(cmd),
           undefined,
-          missing ? `${r.file}: command not found` : e.message,
+          missing ? `${r.file}: command not found` : `${e.message}\n${batch ? `Command failed -:${i + 1}\n` : ''}`,
           missing ? `install ${r.file} (iproute2)` : hintFor(cmd),
           { cause: e, input: cmd.input },
         );
       }
       if (a.failed) {
-        // As the tool alone: exit 1 from a batch, naming its line; 2 (what iproute2 returns for the
-        // kernel's refusal) from one command.
-        const batch = cmd.input !== undefined;
+        // A batch's failure names its line, as `-batch -` does, with the exit 1 a batch gives. One command
+        // reports exit 2, what `ip` gives for the kernel's refusal (an approximation: `tc` and a parse
+        // error give others; nothing in wanbond branches on it).
         throw new CommandError(
           argvOf(cmd),
           batch ? 1 : 2,
@@ -198,5 +217,15 @@ export class ChildRunner implements Runner {
       out += a.stdout;
     }
     return out;
+  }
+
+  /** One line on its child; once more on a fresh child when it never reached a live one (it had died idle). */
+  private async once(r: Routed, line: string, json: boolean) {
+    try {
+      return await this.child(r).run(line, { json });
+    } catch (e) {
+      if (!(e instanceof BatchChildError) || !e.unsent) throw e;
+      return this.child(r).run(line, { json });
+    }
   }
 }

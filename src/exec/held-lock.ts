@@ -23,25 +23,35 @@ export const fileIdOf = (dev: number, ino: number): FileId => ({
 });
 
 /**
- * How many processes wait for a lock on this file, from /proc/locks: a blocked request is listed under
+ * The locks on this file in /proc/locks: those held, and the requests waiting for them, each listed under
  * the lock it waits for as `N: -> FLOCK  ADVISORY  WRITE pid maj:min:ino start end` (fs/locks.c,
  * lock_get_status; the device's numbers in hex). Pure.
  */
-export function waitersOn(procLocks: string, f: FileId): number {
-  let n = 0;
+export function locksOn(procLocks: string, f: FileId): { held: number; waiting: number } {
+  const n = { held: 0, waiting: 0 };
   for (const l of procLocks.split('\n')) {
-    const m = /^\d+:\s*->\s*\S+\s+\S+\s+\S+\s+-?\d+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(l);
-    if (m && parseInt(m[1]!, 16) === f.major && parseInt(m[2]!, 16) === f.minor && Number(m[3]) === f.ino) n++;
+    const m = /^\d+:\s*(->)?\s*\S+\s+\S+\s+\S+\s+-?\d+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(l);
+    if (!m || parseInt(m[2]!, 16) !== f.major || parseInt(m[3]!, 16) !== f.minor || Number(m[4]) !== f.ino) continue;
+    if (m[1]) n.waiting++;
+    else n.held++;
   }
   return n;
 }
+
+/** How many processes wait for a lock on this file. Pure. */
+export const waitersOn = (procLocks: string, f: FileId): number => locksOn(procLocks, f).waiting;
 
 export interface HeldLockOptions {
   stateDir: () => string;
   waitMs: () => number;
   /** /proc/locks (tests give their own). */
   readLocks?: () => Promise<string>;
+  /** Said once when the lock cannot be kept between changes (its waiters would not be seen). */
+  warn?: (why: string) => void;
 }
+
+const sameFile = (a: FileId | undefined, b: FileId | undefined) =>
+  a !== undefined && b !== undefined && a.major === b.major && a.minor === b.minor && a.ino === b.ino;
 
 export class HeldLock {
   private lock: Lock | undefined;
@@ -51,6 +61,7 @@ export class HeldLock {
   private owed = false;
   /** flock(1) processes started. */
   started = 0;
+  private warned = false;
 
   constructor(private readonly o: HeldLockOptions) {}
 
@@ -63,14 +74,24 @@ export class HeldLock {
     if (this.busy) throw new Error('the held lock was asked for twice at once');
     this.busy = true;
     try {
+      // A lock file deleted or replaced (the state folder recreated) is no longer the one others lock.
+      if (this.lock && !sameFile(this.id, await this.fileId())) await this.give();
       if (!this.lock) {
         this.started++;
-        const lock = await acquireLock(this.o.stateDir(), { what, waitMs: this.o.waitMs() });
-        const st = await fs.stat(path.join(this.o.stateDir(), LOCK_FILE)).catch(() => undefined);
+        const lock = await acquireLock(this.o.stateDir(), {
+          what: `${what}, which gives way to any wanbond waiting`,
+          waitMs: this.o.waitMs(),
+        });
         this.lock = lock;
-        this.id = st ? fileIdOf(st.dev, st.ino) : undefined;
-        // Without the file's identity no waiter can be seen: the lock is not kept past this change.
-        if (!st) this.owed = true;
+        this.id = await this.fileId();
+        // Kept only where its waiters can be seen: /proc/locks must list this lock itself (it does not in
+        // a pid namespace where flock(1)'s pid is gone, nor where stat's device is not the lock's).
+        const seen = this.id ? locksOn(await this.readLocks(), this.id).held > 0 : false;
+        if (!seen) {
+          this.owed = true;
+          if (!this.warned) this.o.warn?.(`${path.join(this.o.stateDir(), LOCK_FILE)} is not in /proc/locks as held`);
+          this.warned = true;
+        }
       }
     } catch (e) {
       this.busy = false;
@@ -87,11 +108,19 @@ export class HeldLock {
     };
   }
 
+  private async fileId(): Promise<FileId | undefined> {
+    const st = await fs.stat(path.join(this.o.stateDir(), LOCK_FILE)).catch(() => undefined);
+    return st ? fileIdOf(st.dev, st.ino) : undefined;
+  }
+
+  private readLocks(): Promise<string> {
+    return (this.o.readLocks ?? (() => fs.readFile('/proc/locks', 'utf8')))().catch(() => '');
+  }
+
   /** Gives the lock up if a process waits for it; a change under way gives it up when it ends. */
   async yieldToWaiters(): Promise<boolean> {
     if (!this.lock || !this.id) return false;
-    const text = await (this.o.readLocks ?? (() => fs.readFile('/proc/locks', 'utf8')))().catch(() => '');
-    if (waitersOn(text, this.id) === 0) return false;
+    if (waitersOn(await this.readLocks(), this.id) === 0) return false;
     if (this.busy) this.owed = true;
     else await this.give();
     return true;

@@ -67,7 +67,7 @@ export interface WatchOptions {
 /**
  * How often the bonds are checked against what the daemon intends, between events: what changes without an
  * event the daemon listens to (a firewall reload's `nft flush ruleset`, a `tc qdisc del` on a slave, `wanbond
- * up` by hand) is put back within this bound. A lean read: on a router CPU, two or three process starts.
+ * up` by hand) is put back within this bound. A lean read through the batch children: no process start.
  */
 export const DRIFT_CHECK_MS = 2000;
 
@@ -110,7 +110,15 @@ export class WatchDaemon {
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
-    this.lock = new HeldLock({ stateDir: () => this.c.stateDir, waitMs: () => this.c.lockWaitMs });
+    this.lock = new HeldLock({
+      stateDir: () => this.c.stateDir,
+      waitMs: () => this.c.lockWaitMs,
+      warn: (why) =>
+        o.log.warn(
+          { event: 'lock-per-change', why },
+          `${why}: a waiting wanbond could not be seen, so the lock is taken for each change instead of held`,
+        ),
+    });
     this.writer = new HealthWriter({
       log: o.log,
       stateDir: () => this.c.stateDir,

@@ -21,9 +21,9 @@ async function child(t: { after: (f: () => Promise<void>) => void }, timeoutMs =
 
 test('a read waits for its whole document, even when it arrives after the sentinel has answered', async (t) => {
   const { c, spawns } = await child(t);
-  const a = await c.run('show', { json: true });
+  const a = await c.run('addr show', { json: true });
   assert.deepEqual(a, { failed: false, stdout: '[{"ifname":"lo","n":1}]\n', stderr: '' });
-  const b = await c.run('show', { json: true });
+  const b = await c.run('addr show', { json: true });
   assert.equal(b.stdout, '[{"ifname":"lo","n":3}]\n', 'the second read is numbered after two lines');
   assert.equal(spawns(), 1, 'one process for every command');
 });
@@ -33,7 +33,7 @@ test('commands asked at once are answered in order, each with its own outcome', 
   const all = await Promise.all([
     c.run('qdisc add dev a root teql0', { json: false }),
     c.run('fail qdisc add dev b root teql0', { json: false }),
-    c.run('show', { json: true }),
+    c.run('addr show', { json: true }),
   ]);
   assert.deepEqual(
     all.map((a) => a.failed),
@@ -46,7 +46,7 @@ test('commands asked at once are answered in order, each with its own outcome', 
     'wanbond-sentinel',
     'fail qdisc add dev b root teql0',
     'wanbond-sentinel',
-    'show',
+    'addr show',
     'wanbond-sentinel',
   ]);
 });
@@ -57,7 +57,7 @@ test('a child that hangs is killed at the bound and the next command gets a new 
     c.run('hang', { json: false }),
     (e) => e instanceof BatchChildError && /no answer/.test(e.message),
   );
-  const a = await c.run('show', { json: true });
+  const a = await c.run('addr show', { json: true });
   assert.equal(a.stdout, '[{"ifname":"lo","n":1}]\n', 'a fresh child numbers from 1');
   assert.equal(spawns(), 2);
 });
@@ -81,4 +81,21 @@ test('a closed child starts nothing', async (t) => {
   await c.close();
   await assert.rejects(c.run('x', { json: false }), /closed/);
   assert.equal(spawns(), 1);
+});
+
+test('a failed read that printed part of a document: the next read gets a fresh child, a clean read', async (t) => {
+  const { c, spawns } = await child(t);
+  const a = await c.run('broken', { json: true });
+  assert.equal(a.failed, true);
+  assert.equal(a.stderr, 'Error: dump interrupted\n');
+  assert.equal((await c.run('addr show', { json: true })).stdout, '[{"ifname":"lo","n":1}]\n');
+  assert.equal(spawns(), 2);
+});
+
+test('a read that prints what is not JSON fails at once, not at the bound', async (t) => {
+  const { c } = await child(t, 60_000);
+  const t0 = Date.now();
+  await assert.rejects(c.run('garbage', { json: true }), /not JSON/);
+  assert.ok(Date.now() - t0 < 30_000);
+  assert.equal((await c.run('addr show', { json: true })).failed, false);
 });

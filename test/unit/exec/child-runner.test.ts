@@ -35,6 +35,8 @@ test('what goes to a batch child: ip and tc with JSON reads, plain changes and t
     [{ file: 'tc', args: ['-batch', '-'], input: 'qdisc del dev a root # gone\n' }, false],
     [{ file: 'tc', args: ['-batch', 'file'] }, false],
     [{ file: 'nft', args: ['-j', 'list', 'ruleset'] }, true],
+    [{ file: 'tc', args: ['-j', 'qdisc', 'show', 'dev', 'w1g1'] }, true], // tc keeps the dev filter for good
+    [{ file: 'ip', args: ['-j', '-batch', '-'], input: 'link show\nroute show table all\n' }, true],
     [{ file: 'sysctl', args: ['-w', 'a=1'] }, false],
   ];
   for (const [c, reading] of own) assert.equal(routeOf(c, reading), undefined, c.args.join(' '));
@@ -88,7 +90,7 @@ test('one failing command is the tool failing alone; reads come back whole; the 
     r.change({ file: 'ip', args: ['fail', 'link', 'set', 'a', 'up'] }),
     (e) => e instanceof CommandError && e.exitCode === 2 && e.failedLine === undefined,
   );
-  assert.equal(await r.read({ file: 'ip', args: ['-j', 'show'] }), '[{"ifname":"lo","n":1}]\n');
+  assert.equal(await r.read({ file: 'ip', args: ['-j', 'addr', 'show'] }), '[{"ifname":"lo","n":1}]\n');
   assert.equal(await r.read({ file: 'ip', args: ['link', 'show'] }), 'inner');
   assert.deepEqual(
     inner.seen.map((c) => c.args.join(' ')),
@@ -108,11 +110,13 @@ test("against this machine's ip: the children read what a process of its own rea
   assert.deepEqual(names(await r.read(cmd)), names(alone));
   assert.deepEqual(names(await r.read(cmd)), names(alone));
   assert.equal(r.started - before, 1, 'two reads, one process');
+  const n = r.started;
   await assert.rejects(
     r.read({ file: 'ip', args: ['-j', 'link', 'show', 'dev', 'wanbond-none0'] }),
     (e) => e instanceof CommandError && /does not exist/.test(e.message),
   );
-  assert.deepEqual(names(await r.read(cmd)), names(alone), 'a failed read leaves nothing behind for the next');
+  assert.equal(r.started, n + 1, "a read of one device is not a child's (iproute2 keeps some list filters)");
+  assert.deepEqual(names(await r.read(cmd)), names(alone));
 });
 
 test("a device the child's name cache holds stale is tried once more on a fresh child", async (t) => {
@@ -164,5 +168,14 @@ test('a link read that shows a name with another ifindex renews the changing chi
   ]);
   await read();
   await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w2g1', 'root'] });
-  assert.equal(r.started, n + 1, 'w2g1 recreated: the tc child is a new one, the reading child is not');
+  assert.equal(r.started, n + 1, 'w2g1 recreated: the tc child is a new one (the reader, at its next read)');
+  // Renamed: the index keeps its interface, under another name (tc would list it under the old one).
+  await links([
+    ['w1g1', 5],
+    ['w2g1', 9],
+    ['w3x', 7],
+  ]);
+  await r.read({ file: 'ip', args: ['-j', '-batch', '-'], input: 'link show\naddr show\n' });
+  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w2g1', 'root'] });
+  assert.equal(r.started, n + 3, 'a batch read that starts with the links counts too (a reader, then tc)');
 });

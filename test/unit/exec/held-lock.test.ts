@@ -85,3 +85,35 @@ test('one change at a time', async (t) => {
   await assert.rejects(held.acquire('watch'), /twice/);
   await a.release();
 });
+
+test('where /proc/locks does not list the lock, it is not kept past a change (its waiters are unseen)', async (t) => {
+  const dir = await stateDir(t);
+  const said: string[] = [];
+  const held = new HeldLock({
+    stateDir: () => dir,
+    waitMs: () => 5000,
+    readLocks: async () => '',
+    warn: (w) => said.push(w),
+  });
+  t.after(() => held.close());
+  await (await held.acquire('watch')).release();
+  assert.equal(held.held, false);
+  await (await held.acquire('watch')).release();
+  assert.equal(held.started, 2, 'taken for each change');
+  assert.equal(said.length, 1, 'said once');
+});
+
+test('a lock file replaced (the state folder made again) is locked anew, not trusted', async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
+  t.after(() => held.close());
+  await (await held.acquire('watch')).release();
+  await fs.writeFile(path.join(dir, 'lock.new'), '');
+  await fs.rename(path.join(dir, 'lock.new'), path.join(dir, 'lock'));
+  const w = await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false });
+  assert.equal(w.exitCode, 0, 'nobody holds the new file');
+  await (await held.acquire('watch')).release();
+  assert.equal(held.started, 2);
+  const busy = await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false });
+  assert.equal(busy.exitCode, 1, 'the daemon holds the file that is there now');
+});
