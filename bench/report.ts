@@ -93,6 +93,7 @@ interface Daemon {
   idleSeconds: number;
   idle: Cpu;
   idleSlow?: Cpu;
+  idleProcesses?: Cpu;
   noMetricsSeconds?: number;
   idleNoMetrics?: Cpu;
   nodeFloorKb?: number;
@@ -358,7 +359,7 @@ function daemon(p: PartRecord): string {
     header(
       p,
       `\`wanbond watch\` on ${d.lines} lines, probes every ${d.probeIntervalMs} ms; CPU time from /proc (the ` +
-        `daemon alone, and with its ip monitor and pings), share of one CPU`,
+        `daemon alone, and with its ip monitor, pings and batch ip and tc), share of one CPU`,
     ),
     '',
     '| | daemon CPU | with its children | RSS | RSS peak |',
@@ -371,6 +372,15 @@ function daemon(p: PartRecord): string {
             `${d.noMetricsSeconds} s | ${pct(d.idleNoMetrics.daemon)} | ${pct(d.idleNoMetrics.withChildren)} | ` +
             `${(d.idleNoMetrics.rssEndKb / 1024).toFixed(1)} MB | ` +
             `${(d.idleNoMetrics.rssPeakKb / 1024).toFixed(1)} MB |`,
+        ]
+      : []),
+    ...(d.idleProcesses
+      ? [
+          `| at rest, a process per command and the lock per change (\`WANBOND_WATCH_PROCESSES=1\`, as before ` +
+            `the batch children; a daemon of its own, before), ${d.idleSeconds} s | ` +
+            `${pct(d.idleProcesses.daemon)} | ${pct(d.idleProcesses.withChildren)} | ` +
+            `${(d.idleProcesses.rssEndKb / 1024).toFixed(1)} MB | ` +
+            `${(d.idleProcesses.rssPeakKb / 1024).toFixed(1)} MB |`,
         ]
       : []),
     ...(d.idleSlow

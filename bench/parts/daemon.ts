@@ -1,6 +1,7 @@
 // What `wanbond watch` costs: at rest (4 lines probed 5 times a second; with and without its
 // metrics endpoint) and during a storm of 100
-// flaps of one line in 10 s; RSS and CPU of the daemon apart from its children (ip monitor, pings).
+// flaps of one line in 10 s; RSS and CPU of the daemon apart from its children (ip monitor, pings, its
+// batch ip and tc); and at rest as it ran before its batch children.
 // The storm comes from one long-lived `ip -batch` fed line by line, so the flaps themselves do not
 // cost a process start each.
 import { spawn } from 'node:child_process';
@@ -49,7 +50,8 @@ async function storm(line: string, flaps = 100, seconds = 10): Promise<void> {
     await sleep(gap);
   }
   ipb.stdin.end();
-  await new Promise((r) => ipb.on('close', r));
+  const code = await new Promise((r) => ipb.on('close', r));
+  if (code !== 0) throw new Error(`bench: the storm's ip -batch exited ${code}`);
 }
 
 export async function daemon(): Promise<void> {
@@ -74,11 +76,23 @@ export async function daemon(): Promise<void> {
       `daemon at rest without metrics (${noMetricsS} s): ${(idleNoMetrics.daemon * 100).toFixed(2)} % alone; ` +
         `RSS ${idleNoMetrics.rssEndKb} kB`,
     );
+    const idleS = quick ? 10 : 60;
+    // The daemon as it ran before its batch children (a process per command, the lock taken per change):
+    // its drift check every 2 s started flock, ip and tc.
+    const wp = WatchProcess.start(lab, [], { WANBOND_WATCH_PROCESSES: '1' });
+    await wp.waitFor((e) => e.event === 'started', 120_000, 'start');
+    await lab.settled(100_000);
+    await sleep(5000);
+    const idleProcesses = await sample(wp.pid, idleS * 1000);
+    await wp.stop();
+    say(
+      `daemon at rest, a process per command (${idleS} s): ${(idleProcesses.daemon * 100).toFixed(2)} % alone, ` +
+        `${(idleProcesses.withChildren * 100).toFixed(2)} % with children`,
+    );
     const w = WatchProcess.start(lab);
     await w.waitFor((e) => e.event === 'started', 120_000, 'start');
     await lab.settled(100_000);
     await sleep(5000);
-    const idleS = quick ? 10 : 60;
     const idle = await sample(w.pid, idleS * 1000);
     say(
       `daemon at rest (${idleS} s): ${(idle.daemon * 100).toFixed(2)} % of one CPU alone, ` +
@@ -107,6 +121,8 @@ export async function daemon(): Promise<void> {
     ).length;
     const suppressed = events.some((e) => e.event === 'suppressed' && e['line'] === 'w1g1ppp');
     const ringChanges = events.filter((e) => e.event === 'ring').length;
+    const kinds = events.map((e) => `${e.event ?? e.msg}${e['to'] ? `->${String(e['to'])}` : ''}`);
+    say(`storm: the daemon's events: ${kinds.join(' ')}`);
     say(
       `storm of 100 flaps in 10 s on w1g1ppp: ${(s.daemon * 100).toFixed(1)} % of one CPU alone over 15 s, ` +
         `${(s.withChildren * 100).toFixed(1)} % with children; RSS peak ${s.rssPeakKb} kB, after ${s.rssEndKb} ` +
@@ -121,6 +137,7 @@ export async function daemon(): Promise<void> {
       idleSeconds: idleS,
       idle,
       idleSlow,
+      idleProcesses,
       noMetricsSeconds: noMetricsS,
       idleNoMetrics,
       nodeFloorKb,
