@@ -65,16 +65,17 @@ export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
   if (reading !== options.includes('-j')) return undefined;
   let lines: string[];
   if (rest[0] === '-batch') {
-    if (reading && !(cmd.input ?? '').split('\n').every((l) => l.trim() === '' || READS[file].test(l.trim())))
-      return undefined;
     if (rest.length !== 2 || rest[1] !== '-' || cmd.input === undefined) return undefined;
-    lines = cmd.input.split('\n').filter((l) => l.trim() !== '');
-    if (!lines.every((l) => batchSafe({ file, args: l.trim().split(/\s+/) }))) return undefined;
+    lines = cmd.input
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (!lines.every((l) => batchSafe({ file, args: l.split(/\s+/) }))) return undefined;
   } else {
     if (rest.length === 0 || cmd.input !== undefined || !batchSafe({ file, args: rest })) return undefined;
     lines = [rest.join(' ')];
-    if (reading && !READS[file].test(lines[0]!)) return undefined;
   }
+  if (reading && !lines.every((l) => READS[file].test(l))) return undefined;
   const sorted = [...options].sort();
   return { key: `${file} ${sorted.join(' ')}`, file, options: sorted, lines };
 }
@@ -83,7 +84,7 @@ export class ChildRunner implements Runner {
   private readonly children = new Map<string, BatchChild>();
   private spawned = 0;
   private ownMs = 0;
-  /** Each name's ifindex as the link reads showed it since the changing children were last renewed. */
+  /** Each name's ifindex as the link reads showed it since the children were last renewed. */
   private ids = new Map<string, number>();
 
   constructor(
@@ -133,6 +134,11 @@ export class ChildRunner implements Runner {
     await Promise.all(all.map((c) => c.close()));
   }
 
+  /** Ends every batch child (the daemon's stop). */
+  close(): Promise<void> {
+    return this.renew();
+  }
+
   async change(cmd: Command): Promise<void> {
     const r = routeOf(cmd, false);
     if (!r) return this.inner.change(cmd);
@@ -146,13 +152,6 @@ export class ChildRunner implements Runner {
 
   readFile(path: string): Promise<string | undefined> {
     return this.inner.readFile(path);
-  }
-
-  /** Ends every batch child (the daemon's stop). */
-  async close(): Promise<void> {
-    const all = [...this.children.values()];
-    this.children.clear();
-    await Promise.all(all.map((c) => c.close()));
   }
 
   private child(r: Routed): BatchChild {

@@ -127,15 +127,11 @@ export async function measureFault(
   });
   const drops1 = await lab.lineDrops();
   const detect = w?.events.slice(from).find((e) => e.event === 'health' && e['line'] === o.line && e['to'] === 'down');
-  // A recreated interface leaves the ring with its old self (the kernel drops the slave when the
-  // device deletes it); a flapping line leaves at its first fall.
-  const out =
-    o.kind === 'restart'
-      ? (detect?.time ?? null)
-      : o.kind === 'flapping'
-        ? (w?.events.slice(from).find(ringEvent(o.line, 'left'))?.time ?? null)
-        : leftAt;
+  // The ring change that took the line out (a flapping line's at its first fall).
   const change = w?.events.slice(from).find(ringEvent(o.line, 'left'));
+  // A recreated interface leaves the ring with its old self (the kernel drops the slave when the
+  // device deletes it).
+  const out = o.kind === 'restart' ? (detect?.time ?? null) : o.kind === 'flapping' ? (change?.time ?? null) : leftAt;
   const beforeBps = rateBetween(t, t.fromAt + 1000, at);
   const duringBps = rateBetween(
     t,

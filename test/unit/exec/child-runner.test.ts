@@ -136,46 +136,32 @@ test("a device the child's name cache holds stale is tried once more on a fresh 
   ]);
 });
 
-test('a link read that shows a name with another ifindex renews the changing children', async (t) => {
+test('a link read that shows a name or an ifindex moved renews every child', async (t) => {
   const { r, dir } = await site(t);
-  const links = (ids: [string, number][]) =>
-    fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(ids.map(([ifname, ifindex]) => ({ ifname, ifindex })))}\n`);
+  /** The kernel's links now ('name:ifindex ...'), as `ip -j link show` prints them. */
+  const links = (spec: string) => {
+    const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
+    return fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(all)}\n`);
+  };
   const read = () => r.read({ file: 'ip', args: ['-j', 'link', 'show'] });
-  await links([
-    ['w1g1', 5],
-    ['w2g1', 6],
-  ]);
+  const del = (dev: string) => r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', dev, 'root'] });
+  await links('w1g1:5 w2g1:6');
   await read();
-  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
+  await del('w1g1');
   const n = r.started;
-  await links([
-    ['w1g1', 5],
-    ['w2g1', 6],
-    ['w3g1', 7],
-  ]);
+  await links('w1g1:5 w2g1:6 w3g1:7');
   await read();
-  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
+  await del('w1g1');
   assert.equal(r.started, n, 'a new interface alone: the cache resolves new names itself');
-  await links([
-    ['w1g1', 5],
-    ['w3g1', 7],
-  ]);
+  await links('w1g1:5 w3g1:7');
   await read();
-  await links([
-    ['w1g1', 5],
-    ['w2g1', 9],
-    ['w3g1', 7],
-  ]);
+  await links('w1g1:5 w2g1:9 w3g1:7');
   await read();
-  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w2g1', 'root'] });
+  await del('w2g1');
   assert.equal(r.started, n + 1, 'w2g1 recreated: the tc child is a new one (the reader, at its next read)');
   // Renamed: the index keeps its interface, under another name (tc would list it under the old one).
-  await links([
-    ['w1g1', 5],
-    ['w2g1', 9],
-    ['w3x', 7],
-  ]);
+  await links('w1g1:5 w2g1:9 w3x:7');
   await r.read({ file: 'ip', args: ['-j', '-batch', '-'], input: 'link show\naddr show\n' });
-  await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w2g1', 'root'] });
+  await del('w2g1');
   assert.equal(r.started, n + 3, 'a batch read that starts with the links counts too (a reader, then tc)');
 });
