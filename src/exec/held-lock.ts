@@ -48,6 +48,8 @@ export interface HeldLockOptions {
   readLocks?: () => Promise<string>;
   /** Said once when the lock cannot be kept between changes (its waiters would not be seen). */
   warn?: (why: string) => void;
+  /** false: never kept past a change, one flock(1) per change as before (WANBOND_WATCH_PROCESSES). */
+  keep?: boolean;
 }
 
 const sameFile = (a: FileId | undefined, b: FileId | undefined) =>
@@ -78,18 +80,19 @@ export class HeldLock {
       if (this.lock && !sameFile(this.id, await this.fileId())) await this.give();
       if (!this.lock) {
         this.started++;
+        const keep = this.o.keep !== false;
         const lock = await acquireLock(this.o.stateDir(), {
-          what: `${what}, which gives way to any wanbond waiting`,
+          what: keep ? `${what}, which gives way to any wanbond waiting` : what,
           waitMs: this.o.waitMs(),
         });
         this.lock = lock;
-        this.id = await this.fileId();
+        this.id = keep ? await this.fileId() : undefined;
         // Kept only where its waiters can be seen: /proc/locks must list this lock itself (it does not in
         // a pid namespace where flock(1)'s pid is gone, nor where stat's device is not the lock's).
         const seen = this.id ? locksOn(await this.readLocks(), this.id).held > 0 : false;
-        if (!seen) {
-          this.owed = true;
-          if (!this.warned) this.o.warn?.(`${path.join(this.o.stateDir(), LOCK_FILE)} is not in /proc/locks as held`);
+        if (!seen) this.owed = true;
+        if (keep && !seen && !this.warned) {
+          this.o.warn?.(`${path.join(this.o.stateDir(), LOCK_FILE)} is not in /proc/locks as held`);
           this.warned = true;
         }
       }
@@ -97,6 +100,11 @@ export class HeldLock {
       this.busy = false;
       throw e;
     }
+    return this.release();
+  }
+
+  /** The change's handle: its release ends the change, and gives the lock up if it is owed. */
+  private release(): Lock {
     let done = false;
     return {
       release: async () => {

@@ -11,7 +11,6 @@ import { ApplyError, InterruptedError } from '../apply/apply.js';
 import type { Mode } from './converge.js';
 import { RingDriver } from './ring-driver.js';
 import { HeldLock, LOCK_POLL_MS } from '../exec/held-lock.js';
-import { acquireLock } from '../exec/lock.js';
 import {
   DEFAULT_HEALTH,
   initialHealth,
@@ -105,14 +104,13 @@ export class WatchDaemon {
   private readonly load: LoadMeter;
   private readonly ring: RingDriver;
   private readonly lock: HeldLock;
-  /** Locks taken per change (holdLock false): a flock process each. */
-  private ownLocks = 0;
 
   constructor(private readonly o: WatchOptions) {
     this.life = new Lifecycle(this.onProcessError);
     this.lock = new HeldLock({
       stateDir: () => this.c.stateDir,
       waitMs: () => this.c.lockWaitMs,
+      keep: o.holdLock !== false,
       warn: (why) =>
         o.log.warn(
           { event: 'lock-per-change', why },
@@ -151,13 +149,9 @@ export class WatchDaemon {
       hold: () => this.probes.pause(),
       release: () => this.probes.resume(),
       changed: () => void this.writeHealth(),
-      lock: (what) => {
-        if (o.holdLock !== false) return this.lock.acquire(what);
-        this.ownLocks++;
-        return acquireLock(this.c.stateDir, { what, waitMs: this.c.lockWaitMs });
-      },
+      lock: (what) => this.lock.acquire(what),
       // flock(1) counts: the lock is a process start when it is not held.
-      started: () => (this.ctx?.runner.started ?? 0) + this.lock.started + this.ownLocks,
+      started: () => (this.ctx?.runner.started ?? 0) + this.lock.started,
       commandMs: () => this.ctx?.runner.commandMs ?? 0,
     });
     this.files = new ConfigFiles({

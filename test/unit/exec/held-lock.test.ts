@@ -117,3 +117,15 @@ test('a lock file replaced (the state folder made again) is locked anew, not tru
   const busy = await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false });
   assert.equal(busy.exitCode, 1, 'the daemon holds the file that is there now');
 });
+
+test('not kept (WANBOND_WATCH_PROCESSES): one flock per change, nothing said', async (t) => {
+  const dir = await stateDir(t);
+  const said: string[] = [];
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000, keep: false, warn: (w) => said.push(w) });
+  t.after(() => held.close());
+  await (await held.acquire('watch')).release();
+  assert.equal(held.held, false);
+  await (await held.acquire('watch')).release();
+  assert.equal(held.started, 2);
+  assert.deepEqual(said, []);
+});
