@@ -40,6 +40,8 @@ export interface ApplyDeps {
   batch?: boolean;
   /** The undo of a step this apply ran, where it is not inverse() (a bond's removal runs undo steps). */
   inverse?: (s: Step) => Step | undefined;
+  /** Told when every step has run, before the read that verifies them: from here the kernel has the change. */
+  applied?: () => void;
 }
 
 export class InterruptedError extends WanbondError {
@@ -260,6 +262,7 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
       queue = queue.slice(n);
     }
     aborted(deps.signal);
+    deps.applied?.();
     const after = await deps.observe();
     const left = deps.replan(after, true).steps;
     if (left.length > 0) {

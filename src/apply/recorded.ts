@@ -19,6 +19,8 @@ export interface TransactionDeps {
   signal?: AbortSignal;
   /** Told when the record cannot be written after a rollback (the error itself is rethrown). */
   onRecordError?: (e: Error) => void;
+  /** Told when a plan's steps have all run, before its verify (apply.ts). */
+  applied?: () => void;
 }
 
 export class Transactions {
@@ -29,6 +31,11 @@ export class Transactions {
     private record: Record,
     private readonly deps: TransactionDeps,
   ) {}
+
+  /** The record as these transactions last wrote it (or were given it). */
+  get current(): Record {
+    return this.record;
+  }
 
   /** `inverse`: the undo of a step of this plan, where it is not the step's inverse() (see apply.ts). */
   async run(
@@ -49,6 +56,7 @@ export class Transactions {
         ...(d.signal ? { signal: d.signal } : {}),
         ...(label ? { label } : {}),
         ...(inverse ? { inverse } : {}),
+        ...(d.applied ? { applied: d.applied } : {}),
         journal: async (steps) => {
           journaled = undefined;
           await writeRecord(d.stateDir, extendRecord(this.record, steps));

@@ -61,7 +61,7 @@ export class HeldLock {
   private busy = false;
   /** A waiter seen during a change: the lock goes to it when the change ends. */
   private owed = false;
-  /** flock(1) processes started. */
+  /** flock(1) processes started: each starts a new tenure. */
   started = 0;
   private warned = false;
 
@@ -107,6 +107,7 @@ export class HeldLock {
   private release(): Lock {
     let done = false;
     return {
+      tenure: this.started,
       release: async () => {
         if (done) return;
         done = true;

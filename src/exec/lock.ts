@@ -16,6 +16,11 @@ export class BusyError extends WanbondError {}
 
 export interface Lock {
   release(): Promise<void>;
+  /**
+   * The same number for every change made while the lock was held throughout (held-lock.ts): no other
+   * process can have written wanbond's record in between. Undefined for a lock taken for one change.
+   */
+  readonly tenure?: number;
 }
 
 export interface LockOptions {

@@ -16,6 +16,7 @@ import type { DesiredState, ObservedState } from '../state/types.js';
 import { parseNftTable } from '../bonds/weighted/observe.js';
 import { nftLost } from '../bonds/weighted/plan.js';
 import type { LineHealth } from './health.js';
+import type { RecordCache } from './record-cache.js';
 import { planFor, ringDecision, watchDesired, type RemovedLine, type RingDecision } from './ring.js';
 
 /**
@@ -40,8 +41,13 @@ export interface ConvergeResult {
   last: ObservedState | undefined;
   /** What the bonds that are up lacked of wanbond's nftables table before the change (a firewall reload took it). */
   lost: string[];
-  /** Where the change's time went, in ms from its start: lock taken, record read, kernel read, planned, applied. */
-  marks: Record<'lock' | 'record' | 'read' | 'plan' | 'apply', number>;
+  /**
+   * Where the change's time went, in ms from its start: lock taken, record read, kernel read, planned, the
+   * kernel changed (every batch answered; 0 when nothing was applied), applied (verified and recorded).
+   */
+  marks: Record<'lock' | 'record' | 'read' | 'plan' | 'changed' | 'apply', number>;
+  /** When the kernel had the change (Date.now(), before its verify); undefined when nothing was applied. */
+  changedAt?: number;
 }
 
 /** The engine's transactions as the daemon runs them: a record write that fails after a rollback is logged. */
@@ -50,8 +56,10 @@ function daemonTransactions(
   record: WanbondRecord,
   log: Log,
   observe: () => Promise<ObservedState>,
+  applied?: () => void,
 ): Transactions {
   return new Transactions(record, {
+    ...(applied ? { applied } : {}),
     runner: ctx.runner,
     log,
     stateDir: ctx.stateDir,
@@ -78,10 +86,12 @@ export async function converge(
     release: () => void;
     /** The daemon's lock, held between its changes; a lock of its own otherwise. */
     lock?: LockSource;
+    /** The record as the last change under the same held lock left it. */
+    records?: RecordCache;
   },
 ): Promise<ConvergeResult> {
   const t0 = Date.now();
-  const marks = { lock: 0, record: 0, read: 0, plan: 0, apply: 0 };
+  const marks = { lock: 0, record: 0, read: 0, plan: 0, changed: 0, apply: 0 };
   const mark = (k: keyof typeof marks) => {
     marks[k] = Date.now() - t0;
   };
@@ -89,7 +99,8 @@ export async function converge(
   mark('lock');
   try {
     // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
-    const record = await currentRecord(ctx, o.io);
+    const record = o.records?.get(lock.tenure) ?? (await currentRecord(ctx, o.io));
+    o.records?.set(lock.tenure, record);
     mark('record');
     const lean = o.mode === 'ring';
     const observe = () => ctx.observe([], { lean });
@@ -106,15 +117,24 @@ export async function converge(
     const p = replan(before);
     mark('plan');
     if (p.steps.length === 0) return { decision, done: [], last: before, lost, marks };
-    const tx = daemonTransactions(ctx, record, o.log, observe);
+    let changedAt: number | undefined;
+    const tx = daemonTransactions(ctx, record, o.log, observe, () => {
+      mark('changed');
+      changedAt = Date.now();
+    });
     o.hold();
     try {
       const done = await tx.run(p, replan, o.mode === 'ring' ? 'ring change' : 'bond change');
       mark('apply');
-      return { decision, done, last: tx.last, lost, marks };
+      o.records?.set(lock.tenure, tx.current);
+      return { decision, done, last: tx.last, lost, marks, ...(changedAt !== undefined ? { changedAt } : {}) };
     } finally {
       o.release();
     }
+  } catch (e) {
+    // A failed change may have left the record written in part (its journal, a rollback's remains).
+    o.records?.clear();
+    throw e;
   } finally {
     await lock.release();
   }

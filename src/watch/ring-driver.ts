@@ -13,6 +13,7 @@ import type { DesiredState } from '../state/types.js';
 import { converge, removeDeleted, WIDTH, type LockSource, type Mode } from './converge.js';
 import type { LineHealth } from './health.js';
 import type { Lifecycle } from './lifecycle.js';
+import { RecordCache } from './record-cache.js';
 import type { RemovedLine, RingDecision } from './ring.js';
 
 export interface RingHost {
@@ -49,6 +50,7 @@ export class RingDriver {
   deleted = false;
   /** Changes that did something, for health.json and the lab. */
   actions = 0;
+  private readonly records = new RecordCache();
 
   constructor(private readonly h: RingHost) {}
 
@@ -114,6 +116,7 @@ export class RingDriver {
         hold: this.h.hold,
         release: this.h.release,
         lock: this.h.lock,
+        records: this.records,
       });
       // A reload during the change may have added more: only those this change handled are done.
       this.removed = this.removed.filter((x) => !removed.includes(x));
@@ -164,6 +167,7 @@ export class RingDriver {
           commandMs,
           processes,
           marks: r.marks,
+          ...(r.changedAt !== undefined ? { changedAt: r.changedAt } : {}),
           out: [...r.decision.out],
         },
         `${moved.join(', ') || 'bond converged'} (${ms} ms, ${processes} processes started)`,
@@ -189,6 +193,8 @@ export class RingDriver {
   private async takeDownDeleted(ctx: Context): Promise<void> {
     // Cleared first: a reload that deletes another bond meanwhile asks again.
     this.deleted = false;
+    // The removal writes the record under the same held lock.
+    this.records.clear();
     try {
       const gone = await removeDeleted(ctx, { io: this.h.io, log: this.h.log, lock: this.h.lock });
       if (gone.length > 0)

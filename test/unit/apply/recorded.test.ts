@@ -58,3 +58,31 @@ test('each change journaled; the record holds them all', async () => {
     ['w1', 'w2'],
   );
 });
+
+test('told the kernel has the change after its last batch, before the read that verifies it', async () => {
+  const dir = await tmpDir();
+  const seen: string[] = [];
+  const runner: Runner = {
+    read: async () => '',
+    change: async () => void seen.push('batch'),
+    readFile: async () => undefined,
+  };
+  const tx = new Transactions(
+    { version: 2, bootId: 'b1', steps: [] },
+    {
+      runner,
+      log: silentLogger(),
+      stateDir: dir,
+      observe: async () => (seen.push('read'), {}) as ObservedState,
+      fixConfig: async () => undefined,
+      applied: () => void seen.push('applied'),
+    },
+  );
+  await tx.run({ version: 1, steps: [attach('w1')] }, () => ({ version: 1, steps: [] }));
+  assert.deepEqual(seen, ['batch', 'applied', 'read']);
+  assert.deepEqual(
+    tx.current.steps.map((s) => s.kind === 'attach-slave' && s.dev),
+    ['w1'],
+    'the record as written',
+  );
+});
