@@ -13,12 +13,15 @@ export interface FaultFigures {
   fault: FaultKind;
   line: string;
   daemon: boolean;
-  /** From the fault (as the simulator made it) to the daemon's ring change taking the line out; null: it never left. */
+  /**
+   * From the fault (just before the simulator's first command reached the kernel) to the kernel's taking
+   * the line out (the ring change's batch answered); null: it never left.
+   */
   outOfRingMs: number | null;
   /** From the fault to the daemon's judgement (its health event). */
   detectMs: number | null;
   /**
-   * How long the simulator took to make the fault (its own `ip`/`tc` process under TCG): the kernel
+   * How long the simulator's commands took (through iproute2 children already running): the kernel
    * changed somewhere in this window after the fault's start, so the daemon's own reaction is at most
    * outOfRingMs and at least outOfRingMs - faultMs.
    */
@@ -71,6 +74,12 @@ export function rateBetween(t: TrafficResult, from: number, to: number): number 
 
 const ringEvent = (line: string, key: 'left' | 'joined') => (e: WatchEvent) =>
   e.event === 'ring' && (e[key] as string[] | undefined)?.includes(line) === true;
+/**
+ * When a ring change's batch had answered: the kernel had the change from then on (its verify and record
+ * come after). A daemon that does not say so: when it logged the change.
+ */
+const changedAt = (e: WatchEvent | undefined) =>
+  e === undefined ? undefined : typeof e['changedAt'] === 'number' ? e['changedAt'] : e.time;
 
 export async function measureFault(
   lab: Lab,
@@ -121,8 +130,9 @@ export async function measureFault(
     }
     if (w && o.kind !== 'flapping' && o.kind !== 'restart')
       leftAt =
-        (await w.waitFor(ringEvent(o.line, 'left'), 20_000, `${o.line} leaving the ring`, from).catch(() => undefined))
-          ?.time ?? null;
+        changedAt(
+          await w.waitFor(ringEvent(o.line, 'left'), 20_000, `${o.line} leaving the ring`, from).catch(() => undefined),
+        ) ?? null;
     if (o.kind !== 'flapping') await sleep(Math.max(0, outMs - (Date.now() - at)));
   });
   const drops1 = await lab.lineDrops();
@@ -131,25 +141,23 @@ export async function measureFault(
   const change = w?.events.slice(from).find(ringEvent(o.line, 'left'));
   // A recreated interface leaves the ring with its old self (the kernel drops the slave when the
   // device deletes it).
-  const out = o.kind === 'restart' ? (detect?.time ?? null) : o.kind === 'flapping' ? (change?.time ?? null) : leftAt;
+  const out =
+    o.kind === 'restart' ? (detect?.time ?? null) : o.kind === 'flapping' ? (changedAt(change) ?? null) : leftAt;
   const beforeBps = rateBetween(t, t.fromAt + 1000, at);
   const duringBps = rateBetween(
     t,
     o.kind === 'flapping' ? at : o.kind === 'restart' ? done : (out ?? at) + 500,
     o.kind === 'flapping' ? flapEnd : t.sender.endAt,
   );
+  const rejoined = async (w: WatchProcess) =>
+    changedAt(
+      await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined),
+    ) ?? NaN;
   let rejoinMs: number | null = null;
   if (o.kind !== 'flapping' && o.kind !== 'restart') {
     const cleared = atOf(await lab.sim('clear', o.line));
-    if (w)
-      rejoinMs =
-        ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))
-          ?.time ?? NaN) - cleared;
-  } else if (w && o.kind === 'restart') {
-    rejoinMs =
-      ((await w.waitFor(ringEvent(o.line, 'joined'), 30_000, `${o.line} rejoining`, from).catch(() => undefined))
-        ?.time ?? NaN) - done;
-  }
+    if (w) rejoinMs = (await rejoined(w)) - cleared;
+  } else if (w && o.kind === 'restart') rejoinMs = (await rejoined(w)) - done;
   return {
     fault: o.kind,
     line: o.line,

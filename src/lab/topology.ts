@@ -68,8 +68,24 @@ export async function shape(ns: string, dev: string, rateKbit: number): Promise<
   );
 }
 
+/** The `tc` arguments that make a line's far side throw away this share of its packets. */
+export const lossArgs = (dev: string, percent: number) => [
+  'qdisc',
+  'change',
+  'dev',
+  dev,
+  'root',
+  'handle',
+  '1:',
+  'netem',
+  'limit',
+  '1000',
+  'loss',
+  `${percent}%`,
+];
+
 export async function setLoss(ns: string, dev: string, percent: number): Promise<void> {
-  await tc(ns, 'qdisc', 'change', 'dev', dev, 'root', 'handle', '1:', 'netem', 'limit', '1000', 'loss', `${percent}%`);
+  await tc(ns, ...lossArgs(dev, percent));
 }
 
 /** Creates the telco side of `ifaces.length` lines, router B and host H. A's ends come from `wanrouter start`. */

@@ -39,7 +39,7 @@ import { sysfsCounters, type CounterReader } from './metrics.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
-import { upLocked, withLock } from '../cli/commands/engine.js';
+import { upLocked } from '../cli/commands/engine.js';
 import { errText } from '../errors.js';
 import type { Log } from '../log.js';
 
@@ -246,10 +246,14 @@ export class WatchDaemon {
     this.initLines(ctx, before);
     // The lines the previous daemon of this boot had taken out stay out: `up` must not put them back.
     const judged = new Map([...this.health].filter(([, h]) => !inRing(h)).map(([n, h]) => [n, h.reason]));
-    // A stop asked for while the lock was awaited: `up` does not start.
-    await withLock(ctx, 'watch (start)', async () =>
-      this.life.live ? upLocked(ctx, this.o.io, { judgedOut: judged }) : 0,
-    );
+    // The held lock: kept after `up`, so the first ring change starts no flock either. A stop asked for
+    // while the lock was awaited: `up` does not start.
+    const lock = await this.lock.acquire('watch (start)');
+    try {
+      if (this.life.live) await upLocked(ctx, this.o.io, { judgedOut: judged });
+    } finally {
+      await lock.release();
+    }
     if (!this.life.live) return;
     if (this.probeOff)
       this.log.error(

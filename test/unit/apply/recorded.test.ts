@@ -73,7 +73,10 @@ test('told the kernel has the change after its last batch, before the read that 
       runner,
       log: silentLogger(),
       stateDir: dir,
-      observe: async () => (seen.push('read'), {}) as ObservedState,
+      observe: async () => {
+        seen.push('read');
+        return {} as ObservedState;
+      },
       fixConfig: async () => undefined,
       applied: () => void seen.push('applied'),
     },
