@@ -434,16 +434,7 @@ function faults(p: PartRecord): string {
       // A restarted device deletes its interface, and the kernel the slave with it: out at once, and
       // without the daemon out of the bond for good (until someone runs `up`).
       const gone = f.fault === 'restart' && !f.daemon;
-      // The kernel changed somewhere while the simulator's own process ran: the daemon's part is between.
-      const after =
-        f.daemon && f.faultMs !== undefined && f.outOfRingMs !== null && f.fault !== 'blackhole'
-          ? ` (${ms(f.outOfRingMs - f.faultMs)} after the simulator's change ended)`
-          : '';
-      const out = gone
-        ? 'at once (the interface was deleted)'
-        : f.outOfRingMs === null
-          ? 'never'
-          : `${ms(f.outOfRingMs)}${after}`;
+      const out = gone ? 'at once (the interface was deleted)' : f.outOfRingMs === null ? 'never' : ms(f.outOfRingMs);
       const back = gone ? 'never (until someone runs `up`)' : ms(f.rejoinMs);
       const daemon = f.daemon ? `watch${f.exec ? ` (${f.exec})` : ''}` : 'up only';
       const change = f.ringChange
