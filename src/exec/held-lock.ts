@@ -1,4 +1,4 @@
-// The daemon's hold on wanbond's lock: taken at its first change and kept between changes, so a ring
+// The daemon's hold on wanbond's lock: taken for its start's `up` and kept between changes, so a ring
 // change costs no flock(1) start, and given up as soon as another process waits for it (`wanbond up` by
 // hand, `down`, a script's `flock /run/wanbond/lock`): the kernel lists such a waiter in /proc/locks,
 // read every LOCK_POLL_MS. The next change takes the lock again, after whoever waited.
@@ -64,6 +64,8 @@ export class HeldLock {
   /** flock(1) processes started: each starts a new tenure. */
   started = 0;
   private warned = false;
+  /** The daemon stops: the lock is given up as soon as no change holds it, and never kept again. */
+  private closed = false;
 
   constructor(private readonly o: HeldLockOptions) {}
 
@@ -103,7 +105,7 @@ export class HeldLock {
     return this.release();
   }
 
-  /** The change's handle: its release ends the change, and gives the lock up if it is owed. */
+  /** The change's handle: its release ends the change, and gives the lock up if it is owed or closed. */
   private release(): Lock {
     let done = false;
     return {
@@ -112,7 +114,7 @@ export class HeldLock {
         if (done) return;
         done = true;
         this.busy = false;
-        if (this.owed) await this.give();
+        if (this.owed || this.closed) await this.give();
       },
     };
   }
@@ -135,9 +137,10 @@ export class HeldLock {
     return true;
   }
 
-  /** At the daemon's stop. */
+  /** At the daemon's stop: a change under way (the start's `up` rolling back) keeps the lock until it ends. */
   async close(): Promise<void> {
-    await this.give();
+    this.closed = true;
+    if (!this.busy) await this.give();
   }
 
   private async give(): Promise<void> {

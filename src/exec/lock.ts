@@ -18,7 +18,8 @@ export interface Lock {
   release(): Promise<void>;
   /**
    * The same number for every change made while the lock was held throughout (held-lock.ts): no other
-   * process can have written wanbond's record in between. Undefined for a lock taken for one change.
+   * process can have written wanbond's record in between. A new number each time HeldLock takes the
+   * lock; undefined for acquireLock's own.
    */
   readonly tenure?: number;
 }

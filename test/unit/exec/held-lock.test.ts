@@ -33,6 +33,13 @@ async function stateDir(t: { after: (f: () => Promise<void>) => void }): Promise
 /** Another process asking for the lock as `wanbond up` does (flock --wait), its exit code once it has it. */
 const waiter = (dir: string) => execa('flock', ['--wait', '20', path.join(dir, 'lock'), 'true'], { reject: false });
 
+/** One change under the held lock; its tenure. */
+async function change(held: HeldLock): Promise<number | undefined> {
+  const l = await held.acquire('watch');
+  await l.release();
+  return l.tenure;
+}
+
 async function untilYields(held: HeldLock): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await held.yieldToWaiters()) return;
@@ -45,17 +52,19 @@ test('held between changes: the second change starts no flock, and a waiter gets
   const dir = await stateDir(t);
   const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
   t.after(() => held.close());
-  await (await held.acquire('watch')).release();
-  await (await held.acquire('watch')).release();
+  const tenures = [await change(held)];
+  tenures.push(await change(held));
   assert.equal(held.started, 1);
   assert.equal(held.held, true);
+  assert.equal(tenures[0], tenures[1], 'one tenure: no one else can have written the record');
   assert.equal(await held.yieldToWaiters(), false, 'nobody waits: kept');
   const w = waiter(dir);
   await untilYields(held);
   assert.equal(held.held, false);
   assert.equal((await w).exitCode, 0);
-  await (await held.acquire('watch')).release();
+  tenures.push(await change(held));
   assert.equal(held.started, 2, 'taken again after the waiter');
+  assert.notEqual(tenures[2], tenures[1], 'a new tenure after the waiter');
 });
 
 test('a waiter seen during a change gets the lock when the change ends, not before', async (t) => {
@@ -96,9 +105,9 @@ test('where /proc/locks does not list the lock, it is not kept past a change (it
     warn: (w) => said.push(w),
   });
   t.after(() => held.close());
-  await (await held.acquire('watch')).release();
+  const first = await change(held);
   assert.equal(held.held, false);
-  await (await held.acquire('watch')).release();
+  assert.notEqual(await change(held), first, 'a tenure per change');
   assert.equal(held.started, 2, 'taken for each change');
   assert.equal(said.length, 1, 'said once');
 });
@@ -107,12 +116,12 @@ test('a lock file replaced (the state folder made again) is locked anew, not tru
   const dir = await stateDir(t);
   const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
   t.after(() => held.close());
-  await (await held.acquire('watch')).release();
+  const first = await change(held);
   await fs.writeFile(path.join(dir, 'lock.new'), '');
   await fs.rename(path.join(dir, 'lock.new'), path.join(dir, 'lock'));
   const w = await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false });
   assert.equal(w.exitCode, 0, 'nobody holds the new file');
-  await (await held.acquire('watch')).release();
+  assert.notEqual(await change(held), first, 'a new tenure');
   assert.equal(held.started, 2);
   const busy = await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false });
   assert.equal(busy.exitCode, 1, 'the daemon holds the file that is there now');
@@ -123,9 +132,37 @@ test('not kept (WANBOND_WATCH_PROCESSES): one flock per change, nothing said', a
   const said: string[] = [];
   const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000, keep: false, warn: (w) => said.push(w) });
   t.after(() => held.close());
-  await (await held.acquire('watch')).release();
+  const first = await change(held);
   assert.equal(held.held, false);
-  await (await held.acquire('watch')).release();
+  assert.notEqual(await change(held), first, 'a tenure per change');
   assert.equal(held.started, 2);
   assert.deepEqual(said, []);
+});
+
+const takenBySomeone = async (dir: string) =>
+  (await execa('flock', ['--nonblock', path.join(dir, 'lock'), 'true'], { reject: false })).exitCode === 1;
+
+test("closed during a change (a stop while the start's up rolls back): kept until the change ends", async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 5000 });
+  const l = await held.acquire('watch (start)');
+  await held.close();
+  assert.equal(await takenBySomeone(dir), true, 'the change under way still holds it');
+  await l.release();
+  assert.equal(await takenBySomeone(dir), false, 'given up when the change ended');
+  assert.equal(held.held, false);
+});
+
+test('closed while flock waited for it: given up after the change that got it', async (t) => {
+  const dir = await stateDir(t);
+  const held = new HeldLock({ stateDir: () => dir, waitMs: () => 10_000 });
+  const other = execa('flock', [path.join(dir, 'lock'), 'sleep', '1'], { reject: false });
+  while (!(await takenBySomeone(dir))) await new Promise((r) => setTimeout(r, 20));
+  const waiting = held.acquire('watch (start)');
+  await held.close();
+  const l = await waiting;
+  await l.release();
+  await other;
+  assert.equal(held.held, false);
+  assert.equal(await takenBySomeone(dir), false);
 });
