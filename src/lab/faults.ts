@@ -21,7 +21,7 @@ export interface FaultFigures {
   /** From the fault to the daemon's judgement (its health event). */
   detectMs: number | null;
   /**
-   * How long the simulator's commands took (through iproute2 children already running): the kernel
+   * How long the simulator's commands took (the first through an iproute2 child already running): the kernel
    * changed somewhere in this window after the fault's start, so the daemon's own reaction is at most
    * outOfRingMs and at least outOfRingMs - faultMs.
    */
@@ -42,7 +42,7 @@ export interface FaultFigures {
     ms: number;
     processes: number | undefined;
     commandMs: number | undefined;
-    /** ms from the change's start to: the lock taken, the record read, the kernel read, planned, applied. */
+    /** ms from the change's start to: lock taken, record read, kernel read, planned, the kernel changed, applied. */
     marks?: Record<string, number>;
   };
   /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */

@@ -84,10 +84,6 @@ export const lossArgs = (dev: string, percent: number) => [
   `${percent}%`,
 ];
 
-export async function setLoss(ns: string, dev: string, percent: number): Promise<void> {
-  await tc(ns, ...lossArgs(dev, percent));
-}
-
 /** Creates the telco side of `ifaces.length` lines, router B and host H. A's ends come from `wanrouter start`. */
 export async function createTopology(o: {
   labDir?: string;

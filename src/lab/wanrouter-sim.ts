@@ -128,9 +128,13 @@ interface FaultCommand {
   line: string;
 }
 
+/** The far side of the line throwing away this share of its packets. */
+const loss = (lineNs: string, percent: number): FaultCommand[] => [
+  { file: 'tc', ns: lineNs, line: lossArgs('lb', percent).join(' ') },
+];
+
 /** What the card's failure does to the line, in order. Pure. */
 export function faultCommands(kind: Fault, dev: string, lineNs: string, percent = 100): FaultCommand[] {
-  const loss = (p: number): FaultCommand[] => [{ file: 'tc', ns: lineNs, line: lossArgs('lb', p).join(' ') }];
   switch (kind) {
     case 'if-down':
       return [{ file: 'ip', line: `link set ${dev} down` }];
@@ -143,9 +147,9 @@ export function faultCommands(kind: Fault, dev: string, lineNs: string, percent 
         { file: 'ip', line: `link set ${dev} up` },
       ];
     case 'blackhole':
-      return loss(100);
+      return loss(lineNs, 100);
     case 'errors':
-      return loss(percent);
+      return loss(lineNs, percent);
   }
 }
 
@@ -158,9 +162,11 @@ export function clearCommands(kind: Fault, dev: string, lineNs: string): FaultCo
       return [{ file: 'ip', ns: lineNs, line: 'link set la up' }];
     case 'blackhole':
     case 'errors':
-      return [{ file: 'tc', ns: lineNs, line: lossArgs('lb', 0).join(' ') }];
+      return loss(lineNs, 0);
   }
 }
+
+const argvOf = (c: FaultCommand) => [...(c.ns ? ['-n', c.ns] : []), ...c.line.split(' ')];
 
 /**
  * Runs a fault's first command through an iproute2 child that is started, and has answered once, before
@@ -174,32 +180,36 @@ async function runWarm(cmds: FaultCommand[]): Promise<{ at: number; done: number
   const [first, ...rest] = cmds;
   if (!first) throw new Error('lab: a fault without commands');
   const child = new BatchChild({ file: first.file, options: first.ns ? ['-n', first.ns] : [], timeoutMs: 30_000 });
-  const where = (c: FaultCommand) => (c.ns ? ['-n', c.ns] : []);
+  const run = async (line: string) => {
+    const a = await child.run(line, { json: false });
+    if (a.failed) throw new Error(`lab: ${[first.file, ...argvOf({ ...first, line })].join(' ')}: ${a.stderr.trim()}`);
+  };
   try {
-    const ready = await child.run(first.file === 'ip' ? 'link show dev lo' : 'qdisc show dev lo', { json: false });
-    if (ready.failed) throw new Error(`lab: ${first.file} ${where(first).join(' ')} -batch: ${ready.stderr.trim()}`);
+    await run(first.file === 'ip' ? 'link show dev lo' : 'qdisc show dev lo');
     const at = Date.now();
-    const a = await child.run(first.line, { json: false });
-    if (a.failed)
-      throw new Error(`lab: ${first.file} ${where(first).join(' ')} ${first.line} failed: ${a.stderr.trim()}`);
-    for (const c of rest) await sh(c.file, [...where(c), ...c.line.split(' ')]);
+    await run(first.line);
+    for (const c of rest) await sh(c.file, argvOf(c));
     return { at, done: Date.now() };
   } finally {
     await child.close();
   }
 }
 
-async function applyFault(lab: LabState, i: Interface, kind: Fault, percent = 100): Promise<{ at: number }> {
+/** The line's fault made, or taken away: `at` just before the kernel saw it, `done` when it all had run. */
+async function onLine(
+  lab: LabState,
+  i: Interface,
+  commands: (lineNs: string) => FaultCommand[],
+): Promise<{ at: number; done: number }> {
   const line = lineOf(lab, i.name);
   if (!line) throw new Error(`no line for ${i.name}`);
-  return runWarm(faultCommands(kind, i.name, line.netns, percent));
+  return runWarm(commands(line.netns));
 }
 
-async function clearFault(lab: LabState, i: Interface, kind: Fault): Promise<{ at: number }> {
-  const line = lineOf(lab, i.name);
-  if (!line) throw new Error(`no line for ${i.name}`);
-  return runWarm(clearCommands(kind, i.name, line.netns));
-}
+const applyFault = (lab: LabState, i: Interface, kind: Fault, percent = 100) =>
+  onLine(lab, i, (ns) => faultCommands(kind, i.name, ns, percent));
+const clearFault = (lab: LabState, i: Interface, kind: Fault) =>
+  onLine(lab, i, (ns) => clearCommands(kind, i.name, ns));
 
 /**
  * What the card does to the interface when the T1 fails, given the configuration its driver read at start
@@ -273,11 +283,11 @@ async function main(argv: string[]): Promise<number> {
       }
       const percent = a3 ? Number(a3) : undefined;
       // at: just before the kernel sees the fault (the lab measures the daemon's reaction from there).
-      const { at } = await applyFault(lab, i, kind, percent);
+      const { at, done } = await applyFault(lab, i, kind, percent);
       // line-down is the T1 itself failing, which the card sees whatever its driver does with the interface.
       const alarm = a2 === 'line-down' || kind === 'if-down' || kind === 'carrier-loss';
       sim.faults[i.name] = { kind, alarm, ...(percent !== undefined ? { percent } : {}) };
-      out(`${i.name}: ${kind}${alarm ? ' (T1 alarm)' : ''} at=${at} done=${Date.now()}`);
+      out(`${i.name}: ${kind}${alarm ? ' (T1 alarm)' : ''} at=${at} done=${done}`);
     }
     await writeSim(sim);
     await writeProc(site, sim);
