@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { test } from 'node:test';
 import { Transactions } from '../../../src/apply/recorded.js';
-import type { Runner } from '../../../src/exec/runner.js';
 import { silentLogger } from '../../../src/log.js';
 import type { Plan, Step } from '../../../src/plan/steps.js';
 import { readRecord, recordFile } from '../../../src/state/record.js';
@@ -13,27 +12,32 @@ import { tmpDir } from '../../helpers/fs.js';
 
 const attach = (dev: string): Step => ({ kind: 'attach-slave', dev, teql: 'teql0' });
 
+/** Transactions on an empty record in dir, whose commands and reads are the test's. */
+const transactions = (dir: string, o: { change: () => Promise<void>; observe?: () => void; applied?: () => void }) =>
+  new Transactions(
+    { version: 2, bootId: 'b1', steps: [] },
+    {
+      runner: { read: async () => '', change: o.change, readFile: async () => undefined },
+      log: silentLogger(),
+      stateDir: dir,
+      observe: async () => {
+        o.observe?.();
+        return {} as ObservedState;
+      },
+      fixConfig: async () => undefined,
+      ...(o.applied ? { applied: o.applied } : {}),
+    },
+  );
+
 async function run(steps: Step[][]) {
   const dir = await tmpDir();
   /** The record file's inode as each command ran: an atomic write gives it a new one. */
   const seen: number[] = [];
-  const runner: Runner = {
-    read: async () => '',
+  const tx = transactions(dir, {
     change: async () => {
       seen.push((await fs.stat(recordFile(dir))).ino);
     },
-    readFile: async () => undefined,
-  };
-  const tx = new Transactions(
-    { version: 2, bootId: 'b1', steps: [] },
-    {
-      runner,
-      log: silentLogger(),
-      stateDir: dir,
-      observe: async () => ({}) as ObservedState,
-      fixConfig: async () => undefined,
-    },
-  );
+  });
   const plans = steps.map((s): Plan => ({ version: 1, steps: s }));
   // The verify re-plans from the kernel read back: nothing left to do.
   for (const p of plans) await tx.run(p, () => ({ version: 1, steps: [] }));
@@ -60,27 +64,12 @@ test('each change journaled; the record holds them all', async () => {
 });
 
 test('told the kernel has the change after its last batch, before the read that verifies it', async () => {
-  const dir = await tmpDir();
   const seen: string[] = [];
-  const runner: Runner = {
-    read: async () => '',
+  const tx = transactions(await tmpDir(), {
     change: async () => void seen.push('batch'),
-    readFile: async () => undefined,
-  };
-  const tx = new Transactions(
-    { version: 2, bootId: 'b1', steps: [] },
-    {
-      runner,
-      log: silentLogger(),
-      stateDir: dir,
-      observe: async () => {
-        seen.push('read');
-        return {} as ObservedState;
-      },
-      fixConfig: async () => undefined,
-      applied: () => void seen.push('applied'),
-    },
-  );
+    observe: () => void seen.push('read'),
+    applied: () => void seen.push('applied'),
+  });
   await tx.run({ version: 1, steps: [attach('w1')] }, () => ({ version: 1, steps: [] }));
   assert.deepEqual(seen, ['batch', 'applied', 'read']);
   assert.deepEqual(
