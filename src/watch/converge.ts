@@ -8,12 +8,9 @@ import type { Context } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { acquireLock, type Lock } from '../exec/lock.js';
 import type { Log } from '../log.js';
-import { readNft } from '../observe/read.js';
-import { recordedDrawnBonds } from '../plan/teardown.js';
 import type { Plan, Step } from '../plan/steps.js';
-import { readRecord, writeRecord, type Record as WanbondRecord } from '../state/record.js';
+import { writeRecord, type Record as WanbondRecord } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
-import { parseNftTable } from '../bonds/weighted/observe.js';
 import { nftLost } from '../bonds/weighted/plan.js';
 import type { LineHealth } from './health.js';
 import type { RecordCache } from './record-cache.js';
@@ -138,21 +135,6 @@ export async function converge(
   } finally {
     await lock.release();
   }
-}
-
-/**
- * The daemon's check between line events: what the bonds wanbond's record holds lack of its nftables
- * table (a firewall reload removes it). Reads the record and that one table, without the lock: a
- * change under way at worst asks for one ring change, which finds nothing to do.
- */
-export async function lostTable(ctx: Context): Promise<string[]> {
-  const { record } = await readRecord(ctx.stateDir, await ctx.bootId(), await ctx.bootTimeMs());
-  const up = recordedDrawnBonds(record.steps);
-  const bonds = ctx.desired.bonds.filter((b) => up.has(b.name));
-  if (bonds.length === 0) return [];
-  const text = await readNft(ctx.runner);
-  // No nft, or one that cannot list: the ring skips those bonds and says what to install.
-  return text === undefined || typeof text !== 'string' ? [] : nftLost(bonds, parseNftTable(text));
 }
 
 /**

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { buildContext } from '../../../src/cli/context.js';
 import { silentLogger } from '../../../src/log.js';
 import { describe as say } from '../../../src/plan/steps.js';
-import { converge, lostTable, type Mode } from '../../../src/watch/converge.js';
+import { converge, type Mode } from '../../../src/watch/converge.js';
 import { initialHealth, type LineHealth } from '../../../src/watch/health.js';
 import { markOf, pcMarkOf } from '../../../src/bonds/weighted/ruleset.js';
 import { cliWith } from '../../helpers/cli.js';
@@ -73,15 +73,14 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     const out = await step(held);
     assert.deepEqual([...out.decision.out].sort(), ['eth2', 'eth5']);
     const drawn = kernel.dump();
-    assert.deepEqual(await lostTable(ctx), [], 'nothing missing: the periodic check asks for nothing');
+    assert.deepEqual(out.lost, [], 'nothing missing');
 
     await kernel.change({ file: 'nft', args: ['flush', 'ruleset'] });
     assert.equal(JSON.parse(kernel.dump()).nft, null);
-    assert.deepEqual(await lostTable(ctx), ['table ip wanbond'], 'the periodic check sees the table gone');
 
     const r = await step(held);
     assert.deepEqual(r.decision.skipped, [], "both bonds are up: wanbond's record says so, whatever the kernel lost");
-    assert.deepEqual(r.lost, ['table ip wanbond']);
+    assert.deepEqual(r.lost, ['table ip wanbond'], 'the periodic change sees the table gone');
     assert.deepEqual(r.done.map(say), ['nftables: create table ip wanbond']);
     assert.deepEqual(
       [...(kernel.nft?.chains.keys() ?? [])].sort(),
@@ -95,8 +94,9 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
     assert.deepEqual(marks(draws['pcbond0']), [pcMarkOf(0, 0)], "eth2 still out of pcbond0's draw");
     assert.deepEqual(marks(draws['wbond0']), [markOf(0, 0), markOf(0, 1)], "eth5 still out of wbond0's draw");
     assert.equal(kernel.dump(), drawn, 'the kernel as the daemon had it before the reload');
-    assert.deepEqual((await step(held)).done, [], 'converged');
-    assert.deepEqual(await lostTable(ctx), []);
+    const again = await step(held);
+    assert.deepEqual(again.done, [], 'converged');
+    assert.deepEqual(again.lost, []);
 
     // The rebuilt table is in wanbond's record: down removes it with the rest.
     const down = await run('down');
@@ -117,25 +117,24 @@ describe('the daemon after a firewall reload (nft flush ruleset)', () => {
   });
 
   it('nft flush table (chains left, rules gone): the check names what is gone; the table written whole', async () => {
-    const { kernel, ctx, step, run } = await site();
+    const { kernel, step, run } = await site();
     assert.equal((await run('up')).code, 0);
     const up = kernel.dump();
     await kernel.change({ file: 'nft', args: ['flush', 'table', 'ip', 'wanbond'] });
-    const lost = ['the rules of chain pre', 'the rules of chain out', 'the rules of chain post'];
-    assert.deepEqual(await lostTable(ctx), lost);
     const r = await step(health());
+    assert.deepEqual(r.lost, ['the rules of chain pre', 'the rules of chain out', 'the rules of chain post']);
     assert.deepEqual(r.done.map(say), ['nftables: replace table ip wanbond']);
     assert.equal(kernel.dump(), up);
   });
 
   it('bonds taken down by `wanbond down` stay down: not in the record, the daemon leaves them alone', async () => {
-    const { kernel, ctx, step, run } = await site();
+    const { kernel, step, run } = await site();
     assert.equal((await run('up')).code, 0);
     assert.equal((await run('down')).code, 0);
     const before = kernel.dump();
-    assert.deepEqual(await lostTable(ctx), []);
     for (const mode of ['ring', 'bond'] as const) {
       const r = await step(health(), mode);
+      assert.deepEqual(r.lost, [], 'nothing of theirs is missed');
       assert.deepEqual(
         r.decision.skipped.map((s) => s.teql),
         ['pcbond0', 'wbond0'],
