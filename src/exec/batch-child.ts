@@ -72,6 +72,11 @@ export class BatchChild {
     return next;
   }
 
+  /** Starts the process now, ahead of its first command, which then waits for no process start. */
+  spawn(): void {
+    if (!this.closed && !this.proc) this.started();
+  }
+
   /**
    * Ends the child once the commands asked before have their answers (stdin closed, killed if it lingers);
    * a command asked later starts a new child, unless the close is final.

@@ -77,8 +77,11 @@ export function routeOf(cmd: Command, reading: boolean): Routed | undefined {
   }
   if (reading && !lines.every((l) => READS[file].test(l))) return undefined;
   const sorted = [...options].sort();
-  return { key: `${file} ${sorted.join(' ')}`, file, options: sorted, lines };
+  return { key: keyOf(file, sorted), file, options: sorted, lines };
 }
+
+/** One child per program and sorted global options. */
+const keyOf = (file: 'ip' | 'tc', sorted: readonly string[]) => `${file} ${sorted.join(' ')}`;
 
 export class ChildRunner implements Runner {
   private readonly children = new Map<string, BatchChild>();
@@ -86,6 +89,8 @@ export class ChildRunner implements Runner {
   private ownMs = 0;
   /** Each name's ifindex as the link reads showed it since the children were last renewed. */
   private ids = new Map<string, number>();
+  /** The children that make changes are started ahead, and again after each renewal, until the close. */
+  private warmed = false;
 
   constructor(
     private readonly inner: Runner,
@@ -131,11 +136,25 @@ export class ChildRunner implements Runner {
   private async renew(): Promise<void> {
     const all = [...this.children.values()];
     this.children.clear();
+    // A fresh child's name cache fills at its first command, so one started now sees the kernel as it is then.
+    if (this.warmed) this.warm();
     await Promise.all(all.map((c) => c.close()));
+  }
+
+  /**
+   * Starts the `ip` and `tc` children that make changes now, and again after each renewal: a line's exit
+   * from the ring then waits for no process start (about 150 ms under the lab's TCG), the first one after
+   * the daemon's start or a device's restart included.
+   */
+  warm(): void {
+    this.warmed = true;
+    for (const file of ['ip', 'tc'] as const)
+      this.child({ key: keyOf(file, []), file, options: [], lines: [] }).spawn();
   }
 
   /** Ends every batch child (the daemon's stop). */
   close(): Promise<void> {
+    this.warmed = false;
     return this.renew();
   }
 

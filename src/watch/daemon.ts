@@ -61,6 +61,8 @@ export interface WatchOptions {
   holdLock?: boolean;
   /** At stop: ends the runner's long-lived children (its batch `ip` and `tc`). */
   closeRunner?: () => Promise<void>;
+  /** Starts the runner's change children ahead of the first ring change (after the start's `up`). */
+  warmRunner?: () => void;
 }
 
 /**
@@ -255,6 +257,7 @@ export class WatchDaemon {
       await lock.release();
     }
     if (!this.life.live) return;
+    this.o.warmRunner?.();
     if (this.probeOff)
       this.log.error(
         { event: 'probes-off', why: this.probeOff },

@@ -41,7 +41,7 @@ export function registerWatch(
         io,
         log,
         holdLock: !processes,
-        ...(children ? { closeRunner: () => children.close() } : {}),
+        ...(children ? { closeRunner: () => children.close(), warmRunner: () => children.warm() } : {}),
       });
       setExit(await daemon.run());
     });

@@ -165,3 +165,31 @@ test('a link read that shows a name or an ifindex moved renews every child', asy
   await del('w2g1');
   assert.equal(r.started, n + 3, 'a batch read that starts with the links counts too (a reader, then tc)');
 });
+
+test('warmed: the children that make changes start ahead, and again at each renewal; not after the close', async (t) => {
+  const { r, dir } = await site(t);
+  const links = (spec: string) => {
+    const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
+    return fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(all)}\n`);
+  };
+  const read = () => r.read({ file: 'ip', args: ['-j', 'link', 'show'] });
+  const changes = async () => {
+    await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
+    await r.change({ file: 'ip', args: ['link', 'set', 'dev', 'w1g1', 'up'] });
+  };
+  const base = r.started;
+  r.warm();
+  assert.equal(r.started, base + 2, 'ip and tc started before any change');
+  await changes();
+  assert.equal(r.started, base + 2, 'the changes started no process');
+  await links('w1g1:5');
+  await read();
+  assert.equal(r.started, base + 3, 'the reader');
+  await links('w1g1:6');
+  await read();
+  assert.equal(r.started, base + 5, 'w1g1 recreated: the changing children started again at once');
+  await changes();
+  assert.equal(r.started, base + 5);
+  await r.close();
+  assert.equal(r.started, base + 5, 'nothing started at the close');
+});
