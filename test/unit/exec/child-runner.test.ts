@@ -166,7 +166,7 @@ test('a link read that shows a name or an ifindex moved renews every child', asy
   assert.equal(r.started, n + 3, 'a batch read that starts with the links counts too (a reader, then tc)');
 });
 
-test('warmed: the children that make changes start ahead, and again at each renewal; not after the close', async (t) => {
+test('warmed: the changing children start ahead, and again at each renewal; not after the close', async (t) => {
   const { r, dir } = await site(t);
   const links = (spec: string) => {
     const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
