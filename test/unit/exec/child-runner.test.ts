@@ -136,13 +136,15 @@ test("a device the child's name cache holds stale is tried once more on a fresh 
   ]);
 });
 
+/** The kernel's links now ('name:ifindex ...'), as `ip -j link show` prints them, for the fake batch program. */
+function writeLinks(dir: string, spec: string): Promise<void> {
+  const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
+  return fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(all)}\n`);
+}
+
 test('a link read that shows a name or an ifindex moved renews every child', async (t) => {
   const { r, dir } = await site(t);
-  /** The kernel's links now ('name:ifindex ...'), as `ip -j link show` prints them. */
-  const links = (spec: string) => {
-    const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
-    return fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(all)}\n`);
-  };
+  const links = (spec: string) => writeLinks(dir, spec);
   const read = () => r.read({ file: 'ip', args: ['-j', 'link', 'show'] });
   const del = (dev: string) => r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', dev, 'root'] });
   await links('w1g1:5 w2g1:6');
@@ -168,10 +170,7 @@ test('a link read that shows a name or an ifindex moved renews every child', asy
 
 test('warmed: the changing children start ahead, and again at each renewal; not after the close', async (t) => {
   const { r, dir } = await site(t);
-  const links = (spec: string) => {
-    const all = spec.split(' ').map((x) => ({ ifname: x.split(':')[0], ifindex: Number(x.split(':')[1]) }));
-    return fs.writeFile(path.join(dir, 'links'), `${JSON.stringify(all)}\n`);
-  };
+  const links = (spec: string) => writeLinks(dir, spec);
   const read = () => r.read({ file: 'ip', args: ['-j', 'link', 'show'] });
   const changes = async () => {
     await r.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'w1g1', 'root'] });
