@@ -18,6 +18,7 @@ import {
   type Step,
 } from '../plan/steps.js';
 import { stillToUndo, undoPairs } from '../plan/teardown.js';
+import { refusesStale } from '../bonds/registry.js';
 import type { ObservedState } from '../state/types.js';
 import { completedBeforeFailure, groupSteps } from './batch.js';
 import { plural } from '../text.js';
@@ -210,6 +211,18 @@ function cleanupFailed(s: Step, leaves: string, e: unknown, log: Log): void {
   );
 }
 
+/**
+ * How many of a failed command's steps count as done: up to the failing one, itself included unless it is a
+ * step the kernel refuses whole (registry.ts refusesStale: one request, nothing changed when refused), named
+ * as the one that failed. Undoing a detach the kernel refused would attach a line someone took out.
+ */
+function ranUpTo(steps: readonly Step[], failedAt: number | undefined, e: unknown): number {
+  // A single command that exited with an error (not one killed by a signal) failed at its own step.
+  const at = failedAt ?? (steps.length === 1 && e instanceof CommandError && e.exitCode !== undefined ? 0 : undefined);
+  if (at === undefined) return steps.length;
+  return refusesStale(steps[at] as Step) ? at : at + 1;
+}
+
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */
 export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
   const done: Step[] = [];
@@ -254,7 +267,7 @@ export async function apply(plan: Plan, deps: ApplyDeps): Promise<Step[]> {
           // exited 1; the failing line of a batch; a batch killed halfway, which names no line): it all
           // counts as done, and the undo, which reads the kernel, skips whatever had no effect.
           const failedAt = e instanceof CommandError ? completedBeforeFailure(e.stderr) : undefined;
-          done.push(...(failedAt === undefined ? g.steps : g.steps.slice(0, failedAt + 1)));
+          done.push(...g.steps.slice(0, ranUpTo(g.steps, failedAt, e)));
           throw e;
         }
         done.push(...g.steps);

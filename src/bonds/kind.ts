@@ -198,6 +198,12 @@ export interface KindPlanner {
   ring(bonds: readonly DesiredBond[], x: PlanContext): Pick<PhasedSteps, 'lines' | 'late'>;
   /** A card's restart (its driver re-reads its file): what a line of a bond needs first (a TEQL slave detached). */
   beforeRestart?(b: DesiredBond, o: ObservedState, line: string): Step[];
+  /**
+   * A ring step the kernel refuses, changing nothing, when it is not as the step was planned from (a detach
+   * that names its bond's qdisc): the daemon may plan such steps from its cached read of the kernel, since a
+   * read gone stale then costs a failed change and a fresh read, never a wrong change.
+   */
+  refusesStale?(s: Step): boolean;
   /** The kernel as its part of the plan leaves it (its slaves attached): what the restarts shown after it see. */
   planned?(bonds: readonly DesiredBond[], o: ObservedState): ObservedState;
 }

@@ -2,6 +2,7 @@
 // under src/bonds/ and one line here.
 import { InternalError } from '../errors.js';
 import type { DesiredBond } from '../state/types.js';
+import type { Step } from '../plan/steps.js';
 import { clashes, malformed } from '../net/claims.js';
 import { registerStepTypes } from '../plan/step-types.js';
 import type { BondKind, KindName, KindReads } from './kind.js';
@@ -47,6 +48,9 @@ export function kindOfSection(section: string): { kind: BondKind; index: number 
   }
   return undefined;
 }
+
+/** Whether some kind's planner says the kernel refuses this step when planned from a stale read (kind.ts). */
+export const refusesStale = (s: Step): boolean => KINDS.some((k) => k.planner.refusesStale?.(s) === true);
 
 /** What observe must read for these bonds: every kind's reads for its own bonds, together. */
 export function readsOf(bonds: readonly DesiredBond[]): KindReads {

@@ -97,15 +97,18 @@ export function toCommand(s: Step): Command | undefined {
       return { file: 'modprobe', args: ['-r', 'sch_teql'] };
     case 'set-mtu':
       return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)] };
-    // A fresh plug holds every packet until released; replacing the root waits for transmits in flight.
+    // A fresh plug holds every packet until released; grafting the root waits for transmits in flight. `add`,
+    // not `replace`: the kernel refuses it over a root qdisc someone set (EEXIST) instead of throwing that away,
+    // so a hold planned from a read that went stale (the daemon's cached one) changes nothing it should not.
     case 'hold-bond':
-      return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE, 'plug'] };
+      return { file: 'tc', args: ['qdisc', 'add', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE, 'plug'] };
     case 'release-bond':
       return { file: 'tc', args: ['qdisc', 'del', 'dev', s.teql, 'root', 'handle', HOLD_HANDLE] };
     case 'attach-slave':
       return { file: 'tc', args: ['qdisc', 'replace', 'dev', s.dev, 'root', s.teql] };
+    // Named: the kernel deletes the root only if it is this bond's (else EINVAL, "Invalid qdisc name").
     case 'detach-slave':
-      return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root'] };
+      return { file: 'tc', args: ['qdisc', 'del', 'dev', s.dev, 'root', s.teql] };
     case 'set-link-up':
       return { file: 'ip', args: ['link', 'set', 'dev', s.dev, 'up'] };
     case 'set-link-down':

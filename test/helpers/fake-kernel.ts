@@ -768,6 +768,14 @@ export class FakeKernel implements Runner {
       this.qdiscs.set(m[1]!, { kind: 'plug', handle: m[2]! });
       return;
     }
+    // sch_api's tc_modify_qdisc: `add` (NLM_F_EXCL) over a root someone set fails; over the default it grafts.
+    if ((m = /^qdisc add dev (\S+) root handle (\S+) plug$/.exec(j))) {
+      link(m[1]);
+      if (this.noPlug) this.fail(argv, 'Error: Specified qdisc kind is unknown.');
+      if (this.qdiscs.has(m[1]!)) this.fail(argv, 'Error: NLM_F_REPLACE needed to override.');
+      this.qdiscs.set(m[1]!, { kind: 'plug', handle: m[2]! });
+      return;
+    }
     if ((m = /^qdisc del dev (\S+) root handle (\S+)$/.exec(j))) {
       link(m[1]);
       const q = this.qdiscs.get(m[1]!);
@@ -784,6 +792,15 @@ export class FakeKernel implements Runner {
       if (!master.flags.has('UP')) master.mtu = Math.min(master.mtu, slave.mtu);
       this.checkGuard(master.name, argv);
       this.qdiscs.set(m[1]!, { kind: m[2]!, handle: '8001:' });
+      return;
+    }
+    // tc_get_qdisc: a kind named that is not the root's (the default's pfifo_fast included) is refused.
+    if ((m = /^qdisc del dev (\S+) root (\S+)$/.exec(j))) {
+      link(m[1]);
+      const q = this.qdiscs.get(m[1]!);
+      if (!q || q.kind !== m[2]) this.fail(argv, 'Error: Invalid qdisc name.');
+      if (/^teql\d+$/.test(q.kind)) this.checkGuard(q.kind, argv);
+      this.qdiscs.delete(m[1]!);
       return;
     }
     if ((m = /^qdisc del dev (\S+) root$/.exec(j))) {

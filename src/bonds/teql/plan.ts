@@ -157,6 +157,8 @@ export const teqlPlanner: KindPlanner = {
           : [],
     };
   },
+  // plan/steps.ts: the hold is an `add`, the detach names the bond and the release the hold's handle.
+  refusesStale: (s) => s.kind === 'detach-slave' || s.kind === 'hold-bond' || s.kind === 'release-bond',
   // Deleting an interface that is still a slave would change the ring unguarded.
   beforeRestart: (b, o, line) => (enslaved(o, line, b.name) ? [{ kind: 'detach-slave', dev: line, teql: b.name }] : []),
   planned(bonds, o) {

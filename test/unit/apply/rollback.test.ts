@@ -47,7 +47,8 @@ const scenarios: Scenario[] = [
 function undoPattern(argv: string): RegExp | null {
   const q = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   let m: RegExpExecArray | null;
-  if ((m = /^tc qdisc replace dev (\S+) root/.exec(argv))) return new RegExp(`^tc qdisc del dev ${q(m[1]!)} root$`);
+  if ((m = /^tc qdisc replace dev (\S+) root (teql\d+)$/.exec(argv)))
+    return new RegExp(`^tc qdisc del dev ${q(m[1]!)} root ${m[2]!}$`);
   if ((m = /^ip link set dev (\S+) up$/.exec(argv))) return new RegExp(`^ip link set dev ${q(m[1]!)} down$`);
   if ((m = /^ip link set dev (\S+) mtu \d+$/.exec(argv))) return new RegExp(`^ip link set dev ${q(m[1]!)} mtu \\d+$`);
   if ((m = /^ip addr add (\S+) dev (\S+) noprefixroute$/.exec(argv)))

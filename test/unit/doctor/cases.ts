@@ -612,8 +612,8 @@ export const CASES: Case[] = [
     },
     check: (f) =>
       assert.deepEqual(f.fix, [
-        'tc qdisc replace dev teql1 root handle eb0d: plug',
-        'tc qdisc del dev w2g1ppp root',
+        'tc qdisc add dev teql1 root handle eb0d: plug',
+        'tc qdisc del dev w2g1ppp root teql1',
         'tc qdisc del dev teql1 root handle eb0d:',
         'wanbond up',
       ]),

@@ -59,7 +59,7 @@ describe('a DYN_INTR_CFG fix reaches the running driver', () => {
       assert.ok(r1 > 0 && r2 > r1, c.join('\n'));
       assert.equal(c.filter((x) => x.startsWith('wanrouter restart')).length, 2, 'each device restarts once');
       // wan0 leaves under a hold before its device restarts, and is back before wanpipe2 restarts.
-      const detach0 = at(/^tc qdisc del dev wan0 root$/),
+      const detach0 = at(/^tc qdisc del dev wan0 root teql0$/),
         back0 = c.findIndex((x, i) => i > r1 && x === 'tc qdisc replace dev wan0 root teql0');
       assert.ok(detach0 < r1 && back0 > r1 && back0 < r2, c.join('\n'));
       assert.ok(c.findIndex((x, i) => i > r2 && x === 'tc qdisc replace dev wan1 root teql0') > r2);
@@ -340,7 +340,7 @@ describe('nothing changed goes unrecorded', () => {
     const e = await ethernet();
     const kernel = new FakeKernel({ links: [{ name: 'eth1' }, { name: 'eth2' }] });
     const before = kernel.dump();
-    kernel.failWhen = (a) => a.includes('ip_forward=1') || a === 'tc qdisc del dev eth2 root';
+    kernel.failWhen = (a) => a.includes('ip_forward=1') || a === 'tc qdisc del dev eth2 root teql0';
     const up = await cliWith({ runner: kernel }, 'up', ...e.args);
     assert.equal(up.code, 1);
     assert.match(

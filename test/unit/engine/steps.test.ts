@@ -92,7 +92,7 @@ describe('steps', () => {
         'route replace default via 192.0.2.1 dev eth0 proto dhcp',
         'link set dev teql0 down',
         'addr del 10.0.0.0/31 dev teql0',
-        'qdisc del dev wan0 root', // wan1 is gone
+        'qdisc del dev wan0 root teql0', // wan1 is gone
         '-r sch_teql',
       ],
     );
