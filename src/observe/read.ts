@@ -176,5 +176,6 @@ export async function observe(runner: Runner, o: ObserveOptions): Promise<Observ
         }
       : {}),
     ...(ipv6 ? { ipv6 } : {}),
+    ...(o.lean ? { lean: true as const } : {}),
   };
 }

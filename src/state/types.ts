@@ -196,6 +196,8 @@ export interface ObservedState {
   policy?: PolicyObserved;
   /** Read for doctor, status and up only (not the daemon's ring); undefined when not read. */
   ipv6?: Ipv6Observed;
+  /** A lean read (the daemon's ring): addresses and routes were not read, and come back empty. */
+  lean?: true;
 }
 
 export interface StaleDriver {

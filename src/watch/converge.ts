@@ -12,7 +12,10 @@ import type { Plan, Step } from '../plan/steps.js';
 import { writeRecord, type Record as WanbondRecord } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { nftLost } from '../bonds/weighted/plan.js';
+import { refusesStale } from '../bonds/registry.js';
+import { errText } from '../errors.js';
 import type { LineHealth } from './health.js';
+import type { ReadCache } from './read-cache.js';
 import type { RecordCache } from './record-cache.js';
 import { planFor, ringDecision, watchDesired, type RemovedLine, type RingDecision } from './ring.js';
 
@@ -45,6 +48,8 @@ export interface ConvergeResult {
   marks: Record<'lock' | 'record' | 'read' | 'plan' | 'changed' | 'apply', number>;
   /** When the kernel had the change (Date.now(), before its verify); undefined when nothing was applied. */
   changedAt?: number;
+  /** Planned from the daemon's cached read of the kernel (read-cache.ts), not a read of its own. */
+  cached: boolean;
 }
 
 /** The engine's transactions as the daemon runs them: a record write that fails after a rollback is logged. */
@@ -85,6 +90,8 @@ export async function converge(
     lock?: LockSource;
     /** The record as the last change under the same held lock left it. */
     records?: RecordCache;
+    /** The kernel as the last ring change read it, kept true by the monitor's events since. */
+    reads?: ReadCache;
   },
 ): Promise<ConvergeResult> {
   const t0 = Date.now();
@@ -94,28 +101,39 @@ export async function converge(
   };
   const lock = await (o.lock ?? ownLock(ctx))('watch');
   mark('lock');
-  try {
-    // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
-    const record = o.records?.get(lock.tenure) ?? (await currentRecord(ctx, o.io));
-    o.records?.set(lock.tenure, record);
-    mark('record');
-    const lean = o.mode === 'ring';
-    const observe = () => ctx.observe([], { lean });
-    const before = await observe();
-    mark('read');
-    const desired = o.desired ?? ctx.desired;
-    const decision = ringDecision(desired, o.health, before, o.removed, record.steps);
-    o.decided(decision);
-    const w = before.policy;
-    const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
+  const lean = o.mode === 'ring';
+  // A whole-bond change reads everything and may change what a lean read holds: the next ring change reads anew.
+  if (!lean) o.reads?.clear();
+  const own = () => ctx.observe([], { lean });
+  const reads = lean ? o.reads : undefined;
+  const observe = reads ? () => reads.read(lock.tenure, own) : own;
+  const desired = o.desired ?? ctx.desired;
+  // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
+  const record = async () => {
+    const r = o.records?.get(lock.tenure) ?? (await currentRecord(ctx, o.io));
+    o.records?.set(lock.tenure, r);
+    return r;
+  };
+  /** The change from this read of the kernel; undefined when `cached` and its plan is not one to make from a cache. */
+  const attempt = async (
+    before: ObservedState,
+    rec: WanbondRecord,
+    cached: boolean,
+  ): Promise<ConvergeResult | undefined> => {
+    const decision = ringDecision(desired, o.health, before, o.removed, rec.steps);
     // The verify after the apply re-plans with the same decision: health that moved meanwhile is the next
     // change's business.
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
+    // Nothing to do by the cache may be news it missed (a slave re-attached by hand): that is for a read to say.
+    if (cached && (p.steps.length === 0 || !p.steps.every(refusesStale))) return undefined;
+    o.decided(decision);
+    const w = before.policy;
+    const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
     mark('plan');
-    if (p.steps.length === 0) return { decision, done: [], last: before, lost, marks };
+    if (p.steps.length === 0) return { decision, done: [], last: before, lost, marks, cached };
     let changedAt: number | undefined;
-    const tx = daemonTransactions(ctx, record, o.log, observe, () => {
+    const tx = daemonTransactions(ctx, rec, o.log, observe, () => {
       mark('changed');
       changedAt = Date.now();
     });
@@ -124,13 +142,39 @@ export async function converge(
       const done = await tx.run(p, replan, o.mode === 'ring' ? 'ring change' : 'bond change');
       mark('apply');
       o.records?.set(lock.tenure, tx.current);
-      return { decision, done, last: tx.last, lost, marks, ...(changedAt !== undefined ? { changedAt } : {}) };
+      const at = changedAt !== undefined ? { changedAt } : {};
+      return { decision, done, last: tx.last, lost, marks: { ...marks }, cached, ...at };
     } finally {
       o.release();
     }
+  };
+  try {
+    let rec = await record();
+    mark('record');
+    const cached = reads?.get(lock.tenure);
+    if (cached) {
+      mark('read');
+      try {
+        const r = await attempt(cached, rec, true);
+        if (r) return r;
+      } catch (e) {
+        // The kernel refused a step planned from the cache (it went stale) and the change was rolled back.
+        o.records?.clear();
+        reads?.clear();
+        o.log.warn(
+          { event: 'stale-read', err: errText(e) },
+          'the kernel was not as the daemon last saw it; reading it again',
+        );
+        rec = await record();
+      }
+    }
+    const before = await observe();
+    mark('read');
+    return (await attempt(before, rec, false)) as ConvergeResult;
   } catch (e) {
     // A failed change may have left the record written in part (its journal, a rollback's remains).
     o.records?.clear();
+    reads?.clear();
     throw e;
   } finally {
     await lock.release();

@@ -9,7 +9,7 @@ import { LoadMeter } from '../bonds/per-connection/load-meter.js';
 import { LOAD_INTERVAL_MS } from '../bonds/per-connection/load.js';
 import { ApplyError, InterruptedError } from '../apply/apply.js';
 import type { Mode } from './converge.js';
-import { RingDriver } from './ring-driver.js';
+import { MONITOR_SUBSCRIBES_MS, RingDriver } from './ring-driver.js';
 import { HeldLock, LOCK_POLL_MS } from '../exec/held-lock.js';
 import {
   DEFAULT_HEALTH,
@@ -276,9 +276,11 @@ export class WatchDaemon {
       // Whatever happened while no monitor ran is read whole from the kernel after each start.
       // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
       onStart: (restarts) => {
+        this.ring.monitorStarted();
         void this.resyncLinks(restarts);
-        this.life.later(1000, () => this.resyncLinks(0));
+        this.life.later(MONITOR_SUBSCRIBES_MS, () => this.resyncLinks(0));
       },
+      onExit: () => this.ring.monitorGone(),
     });
     this.monitor.start();
     this.startAlarmPoll();
@@ -464,6 +466,7 @@ export class WatchDaemon {
   // --- kernel link events -------------------------------------------------------------------------
 
   private onMonitorLine(text: string): void {
+    this.ring.kernelEvent(text);
     const ev = parseMonitorLine(text);
     if (!ev) {
       const bonds = this.c.desired.bonds;

@@ -64,6 +64,31 @@ export function parseMonitorLine(line: string): LinkEvent | undefined {
   };
 }
 
+/** What a link message says beyond LinkEvent: what a cached read of the kernel is checked against. */
+export interface LinkDetail {
+  flags: string[];
+  mtu: number | undefined;
+  /** IFLA_QDISC: the kind of the link's root qdisc. */
+  qdisc: string | undefined;
+  operstate: string | undefined;
+  master: string | undefined;
+}
+
+/** The flags, MTU, root qdisc kind, operstate and master of a line parseMonitorLine takes; undefined otherwise. */
+export function linkDetail(line: string): LinkDetail | undefined {
+  if (!parseMonitorLine(line)) return undefined;
+  const flags = /<([A-Za-z0-9_,-]*)>/.exec(line)?.[1] ?? '';
+  const word = (key: string) => new RegExp(`\\s${key} (\\S+)`).exec(line)?.[1];
+  const mtu = word('mtu');
+  return {
+    flags: flags === '' ? [] : flags.split(','),
+    mtu: mtu === undefined ? undefined : Number(mtu),
+    qdisc: word('qdisc'),
+    operstate: word('state'),
+    master: word('master'),
+  };
+}
+
 export interface AddressEvent {
   deleted: boolean;
   ifindex: number;

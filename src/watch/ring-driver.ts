@@ -13,8 +13,12 @@ import type { DesiredState } from '../state/types.js';
 import { converge, removeDeleted, WIDTH, type LockSource, type Mode } from './converge.js';
 import type { LineHealth } from './health.js';
 import type { Lifecycle } from './lifecycle.js';
+import { ReadCache } from './read-cache.js';
 import { RecordCache } from './record-cache.js';
 import type { RemovedLine, RingDecision } from './ring.js';
+
+/** How long after its start `ip monitor` may still miss an event (the daemon reads the links again then). */
+export const MONITOR_SUBSCRIBES_MS = 1000;
 
 export interface RingHost {
   ctx: () => Context;
@@ -51,12 +55,29 @@ export class RingDriver {
   /** Changes that did something, for health.json and the lab. */
   actions = 0;
   private readonly records = new RecordCache();
+  private readonly reads = new ReadCache();
 
   constructor(private readonly h: RingHost) {}
 
   /** The change under way, if any (stop lets it finish: never left half done). */
   get acting(): Promise<void> | undefined {
     return this.running;
+  }
+
+  /** Each line of the daemon's `ip -o monitor`, first thing: it keeps the cached read of the kernel true. */
+  kernelEvent(line: string): void {
+    this.reads.event(line);
+  }
+
+  /**
+   * The monitor exited (no more events until it runs again), or it started: it subscribes a moment after, so
+   * a read is not kept until a second later.
+   */
+  monitorGone(): void {
+    this.reads.blind(Number.POSITIVE_INFINITY);
+  }
+  monitorStarted(): void {
+    this.reads.blind(Date.now() + MONITOR_SUBSCRIBES_MS);
   }
 
   request(mode: Mode = 'ring'): void {
@@ -117,6 +138,7 @@ export class RingDriver {
         release: this.h.release,
         lock: this.h.lock,
         records: this.records,
+        reads: this.reads,
       });
       // A reload during the change may have added more: only those this change handled are done.
       this.removed = this.removed.filter((x) => !removed.includes(x));
@@ -167,6 +189,7 @@ export class RingDriver {
           commandMs,
           processes,
           marks: r.marks,
+          cached: r.cached,
           ...(r.changedAt !== undefined ? { changedAt: r.changedAt } : {}),
           out: [...r.decision.out],
         },
@@ -193,8 +216,9 @@ export class RingDriver {
   private async takeDownDeleted(ctx: Context): Promise<void> {
     // Cleared first: a reload that deletes another bond meanwhile asks again.
     this.deleted = false;
-    // The removal writes the record under the same held lock.
+    // The removal writes the record under the same held lock, and changes the kernel.
     this.records.clear();
+    this.reads.clear();
     try {
       const gone = await removeDeleted(ctx, { io: this.h.io, log: this.h.log, lock: this.h.lock });
       if (gone.length > 0)
