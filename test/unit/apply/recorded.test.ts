@@ -55,6 +55,23 @@ test('one batch: the journal written before it is the record, not written again'
   );
 });
 
+test('steps that leave down nothing to undo (hold, detach, release) write neither journal nor record', async () => {
+  const hold: Step = { kind: 'hold-bond', teql: 'teql0' };
+  const release: Step = { kind: 'release-bond', teql: 'teql0' };
+  const r = await run([
+    [attach('w1'), attach('w2')],
+    [hold, { kind: 'detach-slave', dev: 'w1', teql: 'teql0' }, release],
+  ]);
+  assert.equal(r.seen.length, 2);
+  assert.equal(r.seen[1], r.seen[0], 'no journal before the second batch');
+  assert.equal(r.after, r.seen[0], 'nor a record after it');
+  assert.deepEqual(
+    r.record.steps.map((s) => s.kind === 'attach-slave' && s.dev),
+    ['w1', 'w2'],
+    'the attach stays recorded: down undoes it only where the kernel still shows it',
+  );
+});
+
 test('each change journaled; the record holds them all', async () => {
   const r = await run([[attach('w1')], [attach('w2')]]);
   assert.deepEqual(
