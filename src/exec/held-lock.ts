@@ -2,7 +2,7 @@
 // change costs no flock(1) start, and given up as soon as another process waits for it (`wanbond up` by
 // hand, `down`, a script's `flock /run/wanbond/lock`): the kernel lists such a waiter in /proc/locks,
 // read every LOCK_POLL_MS. The next change takes the lock again, after whoever waited.
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { acquireLock, LOCK_FILE, type Lock } from './lock.js';
 
@@ -78,8 +78,9 @@ export class HeldLock {
     if (this.busy) throw new Error('the held lock was asked for twice at once');
     this.busy = true;
     try {
-      // A lock file deleted or replaced (the state folder recreated) is no longer the one others lock.
-      if (this.lock && !sameFile(this.id, await this.fileId())) await this.give();
+      // A lock file deleted or replaced (the state folder recreated) is no longer the one others lock. One stat,
+      // made synchronously: awaiting it let the event loop add 4-54 ms to a line's way out of the ring (TCG).
+      if (this.lock && !sameFile(this.id, this.fileIdNow())) await this.give();
       if (!this.lock) {
         this.started++;
         const keep = this.o.keep !== false;
@@ -117,6 +118,15 @@ export class HeldLock {
         if (this.owed || this.closed) await this.give();
       },
     };
+  }
+
+  private fileIdNow(): FileId | undefined {
+    try {
+      const st = statSync(path.join(this.o.stateDir(), LOCK_FILE));
+      return fileIdOf(st.dev, st.ino);
+    } catch {
+      return undefined;
+    }
   }
 
   private async fileId(): Promise<FileId | undefined> {

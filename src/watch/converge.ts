@@ -1,6 +1,6 @@
 // One change of the bonds by the daemon, through the engine: under the lock, read the kernel, decide
 // the ring from the lines' health, plan, apply (journal, verify, rollback) and record, as `up` does.
-import { Transactions } from '../apply/recorded.js';
+import { Transactions, type TransactionDeps } from '../apply/recorded.js';
 import { currentRecord, removedBonds } from '../cli/commands/engine.js';
 import { orphanTeardown, rollbackOf } from '../plan/orphans.js';
 import { withoutEntries } from '../state/merge.js';
@@ -43,9 +43,10 @@ export interface ConvergeResult {
   lost: string[];
   /**
    * Where the change's time went, in ms from its start: lock taken, record read, kernel read, planned, the
-   * kernel changed (every batch answered; 0 when nothing was applied), applied (verified and recorded).
+   * first batch journaled, the kernel changed (every batch answered; 0 when nothing was applied), applied
+   * (verified and recorded).
    */
-  marks: Record<'lock' | 'record' | 'read' | 'plan' | 'changed' | 'apply', number>;
+  marks: Record<'lock' | 'record' | 'read' | 'plan' | 'journal' | 'changed' | 'apply', number>;
   /** When the kernel had the change (Date.now(), before its verify); undefined when nothing was applied. */
   changedAt?: number;
   /** Planned from the daemon's cached read of the kernel (read-cache.ts), not a read of its own. */
@@ -58,10 +59,10 @@ function daemonTransactions(
   record: WanbondRecord,
   log: Log,
   observe: () => Promise<ObservedState>,
-  applied?: () => void,
+  told: Pick<TransactionDeps, 'applied' | 'journaled'> = {},
 ): Transactions {
   return new Transactions(record, {
-    ...(applied ? { applied } : {}),
+    ...told,
     runner: ctx.runner,
     log,
     stateDir: ctx.stateDir,
@@ -95,7 +96,7 @@ export async function converge(
   },
 ): Promise<ConvergeResult> {
   const t0 = Date.now();
-  const marks = { lock: 0, record: 0, read: 0, plan: 0, changed: 0, apply: 0 };
+  const marks = { lock: 0, record: 0, read: 0, plan: 0, journal: 0, changed: 0, apply: 0 };
   const mark = (k: keyof typeof marks) => {
     marks[k] = Date.now() - t0;
   };
@@ -109,8 +110,10 @@ export async function converge(
   const observe = reads ? () => reads.read(lock.tenure, own) : own;
   const desired = o.desired ?? ctx.desired;
   // Which bonds are up is the record's answer, read under the lock that `up` and `down` write it under.
+  // Kept, it is taken without an await: one lets the event loop run whatever is due before the change goes on.
+  const kept = () => o.records?.get(lock.tenure);
   const record = async () => {
-    const r = o.records?.get(lock.tenure) ?? (await currentRecord(ctx, o.io));
+    const r = await currentRecord(ctx, o.io);
     o.records?.set(lock.tenure, r);
     return r;
   };
@@ -133,9 +136,14 @@ export async function converge(
     mark('plan');
     if (p.steps.length === 0) return { decision, done: [], last: before, lost, marks, cached };
     let changedAt: number | undefined;
-    const tx = daemonTransactions(ctx, rec, o.log, observe, () => {
-      mark('changed');
-      changedAt = Date.now();
+    const tx = daemonTransactions(ctx, rec, o.log, observe, {
+      applied: () => {
+        mark('changed');
+        changedAt = Date.now();
+      },
+      journaled: () => {
+        if (marks.journal === 0) mark('journal');
+      },
     });
     o.hold();
     try {
@@ -149,7 +157,7 @@ export async function converge(
     }
   };
   try {
-    let rec = await record();
+    let rec = kept() ?? (await record());
     mark('record');
     const cached = reads?.get(lock.tenure);
     if (cached) {
