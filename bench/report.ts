@@ -117,7 +117,7 @@ interface Fault {
   duringBps: number;
   ratio: number;
   rejoinMs: number | null;
-  ringChange?: { ms: number; processes?: number; commandMs?: number };
+  ringChange?: { ms: number; processes?: number; commandMs?: number; cached?: boolean };
   faultMs?: number;
   exec?: 'children' | 'processes';
 }
@@ -439,7 +439,8 @@ function faults(p: PartRecord): string {
       const daemon = f.daemon ? `watch${f.exec ? ` (${f.exec})` : ''}` : 'up only';
       const change = f.ringChange
         ? `${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs)} in commands), ${f.ringChange.processes ?? '?'} ` +
-          `process${f.ringChange.processes === 1 ? '' : 'es'}`
+          `process${f.ringChange.processes === 1 ? '' : 'es'}` +
+          (f.ringChange.cached === undefined ? '' : f.ringChange.cached ? ', no read first' : ', read first')
         : '-';
       return (
         `| ${f.fault} | ${daemon} | ${ms(f.detectMs)} | ${out} | ${change} | ${f.lostPackets} | ` +

@@ -42,8 +42,13 @@ export interface FaultFigures {
     ms: number;
     processes: number | undefined;
     commandMs: number | undefined;
-    /** ms from the change's start to: lock taken, record read, kernel read, planned, the kernel changed, applied. */
+    /**
+     * ms from the change's start to: lock taken, record read, kernel read, planned, first batch journaled, the
+     * kernel changed, applied.
+     */
     marks?: Record<string, number>;
+    /** Planned from the daemon's cached read of the kernel, without a read of its own. */
+    cached?: boolean;
   };
   /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */
   exec?: 'children' | 'processes';
@@ -177,6 +182,7 @@ export async function measureFault(
             processes: typeof change['processes'] === 'number' ? change['processes'] : undefined,
             commandMs: typeof change['commandMs'] === 'number' ? change['commandMs'] : undefined,
             ...(change['marks'] ? { marks: change['marks'] as Record<string, number> } : {}),
+            ...(typeof change['cached'] === 'boolean' ? { cached: change['cached'] } : {}),
           },
         }
       : {}),
@@ -194,7 +200,8 @@ export function formatFigures(f: FaultFigures): string {
     `rejoined ${ms(f.rejoinMs)} after the line was back` +
     (f.ringChange
       ? `; the ring change took ${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs ?? null)} in commands) and ` +
-        `started ${f.ringChange.processes ?? '?'} processes (${f.exec}; ${JSON.stringify(f.ringChange.marks ?? {})})`
+        `started ${f.ringChange.processes ?? '?'} processes (${f.exec}` +
+        `${f.ringChange.cached ? ', from the cached read' : ''}; ${JSON.stringify(f.ringChange.marks ?? {})})`
       : '')
   );
 }
