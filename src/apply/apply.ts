@@ -217,10 +217,12 @@ function cleanupFailed(s: Step, leaves: string, e: unknown, log: Log): void {
  * as the one that failed. Undoing a detach the kernel refused would attach a line someone took out.
  */
 function ranUpTo(steps: readonly Step[], failedAt: number | undefined, e: unknown): number {
-  // A single command that exited with an error (not one killed by a signal) failed at its own step.
-  const at = failedAt ?? (steps.length === 1 && e instanceof CommandError && e.exitCode !== undefined ? 0 : undefined);
+  // A single command failed at its own step. A command that did not exit of itself (killed, a batch child that
+  // died) may have had its step done by the kernel all the same.
+  const at = failedAt ?? (steps.length === 1 ? 0 : undefined);
   if (at === undefined) return steps.length;
-  return refusesStale(steps[at] as Step) ? at : at + 1;
+  const refused = e instanceof CommandError && e.exitCode !== undefined && refusesStale(steps[at] as Step);
+  return refused ? at : at + 1;
 }
 
 /** Runs the plan; returns the steps done, in order (what `down` will undo). */

@@ -204,6 +204,11 @@ export interface KindPlanner {
    * read gone stale then costs a failed change and a fresh read, never a wrong change.
    */
   refusesStale?(s: Step): boolean;
+  /**
+   * False when a ring plan, its steps each refused when stale, could still change the kernel wrongly if the read
+   * it came from went stale: what the read decided without a step to refuse (TEQL: that no hold was needed).
+   */
+  cachePlanSafe?(steps: readonly Step[]): boolean;
   /** The kernel as its part of the plan leaves it (its slaves attached): what the restarts shown after it see. */
   planned?(bonds: readonly DesiredBond[], o: ObservedState): ObservedState;
 }

@@ -52,6 +52,10 @@ export function kindOfSection(section: string): { kind: BondKind; index: number 
 /** Whether some kind's planner says the kernel refuses this step when planned from a stale read (kind.ts). */
 export const refusesStale = (s: Step): boolean => KINDS.some((k) => k.planner.refusesStale?.(s) === true);
 
+/** A ring plan the daemon may make from its cached read: something to do, all of it refused if that read is stale. */
+export const plannableFromCache = (steps: readonly Step[]): boolean =>
+  steps.length > 0 && steps.every(refusesStale) && KINDS.every((k) => k.planner.cachePlanSafe?.(steps) !== false);
+
 /** What observe must read for these bonds: every kind's reads for its own bonds, together. */
 export function readsOf(bonds: readonly DesiredBond[]): KindReads {
   const used = KINDS.map((k) => ({ k, bonds: bonds.filter((b) => b.kind === k.name) })).filter(

@@ -12,8 +12,9 @@ import type { Plan, Step } from '../plan/steps.js';
 import { writeRecord, type Record as WanbondRecord } from '../state/record.js';
 import type { DesiredState, ObservedState } from '../state/types.js';
 import { nftLost } from '../bonds/weighted/plan.js';
-import { refusesStale } from '../bonds/registry.js';
-import { errText } from '../errors.js';
+import { plannableFromCache } from '../bonds/registry.js';
+import { ApplyError } from '../apply/apply.js';
+import { CommandError, errText, VerifyError } from '../errors.js';
 import type { LineHealth } from './health.js';
 import type { ReadCache } from './read-cache.js';
 import type { RecordCache } from './record-cache.js';
@@ -52,6 +53,17 @@ export interface ConvergeResult {
   /** Planned from the daemon's cached read of the kernel (read-cache.ts), not a read of its own. */
   cached: boolean;
 }
+
+/**
+ * A change planned from the cached read that the kernel refused (a command that exited failing: a step refused
+ * when stale counts as not done) or that its verify found wrong, and that was rolled back whole: what a stale read
+ * costs. Anything else (a rollback left incomplete, a child that died) is not the cache's to try again.
+ */
+const staleShown = (e: unknown): boolean =>
+  e instanceof ApplyError &&
+  e.undoFailures.length === 0 &&
+  e.remaining.length === 0 &&
+  ((e.cause instanceof CommandError && e.cause.exitCode !== undefined) || e.cause instanceof VerifyError);
 
 /** The engine's transactions as the daemon runs them: a record write that fails after a rollback is logged. */
 function daemonTransactions(
@@ -129,7 +141,7 @@ export async function converge(
     const replan = (obs: ObservedState): Plan => planFor(desired, decision, obs, o.removed, lean);
     const p = replan(before);
     // Nothing to do by the cache may be news it missed (a slave re-attached by hand): that is for a read to say.
-    if (cached && (p.steps.length === 0 || !p.steps.every(refusesStale))) return undefined;
+    if (cached && !plannableFromCache(p.steps)) return undefined;
     o.decided(decision);
     const w = before.policy;
     const lost = w?.nftAvailable ? nftLost(watchDesired(desired, before, decision, o.removed).bonds, w.nft) : [];
@@ -166,8 +178,9 @@ export async function converge(
         const r = await attempt(cached, rec, true);
         if (r) return r;
       } catch (e) {
-        // The kernel refused a step planned from the cache (it went stale) and the change was rolled back.
+        if (!staleShown(e)) throw e;
         o.records?.clear();
+        marks.journal = 0;
         reads?.clear();
         o.log.warn(
           { event: 'stale-read', err: errText(e) },

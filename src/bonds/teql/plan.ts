@@ -159,6 +159,17 @@ export const teqlPlanner: KindPlanner = {
   },
   // plan/steps.ts: the hold is an `add`, the detach names the bond and the release the hold's handle.
   refusesStale: (s) => s.kind === 'detach-slave' || s.kind === 'hold-bond' || s.kind === 'release-bond',
+  // The read decided whether the bond can be held (its root qdisc, sch_plug, teqlN up): a detach planned without
+  // the hold may be the read's mistake (a qdisc someone set on teqlN, removed since), and would run unguarded.
+  cachePlanSafe(steps) {
+    const held = new Set<string>();
+    for (const s of steps) {
+      if (s.kind === 'hold-bond') held.add(s.teql);
+      if (s.kind === 'release-bond') held.delete(s.teql);
+      if (s.kind === 'detach-slave' && !held.has(s.teql)) return false;
+    }
+    return true;
+  },
   // Deleting an interface that is still a slave would change the ring unguarded.
   beforeRestart: (b, o, line) => (enslaved(o, line, b.name) ? [{ kind: 'detach-slave', dev: line, teql: b.name }] : []),
   planned(bonds, o) {
