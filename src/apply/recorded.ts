@@ -6,7 +6,7 @@ import type { Runner } from '../exec/runner.js';
 import type { Plan, Step } from '../plan/steps.js';
 import { extendRecord, writeRecord, type Record } from '../state/record.js';
 import type { ObservedState } from '../state/types.js';
-import { withoutEntries } from '../state/merge.js';
+import { resourceOf, withoutEntries } from '../state/merge.js';
 import { apply, ApplyError } from './apply.js';
 import type { Inverse } from '../plan/teardown.js';
 
@@ -24,8 +24,6 @@ export interface TransactionDeps {
   /** Told after each batch's journal was written, before the batch runs. */
   journaled?: () => void;
 }
-
-const sameEntries = (a: readonly Step[], b: readonly Step[]) => a.length === b.length && a.every((s, i) => s === b[i]);
 
 export class Transactions {
   /** What the last observation showed: each apply's verify reads the kernel last. */
@@ -50,6 +48,8 @@ export class Transactions {
   ): Promise<Step[]> {
     const d = this.deps;
     let journaled: readonly Step[] | undefined;
+    /** How many of this run's steps the record on disk already accounts for. */
+    let covered = 0;
     try {
       const done = await apply(plan, {
         runner: d.runner,
@@ -63,10 +63,11 @@ export class Transactions {
         ...(d.applied ? { applied: d.applied } : {}),
         journal: async (steps) => {
           journaled = undefined;
-          const next = extendRecord(this.record, steps);
-          // Steps that leave `down` nothing to undo (a hold, a detach) leave the record as it is: no write, so a
-          // line leaving the ring waits for none (an atomic write took 33-94 ms under TCG in the lab).
-          if (!sameEntries(next.steps, this.record.steps)) await writeRecord(d.stateDir, next);
+          // Steps that leave `down` nothing to undo (a hold, a detach) would leave the record as written: no
+          // write, so a line leaving the ring waits for none (an atomic write took 33-94 ms under TCG in the lab).
+          if (steps.slice(covered).some((s) => resourceOf(s) !== undefined))
+            await writeRecord(d.stateDir, extendRecord(this.record, steps));
+          covered = steps.length;
           journaled = steps;
           d.journaled?.();
         },

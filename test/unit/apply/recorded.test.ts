@@ -72,6 +72,19 @@ test('steps that leave down nothing to undo (hold, detach, release) write neithe
   );
 });
 
+test('in one change, a batch after the first that adds nothing to undo is not journaled again', async () => {
+  const mtu: Step = { kind: 'set-mtu', dev: 'w1', mtu: 1400, was: 1500 };
+  const detach: Step = { kind: 'detach-slave', dev: 'w2', teql: 'teql0' };
+  const r = await run([[mtu, { kind: 'hold-bond', teql: 'teql0' }, detach, { kind: 'release-bond', teql: 'teql0' }]]);
+  assert.equal(r.seen.length, 2, 'an ip batch, then a tc batch');
+  assert.equal(r.seen[1], r.seen[0], 'the tc batch waited for no write');
+  assert.equal(r.after, r.seen[0]);
+  assert.deepEqual(
+    r.record.steps.map((s) => s.kind),
+    ['set-mtu'],
+  );
+});
+
 test('each change journaled; the record holds them all', async () => {
   const r = await run([[attach('w1')], [attach('w2')]]);
   assert.deepEqual(
