@@ -272,6 +272,8 @@ export class WatchDaemon {
       log: this.log,
       onLine: (l, stream) => {
         if (stream === 'stdout') this.onMonitorLine(l);
+        // The kernel dropped events the monitor could not take in time (ENOBUFS): iproute2 says so and goes on.
+        else if (/netlink receive error/.test(l)) this.eventsLost(l);
       },
       // Whatever happened while no monitor ran is read whole from the kernel after each start.
       // ip monitor subscribes a moment after it starts: a second read a second later closes that gap.
@@ -497,6 +499,16 @@ export class WatchDaemon {
     });
     // ping cannot start on an interface that is down (it exits); it starts again when the interface is up.
     this.syncProbe(ev.name, ev.deleted || !ev.up ? undefined : ev.ifindex);
+  }
+
+  /** Events the monitor never got: what they said is read from the kernel instead, and the cached read dropped. */
+  private eventsLost(said: string): void {
+    this.ring.eventsLost();
+    this.log.warn(
+      { event: 'monitor-overrun', said },
+      'the link monitor lost events (the kernel could not queue them); the links were read again whole',
+    );
+    void this.resyncLinks(0);
   }
 
   private async resyncLinks(restarts: number): Promise<void> {

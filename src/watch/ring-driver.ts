@@ -79,6 +79,10 @@ export class RingDriver {
   monitorStarted(): void {
     this.reads.blind(Date.now() + MONITOR_SUBSCRIBES_MS);
   }
+  /** The monitor said it lost events: the cached read may have missed what they said. */
+  eventsLost(): void {
+    this.reads.clear();
+  }
 
   request(mode: Mode = 'ring'): void {
     if (WIDTH[mode] > WIDTH[this.nextMode]) this.nextMode = mode;

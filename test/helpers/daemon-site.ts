@@ -23,6 +23,28 @@ while :; do
 done
 `;
 
+/**
+ * A stand-in for `ip monitor` that can also print on stderr: it follows monitor.log (from its size at start) and
+ * writes each line to stdout, or to stderr when it begins with `STDERR:`. One process, so killing it ends it.
+ */
+const fakeMonitorIn = (log: string) => `#!/usr/bin/env node
+const fs = require('node:fs');
+let pos = fs.statSync(${JSON.stringify(log)}).size;
+setInterval(() => {
+  const size = fs.statSync(${JSON.stringify(log)}).size;
+  if (size <= pos) return;
+  const b = Buffer.alloc(size - pos);
+  const fd = fs.openSync(${JSON.stringify(log)}, 'r');
+  fs.readSync(fd, b, 0, b.length, pos);
+  fs.closeSync(fd);
+  pos = size;
+  for (const l of b.toString().split('\\n').filter(Boolean)) {
+    if (l.startsWith('STDERR:')) process.stderr.write(l.slice(7) + '\\n');
+    else process.stdout.write(l + '\\n');
+  }
+}, 20);
+`;
+
 export const TWO_LINES = '[teql0]\nslaves = eth1, eth2\nrp_filter = 2\n';
 
 export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth2']) {
@@ -36,6 +58,9 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
   await fs.writeFile(path.join(dir, 'monitor.log'), '');
   await fs.writeFile(monitor, `#!/bin/sh\nexec tail -n 0 -F '${path.join(dir, 'monitor.log')}'\n`);
   chmodSync(monitor, 0o755);
+  const monitorWithStderr = path.join(dir, 'ip-monitor-stderr');
+  await fs.writeFile(monitorWithStderr, fakeMonitorIn(path.join(dir, 'monitor.log')));
+  chmodSync(monitorWithStderr, 0o755);
   const ping = path.join(dir, 'ping');
   await fs.writeFile(ping, FAKE_PING);
   chmodSync(ping, 0o755);
@@ -49,12 +74,13 @@ export async function daemonSite(settingsText = TWO_LINES, lines = ['eth1', 'eth
     await gate?.();
     return buildContext(opts, silentLogger(), kernel);
   };
-  const daemon = (log: Log = silentLogger(), withPing = false) =>
+  /** stderr: the stand-in monitor writes `STDERR:` lines to its stderr (a node process; `tail` otherwise). */
+  const daemon = (log: Log = silentLogger(), withPing = false, o: { stderr?: boolean } = {}) =>
     new WatchDaemon({
       build,
       io: { out: () => undefined, err: () => undefined },
       log,
-      ip: monitor,
+      ip: o.stderr ? monitorWithStderr : monitor,
       ping: withPing ? ping : path.join(dir, 'no-ping'),
       watchFiles: false,
       counters: async () => undefined,

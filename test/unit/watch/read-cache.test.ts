@@ -180,6 +180,17 @@ describe("a line leaving the ring from the daemon's cached read", () => {
     assert.equal(s.kernel.qdiscs.get('eth1'), undefined, 'and the line is out all the same');
   });
 
+  it('a read that saw no way to hold the bond (a qdisc on it, removed since) is not planned from', async () => {
+    const s = await teqlSite();
+    await s.kernel.change({ file: 'tc', args: ['qdisc', 'replace', 'dev', 'teql0', 'root', 'handle', '1:', 'plug'] });
+    await s.change(false);
+    await s.kernel.change({ file: 'tc', args: ['qdisc', 'del', 'dev', 'teql0', 'root', 'handle', '1:'] });
+    const r = await s.change(true);
+    assert.equal(r.cached, false, 'the detach would have run without the hold');
+    assert.deepEqual(s.kernel.unguarded, []);
+    assert.equal(s.kernel.qdiscs.get('eth1'), undefined);
+  });
+
   it('a line coming back is never planned from the cache (an attach replaces whatever root is there)', async () => {
     const s = await teqlSite();
     await s.change(true);
@@ -199,20 +210,44 @@ describe("the daemon's wiring of the cached read", () => {
     await until('the daemon running', () => d.phase === 'running');
     // Past the monitor's first second (no read kept while it may still miss events), and a drift check after.
     await new Promise((r) => setTimeout(r, MONITOR_SUBSCRIBES_MS + 2 * DRIFT_CHECK_MS));
-    const loses = async (name: string) => {
+    /** The line loses its carrier, said by the monitor after `before` in the same write (no read between). */
+    const loses = async (name: string, before = '') => {
       const l = s.kernel.links.get(name);
       assert.ok(l);
       l.flags.delete('LOWER_UP');
       await s.monitorSays(
-        `${l.ifindex}: ${name}: <NO-CARRIER,POINTOPOINT,NOARP,MULTICAST,UP> mtu 1500 qdisc teql0 state DOWN ` +
-          'group default',
+        `${before}${l.ifindex}: ${name}: <NO-CARRIER,POINTOPOINT,NOARP,MULTICAST,UP> mtu 1500 qdisc teql0 ` +
+          'state DOWN group default',
       );
       await until(`${name} out of the ring`, async () => (await s.slaveOf(name)) !== 'teql0');
       return said.find((x) => x.event === 'ring' && x.left?.includes(name))?.cached;
     };
     assert.equal(await loses('eth1'), true, 'no read before the change');
-    await s.monitorSays('99: ppp9: <POINTOPOINT,NOARP> mtu 1500 qdisc noop state DOWN group default');
-    assert.equal(await loses('eth2'), false, 'a link the read never saw: read again');
+    const ppp9 = '99: ppp9: <POINTOPOINT,NOARP> mtu 1500 qdisc noop state DOWN group default\n';
+    assert.equal(await loses('eth2', ppp9), false, 'a link the read never saw: read again');
+    process.emit('SIGTERM', 'SIGTERM');
+    assert.equal(await running, 0);
+  });
+
+  it('events the monitor lost (ENOBUFS, on stderr) are read from the kernel: a line dead since leaves', async (t) => {
+    const s = await daemonSite();
+    const said: { event?: string }[] = [];
+    const d = s.daemon(
+      makeLoggerTo('watch', (l) => said.push(JSON.parse(l) as (typeof said)[number]), 'info'),
+      false,
+      {
+        stderr: true,
+      },
+    );
+    const running = d.run();
+    t.after(() => d.stop());
+    await until('the daemon running', () => d.phase === 'running');
+    // Past the start's second read of the links, which would see it too.
+    await new Promise((r) => setTimeout(r, MONITOR_SUBSCRIBES_MS + 500));
+    s.kernel.links.get('eth1')?.flags.delete('LOWER_UP');
+    await s.monitorSays('STDERR:netlink receive error No buffer space available (105)');
+    await until('eth1 out of the ring', async () => (await s.slaveOf('eth1')) !== 'teql0');
+    assert.ok(said.some((x) => x.event === 'monitor-overrun'));
     process.emit('SIGTERM', 'SIGTERM');
     assert.equal(await running, 0);
   });
