@@ -80,7 +80,7 @@ export class HeldLock {
     try {
       // A lock file deleted or replaced (the state folder recreated) is no longer the one others lock. One stat,
       // made synchronously: awaiting it let the event loop add 4-54 ms to a line's way out of the ring (TCG).
-      if (this.lock && !sameFile(this.id, this.fileIdNow())) await this.give();
+      if (this.lock && !sameFile(this.id, this.fileId())) await this.give();
       if (!this.lock) {
         this.started++;
         const keep = this.o.keep !== false;
@@ -89,7 +89,7 @@ export class HeldLock {
           waitMs: this.o.waitMs(),
         });
         this.lock = lock;
-        this.id = keep ? await this.fileId() : undefined;
+        this.id = keep ? this.fileId() : undefined;
         // Kept only where its waiters can be seen: /proc/locks must list this lock itself (it does not in
         // a pid namespace where flock(1)'s pid is gone, nor where stat's device is not the lock's).
         const seen = this.id ? locksOn(await this.readLocks(), this.id).held > 0 : false;
@@ -120,18 +120,13 @@ export class HeldLock {
     };
   }
 
-  private fileIdNow(): FileId | undefined {
+  private fileId(): FileId | undefined {
     try {
       const st = statSync(path.join(this.o.stateDir(), LOCK_FILE));
       return fileIdOf(st.dev, st.ino);
     } catch {
       return undefined;
     }
-  }
-
-  private async fileId(): Promise<FileId | undefined> {
-    const st = await fs.stat(path.join(this.o.stateDir(), LOCK_FILE)).catch(() => undefined);
-    return st ? fileIdOf(st.dev, st.ino) : undefined;
   }
 
   private readLocks(): Promise<string> {

@@ -1,7 +1,7 @@
 // Kernels before mid-2026 let TEQL's transmit path walk the slave ring without a lock while a slave
 // is added or removed (../shared/domain/wanpipe.md 5.2; a use-after-free). So every slave change on
-// a bond that is up runs with the bond's queue held: a plug qdisc replaces teqlN's root (the
-// replace waits for transmits in flight, and a fresh plug dequeues nothing), the slaves change, and
+// a bond that is up runs with the bond's queue held: a plug qdisc is added as teqlN's root (the
+// graft waits for transmits in flight, and a fresh plug dequeues nothing), the slaves change, and
 // deleting the plug gives teqlN its default qdisc back. docs/ENGINE.md has the whole argument. Pure.
 import type { ObservedState } from '../state/types.js';
 import { isHold, type Step } from './steps.js';

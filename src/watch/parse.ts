@@ -71,12 +71,10 @@ export interface LinkDetail {
   /** IFLA_QDISC: the kind of the link's root qdisc. */
   qdisc: string | undefined;
   operstate: string | undefined;
-  master: string | undefined;
 }
 
-/** The flags, MTU, root qdisc kind, operstate and master of a line parseMonitorLine takes; undefined otherwise. */
-export function linkDetail(line: string): LinkDetail | undefined {
-  if (!parseMonitorLine(line)) return undefined;
+/** The flags, MTU, root qdisc kind and operstate of a link line (one parseMonitorLine took). */
+export function linkDetail(line: string): LinkDetail {
   const flags = /<([A-Za-z0-9_,-]*)>/.exec(line)?.[1] ?? '';
   const word = (key: string) => new RegExp(`\\s${key} (\\S+)`).exec(line)?.[1];
   const mtu = word('mtu');
@@ -85,7 +83,6 @@ export function linkDetail(line: string): LinkDetail | undefined {
     mtu: mtu === undefined ? undefined : Number(mtu),
     qdisc: word('qdisc'),
     operstate: word('state'),
-    master: word('master'),
   };
 }
 

@@ -20,8 +20,8 @@ export function patched(o: ObservedState, line: string): ObservedState | undefin
   const ev = parseMonitorLine(line);
   // Addresses and routes are not in a lean read (nor is a bridge port's message news of the link itself).
   if (!ev) return o.lean ? o : undefined;
+  if (ev.deleted) return undefined;
   const d = linkDetail(line);
-  if (!d || ev.deleted) return undefined;
   const l = o.links.find((x) => x.ifindex === ev.ifindex);
   if (!l || l.name !== ev.name || d.mtu !== l.mtu) return undefined;
   const root = o.qdiscs.find((q) => q.dev === l.name && q.root);
