@@ -117,7 +117,7 @@ interface Fault {
   duringBps: number;
   ratio: number;
   rejoinMs: number | null;
-  ringChange?: { ms: number; processes?: number; commandMs?: number; cached?: boolean };
+  ringChange?: { ms: number; processes?: number; commandMs?: number; cached?: boolean; readWhy?: string };
   faultMs?: number;
   exec?: 'children' | 'processes';
 }
@@ -440,7 +440,11 @@ function faults(p: PartRecord): string {
       const change = f.ringChange
         ? `${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs)} in commands), ${f.ringChange.processes ?? '?'} ` +
           `process${f.ringChange.processes === 1 ? '' : 'es'}` +
-          (f.ringChange.cached === undefined ? '' : f.ringChange.cached ? ', no read first' : ', read first')
+          (f.ringChange.cached === undefined
+            ? ''
+            : f.ringChange.cached
+              ? ', no read first'
+              : `, read first${f.ringChange.readWhy ? ` (${f.ringChange.readWhy})` : ''}`)
         : '-';
       return (
         `| ${f.fault} | ${daemon} | ${ms(f.detectMs)} | ${out} | ${change} | ${f.lostPackets} | ` +

@@ -49,6 +49,8 @@ export interface FaultFigures {
     marks?: Record<string, number>;
     /** Planned from the daemon's cached read of the kernel, without a read of its own. */
     cached?: boolean;
+    /** Why it read the kernel first (converge.ts readWhy). */
+    readWhy?: string;
   };
   /** How the daemon ran its commands: batch children (its default) or a process each (WANBOND_WATCH_PROCESSES=1). */
   exec?: 'children' | 'processes';
@@ -183,6 +185,7 @@ export async function measureFault(
             commandMs: typeof change['commandMs'] === 'number' ? change['commandMs'] : undefined,
             ...(change['marks'] ? { marks: change['marks'] as Record<string, number> } : {}),
             ...(typeof change['cached'] === 'boolean' ? { cached: change['cached'] } : {}),
+            ...(typeof change['readWhy'] === 'string' ? { readWhy: change['readWhy'] } : {}),
           },
         }
       : {}),
@@ -201,7 +204,9 @@ export function formatFigures(f: FaultFigures): string {
     (f.ringChange
       ? `; the ring change took ${ms(f.ringChange.ms)} (${ms(f.ringChange.commandMs ?? null)} in commands) and ` +
         `started ${f.ringChange.processes ?? '?'} processes (${f.exec}` +
-        `${f.ringChange.cached ? ', from the cached read' : ''}; ${JSON.stringify(f.ringChange.marks ?? {})})`
+        `${f.ringChange.cached ? ', from the cached read' : ''}` +
+        `${f.ringChange.readWhy ? `, read first: ${f.ringChange.readWhy}` : ''}; ` +
+        `${JSON.stringify(f.ringChange.marks ?? {})})`
       : '')
   );
 }

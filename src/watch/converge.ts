@@ -52,6 +52,8 @@ export interface ConvergeResult {
   changedAt?: number;
   /** Planned from the daemon's cached read of the kernel (read-cache.ts), not a read of its own. */
   cached: boolean;
+  /** A ring change that read the kernel first: why not from the cached read. */
+  readWhy?: 'none kept' | 'a plan it cannot make' | 'stale';
 }
 
 /**
@@ -172,13 +174,16 @@ export async function converge(
     let rec = kept() ?? (await record());
     mark('record');
     const cached = reads?.get(lock.tenure);
+    let readWhy: ConvergeResult['readWhy'] = 'none kept';
     if (cached) {
       mark('read');
       try {
         const r = await attempt(cached, rec, true);
         if (r) return r;
+        readWhy = 'a plan it cannot make';
       } catch (e) {
         if (!staleShown(e)) throw e;
+        readWhy = 'stale';
         o.records?.clear();
         marks.journal = 0;
         reads?.clear();
@@ -191,7 +196,8 @@ export async function converge(
     }
     const before = await observe();
     mark('read');
-    return (await attempt(before, rec, false)) as ConvergeResult;
+    const r = (await attempt(before, rec, false)) as ConvergeResult;
+    return reads ? { ...r, readWhy } : r;
   } catch (e) {
     // A failed change may have left the record written in part (its journal, a rollback's remains).
     o.records?.clear();

@@ -194,6 +194,7 @@ export class RingDriver {
           processes,
           marks: r.marks,
           cached: r.cached,
+          ...(r.readWhy ? { readWhy: r.readWhy } : {}),
           ...(r.changedAt !== undefined ? { changedAt: r.changedAt } : {}),
           out: [...r.decision.out],
         },

@@ -159,6 +159,11 @@ export class FakeKernel implements Runner {
   failAfterWhen: ((argv: string) => boolean) | undefined;
   /** The batch is killed right after the line that satisfies this took effect: no "Command failed -:N" names it. */
   killBatchAfterWhen: ((argv: string) => boolean) | undefined;
+  /**
+   * The batch child dies right after the line that satisfies this took effect, as the daemon's ChildRunner
+   * reports it: that line named as failed, with no exit code (the kernel did it all the same).
+   */
+  dieAfterWhen: ((argv: string) => boolean) | undefined;
   /** Called after every change line, e.g. to deliver a signal in the middle of `up`. */
   afterChange: ((argv: string) => void) | undefined;
   /** Slave changes made on an up teql whose queue was not held. */
@@ -535,6 +540,16 @@ export class FakeKernel implements Runner {
             input: cmd.input,
           });
         }
+        if (this.dieAfterWhen?.([cmd.file, ...lines[i]!.split(' ')].join(' ')))
+          throw new CommandError(
+            [cmd.file, ...cmd.args],
+            undefined,
+            `exited (SIGKILL)\nCommand failed -:${i + 1}\n`,
+            'h',
+            {
+              input: cmd.input,
+            },
+          );
       }
       return;
     }
