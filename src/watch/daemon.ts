@@ -468,8 +468,8 @@ export class WatchDaemon {
   // --- kernel link events -------------------------------------------------------------------------
 
   private onMonitorLine(text: string): void {
-    this.ring.kernelEvent(text);
     const ev = parseMonitorLine(text);
+    this.ring.kernelEvent(text, ev);
     if (!ev) {
       const bonds = this.c.desired.bonds;
       const a = parseAddressLine(text);

@@ -7,17 +7,16 @@
 // hand, a sysctl) the read may miss: the daemon plans only steps the kernel refuses when stale from it
 // (BondKind's refusesStale), and the drift check reads the kernel whole every 2 s. Pure.
 import type { ObservedState } from '../state/types.js';
-import { linkDetail, parseMonitorLine } from './parse.js';
+import { linkDetail, parseMonitorLine, type LinkEvent } from './parse.js';
 
 /** Events kept for a read under way; more than this and its result is not kept (an event storm). */
 const PENDING_MAX = 256;
 
 /**
  * The read as this monitor line leaves it; undefined when the line may have changed what the read holds in a
- * way it cannot be patched for.
+ * way it cannot be patched for. `ev`: the line as parseMonitorLine read it (the daemon parses each line once).
  */
-export function patched(o: ObservedState, line: string): ObservedState | undefined {
-  const ev = parseMonitorLine(line);
+export function patched(o: ObservedState, line: string, ev: LinkEvent | undefined): ObservedState | undefined {
   // Addresses and routes are not in a lean read (nor is a bridge port's message news of the link itself).
   if (!ev) return o.lean ? o : undefined;
   if (ev.deleted) return undefined;
@@ -57,7 +56,7 @@ export class ReadCache {
       const o = await read();
       const keep = seeing && seen.length <= PENDING_MAX && tenure !== undefined && cleared === this.cleared;
       let kept: ObservedState | undefined = keep ? o : undefined;
-      for (const line of seen) kept = kept && patched(kept, line);
+      for (const line of seen) kept = kept && patched(kept, line, parseMonitorLine(line));
       this.kept = kept && tenure !== undefined ? { tenure, state: kept } : undefined;
       return o;
     } finally {
@@ -65,11 +64,11 @@ export class ReadCache {
     }
   }
 
-  /** One line of the daemon's `ip -o monitor`. */
-  event(line: string): void {
+  /** One line of the daemon's `ip -o monitor`, and what parseMonitorLine made of it. */
+  event(line: string, ev: LinkEvent | undefined): void {
     for (const seen of this.pending) if (seen.length <= PENDING_MAX) seen.push(line);
     if (!this.kept) return;
-    const state = patched(this.kept.state, line);
+    const state = patched(this.kept.state, line, ev);
     this.kept = state ? { tenure: this.kept.tenure, state } : undefined;
   }
 

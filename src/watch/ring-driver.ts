@@ -13,6 +13,7 @@ import type { DesiredState } from '../state/types.js';
 import { converge, removeDeleted, WIDTH, type LockSource, type Mode } from './converge.js';
 import type { LineHealth } from './health.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { LinkEvent } from './parse.js';
 import { ReadCache } from './read-cache.js';
 import { RecordCache } from './record-cache.js';
 import type { RemovedLine, RingDecision } from './ring.js';
@@ -64,9 +65,9 @@ export class RingDriver {
     return this.running;
   }
 
-  /** Each line of the daemon's `ip -o monitor`, first thing: it keeps the cached read of the kernel true. */
-  kernelEvent(line: string): void {
-    this.reads.event(line);
+  /** Each line of the daemon's `ip -o monitor` (and its link event), first thing: it keeps the cached read true. */
+  kernelEvent(line: string, ev: LinkEvent | undefined): void {
+    this.reads.event(line, ev);
   }
 
   /**

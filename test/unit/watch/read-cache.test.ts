@@ -16,6 +16,7 @@ import { converge } from '../../../src/watch/converge.js';
 import { DRIFT_CHECK_MS } from '../../../src/watch/daemon.js';
 import { MONITOR_SUBSCRIBES_MS } from '../../../src/watch/ring-driver.js';
 import { initialHealth } from '../../../src/watch/health.js';
+import { parseMonitorLine } from '../../../src/watch/parse.js';
 import { patched, ReadCache } from '../../../src/watch/read-cache.js';
 import { RecordCache } from '../../../src/watch/record-cache.js';
 import { cliWith } from '../../helpers/cli.js';
@@ -40,34 +41,38 @@ const enslaved = [{ dev: 'eth1', kind: 'teql0', handle: '8001:', root: true }];
 const lineSays = (flags: string, rest = 'mtu 1500 qdisc teql0 state DOWN') =>
   `3: eth1: <${flags}> ${rest} group default \\    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff`;
 
+/** A monitor line, parsed as the daemon parses it before it reaches the cache. */
+const patch = (o: ObservedState, line: string) => patched(o, line, parseMonitorLine(line));
+const event = (c: ReadCache, line: string) => c.event(line, parseMonitorLine(line));
+
 describe('the cached read: what a monitor line does to it', () => {
   it("a known link's carrier or admin state moving is applied to the read", () => {
-    const o = patched(read([eth1], enslaved), lineSays('NO-CARRIER,BROADCAST,UP'));
+    const o = patch(read([eth1], enslaved), lineSays('NO-CARRIER,BROADCAST,UP'));
     assert.deepEqual(o?.links[0]?.flags, ['NO-CARRIER', 'BROADCAST', 'UP']);
     assert.equal(o?.links[0]?.operstate, 'DOWN');
   });
 
   it('anything else the read holds, changed, drops it', () => {
     const o = read([eth1], enslaved);
-    assert.equal(patched(o, lineSays('BROADCAST,UP', 'mtu 1400 qdisc teql0 state UP')), undefined, 'an MTU');
-    assert.equal(patched(o, lineSays('BROADCAST,UP', 'mtu 1500 qdisc pfifo_fast state UP')), undefined, 'a qdisc');
-    assert.equal(patched(o, `Deleted ${lineSays('BROADCAST')}`), undefined, 'deleted');
-    assert.equal(patched(o, lineSays('BROADCAST').replace('eth1', 'wan1')), undefined, 'renamed');
-    assert.equal(patched(o, lineSays('BROADCAST').replace('3:', '9:')), undefined, 'a link it never saw');
+    assert.equal(patch(o, lineSays('BROADCAST,UP', 'mtu 1400 qdisc teql0 state UP')), undefined, 'an MTU');
+    assert.equal(patch(o, lineSays('BROADCAST,UP', 'mtu 1500 qdisc pfifo_fast state UP')), undefined, 'a qdisc');
+    assert.equal(patch(o, `Deleted ${lineSays('BROADCAST')}`), undefined, 'deleted');
+    assert.equal(patch(o, lineSays('BROADCAST').replace('eth1', 'wan1')), undefined, 'renamed');
+    assert.equal(patch(o, lineSays('BROADCAST').replace('3:', '9:')), undefined, 'a link it never saw');
   });
 
   it('an address or route line leaves a lean read as it was (it holds neither), and drops a whole one', () => {
     const addr = '3: eth1    inet 100.64.2.9/30 scope global eth1\\       valid_lft forever preferred_lft forever';
     const lean = read([eth1], enslaved);
-    assert.equal(patched(lean, addr), lean);
-    assert.equal(patched(lean, 'default via 100.64.2.10 dev eth1'), lean);
-    assert.equal(patched(read([eth1], enslaved, false), addr), undefined);
+    assert.equal(patch(lean, addr), lean);
+    assert.equal(patch(lean, 'default via 100.64.2.10 dev eth1'), lean);
+    assert.equal(patch(read([eth1], enslaved, false), addr), undefined);
   });
 
   it('a read under way is kept with the lines meanwhile applied, unless a clear or blind moment overlaps', async () => {
     const c = new ReadCache();
     await c.read(1, async () => {
-      c.event(lineSays('NO-CARRIER,BROADCAST,UP'));
+      event(c, lineSays('NO-CARRIER,BROADCAST,UP'));
       return read([eth1], enslaved);
     });
     assert.deepEqual(c.get(1)?.links[0]?.flags, ['NO-CARRIER', 'BROADCAST', 'UP'], 'replayed on the result');
@@ -82,7 +87,7 @@ describe('the cached read: what a monitor line does to it', () => {
     assert.equal(c.get(1), undefined, 'the monitor may not have seen what followed');
     c.blind(0);
     await c.read(1, async () => read([eth1], enslaved));
-    c.event(lineSays('BROADCAST,UP', 'mtu 1400 qdisc teql0 state UP'));
+    event(c, lineSays('BROADCAST,UP', 'mtu 1400 qdisc teql0 state UP'));
     assert.equal(c.get(1), undefined, 'dropped by an event it cannot be patched for');
   });
 });
