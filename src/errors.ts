@@ -21,6 +21,19 @@ export class ConfigError extends WanbondError {
   }
 }
 
+/**
+ * A wanpipe file problem, with what Sangoma's wanconfig does with it: the exit status `wanrouter start` fails
+ * with, or 'accepts' where wanconfig takes the file and wanbond still refuses it (the driver or the kernel would
+ * fail later, or configure something other than what the file says).
+ */
+export class WanconfigError extends ConfigError {
+  readonly wanconfig: number | 'accepts';
+  constructor(file: string, line: number, what: string, hint: string, wanconfig: number | 'accepts') {
+    super(file, line, what, hint);
+    this.wanconfig = wanconfig;
+  }
+}
+
 /** Several ConfigErrors found in one pass, so the operator fixes them all at once. */
 export class ConfigErrors extends WanbondError {
   readonly errors: readonly ConfigError[];

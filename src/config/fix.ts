@@ -1,6 +1,8 @@
-// The one edit wanbond makes to a wanpipe file: DYN_INTR_CFG = YES in an interface's own section,
+// The one edit wanbond makes to a wanpipe file: DYN_INTR_CFG = YES where the driver reads it (the line that wins:
+// a LIP profile's over the interface's own section, the last of duplicates), else in the interface's own section,
 // by the smallest change (one value, one inserted line, or one appended section). Pure.
 import type { SourceLine } from './lex.js';
+import { lastEntry } from './wanconfig/read.js';
 import type { FileModel, Interface } from './wanpipe.js';
 
 export interface FixChange {
@@ -66,15 +68,20 @@ export function computeFix(fm: FileModel, only?: ReadonlySet<string>): FixResult
   const changes: FixChange[] = [];
   const inserts = new Map<number, string[]>(); // after original line no -> new lines
   const appended: string[] = [];
+  const replaced = new Set<number>();
   for (const i of fix) {
-    const sec = fm.lexed.sections.find((s) => s.name === i.name);
+    const winner = i.dynIntrCfgSection ?? i.name;
+    const sec = fm.lexed.sections.find((s) => s.name === winner);
     if (!sec) {
       appended.push('', `[${i.name}]`, `${KEY} = YES`);
       changes.push({ iface: i.name, action: 'added-section', line: lines.length, before: undefined });
       continue;
     }
-    const entry = sec.entries.find((e) => e.keyUpper === KEY);
+    const entry = lastEntry(sec, KEY);
     if (entry) {
+      // A profile shared by several interfaces is edited once.
+      if (replaced.has(entry.line)) continue;
+      replaced.add(entry.line);
       const l = lines[entry.line - 1] as SourceLine;
       l.text = `${l.text.slice(0, entry.valueStart)}YES${l.text.slice(entry.valueEnd)}`;
       changes.push({ iface: i.name, action: 'replaced-value', line: entry.line, before: entry.value });

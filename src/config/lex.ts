@@ -1,9 +1,7 @@
-// Line lexer for wanpipeN.conf, following Sangoma's wanconfig.c (read_conf_record, read_conf_section,
-// tokenize; /work/notes and docs/CONFIG.md cite the lines): lines end at '\n'; everything from the
-// first '#', ';' or '\r' is a comment; a section starts at a line whose first non-blank is '[' and is
-// named by the text up to the first ']', spaces included, exactly as wanconfig compares it; entries
-// are `KEY = a, b, , c`. What wanconfig cannot read (a byte-order mark, CR-only line endings, a line
-// longer than its 255-byte buffer) is an error here, with the reason.
+// Line lexer for wanbond's own settings file, in the wanpipe files' syntax (`[section]`, `KEY = a, b`, '#' and
+// ';' comments) but strict: a duplicate key or section, a line outside any section or without '=' is an error
+// here. wanpipeN.conf files are read as Sangoma's wanconfig reads them, by wanconfig/read.ts, which shares the
+// line splitting and the Section and Entry shapes of this file.
 // Text is handled as latin1 so every byte maps to one char and an edit can keep all other bytes.
 // Pure: no I/O.
 import { ConfigError } from '../errors.js';

@@ -1,8 +1,9 @@
 // A whole site: every wanpipeN.conf wanrouter would start, checked across files. Pure.
 import { ConfigError, ConfigErrors, WanbondError } from '../errors.js';
-import { lex } from './lex.js';
+import { buildFileModel } from './wanconfig/model.js';
+import { readWanpipe } from './wanconfig/read.js';
 import { type IpFile, parseIpFile, parseWanrouterRc, type WanrouterRc } from './rc.js';
-import { buildFileModel, type Device, type FileModel, type Interface } from './wanpipe.js';
+import type { Device, FileModel, Interface } from './wanpipe.js';
 import type { StaleDriver } from '../state/types.js';
 
 export interface SiteInput {
@@ -25,7 +26,7 @@ export interface Site {
 
 export interface Problem {
   /** What kind of problem, for programs (doctor's check ids): the text is for people. */
-  kind: 'misnamed-section' | 'dyn-intr-cfg' | 'invisible-failure' | 'stale-driver';
+  kind: 'misnamed-section' | 'dyn-intr-cfg' | 'invisible-failure' | 'stale-driver' | 'wanconfig-note';
   severity: 'error' | 'warning';
   where: string; // file:line
   what: string;
@@ -75,9 +76,10 @@ export function buildSite(input: SiteInput): Site {
   const files: FileModel[] = [];
   for (const f of selected) {
     try {
-      files.push(buildFileModel(lex(f.path, f.text)));
+      files.push(buildFileModel(readWanpipe(f.path, f.text)));
     } catch (e) {
       if (e instanceof ConfigError) errors.push(e);
+      else if (e instanceof ConfigErrors) errors.push(...e.errors);
       else throw e;
     }
   }
@@ -104,7 +106,8 @@ export function buildSite(input: SiteInput): Site {
           new ConfigError(
             i.file,
             i.line,
-            `interface ${i.name} is also defined at ${prev.file}:${prev.line}`,
+            `interface ${i.name} is also defined at ${prev.file}:${prev.line}: wanconfig accepts each file, ` +
+              `but the driver refuses a second interface of the same name`,
             `rename one of the two ${i.name} interfaces`,
           ),
         );
@@ -116,6 +119,19 @@ export function buildSite(input: SiteInput): Site {
   const ipFiles = new Map<string, IpFile>();
   for (const [name, text] of input.ipFiles) ipFiles.set(name, parseIpFile(text));
   return { confDir: input.confDir, rc, files, devices, interfaces, ipFiles };
+}
+
+/** What wanconfig accepts but may not be what was meant: warnings, each saying which value or section wins. */
+export function siteNotes(site: Site): Problem[] {
+  return site.files.flatMap((f) =>
+    f.notes.map((n) => ({
+      kind: 'wanconfig-note' as const,
+      severity: 'warning' as const,
+      where: `${f.file}:${n.line}`,
+      what: n.what,
+      hint: n.hint,
+    })),
+  );
 }
 
 /** IP interfaces, the candidates for bonding. */

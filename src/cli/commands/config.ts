@@ -1,5 +1,5 @@
 import type { Site, Problem } from '../../config/site.js';
-import { ipInterfaces, siteProblems, staleDriverProblems } from '../../config/site.js';
+import { ipInterfaces, siteNotes, siteProblems, staleDriverProblems } from '../../config/site.js';
 import { loadSite } from '../../config/load.js';
 import { fixDiff, planFix } from '../../config/write-fix.js';
 import type { MediaAddr } from '../../config/wanpipe.js';
@@ -66,6 +66,8 @@ export function siteJson(site: Site, problems: Problem[], stale: StaleDriver[] =
         profile: i.profile ?? null,
         carriesIp: i.carriesIp,
         dynIntrCfg: i.dynIntrCfg ?? null,
+        dynIntrCfgNumber: i.dynIntrCfgNumber ?? null,
+        dynIntrCfgSection: i.dynIntrCfgSection ?? null,
         dynIntrCfgInDriver: s ? (s.driver[i.name] ?? 'NO') : null,
         failureVisibility: i.visibility,
         why: i.why,
@@ -107,10 +109,16 @@ export function formatSite(site: Site, problems: Problem[], stale: StaleDriver[]
     }),
   );
   s += '\n';
-  if (problems.length === 0) s += 'no problems: every IP interface shows a failed line to TEQL\n';
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity !== 'error');
+  if (errors.length === 0) s += 'no problems: every IP interface shows a failed line to TEQL\n';
   else {
-    s += `${plural(problems.length, 'problem')}:\n`;
-    for (const p of problems) s += `  ${p.where}: ${p.what}\n    fix: ${p.hint}\n`;
+    s += `${plural(errors.length, 'problem')}:\n`;
+    for (const p of errors) s += `  ${p.where}: ${p.what}\n    fix: ${p.hint}\n`;
+  }
+  if (warnings.length > 0) {
+    s += `${plural(warnings.length, 'warning')} (wanconfig accepts these):\n`;
+    for (const p of warnings) s += `  ${p.where}: ${p.what}\n    fix: ${p.hint}\n`;
   }
   return s;
 }
@@ -119,9 +127,9 @@ export async function configCheck(g: EngineOpts, json: boolean, io: Io, log: Log
   const site = await loadSite(g.confDir);
   const base = buildBaseContext(g, log, runner);
   const { stale } = await driverState(base);
-  const problems = [...siteProblems(site), ...staleDriverProblems(site, stale)];
+  const problems = [...siteProblems(site), ...staleDriverProblems(site, stale), ...siteNotes(site)];
   io.out(json ? `${JSON.stringify(siteJson(site, problems, stale), null, 2)}\n` : formatSite(site, problems, stale));
-  return problems.length === 0 ? 0 : 1;
+  return problems.some((p) => p.severity === 'error') ? 1 : 0;
 }
 
 /** --only names: each an IP interface of this configuration, spelled as in [interfaces]. */

@@ -1,8 +1,8 @@
 // The wanpipe configuration of the bonded lines: how a dead line shows (DYN_INTR_CFG, the driver),
 // and whether the running driver has read its file. The judgement is config/site.ts's; this says
 // it in the doctor's words, with the probe that may still cover a line. Pure.
-import { siteProblems, staleDriverProblems, type Problem } from '../../config/site.js';
-import { KEY_MEANS_DYNAMIC_IP } from '../../config/wanpipe.js';
+import { siteNotes, siteProblems, staleDriverProblems, type Problem } from '../../config/site.js';
+import { KEY_MEANS_DYNAMIC_IP } from '../../config/visibility.js';
 import type { Finding } from '../finding.js';
 import { cmd, note } from '../fix.js';
 import { bondOfLine, linesOfDevice, probeOf, siteIface, type DoctorInput } from '../input.js';
@@ -12,6 +12,7 @@ export const CONFIG_IDS = [
   'config.misnamed-section',
   'config.invisible-failure',
   'config.dynamic-ip',
+  'config.wanconfig-note',
   'config.stale-driver',
 ] as const;
 
@@ -95,6 +96,17 @@ function fromProblem(x: DoctorInput, p: Problem): Finding {
         fix: [cmd('wanbond', 'up')],
         interrupts: restartNote(x, device as string),
       };
+    case 'wanconfig-note':
+      return {
+        id: 'config.wanconfig-note',
+        severity: 'warning',
+        ...at,
+        what: `${p.where}: ${p.what}`,
+        why:
+          'wanrouter start accepts the file, but what the driver runs may not be what the file seems to say: ' +
+          'the value or section that wins is named',
+        fix: [note(`${p.where}: ${p.hint}`)],
+      };
   }
 }
 
@@ -135,6 +147,7 @@ export function configRules(x: DoctorInput): Finding[] {
       bonded.map((b) => b.line),
     ),
     ...staleDriverProblems(x.site, x.observed.staleDrivers),
+    ...siteNotes(x.site),
   ];
   return [...problems.map((p) => fromProblem(x, p)), ...dynamicIp(x, bonded)];
 }

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import { computeFix } from '../../../src/config/fix.js';
-import { lex, splitLines } from '../../../src/config/lex.js';
-import { buildFileModel, type FileModel } from '../../../src/config/wanpipe.js';
+import { splitLines } from '../../../src/config/lex.js';
+import type { FileModel } from '../../../src/config/wanpipe.js';
+import { buildFileModel } from '../../../src/config/wanconfig/model.js';
+import { readWanpipe } from '../../../src/config/wanconfig/read.js';
 
 const ws = fc.constantFrom('', ' ', '\t', '  ', '\t\t', ' \t');
 const ws1 = fc.constantFrom(' ', '\t', '  ', '\t\t');
@@ -88,9 +90,9 @@ const isDynLine = (t: string) => /^[ \t]*DYN_INTR_CFG[ \t]*=/i.test(t);
 it('fix: same model but DYN_INTR_CFG, untouched lines byte-identical, idempotent', () => {
   fc.assert(
     fc.property(configArb, (text) => {
-      const before = buildFileModel(lex('wanpipe1.conf', text));
+      const before = buildFileModel(readWanpipe('wanpipe1.conf', text));
       const r = computeFix(before);
-      const after = buildFileModel(lex('wanpipe1.conf', r.text));
+      const after = buildFileModel(readWanpipe('wanpipe1.conf', r.text));
       assert.deepEqual(projection(after), projection(before));
       for (const i of after.interfaces.filter((x) => x.carriesIp)) assert.equal(i.dynIntrCfg, 'YES', i.name);
       assert.equal(after.interfaces.find((x) => x.name === 'api0')?.dynIntrCfg, undefined);

@@ -115,7 +115,8 @@ describe('config fix', () => {
     const f = path.join(dir, 'wanpipe1.conf');
     await fs.writeFile(
       f,
-      '[devices]\nwanpipe1 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n[wanpipe1]\n' +
+      '[devices]\nwanpipe1 = WAN_CHDLC, c\n[interfaces]\nwan0 = wanpipe1, , WANPIPE, c\n' +
+        '[wanpipe1]\nCARD_TYPE = S51X\n' +
         '[wan0]\n\tDyn_Intr_Cfg =  no\t# set by hand, 2009\n',
     );
     assert.equal((await cli('config', 'fix', '--conf-dir', dir)).code, 0);

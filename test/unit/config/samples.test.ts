@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { lex } from '../../../src/config/lex.js';
 import { loadSite } from '../../../src/config/load.js';
 import { parseIpFile, parseWanrouterRc } from '../../../src/config/rc.js';
 import { ipInterfaces, siteProblems } from '../../../src/config/site.js';
-import { buildFileModel } from '../../../src/config/wanpipe.js';
+import { buildFileModel } from '../../../src/config/wanconfig/model.js';
+import { readWanpipe } from '../../../src/config/wanconfig/read.js';
 import { exists, samplesDir, sharedSamplesDir } from '../../helpers/fs.js';
 
 type Row = [name: string, device: string, mode: string, ip: boolean, visibility: string, dyn: string | undefined];
@@ -151,7 +151,7 @@ describe('Sangoma and field samples (../shared/wanpipe-samples)', {
   skip: !(await exists(sharedSamplesDir)) && '../shared is not present',
 }, () => {
   const read = async (n: string) => (await fs.readFile(path.join(sharedSamplesDir, n))).toString('latin1');
-  const model = async (n: string) => buildFileModel(lex(n, await read(n)));
+  const model = async (n: string) => buildFileModel(readWanpipe(n, await read(n)));
   const expected: Record<string, { devices: [string, string, string][]; ifs: Row[] }> = {
     'aft-a101-t1-mp-chdlc.conf': {
       devices: [['wanpipe1', 'WAN_AFT', 'AFT']],
@@ -238,9 +238,11 @@ describe('Sangoma and field samples (../shared/wanpipe-samples)', {
 
   it('the PLD two-DLCI template is all comments: no [devices], a precise error', async () => {
     await assert.rejects(model('frame-relay-two-dlci-template-pld.conf'), {
-      message: 'frame-relay-two-dlci-template-pld.conf:1: no [devices] section',
+      message:
+        'frame-relay-two-dlci-template-pld.conf:1: no [devices] section: wanrouter start fails ' +
+        '(wanconfig: "section [devices] not found!", exit 3)',
     });
-    const lexed = lex('t', await read('frame-relay-two-dlci-template-pld.conf'));
+    const lexed = readWanpipe('t', await read('frame-relay-two-dlci-template-pld.conf'));
     assert.ok(
       lexed.lines.some((l) => l.eol === '\r\n') && lexed.lines.some((l) => l.eol === '\n'),
       'mixed CRLF/LF kept per line',

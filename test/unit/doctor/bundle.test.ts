@@ -187,11 +187,14 @@ describe('doctor --bundle', () => {
     async () => {
       const { dir, conf } = await sampleWithWanpipe1(
         'PAP\t\t= NO\nCHAP\t\t= NO',
-        'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\n' +
-          'PASSWD\t\t= pap-s3cret-42\nCHAP_SECRET = chap-s3cret-77',
+        'PAP\t\t= YES\nCHAP\t\t= YES\nUSERID\t\t= bob-the-user\n' + 'PASSWD\t\t= pap-s3cret-42',
       );
       await fs.appendFile(path.join(conf, 'wanrouter.rc'), 'SNMP_COMMUNITY="c0mmunity-99"\n');
-      await fs.appendFile(path.join(conf, 'interfaces', 'w2g1ppp'), 'PASSWORD=ifcfg-s3cret-5\n');
+      // wanconfig knows no CHAP_SECRET key: it lives in the interface's shell file, next to PASSWORD.
+      await fs.appendFile(
+        path.join(conf, 'interfaces', 'w2g1ppp'),
+        'PASSWORD=ifcfg-s3cret-5\nCHAP_SECRET=chap-s3cret-77\n',
+      );
       const state = path.join(dir, 'run');
       const kernel = new DoctorKernel({
         wanpipe: {
@@ -250,7 +253,8 @@ describe('doctor --bundle', () => {
       ])
         assert.ok(names.includes(want), `${want} missing from ${names.join(', ')}`);
       const get = (n: string) => files.get(`${top}/${n}`) ?? '';
-      assert.match(get('wanpipe/wanpipe1.conf'), /\nPASSWD\t\t= \*{8}\nCHAP_SECRET = \*{8}\n/);
+      assert.match(get('wanpipe/wanpipe1.conf'), /\nPASSWD\t\t= \*{8}\n/);
+      assert.match(get('wanpipe/interfaces/w2g1ppp'), /\nCHAP_SECRET=\*{8}\n/);
       assert.match(get('wanpipe/wanrouter.rc'), /SNMP_COMMUNITY=\*{8}/);
       assert.deepEqual(
         JSON.parse(get('plan.json')),

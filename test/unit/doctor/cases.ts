@@ -435,6 +435,24 @@ export const CASES: Case[] = [
     },
   },
   {
+    id: 'config.wanconfig-note',
+    name: 'DYN_INTR_CFG set twice: the last one wins',
+    break: (x) => {
+      x.site!.files[0]!.notes.push({
+        line: 31,
+        what: 'DYN_INTR_CFG is set 2 times in [w1g1ppp] (lines 30, 31): wanconfig applies them in order',
+        hint: 'keep one DYN_INTR_CFG line in [w1g1ppp]',
+      });
+    },
+    fix: (x) => {
+      x.site!.files[0]!.notes.length = 0;
+    },
+    check: (f) => {
+      assert.equal(f.severity, 'warning');
+      assert.match(f.what, /:31: DYN_INTR_CFG is set 2 times/);
+    },
+  },
+  {
     id: 'config.stale-driver',
     name: 'file fixed, driver running the old value',
     break: (x) => {

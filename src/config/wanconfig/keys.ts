@@ -1,0 +1,225 @@
+// Every key of a device section, an interface section and a LIP profile checked as wanconfig checks it
+// (configure_link 1413-1447, configure_chan 1751-1798 and 1801-1830 of wanconfig.c 7.0.15): which tables it
+// searches in which order, what it says, and the exit status `wanrouter start` then fails with. Pure.
+import type { Entry } from '../lex.js';
+import {
+  ANNEXG_TABLES,
+  ANNEXG_WITHOUT_PROTOCOL,
+  DEVICE_MEDIA_TABLES,
+  IFACE_MEDIA_TABLES,
+  lookupKey,
+} from './tables.js';
+import { KEY_TABLES } from './tables.js';
+import type { ConfRecord, WSection } from './read.js';
+import { convertValue } from './value.js';
+
+/** A key as the driver receives it. */
+export interface SetKey {
+  entry: Entry;
+  table: string;
+  value: number;
+}
+
+/** What makes wanconfig stop: its words, its exit status, and how to fix it. */
+export interface KeyFault {
+  line: number;
+  what: string;
+  hint: string;
+  exit: number;
+}
+
+export interface SectionKeys {
+  set: SetKey[];
+  faults: KeyFault[];
+}
+
+type Try = { kind: 'set'; table: string; value: number } | { kind: 'bad'; why: string } | { kind: 'none' };
+
+/** set_conf_param: 0 set, 1 bad value, -1 not in this table (or a channel map naming no channel). */
+function tryTable(table: string | undefined, e: Entry): Try {
+  if (!table) return { kind: 'none' };
+  const def = lookupKey(table, e.keyUpper);
+  if (!def) return { kind: 'none' };
+  const r = convertValue(def, e.values[0] ?? '');
+  if (r.ok) return { kind: 'set', table, value: r.value };
+  return r.notFound ? { kind: 'none' } : { kind: 'bad', why: r.why };
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] as number;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j] as number;
+      d[j] = Math.min(cur + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length] as number;
+}
+
+/** The key meant, when a typo is one or two letters off a key these tables hold. */
+function nearKey(key: string, tables: (string | undefined)[]): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const t of tables) {
+    for (const def of t ? (KEY_TABLES[t] ?? []) : []) {
+      const d = distance(key, def.key);
+      if (d <= 2 && (!best || d < best.d)) best = { k: def.key, d };
+    }
+  }
+  return best?.k;
+}
+
+function unknownHint(key: string, tables: (string | undefined)[], elsewhere: string | undefined): string {
+  const near = nearKey(key, tables);
+  if (near) return `did you mean ${near}? Correct the key, or remove the line`;
+  if (elsewhere) return `${key} belongs in ${elsewhere}: move the line there, or remove it`;
+  return `remove the line, or check the key against the sample files of wanpipe (wanpipe-conf/ has some)`;
+}
+
+function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number): KeyFault[] {
+  return bare.map((r) => ({
+    exit,
+    line: r.line,
+    what:
+      `'${r.text}' in ${where} is not 'KEY = value'` +
+      (r.piece > 0 ? ` (it is the rest of a line longer than 255 bytes, read as a line of its own)` : '') +
+      `: wanrouter start fails here (wanconfig.c ${at}: "Invalid configuration file syntax", exit ${exit})`,
+    hint: `write '= value' after the key, or comment the line out with #`,
+  }));
+}
+
+/** The device section [wanpipeN] of a device with this media id. */
+export function deviceKeys(sec: WSection, mediaId: string, file: string): SectionKeys {
+  const media = DEVICE_MEDIA_TABLES[mediaId];
+  const faults = bareFaults(sec.bare, `[${sec.name}]`, 3, 1419);
+  const set: SetKey[] = [];
+  for (const e of sec.entries) {
+    let r = tryTable('common_conftab', e);
+    if (r.kind === 'none') r = tryTable(media, e);
+    if (r.kind === 'set') set.push({ entry: e, table: r.table, value: r.value });
+    else if (r.kind === 'none') {
+      const inIface = lookupKey('chan_conftab', e.keyUpper) ? 'an interface section' : undefined;
+      faults.push({
+        line: e.line,
+        what:
+          `${e.keyUpper} is not a key of a ${mediaId} device section [${sec.name}]: wanrouter start fails here ` +
+          `(wanconfig: "Unknown parameter ${e.keyUpper}", "ERROR in ${file} !!", exit 3)`,
+        hint: unknownHint(e.keyUpper, ['common_conftab', media], inIface),
+        exit: 3,
+      });
+    } else {
+      faults.push({
+        line: e.line,
+        what:
+          `${e.keyUpper} = ${e.values[0]} in [${sec.name}]: ${r.why}: wanrouter start fails here ` +
+          `(wanconfig: "Error parsing ${file} configuration file. Token (${e.keyUpper} = ${e.values[0]})", exit 1)`,
+        hint: `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`,
+        exit: 1,
+      });
+    }
+  }
+  return { set, faults };
+}
+
+/** The annexg table configure_chan uses for this protocol word: only with a protocol number (1707-1713). */
+export function annexgTable(protocol: string | undefined, inProfile: boolean): string | undefined {
+  if (protocol === undefined) return undefined;
+  if (!inProfile && ANNEXG_WITHOUT_PROTOCOL.includes(protocol)) return undefined;
+  return ANNEXG_TABLES[protocol];
+}
+
+/** An interface's own section: chan_conftab, then its protocol's table or the media's interface table. */
+export function interfaceKeys(sec: WSection, mediaId: string, protocol: string | undefined): SectionKeys {
+  const annexg = annexgTable(protocol, false);
+  const media = IFACE_MEDIA_TABLES[mediaId];
+  const second = annexg ?? media;
+  const said = annexg
+    ? 'Invalid Annexg/Lip parameter'
+    : media
+      ? 'Invalid Iface parameter'
+      : 'Invalid config table !!! parameter';
+  const faults = bareFaults(sec.bare, `[${sec.name}]`, 234, 1757);
+  const set: SetKey[] = [];
+  for (const e of sec.entries) {
+    let r = tryTable('chan_conftab', e);
+    if (r.kind !== 'set') {
+      const first = r;
+      r = tryTable(second, e);
+      if (r.kind === 'none' && first.kind === 'bad') r = first;
+    }
+    if (r.kind === 'set') {
+      set.push({ entry: e, table: r.table, value: r.value });
+      continue;
+    }
+    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
+    faults.push({
+      line: e.line,
+      what:
+        `${e.keyUpper} = ${e.values[0]} in interface section [${sec.name}]: ${why}: wanrouter start fails here ` +
+        `(wanconfig: "${said} ${e.keyUpper}", exit 3)`,
+      hint:
+        r.kind === 'bad'
+          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
+          : unknownHint(
+              e.keyUpper,
+              ['chan_conftab', second],
+              lookupKey('common_conftab', e.keyUpper) ? 'the device section' : undefined,
+            ),
+      exit: 3,
+    });
+  }
+  return { set, faults };
+}
+
+/** A LIP profile section: the protocol's table first, then chan_conftab; read after the interface's section. */
+export function profileKeys(sec: WSection, protocol: string): SectionKeys {
+  const annexg = annexgTable(protocol, true);
+  const faults = bareFaults(sec.bare, `profile [${sec.name}]`, 234, 1811);
+  const set: SetKey[] = [];
+  for (const e of sec.entries) {
+    let r = tryTable(annexg, e);
+    if (r.kind !== 'set') {
+      const first = r;
+      r = tryTable('chan_conftab', e);
+      if (r.kind === 'none' && first.kind === 'bad') r = first;
+    }
+    if (r.kind === 'set') {
+      set.push({ entry: e, table: r.table, value: r.value });
+      continue;
+    }
+    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
+    faults.push({
+      line: e.line,
+      what:
+        `${e.keyUpper} = ${e.values[0]} in ${protocol} profile [${sec.name}]: ${why}: wanrouter start fails here ` +
+        `(wanconfig: "Invalid parameter ${e.keyUpper}", exit 3)`,
+      hint:
+        r.kind === 'bad'
+          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
+          : unknownHint(e.keyUpper, [annexg, 'chan_conftab'], undefined),
+      exit: 3,
+    });
+  }
+  return { set, faults };
+}
+
+/** Keys set more than once in a section: wanconfig applies every line in order, so the last one wins. */
+export function duplicateKeys(sec: WSection): { line: number; what: string; hint: string }[] {
+  const seen = new Map<string, Entry[]>();
+  for (const e of sec.entries) seen.set(e.keyUpper, [...(seen.get(e.keyUpper) ?? []), e]);
+  const out: { line: number; what: string; hint: string }[] = [];
+  for (const [k, list] of seen) {
+    if (list.length < 2) continue;
+    const last = list[list.length - 1] as Entry;
+    out.push({
+      line: last.line,
+      what:
+        `${k} is set ${list.length} times in [${sec.name}] (lines ${list.map((e) => e.line).join(', ')}): ` +
+        `wanconfig applies them in order, so line ${last.line} (${k} = ${last.value}) wins`,
+      hint: `keep one ${k} line in [${sec.name}]`,
+    });
+  }
+  return out;
+}
