@@ -2,43 +2,6 @@
 // wanconfig/model.ts builds it from a file as wanconfig reads it; visibility.ts judges the failure. Pure.
 import type { WanpipeText } from './wanconfig/read.js';
 
-export const CONFIG_IDS = [
-  'WAN_PPP',
-  'WAN_FR',
-  'WAN_X25',
-  'WAN_CHDLC',
-  'WAN_ASYHDLC',
-  'WAN_BSC',
-  'WAN_HDLC',
-  'WAN_MULTPPP',
-  'WAN_MULTPROT',
-  'WAN_LIP_ATM',
-  'WAN_LIP_KATM',
-  'WAN_BITSTRM',
-  'WAN_EDU_KIT',
-  'WAN_SS7',
-  'WAN_BSCSTRM',
-  'WAN_ADSL',
-  'WAN_ETH',
-  'WAN_SDLC',
-  'WAN_ATM',
-  'WAN_POS',
-  'WAN_AFT',
-  'WAN_AFT_TE1',
-  'WAN_AFT_ANALOG',
-  'WAN_AFT_ISDN_BRI',
-  'WAN_AFT_SERIAL',
-  'WAN_AFT_56K',
-  'WAN_AFT_TE3',
-  'WAN_XILINX',
-  'WAN_MFR',
-  'WAN_DEBUG',
-  'WAN_ADCCP',
-  'WAN_MLINK_PPP',
-  'WAN_USB_ANALOG',
-  'WAN_AFT_GSM',
-] as const;
-
 // wanconfig compares these with strcmp: exactly as written, case included (PPPoE, never PPPOE).
 export const OPERATION_MODES = [
   'WANPIPE',

@@ -78,6 +78,9 @@ function unknownHint(key: string, tables: (string | undefined)[], elsewhere: str
   return `remove the line, or check the key against the sample files of wanpipe (wanpipe-conf/ has some)`;
 }
 
+/** wanconfig reads a section's records in order and stops at the first it cannot take. */
+const inOrder = (faults: KeyFault[]): KeyFault[] => faults.sort((a, b) => a.line - b.line);
+
 function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number): KeyFault[] {
   return bare.map((r) => ({
     exit,
@@ -120,7 +123,7 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
       });
     }
   }
-  return { set, faults };
+  return { set, faults: inOrder(faults) };
 }
 
 /** The annexg table configure_chan uses for this protocol word: only with a protocol number (1707-1713). */
@@ -130,79 +133,72 @@ export function annexgTable(protocol: string | undefined, inProfile: boolean): s
   return ANNEXG_TABLES[protocol];
 }
 
+/** How a channel section reads: two tables in order, and what wanconfig prints when neither takes a key. */
+interface ChannelReading {
+  tables: [string | undefined, string | undefined];
+  where: string;
+  said: string;
+  elsewhere: (key: string) => string | undefined;
+  bare: { exit: number; at: number };
+}
+
+/** A key either table takes is set; a bad value in the first stands when the second does not know the key. */
+function channelKeys(sec: WSection, how: ChannelReading): SectionKeys {
+  const faults = bareFaults(sec.bare, how.where, how.bare.exit, how.bare.at);
+  const set: SetKey[] = [];
+  for (const e of sec.entries) {
+    let r = tryTable(how.tables[0], e);
+    if (r.kind !== 'set') {
+      const first = r;
+      r = tryTable(how.tables[1], e);
+      if (r.kind === 'none' && first.kind === 'bad') r = first;
+    }
+    if (r.kind === 'set') {
+      set.push({ entry: e, table: r.table, value: r.value });
+      continue;
+    }
+    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
+    faults.push({
+      line: e.line,
+      what:
+        `${e.keyUpper} = ${e.values[0]} in ${how.where}: ${why}: wanrouter start fails here ` +
+        `(wanconfig: "${how.said} ${e.keyUpper}", exit 3)`,
+      hint:
+        r.kind === 'bad'
+          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
+          : unknownHint(e.keyUpper, how.tables, how.elsewhere(e.keyUpper)),
+      exit: 3,
+    });
+  }
+  return { set, faults: inOrder(faults) };
+}
+
 /** An interface's own section: chan_conftab, then its protocol's table or the media's interface table. */
 export function interfaceKeys(sec: WSection, mediaId: string, protocol: string | undefined): SectionKeys {
   const annexg = annexgTable(protocol, false);
   const media = IFACE_MEDIA_TABLES[mediaId];
-  const second = annexg ?? media;
-  const said = annexg
-    ? 'Invalid Annexg/Lip parameter'
-    : media
-      ? 'Invalid Iface parameter'
-      : 'Invalid config table !!! parameter';
-  const faults = bareFaults(sec.bare, `[${sec.name}]`, 234, 1757);
-  const set: SetKey[] = [];
-  for (const e of sec.entries) {
-    let r = tryTable('chan_conftab', e);
-    if (r.kind !== 'set') {
-      const first = r;
-      r = tryTable(second, e);
-      if (r.kind === 'none' && first.kind === 'bad') r = first;
-    }
-    if (r.kind === 'set') {
-      set.push({ entry: e, table: r.table, value: r.value });
-      continue;
-    }
-    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
-    faults.push({
-      line: e.line,
-      what:
-        `${e.keyUpper} = ${e.values[0]} in interface section [${sec.name}]: ${why}: wanrouter start fails here ` +
-        `(wanconfig: "${said} ${e.keyUpper}", exit 3)`,
-      hint:
-        r.kind === 'bad'
-          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
-          : unknownHint(
-              e.keyUpper,
-              ['chan_conftab', second],
-              lookupKey('common_conftab', e.keyUpper) ? 'the device section' : undefined,
-            ),
-      exit: 3,
-    });
-  }
-  return { set, faults };
+  return channelKeys(sec, {
+    tables: ['chan_conftab', annexg ?? media],
+    where: `interface section [${sec.name}]`,
+    said: annexg
+      ? 'Invalid Annexg/Lip parameter'
+      : media
+        ? 'Invalid Iface parameter'
+        : 'Invalid config table !!! parameter',
+    elsewhere: (key) => (lookupKey('common_conftab', key) ? 'the device section' : undefined),
+    bare: { exit: 234, at: 1757 },
+  });
 }
 
 /** A LIP profile section: the protocol's table first, then chan_conftab; read after the interface's section. */
 export function profileKeys(sec: WSection, protocol: string): SectionKeys {
-  const annexg = annexgTable(protocol, true);
-  const faults = bareFaults(sec.bare, `profile [${sec.name}]`, 234, 1811);
-  const set: SetKey[] = [];
-  for (const e of sec.entries) {
-    let r = tryTable(annexg, e);
-    if (r.kind !== 'set') {
-      const first = r;
-      r = tryTable('chan_conftab', e);
-      if (r.kind === 'none' && first.kind === 'bad') r = first;
-    }
-    if (r.kind === 'set') {
-      set.push({ entry: e, table: r.table, value: r.value });
-      continue;
-    }
-    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
-    faults.push({
-      line: e.line,
-      what:
-        `${e.keyUpper} = ${e.values[0]} in ${protocol} profile [${sec.name}]: ${why}: wanrouter start fails here ` +
-        `(wanconfig: "Invalid parameter ${e.keyUpper}", exit 3)`,
-      hint:
-        r.kind === 'bad'
-          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
-          : unknownHint(e.keyUpper, [annexg, 'chan_conftab'], undefined),
-      exit: 3,
-    });
-  }
-  return { set, faults };
+  return channelKeys(sec, {
+    tables: [annexgTable(protocol, true), 'chan_conftab'],
+    where: `${protocol} profile [${sec.name}]`,
+    said: 'Invalid parameter',
+    elsewhere: () => undefined,
+    bare: { exit: 234, at: 1811 },
+  });
 }
 
 /** Keys set more than once in a section: wanconfig applies every line in order, so the last one wins. */

@@ -81,7 +81,7 @@ const cases: Case[] = [
     files: { 'wanpipe1.conf': ok('wan0 = wanpipe1, , WANPIPE, c', '[wan0]\nDYN_INTR_CFG YES\n') },
     file: 'wanpipe1.conf',
     message:
-      "8: 'DYN_INTR_CFG YES' in [wan0] is not 'KEY = value': wanrouter start fails here " +
+      "8: 'DYN_INTR_CFG YES' in interface section [wan0] is not 'KEY = value': wanrouter start fails here " +
       '(wanconfig.c 1757: "Invalid configuration file syntax", exit 234)',
   },
   {
