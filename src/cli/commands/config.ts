@@ -95,7 +95,11 @@ export function formatSite(site: Site, problems: Problem[], stale: StaleDriver[]
     ['interface', 'device', 'mode', 'media', 'DYN_INTR_CFG', 'failure seen as', 'bondable'],
     site.interfaces.map((i) => {
       const st = stale.find((x) => x.device === i.device);
-      const dyn = i.dynIntrCfg ?? '(NO)';
+      // A symbol or number other than YES/NO shows what the driver gets: TWO is 2, which CHDLC takes as on.
+      const raw = i.dynIntrCfgRaw?.split(',')[0]?.trim().toUpperCase();
+      const shown = raw === undefined || raw === 'YES' || raw === 'NO' ? '' : ` (${raw} = ${i.dynIntrCfgNumber})`;
+      const from = i.dynIntrCfgSection && i.dynIntrCfgSection !== i.name ? ` from [${i.dynIntrCfgSection}]` : '';
+      const dyn = (i.dynIntrCfg ?? '(NO)') + shown + from;
       const inDriver = st && i.carriesIp ? ` (driver: ${st.driver[i.name] ?? 'NO'})` : '';
       return [
         i.name,

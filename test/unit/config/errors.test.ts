@@ -331,6 +331,29 @@ describe('broken configurations', () => {
     },
   );
 
+  it('check shows the number a symbol gives the driver, and lists what wanconfig accepts as warnings (exit 0)', async () => {
+    const dir = await tmpDir();
+    await fs.writeFile(
+      path.join(dir, 'wanpipe1.conf'),
+      ok('wan0 = wanpipe1, , WANPIPE, c', '[wan0]\nDYN_INTR_CFG = NO\nDYN_INTR_CFG = two\n'),
+    );
+    const r = await cli('config', 'check', '--conf-dir', dir);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /wan0 .* YES \(TWO = 2\) /);
+    assert.match(
+      r.out,
+      /\n1 warning \(wanconfig accepts these\):\n {2}\S+wanpipe1\.conf:9: DYN_INTR_CFG is set 2 times/,
+    );
+    const j = JSON.parse((await cli('config', 'check', '--json', '--conf-dir', dir)).out) as {
+      interfaces: { dynIntrCfgNumber: number; dynIntrCfgSection: string }[];
+      problems: { severity: string }[];
+    };
+    assert.deepEqual(
+      [j.interfaces[0]?.dynIntrCfgNumber, j.interfaces[0]?.dynIntrCfgSection, j.problems.map((p) => p.severity)],
+      [2, 'wan0', ['warning']],
+    );
+  });
+
   it('a missing folder is an error that says where to look', async () => {
     const r = await cli('config', 'check', '--conf-dir', '/nonexistent/wanpipe');
     assert.equal(r.code, 1);
