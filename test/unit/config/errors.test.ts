@@ -331,7 +331,7 @@ describe('broken configurations', () => {
     },
   );
 
-  it('check shows the number a symbol gives the driver, and lists what wanconfig accepts as warnings (exit 0)', async () => {
+  it('check shows the number a symbol gives the driver, and what wanconfig accepts as warnings (exit 0)', async () => {
     const dir = await tmpDir();
     await fs.writeFile(
       path.join(dir, 'wanpipe1.conf'),
