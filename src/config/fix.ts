@@ -21,6 +21,15 @@ export interface FixResult {
 
 const KEY = 'DYN_INTR_CFG';
 
+/** IP interfaces outside --only that read the same profile line: an edit there would change them unasked. */
+function sharedOutside(fm: FileModel, i: Interface, only: ReadonlySet<string> | undefined): string | undefined {
+  if (!only || i.dynIntrCfgSection === undefined || i.dynIntrCfgSection === i.name) return undefined;
+  const others = fm.interfaces.filter(
+    (x) => x !== i && x.carriesIp && x.dynIntrCfgLine === i.dynIntrCfgLine && !only.has(x.name),
+  );
+  return others.length > 0 ? others.map((x) => x.name).join(', ') : undefined;
+}
+
 /** Interfaces of this file that the fix would change. */
 export function needsFix(
   fm: FileModel,
@@ -38,6 +47,14 @@ export function needsFix(
           `its settings are in [${i.misnamedSection.name}] (line ${i.misnamedSection.line}), ` +
           `which wanconfig never applies to ${i.name} (names match exactly, spaces included): ` +
           `rename it [${i.name}] first`,
+      });
+    } else if (i.dynIntrCfg !== 'YES' && sharedOutside(fm, i, only)) {
+      skipped.push({
+        iface: i.name,
+        why:
+          `its DYN_INTR_CFG comes from the profile [${i.dynIntrCfgSection}], which ` +
+          `${sharedOutside(fm, i, only)} also reads: changing it there changes them too; ` +
+          `run config fix for them as well, or give ${i.name} a profile of its own`,
       });
     } else if (i.dynIntrCfg !== 'YES') fix.push(i);
   }

@@ -126,12 +126,15 @@ export function readIfaceRows(
  * without a protocol before it is configured (1527) and to every STACK interface after (1566-1567). The profile's
  * name plays no part.
  */
+/** lapb, x25 and dsp are Annex G layers with masters of their own (master_lapb/x25/dsp_dev, 1890-1925), not LIP. */
+const LIP_WORDS: ReadonlySet<string> = new Set(LIP_PROTOCOLS.filter((p) => !['lapb', 'x25', 'dsp'].includes(p)));
+
 export function lipMasters(rows: readonly IfaceRow[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
   let master: string | undefined;
   for (const r of rows) {
     if (r.protocol === undefined) master = r.name.slice(0, 15);
-    else out.set(r.name, master);
+    else if (LIP_WORDS.has(r.protocol)) out.set(r.name, master);
     if (r.mode === 'STACK') master = r.name.slice(0, 15);
   }
   return out;
@@ -142,13 +145,13 @@ export function lipMasters(rows: readonly IfaceRow[]): Map<string, string | unde
  * protocol, the leading decimal digits of each address must rise, the first above 15. dec_to_uint reads "AUTO",
  * "" and "0x20" as 0.
  */
-export function dlciFaults(rows: readonly IfaceRow[]): RowFault[] {
-  let hi = 15;
+export function dlciFaults(rows: readonly IfaceRow[], file: string): RowFault[] {
+  let hi = 15; // hi_DLCI is an unsigned short (1387): a DLCI of 65552 counts as 16 there
   for (const r of rows) {
     if (r.media === 'auto' || r.protocol !== undefined) continue;
-    const dlci = Number(/^[0-9]*/.exec(r.media)?.[0] || '0');
+    const dlci = Number(BigInt(/^[0-9]*/.exec(r.media)?.[0] || '0') & 0xffffffffn); // dec_to_uint wraps
     if (dlci > hi) {
-      hi = dlci;
+      hi = dlci & 0xffff;
       continue;
     }
     const why =
@@ -164,7 +167,7 @@ export function dlciFaults(rows: readonly IfaceRow[]): RowFault[] {
         line: r.entry.line,
         what:
           `${r.name}: ${why}: wanrouter start fails here ` +
-          `(wanconfig: "DLCI(s) specified in [interfaces] are not in order or duplicate DLCI(s) assigned!", exit 1)`,
+          `(wanconfig: "DLCI(s) specified in ${file} are not in order or duplicate DLCI(s) assigned!", exit 1)`,
         hint:
           r.media.toLowerCase() === 'auto'
             ? `write 'auto' in lower case`

@@ -25,7 +25,7 @@ export interface KeyFault {
   line: number;
   what: string;
   hint: string;
-  exit: number;
+  exit: number | 'accepts';
 }
 
 export interface SectionKeys {
@@ -33,7 +33,13 @@ export interface SectionKeys {
   faults: KeyFault[];
 }
 
-type Try = { kind: 'set'; table: string; value: number } | { kind: 'bad'; why: string } | { kind: 'none' };
+type Try =
+  | { kind: 'set'; table: string; value: number }
+  | { kind: 'bad'; why: string }
+  | { kind: 'none'; channels?: string };
+
+/** A channel map naming no channel is "not found" to wanconfig, after it says so on stderr (2214-2219). */
+const NO_CHANNEL = 'Illegal active channel range! min=1 max=31';
 
 /** set_conf_param: 0 set, 1 bad value, -1 not in this table (or a channel map naming no channel). */
 function tryTable(table: string | undefined, e: Entry): Try {
@@ -42,7 +48,7 @@ function tryTable(table: string | undefined, e: Entry): Try {
   if (!def) return { kind: 'none' };
   const r = convertValue(def, e.values[0] ?? '');
   if (r.ok) return { kind: 'set', table, value: r.value };
-  return r.notFound ? { kind: 'none' } : { kind: 'bad', why: r.why };
+  return r.notFound ? { kind: 'none', channels: r.why } : { kind: 'bad', why: r.why };
 }
 
 function distance(a: string, b: string): number {
@@ -78,8 +84,46 @@ function unknownHint(key: string, tables: (string | undefined)[], elsewhere: str
   return `remove the line, or check the key against the sample files of wanpipe (wanpipe-conf/ has some)`;
 }
 
+// Text fields, in bytes (wanpipe_cfg.h 349, 722, 949-1005, wanpipe_cfg_sppp.h 15-37, sdla_remora.h 114). On Linux
+// wanconfig.h turns strlcpy into strcpy (177-178), so a longer value runs on into the fields after it: PASSWD,
+// SYSNAME, then if_down, DYN_INTR_CFG's byte (a USERID of 190 characters reaches it).
+// S514CPU's field is one byte, so its usual 'A' already spills a NUL: wanrouter has always run so, and it stays out.
+const TEXT_FIELDS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  common_conftab: { USB_BUSID: 30, TDMV_OPERMODE: 20, RTP_TAP_DEV: 16 },
+  chan_conftab: { USERID: 64, PASSWD: 64, SYSNAME: 31, SW_DEV_NAME: 16 },
+  sppp_conftab: { USERID: 64, PASSWD: 64 },
+};
+
+function overrun(table: string, e: Entry): KeyFault | undefined {
+  const size = TEXT_FIELDS[table]?.[e.keyUpper];
+  const len = (e.values[0] ?? '').length;
+  if (size === undefined || len < size) return undefined;
+  return {
+    line: e.line,
+    what:
+      `${e.keyUpper} is ${len} characters long: wanconfig accepts it, but copies it with strcpy into a ` +
+      `${size}-byte field, so the rest overwrites the settings stored after it`,
+    hint: `shorten ${e.keyUpper} to ${size - 1} characters or fewer`,
+    exit: 'accepts',
+  };
+}
+
 /** wanconfig reads a section's records in order and stops at the first it cannot take. */
 const inOrder = (faults: KeyFault[]): KeyFault[] => faults.sort((a, b) => a.line - b.line);
+
+const CHANNEL_HINT = 'name the channels: 1-24, 1.3.5, or ALL';
+
+/** wanconfig prints a value after upper-casing it in place, which it does on the symbol path only. */
+const asPrinted = (e: Entry): string => {
+  const v = e.values[0] ?? '';
+  return /^-?[0-9]/.test(v) ? v : v.toUpperCase();
+};
+
+function valueHint(e: Entry): string {
+  if (e.keyUpper === 'RTP_TAP_IP') return 'write the IPv4 address of the tap, such as 192.0.2.10';
+  if (e.keyUpper === 'RTP_TAP_MAC') return 'write the MAC address as six hex fields, such as 00:11:22:33:44:55';
+  return `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`;
+}
 
 function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number): KeyFault[] {
   return bare.map((r) => ({
@@ -89,7 +133,10 @@ function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number)
       `'${r.text}' in ${where} is not 'KEY = value'` +
       (r.piece > 0 ? ` (it is the rest of a line longer than 255 bytes, read as a line of its own)` : '') +
       `: wanrouter start fails here (wanconfig.c ${at}: "Invalid configuration file syntax", exit ${exit})`,
-    hint: `write '= value' after the key, or comment the line out with #`,
+    hint:
+      r.piece > 0
+        ? `shorten line ${r.line} to 255 bytes or fewer (split a long comment over several lines)`
+        : `write '= value' after the key, or comment the line out with #`,
   }));
 }
 
@@ -99,17 +146,23 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
   const faults = bareFaults(sec.bare, `[${sec.name}]`, 3, 1419);
   const set: SetKey[] = [];
   for (const e of sec.entries) {
-    let r = tryTable('common_conftab', e);
+    const r0 = tryTable('common_conftab', e);
+    let r = r0;
     if (r.kind === 'none') r = tryTable(media, e);
+    const channels = (r0.kind === 'none' && r0.channels) || (r.kind === 'none' && r.channels) || undefined;
+    const over = r.kind === 'set' ? overrun(r.table, e) : undefined;
+    if (over) faults.push(over);
     if (r.kind === 'set') set.push({ entry: e, table: r.table, value: r.value });
     else if (r.kind === 'none') {
       const inIface = lookupKey('chan_conftab', e.keyUpper) ? 'an interface section' : undefined;
       faults.push({
         line: e.line,
-        what:
-          `${e.keyUpper} is not a key of a ${mediaId} device section [${sec.name}]: wanrouter start fails here ` +
-          `(wanconfig: "Unknown parameter ${e.keyUpper}", "ERROR in ${file} !!", exit 3)`,
-        hint: unknownHint(e.keyUpper, ['common_conftab', media], inIface),
+        what: channels
+          ? `${e.keyUpper} = ${e.values[0]} in [${sec.name}]: ${channels}: wanrouter start fails here ` +
+            `(wanconfig: "${NO_CHANNEL}", then "Unknown parameter ${e.keyUpper}", exit 3)`
+          : `${e.keyUpper} is not a key of a ${mediaId} device section [${sec.name}]: wanrouter start fails here ` +
+            `(wanconfig: "Unknown parameter ${e.keyUpper}", "ERROR in ${file} !!", exit 3)`,
+        hint: channels ? CHANNEL_HINT : unknownHint(e.keyUpper, ['common_conftab', media], inIface),
         exit: 3,
       });
     } else {
@@ -117,8 +170,8 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
         line: e.line,
         what:
           `${e.keyUpper} = ${e.values[0]} in [${sec.name}]: ${r.why}: wanrouter start fails here ` +
-          `(wanconfig: "Error parsing ${file} configuration file. Token (${e.keyUpper} = ${e.values[0]})", exit 1)`,
-        hint: `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`,
+          `(wanconfig: "Error parsing ${file} configuration file. Token (${e.keyUpper} = ${asPrinted(e)})", exit 1)`,
+        hint: valueHint(e),
         exit: 1,
       });
     }
@@ -151,22 +204,27 @@ function channelKeys(sec: WSection, how: ChannelReading): SectionKeys {
     if (r.kind !== 'set') {
       const first = r;
       r = tryTable(how.tables[1], e);
-      if (r.kind === 'none' && first.kind === 'bad') r = first;
+      if (r.kind === 'none' && (first.kind === 'bad' || (first.kind === 'none' && first.channels))) r = first;
     }
     if (r.kind === 'set') {
       set.push({ entry: e, table: r.table, value: r.value });
+      const over = overrun(r.table, e);
+      if (over) faults.push(over);
       continue;
     }
-    const why = r.kind === 'bad' ? r.why : 'wanconfig knows no such key there';
+    const channels = r.kind === 'none' ? r.channels : undefined;
+    const why = r.kind === 'bad' ? r.why : (channels ?? 'wanconfig knows no such key there');
     faults.push({
       line: e.line,
       what:
         `${e.keyUpper} = ${e.values[0]} in ${how.where}: ${why}: wanrouter start fails here ` +
-        `(wanconfig: "${how.said} ${e.keyUpper}", exit 3)`,
+        `(wanconfig: ${channels ? `"${NO_CHANNEL}", then ` : ''}"${how.said} ${e.keyUpper}", exit 3)`,
       hint:
         r.kind === 'bad'
-          ? `write a number, or a symbol such as YES or NO, after ${e.keyUpper} =`
-          : unknownHint(e.keyUpper, how.tables, how.elsewhere(e.keyUpper)),
+          ? valueHint(e)
+          : channels
+            ? CHANNEL_HINT
+            : unknownHint(e.keyUpper, how.tables, how.elsewhere(e.keyUpper)),
       exit: 3,
     });
   }

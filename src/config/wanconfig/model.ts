@@ -30,27 +30,30 @@ function wholeFileFaults(t: WanpipeText, f: Faults): void {
     const seen = t.records.slice(0, 3).map((r) => `'${r.text}'`);
     f.add(
       1,
-      'the file has CR-only line endings (old Mac style): wanconfig accepts such a file, but reads it in ' +
-        `255-byte pieces and keeps only the text before the first CR of each (here ${seen.join(', ')}): ` +
-        'not the configuration written',
+      'the file has CR-only line endings (old Mac style): wanconfig reads it in 255-byte pieces and keeps only ' +
+        `the text before the first CR of each (here ${seen.join(', ')}), not the configuration written`,
       `convert the line endings: sed -i 's/\\r/\\n/g' ${t.file}`,
       'accepts',
     );
-    return;
   }
+}
+
+/** The rest of an overlong line is a record of its own to wanconfig: the sections judge it like any other. */
+function longLineNotes(t: WanpipeText): FileNote[] {
   const seen = new Set<number>();
+  const out: FileNote[] = [];
   for (const r of t.records) {
-    if (r.piece === 0 || seen.has(r.line)) continue;
+    if (r.piece === 0 || seen.has(r.line) || t.crOnly) continue;
     seen.add(r.line);
-    const len = t.lines[r.line - 1]?.text.length ?? 0;
-    f.add(
-      r.line,
-      `line is ${len} bytes long: wanconfig reads a line 255 bytes at a time and takes the rest ('${r.text}') ` +
-        'as a line of its own',
-      `shorten line ${r.line} to 255 bytes or fewer (split a long comment over several lines)`,
-      'accepts',
-    );
+    out.push({
+      line: r.line,
+      what:
+        `line ${r.line} is ${t.lines[r.line - 1]?.text.length ?? 0} bytes long: wanconfig reads a line 255 bytes ` +
+        `at a time and takes the rest ('${r.text}') as a line of its own`,
+      hint: `shorten line ${r.line} to 255 bytes or fewer (split a long comment over several lines)`,
+    });
   }
+  return out;
 }
 
 /** The device wanconfig configures: the last valid line of [devices] (each is prepended to its list, 1172-1177). */
@@ -115,12 +118,13 @@ function readDevice(
     );
   }
   if (!DEVICE_RE.test(head.name)) {
+    // The driver registers its cards as wanpipe1, wanpipe2, ...: wanconfig finds no /proc/net/wanrouter/<name>.
     f.add(
       head.line,
-      `device name '${head.name}': wanconfig accepts any name, but the driver registers its cards only as ` +
-        'wanpipe1, wanpipe2, ... (wanpipeN), so this device never starts',
+      `device name '${head.name}': the driver registers its cards only as wanpipeN, so wanconfig finds no ` +
+        `/proc/net/wanrouter/${head.name} and stops ("WAN device ${head.name} driver load failed !!", exit 234)`,
       'name the device wanpipeN, matching its section [wanpipeN] and file wanpipeN.conf',
-      'accepts',
+      234,
     );
   }
   return head;
@@ -146,6 +150,11 @@ function deviceSection(t: WanpipeText, f: Faults, name: string, mediaId: string,
     return { set: [], faults: [] };
   }
   return deviceKeys(sec, mediaId, t.file);
+}
+
+/** The media address of an interface as [interfaces] writes it. */
+function ifaceMedia(t: WanpipeText, name: string): string {
+  return wSection(t, 'interfaces')?.entries.find((e) => e.key === name)?.values[1] ?? '';
 }
 
 function mediaAddr(row: IfaceRow, dev: Device): MediaAddr {
@@ -207,12 +216,8 @@ function buildInterface(
     // LIP takes any non-zero as on; S514 frame relay only 1 (WANOPT_YES); the other drivers any non-zero.
     const on = row.protocol === undefined && dev.configId === 'WAN_FR' ? dyn.value === 1 : dyn.value !== 0;
     dynIntrCfg = on ? 'YES' : 'NO';
-    const other = sections.find(
-      (s) =>
-        s.name !== (dyn.entry === lastEntry(s, 'DYN_INTR_CFG') ? s.name : '') &&
-        lastEntry(s, 'DYN_INTR_CFG') !== undefined &&
-        lastEntry(s, 'DYN_INTR_CFG') !== dyn.entry,
-    );
+    const winner = sections.find((s) => s.entries.includes(dyn.entry));
+    const other = sections.find((s) => s !== winner && lastEntry(s, 'DYN_INTR_CFG') !== undefined);
     if (other && profileSec && dyn.entry === lastEntry(profileSec, 'DYN_INTR_CFG')) {
       notes.push({
         line: dyn.entry.line,
@@ -223,7 +228,7 @@ function buildInterface(
       });
     }
   }
-  if (row.protocol !== undefined && master === undefined) {
+  if (row.protocol !== undefined && !['lapb', 'x25', 'dsp'].includes(row.protocol) && master === undefined) {
     f.add(
       row.entry.line,
       `${row.name}: a ${row.protocol} interface with no hardware interface listed before it: wanconfig accepts ` +
@@ -243,7 +248,7 @@ function buildInterface(
     mode: row.mode,
     lipProtocol: row.protocol,
     profile: row.profile,
-    parent: row.protocol !== undefined ? master : undefined,
+    parent: master,
     comment: row.comment,
     sectionLine: sec?.line,
     dynIntrCfg,
@@ -258,7 +263,7 @@ function buildInterface(
 
 export function buildFileModel(t: WanpipeText): FileModel {
   const f = new Faults(t.file);
-  const notes: FileNote[] = [...t.notes];
+  const notes: FileNote[] = [...t.notes, ...longLineNotes(t)];
   if (t.records.length === 0 && t.lines.every((l) => l.text.trim() === '')) {
     throw new WanconfigError(
       t.file,
@@ -270,7 +275,7 @@ export function buildFileModel(t: WanpipeText): FileModel {
     );
   }
   wholeFileFaults(t, f);
-  const head = f.list.length === 0 ? readDevice(t, f, notes) : undefined;
+  const head = readDevice(t, f, notes);
   const devices: Device[] = [];
   const interfaces: Interface[] = [];
   if (head) {
@@ -279,7 +284,7 @@ export function buildFileModel(t: WanpipeText): FileModel {
     for (const x of ifs.faults) f.add(x.line, x.what, x.hint, x.exit);
     const devKeys = deviceSection(t, f, head.name, head.mediaId, head.line);
     for (const x of devKeys.faults) f.add(x.line, x.what, x.hint, x.exit);
-    if (head.mediaId === 'WAN_FR') for (const x of dlciFaults(ifs.rows)) f.add(x.line, x.what, x.hint, x.exit);
+    if (head.mediaId === 'WAN_FR') for (const x of dlciFaults(ifs.rows, t.file)) f.add(x.line, x.what, x.hint, x.exit);
     const cardType = devKeys.set.filter((k) => k.entry.keyUpper === 'CARD_TYPE').at(-1)?.entry.value;
     const dev: Device = {
       name: head.name,
@@ -299,9 +304,10 @@ export function buildFileModel(t: WanpipeText): FileModel {
         f.add(
           i.line,
           `${i.name}: wanconfig attaches this ${i.lipProtocol} interface to ${p.name}, the interface listed before ` +
-            `it, which is ${p.mode}, not STACK: wanconfig accepts this, but the driver will not run ` +
-            `${i.lipProtocol} over it`,
-          `make ${p.name} a STACK interface ('${p.name} = ${dev.name}, , STACK, Comment'), or list ${i.name} after one`,
+            `it, which is ${p.mode}, not STACK: wanconfig accepts this, but wancfg always writes STACK there and ` +
+            `wanbond does not bond ${i.lipProtocol} over anything else`,
+          `make ${p.name} a STACK interface ('${p.name} = ${dev.name}, ${ifaceMedia(t, p.name)}, STACK, Comment'), ` +
+            `or list ${i.name} after one`,
           'accepts',
         );
       }

@@ -126,9 +126,12 @@ export function convertValue(def: KeyDef, raw: string): ValueResult {
     return { ok: true, value: 0, via: 'text' };
   if (key === 'RTP_TAP_IP') {
     // wanconfig resolves the name at start; a dotted quad always resolves, a host name only where it is known.
-    return /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(raw)
-      ? { ok: true, value: 0, via: 'text' }
-      : { ok: false, why: `${raw} is not an IPv4 address (wanconfig resolves host names at start, if it can)` };
+    // A host name is resolved when wanrouter starts, where wanbond cannot know the answer: it passes here.
+    const quad = /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(raw);
+    if (quad && raw.split('.').every((p) => Number(p) <= 255)) return { ok: true, value: 0, via: 'text' };
+    return /^[0-9.]+$/.test(raw)
+      ? { ok: false, why: `${raw} is not an IPv4 address` }
+      : { ok: true, value: 0, via: 'text' };
   }
   if (key === 'RTP_TAP_MAC') {
     const parts = raw.split(':').filter((p) => p !== '');

@@ -28,7 +28,7 @@ const cases: Case[] = [
     file: 'wanpipe1.conf',
     message:
       '4: wp1fr5: DLCI 5 is below 16: wanrouter start fails here (wanconfig: "DLCI(s) specified ' +
-      'in [interfaces] are not in order or duplicate DLCI(s) assigned!", exit 1)',
+      'in <dir>/wanpipe1.conf are not in order or duplicate DLCI(s) assigned!", exit 1)',
   },
   {
     name: 'DLCI not a number',
@@ -40,7 +40,7 @@ const cases: Case[] = [
     file: 'wanpipe1.conf',
     message:
       "4: wp1fr: 'x16' is not a DLCI: wanconfig reads its leading digits, so DLCI 0: wanrouter " +
-      'start fails here (wanconfig: "DLCI(s) specified in [interfaces] are not in order or ' +
+      'start fails here (wanconfig: "DLCI(s) specified in <dir>/wanpipe1.conf are not in order or ' +
       'duplicate DLCI(s) assigned!", exit 1)',
   },
   {
@@ -130,17 +130,19 @@ const cases: Case[] = [
     files: { 'wanpipe1.conf': ok('wan0 = wanpipe1, , WANPIPE, c').replaceAll('\n', '\r') },
     file: 'wanpipe1.conf',
     message:
-      '1: the file has CR-only line endings (old Mac style): wanconfig accepts such a file, but ' +
-      'reads it in 255-byte pieces and keeps only the text before the first CR of each (here ' +
-      "'[devices]'): not the configuration written",
+      '1: the file has CR-only line endings (old Mac style): wanconfig reads it in 255-byte pieces ' +
+      "and keeps only the text before the first CR of each (here '[devices]'), not the configuration written\n" +
+      '<dir>/wanpipe1.conf:1: no [devices] section with a line in it: wanrouter start fails ' +
+      '(wanconfig: "section [devices] not found!", exit 3)',
   },
   {
     name: 'a line longer than wanconfig reads at once',
     files: { 'wanpipe1.conf': ok('wan0 = wanpipe1, , WANPIPE, c', `# ${'x'.repeat(300)}\n`) },
     file: 'wanpipe1.conf',
     message:
-      '7: line is 302 bytes long: wanconfig reads a line 255 bytes at a time and takes the rest ' +
-      "('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') as a line of its own",
+      "7: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' in [wanpipe1] is not 'KEY = value' (it is the rest " +
+      'of a line longer than 255 bytes, read as a line of its own): wanrouter start fails here ' +
+      '(wanconfig.c 1419: "Invalid configuration file syntax", exit 3)',
   },
   {
     name: 'operation mode in lower case',

@@ -94,7 +94,7 @@ table('B2 a value wanconfig cannot read fails wanrouter start', [
     text: chdlc('', 'CARD_TYPE = S51X\nTTL = lots\n'),
     line: 7,
     exit: 1,
-    says: /TTL = lots in \[wanpipe1\].*Token \(TTL = lots\)", exit 1/,
+    says: /TTL = lots in \[wanpipe1\].*Token \(TTL = LOTS\)", exit 1/,
   },
   {
     name: 'TTL = (empty) in the device section (exit 1)',
@@ -288,14 +288,14 @@ table('A7-A9 how fgets and the record reader cut lines', [
     text: chdlc('DYN_INTR_CFG = YES\n').replaceAll('\n', '\r'),
     line: 1,
     exit: 'accepts',
-    says: /CR-only line endings .* keeps only the text before the first CR of each/,
+    says: /CR-only line endings \(old Mac style\): wanconfig reads it in 255-byte pieces and keeps only the text/,
   },
   {
-    name: 'A8 256 bytes before the line end: the rest is read as a line of its own',
+    name: 'A8 256 bytes before the line end: the rest is read as a line of its own, here one without =',
     text: chdlc(`MTU = 1500 #${'x'.repeat(245)}\n`.replace('MTU = 1500', 'TTL = 200')),
     line: 8,
-    exit: 'accepts',
-    says: /line is 256 bytes long: .* takes the rest \('x'\) as a line of its own/,
+    exit: 234,
+    says: /'x' in interface section \[wan0\] is not 'KEY = value' \(it is the rest of a line longer than 255/,
   },
 ]);
 
@@ -336,7 +336,7 @@ describe('A10-A14 devices and interface names', () => {
   });
 });
 
-table('A10, A13, A14 refused although wanconfig accepts them', [
+table('A10, A13, A14: refused', [
   {
     name: 'A10 two devices: only the last is configured, with every interface',
     text: chdlc('').replace('wanpipe1 = WAN_CHDLC, c\n', 'wanpipe1 = WAN_CHDLC, c\nwanpipe2 = WAN_CHDLC, c\n'),
@@ -352,10 +352,68 @@ table('A10, A13, A14 refused although wanconfig accepts them', [
     says: /wanconfig accepts it, but gives the driver only 'wan0-is-too-lon'/,
   },
   {
-    name: 'A14 a device not named wanpipeN never starts',
+    name: 'a text value longer than its field: strcpy runs it on into the settings after it',
+    text: chdlc(`USERID = ${'u'.repeat(64)}\nDYN_INTR_CFG = YES\n`),
+    line: 8,
+    exit: 'accepts',
+    says: /USERID is 64 characters long: wanconfig accepts it, but copies it with strcpy into a 64-byte field/,
+  },
+  {
+    name: 'A14 a device not named wanpipeN never starts: wanconfig finds no /proc/net/wanrouter/wan1 (exit 234)',
     text: chdlc('').replaceAll('wanpipe1', 'wan1'),
     line: 2,
-    exit: 'accepts',
-    says: /device name 'wan1': wanconfig accepts any name, but the driver registers its cards only as/,
+    exit: 234,
+    says: /device name 'wan1': the driver registers its cards only as wanpipeN.*driver load failed/,
   },
 ]);
+
+describe('what review found: Annex G layers, channel maps, shared profiles', () => {
+  it('lapb, x25 and dsp ride on their own masters, not on a STACK interface (1890-1925)', () => {
+    const text =
+      fr(
+        'wp1fr16 = wanpipe1, 16, ANNEXG, c\nwp1lapb = wanpipe1, , API, lapb, p\n' +
+          'wp1x25 = wanpipe1, , API, x25, q\nwp1svc1 = wanpipe1, , WANPIPE, dsp, r\n',
+      ) + '[p]\n[q]\n[r]\n';
+    assert.deepEqual(
+      model(text).interfaces.map((i) => [i.name, i.parent]),
+      [
+        ['wp1fr16', undefined],
+        ['wp1lapb', undefined],
+        ['wp1x25', undefined],
+        ['wp1svc1', undefined],
+      ],
+    );
+  });
+  it('a DLCI of 65552 counts as 16 to wanconfig (hi_DLCI is an unsigned short)', () => {
+    const text = fr('a = wanpipe1, 16, WANPIPE, c\nb = wanpipe1, 65552, WANPIPE, c\nc = wanpipe1, 17, WANPIPE, c\n');
+    assert.equal(model(text).interfaces.length, 3);
+  });
+  it('a channel map naming no channel says so, with both of wanconfig messages', () => {
+    const e = firstError(lip('ACTIVE_CH = 0\n', 'IP_MODE = STATIC\n'));
+    assert.match(e.message, /ACTIVE_CH = 0 in interface section \[w1g1ppp\]: '0' names no channel/);
+    assert.match(e.message, /"Illegal active channel range! min=1 max=31", then "Invalid Annexg\/Lip parameter/);
+    assert.match(e.hint, /1-24/);
+  });
+  it('RTP_TAP_IP: a dotted quad must be an address; a host name is resolved at start', () => {
+    assert.match(firstError(chdlc('', 'CARD_TYPE = S51X\nRTP_TAP_IP = 999.1.1.1\n')).hint, /IPv4 address/);
+    assert.equal(model(chdlc('', 'CARD_TYPE = S51X\nRTP_TAP_IP = tap.example\n')).devices.length, 1);
+  });
+  it('config fix --only leaves a profile another IP interface reads too, and says why', () => {
+    const text =
+      '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\n' +
+      'w1g1ppp = wanpipe1, , WANPIPE, ppp, shared.ppp\nw1g2 = wanpipe1, , STACK, c\n' +
+      'w1g2ppp = wanpipe1, , WANPIPE, ppp, shared.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[shared.ppp]\nDYN_INTR_CFG = NO\n';
+    const only = computeFix(model(text), new Set(['w1g1ppp']));
+    assert.deepEqual(only.changes, []);
+    assert.match(only.skipped[0]?.why ?? '', /comes from the profile \[shared\.ppp\], which w1g2ppp also reads/);
+    const all = computeFix(model(text));
+    assert.deepEqual(
+      all.changes.map((c) => [c.iface, c.line]),
+      [['w1g1ppp', 11]],
+    );
+    assert.deepEqual(
+      model(all.text).interfaces.map((i) => i.dynIntrCfg),
+      [undefined, 'YES', undefined, 'YES'],
+    );
+  });
+});

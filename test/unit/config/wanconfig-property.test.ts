@@ -56,7 +56,8 @@ const usable = (table: string | undefined): KeyDef[] =>
   (table ? (KEY_TABLES[table] ?? []) : []).filter((d) => !SKIP.has(d.key) && !d.dtype.includes('file'));
 
 function value(g: Gen, def: KeyDef | undefined): string {
-  if (def?.dtype === 'str' || (def === undefined && g.chance(0.3))) return g.pick(['bob', 'a b', '', 'x,y']);
+  if (def?.dtype === 'str' || (def === undefined && g.chance(0.3)))
+    return g.pick(['bob', 'a b', '', 'x,y', 'u'.repeat(70), 'p'.repeat(200)]);
   switch (g.int(9)) {
     case 0:
       return g.cased(g.pick(['YES', 'NO', 'ON', 'OFF']));
