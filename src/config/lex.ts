@@ -21,6 +21,8 @@ export interface Entry {
   /** Offsets of the value text inside its source line, for in-place edits. */
   valueStart: number;
   valueEnd: number;
+  /** For a wanpipe file: which 255-byte fgets piece of its line the entry was read from (0: the line's start). */
+  piece?: number;
 }
 
 export interface Section {

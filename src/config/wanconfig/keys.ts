@@ -23,6 +23,8 @@ export interface SetKey {
 /** What makes wanconfig stop: its words, its exit status, and how to fix it. */
 export interface KeyFault {
   line: number;
+  /** The fgets piece of the line: a line's start is read before the rest of an overlong line. */
+  piece?: number;
   what: string;
   hint: string;
   exit: number | 'accepts';
@@ -100,6 +102,7 @@ function overrun(table: string, e: Entry): KeyFault | undefined {
   if (size === undefined || len < size) return undefined;
   return {
     line: e.line,
+    piece: e.piece,
     what:
       `${e.keyUpper} is ${len} characters long: wanconfig accepts it, but copies it with strcpy into a ` +
       `${size}-byte field, so the rest overwrites the settings stored after it`,
@@ -109,7 +112,8 @@ function overrun(table: string, e: Entry): KeyFault | undefined {
 }
 
 /** wanconfig reads a section's records in order and stops at the first it cannot take. */
-const inOrder = (faults: KeyFault[]): KeyFault[] => faults.sort((a, b) => a.line - b.line);
+const inOrder = (faults: KeyFault[]): KeyFault[] =>
+  faults.sort((a, b) => a.line - b.line || (a.piece ?? 0) - (b.piece ?? 0));
 
 const CHANNEL_HINT = 'name the channels: 1-24, 1.3.5, or ALL';
 
@@ -129,6 +133,7 @@ function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number)
   return bare.map((r) => ({
     exit,
     line: r.line,
+    piece: r.piece,
     what:
       `'${r.text}' in ${where} is not 'KEY = value'` +
       (r.piece > 0 ? ` (it is the rest of a line longer than 255 bytes, read as a line of its own)` : '') +
@@ -157,6 +162,7 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
       const inIface = lookupKey('chan_conftab', e.keyUpper) ? 'an interface section' : undefined;
       faults.push({
         line: e.line,
+        piece: e.piece,
         what: channels
           ? `${e.keyUpper} = ${e.values[0]} in [${sec.name}]: ${channels}: wanrouter start fails here ` +
             `(wanconfig: "${NO_CHANNEL}", then "Unknown parameter ${e.keyUpper}", exit 3)`
@@ -168,6 +174,7 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
     } else {
       faults.push({
         line: e.line,
+        piece: e.piece,
         what:
           `${e.keyUpper} = ${e.values[0]} in [${sec.name}]: ${r.why}: wanrouter start fails here ` +
           `(wanconfig: "Error parsing ${file} configuration file. Token (${e.keyUpper} = ${asPrinted(e)})", exit 1)`,
@@ -216,6 +223,7 @@ function channelKeys(sec: WSection, how: ChannelReading): SectionKeys {
     const why = r.kind === 'bad' ? r.why : (channels ?? 'wanconfig knows no such key there');
     faults.push({
       line: e.line,
+      piece: e.piece,
       what:
         `${e.keyUpper} = ${e.values[0]} in ${how.where}: ${why}: wanrouter start fails here ` +
         `(wanconfig: ${channels ? `"${NO_CHANNEL}", then ` : ''}"${how.said} ${e.keyUpper}", exit 3)`,

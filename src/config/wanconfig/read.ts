@@ -79,6 +79,7 @@ function entryOf(r: ConfRecord): Entry {
     line: r.line,
     valueStart: r.start + eq + 1 + vs,
     valueEnd: r.start + eq + 1 + ve,
+    piece: r.piece,
   };
 }
 

@@ -141,7 +141,11 @@ function file(g: Gen): string {
     if (g.chance(0.05)) lines.push(...section(g, i.name, ['chan_conftab'], true));
   }
   if (g.chance(0.05)) lines.splice(3 + g.int(lines.length - 3), 0, '[unclosed');
-  const eol = g.chance(0.25) ? '\r\n' : '\n';
+  if (g.chance(0.06)) {
+    const at = g.int(lines.length);
+    lines[at] = `${lines[at]} # ${'z'.repeat(240 + g.int(40))}${g.pick(['', ' = 1', ', a, b'])}`;
+  }
+  const eol = g.chance(0.03) ? '\r' : g.chance(0.25) ? '\r\n' : '\n';
   return lines.join(eol) + eol;
 }
 
