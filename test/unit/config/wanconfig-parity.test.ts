@@ -369,11 +369,10 @@ table('A10, A13, A14: refused', [
 
 describe('what review found: Annex G layers, channel maps, shared profiles', () => {
   it('lapb, x25 and dsp ride on their own masters, not on a STACK interface (1890-1925)', () => {
-    const text =
-      fr(
-        'wp1fr16 = wanpipe1, 16, ANNEXG, c\nwp1lapb = wanpipe1, , API, lapb, p\n' +
-          'wp1x25 = wanpipe1, , API, x25, q\nwp1svc1 = wanpipe1, , WANPIPE, dsp, r\n',
-      ) + '[p]\n[q]\n[r]\n';
+    const rows =
+      'wp1fr16 = wanpipe1, 16, ANNEXG, c\nwp1lapb = wanpipe1, , API, lapb, p\n' +
+      'wp1x25 = wanpipe1, , API, x25, q\nwp1svc1 = wanpipe1, , WANPIPE, dsp, r\n';
+    const text = `${fr(rows)}[p]\n[q]\n[r]\n`;
     assert.deepEqual(
       model(text).interfaces.map((i) => [i.name, i.parent]),
       [
