@@ -7,9 +7,10 @@ import {
   ANNEXG_WITHOUT_PROTOCOL,
   DEVICE_MEDIA_TABLES,
   IFACE_MEDIA_TABLES,
+  KEY_TABLES,
+  KEYS_FROM_7_0_34,
   lookupKey,
 } from './tables.js';
-import { KEY_TABLES } from './tables.js';
 import type { ConfRecord, WSection } from './read.js';
 import { convertValue } from './value.js';
 
@@ -33,6 +34,8 @@ export interface KeyFault {
 export interface SectionKeys {
   set: SetKey[];
   faults: KeyFault[];
+  /** Accepted, with a warning: keys of a later wanconfig than 7.0.15. */
+  notes?: { line: number; what: string; hint: string }[];
 }
 
 type Try =
@@ -145,12 +148,32 @@ function bareFaults(bare: ConfRecord[], where: string, exit: number, at: number)
   }));
 }
 
+/** A key 7.0.15 lacks but 7.0.34 has, with a value 7.0.34 reads; a bad value falls through to "unknown". */
+function laterKey(e: Entry, tables: (string | undefined)[]): boolean {
+  if (tables.some((t) => t && lookupKey(t, e.keyUpper))) return false;
+  return tables.some((t) => {
+    const def = t ? KEYS_FROM_7_0_34[t]?.find((d) => d.key === e.keyUpper) : undefined;
+    return def !== undefined && convertValue(def, e.values[0] ?? '').ok;
+  });
+}
+
 /** The device section [wanpipeN] of a device with this media id. */
 export function deviceKeys(sec: WSection, mediaId: string, file: string): SectionKeys {
   const media = DEVICE_MEDIA_TABLES[mediaId];
   const faults = bareFaults(sec.bare, `[${sec.name}]`, 3, 1419);
   const set: SetKey[] = [];
+  const notes: { line: number; what: string; hint: string }[] = [];
   for (const e of sec.entries) {
+    if (laterKey(e, ['common_conftab', media])) {
+      notes.push({
+        line: e.line,
+        what:
+          `${e.keyUpper} is a device key of wanpipe 7.0.34 and later: the wanconfig of 7.0.15 stops at it ` +
+          `("Unknown parameter ${e.keyUpper}", exit 3)`,
+        hint: 'on wanpipe older than 7.0.34, remove the line',
+      });
+      continue;
+    }
     const r0 = tryTable('common_conftab', e);
     let r = r0;
     if (r.kind === 'none') r = tryTable(media, e);
@@ -183,7 +206,7 @@ export function deviceKeys(sec: WSection, mediaId: string, file: string): Sectio
       });
     }
   }
-  return { set, faults: inOrder(faults) };
+  return { set, faults: inOrder(faults), notes };
 }
 
 /** The annexg table configure_chan uses for this protocol word: only with a protocol number (1707-1713). */

@@ -284,6 +284,7 @@ export function buildFileModel(t: WanpipeText): FileModel {
     for (const x of ifs.faults) f.add(x.line, x.what, x.hint, x.exit);
     const devKeys = deviceSection(t, f, head.name, head.mediaId, head.line);
     for (const x of devKeys.faults) f.add(x.line, x.what, x.hint, x.exit);
+    notes.push(...(devKeys.notes ?? []));
     if (head.mediaId === 'WAN_FR') for (const x of dlciFaults(ifs.rows, t.file)) f.add(x.line, x.what, x.hint, x.exit);
     const cardType = devKeys.set.filter((k) => k.entry.keyUpper === 'CARD_TYPE').at(-1)?.entry.value;
     const dev: Device = {

@@ -959,3 +959,20 @@ export function lookupKey(table: string, upperKey: string): KeyDef | undefined {
   if (!Object.hasOwn(KEY_TABLES, table)) return undefined;
   return KEY_TABLES[table]?.find((d) => d.key === upperKey);
 }
+
+/**
+ * Device keys that wanconfig.h of 7.0.34 (`github:retronetworking/wanpipe` c0dbaa33, lines 286-328 and 460) adds
+ * to 7.0.15's tables; wanconfig.c itself is the same in both. A site may run either, so these are known keys with
+ * a warning that 7.0.15's wanconfig stops at them.
+ */
+export const KEYS_FROM_7_0_34: Readonly<Record<string, readonly KeyDef[]>> = {
+  common_conftab: [
+    { key: 'TE_IGNORE_DEBOUNCE', dtype: 'uchar' },
+    { key: 'TE_IGNORE_POLL_MODE', dtype: 'uchar' },
+    { key: 'RM_FAIL_ON_MOD_ERROR', dtype: 'uchar' },
+    { key: 'RM_FAKE_POLARITY_CIDTIMER', dtype: 'uint' },
+    { key: 'RM_FAKE_POLARITY_CIDTIMEOUT', dtype: 'uint' },
+    { key: 'RM_RING_DEBOUNCE', dtype: 'int' },
+  ],
+  xilinx_conftab: [{ key: 'FE_SYNC_DISABLE', dtype: 'uchar' }],
+};

@@ -416,3 +416,11 @@ describe('what review found: Annex G layers, channel maps, shared profiles', () 
     );
   });
 });
+
+describe('keys of a later wanpipe', () => {
+  it('a device key 7.0.34 adds is accepted with a warning that 7.0.15 stops at it', () => {
+    const text = lip('', 'IP_MODE = STATIC\n').replace('CARD_TYPE = AFT\n', 'CARD_TYPE = AFT\nFE_SYNC_DISABLE = YES\n');
+    assert.ok(notes(text).some((n) => /^8: FE_SYNC_DISABLE is a device key of wanpipe 7\.0\.34 and later/.test(n)));
+    assert.match(firstError(chdlc('', 'CARD_TYPE = S51X\nFE_SYNC_DISABLE = YES\n')).message, /Unknown parameter/);
+  });
+});
