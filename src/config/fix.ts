@@ -21,11 +21,18 @@ export interface FixResult {
 
 const KEY = 'DYN_INTR_CFG';
 
-/** IP interfaces outside --only that read the same profile line: an edit there would change them unasked. */
+/**
+ * Interfaces that read the same profile line and that an edit there would change unasked: IP interfaces left out by
+ * --only, and interfaces of other modes the driver then takes down on a dead line (all but API and STACK, which LIP
+ * never takes down: wanpipe_lip_iface.c 547).
+ */
 function sharedOutside(fm: FileModel, i: Interface, only: ReadonlySet<string> | undefined): string | undefined {
-  if (!only || i.dynIntrCfgSection === undefined || i.dynIntrCfgSection === i.name) return undefined;
+  if (i.dynIntrCfgSection === undefined || i.dynIntrCfgSection === i.name) return undefined;
   const others = fm.interfaces.filter(
-    (x) => x !== i && x.carriesIp && x.dynIntrCfgLine === i.dynIntrCfgLine && !only.has(x.name),
+    (x) =>
+      x !== i &&
+      x.dynIntrCfgLine === i.dynIntrCfgLine &&
+      (x.carriesIp ? only !== undefined && !only.has(x.name) : x.mode !== 'API' && x.mode !== 'STACK'),
   );
   return others.length > 0 ? others.map((x) => x.name).join(', ') : undefined;
 }

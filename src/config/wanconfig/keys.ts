@@ -12,7 +12,7 @@ import {
   lookupKey,
 } from './tables.js';
 import type { ConfRecord, WSection } from './read.js';
-import { convertValue } from './value.js';
+import { convertValue, SYMBOL_PATH_KEYS } from './value.js';
 
 /** A key as the driver receives it. */
 export interface SetKey {
@@ -91,16 +91,32 @@ function unknownHint(key: string, tables: (string | undefined)[], elsewhere: str
 
 // Text fields, in bytes (wanpipe_cfg.h 349, 722, 949-1005, wanpipe_cfg_sppp.h 15-37, sdla_remora.h 114). On Linux
 // wanconfig.h turns strlcpy into strcpy (177-178), so a longer value runs on into the fields after it: PASSWD,
-// SYSNAME, then if_down, DYN_INTR_CFG's byte (a USERID of 190 characters reaches it).
+// SYSNAME, then if_down, DYN_INTR_CFG's byte (a USERID of 191 characters reaches it).
 // S514CPU's field is one byte, so its usual 'A' already spills a NUL: wanrouter has always run so, and it stays out.
 const TEXT_FIELDS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   common_conftab: { USB_BUSID: 30, TDMV_OPERMODE: 20, RTP_TAP_DEV: 16 },
-  chan_conftab: { USERID: 64, PASSWD: 64, SYSNAME: 31, SW_DEV_NAME: 16 },
+  chan_conftab: {
+    USERID: 64,
+    PASSWD: 64,
+    SYSNAME: 31,
+    SW_DEV_NAME: 16,
+    // WAN_ADDRESS_SZ + 1 (wanpipe_cfg.h 990-999)
+    X25_SRC_ADDR: 32,
+    X25_ACCEPT_DST_ADDR: 32,
+    X25_ACCEPT_SRC_ADDR: 32,
+    X25_ACCEPT_USR_DATA: 32,
+  },
   sppp_conftab: { USERID: 64, PASSWD: 64 },
 };
 
-function overrun(table: string, e: Entry): KeyFault | undefined {
-  const size = TEXT_FIELDS[table]?.[e.keyUpper];
+/** configure_chan also copies an interface section's ACTIVE_CH into chan_def_t.active_ch[50] (1794). */
+const ACTIVE_CH_COPY = 50;
+
+function overrun(table: string, e: Entry, copiesActiveCh = false): KeyFault | undefined {
+  const size =
+    copiesActiveCh && table === 'chan_conftab' && e.keyUpper === 'ACTIVE_CH'
+      ? ACTIVE_CH_COPY
+      : TEXT_FIELDS[table]?.[e.keyUpper];
   const len = (e.values[0] ?? '').length;
   if (size === undefined || len < size) return undefined;
   return {
@@ -123,7 +139,8 @@ const CHANNEL_HINT = 'name the channels: 1-24, 1.3.5, or ALL';
 /** wanconfig prints a value after upper-casing it in place, which it does on the symbol path only. */
 const asPrinted = (e: Entry): string => {
   const v = e.values[0] ?? '';
-  return /^-?[0-9]/.test(v) ? v : v.toUpperCase();
+  if (e.keyUpper === 'RTP_TAP_IP' || e.keyUpper === 'RTP_TAP_MAC') return v;
+  return /^-?[0-9]/.test(v) && !SYMBOL_PATH_KEYS.has(e.keyUpper) ? v : v.toUpperCase();
 };
 
 function valueHint(e: Entry): string {
@@ -223,6 +240,7 @@ interface ChannelReading {
   said: string;
   elsewhere: (key: string) => string | undefined;
   bare: { exit: number; at: number };
+  copiesActiveCh?: boolean;
 }
 
 /** A key either table takes is set; a bad value in the first stands when the second does not know the key. */
@@ -238,7 +256,7 @@ function channelKeys(sec: WSection, how: ChannelReading): SectionKeys {
     }
     if (r.kind === 'set') {
       set.push({ entry: e, table: r.table, value: r.value });
-      const over = overrun(r.table, e);
+      const over = overrun(r.table, e, how.copiesActiveCh);
       if (over) faults.push(over);
       continue;
     }
@@ -276,6 +294,7 @@ export function interfaceKeys(sec: WSection, mediaId: string, protocol: string |
         : 'Invalid config table !!! parameter',
     elsewhere: (key) => (lookupKey('common_conftab', key) ? 'the device section' : undefined),
     bare: { exit: 234, at: 1757 },
+    copiesActiveCh: true,
   });
 }
 

@@ -117,6 +117,11 @@ function readDevice(
       'accepts',
     );
   }
+  return head;
+}
+
+/** Checked where wanconfig first opens the device (1515, 1592): after every parsing check of the file. */
+function deviceNameFault(f: Faults, head: { name: string; line: number }): void {
   if (!DEVICE_RE.test(head.name)) {
     // The driver registers its cards as wanpipe1, wanpipe2, ...: wanconfig finds no /proc/net/wanrouter/<name>.
     f.add(
@@ -127,7 +132,6 @@ function readDevice(
       234,
     );
   }
-  return head;
 }
 
 function deviceSection(t: WanpipeText, f: Faults, name: string, mediaId: string, line: number): SectionKeys {
@@ -286,6 +290,7 @@ export function buildFileModel(t: WanpipeText): FileModel {
     for (const x of devKeys.faults) f.add(x.line, x.what, x.hint, x.exit);
     notes.push(...(devKeys.notes ?? []));
     if (head.mediaId === 'WAN_FR') for (const x of dlciFaults(ifs.rows, t.file)) f.add(x.line, x.what, x.hint, x.exit);
+    deviceNameFault(f, head);
     const cardType = devKeys.set.filter((k) => k.entry.keyUpper === 'CARD_TYPE').at(-1)?.entry.value;
     const dev: Device = {
       name: head.name,

@@ -106,7 +106,8 @@ export function activeChannels(val: string): number {
   return tmp >>> 0;
 }
 
-const SYMBOL_PATH_KEYS = new Set([
+/** Keys whose value goes through the symbol table even when it starts with a digit (2184-2187). */
+export const SYMBOL_PATH_KEYS: ReadonlySet<string> = new Set([
   'TE_ACTIVE_CH',
   'ACTIVE_CH',
   'TE_LBO',
@@ -119,6 +120,26 @@ const SYMBOL_PATH_KEYS = new Set([
 ]);
 const CHANNEL_KEYS = new Set(['TE_ACTIVE_CH', 'ACTIVE_CH', 'RBS_CH_MAP', 'TE_RBS_CH', 'TDMV_DCHAN']);
 
+/** inet_aton's forms: a, a.b, a.b.c, a.b.c.d; each part decimal, 0-octal or 0x-hex; the last fills the rest. */
+function inetAton(s: string): boolean {
+  const parts = s.split('.');
+  if (parts.length > 4) return false;
+  const nums: bigint[] = [];
+  for (const p of parts) {
+    const m = /^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/.exec(p);
+    if (!m) return false;
+    nums.push(
+      /^0[xX]/.test(p)
+        ? BigInt(`0x${p.slice(2) || '0'}`)
+        : p.startsWith('0')
+          ? BigInt(`0o${p.slice(1) || '0'}`)
+          : BigInt(p),
+    );
+  }
+  const lastBits = BigInt(32 - 8 * (nums.length - 1));
+  return nums.every((n, i) => (i === nums.length - 1 ? n < 1n << lastBits : n <= 255n));
+}
+
 /** What set_conf_param does with `key = raw` for a key found in a table (`def`). */
 export function convertValue(def: KeyDef, raw: string): ValueResult {
   const key = def.key;
@@ -127,11 +148,10 @@ export function convertValue(def: KeyDef, raw: string): ValueResult {
   if (key === 'RTP_TAP_IP') {
     // wanconfig resolves the name at start; a dotted quad always resolves, a host name only where it is known.
     // A host name is resolved when wanrouter starts, where wanbond cannot know the answer: it passes here.
-    const quad = /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(raw);
-    if (quad && raw.split('.').every((p) => Number(p) <= 255)) return { ok: true, value: 0, via: 'text' };
-    return /^[0-9.]+$/.test(raw)
-      ? { ok: false, why: `${raw} is not an IPv4 address` }
-      : { ok: true, value: 0, via: 'text' };
+    // Digits and dots are an address to glibc only in a form inet_aton reads (10.1 and 0x0a.1 are).
+    if (!/^[0-9a-fA-FxX.]+$/.test(raw) || !/^[0-9]/.test(raw) || inetAton(raw))
+      return { ok: true, value: 0, via: 'text' };
+    return { ok: false, why: `${raw} is not an IPv4 address glibc reads` };
   }
   if (key === 'RTP_TAP_MAC') {
     const parts = raw.split(':').filter((p) => p !== '');

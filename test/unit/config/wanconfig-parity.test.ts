@@ -424,3 +424,35 @@ describe('keys of a later wanpipe', () => {
     assert.match(firstError(chdlc('', 'CARD_TYPE = S51X\nFE_SYNC_DISABLE = YES\n')).message, /Unknown parameter/);
   });
 });
+
+describe('what the second review found', () => {
+  it('a device not named wanpipeN is checked where wanconfig opens it: after the device section keys', () => {
+    const e = firstError(chdlc('', 'CARD_TYPE = S51X\nBOGUS = 1\n').replaceAll('wanpipe1', 'wan1'));
+    assert.equal(e.wanconfig, 3);
+    assert.match(e.message, /Unknown parameter BOGUS/);
+  });
+  it('an ACTIVE_CH of 50 characters or more in an interface section overruns wanconfig copy of it (1794)', () => {
+    const list = Array.from({ length: 24 }, (_, k) => k + 1).join('.');
+    assert.ok(list.length >= 50);
+    const e = firstError(lip(`ACTIVE_CH = ${list}\n`, 'IP_MODE = STATIC\n'));
+    assert.match(e.message, /ACTIVE_CH is 62 characters long: .* 50-byte field/);
+    assert.equal(e.wanconfig, 'accepts');
+  });
+  it('RTP_TAP_IP in a form inet_aton reads (10.1) passes; the Token words keep its case; LBO is printed upper', () => {
+    assert.equal(model(chdlc('', 'CARD_TYPE = S51X\nRTP_TAP_IP = 10.1\n')).devices.length, 1);
+    assert.match(
+      firstError(chdlc('', 'CARD_TYPE = S51X\nRTP_TAP_IP = 1.2.3.4.5\n')).message,
+      /Token \(RTP_TAP_IP = 1\.2/,
+    );
+    assert.match(firstError(chdlc('', 'CARD_TYPE = S51X\nLBO = 0dbx\n')).message, /Token \(LBO = 0DBX\)/);
+  });
+  it('config fix leaves a profile that a BRIDGE interface reads too: the driver would take it down as well', () => {
+    const text =
+      '[devices]\nwanpipe1 = WAN_AFT_TE1, a\n[interfaces]\nw1g1 = wanpipe1, , STACK, c\n' +
+      'w1g1ppp = wanpipe1, , WANPIPE, ppp, shared.ppp\nw1g2 = wanpipe1, , STACK, c\n' +
+      'w1g2ppp = wanpipe1, , BRIDGE, ppp, shared.ppp\n[wanpipe1]\nCARD_TYPE = AFT\n[shared.ppp]\nDYN_INTR_CFG = NO\n';
+    const r = computeFix(model(text));
+    assert.deepEqual(r.changes, []);
+    assert.match(r.skipped[0]?.why ?? '', /which w1g2ppp also reads/);
+  });
+});
