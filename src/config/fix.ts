@@ -46,6 +46,7 @@ export function needsFix(
   const skipped: { iface: string; why: string }[] = [];
   for (const i of fm.interfaces) {
     if (!i.carriesIp || (only && !only.has(i.name))) continue;
+    const sharers = sharedOutside(fm, i, only);
     if (!i.dynIntrCfgApplies) skipped.push({ iface: i.name, why: i.why });
     else if (i.dynIntrCfg !== 'YES' && i.misnamedSection) {
       skipped.push({
@@ -55,12 +56,12 @@ export function needsFix(
           `which wanconfig never applies to ${i.name} (names match exactly, spaces included): ` +
           `rename it [${i.name}] first`,
       });
-    } else if (i.dynIntrCfg !== 'YES' && sharedOutside(fm, i, only)) {
+    } else if (i.dynIntrCfg !== 'YES' && sharers) {
       skipped.push({
         iface: i.name,
         why:
           `its DYN_INTR_CFG comes from the profile [${i.dynIntrCfgSection}], which ` +
-          `${sharedOutside(fm, i, only)} also reads: changing it there changes them too; ` +
+          `${sharers} also reads: changing it there changes them too; ` +
           `run config fix for them as well, or give ${i.name} a profile of its own`,
       });
     } else if (i.dynIntrCfg !== 'YES') fix.push(i);

@@ -227,11 +227,7 @@ export function lex(file: string, text: string, opts: LexOptions = {}): LexedFil
   return { file, lines, sections };
 }
 
-export function findSection(f: LexedFile, name: string): Section | undefined {
+/** The section of that name, compared exactly as wanconfig compares it; the first if a file repeats it. */
+export function findSection<S extends Section>(f: { sections: readonly S[] }, name: string): S | undefined {
   return f.sections.find((s) => s.name === name);
-}
-
-export function getEntry(s: Section | undefined, key: string): Entry | undefined {
-  const k = key.toUpperCase();
-  return s?.entries.find((e) => e.keyUpper === k);
 }

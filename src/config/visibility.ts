@@ -2,7 +2,7 @@
 // takes it (../shared/domain/wanpipe.md sections 1 and 2, the drivers' sources). Pure.
 import type { Device, Interface } from './wanpipe.js';
 
-export const S514_DOWNERS = new Set(['WAN_CHDLC', 'WAN_PPP', 'WAN_FR']);
+const S514_DOWNERS = new Set(['WAN_CHDLC', 'WAN_PPP', 'WAN_FR']);
 const LIP_DOWNERS = new Set(['fr', 'ppp', 'chdlc']);
 // DYN_INTR_CFG means dynamic IP negotiation on these (wanpipe_multppp.c, README.adsl), never interface down.
 export const KEY_MEANS_DYNAMIC_IP: ReadonlySet<string> = new Set(['WAN_MULTPPP', 'WAN_ADSL']);

@@ -5,6 +5,8 @@ import { IFNAME_RE } from '../../net/ipv4.js';
 import type { Entry } from '../lex.js';
 import type { FileNote } from '../wanpipe.js';
 import type { WSection } from './read.js';
+import { ANNEXG_WITHOUT_PROTOCOL } from './tables.js';
+import { decToUint } from './value.js';
 
 export interface IfaceRow {
   entry: Entry;
@@ -85,8 +87,8 @@ export function readIfaceRows(
         exit: 3,
       });
     }
-    const isLip = e.values.length >= 5;
-    if (isLip && !(LIP_PROTOCOLS as readonly string[]).includes(fourth)) {
+    const hasProtocol = e.values.length >= 5;
+    if (hasProtocol && !(LIP_PROTOCOLS as readonly string[]).includes(fourth)) {
       faults.push({
         line: e.line,
         what:
@@ -113,28 +115,28 @@ export function readIfaceRows(
       deviceField,
       media,
       mode,
-      protocol: isLip ? fourth : undefined,
-      profile: isLip ? (e.values[4] ?? '') : undefined,
-      comment: isLip ? '' : e.values.slice(3).join(','),
+      protocol: hasProtocol ? fourth : undefined,
+      profile: hasProtocol ? (e.values[4] ?? '') : undefined,
+      comment: hasProtocol ? '' : e.values.slice(3).join(','),
     });
   }
   return { rows, faults, notes };
 }
+
+/** lapb, x25 and dsp are Annex G layers with masters of their own (master_lapb/x25/dsp_dev, 1890-1925), not LIP. */
+export const isLip = (protocol: string): boolean => !ANNEXG_WITHOUT_PROTOCOL.includes(protocol);
 
 /**
  * The hardware interface each LIP interface rides on: wanconfig passes master_lip_dev, set to every interface
  * without a protocol before it is configured (1527) and to every STACK interface after (1566-1567). The profile's
  * name plays no part.
  */
-/** lapb, x25 and dsp are Annex G layers with masters of their own (master_lapb/x25/dsp_dev, 1890-1925), not LIP. */
-const LIP_WORDS: ReadonlySet<string> = new Set(LIP_PROTOCOLS.filter((p) => !['lapb', 'x25', 'dsp'].includes(p)));
-
 export function lipMasters(rows: readonly IfaceRow[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
   let master: string | undefined;
   for (const r of rows) {
     if (r.protocol === undefined) master = r.name.slice(0, 15);
-    else if (LIP_WORDS.has(r.protocol)) out.set(r.name, master);
+    else if (isLip(r.protocol)) out.set(r.name, master);
     if (r.mode === 'STACK') master = r.name.slice(0, 15);
   }
   return out;
@@ -149,7 +151,7 @@ export function dlciFaults(rows: readonly IfaceRow[], file: string): RowFault[] 
   let hi = 15; // hi_DLCI is an unsigned short (1387): a DLCI of 65552 counts as 16 there
   for (const r of rows) {
     if (r.media === 'auto' || r.protocol !== undefined) continue;
-    const dlci = Number(BigInt(/^[0-9]*/.exec(r.media)?.[0] || '0') & 0xffffffffn); // dec_to_uint wraps
+    const dlci = decToUint(r.media);
     if (dlci > hi) {
       hi = dlci & 0xffff;
       continue;

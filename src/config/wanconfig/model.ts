@@ -4,10 +4,12 @@
 import { ConfigErrors, WanconfigError } from '../../errors.js';
 import { classify, cardOf } from '../visibility.js';
 import type { Device, FileModel, FileNote, Interface, MediaAddr } from '../wanpipe.js';
-import { dlciFaults, type IfaceRow, lipMasters, readIfaceRows } from './iface-list.js';
+import { dlciFaults, type IfaceRow, isLip, lipMasters, readIfaceRows } from './iface-list.js';
 import { deviceKeys, duplicateKeys, interfaceKeys, profileKeys, type SectionKeys, type SetKey } from './keys.js';
-import { lastEntry, type WanpipeText, type WSection, wSection } from './read.js';
+import { findSection } from '../lex.js';
+import { lastEntry, type WanpipeText, type WSection } from './read.js';
 import { CONFIG_ID_NAMES } from './tables.js';
+import { decToUint } from './value.js';
 
 const DEVICE_RE = /^wanpipe[1-9][0-9]?$/;
 
@@ -62,7 +64,7 @@ function readDevice(
   f: Faults,
   notes: FileNote[],
 ): { name: string; mediaId: string; line: number; description: string } | undefined {
-  const sec = wSection(t, 'devices');
+  const sec = findSection(t, 'devices');
   if (!sec || sec.entries.length + sec.bare.length === 0) {
     f.add(
       sec?.line ?? 1,
@@ -135,7 +137,7 @@ function deviceNameFault(f: Faults, head: { name: string; line: number }): void 
 }
 
 function deviceSection(t: WanpipeText, f: Faults, name: string, mediaId: string, line: number): SectionKeys {
-  const sec = wSection(t, name);
+  const sec = findSection(t, name);
   if (!sec || sec.entries.length + sec.bare.length === 0) {
     const near = t.sections.find((x) => x.name.trim() === name && x.name !== name);
     f.add(
@@ -156,17 +158,12 @@ function deviceSection(t: WanpipeText, f: Faults, name: string, mediaId: string,
   return deviceKeys(sec, mediaId, t.file);
 }
 
-/** The media address of an interface as [interfaces] writes it. */
-function ifaceMedia(t: WanpipeText, name: string): string {
-  return wSection(t, 'interfaces')?.entries.find((e) => e.key === name)?.values[1] ?? '';
-}
-
 function mediaAddr(row: IfaceRow, dev: Device): MediaAddr {
   const text = row.media;
   if (text === '') return { kind: 'none' };
   if (dev.configId === 'WAN_FR' && row.protocol === undefined) {
     if (text === 'auto') return { kind: 'auto' };
-    return { kind: 'dlci', dlci: Number(/^[0-9]*/.exec(text)?.[0] || '0') };
+    return { kind: 'dlci', dlci: decToUint(text) };
   }
   if (text.toLowerCase() === 'auto') return { kind: 'auto' };
   const fr = dev.configId === 'WAN_FR' || dev.configId === 'WAN_MFR' || row.protocol === 'fr';
@@ -186,7 +183,7 @@ function buildInterface(
   dev: Device,
   master: string | undefined,
 ): Interface {
-  const sec = wSection(t, row.name);
+  const sec = findSection(t, row.name);
   const keys: SetKey[] = [];
   const sections: WSection[] = [];
   if (sec) {
@@ -197,7 +194,7 @@ function buildInterface(
   }
   let profileSec: WSection | undefined;
   if (row.protocol !== undefined) {
-    profileSec = wSection(t, row.profile ?? '');
+    profileSec = findSection(t, row.profile ?? '');
     if (!profileSec || profileSec.entries.length + profileSec.bare.length === 0) {
       notes.push({
         line: row.entry.line,
@@ -215,12 +212,12 @@ function buildInterface(
     }
   }
   const dyn = dynIntrCfgOf(keys);
+  const winner = dyn ? sections.find((s) => s.entries.includes(dyn.entry)) : undefined;
   let dynIntrCfg: Interface['dynIntrCfg'];
   if (dyn) {
     // LIP takes any non-zero as on; S514 frame relay only 1 (WANOPT_YES); the other drivers any non-zero.
     const on = row.protocol === undefined && dev.configId === 'WAN_FR' ? dyn.value === 1 : dyn.value !== 0;
     dynIntrCfg = on ? 'YES' : 'NO';
-    const winner = sections.find((s) => s.entries.includes(dyn.entry));
     const other = sections.find((s) => s !== winner && lastEntry(s, 'DYN_INTR_CFG') !== undefined);
     if (other && profileSec && dyn.entry === lastEntry(profileSec, 'DYN_INTR_CFG')) {
       notes.push({
@@ -232,7 +229,7 @@ function buildInterface(
       });
     }
   }
-  if (row.protocol !== undefined && !['lapb', 'x25', 'dsp'].includes(row.protocol) && master === undefined) {
+  if (row.protocol !== undefined && isLip(row.protocol) && master === undefined) {
     f.add(
       row.entry.line,
       `${row.name}: a ${row.protocol} interface with no hardware interface listed before it: wanconfig accepts ` +
@@ -259,7 +256,7 @@ function buildInterface(
     dynIntrCfgRaw: dyn?.entry.value,
     dynIntrCfgLine: dyn?.entry.line,
     dynIntrCfgNumber: dyn?.value,
-    dynIntrCfgSection: dyn ? sections.find((s) => s.entries.includes(dyn.entry))?.name : undefined,
+    dynIntrCfgSection: winner?.name,
     misnamedSection: misnamed ? { name: misnamed.name, line: misnamed.line } : undefined,
     ...classify(dev, row.mode, row.protocol, dynIntrCfg),
   };
@@ -283,7 +280,7 @@ export function buildFileModel(t: WanpipeText): FileModel {
   const devices: Device[] = [];
   const interfaces: Interface[] = [];
   if (head) {
-    const ifs = readIfaceRows(wSection(t, 'interfaces'), head.name);
+    const ifs = readIfaceRows(findSection(t, 'interfaces'), head.name);
     notes.push(...ifs.notes);
     for (const x of ifs.faults) f.add(x.line, x.what, x.hint, x.exit);
     const devKeys = deviceSection(t, f, head.name, head.mediaId, head.line);
@@ -312,8 +309,8 @@ export function buildFileModel(t: WanpipeText): FileModel {
           `${i.name}: wanconfig attaches this ${i.lipProtocol} interface to ${p.name}, the interface listed before ` +
             `it, which is ${p.mode}, not STACK: wanconfig accepts this, but wancfg always writes STACK there and ` +
             `wanbond does not bond ${i.lipProtocol} over anything else`,
-          `make ${p.name} a STACK interface ('${p.name} = ${dev.name}, ${ifaceMedia(t, p.name)}, STACK, Comment'), ` +
-            `or list ${i.name} after one`,
+          `make ${p.name} a STACK interface ('${p.name} = ${dev.name}, ` +
+            `${ifs.rows.find((r) => r.name === p.name)?.media ?? ''}, STACK, Comment'), or list ${i.name} after one`,
           'accepts',
         );
       }

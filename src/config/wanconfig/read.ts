@@ -186,10 +186,6 @@ export function readWanpipe(file: string, text: string): WanpipeText {
   return { file, lines, sections, records, notes, crOnly, bomHeader };
 }
 
-export function wSection(t: WanpipeText, name: string): WSection | undefined {
-  return t.sections.find((s) => s.name === name);
-}
-
 /** The entry that wins for a key in a section: wanconfig applies records in order, so the last. */
 export function lastEntry(s: Section | undefined, keyUpper: string): Entry | undefined {
   if (!s) return undefined;

@@ -120,6 +120,9 @@ export const SYMBOL_PATH_KEYS: ReadonlySet<string> = new Set([
 ]);
 const CHANNEL_KEYS = new Set(['TE_ACTIVE_CH', 'ACTIVE_CH', 'RBS_CH_MAP', 'TE_RBS_CH', 'TDMV_DCHAN']);
 
+/** dec_to_uint(s, 0) (wanconfig.c 2570-2578): the leading decimal digits in an unsigned int; "", AUTO, 0x20 are 0. */
+export const decToUint = (s: string): number => Number(BigInt(/^[0-9]*/.exec(s)?.[0] || '0') & 0xffffffffn);
+
 /** inet_aton's forms: a, a.b, a.b.c, a.b.c.d; each part decimal, 0-octal or 0x-hex; the last fills the rest. */
 function inetAton(s: string): boolean {
   const parts = s.split('.');
